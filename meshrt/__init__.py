@@ -1,0 +1,49 @@
+"""meshrt: trading algorithms as a mesh of Trio actors around one sequencer."""
+
+from meshrt.contract import (
+    ABI_VERSION,
+    PRICE_SCALE,
+    SIZE_SCALE,
+    ActionKind,
+    Liquidity,
+    RejectReason,
+    Side,
+    TimeInForce,
+    price_to_int,
+    size_to_int,
+)
+from meshrt.latency import Latency, micros, millis
+from meshrt.risk import RiskLimits
+from meshrt.scenario import (
+    Deployment,
+    Scenario,
+    Venue,
+    pause,
+    resume,
+    seconds,
+    start,
+    stop,
+)
+from meshrt.sdk import (
+    NBBO,
+    ActionLimitExceeded,
+    Actions,
+    Algo,
+    AlgoState,
+    Book,
+    Features,
+    Fill,
+    Message,
+    OpenOrder,
+    Reject,
+)
+from meshrt.venues.matching import FeeSchedule
+from meshrt.venues.sources import RecordedSpec, SyntheticSpec
+
+__all__ = [
+    "ABI_VERSION", "NBBO", "PRICE_SCALE", "SIZE_SCALE", "ActionKind", "ActionLimitExceeded",
+    "Actions", "Algo", "AlgoState", "Book", "Deployment", "FeeSchedule", "Features", "Fill",
+    "Latency", "Liquidity", "Message", "OpenOrder", "RecordedSpec", "Reject", "RejectReason",
+    "RiskLimits", "Scenario", "Side", "SyntheticSpec", "TimeInForce", "Venue", "micros",
+    "millis", "pause", "price_to_int", "resume", "seconds", "size_to_int", "start", "stop",
+]

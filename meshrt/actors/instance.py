@@ -1,0 +1,252 @@
+"""The algo instance actor: one loaded algo slot, its lifecycle and its own view.
+
+It receives deliveries in time order, calls the slot, and returns what the algo did
+(actions and host calls) as one ``InstanceBatch`` per window. An exception in a
+callback terminates this instance only: it is recorded, its remaining deliveries are
+counted as discarded, and the reply says it crashed.
+"""
+
+from __future__ import annotations
+
+import traceback
+from array import array
+from collections.abc import Hashable
+from time import perf_counter_ns
+from typing import Any
+
+from meshrt.actors.mailbox import Mailbox, MailboxConfig
+from meshrt.actors.protocol import (
+    D_BOOK,
+    D_FILL,
+    D_LIFECYCLE,
+    D_ORDER,
+    D_REJECT,
+    D_SHUTDOWN,
+    D_SUBSCRIBED,
+    O_ACTION,
+    O_CRASH,
+    O_LOG,
+    O_MESSAGE,
+    O_SET_PARAM,
+    O_SUBSCRIBE,
+    InstanceBatch,
+    Stop,
+    WindowEnd,
+)
+from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind
+from meshrt.sdk import Actions, ActionLimitExceeded, AlgoState
+
+LIFECYCLE_CALLBACKS = {"start": "on_start", "stop": "on_stop", "pause": "on_pause",
+                       "resume": "on_resume"}
+RUNNING = "running"
+
+
+class MessageRefused(ValueError):
+    """A mesh message broke the contract's limits (size or count); it was not sent."""
+
+
+def _market_data_key(item: Any) -> Hashable | None:
+    """Only market data may be dropped or conflated; reports and lifecycle never are."""
+    if type(item) is tuple and item[1] == D_BOOK:
+        book = item[2]
+        return (book.venue, book.symbol)
+    return None
+
+
+class InstanceHost:
+    """The host calls of one instance (DESIGN section 4): outputs leave as data."""
+
+    def __init__(self, instance: AlgoInstance) -> None:
+        self._instance = instance
+
+    def send(self, label: str, payload: bytes) -> None:
+        inst = self._instance
+        if not isinstance(payload, (bytes, bytearray)):
+            inst.messages_refused += 1
+            raise MessageRefused(f"message payload to {label!r} must be bytes")
+        if len(payload) > MAX_PAYLOAD:
+            inst.messages_refused += 1
+            raise MessageRefused(
+                f"message to {label!r} is {len(payload)} bytes; at most {MAX_PAYLOAD}"
+            )
+        if inst.messages_this_callback >= MAX_MESSAGES:
+            inst.messages_refused += 1
+            raise MessageRefused(f"more than {MAX_MESSAGES} messages in one callback")
+        inst.messages_this_callback += 1
+        inst.outputs.append((inst.state.now, O_MESSAGE, (label, bytes(payload))))
+
+    def subscribe(self, symbol: str) -> None:
+        inst = self._instance
+        inst.outputs.append((inst.state.now, O_SUBSCRIBE, (symbol, True)))
+
+    def unsubscribe(self, symbol: str) -> None:
+        inst = self._instance
+        inst.outputs.append((inst.state.now, O_SUBSCRIBE, (symbol, False)))
+
+    def position(self, symbol: str) -> int:
+        return self._instance.state.position(symbol)
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return self._instance.params.get(name, default)
+
+    def set_param(self, name: str, value: Any) -> None:
+        inst = self._instance
+        inst.params[name] = value
+        inst.outputs.append((inst.state.now, O_SET_PARAM, (name, value)))
+
+    def log(self, message: str) -> None:
+        inst = self._instance
+        inst.outputs.append((inst.state.now, O_LOG, str(message)))
+
+
+class AlgoInstance:
+    """The actor around one deployed algo slot."""
+
+    def __init__(
+        self,
+        index: int,
+        label: str,
+        symbols: list[str],
+        params: dict[str, Any],
+        reply_to: Mailbox[Any],
+        mailbox: MailboxConfig = MailboxConfig(),
+    ) -> None:
+        self.index = index
+        self.label = label
+        self.params = dict(params)
+        self.state = AlgoState(symbols[0])
+        self.actions = Actions(self.state, symbols[0])
+        self.host = InstanceHost(self)
+        self.reply_to = reply_to
+        self.mailbox: Mailbox[Any] = Mailbox(f"algo:{label}", mailbox, _market_data_key)
+        self.slot: Any = None
+        self.on_book: Any = None
+        self.lifecycle = "stopped"
+        self.outputs: list[tuple[Any, ...]] = []
+        self.crashed: str | None = None
+        self.crash_traceback: str | None = None
+        self.latencies_ns = array("q")
+        self.book_callbacks = 0
+        self.skipped = 0  # market data that arrived while not running
+        self.discarded = 0  # deliveries that arrived after a crash
+        self.messages_this_callback = 0
+        self.messages_refused = 0
+
+    def attach(self, slot: Any) -> None:
+        self.slot = slot
+        self.on_book = slot.on_book
+
+    async def run(self) -> None:
+        state, actions = self.state, self.actions
+        books = state.books
+        latencies = self.latencies_ns.append
+        while True:
+            for item in await self.mailbox.receive_batch():
+                if type(item) is not tuple:
+                    if isinstance(item, WindowEnd):
+                        self._reply()
+                    elif isinstance(item, Stop):
+                        return
+                elif self.crashed is not None:
+                    self.discarded += 1
+                elif item[1] == D_BOOK and self.lifecycle == RUNNING:
+                    # the hot path, inlined: one book to a running algo
+                    ts = item[0]
+                    book = item[2]
+                    state.now = ts
+                    books[book.symbol] = book
+                    start = perf_counter_ns()
+                    try:
+                        self.on_book(book, state, item[3], actions)
+                    except Exception as exc:  # noqa: BLE001 - an algo may raise anything
+                        self._callback_failed(ts, exc)
+                    latencies(perf_counter_ns() - start)
+                    self.book_callbacks += 1
+                    if actions._buffer:
+                        self._flush(ts)
+                else:
+                    self._deliver(item)
+
+    def _reply(self) -> None:
+        self.reply_to.send_nowait(InstanceBatch(self.index, self.outputs))
+        self.outputs = []
+
+    def _deliver(self, item: tuple[Any, ...]) -> None:
+        state = self.state
+        ts = item[0]
+        state.now = ts
+        kind = item[1]
+        try:
+            if kind == D_BOOK:
+                self.skipped += 1  # the running case never gets here: see run()
+                return
+            elif kind == D_FILL:
+                self._on_fill(item[2])
+            elif kind == D_REJECT:
+                reject = item[2]
+                if reject.action in (ActionKind.LIMIT, ActionKind.MARKET):
+                    state.open_orders.pop(reject.order_id, None)
+                else:
+                    order = state.open_orders.get(reject.order_id)
+                    if order is not None and order.pending:
+                        state.open_orders[reject.order_id] = order._replace(pending=False)
+                self.slot.on_reject(reject, state, self.actions)
+            elif kind == D_ORDER:
+                if item[3] is None:
+                    state.open_orders.pop(item[2], None)
+                else:
+                    state.open_orders[item[2]] = item[3]
+            elif kind == D_LIFECYCLE:
+                self._lifecycle(item[2])
+            elif kind == D_SUBSCRIBED:
+                name = "on_subscribed" if item[3] else "on_unsubscribed"
+                callback = self.slot.optional(name)
+                if callback is not None:
+                    callback(item[2], state, self.actions)
+            elif kind == D_SHUTDOWN:
+                callback = self.slot.optional("on_shutdown")
+                if callback is not None:
+                    callback(state)
+        except Exception as exc:  # noqa: BLE001 - an algo may raise anything
+            self._callback_failed(ts, exc)
+        self._flush(ts)
+
+    def _callback_failed(self, ts: int, exc: Exception) -> None:
+        """A refused action or message is counted and the instance goes on; anything else
+        terminates this instance (and only it)."""
+        if isinstance(exc, (ActionLimitExceeded, MessageRefused)):
+            return  # counted where refused; the actions before it stand
+        self.crashed = f"{type(exc).__name__}: {exc}"
+        self.crash_traceback = traceback.format_exc()
+        self.actions._buffer.clear()  # a crashing callback's half-made decisions never leave
+        self.outputs.append((ts, O_CRASH, self.crashed))
+
+    def _on_fill(self, fill: Any) -> None:
+        state = self.state
+        state.ledger.apply_fill(fill.symbol, fill.side, fill.price, fill.size, fill.fee)
+        order = state.open_orders.get(fill.order_id)
+        if order is not None:
+            if fill.remaining == 0:
+                del state.open_orders[fill.order_id]
+            else:
+                state.open_orders[fill.order_id] = order._replace(
+                    filled=order.size - fill.remaining
+                )
+        self.slot.on_fill(fill, state, self.actions)
+
+    def _lifecycle(self, transition: str) -> None:
+        self.lifecycle = {"start": RUNNING, "resume": RUNNING, "stop": "stopped",
+                          "pause": "paused"}[transition]
+        callback = self.slot.optional(LIFECYCLE_CALLBACKS[transition])
+        if callback is not None:
+            callback(self.state, self.actions)
+
+    def _flush(self, ts: int) -> None:
+        """Move this callback's actions into the window's outputs, in order."""
+        self.messages_this_callback = 0
+        buffer = self.actions._buffer
+        if buffer:
+            outputs = self.outputs
+            for action in buffer:
+                outputs.append((ts, O_ACTION, action))
+            buffer.clear()

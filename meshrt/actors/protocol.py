@@ -1,0 +1,74 @@
+"""What actors say to each other.
+
+Per-event items are tuples that start with (time ns, kind); per-window control
+messages are small frozen attrs values. The sequencer drives time in windows: it
+sends every venue an ``Advance`` and every instance its deliveries followed by a
+``WindowEnd``, then waits for one reply from each (work in flight is counted, never
+inferred from the scheduler).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import attrs
+
+# Venue output events, in ``VenueBatch.events``
+OUT_BOOK: Final = 0  # (ts, OUT_BOOK, symbol index, feed event, Book, Features)
+OUT_TRADE: Final = 1  # (ts, OUT_TRADE, symbol index, feed event)
+OUT_REPORT: Final = 2  # (ts, OUT_REPORT, symbol index, report tuple from meshrt.events)
+
+# Order operations arriving at a venue, in ``Advance.arrivals``
+OP_SUBMIT: Final = 0  # (ts, OP_SUBMIT, order id, symbol index, side, price | None, size, tif)
+OP_CANCEL: Final = 1  # (ts, OP_CANCEL, order id, symbol index)
+OP_REPLACE: Final = 2  # (ts, OP_REPLACE, order id, symbol index, price, size)
+
+# Deliveries to an algo instance
+D_BOOK: Final = 0  # (ts, D_BOOK, Book, Features)
+D_FILL: Final = 1  # (ts, D_FILL, Fill)
+D_REJECT: Final = 2  # (ts, D_REJECT, Reject)
+D_ORDER: Final = 3  # (ts, D_ORDER, client id, OpenOrder | None)  None: the order is done
+D_LIFECYCLE: Final = 4  # (ts, D_LIFECYCLE, transition name)
+D_SUBSCRIBED: Final = 5  # (ts, D_SUBSCRIBED, symbol, subscribed: bool)
+D_SHUTDOWN: Final = 6  # (ts, D_SHUTDOWN)
+
+# Instance outputs, in ``InstanceBatch.outputs``: (ts, kind, payload)
+O_ACTION: Final = 0  # payload: action tuple from meshrt.sdk.Actions
+O_SUBSCRIBE: Final = 1  # payload: (symbol, subscribe: bool)
+O_SET_PARAM: Final = 2  # payload: (name, value)
+O_LOG: Final = 3  # payload: message str
+O_MESSAGE: Final = 4  # payload: (label, bytes)
+O_CRASH: Final = 5  # payload: "ExceptionType: message" of the callback that crashed
+
+
+@attrs.frozen(slots=True)
+class Advance:
+    """Venue: process your feed up to ``until`` (exclusive), with these order arrivals."""
+
+    until: int
+    arrivals: list[tuple[Any, ...]]
+
+
+@attrs.frozen(slots=True)
+class VenueBatch:
+    venue: int
+    events: list[tuple[Any, ...]]
+    next_time: int | None
+
+
+@attrs.frozen(slots=True)
+class WindowEnd:
+    """Instance: reply with everything you produced since the last WindowEnd."""
+
+    window: int
+
+
+@attrs.frozen(slots=True)
+class InstanceBatch:
+    instance: int
+    outputs: list[tuple[Any, ...]]
+
+
+@attrs.frozen(slots=True)
+class Stop:
+    """Any actor: finish and return."""

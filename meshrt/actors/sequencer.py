@@ -1,0 +1,693 @@
+"""The sequencer: the one actor that owns the timeline and every state transition.
+
+Time advances in windows. A window ``[T, H)`` is no longer than the smallest latency
+in the topology (the lookahead): nothing an algo decides inside it can reach a venue,
+and nothing a venue does inside it can reach an algo, before ``H``. So each window is
+one round: every venue replays its feed and order arrivals up to ``H`` and every
+instance runs its deliveries up to ``H``, concurrently; the sequencer counts the
+replies it is owed, then commits everything in the deterministic order
+``(event time, producer priority, producer index, producer order)`` — control, then
+venues in scenario order, then instances in scenario order. Commits assign seq ids,
+move orders through the state machine, book fills, check risk and schedule what each
+commit causes (deliveries, order arrivals) at ``time + latency``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from bisect import bisect_left
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any
+
+import attrs
+import orjson
+
+from meshrt.actors.instance import AlgoInstance
+from meshrt.actors.mailbox import Mailbox, MailboxConfig
+from meshrt.actors.protocol import (
+    D_BOOK,
+    D_FILL,
+    D_LIFECYCLE,
+    D_ORDER,
+    D_REJECT,
+    D_SHUTDOWN,
+    D_SUBSCRIBED,
+    O_ACTION,
+    O_CRASH,
+    O_LOG,
+    O_MESSAGE,
+    O_SET_PARAM,
+    O_SUBSCRIBE,
+    OP_CANCEL,
+    OP_REPLACE,
+    OP_SUBMIT,
+    OUT_BOOK,
+    OUT_REPORT,
+    Advance,
+    InstanceBatch,
+    Stop,
+    VenueBatch,
+    WindowEnd,
+)
+from meshrt.actors.venue import VenueActor
+from meshrt.contract import ActionKind, RejectReason, Side, TimeInForce
+from meshrt.events import (
+    FEED_KIND_NAMES,
+    REPORT_ACCEPTED,
+    REPORT_CANCEL_REJECTED,
+    REPORT_CANCELLED,
+    REPORT_FILL,
+    REPORT_KIND_NAMES,
+    REPORT_REJECTED,
+    REPORT_REPLACED,
+)
+from meshrt.latency import Latency, LatencyStream
+from meshrt.ledger import Ledger
+from meshrt.orders import (
+    ACCEPTED,
+    CANCEL_PENDING,
+    PARTIALLY_FILLED,
+    InvariantViolation,
+    Order,
+    OrderStateMachine,
+)
+from meshrt.replaylog import ReplayLog
+from meshrt.risk import RiskGate, RiskLimits
+from meshrt.sdk import Book, Fill, OpenOrder, Reject
+
+_ts = itemgetter(0)
+MARK_INTERVAL_NS = 100_000_000  # equity is sampled for drawdown every 100 ms and at fills
+_LIFECYCLE_STATE = {"start": "running", "resume": "running", "stop": "stopped",
+                    "pause": "paused"}
+
+
+class RunFailed(Exception):
+    """The run stopped on an invariant violation (fail closed); the message says where."""
+
+
+@attrs.define(slots=True, eq=False)
+class VenueLane:
+    """The sequencer's side of one venue: its streams and what is scheduled for it."""
+
+    actor: VenueActor
+    name: str
+    symbols: list[str]
+    feed: LatencyStream
+    orders: LatencyStream
+    order_base_ns: int
+    subscribers: list[list[AlgoInstance]]
+    arrivals: deque[tuple[Any, ...]] = attrs.field(factory=deque)
+    next_time: int | None = None
+    last_book: list[Book | None] = attrs.field(factory=list)
+    reports: int = 0
+    source: str = ""
+
+
+@attrs.define(slots=True, eq=False)
+class Deployed:
+    """The sequencer's side of one deployment: authoritative books and counters."""
+
+    instance: AlgoInstance
+    label: str
+    venue: int
+    risk: RiskGate
+    schedule: deque[tuple[int, str]]
+    ledger: Ledger = attrs.field(factory=Ledger)
+    lifecycle: str = "stopped"
+    inbound: deque[tuple[Any, ...]] = attrs.field(factory=deque)
+    timers: list[tuple[int, int, tuple[Any, ...]]] = attrs.field(factory=list)
+    orders: int = 0
+    rejects: Counter[str] = attrs.field(factory=Counter)
+    messages_dropped: int = 0
+    crashed: str | None = None
+    crashed_at: int | None = None
+    source: str = ""
+
+
+class Sequencer:
+    def __init__(
+        self,
+        venues: Sequence[VenueActor],
+        venue_latencies: Sequence[tuple[Latency, Latency]],
+        instances: Sequence[AlgoInstance],
+        deployments: Sequence[tuple[int, Sequence[str], RiskLimits, Sequence[tuple[int, str]]]],
+        seed: int,
+        log: ReplayLog,
+        end_ns: int | None,
+        mailbox: Mailbox[Any],
+        progress: Callable[[int, int, int | None], None] | None = None,
+    ) -> None:
+        self.mailbox = mailbox
+        self.log = log
+        self.end_ns = end_ns
+        self.progress = progress
+        self.seq = 0
+        self.now = 0
+        self.windows = 0
+        self.counts: Counter[str] = Counter()
+        self.orders = OrderStateMachine()
+        self._pending_op: dict[int, int] = {}
+        self._timer_counter = 0
+        self.lanes: list[VenueLane] = []
+        for actor, (feed, order) in zip(venues, venue_latencies, strict=True):
+            lane = VenueLane(
+                actor=actor,
+                name=actor.name,
+                symbols=list(actor.symbols),
+                feed=LatencyStream(feed, f"{seed}:{actor.name}:feed"),
+                orders=LatencyStream(order, f"{seed}:{actor.name}:orders"),
+                order_base_ns=order.base_ns,
+                subscribers=[[] for _ in actor.symbols],
+                last_book=[None for _ in actor.symbols],
+                source=f"venue:{actor.name}",
+            )
+            self.lanes.append(lane)
+        self.deployed: list[Deployed] = []
+        for instance, (venue, symbols, limits, schedule) in zip(
+            instances, deployments, strict=True
+        ):
+            dep = Deployed(
+                instance=instance,
+                label=instance.label,
+                venue=venue,
+                risk=RiskGate(limits),
+                schedule=deque(schedule),
+                source=f"algo:{instance.label}",
+            )
+            self.deployed.append(dep)
+            lane = self.lanes[venue]
+            for symbol in symbols:
+                lane.subscribers[lane.symbols.index(symbol)].append(instance)
+        self._inbound = [dep.inbound for dep in self.deployed]
+        self._by_label = {dep.label: dep for dep in self.deployed}
+        latencies = [lat.base_ns for pair in venue_latencies for lat in pair]
+        self.lookahead = max(1, min(latencies)) if latencies else 1
+
+    # -- the window loop ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        await self._probe_venues()
+        next_mark = 0
+        started = time.monotonic()
+        last_report = started
+        while True:
+            start = self._next_time()
+            if start is None or (self.end_ns is not None and start >= self.end_ns):
+                break
+            until = start + self.lookahead
+            if self.end_ns is not None and until > self.end_ns:
+                until = self.end_ns
+            self.now = start
+            control = self._due_lifecycle(until)
+            await self._round(until, control)
+            if start >= next_mark:
+                self._mark_all()
+                next_mark = start - start % MARK_INTERVAL_NS + MARK_INTERVAL_NS
+            self.windows += 1
+            if self.progress is not None and not self.windows & 63:
+                wall = time.monotonic()
+                if wall - last_report >= 0.25:
+                    last_report = wall
+                    self.progress(start, self.seq, self.end_ns)
+        await self._shutdown()
+
+    async def _probe_venues(self) -> None:
+        """Ask every venue when its feed starts."""
+        for lane in self.lanes:
+            lane.actor.mailbox.send_nowait(Advance(0, []))
+        await self._replies(len(self.lanes))
+
+    def _next_time(self) -> int | None:
+        candidates: list[int] = []
+        for lane in self.lanes:
+            if lane.next_time is not None:
+                candidates.append(lane.next_time)
+            if lane.arrivals:
+                candidates.append(lane.arrivals[0][0])
+        for dep in self.deployed:
+            if dep.inbound:
+                candidates.append(dep.inbound[0][0])
+            if dep.timers:
+                candidates.append(dep.timers[0][0])
+            if dep.schedule:
+                candidates.append(dep.schedule[0][0])
+        return min(candidates) if candidates else None
+
+    def _due_lifecycle(self, until: int) -> list[tuple[Any, ...]]:
+        """Lifecycle steps inside the window: committed in order, delivered at their time."""
+        due: list[tuple[Any, ...]] = []
+        for index, dep in enumerate(self.deployed):
+            while dep.schedule and dep.schedule[0][0] < until:
+                at, action = dep.schedule.popleft()
+                due.append((at, index, action))
+                if dep.crashed is None:
+                    self._timer(dep, (at, D_LIFECYCLE, action))
+        due.sort(key=_ts)
+        return due
+
+    async def _round(self, until: int, control: list[tuple[Any, ...]]) -> None:
+        owed = 0
+        for lane in self.lanes:
+            arrivals: list[tuple[Any, ...]] = []
+            queue = lane.arrivals
+            while queue and queue[0][0] < until:
+                arrivals.append(queue.popleft())
+            if arrivals or (lane.next_time is not None and lane.next_time < until):
+                lane.actor.mailbox.send_nowait(Advance(until, arrivals))
+                owed += 1
+        for dep in self.deployed:
+            items = self._due_deliveries(dep, until)
+            if items:
+                await dep.instance.mailbox.send_many(items)
+                await dep.instance.mailbox.send(WindowEnd(self.windows))
+                owed += 1
+        venue_events, outputs = await self._replies(owed)
+        self._commit_window(control, venue_events, outputs)
+        self.log.flush()
+
+    def _due_deliveries(self, dep: Deployed, until: int) -> list[tuple[Any, ...]]:
+        items: list[tuple[Any, ...]] = []
+        inbound = dep.inbound
+        while inbound and inbound[0][0] < until:
+            items.append(inbound.popleft())
+        timers = dep.timers
+        if timers and timers[0][0] < until:
+            due = []
+            while timers and timers[0][0] < until:
+                due.append(heapq.heappop(timers)[2])
+            # timers go before inbound items of the same time (lifecycle before data)
+            items = list(heapq.merge(due, items, key=_ts))
+        if dep.crashed is not None:
+            return []
+        return items
+
+    async def _replies(
+        self, owed: int
+    ) -> tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
+        """Wait for every reply this round is owed; order them by producer index."""
+        venue_events: list[list[tuple[Any, ...]]] = [[] for _ in self.lanes]
+        outputs: list[tuple[Any, ...]] = []
+        batches: list[InstanceBatch] = []
+        while owed:
+            for reply in await self.mailbox.receive_batch():
+                owed -= 1
+                if isinstance(reply, VenueBatch):
+                    venue_events[reply.venue] = reply.events
+                    self.lanes[reply.venue].next_time = reply.next_time
+                else:
+                    batches.append(reply)
+        if batches:
+            batches.sort(key=lambda batch: batch.instance)
+            for batch in batches:
+                index = batch.instance
+                outputs.extend((out[0], index, out[1], out[2]) for out in batch.outputs)
+            outputs.sort(key=_ts)  # stable: instance order, then callback order
+        return venue_events, outputs
+
+    # -- commit ------------------------------------------------------------------------
+
+    def _commit_window(
+        self,
+        control: list[tuple[Any, ...]],
+        venue_events: list[list[tuple[Any, ...]]],
+        outputs: list[tuple[Any, ...]],
+    ) -> None:
+        streams: list[list[Any]] = []  # [events, position, commit function]
+        if control:
+            streams.append([control, 0, self._commit_control])
+        for venue, events in enumerate(venue_events):
+            if events:
+                streams.append([events, 0, self._venue_committer(venue)])
+        if outputs:
+            streams.append([outputs, 0, self._commit_outputs])
+        while streams:
+            if len(streams) == 1:
+                events, position, commit = streams[0]
+                commit(events, position, len(events))
+                return
+            best = min(range(len(streams)), key=lambda k: (streams[k][0][streams[k][1]][0], k))
+            limit = min(
+                streams[k][0][streams[k][1]][0] + (1 if k > best else 0)
+                for k in range(len(streams))
+                if k != best
+            )
+            events, position, commit = streams[best]
+            stop = bisect_left(events, limit, lo=position, key=_ts)
+            commit(events, position, stop)
+            if stop == len(events):
+                del streams[best]
+            else:
+                streams[best][1] = stop
+
+    def _commit_control(self, events: list[tuple[Any, ...]], start: int, stop: int) -> None:
+        for k in range(start, stop):
+            at, index, action = events[k]
+            dep = self.deployed[index]
+            self.seq += 1
+            self.log.lines.append(orjson.dumps(
+                [self.seq, at, at, "control", self.lanes[dep.venue].name, None, "lifecycle",
+                 [dep.label, action], None]
+            ))
+            dep.lifecycle = _LIFECYCLE_STATE[action]
+
+    def _venue_committer(self, venue: int) -> Callable[[list[tuple[Any, ...]], int, int], None]:
+        lane = self.lanes[venue]
+
+        def commit(events: list[tuple[Any, ...]], start: int, stop: int) -> None:
+            lines = self.log.lines
+            dumps = orjson.dumps
+            source, name, symbols = lane.source, lane.name, lane.symbols
+            deliver_at = lane.feed.deliver_at
+            subscribers, last_book = lane.subscribers, lane.last_book
+            seq = self.seq
+            for k in range(start, stop):
+                event = events[k]
+                ts = event[0]
+                seq += 1
+                if event[1] == OUT_BOOK:
+                    symbol = event[2]
+                    feed = event[3]
+                    lines.append(dumps([seq, ts, ts, source, name, symbols[symbol],
+                                        FEED_KIND_NAMES[feed[1]], feed[2:], seq]))
+                    last_book[symbol] = event[4]
+                    subs = subscribers[symbol]
+                    if subs:
+                        item = (deliver_at(ts), D_BOOK, event[4], event[5])
+                        for instance in subs:
+                            self._inbound[instance.index].append(item)
+                elif event[1] == OUT_REPORT:
+                    self.seq = seq
+                    self._commit_report(lane, event[2], event[3])
+                    seq = self.seq
+                else:
+                    feed = event[3]
+                    lines.append(dumps([seq, ts, ts, source, name, symbols[event[2]],
+                                        "trade", feed[2:], seq]))
+            self.seq = seq
+            self.counts["venue_events"] += stop - start
+
+        return commit
+
+    def _commit_report(self, lane: VenueLane, symbol: int, report: tuple[Any, ...]) -> None:
+        lane.reports += 1
+        key = (lane.name, lane.reports)
+        ts, kind, order_id = report[0], report[1], report[2]
+        order = self.orders.orders[order_id]
+        before = order.status
+        self.seq += 1
+        try:
+            self.orders.apply_report(report, key)
+            self.orders.check_invariants(order_id)
+        except InvariantViolation as exc:
+            raise RunFailed(f"invariant violated at seq {self.seq}: {exc}") from None
+        self.log.lines.append(orjson.dumps(
+            [self.seq, ts, ts, lane.source, lane.name, lane.symbols[symbol],
+             REPORT_KIND_NAMES[kind], [order_id, *report[3:], before.name, order.status.name],
+             f"{lane.name}:{lane.reports}"]
+        ))
+        dep = self._deployment_of(order)
+        item: tuple[Any, ...] | None = None
+        if kind == REPORT_FILL:
+            price, size, liquidity, fee, remaining = report[3:8]
+            dep.ledger.apply_fill(order.symbol, order.side, price, size, fee)
+            self.counts["fills"] += 1
+            item = (ts, D_FILL, Fill(ts, order.client_id, order.symbol, lane.name, order.side,
+                                     liquidity, price, size, fee, remaining))
+        elif kind == REPORT_REJECTED:
+            self._pending_op.pop(order_id, None)
+            reason = RejectReason(report[3])
+            dep.rejects[reason.name] += 1
+            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, order.kind, "venue"))
+        elif kind == REPORT_CANCELLED:
+            self._pending_op.pop(order_id, None)
+            item = (ts, D_ORDER, order.client_id, None)
+        elif kind == REPORT_CANCEL_REJECTED:
+            action = self._pending_op.pop(order_id, ActionKind.CANCEL)
+            reason = RejectReason(report[3])
+            dep.rejects[reason.name] += 1
+            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, action, "venue"))
+        elif kind == REPORT_REPLACED or kind == REPORT_ACCEPTED:
+            if kind == REPORT_REPLACED:
+                self._pending_op.pop(order_id, None)
+            item = (ts, D_ORDER, order.client_id,
+                    OpenOrder(order.client_id, order.symbol, order.side, order.price,
+                              order.size, order.filled, True,
+                              order.status == CANCEL_PENDING or order_id in self._pending_op))
+        if item is not None and dep.crashed is None:
+            at = lane.feed.deliver_at(ts)
+            dep.inbound.append((at, *item[1:]))
+
+    def _deployment_of(self, order: Order) -> Deployed:
+        return self._by_label[order.deployment]
+
+    def _commit_outputs(self, events: list[tuple[Any, ...]], start: int, stop: int) -> None:
+        for k in range(start, stop):
+            ts, index, kind, payload = events[k]
+            dep = self.deployed[index]
+            if dep.crashed is not None and kind != O_CRASH:
+                continue
+            if kind == O_ACTION:
+                self._commit_action(ts, dep, payload)
+            elif kind == O_CRASH:
+                self._commit_crash(ts, dep, payload)
+            elif kind == O_SUBSCRIBE:
+                self._commit_subscription(ts, dep, payload[0], payload[1])
+            else:
+                self.seq += 1
+                lane = self.lanes[dep.venue]
+                if kind == O_MESSAGE:
+                    # routing arrives with the coordinator; until then nothing is routed
+                    dep.messages_dropped += 1
+                    record = ["message_dropped", [payload[0], len(payload[1]), "no coordinator"]]
+                elif kind == O_SET_PARAM:
+                    record = ["set_param", [payload[0], payload[1]]]
+                else:
+                    record = ["log", [payload]]
+                self.log.lines.append(orjson.dumps(
+                    [self.seq, ts, ts, dep.source, lane.name, None, record[0], record[1], None],
+                    default=repr,
+                ))
+
+    def fail_at_load(self, index: int, error: str) -> None:
+        """An algo that could not even be constructed is a crash at time 0."""
+        self._commit_crash(0, self.deployed[index], error)
+
+    def _commit_crash(self, ts: int, dep: Deployed, error: str) -> None:
+        dep.crashed = error
+        dep.crashed_at = ts
+        dep.lifecycle = "failed"
+        dep.inbound.clear()
+        dep.timers.clear()
+        self.seq += 1
+        lane = self.lanes[dep.venue]
+        self.log.lines.append(orjson.dumps(
+            [self.seq, ts, ts, "control", lane.name, None, "crash", [dep.label, error], None]
+        ))
+        for symbol_subs in lane.subscribers:
+            if dep.instance in symbol_subs:
+                symbol_subs.remove(dep.instance)
+        # the crashed instance's resting orders are cancelled: nobody is left to manage them
+        for order in self.orders.live_orders(dep.label):
+            if order.status in (ACCEPTED, PARTIALLY_FILLED):
+                self._send_cancel(ts, dep, order)
+
+    def _commit_subscription(self, ts: int, dep: Deployed, symbol: str, on: bool) -> None:
+        lane = self.lanes[dep.venue]
+        self.seq += 1
+        known = symbol in lane.symbols
+        self.log.lines.append(orjson.dumps(
+            [self.seq, ts, ts, dep.source, lane.name, symbol,
+             "subscribe" if on else "unsubscribe", [known], None]
+        ))
+        if not known:
+            dep.rejects[RejectReason.UNKNOWN_SYMBOL.name] += 1
+            self._timer(dep, (ts + lane.order_base_ns, D_REJECT,
+                              Reject(ts, 0, RejectReason.UNKNOWN_SYMBOL, 0,
+                                     f"no symbol {symbol!r} on venue {lane.name!r}")))
+            return
+        subs = lane.subscribers[lane.symbols.index(symbol)]
+        if on and dep.instance not in subs:
+            subs.append(dep.instance)
+            subs.sort(key=lambda instance: instance.index)
+        elif not on and dep.instance in subs:
+            subs.remove(dep.instance)
+        self._timer(dep, (lane.feed.deliver_at(ts), D_SUBSCRIBED, symbol, on))
+
+    def _commit_action(self, ts: int, dep: Deployed, action: tuple[Any, ...]) -> None:
+        kind, side, tif, client_id, target, price, size, symbol = action
+        lane = self.lanes[dep.venue]
+        self.seq += 1
+        self.log.lines.append(orjson.dumps(
+            [self.seq, ts, ts, dep.source, lane.name, symbol or None, "intent",
+             [int(kind), int(side), int(tif), client_id, target, price, size], None]
+        ))
+        if dep.lifecycle != "running":
+            return self._reject(ts, dep, client_id, kind, RejectReason.NOT_RUNNING,
+                                f"deployment is {dep.lifecycle}")
+        if kind == ActionKind.LIMIT or kind == ActionKind.MARKET:
+            self._new_order(ts, dep, lane, action)
+        elif kind == ActionKind.CANCEL:
+            order = self.orders.find(dep.label, target)
+            if order is None:
+                return self._reject(ts, dep, target, kind, RejectReason.UNKNOWN_ORDER,
+                                    f"no order {target}")
+            reason = self.orders.request_cancel(order.order_id, ts)
+            if reason is not None:
+                return self._reject(ts, dep, target, kind, reason,
+                                    f"order {target} is {order.status.name}")
+            self._send_cancel(ts, dep, order, already_pending=True)
+        elif kind == ActionKind.REPLACE:
+            self._replace(ts, dep, lane, target, price, size)
+        elif kind == ActionKind.CANCEL_ALL:
+            for order in self.orders.live_orders(dep.label):
+                if symbol and order.symbol != symbol:
+                    continue
+                if order.status in (ACCEPTED, PARTIALLY_FILLED):
+                    self._send_cancel(ts, dep, order)
+        else:
+            self._reject(ts, dep, client_id, kind, RejectReason.INVALID_ACTION,
+                         f"unknown action kind {kind}")
+
+    def _new_order(self, ts: int, dep: Deployed, lane: VenueLane, action: tuple[Any, ...]) -> None:
+        kind, side, tif, client_id, _, price, size, symbol = action
+        reason: RejectReason | None = None
+        detail = ""
+        if symbol not in lane.symbols:
+            reason, detail = RejectReason.UNKNOWN_SYMBOL, f"no symbol {symbol!r} on {lane.name!r}"
+        elif side not in (Side.BUY, Side.SELL) or tif not in (0, 1, 2):
+            reason, detail = RejectReason.INVALID_ACTION, f"side {side!r} / tif {tif!r}"
+        elif not isinstance(size, int) or size <= 0:
+            reason, detail = RejectReason.INVALID_SIZE, f"size {size!r}"
+        elif kind == ActionKind.LIMIT and (not isinstance(price, int) or price <= 0):
+            reason, detail = RejectReason.INVALID_PRICE, f"price {price!r}"
+        elif self.orders.find(dep.label, client_id) is not None:
+            reason, detail = RejectReason.DUPLICATE_ORDER_ID, f"client id {client_id}"
+        if reason is None:
+            symbol_index = lane.symbols.index(symbol)
+            book = lane.last_book[symbol_index]
+            reference = _mid(book)
+            open_buy, open_sell = self.orders.open_exposure(dep.label, symbol)
+            reason = dep.risk.check_new(
+                ts, side, price if kind == ActionKind.LIMIT else None, size,
+                dep.ledger.position(symbol), open_buy, open_sell,
+                self.orders.open_orders(dep.label), reference,
+            )
+            detail = "risk limit"
+        if reason is not None:
+            return self._reject(ts, dep, client_id, kind, reason, detail)
+        order_id = len(self.orders.orders) + 1
+        limit_price = price if kind == ActionKind.LIMIT else None
+        self.orders.create(Order(
+            order_id=order_id, deployment=dep.label, client_id=client_id, venue=lane.name,
+            symbol=symbol, side=Side(side), kind=ActionKind(kind), tif=TimeInForce(tif),
+            price=limit_price, size=size, created_ts=ts,
+        ))
+        self.orders.submit(order_id, ts)
+        self.seq += 1
+        self.log.lines.append(orjson.dumps(
+            [self.seq, ts, ts, "sequencer", lane.name, symbol, "order_created",
+             [order_id, dep.label, client_id, "CREATED", "SUBMITTED"], None]
+        ))
+        dep.risk.record_order(ts)
+        dep.orders += 1
+        self.counts["orders"] += 1
+        lane.arrivals.append((lane.orders.deliver_at(ts), OP_SUBMIT, order_id, symbol_index,
+                              side, limit_price, size, tif))
+
+    def _replace(self, ts: int, dep: Deployed, lane: VenueLane, target: int, price: Any,
+                 size: Any) -> None:
+        order = self.orders.find(dep.label, target)
+        if order is None:
+            return self._reject(ts, dep, target, ActionKind.REPLACE, RejectReason.UNKNOWN_ORDER,
+                                f"no order {target}")
+        if not isinstance(size, int) or (price is not None and not isinstance(price, int)):
+            return self._reject(ts, dep, target, ActionKind.REPLACE, RejectReason.INVALID_ACTION,
+                                "price and size must be integers")
+        reason = self.orders.validate_replace(order.order_id, price, size)
+        if reason is None:
+            open_buy, open_sell = self.orders.open_exposure(dep.label, order.symbol)
+            symbol_index = lane.symbols.index(order.symbol)
+            reason = dep.risk.check_replace(
+                ts, order.side, price, size, order.size, order.filled,
+                dep.ledger.position(order.symbol), open_buy, open_sell,
+                _mid(lane.last_book[symbol_index]),
+            )
+        if reason is not None:
+            return self._reject(ts, dep, target, ActionKind.REPLACE, reason,
+                                f"order {target} is {order.status.name}")
+        dep.risk.record_order(ts)
+        self._pending_op[order.order_id] = ActionKind.REPLACE
+        lane.arrivals.append((lane.orders.deliver_at(ts), OP_REPLACE, order.order_id,
+                              lane.symbols.index(order.symbol), price, size))
+
+    def _send_cancel(self, ts: int, dep: Deployed, order: Order,
+                     already_pending: bool = False) -> None:
+        if not already_pending and self.orders.request_cancel(order.order_id, ts) is not None:
+            return
+        lane = self.lanes[dep.venue]
+        self._pending_op[order.order_id] = ActionKind.CANCEL
+        lane.arrivals.append((lane.orders.deliver_at(ts), OP_CANCEL, order.order_id,
+                              lane.symbols.index(order.symbol)))
+
+    def _reject(self, ts: int, dep: Deployed, client_id: int, kind: int, reason: RejectReason,
+                detail: str) -> None:
+        """Refuse an intent: counted, logged, and delivered as on_reject after the order latency."""
+        dep.rejects[reason.name] += 1
+        lane = self.lanes[dep.venue]
+        self.seq += 1
+        self.log.lines.append(orjson.dumps(
+            [self.seq, ts, ts, "sequencer", lane.name, None, "intent_rejected",
+             [dep.label, client_id, reason.name, detail], None]
+        ))
+        if dep.crashed is None:
+            self._timer(dep, (ts + lane.order_base_ns, D_REJECT,
+                              Reject(ts, client_id, reason, int(kind), detail)))
+
+    def _timer(self, dep: Deployed, item: tuple[Any, ...]) -> None:
+        self._timer_counter += 1
+        heapq.heappush(dep.timers, (item[0], self._timer_counter, item))
+
+    def _mark_all(self) -> None:
+        for dep in self.deployed:
+            lane = self.lanes[dep.venue]
+            for symbol in dep.ledger.symbols:
+                if symbol in lane.symbols:
+                    mid = _mid(lane.last_book[lane.symbols.index(symbol)])
+                    if mid is not None:
+                        dep.ledger.mark(symbol, mid)
+
+    async def _shutdown(self) -> None:
+        """Final marks, on_shutdown for every live instance, then stop every actor."""
+        self._mark_all()
+        end = self.end_ns if self.end_ns is not None else self.now
+        owed = 0
+        for dep in self.deployed:
+            if dep.crashed is None:
+                box = dep.instance.mailbox
+                await box.send((end, D_SHUTDOWN))
+                await box.send(WindowEnd(self.windows))
+                owed += 1
+        _, outputs = await self._replies(owed)
+        for output in outputs:
+            if output[2] == O_CRASH:
+                self._commit_crash(output[0], self.deployed[output[1]], output[3])
+        self.log.flush()
+        self.now = end
+        for lane in self.lanes:
+            lane.actor.mailbox.send_nowait(Stop())
+        for dep in self.deployed:
+            await dep.instance.mailbox.send(Stop())
+
+
+def _mid(book: Book | None) -> int | None:
+    if book is None or not book.bid_prices or not book.ask_prices:
+        return None
+    return (book.bid_prices[0] + book.ask_prices[0]) // 2
+
+
+def sequencer_mailbox() -> Mailbox[Any]:
+    """Replies to the sequencer are never dropped: every one is owed work."""
+    return Mailbox("sequencer", MailboxConfig(capacity=1 << 20))

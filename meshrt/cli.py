@@ -1,0 +1,87 @@
+"""The ``meshrt`` command."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from pathlib import Path
+
+from meshrt.loaders.python import AlgoLoadError
+from meshrt.scenario import ScenarioError, load_scenario
+from meshrt.venues.sources import SourceError
+
+EXIT_OK = 0
+EXIT_RUN_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="meshrt", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run a scenario file in virtual time")
+    run.add_argument("scenario", help="path to a scenario .py file")
+    run.add_argument("--out", type=Path, help="run folder (default: runs/NAME-UTCTIME)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return _run(args)
+    return EXIT_BAD_INPUT  # pragma: no cover - argparse enforces a command
+
+
+def _run(args: argparse.Namespace) -> int:
+    from meshrt.runtime import run
+    from meshrt.summary import format_table
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        print(f"meshrt: bad scenario: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    run_dir = args.out
+    if run_dir is None:
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+        run_dir = Path("runs") / f"{scenario.name}-{stamp}"
+    progress = None if args.no_progress else ProgressBar()
+    try:
+        result = run(scenario, run_dir, progress)
+    except (SourceError, AlgoLoadError) as exc:
+        print(f"meshrt: bad input: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        if progress is not None:
+            progress.close()
+    print(format_table(result.summary, result.metrics))
+    print(f"run folder: {run_dir}")
+    return EXIT_OK if result.ok else EXIT_RUN_FAILED
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, shown only once a run lasts long enough to need it."""
+
+    WIDTH = 30
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, now_ns: int, events: int, end_ns: int | None) -> None:
+        if not sys.stderr.isatty():
+            return
+        self.shown = True
+        if end_ns:
+            fraction = min(1.0, now_ns / end_ns)
+            filled = int(fraction * self.WIDTH)
+            bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {fraction:4.0%}"
+        else:
+            bar = "[running]"
+        sys.stderr.write(f"\r{bar}  t={now_ns / 1e9:.3f}s  events={events:,}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

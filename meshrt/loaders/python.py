@@ -1,0 +1,81 @@
+"""Load a Python algo: a subclass of ``meshrt.Algo``, given as a class or a reference.
+
+A reference is ``"package.module:Class"`` or ``"path/to/file.py:Class"`` (relative to
+the scenario file's folder).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+from meshrt.sdk import Algo, missing_required
+
+
+class AlgoLoadError(Exception):
+    """An algo could not be loaded; the message names the algo and the reason."""
+
+
+def resolve_algo_class(ref: type[Algo] | str, base_dir: Path | None = None) -> type[Algo]:
+    """Turn a class or a ``module:Class`` / ``file.py:Class`` reference into a checked class."""
+    cls = ref if isinstance(ref, type) else _import_ref(ref, base_dir)
+    if not isinstance(cls, type) or not issubclass(cls, Algo):
+        raise AlgoLoadError(f"algo {ref!r} is not a subclass of meshrt.Algo")
+    missing = missing_required(cls)
+    if missing:
+        raise AlgoLoadError(
+            f"algo {cls.__qualname__} does not implement required callback(s): "
+            + ", ".join(missing)
+        )
+    return cls
+
+
+def _import_ref(ref: str, base_dir: Path | None) -> Any:
+    module_part, sep, name = ref.partition(":")
+    if not sep or not name:
+        raise AlgoLoadError(f"algo reference {ref!r} must look like 'module:Class' or 'file.py:Class'")
+    if module_part.endswith(".py"):
+        path = Path(module_part)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        if not path.is_file():
+            raise AlgoLoadError(f"algo file {str(path)!r} does not exist")
+        module_name = f"meshrt_algo_{path.stem}_{abs(hash(str(path.resolve())))}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    else:
+        try:
+            module = importlib.import_module(module_part)
+        except ImportError as exc:
+            raise AlgoLoadError(f"algo module {module_part!r} cannot be imported: {exc}") from None
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        raise AlgoLoadError(f"algo module {module_part!r} has no attribute {name!r}") from None
+
+
+class PythonSlot:
+    """One loaded Python algo instance with its callbacks bound once (a getattr per call doubles the cost)."""
+
+    kind = "python"
+
+    def __init__(self, cls: type[Algo], host: Any, params: dict[str, Any]) -> None:
+        self.name = cls.__qualname__
+        self.algo = cls(host, params)
+        self.capabilities = cls.capabilities
+        self.on_book = self.algo.on_book
+        self.on_fill = self.algo.on_fill
+        self.on_reject = self.algo.on_reject
+
+    def optional(self, name: str) -> Any:
+        """The bound optional callback, or None when the algo does not declare it."""
+        return getattr(self.algo, name) if name in self.capabilities else None
+
+    def close(self) -> None:
+        self.algo = None  # type: ignore[assignment]

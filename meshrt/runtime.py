@@ -1,0 +1,127 @@
+"""Assemble a scenario's actors, run them under one nursery, and report.
+
+The sequencer is awaited in the nursery's own task; venues and instances run as
+children. When the sequencer ends (the run is over, or it failed closed) every other
+actor is stopped or cancelled with it: nothing outlives the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import orjson
+import trio
+
+from meshrt.actors.instance import AlgoInstance
+from meshrt.actors.sequencer import RunFailed, Sequencer, sequencer_mailbox
+from meshrt.actors.venue import VenueActor
+from meshrt.loaders.python import PythonSlot, resolve_algo_class
+from meshrt.replaylog import ReplayLog
+from meshrt.scenario import Scenario
+from meshrt.summary import build_metrics, build_summary
+from meshrt.venues.matching import MatchingEngine
+from meshrt.venues.sources import RecordedSpec, open_source
+
+
+@attrs.frozen(slots=True)
+class RunResult:
+    summary: dict[str, Any]
+    metrics: dict[str, Any]
+    run_dir: Path | None
+
+    @property
+    def ok(self) -> bool:
+        return self.summary["status"] == "ok"
+
+
+def run(scenario: Scenario, run_dir: Path | None = None,
+        progress: Callable[[int, int, int | None], None] | None = None) -> RunResult:
+    """Run a scenario to completion in virtual time (no wall-clock sleeping)."""
+    return trio.run(run_async, scenario, run_dir, progress)
+
+
+async def run_async(scenario: Scenario, run_dir: Path | None = None,
+                    progress: Callable[[int, int, int | None], None] | None = None) -> RunResult:
+    base_dir = Path(scenario.base_dir)
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    mailbox = sequencer_mailbox()
+    venue_index = {venue.name: i for i, venue in enumerate(scenario.venues)}
+    venues = [
+        VenueActor(
+            i, venue.name, venue.symbols,
+            [open_source(_resolved(source, base_dir)) for source in venue.sources],
+            [MatchingEngine(venue.fees) for _ in venue.sources],
+            mailbox,
+        )
+        for i, venue in enumerate(scenario.venues)
+    ]
+    instances = []
+    crashed_at_load: dict[int, str] = {}
+    for i, dep in enumerate(scenario.deployments):
+        instance = AlgoInstance(i, dep.label, list(dep.symbols), dict(dep.params), mailbox,
+                                dep.mailbox)
+        cls = resolve_algo_class(dep.algo, base_dir)
+        try:
+            instance.attach(PythonSlot(cls, instance.host, instance.params))
+        except Exception as exc:  # noqa: BLE001 - an algo's constructor may raise anything
+            crashed_at_load[i] = f"{type(exc).__name__}: {exc}"
+            instance.crashed = crashed_at_load[i]
+        instances.append(instance)
+    log = ReplayLog(run_dir / "replay.jsonl" if run_dir is not None else None)
+    log.header({
+        "scenario": scenario.name,
+        "seed": scenario.seed,
+        "venues": [{"name": v.name, "region": v.region, "symbols": list(v.symbols)}
+                   for v in scenario.venues],
+        "deployments": [{"label": d.label, "venue": d.venue, "symbols": list(d.symbols)}
+                        for d in scenario.deployments],
+    })
+    sequencer = Sequencer(
+        venues=venues,
+        venue_latencies=[(v.feed_latency, v.order_latency) for v in scenario.venues],
+        instances=instances,
+        deployments=[
+            (venue_index[d.venue], d.symbols, d.risk, [(s.at_ns, s.action) for s in d.schedule])
+            for d in scenario.deployments
+        ],
+        seed=scenario.seed,
+        log=log,
+        end_ns=scenario.duration_ns,
+        mailbox=mailbox,
+        progress=progress,
+    )
+    for index, error in crashed_at_load.items():
+        sequencer.fail_at_load(index, error)
+    failed: str | None = None
+    started = time.perf_counter()
+    try:
+        async with trio.open_nursery() as nursery:
+            for actor in (*venues, *instances):
+                nursery.start_soon(actor.run)
+            try:
+                await sequencer.run()
+            except RunFailed as exc:
+                failed = str(exc)
+                nursery.cancel_scope.cancel()
+    finally:
+        log.close()
+    wall = time.perf_counter() - started
+    summary = build_summary(scenario.name, scenario.seed, sequencer, failed)
+    metrics = build_metrics(sequencer, wall)
+    if run_dir is not None:
+        (run_dir / "summary.json").write_bytes(
+            orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+        (run_dir / "metrics.json").write_bytes(
+            orjson.dumps(metrics, option=orjson.OPT_INDENT_2))
+    return RunResult(summary, metrics, run_dir)
+
+
+def _resolved(spec: Any, base_dir: Path) -> Any:
+    if isinstance(spec, RecordedSpec) and not Path(spec.path).is_absolute():
+        return attrs.evolve(spec, path=str(base_dir / spec.path))
+    return spec

@@ -1,0 +1,379 @@
+"""The Python SDK: what an algo author subclasses and what each callback receives.
+
+An algo is a subclass of :class:`Algo`. The host calls its callbacks with explicit
+inputs (``book, state, features, actions``): everything an algo may read arrives as an
+argument, and the only way to change the world is through ``actions`` (orders) and the
+host calls on ``self.host`` (messages, subscriptions, parameters, log). Values handed
+in are immutable tuples or per-instance views, so an algo cannot reach engine state.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NamedTuple, Protocol
+
+from meshrt.ledger import Ledger
+from meshrt.contract import (
+    MAX_ACTIONS,
+    ActionKind,
+    Side,
+    TimeInForce,
+    notional,
+)
+
+REQUIRED_CALLBACKS: tuple[str, ...] = ("on_book", "on_fill", "on_reject")
+OPTIONAL_CALLBACKS: tuple[str, ...] = (
+    "on_nbbo",
+    "on_message",
+    "on_heartbeat",
+    "on_start",
+    "on_stop",
+    "on_pause",
+    "on_resume",
+    "on_subscribed",
+    "on_unsubscribed",
+    "on_shutdown",
+)
+
+
+class Book(NamedTuple):
+    """An immutable L2 snapshot: the contract's 656-byte book as Python values.
+
+    Prices and sizes are fixed-point ints, best level first. Shared by every
+    subscriber of the (venue, symbol), which is safe because it is a tuple.
+    """
+
+    ts: int
+    symbol: str
+    venue: str
+    bid_prices: tuple[int, ...]
+    bid_sizes: tuple[int, ...]
+    ask_prices: tuple[int, ...]
+    ask_sizes: tuple[int, ...]
+
+    @property
+    def best_bid(self) -> int | None:
+        return self.bid_prices[0] if self.bid_prices else None
+
+    @property
+    def best_ask(self) -> int | None:
+        return self.ask_prices[0] if self.ask_prices else None
+
+
+class Features(NamedTuple):
+    """Host-computed online features of one (venue, symbol) at the book's time.
+
+    volatility and trade_flow are kept incrementally by the venue; the book-derived
+    features are computed on access so an algo that never reads them never pays.
+    mid, microprice, spread and volatility are in price units (1e-9); imbalance is
+    (bid size - ask size) / (bid size + ask size) at the top level in 1e-9 units;
+    trade_flow is decayed signed traded size (1e-8, buyer-initiated positive).
+    A book with an empty side gives 0 for mid, microprice, spread and imbalance.
+    """
+
+    book: Book
+    volatility: int
+    trade_flow: int
+
+    @property
+    def mid(self) -> int:
+        book = self.book
+        if not book.bid_prices or not book.ask_prices:
+            return 0
+        return (book.bid_prices[0] + book.ask_prices[0]) // 2
+
+    @property
+    def spread(self) -> int:
+        book = self.book
+        if not book.bid_prices or not book.ask_prices:
+            return 0
+        return book.ask_prices[0] - book.bid_prices[0]
+
+    @property
+    def microprice(self) -> int:
+        book = self.book
+        if not book.bid_prices or not book.ask_prices:
+            return 0
+        bid_size, ask_size = book.bid_sizes[0], book.ask_sizes[0]
+        total = bid_size + ask_size
+        if total == 0:
+            return (book.bid_prices[0] + book.ask_prices[0]) // 2
+        return (book.bid_prices[0] * ask_size + book.ask_prices[0] * bid_size) // total
+
+    @property
+    def imbalance(self) -> int:
+        book = self.book
+        if not book.bid_prices or not book.ask_prices:
+            return 0
+        bid_size, ask_size = book.bid_sizes[0], book.ask_sizes[0]
+        total = bid_size + ask_size
+        return (bid_size - ask_size) * 1_000_000_000 // total if total else 0
+
+
+class Fill(NamedTuple):
+    """One execution of one of the algo's orders (contract FILL)."""
+
+    ts: int
+    order_id: int
+    symbol: str
+    venue: str
+    side: Side
+    liquidity: int
+    price: int
+    size: int
+    fee: int
+    remaining: int
+
+
+class Reject(NamedTuple):
+    """A refused intent or order (contract REJECT); ``reason`` is a RejectReason."""
+
+    ts: int
+    order_id: int
+    reason: int
+    action: int
+    detail: str
+
+
+class VenueQuote(NamedTuple):
+    venue: str
+    bid_price: int
+    bid_size: int
+    ask_price: int
+    ask_size: int
+
+
+class NBBO(NamedTuple):
+    """The consolidated best bid and offer across venues for one symbol."""
+
+    ts: int
+    symbol: str
+    bid_price: int
+    bid_size: int
+    bid_venue: str
+    ask_price: int
+    ask_size: int
+    ask_venue: str
+    venues: tuple[VenueQuote, ...]
+
+
+class Message(NamedTuple):
+    """A mesh message; ``sender`` is stamped by the coordinator, never by the sender."""
+
+    ts: int
+    sender: str
+    payload: bytes
+
+
+class OpenOrder(NamedTuple):
+    """A live order as the algo knows it.
+
+    ``accepted`` once the venue's acknowledgement has reached the algo (only then can
+    it be cancelled or replaced); ``pending`` while a cancel or replace the algo asked
+    for has not been answered yet.
+    """
+
+    order_id: int
+    symbol: str
+    side: Side
+    price: int | None
+    size: int
+    filled: int
+    accepted: bool = False
+    pending: bool = False
+
+
+class AlgoState:
+    """The algo's own view of itself, kept by its instance from delivered reports.
+
+    This is a per-instance copy: changing it changes nothing in the engine. It lags
+    the sequencer's books by exactly the report latency, as a real edge's view does.
+    """
+
+    __slots__ = ("now", "symbol", "next_order_id", "open_orders", "ledger", "books")
+
+    def __init__(self, symbol: str) -> None:
+        self.now = 0
+        self.symbol = symbol
+        self.next_order_id = 1
+        self.open_orders: dict[int, OpenOrder] = {}
+        self.ledger = Ledger()
+        self.books: dict[str, Book] = {}
+
+    def position(self, symbol: str | None = None) -> int:
+        return self.ledger.position(symbol or self.symbol)
+
+    @property
+    def cash(self) -> int:
+        return self.ledger.cash
+
+    @property
+    def fees(self) -> int:
+        return self.ledger.fees
+
+    @property
+    def realized_pnl(self) -> int:
+        return self.ledger.realized_pnl
+
+    @property
+    def unrealized_pnl(self) -> int:
+        """Open positions valued at the mid of the last book this instance received."""
+        total = 0
+        for symbol in self.ledger.symbols:
+            position = self.ledger.position(symbol)
+            book = self.books.get(symbol)
+            if position and book is not None and book.bid_prices and book.ask_prices:
+                mid = (book.bid_prices[0] + book.ask_prices[0]) // 2
+                total += notional(mid, position) - self.ledger.cost_basis(symbol)
+        return total
+
+
+class ActionLimitExceeded(RuntimeError):
+    """More than MAX_ACTIONS actions in one callback; the extra one is refused and counted."""
+
+
+class Actions:
+    """The per-callback action buffer: at most 16 actions, each a fixed-layout tuple.
+
+    Each method returns the client order id the action concerns. Actions become
+    intents that the sequencer checks (schema, risk, legal transition) after the
+    callback returns; refusals come back through ``on_reject``.
+    """
+
+    __slots__ = ("_buffer", "_state", "_default_symbol", "refused")
+
+    def __init__(self, state: AlgoState, default_symbol: str) -> None:
+        self._buffer: list[tuple[int, int, int, int, int, int | None, int, str]] = []
+        self._state = state
+        self._default_symbol = default_symbol
+        self.refused = 0
+
+    def _reserve(self) -> None:
+        """Refuse (and count) an action past the limit before anything is allocated."""
+        if len(self._buffer) >= MAX_ACTIONS:
+            self.refused += 1
+            raise ActionLimitExceeded(
+                f"action {MAX_ACTIONS + 1} in one callback refused: at most {MAX_ACTIONS} "
+                "actions per callback"
+            )
+
+    def _new_id(self) -> int:
+        state = self._state
+        order_id = state.next_order_id
+        state.next_order_id = order_id + 1
+        return order_id
+
+    def limit(
+        self,
+        side: Side,
+        price: int,
+        size: int,
+        tif: TimeInForce = TimeInForce.GTC,
+        symbol: str | None = None,
+    ) -> int:
+        """Place a limit order (GTC, IOC or post-only); returns its client order id."""
+        self._reserve()
+        order_id = self._new_id()
+        symbol = symbol or self._default_symbol
+        self._buffer.append((ActionKind.LIMIT, side, tif, order_id, 0, price, size, symbol))
+        self._state.open_orders[order_id] = OpenOrder(order_id, symbol, side, price, size, 0)
+        return order_id
+
+    def market(self, side: Side, size: int, symbol: str | None = None) -> int:
+        """Place a market order (fills what the book has, cancels the rest)."""
+        self._reserve()
+        order_id = self._new_id()
+        symbol = symbol or self._default_symbol
+        self._buffer.append((ActionKind.MARKET, side, TimeInForce.IOC, order_id, 0, None, size,
+                             symbol))
+        self._state.open_orders[order_id] = OpenOrder(order_id, symbol, side, None, size, 0)
+        return order_id
+
+    def cancel(self, order_id: int) -> int:
+        self._reserve()
+        self._buffer.append((ActionKind.CANCEL, 0, 0, order_id, order_id, None, 0, ""))
+        self._mark_pending(order_id)
+        return order_id
+
+    def replace(self, order_id: int, price: int, size: int) -> int:
+        """Change an open order's price and total size (queue priority may be lost)."""
+        self._reserve()
+        self._buffer.append((ActionKind.REPLACE, 0, 0, order_id, order_id, price, size, ""))
+        self._mark_pending(order_id)
+        return order_id
+
+    def cancel_all(self, symbol: str | None = None) -> None:
+        self._reserve()
+        self._buffer.append((ActionKind.CANCEL_ALL, 0, 0, 0, 0, None, 0, symbol or ""))
+        orders = self._state.open_orders
+        for order_id, order in orders.items():
+            if symbol is None or order.symbol == symbol:
+                orders[order_id] = order._replace(pending=True)
+
+    def _mark_pending(self, order_id: int) -> None:
+        order = self._state.open_orders.get(order_id)
+        if order is not None:
+            self._state.open_orders[order_id] = order._replace(pending=True)
+
+    def __len__(self) -> int:
+        return len(self._buffer)
+
+
+class Host(Protocol):
+    """Host calls available to every loader (DESIGN section 4)."""
+
+    def send(self, label: str, payload: bytes) -> None: ...
+    def subscribe(self, symbol: str) -> None: ...
+    def unsubscribe(self, symbol: str) -> None: ...
+    def position(self, symbol: str) -> int: ...
+    def param(self, name: str, default: Any = None) -> Any: ...
+    def set_param(self, name: str, value: Any) -> None: ...
+    def log(self, message: str) -> None: ...
+
+
+class Algo:
+    """Base class of Python algos.
+
+    Subclasses implement the three required callbacks and any optional ones; the
+    host detects capabilities from what the subclass overrides and prepares inputs
+    only for those. ``self.host`` gives the host calls; ``self.params`` the
+    deployment's parameters.
+    """
+
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.capabilities = frozenset(
+            name for name in OPTIONAL_CALLBACKS if getattr(cls, name) is not getattr(Algo, name)
+        )
+
+    def __init__(self, host: Host, params: dict[str, Any]) -> None:
+        self.host = host
+        self.params = params
+
+    # required
+    def on_book(self, book: Book, state: AlgoState, features: Features, actions: Actions) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement on_book")
+
+    def on_fill(self, fill: Fill, state: AlgoState, actions: Actions) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement on_fill")
+
+    def on_reject(self, reject: Reject, state: AlgoState, actions: Actions) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement on_reject")
+
+    # optional
+    def on_nbbo(self, nbbo: NBBO, state: AlgoState, actions: Actions) -> None: ...
+    def on_message(self, message: Message, state: AlgoState, actions: Actions) -> None: ...
+    def on_heartbeat(self, state: AlgoState, actions: Actions) -> None: ...
+    def on_start(self, state: AlgoState, actions: Actions) -> None: ...
+    def on_stop(self, state: AlgoState, actions: Actions) -> None: ...
+    def on_pause(self, state: AlgoState, actions: Actions) -> None: ...
+    def on_resume(self, state: AlgoState, actions: Actions) -> None: ...
+    def on_subscribed(self, symbol: str, state: AlgoState, actions: Actions) -> None: ...
+    def on_unsubscribed(self, symbol: str, state: AlgoState, actions: Actions) -> None: ...
+    def on_shutdown(self, state: AlgoState) -> None: ...
+
+
+def missing_required(cls: type[Algo]) -> list[str]:
+    """The required callbacks a class leaves unimplemented."""
+    return [name for name in REQUIRED_CALLBACKS if getattr(cls, name) is getattr(Algo, name)]

@@ -1,0 +1,162 @@
+"""What a run says about itself: summary.json (deterministic), metrics.json and a table.
+
+summary.json holds only results that follow from the scenario and seeds, so two runs
+of one scenario give the same file; wall-clock figures (throughput, callback latency,
+mailbox high-water marks) go to metrics.json and the printed table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshrt.actors.instance import AlgoInstance
+from meshrt.actors.sequencer import Sequencer
+from meshrt.contract import PRICE_SCALE, SIZE_SCALE
+
+
+def percentile(sorted_values: list[int], fraction: float) -> int:
+    if not sorted_values:
+        return 0
+    index = min(len(sorted_values) - 1, int(fraction * len(sorted_values)))
+    return sorted_values[index]
+
+
+def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
+                  failed: str | None) -> dict[str, Any]:
+    deployments = []
+    for dep in sequencer.deployed:
+        ledger = dep.ledger
+        inst: AlgoInstance = dep.instance
+        deployments.append({
+            "label": dep.label,
+            "venue": sequencer.lanes[dep.venue].name,
+            "state": dep.lifecycle,
+            "crashed": dep.crashed,
+            "crashed_at_ns": dep.crashed_at,
+            "book_callbacks": inst.book_callbacks,
+            "orders": dep.orders,
+            "open_orders": sequencer.orders.open_orders(dep.label),
+            "fills": ledger.fills,
+            "volume": ledger.volume,
+            "position": {symbol: ledger.position(symbol) for symbol in ledger.symbols},
+            "cash": ledger.cash,
+            "realized_pnl": ledger.realized_pnl,
+            "unrealized_pnl": ledger.unrealized_pnl,
+            "fees": ledger.fees,
+            "max_drawdown": ledger.max_drawdown,
+            "rejects": dict(sorted(dep.rejects.items())),
+            "refused_actions": inst.actions.refused,
+            "messages_refused": inst.messages_refused,
+            "messages_dropped": dep.messages_dropped,
+            "skipped_while_not_running": inst.skipped,
+            "discarded_after_crash": inst.discarded,
+        })
+    return {
+        "scenario": scenario_name,
+        "seed": seed,
+        "status": "failed" if failed else "ok",
+        "failure": failed,
+        "scenario_time_ns": sequencer.now,
+        "events": sequencer.seq,
+        "venue_events": sequencer.counts["venue_events"],
+        "orders": sequencer.counts["orders"],
+        "fills": sequencer.counts["fills"],
+        "windows": sequencer.windows,
+        "deployments": deployments,
+    }
+
+
+def build_metrics(sequencer: Sequencer, wall_seconds: float) -> dict[str, Any]:
+    instances = []
+    for dep in sequencer.deployed:
+        inst = dep.instance
+        latencies = sorted(inst.latencies_ns)
+        instances.append({
+            "label": dep.label,
+            "callback_latency_ns": {
+                "count": len(latencies),
+                "p50": percentile(latencies, 0.50),
+                "p99": percentile(latencies, 0.99),
+                "max": latencies[-1] if latencies else 0,
+            },
+            "mailbox": _mailbox(inst.mailbox.metrics()),
+            "crash_traceback": inst.crash_traceback,
+        })
+    delivered = sum(dep.instance.book_callbacks for dep in sequencer.deployed)
+    return {
+        "wall_seconds": round(wall_seconds, 6),
+        "events_per_second": round(sequencer.seq / wall_seconds) if wall_seconds else 0,
+        "book_events_delivered": delivered,
+        "book_events_per_second": round(delivered / wall_seconds) if wall_seconds else 0,
+        "instances": instances,
+        "venues": [_mailbox(lane.actor.mailbox.metrics()) for lane in sequencer.lanes],
+        "sequencer": _mailbox(sequencer.mailbox.metrics()),
+    }
+
+
+def _mailbox(metrics: Any) -> dict[str, Any]:
+    return {
+        "name": metrics.name, "capacity": metrics.capacity, "overflow": metrics.overflow,
+        "high_water": metrics.high_water, "received": metrics.received,
+        "processed": metrics.processed, "dropped": metrics.dropped,
+        "conflated": metrics.conflated,
+    }
+
+
+def _money(value: int) -> str:
+    return f"{value / PRICE_SCALE:,.2f}"
+
+
+def _size(value: int) -> str:
+    return f"{value / SIZE_SCALE:,.4f}".rstrip("0").rstrip(".")
+
+
+def _micros(ns: int) -> str:
+    return f"{ns / 1000:.2f}"
+
+
+def format_table(summary: dict[str, Any], metrics: dict[str, Any]) -> str:
+    """The summary as a plain-text table for the terminal."""
+    lines = [
+        f"scenario {summary['scenario']!r}  seed {summary['seed']}  status {summary['status']}",
+        f"scenario time {summary['scenario_time_ns'] / 1e9:.3f} s  events {summary['events']:,}"
+        f"  orders {summary['orders']:,}  fills {summary['fills']:,}"
+        f"  wall {metrics['wall_seconds']:.2f} s"
+        f"  ({metrics['book_events_per_second']:,} book events/s delivered)",
+    ]
+    if summary["failure"]:
+        lines.append(f"FAILED: {summary['failure']}")
+    header = ("label", "venue", "state", "books", "orders", "fills", "position", "real. PnL",
+              "unreal. PnL", "fees", "max DD", "cb p50 us", "cb p99 us")
+    rows = [header]
+    latency = {item["label"]: item["callback_latency_ns"] for item in metrics["instances"]}
+    for dep in summary["deployments"]:
+        position = ", ".join(f"{sym} {_size(pos)}" for sym, pos in dep["position"].items()) or "0"
+        lat = latency[dep["label"]]
+        rows.append((
+            dep["label"], dep["venue"], dep["state"], f"{dep['book_callbacks']:,}",
+            f"{dep['orders']:,}", f"{dep['fills']:,}", position, _money(dep["realized_pnl"]),
+            _money(dep["unrealized_pnl"]), _money(dep["fees"]), _money(dep["max_drawdown"]),
+            _micros(lat["p50"]), _micros(lat["p99"]),
+        ))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    for n, row in enumerate(rows):
+        lines.append("  ".join(str(cell).rjust(widths[i]) if i > 2 else str(cell).ljust(widths[i])
+                               for i, cell in enumerate(row)))
+        if n == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    for dep in summary["deployments"]:
+        notes = []
+        if dep["rejects"]:
+            notes.append("rejects " + ", ".join(f"{k} {v}" for k, v in dep["rejects"].items()))
+        for key, name in (("refused_actions", "actions refused (over 16)"),
+                          ("messages_refused", "messages refused"),
+                          ("messages_dropped", "messages dropped"),
+                          ("discarded_after_crash", "deliveries discarded after crash")):
+            if dep[key]:
+                notes.append(f"{name} {dep[key]}")
+        if dep["crashed"]:
+            notes.append(f"CRASHED at {dep['crashed_at_ns'] / 1e9:.6f} s: {dep['crashed']}")
+        if notes:
+            lines.append(f"{dep['label']}: " + "; ".join(notes))
+    return "\n".join(lines)

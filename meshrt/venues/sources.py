@@ -1,0 +1,678 @@
+"""Market-data sources feeding a simulated venue.
+
+A source turns a scenario's data description into the feed tuples of
+``meshrt.events`` (snapshot, delta, trade) in non-decreasing event time. The venue
+pulls them window by window with ``batch(until)``, so a source never has to hold a
+whole day in memory and the runtime decides how far ahead it reads.
+
+Two kinds:
+
+* ``SyntheticSource``: a seeded random-walk L2 book, fast enough for benchmarks
+  (it is on the hot path of every synthetic run).
+* ``RecordedSource``: a user's own data, JSON lines or CSV, streamed and parsed
+  lazily, converted exactly to fixed point. Formats: docs/data.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+import orjson
+
+from meshrt.contract import PRICE_SCALE, SIZE_SCALE, Side
+from meshrt.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+
+__all__ = [
+    "RecordedSource",
+    "RecordedSpec",
+    "Source",
+    "SourceError",
+    "SyntheticSource",
+    "SyntheticSpec",
+    "open_source",
+]
+
+BUY = Side.BUY
+SELL = Side.SELL
+_MOVE_ONE = 1 << 30  # move_probability resolution: a 30-bit draw
+
+
+@runtime_checkable
+class Source(Protocol):
+    """What a venue pulls feed events from."""
+
+    symbol: str
+
+    def batch(self, until: int) -> list[tuple]:
+        """Every remaining event with ``ts < until``, in order; a later call continues."""
+        ...
+
+    @property
+    def exhausted(self) -> bool: ...
+
+    def peek_time(self) -> int | None:
+        """Time of the next event, ``None`` once exhausted."""
+        ...
+
+
+# -- synthetic ---------------------------------------------------------------------
+
+
+def _require_int(name: str, value: object, minimum: int) -> None:
+    # bool is an int subclass and a float price is almost always a unit mistake
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int (fixed point), got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SyntheticSpec:
+    """A seeded synthetic L2 book; every field is fixed point (see meshrt.contract).
+
+    ``interval_ns`` is the mean time per book update: a step of n updates (a mid move is
+    four) advances the clock by n jittered intervals, so a run lasts about
+    ``updates * interval_ns``.
+    """
+
+    symbol: str
+    seed: int
+    start_price: int
+    tick: int
+    levels: int = 20
+    level_size: tuple[int, int] = attrs.field(converter=tuple)
+    interval_ns: int
+    updates: int
+    trade_every: int = 10
+    move_probability: float
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.symbol, str) or not self.symbol:
+            raise ValueError(f"symbol must be a non-empty string, got {self.symbol!r}")
+        _require_int("seed", self.seed, -(2**63))
+        _require_int("tick", self.tick, 1)
+        _require_int("levels", self.levels, 1)
+        _require_int("start_price", self.start_price, 1)
+        _require_int("interval_ns", self.interval_ns, 1)
+        _require_int("updates", self.updates, 1)
+        _require_int("trade_every", self.trade_every, 0)
+        if len(self.level_size) != 2:
+            raise ValueError(f"level_size must be (min, max), got {self.level_size!r}")
+        _require_int("level_size[0]", self.level_size[0], 1)
+        _require_int("level_size[1]", self.level_size[1], self.level_size[0])
+        if not 0.0 <= self.move_probability <= 1.0:
+            raise ValueError(f"move_probability must be in [0, 1], got {self.move_probability}")
+        deepest_bid = self.start_price // self.tick * self.tick - (self.levels - 1) * self.tick
+        if deepest_bid <= 0:
+            raise ValueError(
+                f"start_price {self.start_price} leaves no room for {self.levels} bid levels "
+                f"of tick {self.tick}"
+            )
+
+
+class SyntheticSource:
+    """Seeded random-walk book: one snapshot, then ``updates - 1`` deltas with trades.
+
+    The book is a contiguous tick grid, ``levels`` per side, one tick wide: the best bid
+    is ``start_price`` rounded down to the tick, the best ask one tick above. Each *step*
+    happens at one timestamp and is one of
+
+    * a size change: one level gets a fresh size (1 update);
+    * a mid move, one tick up or down (4 updates, ordered so no intermediate book is
+      crossed or deeper than ``levels``): remove the touch on one side, add a new
+      deepest level there, remove the deepest level on the other side, add the new
+      touch on that side;
+    * a trade: a print at the best bid (aggressor SELL) or ask (aggressor BUY), size in
+      [1, level size], then the delta that reduces the level (1 update), or, if it took
+      the whole level, the mid move it causes (4 updates, the first removes the level).
+
+    A trade step comes first after the update count reaches each multiple of
+    ``trade_every``; prints share the timestamp of the delta(s) they cause. Moves and
+    sweeps start only with at least five updates left, so every step finishes, the book
+    holds exactly ``levels`` per side between steps, and a due trade always has room.
+    """
+
+    __slots__ = (
+        "symbol",
+        "spec",
+        "_rng",
+        "_bids",
+        "_asks",
+        "_bid",
+        "_ts",
+        "_k",
+        "_next_trade",
+        "_snapshot",
+        "_consts",
+    )
+
+    def __init__(self, spec: SyntheticSpec, start_ns: int = 0) -> None:
+        self.symbol = spec.symbol
+        self.spec = spec
+        self._rng = random.Random(spec.seed)
+        tick, levels = spec.tick, spec.levels
+        self._bid = spec.start_price // tick * tick
+        self._bids = [self._draw_size() for _ in range(levels)]
+        self._asks = [self._draw_size() for _ in range(levels)]
+        self._snapshot = (
+            start_ns,
+            FEED_SNAPSHOT,
+            tuple((self._bid - i * tick, s) for i, s in enumerate(self._bids)),
+            tuple((self._bid + (i + 1) * tick, s) for i, s in enumerate(self._asks)),
+        )
+        self._ts = start_ns
+        self._k = 0  # book updates emitted so far; the snapshot is the first
+        every = spec.trade_every
+        self._next_trade = every if every else spec.updates + 1
+        # Integer draws only: getrandbits(w) * n >> w is cheaper than int(random() * n)
+        # and the same on every platform. A step of one update lasts lo + [0, span):
+        # 0.5x..1.5x the interval.
+        lo = (spec.interval_ns + 1) // 2
+        span = spec.interval_ns
+        smin, smax = spec.level_size
+        sspan = smax - smin + 1
+        self._consts = (
+            tick, levels, 2 * levels, lo, span, 4 * lo, 4 * span,
+            smin, sspan, max(32, min(64, sspan.bit_length() + 8)),
+            round(spec.move_probability * _MOVE_ONE), max(every, 1), levels * tick,
+        )  # fmt: skip
+
+    @property
+    def exhausted(self) -> bool:
+        return self._k >= self.spec.updates
+
+    def peek_time(self) -> int | None:
+        return None if self._k >= self.spec.updates else self._ts
+
+    def batch(self, until: int) -> list[tuple]:
+        ts = self._ts
+        k = self._k
+        total = self.spec.updates
+        out: list[tuple] = []
+        if ts >= until or k >= total:
+            return out
+        (tick, levels, two_levels, lo1, span1, lo4, span4,
+         smin, sspan, size_bits, p_move, every, floor) = self._consts  # fmt: skip
+        append = out.append
+        bits = self._rng.getrandbits
+        bids, asks = self._bids, self._asks
+        bid = self._bid
+        next_trade = self._next_trade
+        if k == 0:
+            append(self._snapshot)
+            k = 1
+            ts += lo1 + (bits(16) * span1 >> 16)
+        # Hot loop: one iteration is one step at one timestamp. Size changes stay
+        # inline; trades and moves are rarer or emit four events, so a call is cheap.
+        while ts < until and k < total:
+            room = total - k
+            if k >= next_trade:
+                next_trade = (k // every + 1) * every
+                n = self._trade(ts, room, append)
+                if n:
+                    bid = self._bid
+                    k += n
+                    if n == 1:
+                        ts += lo1 + (bits(16) * span1 >> 16)
+                    else:
+                        ts += lo4 + (bits(16) * span4 >> 16)
+                    continue
+            if room >= 5 and bits(30) < p_move:
+                self._move(ts, bits(1) == 1 or bid <= floor, append)
+                bid = self._bid
+                k += 4
+                ts += lo4 + (bits(16) * span4 >> 16)
+                continue
+            i = bits(24) * two_levels >> 24
+            size = smin + (bits(size_bits) * sspan >> size_bits)
+            if i < levels:
+                bids[i] = size
+                append((ts, FEED_DELTA, BUY, bid - i * tick, size))
+            else:
+                i -= levels
+                asks[i] = size
+                append((ts, FEED_DELTA, SELL, bid + (i + 1) * tick, size))
+            k += 1
+            ts += lo1 + (bits(16) * span1 >> 16)
+        self._ts = ts
+        self._k = k
+        self._next_trade = next_trade
+        return out
+
+    def _draw_size(self) -> int:
+        smin, smax = self.spec.level_size
+        return smin + (self._rng.getrandbits(64) * (smax - smin + 1) >> 64)
+
+    def _move(self, ts: int, up: bool, append: Callable[[tuple], None]) -> None:
+        """Shift the book one tick as four deltas; the first removes the touch."""
+        bid, tick, n = self._bid, self.spec.tick, self.spec.levels
+        bids, asks = self._bids, self._asks
+        ask = bid + tick
+        if up:
+            append((ts, FEED_DELTA, SELL, ask, 0))
+            del asks[0]
+            size = self._draw_size()
+            asks.append(size)
+            append((ts, FEED_DELTA, SELL, ask + n * tick, size))
+            append((ts, FEED_DELTA, BUY, bid - (n - 1) * tick, 0))
+            bids.pop()
+            size = self._draw_size()
+            bids.insert(0, size)
+            append((ts, FEED_DELTA, BUY, ask, size))
+            self._bid = ask
+        else:
+            append((ts, FEED_DELTA, BUY, bid, 0))
+            del bids[0]
+            size = self._draw_size()
+            bids.append(size)
+            append((ts, FEED_DELTA, BUY, bid - n * tick, size))
+            append((ts, FEED_DELTA, SELL, ask + (n - 1) * tick, 0))
+            asks.pop()
+            size = self._draw_size()
+            asks.insert(0, size)
+            append((ts, FEED_DELTA, SELL, bid, size))
+            self._bid = bid - tick
+
+    def _trade(self, ts: int, room: int, append: Callable[[tuple], None]) -> int:
+        """Print a trade at the touch and emit what it does to the book.
+
+        Returns the book updates emitted: 1 (level reduced), 4 (level taken, mid moved)
+        or 0 when no print fits: both touches hold a single unit (1e-8), which only a
+        sweep could take, and fewer than five updates remain.
+        """
+        rng, n, tick = self._rng, self.spec.levels, self.spec.tick
+        first = rng.getrandbits(1) == 1
+        for buyer in (first, not first):
+            level = self._asks[0] if buyer else self._bids[0]
+            qty = 1 + (rng.getrandbits(64) * level >> 64)
+            if qty == level and (room < 5 or not (buyer or self._bid > n * tick)):
+                qty -= 1  # a sweep would not fit: leave one unit
+            if qty:
+                break
+        else:
+            return 0
+        price = self._bid + tick if buyer else self._bid
+        append((ts, FEED_TRADE, BUY if buyer else SELL, price, qty))
+        if qty == level:
+            self._move(ts, buyer, append)
+            return 4
+        if buyer:
+            self._asks[0] = level - qty
+            append((ts, FEED_DELTA, SELL, price, level - qty))
+        else:
+            self._bids[0] = level - qty
+            append((ts, FEED_DELTA, BUY, price, level - qty))
+        return 1
+
+
+# -- recorded ----------------------------------------------------------------------
+
+
+class SourceError(ValueError):
+    """Bad recorded data: says which file, line and field, and what is wrong."""
+
+    def __init__(self, path: str, line: int | None, field: str, reason: str) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.reason = reason
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {field}: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.line, self.field, self.reason))
+
+
+class _Bad(Exception):
+    """A field problem found while parsing one line; the reader adds file and line."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(field, reason)
+        self.field = field
+        self.reason = reason
+
+
+class _Inexact(Exception):
+    """A JSON number arrived as a float; re-read the line with exact decimals."""
+
+
+_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+
+def _known_extension(_: object, __: object, path: str) -> None:
+    if Path(path).suffix.lower() not in _EXTENSIONS:
+        raise ValueError(f"{path}: unknown data format (expected .jsonl, .ndjson or .csv)")
+
+
+@attrs.frozen(slots=True)
+class RecordedSpec:
+    """Replay a user's file; ``time_offset_ns`` is added to every timestamp."""
+
+    symbol: str
+    path: str = attrs.field(converter=str, validator=_known_extension)
+    time_offset_ns: int = attrs.field(default=0, validator=attrs.validators.instance_of(int))
+
+
+PRICE_PLACES = len(str(PRICE_SCALE)) - 1
+SIZE_PLACES = len(str(SIZE_SCALE)) - 1
+_INT64_MAX = 2**63 - 1
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?")
+_INTEGER = re.compile(r"[+-]?\d+")
+_SIDES = {"buy": BUY, "sell": SELL}
+_KINDS = ("snapshot", "delta", "trade")
+
+
+def _decimal_to_fixed(value: Decimal, places: int) -> int:
+    """Exact conversion; raises ValueError instead of rounding."""
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite number")
+    if value.adjusted() > 18:
+        raise ValueError(f"{value} is out of range")
+    num, den = value.as_integer_ratio()
+    scaled, rest = divmod(num * 10**places, den)
+    if rest:
+        raise ValueError(f"{value} has more than {places} decimal places")
+    if abs(scaled) > _INT64_MAX:
+        raise ValueError(f"{value} does not fit 64-bit fixed point")
+    return scaled
+
+
+@lru_cache(maxsize=1 << 12)
+def _text_to_fixed(text: str, places: int) -> int:
+    """Exact decimal text to fixed point; plain ``123.45`` is done on the digits."""
+    whole, _, frac = text.partition(".")
+    if whole.isdigit() and whole.isascii() and (not frac or frac.isdigit() and frac.isascii()):
+        if len(frac) > places:
+            if frac[places:].strip("0"):
+                raise ValueError(f"{text!r} has more than {places} decimal places")
+            frac = frac[:places]
+        value = int(whole + frac + "0" * (places - len(frac)))
+        if value > _INT64_MAX:
+            raise ValueError(f"{text!r} does not fit 64-bit fixed point")
+        return value
+    if not _DECIMAL.fullmatch(text):  # signs, exponents, ".5": let Decimal do it
+        raise ValueError(f"{text!r} is not a decimal number")
+    return _decimal_to_fixed(Decimal(text), places)
+
+
+def _fixed(value: object, places: int, field: str) -> int:
+    try:
+        if type(value) is str:
+            return _text_to_fixed(value.strip(), places)
+        if isinstance(value, bool):
+            raise _Bad(field, f"expected a number, got {value!r}")
+        if isinstance(value, (int, Decimal)):
+            return _decimal_to_fixed(Decimal(value), places)
+    except ValueError as e:
+        raise _Bad(field, str(e)) from None
+    if isinstance(value, float):
+        raise _Inexact
+    raise _Bad(field, f"expected a decimal string or number, got {type(value).__name__}")
+
+
+def _price(value: object, field: str = "price") -> int:
+    price = _fixed(value, PRICE_PLACES, field)
+    if price <= 0:
+        raise _Bad(field, f"price must be positive, got {value}")
+    return price
+
+
+def _size(value: object, field: str = "size", *, zero_ok: bool = False) -> int:
+    size = _fixed(value, SIZE_PLACES, field)
+    if size < 0 or (size == 0 and not zero_ok):
+        raise _Bad(field, f"size must be {'>= 0' if zero_ok else 'positive'}, got {value}")
+    return size
+
+
+def _side(value: object, field: str = "side") -> Side:
+    side = _SIDES.get(value) if isinstance(value, str) else None
+    if side is None:
+        raise _Bad(field, f"expected 'buy' or 'sell', got {value!r}")
+    return side
+
+
+def _ts(value: object) -> int:
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _Bad("ts", f"expected integer nanoseconds, got {value!r}")
+
+
+def _book(ts: int, bids: dict[int, int], asks: dict[int, int], field: str) -> tuple:
+    """A snapshot event with both sides best first; refuses a crossed book."""
+    bid_levels = tuple(sorted(bids.items(), reverse=True))
+    ask_levels = tuple(sorted(asks.items()))
+    if bid_levels and ask_levels and bid_levels[0][0] >= ask_levels[0][0]:
+        raise _Bad(
+            field,
+            f"crossed snapshot: best bid {bid_levels[0][0]} >= best ask {ask_levels[0][0]}"
+            " (fixed point)",
+        )
+    return (ts, FEED_SNAPSHOT, bid_levels, ask_levels)
+
+
+def _add_level(book: dict[int, int], price: int, size: int, field: str) -> None:
+    if price in book:
+        raise _Bad(field, f"duplicate snapshot level at price {price} (fixed point)")
+    book[price] = size
+
+
+def _get(obj: dict[str, Any], name: str) -> Any:
+    try:
+        return obj[name]
+    except KeyError:
+        raise _Bad(name, "missing") from None
+
+
+def _json_levels(obj: dict[str, Any], name: str) -> dict[int, int]:
+    levels = _get(obj, name)
+    if not isinstance(levels, list):
+        raise _Bad(name, f"expected a list of [price, size], got {type(levels).__name__}")
+    book: dict[int, int] = {}
+    for i, level in enumerate(levels):
+        where = f"{name}[{i}]"
+        if not isinstance(level, list) or len(level) != 2:
+            raise _Bad(where, f"expected [price, size], got {level!r}")
+        _add_level(book, _price(level[0], where + ".price"), _size(level[1], where + ".size"),
+                   where + ".price")  # fmt: skip
+    return book
+
+
+def _json_event(obj: object, offset: int) -> tuple:
+    if type(obj) is not dict:
+        raise _Bad("json", f"expected an object, got {type(obj).__name__}")
+    try:
+        ts = obj["ts"]
+        ts = (ts if type(ts) is int else _ts(ts)) + offset
+        kind = obj["type"]
+        if kind == "delta":
+            return (ts, FEED_DELTA, _side(obj["side"]), _price(obj["price"]),
+                    _size(obj["size"], zero_ok=True))  # fmt: skip
+        if kind == "trade":
+            return (ts, FEED_TRADE, _side(obj["side"]), _price(obj["price"]),
+                    _size(obj["size"]))  # fmt: skip
+        if kind == "snapshot":
+            return _book(ts, _json_levels(obj, "bids"), _json_levels(obj, "asks"), "asks")
+    except KeyError as e:
+        raise _Bad(str(e.args[0]), "missing") from None
+    raise _Bad("type", f"unknown type {kind!r} (expected one of {', '.join(_KINDS)})")
+
+
+def _reject_constant(name: str) -> None:
+    raise _Bad("json", f"{name} is not a number")
+
+
+def _exact_json(raw: bytes) -> object:
+    """Parse a line again with JSON numbers as Decimal, exactly as written."""
+    return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def _read_jsonl(path: str, offset: int) -> Iterator[tuple]:
+    last: int | None = None
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            if not raw.strip():
+                continue
+            try:
+                try:
+                    obj = orjson.loads(raw)
+                except orjson.JSONDecodeError as e:
+                    raise _Bad("json", f"invalid JSON ({e})") from None
+                try:
+                    event = _json_event(obj, offset)
+                except _Inexact:
+                    event = _json_event(_exact_json(raw), offset)
+                if last is not None and event[0] < last:
+                    raise _Bad("ts", f"{event[0] - offset} goes back in time (previous "
+                                     f"{last - offset})")  # fmt: skip
+            except _Bad as e:
+                raise SourceError(path, number, e.field, e.reason) from None
+            last = event[0]
+            yield event
+
+
+_CSV_HEADER = ["ts", "type", "side", "price", "size"]
+
+
+def _read_csv(path: str, offset: int) -> Iterator[tuple]:
+    """CSV rows; a run of ``snapshot`` rows sharing one ts becomes one snapshot event."""
+    last: int | None = None
+    snap: tuple[int, int, dict[int, int], dict[int, int]] | None = None  # ts, line, bids, asks
+    number = 1
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = csv.reader(f)
+        try:
+            try:
+                header = next(rows, None)
+            except (csv.Error, UnicodeDecodeError) as e:
+                raise _Bad("header", f"unreadable ({e})") from None
+            if header is None or [h.strip().lower() for h in header] != _CSV_HEADER:
+                raise _Bad("header", f"expected {','.join(_CSV_HEADER)!r}, got {header!r}")
+        except _Bad as e:
+            raise SourceError(path, 1, e.field, e.reason) from None
+        while True:
+            try:
+                try:
+                    row = next(rows, None)
+                except (csv.Error, UnicodeDecodeError) as e:
+                    number = rows.line_num + 1
+                    raise _Bad("row", f"unreadable ({e})") from None
+                number = rows.line_num
+                if row is None:
+                    break
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                if len(row) != 5:
+                    raise _Bad("row", f"expected 5 fields (ts,type,side,price,size), got "
+                                      f"{len(row)}")  # fmt: skip
+                ts = _ts(row[0]) + offset
+                if last is not None and ts < last:
+                    raise _Bad("ts", f"{ts - offset} goes back in time (previous "
+                                     f"{last - offset})")  # fmt: skip
+                last = ts
+                kind = row[1].strip()
+                if kind not in _KINDS:
+                    raise _Bad("type", f"unknown type {kind!r} (expected one of "
+                                       f"{', '.join(_KINDS)})")  # fmt: skip
+                side = _side(row[2].strip())
+                if kind == "snapshot":
+                    if snap is not None and snap[0] != ts:
+                        event = _book(snap[0], snap[2], snap[3], "price")
+                        snap = None
+                        yield event
+                    if snap is None:
+                        snap = (ts, number, {}, {})
+                    _add_level(snap[2] if side is BUY else snap[3], _price(row[3]),
+                               _size(row[4]), "price")  # fmt: skip
+                    continue
+                price = _price(row[3])
+                size = _size(row[4], zero_ok=kind == "delta")
+            except _Bad as e:
+                raise SourceError(path, number, e.field, e.reason) from None
+            if snap is not None:
+                try:
+                    event = _book(snap[0], snap[2], snap[3], "price")
+                except _Bad as e:
+                    raise SourceError(path, snap[1], e.field, e.reason) from None
+                snap = None
+                yield event
+            yield (ts, FEED_DELTA if kind == "delta" else FEED_TRADE, side, price, size)
+    if snap is not None:
+        try:
+            event = _book(snap[0], snap[2], snap[3], "price")
+        except _Bad as e:
+            raise SourceError(path, snap[1], e.field, e.reason) from None
+        yield event
+
+
+class RecordedSource:
+    """Replays a JSON-lines or CSV file, parsing one event ahead of the caller.
+
+    Opening reads the header and first event, so a missing file or a bad first line
+    fails when the scenario starts. A bad line later on is raised by the ``batch`` or
+    ``peek_time`` call that reaches it, after every good event before it was returned.
+    """
+
+    __slots__ = ("symbol", "spec", "_events", "_next", "_error")
+
+    def __init__(self, spec: RecordedSpec) -> None:
+        self.symbol = spec.symbol
+        self.spec = spec
+        reader = _read_csv if _EXTENSIONS[Path(spec.path).suffix.lower()] == "csv" else _read_jsonl
+        self._events = reader(spec.path, spec.time_offset_ns)
+        self._error: SourceError | None = None
+        try:
+            self._next: tuple | None = next(self._events, None)
+        except OSError as e:
+            raise SourceError(spec.path, None, "path", f"cannot open ({e.strerror or e})") from e
+
+    @property
+    def exhausted(self) -> bool:
+        return self._next is None and self._error is None
+
+    def peek_time(self) -> int | None:
+        if self._next is None and self._error is not None:
+            raise self._error
+        return None if self._next is None else self._next[0]
+
+    def batch(self, until: int) -> list[tuple]:
+        out: list[tuple] = []
+        event = self._next
+        if event is None:
+            if self._error is not None:
+                raise self._error
+            return out
+        events = self._events
+        try:
+            while event is not None and event[0] < until:
+                out.append(event)
+                event = next(events, None)
+        except SourceError as e:
+            self._error = e
+            event = None
+        self._next = event
+        return out
+
+    def close(self) -> None:
+        """Release the file before the end of the data."""
+        self._events.close()
+        self._next = None
+
+
+def open_source(spec: SyntheticSpec | RecordedSpec) -> Source:
+    """Build the source a venue's data spec describes."""
+    if isinstance(spec, SyntheticSpec):
+        return SyntheticSource(spec)
+    if isinstance(spec, RecordedSpec):
+        return RecordedSource(spec)
+    raise TypeError(f"not a data source spec: {spec!r}")
