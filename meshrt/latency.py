@@ -39,7 +39,7 @@ def millis(ms: float, jitter_ms: float = 0.0) -> Latency:
 class LatencyStream:
     """Delivery times of one ordered stream, from one seeded random source."""
 
-    __slots__ = ("base", "span", "last", "_random")
+    __slots__ = ("base", "span", "last", "draw")
 
     def __init__(self, latency: Latency, seed: str) -> None:
         self.base = latency.base_ns
@@ -47,12 +47,12 @@ class LatencyStream:
         self.last = 0
         # random() is an IEEE double from a seeded Mersenne Twister: the same on every
         # platform, and ~4x cheaper than randint on this path
-        self._random = random.Random(seed).random
+        self.draw = random.Random(seed).random
 
     def deliver_at(self, ts: int) -> int:
         at = ts + self.base
         if self.span:
-            at += int(self._random() * self.span)
+            at += int(self.draw() * self.span)
         if at < self.last:
             at = self.last
         self.last = at

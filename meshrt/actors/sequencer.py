@@ -98,7 +98,7 @@ class VenueLane:
     feed: LatencyStream
     orders: LatencyStream
     order_base_ns: int
-    subscribers: list[list[AlgoInstance]]
+    subscribers: list[list[Deployed]]
     arrivals: deque[tuple[Any, ...]] = attrs.field(factory=deque)
     next_time: int | None = None
     last_book: list[Book | None] = attrs.field(factory=list)
@@ -117,7 +117,7 @@ class Deployed:
     schedule: deque[tuple[int, str]]
     ledger: Ledger = attrs.field(factory=Ledger)
     lifecycle: str = "stopped"
-    inbound: deque[tuple[Any, ...]] = attrs.field(factory=deque)
+    inbound: list[tuple[Any, ...]] = attrs.field(factory=list)  # sorted: one FIFO stream
     timers: list[tuple[int, int, tuple[Any, ...]]] = attrs.field(factory=list)
     orders: int = 0
     rejects: Counter[str] = attrs.field(factory=Counter)
@@ -180,8 +180,7 @@ class Sequencer:
             self.deployed.append(dep)
             lane = self.lanes[venue]
             for symbol in symbols:
-                lane.subscribers[lane.symbols.index(symbol)].append(instance)
-        self._inbound = [dep.inbound for dep in self.deployed]
+                lane.subscribers[lane.symbols.index(symbol)].append(dep)
         self._by_label = {dep.label: dep for dep in self.deployed}
         latencies = [lat.base_ns for pair in venue_latencies for lat in pair]
         self.lookahead = max(1, min(latencies)) if latencies else 1
@@ -269,17 +268,17 @@ class Sequencer:
         self.log.flush()
 
     def _due_deliveries(self, dep: Deployed, until: int) -> list[tuple[Any, ...]]:
-        items: list[tuple[Any, ...]] = []
         inbound = dep.inbound
-        while inbound and inbound[0][0] < until:
-            items.append(inbound.popleft())
+        due = bisect_left(inbound, until, key=_ts)
+        items = inbound[:due]
+        del inbound[:due]
         timers = dep.timers
         if timers and timers[0][0] < until:
-            due = []
+            fired = []
             while timers and timers[0][0] < until:
-                due.append(heapq.heappop(timers)[2])
+                fired.append(heapq.heappop(timers)[2])
             # timers go before inbound items of the same time (lifecycle before data)
-            items = list(heapq.merge(due, items, key=_ts))
+            items = list(heapq.merge(fired, items, key=_ts))
         if dep.crashed is not None:
             return []
         return items
@@ -357,35 +356,48 @@ class Sequencer:
         lane = self.lanes[venue]
 
         def commit(events: list[tuple[Any, ...]], start: int, stop: int) -> None:
+            # the hot loop of the whole runtime: one iteration per venue event
             lines = self.log.lines
             dumps = orjson.dumps
             source, name, symbols = lane.source, lane.name, lane.symbols
-            deliver_at = lane.feed.deliver_at
             subscribers, last_book = lane.subscribers, lane.last_book
+            feed_stream = lane.feed
+            base, span, draw = feed_stream.base, feed_stream.span, feed_stream.draw
+            last = feed_stream.last
             seq = self.seq
             for k in range(start, stop):
                 event = events[k]
                 ts = event[0]
                 seq += 1
-                if event[1] == OUT_BOOK:
+                kind = event[1]
+                if kind == OUT_BOOK:
                     symbol = event[2]
                     feed = event[3]
                     lines.append(dumps([seq, ts, ts, source, name, symbols[symbol],
                                         FEED_KIND_NAMES[feed[1]], feed[2:], seq]))
-                    last_book[symbol] = event[4]
+                    book = event[4]
+                    last_book[symbol] = book
                     subs = subscribers[symbol]
                     if subs:
-                        item = (deliver_at(ts), D_BOOK, event[4], event[5])
-                        for instance in subs:
-                            self._inbound[instance.index].append(item)
-                elif event[1] == OUT_REPORT:
+                        # LatencyStream.deliver_at, inlined
+                        at = ts + base + int(draw() * span) if span else ts + base
+                        if at < last:
+                            at = last
+                        last = at
+                        item = (at, D_BOOK, book, event[5])
+                        for dep in subs:
+                            dep.inbound.append(item)
+                elif kind == OUT_REPORT:
                     self.seq = seq
+                    feed_stream.last = last
                     self._commit_report(lane, event[2], event[3])
+                    last = feed_stream.last
                     seq = self.seq
                 else:
                     feed = event[3]
                     lines.append(dumps([seq, ts, ts, source, name, symbols[event[2]],
                                         "trade", feed[2:], seq]))
+            feed_stream.last = last
             self.seq = seq
             self.counts["venue_events"] += stop - start
 
@@ -487,8 +499,8 @@ class Sequencer:
             [self.seq, ts, ts, "control", lane.name, None, "crash", [dep.label, error], None]
         ))
         for symbol_subs in lane.subscribers:
-            if dep.instance in symbol_subs:
-                symbol_subs.remove(dep.instance)
+            if dep in symbol_subs:
+                symbol_subs.remove(dep)
         # the crashed instance's resting orders are cancelled: nobody is left to manage them
         for order in self.orders.live_orders(dep.label):
             if order.status in (ACCEPTED, PARTIALLY_FILLED):
@@ -509,11 +521,11 @@ class Sequencer:
                                      f"no symbol {symbol!r} on venue {lane.name!r}")))
             return
         subs = lane.subscribers[lane.symbols.index(symbol)]
-        if on and dep.instance not in subs:
-            subs.append(dep.instance)
-            subs.sort(key=lambda instance: instance.index)
-        elif not on and dep.instance in subs:
-            subs.remove(dep.instance)
+        if on and dep not in subs:
+            subs.append(dep)
+            subs.sort(key=lambda subscriber: subscriber.instance.index)
+        elif not on and dep in subs:
+            subs.remove(dep)
         self._timer(dep, (lane.feed.deliver_at(ts), D_SUBSCRIBED, symbol, on))
 
     def _commit_action(self, ts: int, dep: Deployed, action: tuple[Any, ...]) -> None:

@@ -22,12 +22,20 @@ class MarketMaker(Algo):
         self.skew_ticks: int = params.get("skew_ticks", 1)  # ticks of lean per `size` held
         self.bid_id: int | None = None
         self.ask_id: int | None = None
+        self.seen: tuple[Any, ...] = ()
         self.fills = 0
         self.rejects = 0
 
     def on_book(self, book: Book, state: AlgoState, features: Features, actions: Actions) -> None:
-        if not book.bid_prices or not book.ask_prices:
+        bids, asks = book.bid_prices, book.ask_prices
+        if not bids or not asks:
             return
+        # most updates change neither the touch nor our orders: nothing to decide then
+        orders = state.open_orders
+        seen = (bids[0], asks[0], orders.get(self.bid_id), orders.get(self.ask_id))
+        if seen == self.seen:
+            return
+        self.seen = seen
         position = state.position()
         lean = (position * self.skew_ticks // self.size) * self.tick
         bid = book.bid_prices[0] - lean
