@@ -23,9 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("scenario", help="path to a scenario .py file")
     run.add_argument("--out", type=Path, help="run folder (default: runs/NAME-UTCTIME)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    mesh = commands.add_parser("mesh", help="print a run's topology and link statistics")
+    mesh.add_argument("run_dir", type=Path, help="a run folder written by 'meshrt run'")
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run(args)
+    if args.command == "mesh":
+        return _mesh(args)
     return EXIT_BAD_INPUT  # pragma: no cover - argparse enforces a command
 
 
@@ -54,6 +58,24 @@ def _run(args: argparse.Namespace) -> int:
     print(format_table(result.summary, result.metrics))
     print(f"run folder: {run_dir}")
     return EXIT_OK if result.ok else EXIT_RUN_FAILED
+
+
+def _mesh(args: argparse.Namespace) -> int:
+    import orjson
+
+    from meshrt.summary import format_mesh
+
+    path = args.run_dir / "mesh.json"
+    try:
+        mesh = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        print(f"meshrt: {path}: no such file (is {args.run_dir} a run folder?)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except orjson.JSONDecodeError as exc:
+        print(f"meshrt: {path}: not valid JSON: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(format_mesh(mesh))
+    return EXIT_OK
 
 
 class ProgressBar:

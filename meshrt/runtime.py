@@ -22,7 +22,7 @@ from meshrt.actors.venue import VenueActor
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
 from meshrt.replaylog import ReplayLog
 from meshrt.scenario import Scenario
-from meshrt.summary import build_metrics, build_summary
+from meshrt.summary import build_mesh, build_metrics, build_summary
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.sources import RecordedSpec, open_source
 
@@ -50,7 +50,6 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
     mailbox = sequencer_mailbox()
-    venue_index = {venue.name: i for i, venue in enumerate(scenario.venues)}
     venues = [
         VenueActor(
             i, venue.name, venue.symbols,
@@ -65,9 +64,9 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
     for i, dep in enumerate(scenario.deployments):
         instance = AlgoInstance(i, dep.label, list(dep.symbols), dict(dep.params), mailbox,
                                 dep.mailbox)
-        cls = resolve_algo_class(dep.algo, base_dir)
+        instance.factory = _slot_factory(resolve_algo_class(dep.algo, base_dir))
         try:
-            instance.attach(PythonSlot(cls, instance.host, instance.params))
+            instance.attach(instance.factory(instance))
         except Exception as exc:  # noqa: BLE001 - an algo's constructor may raise anything
             crashed_at_load[i] = f"{type(exc).__name__}: {exc}"
             instance.crashed = crashed_at_load[i]
@@ -81,20 +80,7 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
         "deployments": [{"label": d.label, "venue": d.venue, "symbols": list(d.symbols)}
                         for d in scenario.deployments],
     })
-    sequencer = Sequencer(
-        venues=venues,
-        venue_latencies=[(v.feed_latency, v.order_latency) for v in scenario.venues],
-        instances=instances,
-        deployments=[
-            (venue_index[d.venue], d.symbols, d.risk, [(s.at_ns, s.action) for s in d.schedule])
-            for d in scenario.deployments
-        ],
-        seed=scenario.seed,
-        log=log,
-        end_ns=scenario.duration_ns,
-        mailbox=mailbox,
-        progress=progress,
-    )
+    sequencer = Sequencer(scenario, venues, instances, log, mailbox, progress)
     for index, error in crashed_at_load.items():
         sequencer.fail_at_load(index, error)
     failed: str | None = None
@@ -104,7 +90,7 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
             for actor in (*venues, *instances):
                 nursery.start_soon(actor.run)
             try:
-                await sequencer.run()
+                await sequencer.run(nursery)
             except RunFailed as exc:
                 failed = str(exc)
                 nursery.cancel_scope.cancel()
@@ -118,7 +104,18 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
             orjson.dumps(summary, option=orjson.OPT_INDENT_2))
         (run_dir / "metrics.json").write_bytes(
             orjson.dumps(metrics, option=orjson.OPT_INDENT_2))
+        (run_dir / "mesh.json").write_bytes(
+            orjson.dumps(build_mesh(sequencer), option=orjson.OPT_INDENT_2))
     return RunResult(summary, metrics, run_dir)
+
+
+def _slot_factory(cls: Any) -> Callable[[AlgoInstance], PythonSlot]:
+    """How an instance makes (and, when supervised, re-makes) its algo slot."""
+
+    def make(instance: AlgoInstance) -> PythonSlot:
+        return PythonSlot(cls, instance.host, instance.params)
+
+    return make
 
 
 def _resolved(spec: Any, base_dir: Path) -> Any:

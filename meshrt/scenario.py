@@ -17,10 +17,13 @@ from typing import Any
 import attrs
 
 from meshrt.actors.mailbox import MailboxConfig
+from meshrt.faults import FAULT_TYPES, Fault, KillFeed, KillInstance, Partition
 from meshrt.latency import Latency, micros
+from meshrt.mesh import Mesh
 from meshrt.loaders.python import AlgoLoadError, resolve_algo_class
 from meshrt.risk import RiskLimits
 from meshrt.sdk import Algo
+from meshrt.supervision import RestartPolicy
 from meshrt.venues.matching import FeeSchedule
 from meshrt.venues.sources import RecordedSpec, SyntheticSpec
 
@@ -99,6 +102,7 @@ class Deployment:
     params: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
     schedule: tuple[LifecycleStep, ...] = attrs.field(default=(start(0),), converter=tuple)
     mailbox: MailboxConfig = MailboxConfig()
+    restart: RestartPolicy = RestartPolicy()
 
 
 @attrs.frozen(slots=True)
@@ -110,6 +114,8 @@ class Scenario:
     deployments: tuple[Deployment, ...] = attrs.field(converter=tuple)
     duration_ns: int | None = None
     seed: int = 0
+    mesh: Mesh = Mesh()
+    faults: tuple[Fault, ...] = attrs.field(default=(), converter=tuple)
     base_dir: str = "."
 
 
@@ -227,7 +233,28 @@ def validate(scenario: Scenario, path: str = "<scenario>") -> None:
             fail(f"{where}.algo", f"must be an Algo subclass or a reference, got {dep.algo!r}")
         if not isinstance(dep.risk, RiskLimits):
             fail(f"{where}.risk", "must be a meshrt RiskLimits")
+        if not isinstance(dep.restart, RestartPolicy):
+            fail(f"{where}.restart", "must be a meshrt RestartPolicy (see meshrt.on_failure)")
         _validate_schedule(dep, where, fail)
+    if not isinstance(scenario.mesh, Mesh):
+        fail("mesh", "must be a meshrt Mesh")
+    for j, link in enumerate(scenario.mesh.links):
+        if link.latency.base_ns <= 0:
+            fail(f"mesh.links[{j}].latency", "a mesh link needs a positive base latency")
+    for name in ("same_region", "cross_region"):
+        if getattr(scenario.mesh, name).base_ns <= 0:
+            fail(f"mesh.{name}", "a mesh link needs a positive base latency")
+    for k, fault in enumerate(scenario.faults):
+        field = f"faults[{k}]"
+        if not isinstance(fault, FAULT_TYPES):
+            fail(field, f"must be a meshrt fault (meshrt.faults), got {fault!r}")
+        if isinstance(fault, KillInstance) and fault.label not in labels:
+            fail(f"{field}.label", f"no deployment labelled {fault.label!r}")
+        if isinstance(fault, (KillFeed, Partition)) and fault.venue not in venues:
+            fail(f"{field}.venue", f"no venue named {fault.venue!r}")
+        for name in ("sender", "receiver"):
+            if hasattr(fault, name) and getattr(fault, name) not in labels:
+                fail(f"{field}.{name}", f"no deployment labelled {getattr(fault, name)!r}")
 
 
 def _validate_schedule(dep: Deployment, where: str, fail: Any) -> None:

@@ -30,9 +30,12 @@ def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
         deployments.append({
             "label": dep.label,
             "venue": sequencer.lanes[dep.venue].name,
-            "state": dep.lifecycle,
+            "state": dep.state,
             "crashed": dep.crashed,
             "crashed_at_ns": dep.crashed_at,
+            "crashes": dep.crashes,
+            "restarts": dep.restarts,
+            "gave_up": dep.gave_up,
             "book_callbacks": inst.book_callbacks,
             "orders": dep.orders,
             "open_orders": sequencer.orders.open_orders(dep.label),
@@ -46,8 +49,9 @@ def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
             "max_drawdown": ledger.max_drawdown,
             "rejects": dict(sorted(dep.rejects.items())),
             "refused_actions": inst.actions.refused,
+            "messages_sent": dep.messages_sent,
+            "messages_received": inst.messages_received,
             "messages_refused": inst.messages_refused,
-            "messages_dropped": dep.messages_dropped,
             "skipped_while_not_running": inst.skipped,
             "discarded_after_crash": inst.discarded,
         })
@@ -62,7 +66,46 @@ def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
         "orders": sequencer.counts["orders"],
         "fills": sequencer.counts["fills"],
         "windows": sequencer.windows,
+        "net_position": _net_positions(deployments),
+        "coordinator": {
+            "kills": sequencer.counts["coordinator_kills"],
+            "restarts": sequencer.counts["coordinator_restarts"],
+            "up_at_end": sequencer.counts["coordinator_kills"] <= sequencer.counts[
+                "coordinator_restarts"],
+        },
+        "reconciliation": sequencer.reconciliation,
         "deployments": deployments,
+    }
+
+
+def _net_positions(deployments: list[dict[str, Any]]) -> dict[str, int]:
+    """Position per symbol summed across every deployment (and so every venue)."""
+    net: dict[str, int] = {}
+    for dep in deployments:
+        for symbol, position in dep["position"].items():
+            net[symbol] = net.get(symbol, 0) + position
+    return dict(sorted(net.items()))
+
+
+def build_mesh(sequencer: Sequencer) -> dict[str, Any]:
+    """The topology and per-link statistics: ``meshrt mesh RUN_DIR`` prints this."""
+    links = []
+    for (sender, receiver), link in sorted(sequencer.links.links.items()):
+        latencies = sorted(link.latencies)
+        links.append({
+            "from": sender, "to": receiver, "sent": link.sent, "delivered": link.delivered,
+            "dropped": dict(sorted(link.dropped.items())),
+            "latency_p50_ns": percentile(latencies, 0.50),
+            "latency_p99_ns": percentile(latencies, 0.99),
+        })
+    return {
+        "coordinator": {"region": sequencer.cc_region, "generations": sequencer.cc_generation},
+        "topology": [
+            {"label": dep.label, "venue": sequencer.lanes[dep.venue].name,
+             "region": sequencer.lanes[dep.venue].region, "state": dep.state}
+            for dep in sequencer.deployed
+        ],
+        "links": links,
     }
 
 
@@ -126,6 +169,12 @@ def format_table(summary: dict[str, Any], metrics: dict[str, Any]) -> str:
     ]
     if summary["failure"]:
         lines.append(f"FAILED: {summary['failure']}")
+    if len(summary["deployments"]) > 1:
+        lines.append("net position across venues: " + (", ".join(
+            f"{symbol} {_size(pos)}" for symbol, pos in summary["net_position"].items()) or "0"))
+    mismatches = summary["reconciliation"].get("mismatches")
+    if mismatches:
+        lines.append(f"RECONCILIATION: {len(mismatches)} mismatches, first: {mismatches[0]}")
     header = ("label", "venue", "state", "books", "orders", "fills", "position", "real. PnL",
               "unreal. PnL", "fees", "max DD", "cb p50 us", "cb p99 us")
     rows = [header]
@@ -150,13 +199,47 @@ def format_table(summary: dict[str, Any], metrics: dict[str, Any]) -> str:
         if dep["rejects"]:
             notes.append("rejects " + ", ".join(f"{k} {v}" for k, v in dep["rejects"].items()))
         for key, name in (("refused_actions", "actions refused (over 16)"),
+                          ("messages_sent", "messages sent"),
+                          ("messages_received", "messages received"),
                           ("messages_refused", "messages refused"),
-                          ("messages_dropped", "messages dropped"),
+                          ("crashes", "crashes"),
+                          ("restarts", "restarts"),
                           ("discarded_after_crash", "deliveries discarded after crash")):
             if dep[key]:
                 notes.append(f"{name} {dep[key]}")
         if dep["crashed"]:
             notes.append(f"CRASHED at {dep['crashed_at_ns'] / 1e9:.6f} s: {dep['crashed']}")
+        if dep["gave_up"]:
+            notes.append(f"GAVE UP: {dep['gave_up']}")
         if notes:
             lines.append(f"{dep['label']}: " + "; ".join(notes))
+    return "\n".join(lines)
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return lines
+
+
+def format_mesh(mesh: dict[str, Any]) -> str:
+    """``meshrt mesh``: the topology, then one row per directed link."""
+    cc = mesh["coordinator"]
+    lines = [f"coordinator in {cc['region']} (started {cc['generations']} time(s))", ""]
+    lines += _table([("label", "venue", "region", "state")] + [
+        (node["label"], node["venue"], node["region"], node["state"])
+        for node in mesh["topology"]])
+    lines.append("")
+    if not mesh["links"]:
+        lines.append("no mesh messages were sent")
+        return "\n".join(lines)
+    lines += _table([("from", "to", "sent", "delivered", "dropped", "p50 ms", "p99 ms")] + [
+        (link["from"], link["to"], str(link["sent"]), str(link["delivered"]),
+         ", ".join(f"{k} {v}" for k, v in link["dropped"].items()) or "0",
+         f"{link['latency_p50_ns'] / 1e6:.3f}", f"{link['latency_p99_ns'] / 1e6:.3f}")
+        for link in mesh["links"]])
     return "\n".join(lines)

@@ -18,9 +18,14 @@ from meshrt.actors.mailbox import Mailbox, MailboxConfig
 from meshrt.actors.protocol import (
     D_BOOK,
     D_FILL,
+    D_HEARTBEAT,
+    D_KILL,
     D_LIFECYCLE,
+    D_MESSAGE,
+    D_NBBO,
     D_ORDER,
     D_REJECT,
+    D_RESTART,
     D_SHUTDOWN,
     D_SUBSCRIBED,
     O_ACTION,
@@ -39,6 +44,10 @@ from meshrt.sdk import Actions, ActionLimitExceeded, AlgoState
 LIFECYCLE_CALLBACKS = {"start": "on_start", "stop": "on_stop", "pause": "on_pause",
                        "resume": "on_resume"}
 RUNNING = "running"
+
+
+class InjectedFault(Exception):
+    """Raised inside an instance by fault injection (KillInstance)."""
 
 
 class MessageRefused(ValueError):
@@ -120,7 +129,13 @@ class AlgoInstance:
         self.reply_to = reply_to
         self.mailbox: Mailbox[Any] = Mailbox(f"algo:{label}", mailbox, _market_data_key)
         self.slot: Any = None
+        self.factory: Any = None  # makes a new slot for this instance (supervised restart)
         self.on_book: Any = None
+        self.on_nbbo: Any = None
+        self.on_message: Any = None
+        self.on_heartbeat: Any = None
+        self.restarts = 0
+        self.messages_received = 0
         self.lifecycle = "stopped"
         self.outputs: list[tuple[Any, ...]] = []
         self.crashed: str | None = None
@@ -135,6 +150,31 @@ class AlgoInstance:
     def attach(self, slot: Any) -> None:
         self.slot = slot
         self.on_book = slot.on_book
+        self.on_nbbo = slot.optional("on_nbbo")
+        self.on_message = slot.optional("on_message")
+        self.on_heartbeat = slot.optional("on_heartbeat")
+
+    def _restart(self, item: tuple[Any, ...]) -> None:
+        """A new slot from the factory, on the sequencer's books as of the restart."""
+        restart = item[2]
+        state = self.state
+        state.now = item[0]
+        state.ledger = restart.ledger
+        state.open_orders = dict(restart.open_orders)
+        self.actions._buffer.clear()
+        self.crashed = None
+        self.crash_traceback = None
+        self.restarts += 1
+        try:
+            self.attach(self.factory(self))
+            self.lifecycle = "stopped"
+            if restart.lifecycle in (RUNNING, "paused"):
+                self._lifecycle("start")
+                if restart.lifecycle == "paused":
+                    self._lifecycle("pause")
+        except Exception as exc:  # noqa: BLE001 - the new algo may fail to start too
+            self._callback_failed(item[0], exc)
+        self._flush(item[0])
 
     async def run(self) -> None:
         state, actions = self.state, self.actions
@@ -148,7 +188,10 @@ class AlgoInstance:
                     elif isinstance(item, Stop):
                         return
                 elif self.crashed is not None:
-                    self.discarded += 1
+                    if item[1] == D_RESTART:
+                        self._restart(item)
+                    else:
+                        self.discarded += 1
                 elif item[1] == D_BOOK and self.lifecycle == RUNNING:
                     # the hot path, inlined: one book to a running algo
                     ts = item[0]
@@ -198,6 +241,19 @@ class AlgoInstance:
                     state.open_orders[item[2]] = item[3]
             elif kind == D_LIFECYCLE:
                 self._lifecycle(item[2])
+            elif kind == D_NBBO or kind == D_MESSAGE or kind == D_HEARTBEAT:
+                if self.lifecycle != RUNNING:
+                    self.skipped += 1
+                    return
+                if kind == D_NBBO:
+                    self.on_nbbo(item[2], state, self.actions)
+                elif kind == D_MESSAGE:
+                    self.messages_received += 1
+                    self.on_message(item[2], state, self.actions)
+                else:
+                    self.on_heartbeat(state, self.actions)
+            elif kind == D_KILL:
+                raise InjectedFault(item[2])
             elif kind == D_SUBSCRIBED:
                 name = "on_subscribed" if item[3] else "on_unsubscribed"
                 callback = self.slot.optional(name)

@@ -22,6 +22,8 @@ OUT_REPORT: Final = 2  # (ts, OUT_REPORT, symbol index, report tuple from meshrt
 OP_SUBMIT: Final = 0  # (ts, OP_SUBMIT, order id, symbol index, side, price | None, size, tif)
 OP_CANCEL: Final = 1  # (ts, OP_CANCEL, order id, symbol index)
 OP_REPLACE: Final = 2  # (ts, OP_REPLACE, order id, symbol index, price, size)
+OP_FEED_DOWN: Final = 3  # (ts, OP_FEED_DOWN, 0, 0): fault injection stops the feed
+OP_FEED_UP: Final = 4  # (ts, OP_FEED_UP, 0, 0): the feed comes back
 
 # Deliveries to an algo instance
 D_BOOK: Final = 0  # (ts, D_BOOK, Book, Features)
@@ -31,6 +33,11 @@ D_ORDER: Final = 3  # (ts, D_ORDER, client id, OpenOrder | None)  None: the orde
 D_LIFECYCLE: Final = 4  # (ts, D_LIFECYCLE, transition name)
 D_SUBSCRIBED: Final = 5  # (ts, D_SUBSCRIBED, symbol, subscribed: bool)
 D_SHUTDOWN: Final = 6  # (ts, D_SHUTDOWN)
+D_MESSAGE: Final = 7  # (ts, D_MESSAGE, Message)
+D_NBBO: Final = 8  # (ts, D_NBBO, NBBO)
+D_HEARTBEAT: Final = 9  # (ts, D_HEARTBEAT)
+D_KILL: Final = 10  # (ts, D_KILL, reason): fault injection crashes the instance now
+D_RESTART: Final = 11  # (ts, D_RESTART, RestartState): the supervisor starts a new slot
 
 # Instance outputs, in ``InstanceBatch.outputs``: (ts, kind, payload)
 O_ACTION: Final = 0  # payload: action tuple from meshrt.sdk.Actions
@@ -67,6 +74,27 @@ class WindowEnd:
 class InstanceBatch:
     instance: int
     outputs: list[tuple[Any, ...]]
+
+
+@attrs.frozen(slots=True)
+class RestartState:
+    """What a restarted instance starts from: the sequencer's books at restart time."""
+
+    lifecycle: str
+    ledger: Any  # a copy of the deployment's Ledger
+    open_orders: dict[int, Any]  # client id -> OpenOrder
+
+
+@attrs.frozen(slots=True)
+class Snapshot:
+    """Venue: reply with a ``VenueState`` (your resting orders), for reconciliation."""
+
+
+@attrs.frozen(slots=True)
+class VenueState:
+    venue: int
+    resting: list[tuple[int, int]]  # (order id, remaining), all symbols
+    feed_dropped: int
 
 
 @attrs.frozen(slots=True)

@@ -1,55 +1,76 @@
 """The sequencer: the one actor that owns the timeline and every state transition.
 
 Time advances in windows. A window ``[T, H)`` is no longer than the smallest latency
-in the topology (the lookahead): nothing an algo decides inside it can reach a venue,
-and nothing a venue does inside it can reach an algo, before ``H``. So each window is
-one round: every venue replays its feed and order arrivals up to ``H`` and every
-instance runs its deliveries up to ``H``, concurrently; the sequencer counts the
-replies it is owed, then commits everything in the deterministic order
+in the topology (the lookahead): nothing an algo decides inside it can reach a venue
+or a sibling, and nothing a venue does inside it can reach an algo, before ``H``. So
+each window is one round: every venue replays its feed and order arrivals up to ``H``
+and every instance runs its deliveries up to ``H``, concurrently; the sequencer counts
+the replies it is owed, then commits everything in the deterministic order
 ``(event time, producer priority, producer index, producer order)`` — control, then
 venues in scenario order, then instances in scenario order. Commits assign seq ids,
 move orders through the state machine, book fills, check risk and schedule what each
-commit causes (deliveries, order arrivals) at ``time + latency``.
+commit causes (deliveries, order arrivals) at ``time + latency``. Mesh messages and
+quotes committed in a window go to the coordinator at its end, and its deliveries are
+scheduled like everything else.
+
+The sequencer is also the supervisor: it records crashes, applies each deployment's
+restart policy, starts and stops the coordinator, and runs the fault schedule.
 """
 
 from __future__ import annotations
 
+import copy
 import heapq
 import time
-from bisect import bisect_left
-from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from bisect import bisect_left, insort
+from collections import Counter
+from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
 import attrs
 import orjson
+import trio
 
+from meshrt.actors.coordinator import (
+    COORDINATOR_DOWN,
+    Coordinator,
+    LinkTable,
+    Route,
+    Routed,
+)
 from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.mailbox import Mailbox, MailboxConfig
 from meshrt.actors.protocol import (
     D_BOOK,
     D_FILL,
+    D_HEARTBEAT,
+    D_KILL,
     D_LIFECYCLE,
     D_ORDER,
     D_REJECT,
+    D_RESTART,
     D_SHUTDOWN,
     D_SUBSCRIBED,
     O_ACTION,
     O_CRASH,
-    O_LOG,
     O_MESSAGE,
     O_SET_PARAM,
     O_SUBSCRIBE,
     OP_CANCEL,
+    OP_FEED_DOWN,
+    OP_FEED_UP,
     OP_REPLACE,
     OP_SUBMIT,
     OUT_BOOK,
     OUT_REPORT,
     Advance,
     InstanceBatch,
+    RestartState,
+    Snapshot,
     Stop,
     VenueBatch,
+    VenueState,
     WindowEnd,
 )
 from meshrt.actors.venue import VenueActor
@@ -64,7 +85,16 @@ from meshrt.events import (
     REPORT_REJECTED,
     REPORT_REPLACED,
 )
-from meshrt.latency import Latency, LatencyStream
+from meshrt.faults import (
+    DropRate,
+    KillCoordinator,
+    KillFeed,
+    KillInstance,
+    LatencySpike,
+    Partition,
+    RestartCoordinator,
+)
+from meshrt.latency import LatencyStream
 from meshrt.ledger import Ledger
 from meshrt.orders import (
     ACCEPTED,
@@ -75,11 +105,14 @@ from meshrt.orders import (
     OrderStateMachine,
 )
 from meshrt.replaylog import ReplayLog
-from meshrt.risk import RiskGate, RiskLimits
+from meshrt.risk import RiskGate
+from meshrt.scenario import Scenario
 from meshrt.sdk import Book, Fill, OpenOrder, Reject
+from meshrt.supervision import LEAVE, ON_FAILURE, RestartBudget, RestartPolicy
 
 _ts = itemgetter(0)
 MARK_INTERVAL_NS = 100_000_000  # equity is sampled for drawdown every 100 ms and at fills
+HEARTBEAT_NS = 1_000_000_000
 _LIFECYCLE_STATE = {"start": "running", "resume": "running", "stop": "stopped",
                     "pause": "paused"}
 
@@ -94,14 +127,17 @@ class VenueLane:
 
     actor: VenueActor
     name: str
+    region: str
     symbols: list[str]
     feed: LatencyStream
     orders: LatencyStream
     order_base_ns: int
     subscribers: list[list[Deployed]]
-    arrivals: deque[tuple[Any, ...]] = attrs.field(factory=deque)
+    consolidated: list[bool]  # per symbol: does anyone take the NBBO of it?
+    arrivals: list[tuple[Any, ...]] = attrs.field(factory=list)  # sorted by arrival time
     next_time: int | None = None
     last_book: list[Book | None] = attrs.field(factory=list)
+    last_quote: list[tuple[int, int, int, int] | None] = attrs.field(factory=list)
     reports: int = 0
     source: str = ""
 
@@ -114,35 +150,49 @@ class Deployed:
     label: str
     venue: int
     risk: RiskGate
-    schedule: deque[tuple[int, str]]
+    policy: RestartPolicy
+    budget: RestartBudget
+    symbols: list[str]
+    capabilities: frozenset[str] = frozenset()
     ledger: Ledger = attrs.field(factory=Ledger)
     lifecycle: str = "stopped"
     inbound: list[tuple[Any, ...]] = attrs.field(factory=list)  # sorted: one FIFO stream
     timers: list[tuple[int, int, tuple[Any, ...]]] = attrs.field(factory=list)
     orders: int = 0
     rejects: Counter[str] = attrs.field(factory=Counter)
-    messages_dropped: int = 0
+    messages_sent: int = 0
+    crashes: int = 0
+    restarts: int = 0
     crashed: str | None = None
     crashed_at: int | None = None
+    gave_up: str | None = None
+    next_heartbeat: int = HEARTBEAT_NS
     source: str = ""
+
+    @property
+    def state(self) -> str:
+        if self.gave_up is not None or (self.crashed is not None and not self.budget_left):
+            return "failed"
+        return "crashed" if self.crashed is not None else self.lifecycle
+
+    @property
+    def budget_left(self) -> bool:
+        return self.policy.mode == ON_FAILURE and self.gave_up is None
 
 
 class Sequencer:
     def __init__(
         self,
-        venues: Sequence[VenueActor],
-        venue_latencies: Sequence[tuple[Latency, Latency]],
-        instances: Sequence[AlgoInstance],
-        deployments: Sequence[tuple[int, Sequence[str], RiskLimits, Sequence[tuple[int, str]]]],
-        seed: int,
+        scenario: Scenario,
+        venues: list[VenueActor],
+        instances: list[AlgoInstance],
         log: ReplayLog,
-        end_ns: int | None,
         mailbox: Mailbox[Any],
         progress: Callable[[int, int, int | None], None] | None = None,
     ) -> None:
         self.mailbox = mailbox
         self.log = log
-        self.end_ns = end_ns
+        self.end_ns = scenario.duration_ns
         self.progress = progress
         self.seq = 0
         self.now = 0
@@ -151,47 +201,140 @@ class Sequencer:
         self.orders = OrderStateMachine()
         self._pending_op: dict[int, int] = {}
         self._timer_counter = 0
+        seed = scenario.seed
         self.lanes: list[VenueLane] = []
-        for actor, (feed, order) in zip(venues, venue_latencies, strict=True):
-            lane = VenueLane(
+        for actor, venue in zip(venues, scenario.venues, strict=True):
+            self.lanes.append(VenueLane(
                 actor=actor,
-                name=actor.name,
-                symbols=list(actor.symbols),
-                feed=LatencyStream(feed, f"{seed}:{actor.name}:feed"),
-                orders=LatencyStream(order, f"{seed}:{actor.name}:orders"),
-                order_base_ns=order.base_ns,
-                subscribers=[[] for _ in actor.symbols],
-                last_book=[None for _ in actor.symbols],
-                source=f"venue:{actor.name}",
-            )
-            self.lanes.append(lane)
+                name=venue.name,
+                region=venue.region,
+                symbols=list(venue.symbols),
+                feed=LatencyStream(venue.feed_latency, f"{seed}:{venue.name}:feed"),
+                orders=LatencyStream(venue.order_latency, f"{seed}:{venue.name}:orders"),
+                order_base_ns=venue.order_latency.base_ns,
+                subscribers=[[] for _ in venue.symbols],
+                consolidated=[False for _ in venue.symbols],
+                last_book=[None for _ in venue.symbols],
+                last_quote=[None for _ in venue.symbols],
+                source=f"venue:{venue.name}",
+            ))
+        venue_index = {lane.name: i for i, lane in enumerate(self.lanes)}
         self.deployed: list[Deployed] = []
-        for instance, (venue, symbols, limits, schedule) in zip(
-            instances, deployments, strict=True
-        ):
+        for instance, spec in zip(instances, scenario.deployments, strict=True):
+            lane = self.lanes[venue_index[spec.venue]]
             dep = Deployed(
                 instance=instance,
-                label=instance.label,
-                venue=venue,
-                risk=RiskGate(limits),
-                schedule=deque(schedule),
-                source=f"algo:{instance.label}",
+                label=spec.label,
+                venue=venue_index[spec.venue],
+                risk=RiskGate(spec.risk),
+                policy=spec.restart,
+                budget=RestartBudget(spec.restart),
+                symbols=list(spec.symbols),
+                capabilities=instance.slot.capabilities if instance.slot else frozenset(),
+                source=f"algo:{spec.label}",
             )
             self.deployed.append(dep)
-            lane = self.lanes[venue]
-            for symbol in symbols:
-                lane.subscribers[lane.symbols.index(symbol)].append(dep)
+            self._subscribe_all(dep)
         self._by_label = {dep.label: dep for dep in self.deployed}
-        latencies = [lat.base_ns for pair in venue_latencies for lat in pair]
-        self.lookahead = max(1, min(latencies)) if latencies else 1
+        self._controls: list[tuple[int, int, str, Any]] = []
+        self._control_counter = 0
+        for index, spec in enumerate(scenario.deployments):
+            for step in spec.schedule:
+                self._schedule(step.at_ns, "lifecycle", (index, step.action))
+        for fault in scenario.faults:
+            self._schedule_fault(fault)
+        # the mesh
+        cc_region = scenario.mesh.coordinator_region or scenario.venues[0].region
+        regions = {dep.label: self.lanes[dep.venue].region for dep in self.deployed}
+        regions.update({f"venue:{lane.name}": lane.region for lane in self.lanes})
+        self.links = LinkTable(scenario.mesh, seed, regions, cc_region, scenario.faults)
+        self.cc_region = cc_region
+        self.cc_generation = 0
+        self.cc: Coordinator | None = None
+        self._cc_segments: list[tuple[Coordinator | None, list[tuple[Any, ...]]]] = []
+        self._spawn: Callable[..., None] | None = None
+        venue_lat = [v.feed_latency.base_ns for v in scenario.venues] + [
+            v.order_latency.base_ns for v in scenario.venues]
+        mesh = scenario.mesh
+        mesh_lat = [mesh.same_region.base_ns, mesh.cross_region.base_ns] + [
+            link.latency.base_ns for link in mesh.links]
+        self.lookahead = max(1, min(venue_lat + mesh_lat))
+        self.reconciliation: dict[str, Any] = {}
+
+    # -- setup helpers -----------------------------------------------------------------
+
+    def _schedule(self, at: int, kind: str, args: Any) -> None:
+        self._control_counter += 1
+        insort(self._controls, (at, self._control_counter, kind, args))
+
+    def _schedule_fault(self, fault: Any) -> None:
+        if isinstance(fault, KillInstance):
+            self._schedule(fault.at_ns, "kill_instance", self._by_label[fault.label])
+        elif isinstance(fault, KillFeed):
+            lane = next(lane for lane in self.lanes if lane.name == fault.venue)
+            self._schedule(fault.at_ns, "feed_down", lane)
+            if fault.duration_ns is not None:
+                self._schedule(fault.at_ns + fault.duration_ns, "feed_up", lane)
+        elif isinstance(fault, KillCoordinator):
+            self._schedule(fault.at_ns, "coordinator_killed", None)
+        elif isinstance(fault, RestartCoordinator):
+            self._schedule(fault.at_ns, "coordinator_restarted", None)
+        elif isinstance(fault, Partition):
+            self._schedule(fault.at_ns, "partition", [fault.venue, fault.duration_ns])
+            self._schedule(fault.at_ns + fault.duration_ns, "partition_healed", [fault.venue])
+        elif isinstance(fault, DropRate):
+            self._schedule(fault.at_ns, "drop_rate",
+                           [fault.sender, fault.receiver, fault.rate, fault.duration_ns])
+        elif isinstance(fault, LatencySpike):
+            self._schedule(fault.at_ns, "latency_spike",
+                           [fault.sender, fault.receiver, fault.extra_ns, fault.duration_ns])
+
+    def _subscribe_all(self, dep: Deployed) -> None:
+        lane = self.lanes[dep.venue]
+        for symbol in dep.symbols:
+            index = lane.symbols.index(symbol)
+            subs = lane.subscribers[index]
+            if dep not in subs:
+                subs.append(dep)
+                subs.sort(key=lambda subscriber: subscriber.instance.index)
+            if "on_nbbo" in dep.capabilities:
+                for other in self.lanes:  # NBBO of a symbol takes every venue quoting it
+                    if symbol in other.symbols:
+                        other.consolidated[other.symbols.index(symbol)] = True
+
+    def _new_coordinator(self) -> Coordinator:
+        self.cc_generation += 1
+        nbbo: dict[str, list[int]] = {}
+        for index, dep in enumerate(self.deployed):
+            if "on_nbbo" in dep.capabilities:
+                for symbol in dep.symbols:
+                    nbbo.setdefault(symbol, []).append(index)
+        return Coordinator(
+            generation=self.cc_generation,
+            links=self.links,
+            labels=[dep.label for dep in self.deployed],
+            venues_of={dep.label: self.lanes[dep.venue].name for dep in self.deployed},
+            message_receivers={dep.label for dep in self.deployed
+                               if "on_message" in dep.capabilities},
+            nbbo_subscribers=nbbo,
+            venue_order={lane.name: i for i, lane in enumerate(self.lanes)},
+            reply_to=self.mailbox,
+        )
+
+    def _start_coordinator(self) -> None:
+        assert self._spawn is not None
+        self.cc = self._new_coordinator()
+        self._spawn(self.cc.run)
+        self._cc_segments.append((self.cc, []))
 
     # -- the window loop ---------------------------------------------------------------
 
-    async def run(self) -> None:
+    async def run(self, nursery: trio.Nursery) -> None:
+        self._spawn = nursery.start_soon
+        self._start_coordinator()
         await self._probe_venues()
         next_mark = 0
-        started = time.monotonic()
-        last_report = started
+        last_report = time.monotonic()
         while True:
             start = self._next_time()
             if start is None or (self.end_ns is not None and start >= self.end_ns):
@@ -199,8 +342,16 @@ class Sequencer:
             until = start + self.lookahead
             if self.end_ns is not None and until > self.end_ns:
                 until = self.end_ns
+            # a supervised restart starts a window of its own, so the restarted instance
+            # starts from the books exactly as of its restart time
+            for at, _, kind, _ in self._controls:
+                if at >= until:
+                    break
+                if kind == "restart" and at > start:
+                    until = at
+                    break
             self.now = start
-            control = self._due_lifecycle(until)
+            control = self._due_controls(until)
             await self._round(until, control)
             if start >= next_mark:
                 self._mark_all()
@@ -231,29 +382,48 @@ class Sequencer:
                 candidates.append(dep.inbound[0][0])
             if dep.timers:
                 candidates.append(dep.timers[0][0])
-            if dep.schedule:
-                candidates.append(dep.schedule[0][0])
+            if self.end_ns is not None and "on_heartbeat" in dep.capabilities \
+                    and dep.crashed is None:
+                candidates.append(dep.next_heartbeat)  # heartbeats alone never extend a run
+        if self._controls:
+            candidates.append(self._controls[0][0])
         return min(candidates) if candidates else None
 
-    def _due_lifecycle(self, until: int) -> list[tuple[Any, ...]]:
-        """Lifecycle steps inside the window: committed in order, delivered at their time."""
+    def _due_controls(self, until: int) -> list[tuple[Any, ...]]:
+        """Controls inside the window: what instances and venues must see is scheduled
+        now (at its exact time); the rest happens when the control is committed."""
         due: list[tuple[Any, ...]] = []
-        for index, dep in enumerate(self.deployed):
-            while dep.schedule and dep.schedule[0][0] < until:
-                at, action = dep.schedule.popleft()
-                due.append((at, index, action))
+        controls = self._controls
+        while controls and controls[0][0] < until:
+            at, _, kind, args = controls.pop(0)
+            due.append((at, kind, args))
+            if kind == "lifecycle":
+                dep = self.deployed[args[0]]
                 if dep.crashed is None:
-                    self._timer(dep, (at, D_LIFECYCLE, action))
-        due.sort(key=_ts)
+                    self._timer(dep, (at, D_LIFECYCLE, args[1]))
+            elif kind == "kill_instance":
+                if args.crashed is None:
+                    self._timer(args, (at, D_KILL, "killed by fault injection"))
+            elif kind in ("feed_down", "feed_up"):
+                insort(args.arrivals, (at, OP_FEED_DOWN if kind == "feed_down" else OP_FEED_UP,
+                                       0, 0), key=_ts)
+            elif kind == "restart":
+                self._restart(at, args)
+        for dep in self.deployed:
+            if "on_heartbeat" in dep.capabilities:
+                while dep.next_heartbeat < until:
+                    if dep.crashed is None:
+                        self._timer(dep, (dep.next_heartbeat, D_HEARTBEAT))
+                    dep.next_heartbeat += HEARTBEAT_NS
         return due
 
     async def _round(self, until: int, control: list[tuple[Any, ...]]) -> None:
         owed = 0
         for lane in self.lanes:
-            arrivals: list[tuple[Any, ...]] = []
             queue = lane.arrivals
-            while queue and queue[0][0] < until:
-                arrivals.append(queue.popleft())
+            due = bisect_left(queue, until, key=_ts)
+            arrivals = queue[:due]
+            del queue[:due]
             if arrivals or (lane.next_time is not None and lane.next_time < until):
                 lane.actor.mailbox.send_nowait(Advance(until, arrivals))
                 owed += 1
@@ -263,8 +433,9 @@ class Sequencer:
                 await dep.instance.mailbox.send_many(items)
                 await dep.instance.mailbox.send(WindowEnd(self.windows))
                 owed += 1
-        venue_events, outputs = await self._replies(owed)
+        venue_events, outputs, _ = await self._replies(owed)
         self._commit_window(control, venue_events, outputs)
+        await self._route()
         self.log.flush()
 
     def _due_deliveries(self, dep: Deployed, until: int) -> list[tuple[Any, ...]]:
@@ -279,32 +450,48 @@ class Sequencer:
                 fired.append(heapq.heappop(timers)[2])
             # timers go before inbound items of the same time (lifecycle before data)
             items = list(heapq.merge(fired, items, key=_ts))
-        if dep.crashed is not None:
-            return []
         return items
 
-    async def _replies(
-        self, owed: int
-    ) -> tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
+    async def _replies(self, owed: int) -> tuple[
+            list[list[tuple[Any, ...]]], list[tuple[Any, ...]], list[Any]]:
         """Wait for every reply this round is owed; order them by producer index."""
         venue_events: list[list[tuple[Any, ...]]] = [[] for _ in self.lanes]
         outputs: list[tuple[Any, ...]] = []
         batches: list[InstanceBatch] = []
+        others: list[Any] = []
         while owed:
             for reply in await self.mailbox.receive_batch():
                 owed -= 1
                 if isinstance(reply, VenueBatch):
                     venue_events[reply.venue] = reply.events
                     self.lanes[reply.venue].next_time = reply.next_time
-                else:
+                elif isinstance(reply, InstanceBatch):
                     batches.append(reply)
+                else:
+                    others.append(reply)
         if batches:
             batches.sort(key=lambda batch: batch.instance)
             for batch in batches:
                 index = batch.instance
                 outputs.extend((out[0], index, out[1], out[2]) for out in batch.outputs)
             outputs.sort(key=_ts)  # stable: instance order, then callback order
-        return venue_events, outputs
+        return venue_events, outputs, others
+
+    async def _route(self) -> None:
+        """Hand this window's messages and quotes to the coordinator(s) that were up when
+        they were committed; schedule what they deliver; stop coordinators that died."""
+        segments = self._cc_segments
+        self._cc_segments = [(self.cc, [])] if self.cc is not None else []
+        for actor, items in segments:
+            if actor is None:
+                continue
+            if items:
+                actor.mailbox.send_nowait(Route(items))
+                _, _, routed = await self._replies(1)
+                for at, target, kind, value in routed[0].deliveries:
+                    self._timer(self.deployed[target], (at, kind, value))
+            if actor is not self.cc:
+                actor.mailbox.send_nowait(Stop())
 
     # -- commit ------------------------------------------------------------------------
 
@@ -343,14 +530,34 @@ class Sequencer:
 
     def _commit_control(self, events: list[tuple[Any, ...]], start: int, stop: int) -> None:
         for k in range(start, stop):
-            at, index, action = events[k]
-            dep = self.deployed[index]
+            at, kind, args = events[k]
             self.seq += 1
+            venue: str | None = None
+            if kind == "lifecycle":
+                dep = self.deployed[args[0]]
+                dep.lifecycle = _LIFECYCLE_STATE[args[1]]
+                payload: Any = [dep.label, args[1]]
+                venue = self.lanes[dep.venue].name
+            elif kind == "kill_instance":
+                payload = [args.label]
+            elif kind == "restart":
+                payload = [args.label, args.restarts]
+            elif kind in ("feed_down", "feed_up"):
+                payload, venue = [args.name], args.name
+            elif kind == "coordinator_killed":
+                payload = [self.cc_generation]
+                if self.cc is not None:
+                    self.cc = None
+                    self.counts["coordinator_kills"] += 1
+            elif kind == "coordinator_restarted":
+                if self.cc is None:
+                    self._start_coordinator()
+                    self.counts["coordinator_restarts"] += 1
+                payload = [self.cc_generation]
+            else:  # partition, partition_healed, drop_rate, latency_spike: timed in LinkTable
+                payload = args
             self.log.lines.append(orjson.dumps(
-                [self.seq, at, at, "control", self.lanes[dep.venue].name, None, "lifecycle",
-                 [dep.label, action], None]
-            ))
-            dep.lifecycle = _LIFECYCLE_STATE[action]
+                [self.seq, at, at, "control", venue, None, kind, payload, None]))
 
     def _venue_committer(self, venue: int) -> Callable[[list[tuple[Any, ...]], int, int], None]:
         lane = self.lanes[venue]
@@ -361,6 +568,7 @@ class Sequencer:
             dumps = orjson.dumps
             source, name, symbols = lane.source, lane.name, lane.symbols
             subscribers, last_book = lane.subscribers, lane.last_book
+            consolidated = lane.consolidated
             feed_stream = lane.feed
             base, span, draw = feed_stream.base, feed_stream.span, feed_stream.draw
             last = feed_stream.last
@@ -377,6 +585,8 @@ class Sequencer:
                                         FEED_KIND_NAMES[feed[1]], feed[2:], seq]))
                     book = event[4]
                     last_book[symbol] = book
+                    if consolidated[symbol]:
+                        self._quote(lane, symbol, ts, book)
                     subs = subscribers[symbol]
                     if subs:
                         # LatencyStream.deliver_at, inlined
@@ -402,6 +612,18 @@ class Sequencer:
             self.counts["venue_events"] += stop - start
 
         return commit
+
+    def _quote(self, lane: VenueLane, symbol: int, ts: int, book: Book) -> None:
+        """A top-of-book change of a consolidated symbol goes to the coordinator."""
+        quote = (book.bid_prices[0] if book.bid_prices else 0,
+                 book.bid_sizes[0] if book.bid_sizes else 0,
+                 book.ask_prices[0] if book.ask_prices else 0,
+                 book.ask_sizes[0] if book.ask_sizes else 0)
+        if quote == lane.last_quote[symbol]:
+            return
+        lane.last_quote[symbol] = quote
+        if self.cc is not None:
+            self._cc_segments[-1][1].append(("q", ts, lane.name, lane.symbols[symbol], *quote))
 
     def _commit_report(self, lane: VenueLane, symbol: int, report: tuple[Any, ...]) -> None:
         lane.reports += 1
@@ -467,44 +689,83 @@ class Sequencer:
                 self._commit_crash(ts, dep, payload)
             elif kind == O_SUBSCRIBE:
                 self._commit_subscription(ts, dep, payload[0], payload[1])
+            elif kind == O_MESSAGE:
+                self._commit_message(ts, dep, payload[0], payload[1])
             else:
                 self.seq += 1
                 lane = self.lanes[dep.venue]
-                if kind == O_MESSAGE:
-                    # routing arrives with the coordinator; until then nothing is routed
-                    dep.messages_dropped += 1
-                    record = ["message_dropped", [payload[0], len(payload[1]), "no coordinator"]]
-                elif kind == O_SET_PARAM:
-                    record = ["set_param", [payload[0], payload[1]]]
-                else:
-                    record = ["log", [payload]]
+                record = (["set_param", [payload[0], payload[1]]] if kind == O_SET_PARAM
+                          else ["log", [payload]])
                 self.log.lines.append(orjson.dumps(
                     [self.seq, ts, ts, dep.source, lane.name, None, record[0], record[1], None],
                     default=repr,
                 ))
+
+    def _commit_message(self, ts: int, dep: Deployed, receiver: str, payload: bytes) -> None:
+        """Log the message and hand it to the coordinator that is up now (or count it)."""
+        self.seq += 1
+        dep.messages_sent += 1
+        self.log.lines.append(orjson.dumps(
+            [self.seq, ts, ts, dep.source, self.lanes[dep.venue].name, None, "message",
+             [dep.label, receiver, payload.hex()], None]))
+        if self.cc is None:
+            self.links.drop(dep.label, receiver, COORDINATOR_DOWN)
+        else:
+            self._cc_segments[-1][1].append(("m", ts, dep.label, receiver, payload))
 
     def fail_at_load(self, index: int, error: str) -> None:
         """An algo that could not even be constructed is a crash at time 0."""
         self._commit_crash(0, self.deployed[index], error)
 
     def _commit_crash(self, ts: int, dep: Deployed, error: str) -> None:
+        """Record the crash, apply the crash policy to its orders and the restart policy."""
         dep.crashed = error
         dep.crashed_at = ts
-        dep.lifecycle = "failed"
+        dep.crashes += 1
         dep.inbound.clear()
         dep.timers.clear()
-        self.seq += 1
         lane = self.lanes[dep.venue]
+        self.seq += 1
         self.log.lines.append(orjson.dumps(
-            [self.seq, ts, ts, "control", lane.name, None, "crash", [dep.label, error], None]
-        ))
+            [self.seq, ts, ts, "control", lane.name, None, "crash", [dep.label, error], None]))
         for symbol_subs in lane.subscribers:
             if dep in symbol_subs:
                 symbol_subs.remove(dep)
-        # the crashed instance's resting orders are cancelled: nobody is left to manage them
-        for order in self.orders.live_orders(dep.label):
-            if order.status in (ACCEPTED, PARTIALLY_FILLED):
-                self._send_cancel(ts, dep, order)
+        if dep.policy.on_crash_orders != LEAVE:
+            # nobody is left to manage the crashed instance's resting orders
+            for order in self.orders.live_orders(dep.label):
+                if order.status in (ACCEPTED, PARTIALLY_FILLED):
+                    self._send_cancel(ts, dep, order)
+        if dep.policy.mode != ON_FAILURE:
+            return
+        self.seq += 1
+        if dep.budget.allow(ts):
+            at = ts + max(dep.policy.delay_ns, 1)
+            self._schedule(at, "restart", dep)
+            record = ["restart_scheduled", [dep.label, at]]
+        else:
+            dep.gave_up = (f"{dep.policy.max_restarts} restarts within "
+                           f"{dep.policy.period_ns / 1e9:g} s used up; last crash: {error}")
+            record = ["gave_up", [dep.label, dep.gave_up]]
+        self.log.lines.append(orjson.dumps(
+            [self.seq, ts, ts, "control", lane.name, None, record[0], record[1], None]))
+
+    def _restart(self, at: int, dep: Deployed) -> None:
+        """Start a new slot at ``at`` on the books as they are now (a window starts here)."""
+        if dep.crashed is None:
+            return
+        dep.crashed = None
+        dep.restarts += 1
+        self._subscribe_all(dep)
+        ledger = copy.deepcopy(dep.ledger)
+        orders = {
+            order.client_id: OpenOrder(
+                order.client_id, order.symbol, order.side, order.price, order.size,
+                order.filled, order.status in (ACCEPTED, PARTIALLY_FILLED, CANCEL_PENDING),
+                order.status == CANCEL_PENDING or order.order_id in self._pending_op)
+            for order in self.orders.live_orders(dep.label)
+        }
+        self._timer(dep, (at, D_RESTART, RestartState(dep.lifecycle, ledger, orders)))
 
     def _commit_subscription(self, ts: int, dep: Deployed, symbol: str, on: bool) -> None:
         lane = self.lanes[dep.venue]
@@ -520,12 +781,14 @@ class Sequencer:
                               Reject(ts, 0, RejectReason.UNKNOWN_SYMBOL, 0,
                                      f"no symbol {symbol!r} on venue {lane.name!r}")))
             return
-        subs = lane.subscribers[lane.symbols.index(symbol)]
-        if on and dep not in subs:
-            subs.append(dep)
-            subs.sort(key=lambda subscriber: subscriber.instance.index)
-        elif not on and dep in subs:
-            subs.remove(dep)
+        if on and symbol not in dep.symbols:
+            dep.symbols.append(symbol)
+            self._subscribe_all(dep)
+        elif not on and symbol in dep.symbols:
+            dep.symbols.remove(symbol)
+            subs = lane.subscribers[lane.symbols.index(symbol)]
+            if dep in subs:
+                subs.remove(dep)
         self._timer(dep, (lane.feed.deliver_at(ts), D_SUBSCRIBED, symbol, on))
 
     def _commit_action(self, ts: int, dep: Deployed, action: tuple[Any, ...]) -> None:
@@ -672,7 +935,8 @@ class Sequencer:
                         dep.ledger.mark(symbol, mid)
 
     async def _shutdown(self) -> None:
-        """Final marks, on_shutdown for every live instance, then stop every actor."""
+        """Final marks, on_shutdown for every live instance, reconciliation with the
+        venues, then stop every actor."""
         self._mark_all()
         end = self.end_ns if self.end_ns is not None else self.now
         owed = 0
@@ -682,16 +946,56 @@ class Sequencer:
                 await box.send((end, D_SHUTDOWN))
                 await box.send(WindowEnd(self.windows))
                 owed += 1
-        _, outputs = await self._replies(owed)
+        _, outputs, _ = await self._replies(owed)
         for output in outputs:
             if output[2] == O_CRASH:
                 self._commit_crash(output[0], self.deployed[output[1]], output[3])
-        self.log.flush()
         self.now = end
+        await self._reconcile()
+        self.log.flush()
         for lane in self.lanes:
             lane.actor.mailbox.send_nowait(Stop())
         for dep in self.deployed:
             await dep.instance.mailbox.send(Stop())
+        if self.cc is not None:
+            self.cc.mailbox.send_nowait(Stop())
+            self.cc = None
+
+    async def _reconcile(self) -> None:
+        """Nothing lost: every order the runtime created is terminal, or open and known
+        identically (same remaining size) to the sequencer and its venue. Orders with an
+        operation still travelling to the venue are reported as in flight."""
+        for lane in self.lanes:
+            lane.actor.mailbox.send_nowait(Snapshot())
+        _, _, replies = await self._replies(len(self.lanes))
+        resting: dict[int, int] = {}
+        feed_dropped = {}
+        for state in replies:
+            assert isinstance(state, VenueState)
+            resting.update(state.resting)
+            feed_dropped[self.lanes[state.venue].name] = state.feed_dropped
+        in_flight = {op[2] for lane in self.lanes for op in lane.arrivals if op[1] <= OP_REPLACE}
+        mismatches = []
+        live = 0
+        for order_id, order in self.orders.orders.items():
+            if order_id in in_flight:
+                continue
+            if order.is_terminal:
+                if order_id in resting:
+                    mismatches.append(f"order {order_id} is {order.status.name} in the "
+                                      f"sequencer but rests at {order.venue}")
+                continue
+            live += 1
+            venue_remaining = resting.get(order_id)
+            if venue_remaining != order.size - order.filled:
+                mismatches.append(
+                    f"order {order_id} ({order.status.name}, remaining "
+                    f"{order.size - order.filled}) has remaining {venue_remaining} at "
+                    f"{order.venue}")
+        self.reconciliation = {
+            "orders": len(self.orders.orders), "open": live, "in_flight": len(in_flight),
+            "mismatches": mismatches, "feed_events_dropped": feed_dropped,
+        }
 
 
 def _mid(book: Book | None) -> int | None:

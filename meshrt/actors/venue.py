@@ -17,14 +17,18 @@ from typing import Any
 from meshrt.actors.mailbox import Mailbox, MailboxConfig
 from meshrt.actors.protocol import (
     OP_CANCEL,
+    OP_FEED_DOWN,
+    OP_FEED_UP,
     OP_REPLACE,
     OP_SUBMIT,
     OUT_BOOK,
     OUT_REPORT,
     OUT_TRADE,
     Advance,
+    Snapshot,
     Stop,
     VenueBatch,
+    VenueState,
 )
 from meshrt.events import FEED_DELTA, FEED_TRADE
 from meshrt.contract import Side
@@ -57,13 +61,20 @@ class VenueActor:
         self.engines = list(engines)
         self.trackers = [FeatureTracker() for _ in self.symbols]
         self.reply_to = reply_to
-        self.mailbox: Mailbox[Advance | Stop] = Mailbox(f"venue:{name}", mailbox)
+        self.mailbox: Mailbox[Advance | Snapshot | Stop] = Mailbox(f"venue:{name}", mailbox)
+        self.feed_up = True
+        self.feed_dropped = 0  # feed events lost while the feed was down (fault injection)
 
     async def run(self) -> None:
         while True:
             for message in await self.mailbox.receive_batch():
                 if isinstance(message, Stop):
                     return
+                if isinstance(message, Snapshot):
+                    resting = [(order.order_id, order.remaining)
+                               for engine in self.engines for order in engine.resting()]
+                    self.reply_to.send_nowait(VenueState(self.index, resting, self.feed_dropped))
+                    continue
                 events = self.advance(message.until, message.arrivals)
                 self.reply_to.send_nowait(VenueBatch(self.index, events, self.next_time()))
 
@@ -107,6 +118,9 @@ class VenueActor:
         """Apply feed events[start:stop] of one symbol; the hot loop of the venue."""
         if start >= stop:
             return
+        if not self.feed_up:
+            self.feed_dropped += stop - start
+            return
         engine = self.engines[symbol]
         tracker = self.trackers[symbol]
         name, symbol_name = self.name, self.symbols[symbol]
@@ -148,6 +162,9 @@ class VenueActor:
 
     def _order(self, op: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
         ts, kind, order_id, symbol = op[0], op[1], op[2], op[3]
+        if kind == OP_FEED_DOWN or kind == OP_FEED_UP:
+            self.feed_up = kind == OP_FEED_UP
+            return
         engine = self.engines[symbol]
         if kind == OP_SUBMIT:
             engine.submit(ts, order_id, op[4], op[5], op[6], op[7])

@@ -6,9 +6,11 @@ the scenario file's folder).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +45,7 @@ def _import_ref(ref: str, base_dir: Path | None) -> Any:
             path = base_dir / path
         if not path.is_file():
             raise AlgoLoadError(f"algo file {str(path)!r} does not exist")
-        module_name = f"meshrt_algo_{path.stem}_{abs(hash(str(path.resolve())))}"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
+        module = _exec_file(path)
     else:
         try:
             module = importlib.import_module(module_part)
@@ -58,6 +55,31 @@ def _import_ref(ref: str, base_dir: Path | None) -> Any:
         return getattr(module, name)
     except AttributeError:
         raise AlgoLoadError(f"algo module {module_part!r} has no attribute {name!r}") from None
+
+
+def _exec_file(path: Path) -> Any:
+    """Import an algo file as its own module; its folder is importable while it loads,
+    so an algo can import a sibling module (``from market_maker import MarketMaker``)."""
+    resolved = path.resolve()
+    module_name = "meshrt_algo_" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, resolved)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(resolved.parent))
+    try:
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - report any error in user code, named
+        del sys.modules[module_name]
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if Path(f.filename).resolve() == resolved]
+        where = f"{path}:{frames[-1].lineno}" if frames else str(path)
+        raise AlgoLoadError(f"algo file {where}: {type(exc).__name__}: {exc}") from None
+    finally:
+        sys.path.remove(str(resolved.parent))
+    return module
 
 
 class PythonSlot:

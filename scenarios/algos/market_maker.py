@@ -68,6 +68,9 @@ class MarketMaker(Algo):
             actions.replace(order_id, price, order.filled + self.size)
         return order_id
 
+    def on_stop(self, state: AlgoState, actions: Actions) -> None:
+        actions.cancel_all()  # a stopped maker should not leave quotes behind
+
     def on_fill(self, fill: Fill, state: AlgoState, actions: Actions) -> None:
         self.fills += 1
 

@@ -1,0 +1,97 @@
+"""Fault injection: what a scenario's fault schedule (or a test) can break, and when.
+
+Each fault is a value with a time; ``Scenario(faults=[...])`` runs them. All of them
+are deterministic: a fault schedule plus the scenario's seed always gives the same
+replay log, so a failing seed reproduces exactly (docs/faults.md).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+def _non_negative(instance: object, attribute: attrs.Attribute, value: int) -> None:  # type: ignore[type-arg]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{attribute.name} must be a non-negative integer of ns, got {value!r}")
+
+
+def _positive(instance: object, attribute: attrs.Attribute, value: int) -> None:  # type: ignore[type-arg]
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{attribute.name} must be a positive integer of ns, got {value!r}")
+
+
+def _rate(instance: object, attribute: attrs.Attribute, value: float) -> None:  # type: ignore[type-arg]
+    if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{attribute.name} must be a probability in [0, 1], got {value!r}")
+
+
+@attrs.frozen(slots=True)
+class KillInstance:
+    """The instance crashes at ``at_ns`` as if its callback had raised."""
+
+    label: str
+    at_ns: int = attrs.field(validator=_non_negative)
+
+
+@attrs.frozen(slots=True)
+class KillFeed:
+    """The venue's market data stops at ``at_ns`` (orders still work against the last
+    book); with ``duration_ns`` it comes back after that long."""
+
+    venue: str
+    at_ns: int = attrs.field(validator=_non_negative)
+    duration_ns: int | None = None
+
+
+@attrs.frozen(slots=True)
+class KillCoordinator:
+    """The coordinator dies at ``at_ns``: routing and NBBO stop, its state is lost."""
+
+    at_ns: int = attrs.field(validator=_non_negative)
+
+
+@attrs.frozen(slots=True)
+class RestartCoordinator:
+    """A new coordinator starts at ``at_ns`` with empty state; routing comes back."""
+
+    at_ns: int = attrs.field(validator=_non_negative)
+
+
+@attrs.frozen(slots=True)
+class Partition:
+    """The venue edge loses the coordinator for ``duration_ns``: its instances keep
+    trading on the local feed; mesh messages in and out are dropped; NBBO stops."""
+
+    venue: str
+    at_ns: int = attrs.field(validator=_non_negative)
+    duration_ns: int = attrs.field(validator=_positive)
+
+
+@attrs.frozen(slots=True)
+class DropRate:
+    """Messages from ``sender`` to ``receiver`` (labels) are lost with ``rate`` for
+    ``duration_ns``; ``both_ways`` applies it to the reverse direction too."""
+
+    sender: str
+    receiver: str
+    rate: float = attrs.field(validator=_rate)
+    at_ns: int = attrs.field(validator=_non_negative)
+    duration_ns: int = attrs.field(validator=_positive)
+    both_ways: bool = True
+
+
+@attrs.frozen(slots=True)
+class LatencySpike:
+    """Messages from ``sender`` to ``receiver`` take ``extra_ns`` longer for ``duration_ns``."""
+
+    sender: str
+    receiver: str
+    extra_ns: int = attrs.field(validator=_positive)
+    at_ns: int = attrs.field(validator=_non_negative)
+    duration_ns: int = attrs.field(validator=_positive)
+    both_ways: bool = True
+
+
+Fault = KillInstance | KillFeed | KillCoordinator | RestartCoordinator | Partition | DropRate | LatencySpike
+FAULT_TYPES = (KillInstance, KillFeed, KillCoordinator, RestartCoordinator, Partition, DropRate,
+               LatencySpike)

@@ -1,0 +1,59 @@
+"""Supervision policy of a deployment: restart on failure within a budget, like OTP.
+
+``max_restarts`` within ``period_ns`` of scenario time: one more crash inside the
+period gives up, stops the deployment, and says why. What happens to a crashed
+instance's resting orders is separate: ``cancel`` (default, nobody manages them any
+more) or ``leave`` (a restarted instance takes them over).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import attrs
+
+NEVER = "never"
+ON_FAILURE = "on_failure"
+CANCEL = "cancel"
+LEAVE = "leave"
+
+
+@attrs.frozen(slots=True)
+class RestartPolicy:
+    mode: str = attrs.field(default=NEVER, validator=attrs.validators.in_((NEVER, ON_FAILURE)))
+    max_restarts: int = attrs.field(default=3, validator=attrs.validators.ge(0))
+    period_ns: int = attrs.field(default=60_000_000_000, validator=attrs.validators.gt(0))
+    delay_ns: int = attrs.field(default=10_000_000, validator=attrs.validators.ge(0))
+    on_crash_orders: str = attrs.field(default=CANCEL,
+                                       validator=attrs.validators.in_((CANCEL, LEAVE)))
+
+
+def never(on_crash_orders: str = CANCEL) -> RestartPolicy:
+    return RestartPolicy(NEVER, on_crash_orders=on_crash_orders)
+
+
+def on_failure(max_restarts: int = 3, period_ns: int = 60_000_000_000, delay_ns: int = 10_000_000,
+               on_crash_orders: str = CANCEL) -> RestartPolicy:
+    return RestartPolicy(ON_FAILURE, max_restarts, period_ns, delay_ns, on_crash_orders)
+
+
+class RestartBudget:
+    """Restarts used inside the policy's sliding period."""
+
+    __slots__ = ("policy", "_restarts")
+
+    def __init__(self, policy: RestartPolicy) -> None:
+        self.policy = policy
+        self._restarts: deque[int] = deque()
+
+    def allow(self, ts: int) -> bool:
+        """Whether a crash at ``ts`` may be restarted; records the restart if so."""
+        if self.policy.mode != ON_FAILURE:
+            return False
+        horizon = ts - self.policy.period_ns
+        while self._restarts and self._restarts[0] <= horizon:
+            self._restarts.popleft()
+        if len(self._restarts) >= self.policy.max_restarts:
+            return False
+        self._restarts.append(ts)
+        return True

@@ -1,0 +1,58 @@
+"""A maker that reports its fills over the mesh, and a hedger that offsets them elsewhere.
+
+The maker quotes on one venue (it is the bundled MarketMaker) and, on every fill,
+sends ``(side, size)`` to the hedger's label: 9 bytes, far under the 256-byte limit.
+The hedger, on a venue in another region, takes the opposite side with a market
+order. Whatever it could not hedge yet (a reject, say) it retries on its heartbeat,
+so the net exposure across both venues stays near zero.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from meshrt import Actions, Algo, AlgoState, Book, Features, Fill, Message, Reject, Side
+
+from market_maker import MarketMaker
+
+FILL_REPORT = struct.Struct("<Bq")  # side, size (1e-8)
+
+
+class ReportingMaker(MarketMaker):
+    def on_fill(self, fill: Fill, state: AlgoState, actions: Actions) -> None:
+        super().on_fill(fill, state, actions)
+        self.host.send(self.params["hedger"], FILL_REPORT.pack(fill.side, fill.size))
+
+
+class Hedger(Algo):
+    def __init__(self, host: Any, params: dict[str, Any]) -> None:
+        super().__init__(host, params)
+        self.target = 0  # the position that offsets every maker fill reported so far
+
+    def on_message(self, message: Message, state: AlgoState, actions: Actions) -> None:
+        side, size = FILL_REPORT.unpack(message.payload)
+        # the maker bought: we sell, and the other way round
+        self.target += -size if side == Side.BUY else size
+        self._hedge(state, actions)
+
+    def on_heartbeat(self, state: AlgoState, actions: Actions) -> None:
+        self._hedge(state, actions)
+
+    def _hedge(self, state: AlgoState, actions: Actions) -> None:
+        """Trade the gap to the target, one order at a time; partial fills, cancels and
+        rejects are all caught up on the next message or heartbeat."""
+        if state.open_orders:
+            return
+        needed = self.target - state.position()
+        if needed:
+            actions.market(Side.BUY if needed > 0 else Side.SELL, abs(needed))
+
+    def on_book(self, book: Book, state: AlgoState, features: Features, actions: Actions) -> None:
+        pass
+
+    def on_fill(self, fill: Fill, state: AlgoState, actions: Actions) -> None:
+        pass
+
+    def on_reject(self, reject: Reject, state: AlgoState, actions: Actions) -> None:
+        pass

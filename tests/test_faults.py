@@ -1,0 +1,225 @@
+"""Supervision and fault injection: the failure table of DESIGN section 7, each a test
+on the two-venue maker/hedger scenario, plus random fault schedules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from meshrt import Algo, seconds
+from meshrt.faults import (
+    DropRate,
+    KillCoordinator,
+    KillFeed,
+    KillInstance,
+    LatencySpike,
+    Partition,
+    RestartCoordinator,
+)
+from meshrt.runtime import run
+from meshrt.scenario import Scenario, load_scenario
+from meshrt.supervision import LEAVE, on_failure
+
+from helpers import UNIT, deployment, scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = load_scenario(ROOT / "scenarios" / "maker_hedger.py")
+
+
+def maker_hedger(*faults: Any, duration: float = 1.5, updates: int = 40_000) -> Scenario:
+    """The bundled two-venue scenario, shortened, with a fault schedule."""
+    venues = [attrs.evolve(v, sources=[attrs.evolve(v.sources[0], updates=updates)])
+              for v in BUNDLED.venues]
+    maker = attrs.evolve(BUNDLED.deployments[0], schedule=BUNDLED.deployments[0].schedule[:1])
+    return attrs.evolve(BUNDLED, venues=venues, deployments=[maker, BUNDLED.deployments[1]],
+                        duration_ns=seconds(duration), faults=faults)
+
+
+def records(run_dir: Path) -> list[list[Any]]:
+    lines = (run_dir / "replay.jsonl").read_bytes().splitlines()
+    return [orjson.loads(line) for line in lines[1:]]
+
+
+def fills_of(run_dir: Path, label: str) -> list[int]:
+    recs = records(run_dir)
+    owner = {r[7][0]: r[7][1] for r in recs if r[6] == "order_created"}
+    return [r[1] for r in recs if r[6] == "fill" and owner[r[7][0]] == label]
+
+
+def messages_from(run_dir: Path, label: str) -> list[int]:
+    return [r[1] for r in records(run_dir) if r[6] == "message" and r[7][0] == label]
+
+
+def link(run_dir: Path, sender: str, receiver: str) -> dict[str, Any]:
+    mesh = orjson.loads((run_dir / "mesh.json").read_bytes())
+    return next(row for row in mesh["links"] if row["from"] == sender and row["to"] == receiver)
+
+
+def assert_nothing_lost(result: Any) -> None:
+    assert result.ok, result.summary["failure"]
+    rec = result.summary["reconciliation"]
+    assert rec["mismatches"] == []
+    assert rec["orders"] == result.summary["orders"]
+
+
+def test_one_instance_crashes_and_its_siblings_keep_trading(tmp_path: Path) -> None:
+    kill_at = seconds(0.5)
+    result = run(maker_hedger(KillInstance("hedger", kill_at)), tmp_path)
+    by_label = {d["label"]: d for d in result.summary["deployments"]}
+    assert by_label["hedger"]["state"] == "failed"
+    assert by_label["hedger"]["crashed"] == "InjectedFault: killed by fault injection"
+    assert by_label["hedger"]["crashed_at_ns"] == kill_at
+    assert [t for t in fills_of(tmp_path, "maker") if t > kill_at], "fills continue after"
+    assert any(r[6] == "crash" for r in records(tmp_path))
+    assert_nothing_lost(result)
+
+
+def test_an_edge_that_loses_the_coordinator_keeps_trading_and_its_mesh_resumes(
+        tmp_path: Path) -> None:
+    start, length = seconds(0.4), seconds(0.4)
+    result = run(maker_hedger(Partition("alpha", start, length)), tmp_path)
+    during = [t for t in fills_of(tmp_path, "maker") if start <= t < start + length]
+    assert during, "the partitioned edge keeps trading on its local feed"
+    assert link(tmp_path, "maker", "hedger")["dropped"].get("partition", 0) > 0
+    assert [t for t in messages_from(tmp_path, "maker") if t > start + length], "mesh resumes"
+    hedger_fills = fills_of(tmp_path, "hedger")
+    assert [t for t in hedger_fills if t > start + length], "the hedger hears again"
+    assert_nothing_lost(result)
+
+
+def test_the_coordinator_restarts_and_routing_comes_back(tmp_path: Path) -> None:
+    down, up = seconds(0.4), seconds(0.7)
+    result = run(maker_hedger(KillCoordinator(down), RestartCoordinator(up)), tmp_path)
+    assert result.summary["coordinator"] == {"kills": 1, "restarts": 1, "up_at_end": True}
+    assert link(tmp_path, "maker", "hedger")["dropped"].get("coordinator_down", 0) > 0
+    maker_fills = fills_of(tmp_path, "maker")
+    assert [t for t in maker_fills if down <= t < up], "instances keep trading without it"
+    assert [t for t in fills_of(tmp_path, "hedger") if t > up + seconds(0.1)], "routing back"
+    kinds = [r[6] for r in records(tmp_path)]
+    assert "coordinator_killed" in kinds and "coordinator_restarted" in kinds
+    assert_nothing_lost(result)
+
+
+def test_a_dropped_message_blocks_nobody(tmp_path: Path) -> None:
+    result = run(maker_hedger(DropRate("maker", "hedger", 0.5, 0, seconds(10))), tmp_path)
+    row = link(tmp_path, "maker", "hedger")
+    assert row["dropped"]["loss"] > 0 and row["delivered"] > 0
+    assert row["sent"] == row["delivered"] + row["dropped"]["loss"]
+    assert result.summary["scenario_time_ns"] == seconds(1.5)  # ran to the end
+    assert_nothing_lost(result)
+
+
+def test_a_latency_spike_delays_messages_by_its_size(tmp_path: Path) -> None:
+    run(maker_hedger(LatencySpike("maker", "hedger", seconds(0.5), 0, seconds(10))), tmp_path)
+    assert link(tmp_path, "maker", "hedger")["latency_p50_ns"] >= seconds(0.55)
+
+
+def test_a_killed_feed_stops_market_data_but_not_orders(tmp_path: Path) -> None:
+    result = run(maker_hedger(KillFeed("alpha", seconds(0.5), seconds(0.3))), tmp_path)
+    assert result.summary["reconciliation"]["feed_events_dropped"]["alpha"] > 0
+    books = [r[1] for r in records(tmp_path) if r[4] == "alpha" and r[6] == "delta"]
+    assert not [t for t in books if seconds(0.5) < t < seconds(0.8)]
+    assert [t for t in books if t >= seconds(0.8)], "the feed comes back"
+    assert_nothing_lost(result)
+
+
+class CrashEvery(Algo):
+    """Quotes one resting order, then crashes on each book after params['every'] ns."""
+
+    def __init__(self, host, params):  # type: ignore[no-untyped-def]
+        super().__init__(host, params)
+        self.params["starts"].append(None)
+
+    def on_start(self, state, actions):  # type: ignore[no-untyped-def]
+        self.params["started_at"].append(state.now)
+        self.started = state.now
+        self.params["views"].append((state.position(), sorted(state.open_orders)))
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        if not state.open_orders:
+            actions.limit(1, book.bid_prices[-1], UNIT)
+        if state.now - self.started > self.params["every"]:
+            raise RuntimeError("again")
+
+    def on_fill(self, fill, state, actions):  # type: ignore[no-untyped-def]
+        pass
+
+    def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
+        pass
+
+
+def crash_every(policy: Any) -> tuple[Scenario, dict[str, Any]]:
+    params: dict[str, Any] = {"every": seconds(0.05), "starts": [], "started_at": [], "views": []}
+    return scenario(deployment(CrashEvery, params=params, restart=policy), updates=20_000,
+                    duration_ns=seconds(0.35)), params
+
+
+def test_on_failure_restarts_within_the_budget_then_gives_up_and_says_why(tmp_path: Path) -> None:
+    sc, params = crash_every(on_failure(max_restarts=2, period_ns=seconds(10),
+                                        delay_ns=seconds(0.01), on_crash_orders=LEAVE))
+    result = run(sc, tmp_path)
+    dep = result.summary["deployments"][0]
+    assert (dep["crashes"], dep["restarts"], dep["state"]) == (3, 2, "failed")
+    assert "2 restarts within 10 s used up" in dep["gave_up"]
+    kinds = [r[6] for r in records(tmp_path) if r[3] == "control"]
+    assert kinds.count("crash") == 3 and kinds.count("restart") == 2
+    assert kinds.count("restart_scheduled") == 2 and kinds.count("gave_up") == 1
+    assert len(params["starts"]) == 3  # a new algo object per restart
+    # each restart happens delay_ns after its crash, and sees the order it left resting
+    crash_times = [r[1] for r in records(tmp_path) if r[6] == "crash"]
+    assert [t + seconds(0.01) for t in crash_times[:2]] == params["started_at"][1:]
+    assert all(view[1] == [1] for view in params["views"][1:])
+    assert_nothing_lost(result)
+
+
+def test_the_default_crash_policy_cancels_resting_orders() -> None:
+    sc, _ = crash_every(on_failure(max_restarts=0))
+    result = run(sc)
+    dep = result.summary["deployments"][0]
+    assert dep["state"] == "failed" and dep["open_orders"] == 0
+    assert_nothing_lost(result)
+
+
+def test_the_budget_window_slides() -> None:
+    sc, _ = crash_every(on_failure(max_restarts=1, period_ns=seconds(0.02),
+                                   delay_ns=seconds(0.001)))
+    result = run(sc)
+    dep = result.summary["deployments"][0]
+    assert dep["restarts"] >= 3 and dep["gave_up"] is None  # one restart per 20 ms is fine
+
+
+fault_times = st.integers(min_value=seconds(0.05), max_value=seconds(0.9))
+fault_lengths = st.integers(min_value=seconds(0.01), max_value=seconds(0.4))
+faults = st.one_of(
+    st.builds(KillInstance, st.sampled_from(["maker", "hedger"]), fault_times),
+    st.builds(KillFeed, st.sampled_from(["alpha", "beta"]), fault_times, fault_lengths),
+    st.builds(KillCoordinator, fault_times),
+    st.builds(RestartCoordinator, fault_times),
+    st.builds(Partition, st.sampled_from(["alpha", "beta"]), fault_times, fault_lengths),
+    st.builds(DropRate, st.just("maker"), st.just("hedger"),
+              st.floats(min_value=0, max_value=1), fault_times, fault_lengths),
+    st.builds(LatencySpike, st.just("maker"), st.just("hedger"), fault_lengths, fault_times,
+              fault_lengths),
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schedule=st.lists(faults, max_size=5), supervised=st.booleans())
+def test_random_fault_schedules_lose_nothing_and_replay_identically(
+        schedule: list[Any], supervised: bool, tmp_path_factory: Any) -> None:
+    sc = maker_hedger(*schedule, duration=1.0, updates=25_000)
+    if supervised:
+        policy = on_failure(max_restarts=2, delay_ns=seconds(0.02))
+        sc = attrs.evolve(sc, deployments=[attrs.evolve(d, restart=policy)
+                                           for d in sc.deployments])
+    first = tmp_path_factory.mktemp("a")
+    second = tmp_path_factory.mktemp("b")
+    result = run(sc, first)
+    assert_nothing_lost(result)
+    run(sc, second)
+    assert (first / "replay.jsonl").read_bytes() == (second / "replay.jsonl").read_bytes()

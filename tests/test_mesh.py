@@ -1,0 +1,211 @@
+"""The mesh: labelled messages through the coordinator, links, NBBO and heartbeats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import orjson
+
+from meshrt import Algo, Side, seconds
+from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD
+from meshrt.latency import millis
+from meshrt.mesh import Link, Mesh
+from meshrt.runtime import run
+from meshrt.scenario import Scenario, Venue
+
+from helpers import deployment, scenario, synthetic
+
+
+class Quiet(Algo):
+    """Required callbacks that do nothing."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        pass
+
+    def on_fill(self, fill, state, actions):  # type: ignore[no-untyped-def]
+        pass
+
+    def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
+        pass
+
+
+class Sender(Quiet):
+    """Sends params['send'] (a list of (label, payload)) once, on its first book."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        if not self.params.get("sent"):
+            self.params["sent"] = True
+            for label, payload in self.params["send"]:
+                try:
+                    self.host.send(label, payload)
+                except ValueError as exc:
+                    self.params["errors"].append((state.now, str(exc)))
+            self.params["first_book"].append(state.now)
+
+
+class Receiver(Quiet):
+    def on_message(self, message, state, actions):  # type: ignore[no-untyped-def]
+        self.params["got"].append((state.now, message))
+
+
+def two_venues(*deployments: Any, mesh: Mesh = Mesh(), faults: tuple[Any, ...] = (),
+               regions: tuple[str, str] = ("eu", "us"), duration: float = 0.3) -> Scenario:
+    return Scenario(
+        name="mesh-test", seed=3, duration_ns=seconds(duration), mesh=mesh, faults=faults,
+        venues=[Venue(name="v1", region=regions[0], sources=[synthetic(updates=20_000)]),
+                Venue(name="v2", region=regions[1],
+                      sources=[synthetic(updates=20_000, seed=2)])],
+        deployments=list(deployments),
+    )
+
+
+def sender_and_receiver(send: list[tuple[str, bytes]], **kwargs: Any) -> tuple[Scenario, dict[str, Any], dict[str, Any]]:
+    out: dict[str, Any] = {"send": send, "errors": [], "first_book": []}
+    into: dict[str, Any] = {"got": []}
+    sc = two_venues(deployment(Sender, "a", params=out),
+                    deployment(Receiver, "b", venue="v2", params=into), **kwargs)
+    return sc, out, into
+
+
+def mesh_json(run_dir: Path) -> dict[str, Any]:
+    return orjson.loads((run_dir / "mesh.json").read_bytes())
+
+
+def link(run_dir: Path, sender: str, receiver: str) -> dict[str, Any]:
+    return next(row for row in mesh_json(run_dir)["links"]
+                if row["from"] == sender and row["to"] == receiver)
+
+
+def test_a_message_arrives_once_with_the_sender_stamped_by_the_coordinator(tmp_path: Path) -> None:
+    sc, out, into = sender_and_receiver([("b", b"hello")])
+    run(sc, tmp_path)
+    [(at, message)] = into["got"]
+    assert message.sender == "a" and message.payload == b"hello"
+    sent_at = out["first_book"][0]
+    assert seconds(0.050) <= at - sent_at <= seconds(0.100)  # cross region: 50-100 ms
+    row = link(tmp_path, "a", "b")
+    assert (row["sent"], row["delivered"], row["dropped"]) == (1, 1, {})
+
+
+def test_same_region_links_take_one_to_two_milliseconds(tmp_path: Path) -> None:
+    sc, out, into = sender_and_receiver([("b", bytes([k])) for k in range(10)],
+                                        regions=("eu", "eu"))
+    run(sc, tmp_path)
+    sent_at = out["first_book"][0]
+    latencies = [at - sent_at for at, _ in into["got"]]
+    assert len(latencies) == 10
+    assert all(seconds(0.001) <= lat <= seconds(0.002) for lat in latencies)
+    assert [m.payload for _, m in into["got"]] == [bytes([k]) for k in range(10)]  # FIFO
+
+
+def test_a_configured_link_overrides_the_default_latency_and_can_lose(tmp_path: Path) -> None:
+    mesh = Mesh(links=[Link("eu", "us", millis(5), loss=1.0)])
+    sc, _, into = sender_and_receiver([("b", b"x")] * 3, mesh=mesh)
+    run(sc, tmp_path)
+    assert into["got"] == []
+    assert link(tmp_path, "a", "b")["dropped"] == {"loss": 3}
+
+
+def test_an_oversized_message_is_refused_to_the_sender_and_counted(tmp_path: Path) -> None:
+    sc, out, into = sender_and_receiver([("b", b"x" * (MAX_PAYLOAD + 1)), ("b", b"ok")])
+    result = run(sc, tmp_path)
+    assert len(out["errors"]) == 1 and f"at most {MAX_PAYLOAD}" in out["errors"][0][1]
+    assert [m.payload for _, m in into["got"]] == [b"ok"]
+    sender = result.summary["deployments"][0]
+    assert sender["messages_refused"] == 1 and sender["crashed"] is None
+
+
+def test_the_seventeenth_message_in_a_callback_is_refused(tmp_path: Path) -> None:
+    sc, out, into = sender_and_receiver([("b", b"m")] * (MAX_MESSAGES + 1))
+    result = run(sc, tmp_path)
+    assert len(into["got"]) == MAX_MESSAGES
+    assert result.summary["deployments"][0]["messages_refused"] == 1
+
+
+def test_a_message_to_a_label_nobody_has_is_dropped_and_counted(tmp_path: Path) -> None:
+    sc, _, into = sender_and_receiver([("nobody", b"?"), ("b", b"!")])
+    run(sc, tmp_path)
+    assert [m.payload for _, m in into["got"]] == [b"!"]
+    assert link(tmp_path, "a", "nobody")["dropped"] == {"no_such_label": 1}
+
+
+class NbboWatcher(Quiet):
+    def on_nbbo(self, nbbo, state, actions):  # type: ignore[no-untyped-def]
+        self.params["nbbo"].append((state.now, nbbo))
+
+
+class BookWatcher(Quiet):
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        self.params["books"].append(book)
+
+
+def test_nbbo_consolidates_every_venue_and_costs_nothing_to_others(tmp_path: Path) -> None:
+    seen: dict[str, Any] = {"nbbo": []}
+    books1: dict[str, Any] = {"books": []}
+    books2: dict[str, Any] = {"books": []}
+    sc = two_venues(deployment(NbboWatcher, "watch", params=seen),
+                    deployment(BookWatcher, "b1", params=books1),
+                    deployment(BookWatcher, "b2", venue="v2", params=books2),
+                    regions=("eu", "eu"))
+    run(sc, tmp_path)
+    assert len(seen["nbbo"]) > 100
+    last = {"v1": None, "v2": None}
+    for at, nbbo in seen["nbbo"]:
+        quotes = {q.venue: q for q in nbbo.venues}
+        assert nbbo.bid_price == max(q.bid_price for q in quotes.values())
+        assert nbbo.ask_price == min(q.ask_price for q in quotes.values())
+        assert nbbo.ts == at
+        for q in quotes.values():
+            last[q.venue] = q
+    assert set(last) == {"v1", "v2"}
+    # the consolidated quote of each venue is one that venue really showed
+    tops1 = {(b.bid_prices[0], b.ask_prices[0]) for b in books1["books"]}
+    assert (last["v1"].bid_price, last["v1"].ask_price) in tops1
+
+
+def test_nbbo_is_not_prepared_when_nobody_consolidates(tmp_path: Path) -> None:
+    result = run(two_venues(deployment(Quiet, "q")), tmp_path)
+    assert result.ok
+    assert mesh_json(tmp_path)["links"] == []  # no quote ever went to the coordinator
+
+
+class Beat(Quiet):
+    def on_heartbeat(self, state, actions):  # type: ignore[no-untyped-def]
+        self.params["beats"].append(state.now)
+
+
+def test_heartbeat_fires_once_per_second_of_scenario_time() -> None:
+    beats: dict[str, Any] = {"beats": []}
+    result = run(scenario(deployment(Beat, params=beats), updates=200, duration_ns=seconds(3.5)))
+    assert result.ok
+    assert beats["beats"] == [seconds(1), seconds(2), seconds(3)]
+
+
+def test_meshrt_mesh_prints_topology_and_links(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    sc, _, _ = sender_and_receiver([("b", b"x"), ("nobody", b"y")])
+    run(sc, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "meshrt.cli", "mesh", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "a      v1     eu" in done.stdout and "b      v2     us" in done.stdout
+    assert "no_such_label 1" in done.stdout
+
+
+def test_a_scenario_link_with_zero_latency_is_refused() -> None:
+    import pytest
+
+    from meshrt.latency import Latency
+    from meshrt.scenario import ScenarioError, validate
+
+    sc = attrs.evolve(two_venues(deployment(Quiet)),
+                      mesh=Mesh(links=[Link("eu", "us", Latency(0))]))
+    with pytest.raises(ScenarioError, match=r"mesh.links\[0\].latency"):
+        validate(sc)
+
+
+__all__ = ["Side"]
