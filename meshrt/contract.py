@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import struct
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
 
 ABI_VERSION: Final = 1
@@ -73,13 +74,18 @@ class RejectReason(enum.IntEnum):
 
 
 def price_to_int(price: float | str) -> int:
-    """Convert a human price to fixed point (rounded to the nearest 1e-9)."""
-    return round(float(price) * PRICE_SCALE)
+    """Convert a human price to fixed point, rounded half-even to the nearest 1e-9.
+
+    A string is converted exactly (``"12345678.123456789"`` stays exact); a float
+    goes through its shortest repr, so ``0.1`` means one tenth.
+    """
+    return int((Decimal(str(price)) * PRICE_SCALE).to_integral_value(ROUND_HALF_EVEN))
 
 
 def size_to_int(size: float | str) -> int:
-    """Convert a human size to fixed point (rounded to the nearest 1e-8)."""
-    return round(float(size) * SIZE_SCALE)
+    """Convert a human size to fixed point, rounded half-even to the nearest 1e-8."""
+    return int((Decimal(str(size)) * SIZE_SCALE).to_integral_value(ROUND_HALF_EVEN))
+
 
 
 def notional(price: int, size: int) -> int:

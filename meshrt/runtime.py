@@ -7,8 +7,9 @@ actor is stopped or cancelled with it: nothing outlives the run.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from meshrt.actors.sequencer import RunFailed, Sequencer, sequencer_mailbox
 from meshrt.actors.venue import VenueActor
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
 from meshrt.replaylog import ReplayLog
-from meshrt.scenario import Scenario
+from meshrt.scenario import Scenario, validate
 from meshrt.summary import build_mesh, build_metrics, build_summary
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.sources import RecordedSpec, open_source
@@ -46,9 +47,8 @@ def run(scenario: Scenario, run_dir: Path | None = None,
 
 async def run_async(scenario: Scenario, run_dir: Path | None = None,
                     progress: Callable[[int, int, int | None], None] | None = None) -> RunResult:
+    validate(scenario)
     base_dir = Path(scenario.base_dir)
-    if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
     mailbox = sequencer_mailbox()
     venues = [
         VenueActor(
@@ -59,6 +59,8 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
         )
         for i, venue in enumerate(scenario.venues)
     ]
+    if run_dir is not None:  # only once the data opened: bad input leaves no empty folder
+        run_dir.mkdir(parents=True, exist_ok=True)
     instances = []
     crashed_at_load: dict[int, str] = {}
     for i, dep in enumerate(scenario.deployments):
@@ -86,7 +88,7 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
     failed: str | None = None
     started = time.perf_counter()
     try:
-        async with trio.open_nursery() as nursery:
+        async with _single_errors(), trio.open_nursery() as nursery:
             for actor in (*venues, *instances):
                 nursery.start_soon(actor.run)
             try:
@@ -116,6 +118,18 @@ def _slot_factory(cls: Any) -> Callable[[AlgoInstance], PythonSlot]:
         return PythonSlot(cls, instance.host, instance.params)
 
     return make
+
+
+@contextlib.asynccontextmanager
+async def _single_errors() -> AsyncIterator[None]:
+    """An actor that fails on bad input (a data file's bad line) fails the run with that
+    error itself, not with the exception group Trio wraps it in."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1 and isinstance(group.exceptions[0], Exception):
+            raise group.exceptions[0] from None
+        raise
 
 
 def _resolved(spec: Any, base_dir: Path) -> Any:

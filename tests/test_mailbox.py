@@ -118,15 +118,15 @@ def test_drop_oldest_with_nothing_droppable_queued_drops_the_new_item() -> None:
 # -- conflate -------------------------------------------------------------------------------
 
 
-def test_conflate_replaces_the_queued_item_with_the_same_key_in_place() -> None:
+def test_conflate_drops_the_stale_item_and_queues_the_latest_in_time_order() -> None:
     box = mailbox(3, Overflow.CONFLATE)
     box.send_nowait(book("a", 1))
     box.send_nowait(book("b", 1))
     box.send_nowait(report(1))
-    box.send_nowait(book("a", 2))  # full: replaces a1 where a1 stood
-    assert queued(box) == [book("a", 2), book("b", 1), report(1)]
+    box.send_nowait(book("a", 2))  # full: a1 goes, a2 joins at the back (after the report)
+    assert queued(box) == [book("b", 1), report(1), book("a", 2)]
     box.send_nowait(book("a", 3))
-    assert queued(box) == [book("a", 3), book("b", 1), report(1)]
+    assert queued(box) == [book("b", 1), report(1), book("a", 3)]
     assert box.conflated == 2
     assert box.dropped == 0
     assert len(box) == 3 and box.high_water == 3
@@ -238,15 +238,15 @@ async def test_metrics_track_depth_high_water_received_processed_dropped_conflat
     box = mailbox(2, Overflow.CONFLATE, name="algo:x")
     box.send_nowait(book("a", 1))
     box.send_nowait(book("b", 1))
-    box.send_nowait(book("a", 2))  # conflated
-    box.send_nowait(book("c", 1))  # no c queued: drops the oldest droppable (a2)
+    box.send_nowait(book("a", 2))  # conflated: a1 goes, a2 at the back
+    box.send_nowait(book("c", 1))  # no c queued: drops the oldest droppable (b1)
     box.send_nowait(report(1))  # accepted past capacity
     metrics = box.metrics()
     assert metrics == MailboxMetrics(
         name="algo:x", capacity=2, overflow="conflate", depth=3, high_water=3,
         received=5, processed=0, dropped=1, conflated=1,
     )
-    assert await box.receive_batch() == [book("b", 1), book("c", 1), report(1)]
+    assert await box.receive_batch() == [book("a", 2), book("c", 1), report(1)]
     box.send_nowait(book("d", 1))
     metrics = box.metrics()
     assert (metrics.depth, metrics.high_water, metrics.received, metrics.processed) == (

@@ -11,7 +11,7 @@ import pytest
 from meshrt import Algo, RejectReason, RiskLimits, Side, TimeInForce, seconds
 from meshrt.contract import MAX_ACTIONS
 from meshrt.runtime import run
-from meshrt.scenario import pause, resume, start, stop
+from meshrt.scenario import pause, resume, start, stop  # noqa: F401
 
 from helpers import TICK, UNIT, deployment, scenario
 from scenarios.algos.market_maker import MarketMaker
@@ -215,3 +215,92 @@ def test_an_algo_whose_constructor_raises_is_a_crash_not_a_failed_run() -> None:
     by_label = {d["label"]: d for d in result.summary["deployments"]}
     assert by_label["broken"]["crashed"] == "RuntimeError: cannot start"
     assert by_label["algo"]["fills"] > 0
+
+
+def test_seq_ids_are_contiguous_across_every_record_kind(tmp_path: Path) -> None:
+    result = run(scenario(deployment(MarketMaker), updates=4_000), tmp_path)
+    lines = (tmp_path / "replay.jsonl").read_bytes().splitlines()[1:]
+    seqs = [orjson.loads(line)[0] for line in lines]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert result.summary["events"] == len(seqs)
+    assert result.summary["fills"] > 0  # reports were among them
+
+
+class Chatty(Algo):
+    """One message per book and no actions: each callback has its own message budget."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        self.host.send("nobody", b"x")
+
+    def on_fill(self, fill, state, actions):  # type: ignore[no-untyped-def]
+        pass
+
+    def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
+        pass
+
+
+def test_the_message_budget_is_per_callback() -> None:
+    result = run(scenario(deployment(Chatty), updates=500))
+    dep = result.summary["deployments"][0]
+    assert dep["messages_refused"] == 0
+    assert dep["messages_sent"] == dep["book_callbacks"] > 400
+
+
+def test_a_stopping_algo_can_cancel_its_orders_in_on_stop() -> None:
+    dep = deployment(MarketMaker, schedule=[start(0), stop(seconds(0.03))])
+    result = run(scenario(dep, updates=4_000))
+    summary = result.summary["deployments"][0]
+    assert summary["orders"] > 0 and summary["open_orders"] == 0
+    assert "NOT_RUNNING" not in summary["rejects"]
+
+
+class PlaceThenCrash(Crasher):
+    """Places an order deep in the book on its first book, crashes on the next one."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        if state.open_orders:
+            raise RuntimeError("after placing")
+        actions.limit(Side.BUY, book.bid_prices[-1], UNIT)
+
+
+def test_a_crash_cancels_orders_that_were_still_on_their_way() -> None:
+    result = run(scenario(deployment(PlaceThenCrash), updates=2_000))
+    dep = result.summary["deployments"][0]
+    assert dep["crashed"] == "RuntimeError: after placing"
+    assert dep["orders"] == 1 and dep["open_orders"] == 0
+    assert result.summary["reconciliation"]["mismatches"] == []
+
+
+def test_an_instance_whose_fail_mailbox_overflows_crashes_alone() -> None:
+    from meshrt.actors.mailbox import MailboxConfig, Overflow
+
+    tiny = deployment(MarketMaker, label="tiny", mailbox=MailboxConfig(4, Overflow.FAIL))
+    result = run(scenario(tiny, deployment(MarketMaker, label="ok"), updates=3_000))
+    by_label = {d["label"]: d for d in result.summary["deployments"]}
+    assert by_label["tiny"]["crashed"].startswith("MailboxFull: mailbox 'algo:tiny' is full")
+    assert by_label["ok"]["crashed"] is None and by_label["ok"]["fills"] > 0
+    assert result.ok
+
+
+def test_a_bad_data_line_mid_run_is_bad_input_with_exit_2(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "bad.jsonl"
+    data.write_text(
+        '{"ts": 1, "type": "snapshot", "bids": [["99", "1"]], "asks": [["101", "1"]]}\n'
+        '{"ts": 2, "type": "delta", "side": "buy", "price": "99", "size": "2"}\n'
+        '{"ts": 3, "type": "bogus"}\n')
+    file = tmp_path / "bad_scenario.py"
+    file.write_text(
+        "from meshrt import *\nfrom scenarios.algos.market_maker import MarketMaker\n"
+        "scenario = Scenario(name='bad', venues=[Venue(name='v', sources=[RecordedSpec("
+        "symbol='X', path='bad.jsonl')])], deployments=[Deployment(label='mm', venue='v', "
+        "symbols=['X'], algo=MarketMaker, params={'size': 1, 'tick': 1, 'max_inventory': 5})])\n")
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-m", "meshrt.cli", "run", str(file), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, cwd=root,
+                          env={"PYTHONPATH": str(root), "PATH": ""})
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"{data}:3: type: unknown type 'bogus'" in done.stderr

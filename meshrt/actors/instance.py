@@ -39,7 +39,7 @@ from meshrt.actors.protocol import (
     WindowEnd,
 )
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind
-from meshrt.sdk import Actions, ActionLimitExceeded, AlgoState
+from meshrt.sdk import Actions, ActionLimitExceeded, AlgoState, OpenOrder
 
 LIFECYCLE_CALLBACKS = {"start": "on_start", "stop": "on_stop", "pause": "on_pause",
                        "resume": "on_resume"}
@@ -106,6 +106,9 @@ class InstanceHost:
     def log(self, message: str) -> None:
         inst = self._instance
         inst.outputs.append((inst.state.now, O_LOG, str(message)))
+
+    def order(self, order_id: int) -> OpenOrder | None:
+        return self._instance.state.open_orders.get(order_id)
 
 
 class AlgoInstance:
@@ -205,7 +208,7 @@ class AlgoInstance:
                         self._callback_failed(ts, exc)
                     latencies(perf_counter_ns() - start)
                     self.book_callbacks += 1
-                    if actions._buffer:
+                    if actions._buffer or self.messages_this_callback:
                         self._flush(ts)
                 else:
                     self._deliver(item)

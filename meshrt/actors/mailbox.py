@@ -177,10 +177,11 @@ class Mailbox(Generic[T]):
         if policy is Overflow.CONFLATE:
             for index in range(len(items) - 1, -1, -1):
                 if self._droppable(items[index]) == key:
-                    items[index] = item
+                    # the stale item goes and the latest joins at the back, so the
+                    # receiver still sees everything in time order
+                    del items[index]
                     self.conflated += 1
-                    self.received += 1
-                    return False
+                    return True
         # DROP_OLDEST, or CONFLATE with nothing to replace: drop the oldest droppable item
         for index, queued in enumerate(items):
             if self._droppable(queued) is not None:

@@ -40,7 +40,7 @@ from meshrt.actors.coordinator import (
     Routed,
 )
 from meshrt.actors.instance import AlgoInstance
-from meshrt.actors.mailbox import Mailbox, MailboxConfig
+from meshrt.actors.mailbox import Mailbox, MailboxConfig, MailboxFull
 from meshrt.actors.protocol import (
     D_BOOK,
     D_FILL,
@@ -99,6 +99,8 @@ from meshrt.ledger import Ledger
 from meshrt.orders import (
     ACCEPTED,
     CANCEL_PENDING,
+    CREATED,
+    SUBMITTED,
     PARTIALLY_FILLED,
     InvariantViolation,
     Order,
@@ -200,6 +202,7 @@ class Sequencer:
         self.counts: Counter[str] = Counter()
         self.orders = OrderStateMachine()
         self._pending_op: dict[int, int] = {}
+        self._cancel_on_accept: set[int] = set()
         self._timer_counter = 0
         seed = scenario.seed
         self.lanes: list[VenueLane] = []
@@ -427,13 +430,22 @@ class Sequencer:
             if arrivals or (lane.next_time is not None and lane.next_time < until):
                 lane.actor.mailbox.send_nowait(Advance(until, arrivals))
                 owed += 1
+        overflowed: list[tuple[Deployed, str]] = []
         for dep in self.deployed:
             items = self._due_deliveries(dep, until)
             if items:
-                await dep.instance.mailbox.send_many(items)
+                try:
+                    await dep.instance.mailbox.send_many(items)
+                except MailboxFull as exc:
+                    # the policy says fail: this instance could not keep up, it crashes
+                    overflowed.append((dep, str(exc)))
+                    dep.instance.crashed = f"MailboxFull: {exc}"
                 await dep.instance.mailbox.send(WindowEnd(self.windows))
                 owed += 1
         venue_events, outputs, _ = await self._replies(owed)
+        for dep, error in overflowed:
+            outputs.insert(bisect_left(outputs, self.now, key=_ts),
+                           (self.now, dep.instance.index, O_CRASH, f"MailboxFull: {error}"))
         self._commit_window(control, venue_events, outputs)
         await self._route()
         self.log.flush()
@@ -598,7 +610,7 @@ class Sequencer:
                         for dep in subs:
                             dep.inbound.append(item)
                 elif kind == OUT_REPORT:
-                    self.seq = seq
+                    self.seq = seq - 1  # _commit_report takes its own seq id
                     feed_stream.last = last
                     self._commit_report(lane, event[2], event[3])
                     last = feed_stream.last
@@ -663,6 +675,10 @@ class Sequencer:
             reason = RejectReason(report[3])
             dep.rejects[reason.name] += 1
             item = (ts, D_REJECT, Reject(ts, order.client_id, reason, action, "venue"))
+        elif kind == REPORT_ACCEPTED and order_id in self._cancel_on_accept:
+            self._cancel_on_accept.discard(order_id)
+            if order.status in (ACCEPTED, PARTIALLY_FILLED):
+                self._send_cancel(ts, dep, order)
         elif kind == REPORT_REPLACED or kind == REPORT_ACCEPTED:
             if kind == REPORT_REPLACED:
                 self._pending_op.pop(order_id, None)
@@ -732,10 +748,13 @@ class Sequencer:
             if dep in symbol_subs:
                 symbol_subs.remove(dep)
         if dep.policy.on_crash_orders != LEAVE:
-            # nobody is left to manage the crashed instance's resting orders
+            # nobody is left to manage the crashed instance's resting orders; those not
+            # yet accepted are cancelled as soon as the venue accepts them
             for order in self.orders.live_orders(dep.label):
                 if order.status in (ACCEPTED, PARTIALLY_FILLED):
                     self._send_cancel(ts, dep, order)
+                elif order.status in (CREATED, SUBMITTED):
+                    self._cancel_on_accept.add(order.order_id)
         if dep.policy.mode != ON_FAILURE:
             return
         self.seq += 1
@@ -799,7 +818,8 @@ class Sequencer:
             [self.seq, ts, ts, dep.source, lane.name, symbol or None, "intent",
              [int(kind), int(side), int(tif), client_id, target, price, size], None]
         ))
-        if dep.lifecycle != "running":
+        if dep.lifecycle != "running" and kind not in (ActionKind.CANCEL, ActionKind.CANCEL_ALL):
+            # a stopped or paused deployment may still take its orders down, never add
             return self._reject(ts, dep, client_id, kind, RejectReason.NOT_RUNNING,
                                 f"deployment is {dep.lifecycle}")
         if kind == ActionKind.LIMIT or kind == ActionKind.MARKET:
