@@ -13,6 +13,7 @@ from meshrt.contract import (
     size_to_int,
 )
 from meshrt.latency import Latency, micros, millis
+from meshrt.loaders.limits import SandboxLimits
 from meshrt.risk import RiskLimits
 from meshrt.scenario import (
     Deployment,
@@ -44,6 +45,6 @@ __all__ = [
     "ABI_VERSION", "NBBO", "PRICE_SCALE", "SIZE_SCALE", "ActionKind", "ActionLimitExceeded",
     "Actions", "Algo", "AlgoState", "Book", "Deployment", "FeeSchedule", "Features", "Fill",
     "Latency", "Liquidity", "Message", "OpenOrder", "RecordedSpec", "Reject", "RejectReason",
-    "RiskLimits", "Scenario", "Side", "SyntheticSpec", "TimeInForce", "Venue", "micros",
+    "RiskLimits", "SandboxLimits", "Scenario", "Side", "SyntheticSpec", "TimeInForce", "Venue", "micros",
     "millis", "pause", "price_to_int", "resume", "seconds", "size_to_int", "start", "stop",
 ]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from meshrt.loaders.python import AlgoLoadError
 from meshrt.scenario import ScenarioError, load_scenario
+from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.sources import SourceError
 
 EXIT_OK = 0
@@ -25,7 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     mesh = commands.add_parser("mesh", help="print a run's topology and link statistics")
     mesh.add_argument("run_dir", type=Path, help="a run folder written by 'meshrt run'")
+    add_toolchain_parsers(commands)  # build, init: each sets args.handler
     args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is not None:
+        return int(args.handler(args))
     if args.command == "run":
         return _run(args)
     if args.command == "mesh":

@@ -13,6 +13,7 @@ units, i.e. 1e-9 quote units.
 from __future__ import annotations
 
 import enum
+import re
 import struct
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
@@ -87,7 +88,6 @@ def size_to_int(size: float | str) -> int:
     return int((Decimal(str(size)) * SIZE_SCALE).to_integral_value(ROUND_HALF_EVEN))
 
 
-
 def notional(price: int, size: int) -> int:
     """Value of ``size`` at ``price`` in price units (1e-9 quote), truncated toward zero."""
     value = price * size
@@ -139,3 +139,129 @@ assert FEATURES.size == 48
 assert NBBO_HEADER.size == 48
 assert NBBO_VENUE.size == 40
 assert NBBO_SIZE == 368
+
+
+# -- structs added for compiled algos (C SDK, WASM and native loaders) -------------
+
+MAX_LABEL: Final = 64  # bytes of a sender label a compiled algo can receive
+
+# client order id u64, price i64 (0 for a market order), size i64, filled i64,
+# symbol id u16, side u8, flags u8 (ORDER_ACCEPTED | ORDER_PENDING | ORDER_HAS_PRICE), pad u32
+ORDER = struct.Struct("<QqqqHBBI")
+ORDER_ACCEPTED: Final = 1
+ORDER_PENDING: Final = 2
+ORDER_HAS_PRICE: Final = 4
+
+# ts i64, sender length u16, payload length u16, pad u32, sender 64 bytes, payload 256 bytes
+MESSAGE = struct.Struct(f"<qHHI{MAX_LABEL}s{MAX_PAYLOAD}s")
+
+# count u32, refused u32, then MAX_ACTIONS ACTION structs
+ACTIONS_HEADER = struct.Struct("<II")
+ACTIONS_SIZE: Final = ACTIONS_HEADER.size + MAX_ACTIONS * ACTION.size
+
+SYMBOL_DEFAULT: Final = 0  # action symbol id 0: the deployment's first symbol
+SYMBOL_ALL: Final = 0xFFFF  # cancel-all symbol id: every symbol
+
+# The I/O area a compiled algo shares with its host: each callback's inputs are written
+# at fixed offsets before the call, and the algo writes its actions into ``actions``.
+# (name, size) in order; every member starts 8-byte aligned.
+IO_MEMBERS: Final = (
+    ("book", BOOK.size),
+    ("state", ALGO_STATE.size),
+    ("features", FEATURES.size),
+    ("fill", FILL.size),
+    ("reject", REJECT.size),
+    ("nbbo", NBBO_SIZE),
+    ("message", MESSAGE.size),
+    ("symbol", 8),  # u32 symbol id for on_subscribed / on_unsubscribed, pad u32
+    ("actions", ACTIONS_SIZE),
+)
+
+
+def _offsets(members: tuple[tuple[str, int], ...]) -> dict[str, int]:
+    offsets, at = {}, 0
+    for name, size in members:
+        assert at % 8 == 0, name
+        offsets[name] = at
+        at += size
+    offsets["size"] = at
+    return offsets
+
+
+IO_OFFSETS: Final = _offsets(IO_MEMBERS)
+IO_SIZE: Final = IO_OFFSETS["size"]
+
+# Callback indexes shared by the host table, the WASM exports and the native vtable:
+# the three required callbacks, then the optional ones in sdk.OPTIONAL_CALLBACKS order
+# (capability bit i is optional callback i).
+CALLBACK_NAMES: Final = (
+    "on_book", "on_fill", "on_reject",
+    "on_nbbo", "on_message", "on_heartbeat", "on_start", "on_stop", "on_pause",
+    "on_resume", "on_subscribed", "on_unsubscribed", "on_shutdown",
+)
+
+
+# -- field tables: the C names of every field, for checking meshrt.h -------------------
+
+def _names(prefix: str, names: str) -> list[str]:
+    return [f"{prefix}{name}" for name in names.split()]
+
+
+def _levels(side: str) -> list[str]:
+    return [f"{side}[{i}].{part}" for i in range(BOOK_DEPTH) for part in ("price", "size")]
+
+
+def _nbbo_fields() -> list[str]:
+    names = _names("", "ts symbol venue_count bid_venue ask_venue bid_price bid_size "
+                       "ask_price ask_size")
+    for i in range(MAX_NBBO_VENUES):
+        names += _names(f"venues[{i}].", "venue _pad0 _pad1 bid_price bid_size ask_price "
+                                         "ask_size")
+    return names
+
+
+_ACTION_NAMES = _names("", "kind side tif _pad0 symbol _pad1 client_order_id target_order_id "
+                         "price size")
+
+# C struct name -> (struct.Struct, C field names in format order; names starting with
+# "_pad" (or containing "._pad") are padding and are not checked)
+FIELD_TABLES: Final = {
+    "mr_book": (BOOK, _names("", "ts symbol venue bid_count ask_count")
+                + _levels("bids") + _levels("asks")),
+    "mr_action": (ACTION, _ACTION_NAMES),
+    "mr_fill": (FILL, _names("", "ts order_id symbol venue side liquidity _pad0 price size "
+                                 "fee remaining")),
+    "mr_reject": (REJECT, _names("", "ts order_id reason action _pad0 _pad1")),
+    "mr_state": (ALGO_STATE, _names("", "now position cash realized_pnl unrealized_pnl fees "
+                                        "next_order_id open_orders _pad0")),
+    "mr_features": (FEATURES, _names("", "mid microprice spread imbalance volatility "
+                                         "trade_flow")),
+    "mr_nbbo": (struct.Struct(NBBO_HEADER.format + NBBO_VENUE.format[1:] * MAX_NBBO_VENUES),
+                _nbbo_fields()),
+    "mr_open_order": (ORDER, _names("", "order_id price size filled symbol side flags _pad0")),
+    "mr_message": (MESSAGE, _names("", "ts sender_len payload_len _pad0 sender payload")),
+    "mr_actions": (struct.Struct(ACTIONS_HEADER.format + ACTION.format[1:] * MAX_ACTIONS),
+                   ["count", "refused"] + [f"items[{i}].{name}" for i in range(MAX_ACTIONS)
+                                           for name in _ACTION_NAMES]),
+}
+
+
+def field_offsets(table: str) -> dict[str, tuple[int, int]]:
+    """C field name -> (offset, size) of one struct in FIELD_TABLES, padding left out."""
+    layout, names = FIELD_TABLES[table]
+    codes = re.findall(r"\d*[a-zA-Z]", layout.format[1:])
+    assert len(codes) == len(names), table
+    out: dict[str, tuple[int, int]] = {}
+    prefix = layout.format[0]
+    for code, name in zip(codes, names, strict=True):
+        offset = struct.calcsize(prefix)
+        prefix += code
+        if not name.startswith("_pad") and "._pad" not in name:
+            out[name] = (offset, struct.calcsize(prefix) - offset)
+    return out
+
+
+assert ORDER.size == 40
+assert MESSAGE.size == 336
+assert ACTIONS_SIZE == 648
+assert IO_SIZE == 2208

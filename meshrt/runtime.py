@@ -20,6 +20,7 @@ import trio
 from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.sequencer import RunFailed, Sequencer, sequencer_mailbox
 from meshrt.actors.venue import VenueActor
+from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
 from meshrt.replaylog import ReplayLog
 from meshrt.scenario import Scenario, validate
@@ -66,7 +67,7 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
     for i, dep in enumerate(scenario.deployments):
         instance = AlgoInstance(i, dep.label, list(dep.symbols), dict(dep.params), mailbox,
                                 dep.mailbox)
-        instance.factory = _slot_factory(resolve_algo_class(dep.algo, base_dir))
+        instance.factory = _slot_factory(scenario, dep, base_dir)
         try:
             instance.attach(instance.factory(instance))
         except Exception as exc:  # noqa: BLE001 - an algo's constructor may raise anything
@@ -98,6 +99,9 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
                 nursery.cancel_scope.cancel()
     finally:
         log.close()
+        for instance in instances:
+            if instance.slot is not None:
+                instance.slot.close()  # native: destroy the instance before its library goes
     wall = time.perf_counter() - started
     summary = build_summary(scenario.name, scenario.seed, sequencer, failed)
     metrics = build_metrics(sequencer, wall)
@@ -111,13 +115,25 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
     return RunResult(summary, metrics, run_dir)
 
 
-def _slot_factory(cls: Any) -> Callable[[AlgoInstance], PythonSlot]:
-    """How an instance makes (and, when supervised, re-makes) its algo slot."""
+def _slot_factory(scenario: Scenario, dep: Any, base_dir: Path) -> Callable[[AlgoInstance], Any]:
+    """How an instance makes (and, when supervised, re-makes) its algo slot.
 
-    def make(instance: AlgoInstance) -> PythonSlot:
-        return PythonSlot(cls, instance.host, instance.params)
+    A bad Python reference is bad input for the whole run; a WASM or native artifact that
+    fails to load (load_scenario has already checked it) crashes only its own instance.
+    """
+    if algo_kind(dep.algo) == "python":
+        cls = resolve_algo_class(dep.algo, base_dir)
 
-    return make
+        def make(instance: AlgoInstance) -> Any:
+            return PythonSlot(cls, instance.host, instance.params)
+
+        return make
+    context = slot_context(scenario, dep)
+
+    def load(instance: AlgoInstance) -> Any:
+        return load_slot(dep, base_dir, instance.host, instance.params, context)
+
+    return load
 
 
 @contextlib.asynccontextmanager

@@ -20,7 +20,7 @@ from meshrt.actors.mailbox import MailboxConfig
 from meshrt.faults import FAULT_TYPES, Fault, KillFeed, KillInstance, Partition
 from meshrt.latency import Latency, micros
 from meshrt.mesh import Mesh
-from meshrt.loaders.python import AlgoLoadError, resolve_algo_class
+from meshrt.loaders import AlgoLoadError, SandboxLimits, check_algo
 from meshrt.risk import RiskLimits
 from meshrt.sdk import Algo
 from meshrt.supervision import RestartPolicy
@@ -103,6 +103,7 @@ class Deployment:
     schedule: tuple[LifecycleStep, ...] = attrs.field(default=(start(0),), converter=tuple)
     mailbox: MailboxConfig = MailboxConfig()
     restart: RestartPolicy = RestartPolicy()
+    sandbox: SandboxLimits = SandboxLimits()  # WASM algos only: fuel per callback, memory cap
 
 
 @attrs.frozen(slots=True)
@@ -224,9 +225,11 @@ def validate(scenario: Scenario, path: str = "<scenario>") -> None:
             if symbol not in venue.symbols:
                 fail(f"{where}.symbols[{j}]",
                      f"venue {venue.name!r} has no symbol {symbol!r} (has {list(venue.symbols)})")
+        if not isinstance(dep.sandbox, SandboxLimits):
+            fail(f"{where}.sandbox", "must be a meshrt SandboxLimits")
         if isinstance(dep.algo, (type, str)):
             try:
-                resolve_algo_class(dep.algo, Path(scenario.base_dir))
+                check_algo(dep.algo, Path(scenario.base_dir), dep.sandbox)
             except AlgoLoadError as exc:
                 fail(f"{where}.algo", str(exc))
         else:

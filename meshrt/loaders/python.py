@@ -14,11 +14,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from meshrt.loaders.errors import AlgoLoadError
 from meshrt.sdk import Algo, missing_required
 
-
-class AlgoLoadError(Exception):
-    """An algo could not be loaded; the message names the algo and the reason."""
+__all__ = ["AlgoLoadError", "PythonSlot", "resolve_algo_class"]
 
 
 def resolve_algo_class(ref: type[Algo] | str, base_dir: Path | None = None) -> type[Algo]:
