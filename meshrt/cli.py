@@ -7,6 +7,8 @@ import datetime
 import sys
 from pathlib import Path
 
+from meshrt.analysis.commands import add_parsers as add_analysis_parsers
+from meshrt.analysis.commands import tca_main, trace_main
 from meshrt.loaders.python import AlgoLoadError
 from meshrt.scenario import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
@@ -26,12 +28,17 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     mesh = commands.add_parser("mesh", help="print a run's topology and link statistics")
     mesh.add_argument("run_dir", type=Path, help="a run folder written by 'meshrt run'")
+    add_analysis_parsers(commands)
     add_toolchain_parsers(commands)  # build, init: each sets args.handler
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is not None:
         return int(args.handler(args))
     if args.command == "run":
         return _run(args)
+    if args.command == "trace":
+        return trace_main(args)
+    if args.command == "tca":
+        return tca_main(args)
     if args.command == "mesh":
         return _mesh(args)
     return EXIT_BAD_INPUT  # pragma: no cover - argparse enforces a command

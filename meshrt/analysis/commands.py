@@ -1,0 +1,77 @@
+"""``meshrt trace`` and ``meshrt tca``: argument parsing and exit codes for the CLI.
+
+Kept here rather than in meshrt/cli.py so the read-side commands change in one place.
+Exit codes follow ``meshrt run``: 0 done, 2 bad input (no such run folder, no such
+order, a log that is corrupt or of another version).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from meshrt.replayreader import LogError, log_path
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+def add_parsers(commands: Any) -> None:
+    """Register both subcommands on the CLI's subparsers."""
+    trace = commands.add_parser(
+        "trace", help="one order's lifecycle from a run folder's replay log")
+    trace.add_argument("run_dir", type=Path, help="a run folder written by 'meshrt run'")
+    trace.add_argument("order", help="global order id (e.g. 7) or LABEL:CLIENT_ID (e.g. mm-1:7)")
+    tca = commands.add_parser(
+        "tca", help="transaction cost analysis per venue and deployment of a run folder")
+    tca.add_argument("run_dir", type=Path, help="a run folder written by 'meshrt run'")
+    tca.add_argument("--symbol", help="only orders of this symbol")
+    tca.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def trace_main(args: argparse.Namespace) -> int:
+    from meshrt.analysis.trace import TraceError, format_trace, trace_order
+
+    if not _has_log(args.run_dir):
+        return EXIT_BAD_INPUT
+    try:
+        trace = trace_order(args.run_dir, args.order)
+    except TraceError as exc:
+        print(f"meshrt trace: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except LogError as exc:
+        print(f"meshrt trace: bad replay log: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(format_trace(trace))
+    return EXIT_OK
+
+
+def tca_main(args: argparse.Namespace) -> int:
+    from meshrt.analysis.tca import TcaError, analyse, format_report
+
+    if not _has_log(args.run_dir):
+        return EXIT_BAD_INPUT
+    try:
+        report = analyse(args.run_dir, args.symbol)
+    except TcaError as exc:
+        print(f"meshrt tca: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except LogError as exc:
+        print(f"meshrt tca: bad replay log: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        sys.stdout.write(report.to_json().decode() + "\n")
+    else:
+        print(format_report(report))
+    return EXIT_OK
+
+
+def _has_log(run_dir: Path) -> bool:
+    path = log_path(run_dir)
+    if not path.is_file():
+        print(f"meshrt: no replay log at {path} (expected a run folder written by "
+              "'meshrt run')", file=sys.stderr)
+        return False
+    return True

@@ -1,0 +1,322 @@
+"""Transaction cost analysis of a run, per venue and per deployment, from the log alone.
+
+For each group of orders: fill ratio, slippage of each fill against the mid at the
+order's decision, fees, and markouts (how the mid moved after each fill). Mids come
+from re-building every venue's displayed book from the logged feed (``analysis.book``),
+in one pass over the log; orders and fills are kept, feed records are not.
+
+Conventions (docs/replay.md, "TCA"):
+
+* decision mid: the mid of the feed book as committed just before the intent that
+  created the order (a replace does not move it);
+* slippage = (fill price - decision mid) for a buy, the opposite for a sell: positive is
+  worse for the algo; bps against the decision mid;
+* markout at h = (mid at fill time + h - fill price) for a buy, the opposite for a sell:
+  positive is a gain for the algo; bps against the fill price; n/a when the run ended
+  before fill time + h (or no two-sided book then);
+* averages are weighted by fill size; fill ratio = filled size / ordered size, an
+  order's size being its last (a replace can change it); fees are summed (negative is a
+  rebate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import orjson
+
+from meshrt.analysis import fmt
+from meshrt.analysis.book import FeedBook, MidSeries
+from meshrt.contract import PRICE_SCALE, Side
+from meshrt.replayreader import LogTorn, ReplayReader, unknown_types_note
+
+HORIZONS_NS: tuple[int, ...] = (1_000_000_000, 10_000_000_000, 60_000_000_000)
+
+
+class TcaError(ValueError):
+    """The question does not fit the run (e.g. a symbol no venue trades)."""
+
+
+@attrs.frozen(slots=True)
+class Markout:
+    """A size-weighted markout over the fills whose horizon the run reached."""
+
+    horizon_ns: int
+    fills: int
+    excluded: int
+    price: float | None  # price units (1e-9 quote) per unit of size; None: n/a
+    bps: float | None
+
+
+@attrs.frozen(slots=True)
+class TcaRow:
+    """One group: a deployment at its venue, or (``deployment`` None) a venue's total."""
+
+    venue: str
+    deployment: str | None
+    orders: int
+    rejected: int
+    ordered: int
+    filled: int
+    fills: int
+    fill_ratio: float | None
+    slippage: float | None  # price units, + worse
+    slippage_bps: float | None
+    slippage_fills: int  # fills with a decision mid (the others had no two-sided book)
+    fees: int
+    markouts: tuple[Markout, ...]
+
+
+@attrs.frozen(slots=True)
+class TcaReport:
+    scenario: str
+    symbol: str | None
+    end_ns: int
+    rows: tuple[TcaRow, ...]
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(attrs.asdict(self), option=orjson.OPT_INDENT_2)
+
+
+@attrs.define(slots=True)
+class _Order:
+    label: str
+    venue: str
+    symbol: str
+    sign: int  # +1 buy, -1 sell
+    size: int
+    decision_mid2: int | None
+    rejected: bool = False
+
+
+@attrs.define(slots=True)
+class _Group:
+    """Running sums for one row."""
+
+    orders: int = 0
+    rejected: int = 0
+    ordered: int = 0
+    filled: int = 0
+    fills: int = 0
+    fees: int = 0
+    slip_weight: int = 0
+    slip_fills: int = 0
+    slip_sum: float = 0.0
+    slip_bps_sum: float = 0.0
+    # per horizon: [size, markout x size, bps x size, fills, fills excluded]
+    markouts: list[list[float]] = attrs.field(factory=list)
+
+
+def analyse(run: Path | str, symbol: str | None = None,
+            horizons_ns: Sequence[int] = HORIZONS_NS) -> TcaReport:
+    """One pass over the log, then a per-fill calculation against the mid series."""
+    reader = ReplayReader(run, allow_unknown_types=True)
+    if symbol is not None:
+        known = sorted({str(name) for venue in reader.header.venues
+                        for name in venue.get("symbols", ())})
+        if symbol not in known:
+            reader.close()
+            raise TcaError(f"no symbol {symbol!r} in this run (symbols: {', '.join(known)})")
+    books: dict[tuple[str, str], FeedBook] = {}
+    mids: dict[tuple[str, str], MidSeries] = {}
+    orders: dict[int, _Order] = {}
+    fills: list[tuple[int, int, int, int, int]] = []  # order id, ts, price, size, fee
+    previous: Any = None
+    notes: list[str] = []
+    last_ts = 0
+    try:
+        for rec in reader:
+            before, previous = previous, rec
+            kind = rec.type
+            last_ts = rec.event_ts
+            if kind == "delta" or kind == "snapshot":
+                if symbol is not None and rec.instrument != symbol:
+                    continue
+                where = (rec.venue, rec.instrument)
+                book = books.get(where)  # type: ignore[arg-type]
+                if book is None:
+                    book = books[where] = FeedBook()  # type: ignore[index]
+                    mids[where] = MidSeries()  # type: ignore[index]
+                if kind == "delta":
+                    payload = rec.payload
+                    book.delta(payload[0], payload[1], payload[2])
+                else:
+                    book.snapshot(rec.payload[0], rec.payload[1])
+                mids[where].record(rec.event_ts, book.mid2())  # type: ignore[index]
+            elif kind == "order_created":
+                if symbol is not None and rec.instrument != symbol:
+                    continue
+                order_id, label, client_id = rec.payload[0], rec.payload[1], rec.payload[2]
+                intent = before  # the sequencer logs the intent, then the order it created
+                if (intent is None or intent.type != "intent"
+                        or intent.source != f"algo:{label}" or intent.payload[3] != client_id):
+                    notes.append(f"order {order_id}: no intent just before order_created seq "
+                                 f"{rec.seq}; skipped")
+                    continue
+                instrument = str(rec.instrument)
+                book = books.get((rec.venue, instrument))
+                orders[order_id] = _Order(
+                    label, rec.venue, instrument, 1 if intent.payload[1] == Side.BUY else -1,
+                    intent.payload[6], book.mid2() if book is not None else None)
+            elif kind == "fill":
+                payload = rec.payload
+                if payload[0] in orders:
+                    fills.append((payload[0], rec.event_ts, payload[1], payload[2], payload[4]))
+            elif kind == "replaced":
+                order = orders.get(rec.payload[0])
+                if order is not None:
+                    order.size = rec.payload[2]
+            elif kind == "rejected":
+                order = orders.get(rec.payload[0])
+                if order is not None:
+                    order.rejected = True
+    except LogTorn as exc:
+        notes.append(f"{exc} (ignored: analysed up to the last whole record)")
+    notes.extend(unknown_types_note(reader))
+    end_ns = _run_end(reader, last_ts)
+    groups: dict[tuple[str, str | None], _Group] = {}
+
+    def group_of(order: _Order) -> tuple[_Group, _Group]:
+        pair = []
+        for key in ((order.venue, order.label), (order.venue, None)):
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group(markouts=[[0, 0.0, 0.0, 0, 0] for _ in horizons_ns])
+            pair.append(group)
+        return pair[0], pair[1]
+
+    for order in orders.values():
+        for group in group_of(order):
+            group.orders += 1
+            group.ordered += order.size
+            group.rejected += order.rejected
+    for order_id, ts, price, size, fee in fills:
+        order = orders[order_id]
+        series = mids.get((order.venue, order.symbol))
+        sign = order.sign
+        slip = None
+        if order.decision_mid2 is not None:
+            slip = sign * (price - order.decision_mid2 / 2)
+            slip_bps = slip / (order.decision_mid2 / 2) * 1e4
+        after: list[float | None] = []
+        for horizon in horizons_ns:
+            if ts + horizon > end_ns or series is None:
+                after.append(None)
+                continue
+            mid2 = series.at(ts + horizon)
+            after.append(None if mid2 is None else sign * (mid2 / 2 - price))
+        for group in group_of(order):
+            group.fills += 1
+            group.filled += size
+            group.fees += fee
+            if slip is not None:
+                group.slip_weight += size
+                group.slip_fills += 1
+                group.slip_sum += slip * size
+                group.slip_bps_sum += slip_bps * size
+            for acc, markout in zip(group.markouts, after):
+                if markout is None:
+                    acc[4] += 1
+                else:
+                    acc[0] += size
+                    acc[1] += markout * size
+                    acc[2] += markout / price * 1e4 * size
+                    acc[3] += 1
+    rows = []
+    for (venue, label), group in sorted(groups.items(),
+                                        key=lambda item: (item[0][0], item[0][1] is None,
+                                                          item[0][1] or "")):
+        rows.append(_row(venue, label, group, horizons_ns))
+    return TcaReport(reader.header.scenario, symbol, end_ns, tuple(rows), tuple(notes))
+
+
+def _row(venue: str, label: str | None, group: _Group, horizons_ns: Sequence[int]) -> TcaRow:
+    weight = group.slip_weight
+    markouts = tuple(
+        Markout(horizon, int(acc[3]), int(acc[4]),
+                acc[1] / acc[0] if acc[0] else None, acc[2] / acc[0] if acc[0] else None)
+        for horizon, acc in zip(horizons_ns, group.markouts))
+    return TcaRow(
+        venue, label, group.orders, group.rejected, group.ordered, group.filled, group.fills,
+        group.filled / group.ordered if group.ordered else None,
+        group.slip_sum / weight if weight else None,
+        group.slip_bps_sum / weight if weight else None,
+        group.slip_fills, group.fees, markouts)
+
+
+def _run_end(reader: ReplayReader, last_ts: int) -> int:
+    """When the run ended: the summary's scenario time if it describes this very log.
+
+    The log has no end record, so a run that stopped cleanly says when in summary.json
+    (its ``events`` is the last seq); otherwise the last record's time is all we know.
+    """
+    summary_path = reader.path.parent / "summary.json"
+    try:
+        summary = orjson.loads(summary_path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return last_ts
+    if (isinstance(summary, dict) and summary.get("events") == reader.last_seq
+            and isinstance(summary.get("scenario_time_ns"), int)):
+        return max(last_ts, summary["scenario_time_ns"])
+    return last_ts
+
+
+def _horizon_name(ns: int) -> str:
+    return f"{ns // 1_000_000_000}s" if ns % 1_000_000_000 == 0 else f"{ns / 1e9:g}s"
+
+
+def _quote(value: float | None) -> str:
+    """A price-unit average shown in quote units, signed, to six decimals."""
+    return "n/a" if value is None else f"{value / PRICE_SCALE:+.6f}"
+
+
+def _bps(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.2f}"
+
+
+def format_report(report: TcaReport) -> str:
+    """A table: one row per deployment, then a total per venue."""
+    head = (f"TCA of {report.scenario!r} (symbol {report.symbol or 'all'}), run end "
+            f"{fmt.ns(report.end_ns)} s")
+    horizons = [m.horizon_ns for m in report.rows[0].markouts] if report.rows else []
+    columns = ["venue", "deployment", "orders", "rejected", "ordered", "filled", "fill%",
+               "fills", "slip", "slip bps", "fees"]
+    for horizon in horizons:
+        columns += [f"mo {_horizon_name(horizon)}", f"mo {_horizon_name(horizon)} bps"]
+    rows = [columns]
+    for row in report.rows:
+        cells = [row.venue, row.deployment or "(venue)", f"{row.orders:,}", f"{row.rejected:,}",
+                 fmt.size(row.ordered), fmt.size(row.filled),
+                 "n/a" if row.fill_ratio is None else f"{row.fill_ratio:.1%}", f"{row.fills:,}",
+                 _quote(row.slippage), _bps(row.slippage_bps), fmt.price(row.fees)]
+        for markout in row.markouts:
+            cells += [_quote(markout.price), _bps(markout.bps)]
+        rows.append(cells)
+    widths = [max(len(r[k]) for r in rows) for k in range(len(columns))]
+    lines = [head, ""]
+    for k, cells in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    if not report.rows:
+        lines.append("(no orders)")
+    lines += ["", "slip: fill price vs the mid at the order's decision, + = worse for the algo "
+              "(quote units per unit, and bps of that mid)",
+              "mo: mid at fill time + h vs fill price, + = gain for the algo (bps of the fill "
+              "price); n/a: the run ended before fill time + h",
+              "averages are weighted by fill size; fees: negative = rebate"]
+    excluded = {
+        _horizon_name(m.horizon_ns): sum(r.markouts[i].excluded for r in report.rows
+                                         if r.deployment is not None)
+        for i, m in enumerate(report.rows[0].markouts)} if report.rows else {}
+    partial = {name: n for name, n in excluded.items() if n}
+    if partial:
+        lines.append("fills left out of markouts (horizon past the run's end): "
+                     + ", ".join(f"{name} {n:,}" for name, n in partial.items()))
+    lines.extend(f"note: {note}" for note in report.notes)
+    return "\n".join(lines)
