@@ -14,6 +14,7 @@ from meshrt.scenario import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.sources import SourceError
 
+DEFAULT_CHECKPOINT_EVERY = 250_000
 EXIT_OK = 0
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -23,9 +24,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="meshrt", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a scenario file in virtual time")
-    run.add_argument("scenario", help="path to a scenario .py file")
+    run.add_argument("scenario", nargs="?", help="path to a scenario .py file")
     run.add_argument("--out", type=Path, help="run folder (default: runs/NAME-UTCTIME)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--checkpoint-every", type=int, default=DEFAULT_CHECKPOINT_EVERY,
+                     metavar="EVENTS",
+                     help=f"write a checkpoint every EVENTS events (default "
+                          f"{DEFAULT_CHECKPOINT_EVERY:,}; 0: none)")
+    run.add_argument("--fsync-interval", type=float, default=None, metavar="SECONDS",
+                     help="fsync the replay log at least this often (default: only at "
+                          "checkpoints; 0: every window)")
+    run.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                     help="finish a killed run from its newest checkpoint")
+    replay = commands.add_parser(
+        "replay", help="re-execute a run from its log and check every record")
+    replay.add_argument("run_dir", type=Path, help="a run folder written by 'meshrt run'")
     mesh = commands.add_parser("mesh", help="print a run's topology and link statistics")
     mesh.add_argument("run_dir", type=Path, help="a run folder written by 'meshrt run'")
     add_analysis_parsers(commands)
@@ -41,25 +54,42 @@ def main(argv: list[str] | None = None) -> int:
         return tca_main(args)
     if args.command == "mesh":
         return _mesh(args)
+    if args.command == "replay":
+        return _replay(args)
     return EXIT_BAD_INPUT  # pragma: no cover - argparse enforces a command
 
 
 def _run(args: argparse.Namespace) -> int:
-    from meshrt.runtime import run
+    from meshrt.checkpoint import CheckpointError
+    from meshrt.runtime import RunOptions, resume, run
     from meshrt.summary import format_table
 
+    if (args.scenario is None) == (args.resume is None):
+        print("meshrt: run needs a scenario file, or --resume RUN_DIR (not both)",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.checkpoint_every < 0:
+        print("meshrt: --checkpoint-every must be >= 0", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    progress = None if args.no_progress else ProgressBar()
     try:
-        scenario = load_scenario(args.scenario)
+        if args.resume is not None:
+            run_dir = args.resume
+            result = resume(run_dir, progress=progress)
+        else:
+            scenario = load_scenario(args.scenario)
+            run_dir = args.out
+            if run_dir is None:
+                stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+                run_dir = Path("runs") / f"{scenario.name}-{stamp}"
+            options = RunOptions(args.checkpoint_every, args.fsync_interval)
+            result = run(scenario, run_dir, progress, options)
     except ScenarioError as exc:
         print(f"meshrt: bad scenario: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    run_dir = args.out
-    if run_dir is None:
-        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-        run_dir = Path("runs") / f"{scenario.name}-{stamp}"
-    progress = None if args.no_progress else ProgressBar()
-    try:
-        result = run(scenario, run_dir, progress)
+    except CheckpointError as exc:
+        print(f"meshrt: cannot resume: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except (SourceError, AlgoLoadError) as exc:
         print(f"meshrt: bad input: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -69,6 +99,26 @@ def _run(args: argparse.Namespace) -> int:
     print(format_table(result.summary, result.metrics))
     print(f"run folder: {run_dir}")
     return EXIT_OK if result.ok else EXIT_RUN_FAILED
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from meshrt.checkpoint import CheckpointError
+    from meshrt.replay import verify
+    from meshrt.replayreader import LogError
+
+    try:
+        verdict = verify(args.run_dir)
+    except (CheckpointError, ScenarioError, LogError, SourceError, AlgoLoadError) as exc:
+        print(f"meshrt: cannot replay: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if verdict.ok:
+        print(f"replay verified: all {verdict.records:,} records identical")
+        return EXIT_OK
+    divergence = verdict.divergence
+    assert divergence is not None
+    print(f"replay diverges at seq {divergence.seq}:\n  logged:   {divergence.logged}\n"
+          f"  replayed: {divergence.replayed}")
+    return EXIT_RUN_FAILED
 
 
 def _mesh(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ window and written with one call.
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -19,13 +21,56 @@ VERSION = 1
 
 
 class ReplayLog:
-    __slots__ = ("path", "_file", "lines", "records")
+    """The writer. Durability policy: lines are buffered for one window and written
+    with one call at its end (so they reach the OS before anything they caused can reach
+    a venue); ``fsync_interval_s`` bounds how long written lines may sit in the OS cache
+    (0: every window); every checkpoint fsyncs the log up to its offset first."""
 
-    def __init__(self, path: Path | None) -> None:
+    __slots__ = ("path", "_file", "lines", "records", "offset", "fsync_interval_s",
+                 "_last_sync")
+
+    def __init__(self, path: Path | None, fsync_interval_s: float | None = None,
+                 append_at: int | None = None) -> None:
         self.path = path
-        self._file: BinaryIO | None = open(path, "wb") if path is not None else None  # noqa: SIM115
         self.lines: list[bytes] = []
         self.records = 0
+        self.offset = 0  # bytes written: a checkpoint records it, resume truncates to it
+        self.fsync_interval_s = fsync_interval_s
+        self._last_sync = time.monotonic()
+        self._file: BinaryIO | None = None
+        if path is not None:
+            if append_at is None:
+                self._file = open(path, "wb")  # noqa: SIM115
+            else:
+                self._file = open(path, "r+b")  # noqa: SIM115
+                self._file.truncate(append_at)
+                self._file.seek(append_at)
+                self.offset = append_at
+
+    def __getstate__(self) -> dict[str, object]:
+        assert not self.lines, "checkpoints are taken between windows, with the log flushed"
+        return {"path": self.path, "records": self.records, "offset": self.offset,
+                "fsync_interval_s": self.fsync_interval_s}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.lines = []
+        self._file = None
+        self._last_sync = time.monotonic()
+
+    def reopen(self, path: Path) -> None:
+        """Continue writing after a restore: the file is cut back to the saved offset."""
+        self.path = path
+        self._file = open(path, "r+b")  # noqa: SIM115
+        self._file.truncate(self.offset)
+        self._file.seek(self.offset)
+
+    def sync(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._last_sync = time.monotonic()
 
     def header(self, fields: dict[str, Any]) -> None:
         self.lines.append(orjson.dumps({"format": FORMAT, "version": VERSION, **fields}))
@@ -37,7 +82,16 @@ class ReplayLog:
         self.records += len(lines)
         if self._file is not None:
             lines.append(b"")
-            self._file.write(b"\n".join(lines))
+            data = b"\n".join(lines)
+            self._file.write(data)
+            self.offset += len(data)
+            if self.fsync_interval_s is not None and (
+                    time.monotonic() - self._last_sync >= self.fsync_interval_s):
+                self.sync()
+            else:
+                self._file.flush()
+        else:
+            self.offset += sum(len(line) + 1 for line in lines)
         lines.clear()
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ actor is stopped or cancelled with it: nothing outlives the run.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -23,7 +24,8 @@ from meshrt.actors.venue import VenueActor
 from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
 from meshrt.replaylog import ReplayLog
-from meshrt.scenario import Scenario, validate
+from meshrt import checkpoint
+from meshrt.scenario import Scenario, load_scenario, validate
 from meshrt.summary import build_mesh, build_metrics, build_summary
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.sources import RecordedSpec, open_source
@@ -40,14 +42,35 @@ class RunResult:
         return self.summary["status"] == "ok"
 
 
+@attrs.frozen(slots=True)
+class RunOptions:
+    """How a run keeps its record: checkpoints every ``checkpoint_every`` events (0: none)
+    and the log's fsync policy (``fsync_interval_s``: None flushes to the OS every window
+    and fsyncs only at checkpoints; 0 fsyncs every window)."""
+
+    checkpoint_every: int = 0
+    fsync_interval_s: float | None = None
+
+
+RUN_FILE = "run.json"
+
+
 def run(scenario: Scenario, run_dir: Path | None = None,
-        progress: Callable[[int, int, int | None], None] | None = None) -> RunResult:
+        progress: Callable[[int, int, int | None], None] | None = None,
+        options: RunOptions = RunOptions()) -> RunResult:
     """Run a scenario to completion in virtual time (no wall-clock sleeping)."""
-    return trio.run(run_async, scenario, run_dir, progress)
+    return trio.run(run_async, scenario, run_dir, progress, options)
+
+
+def resume(run_dir: Path, scenario: Scenario | None = None,
+           progress: Callable[[int, int, int | None], None] | None = None) -> RunResult:
+    """Finish a killed run from its newest checkpoint (see ``resume_async``)."""
+    return trio.run(resume_async, run_dir, scenario, progress)
 
 
 async def run_async(scenario: Scenario, run_dir: Path | None = None,
-                    progress: Callable[[int, int, int | None], None] | None = None) -> RunResult:
+                    progress: Callable[[int, int, int | None], None] | None = None,
+                    options: RunOptions = RunOptions()) -> RunResult:
     validate(scenario)
     base_dir = Path(scenario.base_dir)
     mailbox = sequencer_mailbox()
@@ -62,6 +85,7 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
     ]
     if run_dir is not None:  # only once the data opened: bad input leaves no empty folder
         run_dir.mkdir(parents=True, exist_ok=True)
+        _write_run_file(run_dir, scenario, options)
     instances = []
     crashed_at_load: dict[int, str] = {}
     for i, dep in enumerate(scenario.deployments):
@@ -74,7 +98,8 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
             crashed_at_load[i] = f"{type(exc).__name__}: {exc}"
             instance.crashed = crashed_at_load[i]
         instances.append(instance)
-    log = ReplayLog(run_dir / "replay.jsonl" if run_dir is not None else None)
+    log = ReplayLog(run_dir / "replay.jsonl" if run_dir is not None else None,
+                    options.fsync_interval_s)
     log.header({
         "scenario": scenario.name,
         "seed": scenario.seed,
@@ -86,6 +111,53 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
     sequencer = Sequencer(scenario, venues, instances, log, mailbox, progress)
     for index, error in crashed_at_load.items():
         sequencer.fail_at_load(index, error)
+    sequencer.checkpoint_every = options.checkpoint_every
+    sequencer.next_checkpoint = options.checkpoint_every
+    return await _drive(scenario, sequencer, run_dir, resumed=False)
+
+
+async def resume_async(run_dir: Path, scenario: Scenario | None = None,
+                       progress: Callable[[int, int, int | None], None] | None = None,
+                       ) -> RunResult:
+    """Finish a killed run: restore its newest checkpoint, cut the replay log back to what
+    that checkpoint covers (a torn last record included), and go on. The end state and the
+    log are those of an uninterrupted run."""
+    info = _read_run_file(run_dir)
+    scenario = load_run_scenario(run_dir, scenario)
+    header, sequencer = checkpoint.load(checkpoint.latest(run_dir))
+    log_path = run_dir / "replay.jsonl"
+    if log_path.stat().st_size < header["log_offset"]:
+        raise checkpoint.CheckpointError(
+            f"{log_path}: record {header['log_records']}: the log is shorter than the "
+            "checkpoint says it was when the checkpoint was written")
+    sequencer.log.reopen(log_path)
+    sequencer.progress = progress
+    sequencer.checkpoint_every = info["checkpoint_every"]
+    base_dir = Path(scenario.base_dir)
+    for dep, spec in zip(sequencer.deployed, scenario.deployments, strict=True):
+        dep.instance.factory = _slot_factory(scenario, spec, base_dir)
+    return await _drive(scenario, sequencer, run_dir, resumed=True)
+
+
+async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
+                 resumed: bool) -> RunResult:
+    """Run the actors under one nursery until the sequencer is done; write the results."""
+    venues = [lane.actor for lane in sequencer.lanes]
+    instances = [dep.instance for dep in sequencer.deployed]
+    log = sequencer.log
+    if run_dir is not None and sequencer.checkpoint_every:
+        digest = _scenario_sha256(scenario)
+
+        def save(state: Sequencer) -> None:
+            log.sync()  # the log first: a checkpoint must never cover unsaved records
+            try:
+                checkpoint.write(run_dir, state, digest, scenario.seed)
+            except checkpoint.CheckpointUnsupported as exc:
+                state.checkpoint = None
+                state.counts["checkpoints_unavailable"] += 1
+                state.checkpoint_note = str(exc)
+
+        sequencer.checkpoint = save
     failed: str | None = None
     started = time.perf_counter()
     try:
@@ -93,7 +165,7 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
             for actor in (*venues, *instances):
                 nursery.start_soon(actor.run)
             try:
-                await sequencer.run(nursery)
+                await sequencer.run(nursery, resumed=resumed)
             except RunFailed as exc:
                 failed = str(exc)
                 nursery.cancel_scope.cancel()
@@ -113,6 +185,55 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
         (run_dir / "mesh.json").write_bytes(
             orjson.dumps(build_mesh(sequencer), option=orjson.OPT_INDENT_2))
     return RunResult(summary, metrics, run_dir)
+
+
+def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenario:
+    """The scenario a run folder was made from, refused if it changed since."""
+    info = _read_run_file(run_dir)
+    if scenario is None:
+        path = Path(info["scenario_path"]) if info.get("scenario_path") else None
+        if path is None:
+            raise checkpoint.CheckpointError(
+                f"{run_dir / RUN_FILE}: scenario_path: the run was not started from a "
+                "scenario file; pass its Scenario value instead")
+        scenario = load_scenario(path)
+    if _scenario_sha256(scenario) != info["scenario_sha256"]:
+        raise checkpoint.CheckpointError(
+            f"{run_dir / RUN_FILE}: scenario_sha256: the scenario changed since the run "
+            "started; going on would not reproduce the run")
+    return scenario
+
+
+def _scenario_sha256(scenario: Scenario) -> str:
+    """The scenario file's digest; a scenario built in code is known by its value's repr."""
+    path = getattr(scenario, "source_path", None)
+    if path:
+        return checkpoint.scenario_digest(Path(path))
+    return hashlib.sha256(repr(scenario).encode()).hexdigest()
+
+
+def _write_run_file(run_dir: Path, scenario: Scenario, options: RunOptions) -> None:
+    (run_dir / RUN_FILE).write_bytes(orjson.dumps({
+        "format": "meshrt-run", "version": 1,
+        "scenario_path": getattr(scenario, "source_path", None),
+        "scenario_sha256": _scenario_sha256(scenario),
+        "checkpoint_every": options.checkpoint_every,
+        "fsync_interval_s": options.fsync_interval_s,
+    }, option=orjson.OPT_INDENT_2))
+
+
+def _read_run_file(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / RUN_FILE
+    try:
+        info = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise checkpoint.CheckpointError(f"{path}: no such file (is {run_dir} a run folder?)"
+                                         ) from None
+    except orjson.JSONDecodeError as exc:
+        raise checkpoint.CheckpointError(f"{path}: not JSON ({exc})") from None
+    if info.get("format") != "meshrt-run" or info.get("version") != 1:
+        raise checkpoint.CheckpointError(f"{path}: not a meshrt run file of version 1")
+    return info
 
 
 def _slot_factory(scenario: Scenario, dep: Any, base_dir: Path) -> Callable[[AlgoInstance], Any]:

@@ -8,7 +8,9 @@ mistake is reported as ``FILE: FIELD: what is wrong`` rather than a traceback.
 
 from __future__ import annotations
 
-import runpy
+import hashlib
+import importlib.util
+import sys
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -118,6 +120,7 @@ class Scenario:
     mesh: Mesh = Mesh()
     faults: tuple[Fault, ...] = attrs.field(default=(), converter=tuple)
     base_dir: str = "."
+    source_path: str | None = None  # the file it was loaded from (set by load_scenario)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -127,7 +130,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if not path.is_file():
         raise ScenarioError(shown, "", "no such scenario file")
     try:
-        namespace = runpy.run_path(str(path), run_name="__meshrt_scenario__")
+        namespace = _exec_scenario(path)
     except SyntaxError as exc:
         raise ScenarioError(shown, f"line {exc.lineno}", f"syntax error: {exc.msg}") from None
     except Exception as exc:  # noqa: BLE001 - report any error in user code without a traceback
@@ -142,9 +145,27 @@ def load_scenario(path: str | Path) -> Scenario:
             "the file must define a variable 'scenario' holding a meshrt Scenario"
             + (f" (found {type(candidate).__name__})" if candidate is not None else ""),
         )
-    scenario = attrs.evolve(candidate, base_dir=str(path.parent.resolve()))
+    scenario = attrs.evolve(candidate, base_dir=str(path.parent.resolve()),
+                            source_path=str(path.resolve()))
     validate(scenario, shown)
     return scenario
+
+
+def _exec_scenario(path: Path) -> dict[str, Any]:
+    """Run the file as a module with a name derived from its path, kept in sys.modules,
+    so algo classes it defines can be found again (a checkpoint refers to them by name)."""
+    resolved = path.resolve()
+    name = "meshrt_scenario_" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
+    spec = importlib.util.spec_from_file_location(name, resolved)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return vars(module)
 
 
 def _line_in(path: Path, exc: BaseException) -> int | None:

@@ -134,6 +134,8 @@ def build_metrics(sequencer: Sequencer, wall_seconds: float) -> dict[str, Any]:
         "instances": instances,
         "venues": [_mailbox(lane.actor.mailbox.metrics()) for lane in sequencer.lanes],
         "sequencer": _mailbox(sequencer.mailbox.metrics()),
+        "checkpoints": {"every_events": sequencer.checkpoint_every,
+                        "unavailable": sequencer.checkpoint_note},
     }
 
 

@@ -12,7 +12,8 @@ import trio._core._run as trio_run
 from meshrt.runtime import run
 from meshrt.scenario import load_scenario
 
-BUNDLED = Path(__file__).resolve().parent.parent / "scenarios" / "market_maker.py"
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+BUNDLED = SCENARIOS / "market_maker.py"
 
 
 @pytest.fixture
@@ -49,10 +50,11 @@ def test_the_scheduler_seed_really_changes_task_order(shuffled_scheduling: None)
     assert len(orders) > 1
 
 
+@pytest.mark.parametrize("name", ["market_maker.py", "maker_hedger.py"])
 def test_bundled_scenario_replays_byte_identical_under_five_schedules(
-    tmp_path: Path, shuffled_scheduling: None
+    tmp_path: Path, shuffled_scheduling: None, name: str
 ) -> None:
-    scenario = load_scenario(BUNDLED)
+    scenario = load_scenario(SCENARIOS / name)
     logs = []
     summaries = []
     for seed in range(5):
@@ -61,7 +63,8 @@ def test_bundled_scenario_replays_byte_identical_under_five_schedules(
         result = run(scenario, out)
         assert result.ok
         logs.append((out / "replay.jsonl").read_bytes())
-        summaries.append((out / "summary.json").read_bytes())
+        summaries.append((out / "summary.json").read_bytes()
+                         + (out / "mesh.json").read_bytes())
     assert result.summary["fills"] > 0
     assert all(log == logs[0] for log in logs[1:])
     assert all(summary == summaries[0] for summary in summaries[1:])

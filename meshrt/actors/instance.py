@@ -150,6 +150,11 @@ class AlgoInstance:
         self.messages_this_callback = 0
         self.messages_refused = 0
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["factory"] = None  # rebuilt from the scenario on restore (it is a closure)
+        return state
+
     def attach(self, slot: Any) -> None:
         self.slot = slot
         self.on_book = slot.on_book

@@ -91,6 +91,18 @@ class Mailbox(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def __getstate__(self) -> dict[str, object]:
+        # a checkpoint is taken between windows, when nobody waits on a mailbox: the
+        # parking lots (Trio objects) are not state and are made anew on restore
+        state = self.__dict__.copy()
+        del state["_receivers"], state["_senders"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._receivers = ParkingLot()
+        self._senders = ParkingLot()
+
     def send_nowait(self, item: T) -> None:
         """Enqueue one item, applying the overflow policy; BLOCK raises trio.WouldBlock."""
         items = self._items

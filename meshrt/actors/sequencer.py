@@ -263,6 +263,11 @@ class Sequencer:
             link.latency.base_ns for link in mesh.links]
         self.lookahead = max(1, min(venue_lat + mesh_lat))
         self.reconciliation: dict[str, Any] = {}
+        self._next_mark = 0
+        self.checkpoint: Callable[[Sequencer], None] | None = None
+        self.checkpoint_every = 0
+        self.next_checkpoint = 0
+        self.checkpoint_note: str | None = None  # why checkpoints stopped, if they did
 
     # -- setup helpers -----------------------------------------------------------------
 
@@ -332,11 +337,22 @@ class Sequencer:
 
     # -- the window loop ---------------------------------------------------------------
 
-    async def run(self, nursery: trio.Nursery) -> None:
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        # hooks into this process (progress bar, nursery, checkpoint writer) are not state
+        state.update(progress=None, _spawn=None, checkpoint=None)
+        return state
+
+    async def run(self, nursery: trio.Nursery, resumed: bool = False) -> None:
+        """Drive windows to the end. ``resumed``: continue a restored checkpoint, whose
+        coordinator (if it was up) needs a task again; the venues were probed before."""
         self._spawn = nursery.start_soon
-        self._start_coordinator()
-        await self._probe_venues()
-        next_mark = 0
+        if resumed:
+            if self.cc is not None:
+                self._spawn(self.cc.run)
+        else:
+            self._start_coordinator()
+            await self._probe_venues()
         last_report = time.monotonic()
         while True:
             start = self._next_time()
@@ -356,15 +372,19 @@ class Sequencer:
             self.now = start
             control = self._due_controls(until)
             await self._round(until, control)
-            if start >= next_mark:
+            if start >= self._next_mark:
                 self._mark_all()
-                next_mark = start - start % MARK_INTERVAL_NS + MARK_INTERVAL_NS
+                self._next_mark = start - start % MARK_INTERVAL_NS + MARK_INTERVAL_NS
             self.windows += 1
             if self.progress is not None and not self.windows & 63:
                 wall = time.monotonic()
                 if wall - last_report >= 0.25:
                     last_report = wall
                     self.progress(start, self.seq, self.end_ns)
+            if self.checkpoint is not None and self.seq >= self.next_checkpoint:
+                # every actor is idle between windows: the whole state is plain values
+                self.next_checkpoint = self.seq + self.checkpoint_every
+                self.checkpoint(self)
         await self._shutdown()
 
     async def _probe_venues(self) -> None:
@@ -990,7 +1010,7 @@ class Sequencer:
         _, _, replies = await self._replies(len(self.lanes))
         resting: dict[int, int] = {}
         feed_dropped = {}
-        for state in replies:
+        for state in sorted(replies, key=lambda reply: reply.venue):  # replies race
             assert isinstance(state, VenueState)
             resting.update(state.resting)
             feed_dropped[self.lanes[state.venue].name] = state.feed_dropped

@@ -623,9 +623,21 @@ class RecordedSource:
     ``peek_time`` call that reaches it, after every good event before it was returned.
     """
 
-    __slots__ = ("symbol", "spec", "_events", "_next", "_error")
+    __slots__ = ("symbol", "spec", "_events", "_next", "_error", "_taken")
+
+    def __getstate__(self) -> tuple[RecordedSpec, int]:
+        # an open file cannot be pickled: a checkpoint keeps how far we read instead
+        return (self.spec, self._taken)
+
+    def __setstate__(self, state: tuple[RecordedSpec, int]) -> None:
+        spec, taken = state
+        self.__init__(spec)  # type: ignore[misc]
+        for _ in range(taken):
+            self._next = next(self._events, None)
+        self._taken = taken
 
     def __init__(self, spec: RecordedSpec) -> None:
+        self._taken = 0  # events handed out so far
         self.symbol = spec.symbol
         self.spec = spec
         reader = _read_csv if _EXTENSIONS[Path(spec.path).suffix.lower()] == "csv" else _read_jsonl
@@ -661,6 +673,7 @@ class RecordedSource:
             self._error = e
             event = None
         self._next = event
+        self._taken += len(out)
         return out
 
     def close(self) -> None:
@@ -671,6 +684,9 @@ class RecordedSource:
 
 def open_source(spec: SyntheticSpec | RecordedSpec) -> Source:
     """Build the source a venue's data spec describes."""
+    opener = getattr(spec, "open", None)
+    if opener is not None:  # a spec that knows its source (meshrt.replay.LogSpec)
+        return opener()  # type: ignore[no-any-return]
     if isinstance(spec, SyntheticSpec):
         return SyntheticSource(spec)
     if isinstance(spec, RecordedSpec):

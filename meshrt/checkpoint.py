@@ -1,0 +1,118 @@
+"""Checkpoints: the whole runtime's state between two windows, to resume a killed run.
+
+Between windows every actor is idle and every queue holds only Python values, so a
+checkpoint is the sequencer's object graph (it reaches the venues, the instances and
+their algos, the coordinator, every seeded random source and every pending delivery)
+pickled as it is. The file is one JSON header line, then the pickle:
+
+    {"format": "meshrt-checkpoint", "version": 1, "scenario_sha256": ..., "seed": ...,
+     "seq": ..., "now_ns": ..., "windows": ..., "log_offset": ..., "log_records": ...,
+     "payload_bytes": ..., "payload_sha256": ...}
+
+It is written to a temporary name, fsynced and renamed, and only after the replay log
+has been fsynced up to ``log_offset``: a checkpoint that exists is complete, and the
+log holds everything it covers. Loading one runs code from its pickle: only resume
+run folders you trust, as with any pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+FORMAT = "meshrt-checkpoint"
+VERSION = 1
+FOLDER = "checkpoints"
+KEEP = 2  # the newest checkpoints kept; older ones are removed
+
+
+class CheckpointError(Exception):
+    """A checkpoint that cannot be used; the message names the file and the problem."""
+
+
+class CheckpointUnsupported(Exception):
+    """Some state cannot be saved (an algo that cannot be pickled, say); the message says
+    which. The run goes on without checkpoints."""
+
+
+def scenario_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write(run_dir: Path, sequencer: Any, scenario_sha256: str, seed: int) -> Path:
+    """Save ``sequencer`` (and everything it reaches) as the newest checkpoint."""
+    try:
+        payload = pickle.dumps(sequencer, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise CheckpointUnsupported(f"runtime state cannot be saved: {exc}") from None
+    header = {
+        "format": FORMAT, "version": VERSION, "scenario_sha256": scenario_sha256,
+        "seed": seed, "seq": sequencer.seq, "now_ns": sequencer.now,
+        "windows": sequencer.windows, "log_offset": sequencer.log.offset,
+        "log_records": sequencer.log.records, "payload_bytes": len(payload),
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    folder = run_dir / FOLDER
+    folder.mkdir(exist_ok=True)
+    final = folder / f"checkpoint-{sequencer.seq:012d}.bin"
+    temporary = final.with_suffix(".tmp")
+    with open(temporary, "wb") as file:
+        file.write(orjson.dumps(header) + b"\n")
+        file.write(payload)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, final)
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    for old in sorted(folder.glob("checkpoint-*.bin"))[:-KEEP]:
+        old.unlink()
+    return final
+
+
+def read_header(path: Path) -> tuple[dict[str, Any], bytes]:
+    """The header and payload of one checkpoint file, checked; CheckpointError if not usable."""
+    data = path.read_bytes()
+    line, sep, payload = data.partition(b"\n")
+    if not sep:
+        raise CheckpointError(f"{path}: header: no header line (truncated file?)")
+    try:
+        header = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise CheckpointError(f"{path}: header: not JSON ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: header: not a meshrt checkpoint")
+    if header.get("version") != VERSION:
+        raise CheckpointError(
+            f"{path}: header: checkpoint version {header.get('version')!r} is not supported "
+            f"(this meshrt reads version {VERSION})")
+    if len(payload) != header.get("payload_bytes"):
+        raise CheckpointError(f"{path}: payload: {len(payload)} bytes, header says "
+                              f"{header.get('payload_bytes')} (truncated or corrupted)")
+    if hashlib.sha256(payload).hexdigest() != header.get("payload_sha256"):
+        raise CheckpointError(f"{path}: payload: checksum mismatch (corrupted)")
+    return header, payload
+
+
+def latest(run_dir: Path) -> Path:
+    files = sorted((run_dir / FOLDER).glob("checkpoint-*.bin"))
+    if not files:
+        raise CheckpointError(f"{run_dir / FOLDER}: no checkpoint to resume from")
+    return files[-1]
+
+
+def load(path: Path) -> tuple[dict[str, Any], Any]:
+    """Header and restored sequencer of a checkpoint (algo modules must be importable)."""
+    header, payload = read_header(path)
+    try:
+        return header, pickle.loads(payload)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad checkpoint
+        raise CheckpointError(f"{path}: payload: cannot be restored: "
+                              f"{type(exc).__name__}: {exc}") from None

@@ -1,0 +1,146 @@
+"""Crash recovery: a run killed with SIGKILL part-way resumes from its newest checkpoint
+and ends with the same log and the same final state as a run never interrupted."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from meshrt import checkpoint
+from meshrt.venues.sources import RecordedSource, RecordedSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+EVERY = "40000"
+
+
+def meshrt(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "meshrt.cli", *args], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    runs = {}
+    for name in ("market_maker", "maker_hedger"):
+        out = tmp_path_factory.mktemp(name) / "run"
+        done = meshrt("run", f"scenarios/{name}.py", "--out", str(out), "--no-progress",
+                      "--checkpoint-every", EVERY)
+        assert done.returncode == 0, done.stderr
+        runs[name] = out
+    return runs
+
+
+def killed_run(name: str, out: Path, after_checkpoints: int) -> None:
+    """Start a run and SIGKILL it as soon as it has written that many checkpoints."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "meshrt.cli", "run", f"scenarios/{name}.py", "--out", str(out),
+         "--no-progress", "--checkpoint-every", EVERY],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    written: set[str] = set()
+    deadline = time.monotonic() + 120
+    while len(written) < after_checkpoints and time.monotonic() < deadline:
+        folder = out / "checkpoints"
+        if folder.is_dir():
+            written.update(p.name for p in folder.glob("checkpoint-*.bin"))
+        if process.poll() is not None:
+            break
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run finished before the kill"
+    assert not (out / "summary.json").exists()
+
+
+@pytest.mark.parametrize("name", ["market_maker", "maker_hedger"])
+@pytest.mark.parametrize("after", [1, 3, 5])
+def test_a_killed_run_resumes_to_the_same_log_and_state(
+        uninterrupted: dict[str, Path], tmp_path: Path, name: str, after: int) -> None:
+    out = tmp_path / "run"
+    killed_run(name, out, after)
+    done = meshrt("run", "--resume", str(out), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    reference = uninterrupted[name]
+    assert (out / "replay.jsonl").read_bytes() == (reference / "replay.jsonl").read_bytes()
+    assert (out / "summary.json").read_bytes() == (reference / "summary.json").read_bytes()
+
+
+def test_a_torn_final_record_is_cut_on_resume(uninterrupted: dict[str, Path],
+                                             tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    killed_run("market_maker", out, 2)
+    with open(out / "replay.jsonl", "ab") as log:
+        log.write(b'[999999999,12,12,"venue:alpha","alpha","BTC-US')  # half a record
+    done = meshrt("run", "--resume", str(out), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    reference = uninterrupted["market_maker"]
+    assert (out / "replay.jsonl").read_bytes() == (reference / "replay.jsonl").read_bytes()
+
+
+def test_a_corrupted_or_unknown_checkpoint_is_refused_naming_file_and_problem(
+        tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    killed_run("market_maker", out, 1)
+    newest = checkpoint.latest(out)
+    data = bytearray(newest.read_bytes())
+    data[-10] ^= 0xFF
+    newest.write_bytes(bytes(data))
+    done = meshrt("run", "--resume", str(out), "--no-progress")
+    assert done.returncode == 2
+    assert f"{newest}: payload: checksum mismatch" in done.stderr
+    assert "Traceback" not in done.stderr
+
+    header, _, payload = bytes(data).partition(b"\n")
+    fields = orjson.loads(header)
+    fields["version"] = 99
+    newest.write_bytes(orjson.dumps(fields) + b"\n" + payload)
+    done = meshrt("run", "--resume", str(out), "--no-progress")
+    assert done.returncode == 2
+    assert "checkpoint version 99 is not supported" in done.stderr
+
+
+def test_resuming_after_the_scenario_changed_is_refused(tmp_path: Path) -> None:
+    scenario = tmp_path / "mm.py"
+    source = (ROOT / "scenarios" / "market_maker.py").read_text()
+    scenario.write_text(source.replace('"algos/market_maker.py:MarketMaker"',
+                                       repr(str(ROOT / "scenarios/algos/market_maker.py")
+                                            + ":MarketMaker")))
+    out = tmp_path / "run"
+    process = subprocess.Popen([sys.executable, "-m", "meshrt.cli", "run", str(scenario),
+                                "--out", str(out), "--no-progress", "--checkpoint-every", EVERY],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not list((out / "checkpoints").glob("*.bin")) if (out / "checkpoints").is_dir() \
+            else True:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    scenario.write_text(scenario.read_text().replace("seed=7", "seed=8"))
+    done = meshrt("run", "--resume", str(out), "--no-progress")
+    assert done.returncode == 2
+    assert "scenario_sha256: the scenario changed since the run started" in done.stderr
+
+
+def test_two_processes_with_different_hash_seeds_write_the_same_log(
+        uninterrupted: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    done = meshrt("run", "scenarios/maker_hedger.py", "--out", str(out), "--no-progress",
+                  "--checkpoint-every", "0", env={"PYTHONHASHSEED": "12345"})
+    assert done.returncode == 0, done.stderr
+    reference = uninterrupted["maker_hedger"]
+    assert (out / "replay.jsonl").read_bytes() == (reference / "replay.jsonl").read_bytes()
+
+
+def test_a_recorded_source_restored_from_a_checkpoint_continues_where_it_stopped() -> None:
+    spec = RecordedSpec(symbol="X", path=str(ROOT / "scenarios" / "data" / "sample.jsonl"))
+    whole = RecordedSource(spec).batch(2**62)
+    source = RecordedSource(spec)
+    head = source.batch(whole[5][0] + 1)
+    restored = pickle.loads(pickle.dumps(source))
+    assert head + restored.batch(2**62) == whole

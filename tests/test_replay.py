@@ -1,0 +1,97 @@
+"""`meshrt replay`: re-execute a run from its log; any divergence names its seq id."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from meshrt.replay import compare, verify
+from meshrt.runtime import run
+from meshrt.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def copy_project(tmp_path: Path) -> Path:
+    """A private copy of the bundled scenario and its algo, free to be edited."""
+    folder = tmp_path / "project"
+    shutil.copytree(ROOT / "scenarios", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("rec") / "run"
+    assert run(load_scenario(ROOT / "scenarios" / "maker_hedger.py"), out).ok
+    return out
+
+
+def test_a_run_replays_to_identical_records(recorded: Path) -> None:
+    verdict = verify(recorded)
+    assert verdict.ok
+    lines = (recorded / "replay.jsonl").read_bytes().count(b"\n")
+    assert verdict.records == lines - 1  # every record after the header was compared
+
+
+def test_replay_names_the_first_divergent_seq_with_both_values(recorded: Path,
+                                                               tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    shutil.copytree(recorded, run_dir)
+    log = run_dir / "replay.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines[1:], 1)
+                 if orjson.loads(line)[6] == "intent")
+    record = orjson.loads(lines[index])
+    record[7][5] += 1  # someone edits the price the algo asked for
+    lines[index] = orjson.dumps(record) + b"\n"
+    log.write_bytes(b"".join(lines))
+    done = subprocess.run([sys.executable, "-m", "meshrt.cli", "replay", str(run_dir)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1
+    assert f"replay diverges at seq {record[0]}:" in done.stdout
+    assert orjson.dumps(record).decode() in done.stdout  # the logged value
+    original = orjson.loads((recorded / "replay.jsonl").read_bytes().splitlines()[index])
+    assert orjson.dumps(original).decode() in done.stdout  # the re-executed value
+
+
+def test_a_changed_algo_diverges(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    out = tmp_path / "run"
+    assert run(load_scenario(project / "market_maker.py"), out).ok
+    algo = project / "algos" / "market_maker.py"
+    algo.write_text(algo.read_text().replace(
+        'self.skew_ticks: int = params.get("skew_ticks", 1)',
+        'self.skew_ticks: int = params.get("skew_ticks", 1) + 1'))
+    for module in [name for name in sys.modules if name.startswith("meshrt_algo_")]:
+        del sys.modules[module]  # the edited file must be imported afresh
+    verdict = verify(out)
+    assert not verdict.ok and verdict.divergence is not None
+    assert verdict.divergence.seq > 0
+    assert '"intent"' in verdict.divergence.logged or '"intent"' in verdict.divergence.replayed
+
+
+def test_a_changed_scenario_is_refused(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    out = tmp_path / "run"
+    assert run(load_scenario(project / "market_maker.py"), out).ok
+    scenario = project / "market_maker.py"
+    scenario.write_text(scenario.read_text().replace("seed=7", "seed=9"))
+    done = subprocess.run([sys.executable, "-m", "meshrt.cli", "replay", str(out)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert "scenario_sha256: the scenario changed" in done.stderr
+
+
+def test_compare_reports_a_shorter_log(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_bytes(b"h\n[1]\n[2]\n")
+    b.write_bytes(b"h\n[1]\n")
+    verdict = compare(a, b)
+    assert verdict.divergence is not None
+    assert (verdict.divergence.seq, verdict.divergence.logged,
+            verdict.divergence.replayed) == (2, "[2]", "(end of log)")
