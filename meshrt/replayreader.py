@@ -73,6 +73,11 @@ PAYLOADS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
     "drop_rate": (("sender", _STR), ("receiver", _STR), ("rate", _NUM), ("duration_ns", _INT)),
     "latency_spike": (("sender", _STR), ("receiver", _STR), ("extra_ns", _INT),
                       ("duration_ns", _INT)),
+    # what the sequencer sends on its own account, and the end of the run
+    "cancel_sent": (("order_id", _INT), ("label", _STR), ("cause", _STR), ("from", _STR),
+                    ("to", _STR)),
+    "replace_sent": (("order_id", _INT), ("label", _STR), ("price", _SCALAR), ("size", _INT)),
+    "run_end": (("scenario_time_ns", _INT),),
     # host calls of an algo
     "message": (("label", _STR), ("receiver", _ANY), ("payload_hex", _STR)),
     "subscribe": (("known", _BOOL),),

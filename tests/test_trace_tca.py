@@ -152,7 +152,8 @@ def test_tca_symbol_filter(tiny: Path) -> None:
 
 def test_tca_of_a_crashed_run_reads_up_to_the_torn_tail(tiny: Path, tmp_path: Path) -> None:
     data = (tiny / "replay.jsonl").read_bytes()
-    cut = data.rindex(b"\n", 0, len(data) - 1) + 8  # 7 bytes into the last record
+    data = data[:data.rindex(b"\n", 0, len(data) - 1) + 1]  # killed before run_end
+    cut = data.rindex(b"\n", 0, len(data) - 1) + 8  # and 7 bytes into the last record
     (tmp_path / "replay.jsonl").write_bytes(data[:cut])
     report = analyse(tmp_path)
     assert any("torn final record" in note for note in report.notes)

@@ -698,7 +698,7 @@ class Sequencer:
         elif kind == REPORT_ACCEPTED and order_id in self._cancel_on_accept:
             self._cancel_on_accept.discard(order_id)
             if order.status in (ACCEPTED, PARTIALLY_FILLED):
-                self._send_cancel(ts, dep, order)
+                self._send_cancel(ts, dep, order, "crash")
         elif kind == REPORT_REPLACED or kind == REPORT_ACCEPTED:
             if kind == REPORT_REPLACED:
                 self._pending_op.pop(order_id, None)
@@ -772,7 +772,7 @@ class Sequencer:
             # yet accepted are cancelled as soon as the venue accepts them
             for order in self.orders.live_orders(dep.label):
                 if order.status in (ACCEPTED, PARTIALLY_FILLED):
-                    self._send_cancel(ts, dep, order)
+                    self._send_cancel(ts, dep, order, "crash")
                 elif order.status in (CREATED, SUBMITTED):
                     self._cancel_on_accept.add(order.order_id)
         if dep.policy.mode != ON_FAILURE:
@@ -811,7 +811,7 @@ class Sequencer:
         self.seq += 1
         known = symbol in lane.symbols
         self.log.lines.append(orjson.dumps(
-            [self.seq, ts, ts, dep.source, lane.name, symbol,
+            [self.seq, ts, ts, dep.source, lane.name, _text(symbol),
              "subscribe" if on else "unsubscribe", [known], None]
         ))
         if not known:
@@ -835,8 +835,9 @@ class Sequencer:
         lane = self.lanes[dep.venue]
         self.seq += 1
         self.log.lines.append(orjson.dumps(
-            [self.seq, ts, ts, dep.source, lane.name, symbol or None, "intent",
-             [int(kind), int(side), int(tif), client_id, target, price, size], None]
+            [self.seq, ts, ts, dep.source, lane.name, _text(symbol), "intent",
+             [int(kind), int(side), int(tif), client_id, target, price, size], None],
+            default=repr,  # a bad value an algo gave is logged as its repr, then refused
         ))
         if dep.lifecycle != "running" and kind not in (ActionKind.CANCEL, ActionKind.CANCEL_ALL):
             # a stopped or paused deployment may still take its orders down, never add
@@ -853,7 +854,7 @@ class Sequencer:
             if reason is not None:
                 return self._reject(ts, dep, target, kind, reason,
                                     f"order {target} is {order.status.name}")
-            self._send_cancel(ts, dep, order, already_pending=True)
+            self._send_cancel(ts, dep, order, "intent", already_pending=True)
         elif kind == ActionKind.REPLACE:
             self._replace(ts, dep, lane, target, price, size)
         elif kind == ActionKind.CANCEL_ALL:
@@ -861,7 +862,7 @@ class Sequencer:
                 if symbol and order.symbol != symbol:
                     continue
                 if order.status in (ACCEPTED, PARTIALLY_FILLED):
-                    self._send_cancel(ts, dep, order)
+                    self._send_cancel(ts, dep, order, "cancel_all")
         else:
             self._reject(ts, dep, client_id, kind, RejectReason.INVALID_ACTION,
                          f"unknown action kind {kind}")
@@ -934,15 +935,25 @@ class Sequencer:
             return self._reject(ts, dep, target, ActionKind.REPLACE, reason,
                                 f"order {target} is {order.status.name}")
         dep.risk.record_order(ts)
+        self.seq += 1
+        self.log.lines.append(orjson.dumps(
+            [self.seq, ts, ts, "sequencer", lane.name, order.symbol, "replace_sent",
+             [order.order_id, dep.label, price, size], None]))
         self._pending_op[order.order_id] = ActionKind.REPLACE
         lane.arrivals.append((lane.orders.deliver_at(ts), OP_REPLACE, order.order_id,
                               lane.symbols.index(order.symbol), price, size))
 
-    def _send_cancel(self, ts: int, dep: Deployed, order: Order,
+    def _send_cancel(self, ts: int, dep: Deployed, order: Order, cause: str,
                      already_pending: bool = False) -> None:
+        before = order.status.name
         if not already_pending and self.orders.request_cancel(order.order_id, ts) is not None:
             return
         lane = self.lanes[dep.venue]
+        self.seq += 1
+        self.log.lines.append(orjson.dumps(
+            [self.seq, ts, ts, "sequencer", lane.name, order.symbol, "cancel_sent",
+             [order.order_id, dep.label, cause, "ACCEPTED" if already_pending else before,
+              order.status.name], None]))
         self._pending_op[order.order_id] = ActionKind.CANCEL
         lane.arrivals.append((lane.orders.deliver_at(ts), OP_CANCEL, order.order_id,
                               lane.symbols.index(order.symbol)))
@@ -992,6 +1003,9 @@ class Sequencer:
                 self._commit_crash(output[0], self.deployed[output[1]], output[3])
         self.now = end
         await self._reconcile()
+        self.seq += 1
+        self.log.lines.append(orjson.dumps(
+            [self.seq, end, end, "control", None, None, "run_end", [end], None]))
         self.log.flush()
         for lane in self.lanes:
             lane.actor.mailbox.send_nowait(Stop())
@@ -1036,6 +1050,11 @@ class Sequencer:
             "orders": len(self.orders.orders), "open": live, "in_flight": len(in_flight),
             "mismatches": mismatches, "feed_events_dropped": feed_dropped,
         }
+
+
+def _text(value: Any) -> str | None:
+    """An instrument name as logged: whatever an algo passed becomes a string (or null)."""
+    return None if not value else value if isinstance(value, str) else repr(value)
 
 
 def _mid(book: Book | None) -> int | None:
