@@ -51,16 +51,19 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = None if args.no_log else Path(tmp) / "run"
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = run(scenario, run_dir)
         wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
     delivered = result.metrics["book_events_delivered"]
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"updates {args.updates:,}  interval {args.interval_us} us  latency {args.latency_us} us"
           f"  log {'off' if args.no_log else 'on'}")
     print(f"book events delivered {delivered:,}  events committed {result.summary['events']:,}"
           f"  windows {result.summary['windows']:,}  fills {result.summary['fills']:,}")
-    print(f"wall {wall:.2f} s  book events/s {delivered / wall:,.0f}  peak RSS {peak_mib:,.0f} MiB")
+    print(f"wall {wall:.2f} s  book events/s {delivered / wall:,.0f}  "
+          f"cpu {cpu:.2f} s  book events per cpu-second {delivered / cpu:,.0f}  "
+          f"peak RSS {peak_mib:,.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,17 @@ from meshrt.contract import (
     price_to_int,
     size_to_int,
 )
+from meshrt.faults import (
+    DropRate,
+    KillCoordinator,
+    KillFeed,
+    KillInstance,
+    LatencySpike,
+    Partition,
+    RestartCoordinator,
+)
 from meshrt.latency import Latency, micros, millis
+from meshrt.mesh import Link, Mesh
 from meshrt.loaders.limits import SandboxLimits
 from meshrt.risk import RiskLimits
 from meshrt.scenario import (
@@ -38,10 +48,13 @@ from meshrt.sdk import (
     OpenOrder,
     Reject,
 )
+from meshrt.supervision import RestartPolicy, never, on_failure
 from meshrt.venues.matching import FeeSchedule
 from meshrt.venues.sources import RecordedSpec, SyntheticSpec
 
 __all__ = [
+    "DropRate", "KillCoordinator", "KillFeed", "KillInstance", "LatencySpike", "Link", "Mesh",
+    "Partition", "RestartCoordinator", "RestartPolicy", "never", "on_failure",
     "ABI_VERSION", "NBBO", "PRICE_SCALE", "SIZE_SCALE", "ActionKind", "ActionLimitExceeded",
     "Actions", "Algo", "AlgoState", "Book", "Deployment", "FeeSchedule", "Features", "Fill",
     "Latency", "Liquidity", "Message", "OpenOrder", "RecordedSpec", "Reject", "RejectReason",

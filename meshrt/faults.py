@@ -35,12 +35,14 @@ class KillInstance:
 
 @attrs.frozen(slots=True)
 class KillFeed:
-    """The venue's market data stops at ``at_ns`` (orders still work against the last
-    book); with ``duration_ns`` it comes back after that long."""
+    """The venue's market data stops reaching algos at ``at_ns``; the venue's book keeps
+    moving and orders still match against it. With ``duration_ns`` the feed comes back
+    after that long, showing the book as it is then."""
 
     venue: str
     at_ns: int = attrs.field(validator=_non_negative)
-    duration_ns: int | None = None
+    duration_ns: int | None = attrs.field(default=None, validator=attrs.validators.optional(
+        _positive))
 
 
 @attrs.frozen(slots=True)

@@ -49,8 +49,10 @@ class LatencyStream:
         # platform, and ~4x cheaper than randint on this path
         self.draw = random.Random(seed).random
 
-    def deliver_at(self, ts: int) -> int:
-        at = ts + self.base
+    def deliver_at(self, ts: int, extra: int = 0) -> int:
+        """When a message sent at ``ts`` arrives; ``extra`` is added before the FIFO rule,
+        so a delayed message holds back the ones behind it (head of line)."""
+        at = ts + self.base + extra
         if self.span:
             at += int(self.draw() * self.span)
         if at < self.last:

@@ -90,8 +90,6 @@ class ReplayLog:
                 self.sync()
             else:
                 self._file.flush()
-        else:
-            self.offset += sum(len(line) + 1 for line in lines)
         lines.clear()
 
     def close(self) -> None:

@@ -119,12 +119,35 @@ def test_a_latency_spike_delays_messages_by_its_size(tmp_path: Path) -> None:
     assert link(tmp_path, "maker", "hedger")["latency_p50_ns"] >= seconds(0.55)
 
 
-def test_a_killed_feed_stops_market_data_but_not_orders(tmp_path: Path) -> None:
-    result = run(maker_hedger(KillFeed("alpha", seconds(0.5), seconds(0.3))), tmp_path)
-    assert result.summary["reconciliation"]["feed_events_dropped"]["alpha"] > 0
-    books = [r[1] for r in records(tmp_path) if r[4] == "alpha" and r[6] == "delta"]
-    assert not [t for t in books if seconds(0.5) < t < seconds(0.8)]
-    assert [t for t in books if t >= seconds(0.8)], "the feed comes back"
+class Watcher(Algo):
+    """Records the time and touch of every book it is shown."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        self.params["books"].append((state.now, book.bid_prices[0], book.ask_prices[0]))
+
+    def on_fill(self, fill, state, actions):  # type: ignore[no-untyped-def]
+        pass
+
+    def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
+        pass
+
+
+def test_a_killed_feed_stops_market_data_but_not_the_venue(tmp_path: Path) -> None:
+    seen: dict[str, Any] = {"books": []}
+    sc = maker_hedger(KillFeed("alpha", seconds(0.5), seconds(0.3)))
+    watcher = attrs.evolve(sc.deployments[0], label="watcher", algo=Watcher, params=seen)
+    sc = attrs.evolve(sc, deployments=[*sc.deployments, watcher])
+    result = run(sc, tmp_path)
+    dropped = result.summary["reconciliation"]["feed_events_dropped"]["alpha"]
+    assert dropped > 0
+    times = [t for t, _, _ in seen["books"]]
+    assert not [t for t in times if seconds(0.502) < t < seconds(0.8)], "nothing shown"
+    assert [t for t in times if t > seconds(0.801)], "the feed comes back"
+    assert all(bid < ask for _, bid, ask in seen["books"]), "and the book it shows is whole"
+    # the venue's book kept moving: its events are in the log even while not shown
+    feed = [r[1] for r in records(tmp_path)
+            if r[4] == "alpha" and r[6] in ("delta", "trade", "snapshot")]
+    assert len([t for t in feed if seconds(0.5) <= t < seconds(0.8)]) == dropped
     assert_nothing_lost(result)
 
 
@@ -223,3 +246,11 @@ def test_random_fault_schedules_lose_nothing_and_replay_identically(
     assert_nothing_lost(result)
     run(sc, second)
     assert (first / "replay.jsonl").read_bytes() == (second / "replay.jsonl").read_bytes()
+
+
+def test_the_bundled_hedger_keeps_net_exposure_near_zero(tmp_path: Path) -> None:
+    result = run(BUNDLED, tmp_path)
+    net = result.summary["net_position"]["BTC-USD"]
+    maker = result.summary["deployments"][0]["position"]["BTC-USD"]
+    assert abs(net) <= UNIT // 10
+    assert maker != 0, "the maker did hold inventory, which the hedger offset"

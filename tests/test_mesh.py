@@ -209,3 +209,79 @@ def test_a_scenario_link_with_zero_latency_is_refused() -> None:
 
 
 __all__ = ["Side"]
+
+
+def test_a_latency_spike_holds_later_messages_behind_it(tmp_path: Path) -> None:
+    from meshrt.faults import LatencySpike
+
+    class Burst(Sender):
+        """Sends one numbered message per book, 40 in all."""
+
+        def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+            n = self.params.setdefault("n", 0)
+            if n < 40:
+                self.host.send("b", bytes([n]))
+                self.params["n"] = n + 1
+
+    into: dict[str, Any] = {"got": []}
+    spike = LatencySpike("a", "b", seconds(0.02), seconds(0.0005), seconds(0.0003))
+    sc = two_venues(deployment(Burst, "a", params={}),
+                    deployment(Receiver, "b", venue="v2", params=into), faults=(spike,),
+                    regions=("eu", "eu"))
+    run(sc, tmp_path)
+    order = [m.payload[0] for _, m in into["got"]]
+    assert order == sorted(order) and len(order) == 40
+
+
+def test_a_message_to_a_crashed_receiver_is_dropped_as_receiver_down(tmp_path: Path) -> None:
+    from meshrt.faults import KillInstance
+
+    class Steady(Sender):
+        def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+            self.host.send("b", b"tick")
+
+    into: dict[str, Any] = {"got": []}
+    sc = two_venues(deployment(Steady, "a", params={}),
+                    deployment(Receiver, "b", venue="v2", params=into),
+                    faults=(KillInstance("b", seconds(0.1)),), regions=("eu", "eu"))
+    run(sc, tmp_path)
+    row = link(tmp_path, "a", "b")
+    assert row["dropped"]["receiver_down"] > 0
+    assert row["delivered"] == len(into["got"])
+    assert row["sent"] == row["delivered"] + row["dropped"]["receiver_down"]
+
+
+def test_a_label_that_is_not_a_string_is_refused_to_the_sender(tmp_path: Path) -> None:
+    sc, out, into = sender_and_receiver([(["b"], b"x"), (7, b"y"), ("b", b"ok")])
+    result = run(sc, tmp_path)
+    assert [e[1] for e in out["errors"]] == ["message label ['b'] must be a string",
+                                             "message label 7 must be a string"]
+    assert [m.payload for _, m in into["got"]] == [b"ok"]
+    assert result.ok
+
+
+def test_heartbeats_across_a_gap_in_the_data_never_go_back_in_time(tmp_path: Path) -> None:
+    import orjson as json
+
+    from meshrt import RecordedSpec
+
+    data = tmp_path / "gap.jsonl"
+    events = [{"ts": 0, "type": "snapshot", "bids": [["99", "1"]], "asks": [["101", "1"]]}]
+    events += [{"ts": t, "type": "delta", "side": "buy", "price": "99", "size": str(1 + t % 3)}
+               for t in (100_000_000, 300_000_000, 3_500_000_000, 3_600_000_000)]
+    data.write_bytes(b"\n".join(json.dumps(e) for e in events) + b"\n")
+
+    class Clock(Beat):
+        def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+            self.params["beats"].append(state.now)
+
+    times: dict[str, Any] = {"beats": []}
+    sc = Scenario(name="gap", venues=[Venue(name="v1", sources=[
+        RecordedSpec(symbol="XYZ", path=str(data))])],
+        deployments=[deployment(Clock, params=times)])
+    run(sc, tmp_path / "run")
+    assert times["beats"] == sorted(times["beats"])
+    assert seconds(1) in times["beats"] and seconds(3) in times["beats"]
+    lines = (tmp_path / "run" / "replay.jsonl").read_bytes().splitlines()[1:]
+    stamps = [orjson.loads(line)[1] for line in lines]
+    assert stamps == sorted(stamps)

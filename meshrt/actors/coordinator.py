@@ -126,7 +126,7 @@ class LinkTable:
         if loss and link.draw() < loss:
             link.dropped[LOSS] += 1
             return None
-        at = link.stream.deliver_at(ts) + sum(self.spikes.values((sender, receiver), ts))
+        at = link.stream.deliver_at(ts, sum(self.spikes.values((sender, receiver), ts)))
         link.delivered += 1
         link.latencies.append(at - ts)
         return at

@@ -30,6 +30,7 @@ from meshrt.actors.protocol import (
     D_SUBSCRIBED,
     O_ACTION,
     O_CRASH,
+    O_UNDELIVERED,
     O_LOG,
     O_MESSAGE,
     O_SET_PARAM,
@@ -70,6 +71,9 @@ class InstanceHost:
 
     def send(self, label: str, payload: bytes) -> None:
         inst = self._instance
+        if not isinstance(label, str):
+            inst.messages_refused += 1
+            raise MessageRefused(f"message label {label!r} must be a string")
         if not isinstance(payload, (bytes, bytearray)):
             inst.messages_refused += 1
             raise MessageRefused(f"message payload to {label!r} must be bytes")
@@ -153,7 +157,15 @@ class AlgoInstance:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["factory"] = None  # rebuilt from the scenario on restore (it is a closure)
+        # the slot's callables (a compiled slot's are bound to its dispatcher, or closures)
+        # are taken from the restored slot again
+        state.update(on_book=None, on_nbbo=None, on_message=None, on_heartbeat=None)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self.slot is not None:
+            self.attach(self.slot)
 
     def attach(self, slot: Any) -> None:
         self.slot = slot
@@ -200,6 +212,8 @@ class AlgoInstance:
                         self._restart(item)
                     else:
                         self.discarded += 1
+                        if item[1] == D_MESSAGE:  # the link's statistics must hear of it
+                            self.outputs.append((item[0], O_UNDELIVERED, item[2].sender))
                 elif item[1] == D_BOOK and self.lifecycle == RUNNING:
                     # the hot path, inlined: one book to a running algo
                     ts = item[0]

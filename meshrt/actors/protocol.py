@@ -46,6 +46,7 @@ O_SET_PARAM: Final = 2  # payload: (name, value)
 O_LOG: Final = 3  # payload: message str
 O_MESSAGE: Final = 4  # payload: (label, bytes)
 O_CRASH: Final = 5  # payload: "ExceptionType: message" of the callback that crashed
+O_UNDELIVERED: Final = 6  # payload: sender label of a message that arrived after a crash
 
 
 @attrs.frozen(slots=True)

@@ -34,6 +34,7 @@ import trio
 
 from meshrt.actors.coordinator import (
     COORDINATOR_DOWN,
+    RECEIVER_DOWN,
     Coordinator,
     LinkTable,
     Route,
@@ -47,6 +48,7 @@ from meshrt.actors.protocol import (
     D_HEARTBEAT,
     D_KILL,
     D_LIFECYCLE,
+    D_MESSAGE,
     D_ORDER,
     D_REJECT,
     D_RESTART,
@@ -55,6 +57,7 @@ from meshrt.actors.protocol import (
     O_ACTION,
     O_CRASH,
     O_MESSAGE,
+    O_UNDELIVERED,
     O_SET_PARAM,
     O_SUBSCRIBE,
     OP_CANCEL,
@@ -405,11 +408,14 @@ class Sequencer:
                 candidates.append(dep.inbound[0][0])
             if dep.timers:
                 candidates.append(dep.timers[0][0])
-            if self.end_ns is not None and "on_heartbeat" in dep.capabilities \
-                    and dep.crashed is None:
-                candidates.append(dep.next_heartbeat)  # heartbeats alone never extend a run
         if self._controls:
             candidates.append(self._controls[0][0])
+        if not candidates and self.end_ns is None:
+            return None  # heartbeats alone never extend a run without a duration
+        # a heartbeat due before the next event starts its own window, so it is never
+        # delivered later than the events after it
+        candidates.extend(dep.next_heartbeat for dep in self.deployed
+                          if "on_heartbeat" in dep.capabilities and dep.crashed is None)
         return min(candidates) if candidates else None
 
     def _due_controls(self, until: int) -> list[tuple[Any, ...]]:
@@ -521,9 +527,20 @@ class Sequencer:
                 actor.mailbox.send_nowait(Route(items))
                 _, _, routed = await self._replies(1)
                 for at, target, kind, value in routed[0].deliveries:
-                    self._timer(self.deployed[target], (at, kind, value))
+                    receiver = self.deployed[target]
+                    if receiver.crashed is not None:
+                        if kind == D_MESSAGE:
+                            self._receiver_down(value.sender, receiver.label)
+                        continue
+                    self._timer(receiver, (at, kind, value))
             if actor is not self.cc:
                 actor.mailbox.send_nowait(Stop())
+
+    def _receiver_down(self, sender: str, receiver: str) -> None:
+        """A message the link delivered never reaches its crashed receiver: a drop."""
+        link = self.links.link(sender, receiver)
+        link.delivered -= 1
+        link.dropped[RECEIVER_DOWN] += 1
 
     # -- commit ------------------------------------------------------------------------
 
@@ -597,6 +614,7 @@ class Sequencer:
         def commit(events: list[tuple[Any, ...]], start: int, stop: int) -> None:
             # the hot loop of the whole runtime: one iteration per venue event
             lines = self.log.lines
+            logging = self.log.path is not None  # without a run folder, nothing is written
             dumps = orjson.dumps
             source, name, symbols = lane.source, lane.name, lane.symbols
             subscribers, last_book = lane.subscribers, lane.last_book
@@ -612,10 +630,13 @@ class Sequencer:
                 kind = event[1]
                 if kind == OUT_BOOK:
                     symbol = event[2]
-                    feed = event[3]
-                    lines.append(dumps([seq, ts, ts, source, name, symbols[symbol],
-                                        FEED_KIND_NAMES[feed[1]], feed[2:], seq]))
+                    if logging:
+                        feed = event[3]
+                        lines.append(dumps([seq, ts, ts, source, name, symbols[symbol],
+                                            FEED_KIND_NAMES[feed[1]], feed[2:], seq]))
                     book = event[4]
+                    if book is None:  # the feed to the algos is down: committed, not shown
+                        continue
                     last_book[symbol] = book
                     if consolidated[symbol]:
                         self._quote(lane, symbol, ts, book)
@@ -635,7 +656,7 @@ class Sequencer:
                     self._commit_report(lane, event[2], event[3])
                     last = feed_stream.last
                     seq = self.seq
-                else:
+                elif logging:
                     feed = event[3]
                     lines.append(dumps([seq, ts, ts, source, name, symbols[event[2]],
                                         "trade", feed[2:], seq]))
@@ -717,6 +738,9 @@ class Sequencer:
         for k in range(start, stop):
             ts, index, kind, payload = events[k]
             dep = self.deployed[index]
+            if kind == O_UNDELIVERED:
+                self._receiver_down(payload, dep.label)
+                continue
             if dep.crashed is not None and kind != O_CRASH:
                 continue
             if kind == O_ACTION:
@@ -759,6 +783,9 @@ class Sequencer:
         dep.crashed_at = ts
         dep.crashes += 1
         dep.inbound.clear()
+        for _, _, item in dep.timers:
+            if item[1] == D_MESSAGE:  # in flight to a receiver that is gone: counted, dropped
+                self._receiver_down(item[2].sender, dep.label)
         dep.timers.clear()
         lane = self.lanes[dep.venue]
         self.seq += 1

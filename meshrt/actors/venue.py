@@ -63,7 +63,7 @@ class VenueActor:
         self.reply_to = reply_to
         self.mailbox: Mailbox[Advance | Snapshot | Stop] = Mailbox(f"venue:{name}", mailbox)
         self.feed_up = True
-        self.feed_dropped = 0  # feed events lost while the feed was down (fault injection)
+        self.feed_dropped = 0  # feed events not delivered while the feed was down (faults)
 
     async def run(self) -> None:
         while True:
@@ -119,7 +119,7 @@ class VenueActor:
         if start >= stop:
             return
         if not self.feed_up:
-            self.feed_dropped += stop - start
+            self._play_dark(events, start, stop, symbol, out)
             return
         engine = self.engines[symbol]
         tracker = self.trackers[symbol]
@@ -159,6 +159,30 @@ class VenueActor:
                 out.extend((ts, OUT_REPORT, symbol, report) for report in reports)
                 reports.clear()
         tracker.last_mid, tracker.volatility, tracker.trade_flow = last_mid, volatility, flow
+
+    def _play_dark(self, events: list[tuple[Any, ...]], start: int, stop: int, symbol: int,
+                   out: list[tuple[Any, ...]]) -> None:
+        """The feed is down (fault injection): the venue's book still moves and resting
+        orders still fill, but no book reaches an algo. Each event is still committed
+        (and logged) with no book, so a replay sees what the venue saw."""
+        engine = self.engines[symbol]
+        reports = engine.reports
+        for k in range(start, stop):
+            event = events[k]
+            ts, kind = event[0], event[1]
+            if kind == FEED_DELTA:
+                engine.apply_delta(ts, event[2], event[3], event[4])
+                out.append((ts, OUT_BOOK, symbol, event, None, None))
+            elif kind == FEED_TRADE:
+                engine.apply_trade(ts, event[2], event[3], event[4])
+                out.append((ts, OUT_TRADE, symbol, event))
+            else:
+                engine.apply_snapshot(ts, event[2], event[3])
+                out.append((ts, OUT_BOOK, symbol, event, None, None))
+            self.feed_dropped += 1
+            if reports:
+                out.extend((ts, OUT_REPORT, symbol, report) for report in reports)
+                reports.clear()
 
     def _order(self, op: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
         ts, kind, order_id, symbol = op[0], op[1], op[2], op[3]

@@ -52,7 +52,8 @@ class Hedger(Algo):
         pass
 
     def on_fill(self, fill: Fill, state: AlgoState, actions: Actions) -> None:
-        pass
+        if fill.remaining == 0:  # the hedge is done: trade whatever gap is left now
+            self._hedge(state, actions)
 
     def on_reject(self, reject: Reject, state: AlgoState, actions: Actions) -> None:
         pass
