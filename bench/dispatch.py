@@ -32,7 +32,8 @@ import attrs
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from meshrt import Algo, AlgoState, Side  # noqa: E402
+from bench.algos.noop import NoOp  # noqa: E402
+from meshrt import AlgoState, Side  # noqa: E402
 from meshrt.actors.instance import InstanceHost  # noqa: E402
 from meshrt.contract import BOOK_DEPTH  # noqa: E402
 from meshrt.latency import micros  # noqa: E402
@@ -44,17 +45,6 @@ from meshrt.sdk import Actions, Book, Features  # noqa: E402
 from meshrt.toolchain import build  # noqa: E402
 
 BATCH = 100
-
-
-class NoOp(Algo):
-    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
-        pass
-
-    def on_fill(self, fill, state, actions):  # type: ignore[no-untyped-def]
-        pass
-
-    def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
-        pass
 
 
 class _Instance:
