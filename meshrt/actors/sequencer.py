@@ -1073,6 +1073,20 @@ class Sequencer:
                     f"order {order_id} ({order.status.name}, remaining "
                     f"{order.size - order.filled}) has remaining {venue_remaining} at "
                     f"{order.venue}")
+        # conservation, from two independent books: the ledger's position against the
+        # fills the order state machine accepted, per deployment and symbol
+        filled: dict[tuple[str, str], int] = {}
+        for order in self.orders.orders.values():
+            key = (order.deployment, order.symbol)
+            signed = order.filled if order.side == Side.BUY else -order.filled
+            filled[key] = filled.get(key, 0) + signed
+        for dep in self.deployed:
+            for symbol in dep.ledger.symbols:
+                expected = filled.get((dep.label, symbol), 0)
+                if dep.ledger.position(symbol) != expected:
+                    mismatches.append(
+                        f"deployment {dep.label!r} holds {dep.ledger.position(symbol)} "
+                        f"{symbol} but its orders filled a net {expected}")
         self.reconciliation = {
             "orders": len(self.orders.orders), "open": live, "in_flight": len(in_flight),
             "mismatches": mismatches, "feed_events_dropped": feed_dropped,
