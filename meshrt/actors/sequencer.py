@@ -97,6 +97,7 @@ from meshrt.faults import (
     Partition,
     RestartCoordinator,
 )
+from meshrt.ingress import commit_report
 from meshrt.latency import LatencyStream
 from meshrt.ledger import Ledger
 from meshrt.orders import (
@@ -680,14 +681,12 @@ class Sequencer:
 
     def _commit_report(self, lane: VenueLane, symbol: int, report: tuple[Any, ...]) -> None:
         lane.reports += 1
-        key = (lane.name, lane.reports)
         ts, kind, order_id = report[0], report[1], report[2]
-        order = self.orders.orders[order_id]
-        before = order.status
         self.seq += 1
         try:
-            self.orders.apply_report(report, key)
-            self.orders.check_invariants(order_id)
+            # the state change itself is shared with arrival-order ingress (live mode)
+            order, before, applied = commit_report(
+                self.orders, self._ledger_of, lane.name, lane.reports, report)
         except InvariantViolation as exc:
             raise RunFailed(f"invariant violated at seq {self.seq}: {exc}") from None
         self.log.lines.append(orjson.dumps(
@@ -695,11 +694,12 @@ class Sequencer:
              REPORT_KIND_NAMES[kind], [order_id, *report[3:], before.name, order.status.name],
              f"{lane.name}:{lane.reports}"]
         ))
+        if not applied:
+            return  # a duplicate report: logged as received, booked and delivered once only
         dep = self._deployment_of(order)
         item: tuple[Any, ...] | None = None
         if kind == REPORT_FILL:
             price, size, liquidity, fee, remaining = report[3:8]
-            dep.ledger.apply_fill(order.symbol, order.side, price, size, fee)
             self.counts["fills"] += 1
             item = (ts, D_FILL, Fill(ts, order.client_id, order.symbol, lane.name, order.side,
                                      liquidity, price, size, fee, remaining))
@@ -733,6 +733,9 @@ class Sequencer:
 
     def _deployment_of(self, order: Order) -> Deployed:
         return self._by_label[order.deployment]
+
+    def _ledger_of(self, order: Order) -> Ledger:
+        return self._by_label[order.deployment].ledger
 
     def _commit_outputs(self, events: list[tuple[Any, ...]], start: int, stop: int) -> None:
         for k in range(start, stop):
@@ -877,11 +880,12 @@ class Sequencer:
             if order is None:
                 return self._reject(ts, dep, target, kind, RejectReason.UNKNOWN_ORDER,
                                     f"no order {target}")
+            before = order.status.name
             reason = self.orders.request_cancel(order.order_id, ts)
             if reason is not None:
                 return self._reject(ts, dep, target, kind, reason,
                                     f"order {target} is {order.status.name}")
-            self._send_cancel(ts, dep, order, "intent", already_pending=True)
+            self._send_cancel(ts, dep, order, "intent", already_pending=before)
         elif kind == ActionKind.REPLACE:
             self._replace(ts, dep, lane, target, price, size)
         elif kind == ActionKind.CANCEL_ALL:
@@ -971,16 +975,17 @@ class Sequencer:
                               lane.symbols.index(order.symbol), price, size))
 
     def _send_cancel(self, ts: int, dep: Deployed, order: Order, cause: str,
-                     already_pending: bool = False) -> None:
-        before = order.status.name
-        if not already_pending and self.orders.request_cancel(order.order_id, ts) is not None:
+                     already_pending: str | None = None) -> None:
+        """Send a cancel; ``already_pending`` is the status the order had when the caller
+        already moved it to CANCEL_PENDING."""
+        before = already_pending or order.status.name
+        if already_pending is None and self.orders.request_cancel(order.order_id, ts) is not None:
             return
         lane = self.lanes[dep.venue]
         self.seq += 1
         self.log.lines.append(orjson.dumps(
             [self.seq, ts, ts, "sequencer", lane.name, order.symbol, "cancel_sent",
-             [order.order_id, dep.label, cause, "ACCEPTED" if already_pending else before,
-              order.status.name], None]))
+             [order.order_id, dep.label, cause, before, order.status.name], None]))
         self._pending_op[order.order_id] = ActionKind.CANCEL
         lane.arrivals.append((lane.orders.deliver_at(ts), OP_CANCEL, order.order_id,
                               lane.symbols.index(order.symbol)))
