@@ -126,7 +126,7 @@ class VenueActor:
         name, symbol_name = self.name, self.symbols[symbol]
         apply_delta, top, reports = engine.apply_delta, engine.top, engine.reports
         append = out.append
-        # feature state in locals for the loop; FeatureTracker's rules, inlined
+        # the feature rules of meshrt.venues.features, with their state in locals
         last_mid, volatility, flow = tracker.last_mid, tracker.volatility, tracker.trade_flow
         for k in range(start, stop):
             event = events[k]
