@@ -101,8 +101,13 @@ def read_header(path: Path) -> tuple[dict[str, Any], bytes]:
     return header, payload
 
 
+def all_checkpoints(run_dir: Path) -> list[Path]:
+    """A run's checkpoint files, oldest first."""
+    return sorted((run_dir / FOLDER).glob("checkpoint-*.bin"))
+
+
 def latest(run_dir: Path) -> Path:
-    files = sorted((run_dir / FOLDER).glob("checkpoint-*.bin"))
+    files = all_checkpoints(run_dir)
     if not files:
         raise CheckpointError(f"{run_dir / FOLDER}: no checkpoint to resume from")
     return files[-1]

@@ -124,7 +124,7 @@ async def resume_async(run_dir: Path, scenario: Scenario | None = None,
     log are those of an uninterrupted run."""
     info = _read_run_file(run_dir)
     scenario = load_run_scenario(run_dir, scenario)
-    header, sequencer = checkpoint.load(checkpoint.latest(run_dir))
+    header, sequencer, skipped = _newest_usable_checkpoint(run_dir)
     log_path = run_dir / "replay.jsonl"
     if log_path.stat().st_size < header["log_offset"]:
         raise checkpoint.CheckpointError(
@@ -136,11 +136,28 @@ async def resume_async(run_dir: Path, scenario: Scenario | None = None,
     base_dir = Path(scenario.base_dir)
     for dep, spec in zip(sequencer.deployed, scenario.deployments, strict=True):
         dep.instance.factory = _slot_factory(scenario, spec, base_dir)
-    return await _drive(scenario, sequencer, run_dir, resumed=True)
+    return await _drive(scenario, sequencer, run_dir, resumed=True, skipped=skipped)
+
+
+def _newest_usable_checkpoint(run_dir: Path) -> tuple[dict[str, Any], Sequencer, tuple[str, ...]]:
+    """The newest checkpoint that loads; damaged newer ones are passed over and named.
+    With none usable, the newest one's error is the answer."""
+    errors: list[str] = []
+    for path in checkpoint.all_checkpoints(run_dir)[::-1]:
+        try:
+            header, sequencer = checkpoint.load(path)
+        except checkpoint.CheckpointError as exc:
+            errors.append(str(exc))
+            continue
+        return header, sequencer, tuple(errors)
+    if errors:
+        raise checkpoint.CheckpointError(errors[0])
+    raise checkpoint.CheckpointError(
+        f"{run_dir / checkpoint.FOLDER}: no checkpoint to resume from")
 
 
 async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
-                 resumed: bool) -> RunResult:
+                 resumed: bool, skipped: tuple[str, ...] = ()) -> RunResult:
     """Run the actors under one nursery until the sequencer is done; write the results."""
     venues = [lane.actor for lane in sequencer.lanes]
     instances = [dep.instance for dep in sequencer.deployed]
@@ -159,6 +176,7 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
 
         sequencer.checkpoint = save
     failed: str | None = None
+    before = (sequencer.seq, sum(instance.book_callbacks for instance in instances))
     started = time.perf_counter()
     try:
         async with _single_errors(), trio.open_nursery() as nursery:
@@ -176,7 +194,7 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
                 instance.slot.close()  # native: destroy the instance before its library goes
     wall = time.perf_counter() - started
     summary = build_summary(scenario.name, scenario.seed, sequencer, failed)
-    metrics = build_metrics(sequencer, wall)
+    metrics = build_metrics(sequencer, wall, before if resumed else (0, 0), skipped)
     if run_dir is not None:
         (run_dir / "summary.json").write_bytes(
             orjson.dumps(summary, option=orjson.OPT_INDENT_2))
@@ -200,16 +218,25 @@ def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenar
     if _scenario_sha256(scenario) != info["scenario_sha256"]:
         raise checkpoint.CheckpointError(
             f"{run_dir / RUN_FILE}: scenario_sha256: the scenario changed since the run "
-            "started; going on would not reproduce the run")
+            "started (its file or an algo file it names); going on would not reproduce it")
     return scenario
 
 
 def _scenario_sha256(scenario: Scenario) -> str:
-    """The scenario file's digest; a scenario built in code is known by its value's repr."""
+    """The digest of what a run is made of: the scenario file (or, for a scenario built in
+    code, its value's repr) and every algo file it names (Python, WASM, native), so a
+    resume or a replay never silently runs changed code."""
+    digest = hashlib.sha256()
     path = getattr(scenario, "source_path", None)
-    if path:
-        return checkpoint.scenario_digest(Path(path))
-    return hashlib.sha256(repr(scenario).encode()).hexdigest()
+    digest.update(Path(path).read_bytes() if path else repr(scenario).encode())
+    for dep in scenario.deployments:
+        if isinstance(dep.algo, str):  # "file.py:Class", "algo.wasm" or "algo.so"
+            file = Path(dep.algo.partition(":")[0] if ".py:" in dep.algo else dep.algo)
+            if not file.is_absolute():
+                file = Path(scenario.base_dir) / file
+            if file.is_file():
+                digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 
 def _write_run_file(run_dir: Path, scenario: Scenario, options: RunOptions) -> None:

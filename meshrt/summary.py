@@ -109,7 +109,10 @@ def build_mesh(sequencer: Sequencer) -> dict[str, Any]:
     }
 
 
-def build_metrics(sequencer: Sequencer, wall_seconds: float) -> dict[str, Any]:
+def build_metrics(sequencer: Sequencer, wall_seconds: float, since: tuple[int, int] = (0, 0),
+                  skipped_checkpoints: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Wall-clock figures of this process. ``since``: (events, book events) already done
+    before it started, for a resumed run, so rates cover only what this process did."""
     instances = []
     for dep in sequencer.deployed:
         inst = dep.instance
@@ -126,16 +129,19 @@ def build_metrics(sequencer: Sequencer, wall_seconds: float) -> dict[str, Any]:
             "crash_traceback": inst.crash_traceback,
         })
     delivered = sum(dep.instance.book_callbacks for dep in sequencer.deployed)
+    events_here, delivered_here = sequencer.seq - since[0], delivered - since[1]
     return {
         "wall_seconds": round(wall_seconds, 6),
-        "events_per_second": round(sequencer.seq / wall_seconds) if wall_seconds else 0,
+        "events_per_second": round(events_here / wall_seconds) if wall_seconds else 0,
         "book_events_delivered": delivered,
-        "book_events_per_second": round(delivered / wall_seconds) if wall_seconds else 0,
+        "book_events_per_second": round(delivered_here / wall_seconds) if wall_seconds else 0,
+        "resumed_after_events": since[0] or None,
         "instances": instances,
         "venues": [_mailbox(lane.actor.mailbox.metrics()) for lane in sequencer.lanes],
         "sequencer": _mailbox(sequencer.mailbox.metrics()),
         "checkpoints": {"every_events": sequencer.checkpoint_every,
-                        "unavailable": sequencer.checkpoint_note},
+                        "unavailable": sequencer.checkpoint_note,
+                        "skipped_on_resume": list(skipped_checkpoints)},
     }
 
 

@@ -144,3 +144,41 @@ def test_a_recorded_source_restored_from_a_checkpoint_continues_where_it_stopped
     head = source.batch(whole[5][0] + 1)
     restored = pickle.loads(pickle.dumps(source))
     assert head + restored.batch(2**62) == whole
+
+
+def test_resume_passes_over_a_damaged_newest_checkpoint(uninterrupted: dict[str, Path],
+                                                      tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    killed_run("market_maker", out, 3)
+    newest = checkpoint.latest(out)
+    newest.write_bytes(newest.read_bytes()[:-10])  # torn by a disk fault
+    done = meshrt("run", "--resume", str(out), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    reference = uninterrupted["market_maker"]
+    assert (out / "replay.jsonl").read_bytes() == (reference / "replay.jsonl").read_bytes()
+    metrics = orjson.loads((out / "metrics.json").read_bytes())
+    [skipped] = metrics["checkpoints"]["skipped_on_resume"]
+    assert f"{newest}: payload" in skipped
+    # the resumed process's rate covers only what it did itself
+    assert metrics["resumed_after_events"] > 0
+
+
+def test_resume_refuses_a_changed_algo_file(tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "scenarios", project, ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "run"
+    process = subprocess.Popen([sys.executable, "-m", "meshrt.cli", "run",
+                                str(project / "market_maker.py"), "--out", str(out),
+                                "--no-progress", "--checkpoint-every", EVERY],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not (out / "checkpoints").is_dir() or not list((out / "checkpoints").glob("*.bin")):
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    algo = project / "algos" / "market_maker.py"
+    algo.write_text(algo.read_text() + "\n# an edit\n")
+    done = meshrt("run", "--resume", str(out), "--no-progress")
+    assert done.returncode == 2
+    assert "scenario_sha256: the scenario changed since the run started" in done.stderr

@@ -293,6 +293,9 @@ def test_trace_attributes_the_cancel_after_a_crash_to_the_crash(tmp_path: Path) 
     trace = trace_order(tmp_path, str(after[0][7][0]))
     steps = {s.step: s for s in trace.steps}
     assert steps["crash"].seq == crash[0]
+    sent = next(r for r in records if r[6] == "cancel_sent" and r[7][0] == after[0][7][0])
+    assert sent[7][2] == "crash" and steps["cancel_sent"].seq == sent[0]
+    assert steps["crash"].seq < steps["cancel_sent"].seq < steps["cancelled"].seq
     assert steps["cancelled"].seq == after[0][0]
     assert steps["cancelled"].trigger_seq == crash[0]
     assert trace.status == "CANCELLED"

@@ -183,6 +183,9 @@ def trace_order(run: Path | str, ref: OrderRef | str) -> OrderTrace:
             elif (kind == "crash" and rec.payload[0] == order.label
                   and order.status in (*_LIVE, "SUBMITTED")):
                 _crash(order, rec)
+            elif (kind == "cancel_sent" and rec.payload[0] == order.order_id
+                  and rec.payload[2] == "crash"):  # intents already show the algo's own
+                _cancel_sent(order, rec)
     except LogTorn as exc:
         notes.append(f"{exc} (ignored: the trace stops at the last whole record)")
     if order is None:
@@ -302,11 +305,20 @@ def _crash(order: _Tracking, rec: Record) -> None:
     order.pending.append(("cancel", rec.seq, f"crash of {order.label}"))
     if order.status in _LIVE:
         order.status = "CANCEL_PENDING"
-    when = "now" if order.status == "CANCEL_PENDING" else "once the venue accepts it"
     order.steps.append(Step(
         rec.seq, rec.event_ts, "crash",
-        f"{order.label} crashed ({rec.payload[1]}): the sequencer cancels this order {when}, "
-        "unless the deployment's crash policy leaves its orders", f"crash seq {rec.seq}",
+        f"{order.label} crashed ({rec.payload[1]}) with this order open; if its crash "
+        "policy cancels orders, a cancel_sent step follows", f"crash seq {rec.seq}",
+        rec.seq))
+
+
+def _cancel_sent(order: _Tracking, rec: Record) -> None:
+    """The crash policy sent a cancel for this order (the algo's own cancels show as
+    their intents)."""
+    _, _, cause, before, after = rec.payload
+    order.steps.append(Step(
+        rec.seq, rec.event_ts, "cancel_sent",
+        f"cancel sent to {order.venue} ({cause}): {before} -> {after}", f"{cause} seq {rec.seq}",
         rec.seq))
 
 
