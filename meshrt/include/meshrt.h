@@ -208,7 +208,9 @@ typedef struct mr_vtable {
     uint32_t abi_version;
     uint32_t capabilities; /* MR_CAP_* bits of the optional callbacks present */
     uint32_t io_size;      /* sizeof(mr_io), checked by the host */
-    uint32_t _pad0;
+    uint32_t vtable_size;  /* sizeof(mr_vtable) as built; the host reads the optional
+                              entries at the end only when this covers them (0 in
+                              libraries built before they existed: it was padding) */
     void *(*create)(const mr_host *host, mr_io *io);
     void (*destroy)(void *instance);
     int32_t (*on_book)(void *instance);
@@ -224,6 +226,13 @@ typedef struct mr_vtable {
     int32_t (*on_subscribed)(void *instance);
     int32_t (*on_unsubscribed)(void *instance);
     int32_t (*on_shutdown)(void *instance);
+    /* Optional, appended within ABI version 1 (both or neither; see docs/algos.md,
+     * Checkpoints). snapshot returns the size of the instance's state in bytes and, when
+     * it fits in `capacity`, writes it to `buffer` (the host calls it with NULL, 0 first);
+     * negative is an error. restore makes a new instance from those bytes, in place of
+     * create, and returns it (NULL fails); its host calls are ignored. */
+    int64_t (*snapshot)(void *instance, void *buffer, uint64_t capacity);
+    void *(*restore)(const mr_host *host, mr_io *io, const void *data, uint64_t size);
 } mr_vtable;
 
 static inline uint32_t mr_strlen(const char *s) {
@@ -401,13 +410,19 @@ static inline void mr_free(void *p) { free(p); }
  *   on_nbbo(self, cx, const mr_nbbo *), on_message(self, cx, const mr_message *),
  *   on_subscribed / on_unsubscribed(self, cx, uint16_t symbol),
  *   on_heartbeat / on_start / on_stop / on_pause / on_resume / on_shutdown(self, cx).
- * Example: MESHRT_ALGO(mm, on_start, on_stop)
+ * Listing `snapshot` opts a native build into checkpoints; it expects
+ *   int64_t PREFIX_snapshot(void *self, void *buffer, uint64_t capacity);
+ *       the state's size in bytes; writes it to buffer when capacity is enough
+ *   void   *PREFIX_restore(mr_ctx *cx, const void *data, uint64_t size);
+ *       a new self from those bytes (as create would make one), NULL on failure
+ * A WASM build ignores it: the host saves a module's linear memory and globals itself.
+ * Example: MESHRT_ALGO(mm, on_start, on_stop, snapshot)
  */
 
 #define MR__CAT(a, b) MR__CAT_(a, b)
 #define MR__CAT_(a, b) a##b
-#define MR__NARGS(...) MR__NARGS_(__VA_ARGS__, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define MR__NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, N, ...) N
+#define MR__NARGS(...) MR__NARGS_(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define MR__NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, N, ...) N
 #define MR__HEAD(p, ...) p
 #define MESHRT_ALGO(...) MR__ALGO_(MR__HEAD(__VA_ARGS__, ~), __VA_ARGS__)
 #define MR__ALGO_(p, ...) MR__ALGO(p, __VA_ARGS__)
@@ -423,6 +438,21 @@ static inline void mr_free(void *p) { free(p); }
 #define MR__EACH_9(M, p, a, ...) M(p, a) MR__EACH_8(M, p, __VA_ARGS__)
 #define MR__EACH_10(M, p, a, ...) M(p, a) MR__EACH_9(M, p, __VA_ARGS__)
 #define MR__EACH_11(M, p, a, ...) M(p, a) MR__EACH_10(M, p, __VA_ARGS__)
+#define MR__EACH_12(M, p, a, ...) M(p, a) MR__EACH_11(M, p, __VA_ARGS__)
+
+/* what each name listed in MESHRT_ALGO is: a callback (CB) or the checkpoint opt-in (SNAP) */
+#define MR__KIND_on_nbbo CB
+#define MR__KIND_on_message CB
+#define MR__KIND_on_heartbeat CB
+#define MR__KIND_on_start CB
+#define MR__KIND_on_stop CB
+#define MR__KIND_on_pause CB
+#define MR__KIND_on_resume CB
+#define MR__KIND_on_subscribed CB
+#define MR__KIND_on_unsubscribed CB
+#define MR__KIND_on_shutdown CB
+#define MR__KIND_snapshot SNAP
+#define MR__BY_KIND(what, p, name) MR__CAT(what, MR__KIND_##name)(p, name)
 
 /* how each optional callback's input is handed to the user's function */
 #define MR__ARGS_on_nbbo(io) , &(io)->nbbo
@@ -436,16 +466,20 @@ static inline void mr_free(void *p) { free(p); }
 #define MR__ARGS_on_unsubscribed(io) , (uint16_t)(io)->symbol
 #define MR__ARGS_on_shutdown(io)
 
-#define MR__CAP(p, name) | MR_CAP_##name
+#define MR__CAP(p, name) MR__BY_KIND(MR__CAP_, p, name)
+#define MR__CAP_CB(p, name) | MR_CAP_##name
+#define MR__CAP_SNAP(p, name)
 
 #if defined(__wasm__)
 
 typedef struct mr__instance { void *self; mr_ctx cx; } mr__instance;
 
-#define MR__EXPORT_OPT(p, name)                                                         \
+#define MR__EXPORT_OPT(p, name) MR__BY_KIND(MR__EXPORT_, p, name)
+#define MR__EXPORT_CB(p, name)                                                          \
     __attribute__((export_name(#name))) int32_t mr__export_##name(void) {               \
         return p##_##name(mr__the.self, &mr__the.cx MR__ARGS_##name(&mr__io));          \
     }
+#define MR__EXPORT_SNAP(p, name) /* the host saves linear memory and globals itself */
 
 #define MR__ALGO(p, ...)                                                                \
     static mr_io mr__io;                                                                \
@@ -489,21 +523,47 @@ typedef struct mr__instance { void *self; mr_ctx cx; } mr__instance;
 
 typedef struct mr__instance { void *self; mr_ctx cx; mr_io *io; } mr__instance;
 
-#define MR__NATIVE_OPT(p, name)                                                         \
+static inline mr__instance *mr__native_new(const mr_host *host, mr_io *io) {
+    mr__instance *i = (mr__instance *)calloc(1, sizeof(mr__instance));
+    if (!i) return (mr__instance *)0;
+    i->io = io;
+    i->cx.state = &io->state;
+    i->cx.actions = &io->actions;
+    i->cx.host = host;
+    return i;
+}
+
+#define MR__NATIVE_OPT(p, name) MR__BY_KIND(MR__NATIVE_, p, name)
+#define MR__NATIVE_CB(p, name)                                                          \
     static int32_t mr__native_##name(void *instance) {                                  \
         mr__instance *i = (mr__instance *)instance;                                     \
         return p##_##name(i->self, &i->cx MR__ARGS_##name(i->io));                      \
     }
-#define MR__SLOT_OPT(p, name) vt.name = mr__native_##name;
+#define MR__NATIVE_SNAP(p, name)                                                        \
+    static int64_t mr__native_snapshot(void *instance, void *buffer, uint64_t capacity) { \
+        return p##_snapshot(((mr__instance *)instance)->self, buffer, capacity);        \
+    }                                                                                   \
+    static void *mr__native_restore(const mr_host *host, mr_io *io, const void *data,   \
+                                    uint64_t size) {                                    \
+        mr__instance *i = mr__native_new(host, io);                                     \
+        if (!i) return (void *)0;                                                       \
+        i->self = p##_restore(&i->cx, data, size);                                      \
+        if (!i->self) {                                                                 \
+            free(i);                                                                    \
+            return (void *)0;                                                           \
+        }                                                                               \
+        return i;                                                                       \
+    }
+#define MR__SLOT_OPT(p, name) MR__BY_KIND(MR__SLOT_, p, name)
+#define MR__SLOT_CB(p, name) vt.name = mr__native_##name;
+#define MR__SLOT_SNAP(p, name)                                                          \
+    vt.snapshot = mr__native_snapshot;                                                  \
+    vt.restore = mr__native_restore;
 
 #define MR__ALGO(p, ...)                                                                \
     static void *mr__native_create(const mr_host *host, mr_io *io) {                    \
-        mr__instance *i = (mr__instance *)calloc(1, sizeof(mr__instance));              \
+        mr__instance *i = mr__native_new(host, io);                                     \
         if (!i) return (void *)0;                                                       \
-        i->io = io;                                                                     \
-        i->cx.state = &io->state;                                                       \
-        i->cx.actions = &io->actions;                                                   \
-        i->cx.host = host;                                                              \
         i->self = p##_create(&i->cx);                                                   \
         if (!i->self) {                                                                 \
             free(i);                                                                    \
@@ -534,6 +594,7 @@ typedef struct mr__instance { void *self; mr_ctx cx; mr_io *io; } mr__instance;
         if (!vt.abi_version) {                                                          \
             vt.capabilities = 0u MR__EACH(MR__CAP, __VA_ARGS__);                        \
             vt.io_size = (uint32_t)sizeof(mr_io);                                       \
+            vt.vtable_size = (uint32_t)sizeof(mr_vtable);                               \
             vt.create = mr__native_create;                                              \
             vt.destroy = mr__native_destroy;                                            \
             vt.on_book = mr__native_on_book;                                            \

@@ -829,26 +829,76 @@ static int Dispatcher_init(Dispatcher *d, PyObject *args, PyObject *kw) {
     return d->holdings == NULL ? -1 : 0;
 }
 
-/* bind_native(create, destroy, callbacks) -> bool: allocate the I/O area and create the
- * instance; callbacks is a tuple of 13 addresses (0 for an absent optional one). */
+/* bind_native(create, destroy, callbacks[, restore, snapshot, io]) -> bool: allocate the
+ * I/O area and create the instance; callbacks is a tuple of 13 addresses (0 for an absent
+ * optional one). With `restore` (the vtable entry's address), the instance is rebuilt
+ * from a checkpoint instead: the I/O area gets the saved `io` bytes, then
+ * restore(host, io, snapshot bytes) makes the instance and create is not called. */
 static PyObject *Dispatcher_bind_native(Dispatcher *d, PyObject *args) {
-    PyObject *create_o, *destroy_o, *cbs;
-    if (!PyArg_ParseTuple(args, "OOO!", &create_o, &destroy_o, &PyTuple_Type, &cbs)) return NULL;
-    if (d->wasm || d->instance != NULL || PyTuple_GET_SIZE(cbs) != N_CALLBACKS)
-        return PyErr_Format(PyExc_ValueError, "bind_native: bad state or callbacks");
+    PyObject *create_o, *destroy_o, *cbs, *restore_o = Py_None, *result = NULL;
+    Py_buffer data = {0}, io = {0};
+    if (!PyArg_ParseTuple(args, "OOO!|Oy*y*", &create_o, &destroy_o, &PyTuple_Type, &cbs,
+                          &restore_o, &data, &io))
+        return NULL;
+    if (d->wasm || d->instance != NULL || PyTuple_GET_SIZE(cbs) != N_CALLBACKS ||
+        (io.obj != NULL && io.len != IO_SIZE)) {
+        PyErr_Format(PyExc_ValueError, "bind_native: bad state, callbacks or I/O image");
+        goto done;
+    }
     void *(*create)(const mr_host *, mr_io *) = (void *(*)(const mr_host *, mr_io *))address(create_o);
+    void *(*restore)(const mr_host *, mr_io *, const void *, uint64_t) = NULL;
+    if (restore_o != Py_None)
+        restore = (void *(*)(const mr_host *, mr_io *, const void *, uint64_t))address(restore_o);
     d->destroy = (void (*)(void *))address(destroy_o);
-    if (PyErr_Occurred()) return NULL;
+    if (PyErr_Occurred()) goto done;
     for (int i = 0; i < N_CALLBACKS; i++) {
         d->native_cb[i] = (int32_t (*)(void *))address(PyTuple_GET_ITEM(cbs, i));
-        if (PyErr_Occurred()) return NULL;
+        if (PyErr_Occurred()) goto done;
     }
     if (d->io_native == NULL) d->io_native = PyMem_Calloc(1, sizeof(mr_io));
-    if (d->io_native == NULL) return PyErr_NoMemory();
-    d->instance = create(&d->host, (mr_io *)d->io_native);
+    if (d->io_native == NULL) { PyErr_NoMemory(); goto done; }
+    if (restore != NULL) {
+        if (io.obj != NULL) memcpy(d->io_native, io.buf, sizeof(mr_io));
+        d->instance = restore(&d->host, (mr_io *)d->io_native,
+                              data.obj != NULL ? data.buf : NULL,
+                              data.obj != NULL ? (uint64_t)data.len : 0);
+    } else {
+        d->instance = create(&d->host, (mr_io *)d->io_native);
+    }
     Py_CLEAR(d->open_orders);
-    if (d->pending) { d->instance = NULL; raise_pending(d); return NULL; }
-    return PyBool_FromLong(d->instance != NULL);
+    if (d->pending) { d->instance = NULL; raise_pending(d); goto done; }
+    result = PyBool_FromLong(d->instance != NULL);
+done:
+    if (data.obj != NULL) PyBuffer_Release(&data);
+    if (io.obj != NULL) PyBuffer_Release(&io);
+    return result;
+}
+
+/* snapshot_native(snapshot) -> bytes: the native instance's own state, from its vtable's
+ * snapshot entry (an address): snapshot(instance, NULL, 0) gives the size, a second call
+ * with a buffer that large writes it. RuntimeError when the entry returns an error. */
+static PyObject *Dispatcher_snapshot_native(Dispatcher *d, PyObject *arg) {
+    int64_t (*snapshot)(void *, void *, uint64_t) =
+        (int64_t (*)(void *, void *, uint64_t))address(arg);
+    if (PyErr_Occurred()) return NULL;
+    if (d->wasm || d->instance == NULL || snapshot == NULL)
+        return PyErr_Format(PyExc_RuntimeError, "no native instance or snapshot entry");
+    int64_t need = snapshot(d->instance, NULL, 0);
+    for (int attempt = 0; attempt < 4; attempt++) {
+        if (need < 0)
+            return PyErr_Format(PyExc_RuntimeError, "its snapshot entry returned error %lld",
+                                (long long)need);
+        PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)need);
+        if (out == NULL) return NULL;
+        int64_t wrote = snapshot(d->instance, PyBytes_AS_STRING(out), (uint64_t)need);
+        if (wrote >= 0 && wrote <= need) {
+            if (wrote < need && _PyBytes_Resize(&out, (Py_ssize_t)wrote) < 0) return NULL;
+            return out;
+        }
+        Py_DECREF(out);
+        need = wrote; /* it asked for more than it said at first: try that size */
+    }
+    return PyErr_Format(PyExc_RuntimeError, "its snapshot entry kept asking for more room");
 }
 
 /* bind_wasm(context, funcs, memory, fuel, memory_cap): funcs maps export index -> the
@@ -959,6 +1009,8 @@ static PyMethodDef Dispatcher_methods[] = {
      "call(index, state, actions, payload, offset): any other callback"},
     {"invoke", (PyCFunction)Dispatcher_invoke, METH_O, "invoke(index) -> int: a WASM export"},
     {"bind_native", (PyCFunction)Dispatcher_bind_native, METH_VARARGS, NULL},
+    {"snapshot_native", (PyCFunction)Dispatcher_snapshot_native, METH_O,
+     "snapshot_native(entry address) -> bytes: a native instance's state (checkpoints)"},
     {"bind_wasm", (PyCFunction)Dispatcher_bind_wasm, METH_VARARGS, NULL},
     {"set_io", (PyCFunction)Dispatcher_set_io, METH_O, NULL},
     {"io_view", (PyCFunction)Dispatcher_io_view, METH_NOARGS,

@@ -8,12 +8,14 @@ Action structs through the instance's own ``Actions`` object, so client order id
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
 
 from meshrt.actors.instance import MessageRefused
+from meshrt.checkpoint import CheckpointUnsupported
 from meshrt.contract import (
     ABI_VERSION,
     CALLBACK_NAMES,
@@ -66,10 +68,26 @@ def _ledger_snapshot(state: AlgoState) -> tuple[int, int, int, int, tuple[Any, .
     return state.position(), ledger.cash, ledger.realized_pnl, ledger.fees, holdings
 
 
+class _MutedHost:
+    """The host while a slot is restored from a checkpoint: the saved state already holds
+    everything the algo did, so a host call made while the instance is rebuilt (a WASM
+    start function, a native restore entry) must leave no trace. Every call is ignored
+    and answers nothing (a parameter is not found)."""
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: None
+
+
 class CompiledSlot:
-    """Base of WasmSlot and NativeSlot: everything but loading and the call itself."""
+    """Base of WasmSlot and NativeSlot: everything but loading and the call itself.
+
+    Checkpoints pickle a slot: ``PICKLED`` is the Python side (ids, capabilities, and the
+    instance's host, which the pickle keeps pointing at the same instance); each loader
+    adds its algo's own state and rebuilds the instance from it on unpickling.
+    """
 
     kind = "compiled"
+    PICKLED = ("name", "host", "capabilities", "symbol_names", "symbol_ids", "venue_ids", "info")
 
     def __init__(self, name: str, host: Any, context: SlotContext, wasm: bool) -> None:
         self.name = name
@@ -78,12 +96,34 @@ class CompiledSlot:
         self.symbol_names = list(dict.fromkeys(context.symbols))
         self.symbol_ids = {symbol: i for i, symbol in enumerate(self.symbol_names)}
         self.venue_ids = {venue: i for i, venue in enumerate(context.venues)}
+        self._bind_dispatcher(wasm)
+
+    def _bind_dispatcher(self, wasm: bool) -> None:
         self.dispatcher = _dispatch.Dispatcher(
             wasm, self.symbol_ids, self.venue_ids, self._host_call, self._replay, self._fault,
             _ledger_snapshot,
         )
         self.on_book: Callable[..., Any] = self.dispatcher.on_book
         self._call = self.dispatcher.call
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def _pickled(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.PICKLED}
+
+    def _unsaveable(self, reason: str) -> CheckpointUnsupported:
+        label = getattr(getattr(self.host, "_instance", None), "label", None)
+        where = f"deployment {label!r}: " if label is not None else ""
+        return CheckpointUnsupported(
+            f"{where}{self.kind} algo {self.name!r} cannot be checkpointed: {reason}")
+
+    @contextlib.contextmanager
+    def _muted(self) -> Iterator[None]:
+        host, self.host = self.host, _MutedHost()
+        try:
+            yield
+        finally:
+            self.host = host
 
     # -- the callbacks the instance calls ---------------------------------------------
 

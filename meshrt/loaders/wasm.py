@@ -6,6 +6,11 @@ refused at load time, naming it. It must export ``memory``, ``meshrt_abi_version
 ``on_reject``, each function taking nothing and returning i32; optional callbacks are
 found from its exports. Compiled modules are cached on disk by content hash, so a
 restart deserializes (≈27 µs) instead of compiling (≈0.5 ms and up).
+
+A slot can be pickled (checkpoints): the pickle holds the module's path and digest, the
+linear memory and every mutable global (see wasm_globals), plus the ids the slot keeps
+in Python. Unpickling instantiates the (cached) compiled module again, without running
+``meshrt_create``, and writes memory and globals back.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import hashlib
 import importlib.metadata
 import os
 import threading
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,7 @@ from meshrt.loaders import wasmtime_api as wt
 from meshrt.loaders.compiled import INDEX, CompiledSlot, SlotContext
 from meshrt.loaders.errors import AbiMismatch, AlgoLoadError, BadExport, ForbiddenImport
 from meshrt.loaders.limits import WASM_PAGE, SandboxLimits
+from meshrt.loaders.wasm_globals import export_mutable_globals
 from meshrt.sdk import OPTIONAL_CALLBACKS
 
 I32, I64 = wt.VAL_I32, wt.VAL_I64
@@ -47,6 +54,8 @@ REQUIRED_EXPORTS = ("meshrt_abi_version", "meshrt_io", "meshrt_create", "meshrt_
 EXPORT_TYPE = ((), (I32,))
 _KINDS = {0: "func", 1: "global", 2: "table", 3: "memory"}
 _VALS = {0: "i32", 1: "i64", 2: "f32", 3: "f64", 4: "v128"}
+# the value kinds of the globals a checkpoint saves (as raw bytes): numbers, not references
+_SAVED_KINDS = frozenset({wt.VAL_I32, wt.VAL_I64, wt.VAL_F32, wt.VAL_F64, wt.VAL_V128})
 
 
 def _sig(sig: tuple[tuple[int, ...], tuple[int, ...]]) -> str:
@@ -72,6 +81,10 @@ class ModuleInfo:
     imports: tuple[str, ...]
     memory_minimum: int  # bytes
     from_cache: bool
+    # the exported mutable globals a checkpoint saves: (export name, value kind)
+    globals: tuple[tuple[str, int], ...] = ()
+    # why this module's instances cannot be checkpointed, or None
+    unsaveable: str | None = None
 
 
 @attrs.frozen(slots=True, eq=False)
@@ -96,13 +109,19 @@ def compile_module(path: Path) -> CompiledModule:
         raise AlgoLoadError(f"WASM algo {shown!r} does not exist")
     data = path.read_bytes()
     digest = hashlib.sha256(
-        data + f"|wasmtime {_wasmtime_version()}|fuel|abi {ABI_VERSION}".encode()).hexdigest()
+        data + f"|wasmtime {_wasmtime_version()}|fuel|abi {ABI_VERSION}|globals exported"
+        .encode()).hexdigest()
     with _lock:
         found = _modules.get(digest)
         if found is not None:
             return attrs.evolve(found, info=attrs.evolve(found.info, path=shown))
-        module, from_cache = _load(data, digest, shown)
+        prepared, out_of_reach = export_mutable_globals(data)
+        module, from_cache = _load(prepared, digest, shown)
         info = _inspect(module, shown, digest, from_cache)
+        if out_of_reach:
+            info = attrs.evolve(info, unsaveable=(
+                "its global section could not be parsed" if out_of_reach < 0 else
+                f"{out_of_reach} mutable global(s) cannot be exported"))
         compiled = CompiledModule(info, module)
         _modules[digest] = compiled
         return compiled
@@ -175,6 +194,7 @@ def _inspect(module: Any, shown: str, digest: str, from_cache: bool) -> ModuleIn
     lib.wasmtime_module_exports(module, exports)
     found: dict[str, Any] = {}
     memory_minimum = -1
+    mutable: list[tuple[str, int]] = []
     try:
         for i in range(exports.size):
             item = exports.data[i]
@@ -187,6 +207,11 @@ def _inspect(module: Any, shown: str, digest: str, from_cache: bool) -> ModuleIn
                 memory_minimum = pages * WASM_PAGE
             elif kind == wt.EXTERN_FUNC:
                 found[name] = wt.signature(lib.wasm_externtype_as_functype_const(ext))
+            elif kind == wt.EXTERN_GLOBAL:
+                found[name] = "global"
+                gt = lib.wasm_externtype_as_globaltype_const(ext)
+                if lib.wasm_globaltype_mutability(gt) == wt.MUTABLE:
+                    mutable.append((name, lib.wasm_valtype_kind(lib.wasm_globaltype_content(gt))))
             else:
                 found[name] = _KINDS.get(kind, str(kind))
     finally:
@@ -204,7 +229,10 @@ def _inspect(module: Any, shown: str, digest: str, from_cache: bool) -> ModuleIn
             raise BadExport(f"WASM algo {shown!r} exports {name!r} as {shown_sig}; "
                             f"expected {_sig(EXPORT_TYPE)}")
     capabilities = frozenset(name for name in OPTIONAL_CALLBACKS if name in found)
-    return ModuleInfo(shown, digest, capabilities, tuple(names), memory_minimum, from_cache)
+    unsaveable = next((f"its mutable global {name!r} holds a {_VALS.get(kind, 'reference')} "
+                       "value" for name, kind in mutable if kind not in _SAVED_KINDS), None)
+    return ModuleInfo(shown, digest, capabilities, tuple(names), memory_minimum, from_cache,
+                      tuple(mutable), unsaveable)
 
 
 def inspect_wasm(path: Path, limits: SandboxLimits) -> ModuleInfo:
@@ -230,42 +258,140 @@ class WasmSlot(CompiledSlot):
         self.info = info
         self.capabilities = info.capabilities
         self.limits = limits
+        self._instantiate(compile_module(path))
+        if self.dispatcher.invoke(SETUP_EXPORTS["meshrt_create"]) != 0:
+            raise AlgoLoadError(f"WASM algo {str(path)!r}: create failed (meshrt_create "
+                                "returned nonzero; see its log)")
+        self._created = True
+
+    def _instantiate(self, compiled: CompiledModule,
+                     image: tuple[bytes, tuple[tuple[str, int, bytes], ...]] | None = None,
+                     ) -> None:
+        """A new store and instance of the module, bound to the dispatcher. ``image``
+        (memory, globals) is a checkpoint's state, written in before anything is called."""
+        shown = compiled.info.path
         lib, ffi = wt.lib(), wt.ffi
-        compiled = compile_module(path)
+        self._created = False
         self._module = compiled.module
         self._store = ffi.gc(lib.wasmtime_store_new(wt.engine(), ffi.NULL, ffi.NULL),
                              lib.wasmtime_store_delete)
         # one page of headroom: a grow past the cap succeeds once, and the dispatcher then
         # terminates the instance naming the cap (wasmtime cannot trap on a refused grow)
-        lib.wasmtime_store_limiter(self._store, limits.memory_bytes + 65_536, -1, -1, -1, -1)
+        lib.wasmtime_store_limiter(self._store, self.limits.memory_bytes + 65_536, -1, -1, -1,
+                                   -1)
         ctx = lib.wasmtime_store_context(self._store)
+        # instantiating runs code too (initializers, a start function): one callback's fuel
+        wt.check(lib.wasmtime_context_set_fuel(ctx, self.limits.fuel_per_callback))
         externs = self._host_functions(ctx, compiled.info.imports)
         instance = ffi.new("wasmtime_instance_t *")
         trap = ffi.new("wasm_trap_t **")
         try:
-            wt.check(lib.wasmtime_instance_new(ctx, self._module, externs, len(compiled.info.imports),
-                                               instance, trap))
+            wt.check(lib.wasmtime_instance_new(ctx, self._module, externs,
+                                               len(compiled.info.imports), instance, trap))
         except wt.WasmtimeError as exc:
-            raise AlgoLoadError(f"WASM algo {str(path)!r} cannot be instantiated: {exc}") from None
+            raise AlgoLoadError(f"WASM algo {shown!r} cannot be instantiated: {exc}") from None
         if trap[0] != ffi.NULL:
-            raise AlgoLoadError(f"WASM algo {str(path)!r} trapped while starting: "
+            raise AlgoLoadError(f"WASM algo {shown!r} trapped while starting: "
                                 f"{wt.trap_text(trap[0])}")
+        self._ctx, self._instance = ctx, instance
         funcs, memory = self._exports(ctx, instance)
+        if image is not None:
+            self._write_image(*image)
         self.dispatcher.bind_wasm(int(ffi.cast("uintptr_t", ctx)), funcs, memory,
-                                  limits.fuel_per_callback, limits.memory_bytes)
+                                  self.limits.fuel_per_callback, self.limits.memory_bytes)
         invoke = self.dispatcher.invoke
         version = invoke(SETUP_EXPORTS["meshrt_abi_version"])
         if version != ABI_VERSION:
-            raise AbiMismatch(f"WASM algo {str(path)!r} was built for ABI version {version}; "
+            raise AbiMismatch(f"WASM algo {shown!r} was built for ABI version {version}; "
                               f"this meshrt speaks ABI version {ABI_VERSION}")
         try:
             self.dispatcher.set_io(invoke(SETUP_EXPORTS["meshrt_io"]))
         except ValueError as exc:
-            raise BadExport(f"WASM algo {str(path)!r}: meshrt_io: {exc}") from None
-        if invoke(SETUP_EXPORTS["meshrt_create"]) != 0:
-            raise AlgoLoadError(f"WASM algo {str(path)!r}: create failed (meshrt_create "
-                                "returned nonzero; see its log)")
-        self._created = True
+            raise BadExport(f"WASM algo {shown!r}: meshrt_io: {exc}") from None
+
+    # -- checkpoints: module reference, linear memory, mutable globals ------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self.info.unsaveable is not None:
+            raise self._unsaveable(self.info.unsaveable)
+        if self._store is None:
+            raise self._unsaveable("the instance is closed")
+        memory, globals_ = self._read_image()
+        state = self._pickled()
+        state.update(limits=self.limits, module=(self.info.path, self.info.digest),
+                     memory=zlib.compress(memory, 1), globals=globals_)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        path, digest = state.pop("module")
+        memory = zlib.decompress(state.pop("memory"))
+        globals_ = state.pop("globals")
+        self.__dict__.update(state)
+        self._store = None
+        self._created = False
+        compiled = compile_module(Path(path))
+        if compiled.info.digest != digest:
+            raise AlgoLoadError(f"WASM algo {path!r} is not the module the checkpoint was "
+                                "taken from (its content changed)")
+        self._bind_dispatcher(wasm=True)
+        with self._muted():  # a start function's host calls: its effects are in the image
+            self._instantiate(compiled, (memory, globals_))
+        self._created = True  # meshrt_create ran in the original instance, not again
+
+    def _extern(self, name: str) -> Any:
+        lib, ffi = wt.lib(), wt.ffi
+        ext = ffi.new("wasmtime_extern_t *")
+        key = name.encode()
+        if not lib.wasmtime_instance_export_get(self._ctx, self._instance, key, len(key), ext):
+            raise AlgoLoadError(f"WASM algo {self.info.path!r} has no export {name!r}")
+        return ext
+
+    def _read_image(self) -> tuple[bytes, tuple[tuple[str, int, bytes], ...]]:
+        """The instance's linear memory and its mutable globals as (name, kind, raw value)."""
+        lib, ffi = wt.lib(), wt.ffi
+        ctx = self._ctx
+        ext = self._extern("memory")  # kept alive while pointers into it are used
+        memory = ffi.addressof(ext.of, "memory")
+        size = lib.wasmtime_memory_data_size(ctx, memory)
+        data = ffi.buffer(lib.wasmtime_memory_data(ctx, memory), size)[:]
+        values = []
+        value = ffi.new("wasmtime_val_t *")
+        for name, _ in self.info.globals:
+            ext = self._extern(name)
+            lib.wasmtime_global_get(ctx, ffi.addressof(ext.of, "global"), value)
+            if value.kind not in _SAVED_KINDS:  # checked at load; a changed module, say
+                raise self._unsaveable(f"its mutable global {name!r} is not a number")
+            values.append((name, value.kind, ffi.buffer(ffi.addressof(value, "of"), 16)[:]))
+        return data, tuple(values)
+
+    def _write_image(self, data: bytes, globals_: tuple[tuple[str, int, bytes], ...]) -> None:
+        lib, ffi = wt.lib(), wt.ffi
+        ctx = self._ctx
+        ext = self._extern("memory")  # kept alive while pointers into it are used
+        memory = ffi.addressof(ext.of, "memory")
+        have = lib.wasmtime_memory_data_size(ctx, memory)
+        if len(data) < have or len(data) % WASM_PAGE:
+            raise AlgoLoadError(f"WASM algo {self.info.path!r}: a memory image of {len(data):,} "
+                                f"bytes does not fit its memory of {have:,} bytes")
+        if len(data) > have:
+            previous = ffi.new("uint64_t *")
+            try:
+                wt.check(lib.wasmtime_memory_grow(ctx, memory, (len(data) - have) // WASM_PAGE,
+                                                  previous))
+            except wt.WasmtimeError as exc:
+                raise AlgoLoadError(f"WASM algo {self.info.path!r}: cannot grow its memory to "
+                                    f"{len(data):,} bytes: {exc}") from None
+        ffi.memmove(lib.wasmtime_memory_data(ctx, memory), data, len(data))
+        value = ffi.new("wasmtime_val_t *")
+        for name, kind, raw in globals_:
+            value.kind = kind
+            ffi.memmove(ffi.addressof(value, "of"), raw, len(raw))
+            ext = self._extern(name)
+            try:
+                wt.check(lib.wasmtime_global_set(ctx, ffi.addressof(ext.of, "global"), value))
+            except wt.WasmtimeError as exc:
+                raise AlgoLoadError(f"WASM algo {self.info.path!r}: cannot set global "
+                                    f"{name!r}: {exc}") from None
 
     def _host_functions(self, ctx: Any, imports: tuple[str, ...]) -> Any:
         lib, ffi = wt.lib(), wt.ffi

@@ -29,6 +29,7 @@ typedef struct wasm_externtype_t wasm_externtype_t;
 typedef struct wasm_importtype_t wasm_importtype_t;
 typedef struct wasm_exporttype_t wasm_exporttype_t;
 typedef struct wasm_memorytype_t wasm_memorytype_t;
+typedef struct wasm_globaltype_t wasm_globaltype_t;
 
 typedef struct { size_t size; char *data; } wasm_byte_vec_t;
 typedef struct { size_t size; wasm_valtype_t **data; } wasm_valtype_vec_t;
@@ -38,12 +39,18 @@ typedef struct { size_t size; wasm_exporttype_t **data; } wasm_exporttype_vec_t;
 typedef struct { uint64_t store_id; void *private_; } wasmtime_func_t;
 typedef struct { uint64_t store_id; size_t private_; } wasmtime_instance_t;
 typedef struct { struct { uint64_t store_id; uint32_t p1; } a; uint32_t p2; } wasmtime_memory_t;
+typedef struct { uint64_t store_id; uint32_t p1, p2, p3; } wasmtime_global_t;
 typedef union {
     wasmtime_func_t func;
     wasmtime_memory_t memory;
+    wasmtime_global_t global;
     uint8_t bytes[24];
 } wasmtime_extern_union_t;
 typedef struct { uint8_t kind; wasmtime_extern_union_t of; } wasmtime_extern_t;
+typedef union {
+    int32_t i32; int64_t i64; float f32; double f64; uint8_t v128[16]; uint8_t bytes[24];
+} wasmtime_valunion_t;
+typedef struct { uint8_t kind; wasmtime_valunion_t of; } wasmtime_val_t;
 typedef union { int32_t i32; int64_t i64; uint8_t v128[16]; } wasmtime_val_raw_t;
 
 typedef wasm_trap_t *(*wasmtime_func_unchecked_callback_t)(
@@ -72,6 +79,9 @@ uint8_t wasm_externtype_kind(const wasm_externtype_t *);
 const wasm_functype_t *wasm_externtype_as_functype_const(const wasm_externtype_t *);
 const wasm_memorytype_t *wasm_externtype_as_memorytype_const(const wasm_externtype_t *);
 uint64_t wasmtime_memorytype_minimum(const wasm_memorytype_t *);
+const wasm_globaltype_t *wasm_externtype_as_globaltype_const(const wasm_externtype_t *);
+const wasm_valtype_t *wasm_globaltype_content(const wasm_globaltype_t *);
+uint8_t wasm_globaltype_mutability(const wasm_globaltype_t *);
 const wasm_valtype_vec_t *wasm_functype_params(const wasm_functype_t *);
 const wasm_valtype_vec_t *wasm_functype_results(const wasm_functype_t *);
 uint8_t wasm_valtype_kind(const wasm_valtype_t *);
@@ -99,6 +109,11 @@ wasmtime_error_t *wasmtime_func_call_unchecked(wasmtime_context_t *, const wasmt
                                                wasmtime_val_raw_t *, size_t, wasm_trap_t **);
 uint8_t *wasmtime_memory_data(const wasmtime_context_t *, const wasmtime_memory_t *);
 size_t wasmtime_memory_data_size(const wasmtime_context_t *, const wasmtime_memory_t *);
+wasmtime_error_t *wasmtime_memory_grow(wasmtime_context_t *, const wasmtime_memory_t *,
+                                       uint64_t, uint64_t *);
+void wasmtime_global_get(wasmtime_context_t *, const wasmtime_global_t *, wasmtime_val_t *);
+wasmtime_error_t *wasmtime_global_set(wasmtime_context_t *, const wasmtime_global_t *,
+                                      const wasmtime_val_t *);
 bool wasmtime_trap_code(const wasm_trap_t *, uint8_t *);
 void wasm_trap_message(const wasm_trap_t *, wasm_byte_vec_t *);
 void wasm_trap_delete(wasm_trap_t *);
@@ -109,8 +124,10 @@ void wasm_byte_vec_delete(wasm_byte_vec_t *);
 """
 
 EXTERN_FUNC = 0
+EXTERN_GLOBAL = 1
 EXTERN_MEMORY = 3
-VAL_I32, VAL_I64 = 0, 1
+VAL_I32, VAL_I64, VAL_F32, VAL_F64, VAL_V128 = 0, 1, 2, 3, 4
+MUTABLE = 1  # wasm_mutability_t WASM_VAR
 
 # functions whose addresses the compiled dispatcher calls directly
 HOT_FUNCTIONS = (
@@ -123,6 +140,7 @@ HOT_FUNCTIONS = (
 ffi = cffi.FFI()
 ffi.cdef(CDEF)
 assert ffi.sizeof("wasmtime_extern_t") == 32 and ffi.sizeof("wasmtime_memory_t") == 24
+assert ffi.sizeof("wasmtime_global_t") == 24 and ffi.sizeof("wasmtime_val_t") == 32
 
 
 class WasmtimeError(Exception):

@@ -111,4 +111,20 @@ int mm_on_reject(void *p, mr_ctx *cx, const mr_reject *reject) {
     return 0;
 }
 
-MESHRT_ALGO(mm, on_stop)
+/* Checkpoints. A native build opts in with these two (listed as `snapshot` below); a WASM
+ * build needs nothing, as the host saves the module's memory. The whole state is the
+ * struct, and it holds no pointers, so its bytes are the snapshot. */
+int64_t mm_snapshot(void *p, void *buffer, uint64_t capacity) {
+    if (capacity >= sizeof(mm)) __builtin_memcpy(buffer, p, sizeof(mm));
+    return (int64_t)sizeof(mm);
+}
+
+void *mm_restore(mr_ctx *cx, const void *data, uint64_t size) {
+    (void)cx;
+    if (size != sizeof(mm)) return 0; /* not a snapshot of this build */
+    mm *self = (mm *)mr_alloc(sizeof(mm));
+    if (self) __builtin_memcpy(self, data, sizeof(mm));
+    return self;
+}
+
+MESHRT_ALGO(mm, on_stop, snapshot)
