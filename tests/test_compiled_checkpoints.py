@@ -6,10 +6,6 @@ without the entries runs to the end without checkpoints, and metrics.json says w
 from __future__ import annotations
 
 import pickle
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import orjson
@@ -25,14 +21,7 @@ from meshrt.sdk import Actions
 
 from c_algos import ROOT, built, c_algo, market_maker, wat_module
 from helpers import deployment
-
-EVERY = "40000"
-
-
-def meshrt(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "meshrt.cli", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=300)
-
+from killing import EVERY, killed_run, meshrt
 
 def without_snapshot() -> Path:
     """The bundled C market maker built without opting into checkpoints."""
@@ -69,27 +58,6 @@ def uninterrupted(scenarios: dict[str, Path],
         assert done.returncode == 0, done.stderr
         runs[target] = out
     return runs
-
-
-def killed_run(scenario: Path, out: Path, after_checkpoints: int) -> None:
-    """Start a run and SIGKILL it as soon as it has written that many checkpoints."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "meshrt.cli", "run", str(scenario), "--out", str(out),
-         "--no-progress", "--checkpoint-every", EVERY],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    written: set[str] = set()
-    deadline = time.monotonic() + 120
-    while len(written) < after_checkpoints and time.monotonic() < deadline:
-        folder = out / "checkpoints"
-        if folder.is_dir():
-            written.update(p.name for p in folder.glob("checkpoint-*.bin"))
-        if process.poll() is not None:
-            break
-        time.sleep(0.002)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the run finished before the kill"
-    assert not (out / "summary.json").exists()
 
 
 @pytest.mark.parametrize("target", ["wasm", "native"])

@@ -3,7 +3,6 @@ and ends with the same log and the same final state as a run never interrupted."
 
 from __future__ import annotations
 
-import os
 import pickle
 import signal
 import subprocess
@@ -17,14 +16,7 @@ import pytest
 from meshrt import checkpoint
 from meshrt.venues.sources import RecordedSource, RecordedSpec
 
-ROOT = Path(__file__).resolve().parent.parent
-EVERY = "40000"
-
-
-def meshrt(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "meshrt.cli", *args], capture_output=True,
-                          text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300)
-
+from killing import EVERY, ROOT, killed_run, meshrt
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -38,33 +30,12 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return runs
 
 
-def killed_run(name: str, out: Path, after_checkpoints: int) -> None:
-    """Start a run and SIGKILL it as soon as it has written that many checkpoints."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "meshrt.cli", "run", f"scenarios/{name}.py", "--out", str(out),
-         "--no-progress", "--checkpoint-every", EVERY],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    written: set[str] = set()
-    deadline = time.monotonic() + 120
-    while len(written) < after_checkpoints and time.monotonic() < deadline:
-        folder = out / "checkpoints"
-        if folder.is_dir():
-            written.update(p.name for p in folder.glob("checkpoint-*.bin"))
-        if process.poll() is not None:
-            break
-        time.sleep(0.005)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the run finished before the kill"
-    assert not (out / "summary.json").exists()
-
-
 @pytest.mark.parametrize("name", ["market_maker", "maker_hedger"])
 @pytest.mark.parametrize("after", [1, 3, 5])
 def test_a_killed_run_resumes_to_the_same_log_and_state(
         uninterrupted: dict[str, Path], tmp_path: Path, name: str, after: int) -> None:
     out = tmp_path / "run"
-    killed_run(name, out, after)
+    killed_run(f"scenarios/{name}.py", out, after)
     done = meshrt("run", "--resume", str(out), "--no-progress")
     assert done.returncode == 0, done.stderr
     reference = uninterrupted[name]
@@ -75,7 +46,7 @@ def test_a_killed_run_resumes_to_the_same_log_and_state(
 def test_a_torn_final_record_is_cut_on_resume(uninterrupted: dict[str, Path],
                                              tmp_path: Path) -> None:
     out = tmp_path / "run"
-    killed_run("market_maker", out, 2)
+    killed_run("scenarios/market_maker.py", out, 2)
     with open(out / "replay.jsonl", "ab") as log:
         log.write(b'[999999999,12,12,"venue:alpha","alpha","BTC-US')  # half a record
     done = meshrt("run", "--resume", str(out), "--no-progress")
@@ -87,7 +58,7 @@ def test_a_torn_final_record_is_cut_on_resume(uninterrupted: dict[str, Path],
 def test_a_corrupted_or_unknown_checkpoint_is_refused_naming_file_and_problem(
         tmp_path: Path) -> None:
     out = tmp_path / "run"
-    killed_run("market_maker", out, 1)
+    killed_run("scenarios/market_maker.py", out, 1)
     newest = checkpoint.latest(out)
     data = bytearray(newest.read_bytes())
     data[-10] ^= 0xFF
@@ -149,7 +120,7 @@ def test_a_recorded_source_restored_from_a_checkpoint_continues_where_it_stopped
 def test_resume_passes_over_a_damaged_newest_checkpoint(uninterrupted: dict[str, Path],
                                                       tmp_path: Path) -> None:
     out = tmp_path / "run"
-    killed_run("market_maker", out, 3)
+    killed_run("scenarios/market_maker.py", out, 3)
     newest = checkpoint.latest(out)
     newest.write_bytes(newest.read_bytes()[:-10])  # torn by a disk fault
     done = meshrt("run", "--resume", str(out), "--no-progress")

@@ -38,7 +38,6 @@ from meshrt.actors.coordinator import (
     Coordinator,
     LinkTable,
     Route,
-    Routed,
 )
 from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.mailbox import Mailbox, MailboxConfig, MailboxFull
@@ -228,7 +227,6 @@ class Sequencer:
         venue_index = {lane.name: i for i, lane in enumerate(self.lanes)}
         self.deployed: list[Deployed] = []
         for instance, spec in zip(instances, scenario.deployments, strict=True):
-            lane = self.lanes[venue_index[spec.venue]]
             dep = Deployed(
                 instance=instance,
                 label=spec.label,

@@ -1,0 +1,39 @@
+"""Run the meshrt command in a subprocess, and kill a run part-way, as a crash would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EVERY = "40000"  # --checkpoint-every of the runs the recovery tests kill
+
+
+def meshrt(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "meshrt.cli", *args], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def killed_run(scenario: str | Path, out: Path, after_checkpoints: int) -> None:
+    """Start a run and SIGKILL it as soon as it has written that many checkpoints."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "meshrt.cli", "run", str(scenario), "--out", str(out),
+         "--no-progress", "--checkpoint-every", EVERY],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    written: set[str] = set()
+    deadline = time.monotonic() + 120
+    while len(written) < after_checkpoints and time.monotonic() < deadline:
+        folder = out / "checkpoints"
+        if folder.is_dir():
+            written.update(p.name for p in folder.glob("checkpoint-*.bin"))
+        if process.poll() is not None:
+            break
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run finished before the kill"
+    assert not (out / "summary.json").exists()
