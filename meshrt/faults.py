@@ -9,20 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-
-def _non_negative(instance: object, attribute: attrs.Attribute, value: int) -> None:  # type: ignore[type-arg]
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{attribute.name} must be a non-negative integer of ns, got {value!r}")
-
-
-def _positive(instance: object, attribute: attrs.Attribute, value: int) -> None:  # type: ignore[type-arg]
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{attribute.name} must be a positive integer of ns, got {value!r}")
-
-
-def _rate(instance: object, attribute: attrs.Attribute, value: float) -> None:  # type: ignore[type-arg]
-    if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{attribute.name} must be a probability in [0, 1], got {value!r}")
+from meshrt.validators import non_negative_ns, positive_ns, probability
 
 
 @attrs.frozen(slots=True)
@@ -30,7 +17,7 @@ class KillInstance:
     """The instance crashes at ``at_ns`` as if its callback had raised."""
 
     label: str
-    at_ns: int = attrs.field(validator=_non_negative)
+    at_ns: int = attrs.field(validator=non_negative_ns)
 
 
 @attrs.frozen(slots=True)
@@ -40,23 +27,23 @@ class KillFeed:
     after that long, showing the book as it is then."""
 
     venue: str
-    at_ns: int = attrs.field(validator=_non_negative)
+    at_ns: int = attrs.field(validator=non_negative_ns)
     duration_ns: int | None = attrs.field(default=None, validator=attrs.validators.optional(
-        _positive))
+        positive_ns))
 
 
 @attrs.frozen(slots=True)
 class KillCoordinator:
     """The coordinator dies at ``at_ns``: routing and NBBO stop, its state is lost."""
 
-    at_ns: int = attrs.field(validator=_non_negative)
+    at_ns: int = attrs.field(validator=non_negative_ns)
 
 
 @attrs.frozen(slots=True)
 class RestartCoordinator:
     """A new coordinator starts at ``at_ns`` with empty state; routing comes back."""
 
-    at_ns: int = attrs.field(validator=_non_negative)
+    at_ns: int = attrs.field(validator=non_negative_ns)
 
 
 @attrs.frozen(slots=True)
@@ -65,8 +52,8 @@ class Partition:
     trading on the local feed; mesh messages in and out are dropped; NBBO stops."""
 
     venue: str
-    at_ns: int = attrs.field(validator=_non_negative)
-    duration_ns: int = attrs.field(validator=_positive)
+    at_ns: int = attrs.field(validator=non_negative_ns)
+    duration_ns: int = attrs.field(validator=positive_ns)
 
 
 @attrs.frozen(slots=True)
@@ -76,9 +63,9 @@ class DropRate:
 
     sender: str
     receiver: str
-    rate: float = attrs.field(validator=_rate)
-    at_ns: int = attrs.field(validator=_non_negative)
-    duration_ns: int = attrs.field(validator=_positive)
+    rate: float = attrs.field(validator=probability)
+    at_ns: int = attrs.field(validator=non_negative_ns)
+    duration_ns: int = attrs.field(validator=positive_ns)
     both_ways: bool = True
 
 
@@ -88,9 +75,9 @@ class LatencySpike:
 
     sender: str
     receiver: str
-    extra_ns: int = attrs.field(validator=_positive)
-    at_ns: int = attrs.field(validator=_non_negative)
-    duration_ns: int = attrs.field(validator=_positive)
+    extra_ns: int = attrs.field(validator=positive_ns)
+    at_ns: int = attrs.field(validator=non_negative_ns)
+    duration_ns: int = attrs.field(validator=positive_ns)
     both_ways: bool = True
 
 

@@ -12,18 +12,15 @@ import random
 
 import attrs
 
-
-def _non_negative(instance: object, attribute: attrs.Attribute, value: int) -> None:  # type: ignore[type-arg]
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{attribute.name} must be a non-negative integer of ns, got {value!r}")
+from meshrt.validators import non_negative_ns
 
 
 @attrs.frozen(slots=True)
 class Latency:
     """One-way latency in ns: ``base_ns`` plus uniform jitter in ``[0, jitter_ns]``."""
 
-    base_ns: int = attrs.field(validator=_non_negative)
-    jitter_ns: int = attrs.field(default=0, validator=_non_negative)
+    base_ns: int = attrs.field(validator=non_negative_ns)
+    jitter_ns: int = attrs.field(default=0, validator=non_negative_ns)
 
 
 def micros(us: float, jitter_us: float = 0.0) -> Latency:

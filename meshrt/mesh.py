@@ -12,11 +12,7 @@ from __future__ import annotations
 import attrs
 
 from meshrt.latency import Latency, millis
-
-
-def _probability(instance: object, attribute: attrs.Attribute, value: float) -> None:  # type: ignore[type-arg]
-    if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{attribute.name} must be a probability in [0, 1], got {value!r}")
+from meshrt.validators import probability
 
 
 @attrs.frozen(slots=True)
@@ -26,7 +22,7 @@ class Link:
     a: str
     b: str
     latency: Latency
-    loss: float = attrs.field(default=0.0, validator=_probability)
+    loss: float = attrs.field(default=0.0, validator=probability)
 
 
 @attrs.frozen(slots=True)
@@ -36,7 +32,7 @@ class Mesh:
     coordinator_region: str | None = None  # default: the first venue's region
     same_region: Latency = millis(1, jitter_ms=1)
     cross_region: Latency = millis(50, jitter_ms=50)
-    loss: float = attrs.field(default=0.0, validator=_probability)
+    loss: float = attrs.field(default=0.0, validator=probability)
     links: tuple[Link, ...] = attrs.field(default=(), converter=tuple)
 
     def link(self, a: str, b: str) -> tuple[Latency, float]:

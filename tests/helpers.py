@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshrt import (
+    Algo,
     Deployment,
     FeeSchedule,
     RiskLimits,
@@ -19,6 +20,19 @@ from meshrt import (
 
 TICK = price_to_int("0.01")
 UNIT = size_to_int("1")
+
+
+class Quiet(Algo):
+    """The three required callbacks, doing nothing."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        pass
+
+    def on_fill(self, fill, state, actions):  # type: ignore[no-untyped-def]
+        pass
+
+    def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
+        pass
 
 
 def synthetic(symbol: str = "XYZ", updates: int = 3_000, seed: int = 1,
@@ -51,4 +65,4 @@ def scenario(*deployments: Deployment, updates: int = 3_000, seed: int = 5,
     )
 
 
-__all__ = ["RiskLimits", "TICK", "UNIT", "deployment", "scenario", "start", "synthetic"]
+__all__ = ["Quiet", "RiskLimits", "TICK", "UNIT", "deployment", "scenario", "start", "synthetic"]

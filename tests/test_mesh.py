@@ -8,27 +8,14 @@ from typing import Any
 import attrs
 import orjson
 
-from meshrt import Algo, Side, seconds
+from meshrt import Side, seconds
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD
 from meshrt.latency import millis
 from meshrt.mesh import Link, Mesh
 from meshrt.runtime import run
 from meshrt.scenario import Scenario, Venue
 
-from helpers import deployment, scenario, synthetic
-
-
-class Quiet(Algo):
-    """Required callbacks that do nothing."""
-
-    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
-        pass
-
-    def on_fill(self, fill, state, actions):  # type: ignore[no-untyped-def]
-        pass
-
-    def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
-        pass
+from helpers import Quiet, deployment, scenario, synthetic
 
 
 class Sender(Quiet):

@@ -30,16 +30,9 @@ from meshrt.sdk import (
     missing_required,
 )
 
+from helpers import Quiet
 
-class Minimal(Algo):
-    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
-        pass
-
-    def on_fill(self, fill, state, actions):  # type: ignore[no-untyped-def]
-        pass
-
-    def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
-        pass
+Minimal = Quiet  # the three required callbacks and nothing else
 
 
 class WithLifecycle(Minimal):
