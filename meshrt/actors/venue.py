@@ -138,8 +138,7 @@ class VenueActor:
                 flow += event[4] if event[2] == Side.BUY else -event[4]
                 append((ts, OUT_TRADE, symbol, event))
                 if reports:
-                    out.extend((ts, OUT_REPORT, symbol, report) for report in reports)
-                    reports.clear()
+                    _drain(reports, symbol, out)
                 continue
             else:
                 engine.apply_snapshot(ts, event[2], event[3])
@@ -156,8 +155,7 @@ class VenueActor:
                                ask_sizes))
             append((ts, OUT_BOOK, symbol, event, book, _new(Features, (book, volatility, flow))))
             if reports:
-                out.extend((ts, OUT_REPORT, symbol, report) for report in reports)
-                reports.clear()
+                _drain(reports, symbol, out)
         tracker.last_mid, tracker.volatility, tracker.trade_flow = last_mid, volatility, flow
 
     def _play_dark(self, events: list[tuple[Any, ...]], start: int, stop: int, symbol: int,
@@ -181,8 +179,7 @@ class VenueActor:
                 out.append((ts, OUT_BOOK, symbol, event, None, None))
             self.feed_dropped += 1
             if reports:
-                out.extend((ts, OUT_REPORT, symbol, report) for report in reports)
-                reports.clear()
+                _drain(reports, symbol, out)
 
     def _order(self, op: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
         ts, kind, order_id, symbol = op[0], op[1], op[2], op[3]
@@ -196,7 +193,11 @@ class VenueActor:
             engine.cancel(ts, order_id)
         elif kind == OP_REPLACE:
             engine.replace(ts, order_id, op[4], op[5])
-        reports = engine.reports
-        if reports:
-            out.extend((report[0], OUT_REPORT, symbol, report) for report in reports)
-            reports.clear()
+        if engine.reports:
+            _drain(engine.reports, symbol, out)
+
+
+def _drain(reports: list[tuple[Any, ...]], symbol: int, out: list[tuple[Any, ...]]) -> None:
+    """Move a matching engine's reports into the venue's output, as they happened."""
+    out.extend((report[0], OUT_REPORT, symbol, report) for report in reports)
+    reports.clear()
