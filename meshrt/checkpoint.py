@@ -5,7 +5,7 @@ checkpoint is the sequencer's object graph (it reaches the venues, the instances
 their algos, the coordinator, every seeded random source and every pending delivery)
 pickled as it is. The file is one JSON header line, then the pickle:
 
-    {"format": "meshrt-checkpoint", "version": 1, "scenario_sha256": ..., "seed": ...,
+    {"format": "meshrt-checkpoint", "version": 2, "scenario_sha256": ..., "seed": ...,
      "seq": ..., "now_ns": ..., "windows": ..., "log_offset": ..., "log_records": ...,
      "payload_bytes": ..., "payload_sha256": ...}
 
@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 
 FORMAT = "meshrt-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: the venue book, synthetic source and callback timings moved to C
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 

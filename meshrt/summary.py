@@ -116,14 +116,14 @@ def build_metrics(sequencer: Sequencer, wall_seconds: float, since: tuple[int, i
     instances = []
     for dep in sequencer.deployed:
         inst = dep.instance
-        latencies = sorted(inst.latencies_ns)
+        latencies = inst.latencies_ns
         instances.append({
             "label": dep.label,
             "callback_latency_ns": {
-                "count": len(latencies),
-                "p50": percentile(latencies, 0.50),
-                "p99": percentile(latencies, 0.99),
-                "max": latencies[-1] if latencies else 0,
+                "count": latencies.count,
+                "p50": latencies.percentile(0.50),
+                "p99": latencies.percentile(0.99),
+                "max": latencies.max,
             },
             "mailbox": _mailbox(inst.mailbox.metrics()),
             "crash_traceback": inst.crash_traceback,

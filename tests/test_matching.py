@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshrt.contract import PRICE_SCALE, SIZE_SCALE, RejectReason, notional
+from meshrt.contract import BOOK_DEPTH, PRICE_SCALE, SIZE_SCALE, RejectReason, notional
 from meshrt.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
@@ -29,8 +29,9 @@ def engine(
     bids: Sequence[tuple[int, int]] = ((100, 10), (99, 10)),
     asks: Sequence[tuple[int, int]] = ((101, 5), (102, 5), (103, 5)),
     fees: FeeSchedule = FeeSchedule(),
+    depth: int = BOOK_DEPTH,
 ) -> MatchingEngine:
-    e = MatchingEngine(fees)
+    e = MatchingEngine(fees, depth)
     e.apply_snapshot(0, bids, asks)
     return e
 
@@ -402,11 +403,11 @@ def test_fee_rounding_is_floor() -> None:
 
 
 def test_consumed_liquidity_reappears_after_next_update_of_that_level() -> None:
-    e = engine()
+    e = engine(depth=2)
     e.submit(T, 1, BUY, 101, 3, IOC)
     assert e.best_ask() == (101, 2)
     e.apply_delta(T, SELL, 102, 7)  # another level: 101 stays consumed
-    assert e.top(2)[2:] == ((101, 102), (2, 7))
+    assert e.top()[2:] == ((101, 102), (2, 7))
     e.apply_delta(T, SELL, 101, 5)  # the feed rewrites the level
     assert e.best_ask() == (101, 5)
     e.submit(T, 2, BUY, 101, 5, IOC)
@@ -425,11 +426,23 @@ def test_top_is_best_first_immutable_and_tracks_changes() -> None:
     e.apply_delta(T, BUY, 98, 2)
     assert view == ((100, 99), (10, 10), (101, 102, 103), (5, 5, 5))  # old snapshot intact
     assert e.top() == ((100, 98), (10, 2), (100, 101, 102, 103), (1, 5, 5, 5))
-    assert e.top(1) == ((100,), (10,), (100,), (1,))
-    assert e.top(2) == ((100, 98), (10, 2), (100, 101), (1, 5))
+
+
+def test_top_holds_the_view_depth_and_refreshes_only_a_side_that_changed_inside_it() -> None:
+    e = engine(depth=2)
+    assert e.top() == ((100, 99), (10, 10), (101, 102), (5, 5))
+    bids = e.top()[:2]
+    e.apply_delta(T, SELL, 103, 9)  # outside the view: nothing to rebuild
+    e.apply_delta(T, SELL, 100, 1)
+    e.apply_delta(T, BUY, 98, 2)  # outside the bid view too
+    view = e.top()
+    assert view == ((100, 99), (10, 10), (100, 101), (1, 5))
+    assert view[0] is bids[0] and view[1] is bids[1]  # the unchanged side's tuples are reused
+    e.apply_delta(T, BUY, 99, 0)
+    assert e.top() == ((100, 98), (10, 2), (100, 101), (1, 5))
     e.submit(T, 1, SELL, 100, 3, IOC)  # consumption also refreshes the view
     e.submit(T, 2, BUY, 101, 3, IOC)
-    assert e.top(2) == ((100, 98), (7, 2), (101, 102), (3, 5))
+    assert e.top() == ((100, 98), (7, 2), (101, 102), (3, 5))
 
 
 # -- properties ---------------------------------------------------------------------------
@@ -470,9 +483,9 @@ METHODS = {"snapshot": "apply_snapshot", "delta": "apply_delta", "trade": "apply
 
 def check_book(e: MatchingEngine) -> None:
     """Displayed book sorted best first with positive sizes; no resting order left crossed."""
-    bid_px, bid_sz, ask_px, ask_sz = e.top(1000)
-    assert list(bid_px) == sorted(set(bid_px), reverse=True)
-    assert list(ask_px) == sorted(set(ask_px))
+    (bid_px, bid_sz), (ask_px, ask_sz) = e.book.levels(BUY), e.book.levels(SELL)
+    assert bid_px == sorted(set(bid_px), reverse=True)
+    assert ask_px == sorted(set(ask_px))
     assert all(s > 0 for s in bid_sz + ask_sz)
     for o in e.resting():
         assert o.queue_ahead >= 0 and o.remaining > 0

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import orjson
 import pytest
 
 from meshrt import Algo, Side, seconds
+from meshrt.actors.protocol import OUT_BOOK, OUT_TRADE
+from meshrt.actors.sequencer import _feed_fragments, commit_feed
+from meshrt.events import FEED_DELTA, FEED_KIND_NAMES, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.faults import (
     DropRate,
     KillCoordinator,
@@ -316,3 +321,60 @@ def test_unknown_record_types_pass_only_when_allowed_and_are_counted(
     path = write(tmp_path, lines)
     with pytest.raises(LogCorrupt, match="event_ts has the wrong type"):
         list(ReplayReader(path, allow_unknown_types=True))
+
+
+# -- feed records are formatted in C (meshrt/actors/_commit.c): orjson's bytes exactly --
+
+EDGE_INTS = [0, 1, -1, 9, 10, 99, 100, 9_999, 10**8 - 1, 10**8, -10**8, 10**8 + 1, 2**30,
+             2**31, 10**16, 2**60 - 1, 2**60, -2**60, 2**62, 2**63 - 1, -2**63, -2**63 + 1,
+             2**64 - 1, 1_700_000_000_000_000_000]
+
+
+def commit_lines(events: list[tuple[Any, ...]], fragments: Any) -> list[bytes]:
+    """commit_feed's log lines for venue events with no book and no subscriber."""
+    lines: list[bytes] = []
+    index, seq, _ = commit_feed(events, 0, len(events), 0, 0, lines, fragments, orjson.dumps,
+                                [None, None], [False, False], None, [[], []], 0, 0, None)
+    assert (index, seq) == (len(events), len(events))
+    return lines
+
+
+def test_feed_records_formatted_in_c_are_the_bytes_orjson_writes() -> None:
+    names = ('venue:a"b\\c', "ü\u2028v", ("X/Y", "é\n\x01"))
+    fragments = _feed_fragments(*names)
+    rng = random.Random(7)
+    ints = EDGE_INTS + [rng.randrange(-2**63, 2**63) for _ in range(2_000)] + [
+        rng.randrange(10 ** rng.randrange(1, 20)) for _ in range(2_000)]
+    events: list[tuple[Any, ...]] = []
+    expected: list[bytes] = []
+    for n, value in enumerate(ints):
+        ts = value if -2**63 <= value < 2**63 else 2**63 - 1
+        symbol = n % 2
+        other = ints[-n]
+        feeds = [
+            (OUT_BOOK, (ts, FEED_DELTA, Side.BUY if n % 3 else Side.SELL, value, other)),
+            (OUT_TRADE, (ts, FEED_TRADE, Side.SELL, other, value)),
+            (OUT_BOOK, (ts, FEED_SNAPSHOT, ((value, other), (n, -n)), ((other, 1),))),
+        ]
+        if n < 3:  # an empty book, and payloads orjson itself must format
+            feeds += [(OUT_BOOK, (ts, FEED_SNAPSHOT, (), ())),
+                      (OUT_BOOK, (ts, FEED_DELTA, 1, 1.5, True)),
+                      (OUT_TRADE, (ts, FEED_TRADE, None, "x", [value, {"a": 2**64 - 1}]))]
+        for kind, feed in feeds:
+            events.append((ts, kind, symbol, feed, None, None) if kind == OUT_BOOK
+                          else (ts, kind, symbol, feed))
+            seq = len(events)
+            kind_name = "trade" if kind == OUT_TRADE else FEED_KIND_NAMES[feed[1]]
+            expected.append(orjson.dumps([seq, ts, ts, names[0], names[1], names[2][symbol],
+                                          kind_name, feed[2:], seq]))
+    assert commit_lines(events, fragments) == expected
+
+
+@pytest.mark.parametrize("value", [2**64, -2**63 - 1, 10**30])
+def test_a_feed_value_orjson_refuses_is_refused_alike(value: int) -> None:
+    feed = (5, FEED_DELTA, 1, 100, value)
+    with pytest.raises(orjson.JSONEncodeError) as ours:
+        commit_lines([(5, OUT_TRADE, 0, feed)], _feed_fragments("venue:v", "v", ("X", "Y")))
+    with pytest.raises(orjson.JSONEncodeError) as theirs:
+        orjson.dumps([feed[2:]])
+    assert str(ours.value) == str(theirs.value)

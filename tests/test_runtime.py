@@ -9,7 +9,11 @@ import orjson
 import pytest
 
 from meshrt import Algo, RejectReason, RiskLimits, Side, TimeInForce, seconds
+from meshrt.actors._commit import commit_feed
+from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT, OUT_TRADE
 from meshrt.contract import MAX_ACTIONS
+from meshrt.events import FEED_DELTA, FEED_TRADE
+from meshrt.latency import Latency, LatencyStream
 from meshrt.runtime import run
 from meshrt.scenario import pause, resume, start, stop  # noqa: F401
 
@@ -304,3 +308,73 @@ def test_a_bad_data_line_mid_run_is_bad_input_with_exit_2(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert f"{data}:3: type: unknown type 'bogus'" in done.stderr
+
+
+class Slotted:
+    __slots__ = ("inbound",)
+
+    def __init__(self) -> None:
+        self.inbound: list[tuple[Any, ...]] = []
+
+
+class Plain:  # not slotted: commit_feed falls back to getattr
+    def __init__(self) -> None:
+        self.inbound: list[tuple[Any, ...]] = []
+
+
+def test_the_compiled_feed_commit_delivers_in_fifo_order_and_stops_at_each_report() -> None:
+    """meshrt/actors/_commit.c: LatencyStream.deliver_at's times, one shared delivery per
+    book, quotes for consolidated symbols only, and a stop at every OUT_REPORT."""
+    draws = iter([0.9, 0.0, 0.5, 0.999999, 0.25] * 400)  # 0.0 and 0.5 are clamped (FIFO)
+    reference = iter([0.9, 0.0, 0.5, 0.999999, 0.25] * 400)
+    stream = LatencyStream(Latency(100, 999), "unused")
+    stream.draw = lambda: next(reference)
+    a, b, c = Slotted(), Plain(), Slotted()
+    quotes: list[tuple[int, int, Any]] = []
+    last_book: list[Any] = [None, None]
+    events: list[tuple[Any, ...]] = []
+    for ts in range(0, 4000, 2):
+        feed = (ts, FEED_DELTA, 1, 100 + ts, 5)
+        events.append((ts, OUT_BOOK, ts % 4 // 2, feed, ("book", ts), ("features", ts)))
+        if ts % 100 == 0:
+            events.append((ts, OUT_TRADE, 0, (ts, FEED_TRADE, 2, 100, 1)))
+            events.append((ts, OUT_BOOK, 0, feed, None, None))  # the feed is down
+        if ts % 500 == 0:
+            events.append((ts, OUT_REPORT, 1, (ts, 10, 7)))
+    seq, last, index, stops = 41, 0, 0, []
+    while True:
+        index, seq, last = commit_feed(
+            events, index, len(events), seq, last, None, (), orjson.dumps, last_book,
+            [False, True], lambda *args: quotes.append(args), [[a, b], [c]], 100, 1000,
+            lambda: next(draws))
+        if index == len(events):
+            break
+        stops.append(index)
+        index += 1
+    assert stops == [k for k, event in enumerate(events) if event[1] == OUT_REPORT]
+    assert seq == 41 + len(events) - len(stops)
+    shown = [event for event in events if event[1] == OUT_BOOK and event[4] is not None]
+    times = [stream.deliver_at(event[0]) for event in shown]
+    assert times[1] == times[0] and times == sorted(times) and len(set(times)) > 100
+    assert last == times[-1]
+    assert [item[0] for item in a.inbound + c.inbound] == [
+        t for t, event in zip(times, shown) if event[2] == 0] + [
+        t for t, event in zip(times, shown) if event[2] == 1]
+    assert all(x is y for x, y in zip(a.inbound, b.inbound, strict=True))
+    assert all(item[1:] == (D_BOOK, ("book", item[2][1]), ("features", item[2][1]))
+               for item in a.inbound + c.inbound)
+    assert quotes == [(1, event[0], event[4]) for event in shown if event[2] == 1]
+    assert last_book == [shown[-2][4], shown[-1][4]]
+
+
+def test_the_compiled_feed_commit_draws_the_latency_stream_exactly() -> None:
+    """int(draw() * span) truncated like Python, on the stream's own random source."""
+    ours, theirs = (LatencyStream(Latency(1_000_000, 10**12 - 1), "7:v:feed") for _ in "ab")
+    dep = Slotted()
+    events = [(ts, OUT_BOOK, 0, None, ts, None)
+              for ts in range(1_700_000_000_000_000_000, 1_700_000_000_000_000_000 + 3 * 10**12,
+                              10**9)]
+    _, _, last = commit_feed(events, 0, len(events), 0, 0, None, (), orjson.dumps, [None],
+                             [False], None, [[dep]], ours.base, ours.span, ours.draw)
+    assert [item[0] for item in dep.inbound] == [theirs.deliver_at(e[0]) for e in events]
+    assert last == theirs.last

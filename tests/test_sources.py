@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import pickle
+import random
 from pathlib import Path
 
 import attrs
@@ -226,6 +228,151 @@ def test_any_windowing_gives_the_same_stream(steps: list[int]) -> None:
         pieces += batch
         assert source.peek_time() is None or source.peek_time() >= until
     assert pieces + source.batch(FOREVER) == whole
+
+
+# Streams recorded from the original pure-Python generator (random.Random(seed) and
+# getrandbits), which the C one (meshrt/venues/_synthetic.c) reproduces exactly.
+D, T, B, S = FEED_DELTA, FEED_TRADE, Side.BUY, Side.SELL
+TINY = attrs.evolve(SPEC, levels=3, level_size=(1, 3), trade_every=3, updates=30)
+TINY_EVENTS = [
+    (0, FEED_SNAPSHOT, ((100000000000, 3), (99990000000, 2), (99980000000, 1)),
+     ((100010000000, 3), (100020000000, 1), (100030000000, 2))),
+    (11159, D, S, 100010000000, 1),
+    (21908, D, B, 100000000000, 0),
+    (21908, D, B, 99970000000, 1),
+    (21908, D, S, 100030000000, 0),
+    (21908, D, S, 100000000000, 1),
+    (105991, T, S, 99990000000, 2),
+    (105991, D, B, 99990000000, 0),
+    (105991, D, B, 99960000000, 1),
+    (105991, D, S, 100020000000, 0),
+    (105991, D, S, 99990000000, 1),
+    (196440, T, B, 99990000000, 1),
+    (196440, D, S, 99990000000, 0),
+    (196440, D, S, 100020000000, 2),
+    (196440, D, B, 99960000000, 0),
+    (196440, D, B, 99990000000, 2),
+    (240406, T, B, 100000000000, 1),
+    (240406, D, S, 100000000000, 0),
+    (240406, D, S, 100030000000, 3),
+    (240406, D, B, 99970000000, 0),
+    (240406, D, B, 100000000000, 1),
+    (313936, T, S, 100000000000, 1),
+    (313936, D, B, 100000000000, 0),
+    (313936, D, B, 99970000000, 1),
+    (313936, D, S, 100030000000, 0),
+    (313936, D, S, 100000000000, 3),
+    (408495, T, S, 99990000000, 2),
+    (408495, D, B, 99990000000, 0),
+    (408495, D, B, 99960000000, 2),
+    (408495, D, S, 100020000000, 0),
+    (408495, D, S, 99990000000, 2),
+    (456289, T, B, 99990000000, 1),
+    (456289, D, S, 99990000000, 1),
+    (477576, D, S, 99990000000, 2),
+    (503120, D, B, 99970000000, 2),
+    (524831, D, S, 100010000000, 2),
+]  # fmt: skip
+# sizes near 2**60: 64-bit draws and 128-bit products
+HUGE = attrs.evolve(SPEC, seed=-3, levels=2, level_size=(1, 10**18), updates=12, trade_every=4,
+                    move_probability=0.5)  # fmt: skip
+HUGE_EVENTS = [
+    (0, FEED_SNAPSHOT, ((100000000000, 592640910818698963), (99990000000, 130422795550951089)),
+     ((100010000000, 915944812207006654), (100020000000, 474053539010677497))),
+    (22514, D, B, 100000000000, 13167986088804793),
+    (50690, D, B, 99990000000, 550784642868524886),
+    (65376, D, S, 100010000000, 0),
+    (65376, D, S, 100030000000, 470263508315465422),
+    (65376, D, B, 99990000000, 0),
+    (65376, D, B, 100010000000, 836461452194716289),
+    (149345, T, S, 100010000000, 534555861549832788),
+    (149345, D, B, 100010000000, 301905590644883501),
+    (176565, T, S, 100010000000, 191667983871115795),
+    (176565, D, B, 100010000000, 110237606773767706),
+    (189597, D, S, 100030000000, 523181211418899585),
+    (207395, D, S, 100020000000, 671411475170205054),
+    (232939, D, B, 100010000000, 758230243380973101),
+]  # fmt: skip
+# SPEC's 3,301 events (many Mersenne Twister refills), sides as ints
+SPEC_DIGEST = "d5bec655b7b9519a174f3855dcdc35fe98e4b646e98ef934000b9ecafe299f12"
+
+
+def test_streams_match_the_recorded_python_generator() -> None:
+    for spec, expected in ((TINY, TINY_EVENTS), (HUGE, HUGE_EVENTS)):
+        events = drain(SyntheticSource(spec))
+        assert events == expected
+        assert {tuple(map(type, e)) for e in events[1:]} == {(int, int, Side, int, int)}
+        assert all(type(x) is int for side in events[0][2:] for level in side for x in level)
+    events = drain(SyntheticSource(SPEC))
+    ints = [e if e[1] == FEED_SNAPSHOT else (*e[:2], int(e[2]), *e[3:]) for e in events]
+    assert (len(events), hashlib.sha256(repr(ints).encode()).hexdigest()) == (3301, SPEC_DIGEST)
+
+
+def test_generator_state_is_cpythons_mersenne_twister() -> None:
+    # a new source has drawn 2 * levels sizes with getrandbits(64): two 32-bit words each
+    rng = random.Random(SPEC.seed)
+    for _ in range(2 * SPEC.levels):
+        rng.getrandbits(64)
+    _, (spec,), state = SyntheticSource(SPEC).__reduce__()
+    assert spec is SPEC
+    assert state[6] == rng.getstate()[1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from([SPEC, TINY, HUGE, attrs.evolve(SPEC, level_size=(1, 2), levels=5,
+                                                    updates=700, trade_every=1)]),
+    st.lists(st.tuples(st.integers(min_value=0, max_value=100_000), st.booleans()),
+             max_size=40),
+)  # fmt: skip
+def test_pickling_mid_stream_continues_identically(
+    spec: SyntheticSpec, steps: list[tuple[int, bool]]
+) -> None:
+    whole = drain(SyntheticSource(spec, start_ns=7))
+    source = pickle.loads(pickle.dumps(SyntheticSource(spec, start_ns=7)))  # before the snapshot
+    pieces: list[tuple] = []
+    until = 0
+    for step, resume in steps:
+        until += step
+        pieces += source.batch(until)
+        if resume:  # what a checkpoint and ``meshrt run --resume`` do
+            peek, exhausted = source.peek_time(), source.exhausted
+            source = pickle.loads(pickle.dumps(source))
+            assert (source.peek_time(), source.exhausted) == (peek, exhausted)
+            assert source.symbol == spec.symbol and source.spec == spec
+    assert pieces + drain(source) == whole
+    assert pickle.loads(pickle.dumps(source)).batch(FOREVER) == []
+
+
+@pytest.mark.parametrize("level_size", [(1, 1), (1, 2)])
+@pytest.mark.parametrize("updates", range(1, 13))
+def test_exhausted_after_exactly_updates_book_updates(
+    level_size: tuple[int, int], updates: int
+) -> None:
+    # single-unit touches: due trades that cannot sweep are skipped near the end
+    spec = attrs.evolve(SPEC, levels=5, level_size=level_size, updates=updates, trade_every=1,
+                        move_probability=0.5)  # fmt: skip
+    source = SyntheticSource(spec)
+    book = 0
+    while not source.exhausted:
+        assert source.peek_time() is not None
+        book += count_kinds(source.batch(source.peek_time() + 1))[0]
+        assert book <= updates
+    assert book == updates and source.peek_time() is None
+
+
+def test_values_beyond_64_bits_are_refused() -> None:
+    with pytest.raises(OverflowError, match="start_price"):
+        SyntheticSource(attrs.evolve(SPEC, start_price=10**20))
+    with pytest.raises(OverflowError, match="deepest ask"):
+        SyntheticSource(attrs.evolve(SPEC, start_price=2**63 - 10**8))
+    # a walk that would quote above 2**63 - 1 stops with an error instead of wrapping
+    near_top = attrs.evolve(SPEC, seed=0, start_price=2**63 - 21 * SPEC.tick - 5,
+                            move_probability=1.0)  # fmt: skip
+    with pytest.raises(OverflowError, match="price"):
+        drain(SyntheticSource(near_top))
+    with pytest.raises(OverflowError, match="clock"):
+        drain(SyntheticSource(attrs.evolve(SPEC, interval_ns=2**62)))
 
 
 @pytest.mark.parametrize(

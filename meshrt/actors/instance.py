@@ -9,11 +9,10 @@ counted as discarded, and the reply says it crashed.
 from __future__ import annotations
 
 import traceback
-from array import array
 from collections.abc import Hashable
-from time import perf_counter_ns
 from typing import Any
 
+from meshrt.actors._deliver import LatencyHistogram, deliver_books
 from meshrt.actors.mailbox import Mailbox, MailboxConfig
 from meshrt.actors.protocol import (
     D_BOOK,
@@ -147,7 +146,7 @@ class AlgoInstance:
         self.outputs: list[tuple[Any, ...]] = []
         self.crashed: str | None = None
         self.crash_traceback: str | None = None
-        self.latencies_ns = array("q")
+        self.latencies_ns = LatencyHistogram()  # on_book durations
         self.book_callbacks = 0
         self.skipped = 0  # market data that arrived while not running
         self.discarded = 0  # deliveries that arrived after a crash
@@ -198,10 +197,25 @@ class AlgoInstance:
 
     async def run(self) -> None:
         state, actions = self.state, self.actions
-        books = state.books
-        latencies = self.latencies_ns.append
+        flush, latencies = self._flush, self.latencies_ns
         while True:
-            for item in await self.mailbox.receive_batch():
+            batch = await self.mailbox.receive_batch()
+            k, n = 0, len(batch)
+            while k < n:
+                if self.lifecycle == RUNNING and self.crashed is None:
+                    # the hot path, in C: a run of books to a running algo
+                    k, callbacks, error = deliver_books(batch, k, state, actions, self,
+                                                        self.on_book, flush, latencies)
+                    self.book_callbacks += callbacks
+                    if error is not None:
+                        ts = batch[k - 1][0]
+                        self._callback_failed(ts, error)
+                        self._flush(ts)
+                        continue
+                    if k == n:
+                        break
+                item = batch[k]
+                k += 1
                 if type(item) is not tuple:
                     if isinstance(item, WindowEnd):
                         self._reply()
@@ -214,21 +228,6 @@ class AlgoInstance:
                         self.discarded += 1
                         if item[1] == D_MESSAGE:  # the link's statistics must hear of it
                             self.outputs.append((item[0], O_UNDELIVERED, item[2].sender))
-                elif item[1] == D_BOOK and self.lifecycle == RUNNING:
-                    # the hot path, inlined: one book to a running algo
-                    ts = item[0]
-                    book = item[2]
-                    state.now = ts
-                    books[book.symbol] = book
-                    start = perf_counter_ns()
-                    try:
-                        self.on_book(book, state, item[3], actions)
-                    except Exception as exc:  # noqa: BLE001 - an algo may raise anything
-                        self._callback_failed(ts, exc)
-                    latencies(perf_counter_ns() - start)
-                    self.book_callbacks += 1
-                    if actions._buffer or self.messages_this_callback:
-                        self._flush(ts)
                 else:
                     self._deliver(item)
 
@@ -295,7 +294,7 @@ class AlgoInstance:
         if isinstance(exc, (ActionLimitExceeded, MessageRefused)):
             return  # counted where refused; the actions before it stand
         self.crashed = f"{type(exc).__name__}: {exc}"
-        self.crash_traceback = traceback.format_exc()
+        self.crash_traceback = "".join(traceback.format_exception(exc))
         self.actions._buffer.clear()  # a crashing callback's half-made decisions never leave
         self.outputs.append((ts, O_CRASH, self.crashed))
 

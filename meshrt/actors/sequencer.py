@@ -25,6 +25,7 @@ import time
 from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Callable
+from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any
 
@@ -32,6 +33,7 @@ import attrs
 import orjson
 import trio
 
+from meshrt.actors._commit import commit_feed
 from meshrt.actors.coordinator import (
     COORDINATOR_DOWN,
     RECEIVER_DOWN,
@@ -42,7 +44,6 @@ from meshrt.actors.coordinator import (
 from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.mailbox import Mailbox, MailboxConfig, MailboxFull
 from meshrt.actors.protocol import (
-    D_BOOK,
     D_FILL,
     D_HEARTBEAT,
     D_KILL,
@@ -64,8 +65,6 @@ from meshrt.actors.protocol import (
     OP_FEED_UP,
     OP_REPLACE,
     OP_SUBMIT,
-    OUT_BOOK,
-    OUT_REPORT,
     Advance,
     InstanceBatch,
     RestartState,
@@ -609,58 +608,26 @@ class Sequencer:
 
     def _venue_committer(self, venue: int) -> Callable[[list[tuple[Any, ...]], int, int], None]:
         lane = self.lanes[venue]
+        feed_stream = lane.feed
+        base, span, draw = feed_stream.base, feed_stream.span, feed_stream.draw
+        fragments = _feed_fragments(lane.source, lane.name, tuple(lane.symbols))
+        quote = partial(self._quote, lane)
 
         def commit(events: list[tuple[Any, ...]], start: int, stop: int) -> None:
-            # the hot loop of the whole runtime: one iteration per venue event
-            lines = self.log.lines
-            logging = self.log.path is not None  # without a run folder, nothing is written
-            dumps = orjson.dumps
-            source, name, symbols = lane.source, lane.name, lane.symbols
-            subscribers, last_book = lane.subscribers, lane.last_book
-            consolidated = lane.consolidated
-            feed_stream = lane.feed
-            base, span, draw = feed_stream.base, feed_stream.span, feed_stream.draw
-            last = feed_stream.last
-            seq = self.seq
-            for k in range(start, stop):
-                event = events[k]
-                ts = event[0]
-                seq += 1
-                kind = event[1]
-                if kind == OUT_BOOK:
-                    symbol = event[2]
-                    if logging:
-                        feed = event[3]
-                        lines.append(dumps([seq, ts, ts, source, name, symbols[symbol],
-                                            FEED_KIND_NAMES[feed[1]], feed[2:], seq]))
-                    book = event[4]
-                    if book is None:  # the feed to the algos is down: committed, not shown
-                        continue
-                    last_book[symbol] = book
-                    if consolidated[symbol]:
-                        self._quote(lane, symbol, ts, book)
-                    subs = subscribers[symbol]
-                    if subs:
-                        # LatencyStream.deliver_at, inlined
-                        at = ts + base + int(draw() * span) if span else ts + base
-                        if at < last:
-                            at = last
-                        last = at
-                        item = (at, D_BOOK, book, event[5])
-                        for dep in subs:
-                            dep.inbound.append(item)
-                elif kind == OUT_REPORT:
-                    self.seq = seq - 1  # _commit_report takes its own seq id
-                    feed_stream.last = last
-                    self._commit_report(lane, event[2], event[3])
-                    last = feed_stream.last
-                    seq = self.seq
-                elif logging:
-                    feed = event[3]
-                    lines.append(dumps([seq, ts, ts, source, name, symbols[event[2]],
-                                        "trade", feed[2:], seq]))
-            feed_stream.last = last
-            self.seq = seq
+            # the hot loop of the whole runtime, one iteration per venue event, is
+            # commit_feed (meshrt/actors/_commit.c); it stops at each order report
+            lines = self.log.lines if self.log.path is not None else None  # no run folder
+            k = start
+            while True:
+                k, self.seq, feed_stream.last = commit_feed(
+                    events, k, stop, self.seq, feed_stream.last, lines, fragments,
+                    orjson.dumps, lane.last_book, lane.consolidated, quote,
+                    lane.subscribers, base, span, draw)
+                if k == stop:
+                    break
+                event = events[k]  # OUT_REPORT
+                self._commit_report(lane, event[2], event[3])
+                k += 1
             self.counts["venue_events"] += stop - start
 
         return commit
@@ -1094,6 +1061,18 @@ class Sequencer:
             "orders": len(self.orders.orders), "open": live, "in_flight": len(in_flight),
             "mismatches": mismatches, "feed_events_dropped": feed_dropped,
         }
+
+
+@lru_cache(maxsize=256)
+def _feed_fragments(source: str, venue: str,
+                    symbols: tuple[str, ...]) -> tuple[tuple[bytes, ...], ...]:
+    """What commit_feed writes between a feed record's times and its payload, per symbol:
+    ``"source","venue","symbol","kind",`` for each feed kind (by number), then the same
+    for a trade print, escaped by orjson itself."""
+    head = orjson.dumps(source) + b"," + orjson.dumps(venue) + b","
+    kinds = [FEED_KIND_NAMES[kind] for kind in range(len(FEED_KIND_NAMES))] + ["trade"]
+    return tuple(tuple(head + orjson.dumps(symbol) + b"," + orjson.dumps(kind) + b","
+                       for kind in kinds) for symbol in symbols)
 
 
 def _text(value: Any) -> str | None:

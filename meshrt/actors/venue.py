@@ -31,14 +31,13 @@ from meshrt.actors.protocol import (
     VenueState,
 )
 from meshrt.events import FEED_DELTA, FEED_TRADE
-from meshrt.contract import Side
 from meshrt.sdk import Book, Features
+from meshrt.venues._book import play
 from meshrt.venues.features import FeatureTracker
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.sources import Source
 
 _ts = itemgetter(0)
-_new = tuple.__new__
 
 
 class VenueActor:
@@ -115,48 +114,17 @@ class VenueActor:
 
     def _play(self, events: list[tuple[Any, ...]], start: int, stop: int, symbol: int,
               out: list[tuple[Any, ...]]) -> None:
-        """Apply feed events[start:stop] of one symbol; the hot loop of the venue."""
+        """Apply feed events[start:stop] of one symbol: the hot loop of the venue, in C
+        (meshrt/venues/_book.c), calling the matching engine only where an event can
+        reach a resting order."""
         if start >= stop:
             return
         if not self.feed_up:
             self._play_dark(events, start, stop, symbol, out)
             return
         engine = self.engines[symbol]
-        tracker = self.trackers[symbol]
-        name, symbol_name = self.name, self.symbols[symbol]
-        apply_delta, top, reports = engine.apply_delta, engine.top, engine.reports
-        append = out.append
-        # the feature rules of meshrt.venues.features, with their state in locals
-        last_mid, volatility, flow = tracker.last_mid, tracker.volatility, tracker.trade_flow
-        for k in range(start, stop):
-            event = events[k]
-            ts, kind = event[0], event[1]
-            if kind == FEED_DELTA:
-                apply_delta(ts, event[2], event[3], event[4])
-            elif kind == FEED_TRADE:
-                engine.apply_trade(ts, event[2], event[3], event[4])
-                flow += event[4] if event[2] == Side.BUY else -event[4]
-                append((ts, OUT_TRADE, symbol, event))
-                if reports:
-                    _drain(reports, symbol, out)
-                continue
-            else:
-                engine.apply_snapshot(ts, event[2], event[3])
-            bid_prices, bid_sizes, ask_prices, ask_sizes = top()
-            flow -= flow >> 5
-            if bid_prices and ask_prices:
-                mid = (bid_prices[0] + ask_prices[0]) >> 1
-                if last_mid:
-                    volatility += ((mid - last_mid if mid >= last_mid else last_mid - mid)
-                                   - volatility) >> 4
-                last_mid = mid
-            # tuple.__new__ skips NamedTuple's Python-level __new__: ~3x cheaper per book
-            book = _new(Book, (ts, symbol_name, name, bid_prices, bid_sizes, ask_prices,
-                               ask_sizes))
-            append((ts, OUT_BOOK, symbol, event, book, _new(Features, (book, volatility, flow))))
-            if reports:
-                _drain(reports, symbol, out)
-        tracker.last_mid, tracker.volatility, tracker.trade_flow = last_mid, volatility, flow
+        play(engine.book, engine, self.trackers[symbol], events, start, stop, symbol,
+             self.symbols[symbol], self.name, out, Book, Features)
 
     def _play_dark(self, events: list[tuple[Any, ...]], start: int, stop: int, symbol: int,
                    out: list[tuple[Any, ...]]) -> None:

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../_pyint.h"
 #include "../include/meshrt.h"
 
 #define N_CALLBACKS 13
@@ -98,29 +99,6 @@ static PyObject *s_send, *s_subscribe, *s_unsubscribe, *s_symbol, *s_position, *
     *s_set_param, *s_log;
 
 /* ---- small helpers ---------------------------------------------------------------- */
-
-static inline int64_t as_i64(PyObject *o, int *err) {
-#if PY_VERSION_HEX < 0x030C0000
-    if (PyLong_CheckExact(o)) {
-        Py_ssize_t n = Py_SIZE(o);
-        const digit *d = ((PyLongObject *)o)->ob_digit;
-        switch (n) {
-        case 0: return 0;
-        case 1: return (int64_t)d[0];
-        case -1: return -(int64_t)d[0];
-        case 2: return (int64_t)d[0] | ((int64_t)d[1] << PyLong_SHIFT);
-        case -2: return -((int64_t)d[0] | ((int64_t)d[1] << PyLong_SHIFT));
-        default: break;
-        }
-    }
-#else
-    if (PyLong_CheckExact(o) && PyUnstable_Long_IsCompact((PyLongObject *)o))
-        return (int64_t)PyUnstable_Long_CompactValue((PyLongObject *)o);
-#endif
-    long long v = PyLong_AsLongLong(o);
-    if (v == -1 && PyErr_Occurred()) *err = 1;
-    return (int64_t)v;
-}
 
 static inline __int128 floordiv128(__int128 a, __int128 b) {
     __int128 q = a / b;

@@ -7,16 +7,16 @@ level ("no lasting market impact"). Resting orders fill as maker when a trade pr
 through their price (after the displayed queue ahead of them) or when the displayed
 opposite side moves through it. See docs/matching.md for the user-facing rules.
 
-Pure Python, no I/O, no floats, no randomness: the same calls give the same reports.
-``apply_delta`` and ``top`` are on the hot path; everything else is cold and written for
-clarity.
+No I/O, no floats, no randomness: the same calls give the same reports. The displayed
+book is an ``L2Book`` (C, meshrt/venues/_book.c), which also runs the venue's feed loop
+and calls into the engine only when a feed event can reach a resting order
+(``after_delta``, ``apply_trade``, ``apply_snapshot``); the order logic here is cold
+and written for clarity.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Sequence
-from operator import neg
 from typing import Final
 
 import attrs
@@ -30,6 +30,7 @@ from meshrt.events import (
     REPORT_REJECTED,
     REPORT_REPLACED,
 )
+from meshrt.venues._book import NO_SELL, L2Book
 
 __all__ = ["FeeSchedule", "MatchingEngine", "RestingOrder"]
 
@@ -43,11 +44,11 @@ _POST_ONLY: Final = int(TimeInForce.POST_ONLY)
 _MAKER: Final = int(Liquidity.MAKER)
 _TAKER: Final = int(Liquidity.TAKER)
 
-# Cached best resting prices when a side has no resting order: no valid price (> 0) can
-# be <= _NO_BUY or >= _NO_SELL, so the "does this move touch an order?" test stays one
-# integer comparison with no None check.
+# Best resting prices when a side has no resting order (kept in the L2Book, which tests
+# them on every level change): no valid price (> 0) is <= _NO_BUY; a level at _NO_SELL
+# (INT64_MAX) would only cost a needless look.
 _NO_BUY: Final = 0
-_NO_SELL: Final = 1 << 64
+_NO_SELL: Final = NO_SELL
 
 _PPM: Final = 1_000_000
 
@@ -107,6 +108,10 @@ def _load_levels(
     return prices, [book[p] for p in prices]
 
 
+def _opposite(side: int) -> int:
+    return _SELL if side == _BUY else _BUY
+
+
 class MatchingEngine:
     """One symbol on one simulated venue: the feed's L2 book plus virtual algo orders.
 
@@ -115,45 +120,19 @@ class MatchingEngine:
     rebind it).
     """
 
-    __slots__ = (
-        "reports",
-        "_fees",
-        "_bid_keys",
-        "_bid_px",
-        "_bid_sz",
-        "_ask_px",
-        "_ask_sz",
-        "_orders",
-        "_buys",
-        "_sells",
-        "_buy_max",
-        "_sell_min",
-        "_view_depth",
-        "_bid_view",
-        "_ask_view",
-    )
+    __slots__ = ("reports", "book", "_fees", "_orders", "_buys", "_sells")
 
-    def __init__(self, fees: FeeSchedule = FeeSchedule()) -> None:
+    def __init__(self, fees: FeeSchedule = FeeSchedule(), depth: int = BOOK_DEPTH) -> None:
         self.reports: list[tuple] = []
         self._fees = fees
-        # Displayed book, best first. Bids also keep negated prices, ascending, so that
-        # C-level bisect works on both sides without a key function.
-        self._bid_keys: list[int] = []
-        self._bid_px: list[int] = []
-        self._bid_sz: list[int] = []
-        self._ask_px: list[int] = []
-        self._ask_sz: list[int] = []
         # Live resting algo orders, and per side price -> orders in time priority.
         self._orders: dict[int, _Order] = {}
         self._buys: dict[int, list[_Order]] = {}
         self._sells: dict[int, list[_Order]] = {}
-        self._buy_max = _NO_BUY  # best resting buy price
-        self._sell_min = _NO_SELL  # best resting sell price
-        # top() caches each side's (prices, sizes) tuples; a change within the cached
-        # depth drops that side's cache, so a delta only rebuilds the side it touched.
-        self._view_depth = BOOK_DEPTH
-        self._bid_view: tuple[tuple[int, ...], tuple[int, ...]] | None = None
-        self._ask_view: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+        # The displayed book; it reads the resting prices to tell when a level change
+        # reaches an order, and keeps the best resting price per side (buy_max, sell_min).
+        # top() caches each side's tuples until a level within ``depth`` changes.
+        self.book = L2Book(self._buys, self._sells, depth)
 
     # -- market data ------------------------------------------------------------------
 
@@ -161,15 +140,12 @@ class MatchingEngine:
         self, ts: int, bids: Sequence[tuple[int, int]], asks: Sequence[tuple[int, int]]
     ) -> None:
         """Replace the whole displayed book (this also restores any consumed liquidity)."""
-        self._bid_px, self._bid_sz = _load_levels(bids, descending=True)
-        self._bid_keys = list(map(neg, self._bid_px))
-        self._ask_px, self._ask_sz = _load_levels(asks, descending=False)
-        self._bid_view = self._ask_view = None
+        self.book.load(*_load_levels(bids, descending=True), *_load_levels(asks, descending=False))
         if not self._orders:
             return
         for book, side in ((self._buys, _BUY), (self._sells, _SELL)):
             for price, orders in book.items():
-                displayed = self._level_size(side, price)
+                displayed = self.book.size_at(side, price)
                 for o in orders:
                     if displayed < o.queue_ahead:
                         o.queue_ahead = displayed
@@ -177,48 +153,21 @@ class MatchingEngine:
         self._cross_resting(ts, _SELL)
 
     def apply_delta(self, ts: int, side: int, price: int, size: int) -> None:
-        """Set one displayed level (size <= 0 removes it); fill resting orders it crosses.
+        """Set one displayed level (size <= 0 removes it); fill resting orders it crosses."""
+        if self.book.set(side, price, size):
+            self.after_delta(ts, side, price, size)
 
-        Hot path: with no resting order this is one bisect and one list write.
-        """
-        if side == _BUY:
-            keys = self._bid_keys
-            key = -price
-            i = bisect_left(keys, key)
-            if i < len(keys) and keys[i] == key:
-                if size > 0:
-                    self._bid_sz[i] = size
-                else:
-                    del keys[i], self._bid_px[i], self._bid_sz[i]
-            elif size > 0:
-                keys.insert(i, key)
-                self._bid_px.insert(i, price)
-                self._bid_sz.insert(i, size)
-            if i < self._view_depth:
-                self._bid_view = None
-            if self._orders:
-                if price in self._buys:
-                    self._clamp_queue(self._buys[price], size)
-                if size > 0 and price >= self._sell_min:
-                    self._cross_resting(ts, _SELL)
-        else:
-            prices = self._ask_px
-            i = bisect_left(prices, price)
-            if i < len(prices) and prices[i] == price:
-                if size > 0:
-                    self._ask_sz[i] = size
-                else:
-                    del prices[i], self._ask_sz[i]
-            elif size > 0:
-                prices.insert(i, price)
-                self._ask_sz.insert(i, size)
-            if i < self._view_depth:
-                self._ask_view = None
-            if self._orders:
-                if price in self._sells:
-                    self._clamp_queue(self._sells[price], size)
-                if size > 0 and price <= self._buy_max:
-                    self._cross_resting(ts, _BUY)
+    def after_delta(self, ts: int, side: int, price: int, size: int) -> None:
+        """A displayed level changed where resting orders care (the book decides when):
+        the queue at that price shrinks with it, and a level through the other side's
+        best resting price fills those orders."""
+        resting, opposite = (self._buys, _SELL) if side == _BUY else (self._sells, _BUY)
+        orders = resting.get(price)
+        if orders:
+            self._clamp_queue(orders, size)
+        if size > 0 and (price >= self.book.sell_min if side == _BUY
+                         else price <= self.book.buy_max):
+            self._cross_resting(ts, opposite)
 
     def apply_trade(self, ts: int, aggressor: int, price: int, size: int) -> None:
         """Fill resting orders a print goes through; the displayed book is left to the feed.
@@ -228,10 +177,10 @@ class MatchingEngine:
         other aggressor value are ignored (we cannot tell which side they hit).
         """
         if aggressor == _SELL:
-            if price <= self._buy_max:
+            if price <= self.book.buy_max:
                 self._fill_from_print(ts, _BUY, price, size)
         elif aggressor == _BUY:
-            if price >= self._sell_min:
+            if price >= self.book.sell_min:
                 self._fill_from_print(ts, _SELL, price, size)
 
     # -- algo orders ------------------------------------------------------------------
@@ -297,32 +246,17 @@ class MatchingEngine:
 
     # -- views ------------------------------------------------------------------------
 
-    def top(
-        self, depth: int = BOOK_DEPTH
-    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-        """(bid prices, bid sizes, ask prices, ask sizes), best first, as immutable tuples.
-
-        Each side's tuples are cached until a level within ``depth`` changes, so calling
-        this after every event only rebuilds the side that moved.
-        """
-        if depth != self._view_depth:
-            self._view_depth = depth
-            self._bid_view = self._ask_view = None
-        bids = self._bid_view
-        if bids is None:
-            bids = self._bid_view = (tuple(self._bid_px[:depth]), tuple(self._bid_sz[:depth]))
-        asks = self._ask_view
-        if asks is None:
-            asks = self._ask_view = (tuple(self._ask_px[:depth]), tuple(self._ask_sz[:depth]))
-        return bids + asks
+    def top(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """(bid prices, bid sizes, ask prices, ask sizes), best first, to the view depth."""
+        return self.book.top()
 
     def best_bid(self) -> tuple[int, int] | None:
         """Best displayed bid as (price, size), or None."""
-        return (self._bid_px[0], self._bid_sz[0]) if self._bid_px else None
+        return self.book.best(_BUY)
 
     def best_ask(self) -> tuple[int, int] | None:
         """Best displayed ask as (price, size), or None."""
-        return (self._ask_px[0], self._ask_sz[0]) if self._ask_px else None
+        return self.book.best(_SELL)
 
     def resting(self) -> list[RestingOrder]:
         """Resting algo orders: buys then sells, each in price-time priority."""
@@ -348,10 +282,10 @@ class MatchingEngine:
             return int(RejectReason.INVALID_PRICE)
         if order_id in self._orders:
             return int(RejectReason.DUPLICATE_ORDER_ID)
-        opposite = self._ask_px if side == _BUY else self._bid_px
-        if price is None and not opposite:
+        opposite = self.book.best(_opposite(side))
+        if price is None and opposite is None:
             return int(RejectReason.NO_LIQUIDITY)
-        if price is not None and tif == _POST_ONLY and opposite:
+        if price is not None and tif == _POST_ONLY and opposite is not None:
             if _crosses(side, price, opposite[0]):
                 return int(RejectReason.POST_ONLY_WOULD_CROSS)
         return None
@@ -362,40 +296,16 @@ class MatchingEngine:
             return int(RejectReason.INVALID_SIZE)
         if price <= 0:
             return int(RejectReason.INVALID_PRICE)
-        opposite = self._ask_px if order.side == _BUY else self._bid_px
-        if order.post_only and opposite and _crosses(order.side, price, opposite[0]):
+        opposite = self.book.best(_opposite(order.side))
+        if order.post_only and opposite is not None and _crosses(order.side, price, opposite[0]):
             return int(RejectReason.POST_ONLY_WOULD_CROSS)
         return None
 
-    def _level_size(self, side: int, price: int) -> int:
-        """Displayed size at exactly ``price`` on ``side`` (0 if there is no such level)."""
-        if side == _BUY:
-            keys, sizes, key = self._bid_keys, self._bid_sz, -price
-        else:
-            keys, sizes, key = self._ask_px, self._ask_sz, price
-        i = bisect_left(keys, key)
-        return sizes[i] if i < len(keys) and keys[i] == key else 0
-
     def _consume_best(self, side: int, size: int) -> None:
         """Take ``size`` from the best displayed level of ``side`` (removing it at 0)."""
-        if side == _BUY:
-            price = self._bid_px[0]
-            left = self._bid_sz[0] - size
-            if left > 0:
-                self._bid_sz[0] = left
-            else:
-                del self._bid_keys[0], self._bid_px[0], self._bid_sz[0]
-            self._bid_view = None
-            orders = self._buys.get(price)
-        else:
-            price = self._ask_px[0]
-            left = self._ask_sz[0] - size
-            if left > 0:
-                self._ask_sz[0] = left
-            else:
-                del self._ask_px[0], self._ask_sz[0]
-            self._ask_view = None
-            orders = self._sells.get(price)
+        price = self.book.best(side)[0]
+        left = self.book.consume_best(side, size)
+        orders = (self._buys if side == _BUY else self._sells).get(price)
         if orders:
             self._clamp_queue(orders, left)
 
@@ -410,14 +320,14 @@ class MatchingEngine:
 
     def _take(self, ts: int, order_id: int, side: int, limit: int | None, size: int) -> int:
         """Match as taker against displayed opposite levels up to ``limit``; return the rest."""
-        if side == _BUY:
-            opp_side, prices, sizes = _SELL, self._ask_px, self._ask_sz
-        else:
-            opp_side, prices, sizes = _BUY, self._bid_px, self._bid_sz
+        opp_side = _opposite(side)
         remaining = size
-        while remaining and prices and (limit is None or _crosses(side, limit, prices[0])):
-            price = prices[0]
-            qty = min(remaining, sizes[0])
+        while remaining:
+            best = self.book.best(opp_side)
+            if best is None or (limit is not None and not _crosses(side, limit, best[0])):
+                break
+            price = best[0]
+            qty = min(remaining, best[1])
             self._consume_best(opp_side, qty)
             remaining -= qty
             fee = self._fees.fee(_TAKER, price, qty)
@@ -437,13 +347,13 @@ class MatchingEngine:
 
     def _rest(self, order: _Order) -> None:
         """Put a live order at the back of its price level and refresh the cached best."""
-        order.queue_ahead = self._level_size(order.side, order.price)
+        order.queue_ahead = self.book.size_at(order.side, order.price)
         if order.side == _BUY:
             self._buys.setdefault(order.price, []).append(order)
-            self._buy_max = max(self._buy_max, order.price)
+            self.book.buy_max = max(self.book.buy_max, order.price)
         else:
             self._sells.setdefault(order.price, []).append(order)
-            self._sell_min = min(self._sell_min, order.price)
+            self.book.sell_min = min(self.book.sell_min, order.price)
 
     def _unrest(self, order: _Order) -> None:
         """Take an order out of its price level and refresh the cached best."""
@@ -454,9 +364,9 @@ class MatchingEngine:
             return
         del book[order.price]
         if order.side == _BUY:
-            self._buy_max = max(book, default=_NO_BUY)
+            self.book.buy_max = max(book, default=_NO_BUY)
         else:
-            self._sell_min = min(book, default=_NO_SELL)
+            self.book.sell_min = min(book, default=_NO_SELL)
 
     def _in_priority(self, side: int) -> list[_Order]:
         """Resting orders of one side, best price first, then time priority."""
@@ -469,18 +379,18 @@ class MatchingEngine:
         Each fills as maker at its own price for what is displayed at or through that
         price, in price-time priority, consuming that displayed size as a taker would.
         """
-        if side == _BUY:
-            opp_side, prices, sizes = _SELL, self._ask_px, self._ask_sz
-        else:
-            opp_side, prices, sizes = _BUY, self._bid_px, self._bid_sz
+        opp_side = _opposite(side)
+        best = self.book.best(opp_side)
         for order in self._in_priority(side):
-            if not prices or not _crosses(side, order.price, prices[0]):
+            if best is None or not _crosses(side, order.price, best[0]):
                 break
             qty = 0
-            while qty < order.remaining and prices and _crosses(side, order.price, prices[0]):
-                take = min(order.remaining - qty, sizes[0])
+            while qty < order.remaining and best is not None and _crosses(side, order.price,
+                                                                          best[0]):
+                take = min(order.remaining - qty, best[1])
                 self._consume_best(opp_side, take)
                 qty += take
+                best = self.book.best(opp_side)
             self._maker_fill(ts, order, qty)
 
     def _fill_from_print(self, ts: int, side: int, print_price: int, size: int) -> None:
