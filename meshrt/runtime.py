@@ -25,6 +25,7 @@ from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
 from meshrt.replaylog import ReplayLog
 from meshrt import checkpoint
+from meshrt.collector import run_collector
 from meshrt.scenario import Scenario, load_scenario, validate
 from meshrt.summary import build_mesh, build_metrics, build_summary
 from meshrt.venues.matching import MatchingEngine
@@ -179,14 +180,15 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
     before = (sequencer.seq, sum(instance.book_callbacks for instance in instances))
     started = time.perf_counter()
     try:
-        async with _single_errors(), trio.open_nursery() as nursery:
-            for actor in (*venues, *instances):
-                nursery.start_soon(actor.run)
-            try:
-                await sequencer.run(nursery, resumed=resumed)
-            except RunFailed as exc:
-                failed = str(exc)
-                nursery.cancel_scope.cancel()
+        with run_collector():
+            async with _single_errors(), trio.open_nursery() as nursery:
+                for actor in (*venues, *instances):
+                    nursery.start_soon(actor.run)
+                try:
+                    await sequencer.run(nursery, resumed=resumed)
+                except RunFailed as exc:
+                    failed = str(exc)
+                    nursery.cancel_scope.cancel()
     finally:
         log.close()
         for instance in instances:

@@ -264,3 +264,24 @@ def test_capacity_must_be_positive() -> None:
 def test_default_config_is_65536_items_blocking() -> None:
     config = MailboxConfig()
     assert (config.capacity, config.overflow) == (65536, Overflow.BLOCK)
+
+
+async def test_a_second_receiver_is_refused_and_a_cancelled_wait_leaves_the_mailbox_usable() -> None:
+    box: Mailbox[int] = Mailbox("m")
+    with trio.move_on_after(0.01):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(box.receive_batch)
+            await trio.testing.wait_all_tasks_blocked()
+            with pytest.raises(trio.BusyResourceError, match="'m' has one receiver"):
+                await box.receive_batch()
+    # the waiting receiver was cancelled: the owner may wait again and is woken
+    async with trio.open_nursery() as nursery:
+        got: list[list[int]] = []
+
+        async def receive() -> None:
+            got.append(await box.receive_batch())
+
+        nursery.start_soon(receive)
+        await trio.testing.wait_all_tasks_blocked()
+        box.send_nowait(7)
+    assert got == [[7]]
