@@ -3,11 +3,12 @@
 Bare: the slot's on_book called in a tight loop, as the instance actor calls it, with a
 do-nothing algo (Python ``NoOp``, ``bench/algos/noop.c`` built to WASM and native). Each
 sample times a batch of calls (a per-call clock read would cost more than the call), so
-p50/p99 are over per-call averages of batches. Three variants: every call gets a new book
-(all 80 levels change), one side changes (the usual feed update: the venue reuses the
-other side's tuples), the same book again. In every variant the full 656-byte book is
-copied into the algo's memory; only the Python-int-to-struct packing is skipped for
-sides that did not change.
+p50/p99 are over per-call averages of batches. Four variants: the books of a real feed
+(the bundled scenario's stream through the venue's book, in order: most updates change
+one side's sizes, and the venue reuses every tuple that did not change), every call a
+new book (all 80 levels change), one side changes, the same book again. In every
+variant the full 656-byte book is copied into the algo's memory; only the
+Python-int-to-struct packing is skipped for tuples that did not change.
 
 Inside the runtime: the instance actor's own callback latency (perf_counter_ns around
 each on_book, so it includes one clock read) over the bundled scenario run with the
@@ -42,6 +43,10 @@ from meshrt.loaders.compiled import SlotContext  # noqa: E402
 from meshrt.runtime import run  # noqa: E402
 from meshrt.scenario import load_scenario, start  # noqa: E402
 from meshrt.sdk import Actions, Book, Features  # noqa: E402
+from meshrt.actors.protocol import OUT_BOOK  # noqa: E402
+from meshrt.actors.venue import VenueActor  # noqa: E402
+from meshrt.venues.matching import MatchingEngine  # noqa: E402
+from meshrt.venues.sources import open_source  # noqa: E402
 from meshrt.toolchain import build  # noqa: E402
 
 BATCH = 100
@@ -62,28 +67,40 @@ def full_book(ts: int, shift: int) -> Book:
     return Book(ts, "BTC-USD", "alpha", bids, sizes, asks, tuple(reversed(sizes)))
 
 
+def feed_books(count: int) -> list[tuple[Book, Features]]:
+    """The first ``count`` books the bundled scenario's venue shows its algos."""
+    venue = load_scenario(ROOT / "scenarios" / "market_maker.py").venues[0]
+    spec = attrs.evolve(venue.sources[0], symbol="BTC-USD", updates=count + count // 5)
+    actor = VenueActor(0, "alpha", ["BTC-USD"], [open_source(spec)], [MatchingEngine()],
+                       reply_to=None)  # type: ignore[arg-type]
+    out = actor.advance(2**62, [])
+    return [(event[4], event[5]) for event in out if event[1] == OUT_BOOK][:count]
+
+
 def bare(slot: Any, calls: int, variant: str) -> tuple[float, float]:
-    """(p50, p99) ns per call of slot.on_book; variant: 'new', 'one side' or 'same' book."""
+    """(p50, p99) ns per call of slot.on_book; variant: 'feed', 'new', 'one side' or 'same'."""
     state = AlgoState("BTC-USD")
     state.ledger.apply_fill("BTC-USD", Side.BUY, 100_000_000_000, 100_000_000, 10)  # a position
     actions = Actions(state, "BTC-USD")
-    first, second = full_book(1, 0), full_book(2, 1)
-    if variant == "one side":  # the usual update: one side moved, the other's tuples reused
-        second = second._replace(ask_prices=first.ask_prices, ask_sizes=first.ask_sizes)
-    books = [first, first if variant == "same" else second]
-    pairs = [(book, Features(book, 1_000, -2_000)) for book in books]
-    state.books["BTC-USD"] = books[0]
+    if variant == "feed":
+        pairs = feed_books(BATCH * 10)
+    else:
+        first, second = full_book(1, 0), full_book(2, 1)
+        if variant == "one side":  # one side moved, the other's tuples reused
+            second = second._replace(ask_prices=first.ask_prices, ask_sizes=first.ask_sizes)
+        books = [first, first if variant == "same" else second]
+        pairs = [(book, Features(book, 1_000, -2_000)) for book in books] * (BATCH // 2)
+    state.books["BTC-USD"] = pairs[0][0]
     on_book = slot.on_book
-    (b0, f0), (b1, f1) = pairs
     samples = []
     clock = time.perf_counter_ns
     gc.disable()
     try:
-        for _ in range(calls // BATCH):
+        for k in range(calls // BATCH):
+            batch = pairs[k * BATCH % len(pairs):][:BATCH]
             t = clock()
-            for _ in range(BATCH // 2):
-                on_book(b0, state, f0, actions)
-                on_book(b1, state, f1, actions)
+            for book, features in batch:
+                on_book(book, state, features, actions)
             samples.append((clock() - t) / BATCH)
     finally:
         gc.enable()
@@ -134,7 +151,7 @@ def main() -> None:
         loaded = slots(noop)
         print(f"bare on_book, full {BOOK_DEPTH}+{BOOK_DEPTH}-level book, median of {args.runs} "
               f"runs of {args.calls:,} calls (ns per call)")
-        variants = ("new", "one side", "same")
+        variants = ("feed", "new", "one side", "same")
         print(f"{'loader':8}" + "".join(f" {v + ' p50':>13} {'p99':>7}" for v in variants))
         for name, slot in loaded.items():
             row = f"{name:8}"
