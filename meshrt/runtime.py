@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -232,13 +234,31 @@ def _scenario_sha256(scenario: Scenario) -> str:
     path = getattr(scenario, "source_path", None)
     digest.update(Path(path).read_bytes() if path else repr(scenario).encode())
     for dep in scenario.deployments:
-        if isinstance(dep.algo, str):  # "file.py:Class", "algo.wasm" or "algo.so"
-            file = Path(dep.algo.partition(":")[0] if ".py:" in dep.algo else dep.algo)
-            if not file.is_absolute():
-                file = Path(scenario.base_dir) / file
-            if file.is_file():
-                digest.update(file.read_bytes())
+        file = _algo_file(dep.algo, Path(scenario.base_dir))
+        if file is not None and file.is_file():
+            digest.update(file.read_bytes())
     return digest.hexdigest()
+
+
+def _algo_file(ref: Any, base_dir: Path) -> Path | None:
+    """The file an algo reference runs: "file.py:Class", "algo.wasm" or "algo.so" as
+    named; "module:Class" or a class object by its module's file; None if there is none
+    (the loader reports a reference that cannot be loaded)."""
+    if isinstance(ref, type):
+        module = sys.modules.get(ref.__module__)
+        origin = getattr(module, "__file__", None)
+        return Path(origin) if origin else None
+    if not isinstance(ref, str):
+        return None
+    module_part, sep, _ = ref.partition(":")
+    if sep and not module_part.endswith(".py"):
+        try:
+            spec = importlib.util.find_spec(module_part)
+        except (ImportError, ValueError):
+            return None
+        return Path(spec.origin) if spec is not None and spec.origin else None
+    file = Path(module_part if sep else ref)
+    return file if file.is_absolute() else base_dir / file
 
 
 def _write_run_file(run_dir: Path, scenario: Scenario, options: RunOptions) -> None:

@@ -153,3 +153,23 @@ def test_resume_refuses_a_changed_algo_file(tmp_path: Path) -> None:
     done = meshrt("run", "--resume", str(out), "--no-progress")
     assert done.returncode == 2
     assert "scenario_sha256: the scenario changed since the run started" in done.stderr
+
+
+def test_the_run_digest_covers_algos_named_by_module_or_given_as_a_class(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from helpers import deployment, scenario
+
+    from meshrt.runtime import _scenario_sha256
+
+    source = "from helpers import Quiet\n\n\nclass Algo(Quiet):\n    pass\n"
+    module = tmp_path / "my_digest_algo.py"
+    module.write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    by_module = scenario(deployment("my_digest_algo:Algo"))
+    by_class = scenario(deployment(importlib.import_module("my_digest_algo").Algo))
+    before = _scenario_sha256(by_module), _scenario_sha256(by_class)
+    module.write_text(source + "# an edit\n")
+    assert _scenario_sha256(by_module) != before[0]
+    assert _scenario_sha256(by_class) != before[1]  # the class's module file changed
