@@ -20,10 +20,10 @@ def extension(name: str, **kwargs: object) -> Extension:
 setup(
     ext_modules=[
         extension("meshrt.loaders._dispatch",
-                  depends=["meshrt/include/meshrt.h", "meshrt/_pyint.h"]),
+                  depends=["meshrt/include/meshrt.h", "meshrt/_cpython.h"]),
         extension("meshrt.venues._book"),
         extension("meshrt.venues._synthetic"),
-        extension("meshrt.actors._commit", depends=["meshrt/_pyint.h"]),
+        extension("meshrt.actors._commit", depends=["meshrt/_cpython.h"]),
         extension("meshrt.actors._deliver"),
     ]
 )

@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../_pyint.h"
+#include "../_cpython.h"
 
 /* from meshrt.actors.protocol, read at import */
 static long out_book, out_report;
@@ -234,18 +234,6 @@ static int log_line(PyObject *lines, int64_t seq, int64_t ts, PyObject *fragment
 /* Deployed is a slotted attrs class: dep.inbound straight from its slot */
 static PyTypeObject *dep_type;
 static Py_ssize_t off_inbound = -1;
-
-static Py_ssize_t slot_offset(PyTypeObject *type, PyObject *name) {
-    PyObject *descr = PyObject_GetAttr((PyObject *)type, name);
-    if (descr == NULL) { PyErr_Clear(); return -1; }
-    Py_ssize_t offset = -1;
-    if (Py_TYPE(descr) == &PyMemberDescr_Type) {
-        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
-        if (member->type == T_OBJECT_EX) offset = member->offset;
-    }
-    Py_DECREF(descr);
-    return offset;
-}
 
 static int deliver(PyObject *dep, PyObject *item) {
     PyTypeObject *type = Py_TYPE(dep);

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../_pyint.h"
+#include "../_cpython.h"
 #include "../include/meshrt.h"
 
 #define N_CALLBACKS 13
@@ -296,18 +296,6 @@ static int unrealized(Dispatcher *d, PyObject *state, int64_t *out) {
     if (err) return -1;
     *out = total;
     return 0;
-}
-
-static Py_ssize_t slot_offset(PyTypeObject *type, PyObject *name) {
-    PyObject *descr = PyObject_GetAttr((PyObject *)type, name);
-    if (descr == NULL) { PyErr_Clear(); return -1; }
-    Py_ssize_t offset = -1;
-    if (Py_TYPE(descr) == &PyMemberDescr_Type) {
-        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
-        if (member->type == T_OBJECT_EX) offset = member->offset;
-    }
-    Py_DECREF(descr);
-    return offset;
 }
 
 /* a new reference to state.<name>: straight from its slot for the resolved type */

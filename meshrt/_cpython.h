@@ -1,12 +1,14 @@
-/* Reading CPython ints in place, for meshrt's C extensions' hot loops.
+/* Small CPython helpers shared by meshrt's C extensions' hot loops.
  *
- * PyLong_AsLongLong costs a call and a few branches per int; every price, size and time
- * on the hot path is below 2**60, one or two 30-bit digits, which can be read directly.
+ * Ints: PyLong_AsLongLong costs a call and a few branches per int; every price, size
+ * and time on the hot path is below 2**60, one or two 30-bit digits, read in place.
+ * Slots: an attribute of a slotted class read at its offset, without a lookup.
  */
-#ifndef MESHRT_PYINT_H
-#define MESHRT_PYINT_H
+#ifndef MESHRT_CPYTHON_H
+#define MESHRT_CPYTHON_H
 
 #include <Python.h>
+#include <structmember.h>
 #include <stdint.h>
 
 /* An int of at most two digits (below 2**60 in magnitude), read in place: 1 and its
@@ -37,6 +39,20 @@ static inline int64_t as_i64(PyObject *o, int *err) {
     long long r = PyLong_AsLongLong(o);
     if (r == -1 && PyErr_Occurred()) *err = 1;
     return (int64_t)r;
+}
+
+/* The offset of a slotted class's attribute `name` (a T_OBJECT_EX member), or -1 when
+ * it is not one: the caller then falls back to a normal attribute lookup. */
+static Py_ssize_t slot_offset(PyTypeObject *type, PyObject *name) {
+    PyObject *descr = PyObject_GetAttr((PyObject *)type, name);
+    if (descr == NULL) { PyErr_Clear(); return -1; }
+    Py_ssize_t offset = -1;
+    if (Py_TYPE(descr) == &PyMemberDescr_Type) {
+        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+        if (member->type == T_OBJECT_EX) offset = member->offset;
+    }
+    Py_DECREF(descr);
+    return offset;
 }
 
 #endif
