@@ -272,3 +272,42 @@ def test_heartbeats_across_a_gap_in_the_data_never_go_back_in_time(tmp_path: Pat
     lines = (tmp_path / "run" / "replay.jsonl").read_bytes().splitlines()[1:]
     stamps = [orjson.loads(line)[1] for line in lines]
     assert stamps == sorted(stamps)
+
+
+class NbboSwitcher(NbboWatcher):
+    """Takes the NBBO of XYZ from the start; subscribes to ABC at its first XYZ book and
+    drops it again after params['keep_ns'] of scenario time."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        if not self.params["switched"]:
+            self.params["switched"] = state.now
+            self.host.subscribe("ABC")
+        elif (self.params["switched"] > 0 and "ABC" in state.books
+              and state.now - self.params["switched"] > self.params["keep_ns"]):
+            self.params["switched"] = -1
+            self.host.unsubscribe("ABC")
+
+    def on_subscribed(self, symbol, state, actions):  # type: ignore[no-untyped-def]
+        self.params["subscribed"].append((state.now, symbol))
+
+    def on_unsubscribed(self, symbol, state, actions):  # type: ignore[no-untyped-def]
+        self.params["unsubscribed"].append((state.now, symbol))
+
+
+def test_a_symbol_subscribed_while_running_gets_its_nbbo_until_unsubscribed(
+        tmp_path: Path) -> None:
+    seen: dict[str, Any] = {"nbbo": [], "switched": 0, "keep_ns": 50_000_000,
+                            "subscribed": [], "unsubscribed": []}
+    venues = [Venue(name=name, region="eu", sources=[synthetic("XYZ", 20_000, seed),
+                                                     synthetic("ABC", 20_000, seed + 10)])
+              for name, seed in (("v1", 1), ("v2", 2))]
+    sc = Scenario(name="nbbo-subscribe", seed=3, duration_ns=seconds(0.3), venues=venues,
+                  deployments=[deployment(NbboSwitcher, "watch", params=seen)])
+    assert run(sc, tmp_path).ok
+    (on_at, _), = seen["subscribed"]
+    (off_at, _), = seen["unsubscribed"]
+    abc = [(at, nbbo) for at, nbbo in seen["nbbo"] if nbbo.symbol == "ABC"]
+    assert len(abc) > 20 and {q.venue for _, n in abc for q in n.venues} == {"v1", "v2"}
+    assert all(on_at <= at <= off_at + 5_000_000 for at, _ in abc)  # + what was in flight
+    xyz_after = [at for at, nbbo in seen["nbbo"] if nbbo.symbol == "XYZ" and at > off_at]
+    assert xyz_after  # the symbol it kept still comes

@@ -37,8 +37,9 @@ NO_ON_MESSAGE = "receiver_has_no_on_message"
 
 @attrs.frozen(slots=True)
 class Route:
-    """Messages ``("m", ts, sender label, receiver label, payload)`` and quotes
-    ``("q", ts, venue, symbol, bid, bid size, ask, ask size)`` in commit order."""
+    """Messages ``("m", ts, sender label, receiver label, payload)``, quotes
+    ``("q", ts, venue, symbol, bid, bid size, ask, ask size)`` and NBBO takers
+    ``("n", ts, symbol, deployment indexes)`` in commit order."""
 
     items: list[tuple[Any, ...]]
 
@@ -177,9 +178,19 @@ class Coordinator:
         for item in items:
             if item[0] == "m":
                 self._message(item, out)
-            else:
+            elif item[0] == "q":
                 self._quote(item, out)
+            else:
+                self._takers(item)
         return out
+
+    def _takers(self, item: tuple[Any, ...]) -> None:
+        _, _, symbol, takers = item
+        if takers:
+            self.nbbo_subscribers[symbol] = list(takers)
+        else:  # nobody takes it: the venues stop quoting it, so its quotes would go stale
+            self.nbbo_subscribers.pop(symbol, None)
+            self.quotes.pop(symbol, None)
 
     def _message(self, item: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
         _, ts, sender, receiver, payload = item

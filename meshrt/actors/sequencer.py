@@ -239,6 +239,8 @@ class Sequencer:
             )
             self.deployed.append(dep)
             self._subscribe_all(dep)
+        for symbol in {symbol for lane in self.lanes for symbol in lane.symbols}:
+            self._consolidate(symbol)
         self._by_label = {dep.label: dep for dep in self.deployed}
         self._controls: list[tuple[int, int, str, Any]] = []
         self._control_counter = 0
@@ -306,18 +308,30 @@ class Sequencer:
             if dep not in subs:
                 subs.append(dep)
                 subs.sort(key=lambda subscriber: subscriber.instance.index)
-            if "on_nbbo" in dep.capabilities:
-                for other in self.lanes:  # NBBO of a symbol takes every venue quoting it
-                    if symbol in other.symbols:
-                        other.consolidated[other.symbols.index(symbol)] = True
+
+    def _nbbo_takers(self, symbol: str) -> tuple[int, ...]:
+        """The deployments (by index) that take the NBBO of ``symbol``."""
+        return tuple(index for index, dep in enumerate(self.deployed)
+                     if "on_nbbo" in dep.capabilities and symbol in dep.symbols)
+
+    def _consolidate(self, symbol: str) -> None:
+        """Every venue quoting ``symbol`` sends its top of book to the coordinator while
+        anyone takes the NBBO of it, and only then (otherwise it costs nothing)."""
+        on = bool(self._nbbo_takers(symbol))
+        for lane in self.lanes:
+            if symbol in lane.symbols:
+                index = lane.symbols.index(symbol)
+                lane.consolidated[index] = on
+                if not on:
+                    lane.last_quote[index] = None  # a later taker gets a fresh quote
 
     def _new_coordinator(self) -> Coordinator:
         self.cc_generation += 1
         nbbo: dict[str, list[int]] = {}
-        for index, dep in enumerate(self.deployed):
-            if "on_nbbo" in dep.capabilities:
-                for symbol in dep.symbols:
-                    nbbo.setdefault(symbol, []).append(index)
+        for symbol in {symbol for dep in self.deployed for symbol in dep.symbols}:
+            takers = self._nbbo_takers(symbol)
+            if takers:
+                nbbo[symbol] = list(takers)
         return Coordinator(
             generation=self.cc_generation,
             links=self.links,
@@ -823,6 +837,10 @@ class Sequencer:
             subs = lane.subscribers[lane.symbols.index(symbol)]
             if dep in subs:
                 subs.remove(dep)
+        if "on_nbbo" in dep.capabilities:
+            self._consolidate(symbol)
+            if self.cc is not None:  # in commit order, with the quotes and messages
+                self._cc_segments[-1][1].append(("n", ts, symbol, self._nbbo_takers(symbol)))
         self._timer(dep, (lane.feed.deliver_at(ts), D_SUBSCRIBED, symbol, on))
 
     def _commit_action(self, ts: int, dep: Deployed, action: tuple[Any, ...]) -> None:
