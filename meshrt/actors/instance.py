@@ -210,7 +210,7 @@ class AlgoInstance:
                     if error is not None:
                         ts = batch[k - 1][0]
                         self._callback_failed(ts, error)
-                        self._flush(ts)
+                        flush(ts)
                         continue
                     if k == n:
                         break

@@ -3,8 +3,8 @@
 Integer exponential moving averages, so results are identical on every machine:
 volatility tracks |change of mid| with weight 1/16 per book update; trade flow adds
 each print's signed size (buyer-initiated positive) and decays by 1/32 per book
-update. The venue's hot loop (``VenueActor._play``) applies these rules with this
-state in local variables.
+update. The venue's feed loop (``play`` in meshrt/venues/_book.c) applies these rules,
+reading this state at the start of a window's events and writing it back at the end.
 """
 
 from __future__ import annotations
