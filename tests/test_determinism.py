@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 import trio
 import trio._core._run as trio_run
@@ -78,3 +81,31 @@ def test_a_different_seed_gives_a_different_log(tmp_path: Path) -> None:
     run(attrs.evolve(scenario, seed=scenario.seed + 1), tmp_path / "b")
     assert (tmp_path / "a" / "replay.jsonl").read_bytes() != (
         tmp_path / "b" / "replay.jsonl").read_bytes()
+
+
+# The replay logs of the bundled scenarios, as this release writes them. A change to the
+# runtime that is meant to keep behaviour (a speed-up, a refactor) must keep these; one
+# that changes what a run does updates them and says why.
+GOLDEN = {
+    "market_maker": "42a296d97a2e0ed1",
+    "maker_hedger": "06e83541e53b0c51",
+    "maker_hedger_faults": "a637f051879e507b",
+}
+
+
+def golden_scenario(name: str) -> Any:
+    from meshrt import KillFeed, KillInstance, seconds
+
+    if name == "maker_hedger_faults":
+        return attrs.evolve(load_scenario(SCENARIOS / "maker_hedger.py"),
+                            faults=[KillFeed("alpha", seconds(0.5), seconds(0.3)),
+                                    KillInstance("hedger", seconds(1.0))])
+    return load_scenario(SCENARIOS / f"{name}.py")
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_the_bundled_scenarios_write_the_replay_log_they_always_wrote(
+        name: str, tmp_path: Path) -> None:
+    run(golden_scenario(name), tmp_path)
+    digest = hashlib.sha256((tmp_path / "replay.jsonl").read_bytes()).hexdigest()[:16]
+    assert digest == GOLDEN[name], f"{name}: the replay log changed"
