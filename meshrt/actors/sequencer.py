@@ -25,7 +25,7 @@ import time
 from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Callable
-from functools import lru_cache, partial
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -144,6 +144,9 @@ class VenueLane:
     last_quote: list[tuple[int, int, int, int] | None] = attrs.field(factory=list)
     reports: int = 0
     source: str = ""
+    # per symbol, what commit_feed writes between a feed record's times and its payload:
+    # '"source","venue","symbol","kind",' per feed kind (by number), then for a trade
+    log_fragments: list[tuple[bytes, ...]] = attrs.field(factory=list)
 
 
 @attrs.define(slots=True, eq=False)
@@ -209,6 +212,7 @@ class Sequencer:
         seed = scenario.seed
         self.lanes: list[VenueLane] = []
         for actor, venue in zip(venues, scenario.venues, strict=True):
+            source = f"venue:{venue.name}"
             self.lanes.append(VenueLane(
                 actor=actor,
                 name=venue.name,
@@ -221,7 +225,8 @@ class Sequencer:
                 consolidated=[False for _ in venue.symbols],
                 last_book=[None for _ in venue.symbols],
                 last_quote=[None for _ in venue.symbols],
-                source=f"venue:{venue.name}",
+                source=source,
+                log_fragments=_log_fragments(source, venue.name, venue.symbols),
             ))
         venue_index = {lane.name: i for i, lane in enumerate(self.lanes)}
         self.deployed: list[Deployed] = []
@@ -567,7 +572,7 @@ class Sequencer:
             streams.append([control, 0, self._commit_control])
         for venue, events in enumerate(venue_events):
             if events:
-                streams.append([events, 0, self._venue_committer(venue)])
+                streams.append([events, 0, partial(self._commit_venue, self.lanes[venue])])
         if outputs:
             streams.append([outputs, 0, self._commit_outputs])
         while streams:
@@ -620,31 +625,26 @@ class Sequencer:
             self.log.lines.append(orjson.dumps(
                 [self.seq, at, at, "control", venue, None, kind, payload, None]))
 
-    def _venue_committer(self, venue: int) -> Callable[[list[tuple[Any, ...]], int, int], None]:
-        lane = self.lanes[venue]
-        feed_stream = lane.feed
-        base, span, draw = feed_stream.base, feed_stream.span, feed_stream.draw
-        fragments = _feed_fragments(lane.source, lane.name, tuple(lane.symbols))
+    def _commit_venue(self, lane: VenueLane, events: list[tuple[Any, ...]], start: int,
+                      stop: int) -> None:
+        """One venue's events[start:stop]. The hot loop of the whole runtime, one iteration
+        per venue event, is commit_feed (meshrt/actors/_commit.c); it stops at each order
+        report, which is committed here."""
+        feed = lane.feed
+        lines = self.log.lines if self.log.path is not None else None  # no run folder
         quote = partial(self._quote, lane)
-
-        def commit(events: list[tuple[Any, ...]], start: int, stop: int) -> None:
-            # the hot loop of the whole runtime, one iteration per venue event, is
-            # commit_feed (meshrt/actors/_commit.c); it stops at each order report
-            lines = self.log.lines if self.log.path is not None else None  # no run folder
-            k = start
-            while True:
-                k, self.seq, feed_stream.last = commit_feed(
-                    events, k, stop, self.seq, feed_stream.last, lines, fragments,
-                    orjson.dumps, lane.last_book, lane.consolidated, quote,
-                    lane.subscribers, base, span, draw)
-                if k == stop:
-                    break
-                event = events[k]  # OUT_REPORT
-                self._commit_report(lane, event[2], event[3])
-                k += 1
-            self.counts["venue_events"] += stop - start
-
-        return commit
+        k = start
+        while True:
+            k, self.seq, feed.last = commit_feed(
+                events, k, stop, self.seq, feed.last, lines, lane.log_fragments, orjson.dumps,
+                lane.last_book, lane.consolidated, quote, lane.subscribers, feed.base,
+                feed.span, feed.draw)
+            if k == stop:
+                break
+            event = events[k]  # OUT_REPORT
+            self._commit_report(lane, event[2], event[3])
+            k += 1
+        self.counts["venue_events"] += stop - start
 
     def _quote(self, lane: VenueLane, symbol: int, ts: int, book: Book) -> None:
         """A top-of-book change of a consolidated symbol goes to the coordinator."""
@@ -1081,16 +1081,12 @@ class Sequencer:
         }
 
 
-@lru_cache(maxsize=256)
-def _feed_fragments(source: str, venue: str,
-                    symbols: tuple[str, ...]) -> tuple[tuple[bytes, ...], ...]:
-    """What commit_feed writes between a feed record's times and its payload, per symbol:
-    ``"source","venue","symbol","kind",`` for each feed kind (by number), then the same
-    for a trade print, escaped by orjson itself."""
+def _log_fragments(source: str, venue: str, symbols: list[str]) -> list[tuple[bytes, ...]]:
+    """VenueLane.log_fragments, escaped by orjson itself."""
     head = orjson.dumps(source) + b"," + orjson.dumps(venue) + b","
     kinds = [FEED_KIND_NAMES[kind] for kind in range(len(FEED_KIND_NAMES))] + ["trade"]
-    return tuple(tuple(head + orjson.dumps(symbol) + b"," + orjson.dumps(kind) + b","
-                       for kind in kinds) for symbol in symbols)
+    return [tuple(head + orjson.dumps(symbol) + b"," + orjson.dumps(kind) + b","
+                  for kind in kinds) for symbol in symbols]
 
 
 def _text(value: Any) -> str | None:

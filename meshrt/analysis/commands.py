@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from meshrt.replayreader import LogError, log_path
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+T = TypeVar("T")
 
 
 def add_parsers(commands: Any) -> None:
@@ -34,15 +36,8 @@ def add_parsers(commands: Any) -> None:
 def trace_main(args: argparse.Namespace) -> int:
     from meshrt.analysis.trace import TraceError, format_trace, trace_order
 
-    if not _has_log(args.run_dir):
-        return EXIT_BAD_INPUT
-    try:
-        trace = trace_order(args.run_dir, args.order)
-    except TraceError as exc:
-        print(f"meshrt trace: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except LogError as exc:
-        print(f"meshrt trace: bad replay log: {exc}", file=sys.stderr)
+    trace = _read(args.run_dir, "trace", TraceError, lambda: trace_order(args.run_dir, args.order))
+    if trace is None:
         return EXIT_BAD_INPUT
     print(format_trace(trace))
     return EXIT_OK
@@ -51,21 +46,28 @@ def trace_main(args: argparse.Namespace) -> int:
 def tca_main(args: argparse.Namespace) -> int:
     from meshrt.analysis.tca import TcaError, analyse, format_report
 
-    if not _has_log(args.run_dir):
-        return EXIT_BAD_INPUT
-    try:
-        report = analyse(args.run_dir, args.symbol)
-    except TcaError as exc:
-        print(f"meshrt tca: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except LogError as exc:
-        print(f"meshrt tca: bad replay log: {exc}", file=sys.stderr)
+    report = _read(args.run_dir, "tca", TcaError, lambda: analyse(args.run_dir, args.symbol))
+    if report is None:
         return EXIT_BAD_INPUT
     if args.json:
         sys.stdout.write(report.to_json().decode() + "\n")
     else:
         print(format_report(report))
     return EXIT_OK
+
+
+def _read(run_dir: Path, command: str, refused: type[Exception], read: Callable[[], T]) -> T | None:
+    """What ``read`` makes of a run folder's log, or None once the reason it cannot was
+    printed (no log, a refusal of the command, a bad log)."""
+    if not _has_log(run_dir):
+        return None
+    try:
+        return read()
+    except refused as exc:
+        print(f"meshrt {command}: {exc}", file=sys.stderr)
+    except LogError as exc:
+        print(f"meshrt {command}: bad replay log: {exc}", file=sys.stderr)
+    return None
 
 
 def _has_log(run_dir: Path) -> bool:
