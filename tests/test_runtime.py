@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from meshrt import Algo, RejectReason, RiskLimits, Side, TimeInForce, seconds
+from meshrt import ActionKind, Algo, RejectReason, RiskLimits, Side, TimeInForce, seconds
 from meshrt.actors._commit import commit_feed
 from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT, OUT_TRADE
 from meshrt.contract import MAX_ACTIONS
@@ -149,6 +149,46 @@ def test_post_only_that_would_cross_is_rejected_by_the_venue() -> None:
     run(scenario(deployment(OneShot, params={"log": log, "act": act})))
     rejects = [detail for name, _, detail in log if name == "reject"]
     assert [r.reason for r in rejects] == [RejectReason.POST_ONLY_WOULD_CROSS]
+
+
+class ReplaceThenCancel(Recorder):
+    """Rests a deep post-only buy; once it is accepted, replaces it through the ask (the
+    venue refuses that) and cancels it in the same callback. Logs what on_reject sees."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        seen = self.params["seen"]  # params are copied per instance: hand back through it
+        oid = seen.get("oid")
+        if oid is None:
+            seen["oid"] = actions.limit(Side.BUY, book.bid_prices[-1] - 10 * TICK, UNIT,
+                                        TimeInForce.POST_ONLY)
+        elif not seen.get("sent") and state.open_orders[oid].accepted:
+            seen["sent"] = True
+            actions.replace(oid, book.ask_prices[0] + 100 * TICK, UNIT)
+            actions.cancel(oid)
+        elif seen.get("sent") and oid not in state.open_orders:
+            seen.setdefault("gone_at", state.now)
+
+    def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
+        order = state.open_orders.get(reject.order_id)
+        self.params["log"].append(("reject", reject.action, reject.reason,
+                                   None if order is None else order.pending))
+
+
+def test_a_refused_replace_answers_the_replace_and_leaves_the_pending_cancel(
+        tmp_path: Path) -> None:
+    log: list[Any] = []
+    seen: dict[str, Any] = {}
+    result = run(scenario(deployment(ReplaceThenCancel, params={"log": log, "seen": seen})),
+                 tmp_path)
+    assert [entry for entry in log if entry[0] == "reject"] == [
+        ("reject", ActionKind.REPLACE, RejectReason.POST_ONLY_WOULD_CROSS, True)]
+    assert "gone_at" in seen, "the cancel completed and the order left the algo's view"
+    records = [r for r in map(orjson.loads, (tmp_path / "replay.jsonl").read_bytes().splitlines())
+               if isinstance(r, list)]
+    statuses = [(r[6], r[7][-2:]) for r in records if r[6] in ("cancel_rejected", "cancelled")]
+    assert statuses == [("cancel_rejected", ["CANCEL_PENDING", "CANCEL_PENDING"]),
+                        ("cancelled", ["CANCEL_PENDING", "CANCELLED"])]
+    assert result.summary["reconciliation"]["mismatches"] == []
 
 
 def test_a_marketable_order_fills_and_updates_the_algos_own_view() -> None:

@@ -206,7 +206,6 @@ class Sequencer:
         self.windows = 0
         self.counts: Counter[str] = Counter()
         self.orders = OrderStateMachine()
-        self._pending_op: dict[int, int] = {}
         self._cancel_on_accept: set[int] = set()
         self._timer_counter = 0
         seed = scenario.seed
@@ -662,6 +661,11 @@ class Sequencer:
         lane.reports += 1
         ts, kind, order_id = report[0], report[1], report[2]
         self.seq += 1
+        answers = ActionKind.CANCEL
+        if kind == REPORT_CANCEL_REJECTED:  # it answers the oldest unanswered request
+            known = self.orders.orders.get(order_id)
+            if known is not None and known.requests:
+                answers = known.requests[0]
         try:
             # the state change itself is shared with arrival-order ingress (live mode)
             order, before, applied = commit_report(
@@ -683,29 +687,24 @@ class Sequencer:
             item = (ts, D_FILL, Fill(ts, order.client_id, order.symbol, lane.name, order.side,
                                      liquidity, price, size, fee, remaining))
         elif kind == REPORT_REJECTED:
-            self._pending_op.pop(order_id, None)
             reason = RejectReason(report[3])
             dep.rejects[reason.name] += 1
-            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, order.kind, "venue"))
+            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, order.kind, "venue"), False)
         elif kind == REPORT_CANCELLED:
-            self._pending_op.pop(order_id, None)
             item = (ts, D_ORDER, order.client_id, None)
         elif kind == REPORT_CANCEL_REJECTED:
-            action = self._pending_op.pop(order_id, ActionKind.CANCEL)
             reason = RejectReason(report[3])
             dep.rejects[reason.name] += 1
-            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, action, "venue"))
+            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, answers, "venue"),
+                    bool(order.requests))
         elif kind == REPORT_ACCEPTED and order_id in self._cancel_on_accept:
             self._cancel_on_accept.discard(order_id)
             if order.status in (ACCEPTED, PARTIALLY_FILLED):
                 self._send_cancel(ts, dep, order, "crash")
         elif kind == REPORT_REPLACED or kind == REPORT_ACCEPTED:
-            if kind == REPORT_REPLACED:
-                self._pending_op.pop(order_id, None)
             item = (ts, D_ORDER, order.client_id,
                     OpenOrder(order.client_id, order.symbol, order.side, order.price,
-                              order.size, order.filled, True,
-                              order.status == CANCEL_PENDING or order_id in self._pending_op))
+                              order.size, order.filled, True, bool(order.requests)))
         if item is not None and dep.crashed is None:
             at = lane.feed.deliver_at(ts)
             dep.inbound.append((at, *item[1:]))
@@ -810,7 +809,7 @@ class Sequencer:
             order.client_id: OpenOrder(
                 order.client_id, order.symbol, order.side, order.price, order.size,
                 order.filled, order.status in (ACCEPTED, PARTIALLY_FILLED, CANCEL_PENDING),
-                order.status == CANCEL_PENDING or order.order_id in self._pending_op)
+                bool(order.requests))
             for order in self.orders.live_orders(dep.label)
         }
         self._timer(dep, (at, D_RESTART, RestartState(dep.lifecycle, ledger, orders)))
@@ -827,7 +826,7 @@ class Sequencer:
             dep.rejects[RejectReason.UNKNOWN_SYMBOL.name] += 1
             self._timer(dep, (ts + lane.order_base_ns, D_REJECT,
                               Reject(ts, 0, RejectReason.UNKNOWN_SYMBOL, 0,
-                                     f"no symbol {symbol!r} on venue {lane.name!r}")))
+                                     f"no symbol {symbol!r} on venue {lane.name!r}"), False))
             return
         if on and symbol not in dep.symbols:
             dep.symbols.append(symbol)
@@ -953,7 +952,7 @@ class Sequencer:
         self.log.lines.append(orjson.dumps(
             [self.seq, ts, ts, "sequencer", lane.name, order.symbol, "replace_sent",
              [order.order_id, dep.label, price, size], None]))
-        self._pending_op[order.order_id] = ActionKind.REPLACE
+        self.orders.replace_sent(order.order_id)
         lane.arrivals.append((lane.orders.deliver_at(ts), OP_REPLACE, order.order_id,
                               lane.symbols.index(order.symbol), price, size))
 
@@ -969,13 +968,15 @@ class Sequencer:
         self.log.lines.append(orjson.dumps(
             [self.seq, ts, ts, "sequencer", lane.name, order.symbol, "cancel_sent",
              [order.order_id, dep.label, cause, before, order.status.name], None]))
-        self._pending_op[order.order_id] = ActionKind.CANCEL
         lane.arrivals.append((lane.orders.deliver_at(ts), OP_CANCEL, order.order_id,
                               lane.symbols.index(order.symbol)))
 
     def _reject(self, ts: int, dep: Deployed, client_id: int, kind: int, reason: RejectReason,
                 detail: str) -> None:
-        """Refuse an intent: counted, logged, and delivered as on_reject after the order latency."""
+        """Refuse an intent: counted, logged, and delivered as on_reject after the order latency.
+
+        A refused cancel or replace tells the algo whether the order still has a request
+        outstanding (its ``OpenOrder.pending``): refusing one request answers no other."""
         dep.rejects[reason.name] += 1
         lane = self.lanes[dep.venue]
         self.seq += 1
@@ -984,8 +985,11 @@ class Sequencer:
              [dep.label, client_id, reason.name, detail], None]
         ))
         if dep.crashed is None:
+            order = (self.orders.find(dep.label, client_id)
+                     if kind in (ActionKind.CANCEL, ActionKind.REPLACE) else None)
             self._timer(dep, (ts + lane.order_base_ns, D_REJECT,
-                              Reject(ts, client_id, reason, int(kind), detail)))
+                              Reject(ts, client_id, reason, int(kind), detail),
+                              order is not None and bool(order.requests)))
 
     def _timer(self, dep: Deployed, item: tuple[Any, ...]) -> None:
         self._timer_counter += 1
