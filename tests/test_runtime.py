@@ -151,6 +151,77 @@ def test_post_only_that_would_cross_is_rejected_by_the_venue() -> None:
     assert [r.reason for r in rejects] == [RejectReason.POST_ONLY_WOULD_CROSS]
 
 
+HUGE = 10**30
+
+
+@pytest.mark.parametrize(
+    "act, reason",
+    [
+        (lambda b, s, a: a.limit(Side.BUY, HUGE, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b, s, a: a.limit(Side.BUY, 2**63, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b, s, a: a.limit(Side.BUY, -HUGE, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b, s, a: a.limit(Side.BUY, 10**5000, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], HUGE), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], 2**63), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], 0), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], True), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.market(Side.SELL, -HUGE), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.limit(HUGE, b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.limit("BUY", b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], UNIT, HUGE),
+         RejectReason.INVALID_ACTION),
+        (lambda b, s, a: (setattr(s, "next_order_id", 2**64),
+                          a.limit(Side.BUY, b.bid_prices[-1], UNIT)), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: (setattr(s, "next_order_id", -1),
+                          a.limit(Side.BUY, b.bid_prices[-1], UNIT)), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.cancel(HUGE), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.cancel("1"), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.replace(-HUGE, b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
+    ],
+)
+def test_an_intent_field_outside_the_contracts_range_is_rejected_and_the_run_goes_on(
+        act: Any, reason: RejectReason, tmp_path: Path) -> None:
+    log: list[Any] = []
+    result = run(scenario(deployment(OneShot, params={"log": log, "act": act}), updates=500),
+                 tmp_path)
+    assert result.ok
+    rejects = [detail for name, _, detail in log if name == "reject"]
+    assert [r.reason for r in rejects] == [reason]
+    assert result.summary["deployments"][0]["rejects"] == {reason.name: 1}
+    assert result.summary["orders"] == 0
+    assert (tmp_path / "summary.json").exists()
+
+
+class ReplaceOnceAccepted(Recorder):
+    """Rests a deep buy, then replaces it with params['to'](book) once it is accepted."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        seen = self.params["seen"]
+        oid = seen.get("oid")
+        if oid is None:
+            seen["oid"] = actions.limit(Side.BUY, book.bid_prices[-1] - 10 * TICK, UNIT)
+        elif not seen.get("sent") and state.open_orders[oid].accepted:
+            seen["sent"] = True
+            actions.replace(oid, *self.params["to"](book))
+
+
+@pytest.mark.parametrize("to, reason", [
+    (lambda b: (HUGE, UNIT), RejectReason.INVALID_PRICE),
+    (lambda b: (2**63, UNIT), RejectReason.INVALID_PRICE),
+    (lambda b: (b.bid_prices[-1], HUGE), RejectReason.INVALID_SIZE),
+    (lambda b: (b.bid_prices[-1], -HUGE), RejectReason.INVALID_SIZE),
+    (lambda b: (b.bid_prices[-1], 1.5), RejectReason.INVALID_ACTION),
+])
+def test_a_replace_outside_the_contracts_range_is_rejected(to: Any, reason: RejectReason,
+                                                           tmp_path: Path) -> None:
+    log: list[Any] = []
+    result = run(scenario(deployment(ReplaceOnceAccepted, params={
+        "log": log, "seen": {}, "to": to}), updates=500), tmp_path)
+    assert result.ok
+    assert [d.reason for name, _, d in log if name == "reject"] == [reason]
+    assert result.summary["reconciliation"]["mismatches"] == []
+
+
 class ReplaceThenCancel(Recorder):
     """Rests a deep post-only buy; once it is accepted, replaces it through the ask (the
     venue refuses that) and cancels it in the same callback. Logs what on_reject sees."""

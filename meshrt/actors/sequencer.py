@@ -75,7 +75,15 @@ from meshrt.actors.protocol import (
     WindowEnd,
 )
 from meshrt.actors.venue import VenueActor
-from meshrt.contract import ActionKind, RejectReason, Side, TimeInForce
+from meshrt.contract import (
+    INT64_MAX,
+    UINT64_MAX,
+    ActionKind,
+    RejectReason,
+    Side,
+    TimeInForce,
+    is_int,
+)
 from meshrt.events import (
     FEED_KIND_NAMES,
     REPORT_ACCEPTED,
@@ -826,7 +834,7 @@ class Sequencer:
             dep.rejects[RejectReason.UNKNOWN_SYMBOL.name] += 1
             self._timer(dep, (ts + lane.order_base_ns, D_REJECT,
                               Reject(ts, 0, RejectReason.UNKNOWN_SYMBOL, 0,
-                                     f"no symbol {symbol!r} on venue {lane.name!r}"), False))
+                                     f"no symbol {_shown(symbol)} on venue {lane.name!r}"), False))
             return
         if on and symbol not in dep.symbols:
             dep.symbols.append(symbol)
@@ -848,8 +856,9 @@ class Sequencer:
         self.seq += 1
         self.log.lines.append(orjson.dumps(
             [self.seq, ts, ts, dep.source, lane.name, _text(symbol), "intent",
-             [int(kind), int(side), int(tif), client_id, target, price, size], None],
-            default=repr,  # a bad value an algo gave is logged as its repr, then refused
+             [_loggable(value) for value in (kind, side, tif, client_id, target, price, size)],
+             None],
+            default=_shown,  # a bad value an algo gave is logged as its repr, then refused
         ))
         if dep.lifecycle != "running" and kind not in (ActionKind.CANCEL, ActionKind.CANCEL_ALL):
             # a stopped or paused deployment may still take its orders down, never add
@@ -858,6 +867,9 @@ class Sequencer:
         if kind == ActionKind.LIMIT or kind == ActionKind.MARKET:
             self._new_order(ts, dep, lane, action)
         elif kind == ActionKind.CANCEL:
+            if not _is_order_id(target):
+                return self._reject(ts, dep, target, kind, RejectReason.INVALID_ACTION,
+                                    f"order id {_shown(target)}")
             order = self.orders.find(dep.label, target)
             if order is None:
                 return self._reject(ts, dep, target, kind, RejectReason.UNKNOWN_ORDER,
@@ -885,13 +897,17 @@ class Sequencer:
         reason: RejectReason | None = None
         detail = ""
         if symbol not in lane.symbols:
-            reason, detail = RejectReason.UNKNOWN_SYMBOL, f"no symbol {symbol!r} on {lane.name!r}"
-        elif side not in (Side.BUY, Side.SELL) or tif not in (0, 1, 2):
-            reason, detail = RejectReason.INVALID_ACTION, f"side {side!r} / tif {tif!r}"
-        elif not isinstance(size, int) or size <= 0:
-            reason, detail = RejectReason.INVALID_SIZE, f"size {size!r}"
-        elif kind == ActionKind.LIMIT and (not isinstance(price, int) or price <= 0):
-            reason, detail = RejectReason.INVALID_PRICE, f"price {price!r}"
+            reason = RejectReason.UNKNOWN_SYMBOL
+            detail = f"no symbol {_shown(symbol)} on {lane.name!r}"
+        elif not (is_int(side) and side in (Side.BUY, Side.SELL)
+                  and is_int(tif) and tif in (0, 1, 2)):
+            reason, detail = RejectReason.INVALID_ACTION, f"side {_shown(side)} / tif {_shown(tif)}"
+        elif not _is_order_id(client_id):
+            reason, detail = RejectReason.INVALID_ACTION, f"client id {_shown(client_id)}"
+        elif not _is_quantity(size):
+            reason, detail = RejectReason.INVALID_SIZE, f"size {_shown(size)}"
+        elif kind == ActionKind.LIMIT and not _is_quantity(price):
+            reason, detail = RejectReason.INVALID_PRICE, f"price {_shown(price)}"
         elif self.orders.find(dep.label, client_id) is not None:
             reason, detail = RejectReason.DUPLICATE_ORDER_ID, f"client id {client_id}"
         if reason is None:
@@ -928,14 +944,21 @@ class Sequencer:
 
     def _replace(self, ts: int, dep: Deployed, lane: VenueLane, target: int, price: Any,
                  size: Any) -> None:
+        if not _is_order_id(target):
+            return self._reject(ts, dep, target, ActionKind.REPLACE, RejectReason.INVALID_ACTION,
+                                f"order id {_shown(target)}")
         order = self.orders.find(dep.label, target)
         if order is None:
             return self._reject(ts, dep, target, ActionKind.REPLACE, RejectReason.UNKNOWN_ORDER,
                                 f"no order {target}")
-        if not isinstance(size, int) or (price is not None and not isinstance(price, int)):
+        if not is_int(size) or (price is not None and not is_int(price)):
             return self._reject(ts, dep, target, ActionKind.REPLACE, RejectReason.INVALID_ACTION,
                                 "price and size must be integers")
         reason = self.orders.validate_replace(order.order_id, price, size)
+        if reason is None and size > INT64_MAX:
+            reason = RejectReason.INVALID_SIZE
+        elif reason is None and price is not None and price > INT64_MAX:
+            reason = RejectReason.INVALID_PRICE
         if reason is None:
             open_buy, open_sell = self.orders.open_exposure(dep.label, order.symbol)
             symbol_index = lane.symbols.index(order.symbol)
@@ -982,7 +1005,8 @@ class Sequencer:
         self.seq += 1
         self.log.lines.append(orjson.dumps(
             [self.seq, ts, ts, "sequencer", lane.name, None, "intent_rejected",
-             [dep.label, client_id, reason.name, detail], None]
+             [dep.label, _loggable(client_id), reason.name, detail], None],
+            default=_shown,
         ))
         if dep.crashed is None:
             order = (self.orders.find(dep.label, client_id)
@@ -1093,9 +1117,39 @@ def _log_fragments(source: str, venue: str, symbols: list[str]) -> list[tuple[by
                   for kind in kinds) for symbol in symbols]
 
 
+def _is_order_id(value: Any) -> bool:
+    """A client order id as the contract holds it: an integer that fits a u64."""
+    return is_int(value) and 0 <= value <= UINT64_MAX
+
+
+def _is_quantity(value: Any) -> bool:
+    """A price or size as the contract holds it: a positive integer that fits an i64."""
+    return is_int(value) and 0 < value <= INT64_MAX
+
+
+def _loggable(value: Any) -> Any:
+    """A field of an algo's intent as logged: an integer orjson cannot write (outside
+    i64..u64) is logged as its repr, like any other value that is not JSON; it is
+    refused after."""
+    if is_int(value):
+        return int(value) if -INT64_MAX - 1 <= value <= UINT64_MAX else _shown(value)
+    return value
+
+
+def _shown(value: Any) -> str:
+    """An algo's value as text for the log and a reject's detail, whatever it is: an
+    integer too long for ``repr`` or an object whose ``repr`` raises must not stop a run."""
+    if is_int(value) and value.bit_length() > 64:
+        return f"<int of {value.bit_length()} bits>"
+    try:
+        return repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
 def _text(value: Any) -> str | None:
     """An instrument name as logged: whatever an algo passed becomes a string (or null)."""
-    return None if not value else value if isinstance(value, str) else repr(value)
+    return None if not value else value if isinstance(value, str) else _shown(value)
 
 
 def _mid(book: Book | None) -> int | None:
