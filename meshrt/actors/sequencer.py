@@ -211,6 +211,7 @@ class Sequencer:
         self.progress = progress
         self.seq = 0
         self.now = 0
+        self.last_event_ts = 0  # the latest event committed: a run without duration ends there
         self.windows = 0
         self.counts: Counter[str] = Counter()
         self.orders = OrderStateMachine()
@@ -575,6 +576,9 @@ class Sequencer:
         outputs: list[tuple[Any, ...]],
     ) -> None:
         streams: list[list[Any]] = []  # [events, position, commit function]
+        for events in (control, outputs, *venue_events):
+            if events and events[-1][0] > self.last_event_ts:  # each list is sorted by time
+                self.last_event_ts = events[-1][0]
         if control:
             streams.append([control, 0, self._commit_control])
         for venue, events in enumerate(venue_events):
@@ -1032,7 +1036,8 @@ class Sequencer:
         """Final marks, on_shutdown for every live instance, reconciliation with the
         venues, then stop every actor."""
         self._mark_all()
-        end = self.end_ns if self.end_ns is not None else self.now
+        # every record is at or before the end: without a duration, the last event's time
+        end = self.end_ns if self.end_ns is not None else max(self.now, self.last_event_ts)
         owed = 0
         for dep in self.deployed:
             if dep.crashed is None:
