@@ -52,9 +52,14 @@ class Routed:
 
 
 class LinkState:
-    """One directed link: its FIFO latency stream, loss draws and statistics."""
+    """One directed link: its FIFO latency stream, loss draws and statistics.
 
-    __slots__ = ("stream", "loss", "draw", "sent", "delivered", "dropped", "latencies")
+    Every message sent is, at the end, exactly one of: delivered, dropped (by reason), or
+    in flight (due at or after the run's end): ``sent == delivered + sum(dropped) +
+    in_flight``."""
+
+    __slots__ = ("stream", "loss", "draw", "sent", "delivered", "dropped", "in_flight",
+                 "latencies")
 
     def __init__(self, stream: LatencyStream, loss: float, seed: str) -> None:
         self.stream = stream
@@ -63,6 +68,7 @@ class LinkState:
         self.sent = 0
         self.delivered = 0
         self.dropped: Counter[str] = Counter()
+        self.in_flight = 0
         self.latencies: list[int] = []
 
 

@@ -561,6 +561,15 @@ class Sequencer:
             if actor is not self.cc:
                 actor.mailbox.send_nowait(Stop())
 
+    def _in_flight_at_end(self) -> None:
+        """Messages due at or after the end never arrive: in flight, not delivered."""
+        for dep in self.deployed:
+            for _, _, item in dep.timers:
+                if item[1] == D_MESSAGE:
+                    link = self.links.link(item[2].sender, dep.label)
+                    link.delivered -= 1
+                    link.in_flight += 1
+
     def _receiver_down(self, sender: str, receiver: str) -> None:
         """A message the link delivered never reaches its crashed receiver: a drop."""
         link = self.links.link(sender, receiver)
@@ -1036,6 +1045,7 @@ class Sequencer:
         """Final marks, on_shutdown for every live instance, reconciliation with the
         venues, then stop every actor."""
         self._mark_all()
+        self._in_flight_at_end()
         # every record is at or before the end: without a duration, the last event's time
         end = self.end_ns if self.end_ns is not None else max(self.now, self.last_event_ts)
         owed = 0
