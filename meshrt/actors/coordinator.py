@@ -73,7 +73,9 @@ class LinkState:
 
 
 class _Windows:
-    """Fault intervals per key, evaluated by time (deterministic, no clocks)."""
+    """Fault intervals per key, evaluated by time (deterministic, no clocks). Overlapping
+    faults on one key do not compound: the link is in the worst state any of them states
+    (the largest loss rate, the largest extra delay; docs/faults.md)."""
 
     def __init__(self) -> None:
         self._by_key: dict[Any, list[tuple[int, int, Any]]] = {}
@@ -133,7 +135,8 @@ class LinkTable:
         if loss and link.draw() < loss:
             link.dropped[LOSS] += 1
             return None
-        at = link.stream.deliver_at(ts, sum(self.spikes.values((sender, receiver), ts)))
+        at = link.stream.deliver_at(ts, max(self.spikes.values((sender, receiver), ts),
+                                            default=0))
         link.delivered += 1
         link.latencies.append(at - ts)
         return at

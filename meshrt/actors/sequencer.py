@@ -123,6 +123,9 @@ from meshrt.sdk import Book, Fill, OpenOrder, Reject
 from meshrt.supervision import LEAVE, ON_FAILURE, RestartBudget, RestartPolicy
 
 _ts = itemgetter(0)
+# control kinds that take or release a counted hold: kind -> (what is held, taking?)
+_HOLD_EDGES = {"feed_down": ("feed", True), "feed_up": ("feed", False),
+               "partition": ("partition", True), "partition_healed": ("partition", False)}
 MARK_INTERVAL_NS = 100_000_000  # equity is sampled for drawdown every 100 ms and at fills
 HEARTBEAT_NS = 1_000_000_000
 _LIFECYCLE_STATE = {"start": "running", "resume": "running", "stop": "stopped",
@@ -257,6 +260,8 @@ class Sequencer:
         self._by_label = {dep.label: dep for dep in self.deployed}
         self._controls: list[tuple[int, int, str, Any]] = []
         self._control_counter = 0
+        # counted holds: a feed or an edge is down while any fault holds it (faults.md)
+        self._holds: Counter[tuple[str, str]] = Counter()
         for index, spec in enumerate(scenario.deployments):
             for step in spec.schedule:
                 self._schedule(step.at_ns, "lifecycle", (index, step.action))
@@ -450,6 +455,8 @@ class Sequencer:
         controls = self._controls
         while controls and controls[0][0] < until:
             at, _, kind, args = controls.pop(0)
+            if kind in _HOLD_EDGES and not self._hold(kind, args):
+                continue  # another fault still holds it down (or already did): no change
             due.append((at, kind, args))
             if kind == "lifecycle":
                 dep = self.deployed[args[0]]
@@ -470,6 +477,15 @@ class Sequencer:
                         self._timer(dep, (dep.next_heartbeat, D_HEARTBEAT))
                     dep.next_heartbeat += HEARTBEAT_NS
         return due
+
+    def _hold(self, kind: str, args: Any) -> bool:
+        """Count one fault taking hold of (or letting go of) a feed or an edge; True if
+        that changes its state: the first hold takes it down, the last release brings it
+        back."""
+        what, taking = _HOLD_EDGES[kind]
+        key = (what, args.name if what == "feed" else args[0])
+        self._holds[key] += 1 if taking else -1
+        return self._holds[key] == (1 if taking else 0)
 
     async def _round(self, until: int, control: list[tuple[Any, ...]]) -> None:
         owed = 0
