@@ -94,7 +94,7 @@ def build_mesh(sequencer: Sequencer) -> dict[str, Any]:
         latencies = sorted(link.latencies)
         links.append({
             "from": sender, "to": receiver, "sent": link.sent, "delivered": link.delivered,
-            "dropped": dict(sorted(link.dropped.items())),
+            "dropped": dict(sorted(link.dropped.items())), "in_flight": link.in_flight,
             "latency_p50_ns": percentile(latencies, 0.50),
             "latency_p99_ns": percentile(latencies, 0.99),
         })
@@ -245,9 +245,11 @@ def format_mesh(mesh: dict[str, Any]) -> str:
     if not mesh["links"]:
         lines.append("no mesh messages were sent")
         return "\n".join(lines)
-    lines += _table([("from", "to", "sent", "delivered", "dropped", "p50 ms", "p99 ms")] + [
+    lines += _table([("from", "to", "sent", "delivered", "dropped", "in flight", "p50 ms",
+                      "p99 ms")] + [
         (link["from"], link["to"], str(link["sent"]), str(link["delivered"]),
          ", ".join(f"{k} {v}" for k, v in link["dropped"].items()) or "0",
+         str(link.get("in_flight", 0)),  # 0 in a run folder from before it was counted
          f"{link['latency_p50_ns'] / 1e6:.3f}", f"{link['latency_p99_ns'] / 1e6:.3f}")
         for link in mesh["links"]])
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from meshrt import Algo, RejectReason, RiskLimits, Side, TimeInForce, seconds
+from meshrt import ActionKind, Algo, RejectReason, RiskLimits, Side, TimeInForce, seconds
 from meshrt.actors._commit import commit_feed
 from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT, OUT_TRADE
 from meshrt.contract import MAX_ACTIONS
@@ -149,6 +149,117 @@ def test_post_only_that_would_cross_is_rejected_by_the_venue() -> None:
     run(scenario(deployment(OneShot, params={"log": log, "act": act})))
     rejects = [detail for name, _, detail in log if name == "reject"]
     assert [r.reason for r in rejects] == [RejectReason.POST_ONLY_WOULD_CROSS]
+
+
+HUGE = 10**30
+
+
+@pytest.mark.parametrize(
+    "act, reason",
+    [
+        (lambda b, s, a: a.limit(Side.BUY, HUGE, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b, s, a: a.limit(Side.BUY, 2**63, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b, s, a: a.limit(Side.BUY, -HUGE, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b, s, a: a.limit(Side.BUY, 10**5000, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], HUGE), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], 2**63), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], 0), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], True), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.market(Side.SELL, -HUGE), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.limit(HUGE, b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.limit("BUY", b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], UNIT, HUGE),
+         RejectReason.INVALID_ACTION),
+        (lambda b, s, a: (setattr(s, "next_order_id", 2**64),
+                          a.limit(Side.BUY, b.bid_prices[-1], UNIT)), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: (setattr(s, "next_order_id", -1),
+                          a.limit(Side.BUY, b.bid_prices[-1], UNIT)), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.cancel(HUGE), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.cancel("1"), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.replace(-HUGE, b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
+    ],
+)
+def test_an_intent_field_outside_the_contracts_range_is_rejected_and_the_run_goes_on(
+        act: Any, reason: RejectReason, tmp_path: Path) -> None:
+    log: list[Any] = []
+    result = run(scenario(deployment(OneShot, params={"log": log, "act": act}), updates=500),
+                 tmp_path)
+    assert result.ok
+    rejects = [detail for name, _, detail in log if name == "reject"]
+    assert [r.reason for r in rejects] == [reason]
+    assert result.summary["deployments"][0]["rejects"] == {reason.name: 1}
+    assert result.summary["orders"] == 0
+    assert (tmp_path / "summary.json").exists()
+
+
+class ReplaceOnceAccepted(Recorder):
+    """Rests a deep buy, then replaces it with params['to'](book) once it is accepted."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        seen = self.params["seen"]
+        oid = seen.get("oid")
+        if oid is None:
+            seen["oid"] = actions.limit(Side.BUY, book.bid_prices[-1] - 10 * TICK, UNIT)
+        elif not seen.get("sent") and state.open_orders[oid].accepted:
+            seen["sent"] = True
+            actions.replace(oid, *self.params["to"](book))
+
+
+@pytest.mark.parametrize("to, reason", [
+    (lambda b: (HUGE, UNIT), RejectReason.INVALID_PRICE),
+    (lambda b: (2**63, UNIT), RejectReason.INVALID_PRICE),
+    (lambda b: (b.bid_prices[-1], HUGE), RejectReason.INVALID_SIZE),
+    (lambda b: (b.bid_prices[-1], -HUGE), RejectReason.INVALID_SIZE),
+    (lambda b: (b.bid_prices[-1], 1.5), RejectReason.INVALID_ACTION),
+])
+def test_a_replace_outside_the_contracts_range_is_rejected(to: Any, reason: RejectReason,
+                                                           tmp_path: Path) -> None:
+    log: list[Any] = []
+    result = run(scenario(deployment(ReplaceOnceAccepted, params={
+        "log": log, "seen": {}, "to": to}), updates=500), tmp_path)
+    assert result.ok
+    assert [d.reason for name, _, d in log if name == "reject"] == [reason]
+    assert result.summary["reconciliation"]["mismatches"] == []
+
+
+class ReplaceThenCancel(Recorder):
+    """Rests a deep post-only buy; once it is accepted, replaces it through the ask (the
+    venue refuses that) and cancels it in the same callback. Logs what on_reject sees."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        seen = self.params["seen"]  # params are copied per instance: hand back through it
+        oid = seen.get("oid")
+        if oid is None:
+            seen["oid"] = actions.limit(Side.BUY, book.bid_prices[-1] - 10 * TICK, UNIT,
+                                        TimeInForce.POST_ONLY)
+        elif not seen.get("sent") and state.open_orders[oid].accepted:
+            seen["sent"] = True
+            actions.replace(oid, book.ask_prices[0] + 100 * TICK, UNIT)
+            actions.cancel(oid)
+        elif seen.get("sent") and oid not in state.open_orders:
+            seen.setdefault("gone_at", state.now)
+
+    def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
+        order = state.open_orders.get(reject.order_id)
+        self.params["log"].append(("reject", reject.action, reject.reason,
+                                   None if order is None else order.pending))
+
+
+def test_a_refused_replace_answers_the_replace_and_leaves_the_pending_cancel(
+        tmp_path: Path) -> None:
+    log: list[Any] = []
+    seen: dict[str, Any] = {}
+    result = run(scenario(deployment(ReplaceThenCancel, params={"log": log, "seen": seen})),
+                 tmp_path)
+    assert [entry for entry in log if entry[0] == "reject"] == [
+        ("reject", ActionKind.REPLACE, RejectReason.POST_ONLY_WOULD_CROSS, True)]
+    assert "gone_at" in seen, "the cancel completed and the order left the algo's view"
+    records = [r for r in map(orjson.loads, (tmp_path / "replay.jsonl").read_bytes().splitlines())
+               if isinstance(r, list)]
+    statuses = [(r[6], r[7][-2:]) for r in records if r[6] in ("cancel_rejected", "cancelled")]
+    assert statuses == [("cancel_rejected", ["CANCEL_PENDING", "CANCEL_PENDING"]),
+                        ("cancelled", ["CANCEL_PENDING", "CANCELLED"])]
+    assert result.summary["reconciliation"]["mismatches"] == []
 
 
 def test_a_marketable_order_fills_and_updates_the_algos_own_view() -> None:

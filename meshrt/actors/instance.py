@@ -250,10 +250,10 @@ class AlgoInstance:
                 reject = item[2]
                 if reject.action in (ActionKind.LIMIT, ActionKind.MARKET):
                     state.open_orders.pop(reject.order_id, None)
-                else:
+                else:  # the sequencer says whether another request is still outstanding
                     order = state.open_orders.get(reject.order_id)
-                    if order is not None and order.pending:
-                        state.open_orders[reject.order_id] = order._replace(pending=False)
+                    if order is not None and order.pending != item[3]:
+                        state.open_orders[reject.order_id] = order._replace(pending=item[3])
                 self.slot.on_reject(reject, state, self.actions)
             elif kind == D_ORDER:
                 if item[3] is None:
