@@ -72,12 +72,14 @@ def check_name(kind: str, value: Any) -> None:
 
 def check_param(where: str, value: Any, depth: int = 0) -> None:
     """The rule for algo parameters (``Deployment.params`` and ``host.set_param``): a
-    JSON value, so the replay log holds it exactly and the same in every run. Exact
-    types only (a numpy float is refused: convert it with ``float()``)."""
+    JSON value, so the replay log holds it exactly and the same in every run. An int or
+    str subclass (``Side.BUY``) is logged as its plain value; a float must be a float
+    (a numpy float is refused: convert it with ``float()``)."""
     kind = type(value)
-    if value is None or kind is bool or kind is str:
+    if value is None or isinstance(value, (bool, str)):
         return
-    if kind is int and INT64_MIN <= value <= INT64_MAX or kind is float and math.isfinite(value):
+    if isinstance(value, int) and INT64_MIN <= value <= INT64_MAX or (
+            kind is float and math.isfinite(value)):
         return
     if depth < PARAM_DEPTH:
         if kind is list or kind is tuple:
