@@ -50,13 +50,20 @@ class Recorder(Algo):
 
 
 class OneShot(Recorder):
-    """On its first book, runs params['act'](book, actions) once."""
+    """On its first book, runs its ``act(book, state, actions)`` once (see ``one_shot``:
+    params are JSON values, so the callable is a class attribute)."""
+
+    act: Any = None
 
     def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
         super().on_book(book, state, features, actions)
         if not self.params.get("done"):
             self.params["done"] = True
-            self.params["act"](book, state, actions)
+            self.act(book, state, actions)
+
+
+def one_shot(act: Any, base: type[OneShot] = OneShot) -> type[OneShot]:
+    return type(base.__name__, (base,), {"act": staticmethod(act)})
 
 
 def names(log: list[Any]) -> list[str]:
@@ -86,7 +93,7 @@ def test_stop_does_not_cancel_resting_orders() -> None:
     def act(book, state, actions):  # type: ignore[no-untyped-def]
         actions.limit(Side.BUY, book.bid_prices[-1], UNIT)  # deep in the book: rests
 
-    dep = deployment(OneShot, params={"log": log, "act": act},
+    dep = deployment(one_shot(act, OneShot), params={"log": log},
                      schedule=[start(0), stop(seconds(0.01))])
     result = run(scenario(dep))
     summary = result.summary["deployments"][0]
@@ -116,7 +123,7 @@ def test_a_risk_breach_rejects_the_intent_with_its_reason(
         else:
             actions.market(Side.BUY, order[1])
 
-    result = run(scenario(deployment(OneShot, params={"log": log, "act": act}, risk=limits)))
+    result = run(scenario(deployment(one_shot(act, OneShot), params={"log": log}, risk=limits)))
     rejects = [detail for name, _, detail in log if name == "reject"]
     assert [r.reason for r in rejects] == [reason]
     assert rejects[0].order_id == 1
@@ -131,7 +138,7 @@ def test_the_seventeenth_action_is_refused_counted_and_the_instance_goes_on() ->
         for k in range(MAX_ACTIONS + 1):
             actions.limit(Side.BUY, book.bid_prices[-1] - k * TICK, UNIT)
 
-    result = run(scenario(deployment(OneShot, params={"log": log, "act": act})))
+    result = run(scenario(deployment(one_shot(act, OneShot), params={"log": log})))
     summary = result.summary["deployments"][0]
     assert summary["orders"] == MAX_ACTIONS
     assert summary["refused_actions"] == 1
@@ -146,7 +153,7 @@ def test_post_only_that_would_cross_is_rejected_by_the_venue() -> None:
     def act(book, state, actions):  # type: ignore[no-untyped-def]
         actions.limit(Side.BUY, book.ask_prices[0], UNIT, TimeInForce.POST_ONLY)
 
-    run(scenario(deployment(OneShot, params={"log": log, "act": act})))
+    run(scenario(deployment(one_shot(act, OneShot), params={"log": log})))
     rejects = [detail for name, _, detail in log if name == "reject"]
     assert [r.reason for r in rejects] == [RejectReason.POST_ONLY_WOULD_CROSS]
 
@@ -275,7 +282,7 @@ def test_a_marketable_order_fills_and_updates_the_algos_own_view() -> None:
             seen["position"] = state.position()
             seen["open"] = dict(state.open_orders)
 
-    result = run(scenario(deployment(Checker, params={"log": log, "act": act})))
+    result = run(scenario(deployment(one_shot(act, Checker), params={"log": log})))
     fills = [detail for name, _, detail in log if name == "fill"]
     assert sum(f.size for f in fills) == UNIT
     assert all(f.liquidity == 2 for f in fills)  # taker

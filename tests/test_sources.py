@@ -362,8 +362,12 @@ def test_exhausted_after_exactly_updates_book_updates(
 
 
 def test_values_beyond_64_bits_are_refused() -> None:
+    with pytest.raises(ValueError, match="SyntheticSpec.start_price must be a positive"):
+        attrs.evolve(SPEC, start_price=10**20)
+    forced = attrs.evolve(SPEC)
+    object.__setattr__(forced, "start_price", 10**20)  # the C source checks on its own too
     with pytest.raises(OverflowError, match="start_price"):
-        SyntheticSource(attrs.evolve(SPEC, start_price=10**20))
+        SyntheticSource(forced)
     with pytest.raises(OverflowError, match="deepest ask"):
         SyntheticSource(attrs.evolve(SPEC, start_price=2**63 - 10**8))
     # a walk that would quote above 2**63 - 1 stops with an error instead of wrapping
