@@ -3,6 +3,8 @@ file or callback, while a sibling Python instance keeps trading."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -83,9 +85,43 @@ def test_a_forbidden_import(tmp_path: Path, imports: str, named: str) -> None:
 
 def test_a_wrong_abi_version_wasm(tmp_path: Path) -> None:
     path = wat_module(tmp_path, "abi99", abi=99)
-    bad = run_beside_a_sibling(str(path))["bad"]
-    assert bad["crashed"] == (f"AbiMismatch: WASM algo {str(path)!r} was built for ABI version "
-                              "99; this meshrt speaks ABI version 1")
+    refused_at_load(str(path), "was built for ABI version 99; this meshrt speaks ABI version 1")
+
+
+def test_an_io_area_outside_memory_wasm(tmp_path: Path) -> None:
+    path = wat_module(tmp_path, "io_out", skip=("meshrt_io",), extra_exports=(
+        '(func (export "meshrt_io") (result i32) (i32.const 70000))'))
+    refused_at_load(str(path), "meshrt_io: I/O area at 70000 is not inside linear memory")
+
+
+def test_a_start_function_that_traps_wasm(tmp_path: Path) -> None:
+    path = wat_module(tmp_path, "bad_start", extra_exports="(func $s unreachable) (start $s)")
+    refused_at_load(str(path), "trapped while starting: ")
+
+
+def test_a_wrong_abi_version_wasm_is_refused_by_the_command(tmp_path: Path) -> None:
+    """Exit 2 before anything starts, one line naming the file and both versions."""
+    path = wat_module(tmp_path, "abi99", abi=99)
+    scenario_file = tmp_path / "scenario.py"
+    scenario_file.write_text(textwrap.dedent(f"""
+        from meshrt import *
+        scenario = Scenario(name="abi", seed=1, duration_ns=seconds(1), venues=[Venue(
+            name="sim", sources=[SyntheticSpec(symbol="XYZ", seed=1,
+                start_price=price_to_int("100"), tick=price_to_int("0.01"),
+                level_size=(10**7, 10**8), interval_ns=50_000, updates=100,
+                move_probability=0.1)])],
+            deployments=[Deployment(label="bad", venue="sim", symbols=["XYZ"],
+                                    algo={str(path)!r})])
+    """))
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "meshrt.cli", "run", str(scenario_file),
+                           "--out", str(out), "--no-progress"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2, proc
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0], proc.stderr
+    assert "ABI version 99; this meshrt speaks ABI version 1" in lines[0], proc.stderr
+    assert not out.exists()
 
 
 NATIVE_VTABLE = """

@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
 from meshrt.loaders.errors import AlgoLoadError
-from meshrt.sdk import Algo, missing_required
+from meshrt.sdk import REQUIRED_CALLBACKS, Algo, missing_required
 
 __all__ = ["AlgoLoadError", "PythonSlot", "resolve_algo_class"]
 
@@ -31,7 +32,25 @@ def resolve_algo_class(ref: type[Algo] | str, base_dir: Path | None = None) -> t
             f"algo {cls.__qualname__} does not implement required callback(s): "
             + ", ".join(missing)
         )
+    for name in (*REQUIRED_CALLBACKS, *sorted(cls.capabilities)):
+        _check_signature(cls, name)
     return cls
+
+
+def _check_signature(cls: type[Algo], name: str) -> None:
+    """A callback that cannot take the SDK's arguments would crash at its first call."""
+    method = getattr(cls, name)
+    wanted = tuple(inspect.signature(getattr(Algo, name)).parameters)
+    where = f"algo {cls.__qualname__}.{name}"
+    if not callable(method):
+        raise AlgoLoadError(f"{where} is {type(method).__name__}, not a method")
+    try:
+        inspect.signature(method).bind(*wanted)
+    except ValueError:
+        return  # no signature to read (a builtin): its first call will tell
+    except TypeError as exc:
+        raise AlgoLoadError(f"{where} cannot be called as {name}({', '.join(wanted)}): "
+                            f"{exc}") from None
 
 
 def _import_ref(ref: str, base_dir: Path | None) -> Any:

@@ -28,7 +28,7 @@ import attrs
 
 from meshrt.contract import ABI_VERSION, CALLBACK_NAMES
 from meshrt.loaders import wasmtime_api as wt
-from meshrt.loaders.compiled import INDEX, CompiledSlot, SlotContext
+from meshrt.loaders.compiled import INDEX, CompiledSlot, SlotContext, MutedHost
 from meshrt.loaders.errors import AbiMismatch, AlgoLoadError, BadExport, ForbiddenImport
 from meshrt.loaders.limits import WASM_PAGE, SandboxLimits
 from meshrt.loaders.wasm_globals import export_mutable_globals
@@ -236,7 +236,7 @@ def _inspect(module: Any, shown: str, digest: str, from_cache: bool) -> ModuleIn
 
 
 def inspect_wasm(path: Path, limits: SandboxLimits) -> ModuleInfo:
-    """Everything checkable before a run: the module, its imports, exports and memory."""
+    """What the compiled module says: its imports, exports and memory."""
     info = compile_module(path).info
     if info.memory_minimum > limits.memory_bytes:
         raise AlgoLoadError(
@@ -246,19 +246,30 @@ def inspect_wasm(path: Path, limits: SandboxLimits) -> ModuleInfo:
     return info
 
 
+def check_wasm(path: Path, limits: SandboxLimits) -> ModuleInfo:
+    """Everything checkable before a run: inspect_wasm, then one instance made in a
+    throwaway store with a muted host, for what only running the module can tell (its
+    start function, the ABI version it was built for, where its I/O area is)."""
+    info = inspect_wasm(path, limits)
+    WasmSlot(path, MutedHost(), SlotContext(), limits, create=False).close()
+    return info
+
+
 class WasmSlot(CompiledSlot):
     """One WASM algo instance in its own store."""
 
     kind = "wasm"
 
     def __init__(self, path: Path, host: Any, context: SlotContext,
-                 limits: SandboxLimits = SandboxLimits()) -> None:
+                 limits: SandboxLimits = SandboxLimits(), create: bool = True) -> None:
         info = inspect_wasm(path, limits)
         super().__init__(Path(path).name, host, context, wasm=True)
         self.info = info
         self.capabilities = info.capabilities
         self.limits = limits
         self._instantiate(compile_module(path))
+        if not create:
+            return
         if self.dispatcher.invoke(SETUP_EXPORTS["meshrt_create"]) != 0:
             raise AlgoLoadError(f"WASM algo {str(path)!r}: create failed (meshrt_create "
                                 "returned nonzero; see its log)")
