@@ -211,7 +211,8 @@ class CompiledSlot:
 
     # -- what the dispatcher calls back -----------------------------------------------
 
-    def _fault(self, code: int, detail: str) -> AlgoFault:
+    def _fault(self, code: int, detail: str, index: int | None = None) -> AlgoFault:
+        """The fault the dispatcher raises; ``index``: the export that trapped (WASM)."""
         return FAULTS[code](f"{self.kind} algo {self.name}: {detail}")
 
     def _host_call(self, op: str, a: Any, b: Any = None) -> Any:
