@@ -116,6 +116,8 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
         sequencer.fail_at_load(index, error)
     sequencer.checkpoint_every = options.checkpoint_every
     sequencer.next_checkpoint = options.checkpoint_every
+    if run_dir is not None and options.checkpoint_every:
+        _probe_checkpoints(sequencer)
     return await _drive(scenario, sequencer, run_dir, resumed=False)
 
 
@@ -142,6 +144,17 @@ async def resume_async(run_dir: Path, scenario: Scenario | None = None,
     return await _drive(scenario, sequencer, run_dir, resumed=True, skipped=skipped)
 
 
+def _probe_checkpoints(sequencer: Sequencer) -> None:
+    """Save each deployment once before the run starts: one that cannot be saved is named
+    on stderr now (one line each), and the run goes on without checkpoints."""
+    for dep in sequencer.deployed:
+        why = checkpoint.unsaveable(dep.instance, f"deployment {dep.label!r}")
+        if why is not None:
+            print(f"meshrt: no checkpoints: {why}; the run goes on without them",
+                  file=sys.stderr)
+            sequencer.checkpoint_note = sequencer.checkpoint_note or why
+
+
 def _newest_usable_checkpoint(run_dir: Path) -> tuple[dict[str, Any], Sequencer, tuple[str, ...]]:
     """The newest checkpoint that loads; damaged newer ones are passed over and named.
     With none usable, the newest one's error is the answer."""
@@ -165,7 +178,7 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
     venues = [lane.actor for lane in sequencer.lanes]
     instances = [dep.instance for dep in sequencer.deployed]
     log = sequencer.log
-    if run_dir is not None and sequencer.checkpoint_every:
+    if run_dir is not None and sequencer.checkpoint_every and sequencer.checkpoint_note is None:
         digest = _scenario_sha256(scenario)
 
         def save(state: Sequencer) -> None:
@@ -176,6 +189,8 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
                 state.checkpoint = None
                 state.counts["checkpoints_unavailable"] += 1
                 state.checkpoint_note = str(exc)
+                print(f"meshrt: checkpoints stop at event {state.seq:,}: {exc}",
+                      file=sys.stderr)
 
         sequencer.checkpoint = save
     failed: str | None = None
