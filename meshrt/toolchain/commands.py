@@ -44,7 +44,8 @@ def init_main(args: argparse.Namespace) -> int:
     except ScaffoldError as exc:
         print(f"meshrt: init: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"created {folder}/ ({args.lang}): algo, scenario.py, test_algo.py")
+    print(f"created {folder}/ ({args.lang}): "
+          f"{', '.join(sorted(path.name for path in folder.iterdir()))}")
     if args.lang == "c":
         print(f"next: meshrt build {folder} && meshrt run {folder}/scenario.py")
     else:
