@@ -122,8 +122,9 @@ def test_the_c_starters_native_build_is_checkpointable(tmp_path: Path) -> None:
     assert meshrt("init", "saved", "--lang", "c", cwd=tmp_path).returncode == 0
     assert meshrt("build", "saved", cwd=tmp_path).returncode == 0
     scenario = tmp_path / "saved" / "scenario.py"
-    scenario.write_text(scenario.read_text().replace('ALGO = "build/algo.wasm"',
-                                                     'ALGO = "build/algo.so"'))
+    text = scenario.read_text()
+    assert "ALGO = 'build/algo.wasm'" in text
+    scenario.write_text(text.replace("ALGO = 'build/algo.wasm'", "ALGO = 'build/algo.so'"))
     ran = meshrt("run", str(scenario), "--no-progress", "--out", str(tmp_path / "run"),
                  "--checkpoint-every", "5000", cwd=tmp_path)
     assert ran.returncode == 0 and ran.stderr == "", ran.stderr
