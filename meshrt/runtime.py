@@ -44,6 +44,11 @@ class RunResult:
     def ok(self) -> bool:
         return self.summary["status"] == "ok"
 
+    @property
+    def reports(self) -> dict[str, Any]:
+        """Each deployment's ``Algo.report()`` by label (None: it reported nothing)."""
+        return {d["label"]: d["report"] for d in self.summary["deployments"]}
+
 
 @attrs.frozen(slots=True)
 class RunOptions:
@@ -208,11 +213,12 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
                     nursery.cancel_scope.cancel()
     finally:
         log.close()
+        reports = _reports(instances)
         for instance in instances:
             if instance.slot is not None:
                 instance.slot.close()  # native: destroy the instance before its library goes
     wall = time.perf_counter() - started
-    summary = build_summary(scenario.name, scenario.seed, sequencer, failed)
+    summary = build_summary(scenario.name, scenario.seed, sequencer, failed, reports)
     metrics = build_metrics(sequencer, wall, before if resumed else (0, 0), skipped)
     if run_dir is not None:
         (run_dir / "summary.json").write_bytes(
@@ -222,6 +228,21 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
         (run_dir / "mesh.json").write_bytes(
             orjson.dumps(build_mesh(sequencer), option=orjson.OPT_INDENT_2))
     return RunResult(summary, metrics, run_dir)
+
+
+def _reports(instances: list[AlgoInstance]) -> dict[str, tuple[Any, str | None]]:
+    """Each Python algo's ``report()`` (meshrt.Algo.report) as (value, error): a report
+    that fails or is not JSON is named, and loses nothing else of the run."""
+    reports: dict[str, tuple[Any, str | None]] = {}
+    for instance in instances:
+        report = getattr(instance.slot, "report", None)  # Python slots only
+        if report is None:
+            continue
+        try:
+            reports[instance.label] = (report(), None)
+        except Exception as exc:  # noqa: BLE001 - algo code may raise anything
+            reports[instance.label] = (None, f"{type(exc).__name__}: {exc}")
+    return reports
 
 
 def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenario:

@@ -437,3 +437,36 @@ def test_deltas_without_a_snapshot_build_the_book_from_empty(tmp_path: Path) -> 
         deployments=[Deployment(label="w", venue="v", symbols=["X"], algo=Watcher)]))
     assert result.ok
     assert books[-1] == ((99_500_000_000,), (101_000_000_000,))
+
+
+class Counting(MarketMaker):
+    def report(self) -> dict[str, Any] | None:
+        return {"books": self.params["size"] and 1, "note": "ok", "nested": {"a": [1, 2.5]}}
+
+
+class BadReport(MarketMaker):
+    def report(self) -> dict[str, Any] | None:
+        return {"when": (1, 2)}  # a tuple comes back from JSON as a list
+
+
+class RaisingReport(MarketMaker):
+    def report(self) -> dict[str, Any] | None:
+        raise RuntimeError("no counters today")
+
+
+def test_an_algo_hands_back_its_own_figures_through_report(tmp_path: Path) -> None:
+    result = run(scenario(deployment(Counting, label="counting"),
+                          deployment(MarketMaker, label="silent"),
+                          deployment(BadReport, label="tuple"),
+                          deployment(RaisingReport, label="raising"), updates=2_000), tmp_path)
+    assert result.ok
+    assert result.reports == {"counting": {"books": 1, "note": "ok", "nested": {"a": [1, 2.5]}},
+                              "silent": None, "tuple": None, "raising": None}
+    on_disk = {d["label"]: d for d in orjson.loads((tmp_path / "summary.json").read_bytes())[
+        "deployments"]}
+    assert on_disk["counting"]["report"] == result.reports["counting"]
+    assert on_disk["counting"]["report_error"] is None
+    assert on_disk["tuple"]["report_error"] == (
+        "TypeError: report() does not survive JSON unchanged (a tuple, NaN or infinity?)")
+    assert on_disk["raising"]["report_error"] == "RuntimeError: no counters today"
+    assert all(d["fills"] > 0 for d in on_disk.values()), "a bad report loses nothing else"

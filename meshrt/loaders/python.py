@@ -15,6 +15,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from meshrt.loaders.errors import AlgoLoadError
 from meshrt.sdk import REQUIRED_CALLBACKS, Algo, missing_required
 
@@ -112,6 +114,22 @@ class PythonSlot:
         self.on_book = self.algo.on_book
         self.on_fill = self.algo.on_fill
         self.on_reject = self.algo.on_reject
+
+    def report(self) -> dict[str, Any] | None:
+        """The algo's ``report()``, refused (TypeError) unless it survives JSON unchanged."""
+        value = self.algo.report()
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise TypeError(f"report() returned a {type(value).__name__}, not a dict")
+        try:
+            same = orjson.loads(orjson.dumps(value)) == value
+        except TypeError as exc:  # orjson.JSONEncodeError too
+            raise TypeError(f"report() is not JSON: {exc}") from None
+        if not same:
+            raise TypeError("report() does not survive JSON unchanged (a tuple, NaN or "
+                            "infinity?)")
+        return value
 
     def optional(self, name: str) -> Any:
         """The bound optional callback, or None when the algo does not declare it."""

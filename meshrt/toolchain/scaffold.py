@@ -67,6 +67,10 @@ class {cls}(Algo):
 
     def on_reject(self, reject: Reject, state: AlgoState, actions: Actions) -> None:
         pass
+
+    def report(self) -> dict[str, Any]:
+        """Figures of its own for summary.json (deployments[0].report)."""
+        return {{"fills": self.fills}}
 '''
 
 C_ALGO = '''/* {name}: quotes both sides at the touch with post-only orders, and stops quoting the
@@ -219,7 +223,9 @@ def test_the_algo_trades_both_sides_within_its_limit() -> None:
     scenario = load_scenario(HERE / "scenario.py")
     result = run(scenario)
     assert result.ok
-    within_the_limit_on_both_sides(result.summary["deployments"][0], scenario)
+    deployment = result.summary["deployments"][0]
+    within_the_limit_on_both_sides(deployment, scenario)
+    assert result.reports["algo"] == {{"fills": deployment["fills"]}}  # the algo's report()
 '''
 
 C_TEST = '''"""Both builds of the scaffolded algo run its scenario, trade identically, and quote
