@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 import sys
 import traceback
 from collections.abc import Mapping
@@ -133,6 +134,11 @@ def load_scenario(path: str | Path) -> Scenario:
         namespace = _exec_scenario(path)
     except SyntaxError as exc:
         raise ScenarioError(shown, f"line {exc.lineno}", f"syntax error: {exc.msg}") from None
+    except SystemExit as exc:  # a stray sys.exit() is a mistake in the file, not an exit
+        line = _line_in(path, exc)
+        raise ScenarioError(shown, f"line {line}" if line else "",
+                            f"the file calls sys.exit({exc.code!r}); a scenario file must "
+                            "define a scenario, not exit") from None
     except Exception as exc:  # noqa: BLE001 - report any error in user code without a traceback
         line = _line_in(path, exc)
         raise ScenarioError(shown, f"line {line}" if line else "",
@@ -185,6 +191,7 @@ def validate(scenario: Scenario, path: str = "<scenario>") -> None:
 
     if not isinstance(scenario.name, str) or not scenario.name:
         fail("name", "must be a non-empty string")
+    _validate_name(scenario.name, fail)
     if not isinstance(scenario.seed, int):
         fail("seed", f"must be an integer, got {scenario.seed!r}")
     if scenario.duration_ns is not None and (
@@ -279,6 +286,17 @@ def validate(scenario: Scenario, path: str = "<scenario>") -> None:
         for name in ("sender", "receiver"):
             if hasattr(fault, name) and getattr(fault, name) not in labels:
                 fail(f"{field}.{name}", f"no deployment labelled {getattr(fault, name)!r}")
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _validate_name(name: str, fail: Any) -> None:
+    """The name is the default run folder's name (runs/NAME-TIME): one plain path part,
+    so it can neither leave runs/ ("../x", "/abs") nor nest folders ("BTC/USD")."""
+    if not _NAME.fullmatch(name):
+        fail("name", f"must be letters, digits, '.', '_' or '-', starting with a letter or "
+                     f"digit (it names the run folder), got {name!r}")
 
 
 def _validate_schedule(dep: Deployment, where: str, fail: Any) -> None:

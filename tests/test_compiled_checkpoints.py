@@ -104,7 +104,7 @@ def test_resuming_with_a_changed_artifact_is_refused_naming_it(
                                                   else b"\0" * 8))
     done = meshrt("run", "--resume", str(out), "--no-progress")
     assert done.returncode == 2, done.stderr
-    assert done.stderr.startswith("meshrt: cannot resume:") and "Traceback" not in done.stderr
+    assert done.stderr.startswith("meshrt run: cannot resume:") and "Traceback" not in done.stderr
     # refused by the run's digest, if it covers algo files, else by the slot's own
     assert ("scenario_sha256: the scenario changed since the run started" in done.stderr
             or f"{str(artifact)!r} is not the" in done.stderr), done.stderr

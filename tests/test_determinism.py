@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import orjson
 import pytest
 import trio
 import trio._core._run as trio_run
@@ -83,29 +84,104 @@ def test_a_different_seed_gives_a_different_log(tmp_path: Path) -> None:
         tmp_path / "b" / "replay.jsonl").read_bytes()
 
 
-# The replay logs of the bundled scenarios, as this release writes them. A change to the
+# The replay logs of golden scenario shapes, as this release writes them. A change to the
 # runtime that is meant to keep behaviour (a speed-up, a refactor) must keep these; one
-# that changes what a run does updates them and says why.
+# that changes what a run does updates them and says why. The shapes: the bundled
+# scenarios (one with faults), the bundled maker as WASM and as a native library, a
+# recorded-data run (a file this test writes from integer arithmetic alone, so it does not
+# depend on the synthetic generator) and one venue quoting two symbols.
 GOLDEN = {
     "market_maker": "42a296d97a2e0ed1",
     "maker_hedger": "06e83541e53b0c51",
     "maker_hedger_faults": "a637f051879e507b",
+    "market_maker_wasm": "42a296d97a2e0ed1",  # the three loaders write the same log
+    "market_maker_native": "42a296d97a2e0ed1",
+    "recorded": "ca7e0ce6a577ea0e",
+    "two_symbols": "7c406aaa0c8a4603",
 }
 
 
-def golden_scenario(name: str) -> Any:
-    from meshrt import KillFeed, KillInstance, seconds
+def recorded_rows(count: int, seed: int) -> Iterator[bytes]:
+    """A recorded L2 stream: a snapshot, then deltas and trades around a walking mid, from
+    a linear congruential generator (no library whose output could change)."""
+    state = seed
+
+    def draw(n: int) -> int:
+        nonlocal state
+        state = (state * 6364136223846793005 + 1442695040888963407) % 2**64
+        return (state >> 33) % n
+
+    def price(ticks: int) -> str:
+        return f"{ticks // 1000}.{ticks % 1000:03d}"
+
+    mid = 100_000  # ticks of 0.001: 100.000
+    yield orjson.dumps({"ts": 0, "type": "snapshot",
+                        "bids": [[price(mid - 1 - i), f"{1 + i}"] for i in range(10)],
+                        "asks": [[price(mid + 1 + i), f"{1 + i}"] for i in range(10)]})
+    ts = 0
+    for _ in range(count):
+        ts += 200_000 + draw(1_800_000)  # 0.2 to 2 ms apart: sparse, like real feeds
+        roll = draw(100)
+        if roll < 8:
+            mid += 1 if draw(2) else -1
+            side = "buy" if draw(2) else "sell"
+            edge = mid - 1 if side == "buy" else mid + 1
+            yield orjson.dumps({"ts": ts, "type": "delta", "side": side,
+                                "price": price(edge), "size": f"{1 + draw(5)}.{draw(100):02d}"})
+        elif roll < 18:
+            side = "buy" if draw(2) else "sell"
+            yield orjson.dumps({"ts": ts, "type": "trade", "side": side,
+                                "price": price(mid + 1 if side == "buy" else mid - 1),
+                                "size": f"0.{1 + draw(99):02d}"})
+        else:
+            side = "buy" if draw(2) else "sell"
+            depth = draw(10)
+            level = mid - 1 - depth if side == "buy" else mid + 1 + depth
+            size = "0" if draw(10) == 0 else f"{draw(9)}.{draw(100):02d}"
+            yield orjson.dumps({"ts": ts, "type": "delta", "side": side,
+                                "price": price(level), "size": size})
+
+
+def golden_scenario(name: str, data_dir: Path) -> Any:
+    from meshrt import KillFeed, KillInstance, RecordedSpec, seconds, start
 
     if name == "maker_hedger_faults":
         return attrs.evolve(load_scenario(SCENARIOS / "maker_hedger.py"),
                             faults=[KillFeed("alpha", seconds(0.5), seconds(0.3)),
                                     KillInstance("hedger", seconds(1.0))])
-    return load_scenario(SCENARIOS / f"{name}.py")
+    if name in ("maker_hedger", "market_maker"):
+        return load_scenario(SCENARIOS / f"{name}.py")
+    maker = load_scenario(BUNDLED)
+    venue, deployment = maker.venues[0], maker.deployments[0]
+    if name in ("market_maker_wasm", "market_maker_native"):
+        from c_algos import market_maker
+
+        artifact = market_maker()[name.rsplit("_", 1)[1]]
+        return attrs.evolve(maker, deployments=[attrs.evolve(deployment, algo=str(artifact))])
+    if name == "recorded":
+        data = data_dir / "recorded.jsonl"
+        data.write_bytes(b"\n".join(recorded_rows(20_000, seed=11)) + b"\n")
+        source = RecordedSpec("BTC-USD", str(data))
+        params = dict(deployment.params, tick=1_000_000)  # the file's tick: 0.001
+        return attrs.evolve(maker, duration_ns=None,
+                            venues=[attrs.evolve(venue, sources=[source])],
+                            deployments=[attrs.evolve(deployment, params=params,
+                                                      schedule=[start(0)])])
+    assert name == "two_symbols"
+    first = attrs.evolve(venue.sources[0], updates=40_000)
+    second = attrs.evolve(first, symbol="ETH-USD", seed=43, interval_ns=35_000)
+    return attrs.evolve(
+        maker, duration_ns=seconds(1.5),
+        venues=[attrs.evolve(venue, sources=[first, second])],
+        deployments=[attrs.evolve(deployment, schedule=[start(0)]),
+                     attrs.evolve(deployment, label="mm-eth", symbols=["ETH-USD"],
+                                  schedule=[start(0)])])
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
-def test_the_bundled_scenarios_write_the_replay_log_they_always_wrote(
+def test_the_golden_scenarios_write_the_replay_log_they_always_wrote(
         name: str, tmp_path: Path) -> None:
-    run(golden_scenario(name), tmp_path)
-    digest = hashlib.sha256((tmp_path / "replay.jsonl").read_bytes()).hexdigest()[:16]
+    result = run(golden_scenario(name, tmp_path), tmp_path / "run")
+    assert result.ok and result.summary["fills"] > 0, name
+    digest = hashlib.sha256((tmp_path / "run" / "replay.jsonl").read_bytes()).hexdigest()[:16]
     assert digest == GOLDEN[name], f"{name}: the replay log changed"

@@ -93,7 +93,7 @@ def test_init_refuses_a_name_that_shadows_a_module(tmp_path: Path, name: str,
                                                    shadowed: str) -> None:
     done = meshrt("init", name, cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.startswith(f"meshrt: init: project name {name!r} would shadow "
+    assert done.stderr.startswith(f"meshrt init: project name {name!r} would shadow "
                                   f"{shadowed}"), done.stderr
     assert "choose another name" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
