@@ -45,12 +45,27 @@ def scenario_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _dumps(value: Any, what: str) -> bytes:
+    try:
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise CheckpointUnsupported(f"{what} cannot be saved: {exc}") from None
+
+
+def unsaveable(value: Any, what: str) -> str | None:
+    """Why ``value`` cannot be saved in a checkpoint, or None. Tried once before a run,
+    so what cannot be saved is named at the start rather than found at the first
+    checkpoint (an algo can still become unsaveable later, by what it stores)."""
+    try:
+        _dumps(value, what)
+    except CheckpointUnsupported as exc:
+        return str(exc)
+    return None
+
+
 def write(run_dir: Path, sequencer: Any, scenario_sha256: str, seed: int) -> Path:
     """Save ``sequencer`` (and everything it reaches) as the newest checkpoint."""
-    try:
-        payload = pickle.dumps(sequencer, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        raise CheckpointUnsupported(f"runtime state cannot be saved: {exc}") from None
+    payload = _dumps(sequencer, "runtime state")
     header = {
         "format": FORMAT, "version": VERSION, "scenario_sha256": scenario_sha256,
         "seed": seed, "seq": sequencer.seq, "now_ns": sequencer.now,

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from meshrt import cliargs
+from meshrt import __version__, cliargs
 from meshrt.analysis.commands import add_parsers as add_analysis_parsers
 from meshrt.analysis.commands import tca_main, trace_main
 from meshrt.loaders.python import AlgoLoadError
@@ -16,6 +16,8 @@ from meshrt.scenario import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.sources import SourceError
 
+DESCRIPTION = ("Run trading algos against simulated venues in virtual time, then replay, "
+               "trace and analyse the runs.")  # plain text: argparse shows it as written
 DEFAULT_CHECKPOINT_EVERY = 250_000
 EXIT_OK = 0
 EXIT_RUN_FAILED = 1
@@ -37,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = argparse.ArgumentParser(prog="meshrt", description=__doc__)
+    parser = argparse.ArgumentParser(prog="meshrt", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"meshrt {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a scenario file in virtual time")
     run.add_argument("scenario", nargs="?", type=cliargs.path,

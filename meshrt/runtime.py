@@ -45,6 +45,11 @@ class RunResult:
     def ok(self) -> bool:
         return self.summary["status"] == "ok"
 
+    @property
+    def reports(self) -> dict[str, Any]:
+        """Each deployment's ``Algo.report()`` by label (None: it reported nothing)."""
+        return {d["label"]: d["report"] for d in self.summary["deployments"]}
+
 
 @attrs.frozen(slots=True)
 class RunOptions:
@@ -137,6 +142,8 @@ async def _start(scenario: Scenario, venues: list[VenueActor], mailbox: Any,
         sequencer.fail_at_load(index, error)
     sequencer.checkpoint_every = options.checkpoint_every
     sequencer.next_checkpoint = options.checkpoint_every
+    if run_dir is not None and options.checkpoint_every:
+        _probe_checkpoints(sequencer)
     return await _drive(scenario, sequencer, run_dir, resumed=False)
 
 
@@ -174,6 +181,17 @@ async def _resume_claimed(run_dir: Path, info: dict[str, Any], scenario: Scenari
     return await _drive(scenario, sequencer, run_dir, resumed=True, skipped=skipped)
 
 
+def _probe_checkpoints(sequencer: Sequencer) -> None:
+    """Save each deployment once before the run starts: one that cannot be saved is named
+    on stderr now (one line each), and the run goes on without checkpoints."""
+    for dep in sequencer.deployed:
+        why = checkpoint.unsaveable(dep.instance, f"deployment {dep.label!r}")
+        if why is not None:
+            print(f"meshrt: no checkpoints: {why}; the run goes on without them",
+                  file=sys.stderr)
+            sequencer.checkpoint_note = sequencer.checkpoint_note or why
+
+
 def _newest_usable_checkpoint(run_dir: Path) -> tuple[dict[str, Any], Sequencer, tuple[str, ...]]:
     """The newest checkpoint that loads; damaged newer ones are passed over and named.
     With none usable, the newest one's error is the answer."""
@@ -197,7 +215,7 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
     venues = [lane.actor for lane in sequencer.lanes]
     instances = [dep.instance for dep in sequencer.deployed]
     log = sequencer.log
-    if run_dir is not None and sequencer.checkpoint_every:
+    if run_dir is not None and sequencer.checkpoint_every and sequencer.checkpoint_note is None:
         digest = _read_run_file(run_dir)["scenario_sha256"]  # as the run began, or resumed
 
         def save(state: Sequencer) -> None:
@@ -208,6 +226,8 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
                 state.checkpoint = None
                 state.counts["checkpoints_unavailable"] += 1
                 state.checkpoint_note = str(exc)
+                print(f"meshrt: checkpoints stop at event {state.seq:,}: {exc}",
+                      file=sys.stderr)
 
         sequencer.checkpoint = save
     failed: str | None = None
@@ -225,11 +245,12 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
                     nursery.cancel_scope.cancel()
     finally:
         log.close()
+        reports = _reports(instances)
         for instance in instances:
             if instance.slot is not None:
                 instance.slot.close()  # native: destroy the instance before its library goes
     wall = time.perf_counter() - started
-    summary = build_summary(scenario.name, scenario.seed, sequencer, failed)
+    summary = build_summary(scenario.name, scenario.seed, sequencer, failed, reports)
     metrics = build_metrics(sequencer, wall, before if resumed else (0, 0), skipped)
     if run_dir is not None:
         (run_dir / "summary.json").write_bytes(
@@ -239,6 +260,21 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
         (run_dir / "mesh.json").write_bytes(
             orjson.dumps(build_mesh(sequencer), option=orjson.OPT_INDENT_2))
     return RunResult(summary, metrics, run_dir)
+
+
+def _reports(instances: list[AlgoInstance]) -> dict[str, tuple[Any, str | None]]:
+    """Each Python algo's ``report()`` (meshrt.Algo.report) as (value, error): a report
+    that fails or is not JSON is named, and loses nothing else of the run."""
+    reports: dict[str, tuple[Any, str | None]] = {}
+    for instance in instances:
+        report = getattr(instance.slot, "report", None)  # Python slots only
+        if report is None:
+            continue
+        try:
+            reports[instance.label] = (report(), None)
+        except Exception as exc:  # noqa: BLE001 - algo code may raise anything
+            reports[instance.label] = (None, f"{type(exc).__name__}: {exc}")
+    return reports
 
 
 def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenario:

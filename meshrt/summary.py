@@ -21,10 +21,12 @@ def percentile(sorted_values: list[int], fraction: float) -> int:
     return sorted_values[index]
 
 
-def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
-                  failed: str | None) -> dict[str, Any]:
+def build_summary(scenario_name: str, seed: int, sequencer: Sequencer, failed: str | None,
+                  reports: dict[str, tuple[Any, str | None]] | None = None) -> dict[str, Any]:
+    """``reports``: label -> (Algo.report() value, why it failed or None)."""
     deployments = []
     for dep in sequencer.deployed:
+        report, report_error = (reports or {}).get(dep.label, (None, None))
         ledger = dep.ledger
         inst: AlgoInstance = dep.instance
         deployments.append({
@@ -54,6 +56,8 @@ def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
             "messages_refused": inst.messages_refused,
             "skipped_while_not_running": inst.skipped,
             "discarded_after_crash": inst.discarded,
+            "report": report,
+            "report_error": report_error,
         })
     return {
         "scenario": scenario_name,

@@ -496,3 +496,95 @@ def test_the_compiled_feed_commit_draws_the_latency_stream_exactly() -> None:
                              [False], None, [[dep]], ours.base, ours.span, ours.draw)
     assert [item[0] for item in dep.inbound] == [theirs.deliver_at(e[0]) for e in events]
     assert last == theirs.last
+
+
+RECORDED_SCENARIO = """
+from meshrt import *
+from scenarios.algos.market_maker import MarketMaker
+scenario = Scenario(name="recorded", seed=1, duration_ns=seconds(0.05), venues=[Venue(
+    name="v", sources=[RecordedSpec(symbol="X", path={path!r}, {timing})])],
+    deployments=[Deployment(label="mm", venue="v", symbols=["X"], algo=MarketMaker,
+                            params={{"size": 10**8, "tick": 25 * 10**7, "max_inventory": 4 * 10**8}})])
+"""
+
+
+def test_a_recording_started_at_zero_runs_and_replays_as_one_shifted_by_hand(
+        tmp_path: Path) -> None:
+    """start_at_zero gives the very log of time_offset_ns=-first_ts, and replays."""
+    from meshrt.replay import verify
+    from meshrt.runtime import RunOptions
+    from meshrt.scenario import load_scenario
+
+    data = Path(__file__).resolve().parent.parent / "scenarios" / "data" / "sample.jsonl"
+    logs = {}
+    for name, timing in (("auto", "start_at_zero=True"),
+                         ("by_hand", "time_offset_ns=-1_700_000_000_000_000_000")):
+        file = tmp_path / f"{name}.py"
+        file.write_text(RECORDED_SCENARIO.format(path=str(data), timing=timing))
+        out = tmp_path / name
+        result = run(load_scenario(file), out, options=RunOptions(checkpoint_every=20))
+        assert result.ok and result.summary["deployments"][0]["book_callbacks"] > 20
+        assert list(out.glob("checkpoints/*")), "checkpoints were written"
+        assert verify(out).ok
+        logs[name] = (out / "replay.jsonl").read_bytes()
+    assert logs["auto"] == logs["by_hand"]
+
+
+def test_deltas_without_a_snapshot_build_the_book_from_empty(tmp_path: Path) -> None:
+    data = tmp_path / "deltas.jsonl"
+    data.write_text(
+        '{"ts": 10, "type": "delta", "side": "buy", "price": "99", "size": "1"}\n'
+        '{"ts": 20, "type": "delta", "side": "sell", "price": "101", "size": "2"}\n'
+        '{"ts": 30, "type": "delta", "side": "buy", "price": "99.5", "size": "3"}\n')
+    books: list[tuple[Any, ...]] = []
+
+    class Watcher(Algo):
+        def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+            books.append((book.bid_prices[:1], book.ask_prices[:1]))
+
+        def on_fill(self, fill, state, actions):  # type: ignore[no-untyped-def]
+            pass
+
+        def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
+            pass
+
+    from meshrt import Deployment, RecordedSpec, Scenario, Venue
+
+    result = run(Scenario(name="deltas", seed=1, duration_ns=seconds(0.01), venues=[Venue(
+        name="v", sources=[RecordedSpec(symbol="X", path=str(data))])],
+        deployments=[Deployment(label="w", venue="v", symbols=["X"], algo=Watcher)]))
+    assert result.ok
+    assert books[-1] == ((99_500_000_000,), (101_000_000_000,))
+
+
+class Counting(MarketMaker):
+    def report(self) -> dict[str, Any] | None:
+        return {"books": self.params["size"] and 1, "note": "ok", "nested": {"a": [1, 2.5]}}
+
+
+class BadReport(MarketMaker):
+    def report(self) -> dict[str, Any] | None:
+        return {"when": (1, 2)}  # a tuple comes back from JSON as a list
+
+
+class RaisingReport(MarketMaker):
+    def report(self) -> dict[str, Any] | None:
+        raise RuntimeError("no counters today")
+
+
+def test_an_algo_hands_back_its_own_figures_through_report(tmp_path: Path) -> None:
+    result = run(scenario(deployment(Counting, label="counting"),
+                          deployment(MarketMaker, label="silent"),
+                          deployment(BadReport, label="tuple"),
+                          deployment(RaisingReport, label="raising"), updates=2_000), tmp_path)
+    assert result.ok
+    assert result.reports == {"counting": {"books": 1, "note": "ok", "nested": {"a": [1, 2.5]}},
+                              "silent": None, "tuple": None, "raising": None}
+    on_disk = {d["label"]: d for d in orjson.loads((tmp_path / "summary.json").read_bytes())[
+        "deployments"]}
+    assert on_disk["counting"]["report"] == result.reports["counting"]
+    assert on_disk["counting"]["report_error"] is None
+    assert on_disk["tuple"]["report_error"] == (
+        "TypeError: report() does not survive JSON unchanged (a tuple, NaN or infinity?)")
+    assert on_disk["raising"]["report_error"] == "RuntimeError: no counters today"
+    assert all(d["fills"] > 0 for d in on_disk.values()), "a bad report loses nothing else"

@@ -422,7 +422,8 @@ static int invoke(Dispatcher *d, int index, int32_t *result) {
         PyObject *text = vec_text(&v);
         if (text == NULL) return -1;
         int fcode = (has_code && code == TRAP_OUT_OF_FUEL) ? F_FUEL : F_TRAP;
-        PyObject *exc = PyObject_CallFunction(d->fault, "iO", fcode, text);
+        /* the export's index too: the one-line reason names the callback */
+        PyObject *exc = PyObject_CallFunction(d->fault, "iOi", fcode, text, index);
         Py_DECREF(text);
         if (exc != NULL) {
             PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);

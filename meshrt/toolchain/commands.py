@@ -41,7 +41,8 @@ def init_main(args: argparse.Namespace) -> int:
         folder = init_project(args.name, args.lang)
     except ScaffoldError as exc:
         return refuse("init", str(exc))
-    print(f"created {folder}/ ({args.lang}): algo, scenario.py, test_algo.py")
+    print(f"created {folder}/ ({args.lang}): "
+          f"{', '.join(sorted(path.name for path in folder.iterdir()))}")
     if args.lang == "c":
         print(f"next: meshrt build {folder} && meshrt run {folder}/scenario.py")
     else:

@@ -34,6 +34,7 @@ from meshrt.validators import (
     MAX_NS,
     ScenarioValueError,
     as_tuple,
+    flag,
     int64,
     integer,
     positive_ns,
@@ -180,12 +181,15 @@ def _path_text(value: Any) -> Any:
 
 @attrs.frozen(slots=True)
 class RecordedSpec:
-    """Replay a user's file; ``time_offset_ns`` is added to every timestamp."""
+    """Replay a user's file; ``time_offset_ns`` is added to every timestamp. With
+    ``start_at_zero`` every timestamp is first shifted by the file's first one, so the
+    recording starts at scenario time 0 without anyone reading the file for it."""
 
     symbol: str = attrs.field(validator=text)
     path: str = attrs.field(converter=_path_text, validator=[text, _known_extension])
     time_offset_ns: int = attrs.field(default=0, validator=integer(
         "an integer of ns in [-2**62, 2**62]", -MAX_NS, MAX_NS))
+    start_at_zero: bool = attrs.field(default=False, validator=flag)
 
 
 PRICE_PLACES = len(str(PRICE_SCALE)) - 1
@@ -441,6 +445,15 @@ def _read_csv(path: str, offset: int) -> Iterator[tuple]:
         yield event
 
 
+def _first_ts(events: Iterator[tuple]) -> int:
+    """The first event's timestamp as written in the file (0 for an empty file)."""
+    try:
+        first = next(events, None)
+    finally:
+        events.close()  # type: ignore[attr-defined]
+    return 0 if first is None else first[0]
+
+
 class RecordedSource:
     """Replays a JSON-lines or CSV file, parsing one event ahead of the caller.
 
@@ -467,9 +480,12 @@ class RecordedSource:
         self.symbol = spec.symbol
         self.spec = spec
         reader = _read_csv if _EXTENSIONS[Path(spec.path).suffix.lower()] == "csv" else _read_jsonl
-        self._events = reader(spec.path, spec.time_offset_ns)
         self._error: SourceError | None = None
         try:
+            offset = spec.time_offset_ns
+            if spec.start_at_zero:
+                offset -= _first_ts(reader(spec.path, 0))
+            self._events = reader(spec.path, offset)
             self._next: tuple | None = next(self._events, None)
         except OSError as e:
             raise SourceError(spec.path, None, "path", f"cannot open ({e.strerror or e})") from e
