@@ -224,7 +224,6 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
                 checkpoint.write(run_dir, state, digest, scenario.seed)
             except checkpoint.CheckpointUnsupported as exc:
                 state.checkpoint = None
-                state.counts["checkpoints_unavailable"] += 1
                 state.checkpoint_note = str(exc)
                 print(f"meshrt: checkpoints stop at event {state.seq:,}: {exc}",
                       file=sys.stderr)
