@@ -26,7 +26,7 @@ from meshrt.actors.venue import VenueActor
 from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
 from meshrt.replaylog import ReplayLog
-from meshrt import checkpoint
+from meshrt import checkpoint, interrupts
 from meshrt.collector import run_collector
 from meshrt.scenario import Scenario, load_scenario, validate
 from meshrt.summary import build_mesh, build_metrics, build_summary
@@ -74,6 +74,13 @@ def resume(run_dir: Path, scenario: Scenario | None = None,
 async def run_async(scenario: Scenario, run_dir: Path | None = None,
                     progress: Callable[[int, int, int | None], None] | None = None,
                     options: RunOptions = RunOptions()) -> RunResult:
+    with interrupts.sigint_receiver() as signals:  # from the first line of algo code on
+        return await _start(scenario, run_dir, progress, options, signals)
+
+
+async def _start(scenario: Scenario, run_dir: Path | None,
+                 progress: Callable[[int, int, int | None], None] | None,
+                 options: RunOptions, signals: AsyncIterator[int] | None) -> RunResult:
     validate(scenario)
     base_dir = Path(scenario.base_dir)
     mailbox = sequencer_mailbox()
@@ -97,7 +104,7 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
         instance.factory = _slot_factory(scenario, dep, base_dir)
         try:
             instance.attach(instance.factory(instance))
-        except Exception as exc:  # noqa: BLE001 - an algo's constructor may raise anything
+        except BaseException as exc:  # noqa: BLE001 - an algo's constructor may raise anything
             crashed_at_load[i] = f"{type(exc).__name__}: {exc}"
             instance.crashed = crashed_at_load[i]
         instances.append(instance)
@@ -116,7 +123,7 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
         sequencer.fail_at_load(index, error)
     sequencer.checkpoint_every = options.checkpoint_every
     sequencer.next_checkpoint = options.checkpoint_every
-    return await _drive(scenario, sequencer, run_dir, resumed=False)
+    return await _drive(scenario, sequencer, run_dir, signals, resumed=False)
 
 
 async def resume_async(run_dir: Path, scenario: Scenario | None = None,
@@ -125,6 +132,13 @@ async def resume_async(run_dir: Path, scenario: Scenario | None = None,
     """Finish a killed run: restore its newest checkpoint, cut the replay log back to what
     that checkpoint covers (a torn last record included), and go on. The end state and the
     log are those of an uninterrupted run."""
+    with interrupts.sigint_receiver() as signals:
+        return await _resume(run_dir, scenario, progress, signals)
+
+
+async def _resume(run_dir: Path, scenario: Scenario | None,
+                  progress: Callable[[int, int, int | None], None] | None,
+                  signals: AsyncIterator[int] | None) -> RunResult:
     info = _read_run_file(run_dir)
     scenario = load_run_scenario(run_dir, scenario)
     header, sequencer, skipped = _newest_usable_checkpoint(run_dir)
@@ -139,7 +153,7 @@ async def resume_async(run_dir: Path, scenario: Scenario | None = None,
     base_dir = Path(scenario.base_dir)
     for dep, spec in zip(sequencer.deployed, scenario.deployments, strict=True):
         dep.instance.factory = _slot_factory(scenario, spec, base_dir)
-    return await _drive(scenario, sequencer, run_dir, resumed=True, skipped=skipped)
+    return await _drive(scenario, sequencer, run_dir, signals, resumed=True, skipped=skipped)
 
 
 def _newest_usable_checkpoint(run_dir: Path) -> tuple[dict[str, Any], Sequencer, tuple[str, ...]]:
@@ -160,8 +174,10 @@ def _newest_usable_checkpoint(run_dir: Path) -> tuple[dict[str, Any], Sequencer,
 
 
 async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
-                 resumed: bool, skipped: tuple[str, ...] = ()) -> RunResult:
-    """Run the actors under one nursery until the sequencer is done; write the results."""
+                 signals: AsyncIterator[int] | None, resumed: bool,
+                 skipped: tuple[str, ...] = ()) -> RunResult:
+    """Run the actors under one nursery until the sequencer is done (or a Ctrl-C stopped
+    it between two windows); write the results."""
     venues = [lane.actor for lane in sequencer.lanes]
     instances = [dep.instance for dep in sequencer.deployed]
     log = sequencer.log
@@ -186,18 +202,29 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
             async with _single_errors(), trio.open_nursery() as nursery:
                 for actor in (*venues, *instances):
                     nursery.start_soon(actor.run)
+                watcher = trio.CancelScope()
+                if signals is not None:
+                    nursery.start_soon(interrupts.watch, signals, sequencer,
+                                       nursery.cancel_scope, watcher)
                 try:
                     await sequencer.run(nursery, resumed=resumed)
                 except RunFailed as exc:
                     failed = str(exc)
                     nursery.cancel_scope.cancel()
+                if sequencer.interrupted:
+                    nursery.cancel_scope.cancel()  # the actors wait for a window never sent
+                watcher.cancel()
     finally:
+        if sequencer.interrupted:  # what an interrupted run logged is on disk before it says so
+            log.flush()
+            log.sync()
         log.close()
         for instance in instances:
             if instance.slot is not None:
                 instance.slot.close()  # native: destroy the instance before its library goes
     wall = time.perf_counter() - started
-    summary = build_summary(scenario.name, scenario.seed, sequencer, failed)
+    summary = build_summary(scenario.name, scenario.seed, sequencer, failed,
+                            sequencer.interrupted)
     metrics = build_metrics(sequencer, wall, before if resumed else (0, 0), skipped)
     if run_dir is not None:
         (run_dir / "summary.json").write_bytes(
@@ -309,13 +336,21 @@ def _slot_factory(scenario: Scenario, dep: Any, base_dir: Path) -> Callable[[Alg
 @contextlib.asynccontextmanager
 async def _single_errors() -> AsyncIterator[None]:
     """An actor that fails on bad input (a data file's bad line) fails the run with that
-    error itself, not with the exception group Trio wraps it in."""
+    error itself, not with the exception group Trio wraps it in. Several actors failing
+    alike (every venue of a run reads the same damaged log) fail it with one of them,
+    the same one every time; errors of different kinds stay a group (a bug hides none)."""
     try:
         yield
     except BaseExceptionGroup as group:
-        if len(group.exceptions) == 1 and isinstance(group.exceptions[0], Exception):
-            raise group.exceptions[0] from None
+        errors = _leaves(group)
+        if all(isinstance(e, Exception) for e in errors) and len({type(e) for e in errors}) == 1:
+            raise min(errors, key=str) from None
         raise
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    return [leaf for e in group.exceptions
+            for leaf in (_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])]
 
 
 def _resolved(spec: Any, base_dir: Path) -> Any:

@@ -22,7 +22,7 @@ def percentile(sorted_values: list[int], fraction: float) -> int:
 
 
 def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
-                  failed: str | None) -> dict[str, Any]:
+                  failed: str | None, interrupted: bool = False) -> dict[str, Any]:
     deployments = []
     for dep in sequencer.deployed:
         ledger = dep.ledger
@@ -58,7 +58,7 @@ def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
     return {
         "scenario": scenario_name,
         "seed": seed,
-        "status": "failed" if failed else "ok",
+        "status": "failed" if failed else "interrupted" if interrupted else "ok",
         "failure": failed,
         "scenario_time_ns": sequencer.now,
         "events": sequencer.seq,

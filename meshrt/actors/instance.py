@@ -2,7 +2,8 @@
 
 It receives deliveries in time order, calls the slot, and returns what the algo did
 (actions and host calls) as one ``InstanceBatch`` per window. An exception in a
-callback terminates this instance only: it is recorded, its remaining deliveries are
+callback (any BaseException: a stray ``sys.exit()`` is algo code too) terminates this
+instance only: it is recorded, its remaining deliveries are
 counted as discarded, and the reply says it crashed.
 """
 
@@ -191,7 +192,7 @@ class AlgoInstance:
                 self._lifecycle("start")
                 if restart.lifecycle == "paused":
                     self._lifecycle("pause")
-        except Exception as exc:  # noqa: BLE001 - the new algo may fail to start too
+        except BaseException as exc:  # noqa: BLE001 - the new algo may fail to start too
             self._callback_failed(item[0], exc)
         self._flush(item[0])
 
@@ -284,11 +285,11 @@ class AlgoInstance:
                 callback = self.slot.optional("on_shutdown")
                 if callback is not None:
                     callback(state)
-        except Exception as exc:  # noqa: BLE001 - an algo may raise anything
-            self._callback_failed(ts, exc)
+        except BaseException as exc:  # noqa: BLE001 - algo code may raise anything, even
+            self._callback_failed(ts, exc)  # SystemExit: a real Ctrl-C is no exception here
         self._flush(ts)
 
-    def _callback_failed(self, ts: int, exc: Exception) -> None:
+    def _callback_failed(self, ts: int, exc: BaseException) -> None:
         """A refused action or message is counted and the instance goes on; anything else
         terminates this instance (and only it)."""
         if isinstance(exc, (ActionLimitExceeded, MessageRefused)):
