@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from meshrt.analysis.commands import add_parsers as add_analysis_parsers
 from meshrt.analysis.commands import tca_main, trace_main
@@ -14,10 +16,14 @@ from meshrt.scenario import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.sources import SourceError
 
+if TYPE_CHECKING:
+    from meshrt.runtime import RunResult
+
 DEFAULT_CHECKPOINT_EVERY = 250_000
 EXIT_OK = 0
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a process SIGINT ended (128 + 2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,12 +99,29 @@ def _run(args: argparse.Namespace) -> int:
     except (SourceError, AlgoLoadError) as exc:
         print(f"meshrt: bad input: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:  # Ctrl-C before the run started (or after it ended)
+        print("meshrt: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if progress is not None:
             progress.close()
+    if result.interrupted:
+        print(_interrupted(run_dir, result), file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(format_table(result.summary, result.metrics))
     print(f"run folder: {run_dir}")
     return EXIT_OK if result.ok else EXIT_RUN_FAILED
+
+
+def _interrupted(run_dir: Path, result: RunResult) -> str:
+    """The one line a Ctrl-C'd run ends with: how to finish it, or why it cannot be."""
+    from meshrt.checkpoint import all_checkpoints
+
+    at = f"meshrt: interrupted at t={result.summary['scenario_time_ns'] / 1e9:.6f}s"
+    if all_checkpoints(run_dir):
+        return f"{at}; resume with: meshrt run --resume {shlex.quote(str(run_dir))}"
+    return (f"{at}; no checkpoint was written (--checkpoint-every 0, or the state cannot "
+            f"be saved: see {run_dir / 'metrics.json'}), so it cannot be resumed")
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -44,6 +44,11 @@ class RunResult:
     def ok(self) -> bool:
         return self.summary["status"] == "ok"
 
+    @property
+    def interrupted(self) -> bool:
+        """Stopped by Ctrl-C between two windows; ``meshrt run --resume`` finishes it."""
+        return self.summary["status"] == "interrupted"
+
 
 @attrs.frozen(slots=True)
 class RunOptions:
@@ -225,7 +230,8 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
     wall = time.perf_counter() - started
     summary = build_summary(scenario.name, scenario.seed, sequencer, failed,
                             sequencer.interrupted)
-    metrics = build_metrics(sequencer, wall, before if resumed else (0, 0), skipped)
+    metrics = build_metrics(sequencer, wall, summary["status"], before if resumed else (0, 0),
+                            skipped)
     if run_dir is not None:
         (run_dir / "summary.json").write_bytes(
             orjson.dumps(summary, option=orjson.OPT_INDENT_2))

@@ -109,10 +109,12 @@ def build_mesh(sequencer: Sequencer) -> dict[str, Any]:
     }
 
 
-def build_metrics(sequencer: Sequencer, wall_seconds: float, since: tuple[int, int] = (0, 0),
+def build_metrics(sequencer: Sequencer, wall_seconds: float, status: str,
+                  since: tuple[int, int] = (0, 0),
                   skipped_checkpoints: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Wall-clock figures of this process. ``since``: (events, book events) already done
-    before it started, for a resumed run, so rates cover only what this process did."""
+    """Wall-clock figures of this process, and how it ended (``status``, as in the
+    summary). ``since``: (events, book events) already done before it started, for a
+    resumed run, so rates cover only what this process did."""
     instances = []
     for dep in sequencer.deployed:
         inst = dep.instance
@@ -131,6 +133,7 @@ def build_metrics(sequencer: Sequencer, wall_seconds: float, since: tuple[int, i
     delivered = sum(dep.instance.book_callbacks for dep in sequencer.deployed)
     events_here, delivered_here = sequencer.seq - since[0], delivered - since[1]
     return {
+        "status": status,
         "wall_seconds": round(wall_seconds, 6),
         "events_per_second": round(events_here / wall_seconds) if wall_seconds else 0,
         "book_events_delivered": delivered,
