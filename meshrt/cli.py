@@ -15,6 +15,8 @@ from meshrt.loaders.python import AlgoLoadError
 from meshrt.scenario import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.sources import SourceError
+from meshrt.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S
+from meshrt.watchdog import EXIT_STUCK
 
 if TYPE_CHECKING:
     from meshrt.runtime import RunResult
@@ -40,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--fsync-interval", type=float, default=None, metavar="SECONDS",
                      help="fsync the replay log at least this often (default: only at "
                           "checkpoints; 0: every window)")
+    run.add_argument("--watchdog", type=float, default=DEFAULT_WATCHDOG_S, metavar="SECONDS",
+                     help=f"end the run (exit {EXIT_STUCK}, resumable) when one algo's batch "
+                          f"of a window runs longer than SECONDS of wall-clock time "
+                          f"(default {DEFAULT_WATCHDOG_S:g}; 0: never)")
     run.add_argument("--resume", type=Path, metavar="RUN_DIR",
                      help="finish a killed run from its newest checkpoint")
     replay = commands.add_parser(
@@ -77,18 +83,21 @@ def _run(args: argparse.Namespace) -> int:
     if args.checkpoint_every < 0:
         print("meshrt: --checkpoint-every must be >= 0", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if not 0 <= args.watchdog < float("inf"):
+        print("meshrt: --watchdog must be a number of seconds >= 0", file=sys.stderr)
+        return EXIT_BAD_INPUT
     progress = None if args.no_progress else ProgressBar()
     try:
         if args.resume is not None:
             run_dir = args.resume
-            result = resume(run_dir, progress=progress)
+            result = resume(run_dir, progress=progress, watchdog_s=args.watchdog)
         else:
             scenario = load_scenario(args.scenario)
             run_dir = args.out
             if run_dir is None:
                 stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
                 run_dir = Path("runs") / f"{scenario.name}-{stamp}"
-            options = RunOptions(args.checkpoint_every, args.fsync_interval)
+            options = RunOptions(args.checkpoint_every, args.fsync_interval, args.watchdog)
             result = run(scenario, run_dir, progress, options)
     except ScenarioError as exc:
         print(f"meshrt: bad scenario: {exc}", file=sys.stderr)

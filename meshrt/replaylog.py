@@ -66,6 +66,10 @@ class ReplayLog:
         self._file.truncate(self.offset)
         self._file.seek(self.offset)
 
+    def fileno(self) -> int:
+        """The log file's descriptor (-1: no file), for a crash path to fsync."""
+        return -1 if self._file is None else self._file.fileno()
+
     def sync(self) -> None:
         if self._file is not None:
             self._file.flush()

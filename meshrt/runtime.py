@@ -26,7 +26,7 @@ from meshrt.actors.venue import VenueActor
 from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
 from meshrt.replaylog import ReplayLog
-from meshrt import checkpoint, interrupts
+from meshrt import checkpoint, interrupts, watchdog
 from meshrt.collector import run_collector
 from meshrt.scenario import Scenario, load_scenario, validate
 from meshrt.summary import build_mesh, build_metrics, build_summary
@@ -54,10 +54,12 @@ class RunResult:
 class RunOptions:
     """How a run keeps its record: checkpoints every ``checkpoint_every`` events (0: none)
     and the log's fsync policy (``fsync_interval_s``: None flushes to the OS every window
-    and fsyncs only at checkpoints; 0 fsyncs every window)."""
+    and fsyncs only at checkpoints; 0 fsyncs every window) and the watchdog's limit on one
+    window's batch of one algo, in wall-clock seconds (0: none; see meshrt/watchdog.py)."""
 
     checkpoint_every: int = 0
     fsync_interval_s: float | None = None
+    watchdog_s: float = watchdog.DEFAULT_SECONDS
 
 
 RUN_FILE = "run.json"
@@ -71,9 +73,10 @@ def run(scenario: Scenario, run_dir: Path | None = None,
 
 
 def resume(run_dir: Path, scenario: Scenario | None = None,
-           progress: Callable[[int, int, int | None], None] | None = None) -> RunResult:
+           progress: Callable[[int, int, int | None], None] | None = None,
+           watchdog_s: float = watchdog.DEFAULT_SECONDS) -> RunResult:
     """Finish a killed run from its newest checkpoint (see ``resume_async``)."""
-    return trio.run(resume_async, run_dir, scenario, progress)
+    return trio.run(resume_async, run_dir, scenario, progress, watchdog_s)
 
 
 async def run_async(scenario: Scenario, run_dir: Path | None = None,
@@ -128,22 +131,23 @@ async def _start(scenario: Scenario, run_dir: Path | None,
         sequencer.fail_at_load(index, error)
     sequencer.checkpoint_every = options.checkpoint_every
     sequencer.next_checkpoint = options.checkpoint_every
-    return await _drive(scenario, sequencer, run_dir, signals, resumed=False)
+    return await _drive(scenario, sequencer, run_dir, signals, options.watchdog_s,
+                        resumed=False)
 
 
 async def resume_async(run_dir: Path, scenario: Scenario | None = None,
                        progress: Callable[[int, int, int | None], None] | None = None,
-                       ) -> RunResult:
+                       watchdog_s: float = watchdog.DEFAULT_SECONDS) -> RunResult:
     """Finish a killed run: restore its newest checkpoint, cut the replay log back to what
     that checkpoint covers (a torn last record included), and go on. The end state and the
     log are those of an uninterrupted run."""
     with interrupts.sigint_receiver() as signals:
-        return await _resume(run_dir, scenario, progress, signals)
+        return await _resume(run_dir, scenario, progress, watchdog_s, signals)
 
 
 async def _resume(run_dir: Path, scenario: Scenario | None,
                   progress: Callable[[int, int, int | None], None] | None,
-                  signals: AsyncIterator[int] | None) -> RunResult:
+                  watchdog_s: float, signals: AsyncIterator[int] | None) -> RunResult:
     info = _read_run_file(run_dir)
     scenario = load_run_scenario(run_dir, scenario)
     header, sequencer, skipped = _newest_usable_checkpoint(run_dir)
@@ -158,7 +162,8 @@ async def _resume(run_dir: Path, scenario: Scenario | None,
     base_dir = Path(scenario.base_dir)
     for dep, spec in zip(sequencer.deployed, scenario.deployments, strict=True):
         dep.instance.factory = _slot_factory(scenario, spec, base_dir)
-    return await _drive(scenario, sequencer, run_dir, signals, resumed=True, skipped=skipped)
+    return await _drive(scenario, sequencer, run_dir, signals, watchdog_s, resumed=True,
+                        skipped=skipped)
 
 
 def _newest_usable_checkpoint(run_dir: Path) -> tuple[dict[str, Any], Sequencer, tuple[str, ...]]:
@@ -179,7 +184,7 @@ def _newest_usable_checkpoint(run_dir: Path) -> tuple[dict[str, Any], Sequencer,
 
 
 async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
-                 signals: AsyncIterator[int] | None, resumed: bool,
+                 signals: AsyncIterator[int] | None, watchdog_s: float, resumed: bool,
                  skipped: tuple[str, ...] = ()) -> RunResult:
     """Run the actors under one nursery until the sequencer is done (or a Ctrl-C stopped
     it between two windows); write the results."""
@@ -203,7 +208,7 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
     before = (sequencer.seq, sum(instance.book_callbacks for instance in instances))
     started = time.perf_counter()
     try:
-        with run_collector():
+        with run_collector(), watchdog.guarded(run_dir, log.fileno(), watchdog_s):
             async with _single_errors(), trio.open_nursery() as nursery:
                 for actor in (*venues, *instances):
                     nursery.start_soon(actor.run)

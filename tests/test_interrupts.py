@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ import pytest
 
 from meshrt import checkpoint
 from meshrt.runtime import run
+from meshrt.watchdog import EXIT_STUCK
 
+from c_algos import c_algo
 from helpers import TICK, UNIT, deployment, scenario
 from scenarios.algos.market_maker import MarketMaker
 
@@ -98,10 +101,21 @@ def slow_project(tmp_path: Path) -> Path:
 
 
 def meshrt(*args: str, slow: bool = False, **kwargs: Any) -> subprocess.Popen[str]:
-    env = {**os.environ, "MESHRT_TEST_SLOW": "1"} if slow else None
-    return subprocess.Popen([sys.executable, "-m", "meshrt.cli", *args], cwd=ROOT, env=env,
+    if slow:
+        kwargs["env"] = {**os.environ, "MESHRT_TEST_SLOW": "1"}
+    return subprocess.Popen([sys.executable, "-m", "meshrt.cli", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             **kwargs)
+
+
+def finish(process: subprocess.Popen[str], timeout: float) -> str:
+    """Its stderr once it ended; killed if it takes longer than ``timeout`` seconds."""
+    try:
+        return process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
 
 
 def test_ctrl_c_stops_the_run_resumably_with_one_line_and_exit_130(tmp_path: Path) -> None:
@@ -111,10 +125,10 @@ def test_ctrl_c_stops_the_run_resumably_with_one_line_and_exit_130(tmp_path: Pat
                      "--checkpoint-every", "5000", slow=True)
     deadline = time.monotonic() + 60
     while not list((out / "checkpoints").glob("*.bin")):  # well under way
-        assert running.poll() is None and time.monotonic() < deadline, running.communicate()
+        assert running.poll() is None and time.monotonic() < deadline, finish(running, 1)
         time.sleep(0.05)
     running.send_signal(signal.SIGINT)
-    _, err = running.communicate(timeout=60)
+    err = finish(running, 60)
     assert running.returncode == 130, err
     assert err.count("\n") == 1 and f"resume with: meshrt run --resume {out}" in err, err
     summary = orjson.loads((out / "summary.json").read_bytes())
@@ -126,11 +140,11 @@ def test_ctrl_c_stops_the_run_resumably_with_one_line_and_exit_130(tmp_path: Pat
     assert (out / "replay.jsonl").stat().st_size == header["log_offset"], "all of it logged"
 
     resumed = meshrt("run", "--resume", str(out), "--no-progress")
-    _, err = resumed.communicate(timeout=120)
+    err = finish(resumed, 120)
     assert resumed.returncode == 0, err
     whole = tmp_path / "whole"
     straight = meshrt("run", str(scenario), "--out", str(whole), "--no-progress")
-    _, err = straight.communicate(timeout=120)
+    err = finish(straight, 120)
     assert straight.returncode == 0, err
     assert summary["events"] < orjson.loads((whole / "summary.json").read_bytes())["events"]
     assert (out / "replay.jsonl").read_bytes() == (whole / "replay.jsonl").read_bytes()
@@ -143,10 +157,104 @@ def test_ctrl_c_without_checkpoints_says_it_cannot_be_resumed(tmp_path: Path) ->
                      "--checkpoint-every", "0", slow=True)
     deadline = time.monotonic() + 60
     while not (out / "replay.jsonl").exists() or (out / "replay.jsonl").stat().st_size < 100_000:
-        assert running.poll() is None and time.monotonic() < deadline, running.communicate()
+        assert running.poll() is None and time.monotonic() < deadline, finish(running, 1)
         time.sleep(0.05)
     running.send_signal(signal.SIGINT)
-    _, err = running.communicate(timeout=60)
+    err = finish(running, 60)
     assert running.returncode == 130, err
     assert err.count("\n") == 1 and "no checkpoint was written" in err, err
     assert orjson.loads((out / "summary.json").read_bytes())["status"] == "interrupted"
+
+
+# -- a native algo that crashes the process or never returns --------------------------
+
+def native_scenario(tmp_path: Path, library: Path) -> Path:
+    """A scenario file: a Python market maker "mm" beside the native algo "bad"."""
+    scenario = tmp_path / "scenario.py"
+    scenario.write_text(textwrap.dedent(f"""
+        from meshrt import *
+        from scenarios.algos.market_maker import MarketMaker
+        SRC = SyntheticSpec(symbol="XYZ", seed=1, start_price=price_to_int("100"),
+                            tick=price_to_int("0.01"), level_size=(10**7, 10**8),
+                            interval_ns=10_000, updates=20_000, move_probability=0.1)
+        PARAMS = {{"size": 10**8, "tick": price_to_int("0.01"), "max_inventory": 3 * 10**8}}
+        scenario = Scenario(name="x", venues=[Venue(name="v1", sources=[SRC])],
+                            deployments=[Deployment(label="mm", venue="v1", symbols=["XYZ"],
+                                                    algo=MarketMaker, params=PARAMS),
+                                         Deployment(label="bad", venue="v1", symbols=["XYZ"],
+                                                    algo={str(library)!r})])
+    """))
+    return scenario
+
+
+def test_a_segfault_in_a_native_algo_names_the_deployment_and_callback(tmp_path: Path) -> None:
+    library = c_algo("segv", "if (cx->state->now > 20000000) *(volatile int *)0 = 1;")["native"]
+    out = tmp_path / "run"
+    done = meshrt("run", str(native_scenario(tmp_path, library)), "--out", str(out),
+                  "--no-progress")
+    err = finish(done, 120)
+    assert done.returncode == -signal.SIGSEGV, err  # 139 in a shell
+    line = "meshrt: fatal signal SIGSEGV in deployment 'bad', callback on_book; the run stops"
+    assert line in err and f"meshrt run --resume {out}" in err
+    crash = (out / "crash.txt").read_text()
+    assert crash.startswith(line)
+    assert "Fatal Python error: Segmentation fault" in crash  # faulthandler's tracebacks
+
+
+STUCK_WHEN_TOLD = """
+#ifdef __wasm__
+#define STUCK 0
+#else
+extern char *getenv(const char *name);
+#define STUCK getenv("MESHRT_TEST_STUCK")
+#endif
+"""
+
+STATELESS = """
+int64_t t_snapshot(void *self, void *buffer, uint64_t capacity) {
+    (void)self, (void)buffer, (void)capacity; return 0; }
+void *t_restore(mr_ctx *cx, const void *data, uint64_t size) {
+    (void)cx, (void)data, (void)size; return &token; }
+"""
+
+
+def test_the_watchdog_ends_a_stuck_native_algo_resumably(tmp_path: Path) -> None:
+    library = c_algo("stuck", """
+        static volatile int64_t n;
+        if (STUCK && cx->state->now > 150000000) for (;;) n++;
+    """, extra=STUCK_WHEN_TOLD + STATELESS, exports="t, snapshot")["native"]
+    scenario = native_scenario(tmp_path, library)
+    out = tmp_path / "run"
+    env = {**os.environ, "MESHRT_TEST_STUCK": "1"}
+    started = time.monotonic()
+    stuck = meshrt("run", str(scenario), "--out", str(out), "--no-progress",
+                   "--checkpoint-every", "2000", "--watchdog", "1", env=env)
+    err = finish(stuck, 120)
+    assert stuck.returncode == EXIT_STUCK, err
+    assert time.monotonic() - started < 60
+    line = ("meshrt: watchdog: a window made no progress for 1 s in deployment 'bad', "
+            "callback on_book; the run stops; resume from its last checkpoint with: "
+            f"meshrt run --resume {out}\n")
+    assert err.endswith(line), err
+    assert (out / "crash.txt").read_text() == line
+    newest = checkpoint.all_checkpoints(out)[-1]
+    assert (out / "replay.jsonl").stat().st_size >= checkpoint.read_header(newest)[0][
+        "log_offset"]
+    resumed = meshrt("run", "--resume", str(out), "--no-progress")
+    err = finish(resumed, 120)
+    assert resumed.returncode == 0, err
+    whole = tmp_path / "whole"
+    straight = meshrt("run", str(scenario), "--out", str(whole), "--no-progress")
+    err = finish(straight, 120)
+    assert straight.returncode == 0, err
+    assert (out / "replay.jsonl").read_bytes() == (whole / "replay.jsonl").read_bytes()
+
+
+def test_the_watchdog_option_must_be_a_number_of_seconds(capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    from meshrt.cli import main
+
+    for bad in ("-1", "nan", "inf"):
+        assert main(["run", "x.py", "--watchdog", bad]) == 2
+        assert capsys.readouterr().err == (
+            "meshrt: --watchdog must be a number of seconds >= 0\n")

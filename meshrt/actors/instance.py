@@ -13,7 +13,13 @@ import traceback
 from collections.abc import Hashable
 from typing import Any
 
-from meshrt.actors._deliver import LatencyHistogram, deliver_books
+from meshrt.actors._deliver import (
+    LatencyHistogram,
+    deliver_books,
+    watch_batch,
+    watch_callback,
+    watch_idle,
+)
 from meshrt.actors.mailbox import Mailbox, MailboxConfig
 from meshrt.actors.protocol import (
     D_BOOK,
@@ -45,6 +51,10 @@ from meshrt.sdk import Actions, ActionLimitExceeded, AlgoState, OpenOrder
 LIFECYCLE_CALLBACKS = {"start": "on_start", "stop": "on_stop", "pause": "on_pause",
                        "resume": "on_resume"}
 RUNNING = "running"
+# what a crash line names as running (meshrt/watchdog.py); on_book is named in C
+CALLBACK_OF = {D_FILL: "on_fill", D_REJECT: "on_reject", D_LIFECYCLE: "a lifecycle callback",
+               D_NBBO: "on_nbbo", D_MESSAGE: "on_message", D_HEARTBEAT: "on_heartbeat",
+               D_SUBSCRIBED: "on_subscribed or on_unsubscribed", D_SHUTDOWN: "on_shutdown"}
 
 
 class InjectedFault(Exception):
@@ -201,6 +211,7 @@ class AlgoInstance:
         flush, latencies = self._flush, self.latencies_ns
         while True:
             batch = await self.mailbox.receive_batch()
+            watch_batch(self.label)  # once a window: what a crash or the watchdog names
             k, n = 0, len(batch)
             while k < n:
                 if self.lifecycle == RUNNING and self.crashed is None:
@@ -221,6 +232,7 @@ class AlgoInstance:
                     if isinstance(item, WindowEnd):
                         self._reply()
                     elif isinstance(item, Stop):
+                        watch_idle()
                         return
                 elif self.crashed is not None:
                     if item[1] == D_RESTART:
@@ -231,6 +243,7 @@ class AlgoInstance:
                             self.outputs.append((item[0], O_UNDELIVERED, item[2].sender))
                 else:
                     self._deliver(item)
+            watch_idle()
 
     def _reply(self) -> None:
         self.reply_to.send_nowait(InstanceBatch(self.index, self.outputs))
@@ -241,6 +254,7 @@ class AlgoInstance:
         ts = item[0]
         state.now = ts
         kind = item[1]
+        watch_callback(CALLBACK_OF.get(kind))
         try:
             if kind == D_BOOK:
                 self.skipped += 1  # the running case never gets here: see run()
@@ -287,6 +301,8 @@ class AlgoInstance:
                     callback(state)
         except BaseException as exc:  # noqa: BLE001 - algo code may raise anything, even
             self._callback_failed(ts, exc)  # SystemExit: a real Ctrl-C is no exception here
+        finally:
+            watch_callback(None)
         self._flush(ts)
 
     def _callback_failed(self, ts: int, exc: BaseException) -> None:
