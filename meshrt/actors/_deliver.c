@@ -166,16 +166,22 @@ static char running_label[128];
 static const char *volatile running_callback; /* NULL: between callbacks */
 static volatile uint64_t batches_started;
 static volatile int delivering; /* a batch is being delivered: the watchdog is armed */
+static volatile int delivering_wasm; /* to a WASM algo: wasmtime's traps are signals too */
 
-static PyObject *watch_batch(PyObject *module, PyObject *label) {
+static PyObject *watch_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "watch_batch() takes 2 arguments");
+        return NULL;
+    }
     Py_ssize_t size;
-    const char *text = PyUnicode_AsUTF8AndSize(label, &size);
+    const char *text = PyUnicode_AsUTF8AndSize(args[0], &size);
     if (!text)
         return NULL;
     if (size > (Py_ssize_t)sizeof running_label - 1)
         size = sizeof running_label - 1;
     memcpy(running_label, text, size);
     running_label[size] = 0;
+    delivering_wasm = PyObject_IsTrue(args[1]) == 1;
     batches_started++;
     delivering = 1;
     Py_RETURN_NONE;
@@ -246,18 +252,37 @@ static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 #define N_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
 static struct sigaction previous[N_FATAL];
 static int fatal_installed;
+static void report_fatal(int signum);
 
-static void on_fatal(int signum) {
+/* Handlers installed before this one (wasmtime's, which turns a WASM algo's fault into a
+   trap and returns; faulthandler's, which dumps the Python tracebacks and re-raises) get
+   the signal after the line is written; a default action is restored and the faulting
+   instruction re-runs into it (exit status 128 + signum). A fault while a WASM algo runs
+   is wasmtime's to judge: no line. */
+static void on_fatal(int signum, siginfo_t *info, void *context) {
+    struct sigaction *before = NULL;
+    for (size_t i = 0; i < N_FATAL; i++)
+        if (fatal_signals[i] == signum)
+            before = &previous[i];
+    if (!(delivering && delivering_wasm))
+        report_fatal(signum);
+    if (before->sa_flags & SA_SIGINFO)
+        before->sa_sigaction(signum, info, context);
+    else if (before->sa_handler != SIG_DFL && before->sa_handler != SIG_IGN)
+        before->sa_handler(signum);
+    else {
+        sigaction(signum, before, NULL);
+        if (signum == SIGABRT || (info && info->si_code <= 0))
+            raise(signum); /* sent, not a faulting instruction: it would not re-run */
+    }
+}
+
+static void report_fatal(int signum) {
     const char *what = signum == SIGSEGV ? "fatal signal SIGSEGV"
                        : signum == SIGBUS ? "fatal signal SIGBUS"
                        : signum == SIGFPE ? "fatal signal SIGFPE"
                        : signum == SIGILL ? "fatal signal SIGILL" : "fatal signal SIGABRT";
     say_everywhere(what);
-    for (size_t i = 0; i < N_FATAL; i++)
-        if (fatal_signals[i] == signum)
-            sigaction(signum, &previous[i], NULL); /* faulthandler's, or the default */
-    raise(signum); /* the previous handler dumps the Python tracebacks, then the default
-                      action ends the process (exit status 128 + signum) */
 }
 
 /* -- the watchdog ------------------------------------------------------------------- */
@@ -316,8 +341,8 @@ static PyObject *guard(PyObject *module, PyObject *args) {
     delivering = 0;
     struct sigaction action;
     memset(&action, 0, sizeof action);
-    action.sa_handler = on_fatal;
-    action.sa_flags = SA_NODEFER | SA_ONSTACK;
+    action.sa_sigaction = on_fatal;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
     sigemptyset(&action.sa_mask);
     for (size_t i = 0; i < N_FATAL; i++)
         sigaction(fatal_signals[i], &action, &previous[i]);
@@ -463,8 +488,8 @@ static PyMethodDef module_methods[] = {
     {"deliver_books", (PyCFunction)(void (*)(void))deliver_books, METH_FASTCALL,
      "deliver_books(items, start, state, actions, instance, on_book, flush, latencies) -> "
      "(next index, callbacks, exception or None): an instance's run of book deliveries"},
-    {"watch_batch", watch_batch, METH_O,
-     "watch_batch(label): a deployment starts delivering a batch (arms the watchdog)"},
+    {"watch_batch", (PyCFunction)(void (*)(void))watch_batch, METH_FASTCALL,
+     "watch_batch(label, wasm): a deployment starts delivering a batch (arms the watchdog)"},
     {"watch_idle", watch_idle, METH_NOARGS, "watch_idle(): the batch is done (disarms it)"},
     {"watch_callback", watch_callback, METH_O,
      "watch_callback(name or None): the callback being called (a constant string)"},

@@ -146,6 +146,7 @@ class AlgoInstance:
         self.reply_to = reply_to
         self.mailbox: Mailbox[Any] = Mailbox(f"algo:{label}", mailbox, _market_data_key)
         self.slot: Any = None
+        self.wasm = False
         self.factory: Any = None  # makes a new slot for this instance (supervised restart)
         self.on_book: Any = None
         self.on_nbbo: Any = None
@@ -179,6 +180,7 @@ class AlgoInstance:
 
     def attach(self, slot: Any) -> None:
         self.slot = slot
+        self.wasm = slot.kind == "wasm"  # its faults are wasmtime's traps (meshrt/watchdog.py)
         self.on_book = slot.on_book
         self.on_nbbo = slot.optional("on_nbbo")
         self.on_message = slot.optional("on_message")
@@ -211,7 +213,7 @@ class AlgoInstance:
         flush, latencies = self._flush, self.latencies_ns
         while True:
             batch = await self.mailbox.receive_batch()
-            watch_batch(self.label)  # once a window: what a crash or the watchdog names
+            watch_batch(self.label, self.wasm)  # once a window: named by a crash or the watchdog
             k, n = 0, len(batch)
             while k < n:
                 if self.lifecycle == RUNNING and self.crashed is None:
