@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from meshrt import __version__, cliargs
 from meshrt.analysis.commands import add_parsers as add_analysis_parsers
@@ -15,6 +17,11 @@ from meshrt.loaders.python import AlgoLoadError
 from meshrt.scenario import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.sources import SourceError
+from meshrt.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S
+from meshrt.watchdog import EXIT_STUCK
+
+if TYPE_CHECKING:
+    from meshrt.runtime import RunResult
 
 DESCRIPTION = ("Run trading algos against simulated venues in virtual time, then replay, "
                "trace and analyse the runs.")  # plain text: argparse shows it as written
@@ -22,6 +29,7 @@ DEFAULT_CHECKPOINT_EVERY = 250_000
 EXIT_OK = 0
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a process SIGINT ended (128 + 2)
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool its reader left
 
 
@@ -55,6 +63,11 @@ def _main(argv: list[str] | None) -> int:
     run.add_argument("--fsync-interval", type=cliargs.seconds, default=None, metavar="SECONDS",
                      help="fsync the replay log at least this often (default: only at "
                           "checkpoints; 0: every window)")
+    run.add_argument("--watchdog", type=cliargs.seconds, default=DEFAULT_WATCHDOG_S,
+                     metavar="SECONDS",
+                     help=f"end the run (exit {EXIT_STUCK}, resumable) when one algo's batch "
+                          f"of a window runs longer than SECONDS of wall-clock time "
+                          f"(default {DEFAULT_WATCHDOG_S:g}; 0: never)")
     run.add_argument("--resume", type=cliargs.path, metavar="RUN_DIR",
                      help="finish a killed run from its newest checkpoint")
     replay = commands.add_parser(
@@ -91,14 +104,14 @@ def _run(args: argparse.Namespace) -> int:
     progress = None if args.no_progress else ProgressBar()
     try:
         if args.resume is not None:
-            result = resume(args.resume, progress=progress)
+            result = resume(args.resume, progress=progress, watchdog_s=args.watchdog)
         else:
             scenario = load_scenario(args.scenario)
             run_dir = args.out
             if run_dir is None:
                 stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
                 run_dir = Path("runs") / f"{scenario.name}-{stamp}"
-            options = RunOptions(args.checkpoint_every, args.fsync_interval,
+            options = RunOptions(args.checkpoint_every, args.fsync_interval, args.watchdog,
                                  fresh_folder=args.out is None)
             result = run(scenario, run_dir, progress, options)
     except ScenarioError as exc:
@@ -109,12 +122,31 @@ def _run(args: argparse.Namespace) -> int:
         return cliargs.refuse("run", f"bad run folder: {exc}")
     except (SourceError, AlgoLoadError) as exc:
         return cliargs.refuse("run", f"bad input: {exc}")
+    except KeyboardInterrupt:  # Ctrl-C before the run started (or after it ended)
+        print("meshrt run: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if progress is not None:
             progress.close()
+    if result.interrupted:
+        print(_interrupted(result), file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(format_table(result.summary, result.metrics))
     print(f"run folder: {result.run_dir}")
     return EXIT_OK if result.ok else EXIT_RUN_FAILED
+
+
+def _interrupted(result: RunResult) -> str:
+    """The one line a Ctrl-C'd run ends with: how to finish it, or why it cannot be."""
+    from meshrt.checkpoint import all_checkpoints
+
+    run_dir = result.run_dir
+    assert run_dir is not None  # the command always runs in a folder
+    at = f"meshrt run: interrupted at t={result.summary['scenario_time_ns'] / 1e9:.6f}s"
+    if all_checkpoints(run_dir):
+        return f"{at}; resume with: meshrt run --resume {shlex.quote(str(run_dir))}"
+    return (f"{at}; no checkpoint was written (--checkpoint-every 0, or the state cannot "
+            f"be saved: see {run_dir / 'metrics.json'}), so it cannot be resumed")
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -85,6 +85,10 @@ class ReplayLog:
         self.path = path
         self._file = file
 
+    def fileno(self) -> int:
+        """The log file's descriptor (-1: no file), for a crash path to fsync."""
+        return -1 if self._file is None else self._file.fileno()
+
     def sync(self) -> None:
         if self._file is not None:
             self._file.flush()

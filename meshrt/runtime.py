@@ -26,7 +26,7 @@ from meshrt.actors.venue import VenueActor
 from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
 from meshrt.replaylog import ReplayLog
-from meshrt import checkpoint, runfolder
+from meshrt import checkpoint, interrupts, runfolder, watchdog
 from meshrt.collector import run_collector
 from meshrt.digest import DataFiles, canonical, file_sha256
 from meshrt.scenario import Scenario, load_scenario, validate
@@ -46,6 +46,11 @@ class RunResult:
         return self.summary["status"] == "ok"
 
     @property
+    def interrupted(self) -> bool:
+        """Stopped by Ctrl-C between two windows; ``meshrt run --resume`` finishes it."""
+        return self.summary["status"] == "interrupted"
+
+    @property
     def reports(self) -> dict[str, Any]:
         """Each deployment's ``Algo.report()`` by label (None: it reported nothing)."""
         return {d["label"]: d["report"] for d in self.summary["deployments"]}
@@ -55,11 +60,13 @@ class RunResult:
 class RunOptions:
     """How a run keeps its record: checkpoints every ``checkpoint_every`` events (0: none)
     and the log's fsync policy (``fsync_interval_s``: None flushes to the OS every window
-    and fsyncs only at checkpoints; 0 fsyncs every window), and whether its folder must be
-    a new one."""
+    and fsyncs only at checkpoints; 0 fsyncs every window), the watchdog's limit on one
+    window's batch of one algo, in wall-clock seconds (0: none; see meshrt/watchdog.py),
+    and whether its folder must be a new one."""
 
     checkpoint_every: int = 0
     fsync_interval_s: float | None = None
+    watchdog_s: float = watchdog.DEFAULT_SECONDS
     fresh_folder: bool = False  # run_dir is a default name: never reuse it, take NAME-2...
 
 
@@ -75,14 +82,22 @@ def run(scenario: Scenario, run_dir: Path | None = None,
 
 
 def resume(run_dir: Path, scenario: Scenario | None = None,
-           progress: Callable[[int, int, int | None], None] | None = None) -> RunResult:
+           progress: Callable[[int, int, int | None], None] | None = None,
+           watchdog_s: float = watchdog.DEFAULT_SECONDS) -> RunResult:
     """Finish a killed run from its newest checkpoint (see ``resume_async``)."""
-    return trio.run(resume_async, run_dir, scenario, progress)
+    return trio.run(resume_async, run_dir, scenario, progress, watchdog_s)
 
 
 async def run_async(scenario: Scenario, run_dir: Path | None = None,
                     progress: Callable[[int, int, int | None], None] | None = None,
                     options: RunOptions = RunOptions()) -> RunResult:
+    with interrupts.sigint_receiver() as signals:  # from the first line of algo code on
+        return await _claim_and_start(scenario, run_dir, progress, options, signals)
+
+
+async def _claim_and_start(scenario: Scenario, run_dir: Path | None,
+                 progress: Callable[[int, int, int | None], None] | None,
+                 options: RunOptions, signals: AsyncIterator[int] | None) -> RunResult:
     validate(scenario)
     base_dir = Path(scenario.base_dir)
     mailbox = sequencer_mailbox()
@@ -102,7 +117,7 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
     try:
         if run_dir is not None:
             _write_run_file(run_dir, scenario, options)
-        return await _start(scenario, venues, mailbox, run_dir, progress, options)
+        return await _start(scenario, venues, mailbox, run_dir, progress, options, signals)
     finally:
         if folder is not None:
             folder.release()
@@ -111,7 +126,7 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
 async def _start(scenario: Scenario, venues: list[VenueActor], mailbox: Any,
                  run_dir: Path | None,
                  progress: Callable[[int, int, int | None], None] | None,
-                 options: RunOptions) -> RunResult:
+                 options: RunOptions, signals: AsyncIterator[int] | None) -> RunResult:
     """Load the algos, write the log header and run: the part of a new run done while
     its folder is claimed."""
     base_dir = Path(scenario.base_dir)
@@ -123,7 +138,7 @@ async def _start(scenario: Scenario, venues: list[VenueActor], mailbox: Any,
         instance.factory = _slot_factory(scenario, dep, base_dir)
         try:
             instance.attach(instance.factory(instance))
-        except Exception as exc:  # noqa: BLE001 - an algo's constructor may raise anything
+        except BaseException as exc:  # noqa: BLE001 - an algo's constructor may raise anything
             crashed_at_load[i] = f"{type(exc).__name__}: {exc}"
             instance.crashed = crashed_at_load[i]
         instances.append(instance)
@@ -144,26 +159,35 @@ async def _start(scenario: Scenario, venues: list[VenueActor], mailbox: Any,
     sequencer.next_checkpoint = options.checkpoint_every
     if run_dir is not None and options.checkpoint_every:
         _probe_checkpoints(sequencer)
-    return await _drive(scenario, sequencer, run_dir, resumed=False)
+    return await _drive(scenario, sequencer, run_dir, signals, options.watchdog_s,
+                        resumed=False)
 
 
 async def resume_async(run_dir: Path, scenario: Scenario | None = None,
                        progress: Callable[[int, int, int | None], None] | None = None,
-                       ) -> RunResult:
+                       watchdog_s: float = watchdog.DEFAULT_SECONDS) -> RunResult:
     """Finish a killed run: restore its newest checkpoint, cut the replay log back to what
     that checkpoint covers (a torn last record included), and go on. The end state and the
     log are those of an uninterrupted run."""
     run_dir = run_dir.absolute()
+    with interrupts.sigint_receiver() as signals:
+        return await _resume(run_dir, scenario, progress, watchdog_s, signals)
+
+
+async def _resume(run_dir: Path, scenario: Scenario | None,
+                  progress: Callable[[int, int, int | None], None] | None,
+                  watchdog_s: float, signals: AsyncIterator[int] | None) -> RunResult:
     info = _read_run_file(run_dir)
     folder = runfolder.claim(run_dir)
     try:
-        return await _resume_claimed(run_dir, info, scenario, progress)
+        return await _resume_claimed(run_dir, info, scenario, progress, watchdog_s, signals)
     finally:
         folder.release()
 
 
 async def _resume_claimed(run_dir: Path, info: dict[str, Any], scenario: Scenario | None,
                           progress: Callable[[int, int, int | None], None] | None,
+                          watchdog_s: float, signals: AsyncIterator[int] | None,
                           ) -> RunResult:
     scenario = load_run_scenario(run_dir, scenario)
     header, sequencer, skipped = _newest_usable_checkpoint(run_dir)
@@ -178,7 +202,8 @@ async def _resume_claimed(run_dir: Path, info: dict[str, Any], scenario: Scenari
     base_dir = Path(scenario.base_dir)
     for dep, spec in zip(sequencer.deployed, scenario.deployments, strict=True):
         dep.instance.factory = _slot_factory(scenario, spec, base_dir)
-    return await _drive(scenario, sequencer, run_dir, resumed=True, skipped=skipped)
+    return await _drive(scenario, sequencer, run_dir, signals, watchdog_s, resumed=True,
+                        skipped=skipped)
 
 
 def _probe_checkpoints(sequencer: Sequencer) -> None:
@@ -210,8 +235,10 @@ def _newest_usable_checkpoint(run_dir: Path) -> tuple[dict[str, Any], Sequencer,
 
 
 async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
-                 resumed: bool, skipped: tuple[str, ...] = ()) -> RunResult:
-    """Run the actors under one nursery until the sequencer is done; write the results."""
+                 signals: AsyncIterator[int] | None, watchdog_s: float, resumed: bool,
+                 skipped: tuple[str, ...] = ()) -> RunResult:
+    """Run the actors under one nursery until the sequencer is done (or a Ctrl-C stopped
+    it between two windows); write the results."""
     venues = [lane.actor for lane in sequencer.lanes]
     instances = [dep.instance for dep in sequencer.deployed]
     log = sequencer.log
@@ -233,24 +260,36 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
     before = (sequencer.seq, sum(instance.book_callbacks for instance in instances))
     started = time.perf_counter()
     try:
-        with run_collector():
+        with run_collector(), watchdog.guarded(run_dir, log.fileno(), watchdog_s):
             async with _single_errors(), trio.open_nursery() as nursery:
                 for actor in (*venues, *instances):
                     nursery.start_soon(actor.run)
+                watcher = trio.CancelScope()
+                if signals is not None:
+                    nursery.start_soon(interrupts.watch, signals, sequencer,
+                                       nursery.cancel_scope, watcher)
                 try:
                     await sequencer.run(nursery, resumed=resumed)
                 except RunFailed as exc:
                     failed = str(exc)
                     nursery.cancel_scope.cancel()
+                if sequencer.interrupted:
+                    nursery.cancel_scope.cancel()  # the actors wait for a window never sent
+                watcher.cancel()
     finally:
+        if sequencer.interrupted:  # what an interrupted run logged is on disk before it says so
+            log.flush()
+            log.sync()
         log.close()
         reports = _reports(instances)
         for instance in instances:
             if instance.slot is not None:
                 instance.slot.close()  # native: destroy the instance before its library goes
     wall = time.perf_counter() - started
-    summary = build_summary(scenario.name, scenario.seed, sequencer, failed, reports)
-    metrics = build_metrics(sequencer, wall, before if resumed else (0, 0), skipped)
+    summary = build_summary(scenario.name, scenario.seed, sequencer, failed,
+                            sequencer.interrupted, reports)
+    metrics = build_metrics(sequencer, wall, summary["status"], before if resumed else (0, 0),
+                            skipped)
     if run_dir is not None:
         (run_dir / "summary.json").write_bytes(
             orjson.dumps(summary, option=orjson.OPT_INDENT_2))
@@ -396,13 +435,21 @@ def _slot_factory(scenario: Scenario, dep: Any, base_dir: Path) -> Callable[[Alg
 @contextlib.asynccontextmanager
 async def _single_errors() -> AsyncIterator[None]:
     """An actor that fails on bad input (a data file's bad line) fails the run with that
-    error itself, not with the exception group Trio wraps it in."""
+    error itself, not with the exception group Trio wraps it in. Several actors failing
+    alike (every venue of a run reads the same damaged log) fail it with one of them,
+    the same one every time; errors of different kinds stay a group (a bug hides none)."""
     try:
         yield
     except BaseExceptionGroup as group:
-        if len(group.exceptions) == 1 and isinstance(group.exceptions[0], Exception):
-            raise group.exceptions[0] from None
+        errors = _leaves(group)
+        if all(isinstance(e, Exception) for e in errors) and len({type(e) for e in errors}) == 1:
+            raise min(errors, key=str) from None
         raise
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    return [leaf for e in group.exceptions
+            for leaf in (_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])]
 
 
 def _resolved(spec: Any, base_dir: Path) -> Any:

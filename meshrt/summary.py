@@ -21,7 +21,8 @@ def percentile(sorted_values: list[int], fraction: float) -> int:
     return sorted_values[index]
 
 
-def build_summary(scenario_name: str, seed: int, sequencer: Sequencer, failed: str | None,
+def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
+                  failed: str | None, interrupted: bool = False,
                   reports: dict[str, tuple[Any, str | None]] | None = None) -> dict[str, Any]:
     """``reports``: label -> (Algo.report() value, why it failed or None)."""
     deployments = []
@@ -62,7 +63,7 @@ def build_summary(scenario_name: str, seed: int, sequencer: Sequencer, failed: s
     return {
         "scenario": scenario_name,
         "seed": seed,
-        "status": "failed" if failed else "ok",
+        "status": "failed" if failed else "interrupted" if interrupted else "ok",
         "failure": failed,
         "scenario_time_ns": sequencer.now,
         "events": sequencer.seq,
@@ -113,10 +114,12 @@ def build_mesh(sequencer: Sequencer) -> dict[str, Any]:
     }
 
 
-def build_metrics(sequencer: Sequencer, wall_seconds: float, since: tuple[int, int] = (0, 0),
+def build_metrics(sequencer: Sequencer, wall_seconds: float, status: str,
+                  since: tuple[int, int] = (0, 0),
                   skipped_checkpoints: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Wall-clock figures of this process. ``since``: (events, book events) already done
-    before it started, for a resumed run, so rates cover only what this process did."""
+    """Wall-clock figures of this process, and how it ended (``status``, as in the
+    summary). ``since``: (events, book events) already done before it started, for a
+    resumed run, so rates cover only what this process did."""
     instances = []
     for dep in sequencer.deployed:
         inst = dep.instance
@@ -135,6 +138,7 @@ def build_metrics(sequencer: Sequencer, wall_seconds: float, since: tuple[int, i
     delivered = sum(dep.instance.book_callbacks for dep in sequencer.deployed)
     events_here, delivered_here = sequencer.seq - since[0], delivered - since[1]
     return {
+        "status": status,
         "wall_seconds": round(wall_seconds, 6),
         "events_per_second": round(events_here / wall_seconds) if wall_seconds else 0,
         "book_events_delivered": delivered,

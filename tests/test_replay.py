@@ -93,3 +93,22 @@ def test_compare_reports_a_shorter_log(tmp_path: Path) -> None:
     assert verdict.divergence is not None
     assert (verdict.divergence.seq, verdict.divergence.logged,
             verdict.divergence.replayed) == (2, "[2]", "(end of log)")
+
+
+def test_a_corrupt_log_of_a_multi_venue_run_is_one_line(recorded: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """Every venue's reader fails on the same bad line: one error line, not a group."""
+    from meshrt.cli import main
+
+    assert len(orjson.loads((recorded / "replay.jsonl").read_bytes().split(b"\n", 1)[0])
+               ["venues"]) > 1
+    run_dir = tmp_path / "run"
+    shutil.copytree(recorded, run_dir)
+    log = run_dir / "replay.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    lines[len(lines) // 2] = b"{not json\n"
+    log.write_bytes(b"".join(lines))
+    assert main(["replay", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("meshrt replay: cannot replay: ") and err.count("\n") == 1, err

@@ -189,7 +189,7 @@ HUGE = 10**30
 def test_an_intent_field_outside_the_contracts_range_is_rejected_and_the_run_goes_on(
         act: Any, reason: RejectReason, tmp_path: Path) -> None:
     log: list[Any] = []
-    result = run(scenario(deployment(OneShot, params={"log": log, "act": act}), updates=500),
+    result = run(scenario(deployment(one_shot(act), params={"log": log}), updates=500),
                  tmp_path)
     assert result.ok
     rejects = [detail for name, _, detail in log if name == "reject"]
@@ -200,7 +200,10 @@ def test_an_intent_field_outside_the_contracts_range_is_rejected_and_the_run_goe
 
 
 class ReplaceOnceAccepted(Recorder):
-    """Rests a deep buy, then replaces it with params['to'](book) once it is accepted."""
+    """Rests a deep buy, then replaces it with ``to(book)`` once it is accepted (``to`` is
+    a class attribute: params are JSON values)."""
+
+    to: Any = None
 
     def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
         seen = self.params["seen"]
@@ -209,7 +212,7 @@ class ReplaceOnceAccepted(Recorder):
             seen["oid"] = actions.limit(Side.BUY, book.bid_prices[-1] - 10 * TICK, UNIT)
         elif not seen.get("sent") and state.open_orders[oid].accepted:
             seen["sent"] = True
-            actions.replace(oid, *self.params["to"](book))
+            actions.replace(oid, *self.to(book))
 
 
 @pytest.mark.parametrize("to, reason", [
@@ -222,8 +225,9 @@ class ReplaceOnceAccepted(Recorder):
 def test_a_replace_outside_the_contracts_range_is_rejected(to: Any, reason: RejectReason,
                                                            tmp_path: Path) -> None:
     log: list[Any] = []
-    result = run(scenario(deployment(ReplaceOnceAccepted, params={
-        "log": log, "seen": {}, "to": to}), updates=500), tmp_path)
+    replacer = type("ReplaceOnceAccepted", (ReplaceOnceAccepted,), {"to": staticmethod(to)})
+    result = run(scenario(deployment(replacer, params={"log": log, "seen": {}}), updates=500),
+                 tmp_path)
     assert result.ok
     assert [d.reason for name, _, d in log if name == "reject"] == [reason]
     assert result.summary["reconciliation"]["mismatches"] == []

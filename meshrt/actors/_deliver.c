@@ -10,8 +10,13 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <structmember.h>
 #include <time.h>
+#include <unistd.h>
 
 #define D_BOOK 0 /* meshrt.actors.protocol.D_BOOK; a test checks it */
 
@@ -150,6 +155,233 @@ static PyTypeObject HistogramType = {
     .tp_members = Histogram_members,
 };
 
+/* -- what is running: named by a fatal signal and by the watchdog ------------------ */
+
+/* The instance actor marks each batch it delivers (once per window, not per callback:
+   watch_batch / watch_idle) and the callback it is in (two stores around on_book here,
+   watch_callback around the others). Only plain stores: a fatal-signal handler and the
+   watchdog thread read them without the GIL, which a stuck native callback holds. A
+   torn read can garble a name in the line they write, never crash them. */
+static char running_label[128];
+static const char *volatile running_callback; /* NULL: between callbacks */
+static volatile uint64_t batches_started;
+static volatile int delivering; /* a batch is being delivered: the watchdog is armed */
+static volatile int delivering_wasm; /* to a WASM algo: wasmtime's traps are signals too */
+
+static PyObject *watch_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "watch_batch() takes 2 arguments");
+        return NULL;
+    }
+    Py_ssize_t size;
+    const char *text = PyUnicode_AsUTF8AndSize(args[0], &size);
+    if (!text)
+        return NULL;
+    if (size > (Py_ssize_t)sizeof running_label - 1)
+        size = sizeof running_label - 1;
+    memcpy(running_label, text, size);
+    running_label[size] = 0;
+    delivering_wasm = PyObject_IsTrue(args[1]) == 1;
+    batches_started++;
+    delivering = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *watch_idle(PyObject *module, PyObject *unused) {
+    delivering = 0;
+    running_callback = NULL;
+    Py_RETURN_NONE;
+}
+
+/* `name` must live as long as the module: the instance passes constant strings. */
+static PyObject *watch_callback(PyObject *module, PyObject *name) {
+    if (name == Py_None) {
+        running_callback = NULL;
+        Py_RETURN_NONE;
+    }
+    const char *text = PyUnicode_AsUTF8(name);
+    if (!text)
+        return NULL;
+    running_callback = text;
+    Py_RETURN_NONE;
+}
+
+/* Async-signal-safe output: write(2) only. */
+static void put(int fd, const char *text) {
+    size_t n = strlen(text);
+    while (n) {
+        ssize_t w = write(fd, text, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        text += w;
+        n -= (size_t)w;
+    }
+}
+
+static int crash_fd = -1, log_fd = -1;
+static char resume_hint[4096]; /* "; resume with: ..." or why not, set by the runtime */
+
+static void say_running(int fd, const char *what) {
+    const char *callback = running_callback;
+    put(fd, "meshrt: ");
+    put(fd, what);
+    if (running_label[0]) {
+        put(fd, callback ? " in deployment '" : " (no algo callback running; last deployment '");
+        put(fd, running_label);
+        put(fd, callback ? "', callback " : "')");
+        if (callback)
+            put(fd, callback);
+    }
+    put(fd, resume_hint);
+    put(fd, "\n");
+}
+
+static void say_everywhere(const char *what) {
+    say_running(2, what);
+    if (crash_fd >= 0)
+        say_running(crash_fd, what);
+    if (log_fd >= 0)
+        fsync(log_fd); /* every window written so far, as a checkpoint would */
+}
+
+/* -- fatal signals ----------------------------------------------------------------- */
+
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+#define N_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
+static struct sigaction previous[N_FATAL];
+static int fatal_installed;
+static void report_fatal(int signum);
+
+/* Handlers installed before this one (wasmtime's, which turns a WASM algo's fault into a
+   trap and returns; faulthandler's, which dumps the Python tracebacks and re-raises) get
+   the signal after the line is written; a default action is restored and the faulting
+   instruction re-runs into it (exit status 128 + signum). A fault while a WASM algo runs
+   is wasmtime's to judge: no line. */
+static void on_fatal(int signum, siginfo_t *info, void *context) {
+    struct sigaction *before = NULL;
+    for (size_t i = 0; i < N_FATAL; i++)
+        if (fatal_signals[i] == signum)
+            before = &previous[i];
+    if (!(delivering && delivering_wasm))
+        report_fatal(signum);
+    if (before->sa_flags & SA_SIGINFO)
+        before->sa_sigaction(signum, info, context);
+    else if (before->sa_handler != SIG_DFL && before->sa_handler != SIG_IGN)
+        before->sa_handler(signum);
+    else {
+        sigaction(signum, before, NULL);
+        if (signum == SIGABRT || (info && info->si_code <= 0))
+            raise(signum); /* sent, not a faulting instruction: it would not re-run */
+    }
+}
+
+static void report_fatal(int signum) {
+    const char *what = signum == SIGSEGV ? "fatal signal SIGSEGV"
+                       : signum == SIGBUS ? "fatal signal SIGBUS"
+                       : signum == SIGFPE ? "fatal signal SIGFPE"
+                       : signum == SIGILL ? "fatal signal SIGILL" : "fatal signal SIGABRT";
+    say_everywhere(what);
+}
+
+/* -- the watchdog ------------------------------------------------------------------- */
+
+static pthread_t watchdog_thread;
+static pthread_mutex_t watchdog_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watchdog_wake = PTHREAD_COND_INITIALIZER;
+static int watchdog_running, watchdog_stopping, watchdog_exit_code;
+static int64_t watchdog_timeout_ns;
+static char watchdog_what[96];
+
+static void *watchdog_main(void *unused) {
+    uint64_t seen = batches_started;
+    int64_t since = now_ns(), period = watchdog_timeout_ns / 4;
+    if (period > 250000000)
+        period = 250000000;
+    pthread_mutex_lock(&watchdog_lock);
+    while (!watchdog_stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t ns = until.tv_nsec + period;
+        until.tv_sec += ns / 1000000000;
+        until.tv_nsec = ns % 1000000000;
+        pthread_cond_timedwait(&watchdog_wake, &watchdog_lock, &until);
+        int64_t now = now_ns();
+        if (!delivering || batches_started != seen) {
+            seen = batches_started;
+            since = now;
+        } else if (now - since >= watchdog_timeout_ns && !watchdog_stopping) {
+            say_everywhere(watchdog_what);
+            _exit(watchdog_exit_code); /* a stuck C call cannot be interrupted */
+        }
+    }
+    pthread_mutex_unlock(&watchdog_lock);
+    return NULL;
+}
+
+/* guard(crash_fd, log_fd, resume_hint, watchdog_seconds, exit_code): from now until
+   unguard(), a fatal signal or a batch that runs longer than watchdog_seconds (0: no
+   watchdog) names the deployment and callback on stderr and in crash_fd (-1: none). */
+static PyObject *guard(PyObject *module, PyObject *args) {
+    int crash, log, exit_code;
+    const char *hint;
+    double seconds;
+    if (!PyArg_ParseTuple(args, "iisdi:guard", &crash, &log, &hint, &seconds, &exit_code))
+        return NULL;
+    if (fatal_installed || watchdog_running) {
+        PyErr_SetString(PyExc_RuntimeError, "guard: a run is already guarded in this process");
+        return NULL;
+    }
+    crash_fd = crash;
+    log_fd = log;
+    snprintf(resume_hint, sizeof resume_hint, "%s", hint);
+    running_label[0] = 0;
+    running_callback = NULL;
+    delivering = 0;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_fatal;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < N_FATAL; i++)
+        sigaction(fatal_signals[i], &action, &previous[i]);
+    fatal_installed = 1;
+    if (seconds > 0) {
+        watchdog_timeout_ns = (int64_t)(seconds * 1e9);
+        watchdog_exit_code = exit_code;
+        watchdog_stopping = 0;
+        snprintf(watchdog_what, sizeof watchdog_what,
+                 "watchdog: a window made no progress for %g s", seconds);
+        if (pthread_create(&watchdog_thread, NULL, watchdog_main, NULL) != 0) {
+            PyErr_SetString(PyExc_OSError, "guard: cannot start the watchdog thread");
+            return NULL;
+        }
+        watchdog_running = 1;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *unguard(PyObject *module, PyObject *unused) {
+    if (watchdog_running) {
+        pthread_mutex_lock(&watchdog_lock);
+        watchdog_stopping = 1;
+        pthread_cond_signal(&watchdog_wake);
+        pthread_mutex_unlock(&watchdog_lock);
+        Py_BEGIN_ALLOW_THREADS
+        pthread_join(watchdog_thread, NULL);
+        Py_END_ALLOW_THREADS
+        watchdog_running = 0;
+    }
+    if (fatal_installed) {
+        for (size_t i = 0; i < N_FATAL; i++)
+            sigaction(fatal_signals[i], &previous[i], NULL);
+        fatal_installed = 0;
+    }
+    crash_fd = log_fd = -1;
+    Py_RETURN_NONE;
+}
+
 /* -- the delivery loop ------------------------------------------------------------ */
 
 /* deliver_books(items, start, state, actions, instance, on_book, flush, latencies)
@@ -203,13 +435,16 @@ static PyObject *deliver_books(PyObject *module, PyObject *const *args, Py_ssize
             PyDict_SetItem(books, PyTuple_GET_ITEM(book, 1), book) < 0)
             goto fail;
         PyObject *call_args[4] = {book, state, PyTuple_GET_ITEM(item, 3), actions};
+        running_callback = "on_book";
         int64_t started = now_ns();
         PyObject *result = PyObject_Vectorcall(on_book, call_args, 4, NULL);
         histogram_record(durations, now_ns() - started);
+        running_callback = NULL;
         callbacks++;
         if (!result) {
-            if (!PyErr_ExceptionMatches(PyExc_Exception))
-                goto fail; /* KeyboardInterrupt, SystemExit, Trio's Cancelled: not the algo's */
+            /* Whatever on_book raises is the algo's, BaseException too (a stray sys.exit()):
+               a real Ctrl-C arrives as a signal Trio receives, never as an exception here
+               (meshrt/interrupts.py), and a synchronous call cannot raise Trio's Cancelled. */
             PyObject *type, *tb;
             PyErr_Fetch(&type, &error, &tb);
             PyErr_NormalizeException(&type, &error, &tb);
@@ -253,6 +488,15 @@ static PyMethodDef module_methods[] = {
     {"deliver_books", (PyCFunction)(void (*)(void))deliver_books, METH_FASTCALL,
      "deliver_books(items, start, state, actions, instance, on_book, flush, latencies) -> "
      "(next index, callbacks, exception or None): an instance's run of book deliveries"},
+    {"watch_batch", (PyCFunction)(void (*)(void))watch_batch, METH_FASTCALL,
+     "watch_batch(label, wasm): a deployment starts delivering a batch (arms the watchdog)"},
+    {"watch_idle", watch_idle, METH_NOARGS, "watch_idle(): the batch is done (disarms it)"},
+    {"watch_callback", watch_callback, METH_O,
+     "watch_callback(name or None): the callback being called (a constant string)"},
+    {"guard", guard, METH_VARARGS,
+     "guard(crash_fd, log_fd, resume_hint, watchdog_seconds, exit_code): name the running "
+     "deployment and callback on a fatal signal, and end a stuck batch, until unguard()"},
+    {"unguard", unguard, METH_NOARGS, "unguard(): undo guard()"},
     {NULL}};
 
 static struct PyModuleDef module_def = {

@@ -2,7 +2,8 @@
 
 It receives deliveries in time order, calls the slot, and returns what the algo did
 (actions and host calls) as one ``InstanceBatch`` per window. An exception in a
-callback terminates this instance only: it is recorded, its remaining deliveries are
+callback (any BaseException: a stray ``sys.exit()`` is algo code too) terminates this
+instance only: it is recorded, its remaining deliveries are
 counted as discarded, and the reply says it crashed.
 """
 
@@ -12,7 +13,13 @@ import traceback
 from collections.abc import Hashable
 from typing import Any
 
-from meshrt.actors._deliver import LatencyHistogram, deliver_books
+from meshrt.actors._deliver import (
+    LatencyHistogram,
+    deliver_books,
+    watch_batch,
+    watch_callback,
+    watch_idle,
+)
 from meshrt.actors.mailbox import Mailbox, MailboxConfig
 from meshrt.actors.protocol import (
     D_BOOK,
@@ -45,6 +52,10 @@ from meshrt.validators import ScenarioValueError, check_param, shown
 LIFECYCLE_CALLBACKS = {"start": "on_start", "stop": "on_stop", "pause": "on_pause",
                        "resume": "on_resume"}
 RUNNING = "running"
+# what a crash line names as running (meshrt/watchdog.py); on_book is named in C
+CALLBACK_OF = {D_FILL: "on_fill", D_REJECT: "on_reject", D_LIFECYCLE: "a lifecycle callback",
+               D_NBBO: "on_nbbo", D_MESSAGE: "on_message", D_HEARTBEAT: "on_heartbeat",
+               D_SUBSCRIBED: "on_subscribed or on_unsubscribed", D_SHUTDOWN: "on_shutdown"}
 
 
 class InjectedFault(Exception):
@@ -148,6 +159,7 @@ class AlgoInstance:
         self.reply_to = reply_to
         self.mailbox: Mailbox[Any] = Mailbox(f"algo:{label}", mailbox, _market_data_key)
         self.slot: Any = None
+        self.wasm = False
         self.factory: Any = None  # makes a new slot for this instance (supervised restart)
         self.on_book: Any = None
         self.on_nbbo: Any = None
@@ -181,6 +193,7 @@ class AlgoInstance:
 
     def attach(self, slot: Any) -> None:
         self.slot = slot
+        self.wasm = slot.kind == "wasm"  # its faults are wasmtime's traps (meshrt/watchdog.py)
         self.on_book = slot.on_book
         self.on_nbbo = slot.optional("on_nbbo")
         self.on_message = slot.optional("on_message")
@@ -204,7 +217,7 @@ class AlgoInstance:
                 self._lifecycle("start")
                 if restart.lifecycle == "paused":
                     self._lifecycle("pause")
-        except Exception as exc:  # noqa: BLE001 - the new algo may fail to start too
+        except BaseException as exc:  # noqa: BLE001 - the new algo may fail to start too
             self._callback_failed(item[0], exc)
         self._flush(item[0])
 
@@ -213,6 +226,7 @@ class AlgoInstance:
         flush, latencies = self._flush, self.latencies_ns
         while True:
             batch = await self.mailbox.receive_batch()
+            watch_batch(self.label, self.wasm)  # once a window: named by a crash or the watchdog
             k, n = 0, len(batch)
             while k < n:
                 if self.lifecycle == RUNNING and self.crashed is None:
@@ -233,6 +247,7 @@ class AlgoInstance:
                     if isinstance(item, WindowEnd):
                         self._reply()
                     elif isinstance(item, Stop):
+                        watch_idle()
                         return
                 elif self.crashed is not None:
                     if item[1] == D_RESTART:
@@ -243,6 +258,7 @@ class AlgoInstance:
                             self.outputs.append((item[0], O_UNDELIVERED, item[2].sender))
                 else:
                     self._deliver(item)
+            watch_idle()
 
     def _reply(self) -> None:
         self.reply_to.send_nowait(InstanceBatch(self.index, self.outputs))
@@ -253,6 +269,7 @@ class AlgoInstance:
         ts = item[0]
         state.now = ts
         kind = item[1]
+        watch_callback(CALLBACK_OF.get(kind))
         try:
             if kind == D_BOOK:
                 self.skipped += 1  # the running case never gets here: see run()
@@ -297,11 +314,13 @@ class AlgoInstance:
                 callback = self.slot.optional("on_shutdown")
                 if callback is not None:
                     callback(state)
-        except Exception as exc:  # noqa: BLE001 - an algo may raise anything
-            self._callback_failed(ts, exc)
+        except BaseException as exc:  # noqa: BLE001 - algo code may raise anything, even
+            self._callback_failed(ts, exc)  # SystemExit: a real Ctrl-C is no exception here
+        finally:
+            watch_callback(None)
         self._flush(ts)
 
-    def _callback_failed(self, ts: int, exc: Exception) -> None:
+    def _callback_failed(self, ts: int, exc: BaseException) -> None:
         """A refused action or message is counted and the instance goes on; anything else
         terminates this instance (and only it)."""
         if isinstance(exc, (ActionLimitExceeded, MessageRefused)):

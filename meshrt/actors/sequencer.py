@@ -289,6 +289,7 @@ class Sequencer:
         self.checkpoint_every = 0
         self.next_checkpoint = 0
         self.checkpoint_note: str | None = None  # why checkpoints stopped, if they did
+        self.interrupted = False  # Ctrl-C: stop after this window (meshrt/interrupts.py)
 
     # -- setup helpers -----------------------------------------------------------------
 
@@ -373,7 +374,7 @@ class Sequencer:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         # hooks into this process (progress bar, nursery, checkpoint writer) are not state
-        state.update(progress=None, _spawn=None, checkpoint=None)
+        state.update(progress=None, _spawn=None, checkpoint=None, interrupted=False)
         return state
 
     async def run(self, nursery: trio.Nursery, resumed: bool = False) -> None:
@@ -418,6 +419,8 @@ class Sequencer:
                 # every actor is idle between windows: the whole state is plain values
                 self.next_checkpoint = self.seq + self.checkpoint_every
                 self.checkpoint(self)
+            if self.interrupted:
+                return  # no shutdown: a resume goes on from the checkpoint just written
         await self._shutdown()
 
     async def _probe_venues(self) -> None:
