@@ -229,9 +229,11 @@ cdef class L2Book:
     cdef readonly Py_ssize_t depth  # levels per side in top()
     cdef public long long buy_max  # best resting algo buy price (NO_BUY: none)
     cdef public long long sell_min  # best resting algo sell price (NO_SELL: none)
-    cdef dict buys, sells  # the engine's resting orders: price -> orders
+    cdef object buys, sells  # the engine's resting orders: price -> orders (dicts)
 
-    def __cinit__(self, dict buys not None, dict sells not None, Py_ssize_t depth):
+    def __cinit__(self, buys, sells, Py_ssize_t depth):
+        if not isinstance(buys, dict) or not isinstance(sells, dict):
+            raise TypeError("L2Book(buys, sells, depth): buys and sells must be dicts")
         if depth < 0:
             raise ValueError("book view depth must be >= 0")
         self.bids_ = _Side(True)
