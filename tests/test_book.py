@@ -1,28 +1,32 @@
-"""The displayed L2 book (C, meshrt/venues/_book.c) against a plain Python model."""
+"""The displayed L2 book (Cython, meshrt/venues/_book.pyx) against plain Python models,
+and the venue's compiled feed loop against the Python rules it applies."""
 
 from __future__ import annotations
 
 import pickle
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from meshrt import events
 from meshrt.actors import protocol
 from meshrt.contract import Side
-from meshrt import events
-from meshrt.venues import _book
-from meshrt.venues._book import L2Book
+from meshrt.sdk import Book, Features
+from meshrt.venues import _book, matching
+from meshrt.venues._book import L2Book, play
+from meshrt.venues.features import FeatureTracker
+from meshrt.venues.matching import MatchingEngine
 
 BUY, SELL = int(Side.BUY), int(Side.SELL)
+INT64_MAX = 2**63 - 1
 
 
-def test_the_c_constants_are_the_python_ones() -> None:
-    assert (_book.BUY, _book.SELL) == (BUY, SELL)
-    assert (_book.FEED_SNAPSHOT, _book.FEED_DELTA, _book.FEED_TRADE) == (
-        events.FEED_SNAPSHOT, events.FEED_DELTA, events.FEED_TRADE)
-    assert (_book.OUT_BOOK, _book.OUT_TRADE, _book.OUT_REPORT) == (
-        protocol.OUT_BOOK, protocol.OUT_TRADE, protocol.OUT_REPORT)
+def test_no_resting_order_is_what_a_new_book_holds_and_the_engine_uses() -> None:
+    book = L2Book({}, {}, 20)
+    assert (book.buy_max, book.sell_min) == (_book.NO_BUY, _book.NO_SELL) == (0, INT64_MAX)
+    assert (matching._NO_BUY, matching._NO_SELL) == (_book.NO_BUY, _book.NO_SELL)
 
 
 class Model:
@@ -126,3 +130,72 @@ def test_a_size_change_keeps_the_prices_tuple_and_a_new_level_replaces_both() ->
     book.set(BUY, 90, 1)  # below the view: nothing to rebuild
     book.set(BUY, 97, 0)  # removing a level that is not there changes nothing
     assert all(now is then for now, then in zip(book.top(), before))
+
+
+# -- the feed loop against the Python rules ---------------------------------------------
+
+big_prices = st.one_of(st.integers(1, 40), st.integers(INT64_MAX - 40, INT64_MAX))
+levels = st.lists(st.tuples(big_prices, st.integers(-1, 9)), max_size=6)
+feed = st.lists(
+    st.one_of(
+        st.tuples(st.just(events.FEED_DELTA), sides, big_prices, st.integers(-1, 9)),
+        st.tuples(st.just(events.FEED_TRADE), st.sampled_from([BUY, SELL, 0]), big_prices,
+                  st.integers(1, 10**12)),
+        st.tuples(st.just(events.FEED_SNAPSHOT), levels, levels),
+    ),
+    max_size=60,
+)
+
+
+def reference(feed_events: list[tuple[Any, ...]], depth: int) -> tuple[list[Any], FeatureTracker]:
+    """What play() must emit, from the Python homes of each rule: the book as a dict
+    model, mid from Features.mid, volatility and trade flow from FeatureTracker."""
+    model, tracker, out = Model(), FeatureTracker(), []
+    for ev in feed_events:
+        ts, kind = ev[0], ev[1]
+        if kind == events.FEED_TRADE:
+            tracker.on_trade(ev[2], ev[4])
+            out.append((ts, protocol.OUT_TRADE, 0, ev))
+            continue
+        if kind == events.FEED_DELTA:
+            model.set(*ev[2:])
+        else:
+            for side, side_levels in ((BUY, ev[2]), (SELL, ev[3])):
+                model.levels[side] = {p: z for p, z in side_levels if z > 0}
+        (bp, bs), (ap, asz) = model.side(BUY), model.side(SELL)
+        book = Book(ts, "X", "v", tuple(bp[:depth]), tuple(bs[:depth]), tuple(ap[:depth]),
+                    tuple(asz[:depth]))
+        touch = Book(ts, "X", "v", tuple(bp[:1]), tuple(bs[:1]), tuple(ap[:1]), tuple(asz[:1]))
+        tracker.on_book(Features(touch, 0, 0).mid if bp and ap else None)  # even at depth 0
+        out.append((ts, protocol.OUT_BOOK, 0, ev, book,
+                    Features(book, tracker.volatility, tracker.trade_flow)))
+    return out, tracker
+
+
+@settings(max_examples=300, deadline=None)
+@given(feed, st.integers(0, 4), st.lists(st.integers(0, 60), max_size=4))
+def test_the_feed_loop_applies_the_python_rules(
+    raw: list[tuple[Any, ...]], depth: int, cuts: list[int]
+) -> None:
+    feed_events = [(ts, *ev) for ts, ev in enumerate(raw)]
+    engine, tracker, out = MatchingEngine(depth=depth), FeatureTracker(), []
+    bounds = [0, *sorted(min(c, len(feed_events)) for c in cuts), len(feed_events)]
+    for start, stop in zip(bounds, bounds[1:]):  # windows: state is written back between
+        play(engine.book, engine, tracker, feed_events, start, stop, 0, "X", "v", out,
+             Book, Features)
+    want, want_tracker = reference(feed_events, depth)
+    assert out == want
+    assert [type(item[4]) for item in out if len(item) == 6] == [Book] * sum(
+        len(item) == 6 for item in want)
+    assert [type(item[5]) for item in out if len(item) == 6] == [Features] * sum(
+        len(item) == 6 for item in want)
+    assert (tracker.last_mid, tracker.volatility, tracker.trade_flow) == (
+        want_tracker.last_mid, want_tracker.volatility, want_tracker.trade_flow)
+
+
+def test_the_feed_loop_refuses_a_trade_flow_past_int64() -> None:
+    engine, tracker = MatchingEngine(), FeatureTracker()
+    tracker.trade_flow = INT64_MAX
+    with pytest.raises(OverflowError, match="v X: trade flow overflows int64"):
+        play(engine.book, engine, tracker, [(1, events.FEED_TRADE, BUY, 5, 1)], 0, 1, 0, "X",
+             "v", [], Book, Features)

@@ -114,8 +114,8 @@ class VenueActor:
 
     def _play(self, events: list[tuple[Any, ...]], start: int, stop: int, symbol: int,
               out: list[tuple[Any, ...]]) -> None:
-        """Apply feed events[start:stop] of one symbol: the hot loop of the venue, in C
-        (meshrt/venues/_book.c), calling the matching engine only where an event can
+        """Apply feed events[start:stop] of one symbol: the hot loop of the venue, compiled
+        (meshrt/venues/_book.pyx), calling the matching engine only where an event can
         reach a resting order."""
         if start >= stop:
             return

@@ -1,21 +1,14 @@
-"""Types of the C extension meshrt/venues/_book.c."""
+"""Types of the Cython module meshrt/venues/_book.pyx."""
 
 from typing import Any
 
-BUY: int
-SELL: int
-FEED_SNAPSHOT: int
-FEED_DELTA: int
-FEED_TRADE: int
-OUT_BOOK: int
-OUT_TRADE: int
-OUT_REPORT: int
+NO_BUY: int
 NO_SELL: int
 
 class L2Book:
     """The displayed levels of one symbol, best first; ``top()`` tuples are cached."""
 
-    buy_max: int  # best resting algo buy price (0: none), kept by the matching engine
+    buy_max: int  # best resting algo buy price (NO_BUY: none), kept by the matching engine
     sell_min: int  # best resting algo sell price (NO_SELL: none)
     @property
     def depth(self) -> int: ...

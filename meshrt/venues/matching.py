@@ -8,7 +8,7 @@ through their price (after the displayed queue ahead of them) or when the displa
 opposite side moves through it. See docs/matching.md for the user-facing rules.
 
 No I/O, no floats, no randomness: the same calls give the same reports. The displayed
-book is an ``L2Book`` (C, meshrt/venues/_book.c), which also runs the venue's feed loop
+book is an ``L2Book`` (Cython, meshrt/venues/_book.pyx), which also runs the venue's feed loop
 and calls into the engine only when a feed event can reach a resting order
 (``after_delta``, ``apply_trade``, ``apply_snapshot``); the order logic here is cold
 and written for clarity.
@@ -31,7 +31,7 @@ from meshrt.events import (
     REPORT_REPLACED,
 )
 from meshrt.validators import ppm
-from meshrt.venues._book import NO_SELL, L2Book
+from meshrt.venues._book import NO_BUY, NO_SELL, L2Book
 
 __all__ = ["FeeSchedule", "MatchingEngine", "RestingOrder"]
 
@@ -48,7 +48,7 @@ _TAKER: Final = int(Liquidity.TAKER)
 # Best resting prices when a side has no resting order (kept in the L2Book, which tests
 # them on every level change): no valid price (> 0) is <= _NO_BUY; a level at _NO_SELL
 # (INT64_MAX) would only cost a needless look.
-_NO_BUY: Final = 0
+_NO_BUY: Final = NO_BUY
 _NO_SELL: Final = NO_SELL
 
 _PPM: Final = 1_000_000

@@ -1,0 +1,463 @@
+"""The displayed L2 book of one symbol on a simulated venue, and the venue's feed loop.
+
+Every book update of every run passes through here, so both are compiled: ``L2Book``
+holds the feed's displayed levels (best first) and caches each side's top-``depth``
+view as tuples until a level inside the view changes; ``play`` applies one symbol's
+feed events and emits the venue's output tuples (see meshrt/actors/protocol.py).
+What the book does not decide stays in Python, in meshrt/venues/matching.py: the
+matching engine owns the resting algo orders and is called only when an event can
+reach one (a trade print, a snapshot, or a level change at a resting price or through
+the best resting price on the other side).
+
+Levels keep the feed's own int objects (in lists) beside an int64 copy (in C arrays):
+the binary search and the "does this reach a resting order" tests run on the int64s,
+and a view is built from the lists with reference increments only, so the book never
+allocates an int per level.
+"""
+
+cimport cython
+from cpython.long cimport PyLong_AsLong, PyLong_AsLongLongAndOverflow
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.list cimport PyList_GET_ITEM
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF, Py_XINCREF
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from libc.stdint cimport INT64_MAX, int64_t
+from libc.string cimport memmove
+
+# The constants have their one home in Python; the compiled loop reads them once, here.
+from meshrt.actors.protocol import OUT_BOOK, OUT_REPORT, OUT_TRADE
+from meshrt.contract import Side
+from meshrt.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+
+cdef extern from "Python.h":
+    # PyTuple_SET_ITEM on a borrowed pointer the caller has already increfed.
+    void tuple_set_item "PyTuple_SET_ITEM"(object t, Py_ssize_t i, PyObject *v) noexcept
+    # Only the allocator slot of a type: a NamedTuple (Book, Features) is built without
+    # its Python-level __new__, as tuple.__new__ itself does, at one allocation.
+    ctypedef struct _TupleType "PyTypeObject":
+        object (*tp_alloc)(_TupleType *, Py_ssize_t)
+
+cdef extern from *:
+    # gcc/clang builtin: a signed add or subtract that reports int64 overflow
+    bint add_overflow "__builtin_add_overflow"(int64_t a, int64_t b, int64_t *res) noexcept nogil
+    bint sub_overflow "__builtin_sub_overflow"(int64_t a, int64_t b, int64_t *res) noexcept nogil
+
+cdef long BUY = Side.BUY
+cdef long SELL = Side.SELL
+cdef long K_SNAPSHOT = FEED_SNAPSHOT
+cdef long K_DELTA = FEED_DELTA
+cdef long K_TRADE = FEED_TRADE
+cdef object O_BOOK = OUT_BOOK  # the int objects the output tuples carry
+cdef object O_TRADE = OUT_TRADE
+cdef object O_REPORT = OUT_REPORT
+
+# Best resting prices when a side has no resting order (the matching engine imports
+# these): no valid price (> 0) is <= NO_BUY, and a level at NO_SELL (INT64_MAX) only
+# costs a needless engine call.
+NO_BUY = 0
+NO_SELL = INT64_MAX
+cdef int64_t C_NO_BUY = NO_BUY
+cdef int64_t C_NO_SELL = NO_SELL
+
+
+cdef inline int64_t as_int64(object value, str what) except? -1:
+    """``value`` as an int64, or OverflowError naming what it is (inlined: every level
+    change converts two ints; the error path stays out of line)."""
+    cdef int overflow = 0
+    cdef long long v = PyLong_AsLongLongAndOverflow(value, &overflow)
+    if overflow:
+        return too_big(value, what)
+    return v
+
+
+cdef int64_t too_big(object value, str what) except? -1:
+    raise OverflowError(f"{what} {value!r} does not fit in int64")
+
+
+cdef inline bint parse_side(object side) except -1:
+    """True for BUY, False for SELL; anything else is refused."""
+    cdef long s = PyLong_AsLong(side)  # as the C API reads it: __index__ included
+    if s != BUY and s != SELL:
+        raise ValueError(f"book side {s} is neither BUY ({BUY}) nor SELL ({SELL})")
+    return s == BUY
+
+
+cdef inline int64_t mid_of(int64_t bid, int64_t ask) noexcept nogil:
+    """The mid rule of meshrt.sdk.Features.mid, floor((bid + ask) / 2), without the
+    int64 overflow of bid + ask (a + b == 2 * (a & b) + (a ^ b))."""
+    return (bid & ask) + ((bid ^ ask) >> 1)
+
+
+cdef tuple view_of(list values, Py_ssize_t m):
+    """values[:m] as a tuple, at one allocation and one reference increment per item
+    (a list slice would allocate twice; an object-typed loop variable would add an
+    increment and a decrement per item)."""
+    cdef tuple view = PyTuple_New(m)
+    cdef Py_ssize_t i
+    cdef PyObject *v
+    for i in range(m):
+        v = PyList_GET_ITEM(values, i)  # borrowed
+        Py_XINCREF(v)  # the tuple's own reference
+        tuple_set_item(view, i, v)  # steals it
+    return view
+
+
+@cython.final
+cdef class _Side:
+    """One side's levels, best first: bids descending, asks ascending."""
+
+    cdef int64_t *px
+    cdef int64_t *sz
+    cdef list pxo, szo  # the same values as the feed's int objects
+    cdef Py_ssize_t n, cap
+    cdef bint bids
+    # cached top-`depth` tuples, or None; a size change keeps the prices tuple, so a
+    # subscriber that packs a book (the compiled loaders) repacks only what changed
+    cdef tuple view_px, view_sz
+
+    def __cinit__(self, bint bids):
+        self.bids = bids
+        self.pxo = []
+        self.szo = []
+
+    def __dealloc__(self):
+        PyMem_Free(self.px)
+        PyMem_Free(self.sz)
+
+    cdef inline void drop_view(self) noexcept:
+        self.view_px = None
+        self.view_sz = None
+
+    cdef int reserve(self, Py_ssize_t need) except -1:
+        if need <= self.cap:
+            return 0
+        cdef Py_ssize_t cap = self.cap if self.cap else 32
+        while cap < need:
+            cap *= 2
+        cdef int64_t *px = <int64_t *>PyMem_Realloc(self.px, cap * sizeof(int64_t))
+        if px == NULL:
+            raise MemoryError()
+        self.px = px
+        cdef int64_t *sz = <int64_t *>PyMem_Realloc(self.sz, cap * sizeof(int64_t))
+        if sz == NULL:
+            raise MemoryError()
+        self.sz = sz
+        self.cap = cap
+        return 0
+
+    cdef inline Py_ssize_t find(self, int64_t price) noexcept:
+        """First index whose price is not better than ``price``."""
+        cdef Py_ssize_t lo = 0, hi = self.n, mid
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if (self.px[mid] > price) if self.bids else (self.px[mid] < price):
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    cdef void remove(self, Py_ssize_t i) noexcept:
+        cdef Py_ssize_t tail = self.n - i - 1
+        memmove(self.px + i, self.px + i + 1, tail * sizeof(int64_t))
+        memmove(self.sz + i, self.sz + i + 1, tail * sizeof(int64_t))
+        del self.pxo[i]
+        del self.szo[i]
+        self.n -= 1
+
+    cdef int insert(self, Py_ssize_t i, int64_t price, int64_t size, object price_obj,
+                    object size_obj) except -1:
+        self.reserve(self.n + 1)
+        cdef Py_ssize_t tail = self.n - i
+        memmove(self.px + i + 1, self.px + i, tail * sizeof(int64_t))
+        memmove(self.sz + i + 1, self.sz + i, tail * sizeof(int64_t))
+        self.px[i] = price
+        self.sz[i] = size
+        self.pxo.insert(i, price_obj)
+        self.szo.insert(i, size_obj)
+        self.n += 1
+        return 0
+
+    cdef int view(self, Py_ssize_t depth) except -1:
+        cdef Py_ssize_t m = self.n if self.n < depth else depth
+        if self.view_px is None:
+            self.view_px = view_of(self.pxo, m)
+        if self.view_sz is None:
+            self.view_sz = view_of(self.szo, m)
+        return 0
+
+    cdef int check(self, list prices, list sizes) except -1:
+        """Refuse levels that are not int64, not > 0 in size or not best first."""
+        cdef Py_ssize_t i, n = len(prices)
+        cdef int64_t price, size, last = 0
+        if len(sizes) != n:
+            raise ValueError("book prices and sizes differ in length")
+        for i in range(n):
+            price = as_int64(prices[i], "price")
+            size = as_int64(sizes[i], "size")
+            if size <= 0 or (i and ((price >= last) if self.bids else (price <= last))):
+                raise ValueError(f"book level {i} ({price}, {size}) is empty or out of order")
+            last = price
+        return 0
+
+    cdef int fill(self, list prices, list sizes) except -1:
+        """Replace the levels with checked ones."""
+        cdef Py_ssize_t i, n = len(prices)
+        self.reserve(n)
+        for i in range(n):
+            self.px[i] = as_int64(prices[i], "price")
+            self.sz[i] = as_int64(sizes[i], "size")
+        self.pxo = prices
+        self.szo = sizes
+        self.n = n
+        self.drop_view()
+        return 0
+
+    cdef tuple levels(self):
+        return (list(self.pxo), list(self.szo))
+
+
+@cython.final
+cdef class L2Book:
+    """L2Book(buys, sells, depth): the displayed levels of one symbol, best first.
+
+    buys/sells are the matching engine's resting orders by price; the book reads them
+    to say when a level change reaches one.
+    """
+
+    cdef _Side bids_, asks_
+    cdef readonly Py_ssize_t depth  # levels per side in top()
+    cdef public long long buy_max  # best resting algo buy price (NO_BUY: none)
+    cdef public long long sell_min  # best resting algo sell price (NO_SELL: none)
+    cdef object buys, sells  # the engine's resting orders: price -> orders (dicts)
+
+    def __cinit__(self, buys, sells, Py_ssize_t depth):
+        if not isinstance(buys, dict) or not isinstance(sells, dict):
+            raise TypeError("L2Book(buys, sells, depth): buys and sells must be dicts")
+        if depth < 0:
+            raise ValueError("book view depth must be >= 0")
+        self.bids_ = _Side(True)
+        self.asks_ = _Side(False)
+        self.depth = depth
+        self.buy_max = C_NO_BUY
+        self.sell_min = C_NO_SELL
+        self.buys = buys
+        self.sells = sells
+
+    cdef int put(self, long side, object price_obj, object size_obj) except -1:
+        """Set one displayed level (size <= 0 removes it). 1 when resting algo orders may
+        be affected (the engine must look), else 0."""
+        if side != BUY and side != SELL:
+            raise ValueError(f"book side {side} is neither BUY ({BUY}) nor SELL ({SELL})")
+        cdef int64_t price = as_int64(price_obj, "price")
+        cdef int64_t size = as_int64(size_obj, "size")
+        cdef bint bids = side == BUY
+        cdef _Side s = self.bids_ if bids else self.asks_
+        cdef Py_ssize_t i = s.find(price)
+        if i < s.n and s.px[i] == price:
+            if size > 0:
+                s.szo[i] = size_obj
+                s.sz[i] = size
+                if i < self.depth:
+                    s.view_sz = None
+            else:
+                s.remove(i)
+                if i < self.depth:
+                    s.drop_view()
+        elif size > 0:
+            s.insert(i, price, size, price_obj, size_obj)
+            if i < self.depth:
+                s.drop_view()
+        # a queue at this price shrinks, or the level now crosses the other side's orders
+        if bids:
+            if size > 0 and price >= self.sell_min:
+                return 1
+            return self.buy_max != C_NO_BUY and price_obj in self.buys
+        if size > 0 and price <= self.buy_max:
+            return 1
+        return self.sell_min != C_NO_SELL and price_obj in self.sells
+
+    def set(self, side, price, size):
+        """Set one level (size <= 0 removes it); True when resting algo orders may be
+        affected (a resting price, or a cross)."""
+        return self.put(PyLong_AsLong(side), price, size) == 1
+
+    cdef int load_levels(self, bp, bs, ap, asz) except -1:
+        """Replace both sides with normalised levels (sorted best first, sizes > 0), or
+        change nothing and raise."""
+        cdef list lbp = list(bp), lbs = list(bs), lap = list(ap), las = list(asz)
+        self.bids_.check(lbp, lbs)
+        self.asks_.check(lap, las)
+        self.bids_.fill(lbp, lbs)
+        self.asks_.fill(lap, las)
+        return 0
+
+    def load(self, bid_prices, bid_sizes, ask_prices, ask_sizes):
+        """Replace both sides, best first."""
+        self.load_levels(bid_prices, bid_sizes, ask_prices, ask_sizes)
+
+    def top(self):
+        """(bid prices, bid sizes, ask prices, ask sizes) of the top ``depth`` levels."""
+        self.bids_.view(self.depth)
+        self.asks_.view(self.depth)
+        return (self.bids_.view_px, self.bids_.view_sz, self.asks_.view_px,
+                self.asks_.view_sz)
+
+    def best(self, side):
+        """(price, size) of the best level of ``side``, or None."""
+        cdef _Side s = self.bids_ if parse_side(side) else self.asks_
+        if not s.n:
+            return None
+        return (s.pxo[0], s.szo[0])
+
+    def size_at(self, side, price):
+        """The displayed size at exactly ``price`` (0 if none)."""
+        cdef _Side s = self.bids_ if parse_side(side) else self.asks_
+        cdef int64_t p = as_int64(price, "price")
+        cdef Py_ssize_t i = s.find(p)
+        if i < s.n and s.px[i] == p:
+            return s.szo[i]
+        return 0
+
+    def consume_best(self, side, qty):
+        """Take ``qty`` from the best level of ``side``; the level goes at 0. Returns what
+        is left there (<= 0 when the level went)."""
+        cdef _Side s = self.bids_ if parse_side(side) else self.asks_
+        cdef int64_t q = as_int64(qty, "qty")
+        if not s.n:
+            raise ValueError("consume_best on an empty side")
+        cdef int64_t left = s.sz[0] - q
+        left_obj = left
+        if left > 0:
+            s.szo[0] = left_obj
+            s.sz[0] = left
+            s.view_sz = None
+        else:
+            s.remove(0)
+            s.drop_view()
+        return left_obj
+
+    def levels(self, side):
+        """(prices, sizes) lists of ``side``, best first."""
+        return (self.bids_ if parse_side(side) else self.asks_).levels()
+
+    def __reduce__(self):
+        return (L2Book, (self.buys, self.sells, self.depth),
+                (self.bids_.levels(), self.asks_.levels(), self.buy_max, self.sell_min))
+
+    def __setstate__(self, state):
+        bids, asks, buy_max, sell_min = state
+        bp, bs = bids
+        ap, asz = asks
+        self.load_levels(bp, bs, ap, asz)
+        self.buy_max = buy_max
+        self.sell_min = sell_min
+
+
+cdef inline object new_tuple_of(type cls, Py_ssize_t n):
+    """An empty instance of a tuple subclass (Book, Features), filled by the caller."""
+    return (<_TupleType *>cls).tp_alloc(<_TupleType *>cls, n)
+
+
+cdef inline void put_item(object t, Py_ssize_t i, object v) noexcept:
+    Py_INCREF(v)  # PyTuple_SET_ITEM steals a reference
+    PyTuple_SET_ITEM(t, i, v)
+
+
+cdef int drain(list reports, object symbol, list out) except -1:
+    """Move the engine's reports into ``out`` as (ts, OUT_REPORT, symbol, report)."""
+    cdef Py_ssize_t i, n = len(reports)
+    for i in range(n):
+        report = reports[i]
+        if not isinstance(report, tuple) or len(<tuple>report) < 1:
+            raise TypeError(f"engine report {report!r} is not an event tuple")
+        out.append(((<tuple>report)[0], O_REPORT, symbol, report))
+    del reports[:n]
+    return 0
+
+
+def play(L2Book book not None, engine, tracker, list events not None, Py_ssize_t start,
+         Py_ssize_t stop, symbol, str symbol_name, str venue_name, list out not None,
+         type book_type not None, type features_type not None):
+    """The venue's feed loop for one symbol (see meshrt/actors/venue.py): apply
+    events[start:stop] and append the venue's output for each, with the engine's reports
+    after the event that caused them.
+
+    Compiled because it runs once per feed event. It keeps the online features in int64
+    locals between the tracker's read and write-back (the rules of
+    meshrt.venues.features.FeatureTracker, checked against them by a test), and leaves
+    every resting-order decision to the Python engine, which it calls only when the book
+    says an event can reach an order.
+    """
+    if start < 0 or stop > len(events):
+        raise IndexError("play: events range out of bounds")
+    if not (issubclass(book_type, tuple) and issubclass(features_type, tuple)):
+        raise TypeError("play: book_type and features_type must be tuple types")
+    cdef int64_t last_mid = as_int64(tracker.last_mid, "feature")
+    cdef int64_t volatility = as_int64(tracker.volatility, "feature")
+    cdef int64_t flow = as_int64(tracker.trade_flow, "feature")
+    engine_reports = engine.reports
+    if not isinstance(engine_reports, list):
+        raise TypeError("engine.reports must be a list")
+    cdef list reports = engine_reports
+    cdef _Side bids = book.bids_, asks = book.asks_
+    cdef Py_ssize_t k, depth = book.depth
+    cdef long kind, side
+    cdef int64_t qty, mid
+    cdef tuple ev
+    for k in range(start, stop):
+        item = events[k]
+        if not isinstance(item, tuple) or len(<tuple>item) < 4:
+            raise TypeError(f"feed event {item!r} is not an event tuple")
+        ev = <tuple>item
+        ts = ev[0]
+        kind = PyLong_AsLong(ev[1])
+        if kind == K_DELTA or kind == K_TRADE:
+            if len(ev) != 5:
+                raise TypeError(f"feed event {ev!r}: expected 5 fields")
+            side_obj, price, size = ev[2], ev[3], ev[4]
+            side = PyLong_AsLong(side_obj)
+            if kind == K_TRADE:
+                engine.apply_trade(ts, side_obj, price, size)
+                qty = as_int64(size, "trade size")
+                if (add_overflow(flow, qty, &flow) if side == BUY
+                        else sub_overflow(flow, qty, &flow)):
+                    raise OverflowError(f"{venue_name} {symbol_name}: trade flow overflows int64")
+                out.append((ts, O_TRADE, symbol, ev))
+                if len(reports):
+                    drain(reports, symbol, out)
+                continue
+            if book.put(side, price, size):
+                engine.after_delta(ts, side_obj, price, size)
+        elif kind == K_SNAPSHOT:
+            engine.apply_snapshot(ts, ev[2], ev[3])
+        else:
+            raise ValueError(f"feed event {ev!r}: unknown kind {kind}")
+        bids.view(depth)
+        asks.view(depth)
+        # the feature rules of meshrt.venues.features.FeatureTracker.on_book
+        flow -= flow >> 5
+        if bids.n and asks.n:
+            mid = mid_of(bids.px[0], asks.px[0])
+            if last_mid:
+                volatility += ((mid - last_mid if mid >= last_mid else last_mid - mid)
+                               - volatility) >> 4
+            last_mid = mid
+        shown = new_tuple_of(book_type, 7)
+        put_item(shown, 0, ts)
+        put_item(shown, 1, symbol_name)
+        put_item(shown, 2, venue_name)
+        put_item(shown, 3, bids.view_px)
+        put_item(shown, 4, bids.view_sz)
+        put_item(shown, 5, asks.view_px)
+        put_item(shown, 6, asks.view_sz)
+        features = new_tuple_of(features_type, 3)
+        put_item(features, 0, shown)
+        put_item(features, 1, volatility)
+        put_item(features, 2, flow)
+        out.append((ts, O_BOOK, symbol, ev, shown, features))
+        if len(reports):
+            drain(reports, symbol, out)
+    tracker.last_mid = last_mid
+    tracker.volatility = volatility
+    tracker.trade_flow = flow
