@@ -5,7 +5,7 @@ checkpoint is the sequencer's object graph (it reaches the venues, the instances
 their algos, the coordinator, every seeded random source and every pending delivery)
 pickled as it is. The file is one JSON header line, then the pickle:
 
-    {"format": "meshrt-checkpoint", "version": 2, "scenario_sha256": ..., "seed": ...,
+    {"format": "meshrt-checkpoint", "version": 4, "scenario_sha256": ..., "seed": ...,
      "seq": ..., "now_ns": ..., "windows": ..., "log_offset": ..., "log_records": ...,
      "log_sha256": ..., "payload_bytes": ..., "payload_sha256": ...}
 
@@ -27,7 +27,8 @@ from typing import Any
 import orjson
 
 FORMAT = "meshrt-checkpoint"
-VERSION = 3  # 2: the venue book, synthetic source and callback timings moved to C; 3: log_sha256
+VERSION = 4  # 2: the venue book, synthetic source and callback timings moved to C; 3: log_sha256;
+# 4: the sequencer is a package of components (meshrt/sequencer/)
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 
@@ -68,8 +69,8 @@ def write(run_dir: Path, sequencer: Any, scenario_sha256: str, seed: int) -> Pat
     payload = _dumps(sequencer, "runtime state")
     header = {
         "format": FORMAT, "version": VERSION, "scenario_sha256": scenario_sha256,
-        "seed": seed, "seq": sequencer.seq, "now_ns": sequencer.now,
-        "windows": sequencer.windows, "log_offset": sequencer.log.offset,
+        "seed": seed, "seq": sequencer.seq, "now_ns": sequencer.clock.now,
+        "windows": sequencer.clock.windows, "log_offset": sequencer.log.offset,
         "log_records": sequencer.log.records, "log_sha256": sequencer.log.sha256(),
         "payload_bytes": len(payload),
         "payload_sha256": hashlib.sha256(payload).hexdigest(),

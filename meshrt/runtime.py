@@ -21,7 +21,6 @@ import orjson
 import trio
 
 from meshrt.actors.instance import AlgoInstance
-from meshrt.actors.sequencer import RunFailed, Sequencer, sequencer_mailbox
 from meshrt.actors.venue import VenueActor
 from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
@@ -30,6 +29,9 @@ from meshrt import checkpoint, interrupts, runfolder, watchdog
 from meshrt.collector import run_collector
 from meshrt.digest import DataFiles, canonical, file_sha256
 from meshrt.scenario import Scenario, load_scenario, validate
+from meshrt.sequencer.actor import Sequencer, sequencer_mailbox
+from meshrt.sequencer.reports import RunFailed
+from meshrt.sequencer.topology import DeploymentSite, LifecycleAt, Topology, VenueSite
 from meshrt.summary import build_mesh, build_metrics, build_summary
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.sources import RecordedSpec, open_source
@@ -152,7 +154,7 @@ async def _start(scenario: Scenario, venues: list[VenueActor], mailbox: Any,
         "deployments": [{"label": d.label, "venue": d.venue, "symbols": list(d.symbols)}
                         for d in scenario.deployments],
     })
-    sequencer = Sequencer(scenario, venues, instances, log, mailbox, progress)
+    sequencer = Sequencer(topology_of(scenario), venues, instances, log, mailbox, progress)
     for index, error in crashed_at_load.items():
         sequencer.fail_at_load(index, error)
     sequencer.checkpoint_every = options.checkpoint_every
@@ -204,6 +206,21 @@ async def _resume_claimed(run_dir: Path, info: dict[str, Any], scenario: Scenari
         dep.instance.factory = _slot_factory(scenario, spec, base_dir)
     return await _drive(scenario, sequencer, run_dir, signals, watchdog_s, resumed=True,
                         skipped=skipped)
+
+
+def topology_of(scenario: Scenario) -> Topology:
+    """What the sequencer needs of a scenario: where things are and how they are wired."""
+    return Topology(
+        venues=tuple(VenueSite(venue.name, venue.region, tuple(venue.symbols),
+                               venue.feed_latency, venue.order_latency)
+                     for venue in scenario.venues),
+        deployments=tuple(
+            DeploymentSite(dep.label, dep.venue, tuple(dep.symbols), dep.risk, dep.restart,
+                           tuple(LifecycleAt(step.at_ns, step.action) for step in dep.schedule))
+            for dep in scenario.deployments),
+        mesh=scenario.mesh, faults=tuple(scenario.faults), seed=scenario.seed,
+        duration_ns=scenario.duration_ns,
+    )
 
 
 def _probe_checkpoints(sequencer: Sequencer) -> None:

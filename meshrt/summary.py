@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshrt.actors.instance import AlgoInstance
-from meshrt.actors.sequencer import Sequencer
+from meshrt.sequencer.actor import Sequencer
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
 
 
@@ -41,7 +41,7 @@ def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
             "gave_up": dep.gave_up,
             "book_callbacks": inst.book_callbacks,
             "orders": dep.orders,
-            "open_orders": sequencer.orders.open_orders(dep.label),
+            "open_orders": sequencer.desk.orders.open_orders(dep.label),
             "fills": ledger.fills,
             "volume": ledger.volume,
             "position": {symbol: ledger.position(symbol) for symbol in ledger.symbols},
@@ -65,17 +65,17 @@ def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
         "seed": seed,
         "status": "failed" if failed else "interrupted" if interrupted else "ok",
         "failure": failed,
-        "scenario_time_ns": sequencer.now,
+        "scenario_time_ns": sequencer.clock.now,
         "events": sequencer.seq,
-        "venue_events": sequencer.counts["venue_events"],
-        "orders": sequencer.counts["orders"],
-        "fills": sequencer.counts["fills"],
-        "windows": sequencer.windows,
+        "venue_events": sequencer.journal.counts["venue_events"],
+        "orders": sequencer.journal.counts["orders"],
+        "fills": sequencer.journal.counts["fills"],
+        "windows": sequencer.clock.windows,
         "net_position": _net_positions(deployments),
         "coordinator": {
-            "kills": sequencer.counts["coordinator_kills"],
-            "restarts": sequencer.counts["coordinator_restarts"],
-            "up_at_end": sequencer.counts["coordinator_kills"] <= sequencer.counts[
+            "kills": sequencer.journal.counts["coordinator_kills"],
+            "restarts": sequencer.journal.counts["coordinator_restarts"],
+            "up_at_end": sequencer.journal.counts["coordinator_kills"] <= sequencer.journal.counts[
                 "coordinator_restarts"],
         },
         "reconciliation": sequencer.reconciliation,
@@ -95,7 +95,7 @@ def _net_positions(deployments: list[dict[str, Any]]) -> dict[str, int]:
 def build_mesh(sequencer: Sequencer) -> dict[str, Any]:
     """The topology and per-link statistics: ``meshrt mesh RUN_DIR`` prints this."""
     links = []
-    for (sender, receiver), link in sorted(sequencer.links.links.items()):
+    for (sender, receiver), link in sorted(sequencer.bridge.links.links.items()):
         latencies = sorted(link.latencies)
         links.append({
             "from": sender, "to": receiver, "sent": link.sent, "delivered": link.delivered,
@@ -104,7 +104,7 @@ def build_mesh(sequencer: Sequencer) -> dict[str, Any]:
             "latency_p99_ns": percentile(latencies, 0.99),
         })
     return {
-        "coordinator": {"region": sequencer.cc_region, "generations": sequencer.cc_generation},
+        "coordinator": {"region": sequencer.bridge.region, "generations": sequencer.bridge.generation},
         "topology": [
             {"label": dep.label, "venue": sequencer.lanes[dep.venue].name,
              "region": sequencer.lanes[dep.venue].region, "state": dep.state}

@@ -13,7 +13,7 @@ import pytest
 
 from meshrt import Algo, Side, seconds
 from meshrt.actors.protocol import OUT_BOOK, OUT_TRADE
-from meshrt.actors.sequencer import _log_fragments, commit_feed
+from meshrt.actors._commit import commit_feed
 from meshrt.events import FEED_DELTA, FEED_KIND_NAMES, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.faults import (
     DropRate,
@@ -24,6 +24,7 @@ from meshrt.faults import (
     Partition,
     RestartCoordinator,
 )
+from meshrt.sequencer.records import feed_fragments
 from meshrt.replaylog import FORMAT, VERSION
 from meshrt.replayreader import (
     PAYLOADS,
@@ -341,7 +342,7 @@ def commit_lines(events: list[tuple[Any, ...]], fragments: Any) -> list[bytes]:
 
 def test_feed_records_formatted_in_c_are_the_bytes_orjson_writes() -> None:
     names = ('venue:a"b\\c', "ü\u2028v", ("X/Y", "é\n\x01"))
-    fragments = _log_fragments(*names)
+    fragments = feed_fragments(*names)
     rng = random.Random(7)
     ints = EDGE_INTS + [rng.randrange(-2**63, 2**63) for _ in range(2_000)] + [
         rng.randrange(10 ** rng.randrange(1, 20)) for _ in range(2_000)]
@@ -374,7 +375,7 @@ def test_feed_records_formatted_in_c_are_the_bytes_orjson_writes() -> None:
 def test_a_feed_value_orjson_refuses_is_refused_alike(value: int) -> None:
     feed = (5, FEED_DELTA, 1, 100, value)
     with pytest.raises(orjson.JSONEncodeError) as ours:
-        commit_lines([(5, OUT_TRADE, 0, feed)], _log_fragments("venue:v", "v", ("X", "Y")))
+        commit_lines([(5, OUT_TRADE, 0, feed)], feed_fragments("venue:v", "v", ("X", "Y")))
     with pytest.raises(orjson.JSONEncodeError) as theirs:
         orjson.dumps([feed[2:]])
     assert str(ours.value) == str(theirs.value)

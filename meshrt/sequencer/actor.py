@@ -1,0 +1,377 @@
+"""The sequencer: the one actor that owns the timeline and every state transition.
+
+Each window is one round: every venue replays its feed and order arrivals up to the
+window's end and every instance runs its deliveries up to it, concurrently; the
+sequencer counts the replies it is owed, then commits everything in the clock's
+deterministic order. Commits assign seq ids, move orders through the state machine,
+book fills, check risk and schedule what each commit causes (deliveries, order
+arrivals) at ``time + latency``. Mesh messages and quotes committed in a window go to
+the coordinator at its end.
+
+This shell runs the rounds and composes the components that own the state: the clock
+(clock.py), the control schedule (schedule.py) and what each control does (controls.py), the intent desk (desk.py), report
+ingress (reports.py), the books (books.py), supervision (supervisor.py), the mesh
+bridge (bridge.py) and reconciliation (reconcile.py), all writing records through
+records.py and one journal (journal.py).
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from bisect import bisect_left
+from collections.abc import Callable
+from functools import partial
+from operator import itemgetter
+from typing import Any
+
+import orjson
+import trio
+
+from meshrt.actors._commit import commit_feed
+from meshrt.actors.coordinator import LinkTable
+from meshrt.actors.instance import AlgoInstance
+from meshrt.actors.mailbox import Mailbox, MailboxConfig, MailboxFull
+from meshrt.actors.protocol import (
+    D_SHUTDOWN,
+    O_ACTION,
+    O_CRASH,
+    O_MESSAGE,
+    O_SET_PARAM,
+    O_SUBSCRIBE,
+    O_UNDELIVERED,
+    Advance,
+    InstanceBatch,
+    Snapshot,
+    Stop,
+    VenueBatch,
+    WindowEnd,
+)
+from meshrt.actors.venue import VenueActor
+from meshrt.latency import LatencyStream
+from meshrt.replaylog import ReplayLog
+from meshrt.risk import RiskGate
+from meshrt.sequencer import records
+from meshrt.sequencer.books import Books
+from meshrt.sequencer.bridge import MeshBridge
+from meshrt.sequencer.clock import Clock
+from meshrt.sequencer.controls import Controls
+from meshrt.sequencer.desk import IntentDesk
+from meshrt.sequencer.journal import Journal
+from meshrt.sequencer.lanes import Deployed, VenueLane
+from meshrt.sequencer.reconcile import reconcile
+from meshrt.sequencer.reports import ReportIngress
+from meshrt.sequencer.schedule import Control, LifecycleChange, Schedule
+from meshrt.sequencer.supervisor import Supervisor
+from meshrt.sequencer.topology import Topology
+from meshrt.supervision import RestartBudget
+
+_ts = itemgetter(0)
+
+
+class Sequencer:
+    def __init__(
+        self,
+        topology: Topology,
+        venues: list[VenueActor],
+        instances: list[AlgoInstance],
+        log: ReplayLog,
+        mailbox: Mailbox[Any],
+        progress: Callable[[int, int, int | None], None] | None = None,
+    ) -> None:
+        self.mailbox = mailbox
+        self.log = log
+        self.progress = progress
+        self.journal = Journal(log)
+        seed = topology.seed
+        self.lanes: list[VenueLane] = []
+        for actor, venue in zip(venues, topology.venues, strict=True):
+            source = f"venue:{venue.name}"
+            self.lanes.append(VenueLane(
+                actor=actor, name=venue.name, region=venue.region, symbols=list(venue.symbols),
+                feed=LatencyStream(venue.feed_latency, f"{seed}:{venue.name}:feed"),
+                orders=LatencyStream(venue.order_latency, f"{seed}:{venue.name}:orders"),
+                order_base_ns=venue.order_latency.base_ns,
+                subscribers=[[] for _ in venue.symbols],
+                consolidated=[False for _ in venue.symbols],
+                last_book=[None for _ in venue.symbols],
+                last_quote=[None for _ in venue.symbols],
+                source=source,
+                log_fragments=records.feed_fragments(source, venue.name, list(venue.symbols)),
+            ))
+        venue_index = {lane.name: i for i, lane in enumerate(self.lanes)}
+        self.deployed: list[Deployed] = [
+            Deployed(
+                instance=instance, label=spec.label, venue=venue_index[spec.venue],
+                risk=RiskGate(spec.risk), policy=spec.restart,
+                budget=RestartBudget(spec.restart), symbols=list(spec.symbols),
+                capabilities=instance.slot.capabilities if instance.slot else frozenset(),
+                source=f"algo:{spec.label}",
+            )
+            for instance, spec in zip(instances, topology.deployments, strict=True)
+        ]
+        by_label = {dep.label: dep for dep in self.deployed}
+        mesh = topology.mesh
+        region = mesh.coordinator_region or topology.venues[0].region
+        regions = {dep.label: self.lanes[dep.venue].region for dep in self.deployed}
+        regions.update({f"venue:{lane.name}": lane.region for lane in self.lanes})
+        self.bridge = MeshBridge(
+            self.journal, self.lanes, self.deployed,
+            LinkTable(mesh, seed, regions, region, topology.faults), region, mailbox)
+        for dep in self.deployed:
+            self.bridge.subscribe_all(dep)
+        for symbol in {symbol for lane in self.lanes for symbol in lane.symbols}:
+            self.bridge.consolidate(symbol)
+        self.schedule = Schedule()
+        for index, spec in enumerate(topology.deployments):
+            for step in spec.schedule:
+                self.schedule.add(step.at_ns, LifecycleChange(index, step.action))
+        for fault in topology.faults:
+            self.schedule.add_fault(fault, self.lanes, by_label)
+        latencies = [v.feed_latency.base_ns for v in topology.venues] + [
+            v.order_latency.base_ns for v in topology.venues] + [
+            mesh.same_region.base_ns, mesh.cross_region.base_ns] + [
+            link.latency.base_ns for link in mesh.links]
+        self.clock = Clock(topology.duration_ns, max(1, min(latencies)))
+        self.books = Books(self.lanes, self.deployed, by_label)
+        self.desk = IntentDesk(self.journal, self.lanes)
+        self.reports = ReportIngress(self.journal, self.desk, self.books)
+        self.supervisor = Supervisor(self.journal, self.lanes, self.desk, self.bridge,
+                                     self.schedule)
+        self.controls = Controls(self.journal, self.lanes, self.deployed, self.schedule,
+                                 self.supervisor, self.bridge)
+        self.reconciliation: dict[str, Any] = {}
+        self._spawn: Callable[..., None] | None = None
+        self.checkpoint: Callable[[Sequencer], None] | None = None
+        self.checkpoint_every = 0
+        self.next_checkpoint = 0
+        self.checkpoint_note: str | None = None  # why checkpoints stopped, if they did
+        self.interrupted = False  # Ctrl-C: stop after this window (meshrt/interrupts.py)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        # hooks into this process (progress bar, nursery, checkpoint writer) are not state
+        state.update(progress=None, _spawn=None, checkpoint=None, interrupted=False)
+        return state
+
+    @property
+    def seq(self) -> int:
+        """The last seq id assigned."""
+        return self.journal.seq
+
+    def fail_at_load(self, index: int, error: str) -> None:
+        """An algo that could not even be constructed is a crash at time 0."""
+        self.supervisor.commit_crash(0, self.deployed[index], error)
+
+    # -- the window loop ---------------------------------------------------------------
+
+    async def run(self, nursery: trio.Nursery, resumed: bool = False) -> None:
+        """Drive windows to the end. ``resumed``: continue a restored checkpoint, whose
+        coordinator (if it was up) needs a task again; the venues were probed before."""
+        self._spawn = nursery.start_soon
+        clock = self.clock
+        if resumed:
+            if self.bridge.cc is not None:
+                self._spawn(self.bridge.cc.run)
+        else:
+            self.bridge.start_coordinator(self._spawn)
+            await self._probe_venues()
+        last_report = time.monotonic()
+        while True:
+            start = clock.next_time(self.lanes, self.deployed, self.schedule)
+            if start is None or (clock.end_ns is not None and start >= clock.end_ns):
+                break
+            until = clock.window_end(start, self.schedule)
+            clock.now = start
+            control = self.controls.take_due(until)
+            await self._round(until, control)
+            if clock.mark_due(start):
+                self.books.mark_all()
+            clock.windows += 1
+            if self.progress is not None and not clock.windows & 63:
+                wall = time.monotonic()
+                if wall - last_report >= 0.25:
+                    last_report = wall
+                    self.progress(start, self.journal.seq, clock.end_ns)
+            if self.checkpoint is not None and self.journal.seq >= self.next_checkpoint:
+                # every actor is idle between windows: the whole state is plain values
+                self.next_checkpoint = self.journal.seq + self.checkpoint_every
+                self.checkpoint(self)
+            if self.interrupted:
+                return  # no shutdown: a resume goes on from the checkpoint just written
+        await self._shutdown()
+
+    async def _probe_venues(self) -> None:
+        """Ask every venue when its feed starts."""
+        for lane in self.lanes:
+            lane.actor.mailbox.send_nowait(Advance(0, []))
+        await self._replies(len(self.lanes))
+
+    async def _round(self, until: int, control: list[tuple[int, Control]]) -> None:
+        owed = 0
+        for lane in self.lanes:
+            queue = lane.arrivals
+            due = bisect_left(queue, until, key=_ts)
+            arrivals = queue[:due]
+            del queue[:due]
+            if arrivals or (lane.next_time is not None and lane.next_time < until):
+                lane.actor.mailbox.send_nowait(Advance(until, arrivals))
+                owed += 1
+        overflowed: list[tuple[Deployed, str]] = []
+        for dep in self.deployed:
+            items = _due_deliveries(dep, until)
+            if items:
+                try:
+                    await dep.instance.mailbox.send_many(items)
+                except MailboxFull as exc:
+                    # the policy says fail: this instance could not keep up, it crashes
+                    overflowed.append((dep, str(exc)))
+                    dep.instance.crashed = f"MailboxFull: {exc}"
+                await dep.instance.mailbox.send(WindowEnd(self.clock.windows))
+                owed += 1
+        venue_events, outputs, _ = await self._replies(owed)
+        now = self.clock.now
+        for dep, error in overflowed:
+            outputs.insert(bisect_left(outputs, now, key=_ts),
+                           (now, dep.instance.index, O_CRASH, f"MailboxFull: {error}"))
+        assert self._spawn is not None
+        self.clock.merge(control, partial(self.controls.commit, self._spawn),
+                         outputs, self._commit_outputs,
+                         venue_events, [partial(self._commit_venue, lane) for lane in self.lanes])
+        await self.bridge.route(self._replies)
+        self.log.flush()
+
+    async def _replies(self, owed: int) -> tuple[
+            list[list[tuple[Any, ...]]], list[tuple[Any, ...]], list[Any]]:
+        """Wait for every reply this round is owed; order them by producer index."""
+        venue_events: list[list[tuple[Any, ...]]] = [[] for _ in self.lanes]
+        outputs: list[tuple[Any, ...]] = []
+        batches: list[InstanceBatch] = []
+        others: list[Any] = []
+        while owed:
+            for reply in await self.mailbox.receive_batch():
+                owed -= 1
+                if isinstance(reply, VenueBatch):
+                    venue_events[reply.venue] = reply.events
+                    self.lanes[reply.venue].next_time = reply.next_time
+                elif isinstance(reply, InstanceBatch):
+                    batches.append(reply)
+                else:
+                    others.append(reply)
+        if batches:
+            batches.sort(key=lambda batch: batch.instance)
+            for batch in batches:
+                index = batch.instance
+                outputs.extend((out[0], index, out[1], out[2]) for out in batch.outputs)
+            outputs.sort(key=_ts)  # stable: instance order, then callback order
+        return venue_events, outputs, others
+
+    # -- commit ------------------------------------------------------------------------
+
+    def _commit_venue(self, lane: VenueLane, events: list[tuple[Any, ...]], start: int,
+                      stop: int) -> None:
+        """One venue's events[start:stop]. The hot loop of the whole runtime, one iteration
+        per venue event, is commit_feed (meshrt/actors/_commit.c); it stops at each order
+        report, which report ingress commits."""
+        feed = lane.feed
+        journal = self.journal
+        lines = self.log.lines if self.log.path is not None else None  # no run folder
+        quote = partial(self.bridge.quote, lane)
+        commit_report = self.reports.commit
+        k = start
+        while True:
+            k, journal.seq, feed.last = commit_feed(
+                events, k, stop, journal.seq, feed.last, lines, lane.log_fragments,
+                orjson.dumps, lane.last_book, lane.consolidated, quote, lane.subscribers,
+                feed.base, feed.span, feed.draw)
+            if k == stop:
+                break
+            event = events[k]  # OUT_REPORT
+            commit_report(lane, event[2], event[3])
+            k += 1
+        journal.counts["venue_events"] += stop - start
+
+    def _commit_outputs(self, events: list[tuple[Any, ...]], start: int, stop: int) -> None:
+        deployed = self.deployed
+        commit_action = self.desk.commit_action
+        for k in range(start, stop):
+            ts, index, kind, payload = events[k]
+            dep = deployed[index]
+            if kind == O_UNDELIVERED:
+                self.bridge.receiver_down(payload, dep.label)
+                continue
+            if dep.crashed is not None and kind != O_CRASH:
+                continue
+            if kind == O_ACTION:
+                commit_action(ts, dep, payload)
+            elif kind == O_CRASH:
+                self.supervisor.commit_crash(ts, dep, payload)
+            elif kind == O_SUBSCRIBE:
+                self.bridge.commit_subscription(ts, dep, payload[0], payload[1])
+            elif kind == O_MESSAGE:
+                self.bridge.commit_message(ts, dep, payload[0], payload[1])
+            else:
+                journal = self.journal
+                journal.seq += 1
+                venue = self.lanes[dep.venue].name
+                journal.log.lines.append(
+                    records.set_param(journal.seq, ts, dep.source, venue, payload[0], payload[1])
+                    if kind == O_SET_PARAM
+                    else records.algo_log(journal.seq, ts, dep.source, venue, payload))
+
+    # -- the end -----------------------------------------------------------------------
+
+    async def _shutdown(self) -> None:
+        """Final marks, on_shutdown for every live instance, reconciliation with the
+        venues, then stop every actor."""
+        clock = self.clock
+        self.books.mark_all()
+        self.bridge.in_flight_at_end()
+        # every record is at or before the end: without a duration, the last event's time
+        end = clock.end_ns if clock.end_ns is not None else max(clock.now, clock.last_event_ts)
+        owed = 0
+        for dep in self.deployed:
+            if dep.crashed is None:
+                box = dep.instance.mailbox
+                await box.send((end, D_SHUTDOWN))
+                await box.send(WindowEnd(clock.windows))
+                owed += 1
+        _, outputs, _ = await self._replies(owed)
+        for output in outputs:
+            if output[2] == O_CRASH:
+                self.supervisor.commit_crash(output[0], self.deployed[output[1]], output[3])
+        clock.now = end
+        for lane in self.lanes:
+            lane.actor.mailbox.send_nowait(Snapshot())
+        _, _, states = await self._replies(len(self.lanes))
+        self.reconciliation = reconcile(self.desk.orders, self.lanes, self.deployed, states)
+        journal = self.journal
+        journal.seq += 1
+        journal.log.lines.append(records.run_end(journal.seq, end))
+        self.log.flush()
+        for lane in self.lanes:
+            lane.actor.mailbox.send_nowait(Stop())
+        for dep in self.deployed:
+            await dep.instance.mailbox.send(Stop())
+        self.bridge.stop()
+
+
+def _due_deliveries(dep: Deployed, until: int) -> list[tuple[Any, ...]]:
+    """What ``dep`` gets this window: its inbound items and timers before ``until``."""
+    inbound = dep.inbound
+    due = bisect_left(inbound, until, key=_ts)
+    items = inbound[:due]
+    del inbound[:due]
+    timers = dep.timers
+    if timers and timers[0][0] < until:
+        fired = []
+        while timers and timers[0][0] < until:
+            fired.append(heapq.heappop(timers)[2])
+        # timers go before inbound items of the same time (lifecycle before data)
+        items = list(heapq.merge(fired, items, key=_ts))
+    return items
+
+
+def sequencer_mailbox() -> Mailbox[Any]:
+    """Replies to the sequencer are never dropped: every one is owed work."""
+    return Mailbox("sequencer", MailboxConfig(capacity=1 << 20))

@@ -1,0 +1,111 @@
+"""The clock: virtual time, window bounds and the deterministic merge of one window.
+
+Time advances in windows. A window ``[T, H)`` is no longer than the smallest latency in
+the topology (the lookahead): nothing an algo decides inside it can reach a venue or a
+sibling, and nothing a venue does inside it can reach an algo, before ``H``. What every
+producer replies for a window is committed in the order ``(event time, producer
+priority, producer index, producer order)``: control, then venues in topology order,
+then instances in topology order; ``merge`` is the one place that order is made.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
+
+import attrs
+
+from meshrt.sequencer.lanes import Deployed, VenueLane
+from meshrt.sequencer.schedule import Schedule
+
+_ts = itemgetter(0)
+MARK_INTERVAL_NS = 100_000_000  # equity is sampled for drawdown every 100 ms and at fills
+
+Commit = Callable[[list[tuple[Any, ...]], int, int], None]  # events, start, stop
+
+
+@attrs.define(slots=True, eq=False)
+class Clock:
+    end_ns: int | None
+    lookahead: int
+    now: int = 0
+    last_event_ts: int = 0  # the latest event committed: a run without duration ends there
+    windows: int = 0
+    next_mark: int = 0
+
+    def next_time(self, lanes: list[VenueLane], deployed: list[Deployed],
+                  schedule: Schedule) -> int | None:
+        """When the next window starts: the earliest thing anything has to do."""
+        candidates: list[int] = []
+        for lane in lanes:
+            if lane.next_time is not None:
+                candidates.append(lane.next_time)
+            if lane.arrivals:
+                candidates.append(lane.arrivals[0][0])
+        for dep in deployed:
+            if dep.inbound:
+                candidates.append(dep.inbound[0][0])
+            if dep.timers:
+                candidates.append(dep.timers[0][0])
+        control_at = schedule.next_at()
+        if control_at is not None:
+            candidates.append(control_at)
+        if not candidates and self.end_ns is None:
+            return None  # heartbeats alone never extend a run without a duration
+        # a heartbeat due before the next event starts its own window, so it is never
+        # delivered later than the events after it
+        candidates.extend(dep.next_heartbeat for dep in deployed
+                          if "on_heartbeat" in dep.capabilities and dep.crashed is None)
+        return min(candidates) if candidates else None
+
+    def window_end(self, start: int, schedule: Schedule) -> int:
+        until = start + self.lookahead
+        if self.end_ns is not None and until > self.end_ns:
+            until = self.end_ns
+        # a supervised restart starts a window of its own, so the restarted instance
+        # starts from the books exactly as of its restart time
+        restart = schedule.restart_in(start, until)
+        return until if restart is None else restart
+
+    def mark_due(self, start: int) -> bool:
+        """Is it time to sample equity (every MARK_INTERVAL_NS of virtual time)?"""
+        if start < self.next_mark:
+            return False
+        self.next_mark = start - start % MARK_INTERVAL_NS + MARK_INTERVAL_NS
+        return True
+
+    def merge(self, control: list[tuple[Any, ...]], commit_control: Commit,
+              outputs: list[tuple[Any, ...]], commit_outputs: Commit,
+              venue_events: list[list[tuple[Any, ...]]], venue_commits: list[Commit]) -> None:
+        """Commit one window's sorted streams in the deterministic order."""
+        streams: list[list[Any]] = []  # [events, position, commit function]
+        for events in (control, outputs, *venue_events):
+            if events and events[-1][0] > self.last_event_ts:  # each list is sorted by time
+                self.last_event_ts = events[-1][0]
+        if control:
+            streams.append([control, 0, commit_control])
+        for venue, events in enumerate(venue_events):
+            if events:
+                streams.append([events, 0, venue_commits[venue]])
+        if outputs:
+            streams.append([outputs, 0, commit_outputs])
+        while streams:
+            if len(streams) == 1:
+                events, position, commit = streams[0]
+                commit(events, position, len(events))
+                return
+            best = min(range(len(streams)), key=lambda k: (streams[k][0][streams[k][1]][0], k))
+            limit = min(
+                streams[k][0][streams[k][1]][0] + (1 if k > best else 0)
+                for k in range(len(streams))
+                if k != best
+            )
+            events, position, commit = streams[best]
+            stop = bisect_left(events, limit, lo=position, key=_ts)
+            commit(events, position, stop)
+            if stop == len(events):
+                del streams[best]
+            else:
+                streams[best][1] = stop

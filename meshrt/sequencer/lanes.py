@@ -1,0 +1,88 @@
+"""The sequencer's side of each venue and each deployment: their streams, books,
+counters and what is scheduled for them. Plain state that the components share."""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from typing import Any
+
+import attrs
+
+from meshrt.actors.instance import AlgoInstance
+from meshrt.actors.venue import VenueActor
+from meshrt.latency import LatencyStream
+from meshrt.ledger import Ledger
+from meshrt.risk import RiskGate
+from meshrt.sdk import Book
+from meshrt.supervision import ON_FAILURE, RestartBudget, RestartPolicy
+
+HEARTBEAT_NS = 1_000_000_000
+
+
+@attrs.define(slots=True, eq=False)
+class VenueLane:
+    """One venue: its streams and the order operations travelling to it."""
+
+    actor: VenueActor
+    name: str
+    region: str
+    symbols: list[str]
+    feed: LatencyStream
+    orders: LatencyStream
+    order_base_ns: int
+    subscribers: list[list[Deployed]]
+    consolidated: list[bool]  # per symbol: does anyone take the NBBO of it?
+    arrivals: list[tuple[Any, ...]] = attrs.field(factory=list)  # sorted by arrival time
+    next_time: int | None = None
+    last_book: list[Book | None] = attrs.field(factory=list)
+    last_quote: list[tuple[int, int, int, int] | None] = attrs.field(factory=list)
+    reports: int = 0
+    source: str = ""
+    # per symbol, what commit_feed writes between a feed record's times and its payload
+    # (records.feed_fragments)
+    log_fragments: list[tuple[bytes, ...]] = attrs.field(factory=list)
+
+
+@attrs.define(slots=True, eq=False)
+class Deployed:
+    """One deployment: authoritative books, counters and its pending deliveries."""
+
+    instance: AlgoInstance
+    label: str
+    venue: int
+    risk: RiskGate
+    policy: RestartPolicy
+    budget: RestartBudget
+    symbols: list[str]
+    capabilities: frozenset[str] = frozenset()
+    ledger: Ledger = attrs.field(factory=Ledger)
+    lifecycle: str = "stopped"
+    inbound: list[tuple[Any, ...]] = attrs.field(factory=list)  # sorted: one FIFO stream
+    timers: list[tuple[int, int, tuple[Any, ...]]] = attrs.field(factory=list)  # a heap
+    timer_count: int = 0  # ties in the timer heap go in push order
+    orders: int = 0
+    rejects: Counter[str] = attrs.field(factory=Counter)
+    messages_sent: int = 0
+    crashes: int = 0
+    restarts: int = 0
+    crashed: str | None = None
+    crashed_at: int | None = None
+    gave_up: str | None = None
+    next_heartbeat: int = HEARTBEAT_NS
+    source: str = ""
+
+    @property
+    def state(self) -> str:
+        if self.gave_up is not None or (self.crashed is not None and not self.budget_left):
+            return "failed"
+        return "crashed" if self.crashed is not None else self.lifecycle
+
+    @property
+    def budget_left(self) -> bool:
+        return self.policy.mode == ON_FAILURE and self.gave_up is None
+
+    def timer(self, item: tuple[Any, ...]) -> None:
+        """Deliver ``item`` at its time, before inbound items of the same time."""
+        self.timer_count += 1
+        heapq.heappush(self.timers, (item[0], self.timer_count, item))

@@ -1,0 +1,96 @@
+"""Report ingress: a venue's order report moves its order, books its fill, and is
+delivered to the deployment that owns the order.
+
+The state change itself is meshrt/ingress.py's (shared with arrival-order ingress in
+live mode); this adds what the timeline needs: the seq id and log record, the delivery
+at ``time + feed latency``, and the cancel of a crashed deployment's order on accept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from meshrt.actors.protocol import D_FILL, D_ORDER, D_REJECT
+from meshrt.contract import ActionKind, RejectReason
+from meshrt.events import (
+    REPORT_ACCEPTED,
+    REPORT_CANCEL_REJECTED,
+    REPORT_CANCELLED,
+    REPORT_FILL,
+    REPORT_KIND_NAMES,
+    REPORT_REJECTED,
+    REPORT_REPLACED,
+)
+from meshrt.ingress import commit_report
+from meshrt.orders import ACCEPTED, PARTIALLY_FILLED, InvariantViolation
+from meshrt.sdk import Fill, OpenOrder, Reject
+from meshrt.sequencer import records
+from meshrt.sequencer.books import Books
+from meshrt.sequencer.desk import IntentDesk
+from meshrt.sequencer.journal import Journal
+from meshrt.sequencer.lanes import VenueLane
+
+
+class RunFailed(Exception):
+    """The run stopped on an invariant violation (fail closed); the message says where."""
+
+
+@attrs.define(slots=True, eq=False)
+class ReportIngress:
+    journal: Journal
+    desk: IntentDesk
+    books: Books
+
+    def commit(self, lane: VenueLane, symbol: int, report: tuple[Any, ...]) -> None:
+        lane.reports += 1
+        ts, kind, order_id = report[0], report[1], report[2]
+        journal = self.journal
+        journal.seq += 1
+        orders = self.desk.orders
+        answers = ActionKind.CANCEL
+        if kind == REPORT_CANCEL_REJECTED:  # it answers the oldest unanswered request
+            known = orders.orders.get(order_id)
+            if known is not None and known.requests:
+                answers = known.requests[0]
+        try:
+            order, before, applied = commit_report(
+                orders, self.books.ledger_of, lane.name, lane.reports, report)
+        except InvariantViolation as exc:
+            raise RunFailed(f"invariant violated at seq {journal.seq}: {exc}") from None
+        journal.log.lines.append(records.report(
+            journal.seq, ts, lane.source, lane.name, lane.symbols[symbol],
+            REPORT_KIND_NAMES[kind], [order_id, *report[3:], before.name, order.status.name],
+            f"{lane.name}:{lane.reports}"))
+        if not applied:
+            return  # a duplicate report: logged as received, booked and delivered once only
+        dep = self.books.deployment_of(order)
+        item: tuple[Any, ...] | None = None
+        if kind == REPORT_FILL:
+            price, size, liquidity, fee, remaining = report[3:8]
+            journal.counts["fills"] += 1
+            item = (ts, D_FILL, Fill(ts, order.client_id, order.symbol, lane.name, order.side,
+                                     liquidity, price, size, fee, remaining))
+        elif kind == REPORT_REJECTED:
+            reason = RejectReason(report[3])
+            dep.rejects[reason.name] += 1
+            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, order.kind, "venue"), False)
+        elif kind == REPORT_CANCELLED:
+            item = (ts, D_ORDER, order.client_id, None)
+        elif kind == REPORT_CANCEL_REJECTED:
+            reason = RejectReason(report[3])
+            dep.rejects[reason.name] += 1
+            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, answers, "venue"),
+                    bool(order.requests))
+        elif kind == REPORT_ACCEPTED and order_id in self.desk.cancel_on_accept:
+            self.desk.cancel_on_accept.discard(order_id)
+            if order.status in (ACCEPTED, PARTIALLY_FILLED):
+                self.desk.send_cancel(ts, dep, order, "crash")
+        elif kind == REPORT_REPLACED or kind == REPORT_ACCEPTED:
+            item = (ts, D_ORDER, order.client_id,
+                    OpenOrder(order.client_id, order.symbol, order.side, order.price,
+                              order.size, order.filled, True, bool(order.requests)))
+        if item is not None and dep.crashed is None:
+            at = lane.feed.deliver_at(ts)
+            dep.inbound.append((at, *item[1:]))
