@@ -33,7 +33,7 @@ import attrs
 import orjson
 import trio
 
-from meshrt.actors._commit import commit_feed
+from meshrt.actors._commit import commit_feed, feed_fragments
 from meshrt.actors.coordinator import (
     COORDINATOR_DOWN,
     RECEIVER_DOWN,
@@ -85,7 +85,6 @@ from meshrt.contract import (
     is_int,
 )
 from meshrt.events import (
-    FEED_KIND_NAMES,
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
     REPORT_CANCELLED,
@@ -237,7 +236,7 @@ class Sequencer:
                 last_book=[None for _ in venue.symbols],
                 last_quote=[None for _ in venue.symbols],
                 source=source,
-                log_fragments=_log_fragments(source, venue.name, venue.symbols),
+                log_fragments=feed_fragments(source, venue.name, venue.symbols),
             ))
         venue_index = {lane.name: i for i, lane in enumerate(self.lanes)}
         self.deployed: list[Deployed] = []
@@ -667,7 +666,7 @@ class Sequencer:
     def _commit_venue(self, lane: VenueLane, events: list[tuple[Any, ...]], start: int,
                       stop: int) -> None:
         """One venue's events[start:stop]. The hot loop of the whole runtime, one iteration
-        per venue event, is commit_feed (meshrt/actors/_commit.c); it stops at each order
+        per venue event, is commit_feed (meshrt/actors/_commit.pyx); it stops at each order
         report, which is committed here."""
         feed = lane.feed
         lines = self.log.lines if self.log.path is not None else None  # no run folder
@@ -1141,14 +1140,6 @@ class Sequencer:
             "orders": len(self.orders.orders), "open": live, "in_flight": len(in_flight),
             "mismatches": mismatches, "feed_events_dropped": feed_dropped,
         }
-
-
-def _log_fragments(source: str, venue: str, symbols: list[str]) -> list[tuple[bytes, ...]]:
-    """VenueLane.log_fragments, escaped by orjson itself."""
-    head = orjson.dumps(source) + b"," + orjson.dumps(venue) + b","
-    kinds = [FEED_KIND_NAMES[kind] for kind in range(len(FEED_KIND_NAMES))] + ["trade"]
-    return [tuple(head + orjson.dumps(symbol) + b"," + orjson.dumps(kind) + b","
-                  for kind in kinds) for symbol in symbols]
 
 
 def _is_order_id(value: Any) -> bool:
