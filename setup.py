@@ -32,7 +32,7 @@ EXTENSIONS = [
               depends=["meshrt/include/meshrt.h", "meshrt/_cpython.h"]),
     extension("meshrt.venues._book"),
     extension("meshrt.venues._synthetic"),
-    extension("meshrt.actors._commit", depends=["meshrt/_cpython.h"]),
+    extension("meshrt.actors._commit"),
     extension("meshrt.actors._deliver"),
 ]
 

@@ -10,10 +10,12 @@ from typing import Any
 import attrs
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meshrt import Algo, Side, seconds
+from meshrt.actors._commit import commit_feed, feed_fragments
 from meshrt.actors.protocol import OUT_BOOK, OUT_TRADE
-from meshrt.actors._commit import commit_feed
 from meshrt.events import FEED_DELTA, FEED_KIND_NAMES, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.faults import (
     DropRate,
@@ -24,7 +26,6 @@ from meshrt.faults import (
     Partition,
     RestartCoordinator,
 )
-from meshrt.sequencer.records import feed_fragments
 from meshrt.replaylog import FORMAT, VERSION
 from meshrt.replayreader import (
     PAYLOADS,
@@ -324,7 +325,7 @@ def test_unknown_record_types_pass_only_when_allowed_and_are_counted(
         list(ReplayReader(path, allow_unknown_types=True))
 
 
-# -- feed records are formatted in C (meshrt/actors/_commit.c): orjson's bytes exactly --
+# -- feed records are formatted compiled (meshrt/actors/_commit.pyx): orjson's bytes exactly --
 
 EDGE_INTS = [0, 1, -1, 9, 10, 99, 100, 9_999, 10**8 - 1, 10**8, -10**8, 10**8 + 1, 2**30,
              2**31, 10**16, 2**60 - 1, 2**60, -2**60, 2**62, 2**63 - 1, -2**63, -2**63 + 1,
@@ -340,7 +341,7 @@ def commit_lines(events: list[tuple[Any, ...]], fragments: Any) -> list[bytes]:
     return lines
 
 
-def test_feed_records_formatted_in_c_are_the_bytes_orjson_writes() -> None:
+def test_feed_records_formatted_compiled_are_the_bytes_orjson_writes() -> None:
     names = ('venue:a"b\\c', "ü\u2028v", ("X/Y", "é\n\x01"))
     fragments = feed_fragments(*names)
     rng = random.Random(7)
@@ -369,6 +370,40 @@ def test_feed_records_formatted_in_c_are_the_bytes_orjson_writes() -> None:
             expected.append(orjson.dumps([seq, ts, ts, names[0], names[1], names[2][symbol],
                                           kind_name, feed[2:], seq]))
     assert commit_lines(events, fragments) == expected
+
+
+INT64 = st.integers(-2**63, 2**63 - 1)
+NAMES = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)  # orjson: no surrogates
+# what a feed payload can hold: ints orjson writes (int64 formatted compiled, uint64 by
+# orjson), None, and nested tuples/lists of them; now and then a value only orjson writes
+FEED_VALUES = st.recursive(
+    st.one_of(INT64, st.integers(2**63, 2**64 - 1), st.sampled_from([0, -1, 2**63 - 1, -2**63]),
+              st.none(), st.sampled_from([Side.BUY, Side.SELL]),
+              st.booleans(), st.floats(), NAMES),
+    lambda inner: st.lists(inner, max_size=4) | st.lists(inner, max_size=4).map(tuple),
+    max_leaves=24)
+
+
+@settings(max_examples=400, deadline=None)
+@given(seq=st.integers(1, 2**63 - 1), ts=INT64, names=st.tuples(NAMES, NAMES, NAMES),
+       kind=st.sampled_from([(OUT_BOOK, FEED_SNAPSHOT), (OUT_BOOK, FEED_DELTA),
+                             (OUT_TRADE, FEED_TRADE)]),
+       payload=st.lists(FEED_VALUES, max_size=6))
+def test_a_feed_record_is_the_bytes_orjson_writes_of_its_record_list(
+        seq: int, ts: int, names: tuple[str, str, str], kind: tuple[int, int],
+        payload: list[Any]) -> None:
+    """The compiled builder of feed records against the JSON definition, orjson.dumps of
+    the record list, on random records."""
+    out, feed_kind = kind
+    feed = (ts, feed_kind, *payload)
+    event = (ts, out, 0, feed, None, None) if out == OUT_BOOK else (ts, out, 0, feed)
+    lines: list[bytes] = []
+    source, venue, symbol = names
+    fragments = feed_fragments(source, venue, [symbol])
+    assert commit_feed([event], 0, 1, seq - 1, 0, lines, fragments, orjson.dumps, [None],
+                       [False], None, [[]], 0, 0, None) == (1, seq, 0)
+    kind_name = "trade" if out == OUT_TRADE else FEED_KIND_NAMES[feed_kind]
+    assert lines == [orjson.dumps([seq, ts, ts, *names, kind_name, payload, seq])]
 
 
 @pytest.mark.parametrize("value", [2**64, -2**63 - 1, 10**30])

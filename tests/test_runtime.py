@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meshrt import ActionKind, Algo, RejectReason, RiskLimits, Side, TimeInForce, seconds
 from meshrt.actors._commit import commit_feed
@@ -445,7 +447,7 @@ class Plain:  # not slotted: commit_feed falls back to getattr
 
 
 def test_the_compiled_feed_commit_delivers_in_fifo_order_and_stops_at_each_report() -> None:
-    """meshrt/actors/_commit.c: LatencyStream.deliver_at's times, one shared delivery per
+    """meshrt/actors/_commit.pyx: LatencyStream.deliver_at's times, one shared delivery per
     book, quotes for consolidated symbols only, and a stop at every OUT_REPORT."""
     draws = iter([0.9, 0.0, 0.5, 0.999999, 0.25] * 400)  # 0.0 and 0.5 are clamped (FIFO)
     reference = iter([0.9, 0.0, 0.5, 0.999999, 0.25] * 400)
@@ -499,6 +501,22 @@ def test_the_compiled_feed_commit_draws_the_latency_stream_exactly() -> None:
     _, _, last = commit_feed(events, 0, len(events), 0, 0, None, (), orjson.dumps, [None],
                              [False], None, [[dep]], ours.base, ours.span, ours.draw)
     assert [item[0] for item in dep.inbound] == [theirs.deliver_at(e[0]) for e in events]
+    assert last == theirs.last
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=st.integers(0, 10**12), jitter=st.integers(0, 10**12), seed=st.text(max_size=8),
+       times=st.lists(st.integers(0, 2**62), min_size=1, max_size=50))
+def test_the_compiled_feed_latency_is_latency_streams_rule(
+        base: int, jitter: int, seed: str, times: list[int]) -> None:
+    """commit_feed's delivery times against LatencyStream.deliver_at, the rule's Python
+    home, on random latencies, seeds and send times (not sorted: the FIFO clamp too)."""
+    ours, theirs = (LatencyStream(Latency(base, jitter), seed) for _ in "ab")
+    dep = Slotted()
+    events = [(ts, OUT_BOOK, 0, None, ts, None) for ts in times]
+    _, _, last = commit_feed(events, 0, len(events), 0, 0, None, (), orjson.dumps, [None],
+                             [False], None, [[dep]], ours.base, ours.span, ours.draw)
+    assert [item[0] for item in dep.inbound] == [theirs.deliver_at(ts) for ts in times]
     assert last == theirs.last
 
 

@@ -1,7 +1,12 @@
-"""Types of the C extension meshrt/actors/_commit.c."""
+"""Types of the Cython module meshrt/actors/_commit.pyx."""
 
 from collections.abc import Callable, Sequence
 from typing import Any
+
+def feed_fragments(source: str, venue: str, symbols: Sequence[str]) -> list[tuple[bytes, ...]]:
+    """Per symbol, what a feed record holds between its times and its payload, escaped by
+    orjson: ``"source","venue","symbol","kind",`` per feed kind (by number), then for a
+    trade (the ``fragments`` argument of ``commit_feed``)."""
 
 def commit_feed(
     events: list[tuple[Any, ...]],

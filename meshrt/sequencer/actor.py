@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 import trio
 
-from meshrt.actors._commit import commit_feed
+from meshrt.actors._commit import commit_feed, feed_fragments
 from meshrt.actors.coordinator import LinkTable
 from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.mailbox import Mailbox, MailboxConfig, MailboxFull
@@ -97,7 +97,7 @@ class Sequencer:
                 last_book=[None for _ in venue.symbols],
                 last_quote=[None for _ in venue.symbols],
                 source=source,
-                log_fragments=records.feed_fragments(source, venue.name, list(venue.symbols)),
+                log_fragments=feed_fragments(source, venue.name, list(venue.symbols)),
             ))
         venue_index = {lane.name: i for i, lane in enumerate(self.lanes)}
         self.deployed: list[Deployed] = [
@@ -271,7 +271,7 @@ class Sequencer:
     def _commit_venue(self, lane: VenueLane, events: list[tuple[Any, ...]], start: int,
                       stop: int) -> None:
         """One venue's events[start:stop]. The hot loop of the whole runtime, one iteration
-        per venue event, is commit_feed (meshrt/actors/_commit.c); it stops at each order
+        per venue event, is commit_feed (meshrt/actors/_commit.pyx); it stops at each order
         report, which report ingress commits."""
         feed = lane.feed
         journal = self.journal

@@ -40,7 +40,7 @@ class VenueLane:
     reports: int = 0
     source: str = ""
     # per symbol, what commit_feed writes between a feed record's times and its payload
-    # (records.feed_fragments)
+    # (meshrt/actors/_commit.pyx feed_fragments)
     log_fragments: list[tuple[bytes, ...]] = attrs.field(factory=list)
 
 

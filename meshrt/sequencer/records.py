@@ -2,8 +2,8 @@
 
 This is the only place the line format lives. Every record is one JSON array
 ``[seq, event ts, commit ts, source, venue, symbol, kind, payload, reference]``; the
-compiled feed commit (meshrt/actors/_commit.c) writes feed records from the fragments
-``feed_fragments`` builds here, so the escaping is orjson's in both.
+compiled feed commit (meshrt/actors/_commit.pyx) is the one builder of feed records
+(their text fields escaped once per symbol by orjson, in its ``feed_fragments``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 import orjson
 
 from meshrt.contract import INT64_MAX, UINT64_MAX, is_int
-from meshrt.events import FEED_KIND_NAMES
 
 _dumps = orjson.dumps
 
@@ -96,15 +95,6 @@ def intent_rejected(seq: int, ts: int, venue: str, label: str, client_id: Any, r
                     detail: str) -> bytes:
     return _dumps([seq, ts, ts, "sequencer", venue, None, "intent_rejected",
                    [label, loggable(client_id), reason, detail], None], default=shown)
-
-
-def feed_fragments(source: str, venue: str, symbols: list[str]) -> list[tuple[bytes, ...]]:
-    """Per symbol, what a feed record holds between its times and its payload:
-    ``"source","venue","symbol","kind",`` per feed kind (by number), then for a trade."""
-    head = _dumps(source) + b"," + _dumps(venue) + b","
-    kinds = [FEED_KIND_NAMES[kind] for kind in range(len(FEED_KIND_NAMES))] + ["trade"]
-    return [tuple(head + _dumps(symbol) + b"," + _dumps(kind) + b"," for kind in kinds)
-            for symbol in symbols]
 
 
 def loggable(value: Any) -> Any:
