@@ -49,6 +49,7 @@ def schedule_order(seed: int) -> list[int]:
     return order
 
 
+@pytest.mark.unit
 def test_the_scheduler_seed_really_changes_task_order(shuffled_scheduling: None) -> None:
     orders = {tuple(schedule_order(seed)) for seed in range(5)}
     assert len(orders) > 1

@@ -232,6 +232,7 @@ faults = st.one_of(
 )
 
 
+@pytest.mark.property
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schedule=st.lists(faults, max_size=5), supervised=st.booleans())
 def test_random_fault_schedules_lose_nothing_and_replay_identically(

@@ -521,6 +521,7 @@ def deliver(sm: OrderStateMachine, delivery: list[tuple[tuple[Any, ...], int]], 
         sm.check_invariants(1)
 
 
+@pytest.mark.property
 @settings(max_examples=300, deadline=None)
 @given(venue_histories(), st.data())
 def test_duplicated_reordered_delivery_converges(history_and_expectation: Any, data: st.DataObject) -> None:
@@ -564,6 +565,7 @@ def cancel_races(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderStat
     return size, reports, final, cum
 
 
+@pytest.mark.property
 @settings(max_examples=300, deadline=None)
 @given(cancel_races(), st.data())
 def test_cancel_race_converges(race: Any, data: st.DataObject) -> None:
@@ -581,6 +583,7 @@ def test_cancel_race_converges(race: Any, data: st.DataObject) -> None:
     assert results[0][:2] == (final_status, cum)
 
 
+@pytest.mark.property
 @settings(max_examples=200, deadline=None)
 @given(venue_histories(), st.data())
 def test_impossible_report_raises_naming_order_and_transition(history_and_expectation: Any,

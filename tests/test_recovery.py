@@ -108,6 +108,7 @@ def test_two_processes_with_different_hash_seeds_write_the_same_log(
     assert (out / "replay.jsonl").read_bytes() == (reference / "replay.jsonl").read_bytes()
 
 
+@pytest.mark.unit
 def test_a_recorded_source_restored_from_a_checkpoint_continues_where_it_stopped() -> None:
     spec = RecordedSpec(symbol="X", path=str(ROOT / "scenarios" / "data" / "sample.jsonl"))
     whole = RecordedSource(spec).batch(2**62)
@@ -155,6 +156,7 @@ def test_resume_refuses_a_changed_algo_file(tmp_path: Path) -> None:
     assert "scenario_sha256: the scenario changed since the run started" in done.stderr
 
 
+@pytest.mark.unit
 def test_the_run_digest_covers_algos_named_by_module_or_given_as_a_class(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib

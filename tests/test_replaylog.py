@@ -140,6 +140,7 @@ def header_with(**changes: object) -> bytes:
     return orjson.dumps(header) + b"\n"
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("header", "fragment"),
     [
@@ -160,6 +161,7 @@ def test_another_format_or_version_is_refused_naming_file_and_version(
     assert info.value.line == 1
 
 
+@pytest.mark.unit
 def test_a_header_missing_a_field_is_corrupt(tmp_path: Path) -> None:
     path = write(tmp_path, [header_with(seed="five")])
     with pytest.raises(LogCorrupt, match=r"replay.jsonl:1: header field 'seed' must be int"):
@@ -286,6 +288,7 @@ def test_a_whole_last_record_without_its_newline_is_read_and_flagged(
     assert reader.end_offset == path.stat().st_size
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(("content", "what"), [(b"", "empty log"),
                                                (b'{"format": "meshrt-re', "torn header")])
 def test_a_log_torn_before_its_header_was_written(tmp_path: Path, content: bytes,
@@ -296,6 +299,7 @@ def test_a_log_torn_before_its_header_was_written(tmp_path: Path, content: bytes
     assert info.value.offset == 0 and info.value.last_seq == 0
 
 
+@pytest.mark.unit
 def test_a_missing_log_is_an_error_naming_the_path(tmp_path: Path) -> None:
     with pytest.raises(LogError, match=rf"{tmp_path}/replay.jsonl:0: cannot open"):
         ReplayReader(tmp_path)
@@ -339,6 +343,7 @@ def commit_lines(events: list[tuple[Any, ...]], fragments: Any) -> list[bytes]:
     return lines
 
 
+@pytest.mark.unit
 def test_feed_records_formatted_in_c_are_the_bytes_orjson_writes() -> None:
     names = ('venue:a"b\\c', "ü\u2028v", ("X/Y", "é\n\x01"))
     fragments = _log_fragments(*names)
@@ -370,6 +375,7 @@ def test_feed_records_formatted_in_c_are_the_bytes_orjson_writes() -> None:
     assert commit_lines(events, fragments) == expected
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("value", [2**64, -2**63 - 1, 10**30])
 def test_a_feed_value_orjson_refuses_is_refused_alike(value: int) -> None:
     feed = (5, FEED_DELTA, 1, 100, value)
