@@ -22,7 +22,7 @@ from meshrt.sdk import Actions
 
 from c_algos import ROOT, built, c_algo, market_maker, wat_module
 from helpers import deployment
-from killing import EVERY, killed_run, meshrt
+from killing import EVERY, killed_run, meshrt, thinned_copy
 
 def without_snapshot() -> Path:
     """The bundled C market maker built without opting into checkpoints."""
@@ -42,9 +42,9 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     source = (ROOT / "scenarios" / "market_maker.py").read_text()
     files = {}
     for target, algo in algos.items():
-        path = folder / f"{target}.py"
-        path.write_text(source.replace('"algos/market_maker.py:MarketMaker"', repr(str(algo))))
-        files[target] = path
+        files[target] = thinned_copy(
+            source.replace('"algos/market_maker.py:MarketMaker"', repr(str(algo))),
+            folder / f"{target}.py")
     return files
 
 

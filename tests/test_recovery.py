@@ -16,14 +16,22 @@ import pytest
 from meshrt import checkpoint
 from meshrt.venues.sources import RecordedSource, RecordedSpec
 
-from killing import EVERY, ROOT, killed_run, meshrt
+from killing import EVERY, ROOT, bundled_copy, killed_run, meshrt
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The bundled scenarios, thinned (killing.bundled_copy)."""
+    folder = tmp_path_factory.mktemp("bundled")
+    return {name: bundled_copy(name, folder) for name in ("market_maker", "maker_hedger")}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(bundled: dict[str, Path],
+                  tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     runs = {}
-    for name in ("market_maker", "maker_hedger"):
+    for name, scenario in bundled.items():
         out = tmp_path_factory.mktemp(name) / "run"
-        done = meshrt("run", f"scenarios/{name}.py", "--out", str(out), "--no-progress",
+        done = meshrt("run", str(scenario), "--out", str(out), "--no-progress",
                       "--checkpoint-every", EVERY)
         assert done.returncode == 0, done.stderr
         runs[name] = out
@@ -33,9 +41,10 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.mark.parametrize("name", ["market_maker", "maker_hedger"])
 @pytest.mark.parametrize("after", [1, 3, 5])
 def test_a_killed_run_resumes_to_the_same_log_and_state(
-        uninterrupted: dict[str, Path], tmp_path: Path, name: str, after: int) -> None:
+        bundled: dict[str, Path], uninterrupted: dict[str, Path], tmp_path: Path, name: str,
+        after: int) -> None:
     out = tmp_path / "run"
-    killed_run(f"scenarios/{name}.py", out, after)
+    killed_run(bundled[name], out, after)
     done = meshrt("run", "--resume", str(out), "--no-progress")
     assert done.returncode == 0, done.stderr
     reference = uninterrupted[name]
@@ -43,10 +52,11 @@ def test_a_killed_run_resumes_to_the_same_log_and_state(
     assert (out / "summary.json").read_bytes() == (reference / "summary.json").read_bytes()
 
 
-def test_a_torn_final_record_is_cut_on_resume(uninterrupted: dict[str, Path],
+def test_a_torn_final_record_is_cut_on_resume(bundled: dict[str, Path],
+                                             uninterrupted: dict[str, Path],
                                              tmp_path: Path) -> None:
     out = tmp_path / "run"
-    killed_run("scenarios/market_maker.py", out, 2)
+    killed_run(bundled["market_maker"], out, 2)
     with open(out / "replay.jsonl", "ab") as log:
         log.write(b'[999999999,12,12,"venue:alpha","alpha","BTC-US')  # half a record
     done = meshrt("run", "--resume", str(out), "--no-progress")
@@ -56,9 +66,9 @@ def test_a_torn_final_record_is_cut_on_resume(uninterrupted: dict[str, Path],
 
 
 def test_a_corrupted_or_unknown_checkpoint_is_refused_naming_file_and_problem(
-        tmp_path: Path) -> None:
+        bundled: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "run"
-    killed_run("scenarios/market_maker.py", out, 1)
+    killed_run(bundled["market_maker"], out, 1)
     newest = checkpoint.latest(out)
     data = bytearray(newest.read_bytes())
     data[-10] ^= 0xFF
@@ -99,9 +109,9 @@ def test_resuming_after_the_scenario_changed_is_refused(tmp_path: Path) -> None:
 
 
 def test_two_processes_with_different_hash_seeds_write_the_same_log(
-        uninterrupted: dict[str, Path], tmp_path: Path) -> None:
+        bundled: dict[str, Path], uninterrupted: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "run"
-    done = meshrt("run", "scenarios/maker_hedger.py", "--out", str(out), "--no-progress",
+    done = meshrt("run", str(bundled["maker_hedger"]), "--out", str(out), "--no-progress",
                   "--checkpoint-every", "0", env={"PYTHONHASHSEED": "12345"})
     assert done.returncode == 0, done.stderr
     reference = uninterrupted["maker_hedger"]
@@ -118,10 +128,11 @@ def test_a_recorded_source_restored_from_a_checkpoint_continues_where_it_stopped
     assert head + restored.batch(2**62) == whole
 
 
-def test_resume_passes_over_a_damaged_newest_checkpoint(uninterrupted: dict[str, Path],
+def test_resume_passes_over_a_damaged_newest_checkpoint(bundled: dict[str, Path],
+                                                      uninterrupted: dict[str, Path],
                                                       tmp_path: Path) -> None:
     out = tmp_path / "run"
-    killed_run("scenarios/market_maker.py", out, 3)
+    killed_run(bundled["market_maker"], out, 3)
     newest = checkpoint.latest(out)
     newest.write_bytes(newest.read_bytes()[:-10])  # torn by a disk fault
     done = meshrt("run", "--resume", str(out), "--no-progress")
