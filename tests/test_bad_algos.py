@@ -122,7 +122,9 @@ def test_a_wrong_abi_version_wasm_is_refused_by_the_command(tmp_path: Path) -> N
     assert proc.returncode == 2, proc
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0], proc.stderr
-    assert "ABI version 99; this meshrt speaks ABI version 1" in lines[0], proc.stderr
+    assert lines[0] == (f"meshrt run: bad scenario: {scenario_file}: deployments[0].algo: WASM "
+                        f"algo {str(path)!r} was built for ABI version 99; this meshrt speaks "
+                        "ABI version 1"), proc.stderr
     assert not out.exists()
 
 
