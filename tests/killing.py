@@ -10,7 +10,29 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EVERY = "40000"  # --checkpoint-every of the runs the recovery tests kill
+EVERY = "8000"  # --checkpoint-every of the runs the recovery tests kill: 7 in a thinned run
+THINNING = """
+# tests/killing.py: the same run with feeds 4 times sparser, a quarter of the events
+import sys
+sys.path.insert(0, {tests!r})
+from helpers import thinned
+scenario = thinned(scenario, 4)
+"""
+
+
+def thinned_copy(source: str, path: Path) -> Path:
+    """A scenario file's ``source`` written to ``path``, its feeds made sparser (the recovery
+    property does not need a dense feed; the kill points are counted in checkpoints)."""
+    path.write_text(source + THINNING.format(tests=str(ROOT / "tests")))
+    return path
+
+
+def bundled_copy(name: str, folder: Path) -> Path:
+    """scenarios/NAME.py, thinned, in ``folder``: its algos named by absolute path."""
+    source = (ROOT / "scenarios" / f"{name}.py").read_text()
+    assert '"algos/' in source
+    return thinned_copy(source.replace('"algos/', f'"{ROOT}/scenarios/algos/'),
+                        folder / f"{name}.py")
 
 
 def meshrt(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -100,6 +100,7 @@ def test_a_start_function_that_traps_wasm(tmp_path: Path) -> None:
     refused_at_load(str(path), "trapped while starting: ")
 
 
+@pytest.mark.e2e
 def test_a_wrong_abi_version_wasm_is_refused_by_the_command(tmp_path: Path) -> None:
     """Exit 2 before anything starts, one line naming the file and both versions."""
     path = wat_module(tmp_path, "abi99", abi=99)
@@ -121,7 +122,9 @@ def test_a_wrong_abi_version_wasm_is_refused_by_the_command(tmp_path: Path) -> N
     assert proc.returncode == 2, proc
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0], proc.stderr
-    assert "ABI version 99; this meshrt speaks ABI version 1" in lines[0], proc.stderr
+    assert lines[0] == (f"meshrt run: bad scenario: {scenario_file}: deployments[0].algo: WASM "
+                        f"algo {str(path)!r} was built for ABI version 99; this meshrt speaks "
+                        "ABI version 1"), proc.stderr
     assert not out.exists()
 
 
@@ -176,6 +179,7 @@ def test_a_truncated_library_is_named_in_one_line(tmp_path: Path, keep: float) -
                                f"{size:,} bytes, its ELF headers describe {len(data):,}")
 
 
+@pytest.mark.e2e
 def test_a_library_whose_dependency_is_missing_says_so_in_one_line(tmp_path: Path) -> None:
     source = tmp_path / "needs.c"
     source.write_text("int meshrt_algo(void) { return 0; }\n")
@@ -226,6 +230,7 @@ def test_an_infinite_loop_runs_out_of_fuel() -> None:
     assert bad["crashed_at_ns"] > seconds(0.02) and bad["state"] == "failed"
 
 
+@pytest.mark.e2e
 def test_a_trap_is_one_line_and_the_traceback_keeps_wasmtimes_backtrace(tmp_path: Path) -> None:
     algo = c_algo("spin", "volatile int64_t n = 0; if (cx->state->now > 20000000) for (;;) n++;")
     result = run(scenario(deployment(str(algo["wasm"]), label="bad",

@@ -58,6 +58,7 @@ ops = st.lists(
 )
 
 
+@pytest.mark.property
 @settings(max_examples=300, deadline=None)
 @given(ops, st.integers(0, 6))
 def test_the_book_matches_a_dict_model_and_its_view_tracks_every_change(

@@ -22,7 +22,7 @@ from meshrt.sdk import Actions
 
 from c_algos import ROOT, built, c_algo, market_maker, wat_module
 from helpers import deployment
-from killing import EVERY, killed_run, meshrt
+from killing import EVERY, killed_run, meshrt, thinned_copy
 
 def without_snapshot() -> Path:
     """The bundled C market maker built without opting into checkpoints."""
@@ -42,9 +42,9 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     source = (ROOT / "scenarios" / "market_maker.py").read_text()
     files = {}
     for target, algo in algos.items():
-        path = folder / f"{target}.py"
-        path.write_text(source.replace('"algos/market_maker.py:MarketMaker"', repr(str(algo))))
-        files[target] = path
+        files[target] = thinned_copy(
+            source.replace('"algos/market_maker.py:MarketMaker"', repr(str(algo))),
+            folder / f"{target}.py")
     return files
 
 
@@ -61,6 +61,7 @@ def uninterrupted(scenarios: dict[str, Path],
     return runs
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("target", ["wasm", "native"])
 def test_a_compiled_algo_run_writes_checkpoints(uninterrupted: dict[str, Path],
                                                 target: str) -> None:
@@ -71,6 +72,7 @@ def test_a_compiled_algo_run_writes_checkpoints(uninterrupted: dict[str, Path],
     assert list((out / "checkpoints").glob("checkpoint-*.bin"))
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("target", ["wasm", "native"])
 @pytest.mark.parametrize("after", [1, 3])
 def test_a_killed_compiled_run_resumes_to_the_same_log_and_state(
@@ -88,6 +90,7 @@ def test_a_killed_compiled_run_resumes_to_the_same_log_and_state(
     assert "replay verified" in verified.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("target", ["wasm", "native"])
 def test_resuming_with_a_changed_artifact_is_refused_naming_it(
         scenarios: dict[str, Path], tmp_path: Path, target: str) -> None:
@@ -126,6 +129,7 @@ def test_a_slot_refuses_to_restore_into_a_changed_artifact(tmp_path: Path, targe
         pickle.loads(blob)
 
 
+@pytest.mark.e2e
 def test_a_native_algo_without_snapshot_runs_on_without_checkpoints(
         uninterrupted: dict[str, Path]) -> None:
     out = uninterrupted["native-without-snapshot"]
@@ -291,6 +295,7 @@ def test_a_library_built_before_the_snapshot_entries_loads_without_them() -> Non
         slot.close()  # type: ignore[attr-defined]
 
 
+@pytest.mark.e2e
 def test_algos_that_cannot_be_saved_are_named_on_stderr_at_the_start(tmp_path: Path) -> None:
     """A Python algo holding a lambda and a native build without snapshot entries: one
     stderr line each before the run, then the run goes on without checkpoints."""

@@ -37,6 +37,7 @@ HOSTCALLS_BODY = """
 """
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("target", ["wasm", "native"])
 def test_host_calls_reach_the_host(target: str, tmp_path: Path) -> None:
     algo = c_algo("hostcalls", HOSTCALLS_BODY, extra=HOSTCALLS)
@@ -110,6 +111,7 @@ def test_compiled_modules_are_cached_on_disk(tmp_path: Path,
     assert cached[0].read_bytes() != b"damaged"
 
 
+@pytest.mark.e2e
 def test_a_compiled_algo_restarted_by_its_supervisor_gets_a_fresh_instance() -> None:
     algo = c_algo("crash_once", """
         if (cx->state->now > 20000000 && mr_param_i64(cx, "crashed", 0) == 0) {

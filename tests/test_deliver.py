@@ -20,6 +20,7 @@ def test_d_book_is_the_protocol_value() -> None:
     assert D_BOOK == protocol.D_BOOK
 
 
+@pytest.mark.property
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, 2**62), min_size=1, max_size=300),
        st.sampled_from([0.0, 0.01, 0.5, 0.9, 0.99, 1.0]))

@@ -356,6 +356,7 @@ def _order(oid: int = 1, size: int = 10, venue: str = "v1") -> Order:
                  size=size, created_ts=0)
 
 
+@pytest.mark.unit
 def test_records_are_the_documented_layout() -> None:
     ingress = IngressLedger()
     ingress.submit(_order(), 1)
@@ -378,6 +379,7 @@ def test_records_are_the_documented_layout() -> None:
     assert replay(ingress.records) == ingress.records
 
 
+@pytest.mark.unit
 def test_a_report_from_another_venue_or_for_no_order_fails_closed() -> None:
     ingress = IngressLedger()
     ingress.submit(_order(), 1)
@@ -389,6 +391,7 @@ def test_a_report_from_another_venue_or_for_no_order_fails_closed() -> None:
         other.report("v1", "e1", (3, REPORT_ACCEPTED, 7), ingest_ts=3)
 
 
+@pytest.mark.unit
 def test_replay_refuses_a_tampered_record() -> None:
     ingress = IngressLedger()
     ingress.submit(_order(size=5), 1)

@@ -226,12 +226,10 @@ def test_the_watchdog_ends_a_stuck_native_algo_resumably(tmp_path: Path) -> None
     scenario = native_scenario(tmp_path, library)
     out = tmp_path / "run"
     env = {**os.environ, "MESHRT_TEST_STUCK": "1"}
-    started = time.monotonic()
     stuck = meshrt("run", str(scenario), "--out", str(out), "--no-progress",
                    "--checkpoint-every", "2000", "--watchdog", "1", env=env)
     err = finish(stuck, 120)
     assert stuck.returncode == EXIT_STUCK, err
-    assert time.monotonic() - started < 60
     line = ("meshrt: watchdog: a window made no progress for 1 s in deployment 'bad', "
             "callback on_book; the run stops; resume from its last checkpoint with: "
             f"meshrt run --resume {out}\n")

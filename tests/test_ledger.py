@@ -218,6 +218,7 @@ ops = st.lists(
 )
 
 
+@pytest.mark.property
 @settings(max_examples=400, deadline=None)
 @given(ops, st.integers(-10**15, 10**15))
 def test_identities_hold_exactly_over_random_fills_and_marks(program: list[Any], initial: int) -> None:

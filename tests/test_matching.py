@@ -506,6 +506,7 @@ def run(op_list: list[tuple]) -> tuple[MatchingEngine, list[list[tuple]]]:
     return e, out
 
 
+@pytest.mark.property
 @settings(max_examples=300, deadline=None)
 @given(st.lists(ops, min_size=5, max_size=80))
 def test_random_sequences_keep_order_invariants(op_list: list[tuple]) -> None:

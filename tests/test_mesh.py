@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 import orjson
+import pytest
 
 from meshrt import Side, seconds
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD
@@ -185,6 +186,7 @@ def test_meshrt_mesh_prints_topology_and_links(tmp_path: Path) -> None:
     assert "no_such_label 1" in done.stdout
 
 
+@pytest.mark.unit
 def test_a_scenario_link_with_zero_latency_is_refused() -> None:
     import pytest
 

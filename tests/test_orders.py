@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import time
+import sys
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -447,20 +449,37 @@ def test_check_invariants_detects_corruption() -> None:
         sm.check_invariants(1)
 
 
-def test_fill_report_is_cheap() -> None:
-    # generous bound: guards against accidental O(n) work on the hot path, not a benchmark
-    sm = OrderStateMachine()
-    n = 20_000
-    for oid in range(n):
-        sm.create(make_order(oid, size=10))
-        sm.submit(oid, 0)
-    reports = [(5, REPORT_FILL, oid, PX, 1, Liquidity.MAKER, 0, 9) for oid in range(n)]
-    t0 = time.perf_counter()
-    for i, r in enumerate(reports):
-        sm.apply_report(r, i)
-    per_report = (time.perf_counter() - t0) / n
-    assert per_report < 20e-6, per_report
-    assert all(o.filled == 1 for o in sm.orders.values())
+def lines_run(action: Callable[[], object]) -> int:
+    """How many Python lines ``action`` executes: a cost that does not depend on the clock."""
+    count = 0
+
+    def trace(frame: FrameType, event: str, arg: object) -> Any:
+        nonlocal count
+        count += event == "line"
+        return trace
+
+    sys.settrace(trace)
+    try:
+        action()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_a_fill_report_costs_the_same_with_many_orders_open() -> None:
+    # guards against O(open orders) work on the hot path; bench/order_reports.py has the time
+    costs = []
+    for n in (10, 1_000):
+        sm = OrderStateMachine()
+        for oid in range(n):
+            sm.create(make_order(oid, size=10))
+            sm.submit(oid, 0)
+        partial = lines_run(lambda: sm.apply_report(fill(1, oid=n // 2), "partial"))
+        full = lines_run(lambda: sm.apply_report(fill(9, oid=n // 2), "full"))
+        assert sm.orders[n // 2].status == S.FILLED
+        assert [o.filled for o in sm.orders.values()].count(0) == n - 1
+        costs.append((partial, full))
+    assert costs[0] == costs[1], costs
 
 
 # -- property: duplicates and reordering ------------------------------------------------
@@ -521,6 +540,7 @@ def deliver(sm: OrderStateMachine, delivery: list[tuple[tuple[Any, ...], int]], 
         sm.check_invariants(1)
 
 
+@pytest.mark.property
 @settings(max_examples=300, deadline=None)
 @given(venue_histories(), st.data())
 def test_duplicated_reordered_delivery_converges(history_and_expectation: Any, data: st.DataObject) -> None:
@@ -564,6 +584,7 @@ def cancel_races(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderStat
     return size, reports, final, cum
 
 
+@pytest.mark.property
 @settings(max_examples=300, deadline=None)
 @given(cancel_races(), st.data())
 def test_cancel_race_converges(race: Any, data: st.DataObject) -> None:
@@ -581,6 +602,7 @@ def test_cancel_race_converges(race: Any, data: st.DataObject) -> None:
     assert results[0][:2] == (final_status, cum)
 
 
+@pytest.mark.property
 @settings(max_examples=200, deadline=None)
 @given(venue_histories(), st.data())
 def test_impossible_report_raises_naming_order_and_transition(history_and_expectation: Any,

@@ -15,13 +15,14 @@ from meshrt.runtime import run
 from meshrt.scenario import load_scenario
 
 from c_algos import ROOT, market_maker
+from helpers import thinned
 
 TRADING = ("order_created", "intent", "intent_rejected", "fill", "accepted", "replaced",
            "cancelled", "rejected")
 
 
 def run_with(algo: Any, out: Path) -> tuple[dict[str, Any], list[Any]]:
-    scenario = load_scenario(ROOT / "scenarios" / "market_maker.py")
+    scenario = thinned(load_scenario(ROOT / "scenarios" / "market_maker.py"), 4)
     if algo is not None:
         scenario = attrs.evolve(
             scenario, deployments=[attrs.evolve(scenario.deployments[0], algo=str(algo))])

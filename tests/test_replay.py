@@ -85,6 +85,7 @@ def test_a_changed_scenario_is_refused(tmp_path: Path) -> None:
     assert "scenario_sha256: the scenario changed" in done.stderr
 
 
+@pytest.mark.unit
 def test_compare_reports_a_shorter_log(tmp_path: Path) -> None:
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     a.write_bytes(b"h\n[1]\n[2]\n")

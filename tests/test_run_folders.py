@@ -39,6 +39,7 @@ def test_a_default_folder_is_never_shared(tmp_path: Path) -> None:
         "x-STAMP", "x-STAMP-2", "x-STAMP-3"]
 
 
+@pytest.mark.e2e
 def test_a_lock_held_by_a_process_goes_with_it_even_on_kill_9(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pathlib import Path; "
@@ -55,6 +56,7 @@ def test_a_lock_held_by_a_process_goes_with_it_even_on_kill_9(tmp_path: Path) ->
     claim(tmp_path / "run").release()
 
 
+@pytest.mark.e2e
 def test_the_cli_refuses_out_and_resume_on_a_folder_a_live_run_holds(tmp_path: Path) -> None:
     scenario = write_scenario(tmp_path)
     out = tmp_path / "run"
@@ -75,6 +77,7 @@ def test_the_cli_refuses_out_and_resume_on_a_folder_a_live_run_holds(tmp_path: P
     assert meshrt("run", "--resume", str(out)).returncode == 0
 
 
+@pytest.mark.e2e
 def test_two_runs_in_the_same_second_get_two_folders(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,6 +116,7 @@ def test_plain_scenario_names_are_accepted(tmp_path: Path, name: str) -> None:
     assert load_scenario(write_scenario(tmp_path, name=name)).name == name
 
 
+@pytest.mark.e2e
 def test_every_command_reads_a_relative_run_folder_against_the_callers_cwd(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -58,18 +58,6 @@ def test_a_prefix_edit_that_still_parses_is_refused_too(tmp_path: Path) -> None:
         resume(out)
 
 
-def test_a_checkpoint_of_the_previous_version_is_refused(tmp_path: Path) -> None:
-    out = checkpointed(tmp_path)
-    for path in all_checkpoints(out):
-        head, _, payload = path.read_bytes().partition(b"\n")
-        fields = orjson.loads(head)
-        fields["version"] = 2
-        del fields["log_sha256"]
-        path.write_bytes(orjson.dumps(fields) + b"\n" + payload)
-    with pytest.raises(CheckpointError, match="checkpoint version 2 is not supported"):
-        resume(out)
-
-
 def test_a_scenario_value_from_the_environment_is_part_of_the_digest(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MESHRT_TEST_SEED", "7")

@@ -446,6 +446,7 @@ class Plain:  # not slotted: commit_feed falls back to getattr
         self.inbound: list[tuple[Any, ...]] = []
 
 
+@pytest.mark.unit
 def test_the_compiled_feed_commit_delivers_in_fifo_order_and_stops_at_each_report() -> None:
     """meshrt/actors/_commit.pyx: LatencyStream.deliver_at's times, one shared delivery per
     book, quotes for consolidated symbols only, and a stop at every OUT_REPORT."""
@@ -491,6 +492,7 @@ def test_the_compiled_feed_commit_delivers_in_fifo_order_and_stops_at_each_repor
     assert last_book == [shown[-2][4], shown[-1][4]]
 
 
+@pytest.mark.unit
 def test_the_compiled_feed_commit_draws_the_latency_stream_exactly() -> None:
     """int(draw() * span) truncated like Python, on the stream's own random source."""
     ours, theirs = (LatencyStream(Latency(1_000_000, 10**12 - 1), "7:v:feed") for _ in "ab")
@@ -504,6 +506,7 @@ def test_the_compiled_feed_commit_draws_the_latency_stream_exactly() -> None:
     assert last == theirs.last
 
 
+@pytest.mark.property
 @settings(max_examples=200, deadline=None)
 @given(base=st.integers(0, 10**12), jitter=st.integers(0, 10**12), seed=st.text(max_size=8),
        times=st.lists(st.integers(0, 2**62), min_size=1, max_size=50))

@@ -73,6 +73,7 @@ def test_malformed_scenario_names_file_field_and_problem(
     assert problem in message
 
 
+@pytest.mark.e2e
 def test_cli_reports_a_bad_scenario_without_a_traceback(tmp_path: Path) -> None:
     path = tmp_path / "bad.py"
     path.write_text(textwrap.dedent(HEADER) + CASES[0][0] + "\n")
@@ -87,6 +88,7 @@ def test_cli_reports_a_bad_scenario_without_a_traceback(tmp_path: Path) -> None:
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.e2e
 def test_cli_runs_the_bundled_scenario(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     out = tmp_path / "run"

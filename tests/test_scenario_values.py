@@ -238,6 +238,7 @@ def test_the_issue_examples_read_well(tmp_path: Path) -> None:
         assert str(info.value) == f"{path}: {expected}"
 
 
+@pytest.mark.e2e
 def test_a_bad_value_passed_to_run_leaves_no_run_folder(tmp_path: Path) -> None:
     from meshrt.runtime import run
 
@@ -260,6 +261,7 @@ class _Setter(Quiet):
             self.host.set_param("x", eval(self.params["value"]))  # noqa: S307 - test input
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("value", ["object()", "float('nan')", "2**64", "{1: 2}", "[b'x']",
                                    "{'a': [set()]}"])
 def test_set_param_refuses_a_value_that_is_not_json_and_logs_no_repr(
@@ -278,6 +280,7 @@ def test_set_param_refuses_a_value_that_is_not_json_and_logs_no_repr(
     assert logs[0] == logs[1] and b" at 0x" not in logs[0]
 
 
+@pytest.mark.e2e
 def test_set_param_with_a_json_value_is_logged_as_json(tmp_path: Path) -> None:
     from meshrt.runtime import run
 

@@ -213,6 +213,7 @@ def test_batch_stops_before_an_event_at_until_mid_stream() -> None:
     assert first + source.batch(FOREVER) == everything
 
 
+@pytest.mark.property
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=200_000), max_size=40))
 def test_any_windowing_gives_the_same_stream(steps: list[int]) -> None:
@@ -318,6 +319,7 @@ def test_generator_state_is_cpythons_mersenne_twister() -> None:
     assert state[6] == rng.getstate()[1]
 
 
+@pytest.mark.property
 @settings(max_examples=40, deadline=None)
 @given(
     st.sampled_from([SPEC, TINY, HUGE, attrs.evolve(SPEC, level_size=(1, 2), levels=5,

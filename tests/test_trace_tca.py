@@ -312,6 +312,7 @@ def test_an_unknown_order_is_a_clear_error(tiny: Path) -> None:
 
 # -- book rebuild --------------------------------------------------------------------------
 
+@pytest.mark.unit
 def test_feed_book_tracks_the_touch_through_removals() -> None:
     book = FeedBook()
     book.snapshot([[100, 1], [99, 2], [98, 0]], [[101, 1], [103, 1]])
@@ -324,6 +325,7 @@ def test_feed_book_tracks_the_touch_through_removals() -> None:
     assert (book.best_bid, book.best_ask, book.mid2()) == (None, 102, None)
 
 
+@pytest.mark.unit
 def test_mid_series_keeps_the_last_value_of_an_instant() -> None:
     series = MidSeries()
     for ts, mid2 in [(0, 200), (5, 202), (5, 204), (9, None), (12, 200)]:
