@@ -173,6 +173,7 @@ def reference(feed_events: list[tuple[Any, ...]], depth: int) -> tuple[list[Any]
     return out, tracker
 
 
+@pytest.mark.property
 @settings(max_examples=300, deadline=None)
 @given(feed, st.integers(0, 4), st.lists(st.integers(0, 60), max_size=4))
 def test_the_feed_loop_applies_the_python_rules(
