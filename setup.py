@@ -7,7 +7,8 @@ in C are listed with their ``.c`` file until they are ported.
 - meshrt.venues._book (.pyx): the venue's displayed L2 book and its feed hot loop
 - meshrt.venues._synthetic: the seeded synthetic market-data generator
 - meshrt.actors._commit: the sequencer's commit loop for venue feed events
-- meshrt.actors._deliver: the algo instance's book delivery loop
+- meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
+  the fatal-signal handler and watchdog thread
 """
 
 from pathlib import Path
@@ -20,11 +21,12 @@ CYTHON_DIRECTIVES = {"language_level": "3", "boundscheck": False, "wraparound": 
                      "cdivision": True, "embedsignature": True}
 
 
-def extension(name: str, **kwargs: object) -> Extension:
-    """The module's ``.pyx`` when it has one, else its hand-written ``.c``."""
+def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> Extension:
+    """The module's ``.pyx`` when it has one, else its hand-written ``.c``; plus plain C
+    files (no Python API) compiled into the same extension."""
     stem = name.replace(".", "/")
     source = stem + ".pyx" if Path(stem + ".pyx").exists() else stem + ".c"
-    return Extension(name, sources=[source], extra_compile_args=FLAGS, **kwargs)
+    return Extension(name, sources=[source, *c_sources], extra_compile_args=FLAGS, **kwargs)
 
 
 EXTENSIONS = [
@@ -33,7 +35,9 @@ EXTENSIONS = [
     extension("meshrt.venues._book"),
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._commit"),
-    extension("meshrt.actors._deliver"),
+    # the fatal-signal handler and watchdog thread run without the GIL: plain C
+    extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),
+              include_dirs=["meshrt/actors"], depends=["meshrt/actors/_crashwatch.h"]),
 ]
 
 

@@ -3,11 +3,11 @@ the callback that was running, on stderr and in the run folder's ``crash.txt``.
 
 A segfault in a native algo cannot be contained (it is in this process), and a native
 callback stuck in a loop cannot be interrupted (it holds the GIL; Ctrl-C waits for it).
-Both are handled in C (meshrt/actors/_deliver.c) without the GIL: a fatal-signal handler
-writes the line, then Python's faulthandler appends every thread's traceback to
-crash.txt and the process ends with 128 + the signal (139 for SIGSEGV); a watchdog
-thread, armed while an instance delivers a window's batch, ends the process with
-``EXIT_STUCK`` once one batch has run longer than the limit. Both fsync the replay log
+Both are handled without the GIL, in plain C (meshrt/actors/_crashwatch.c): a
+fatal-signal handler writes the line, then Python's faulthandler appends every thread's
+traceback to crash.txt and the process ends with 128 + the signal (139 for SIGSEGV); a
+watchdog thread, armed while an instance delivers a window's batch, ends the process
+with ``EXIT_STUCK`` once one batch has run longer than the limit. Both fsync the replay log
 first, so ``meshrt run --resume`` finishes the run from its last checkpoint, as after a
 kill -9.
 """

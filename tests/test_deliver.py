@@ -1,9 +1,8 @@
-"""The instance's C book-delivery loop and its callback-duration histogram."""
+"""The instance's compiled book-delivery loop and its callback-duration histogram."""
 
 from __future__ import annotations
 
 import pickle
-import random
 from typing import Any
 
 import pytest
@@ -11,13 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshrt.actors import protocol
-from meshrt.actors._deliver import D_BOOK, LatencyHistogram, deliver_books
+from meshrt.actors._deliver import LatencyHistogram, deliver_books
+from meshrt.actors.protocol import D_BOOK
 from meshrt.contract import Side, TimeInForce
 from meshrt.sdk import Actions, AlgoState, Book, Features
-
-
-def test_d_book_is_the_protocol_value() -> None:
-    assert D_BOOK == protocol.D_BOOK
 
 
 @pytest.mark.property
@@ -46,6 +42,8 @@ def test_an_empty_histogram_and_a_bad_fraction() -> None:
     assert (histogram.count, histogram.max, histogram.percentile(0.5)) == (0, 0, 0)
     with pytest.raises(ValueError, match="not in"):
         histogram.percentile(1.5)
+    with pytest.raises(TypeError):
+        LatencyHistogram(1)  # type: ignore[call-arg]
 
 
 class Instance:
@@ -135,17 +133,73 @@ def test_a_base_exception_is_the_algos_failure_and_returned() -> None:
     assert isinstance(error, KeyboardInterrupt) and str(error) == "algo code"
 
 
-def test_random_runs_match_a_python_loop() -> None:
-    rng = random.Random(3)
-    items = [book(ts) if rng.random() < 0.8 else (ts, protocol.D_FILL, None)
-             for ts in range(1, 400)]
+def test_a_negative_start_is_refused() -> None:
     state, actions, inst, latencies = setup()
-    calls: list[int] = []
-    k = 0
-    while k < len(items):
-        k, _, error = deliver_books(items, k, state, actions, inst,
-                                    lambda b, *_: calls.append(b.ts), inst.flush, latencies)
-        assert error is None
-        if k < len(items) and items[k][1] != D_BOOK:
-            k += 1
-    assert calls == [item[0] for item in items if item[1] == D_BOOK]
+    with pytest.raises(ValueError, match="start index -1 is negative"):
+        deliver_books([book(1)], -1, state, actions, inst, print, inst.flush, latencies)
+
+
+def test_a_kind_beyond_a_c_long_is_another_item_and_no_error_is_left_set() -> None:
+    state, actions, inst, latencies = setup()
+    items = [book(1), (2, 2**80, None, None), book(3)]
+    assert deliver_books(items, 0, state, actions, inst, lambda *_: None, inst.flush,
+                         latencies) == (1, 1, None)  # the C loop raised SystemError here
+
+
+class Raised(Exception):
+    pass
+
+
+def reference_run(items: list[tuple[Any, ...]], start: int, state: AlgoState, actions: Actions,
+                  inst: Instance, on_book: Any) -> tuple[int, int, BaseException | None]:
+    """deliver_books' rule, in Python: what the compiled loop must do."""
+    k, callbacks = start, 0
+    while k < len(items) and items[k][1] == D_BOOK:
+        ts, _, b, features = items[k]
+        state.now = ts
+        state.books[b.symbol] = b
+        callbacks += 1
+        k += 1
+        try:
+            on_book(b, state, features, actions)
+        except BaseException as exc:  # noqa: BLE001 - the rule under test
+            return k, callbacks, exc
+        if actions._buffer or inst.messages_this_callback:
+            inst.flush(ts)
+    return k, callbacks, None
+
+
+# per item: a book that does nothing, orders, sends a message or raises; or another kind
+ITEM = st.sampled_from(["quiet", "order", "message", "raise", "other"])
+
+
+@pytest.mark.property
+@settings(max_examples=200, deadline=None)
+@given(st.lists(ITEM, max_size=40), st.integers(0, 45))
+def test_random_runs_match_the_python_rule(plan: list[str], start: int) -> None:
+    items = [(ts, protocol.D_FILL, None) if what == "other"
+             else book(ts, "ABC" if ts % 3 else "XYZ") for ts, what in enumerate(plan, 1)]
+    outcomes = []
+    for deliver in (deliver_books, None):
+        state, actions, inst, latencies = setup()
+        seen: list[tuple[int, int, int]] = []
+
+        def on_book(b: Book, s: AlgoState, f: Features, a: Actions) -> None:
+            seen.append((b.ts, s.now, len(s.books)))
+            what = plan[b.ts - 1]
+            if what == "order":
+                a.limit(Side.BUY, 100, 1, TimeInForce.GTC)
+            elif what == "message":
+                inst.messages_this_callback += 1
+            elif what == "raise":
+                raise Raised(b.ts)
+
+        if deliver is None:
+            k, callbacks, error = reference_run(items, start, state, actions, inst, on_book)
+        else:
+            k, callbacks, error = deliver(items, start, state, actions, inst, on_book,
+                                          inst.flush, latencies)
+            assert latencies.count == callbacks
+        outcomes.append((k, callbacks, repr(error), seen, inst.flushed, state.now,
+                         dict(state.books)))
+    assert outcomes[0] == outcomes[1]

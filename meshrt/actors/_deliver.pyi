@@ -1,21 +1,39 @@
-"""Types of the C extension meshrt/actors/_deliver.c."""
+"""Types of the compiled module meshrt/actors/_deliver.pyx."""
 
 from collections.abc import Callable
 from typing import Any
 
-D_BOOK: int
-
 class LatencyHistogram:
     """Callback durations in ns, log-linear: exact below 256 ns, else within 1/256."""
 
+    def __init__(self) -> None: ...
     @property
     def count(self) -> int: ...
     @property
     def max(self) -> int: ...
     def record(self, ns: int) -> None: ...
     def percentile(self, fraction: float) -> int: ...
+    def __reduce__(self) -> tuple[type[LatencyHistogram], tuple[()], tuple[bytes, int, int]]: ...
+    def __setstate__(self, state: tuple[bytes, int, int]) -> None: ...
 
 def deliver_books(items: list[Any], start: int, state: Any, actions: Any, instance: Any,
                   on_book: Callable[..., Any], flush: Callable[[int], None],
                   latencies: LatencyHistogram) -> tuple[int, int, BaseException | None]:
     """Run consecutive book deliveries from ``items[start]``; (next, callbacks, error)."""
+
+def watch_batch(label: str, wasm: bool) -> None:
+    """A deployment starts delivering a batch (arms the watchdog)."""
+
+def watch_idle() -> None:
+    """The batch is done (disarms the watchdog)."""
+
+def watch_callback(name: str | None) -> None:
+    """The non-book callback being called (None: it returned)."""
+
+def guard(crash_fd: int, log_fd: int, resume_hint: str, watchdog_seconds: float,
+          exit_code: int) -> None:
+    """Name the running deployment and callback on a fatal signal, and end a batch stuck
+    longer than ``watchdog_seconds`` (0: never), until unguard()."""
+
+def unguard() -> None:
+    """Undo guard()."""

@@ -1,0 +1,237 @@
+"""The algo instance's book delivery loop, its callback-duration histogram, and the
+record of what is running that a crash or the watchdog names.
+
+Book updates are nearly every delivery an instance gets, and the Python loop around
+one on_book call (set the clock, remember the book, time the call, count it, move the
+actions out) cost more than many algos' own on_book. ``deliver_books`` does exactly that
+for a run of consecutive book deliveries and hands everything else back to the instance
+actor (meshrt/actors/instance.py), which owns the rules for it. The fatal-signal handler
+and the watchdog thread run without the GIL and are plain C (_crashwatch.c).
+"""
+
+from cpython.long cimport PyLong_AsLongAndOverflow
+from cpython.unicode cimport PyUnicode_AsUTF8, PyUnicode_AsUTF8AndSize
+from libc.stdint cimport int64_t, uint64_t
+from libc.string cimport memcpy
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
+
+from meshrt.actors import protocol
+
+
+cdef extern from "_crashwatch.h" nogil:
+    void crashwatch_set_callback(const char *name)
+    void crashwatch_batch(const char *label, size_t size, int wasm)
+    void crashwatch_idle()
+    int crashwatch_guard(int crash_fd, int log_fd, const char *resume_hint,
+                         double watchdog_seconds, int exit_code)
+    void crashwatch_unguard()
+    enum:
+        CRASHWATCH_OK
+        CRASHWATCH_ALREADY_GUARDED
+
+
+cdef extern from *:
+    int __builtin_clzll(unsigned long long value) nogil
+
+
+# read once from its Python home: the loop compares a C long, not an int object
+cdef long BOOK_KIND = protocol.D_BOOK
+
+
+cdef inline int64_t now_ns() noexcept nogil:
+    cdef timespec t
+    clock_gettime(CLOCK_MONOTONIC, &t)  # what time.perf_counter_ns reads on Linux
+    return <int64_t>t.tv_sec * 1000000000 + t.tv_nsec
+
+
+# -- callback durations ---------------------------------------------------------------
+
+# A log-linear histogram of durations in ns (HdrHistogram's layout): exact below 256,
+# then 128 buckets per power of two, so any value is known to within 1/256 and a run of
+# any length keeps 58 KB per instance instead of 8 bytes per callback.
+cdef enum:
+    EXACT = 256
+    PER_OCTAVE = 128
+    BUCKETS = EXACT + 55 * PER_OCTAVE  # values up to 2**63 - 1
+
+
+cdef inline int bucket_of(int64_t v) noexcept nogil:
+    if v < EXACT:
+        return 0 if v < 0 else <int>v
+    cdef int e = 64 - __builtin_clzll(<uint64_t>v) - 8  # >= 1: v >> e is in [128, 256)
+    return EXACT + (e - 1) * PER_OCTAVE + <int>((v >> e) - PER_OCTAVE)
+
+
+cdef inline int64_t value_of(int bucket) noexcept nogil:
+    """The middle of a bucket (its only value below EXACT)."""
+    if bucket < EXACT:
+        return bucket
+    cdef int e = (bucket - EXACT) // PER_OCTAVE + 1
+    cdef int64_t m = (bucket - EXACT) % PER_OCTAVE + PER_OCTAVE
+    return (m << e) + ((<int64_t>1) << (e - 1))
+
+
+cdef class LatencyHistogram:
+    """LatencyHistogram(): callback durations in ns, log-linear (1/256 precision)."""
+
+    cdef int64_t counts[BUCKETS]
+    cdef readonly int64_t count  # durations recorded
+    cdef readonly int64_t max  # the longest, exactly (0: none)
+
+    def __init__(self):
+        pass  # takes no arguments; the counts start zeroed, as the object's memory does
+
+    cdef inline void add(self, int64_t ns) noexcept:
+        self.counts[bucket_of(ns)] += 1
+        self.count += 1
+        if ns > self.max:
+            self.max = ns
+
+    def record(self, int64_t ns):
+        """Count one duration."""
+        self.add(ns)
+
+    def percentile(self, double fraction):
+        """The duration at that rank, to within 1/256 (exact below 256 ns and never above
+        the max); 0 when empty."""
+        if not (0.0 <= fraction <= 1.0):
+            raise ValueError(f"percentile fraction {fraction!r} is not in [0, 1]")
+        if not self.count:
+            return 0
+        # the value at 0-based rank min(count - 1, int(fraction * count)), as for a sorted list
+        cdef int64_t rank = min(<int64_t>(fraction * <double>self.count), self.count - 1)
+        cdef int64_t seen = 0
+        cdef int bucket
+        for bucket in range(BUCKETS):
+            seen += self.counts[bucket]
+            if seen > rank:
+                return min(value_of(bucket), self.max)
+        return self.max
+
+    def __reduce__(self):
+        counts = (<char *>self.counts)[:sizeof(self.counts)]
+        return (LatencyHistogram, (), (counts, self.count, self.max))
+
+    def __setstate__(self, tuple state not None):
+        cdef bytes counts = state[0]
+        if len(counts) != sizeof(self.counts):
+            raise ValueError(f"latency histogram state has {len(counts)} bytes of counts, "
+                             f"expected {sizeof(self.counts)}")
+        memcpy(self.counts, <const char *>counts, sizeof(self.counts))
+        self.count = state[1]
+        self.max = state[2]
+
+
+# -- what is running: named by a fatal signal and by the watchdog ---------------------
+
+# The str whose UTF-8 _crashwatch.c points at while a non-book callback runs: held here
+# so the pointer stays valid whatever the caller keeps.
+cdef object running_callback_name = None
+
+
+def watch_batch(str label not None, object wasm):
+    """A deployment starts delivering a batch (arms the watchdog): once a window, not per
+    callback."""
+    cdef Py_ssize_t size
+    cdef const char *text = PyUnicode_AsUTF8AndSize(label, &size)
+    crashwatch_batch(text, <size_t>size, 1 if wasm else 0)
+
+
+def watch_idle():
+    """The batch is done (disarms the watchdog)."""
+    crashwatch_idle()
+
+
+def watch_callback(str name):
+    """The non-book callback being called (None: it returned); on_book is marked by
+    deliver_books."""
+    global running_callback_name
+    if name is None:
+        crashwatch_set_callback(NULL)
+    else:
+        crashwatch_set_callback(PyUnicode_AsUTF8(name))
+    running_callback_name = name  # the old name is released only once nothing points at it
+
+
+def guard(int crash_fd, int log_fd, str resume_hint not None, double watchdog_seconds,
+          int exit_code):
+    """From now until unguard(), a fatal signal or a batch that runs longer than
+    watchdog_seconds (0: no watchdog) names the deployment and callback on stderr and
+    in crash_fd (-1: none), after fsync(log_fd) (-1: none)."""
+    cdef bytes hint = resume_hint.encode()
+    cdef int outcome = crashwatch_guard(crash_fd, log_fd, hint, watchdog_seconds, exit_code)
+    if outcome == CRASHWATCH_ALREADY_GUARDED:
+        raise RuntimeError("guard: a run is already guarded in this process")
+    if outcome != CRASHWATCH_OK:
+        raise OSError("guard: cannot start the watchdog thread")
+
+
+def unguard():
+    """Undo guard()."""
+    with nogil:  # joins the watchdog thread
+        crashwatch_unguard()
+
+
+# -- the delivery loop ----------------------------------------------------------------
+
+def deliver_books(list items not None, Py_ssize_t start, object state, object actions,
+                  object instance, object on_book, object flush,
+                  LatencyHistogram latencies not None):
+    """Run consecutive book deliveries from ``items[start]``: (next index, callbacks made,
+    the exception a callback raised or None).
+
+    Calls on_book(book, state, features, actions) for each (ts, D_BOOK, Book, Features)
+    tuple: sets state.now, records the book in state.books, records the call's duration
+    in ``latencies`` and calls flush(ts) when the callback left actions in
+    actions._buffer or sent messages. Stops at the first other item, or right after a
+    callback that raised: its exception is returned, not raised, and its actions are
+    left for the caller to judge.
+    """
+    if start < 0:
+        raise ValueError(f"deliver_books: start index {start} is negative")
+    cdef dict books = state.books
+    cdef list buffer = actions._buffer
+    if books is None or buffer is None:
+        raise TypeError("deliver_books: state.books must be a dict and actions._buffer a list")
+    cdef Py_ssize_t k = start, callbacks = 0
+    cdef int overflow = 0
+    cdef int64_t began
+    cdef tuple item
+    cdef object entry, kind, ts, book
+    cdef object error = None
+    while k < len(items):
+        entry = items[k]
+        if type(entry) is not tuple:
+            break
+        item = <tuple>entry
+        if len(item) != 4:
+            break
+        kind = item[1]
+        # an int too large for a C long is no delivery kind: stop there, no error
+        if type(kind) is not int or (PyLong_AsLongAndOverflow(kind, &overflow) != BOOK_KIND
+                                     or overflow):
+            break
+        ts, book = item[0], item[2]
+        if not isinstance(book, tuple) or len(<tuple>book) < 2:
+            raise TypeError(f"book delivery {item!r} carries no Book")
+        state.now = ts
+        books[(<tuple>book)[1]] = book
+        crashwatch_set_callback("on_book")
+        began = now_ns()
+        try:
+            on_book(book, state, item[3], actions)
+        except BaseException as exc:
+            # Whatever on_book raises is the algo's, BaseException too (a stray
+            # sys.exit()): a real Ctrl-C arrives as a signal Trio receives, never as an
+            # exception here (meshrt/interrupts.py), and a synchronous call cannot raise
+            # Trio's Cancelled.
+            error = exc
+        latencies.add(now_ns() - began)
+        crashwatch_set_callback(NULL)
+        callbacks += 1
+        k += 1
+        if error is not None:
+            break
+        if buffer or instance.messages_this_callback:
+            flush(ts)
+    return k, callbacks, error
