@@ -28,16 +28,23 @@ def extension(name: str, **kwargs: object) -> Extension:
     return Extension(name, sources=[source], extra_compile_args=FLAGS, **kwargs)
 
 
+EXTENSIONS = [
+    extension("meshrt.loaders._dispatch", include_dirs=["meshrt/include"],
+              depends=["meshrt/include/meshrt.h", "meshrt/loaders/_wasmtime.pxd"]),
+    extension("meshrt.venues._book"),
+    extension("meshrt.venues._synthetic"),
+    extension("meshrt.actors._commit", depends=["meshrt/_cpython.h"]),
+    extension("meshrt.actors._deliver"),
+]
+
+
+def is_cython(ext: Extension) -> bool:
+    return ext.sources[0].endswith(".pyx")
+
+
 setup(
-    ext_modules=cythonize(
-        [
-            extension("meshrt.loaders._dispatch", include_dirs=["meshrt/include"],
-                      depends=["meshrt/include/meshrt.h", "meshrt/loaders/_wasmtime.pxd"]),
-            extension("meshrt.venues._book"),
-            extension("meshrt.venues._synthetic"),
-            extension("meshrt.actors._commit", depends=["meshrt/_cpython.h"]),
-            extension("meshrt.actors._deliver"),
-        ],
+    ext_modules=[ext for ext in EXTENSIONS if not is_cython(ext)] + cythonize(
+        [ext for ext in EXTENSIONS if is_cython(ext)],
         compiler_directives=CYTHON_DIRECTIVES,
         build_dir="build/cython",  # generated C stays out of the source tree
     )

@@ -1,5 +1,7 @@
 """meshrt: trading algorithms as a mesh of Trio actors around one sequencer."""
 
+from importlib.metadata import PackageNotFoundError, version
+
 from meshrt.contract import (
     ABI_VERSION,
     PRICE_SCALE,
@@ -52,6 +54,11 @@ from meshrt.supervision import RestartPolicy, never, on_failure
 from meshrt.venues.matching import FeeSchedule
 from meshrt.venues.sources import RecordedSpec, SyntheticSpec
 
+try:
+    __version__ = version("meshrt")  # one home for the number: pyproject.toml
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
+
 __all__ = [
     "DropRate", "KillCoordinator", "KillFeed", "KillInstance", "LatencySpike", "Link", "Mesh",
     "Partition", "RestartCoordinator", "RestartPolicy", "never", "on_failure",
@@ -60,4 +67,5 @@ __all__ = [
     "Latency", "Liquidity", "Message", "OpenOrder", "RecordedSpec", "Reject", "RejectReason",
     "RiskLimits", "SandboxLimits", "Scenario", "Side", "SyntheticSpec", "TimeInForce", "Venue", "micros",
     "millis", "pause", "price_to_int", "resume", "seconds", "size_to_int", "start", "stop",
+    "__version__",
 ]

@@ -7,11 +7,12 @@ pickled as it is. The file is one JSON header line, then the pickle:
 
     {"format": "meshrt-checkpoint", "version": 2, "scenario_sha256": ..., "seed": ...,
      "seq": ..., "now_ns": ..., "windows": ..., "log_offset": ..., "log_records": ...,
-     "payload_bytes": ..., "payload_sha256": ...}
+     "log_sha256": ..., "payload_bytes": ..., "payload_sha256": ...}
 
 It is written to a temporary name, fsynced and renamed, and only after the replay log
 has been fsynced up to ``log_offset``: a checkpoint that exists is complete, and the
-log holds everything it covers. Loading one runs code from its pickle: only resume
+log holds everything it covers. ``log_sha256`` is the digest of those ``log_offset``
+bytes: resume refuses a log whose prefix no longer matches it. Loading one runs code from its pickle: only resume
 run folders you trust, as with any pickle.
 """
 
@@ -26,7 +27,7 @@ from typing import Any
 import orjson
 
 FORMAT = "meshrt-checkpoint"
-VERSION = 2  # 2: the venue book, synthetic source and callback timings moved to C
+VERSION = 3  # 2: the venue book, synthetic source and callback timings moved to C; 3: log_sha256
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 
@@ -44,17 +45,33 @@ def scenario_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _dumps(value: Any, what: str) -> bytes:
+    try:
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise CheckpointUnsupported(f"{what} cannot be saved: {exc}") from None
+
+
+def unsaveable(value: Any, what: str) -> str | None:
+    """Why ``value`` cannot be saved in a checkpoint, or None. Tried once before a run,
+    so what cannot be saved is named at the start rather than found at the first
+    checkpoint (an algo can still become unsaveable later, by what it stores)."""
+    try:
+        _dumps(value, what)
+    except CheckpointUnsupported as exc:
+        return str(exc)
+    return None
+
+
 def write(run_dir: Path, sequencer: Any, scenario_sha256: str, seed: int) -> Path:
     """Save ``sequencer`` (and everything it reaches) as the newest checkpoint."""
-    try:
-        payload = pickle.dumps(sequencer, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        raise CheckpointUnsupported(f"runtime state cannot be saved: {exc}") from None
+    payload = _dumps(sequencer, "runtime state")
     header = {
         "format": FORMAT, "version": VERSION, "scenario_sha256": scenario_sha256,
         "seed": seed, "seq": sequencer.seq, "now_ns": sequencer.now,
         "windows": sequencer.windows, "log_offset": sequencer.log.offset,
-        "log_records": sequencer.log.records, "payload_bytes": len(payload),
+        "log_records": sequencer.log.records, "log_sha256": sequencer.log.sha256(),
+        "payload_bytes": len(payload),
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
     }
     folder = run_dir / FOLDER

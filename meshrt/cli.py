@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sys
 from pathlib import Path
 
+from meshrt import __version__, cliargs
 from meshrt.analysis.commands import add_parsers as add_analysis_parsers
 from meshrt.analysis.commands import tca_main, trace_main
 from meshrt.loaders.python import AlgoLoadError
@@ -14,33 +16,52 @@ from meshrt.scenario import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.sources import SourceError
 
+DESCRIPTION = ("Run trading algos against simulated venues in virtual time, then replay, "
+               "trace and analyse the runs.")  # plain text: argparse shows it as written
 DEFAULT_CHECKPOINT_EVERY = 250_000
 EXIT_OK = 0
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool its reader left
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="meshrt", description=__doc__)
+    """Run one command. A reader that goes away (``meshrt tca RUN | head``) ends it
+    quietly, with the exit status of a command killed by SIGPIPE."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the exit-time flush has nowhere to fail
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = argparse.ArgumentParser(prog="meshrt", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"meshrt {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a scenario file in virtual time")
-    run.add_argument("scenario", nargs="?", help="path to a scenario .py file")
-    run.add_argument("--out", type=Path, help="run folder (default: runs/NAME-UTCTIME)")
+    run.add_argument("scenario", nargs="?", type=cliargs.path,
+                     help="path to a scenario .py file")
+    run.add_argument("--out", type=cliargs.path,
+                     help="run folder (default: runs/NAME-UTCTIME, or NAME-UTCTIME-2...)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.add_argument("--checkpoint-every", type=int, default=DEFAULT_CHECKPOINT_EVERY,
+    run.add_argument("--checkpoint-every", type=cliargs.count, default=DEFAULT_CHECKPOINT_EVERY,
                      metavar="EVENTS",
                      help=f"write a checkpoint every EVENTS events (default "
                           f"{DEFAULT_CHECKPOINT_EVERY:,}; 0: none)")
-    run.add_argument("--fsync-interval", type=float, default=None, metavar="SECONDS",
+    run.add_argument("--fsync-interval", type=cliargs.seconds, default=None, metavar="SECONDS",
                      help="fsync the replay log at least this often (default: only at "
                           "checkpoints; 0: every window)")
-    run.add_argument("--resume", type=Path, metavar="RUN_DIR",
+    run.add_argument("--resume", type=cliargs.path, metavar="RUN_DIR",
                      help="finish a killed run from its newest checkpoint")
     replay = commands.add_parser(
         "replay", help="re-execute a run from its log and check every record")
-    replay.add_argument("run_dir", type=Path, help="a run folder written by 'meshrt run'")
+    replay.add_argument("run_dir", type=cliargs.path, help="a run folder written by 'meshrt run'")
     mesh = commands.add_parser("mesh", help="print a run's topology and link statistics")
-    mesh.add_argument("run_dir", type=Path, help="a run folder written by 'meshrt run'")
+    mesh.add_argument("run_dir", type=cliargs.path, help="a run folder written by 'meshrt run'")
     add_analysis_parsers(commands)
     add_toolchain_parsers(commands)  # build, init: each sets args.handler
     args = parser.parse_args(argv)
@@ -61,43 +82,38 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from meshrt.checkpoint import CheckpointError
+    from meshrt.runfolder import RunFolderError
     from meshrt.runtime import RunOptions, resume, run
     from meshrt.summary import format_table
 
     if (args.scenario is None) == (args.resume is None):
-        print("meshrt: run needs a scenario file, or --resume RUN_DIR (not both)",
-              file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.checkpoint_every < 0:
-        print("meshrt: --checkpoint-every must be >= 0", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return cliargs.refuse("run", "needs a scenario file, or --resume RUN_DIR (not both)")
     progress = None if args.no_progress else ProgressBar()
     try:
         if args.resume is not None:
-            run_dir = args.resume
-            result = resume(run_dir, progress=progress)
+            result = resume(args.resume, progress=progress)
         else:
             scenario = load_scenario(args.scenario)
             run_dir = args.out
             if run_dir is None:
                 stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
                 run_dir = Path("runs") / f"{scenario.name}-{stamp}"
-            options = RunOptions(args.checkpoint_every, args.fsync_interval)
+            options = RunOptions(args.checkpoint_every, args.fsync_interval,
+                                 fresh_folder=args.out is None)
             result = run(scenario, run_dir, progress, options)
     except ScenarioError as exc:
-        print(f"meshrt: bad scenario: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return cliargs.refuse("run", f"bad scenario: {exc}")
     except CheckpointError as exc:
-        print(f"meshrt: cannot resume: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return cliargs.refuse("run", f"cannot resume: {exc}")
+    except RunFolderError as exc:
+        return cliargs.refuse("run", f"bad run folder: {exc}")
     except (SourceError, AlgoLoadError) as exc:
-        print(f"meshrt: bad input: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return cliargs.refuse("run", f"bad input: {exc}")
     finally:
         if progress is not None:
             progress.close()
     print(format_table(result.summary, result.metrics))
-    print(f"run folder: {run_dir}")
+    print(f"run folder: {result.run_dir}")
     return EXIT_OK if result.ok else EXIT_RUN_FAILED
 
 
@@ -109,8 +125,7 @@ def _replay(args: argparse.Namespace) -> int:
     try:
         verdict = verify(args.run_dir)
     except (CheckpointError, ScenarioError, LogError, SourceError, AlgoLoadError) as exc:
-        print(f"meshrt: cannot replay: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return cliargs.refuse("replay", f"cannot replay: {exc}")
     if verdict.ok:
         print(f"replay verified: all {verdict.records:,} records identical")
         return EXIT_OK
@@ -130,11 +145,9 @@ def _mesh(args: argparse.Namespace) -> int:
     try:
         mesh = orjson.loads(path.read_bytes())
     except FileNotFoundError:
-        print(f"meshrt: {path}: no such file (is {args.run_dir} a run folder?)", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return cliargs.refuse("mesh", f"{path}: no such file (is {args.run_dir} a run folder?)")
     except orjson.JSONDecodeError as exc:
-        print(f"meshrt: {path}: not valid JSON: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return cliargs.refuse("mesh", f"{path}: not valid JSON: {exc}")
     print(format_mesh(mesh))
     return EXIT_OK
 

@@ -20,6 +20,9 @@ from typing import Final
 
 ABI_VERSION: Final = 1
 
+INT64_MAX: Final = 2**63 - 1  # prices, sizes and money are i64 on the wire
+UINT64_MAX: Final = 2**64 - 1  # client order ids are u64 on the wire
+
 PRICE_SCALE: Final = 1_000_000_000
 SIZE_SCALE: Final = 100_000_000
 
@@ -72,6 +75,12 @@ class RejectReason(enum.IntEnum):
     RISK_MAX_OPEN_ORDERS = 13
     RISK_ORDER_RATE = 14
     INVALID_ACTION = 15
+
+
+def is_int(value: object) -> bool:
+    """An integer as the contract means it: an ``int`` (an ``IntEnum`` member too), never a
+    ``bool``, whatever Python would allow."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def price_to_int(price: float | str) -> int:

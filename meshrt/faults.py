@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import attrs
 
-from meshrt.validators import non_negative_ns, positive_ns, probability
+from meshrt.validators import flag, non_negative_ns, optional, positive_ns, probability, text
 
 
 @attrs.frozen(slots=True)
 class KillInstance:
     """The instance crashes at ``at_ns`` as if its callback had raised."""
 
-    label: str
+    label: str = attrs.field(validator=text)
     at_ns: int = attrs.field(validator=non_negative_ns)
 
 
@@ -26,10 +26,9 @@ class KillFeed:
     moving and orders still match against it. With ``duration_ns`` the feed comes back
     after that long, showing the book as it is then."""
 
-    venue: str
+    venue: str = attrs.field(validator=text)
     at_ns: int = attrs.field(validator=non_negative_ns)
-    duration_ns: int | None = attrs.field(default=None, validator=attrs.validators.optional(
-        positive_ns))
+    duration_ns: int | None = attrs.field(default=None, validator=optional(positive_ns))
 
 
 @attrs.frozen(slots=True)
@@ -51,7 +50,7 @@ class Partition:
     """The venue edge loses the coordinator for ``duration_ns``: its instances keep
     trading on the local feed; mesh messages in and out are dropped; NBBO stops."""
 
-    venue: str
+    venue: str = attrs.field(validator=text)
     at_ns: int = attrs.field(validator=non_negative_ns)
     duration_ns: int = attrs.field(validator=positive_ns)
 
@@ -61,24 +60,24 @@ class DropRate:
     """Messages from ``sender`` to ``receiver`` (labels) are lost with ``rate`` for
     ``duration_ns``; ``both_ways`` applies it to the reverse direction too."""
 
-    sender: str
-    receiver: str
+    sender: str = attrs.field(validator=text)
+    receiver: str = attrs.field(validator=text)
     rate: float = attrs.field(validator=probability)
     at_ns: int = attrs.field(validator=non_negative_ns)
     duration_ns: int = attrs.field(validator=positive_ns)
-    both_ways: bool = True
+    both_ways: bool = attrs.field(default=True, validator=flag)
 
 
 @attrs.frozen(slots=True)
 class LatencySpike:
     """Messages from ``sender`` to ``receiver`` take ``extra_ns`` longer for ``duration_ns``."""
 
-    sender: str
-    receiver: str
+    sender: str = attrs.field(validator=text)
+    receiver: str = attrs.field(validator=text)
     extra_ns: int = attrs.field(validator=positive_ns)
     at_ns: int = attrs.field(validator=non_negative_ns)
     duration_ns: int = attrs.field(validator=positive_ns)
-    both_ways: bool = True
+    both_ways: bool = attrs.field(default=True, validator=flag)
 
 
 Fault = KillInstance | KillFeed | KillCoordinator | RestartCoordinator | Partition | DropRate | LatencySpike

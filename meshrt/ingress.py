@@ -17,7 +17,9 @@ Record layout (one JSON array per input, ``orjson.dumps`` without options)::
 * ``seq``: 1, 2, 3, ... in arrival (commit) order; ``ingest_ts`` is the arrival time and
   ``event_ts`` the venue's own time for a report (both equal for local inputs);
 * ``type``: ``submitted`` (an order left for the venue: CREATED -> SUBMITTED),
-  ``cancel_request`` (the algo asked to cancel), or a venue report type (``accepted``,
+  ``cancel_request`` (the algo asked to cancel), ``replace_request`` (a replace left for
+  the venue: the state machine must know which request a ``cancel_rejected`` answers),
+  or a venue report type (``accepted``,
   ``rejected``, ``fill``, ``cancelled``, ``cancel_rejected``, ``replaced``);
 * ``before``/``after``: the order's status names around the commit; ``filled`` its
   cumulative fill after it; ``position`` and ``cash``: the order's deployment's position
@@ -28,7 +30,8 @@ Record layout (one JSON array per input, ``orjson.dumps`` without options)::
 * ``venue`` and ``key``: where the input came from and, for a report, the venue's
   idempotency key (``null`` otherwise); ``payload``: a report's fields after the order
   id (``events.REPORT_*`` order), ``[deployment, client_id, symbol, side, kind, tif,
-  price, size]`` for ``submitted``, ``[]`` for ``cancel_request``.
+  price, size]`` for ``submitted``, ``[]`` for ``cancel_request`` and
+  ``replace_request``.
 
 Anything no venue history can explain raises ``InvariantViolation`` naming the order;
 the instance then refuses further input (fail closed) and its records stop at the last
@@ -138,6 +141,17 @@ class IngressLedger:
                      None, [])
         return reason is None
 
+    def replace(self, order_id: int, ingest_ts: int) -> None:
+        """A replace the sequencer checked and sent leaves for the venue."""
+        self._guard()
+        order = self.orders.orders.get(order_id)
+        if order is None:
+            raise KeyError(f"replace request for unknown order {order_id}")
+        before = order.status.name
+        self.orders.replace_sent(order_id)
+        self._record(ingest_ts, ingest_ts, "replace_request", order, before, "sent",
+                     order.venue, None, [])
+
     def report(self, venue: str, key: Hashable, report: tuple[Any, ...], ingest_ts: int) -> bool:
         """One venue report as it arrives; False if it was a duplicate (a no-op)."""
         self._guard()
@@ -166,6 +180,8 @@ def replay(records: Iterable[bytes]) -> list[bytes]:
                                  size=size, created_ts=ingest_ts), ingest_ts)
         elif kind == "cancel_request":
             ingress.cancel(order_id, ingest_ts)
+        elif kind == "replace_request":
+            ingress.replace(order_id, ingest_ts)
         elif kind in _REPORT_KINDS:
             ingress.report(venue, key, (event_ts, _REPORT_KINDS[kind], order_id, *payload),
                            ingest_ts)

@@ -12,7 +12,7 @@ import random
 
 import attrs
 
-from meshrt.validators import non_negative_ns
+from meshrt.validators import finite, non_negative_ns, require
 
 
 @attrs.frozen(slots=True)
@@ -25,11 +25,15 @@ class Latency:
 
 def micros(us: float, jitter_us: float = 0.0) -> Latency:
     """Latency from microseconds, a convenience for scenario files."""
+    require("micros(us)", finite, us)
+    require("micros(jitter_us)", finite, jitter_us)
     return Latency(round(us * 1_000), round(jitter_us * 1_000))
 
 
 def millis(ms: float, jitter_ms: float = 0.0) -> Latency:
     """Latency from milliseconds, a convenience for scenario files."""
+    require("millis(ms)", finite, ms)
+    require("millis(jitter_ms)", finite, jitter_ms)
     return Latency(round(ms * 1_000_000), round(jitter_ms * 1_000_000))
 
 

@@ -19,7 +19,11 @@ reject, an overfill, a reject after fills, conflicting terminal reports). Rules:
 * a terminal report may overtake fills that happened before it: the status goes
   terminal, ``terminal_cum`` records the venue's final cumulative fill, and later fills
   are accepted while ``filled <= terminal_cum``;
-* terminal is terminal: no report moves a terminal order to a non-terminal status.
+* terminal is terminal: no report moves a terminal order to a non-terminal status;
+* a CANCEL_REJECTED answers the oldest cancel or replace request still unanswered
+  (``Order.requests``): an order session is one FIFO stream, so the venue answers an
+  order's requests in the order they were sent. Only the answer to a cancel takes an
+  order out of CANCEL_PENDING; a refused replace leaves a pending cancel pending.
 
 Cancels and replaces requested by an algo are validated here too, but an impossible
 request there is the algo's mistake, so it returns a ``RejectReason`` instead of raising.
@@ -102,6 +106,8 @@ class Order:
     fees: int = 0
     terminal_cum: int | None = None
     seen_keys: set[Hashable] = attrs.field(factory=set, repr=False)
+    # cancel and replace requests sent to the venue and not yet answered, oldest first
+    requests: list[ActionKind] = attrs.field(factory=list, repr=False)
 
     @property
     def remaining(self) -> int:
@@ -136,6 +142,12 @@ class InvariantViolation(Exception):
         self.order_id = order_id
         self.transition = transition
         self.why = why
+
+
+def _answer(order: Order, request: ActionKind) -> None:
+    """The venue answered the oldest unanswered ``request`` of this kind (if any)."""
+    if request in order.requests:
+        order.requests.remove(request)
 
 
 def _violation(order: Order, report: str, why: str, target: OrderStatus | None = None) -> InvariantViolation:
@@ -199,6 +211,7 @@ class OrderStateMachine:
             return RejectReason.ILLEGAL_TRANSITION
         order.status = CANCEL_PENDING
         order.last_ts = ts
+        order.requests.append(ActionKind.CANCEL)
         return None
 
     def validate_replace(self, order_id: int, price: int | None, size: int) -> RejectReason | None:
@@ -218,6 +231,10 @@ class OrderStateMachine:
         if order.kind == ActionKind.LIMIT and (price is None or price <= 0):
             return RejectReason.INVALID_PRICE
         return None
+
+    def replace_sent(self, order_id: int) -> None:
+        """A replace that passed every check leaves for the venue: it awaits an answer."""
+        self._get(order_id, "replace").requests.append(ActionKind.REPLACE)
 
     # -- venue reports --------------------------------------------------------------------
 
@@ -332,14 +349,16 @@ class OrderStateMachine:
                 f"already filled {order.filled} but venue reports final cum {cum}",
                 CANCELLED,
             )
-        if status == CANCELLED or status == FILLED:
-            if cum != order.terminal_cum:
-                raise _violation(
-                    order,
-                    "cancelled",
-                    f"final cum {cum} contradicts the earlier terminal cum {order.terminal_cum}",
-                    status,
-                )
+        done = status == CANCELLED or status == FILLED
+        if done and cum != order.terminal_cum:
+            raise _violation(
+                order,
+                "cancelled",
+                f"final cum {cum} contradicts the earlier terminal cum {order.terminal_cum}",
+                status,
+            )
+        _answer(order, ActionKind.CANCEL)
+        if done:
             return  # the same outcome again
         # Nothing left means the order completed (cancel raced the last fill): call it
         # FILLED so the outcome does not depend on which report arrived first.
@@ -347,17 +366,20 @@ class OrderStateMachine:
 
     def _on_cancel_rejected(self, order: Order) -> None:
         status = order.status
-        if status == CANCEL_PENDING:
-            order.status = PARTIALLY_FILLED if order.filled > 0 else ACCEPTED
-        elif status == CREATED:
+        if status == CREATED:
             raise _violation(order, "cancel_rejected", "report before submission")
-        # otherwise stale (the order is terminal, or the pending cancel already resolved)
+        answered = order.requests.pop(0) if order.requests else ActionKind.CANCEL
+        if status == CANCEL_PENDING and answered == ActionKind.CANCEL:
+            order.status = PARTIALLY_FILLED if order.filled > 0 else ACCEPTED
+        # otherwise a refused replace (a pending cancel stays pending) or stale (the order
+        # is terminal, or the pending cancel already resolved)
 
     def _on_replaced(self, order: Order, price: int | None, size: int) -> None:
         status = order.status
         if status == CREATED:
             raise _violation(order, "replaced", "replaced before submission")
         if status in TERMINAL:
+            _answer(order, ActionKind.REPLACE)
             return  # a replace overtaken by the order's end changes nothing
         if size <= 0:
             raise _violation(order, "replaced", f"new size {size} must be positive", status)
@@ -365,6 +387,7 @@ class OrderStateMachine:
             raise _violation(
                 order, "replaced", f"new size {size} is below filled {order.filled}", status
             )
+        _answer(order, ActionKind.REPLACE)
         order.price = price
         order.size = size
         if size == order.filled:

@@ -97,6 +97,7 @@ def verify(run_dir: Path) -> Verdict:
     """Re-execute a run from its log and compare (CheckpointError/ScenarioError on bad input)."""
     from meshrt.runtime import load_run_scenario, run
 
+    run_dir = run_dir.absolute()  # before the log's path joins scenario paths rebased elsewhere
     scenario = load_run_scenario(run_dir)
     log = run_dir / LOG_NAME
     read_log(log)  # refuses an unknown version or a damaged header before anything runs

@@ -4,17 +4,21 @@ The first line is a header naming the format and version; every other line is th
 event envelope ``[seq, event_ts, ingest_ts, source, venue, instrument, type, payload,
 key]`` (docs/replay.md). Records hold only scenario time, never wall-clock time or
 paths, so the same scenario and seeds give the same bytes. Lines are buffered per
-window and written with one call.
+window and written with one call, and hashed as they are written: a checkpoint records
+the sha256 of the log up to its offset, and resume checks the prefix against it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
+
+from meshrt.checkpoint import CheckpointError
 
 FORMAT = "meshrt-replay"
 VERSION = 1
@@ -27,10 +31,9 @@ class ReplayLog:
     (0: every window); every checkpoint fsyncs the log up to its offset first."""
 
     __slots__ = ("path", "_file", "lines", "records", "offset", "fsync_interval_s",
-                 "_last_sync")
+                 "_last_sync", "_sha")
 
-    def __init__(self, path: Path | None, fsync_interval_s: float | None = None,
-                 append_at: int | None = None) -> None:
+    def __init__(self, path: Path | None, fsync_interval_s: float | None = None) -> None:
         self.path = path
         self.lines: list[bytes] = []
         self.records = 0
@@ -38,14 +41,9 @@ class ReplayLog:
         self.fsync_interval_s = fsync_interval_s
         self._last_sync = time.monotonic()
         self._file: BinaryIO | None = None
+        self._sha = hashlib.sha256()  # of the bytes written so far: offset bytes
         if path is not None:
-            if append_at is None:
-                self._file = open(path, "wb")  # noqa: SIM115
-            else:
-                self._file = open(path, "r+b")  # noqa: SIM115
-                self._file.truncate(append_at)
-                self._file.seek(append_at)
-                self.offset = append_at
+            self._file = open(path, "wb")  # noqa: SIM115
 
     def __getstate__(self) -> dict[str, object]:
         assert not self.lines, "checkpoints are taken between windows, with the log flushed"
@@ -58,13 +56,34 @@ class ReplayLog:
         self.lines = []
         self._file = None
         self._last_sync = time.monotonic()
+        self._sha = hashlib.sha256()
 
-    def reopen(self, path: Path) -> None:
-        """Continue writing after a restore: the file is cut back to the saved offset."""
+    def sha256(self) -> str:
+        """The digest of the log's bytes so far (what a checkpoint records)."""
+        return self._sha.hexdigest()
+
+    def reopen(self, path: Path, sha256: str) -> None:
+        """Continue writing after a restore: the file's first ``offset`` bytes are checked
+        against ``sha256`` (CheckpointError naming the damage if they differ), then the
+        file is cut back to the saved offset."""
+        file = open(path, "r+b")  # noqa: SIM115
+        try:
+            remaining = self.offset
+            while remaining:
+                chunk = file.read(min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                self._sha.update(chunk)
+                remaining -= len(chunk)
+            if self._sha.hexdigest() != sha256:
+                raise CheckpointError(_damage(path, self.offset, self.records))
+            file.truncate(self.offset)
+            file.seek(self.offset)
+        except BaseException:
+            file.close()
+            raise
         self.path = path
-        self._file = open(path, "r+b")  # noqa: SIM115
-        self._file.truncate(self.offset)
-        self._file.seek(self.offset)
+        self._file = file
 
     def sync(self) -> None:
         if self._file is not None:
@@ -84,6 +103,7 @@ class ReplayLog:
             lines.append(b"")
             data = b"\n".join(lines)
             self._file.write(data)
+            self._sha.update(data)
             self.offset += len(data)
             if self.fsync_interval_s is not None and (
                     time.monotonic() - self._last_sync >= self.fsync_interval_s):
@@ -97,3 +117,21 @@ class ReplayLog:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _damage(path: Path, offset: int, records: int) -> str:
+    """Where a log prefix that fails its checkpoint's digest is damaged: the first line
+    that is not JSON if there is one (a damaged digit still parses: then only the range)."""
+    read = 0
+    with open(path, "rb") as file:
+        for number, line in enumerate(file, start=1):
+            read += len(line)
+            if read > offset:
+                break
+            try:
+                orjson.loads(line)
+            except orjson.JSONDecodeError:
+                return (f"{path}: line {number}: not a JSON record; the log before the "
+                        f"checkpoint (its first {records} lines) is damaged")
+    return (f"{path}: the first {records} lines differ from what the checkpoint recorded "
+            "(log_sha256): the log before the checkpoint is damaged or edited")

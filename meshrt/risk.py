@@ -27,12 +27,10 @@ from collections import deque
 import attrs
 
 from meshrt.contract import RejectReason, Side, notional
+from meshrt.validators import count
 
 RATE_WINDOW_NS = 1_000_000_000
 
-_optional_count = attrs.validators.optional(
-    [attrs.validators.instance_of(int), attrs.validators.ge(0)]
-)
 
 
 @attrs.frozen(slots=True)
@@ -44,11 +42,11 @@ class RiskLimits:
     replaces per rolling second.
     """
 
-    max_order_size: int | None = attrs.field(default=None, validator=_optional_count)
-    max_position: int | None = attrs.field(default=None, validator=_optional_count)
-    max_notional: int | None = attrs.field(default=None, validator=_optional_count)
-    max_open_orders: int | None = attrs.field(default=None, validator=_optional_count)
-    max_orders_per_second: int | None = attrs.field(default=None, validator=_optional_count)
+    max_order_size: int | None = attrs.field(default=None, validator=count)
+    max_position: int | None = attrs.field(default=None, validator=count)
+    max_notional: int | None = attrs.field(default=None, validator=count)
+    max_open_orders: int | None = attrs.field(default=None, validator=count)
+    max_orders_per_second: int | None = attrs.field(default=None, validator=count)
 
 
 class RiskGate:

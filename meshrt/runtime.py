@@ -26,8 +26,9 @@ from meshrt.actors.venue import VenueActor
 from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
 from meshrt.replaylog import ReplayLog
-from meshrt import checkpoint
+from meshrt import checkpoint, runfolder
 from meshrt.collector import run_collector
+from meshrt.digest import DataFiles, canonical, file_sha256
 from meshrt.scenario import Scenario, load_scenario, validate
 from meshrt.summary import build_mesh, build_metrics, build_summary
 from meshrt.venues.matching import MatchingEngine
@@ -44,18 +45,26 @@ class RunResult:
     def ok(self) -> bool:
         return self.summary["status"] == "ok"
 
+    @property
+    def reports(self) -> dict[str, Any]:
+        """Each deployment's ``Algo.report()`` by label (None: it reported nothing)."""
+        return {d["label"]: d["report"] for d in self.summary["deployments"]}
+
 
 @attrs.frozen(slots=True)
 class RunOptions:
     """How a run keeps its record: checkpoints every ``checkpoint_every`` events (0: none)
     and the log's fsync policy (``fsync_interval_s``: None flushes to the OS every window
-    and fsyncs only at checkpoints; 0 fsyncs every window)."""
+    and fsyncs only at checkpoints; 0 fsyncs every window), and whether its folder must be
+    a new one."""
 
     checkpoint_every: int = 0
     fsync_interval_s: float | None = None
+    fresh_folder: bool = False  # run_dir is a default name: never reuse it, take NAME-2...
 
 
 RUN_FILE = "run.json"
+RUN_FILE_VERSION = 2  # 2: the scenario digest covers its value and data files
 
 
 def run(scenario: Scenario, run_dir: Path | None = None,
@@ -86,9 +95,26 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
         )
         for i, venue in enumerate(scenario.venues)
     ]
+    folder = None
     if run_dir is not None:  # only once the data opened: bad input leaves no empty folder
-        run_dir.mkdir(parents=True, exist_ok=True)
-        _write_run_file(run_dir, scenario, options)
+        folder = runfolder.claim(run_dir, options.fresh_folder)
+        run_dir = folder.path
+    try:
+        if run_dir is not None:
+            _write_run_file(run_dir, scenario, options)
+        return await _start(scenario, venues, mailbox, run_dir, progress, options)
+    finally:
+        if folder is not None:
+            folder.release()
+
+
+async def _start(scenario: Scenario, venues: list[VenueActor], mailbox: Any,
+                 run_dir: Path | None,
+                 progress: Callable[[int, int, int | None], None] | None,
+                 options: RunOptions) -> RunResult:
+    """Load the algos, write the log header and run: the part of a new run done while
+    its folder is claimed."""
+    base_dir = Path(scenario.base_dir)
     instances = []
     crashed_at_load: dict[int, str] = {}
     for i, dep in enumerate(scenario.deployments):
@@ -116,6 +142,8 @@ async def run_async(scenario: Scenario, run_dir: Path | None = None,
         sequencer.fail_at_load(index, error)
     sequencer.checkpoint_every = options.checkpoint_every
     sequencer.next_checkpoint = options.checkpoint_every
+    if run_dir is not None and options.checkpoint_every:
+        _probe_checkpoints(sequencer)
     return await _drive(scenario, sequencer, run_dir, resumed=False)
 
 
@@ -125,7 +153,18 @@ async def resume_async(run_dir: Path, scenario: Scenario | None = None,
     """Finish a killed run: restore its newest checkpoint, cut the replay log back to what
     that checkpoint covers (a torn last record included), and go on. The end state and the
     log are those of an uninterrupted run."""
+    run_dir = run_dir.absolute()
     info = _read_run_file(run_dir)
+    folder = runfolder.claim(run_dir)
+    try:
+        return await _resume_claimed(run_dir, info, scenario, progress)
+    finally:
+        folder.release()
+
+
+async def _resume_claimed(run_dir: Path, info: dict[str, Any], scenario: Scenario | None,
+                          progress: Callable[[int, int, int | None], None] | None,
+                          ) -> RunResult:
     scenario = load_run_scenario(run_dir, scenario)
     header, sequencer, skipped = _newest_usable_checkpoint(run_dir)
     log_path = run_dir / "replay.jsonl"
@@ -133,13 +172,24 @@ async def resume_async(run_dir: Path, scenario: Scenario | None = None,
         raise checkpoint.CheckpointError(
             f"{log_path}: record {header['log_records']}: the log is shorter than the "
             "checkpoint says it was when the checkpoint was written")
-    sequencer.log.reopen(log_path)
+    sequencer.log.reopen(log_path, header["log_sha256"])
     sequencer.progress = progress
     sequencer.checkpoint_every = info["checkpoint_every"]
     base_dir = Path(scenario.base_dir)
     for dep, spec in zip(sequencer.deployed, scenario.deployments, strict=True):
         dep.instance.factory = _slot_factory(scenario, spec, base_dir)
     return await _drive(scenario, sequencer, run_dir, resumed=True, skipped=skipped)
+
+
+def _probe_checkpoints(sequencer: Sequencer) -> None:
+    """Save each deployment once before the run starts: one that cannot be saved is named
+    on stderr now (one line each), and the run goes on without checkpoints."""
+    for dep in sequencer.deployed:
+        why = checkpoint.unsaveable(dep.instance, f"deployment {dep.label!r}")
+        if why is not None:
+            print(f"meshrt: no checkpoints: {why}; the run goes on without them",
+                  file=sys.stderr)
+            sequencer.checkpoint_note = sequencer.checkpoint_note or why
 
 
 def _newest_usable_checkpoint(run_dir: Path) -> tuple[dict[str, Any], Sequencer, tuple[str, ...]]:
@@ -165,8 +215,8 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
     venues = [lane.actor for lane in sequencer.lanes]
     instances = [dep.instance for dep in sequencer.deployed]
     log = sequencer.log
-    if run_dir is not None and sequencer.checkpoint_every:
-        digest = _scenario_sha256(scenario)
+    if run_dir is not None and sequencer.checkpoint_every and sequencer.checkpoint_note is None:
+        digest = _read_run_file(run_dir)["scenario_sha256"]  # as the run began, or resumed
 
         def save(state: Sequencer) -> None:
             log.sync()  # the log first: a checkpoint must never cover unsaved records
@@ -174,8 +224,9 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
                 checkpoint.write(run_dir, state, digest, scenario.seed)
             except checkpoint.CheckpointUnsupported as exc:
                 state.checkpoint = None
-                state.counts["checkpoints_unavailable"] += 1
                 state.checkpoint_note = str(exc)
+                print(f"meshrt: checkpoints stop at event {state.seq:,}: {exc}",
+                      file=sys.stderr)
 
         sequencer.checkpoint = save
     failed: str | None = None
@@ -193,11 +244,12 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
                     nursery.cancel_scope.cancel()
     finally:
         log.close()
+        reports = _reports(instances)
         for instance in instances:
             if instance.slot is not None:
                 instance.slot.close()  # native: destroy the instance before its library goes
     wall = time.perf_counter() - started
-    summary = build_summary(scenario.name, scenario.seed, sequencer, failed)
+    summary = build_summary(scenario.name, scenario.seed, sequencer, failed, reports)
     metrics = build_metrics(sequencer, wall, before if resumed else (0, 0), skipped)
     if run_dir is not None:
         (run_dir / "summary.json").write_bytes(
@@ -207,6 +259,21 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
         (run_dir / "mesh.json").write_bytes(
             orjson.dumps(build_mesh(sequencer), option=orjson.OPT_INDENT_2))
     return RunResult(summary, metrics, run_dir)
+
+
+def _reports(instances: list[AlgoInstance]) -> dict[str, tuple[Any, str | None]]:
+    """Each Python algo's ``report()`` (meshrt.Algo.report) as (value, error): a report
+    that fails or is not JSON is named, and loses nothing else of the run."""
+    reports: dict[str, tuple[Any, str | None]] = {}
+    for instance in instances:
+        report = getattr(instance.slot, "report", None)  # Python slots only
+        if report is None:
+            continue
+        try:
+            reports[instance.label] = (report(), None)
+        except Exception as exc:  # noqa: BLE001 - algo code may raise anything
+            reports[instance.label] = (None, f"{type(exc).__name__}: {exc}")
+    return reports
 
 
 def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenario:
@@ -219,25 +286,41 @@ def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenar
                 f"{run_dir / RUN_FILE}: scenario_path: the run was not started from a "
                 "scenario file; pass its Scenario value instead")
         scenario = load_scenario(path)
-    if _scenario_sha256(scenario) != info["scenario_sha256"]:
+    known = info.get("data_files")
+    digest, _ = _scenario_sha256(scenario, known if isinstance(known, dict) else {})
+    if digest != info["scenario_sha256"]:
         raise checkpoint.CheckpointError(
             f"{run_dir / RUN_FILE}: scenario_sha256: the scenario changed since the run "
-            "started (its file or an algo file it names); going on would not reproduce it")
+            "started (its value, its file, an algo file it names or a data file it reads); "
+            "going on would not reproduce it")
     return scenario
 
 
-def _scenario_sha256(scenario: Scenario) -> str:
-    """The digest of what a run is made of: the scenario file (or, for a scenario built in
-    code, its value's repr) and every algo file it names (Python, WASM, native), so a
-    resume or a replay never silently runs changed code."""
+def _scenario_sha256(scenario: Scenario, known: DataFiles | None = None,
+                     ) -> tuple[str, DataFiles]:
+    """The digest of what a run is made of (meshrt.digest): the evaluated scenario value
+    (its location aside), the scenario file, every algo file it names (Python, WASM,
+    native) and every recorded data file; with the data files' digests as used, the cache
+    for the next time (``known``: digests from run.json, trusted while size and mtime_ns
+    are unchanged)."""
+    base_dir = Path(scenario.base_dir)
     digest = hashlib.sha256()
+    digest.update(canonical(attrs.evolve(scenario, base_dir=".", source_path=None)).encode())
     path = getattr(scenario, "source_path", None)
-    digest.update(Path(path).read_bytes() if path else repr(scenario).encode())
+    if path:
+        digest.update(Path(path).read_bytes())
     for dep in scenario.deployments:
-        file = _algo_file(dep.algo, Path(scenario.base_dir))
+        file = _algo_file(dep.algo, base_dir)
         if file is not None and file.is_file():
             digest.update(file.read_bytes())
-    return digest.hexdigest()
+    seen: DataFiles = {}
+    for venue in scenario.venues:
+        for source in venue.sources:
+            if isinstance(source, RecordedSpec):
+                data = Path(_resolved(source, base_dir).path).absolute()
+                digest.update(f"\n{source.symbol}:{file_sha256(data, known or {}, seen)}"
+                              .encode())
+    return digest.hexdigest(), seen
 
 
 def _algo_file(ref: Any, base_dir: Path) -> Path | None:
@@ -262,10 +345,12 @@ def _algo_file(ref: Any, base_dir: Path) -> Path | None:
 
 
 def _write_run_file(run_dir: Path, scenario: Scenario, options: RunOptions) -> None:
+    digest, data_files = _scenario_sha256(scenario)
     (run_dir / RUN_FILE).write_bytes(orjson.dumps({
-        "format": "meshrt-run", "version": 1,
+        "format": "meshrt-run", "version": RUN_FILE_VERSION,
         "scenario_path": getattr(scenario, "source_path", None),
-        "scenario_sha256": _scenario_sha256(scenario),
+        "scenario_sha256": digest,
+        "data_files": data_files,
         "checkpoint_every": options.checkpoint_every,
         "fsync_interval_s": options.fsync_interval_s,
     }, option=orjson.OPT_INDENT_2))
@@ -280,8 +365,10 @@ def _read_run_file(run_dir: Path) -> dict[str, Any]:
                                          ) from None
     except orjson.JSONDecodeError as exc:
         raise checkpoint.CheckpointError(f"{path}: not JSON ({exc})") from None
-    if info.get("format") != "meshrt-run" or info.get("version") != 1:
-        raise checkpoint.CheckpointError(f"{path}: not a meshrt run file of version 1")
+    if info.get("format") != "meshrt-run" or info.get("version") != RUN_FILE_VERSION:
+        raise checkpoint.CheckpointError(
+            f"{path}: not a meshrt run file of version {RUN_FILE_VERSION} (version "
+            f"{info.get('version')!r}: written by another meshrt)")
     return info
 
 

@@ -14,18 +14,36 @@ import sys
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
 from meshrt.actors.mailbox import MailboxConfig
 from meshrt.faults import FAULT_TYPES, Fault, KillFeed, KillInstance, Partition
 from meshrt.latency import Latency, micros
-from meshrt.mesh import Mesh
 from meshrt.loaders import AlgoLoadError, SandboxLimits, check_algo
+from meshrt.mesh import Mesh
 from meshrt.risk import RiskLimits
 from meshrt.sdk import Algo
 from meshrt.supervision import RestartPolicy
+from meshrt.validators import (
+    Rule,
+    ScenarioValueError,
+    as_dict,
+    as_tuple,
+    finite,
+    instance_of,
+    int64,
+    name_rule,
+    non_negative_ns,
+    one_of,
+    optional,
+    params_rule,
+    positive_ns,
+    require,
+    text,
+    tuple_of,
+)
 from meshrt.venues.matching import FeeSchedule
 from meshrt.venues.sources import RecordedSpec, SyntheticSpec
 
@@ -39,6 +57,7 @@ _RESULT = {"start": "running", "stop": "stopped", "pause": "paused", "resume": "
 
 def seconds(value: float) -> int:
     """Scenario time in ns from seconds."""
+    require("seconds(value)", finite, value)
     return round(value * NS_PER_SECOND)
 
 
@@ -53,8 +72,8 @@ class ScenarioError(Exception):
 
 @attrs.frozen(slots=True)
 class LifecycleStep:
-    at_ns: int
-    action: str
+    at_ns: int = attrs.field(validator=non_negative_ns)
+    action: str = attrs.field(validator=one_of(*LIFECYCLE_ACTIONS))
 
 
 def start(at_ns: int = 0) -> LifecycleStep:
@@ -74,18 +93,22 @@ def resume(at_ns: int) -> LifecycleStep:
 
 
 Source = SyntheticSpec | RecordedSpec
+_LATENCY = instance_of(Latency, "a meshrt Latency (see meshrt.micros/millis)")
 
 
 @attrs.frozen(slots=True)
 class Venue:
     """A simulated venue edge: one data source per symbol, latencies and fees."""
 
-    name: str
-    sources: tuple[Source, ...] = attrs.field(converter=tuple)
-    region: str = "default"
-    feed_latency: Latency = micros(500)
-    order_latency: Latency = micros(500)
-    fees: FeeSchedule = FeeSchedule()
+    name: str = attrs.field(validator=name_rule)
+    sources: tuple[Source, ...] = attrs.field(converter=as_tuple, validator=tuple_of(
+        instance_of((SyntheticSpec, RecordedSpec), "a SyntheticSpec or RecordedSpec"),
+        "SyntheticSpec or RecordedSpec values"))
+    region: str = attrs.field(default="default", validator=text)
+    feed_latency: Latency = attrs.field(default=micros(500), validator=_LATENCY)
+    order_latency: Latency = attrs.field(default=micros(500), validator=_LATENCY)
+    fees: FeeSchedule = attrs.field(factory=FeeSchedule, validator=instance_of(
+        FeeSchedule, "a meshrt FeeSchedule"))
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -96,31 +119,47 @@ class Venue:
 class Deployment:
     """One algo instance at one venue edge, addressed by its label."""
 
-    label: str
-    venue: str
-    symbols: tuple[str, ...] = attrs.field(converter=tuple)
-    algo: type[Algo] | str
-    risk: RiskLimits = RiskLimits()
-    params: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
-    schedule: tuple[LifecycleStep, ...] = attrs.field(default=(start(0),), converter=tuple)
-    mailbox: MailboxConfig = MailboxConfig()
-    restart: RestartPolicy = RestartPolicy()
-    sandbox: SandboxLimits = SandboxLimits()  # WASM algos only: fuel per callback, memory cap
+    label: str = attrs.field(validator=name_rule)
+    venue: str = attrs.field(validator=text)
+    symbols: tuple[str, ...] = attrs.field(converter=as_tuple,
+                                           validator=tuple_of(text, "symbol names"))
+    algo: type[Algo] | str = attrs.field(validator=Rule(
+        lambda v: isinstance(v, type) or isinstance(v, str) and v != "",
+        "an Algo subclass, 'file.py:Class', 'module:Class' or a .wasm/.so path"))
+    risk: RiskLimits = attrs.field(factory=RiskLimits, validator=instance_of(
+        RiskLimits, "a meshrt RiskLimits"))
+    params: Mapping[str, Any] = attrs.field(factory=dict, converter=as_dict,
+                                            validator=params_rule)
+    schedule: tuple[LifecycleStep, ...] = attrs.field(
+        default=(start(0),), converter=as_tuple,
+        validator=tuple_of(instance_of(LifecycleStep, "start(t), stop(t), pause(t) or resume(t)"),
+                           "lifecycle steps"))
+    mailbox: MailboxConfig = attrs.field(factory=MailboxConfig, validator=instance_of(
+        MailboxConfig, "a meshrt MailboxConfig (meshrt.actors.mailbox)"))
+    restart: RestartPolicy = attrs.field(factory=RestartPolicy, validator=instance_of(
+        RestartPolicy, "a meshrt RestartPolicy (see meshrt.never/on_failure)"))
+    # WASM algos only: fuel per callback, memory cap
+    sandbox: SandboxLimits = attrs.field(factory=SandboxLimits, validator=instance_of(
+        SandboxLimits, "a meshrt SandboxLimits"))
 
 
 @attrs.frozen(slots=True)
 class Scenario:
     """The whole topology and run: what ``meshrt run FILE`` executes."""
 
-    name: str
-    venues: tuple[Venue, ...] = attrs.field(converter=tuple)
-    deployments: tuple[Deployment, ...] = attrs.field(converter=tuple)
-    duration_ns: int | None = None
-    seed: int = 0
-    mesh: Mesh = Mesh()
-    faults: tuple[Fault, ...] = attrs.field(default=(), converter=tuple)
-    base_dir: str = "."
-    source_path: str | None = None  # the file it was loaded from (set by load_scenario)
+    name: str = attrs.field(validator=name_rule)  # it names the run folder runs/NAME-TIME
+    venues: tuple[Venue, ...] = attrs.field(converter=as_tuple, validator=tuple_of(
+        instance_of(Venue, "a meshrt Venue"), "Venue values"))
+    deployments: tuple[Deployment, ...] = attrs.field(converter=as_tuple, validator=tuple_of(
+        instance_of(Deployment, "a meshrt Deployment"), "Deployment values"))
+    duration_ns: int | None = attrs.field(default=None, validator=optional(positive_ns))
+    seed: int = attrs.field(default=0, validator=int64)
+    mesh: Mesh = attrs.field(factory=Mesh, validator=instance_of(Mesh, "a meshrt Mesh"))
+    faults: tuple[Fault, ...] = attrs.field(default=(), converter=as_tuple, validator=tuple_of(
+        instance_of(FAULT_TYPES, "a meshrt fault (meshrt.faults)"), "faults"))
+    base_dir: str = attrs.field(default=".", validator=text)
+    # the file it was loaded from (set by load_scenario)
+    source_path: str | None = attrs.field(default=None, validator=optional(text))
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -133,10 +172,16 @@ def load_scenario(path: str | Path) -> Scenario:
         namespace = _exec_scenario(path)
     except SyntaxError as exc:
         raise ScenarioError(shown, f"line {exc.lineno}", f"syntax error: {exc.msg}") from None
-    except Exception as exc:  # noqa: BLE001 - report any error in user code without a traceback
+    except SystemExit as exc:  # a stray sys.exit() is a mistake in the file, not an exit
         line = _line_in(path, exc)
         raise ScenarioError(shown, f"line {line}" if line else "",
-                            f"{type(exc).__name__}: {exc}") from None
+                            f"the file calls sys.exit({exc.code!r}); a scenario file must "
+                            "define a scenario, not exit") from None
+    except Exception as exc:  # noqa: BLE001 - report any error in user code without a traceback
+        line = _line_in(path, exc)
+        problem = str(exc) if isinstance(exc, ScenarioValueError) else (
+            f"{type(exc).__name__}: {exc}")
+        raise ScenarioError(shown, f"line {line}" if line else "", problem) from None
     found = [value for value in namespace.values() if isinstance(value, Scenario)]
     candidate = namespace.get("scenario", found[0] if len(found) == 1 else None)
     if not isinstance(candidate, Scenario):
@@ -178,28 +223,46 @@ def _line_in(path: Path, exc: BaseException) -> int | None:
 
 
 def validate(scenario: Scenario, path: str = "<scenario>") -> None:
-    """Check a scenario value; the first problem raises ScenarioError naming its field."""
+    """Check a scenario value; the first problem raises ScenarioError naming its field.
 
-    def fail(field: str, problem: str) -> None:
+    First every value's own field rules (meshrt.validators) run again, since a value
+    built in code may have bypassed them; then what spans values: unique names, the
+    venues, symbols, labels and files that fields refer to, loadable algos, schedules.
+    """
+
+    def fail(field: str, problem: str) -> NoReturn:
         raise ScenarioError(path, field, problem)
 
-    if not isinstance(scenario.name, str) or not scenario.name:
-        fail("name", "must be a non-empty string")
-    if not isinstance(scenario.seed, int):
-        fail("seed", f"must be an integer, got {scenario.seed!r}")
-    if scenario.duration_ns is not None and (
-        not isinstance(scenario.duration_ns, int) or scenario.duration_ns <= 0
-    ):
-        fail("duration_ns", f"must be a positive integer of ns, got {scenario.duration_ns!r}")
+    if not isinstance(scenario, Scenario):
+        fail("", f"not a meshrt Scenario: {type(scenario).__name__}")
+    _validate_values(scenario, "", fail)
+    _validate_references(scenario, fail)
+
+
+def _validate_values(value: Any, where: str, fail: Any) -> None:
+    """Run the attrs validators of ``value`` and of every scenario value inside it."""
+    for attribute in attrs.fields(type(value)):
+        item = getattr(value, attribute.name)
+        field = f"{where}.{attribute.name}" if where else attribute.name
+        if attribute.validator is not None:
+            try:
+                attribute.validator(value, attribute, item)
+            except (TypeError, ValueError) as exc:
+                fail(field, str(exc))
+        if attrs.has(type(item)):
+            _validate_values(item, field, fail)
+        elif type(item) is tuple:
+            for i, member in enumerate(item):
+                if attrs.has(type(member)):
+                    _validate_values(member, f"{field}[{i}]", fail)
+
+
+def _validate_references(scenario: Scenario, fail: Any) -> None:
     if not scenario.venues:
         fail("venues", "at least one venue is needed")
     venues: dict[str, Venue] = {}
     for i, venue in enumerate(scenario.venues):
         where = f"venues[{i}]"
-        if not isinstance(venue, Venue):
-            fail(where, f"must be a meshrt Venue, got {type(venue).__name__}")
-        if not isinstance(venue.name, str) or not venue.name:
-            fail(f"{where}.name", "must be a non-empty string")
         if venue.name in venues:
             fail(f"{where}.name", f"duplicate venue name {venue.name!r}")
         venues[venue.name] = venue
@@ -207,9 +270,6 @@ def validate(scenario: Scenario, path: str = "<scenario>") -> None:
             fail(f"{where}.sources", "at least one data source is needed")
         symbols = set()
         for j, source in enumerate(venue.sources):
-            if not isinstance(source, (SyntheticSpec, RecordedSpec)):
-                fail(f"{where}.sources[{j}]",
-                     f"must be a SyntheticSpec or RecordedSpec, got {type(source).__name__}")
             if source.symbol in symbols:
                 fail(f"{where}.sources[{j}].symbol", f"duplicate symbol {source.symbol!r}")
             symbols.add(source.symbol)
@@ -219,59 +279,30 @@ def validate(scenario: Scenario, path: str = "<scenario>") -> None:
                     data = Path(scenario.base_dir) / data
                 if not data.is_file():
                     fail(f"{where}.sources[{j}].path", f"no such data file {str(data)!r}")
-        for name in ("feed_latency", "order_latency"):
-            if not isinstance(getattr(venue, name), Latency):
-                fail(f"{where}.{name}", "must be a meshrt Latency (see meshrt.micros/millis)")
-        if not isinstance(venue.fees, FeeSchedule):
-            fail(f"{where}.fees", "must be a meshrt FeeSchedule")
     if not scenario.deployments:
         fail("deployments", "at least one deployment is needed")
     labels: set[str] = set()
     for i, dep in enumerate(scenario.deployments):
         where = f"deployments[{i}]"
-        if not isinstance(dep, Deployment):
-            fail(where, f"must be a meshrt Deployment, got {type(dep).__name__}")
-        if not isinstance(dep.label, str) or not dep.label:
-            fail(f"{where}.label", "must be a non-empty string")
         if dep.label in labels:
             fail(f"{where}.label", f"duplicate label {dep.label!r}")
         labels.add(dep.label)
         venue = venues.get(dep.venue)
         if venue is None:
             fail(f"{where}.venue", f"no venue named {dep.venue!r} (have {sorted(venues)})")
-            continue
         if not dep.symbols:
             fail(f"{where}.symbols", "at least one symbol is needed")
         for j, symbol in enumerate(dep.symbols):
             if symbol not in venue.symbols:
                 fail(f"{where}.symbols[{j}]",
                      f"venue {venue.name!r} has no symbol {symbol!r} (has {list(venue.symbols)})")
-        if not isinstance(dep.sandbox, SandboxLimits):
-            fail(f"{where}.sandbox", "must be a meshrt SandboxLimits")
-        if isinstance(dep.algo, (type, str)):
-            try:
-                check_algo(dep.algo, Path(scenario.base_dir), dep.sandbox)
-            except AlgoLoadError as exc:
-                fail(f"{where}.algo", str(exc))
-        else:
-            fail(f"{where}.algo", f"must be an Algo subclass or a reference, got {dep.algo!r}")
-        if not isinstance(dep.risk, RiskLimits):
-            fail(f"{where}.risk", "must be a meshrt RiskLimits")
-        if not isinstance(dep.restart, RestartPolicy):
-            fail(f"{where}.restart", "must be a meshrt RestartPolicy (see meshrt.on_failure)")
+        try:
+            check_algo(dep.algo, Path(scenario.base_dir), dep.sandbox)
+        except AlgoLoadError as exc:
+            fail(f"{where}.algo", str(exc))
         _validate_schedule(dep, where, fail)
-    if not isinstance(scenario.mesh, Mesh):
-        fail("mesh", "must be a meshrt Mesh")
-    for j, link in enumerate(scenario.mesh.links):
-        if link.latency.base_ns <= 0:
-            fail(f"mesh.links[{j}].latency", "a mesh link needs a positive base latency")
-    for name in ("same_region", "cross_region"):
-        if getattr(scenario.mesh, name).base_ns <= 0:
-            fail(f"mesh.{name}", "a mesh link needs a positive base latency")
     for k, fault in enumerate(scenario.faults):
         field = f"faults[{k}]"
-        if not isinstance(fault, FAULT_TYPES):
-            fail(field, f"must be a meshrt fault (meshrt.faults), got {fault!r}")
         if isinstance(fault, KillInstance) and fault.label not in labels:
             fail(f"{field}.label", f"no deployment labelled {fault.label!r}")
         if isinstance(fault, (KillFeed, Partition)) and fault.venue not in venues:
@@ -281,15 +312,13 @@ def validate(scenario: Scenario, path: str = "<scenario>") -> None:
                 fail(f"{field}.{name}", f"no deployment labelled {getattr(fault, name)!r}")
 
 
+
+
 def _validate_schedule(dep: Deployment, where: str, fail: Any) -> None:
     state = "stopped"
     last = -1
     for k, step in enumerate(dep.schedule):
         field = f"{where}.schedule[{k}]"
-        if not isinstance(step, LifecycleStep) or step.action not in LIFECYCLE_ACTIONS:
-            fail(field, f"must be start(t), stop(t), pause(t) or resume(t), got {step!r}")
-        if not isinstance(step.at_ns, int) or step.at_ns < 0:
-            fail(field, f"time must be a non-negative integer of ns, got {step.at_ns!r}")
         if step.at_ns < last:
             fail(field, "steps must be in time order")
         if state not in _LEGAL_FROM[step.action]:

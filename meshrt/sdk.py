@@ -377,6 +377,13 @@ class Algo:
     def on_unsubscribed(self, symbol: str, state: AlgoState, actions: Actions) -> None: ...
     def on_shutdown(self, state: AlgoState) -> None: ...
 
+    # not a callback: read once, at the end of the run
+    def report(self) -> dict[str, Any] | None:
+        """The algo's own figures for summary.json (``deployments[i].report``) and the
+        RunResult: a dict that survives JSON unchanged (str keys; int, finite float, str,
+        bool, None, lists and dicts of them). None: nothing to report."""
+        return None
+
 
 def missing_required(cls: type[Algo]) -> list[str]:
     """The required callbacks a class leaves unimplemented."""

@@ -21,10 +21,12 @@ def percentile(sorted_values: list[int], fraction: float) -> int:
     return sorted_values[index]
 
 
-def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
-                  failed: str | None) -> dict[str, Any]:
+def build_summary(scenario_name: str, seed: int, sequencer: Sequencer, failed: str | None,
+                  reports: dict[str, tuple[Any, str | None]] | None = None) -> dict[str, Any]:
+    """``reports``: label -> (Algo.report() value, why it failed or None)."""
     deployments = []
     for dep in sequencer.deployed:
+        report, report_error = (reports or {}).get(dep.label, (None, None))
         ledger = dep.ledger
         inst: AlgoInstance = dep.instance
         deployments.append({
@@ -54,6 +56,8 @@ def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
             "messages_refused": inst.messages_refused,
             "skipped_while_not_running": inst.skipped,
             "discarded_after_crash": inst.discarded,
+            "report": report,
+            "report_error": report_error,
         })
     return {
         "scenario": scenario_name,
@@ -94,7 +98,7 @@ def build_mesh(sequencer: Sequencer) -> dict[str, Any]:
         latencies = sorted(link.latencies)
         links.append({
             "from": sender, "to": receiver, "sent": link.sent, "delivered": link.delivered,
-            "dropped": dict(sorted(link.dropped.items())),
+            "dropped": dict(sorted(link.dropped.items())), "in_flight": link.in_flight,
             "latency_p50_ns": percentile(latencies, 0.50),
             "latency_p99_ns": percentile(latencies, 0.99),
         })
@@ -245,9 +249,11 @@ def format_mesh(mesh: dict[str, Any]) -> str:
     if not mesh["links"]:
         lines.append("no mesh messages were sent")
         return "\n".join(lines)
-    lines += _table([("from", "to", "sent", "delivered", "dropped", "p50 ms", "p99 ms")] + [
+    lines += _table([("from", "to", "sent", "delivered", "dropped", "in flight", "p50 ms",
+                      "p99 ms")] + [
         (link["from"], link["to"], str(link["sent"]), str(link["delivered"]),
          ", ".join(f"{k} {v}" for k, v in link["dropped"].items()) or "0",
+         str(link.get("in_flight", 0)),  # 0 in a run folder from before it was counted
          f"{link['latency_p50_ns'] / 1e6:.3f}", f"{link['latency_p99_ns'] / 1e6:.3f}")
         for link in mesh["links"]])
     return "\n".join(lines)

@@ -12,6 +12,8 @@ from collections import deque
 
 import attrs
 
+from meshrt.validators import integer, non_negative_ns, one_of, positive_ns
+
 NEVER = "never"
 ON_FAILURE = "on_failure"
 CANCEL = "cancel"
@@ -20,12 +22,12 @@ LEAVE = "leave"
 
 @attrs.frozen(slots=True)
 class RestartPolicy:
-    mode: str = attrs.field(default=NEVER, validator=attrs.validators.in_((NEVER, ON_FAILURE)))
-    max_restarts: int = attrs.field(default=3, validator=attrs.validators.ge(0))
-    period_ns: int = attrs.field(default=60_000_000_000, validator=attrs.validators.gt(0))
-    delay_ns: int = attrs.field(default=10_000_000, validator=attrs.validators.ge(0))
-    on_crash_orders: str = attrs.field(default=CANCEL,
-                                       validator=attrs.validators.in_((CANCEL, LEAVE)))
+    mode: str = attrs.field(default=NEVER, validator=one_of(NEVER, ON_FAILURE))
+    max_restarts: int = attrs.field(default=3, validator=integer(
+        "an integer >= 0 (within 64 bits)", 0))
+    period_ns: int = attrs.field(default=60_000_000_000, validator=positive_ns)
+    delay_ns: int = attrs.field(default=10_000_000, validator=non_negative_ns)
+    on_crash_orders: str = attrs.field(default=CANCEL, validator=one_of(CANCEL, LEAVE))
 
 
 def never(on_crash_orders: str = CANCEL) -> RestartPolicy:

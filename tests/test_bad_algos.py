@@ -3,6 +3,8 @@ file or callback, while a sibling Python instance keeps trading."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -54,7 +56,8 @@ def test_a_truncated_module(tmp_path: Path) -> None:
     path = tmp_path / "truncated.wasm"
     data = market_maker()["wasm"].read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    refused_at_load(str(path), "is not a valid WebAssembly module")
+    refused_at_load(str(path), "is not a valid WebAssembly module: failed to parse WebAssembly "
+                               "module: unexpected end-of-file")
 
 
 def test_a_missing_required_export(tmp_path: Path) -> None:
@@ -83,9 +86,43 @@ def test_a_forbidden_import(tmp_path: Path, imports: str, named: str) -> None:
 
 def test_a_wrong_abi_version_wasm(tmp_path: Path) -> None:
     path = wat_module(tmp_path, "abi99", abi=99)
-    bad = run_beside_a_sibling(str(path))["bad"]
-    assert bad["crashed"] == (f"AbiMismatch: WASM algo {str(path)!r} was built for ABI version "
-                              "99; this meshrt speaks ABI version 1")
+    refused_at_load(str(path), "was built for ABI version 99; this meshrt speaks ABI version 1")
+
+
+def test_an_io_area_outside_memory_wasm(tmp_path: Path) -> None:
+    path = wat_module(tmp_path, "io_out", skip=("meshrt_io",), extra_exports=(
+        '(func (export "meshrt_io") (result i32) (i32.const 70000))'))
+    refused_at_load(str(path), "meshrt_io: I/O area at 70000 is not inside linear memory")
+
+
+def test_a_start_function_that_traps_wasm(tmp_path: Path) -> None:
+    path = wat_module(tmp_path, "bad_start", extra_exports="(func $s unreachable) (start $s)")
+    refused_at_load(str(path), "trapped while starting: ")
+
+
+def test_a_wrong_abi_version_wasm_is_refused_by_the_command(tmp_path: Path) -> None:
+    """Exit 2 before anything starts, one line naming the file and both versions."""
+    path = wat_module(tmp_path, "abi99", abi=99)
+    scenario_file = tmp_path / "scenario.py"
+    scenario_file.write_text(textwrap.dedent(f"""
+        from meshrt import *
+        scenario = Scenario(name="abi", seed=1, duration_ns=seconds(1), venues=[Venue(
+            name="sim", sources=[SyntheticSpec(symbol="XYZ", seed=1,
+                start_price=price_to_int("100"), tick=price_to_int("0.01"),
+                level_size=(10**7, 10**8), interval_ns=50_000, updates=100,
+                move_probability=0.1)])],
+            deployments=[Deployment(label="bad", venue="sim", symbols=["XYZ"],
+                                    algo={str(path)!r})])
+    """))
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "meshrt.cli", "run", str(scenario_file),
+                           "--out", str(out), "--no-progress"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2, proc
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0], proc.stderr
+    assert "ABI version 99; this meshrt speaks ABI version 1" in lines[0], proc.stderr
+    assert not out.exists()
 
 
 NATIVE_VTABLE = """
@@ -124,7 +161,36 @@ def test_a_missing_vtable_symbol() -> None:
 def test_a_library_that_cannot_be_loaded(tmp_path: Path) -> None:
     path = tmp_path / "garbage.so"
     path.write_bytes(b"\x7fELF garbage")
-    refused_at_load(str(path), "cannot be loaded")
+    refused_at_load(str(path), "is not a valid shared library: truncated: 12 bytes")
+
+
+@pytest.mark.parametrize("keep", [64, 1000, 0.5, -100])
+def test_a_truncated_library_is_named_in_one_line(tmp_path: Path, keep: float) -> None:
+    """Cut anywhere, a library is refused in one line naming it (not cffi's find_library
+    advice, and not a SIGBUS when dlopen touches a segment past the end of the file)."""
+    data = market_maker()["native"].read_bytes()
+    size = int(len(data) * keep) if isinstance(keep, float) else keep % len(data)
+    path = tmp_path / "truncated.so"
+    path.write_bytes(data[:size])
+    refused_at_load(str(path), f"is not a valid shared library: truncated: the file has "
+                               f"{size:,} bytes, its ELF headers describe {len(data):,}")
+
+
+def test_a_library_whose_dependency_is_missing_says_so_in_one_line(tmp_path: Path) -> None:
+    source = tmp_path / "needs.c"
+    source.write_text("int meshrt_algo(void) { return 0; }\n")
+    dependency = tmp_path / "libgone.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(dependency), "-x", "c", "/dev/null"],
+                   check=True)
+    path = tmp_path / "needs.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(path), str(source), "-L", str(tmp_path),
+                    "-Wl,--no-as-needed", "-lgone"], check=True)
+    dependency.unlink()
+    with pytest.raises(ScenarioError) as info:
+        validate(scenario(deployment(str(path))))
+    message = str(info.value)
+    assert "cannot be loaded: libgone.so: cannot open shared object file" in message, message
+    assert "\n" not in message and "find_library" not in message, message
 
 
 @pytest.mark.parametrize("name", ["missing.wasm", "missing.so"])
@@ -155,9 +221,19 @@ def test_an_infinite_loop_runs_out_of_fuel() -> None:
     algo = c_algo("spin", "volatile int64_t n = 0; if (cx->state->now > 20000000) for (;;) n++;")
     bad = run_beside_a_sibling(str(algo["wasm"]),
                                sandbox=SandboxLimits(fuel_per_callback=200_000))["bad"]
-    assert bad["crashed"].startswith("FuelExhausted: wasm algo spin.wasm: ")
-    assert "fuel" in bad["crashed"]
+    assert bad["crashed"] == ("FuelExhausted: wasm algo spin.wasm: fuel exhausted in on_book "
+                              "(limit 200,000)")
     assert bad["crashed_at_ns"] > seconds(0.02) and bad["state"] == "failed"
+
+
+def test_a_trap_is_one_line_and_the_traceback_keeps_wasmtimes_backtrace(tmp_path: Path) -> None:
+    algo = c_algo("spin", "volatile int64_t n = 0; if (cx->state->now > 20000000) for (;;) n++;")
+    result = run(scenario(deployment(str(algo["wasm"]), label="bad",
+                                     sandbox=SandboxLimits(fuel_per_callback=200_000))), tmp_path)
+    assert "\n" not in result.summary["deployments"][0]["crashed"]
+    traceback = result.metrics["instances"][0]["crash_traceback"]
+    assert "wasm backtrace:" in traceback and "Caused by:" in traceback, traceback
+    assert "all fuel consumed by WebAssembly" in traceback, traceback
 
 
 def test_a_memory_bomb_hits_the_cap(tmp_path: Path) -> None:
@@ -179,8 +255,8 @@ def test_a_module_needing_more_memory_than_the_cap_is_refused(tmp_path: Path) ->
 def test_a_trap_terminates_with_its_reason() -> None:
     algo = c_algo("trap", "if (cx->state->now > 20000000) __builtin_trap();")
     bad = run_beside_a_sibling(str(algo["wasm"]))["bad"]
-    assert bad["crashed"].startswith("SandboxTrap: wasm algo trap.wasm: ")
-    assert "unreachable" in bad["crashed"]
+    assert bad["crashed"] == ("SandboxTrap: wasm algo trap.wasm: trap in on_book: wasm "
+                              "`unreachable` instruction executed")
 
 
 def test_a_guest_pointer_out_of_bounds_in_a_host_call() -> None:

@@ -6,6 +6,7 @@ without the entries runs to the end without checkpoints, and metrics.json says w
 from __future__ import annotations
 
 import pickle
+import textwrap
 from pathlib import Path
 
 import orjson
@@ -103,7 +104,7 @@ def test_resuming_with_a_changed_artifact_is_refused_naming_it(
                                                   else b"\0" * 8))
     done = meshrt("run", "--resume", str(out), "--no-progress")
     assert done.returncode == 2, done.stderr
-    assert done.stderr.startswith("meshrt: cannot resume:") and "Traceback" not in done.stderr
+    assert done.stderr.startswith("meshrt run: cannot resume:") and "Traceback" not in done.stderr
     # refused by the run's digest, if it covers algo files, else by the slot's own
     assert ("scenario_sha256: the scenario changed since the run started" in done.stderr
             or f"{str(artifact)!r} is not the" in done.stderr), done.stderr
@@ -288,3 +289,48 @@ def test_a_library_built_before_the_snapshot_entries_loads_without_them() -> Non
             pickle.dumps(slot)
     finally:
         slot.close()  # type: ignore[attr-defined]
+
+
+def test_algos_that_cannot_be_saved_are_named_on_stderr_at_the_start(tmp_path: Path) -> None:
+    """A Python algo holding a lambda and a native build without snapshot entries: one
+    stderr line each before the run, then the run goes on without checkpoints."""
+    (tmp_path / "holder.py").write_text(textwrap.dedent("""
+        from meshrt import Algo
+
+        class Holder(Algo):
+            def __init__(self, host, params):
+                super().__init__(host, params)
+                self.pick = lambda book: book.bid_prices[0]
+
+            def on_book(self, book, state, features, actions): pass
+            def on_fill(self, fill, state, actions): pass
+            def on_reject(self, reject, state, actions): pass
+    """))
+    (tmp_path / "scenario.py").write_text(textwrap.dedent(f"""
+        from meshrt import *
+        SRC = SyntheticSpec(symbol="XYZ", seed=1, start_price=price_to_int("100"),
+                            tick=price_to_int("0.01"), level_size=(10**7, 10**8),
+                            interval_ns=50_000, updates=3_000, move_probability=0.1)
+        scenario = Scenario(name="unsaveable", seed=1, duration_ns=seconds(1),
+            venues=[Venue(name="sim", sources=[SRC])],
+            deployments=[
+                Deployment(label="py", venue="sim", symbols=["XYZ"], algo="holder.py:Holder"),
+                Deployment(label="c", venue="sim", symbols=["XYZ"],
+                           algo={str(without_snapshot())!r},
+                           params={{"size": 10**8, "tick": 10**6, "max_inventory": 4 * 10**8}}),
+            ])
+    """))
+    out = tmp_path / "run"
+    done = meshrt("run", str(tmp_path / "scenario.py"), "--out", str(out), "--no-progress",
+                  "--checkpoint-every", "500")
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2, done.stderr
+    assert lines[0].startswith("meshrt: no checkpoints: deployment 'py' cannot be saved: ")
+    assert "lambda" in lines[0] and lines[0].endswith("the run goes on without them")
+    assert lines[1].startswith("meshrt: no checkpoints: deployment 'c': native algo "
+                               "'market_maker_nosnap.so' cannot be checkpointed: its library "
+                               "has no snapshot/restore entries"), lines[1]
+    metrics = orjson.loads((out / "metrics.json").read_bytes())
+    assert metrics["checkpoints"]["unavailable"].startswith("deployment 'py' cannot be saved")
+    assert not list(out.glob("checkpoints/*"))

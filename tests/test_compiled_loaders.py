@@ -48,7 +48,7 @@ def test_host_calls_reach_the_host(target: str, tmp_path: Path) -> None:
     records = [orjson.loads(line) for line in (tmp_path / "replay.jsonl").read_bytes()
                .splitlines()[1:]]
     kinds = {r[6]: r for r in records if r[6] in ("set_param", "log", "subscribe")}
-    size = deployment(None).params["size"]
+    size = deployment("unused.py:X").params["size"]
     assert kinds["set_param"][7] == ["seen_size", size - 7]
     assert kinds["log"][7] == ["id=1 found=0 sym=1 pos=1"]
     assert kinds["subscribe"][5] == "NOPE"

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -109,7 +110,7 @@ def test_a_dropped_message_blocks_nobody(tmp_path: Path) -> None:
     result = run(maker_hedger(DropRate("maker", "hedger", 0.5, 0, seconds(10))), tmp_path)
     row = link(tmp_path, "maker", "hedger")
     assert row["dropped"]["loss"] > 0 and row["delivered"] > 0
-    assert row["sent"] == row["delivered"] + row["dropped"]["loss"]
+    assert row["sent"] == row["delivered"] + row["dropped"]["loss"] + row["in_flight"]
     assert result.summary["scenario_time_ns"] == seconds(1.5)  # ran to the end
     assert_nothing_lost(result)
 
@@ -254,3 +255,108 @@ def test_the_bundled_hedger_keeps_net_exposure_near_zero(tmp_path: Path) -> None
     maker = result.summary["deployments"][0]["position"]["BTC-USD"]
     assert abs(net) <= UNIT // 10
     assert maker != 0, "the maker did hold inventory, which the hedger offset"
+
+
+def test_every_message_sent_is_delivered_dropped_or_in_flight_at_the_end(tmp_path: Path) -> None:
+    """sent = delivered + dropped (by reason) + in_flight on every link; a message due
+    after the end is in flight, not delivered, so delivered is what the receiver got."""
+    result = run(maker_hedger(
+        Partition("alpha", seconds(0.2), seconds(0.1)), DropRate("maker", "hedger", 0.3,
+                                                                 seconds(0.4), seconds(0.2)),
+        KillCoordinator(seconds(0.7)), RestartCoordinator(seconds(0.75)),
+        duration=1.0, updates=25_000), tmp_path)
+    assert_nothing_lost(result)
+    mesh = orjson.loads((tmp_path / "mesh.json").read_bytes())
+    for row in mesh["links"]:
+        assert row["sent"] == row["delivered"] + sum(row["dropped"].values()) + row["in_flight"]
+    row = link(tmp_path, "maker", "hedger")
+    assert row["in_flight"] > 0, "the link's latency leaves messages on the way at the end"
+    assert {"partition", "loss", "coordinator_down"} <= set(row["dropped"])
+    [hedger] = [d for d in result.summary["deployments"] if d["label"] == "hedger"]
+    assert hedger["skipped_while_not_running"] == 0  # running throughout: it got them all
+    assert row["delivered"] == hedger["messages_received"]
+
+
+# -- overlapping faults: a counted hold, and the worst state of a link ---------------------
+
+def _short(*faults: Any) -> Scenario:
+    return maker_hedger(*faults, duration=1.0, updates=25_000)
+
+
+def control_records(run_dir: Path, *kinds: str) -> list[tuple[int, str]]:
+    return [(r[1], r[6]) for r in records(run_dir) if r[6] in kinds]
+
+
+def test_overlapping_feed_kills_hold_the_feed_down_until_the_last_lets_go(
+        tmp_path: Path) -> None:
+    forever = KillFeed("beta", seconds(0.2))
+    run(_short(forever), tmp_path / "one")
+    result = run(_short(forever, KillFeed("beta", seconds(0.4), seconds(0.1))), tmp_path / "two")
+    assert control_records(tmp_path / "two", "feed_down", "feed_up") == [
+        (seconds(0.2), "feed_down")]
+    dropped = result.summary["reconciliation"]["feed_events_dropped"]["beta"]
+    one = orjson.loads((tmp_path / "one" / "summary.json").read_bytes())
+    assert dropped == one["reconciliation"]["feed_events_dropped"]["beta"] > 0
+    assert_nothing_lost(result)
+    # nested and chained windows: down at the first start, up at the last end
+    run(_short(KillFeed("beta", seconds(0.2), seconds(0.3)),
+               KillFeed("beta", seconds(0.3), seconds(0.1)),
+               KillFeed("beta", seconds(0.45), seconds(0.2))), tmp_path / "three")
+    assert control_records(tmp_path / "three", "feed_down", "feed_up") == [
+        (seconds(0.2), "feed_down"), (seconds(0.65), "feed_up")]
+
+
+def test_overlapping_partitions_heal_at_the_last_end(tmp_path: Path) -> None:
+    result = run(_short(Partition("alpha", seconds(0.2), seconds(0.1)),
+                        Partition("alpha", seconds(0.25), seconds(0.2))), tmp_path / "two")
+    assert control_records(tmp_path / "two", "partition", "partition_healed") == [
+        (seconds(0.2), "partition"), (seconds(0.45), "partition_healed")]
+    assert_nothing_lost(result)
+    # the drops are those of the union of the intervals
+    run(_short(Partition("alpha", seconds(0.2), seconds(0.25))), tmp_path / "union")
+    assert link(tmp_path / "two", "maker", "hedger") == link(tmp_path / "union", "maker",
+                                                             "hedger")
+
+
+@pytest.mark.parametrize("faults, worst", [
+    ((DropRate("maker", "hedger", 0.3, seconds(0.2), seconds(0.5)),
+      DropRate("maker", "hedger", 0.6, seconds(0.2), seconds(0.5))),
+     DropRate("maker", "hedger", 0.6, seconds(0.2), seconds(0.5))),
+    ((LatencySpike("maker", "hedger", seconds(0.02), seconds(0.2), seconds(0.5)),
+      LatencySpike("maker", "hedger", seconds(0.05), seconds(0.2), seconds(0.5))),
+     LatencySpike("maker", "hedger", seconds(0.05), seconds(0.2), seconds(0.5))),
+])
+def test_overlapping_link_faults_leave_the_link_in_the_worst_state_of_them(
+        faults: tuple[Any, ...], worst: Any, tmp_path: Path) -> None:
+    run(_short(*faults), tmp_path / "both")
+    run(_short(worst), tmp_path / "worst")
+    both = link(tmp_path / "both", "maker", "hedger")
+    assert both == link(tmp_path / "worst", "maker", "hedger")
+    assert both["dropped"].get("loss", 0) > 0 or both["latency_p99_ns"] >= seconds(0.05)
+
+
+def test_a_kill_of_an_instance_that_is_already_down_does_nothing(tmp_path: Path) -> None:
+    sc = _short(KillInstance("maker", seconds(0.2)), KillInstance("maker", seconds(0.2)),
+                KillInstance("maker", seconds(0.21)))
+    policy = on_failure(max_restarts=3, delay_ns=seconds(0.05))
+    sc = attrs.evolve(sc, deployments=[attrs.evolve(sc.deployments[0], restart=policy),
+                                       sc.deployments[1]])
+    result = run(sc, tmp_path)
+    [maker] = [d for d in result.summary["deployments"] if d["label"] == "maker"]
+    assert (maker["crashes"], maker["restarts"], maker["state"]) == (1, 1, "running")
+    assert [r[1] for r in records(tmp_path) if r[6] == "crash"] == [seconds(0.2)]
+    assert_nothing_lost(result)
+
+
+def test_coordinator_kills_and_restarts_are_events_a_second_one_does_nothing(
+        tmp_path: Path) -> None:
+    result = run(_short(RestartCoordinator(seconds(0.1)),  # one is up: nothing happens
+                        KillCoordinator(seconds(0.3)), KillCoordinator(seconds(0.4)),
+                        RestartCoordinator(seconds(0.5)), RestartCoordinator(seconds(0.6))),
+                 tmp_path)
+    assert result.summary["coordinator"] == {"kills": 1, "restarts": 1, "up_at_end": True}
+    mesh = orjson.loads((tmp_path / "mesh.json").read_bytes())
+    assert mesh["coordinator"]["generations"] == 2
+    row = link(tmp_path, "maker", "hedger")
+    assert row["dropped"]["coordinator_down"] > 0
+    assert_nothing_lost(result)

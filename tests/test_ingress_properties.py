@@ -445,6 +445,9 @@ def log_ingress(run_dir: Path) -> tuple[list[tuple[int, str, Any]], set[int]]:
         elif r.type == "cancel_sent":
             fifo.add(r.payload[0])
             inputs.append((r.event_ts, "cancel", r.payload[0]))
+        elif r.type == "replace_sent":
+            fifo.add(r.payload[0])
+            inputs.append((r.event_ts, "replace", r.payload[0]))
         elif r.type in _KIND:
             p = r.payload
             report = (r.event_ts, _KIND[r.type], p[0], *p[1:-2])
@@ -459,6 +462,8 @@ def _apply(ingress: IngressLedger, what: str, args: Any, ingest_ts: int) -> None
         ingress.submit(Order(**args), ingest_ts)
     elif what == "cancel":
         assert ingress.cancel(args, ingest_ts)
+    elif what == "replace":
+        ingress.replace(args, ingest_ts)
     else:
         ingress.report(args[0], args[1], args[2], ingest_ts)
 
@@ -500,7 +505,7 @@ def test_a_runs_log_verifies_and_its_reports_in_arrival_order_end_the_same(
     arrivals: list[tuple[int, int, str, Any]] = []
     last: dict[int, int] = {}
     for n, (ts, what, args) in enumerate(inputs):
-        oid = args["order_id"] if what == "submit" else args if what == "cancel" else args[2][2]
+        oid = args["order_id"] if what == "submit" else args if what in ("cancel", "replace") else args[2][2]
         t = ts if what != "report" else ts + data.draw(st.integers(0, 2_000_000))
         if oid in fifo or what != "report":  # a local decision waits for what caused it
             t = max(t, last.get(oid, 0))

@@ -257,7 +257,7 @@ async def test_metrics_track_depth_high_water_received_processed_dropped_conflat
 
 
 def test_capacity_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="capacity must be >= 1"):
+    with pytest.raises(ValueError, match=r"MailboxConfig.capacity must be an integer of items"):
         MailboxConfig(capacity=0)
 
 

@@ -26,7 +26,7 @@ class Sender(Quiet):
             self.params["sent"] = True
             for label, payload in self.params["send"]:
                 try:
-                    self.host.send(label, payload)
+                    self.host.send(label, payload.encode("latin-1"))
                 except ValueError as exc:
                     self.params["errors"].append((state.now, str(exc)))
             self.params["first_book"].append(state.now)
@@ -49,7 +49,9 @@ def two_venues(*deployments: Any, mesh: Mesh = Mesh(), faults: tuple[Any, ...] =
 
 
 def sender_and_receiver(send: list[tuple[str, bytes]], **kwargs: Any) -> tuple[Scenario, dict[str, Any], dict[str, Any]]:
-    out: dict[str, Any] = {"send": send, "errors": [], "first_book": []}
+    # params are JSON values: the payloads travel as latin-1 text, the Sender encodes them
+    out: dict[str, Any] = {"send": [(label, payload.decode("latin-1")) for label, payload in send],
+                           "errors": [], "first_book": []}
     into: dict[str, Any] = {"got": []}
     sc = two_venues(deployment(Sender, "a", params=out),
                     deployment(Receiver, "b", venue="v2", params=into), **kwargs)
@@ -189,8 +191,11 @@ def test_a_scenario_link_with_zero_latency_is_refused() -> None:
     from meshrt.latency import Latency
     from meshrt.scenario import ScenarioError, validate
 
-    sc = attrs.evolve(two_venues(deployment(Quiet)),
-                      mesh=Mesh(links=[Link("eu", "us", Latency(0))]))
+    with pytest.raises(ValueError, match="Link.latency must be a meshrt Latency with a positive"):
+        Link("eu", "us", Latency(0))
+    link = Link("eu", "us", Latency(1))
+    object.__setattr__(link, "latency", Latency(0))  # forced past the constructor
+    sc = attrs.evolve(two_venues(deployment(Quiet)), mesh=Mesh(links=[link]))
     with pytest.raises(ScenarioError, match=r"mesh.links\[0\].latency"):
         validate(sc)
 

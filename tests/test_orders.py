@@ -212,6 +212,30 @@ def test_cancel_rejected_returns_to_what_fills_say(fills: int, expected: OrderSt
     assert sm.orders[1].status == expected
 
 
+def test_a_cancel_reject_answers_the_oldest_request_so_a_refused_replace_keeps_the_cancel() -> None:
+    sm = submitted()
+    sm.apply_report(acc(), "a")
+    sm.replace_sent(1)
+    assert sm.request_cancel(1, 3) is None
+    assert sm.orders[1].requests == [ActionKind.REPLACE, ActionKind.CANCEL]
+    sm.apply_report(cxlrej(), "replace refused")  # answers the replace
+    assert sm.orders[1].status == S.CANCEL_PENDING
+    assert sm.orders[1].requests == [ActionKind.CANCEL]
+    sm.apply_report(cxl(10), "cancelled")
+    assert (sm.orders[1].status, sm.orders[1].requests) == (S.CANCELLED, [])
+
+
+def test_a_replace_answered_leaves_the_cancel_behind_it_outstanding() -> None:
+    sm = submitted()
+    sm.apply_report(acc(), "a")
+    sm.replace_sent(1)
+    sm.request_cancel(1, 3)
+    sm.apply_report(repl(PX, 12, 12), "r")
+    assert (sm.orders[1].status, sm.orders[1].requests) == (S.CANCEL_PENDING, [ActionKind.CANCEL])
+    sm.apply_report(cxlrej(), "too late")  # answers the cancel now
+    assert (sm.orders[1].status, sm.orders[1].requests) == (S.ACCEPTED, [])
+
+
 def test_terminal_report_before_fills_then_late_fills_up_to_terminal_cum() -> None:
     sm = submitted()
     sm.apply_report(cxl(6), "c")  # venue: cancelled after 4 filled; fills not delivered yet

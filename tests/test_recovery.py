@@ -169,7 +169,7 @@ def test_the_run_digest_covers_algos_named_by_module_or_given_as_a_class(
     monkeypatch.syspath_prepend(str(tmp_path))
     by_module = scenario(deployment("my_digest_algo:Algo"))
     by_class = scenario(deployment(importlib.import_module("my_digest_algo").Algo))
-    before = _scenario_sha256(by_module), _scenario_sha256(by_class)
+    before = _scenario_sha256(by_module)[0], _scenario_sha256(by_class)[0]
     module.write_text(source + "# an edit\n")
-    assert _scenario_sha256(by_module) != before[0]
-    assert _scenario_sha256(by_class) != before[1]  # the class's module file changed
+    assert _scenario_sha256(by_module)[0] != before[0]
+    assert _scenario_sha256(by_class)[0] != before[1]  # the class's module file changed

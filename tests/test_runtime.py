@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from meshrt import Algo, RejectReason, RiskLimits, Side, TimeInForce, seconds
+from meshrt import ActionKind, Algo, RejectReason, RiskLimits, Side, TimeInForce, seconds
 from meshrt.actors._commit import commit_feed
 from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT, OUT_TRADE
 from meshrt.contract import MAX_ACTIONS
@@ -50,13 +50,20 @@ class Recorder(Algo):
 
 
 class OneShot(Recorder):
-    """On its first book, runs params['act'](book, actions) once."""
+    """On its first book, runs its ``act(book, state, actions)`` once (see ``one_shot``:
+    params are JSON values, so the callable is a class attribute)."""
+
+    act: Any = None
 
     def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
         super().on_book(book, state, features, actions)
         if not self.params.get("done"):
             self.params["done"] = True
-            self.params["act"](book, state, actions)
+            self.act(book, state, actions)
+
+
+def one_shot(act: Any, base: type[OneShot] = OneShot) -> type[OneShot]:
+    return type(base.__name__, (base,), {"act": staticmethod(act)})
 
 
 def names(log: list[Any]) -> list[str]:
@@ -86,7 +93,7 @@ def test_stop_does_not_cancel_resting_orders() -> None:
     def act(book, state, actions):  # type: ignore[no-untyped-def]
         actions.limit(Side.BUY, book.bid_prices[-1], UNIT)  # deep in the book: rests
 
-    dep = deployment(OneShot, params={"log": log, "act": act},
+    dep = deployment(one_shot(act, OneShot), params={"log": log},
                      schedule=[start(0), stop(seconds(0.01))])
     result = run(scenario(dep))
     summary = result.summary["deployments"][0]
@@ -116,7 +123,7 @@ def test_a_risk_breach_rejects_the_intent_with_its_reason(
         else:
             actions.market(Side.BUY, order[1])
 
-    result = run(scenario(deployment(OneShot, params={"log": log, "act": act}, risk=limits)))
+    result = run(scenario(deployment(one_shot(act, OneShot), params={"log": log}, risk=limits)))
     rejects = [detail for name, _, detail in log if name == "reject"]
     assert [r.reason for r in rejects] == [reason]
     assert rejects[0].order_id == 1
@@ -131,7 +138,7 @@ def test_the_seventeenth_action_is_refused_counted_and_the_instance_goes_on() ->
         for k in range(MAX_ACTIONS + 1):
             actions.limit(Side.BUY, book.bid_prices[-1] - k * TICK, UNIT)
 
-    result = run(scenario(deployment(OneShot, params={"log": log, "act": act})))
+    result = run(scenario(deployment(one_shot(act, OneShot), params={"log": log})))
     summary = result.summary["deployments"][0]
     assert summary["orders"] == MAX_ACTIONS
     assert summary["refused_actions"] == 1
@@ -146,9 +153,120 @@ def test_post_only_that_would_cross_is_rejected_by_the_venue() -> None:
     def act(book, state, actions):  # type: ignore[no-untyped-def]
         actions.limit(Side.BUY, book.ask_prices[0], UNIT, TimeInForce.POST_ONLY)
 
-    run(scenario(deployment(OneShot, params={"log": log, "act": act})))
+    run(scenario(deployment(one_shot(act, OneShot), params={"log": log})))
     rejects = [detail for name, _, detail in log if name == "reject"]
     assert [r.reason for r in rejects] == [RejectReason.POST_ONLY_WOULD_CROSS]
+
+
+HUGE = 10**30
+
+
+@pytest.mark.parametrize(
+    "act, reason",
+    [
+        (lambda b, s, a: a.limit(Side.BUY, HUGE, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b, s, a: a.limit(Side.BUY, 2**63, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b, s, a: a.limit(Side.BUY, -HUGE, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b, s, a: a.limit(Side.BUY, 10**5000, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], HUGE), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], 2**63), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], 0), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], True), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.market(Side.SELL, -HUGE), RejectReason.INVALID_SIZE),
+        (lambda b, s, a: a.limit(HUGE, b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.limit("BUY", b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], UNIT, HUGE),
+         RejectReason.INVALID_ACTION),
+        (lambda b, s, a: (setattr(s, "next_order_id", 2**64),
+                          a.limit(Side.BUY, b.bid_prices[-1], UNIT)), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: (setattr(s, "next_order_id", -1),
+                          a.limit(Side.BUY, b.bid_prices[-1], UNIT)), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.cancel(HUGE), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.cancel("1"), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.replace(-HUGE, b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
+    ],
+)
+def test_an_intent_field_outside_the_contracts_range_is_rejected_and_the_run_goes_on(
+        act: Any, reason: RejectReason, tmp_path: Path) -> None:
+    log: list[Any] = []
+    result = run(scenario(deployment(OneShot, params={"log": log, "act": act}), updates=500),
+                 tmp_path)
+    assert result.ok
+    rejects = [detail for name, _, detail in log if name == "reject"]
+    assert [r.reason for r in rejects] == [reason]
+    assert result.summary["deployments"][0]["rejects"] == {reason.name: 1}
+    assert result.summary["orders"] == 0
+    assert (tmp_path / "summary.json").exists()
+
+
+class ReplaceOnceAccepted(Recorder):
+    """Rests a deep buy, then replaces it with params['to'](book) once it is accepted."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        seen = self.params["seen"]
+        oid = seen.get("oid")
+        if oid is None:
+            seen["oid"] = actions.limit(Side.BUY, book.bid_prices[-1] - 10 * TICK, UNIT)
+        elif not seen.get("sent") and state.open_orders[oid].accepted:
+            seen["sent"] = True
+            actions.replace(oid, *self.params["to"](book))
+
+
+@pytest.mark.parametrize("to, reason", [
+    (lambda b: (HUGE, UNIT), RejectReason.INVALID_PRICE),
+    (lambda b: (2**63, UNIT), RejectReason.INVALID_PRICE),
+    (lambda b: (b.bid_prices[-1], HUGE), RejectReason.INVALID_SIZE),
+    (lambda b: (b.bid_prices[-1], -HUGE), RejectReason.INVALID_SIZE),
+    (lambda b: (b.bid_prices[-1], 1.5), RejectReason.INVALID_ACTION),
+])
+def test_a_replace_outside_the_contracts_range_is_rejected(to: Any, reason: RejectReason,
+                                                           tmp_path: Path) -> None:
+    log: list[Any] = []
+    result = run(scenario(deployment(ReplaceOnceAccepted, params={
+        "log": log, "seen": {}, "to": to}), updates=500), tmp_path)
+    assert result.ok
+    assert [d.reason for name, _, d in log if name == "reject"] == [reason]
+    assert result.summary["reconciliation"]["mismatches"] == []
+
+
+class ReplaceThenCancel(Recorder):
+    """Rests a deep post-only buy; once it is accepted, replaces it through the ask (the
+    venue refuses that) and cancels it in the same callback. Logs what on_reject sees."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        seen = self.params["seen"]  # params are copied per instance: hand back through it
+        oid = seen.get("oid")
+        if oid is None:
+            seen["oid"] = actions.limit(Side.BUY, book.bid_prices[-1] - 10 * TICK, UNIT,
+                                        TimeInForce.POST_ONLY)
+        elif not seen.get("sent") and state.open_orders[oid].accepted:
+            seen["sent"] = True
+            actions.replace(oid, book.ask_prices[0] + 100 * TICK, UNIT)
+            actions.cancel(oid)
+        elif seen.get("sent") and oid not in state.open_orders:
+            seen.setdefault("gone_at", state.now)
+
+    def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
+        order = state.open_orders.get(reject.order_id)
+        self.params["log"].append(("reject", reject.action, reject.reason,
+                                   None if order is None else order.pending))
+
+
+def test_a_refused_replace_answers_the_replace_and_leaves_the_pending_cancel(
+        tmp_path: Path) -> None:
+    log: list[Any] = []
+    seen: dict[str, Any] = {}
+    result = run(scenario(deployment(ReplaceThenCancel, params={"log": log, "seen": seen})),
+                 tmp_path)
+    assert [entry for entry in log if entry[0] == "reject"] == [
+        ("reject", ActionKind.REPLACE, RejectReason.POST_ONLY_WOULD_CROSS, True)]
+    assert "gone_at" in seen, "the cancel completed and the order left the algo's view"
+    records = [r for r in map(orjson.loads, (tmp_path / "replay.jsonl").read_bytes().splitlines())
+               if isinstance(r, list)]
+    statuses = [(r[6], r[7][-2:]) for r in records if r[6] in ("cancel_rejected", "cancelled")]
+    assert statuses == [("cancel_rejected", ["CANCEL_PENDING", "CANCEL_PENDING"]),
+                        ("cancelled", ["CANCEL_PENDING", "CANCELLED"])]
+    assert result.summary["reconciliation"]["mismatches"] == []
 
 
 def test_a_marketable_order_fills_and_updates_the_algos_own_view() -> None:
@@ -164,7 +282,7 @@ def test_a_marketable_order_fills_and_updates_the_algos_own_view() -> None:
             seen["position"] = state.position()
             seen["open"] = dict(state.open_orders)
 
-    result = run(scenario(deployment(Checker, params={"log": log, "act": act})))
+    result = run(scenario(deployment(one_shot(act, Checker), params={"log": log})))
     fills = [detail for name, _, detail in log if name == "fill"]
     assert sum(f.size for f in fills) == UNIT
     assert all(f.liquidity == 2 for f in fills)  # taker
@@ -378,3 +496,95 @@ def test_the_compiled_feed_commit_draws_the_latency_stream_exactly() -> None:
                              [False], None, [[dep]], ours.base, ours.span, ours.draw)
     assert [item[0] for item in dep.inbound] == [theirs.deliver_at(e[0]) for e in events]
     assert last == theirs.last
+
+
+RECORDED_SCENARIO = """
+from meshrt import *
+from scenarios.algos.market_maker import MarketMaker
+scenario = Scenario(name="recorded", seed=1, duration_ns=seconds(0.05), venues=[Venue(
+    name="v", sources=[RecordedSpec(symbol="X", path={path!r}, {timing})])],
+    deployments=[Deployment(label="mm", venue="v", symbols=["X"], algo=MarketMaker,
+                            params={{"size": 10**8, "tick": 25 * 10**7, "max_inventory": 4 * 10**8}})])
+"""
+
+
+def test_a_recording_started_at_zero_runs_and_replays_as_one_shifted_by_hand(
+        tmp_path: Path) -> None:
+    """start_at_zero gives the very log of time_offset_ns=-first_ts, and replays."""
+    from meshrt.replay import verify
+    from meshrt.runtime import RunOptions
+    from meshrt.scenario import load_scenario
+
+    data = Path(__file__).resolve().parent.parent / "scenarios" / "data" / "sample.jsonl"
+    logs = {}
+    for name, timing in (("auto", "start_at_zero=True"),
+                         ("by_hand", "time_offset_ns=-1_700_000_000_000_000_000")):
+        file = tmp_path / f"{name}.py"
+        file.write_text(RECORDED_SCENARIO.format(path=str(data), timing=timing))
+        out = tmp_path / name
+        result = run(load_scenario(file), out, options=RunOptions(checkpoint_every=20))
+        assert result.ok and result.summary["deployments"][0]["book_callbacks"] > 20
+        assert list(out.glob("checkpoints/*")), "checkpoints were written"
+        assert verify(out).ok
+        logs[name] = (out / "replay.jsonl").read_bytes()
+    assert logs["auto"] == logs["by_hand"]
+
+
+def test_deltas_without_a_snapshot_build_the_book_from_empty(tmp_path: Path) -> None:
+    data = tmp_path / "deltas.jsonl"
+    data.write_text(
+        '{"ts": 10, "type": "delta", "side": "buy", "price": "99", "size": "1"}\n'
+        '{"ts": 20, "type": "delta", "side": "sell", "price": "101", "size": "2"}\n'
+        '{"ts": 30, "type": "delta", "side": "buy", "price": "99.5", "size": "3"}\n')
+    books: list[tuple[Any, ...]] = []
+
+    class Watcher(Algo):
+        def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+            books.append((book.bid_prices[:1], book.ask_prices[:1]))
+
+        def on_fill(self, fill, state, actions):  # type: ignore[no-untyped-def]
+            pass
+
+        def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
+            pass
+
+    from meshrt import Deployment, RecordedSpec, Scenario, Venue
+
+    result = run(Scenario(name="deltas", seed=1, duration_ns=seconds(0.01), venues=[Venue(
+        name="v", sources=[RecordedSpec(symbol="X", path=str(data))])],
+        deployments=[Deployment(label="w", venue="v", symbols=["X"], algo=Watcher)]))
+    assert result.ok
+    assert books[-1] == ((99_500_000_000,), (101_000_000_000,))
+
+
+class Counting(MarketMaker):
+    def report(self) -> dict[str, Any] | None:
+        return {"books": self.params["size"] and 1, "note": "ok", "nested": {"a": [1, 2.5]}}
+
+
+class BadReport(MarketMaker):
+    def report(self) -> dict[str, Any] | None:
+        return {"when": (1, 2)}  # a tuple comes back from JSON as a list
+
+
+class RaisingReport(MarketMaker):
+    def report(self) -> dict[str, Any] | None:
+        raise RuntimeError("no counters today")
+
+
+def test_an_algo_hands_back_its_own_figures_through_report(tmp_path: Path) -> None:
+    result = run(scenario(deployment(Counting, label="counting"),
+                          deployment(MarketMaker, label="silent"),
+                          deployment(BadReport, label="tuple"),
+                          deployment(RaisingReport, label="raising"), updates=2_000), tmp_path)
+    assert result.ok
+    assert result.reports == {"counting": {"books": 1, "note": "ok", "nested": {"a": [1, 2.5]}},
+                              "silent": None, "tuple": None, "raising": None}
+    on_disk = {d["label"]: d for d in orjson.loads((tmp_path / "summary.json").read_bytes())[
+        "deployments"]}
+    assert on_disk["counting"]["report"] == result.reports["counting"]
+    assert on_disk["counting"]["report_error"] is None
+    assert on_disk["tuple"]["report_error"] == (
+        "TypeError: report() does not survive JSON unchanged (a tuple, NaN or infinity?)")
+    assert on_disk["raising"]["report_error"] == "RuntimeError: no counters today"
+    assert all(d["fills"] > 0 for d in on_disk.values()), "a bad report loses nothing else"

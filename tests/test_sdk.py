@@ -95,6 +95,33 @@ def test_missing_required_callbacks_are_reported_by_name() -> None:
         resolve_algo_class(OnlyBook)
 
 
+def test_a_callback_that_cannot_take_the_sdk_arguments_is_refused_at_load() -> None:
+    """Found by validate(), not as a TypeError at the first call."""
+    class ShortBook(Quiet):
+        def on_book(self, book):  # type: ignore[no-untyped-def,override]
+            pass
+
+    class StartTakesTooMuch(Quiet):
+        def on_start(self, state, actions, extra):  # type: ignore[no-untyped-def,override]
+            pass
+
+    class NotCallable(Quiet):
+        on_fill = None  # type: ignore[assignment]
+
+    class Flexible(Quiet):
+        def on_book(self, *args):  # type: ignore[no-untyped-def,override]
+            pass
+
+    with pytest.raises(AlgoLoadError, match=r"algo .*ShortBook.on_book cannot be called as "
+                                            r"on_book\(self, book, state, features, actions\)"):
+        resolve_algo_class(ShortBook)
+    with pytest.raises(AlgoLoadError, match=r"StartTakesTooMuch.on_start cannot be called"):
+        resolve_algo_class(StartTakesTooMuch)
+    with pytest.raises(AlgoLoadError, match=r"NotCallable.on_fill is NoneType, not a method"):
+        resolve_algo_class(NotCallable)
+    assert resolve_algo_class(Flexible) is Flexible
+
+
 def test_a_class_that_is_not_an_algo_is_refused() -> None:
     with pytest.raises(AlgoLoadError, match="not a subclass of meshrt.Algo"):
         resolve_algo_class(int)  # type: ignore[arg-type]

@@ -362,8 +362,12 @@ def test_exhausted_after_exactly_updates_book_updates(
 
 
 def test_values_beyond_64_bits_are_refused() -> None:
+    with pytest.raises(ValueError, match="SyntheticSpec.start_price must be a positive"):
+        attrs.evolve(SPEC, start_price=10**20)
+    forced = attrs.evolve(SPEC)
+    object.__setattr__(forced, "start_price", 10**20)  # the C source checks on its own too
     with pytest.raises(OverflowError, match="start_price"):
-        SyntheticSource(attrs.evolve(SPEC, start_price=10**20))
+        SyntheticSource(forced)
     with pytest.raises(OverflowError, match="deepest ask"):
         SyntheticSource(attrs.evolve(SPEC, start_price=2**63 - 10**8))
     # a walk that would quote above 2**63 - 1 stops with an error instead of wrapping
@@ -433,6 +437,28 @@ def test_time_offset_and_windows() -> None:
     assert source.batch(699_047) == []
     assert source.batch(FOREVER) == whole[1:]
     assert source.exhausted and source.peek_time() is None
+
+
+@pytest.mark.parametrize("name", ["sample.jsonl", "sample.csv"])
+def test_start_at_zero_shifts_by_the_first_timestamp(name: str) -> None:
+    """The same events as an offset of minus the first ts, found without reading the file
+    by hand; an offset then adds to it; a restored source continues identically."""
+    by_hand = drain(RecordedSource(RecordedSpec("DEMO", str(DATA / name),
+                                                -1_700_000_000_000_000_000)))
+    spec = RecordedSpec("DEMO", str(DATA / name), start_at_zero=True)
+    assert drain(RecordedSource(spec)) == by_hand and by_hand[0][0] == 0
+    later = drain(RecordedSource(attrs.evolve(spec, time_offset_ns=5_000)))
+    assert [e[0] for e in later] == [e[0] + 5_000 for e in by_hand]
+    source = RecordedSource(spec)
+    source.batch(by_hand[3][0])
+    restored = pickle.loads(pickle.dumps(source))
+    assert drain(restored) == by_hand[3:]
+
+
+@pytest.mark.parametrize("value", [1, "yes", None])
+def test_start_at_zero_must_be_a_bool(value: object) -> None:
+    with pytest.raises(TypeError, match="start_at_zero"):
+        RecordedSpec("DEMO", str(DATA / "sample.jsonl"), start_at_zero=value)  # type: ignore[arg-type]
 
 
 def write(tmp_path: Path, name: str, lines: list[str]) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 
 from c_algos import ROOT
@@ -45,13 +47,15 @@ def test_init_scaffolds_a_project_that_builds_runs_and_passes(tmp_path: Path, la
     done = meshrt("init", "demo-algo", "--lang", lang, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     project = tmp_path / "demo-algo"
-    assert {p.name for p in project.iterdir()} >= {"scenario.py", "test_algo.py",
+    assert {p.name for p in project.iterdir()} >= {"scenario.py", "test_demo_algo.py",
                                                   "algo.py" if lang == "python" else "algo.c"}
     if lang == "c":
         built = meshrt("build", "demo-algo", cwd=tmp_path)
         assert built.returncode == 0, built.stderr
-        assert (project / "build" / "algo.wasm").is_file()
-        assert (project / "build" / "algo.so").is_file()
+        for artifact in ("build/algo.wasm", "build/algo.so"):
+            assert (project / artifact).is_file()
+            assert f"writes {artifact}" in (project / "algo.c").read_text() or \
+                f"and {artifact}" in (project / "algo.c").read_text(), "the comment says so"
     ran = meshrt("run", "demo-algo/scenario.py", "--no-progress", "--out", str(tmp_path / "run"),
                  cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
@@ -68,3 +72,76 @@ def test_init_refuses_an_existing_folder_and_a_bad_name(tmp_path: Path) -> None:
     assert "already exists" in meshrt("init", "taken", cwd=tmp_path).stderr
     bad = meshrt("init", "9lives", cwd=tmp_path)
     assert bad.returncode == 2 and "project name '9lives'" in bad.stderr
+
+
+def test_two_scaffolded_projects_are_tested_together(tmp_path: Path) -> None:
+    for name in ("first", "second"):
+        assert meshrt("init", name, cwd=tmp_path).returncode == 0
+    tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "first", "second"], capture_output=True, text=True, cwd=tmp_path,
+                            timeout=300)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "2 passed" in tested.stdout
+
+
+@pytest.mark.parametrize(("name", "shadowed"), [
+    ("meshrt", "the installed module 'meshrt'"),
+    ("pytest", "the installed module 'pytest'"),
+    ("json", "the standard library's module 'json'"),
+])
+def test_init_refuses_a_name_that_shadows_a_module(tmp_path: Path, name: str,
+                                                   shadowed: str) -> None:
+    done = meshrt("init", name, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"meshrt init: project name {name!r} would shadow "
+                                  f"{shadowed}"), done.stderr
+    assert "choose another name" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("lang", ["python", "c"])
+def test_the_starters_quote_both_sides_within_their_limit(tmp_path: Path, lang: str) -> None:
+    """An example people copy: both sides fill, the position ends within max_position."""
+    from meshrt.runtime import run
+    from meshrt.scenario import load_scenario
+    from meshrt.toolchain import build, init_project
+
+    project = init_project("starter", lang, tmp_path)
+    if lang == "c":
+        build(project)
+    scenario = load_scenario(project / "scenario.py")
+    summary = run(scenario).summary["deployments"][0]
+    limit = scenario.deployments[0].params["max_position"]
+    assert summary["crashed"] is None and summary["fills"] > 0
+    assert abs(summary["position"]["XYZ"]) <= limit
+    assert summary["realized_pnl"] != 0, "it sold what it bought: both sides filled"
+
+
+def test_the_c_starters_native_build_is_checkpointable(tmp_path: Path) -> None:
+    assert meshrt("init", "saved", "--lang", "c", cwd=tmp_path).returncode == 0
+    assert meshrt("build", "saved", cwd=tmp_path).returncode == 0
+    scenario = tmp_path / "saved" / "scenario.py"
+    text = scenario.read_text()
+    assert "ALGO = 'build/algo.wasm'" in text
+    scenario.write_text(text.replace("ALGO = 'build/algo.wasm'", "ALGO = 'build/algo.so'"))
+    ran = meshrt("run", str(scenario), "--no-progress", "--out", str(tmp_path / "run"),
+                 "--checkpoint-every", "5000", cwd=tmp_path)
+    assert ran.returncode == 0 and ran.stderr == "", ran.stderr
+    metrics = orjson.loads((tmp_path / "run" / "metrics.json").read_bytes())
+    assert metrics["checkpoints"]["unavailable"] is None
+    assert list((tmp_path / "run" / "checkpoints").glob("*.bin"))
+
+
+def test_help_is_plain_text_and_version_is_the_packages() -> None:
+    import meshrt
+
+    assert meshrt.__version__ == importlib.metadata.version("meshrt")
+    shown = meshrt_cli("--help")
+    assert shown.returncode == 0 and "``" not in shown.stdout, shown.stdout
+    version = meshrt_cli("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"meshrt {meshrt.__version__}"
+
+
+def meshrt_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return meshrt(*args, cwd=ROOT)

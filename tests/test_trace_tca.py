@@ -345,8 +345,8 @@ def test_cli_trace_prints_the_steps_and_exits_0(tiny: Path, capsys: pytest.Captu
 @pytest.mark.parametrize(("args", "message"), [
     (["trace", "{run}", "taker:9"], "meshrt trace: no order taker:9"),
     (["trace", "{run}", "nine"], "meshrt trace: bad order reference 'nine'"),
-    (["trace", "{missing}", "1"], "meshrt: no replay log at {missing}/replay.jsonl"),
-    (["tca", "{missing}"], "meshrt: no replay log at {missing}/replay.jsonl"),
+    (["trace", "{missing}", "1"], "meshrt trace: no replay log at {missing}/replay.jsonl"),
+    (["tca", "{missing}"], "meshrt tca: no replay log at {missing}/replay.jsonl"),
     (["tca", "{run}", "--symbol", "ABC"], "meshrt tca: no symbol 'ABC'"),
 ])
 def test_cli_bad_input_exits_2_with_a_message(tiny: Path, tmp_path: Path, args: list[str],

@@ -52,9 +52,14 @@ class Routed:
 
 
 class LinkState:
-    """One directed link: its FIFO latency stream, loss draws and statistics."""
+    """One directed link: its FIFO latency stream, loss draws and statistics.
 
-    __slots__ = ("stream", "loss", "draw", "sent", "delivered", "dropped", "latencies")
+    Every message sent is, at the end, exactly one of: delivered, dropped (by reason), or
+    in flight (due at or after the run's end): ``sent == delivered + sum(dropped) +
+    in_flight``."""
+
+    __slots__ = ("stream", "loss", "draw", "sent", "delivered", "dropped", "in_flight",
+                 "latencies")
 
     def __init__(self, stream: LatencyStream, loss: float, seed: str) -> None:
         self.stream = stream
@@ -63,11 +68,14 @@ class LinkState:
         self.sent = 0
         self.delivered = 0
         self.dropped: Counter[str] = Counter()
+        self.in_flight = 0
         self.latencies: list[int] = []
 
 
 class _Windows:
-    """Fault intervals per key, evaluated by time (deterministic, no clocks)."""
+    """Fault intervals per key, evaluated by time (deterministic, no clocks). Overlapping
+    faults on one key do not compound: the link is in the worst state any of them states
+    (the largest loss rate, the largest extra delay; docs/faults.md)."""
 
     def __init__(self) -> None:
         self._by_key: dict[Any, list[tuple[int, int, Any]]] = {}
@@ -127,7 +135,8 @@ class LinkTable:
         if loss and link.draw() < loss:
             link.dropped[LOSS] += 1
             return None
-        at = link.stream.deliver_at(ts, sum(self.spikes.values((sender, receiver), ts)))
+        at = link.stream.deliver_at(ts, max(self.spikes.values((sender, receiver), ts),
+                                            default=0))
         link.delivered += 1
         link.latencies.append(at - ts)
         return at

@@ -40,6 +40,7 @@ from meshrt.actors.protocol import (
 )
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind
 from meshrt.sdk import Actions, ActionLimitExceeded, AlgoState, OpenOrder
+from meshrt.validators import ScenarioValueError, check_param, shown
 
 LIFECYCLE_CALLBACKS = {"start": "on_start", "stop": "on_stop", "pause": "on_pause",
                        "resume": "on_resume"}
@@ -52,6 +53,12 @@ class InjectedFault(Exception):
 
 class MessageRefused(ValueError):
     """A mesh message broke the contract's limits (size or count); it was not sent."""
+
+
+class ParamRefused(ValueError):
+    """``set_param`` with a value that is not a JSON value (meshrt.validators.check_param):
+    it would log differently from run to run. Unlike a refused message it is a bug in the
+    algo, so uncaught it crashes the instance like any other exception."""
 
 
 def _market_data_key(item: Any) -> Hashable | None:
@@ -102,6 +109,12 @@ class InstanceHost:
         return self._instance.params.get(name, default)
 
     def set_param(self, name: str, value: Any) -> None:
+        if type(name) is not str:
+            raise ParamRefused(f"set_param name must be a string, got {shown(name)}")
+        try:
+            check_param(f"set_param({name!r}) value", value)
+        except ScenarioValueError as exc:
+            raise ParamRefused(str(exc)) from None
         inst = self._instance
         inst.params[name] = value
         inst.outputs.append((inst.state.now, O_SET_PARAM, (name, value)))
@@ -250,10 +263,10 @@ class AlgoInstance:
                 reject = item[2]
                 if reject.action in (ActionKind.LIMIT, ActionKind.MARKET):
                     state.open_orders.pop(reject.order_id, None)
-                else:
+                else:  # the sequencer says whether another request is still outstanding
                     order = state.open_orders.get(reject.order_id)
-                    if order is not None and order.pending:
-                        state.open_orders[reject.order_id] = order._replace(pending=False)
+                    if order is not None and order.pending != item[3]:
+                        state.open_orders[reject.order_id] = order._replace(pending=item[3])
                 self.slot.on_reject(reject, state, self.actions)
             elif kind == D_ORDER:
                 if item[3] is None:

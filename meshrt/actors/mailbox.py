@@ -26,6 +26,8 @@ import attrs
 import trio
 from trio.lowlevel import Abort, ParkingLot, Task, current_task, reschedule, wait_task_rescheduled
 
+from meshrt.validators import instance_of, integer
+
 T = TypeVar("T")
 
 
@@ -45,12 +47,10 @@ class MailboxFull(Exception):
 
 @attrs.frozen(slots=True)
 class MailboxConfig:
-    capacity: int = 65536
-    overflow: Overflow = Overflow.BLOCK
-
-    def __attrs_post_init__(self) -> None:
-        if self.capacity < 1:
-            raise ValueError(f"mailbox capacity must be >= 1, got {self.capacity}")
+    capacity: int = attrs.field(default=65536, validator=integer(
+        "an integer of items in [1, 2**31 - 1]", 1, 2**31 - 1))
+    overflow: Overflow = attrs.field(default=Overflow.BLOCK, validator=instance_of(
+        Overflow, "an Overflow (BLOCK, DROP_NEWEST, DROP_OLDEST, CONFLATE or FAIL)"))
 
 
 @attrs.frozen(slots=True)

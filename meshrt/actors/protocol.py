@@ -28,7 +28,7 @@ OP_FEED_UP: Final = 4  # (ts, OP_FEED_UP, 0, 0): the feed comes back
 # Deliveries to an algo instance
 D_BOOK: Final = 0  # (ts, D_BOOK, Book, Features)
 D_FILL: Final = 1  # (ts, D_FILL, Fill)
-D_REJECT: Final = 2  # (ts, D_REJECT, Reject)
+D_REJECT: Final = 2  # (ts, D_REJECT, Reject, pending: a cancel or replace still outstanding)
 D_ORDER: Final = 3  # (ts, D_ORDER, client id, OpenOrder | None)  None: the order is done
 D_LIFECYCLE: Final = 4  # (ts, D_LIFECYCLE, transition name)
 D_SUBSCRIBED: Final = 5  # (ts, D_SUBSCRIBED, symbol, subscribed: bool)

@@ -75,7 +75,15 @@ from meshrt.actors.protocol import (
     WindowEnd,
 )
 from meshrt.actors.venue import VenueActor
-from meshrt.contract import ActionKind, RejectReason, Side, TimeInForce
+from meshrt.contract import (
+    INT64_MAX,
+    UINT64_MAX,
+    ActionKind,
+    RejectReason,
+    Side,
+    TimeInForce,
+    is_int,
+)
 from meshrt.events import (
     FEED_KIND_NAMES,
     REPORT_ACCEPTED,
@@ -115,6 +123,9 @@ from meshrt.sdk import Book, Fill, OpenOrder, Reject
 from meshrt.supervision import LEAVE, ON_FAILURE, RestartBudget, RestartPolicy
 
 _ts = itemgetter(0)
+# control kinds that take or release a counted hold: kind -> (what is held, taking?)
+_HOLD_EDGES = {"feed_down": ("feed", True), "feed_up": ("feed", False),
+               "partition": ("partition", True), "partition_healed": ("partition", False)}
 MARK_INTERVAL_NS = 100_000_000  # equity is sampled for drawdown every 100 ms and at fills
 HEARTBEAT_NS = 1_000_000_000
 _LIFECYCLE_STATE = {"start": "running", "resume": "running", "stop": "stopped",
@@ -203,10 +214,10 @@ class Sequencer:
         self.progress = progress
         self.seq = 0
         self.now = 0
+        self.last_event_ts = 0  # the latest event committed: a run without duration ends there
         self.windows = 0
         self.counts: Counter[str] = Counter()
         self.orders = OrderStateMachine()
-        self._pending_op: dict[int, int] = {}
         self._cancel_on_accept: set[int] = set()
         self._timer_counter = 0
         seed = scenario.seed
@@ -249,6 +260,8 @@ class Sequencer:
         self._by_label = {dep.label: dep for dep in self.deployed}
         self._controls: list[tuple[int, int, str, Any]] = []
         self._control_counter = 0
+        # counted holds: a feed or an edge is down while any fault holds it (faults.md)
+        self._holds: Counter[tuple[str, str]] = Counter()
         for index, spec in enumerate(scenario.deployments):
             for step in spec.schedule:
                 self._schedule(step.at_ns, "lifecycle", (index, step.action))
@@ -442,6 +455,8 @@ class Sequencer:
         controls = self._controls
         while controls and controls[0][0] < until:
             at, _, kind, args = controls.pop(0)
+            if kind in _HOLD_EDGES and not self._hold(kind, args):
+                continue  # another fault still holds it down (or already did): no change
             due.append((at, kind, args))
             if kind == "lifecycle":
                 dep = self.deployed[args[0]]
@@ -462,6 +477,15 @@ class Sequencer:
                         self._timer(dep, (dep.next_heartbeat, D_HEARTBEAT))
                     dep.next_heartbeat += HEARTBEAT_NS
         return due
+
+    def _hold(self, kind: str, args: Any) -> bool:
+        """Count one fault taking hold of (or letting go of) a feed or an edge; True if
+        that changes its state: the first hold takes it down, the last release brings it
+        back."""
+        what, taking = _HOLD_EDGES[kind]
+        key = (what, args.name if what == "feed" else args[0])
+        self._holds[key] += 1 if taking else -1
+        return self._holds[key] == (1 if taking else 0)
 
     async def _round(self, until: int, control: list[tuple[Any, ...]]) -> None:
         owed = 0
@@ -553,6 +577,15 @@ class Sequencer:
             if actor is not self.cc:
                 actor.mailbox.send_nowait(Stop())
 
+    def _in_flight_at_end(self) -> None:
+        """Messages due at or after the end never arrive: in flight, not delivered."""
+        for dep in self.deployed:
+            for _, _, item in dep.timers:
+                if item[1] == D_MESSAGE:
+                    link = self.links.link(item[2].sender, dep.label)
+                    link.delivered -= 1
+                    link.in_flight += 1
+
     def _receiver_down(self, sender: str, receiver: str) -> None:
         """A message the link delivered never reaches its crashed receiver: a drop."""
         link = self.links.link(sender, receiver)
@@ -568,6 +601,9 @@ class Sequencer:
         outputs: list[tuple[Any, ...]],
     ) -> None:
         streams: list[list[Any]] = []  # [events, position, commit function]
+        for events in (control, outputs, *venue_events):
+            if events and events[-1][0] > self.last_event_ts:  # each list is sorted by time
+                self.last_event_ts = events[-1][0]
         if control:
             streams.append([control, 0, self._commit_control])
         for venue, events in enumerate(venue_events):
@@ -662,6 +698,11 @@ class Sequencer:
         lane.reports += 1
         ts, kind, order_id = report[0], report[1], report[2]
         self.seq += 1
+        answers = ActionKind.CANCEL
+        if kind == REPORT_CANCEL_REJECTED:  # it answers the oldest unanswered request
+            known = self.orders.orders.get(order_id)
+            if known is not None and known.requests:
+                answers = known.requests[0]
         try:
             # the state change itself is shared with arrival-order ingress (live mode)
             order, before, applied = commit_report(
@@ -683,29 +724,24 @@ class Sequencer:
             item = (ts, D_FILL, Fill(ts, order.client_id, order.symbol, lane.name, order.side,
                                      liquidity, price, size, fee, remaining))
         elif kind == REPORT_REJECTED:
-            self._pending_op.pop(order_id, None)
             reason = RejectReason(report[3])
             dep.rejects[reason.name] += 1
-            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, order.kind, "venue"))
+            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, order.kind, "venue"), False)
         elif kind == REPORT_CANCELLED:
-            self._pending_op.pop(order_id, None)
             item = (ts, D_ORDER, order.client_id, None)
         elif kind == REPORT_CANCEL_REJECTED:
-            action = self._pending_op.pop(order_id, ActionKind.CANCEL)
             reason = RejectReason(report[3])
             dep.rejects[reason.name] += 1
-            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, action, "venue"))
+            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, answers, "venue"),
+                    bool(order.requests))
         elif kind == REPORT_ACCEPTED and order_id in self._cancel_on_accept:
             self._cancel_on_accept.discard(order_id)
             if order.status in (ACCEPTED, PARTIALLY_FILLED):
                 self._send_cancel(ts, dep, order, "crash")
         elif kind == REPORT_REPLACED or kind == REPORT_ACCEPTED:
-            if kind == REPORT_REPLACED:
-                self._pending_op.pop(order_id, None)
             item = (ts, D_ORDER, order.client_id,
                     OpenOrder(order.client_id, order.symbol, order.side, order.price,
-                              order.size, order.filled, True,
-                              order.status == CANCEL_PENDING or order_id in self._pending_op))
+                              order.size, order.filled, True, bool(order.requests)))
         if item is not None and dep.crashed is None:
             at = lane.feed.deliver_at(ts)
             dep.inbound.append((at, *item[1:]))
@@ -810,7 +846,7 @@ class Sequencer:
             order.client_id: OpenOrder(
                 order.client_id, order.symbol, order.side, order.price, order.size,
                 order.filled, order.status in (ACCEPTED, PARTIALLY_FILLED, CANCEL_PENDING),
-                order.status == CANCEL_PENDING or order.order_id in self._pending_op)
+                bool(order.requests))
             for order in self.orders.live_orders(dep.label)
         }
         self._timer(dep, (at, D_RESTART, RestartState(dep.lifecycle, ledger, orders)))
@@ -827,7 +863,7 @@ class Sequencer:
             dep.rejects[RejectReason.UNKNOWN_SYMBOL.name] += 1
             self._timer(dep, (ts + lane.order_base_ns, D_REJECT,
                               Reject(ts, 0, RejectReason.UNKNOWN_SYMBOL, 0,
-                                     f"no symbol {symbol!r} on venue {lane.name!r}")))
+                                     f"no symbol {_shown(symbol)} on venue {lane.name!r}"), False))
             return
         if on and symbol not in dep.symbols:
             dep.symbols.append(symbol)
@@ -849,8 +885,9 @@ class Sequencer:
         self.seq += 1
         self.log.lines.append(orjson.dumps(
             [self.seq, ts, ts, dep.source, lane.name, _text(symbol), "intent",
-             [int(kind), int(side), int(tif), client_id, target, price, size], None],
-            default=repr,  # a bad value an algo gave is logged as its repr, then refused
+             [_loggable(value) for value in (kind, side, tif, client_id, target, price, size)],
+             None],
+            default=_shown,  # a bad value an algo gave is logged as its repr, then refused
         ))
         if dep.lifecycle != "running" and kind not in (ActionKind.CANCEL, ActionKind.CANCEL_ALL):
             # a stopped or paused deployment may still take its orders down, never add
@@ -859,6 +896,9 @@ class Sequencer:
         if kind == ActionKind.LIMIT or kind == ActionKind.MARKET:
             self._new_order(ts, dep, lane, action)
         elif kind == ActionKind.CANCEL:
+            if not _is_order_id(target):
+                return self._reject(ts, dep, target, kind, RejectReason.INVALID_ACTION,
+                                    f"order id {_shown(target)}")
             order = self.orders.find(dep.label, target)
             if order is None:
                 return self._reject(ts, dep, target, kind, RejectReason.UNKNOWN_ORDER,
@@ -886,13 +926,17 @@ class Sequencer:
         reason: RejectReason | None = None
         detail = ""
         if symbol not in lane.symbols:
-            reason, detail = RejectReason.UNKNOWN_SYMBOL, f"no symbol {symbol!r} on {lane.name!r}"
-        elif side not in (Side.BUY, Side.SELL) or tif not in (0, 1, 2):
-            reason, detail = RejectReason.INVALID_ACTION, f"side {side!r} / tif {tif!r}"
-        elif not isinstance(size, int) or size <= 0:
-            reason, detail = RejectReason.INVALID_SIZE, f"size {size!r}"
-        elif kind == ActionKind.LIMIT and (not isinstance(price, int) or price <= 0):
-            reason, detail = RejectReason.INVALID_PRICE, f"price {price!r}"
+            reason = RejectReason.UNKNOWN_SYMBOL
+            detail = f"no symbol {_shown(symbol)} on {lane.name!r}"
+        elif not (is_int(side) and side in (Side.BUY, Side.SELL)
+                  and is_int(tif) and tif in (0, 1, 2)):
+            reason, detail = RejectReason.INVALID_ACTION, f"side {_shown(side)} / tif {_shown(tif)}"
+        elif not _is_order_id(client_id):
+            reason, detail = RejectReason.INVALID_ACTION, f"client id {_shown(client_id)}"
+        elif not _is_quantity(size):
+            reason, detail = RejectReason.INVALID_SIZE, f"size {_shown(size)}"
+        elif kind == ActionKind.LIMIT and not _is_quantity(price):
+            reason, detail = RejectReason.INVALID_PRICE, f"price {_shown(price)}"
         elif self.orders.find(dep.label, client_id) is not None:
             reason, detail = RejectReason.DUPLICATE_ORDER_ID, f"client id {client_id}"
         if reason is None:
@@ -929,14 +973,21 @@ class Sequencer:
 
     def _replace(self, ts: int, dep: Deployed, lane: VenueLane, target: int, price: Any,
                  size: Any) -> None:
+        if not _is_order_id(target):
+            return self._reject(ts, dep, target, ActionKind.REPLACE, RejectReason.INVALID_ACTION,
+                                f"order id {_shown(target)}")
         order = self.orders.find(dep.label, target)
         if order is None:
             return self._reject(ts, dep, target, ActionKind.REPLACE, RejectReason.UNKNOWN_ORDER,
                                 f"no order {target}")
-        if not isinstance(size, int) or (price is not None and not isinstance(price, int)):
+        if not is_int(size) or (price is not None and not is_int(price)):
             return self._reject(ts, dep, target, ActionKind.REPLACE, RejectReason.INVALID_ACTION,
                                 "price and size must be integers")
         reason = self.orders.validate_replace(order.order_id, price, size)
+        if reason is None and size > INT64_MAX:
+            reason = RejectReason.INVALID_SIZE
+        elif reason is None and price is not None and price > INT64_MAX:
+            reason = RejectReason.INVALID_PRICE
         if reason is None:
             open_buy, open_sell = self.orders.open_exposure(dep.label, order.symbol)
             symbol_index = lane.symbols.index(order.symbol)
@@ -953,7 +1004,7 @@ class Sequencer:
         self.log.lines.append(orjson.dumps(
             [self.seq, ts, ts, "sequencer", lane.name, order.symbol, "replace_sent",
              [order.order_id, dep.label, price, size], None]))
-        self._pending_op[order.order_id] = ActionKind.REPLACE
+        self.orders.replace_sent(order.order_id)
         lane.arrivals.append((lane.orders.deliver_at(ts), OP_REPLACE, order.order_id,
                               lane.symbols.index(order.symbol), price, size))
 
@@ -969,23 +1020,29 @@ class Sequencer:
         self.log.lines.append(orjson.dumps(
             [self.seq, ts, ts, "sequencer", lane.name, order.symbol, "cancel_sent",
              [order.order_id, dep.label, cause, before, order.status.name], None]))
-        self._pending_op[order.order_id] = ActionKind.CANCEL
         lane.arrivals.append((lane.orders.deliver_at(ts), OP_CANCEL, order.order_id,
                               lane.symbols.index(order.symbol)))
 
     def _reject(self, ts: int, dep: Deployed, client_id: int, kind: int, reason: RejectReason,
                 detail: str) -> None:
-        """Refuse an intent: counted, logged, and delivered as on_reject after the order latency."""
+        """Refuse an intent: counted, logged, and delivered as on_reject after the order latency.
+
+        A refused cancel or replace tells the algo whether the order still has a request
+        outstanding (its ``OpenOrder.pending``): refusing one request answers no other."""
         dep.rejects[reason.name] += 1
         lane = self.lanes[dep.venue]
         self.seq += 1
         self.log.lines.append(orjson.dumps(
             [self.seq, ts, ts, "sequencer", lane.name, None, "intent_rejected",
-             [dep.label, client_id, reason.name, detail], None]
+             [dep.label, _loggable(client_id), reason.name, detail], None],
+            default=_shown,
         ))
         if dep.crashed is None:
+            order = (self.orders.find(dep.label, client_id)
+                     if kind in (ActionKind.CANCEL, ActionKind.REPLACE) else None)
             self._timer(dep, (ts + lane.order_base_ns, D_REJECT,
-                              Reject(ts, client_id, reason, int(kind), detail)))
+                              Reject(ts, client_id, reason, int(kind), detail),
+                              order is not None and bool(order.requests)))
 
     def _timer(self, dep: Deployed, item: tuple[Any, ...]) -> None:
         self._timer_counter += 1
@@ -1004,7 +1061,9 @@ class Sequencer:
         """Final marks, on_shutdown for every live instance, reconciliation with the
         venues, then stop every actor."""
         self._mark_all()
-        end = self.end_ns if self.end_ns is not None else self.now
+        self._in_flight_at_end()
+        # every record is at or before the end: without a duration, the last event's time
+        end = self.end_ns if self.end_ns is not None else max(self.now, self.last_event_ts)
         owed = 0
         for dep in self.deployed:
             if dep.crashed is None:
@@ -1089,9 +1148,39 @@ def _log_fragments(source: str, venue: str, symbols: list[str]) -> list[tuple[by
                   for kind in kinds) for symbol in symbols]
 
 
+def _is_order_id(value: Any) -> bool:
+    """A client order id as the contract holds it: an integer that fits a u64."""
+    return is_int(value) and 0 <= value <= UINT64_MAX
+
+
+def _is_quantity(value: Any) -> bool:
+    """A price or size as the contract holds it: a positive integer that fits an i64."""
+    return is_int(value) and 0 < value <= INT64_MAX
+
+
+def _loggable(value: Any) -> Any:
+    """A field of an algo's intent as logged: an integer orjson cannot write (outside
+    i64..u64) is logged as its repr, like any other value that is not JSON; it is
+    refused after."""
+    if is_int(value):
+        return int(value) if -INT64_MAX - 1 <= value <= UINT64_MAX else _shown(value)
+    return value
+
+
+def _shown(value: Any) -> str:
+    """An algo's value as text for the log and a reject's detail, whatever it is: an
+    integer too long for ``repr`` or an object whose ``repr`` raises must not stop a run."""
+    if is_int(value) and value.bit_length() > 64:
+        return f"<int of {value.bit_length()} bits>"
+    try:
+        return repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
 def _text(value: Any) -> str | None:
     """An instrument name as logged: whatever an algo passed becomes a string (or null)."""
-    return None if not value else value if isinstance(value, str) else repr(value)
+    return None if not value else value if isinstance(value, str) else _shown(value)
 
 
 def _mid(book: Book | None) -> int | None:

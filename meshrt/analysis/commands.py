@@ -13,10 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from meshrt.cliargs import EXIT_BAD_INPUT, path, refuse
 from meshrt.replayreader import LogError, log_path
 
 EXIT_OK = 0
-EXIT_BAD_INPUT = 2
 T = TypeVar("T")
 
 
@@ -24,11 +24,11 @@ def add_parsers(commands: Any) -> None:
     """Register both subcommands on the CLI's subparsers."""
     trace = commands.add_parser(
         "trace", help="one order's lifecycle from a run folder's replay log")
-    trace.add_argument("run_dir", type=Path, help="a run folder written by 'meshrt run'")
+    trace.add_argument("run_dir", type=path, help="a run folder written by 'meshrt run'")
     trace.add_argument("order", help="global order id (e.g. 7) or LABEL:CLIENT_ID (e.g. mm-1:7)")
     tca = commands.add_parser(
         "tca", help="transaction cost analysis per venue and deployment of a run folder")
-    tca.add_argument("run_dir", type=Path, help="a run folder written by 'meshrt run'")
+    tca.add_argument("run_dir", type=path, help="a run folder written by 'meshrt run'")
     tca.add_argument("--symbol", help="only orders of this symbol")
     tca.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -59,21 +59,21 @@ def tca_main(args: argparse.Namespace) -> int:
 def _read(run_dir: Path, command: str, refused: type[Exception], read: Callable[[], T]) -> T | None:
     """What ``read`` makes of a run folder's log, or None once the reason it cannot was
     printed (no log, a refusal of the command, a bad log)."""
-    if not _has_log(run_dir):
+    if not _has_log(run_dir, command):
         return None
     try:
         return read()
     except refused as exc:
-        print(f"meshrt {command}: {exc}", file=sys.stderr)
+        refuse(command, str(exc))
     except LogError as exc:
-        print(f"meshrt {command}: bad replay log: {exc}", file=sys.stderr)
+        refuse(command, f"bad replay log: {exc}")
     return None
 
 
-def _has_log(run_dir: Path) -> bool:
-    path = log_path(run_dir)
-    if not path.is_file():
-        print(f"meshrt: no replay log at {path} (expected a run folder written by "
-              "'meshrt run')", file=sys.stderr)
+def _has_log(run_dir: Path, command: str) -> bool:
+    log = log_path(run_dir)
+    if not log.is_file():
+        refuse(command, f"no replay log at {log} (expected a run folder written by "
+                        "'meshrt run')")
         return False
     return True

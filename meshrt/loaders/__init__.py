@@ -56,9 +56,9 @@ def check_algo(ref: Any, base_dir: Path | None, limits: SandboxLimits = SandboxL
     """Everything that can be checked before a run; AlgoLoadError naming the file and reason."""
     kind = algo_kind(ref)
     if kind == "wasm":
-        from meshrt.loaders.wasm import inspect_wasm
+        from meshrt.loaders.wasm import check_wasm
 
-        inspect_wasm(algo_path(ref, base_dir), limits)
+        check_wasm(algo_path(ref, base_dir), limits)
     elif kind == "native":
         from meshrt.loaders.native import inspect_native
 

@@ -461,13 +461,14 @@ cdef class Dispatcher:
                 raise self.fault(F_MEMORY, f"linear memory grew to {self.mem_size} bytes, "
                                            f"over the cap of {self.mem_cap}")
             self.raise_pending()
+        # the export's index too: the one-line reason names the callback
         if trap != NULL:
             if err != NULL:
                 wt.error_delete(err)
             code = F_FUEL if trap_is_out_of_fuel(trap) else F_TRAP
-            raise self.fault(code, trap_text(trap))
+            raise self.fault(code, trap_text(trap), index)
         if err != NULL:
-            raise self.fault(F_TRAP, error_text(err))
+            raise self.fault(F_TRAP, error_text(err), index)
         result[0] = raw[0].i32
         return 0
 

@@ -68,7 +68,7 @@ def _ledger_snapshot(state: AlgoState) -> tuple[int, int, int, int, tuple[Any, .
     return state.position(), ledger.cash, ledger.realized_pnl, ledger.fees, holdings
 
 
-class _MutedHost:
+class MutedHost:
     """The host while a slot is restored from a checkpoint: the saved state already holds
     everything the algo did, so a host call made while the instance is rebuilt (a WASM
     start function, a native restore entry) must leave no trace. Every call is ignored
@@ -119,7 +119,7 @@ class CompiledSlot:
 
     @contextlib.contextmanager
     def _muted(self) -> Iterator[None]:
-        host, self.host = self.host, _MutedHost()
+        host, self.host = self.host, MutedHost()
         try:
             yield
         finally:
@@ -211,7 +211,8 @@ class CompiledSlot:
 
     # -- what the dispatcher calls back -----------------------------------------------
 
-    def _fault(self, code: int, detail: str) -> AlgoFault:
+    def _fault(self, code: int, detail: str, index: int | None = None) -> AlgoFault:
+        """The fault the dispatcher raises; ``index``: the export that trapped (WASM)."""
         return FAULTS[code](f"{self.kind} algo {self.name}: {detail}")
 
     def _host_call(self, op: str, a: Any, b: Any = None) -> Any:

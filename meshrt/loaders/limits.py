@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import attrs
 
+from meshrt.validators import integer
+
 WASM_PAGE = 65_536
-
-
-def _positive(instance: object, attribute: attrs.Attribute, value: int) -> None:  # type: ignore[type-arg]
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{attribute.name} must be a positive integer, got {value!r}")
 
 
 @attrs.frozen(slots=True)
@@ -23,5 +20,7 @@ class SandboxLimits:
     run without these limits.
     """
 
-    fuel_per_callback: int = attrs.field(default=10_000_000, validator=_positive)
-    memory_bytes: int = attrs.field(default=16 * 1024 * 1024, validator=_positive)
+    fuel_per_callback: int = attrs.field(default=10_000_000, validator=integer(
+        "a positive integer (within 64 bits)", 1))
+    memory_bytes: int = attrs.field(default=16 * 1024 * 1024, validator=integer(
+        "a positive integer of bytes, at most 4 GiB (32-bit WebAssembly)", 1, 2**32))

@@ -16,6 +16,7 @@ CheckpointUnsupported naming the algo, and the run goes on without checkpoints.
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import cffi
 
 from meshrt.contract import ABI_VERSION, CALLBACK_NAMES, IO_SIZE
 from meshrt.loaders.compiled import CompiledSlot, SlotContext
+from meshrt.loaders.elf import elf_problem
 from meshrt.loaders.errors import AbiMismatch, AlgoLoadError, BadExport
 from meshrt.sdk import OPTIONAL_CALLBACKS, REQUIRED_CALLBACKS
 
@@ -60,10 +62,16 @@ def open_library(path: Path) -> tuple[Any, Any, LibraryInfo]:
     shown = str(path)
     if not path.is_file():
         raise AlgoLoadError(f"native algo {shown!r} does not exist")
+    if sys.platform.startswith("linux"):
+        problem = elf_problem(path.read_bytes())
+        if problem is not None:
+            raise AlgoLoadError(f"native algo {shown!r} is not a valid shared library: "
+                                f"{problem}")
     try:
         lib = ffi.dlopen(str(path.resolve()))
     except OSError as exc:
-        raise AlgoLoadError(f"native algo {shown!r} cannot be loaded: {exc}") from None
+        raise AlgoLoadError(f"native algo {shown!r} cannot be loaded: "
+                            f"{_dlopen_reason(exc, path)}") from None
     try:
         try:
             entry = getattr(lib, SYMBOL)
@@ -106,6 +114,14 @@ def open_library(path: Path) -> tuple[Any, Any, LibraryInfo]:
         ffi.dlclose(lib)
         raise
     return lib, vt, LibraryInfo(shown, capabilities, snapshot)
+
+
+def _dlopen_reason(exc: OSError, path: Path) -> str:
+    """The loader's own reason, without cffi's wrapping and its find_library advice."""
+    text = str(exc).split("  Additionally,")[0].strip()
+    for prefix in (f"cannot load library '{path.resolve()}': ", f"{path.resolve()}: "):
+        text = text.removeprefix(prefix)
+    return " ".join(text.split())
 
 
 def inspect_native(path: Path) -> LibraryInfo:

@@ -9,13 +9,16 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from meshrt.loaders.errors import AlgoLoadError
-from meshrt.sdk import Algo, missing_required
+from meshrt.sdk import REQUIRED_CALLBACKS, Algo, missing_required
 
 __all__ = ["AlgoLoadError", "PythonSlot", "resolve_algo_class"]
 
@@ -31,7 +34,25 @@ def resolve_algo_class(ref: type[Algo] | str, base_dir: Path | None = None) -> t
             f"algo {cls.__qualname__} does not implement required callback(s): "
             + ", ".join(missing)
         )
+    for name in (*REQUIRED_CALLBACKS, *sorted(cls.capabilities)):
+        _check_signature(cls, name)
     return cls
+
+
+def _check_signature(cls: type[Algo], name: str) -> None:
+    """A callback that cannot take the SDK's arguments would crash at its first call."""
+    method = getattr(cls, name)
+    wanted = tuple(inspect.signature(getattr(Algo, name)).parameters)
+    where = f"algo {cls.__qualname__}.{name}"
+    if not callable(method):
+        raise AlgoLoadError(f"{where} is {type(method).__name__}, not a method")
+    try:
+        inspect.signature(method).bind(*wanted)
+    except ValueError:
+        return  # no signature to read (a builtin): its first call will tell
+    except TypeError as exc:
+        raise AlgoLoadError(f"{where} cannot be called as {name}({', '.join(wanted)}): "
+                            f"{exc}") from None
 
 
 def _import_ref(ref: str, base_dir: Path | None) -> Any:
@@ -93,6 +114,22 @@ class PythonSlot:
         self.on_book = self.algo.on_book
         self.on_fill = self.algo.on_fill
         self.on_reject = self.algo.on_reject
+
+    def report(self) -> dict[str, Any] | None:
+        """The algo's ``report()``, refused (TypeError) unless it survives JSON unchanged."""
+        value = self.algo.report()
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise TypeError(f"report() returned a {type(value).__name__}, not a dict")
+        try:
+            same = orjson.loads(orjson.dumps(value)) == value
+        except TypeError as exc:  # orjson.JSONEncodeError too
+            raise TypeError(f"report() is not JSON: {exc}") from None
+        if not same:
+            raise TypeError("report() does not survive JSON unchanged (a tuple, NaN or "
+                            "infinity?)")
+        return value
 
     def optional(self, name: str) -> Any:
         """The bound optional callback, or None when the algo does not declare it."""

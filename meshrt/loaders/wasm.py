@@ -28,8 +28,16 @@ import attrs
 
 from meshrt.contract import ABI_VERSION, CALLBACK_NAMES
 from meshrt.loaders import wasmtime_api as wt
-from meshrt.loaders.compiled import INDEX, CompiledSlot, SlotContext
-from meshrt.loaders.errors import AbiMismatch, AlgoLoadError, BadExport, ForbiddenImport
+from meshrt.loaders.compiled import INDEX, CompiledSlot, SlotContext, MutedHost
+from meshrt.loaders.errors import (
+    FAULTS,
+    AbiMismatch,
+    AlgoFault,
+    AlgoLoadError,
+    BadExport,
+    ForbiddenImport,
+    FuelExhausted,
+)
 from meshrt.loaders.limits import WASM_PAGE, SandboxLimits
 from meshrt.loaders.wasm_globals import export_mutable_globals
 from meshrt.sdk import OPTIONAL_CALLBACKS
@@ -49,6 +57,8 @@ HOST_IMPORTS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
 # export name -> the dispatcher's export index (callbacks first, see contract.CALLBACK_NAMES)
 SETUP_EXPORTS = {"meshrt_create": 13, "meshrt_destroy": 14, "meshrt_io": 15,
                  "meshrt_abi_version": 16}
+EXPORT_NAMES = {**dict(enumerate(CALLBACK_NAMES)),
+                **{index: name for name, index in SETUP_EXPORTS.items()}}
 REQUIRED_EXPORTS = ("meshrt_abi_version", "meshrt_io", "meshrt_create", "meshrt_destroy",
                     "on_book", "on_fill", "on_reject")
 EXPORT_TYPE = ((), (I32,))
@@ -145,7 +155,7 @@ def _load(data: bytes, digest: str, shown: str) -> tuple[Any, bool]:
         wt.check(lib.wasmtime_module_new(wt.engine(), data, len(data), out))
     except wt.WasmtimeError as exc:
         raise AlgoLoadError(f"WASM algo {shown!r} is not a valid WebAssembly module: "
-                            f"{str(exc).splitlines()[0]}") from None
+                            f"{wt.one_line(str(exc))}") from None
     module = ffi.gc(out[0], lib.wasmtime_module_delete)
     vec = ffi.new("wasm_byte_vec_t *")
     try:
@@ -236,7 +246,7 @@ def _inspect(module: Any, shown: str, digest: str, from_cache: bool) -> ModuleIn
 
 
 def inspect_wasm(path: Path, limits: SandboxLimits) -> ModuleInfo:
-    """Everything checkable before a run: the module, its imports, exports and memory."""
+    """What the compiled module says: its imports, exports and memory."""
     info = compile_module(path).info
     if info.memory_minimum > limits.memory_bytes:
         raise AlgoLoadError(
@@ -246,19 +256,30 @@ def inspect_wasm(path: Path, limits: SandboxLimits) -> ModuleInfo:
     return info
 
 
+def check_wasm(path: Path, limits: SandboxLimits) -> ModuleInfo:
+    """Everything checkable before a run: inspect_wasm, then one instance made in a
+    throwaway store with a muted host, for what only running the module can tell (its
+    start function, the ABI version it was built for, where its I/O area is)."""
+    info = inspect_wasm(path, limits)
+    WasmSlot(path, MutedHost(), SlotContext(), limits, create=False).close()
+    return info
+
+
 class WasmSlot(CompiledSlot):
     """One WASM algo instance in its own store."""
 
     kind = "wasm"
 
     def __init__(self, path: Path, host: Any, context: SlotContext,
-                 limits: SandboxLimits = SandboxLimits()) -> None:
+                 limits: SandboxLimits = SandboxLimits(), create: bool = True) -> None:
         info = inspect_wasm(path, limits)
         super().__init__(Path(path).name, host, context, wasm=True)
         self.info = info
         self.capabilities = info.capabilities
         self.limits = limits
         self._instantiate(compile_module(path))
+        if not create:
+            return
         if self.dispatcher.invoke(SETUP_EXPORTS["meshrt_create"]) != 0:
             raise AlgoLoadError(f"WASM algo {str(path)!r}: create failed (meshrt_create "
                                 "returned nonzero; see its log)")
@@ -289,10 +310,11 @@ class WasmSlot(CompiledSlot):
             wt.check(lib.wasmtime_instance_new(ctx, self._module, externs,
                                                len(compiled.info.imports), instance, trap))
         except wt.WasmtimeError as exc:
-            raise AlgoLoadError(f"WASM algo {shown!r} cannot be instantiated: {exc}") from None
+            raise AlgoLoadError(f"WASM algo {shown!r} cannot be instantiated: "
+                                f"{wt.one_line(str(exc))}") from None
         if trap[0] != ffi.NULL:
             raise AlgoLoadError(f"WASM algo {shown!r} trapped while starting: "
-                                f"{wt.trap_text(trap[0])}")
+                                f"{wt.one_line(wt.trap_text(trap[0]))}")
         self._ctx, self._instance = ctx, instance
         funcs, memory = self._exports(ctx, instance)
         if image is not None:
@@ -308,6 +330,20 @@ class WasmSlot(CompiledSlot):
             self.dispatcher.set_io(invoke(SETUP_EXPORTS["meshrt_io"]))
         except ValueError as exc:
             raise BadExport(f"WASM algo {shown!r}: meshrt_io: {exc}") from None
+
+    def _fault(self, code: int, detail: str, index: int | None = None) -> AlgoFault:
+        """A trap as one line naming the export that ran; wasmtime's whole text (its wasm
+        backtrace) stays on the exception as a note, so the crash traceback keeps it."""
+        if index is None:  # a host call's fault: already one line of ours
+            return super()._fault(code, detail)
+        fault, export = FAULTS[code], EXPORT_NAMES.get(index, f"export #{index}")
+        if fault is FuelExhausted:
+            reason = f"fuel exhausted in {export} (limit {self.limits.fuel_per_callback:,})"
+        else:
+            reason = f"trap in {export}: {wt.one_line(detail)}"
+        exc = fault(f"{self.kind} algo {self.name}: {reason}")
+        exc.add_note(detail.rstrip())
+        return exc
 
     # -- checkpoints: module reference, linear memory, mutable globals ------------------
 
@@ -380,7 +416,7 @@ class WasmSlot(CompiledSlot):
                                                   previous))
             except wt.WasmtimeError as exc:
                 raise AlgoLoadError(f"WASM algo {self.info.path!r}: cannot grow its memory to "
-                                    f"{len(data):,} bytes: {exc}") from None
+                                    f"{len(data):,} bytes: {wt.one_line(str(exc))}") from None
         ffi.memmove(lib.wasmtime_memory_data(ctx, memory), data, len(data))
         value = ffi.new("wasmtime_val_t *")
         for name, kind, raw in globals_:
@@ -391,7 +427,7 @@ class WasmSlot(CompiledSlot):
                 wt.check(lib.wasmtime_global_set(ctx, ffi.addressof(ext.of, "global"), value))
             except wt.WasmtimeError as exc:
                 raise AlgoLoadError(f"WASM algo {self.info.path!r}: cannot set global "
-                                    f"{name!r}: {exc}") from None
+                                    f"{name!r}: {wt.one_line(str(exc))}") from None
 
     def _host_functions(self, ctx: Any, imports: tuple[str, ...]) -> Any:
         lib, ffi = wt.lib(), wt.ffi

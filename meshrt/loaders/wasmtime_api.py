@@ -9,6 +9,7 @@ the C API of the wasmtime release pinned in pyproject.toml.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,20 @@ def check(error: Any) -> None:
         lib().wasm_byte_vec_delete(vec)
         lib().wasmtime_error_delete(error)
         raise WasmtimeError(message)
+
+
+def one_line(message: str) -> str:
+    """wasmtime's message (a context line, maybe a wasm backtrace, then a "Caused by:"
+    block) as one line for a user: the context and each cause joined by ': ', without the
+    backtrace, the cause numbering or the "wasm trap: " prefix."""
+    head, _, causes = message.partition("\nCaused by:")
+    first = head.strip().splitlines()[0] if head.strip() else ""
+    parts = [] if first.endswith("wasm backtrace:") else [first]
+    for line in causes.splitlines():
+        line = re.sub(r"^\d+:\s*", "", line.strip()).removeprefix("wasm trap: ")
+        if line:
+            parts.append(line)
+    return ": ".join(part for part in parts if part) or message.strip()
 
 
 def trap_text(trap: Any) -> str:

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import Any
 
+from meshrt.cliargs import path, refuse
 from meshrt.toolchain.build import TARGETS, BuildError, build
 from meshrt.toolchain.scaffold import LANGS, ScaffoldError, init_project
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+EXIT_OK = 0
 
 
 def add_parsers(commands: Any) -> None:
     """Register the subcommands; each sets ``handler`` so main() can dispatch generically."""
     b = commands.add_parser("build", help="compile a C algo to .wasm and a native library")
-    b.add_argument("project", type=Path, help="a C algo project folder or a .c file")
-    b.add_argument("--out", type=Path, help="output folder (default: PROJECT/build)")
+    b.add_argument("project", type=path, help="a C algo project folder or a .c file")
+    b.add_argument("--out", type=path, help="output folder (default: PROJECT/build)")
     b.add_argument("--target", choices=(*TARGETS, "all"), default="all")
     b.set_defaults(handler=build_main)
     i = commands.add_parser("init", help="scaffold an algo project (algo, scenario, test)")
@@ -31,8 +30,7 @@ def build_main(args: argparse.Namespace) -> int:
     try:
         artifacts = build(args.project, args.out, targets)
     except BuildError as exc:
-        print(f"meshrt: build failed: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return refuse("build", f"build failed: {exc}")
     for artifact in artifacts:
         print(f"{artifact.target:6}  {artifact.path}  {artifact.size:,} bytes")
     return EXIT_OK
@@ -42,9 +40,9 @@ def init_main(args: argparse.Namespace) -> int:
     try:
         folder = init_project(args.name, args.lang)
     except ScaffoldError as exc:
-        print(f"meshrt: init: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    print(f"created {folder}/ ({args.lang}): algo, scenario.py, test_algo.py")
+        return refuse("init", str(exc))
+    print(f"created {folder}/ ({args.lang}): "
+          f"{', '.join(sorted(path.name for path in folder.iterdir()))}")
     if args.lang == "c":
         print(f"next: meshrt build {folder} && meshrt run {folder}/scenario.py")
     else:

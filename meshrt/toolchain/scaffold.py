@@ -1,13 +1,16 @@
 """``meshrt init NAME --lang python|c``: a project that builds, runs and passes as created.
 
 The project holds the algo (``algo.py`` or ``algo.c``), ``scenario.py`` (one synthetic
-venue, one deployment) and ``test_algo.py``; ``meshrt build NAME`` builds a C project
-into ``NAME/build/``.
+venue, one deployment) and ``test_NAME.py``; ``meshrt build NAME`` builds a C project
+into ``NAME/build/algo.wasm`` and ``algo.so``. Both starters quote both sides within a
+position limit, and the C one is checkpointable: they are examples people copy.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from pathlib import Path
 
 LANGS = ("python", "c")
@@ -17,7 +20,8 @@ class ScaffoldError(Exception):
     """The project cannot be created (bad name, folder exists)."""
 
 
-PY_ALGO = '''"""{name}: joins the best bid with one post-only order and keeps it there."""
+PY_ALGO = '''"""{name}: quotes both sides at the touch with post-only orders, and stops quoting
+the side that would take its position past max_position."""
 
 from __future__ import annotations
 
@@ -30,55 +34,93 @@ class {cls}(Algo):
     def __init__(self, host: Any, params: dict[str, Any]) -> None:
         super().__init__(host, params)
         self.size: int = params["size"]
-        self.order_id: int | None = None
+        self.max_position: int = params["max_position"]
+        self.bid_id: int | None = None
+        self.ask_id: int | None = None
         self.fills = 0
 
     def on_book(self, book: Book, state: AlgoState, features: Features, actions: Actions) -> None:
-        if not book.bid_prices:
+        if not book.bid_prices or not book.ask_prices:
             return
-        order = state.open_orders.get(self.order_id) if self.order_id is not None else None
+        position = state.position()
+        self.bid_id = self.quote(state, actions, self.bid_id, Side.BUY, book.bid_prices[0],
+                                 position + self.size <= self.max_position)
+        self.ask_id = self.quote(state, actions, self.ask_id, Side.SELL, book.ask_prices[0],
+                                 position - self.size >= -self.max_position)
+
+    def quote(self, state: AlgoState, actions: Actions, order_id: int | None, side: Side,
+              price: int, allowed: bool) -> int | None:
+        """Keep one order of `size` at `price` on this side while `allowed`; the order id."""
+        order = state.open_orders.get(order_id) if order_id is not None else None
         if order is None:
-            self.order_id = actions.limit(Side.BUY, book.bid_prices[0], self.size,
-                                          TimeInForce.POST_ONLY)
-        elif order.accepted and not order.pending and order.price != book.bid_prices[0]:
-            actions.replace(self.order_id, book.bid_prices[0], order.filled + self.size)
+            return actions.limit(side, price, self.size, TimeInForce.POST_ONLY) if allowed else None
+        if not order.accepted or order.pending:
+            return order_id  # wait for the venue's answer before touching it again
+        if not allowed:
+            actions.cancel(order_id)
+        elif order.price != price:
+            actions.replace(order_id, price, order.filled + self.size)
+        return order_id
 
     def on_fill(self, fill: Fill, state: AlgoState, actions: Actions) -> None:
         self.fills += 1
 
     def on_reject(self, reject: Reject, state: AlgoState, actions: Actions) -> None:
         pass
+
+    def report(self) -> dict[str, Any]:
+        """Figures of its own for summary.json (deployments[0].report)."""
+        return {{"fills": self.fills}}
 '''
 
-C_ALGO = '''/* {name}: joins the best bid with one post-only order and keeps it there.
- * Build: meshrt build {name}   (writes build/{name}.wasm and build/{name}.so) */
+C_ALGO = '''/* {name}: quotes both sides at the touch with post-only orders, and stops quoting the
+ * side that would take its position past max_position.
+ * Build: meshrt build {name}   (writes build/algo.wasm and build/algo.so) */
 #include <meshrt.h>
 
+/* the whole state: plain values, no pointers, so its bytes are a checkpoint (below) */
 typedef struct algo {{
-    int64_t size;
-    uint64_t order_id;
+    int64_t size, max_position;
+    uint64_t bid_id, ask_id; /* 0: none */
     int64_t fills;
 }} algo;
 
 void *{prefix}_create(mr_ctx *cx) {{
     algo *self = (algo *)mr_alloc(sizeof(algo));
-    if (self) self->size = mr_param_i64(cx, "size", 100000000);
+    if (!self) return 0;
+    self->size = mr_param_i64(cx, "size", 100000000);
+    self->max_position = mr_param_i64(cx, "max_position", 3 * self->size);
+    self->bid_id = self->ask_id = 0;
+    self->fills = 0;
     return self;
 }}
 
 void {prefix}_destroy(void *self) {{ mr_free(self); }}
 
+/* keep one order of `size` at `price` on this side while `allowed`; the order id (0: none) */
+static uint64_t quote(algo *self, mr_ctx *cx, uint64_t order_id, uint8_t side, int64_t price,
+                      int allowed) {{
+    mr_open_order order;
+    if (!order_id || mr_order(cx, order_id, &order) != MR_FOUND)
+        return allowed ? mr_limit(cx, side, price, self->size, MR_POST_ONLY) : 0;
+    if (!(order.flags & MR_ORDER_ACCEPTED) || (order.flags & MR_ORDER_PENDING))
+        return order_id; /* wait for the venue's answer before touching it again */
+    if (!allowed)
+        mr_cancel(cx, order_id);
+    else if (order.price != price)
+        mr_replace(cx, order_id, price, order.filled + self->size);
+    return order_id;
+}}
+
 int {prefix}_on_book(void *p, mr_ctx *cx, const mr_book *book, const mr_features *f) {{
     algo *self = (algo *)p;
     (void)f;
-    if (book->bid_count == 0) return 0;
-    int64_t best = book->bids[0].price;
-    mr_open_order order;
-    if (!self->order_id || mr_order(cx, self->order_id, &order) != MR_FOUND)
-        self->order_id = mr_limit(cx, MR_BUY, best, self->size, MR_POST_ONLY);
-    else if ((order.flags & MR_ORDER_ACCEPTED) && !(order.flags & MR_ORDER_PENDING) &&
-             order.price != best)
-        mr_replace(cx, self->order_id, best, order.filled + self->size);
+    if (book->bid_count == 0 || book->ask_count == 0) return 0;
+    int64_t position = cx->state->position;
+    self->bid_id = quote(self, cx, self->bid_id, MR_BUY, book->bids[0].price,
+                         position + self->size <= self->max_position);
+    self->ask_id = quote(self, cx, self->ask_id, MR_SELL, book->asks[0].price,
+                         position - self->size >= -self->max_position);
     return 0;
 }}
 
@@ -93,7 +135,23 @@ int {prefix}_on_reject(void *p, mr_ctx *cx, const mr_reject *reject) {{
     return 0;
 }}
 
-MESHRT_ALGO({prefix})
+/* Checkpoints (meshrt run --checkpoint-every, --resume): the native build saves its state
+ * through these two, listed as `snapshot` below; the WASM build ignores them (the host
+ * saves the module's memory). Keep them in step with the struct. */
+int64_t {prefix}_snapshot(void *p, void *buffer, uint64_t capacity) {{
+    if (capacity >= sizeof(algo)) __builtin_memcpy(buffer, p, sizeof(algo));
+    return (int64_t)sizeof(algo);
+}}
+
+void *{prefix}_restore(mr_ctx *cx, const void *data, uint64_t size) {{
+    (void)cx;
+    if (size != sizeof(algo)) return 0; /* not a snapshot of this build */
+    algo *self = (algo *)mr_alloc(sizeof(algo));
+    if (self) __builtin_memcpy(self, data, sizeof(algo));
+    return self;
+}}
+
+MESHRT_ALGO({prefix}, snapshot)
 '''
 
 SCENARIO = '''"""{name}: one synthetic venue, one deployment. Run: meshrt run {name}/scenario.py"""
@@ -109,6 +167,7 @@ from meshrt import (
 )
 
 ALGO = {algo!r}{algo_note}
+MAX_POSITION = size_to_int("3")  # the algo quotes only what keeps |position| within this
 
 scenario = Scenario(
     name={name!r},
@@ -129,42 +188,61 @@ scenario = Scenario(
     ],
     deployments=[
         Deployment(label="algo", venue="sim", symbols=["XYZ"], algo=ALGO,
-                   params={{"size": size_to_int("1")}})
+                   params={{"size": size_to_int("1"), "max_position": MAX_POSITION}})
     ],
 )
 '''
 
-PY_TEST = '''"""The scaffolded algo runs its scenario and trades. Run: python -m pytest {name}"""
+CHECKS = '''
+
+def within_the_limit_on_both_sides(deployment: dict[str, Any], scenario: Scenario) -> None:
+    """What an algo people copy must do: trade, end within its position limit, and
+    fill on both sides (an algo that only buys never closes a position: its realized PnL
+    stays 0)."""
+    limit = scenario.deployments[0].params["max_position"]
+    assert deployment["crashed"] is None
+    assert deployment["fills"] > 0
+    assert all(abs(position) <= limit for position in deployment["position"].values())
+    assert deployment["realized_pnl"] != 0, "both sides filled"
+'''
+
+PY_TEST = '''"""The scaffolded algo runs its scenario and quotes both sides within its position
+limit. Run: python -m pytest {name}"""
 
 from pathlib import Path
+from typing import Any
 
+from meshrt import Scenario
 from meshrt.runtime import run
 from meshrt.scenario import load_scenario
 
 HERE = Path(__file__).resolve().parent
+''' + CHECKS + '''
 
-
-def test_the_algo_runs_its_scenario_and_trades() -> None:
-    result = run(load_scenario(HERE / "scenario.py"))
+def test_the_algo_trades_both_sides_within_its_limit() -> None:
+    scenario = load_scenario(HERE / "scenario.py")
+    result = run(scenario)
     assert result.ok
     deployment = result.summary["deployments"][0]
-    assert deployment["crashed"] is None
-    assert deployment["orders"] > 0
+    within_the_limit_on_both_sides(deployment, scenario)
+    assert result.reports["algo"] == {{"fills": deployment["fills"]}}  # the algo's report()
 '''
 
-C_TEST = '''"""Both builds of the scaffolded algo run its scenario and trade identically.
-Run: python -m pytest {name}"""
+C_TEST = '''"""Both builds of the scaffolded algo run its scenario, trade identically, and quote
+both sides within the position limit. Run: python -m pytest {name}"""
 
 from pathlib import Path
+from typing import Any
 
 import attrs
 
+from meshrt import Scenario
 from meshrt.runtime import run
 from meshrt.scenario import load_scenario
 from meshrt.toolchain import build
 
 HERE = Path(__file__).resolve().parent
-
+''' + CHECKS + '''
 
 def test_wasm_and_native_builds_trade_identically() -> None:
     artifacts = {{artifact.target: artifact.path for artifact in build(HERE)}}
@@ -175,8 +253,7 @@ def test_wasm_and_native_builds_trade_identically() -> None:
         result = run(attrs.evolve(scenario, deployments=[deployment]))
         assert result.ok
         results[target] = result.summary["deployments"][0]
-    assert results["wasm"]["crashed"] is None
-    assert results["wasm"]["orders"] > 0
+    within_the_limit_on_both_sides(results["wasm"], scenario)
     assert results["wasm"] == results["native"]
 '''
 
@@ -191,7 +268,11 @@ def init_project(name: str, lang: str, parent: Path = Path(".")) -> Path:
     folder = Path(parent) / name
     if folder.exists():
         raise ScaffoldError(f"{folder} already exists")
-    prefix = re.sub(r"\W", "_", name.lower())
+    shadowed = _shadowed(name)
+    if shadowed is not None:
+        raise ScaffoldError(f"project name {name!r} would shadow {shadowed} when the project "
+                            "is tested from its parent folder; choose another name")
+    prefix = _identifier(name)
     cls = "".join(part.capitalize() for part in re.split(r"[-_]", name)) or "Algo"
     folder.mkdir(parents=True)
     if lang == "python":
@@ -204,5 +285,31 @@ def init_project(name: str, lang: str, parent: Path = Path(".")) -> Path:
         note = "  # or \"build/algo.so\": the native build of the same source"
         test = C_TEST
     (folder / "scenario.py").write_text(SCENARIO.format(name=name, algo=algo, algo_note=note))
-    (folder / "test_algo.py").write_text(test.format(name=name))
+    (folder / test_file(name)).write_text(test.format(name=name))
     return folder
+
+
+def test_file(name: str) -> str:
+    """The project's test file: named after the project, so that several projects can be
+    tested together (``python -m pytest a b``) without two modules named alike."""
+    return f"test_{_identifier(name)}.py"
+
+
+def _identifier(name: str) -> str:
+    return re.sub(r"\W", "_", name.lower())
+
+
+def _shadowed(name: str) -> str | None:
+    """What an importable folder of this name would hide: a standard-library or an
+    installed module (meshrt itself included), or None."""
+    if not name.isidentifier():
+        return None  # a name with '-' cannot be imported, so it hides nothing
+    if name in sys.stdlib_module_names:
+        return f"the standard library's module {name!r}"
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    return f"the installed module {name!r}" + (f" ({spec.origin})" if spec.origin else "")

@@ -30,6 +30,7 @@ from meshrt.events import (
     REPORT_REJECTED,
     REPORT_REPLACED,
 )
+from meshrt.validators import ppm
 from meshrt.venues._book import NO_SELL, L2Book
 
 __all__ = ["FeeSchedule", "MatchingEngine", "RestingOrder"]
@@ -57,8 +58,8 @@ _PPM: Final = 1_000_000
 class FeeSchedule:
     """Venue fees in parts per million of notional; a negative rate is a rebate."""
 
-    maker_ppm: int = 0
-    taker_ppm: int = 0
+    maker_ppm: int = attrs.field(default=0, validator=ppm)
+    taker_ppm: int = attrs.field(default=0, validator=ppm)
 
     def fee(self, liquidity: int, price: int, size: int) -> int:
         """Fee in price units, floored (a fractional fee rounds down, a rebate up in size)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -29,6 +30,18 @@ import orjson
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE, Side
 from meshrt.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.validators import (
+    MAX_NS,
+    ScenarioValueError,
+    as_tuple,
+    flag,
+    int64,
+    integer,
+    positive_ns,
+    probability,
+    shown,
+    text,
+)
 from meshrt.venues._synthetic import SyntheticSource
 
 __all__ = [
@@ -67,12 +80,27 @@ class Source(Protocol):
 # -- synthetic ---------------------------------------------------------------------
 
 
-def _require_int(name: str, value: object, minimum: int) -> None:
-    # bool is an int subclass and a float price is almost always a unit mistake
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int (fixed point), got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+MAX_SYNTHETIC_LEVELS = 1000  # per side; the book is held in full, algos see BOOK_DEPTH
+
+# a float price is almost always a unit mistake: fixed point is an int (meshrt.contract)
+_FIXED_POINT = integer("a positive fixed-point integer (within 64 bits)", 1)
+
+
+def _level_size(spec: SyntheticSpec, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not (type(value) is tuple and len(value) == 2
+            and all(_FIXED_POINT.test(v) for v in value) and value[0] <= value[1]):
+        raise ScenarioValueError(
+            "SyntheticSpec.level_size must be (min, max) fixed-point sizes with "
+            f"1 <= min <= max, got {shown(value)}")
+
+
+def _room_for_levels(spec: SyntheticSpec, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """The deepest bid level must stay above 0 (run after tick and start_price)."""
+    deepest_bid = spec.start_price // spec.tick * spec.tick - (spec.levels - 1) * spec.tick
+    if deepest_bid <= 0:
+        raise ScenarioValueError(
+            f"SyntheticSpec.start_price {spec.start_price} leaves no room for {spec.levels} "
+            f"bid levels of tick {spec.tick}")
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -84,39 +112,18 @@ class SyntheticSpec:
     ``updates * interval_ns``.
     """
 
-    symbol: str
-    seed: int
-    start_price: int
-    tick: int
-    levels: int = 20
-    level_size: tuple[int, int] = attrs.field(converter=tuple)
-    interval_ns: int
-    updates: int
-    trade_every: int = 10
-    move_probability: float
-
-    def __attrs_post_init__(self) -> None:
-        if not isinstance(self.symbol, str) or not self.symbol:
-            raise ValueError(f"symbol must be a non-empty string, got {self.symbol!r}")
-        _require_int("seed", self.seed, -(2**63))
-        _require_int("tick", self.tick, 1)
-        _require_int("levels", self.levels, 1)
-        _require_int("start_price", self.start_price, 1)
-        _require_int("interval_ns", self.interval_ns, 1)
-        _require_int("updates", self.updates, 1)
-        _require_int("trade_every", self.trade_every, 0)
-        if len(self.level_size) != 2:
-            raise ValueError(f"level_size must be (min, max), got {self.level_size!r}")
-        _require_int("level_size[0]", self.level_size[0], 1)
-        _require_int("level_size[1]", self.level_size[1], self.level_size[0])
-        if not 0.0 <= self.move_probability <= 1.0:
-            raise ValueError(f"move_probability must be in [0, 1], got {self.move_probability}")
-        deepest_bid = self.start_price // self.tick * self.tick - (self.levels - 1) * self.tick
-        if deepest_bid <= 0:
-            raise ValueError(
-                f"start_price {self.start_price} leaves no room for {self.levels} bid levels "
-                f"of tick {self.tick}"
-            )
+    symbol: str = attrs.field(validator=text)
+    seed: int = attrs.field(validator=int64)
+    start_price: int = attrs.field(validator=_FIXED_POINT)
+    tick: int = attrs.field(validator=_FIXED_POINT)
+    levels: int = attrs.field(default=20, validator=[integer(
+        f"an integer in [1, {MAX_SYNTHETIC_LEVELS}]", 1, MAX_SYNTHETIC_LEVELS), _room_for_levels])
+    level_size: tuple[int, int] = attrs.field(converter=as_tuple, validator=_level_size)
+    interval_ns: int = attrs.field(validator=positive_ns)
+    updates: int = attrs.field(validator=integer("a positive integer (within 64 bits)", 1))
+    trade_every: int = attrs.field(default=10, validator=integer(
+        "an integer >= 0 (0: no trades; within 64 bits)", 0))
+    move_probability: float = attrs.field(validator=probability)
 
 
 # ``SyntheticSource``, the generator a SyntheticSpec describes, is the C type imported
@@ -162,16 +169,27 @@ _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 
 def _known_extension(_: object, __: object, path: str) -> None:
     if Path(path).suffix.lower() not in _EXTENSIONS:
-        raise ValueError(f"{path}: unknown data format (expected .jsonl, .ndjson or .csv)")
+        raise ScenarioValueError(
+            f"RecordedSpec.path {path!r}: unknown data format (expected .jsonl, .ndjson or "
+            ".csv)")
+
+
+def _path_text(value: Any) -> Any:
+    """Converter: a ``pathlib.Path`` (any os.PathLike) becomes its string."""
+    return os.fspath(value) if isinstance(value, os.PathLike) else value
 
 
 @attrs.frozen(slots=True)
 class RecordedSpec:
-    """Replay a user's file; ``time_offset_ns`` is added to every timestamp."""
+    """Replay a user's file; ``time_offset_ns`` is added to every timestamp. With
+    ``start_at_zero`` every timestamp is first shifted by the file's first one, so the
+    recording starts at scenario time 0 without anyone reading the file for it."""
 
-    symbol: str
-    path: str = attrs.field(converter=str, validator=_known_extension)
-    time_offset_ns: int = attrs.field(default=0, validator=attrs.validators.instance_of(int))
+    symbol: str = attrs.field(validator=text)
+    path: str = attrs.field(converter=_path_text, validator=[text, _known_extension])
+    time_offset_ns: int = attrs.field(default=0, validator=integer(
+        "an integer of ns in [-2**62, 2**62]", -MAX_NS, MAX_NS))
+    start_at_zero: bool = attrs.field(default=False, validator=flag)
 
 
 PRICE_PLACES = len(str(PRICE_SCALE)) - 1
@@ -427,6 +445,15 @@ def _read_csv(path: str, offset: int) -> Iterator[tuple]:
         yield event
 
 
+def _first_ts(events: Iterator[tuple]) -> int:
+    """The first event's timestamp as written in the file (0 for an empty file)."""
+    try:
+        first = next(events, None)
+    finally:
+        events.close()  # type: ignore[attr-defined]
+    return 0 if first is None else first[0]
+
+
 class RecordedSource:
     """Replays a JSON-lines or CSV file, parsing one event ahead of the caller.
 
@@ -453,9 +480,12 @@ class RecordedSource:
         self.symbol = spec.symbol
         self.spec = spec
         reader = _read_csv if _EXTENSIONS[Path(spec.path).suffix.lower()] == "csv" else _read_jsonl
-        self._events = reader(spec.path, spec.time_offset_ns)
         self._error: SourceError | None = None
         try:
+            offset = spec.time_offset_ns
+            if spec.start_at_zero:
+                offset -= _first_ts(reader(spec.path, 0))
+            self._events = reader(spec.path, offset)
             self._next: tuple | None = next(self._events, None)
         except OSError as e:
             raise SourceError(spec.path, None, "path", f"cannot open ({e.strerror or e})") from e
