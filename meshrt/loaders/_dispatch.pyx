@@ -20,7 +20,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.long cimport PyLong_AsVoidPtr, PyLong_FromVoidPtr
 from cpython.mem cimport PyMem_Calloc, PyMem_Free
 from cpython.memoryview cimport PyMemoryView_FromMemory
-from cpython.object cimport Py_TYPE
+from cpython.object cimport PyObject
 from cpython.buffer cimport PyBUF_READ
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy, strlen
@@ -170,43 +170,94 @@ cdef inline int64_t notional(int64_t price, int64_t size) noexcept:
     return <int64_t>((<int128>price * size) // MR_SIZE_SCALE)
 
 
-# ---- AlgoState's attributes, read through their slot descriptors -----------------------
+# ---- borrowed access: the hot path reads tuples and slots without reference counting --
+#
+# Cython's ``<object>``/``<tuple>`` values own a reference (an incref and a decref per
+# item read); on_book reads ~15 items per call, each converted to a C int at once. These
+# are the public C API declared on ``PyObject *``: the reference stays borrowed.
+
+cdef extern from "Python.h":
+    PyObject *item "PyTuple_GET_ITEM" (PyObject *t, Py_ssize_t i) noexcept
+    Py_ssize_t size "PyTuple_GET_SIZE" (PyObject *t) noexcept
+    bint is_tuple "PyTuple_Check" (PyObject *o) noexcept
+    PyObject *dict_get "PyDict_GetItemWithError" (object d, PyObject *key) except? NULL
+    ctypedef struct PyMemberDef:
+        const char *name
+        int type
+        Py_ssize_t offset
+    enum:
+        Py_tp_members
+    void *PyType_GetSlot(type cls, int slot) except? NULL
+
+cdef extern from "structmember.h":
+    enum:
+        T_OBJECT_EX
+
+
+cdef inline int64_t i64(PyObject *o) except? -1:
+    """A borrowed int's value (Cython's conversion: OverflowError/TypeError as int())."""
+    return <int64_t><object>o
+
+
+# ---- AlgoState's attributes, read at their slots' offsets ------------------------------
 #
 # A getattr looks the name up along the type's MRO before it reaches the slot; on_book
-# reads five attributes per call, so for the type last seen the member descriptors are
-# kept and called directly (tp_descr_get, public API). Any other object: getattr.
+# reads five attributes per call, so for the type last seen each slot's offset is taken
+# from its class's member table (PyType_GetSlot(Py_tp_members), public API) and the
+# attribute read there, borrowed. Any other object, or an unset slot: getattr.
 
+cdef enum:
+    A_NOW, A_NEXT_ORDER_ID, A_OPEN_ORDERS, A_LEDGER, A_BOOKS, N_ATTRS
+
+cdef tuple ATTR_NAMES = ("now", "next_order_id", "open_orders", "ledger", "books")
 cdef object state_type = None
-cdef object d_now = None, d_next_order_id = None, d_open_orders = None, d_ledger = None
-cdef object d_books = None
+cdef Py_ssize_t offsets[N_ATTRS]
 
 
-cdef object member(type cls, str name):
+cdef Py_ssize_t slot_offset(type cls, str name) except -2:
+    """The offset of ``cls.<name>`` when it is a slot (T_OBJECT_EX member), else -1."""
     descr = getattr(cls, name, None)
-    return descr if type(descr) is MemberDescriptorType else None
+    if type(descr) is not MemberDescriptorType:
+        return -1
+    cdef bytes key = name.encode()
+    cdef PyMemberDef *m = <PyMemberDef *>PyType_GetSlot(descr.__objclass__, Py_tp_members)
+    while m != NULL and m.name != NULL:
+        if m.name == key:  # the class that defines the slot holds its member entry
+            return m.offset if m.type == T_OBJECT_EX else -1
+        m += 1
+    return -1
 
 
-cdef void resolve_state_type(object state):
-    global state_type, d_now, d_next_order_id, d_open_orders, d_ledger, d_books
+cdef int resolve_state_type(object state) except -1:
+    global state_type
     cdef type cls = type(state)
-    found = [member(cls, name) for name in ("now", "next_order_id", "open_orders", "ledger",
-                                            "books")]
-    if None in found:
-        return  # not slotted: getattr
+    cdef Py_ssize_t found[N_ATTRS]
+    cdef int i
+    for i in range(N_ATTRS):
+        found[i] = slot_offset(cls, ATTR_NAMES[i])
+        if found[i] < 0:
+            return 0  # not slotted: getattr
+    for i in range(N_ATTRS):
+        offsets[i] = found[i]
     state_type = cls
-    d_now, d_next_order_id, d_open_orders, d_ledger, d_books = found
+    return 0
 
 
-cdef inline object state_attr(object state, object descr, str name):
+cdef inline object state_attr(object state, int which):
+    """state.<ATTR_NAMES[which]>: from its slot for the resolved type, else getattr."""
+    cdef PyObject *v
     if type(state) is state_type:
-        return Py_TYPE(descr).tp_descr_get(descr, state, state_type)
-    return getattr(state, name)
+        v = (<PyObject **>(<char *><PyObject *>state + offsets[which]))[0]
+        if v != NULL:
+            return <object>v
+    return getattr(state, ATTR_NAMES[which])
 
 
 # ---- the dispatcher ----------------------------------------------------------------------
 
 @cython.final
-cdef class Dispatcher:
+@cython.binding(False)  # plain method descriptors, as a C type's: CPython's specialised
+cdef class Dispatcher:  # call instructions call them directly (a cyfunction is generic)
     """One compiled algo instance's calls: packing, dispatch, host calls."""
 
     cdef bint wasm
@@ -314,45 +365,47 @@ cdef class Dispatcher:
         return 0
 
     cdef int pack_book(self, object book) except -1:
-        """Pack a Book tuple into the shadow; only sides whose tuples changed are repacked."""
+        """Pack a Book tuple into the shadow; only sides whose tuples changed are repacked.
+        Items are compared by identity, borrowed: no reference is taken unless kept."""
         if not isinstance(book, tuple) or len(<tuple>book) < 7:
             raise TypeError("on_book expects a meshrt Book")
-        cdef tuple t = <tuple>book
+        cdef PyObject *t = <PyObject *>book
+        cdef PyObject *v
         cdef mr_book *b = &self.book
         cdef uint16_t count
-        b.ts = t[0]
-        name = t[1]
-        if name is not self.sym_obj:
-            self.sym_id = self.name_id(self.symbols, name, True)
-            self.sym_obj = name
-        name = t[2]
-        if name is not self.venue_obj:
-            self.venue_id = self.name_id(self.venues, name, False)
-            self.venue_obj = name
+        b.ts = i64(item(t, 0))
+        v = item(t, 1)
+        if v != <PyObject *>self.sym_obj:
+            self.sym_id = self.name_id(self.symbols, <object>v, True)
+            self.sym_obj = <object>v
+        v = item(t, 2)
+        if v != <PyObject *>self.venue_obj:
+            self.venue_id = self.name_id(self.venues, <object>v, False)
+            self.venue_obj = <object>v
         b.symbol = <uint16_t>self.sym_id
         b.venue = <uint16_t>self.venue_id
-        side = t[3]
-        if side is not self.bid_prices:
+        v = item(t, 3)
+        if v != <PyObject *>self.bid_prices:
             self.bid_prices = UNSET  # unset until packed: a failed pack is redone next time
-            self.pack_side(side, &b.bids[0].price, &b.bid_count)
-            self.bid_prices = side
-        side = t[4]
-        if side is not self.bid_sizes:
+            self.pack_side(<object>v, &b.bids[0].price, &b.bid_count)
+            self.bid_prices = <object>v
+        v = item(t, 4)
+        if v != <PyObject *>self.bid_sizes:
             self.bid_sizes = UNSET
-            self.pack_side(side, &b.bids[0].size, &count)
-            self.bid_sizes = side
-        side = t[5]
-        if side is not self.ask_prices:
+            self.pack_side(<object>v, &b.bids[0].size, &count)
+            self.bid_sizes = <object>v
+        v = item(t, 5)
+        if v != <PyObject *>self.ask_prices:
             self.ask_prices = UNSET
-            self.pack_side(side, &b.asks[0].price, &b.ask_count)
-            self.ask_prices = side
-        side = t[6]
-        if side is not self.ask_sizes:
+            self.pack_side(<object>v, &b.asks[0].price, &b.ask_count)
+            self.ask_prices = <object>v
+        v = item(t, 6)
+        if v != <PyObject *>self.ask_sizes:
             self.ask_sizes = UNSET
-            self.pack_side(side, &b.asks[0].size, &count)
-            self.ask_sizes = side
-        if (len(<tuple>self.bid_prices) != len(<tuple>self.bid_sizes)
-                or len(<tuple>self.ask_prices) != len(<tuple>self.ask_sizes)):
+            self.pack_side(<object>v, &b.asks[0].size, &count)
+            self.ask_sizes = <object>v
+        if (size(<PyObject *>self.bid_prices) != size(<PyObject *>self.bid_sizes)
+                or size(<PyObject *>self.ask_prices) != size(<PyObject *>self.ask_sizes)):
             raise self.fault(F_INPUT, "book prices and sizes differ in length")
         return 0
 
@@ -360,9 +413,9 @@ cdef class Dispatcher:
         """The book-derived features computed exactly as meshrt.sdk.Features does."""
         if not isinstance(features, tuple) or len(<tuple>features) < 3:
             raise TypeError("on_book expects meshrt Features")
-        cdef tuple t = <tuple>features
-        f.volatility = t[1]
-        f.trade_flow = t[2]
+        cdef PyObject *t = <PyObject *>features
+        f.volatility = i64(item(t, 1))
+        f.trade_flow = i64(item(t, 2))
         cdef const mr_book *b = &self.book
         if b.bid_count == 0 or b.ask_count == 0:
             f.mid = f.microprice = f.spread = f.imbalance = 0
@@ -391,39 +444,43 @@ cdef class Dispatcher:
 
     @cython.cdivision(True)
     cdef int64_t unrealized(self, object state) except? -1:
-        """AlgoState.unrealized_pnl: held symbols at the mid of the last book received."""
-        if len(self.holdings) == 0:
+        """AlgoState.unrealized_pnl: held symbols at the mid of the last book received.
+        Holdings and books are read borrowed: only dict lookups and int reads between."""
+        cdef PyObject *holdings = <PyObject *>self.holdings
+        cdef Py_ssize_t n = size(holdings), i
+        if n == 0:
             return 0
-        cdef dict books = state_attr(state, d_books, "books")
+        cdef dict books = state_attr(state, A_BOOKS)
         cdef int64_t total = 0, mid
-        cdef tuple held, book, bids, asks
-        for h in self.holdings:
-            held = <tuple>h
-            found = books.get(held[0])
-            if found is None:
+        cdef PyObject *held
+        cdef PyObject *book
+        cdef PyObject *bids
+        cdef PyObject *asks
+        for i in range(n):
+            held = item(holdings, i)
+            book = dict_get(books, item(held, 0))
+            if book == NULL:
                 continue
-            book = <tuple>found
-            bids = <tuple>book[3]
-            asks = <tuple>book[5]
-            if len(bids) == 0 or len(asks) == 0:
+            bids = item(book, 3)
+            asks = item(book, 5)
+            if size(bids) == 0 or size(asks) == 0:
                 continue
-            mid = <int64_t>floordiv(<int128>(<int64_t>bids[0]) + <int64_t>asks[0], 2)
-            total += notional(mid, held[1]) - <int64_t>held[2]
+            mid = <int64_t>floordiv(<int128>i64(item(bids, 0)) + i64(item(asks, 0)), 2)
+            total += notional(mid, i64(item(held, 1))) - i64(item(held, 2))
         return total
 
     cdef int pack_state(self, object state, mr_state *s) except -1:
         """Pack the AlgoState; keeps state.open_orders for the order() host call."""
         if type(state) is not state_type:
             resolve_state_type(state)
-        s.now = state_attr(state, d_now, "now")
-        s.next_order_id = <uint64_t><int64_t>state_attr(state, d_next_order_id,
-                                                       "next_order_id")
-        orders = state_attr(state, d_open_orders, "open_orders")
+        s.now = state_attr(state, A_NOW)
+        s.next_order_id = <uint64_t><int64_t>state_attr(state, A_NEXT_ORDER_ID)
+        orders = state_attr(state, A_OPEN_ORDERS)
         if not isinstance(orders, dict):
             raise TypeError("state.open_orders must be a dict")
         self.open_orders = orders
         s.open_orders = <uint32_t>len(<dict>orders)
-        ledger = state_attr(state, d_ledger, "ledger")
+        ledger = state_attr(state, A_LEDGER)
         if ledger is not self.ledger or self.ledger_dirty:
             self.refresh_ledger(state, ledger)
         s.position = self.l_position
@@ -494,7 +551,7 @@ cdef class Dispatcher:
                           x.price, x.size, x.symbol))
         return self.replay(tuple(items), refused, actions)
 
-    def on_book(self, book, state, features, actions):
+    def on_book(self, book, state, features, actions, /):
         """on_book(book, state, features, actions): pack, call the algo, replay its actions."""
         cdef mr_state s
         cdef mr_features f
@@ -506,7 +563,7 @@ cdef class Dispatcher:
             self.pack_state(state, &s)
             self.pack_features(features, &f)
             io = <mr_io *>self.io()
-            io.book = self.book
+            memcpy(&io.book, &self.book, sizeof(mr_book))  # not a struct assignment: one copy
             io.state = s
             io.features = f
             io.actions.count = io.actions.refused = 0
@@ -515,7 +572,7 @@ cdef class Dispatcher:
             self.open_orders = None
         return self.finish(CB_ON_BOOK, result, actions)
 
-    def call(self, long index, state, actions, payload, long offset):
+    def call(self, long index, state, actions, payload, long offset, /):
         """call(index, state, actions, payload, offset): any other callback; ``payload``
         (bytes or None) is its packed input, written at ``offset`` of the I/O area."""
         cdef mr_state s
