@@ -859,31 +859,35 @@ cdef int32_t h_order(void *ctx, uint64_t order_id, mr_open_order *out) noexcept:
     cdef Dispatcher d = <Dispatcher>ctx
     cdef mr_open_order o
     cdef long symbol
+    cdef PyObject *order
+    cdef PyObject *name
+    cdef PyObject *price
     if d.open_orders is None:
         return MR_NOT_FOUND
     try:
         found = (<dict>d.open_orders).get(order_id)  # a strong reference: the symbol
         if not isinstance(found, tuple) or len(<tuple>found) < 8:  # lookup may run Python
             return MR_NOT_FOUND
-        order = <tuple>found
-        name = order[1]
-        if name is d.osym_obj:
+        order = <PyObject *>found  # its items read borrowed: found holds them
+        name = item(order, 1)
+        if name == <PyObject *>d.osym_obj:
             symbol = d.osym_id
         else:
             try:
-                symbol = d.name_id(d.symbols, name, True)
-                d.osym_obj, d.osym_id = name, symbol
+                symbol = d.name_id(d.symbols, <object>name, True)
+                d.osym_obj, d.osym_id = <object>name, symbol
             except Exception:
                 symbol = 0
-        price = order[3]
+        price = item(order, 3)
         o.order_id = order_id
-        o.price = 0 if price is None else <int64_t>price
-        o.size = order[4]
-        o.filled = order[5]
+        o.price = 0 if price == <PyObject *>None else i64(price)
+        o.size = i64(item(order, 4))
+        o.filled = i64(item(order, 5))
         o.symbol = <uint16_t>symbol
-        o.side = <uint8_t><int64_t>order[2]
-        o.flags = ((MR_ORDER_ACCEPTED if order[6] else 0) | (MR_ORDER_PENDING if order[7] else 0)
-                   | (0 if price is None else MR_ORDER_HAS_PRICE))
+        o.side = <uint8_t>i64(item(order, 2))
+        o.flags = ((MR_ORDER_ACCEPTED if <object>item(order, 6) else 0)
+                   | (MR_ORDER_PENDING if <object>item(order, 7) else 0)
+                   | (0 if price == <PyObject *>None else MR_ORDER_HAS_PRICE))
         o._pad0 = 0
     except Exception:
         return MR_NOT_FOUND
