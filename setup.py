@@ -3,7 +3,8 @@
 Hot loops are Cython (``.pyx``, compiled to C at build time); the modules still written
 in C are listed with their ``.c`` file until they are ported.
 
-- meshrt.loaders._dispatch: the WASM/native loaders' per-callback dispatcher
+- meshrt.loaders._dispatch: the WASM/native loaders' per-callback dispatcher (.pyx; the
+  contract layout from meshrt/include/meshrt.h, wasmtime's C API from _wasmtime.pxd)
 - meshrt.venues._book (.pyx): the venue's displayed L2 book and its feed hot loop
 - meshrt.venues._synthetic: the seeded synthetic market-data generator
 - meshrt.actors._commit: the sequencer's commit loop for venue feed events
@@ -30,8 +31,8 @@ def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> E
 
 
 EXTENSIONS = [
-    extension("meshrt.loaders._dispatch",
-              depends=["meshrt/include/meshrt.h", "meshrt/_cpython.h"]),
+    extension("meshrt.loaders._dispatch", include_dirs=["meshrt/include"],
+              depends=["meshrt/include/meshrt.h", "meshrt/loaders/_wasmtime.pxd"]),
     extension("meshrt.venues._book"),
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._commit"),
