@@ -5,7 +5,8 @@ in C are listed with their ``.c`` file until they are ported.
 
 - meshrt.loaders._dispatch: the WASM/native loaders' per-callback dispatcher
 - meshrt.venues._book: the venue's displayed L2 book and its feed hot loop
-- meshrt.venues._synthetic: the seeded synthetic market-data generator
+- meshrt.venues._synthetic: the seeded synthetic market-data generator (xoshiro256**), the
+  compiled mirror of meshrt/venues/synthetic.py
 - meshrt.actors._commit: the sequencer's commit loop for venue feed events
 - meshrt.actors._deliver: the algo instance's book delivery loop
 """

@@ -27,7 +27,9 @@ from typing import Any
 import orjson
 
 FORMAT = "meshrt-checkpoint"
-VERSION = 3  # 2: the venue book, synthetic source and callback timings moved to C; 3: log_sha256
+# 2: the venue book, synthetic source and callback timings moved to C; 3: log_sha256;
+# 4: the synthetic source draws from xoshiro256** (its pickled state is four words)
+VERSION = 4
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 
