@@ -6,7 +6,8 @@ in C are listed with their ``.c`` file until they are ported.
 - meshrt.loaders._dispatch: the WASM/native loaders' per-callback dispatcher (.pyx; the
   contract layout from meshrt/include/meshrt.h, wasmtime's C API from _wasmtime.pxd)
 - meshrt.venues._book (.pyx): the venue's displayed L2 book and its feed hot loop
-- meshrt.venues._synthetic: the seeded synthetic market-data generator
+- meshrt.venues._synthetic (.pyx): the seeded synthetic market-data generator
+  (xoshiro256**), the compiled mirror of meshrt/venues/synthetic.py
 - meshrt.actors._commit: the sequencer's commit loop for venue feed events
 - meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
   the fatal-signal handler and watchdog thread

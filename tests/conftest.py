@@ -47,6 +47,7 @@ MODULE_KINDS = {
     "test_replay": "e2e",
     "test_replaylog": "e2e",
     "test_risk": "unit",
+    "test_rng": "unit",
     "test_run_folders": "unit",
     "test_run_integrity": "e2e",
     "test_runtime": "e2e",
@@ -54,6 +55,7 @@ MODULE_KINDS = {
     "test_scenario_values": "unit",
     "test_sdk": "unit",
     "test_sources": "unit",
+    "test_synthetic_mirror": "property",
     "test_toolchain": "e2e",
     "test_trace_tca": "e2e",
 }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-import random
 from pathlib import Path
 
 import attrs
@@ -24,6 +23,7 @@ from meshrt.venues.sources import (
     SyntheticSpec,
     open_source,
 )
+from meshrt.venues.rng import Xoshiro256
 
 DATA = Path(__file__).resolve().parent.parent / "scenarios" / "data"
 FOREVER = 2**63
@@ -231,74 +231,77 @@ def test_any_windowing_gives_the_same_stream(steps: list[int]) -> None:
     assert pieces + source.batch(FOREVER) == whole
 
 
-# Streams recorded from the original pure-Python generator (random.Random(seed) and
-# getrandbits), which the C one (meshrt/venues/_synthetic.c) reproduces exactly.
+# Streams pinned from the reference rules (meshrt/venues/synthetic.py, SyntheticWalk, on
+# meshrt/venues/rng.py's xoshiro256**), computed once when the generator became
+# xoshiro256**: a change to the rules or the generator shows here, in the compiled source
+# and its Python reference alike (tests/test_synthetic_mirror.py keeps the two equal).
 D, T, B, S = FEED_DELTA, FEED_TRADE, Side.BUY, Side.SELL
 TINY = attrs.evolve(SPEC, levels=3, level_size=(1, 3), trade_every=3, updates=30)
 TINY_EVENTS = [
-    (0, FEED_SNAPSHOT, ((100000000000, 3), (99990000000, 2), (99980000000, 1)),
-     ((100010000000, 3), (100020000000, 1), (100030000000, 2))),
-    (11159, D, S, 100010000000, 1),
-    (21908, D, B, 100000000000, 0),
-    (21908, D, B, 99970000000, 1),
-    (21908, D, S, 100030000000, 0),
-    (21908, D, S, 100000000000, 1),
-    (105991, T, S, 99990000000, 2),
-    (105991, D, B, 99990000000, 0),
-    (105991, D, B, 99960000000, 1),
-    (105991, D, S, 100020000000, 0),
-    (105991, D, S, 99990000000, 1),
-    (196440, T, B, 99990000000, 1),
-    (196440, D, S, 99990000000, 0),
-    (196440, D, S, 100020000000, 2),
-    (196440, D, B, 99960000000, 0),
-    (196440, D, B, 99990000000, 2),
-    (240406, T, B, 100000000000, 1),
-    (240406, D, S, 100000000000, 0),
-    (240406, D, S, 100030000000, 3),
-    (240406, D, B, 99970000000, 0),
-    (240406, D, B, 100000000000, 1),
-    (313936, T, S, 100000000000, 1),
-    (313936, D, B, 100000000000, 0),
-    (313936, D, B, 99970000000, 1),
-    (313936, D, S, 100030000000, 0),
-    (313936, D, S, 100000000000, 3),
-    (408495, T, S, 99990000000, 2),
-    (408495, D, B, 99990000000, 0),
-    (408495, D, B, 99960000000, 2),
-    (408495, D, S, 100020000000, 0),
-    (408495, D, S, 99990000000, 2),
-    (456289, T, B, 99990000000, 1),
-    (456289, D, S, 99990000000, 1),
-    (477576, D, S, 99990000000, 2),
-    (503120, D, B, 99970000000, 2),
-    (524831, D, S, 100010000000, 2),
+    (0, FEED_SNAPSHOT, ((100000000000, 3), (99990000000, 1), (99980000000, 3)),
+     ((100010000000, 3), (100020000000, 3), (100030000000, 3))),
+    (11215, D, B, 100000000000, 0),
+    (11215, D, B, 99970000000, 1),
+    (11215, D, S, 100030000000, 0),
+    (11215, D, S, 100000000000, 2),
+    (109763, T, B, 100000000000, 2),
+    (109763, D, S, 100000000000, 0),
+    (109763, D, S, 100030000000, 2),
+    (109763, D, B, 99970000000, 0),
+    (109763, D, B, 100000000000, 2),
+    (170295, T, S, 100000000000, 1),
+    (170295, D, B, 100000000000, 1),
+    (182969, D, S, 100010000000, 0),
+    (182969, D, S, 100040000000, 3),
+    (182969, D, B, 99980000000, 0),
+    (182969, D, B, 100010000000, 1),
+    (282937, T, S, 100010000000, 1),
+    (282937, D, B, 100010000000, 0),
+    (282937, D, B, 99980000000, 2),
+    (282937, D, S, 100040000000, 0),
+    (282937, D, S, 100010000000, 1),
+    (361313, T, S, 100000000000, 1),
+    (361313, D, B, 100000000000, 0),
+    (361313, D, B, 99970000000, 3),
+    (361313, D, S, 100030000000, 0),
+    (361313, D, S, 100000000000, 3),
+    (474793, T, S, 99990000000, 1),
+    (474793, D, B, 99990000000, 0),
+    (474793, D, B, 99960000000, 3),
+    (474793, D, S, 100020000000, 0),
+    (474793, D, S, 99990000000, 3),
+    (593453, T, B, 99990000000, 1),
+    (593453, D, S, 99990000000, 2),
+    (614636, T, S, 99980000000, 1),
+    (614636, D, B, 99980000000, 1),
+    (625610, D, S, 100000000000, 3),
+    (651068, D, S, 100000000000, 2),
 ]  # fmt: skip
 # sizes near 2**60: 64-bit draws and 128-bit products
 HUGE = attrs.evolve(SPEC, seed=-3, levels=2, level_size=(1, 10**18), updates=12, trade_every=4,
                     move_probability=0.5)  # fmt: skip
 HUGE_EVENTS = [
-    (0, FEED_SNAPSHOT, ((100000000000, 592640910818698963), (99990000000, 130422795550951089)),
-     ((100010000000, 915944812207006654), (100020000000, 474053539010677497))),
-    (22514, D, B, 100000000000, 13167986088804793),
-    (50690, D, B, 99990000000, 550784642868524886),
-    (65376, D, S, 100010000000, 0),
-    (65376, D, S, 100030000000, 470263508315465422),
-    (65376, D, B, 99990000000, 0),
-    (65376, D, B, 100010000000, 836461452194716289),
-    (149345, T, S, 100010000000, 534555861549832788),
-    (149345, D, B, 100010000000, 301905590644883501),
-    (176565, T, S, 100010000000, 191667983871115795),
-    (176565, D, B, 100010000000, 110237606773767706),
-    (189597, D, S, 100030000000, 523181211418899585),
-    (207395, D, S, 100020000000, 671411475170205054),
-    (232939, D, B, 100010000000, 758230243380973101),
+    (0, FEED_SNAPSHOT, ((100000000000, 512615919425743268), (99990000000, 722251559872813763)),
+     ((100010000000, 255699070867279584), (100020000000, 144337383374954406))),
+    (26401, D, S, 100010000000, 0),
+    (26401, D, S, 100030000000, 434796682474753271),
+    (26401, D, B, 99990000000, 0),
+    (26401, D, B, 100010000000, 249681065268175896),
+    (111753, T, B, 100020000000, 99660819037139765),
+    (111753, D, S, 100020000000, 44676564337814641),
+    (139417, D, S, 100020000000, 96594320886439279),
+    (150148, D, S, 100030000000, 67770059303726625),
+    (173543, T, S, 100010000000, 178211028130895361),
+    (173543, D, B, 100010000000, 71470037137280535),
+    (203172, D, S, 100020000000, 272754262209758488),
+    (224374, D, B, 100000000000, 766612715741100557),
+    (252311, D, S, 100020000000, 467164330616039359),
 ]  # fmt: skip
-# SPEC's 3,301 events (many Mersenne Twister refills), sides as ints
-SPEC_DIGEST = "d5bec655b7b9519a174f3855dcdc35fe98e4b646e98ef934000b9ecafe299f12"
+# SPEC's 3,301 events, sides as ints
+SPEC_DIGEST = "74d840c938d2280c509ff7d46e4ed76043ef8b85f6dfa911b1f414ebf4471e84"
 
 
-def test_streams_match_the_recorded_python_generator() -> None:
+def test_streams_match_the_pinned_reference_streams() -> None:
     for spec, expected in ((TINY, TINY_EVENTS), (HUGE, HUGE_EVENTS)):
         events = drain(SyntheticSource(spec))
         assert events == expected
@@ -309,14 +312,15 @@ def test_streams_match_the_recorded_python_generator() -> None:
     assert (len(events), hashlib.sha256(repr(ints).encode()).hexdigest()) == (3301, SPEC_DIGEST)
 
 
-def test_generator_state_is_cpythons_mersenne_twister() -> None:
-    # a new source has drawn 2 * levels sizes with getrandbits(64): two 32-bit words each
-    rng = random.Random(SPEC.seed)
+def test_generator_state_is_xoshiro256_seeded_by_splitmix64() -> None:
+    # a new source has drawn 2 * levels sizes, one output each unless Lemire rejects
+    rng = Xoshiro256.seeded(SPEC.seed)
+    low, high = SPEC.level_size
     for _ in range(2 * SPEC.levels):
-        rng.getrandbits(64)
+        rng.below(high - low + 1)
     _, (spec,), state = SyntheticSource(SPEC).__reduce__()
     assert spec is SPEC
-    assert state[6] == rng.getstate()[1]
+    assert state[6] == rng.state
 
 
 @pytest.mark.property
@@ -367,7 +371,7 @@ def test_values_beyond_64_bits_are_refused() -> None:
     with pytest.raises(ValueError, match="SyntheticSpec.start_price must be a positive"):
         attrs.evolve(SPEC, start_price=10**20)
     forced = attrs.evolve(SPEC)
-    object.__setattr__(forced, "start_price", 10**20)  # the C source checks on its own too
+    object.__setattr__(forced, "start_price", 10**20)  # the compiled source checks too
     with pytest.raises(OverflowError, match="start_price"):
         SyntheticSource(forced)
     with pytest.raises(OverflowError, match="deepest ask"):

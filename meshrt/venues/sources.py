@@ -8,7 +8,8 @@ whole day in memory and the runtime decides how far ahead it reads.
 Two kinds:
 
 * ``SyntheticSource``: a seeded random-walk L2 book, fast enough for benchmarks
-  (it is on the hot path of every synthetic run, so it is written in C).
+  (it is on the hot path of every synthetic run, so it is compiled: Cython mirroring
+  the rules written down in meshrt/venues/synthetic.py).
 * ``RecordedSource``: a user's own data, JSON lines or CSV, streamed and parsed
   lazily, converted exactly to fixed point. Formats: docs/data.md.
 """
@@ -126,11 +127,12 @@ class SyntheticSpec:
     move_probability: float = attrs.field(validator=probability)
 
 
-# ``SyntheticSource``, the generator a SyntheticSpec describes, is the C type imported
-# above (meshrt/venues/_synthetic.c, where the algorithm is explained): construct it as
-# ``SyntheticSource(spec, start_ns=0)``. It reproduces CPython's random.Random(spec.seed)
-# draws exactly, pickles (inside run checkpoints) as the spec and the walk's state, and
-# costs well under 0.1 µs per book update.
+# ``SyntheticSource``, the generator a SyntheticSpec describes, is the compiled type
+# imported above (meshrt/venues/_synthetic.pyx): construct it as
+# ``SyntheticSource(spec, start_ns=0)``. Its rules are written down in
+# meshrt/venues/synthetic.py, its generator (xoshiro256** seeded by splitmix64) in
+# meshrt/venues/rng.py. It pickles (inside run checkpoints) as the spec and the walk's
+# state, and costs well under 0.1 µs per book update.
 
 
 # -- recorded ----------------------------------------------------------------------
