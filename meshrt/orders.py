@@ -1,6 +1,6 @@
 """The order state machine: every order's lifecycle, owned by the sequencer.
 
-States (DESIGN.md section 6)::
+States (docs/concepts.md, Orders)::
 
     Created -> Submitted -> Accepted -> PartiallyFilled -> Filled
     Accepted/PartiallyFilled -> CancelPending -> Cancelled
