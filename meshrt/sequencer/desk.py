@@ -116,15 +116,22 @@ class IntentDesk:
         lane.arrivals.append((lane.orders.deliver_at(ts), OP_SUBMIT, order_id, symbol_index,
                               side, limit_price, size, tif))
 
-    def _cancel(self, ts: int, dep: Deployed, target: Any) -> None:
-        kind = ActionKind.CANCEL
+    def _target(self, ts: int, dep: Deployed, target: Any, kind: ActionKind) -> Order | None:
+        """The deployment's order a cancel or replace names, or None after refusing it."""
         if not is_order_id(target):
-            return self.reject(ts, dep, target, kind, RejectReason.INVALID_ACTION,
-                               f"order id {shown(target)}")
+            self.reject(ts, dep, target, kind, RejectReason.INVALID_ACTION,
+                        f"order id {shown(target)}")
+            return None
         order = self.orders.find(dep.label, target)
         if order is None:
-            return self.reject(ts, dep, target, kind, RejectReason.UNKNOWN_ORDER,
-                               f"no order {target}")
+            self.reject(ts, dep, target, kind, RejectReason.UNKNOWN_ORDER, f"no order {target}")
+        return order
+
+    def _cancel(self, ts: int, dep: Deployed, target: Any) -> None:
+        kind = ActionKind.CANCEL
+        order = self._target(ts, dep, target, kind)
+        if order is None:
+            return None
         before = order.status.name
         reason = self.orders.request_cancel(order.order_id, ts)
         if reason is not None:
@@ -135,13 +142,9 @@ class IntentDesk:
     def _replace(self, ts: int, dep: Deployed, lane: VenueLane, target: Any, price: Any,
                  size: Any) -> None:
         kind = ActionKind.REPLACE
-        if not is_order_id(target):
-            return self.reject(ts, dep, target, kind, RejectReason.INVALID_ACTION,
-                               f"order id {shown(target)}")
-        order = self.orders.find(dep.label, target)
+        order = self._target(ts, dep, target, kind)
         if order is None:
-            return self.reject(ts, dep, target, kind, RejectReason.UNKNOWN_ORDER,
-                               f"no order {target}")
+            return None
         if not is_int(size) or (price is not None and not is_int(price)):
             return self.reject(ts, dep, target, kind, RejectReason.INVALID_ACTION,
                                "price and size must be integers")
