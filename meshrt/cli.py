@@ -94,7 +94,7 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from meshrt.checkpoint import CheckpointError
+    from meshrt.log.checkpoint import CheckpointError
     from meshrt.runfolder import RunFolderError
     from meshrt.runtime import RunOptions, resume, run
     from meshrt.summary import format_table
@@ -138,7 +138,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _interrupted(result: RunResult) -> str:
     """The one line a Ctrl-C'd run ends with: how to finish it, or why it cannot be."""
-    from meshrt.checkpoint import all_checkpoints
+    from meshrt.log.checkpoint import all_checkpoints
 
     run_dir = result.run_dir
     assert run_dir is not None  # the command always runs in a folder
@@ -150,9 +150,9 @@ def _interrupted(result: RunResult) -> str:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from meshrt.checkpoint import CheckpointError
-    from meshrt.replay import verify
-    from meshrt.replayreader import LogError
+    from meshrt.log.checkpoint import CheckpointError
+    from meshrt.log.replay import verify
+    from meshrt.log.reader import LogError
 
     try:
         verdict = verify(args.run_dir)

@@ -24,8 +24,9 @@ from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.venue import VenueActor
 from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
-from meshrt.replaylog import ReplayLog
-from meshrt import checkpoint, interrupts, runfolder, watchdog
+from meshrt.log.writer import ReplayLog
+from meshrt import interrupts, runfolder, watchdog
+from meshrt.log import checkpoint
 from meshrt.collector import run_collector
 from meshrt.digest import DataFiles, canonical, file_sha256
 from meshrt.scenario import Scenario, load_scenario, validate

@@ -35,8 +35,8 @@ from meshrt.events import (
 )
 from meshrt.ingress import IngressLedger, replay
 from meshrt.orders import TERMINAL, InvariantViolation, Order, OrderStatus
-from meshrt.replay import verify
-from meshrt.replayreader import read_log
+from meshrt.log.replay import verify
+from meshrt.log.reader import read_log
 from meshrt.runtime import run
 from meshrt.scenario import load_scenario
 

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import pytest
 
-from meshrt import checkpoint
+from meshrt.log import checkpoint
 from meshrt.runtime import run
 from meshrt.watchdog import EXIT_STUCK
 

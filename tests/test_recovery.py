@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from meshrt import checkpoint
+from meshrt.log import checkpoint
 from meshrt.venues.sources import RecordedSource, RecordedSpec
 
 from killing import EVERY, ROOT, bundled_copy, killed_run, meshrt

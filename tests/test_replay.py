@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from meshrt.replay import compare, verify
+from meshrt.log.replay import compare, verify
 from meshrt.runtime import run
 from meshrt.scenario import load_scenario
 
@@ -60,7 +60,7 @@ def test_replay_names_the_first_divergent_seq_with_both_values(recorded: Path,
 
 
 def test_a_changed_algo_file_is_refused(tmp_path: Path) -> None:
-    from meshrt.checkpoint import CheckpointError
+    from meshrt.log.checkpoint import CheckpointError
 
     project = copy_project(tmp_path)
     out = tmp_path / "run"

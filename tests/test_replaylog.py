@@ -26,8 +26,8 @@ from meshrt.faults import (
     Partition,
     RestartCoordinator,
 )
-from meshrt.replaylog import FORMAT, VERSION
-from meshrt.replayreader import (
+from meshrt.log.writer import FORMAT, VERSION
+from meshrt.log.reader import (
     PAYLOADS,
     LogCorrupt,
     LogError,

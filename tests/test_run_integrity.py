@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from meshrt.checkpoint import CheckpointError, all_checkpoints, read_header
-from meshrt.replay import verify
+from meshrt.log.checkpoint import CheckpointError, all_checkpoints, read_header
+from meshrt.log.replay import verify
 from meshrt.runtime import RunOptions, resume, run
 from meshrt.scenario import load_scenario
 

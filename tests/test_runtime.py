@@ -536,7 +536,7 @@ scenario = Scenario(name="recorded", seed=1, duration_ns=seconds(0.05), venues=[
 def test_a_recording_started_at_zero_runs_and_replays_as_one_shifted_by_hand(
         tmp_path: Path) -> None:
     """start_at_zero gives the very log of time_offset_ns=-first_ts, and replays."""
-    from meshrt.replay import verify
+    from meshrt.log.replay import verify
     from meshrt.runtime import RunOptions
     from meshrt.scenario import load_scenario
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from meshrt.cliargs import EXIT_BAD_INPUT, path, refuse
-from meshrt.replayreader import LogError, log_path
+from meshrt.log.reader import LogError, log_path
 
 EXIT_OK = 0
 T = TypeVar("T")

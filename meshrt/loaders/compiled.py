@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from meshrt.actors.instance import MessageRefused
-from meshrt.checkpoint import CheckpointUnsupported
+from meshrt.log.checkpoint import CheckpointUnsupported
 from meshrt.contract import (
     ABI_VERSION,
     CALLBACK_NAMES,

@@ -12,7 +12,7 @@ This shell runs the rounds and composes the components that own the state: the c
 (clock.py), the control schedule (schedule.py) and what each control does (controls.py), the intent desk (desk.py), report
 ingress (reports.py), the books (books.py), supervision (supervisor.py), the mesh
 bridge (bridge.py) and reconciliation (reconcile.py), all writing records through
-records.py and one journal (journal.py).
+meshrt/log/records.py and one journal (journal.py).
 """
 
 from __future__ import annotations
@@ -49,9 +49,9 @@ from meshrt.actors.protocol import (
 )
 from meshrt.actors.venue import VenueActor
 from meshrt.latency import LatencyStream
-from meshrt.replaylog import ReplayLog
+from meshrt.log.writer import ReplayLog
 from meshrt.risk import RiskGate
-from meshrt.sequencer import records
+from meshrt.log import records
 from meshrt.sequencer.books import Books
 from meshrt.sequencer.bridge import MeshBridge
 from meshrt.sequencer.clock import Clock

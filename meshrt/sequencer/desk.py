@@ -16,11 +16,11 @@ from meshrt.actors.protocol import D_REJECT, OP_CANCEL, OP_REPLACE, OP_SUBMIT
 from meshrt.contract import INT64_MAX, UINT64_MAX, ActionKind, RejectReason, Side, TimeInForce, is_int
 from meshrt.orders import ACCEPTED, PARTIALLY_FILLED, Order, OrderStateMachine
 from meshrt.sdk import Reject
-from meshrt.sequencer import records
+from meshrt.log import records
 from meshrt.sequencer.books import mid
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import Deployed, VenueLane
-from meshrt.sequencer.records import shown
+from meshrt.log.records import shown
 
 
 def is_order_id(value: Any) -> bool:

@@ -26,7 +26,7 @@ from meshrt.events import (
 from meshrt.ingress import commit_report
 from meshrt.orders import ACCEPTED, PARTIALLY_FILLED, InvariantViolation
 from meshrt.sdk import Fill, OpenOrder, Reject
-from meshrt.sequencer import records
+from meshrt.log import records
 from meshrt.sequencer.books import Books
 from meshrt.sequencer.desk import IntentDesk
 from meshrt.sequencer.journal import Journal

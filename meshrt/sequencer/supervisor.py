@@ -16,7 +16,7 @@ import attrs
 from meshrt.actors.protocol import D_MESSAGE, D_RESTART, RestartState
 from meshrt.orders import ACCEPTED, CANCEL_PENDING, CREATED, PARTIALLY_FILLED, SUBMITTED
 from meshrt.sdk import OpenOrder
-from meshrt.sequencer import records
+from meshrt.log import records
 from meshrt.sequencer.bridge import MeshBridge
 from meshrt.sequencer.desk import IntentDesk
 from meshrt.sequencer.journal import Journal
