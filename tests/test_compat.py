@@ -11,9 +11,9 @@ import orjson
 import pytest
 
 from meshrt.log import checkpoint, writer
-from meshrt.cli import main
+from meshrt.cli.main import main
 from meshrt.log.reader import LogVersionError, ReplayReader
-from meshrt.runtime import RUN_FILE_VERSION, RunOptions, run
+from meshrt.runtime.run import RUN_FILE_VERSION, RunOptions, run
 from meshrt.scenario import load_scenario
 
 from small_scenario import write_scenario

@@ -11,7 +11,7 @@ from meshrt import AlgoState, RejectReason
 from meshrt.actors.instance import InstanceHost
 from meshrt.loaders import load_slot, wasm
 from meshrt.loaders.compiled import SlotContext
-from meshrt.runtime import run
+from meshrt.runtime.run import run
 
 from c_algos import c_algo, market_maker
 from helpers import deployment, scenario

@@ -22,7 +22,7 @@ from meshrt.faults import (
     Partition,
     RestartCoordinator,
 )
-from meshrt.runtime import run
+from meshrt.runtime.run import run
 from meshrt.scenario import Scenario, load_scenario
 from meshrt.supervision import LEAVE, on_failure
 

@@ -37,7 +37,7 @@ from meshrt.ingress import IngressLedger, replay
 from meshrt.orders import TERMINAL, InvariantViolation, Order, OrderStatus
 from meshrt.log.replay import verify
 from meshrt.log.reader import read_log
-from meshrt.runtime import run
+from meshrt.runtime.run import run
 from meshrt.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from meshrt import KillCoordinator, KillFeed, KillInstance, Partition, RestartCoordinator, seconds
-from meshrt.runtime import run
+from meshrt.runtime.run import run
 from meshrt.scenario import Scenario
 
 from helpers import deployment, scenario

@@ -13,7 +13,7 @@ from meshrt import Side, seconds
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD
 from meshrt.latency import millis
 from meshrt.mesh import Link, Mesh
-from meshrt.runtime import run
+from meshrt.runtime.run import run
 from meshrt.scenario import Scenario, Venue
 
 from helpers import Quiet, deployment, scenario, synthetic
@@ -179,7 +179,7 @@ def test_meshrt_mesh_prints_topology_and_links(tmp_path: Path) -> None:
 
     sc, _, _ = sender_and_receiver([("b", b"x"), ("nobody", b"y")])
     run(sc, tmp_path)
-    done = subprocess.run([sys.executable, "-m", "meshrt.cli", "mesh", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "meshrt.cli.main", "mesh", str(tmp_path)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "a      v1     eu" in done.stdout and "b      v2     us" in done.stdout

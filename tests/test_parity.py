@@ -11,7 +11,7 @@ import orjson
 import pytest
 import wasmtime
 
-from meshrt.runtime import run
+from meshrt.runtime.run import run
 from meshrt.scenario import load_scenario
 
 from c_algos import ROOT, market_maker

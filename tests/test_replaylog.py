@@ -37,7 +37,7 @@ from meshrt.log.reader import (
     ReplayReader,
     log_path,
 )
-from meshrt.runtime import run
+from meshrt.runtime.run import run
 
 from helpers import UNIT, deployment, scenario
 from meshrt.supervision import on_failure

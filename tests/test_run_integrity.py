@@ -12,7 +12,7 @@ import pytest
 
 from meshrt.log.checkpoint import CheckpointError, all_checkpoints, read_header
 from meshrt.log.replay import verify
-from meshrt.runtime import RunOptions, resume, run
+from meshrt.runtime.run import RunOptions, resume, run
 from meshrt.scenario import load_scenario
 
 from small_scenario import write_scenario

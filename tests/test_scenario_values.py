@@ -240,7 +240,7 @@ def test_the_issue_examples_read_well(tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 def test_a_bad_value_passed_to_run_leaves_no_run_folder(tmp_path: Path) -> None:
-    from meshrt.runtime import run
+    from meshrt.runtime.run import run
 
     ns = _namespace()
     scenario = attrs.evolve(ns["Scenario_"], faults=[])
@@ -267,7 +267,7 @@ class _Setter(Quiet):
 def test_set_param_refuses_a_value_that_is_not_json_and_logs_no_repr(
     tmp_path: Path, value: str
 ) -> None:
-    from meshrt.runtime import run
+    from meshrt.runtime.run import run
 
     logs = []
     for n in range(2):
@@ -282,7 +282,7 @@ def test_set_param_refuses_a_value_that_is_not_json_and_logs_no_repr(
 
 @pytest.mark.e2e
 def test_set_param_with_a_json_value_is_logged_as_json(tmp_path: Path) -> None:
-    from meshrt.runtime import run
+    from meshrt.runtime.run import run
 
     value = "{'a': [1, -2.5, None, True, 'z'], 'b': {}}"
     result = run(helper_scenario(deployment(_Setter, params={"value": value}), updates=200),

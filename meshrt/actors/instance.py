@@ -52,7 +52,7 @@ from meshrt.validators import ScenarioValueError, check_param, shown
 LIFECYCLE_CALLBACKS = {"start": "on_start", "stop": "on_stop", "pause": "on_pause",
                        "resume": "on_resume"}
 RUNNING = "running"
-# what a crash line names as running (meshrt/watchdog.py); on_book is named in C
+# what a crash line names as running (meshrt/runtime/watchdog.py); on_book is named in C
 CALLBACK_OF = {D_FILL: "on_fill", D_REJECT: "on_reject", D_LIFECYCLE: "a lifecycle callback",
                D_NBBO: "on_nbbo", D_MESSAGE: "on_message", D_HEARTBEAT: "on_heartbeat",
                D_SUBSCRIBED: "on_subscribed or on_unsubscribed", D_SHUTDOWN: "on_shutdown"}
@@ -193,7 +193,7 @@ class AlgoInstance:
 
     def attach(self, slot: Any) -> None:
         self.slot = slot
-        self.wasm = slot.kind == "wasm"  # its faults are wasmtime's traps (meshrt/watchdog.py)
+        self.wasm = slot.kind == "wasm"  # its faults are wasmtime's traps (meshrt/runtime/watchdog.py)
         self.on_book = slot.on_book
         self.on_nbbo = slot.optional("on_nbbo")
         self.on_message = slot.optional("on_message")

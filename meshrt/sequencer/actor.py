@@ -146,7 +146,7 @@ class Sequencer:
         self.checkpoint_every = 0
         self.next_checkpoint = 0
         self.checkpoint_note: str | None = None  # why checkpoints stopped, if they did
-        self.interrupted = False  # Ctrl-C: stop after this window (meshrt/interrupts.py)
+        self.interrupted = False  # Ctrl-C: stop after this window (meshrt/runtime/interrupts.py)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

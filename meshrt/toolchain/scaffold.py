@@ -213,7 +213,7 @@ from pathlib import Path
 from typing import Any
 
 from meshrt import Scenario
-from meshrt.runtime import run
+from meshrt.runtime.run import run
 from meshrt.scenario import load_scenario
 
 HERE = Path(__file__).resolve().parent
@@ -237,7 +237,7 @@ from typing import Any
 import attrs
 
 from meshrt import Scenario
-from meshrt.runtime import run
+from meshrt.runtime.run import run
 from meshrt.scenario import load_scenario
 from meshrt.toolchain import build
 
