@@ -15,7 +15,7 @@ import pytest
 
 from meshrt import SandboxLimits, seconds
 from meshrt.runtime.run import run
-from meshrt.scenario import ScenarioError, load_scenario, validate
+from meshrt.scenario.definition import ScenarioError, load_scenario, validate
 
 from c_algos import built, c_algo, market_maker, wat_module
 from helpers import deployment, scenario

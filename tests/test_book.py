@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshrt import events
+from meshrt.venues import events
 from meshrt.actors import protocol
 from meshrt.contract import Side
 from meshrt.sdk import Book, Features

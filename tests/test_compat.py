@@ -14,7 +14,7 @@ from meshrt.log import checkpoint, writer
 from meshrt.cli.main import main
 from meshrt.log.reader import LogVersionError, ReplayReader
 from meshrt.runtime.run import RUN_FILE_VERSION, RunOptions, run
-from meshrt.scenario import load_scenario
+from meshrt.scenario.definition import load_scenario
 
 from small_scenario import write_scenario
 

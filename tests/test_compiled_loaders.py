@@ -119,7 +119,7 @@ def test_a_compiled_algo_restarted_by_its_supervisor_gets_a_fresh_instance() -> 
             return 3;
         }
     """)
-    from meshrt.supervision import on_failure
+    from meshrt.sequencer.restart_policy import on_failure
 
     result = run(scenario(deployment(str(algo["native"]), restart=on_failure(max_restarts=1))))
     summary = result.summary["deployments"][0]

@@ -14,7 +14,7 @@ import trio
 import trio._core._run as trio_run
 
 from meshrt.runtime.run import run
-from meshrt.scenario import load_scenario
+from meshrt.scenario.definition import load_scenario
 
 from helpers import thinned
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from meshrt.runtime.run import run
-from meshrt.scenario import load_scenario
+from meshrt.scenario.definition import load_scenario
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "scenarios.md"
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meshrt import Algo, seconds
-from meshrt.faults import (
+from meshrt.scenario.faults import (
     DropRate,
     KillCoordinator,
     KillFeed,
@@ -23,8 +23,8 @@ from meshrt.faults import (
     RestartCoordinator,
 )
 from meshrt.runtime.run import run
-from meshrt.scenario import Scenario, load_scenario
-from meshrt.supervision import LEAVE, on_failure
+from meshrt.scenario.definition import Scenario, load_scenario
+from meshrt.sequencer.restart_policy import LEAVE, on_failure
 
 from helpers import UNIT, deployment, scenario, thinned
 

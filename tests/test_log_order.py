@@ -11,7 +11,7 @@ import pytest
 
 from meshrt import KillCoordinator, KillFeed, KillInstance, Partition, RestartCoordinator, seconds
 from meshrt.runtime.run import run
-from meshrt.scenario import Scenario
+from meshrt.scenario.definition import Scenario
 
 from helpers import deployment, scenario
 from scenarios.algos.market_maker import MarketMaker

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce
-from meshrt.events import (
+from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
     REPORT_CANCELLED,
@@ -20,7 +20,7 @@ from meshrt.events import (
     REPORT_REJECTED,
     REPORT_REPLACED,
 )
-from meshrt.orders import (
+from meshrt.sequencer.orders import (
     TERMINAL,
     InvariantViolation,
     Order,

@@ -12,7 +12,7 @@ import pytest
 import wasmtime
 
 from meshrt.runtime.run import run
-from meshrt.scenario import load_scenario
+from meshrt.scenario.definition import load_scenario
 
 from c_algos import ROOT, market_maker
 from helpers import thinned

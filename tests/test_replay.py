@@ -12,7 +12,7 @@ import pytest
 
 from meshrt.log.replay import compare, verify
 from meshrt.runtime.run import run
-from meshrt.scenario import load_scenario
+from meshrt.scenario.definition import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

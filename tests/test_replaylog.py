@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from meshrt import Algo, Side, seconds
 from meshrt.actors._commit import commit_feed, feed_fragments
 from meshrt.actors.protocol import OUT_BOOK, OUT_TRADE
-from meshrt.events import FEED_DELTA, FEED_KIND_NAMES, FEED_SNAPSHOT, FEED_TRADE
-from meshrt.faults import (
+from meshrt.venues.events import FEED_DELTA, FEED_KIND_NAMES, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.scenario.faults import (
     DropRate,
     KillCoordinator,
     KillFeed,
@@ -40,7 +40,7 @@ from meshrt.log.reader import (
 from meshrt.runtime.run import run
 
 from helpers import UNIT, deployment, scenario
-from meshrt.supervision import on_failure
+from meshrt.sequencer.restart_policy import on_failure
 from scenarios.algos.market_maker import MarketMaker
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from meshrt.cli.main import main
 from meshrt.runtime.run_folder import RunFolderError, claim
-from meshrt.scenario import ScenarioError, load_scenario
+from meshrt.scenario.definition import ScenarioError, load_scenario
 
 from killing import ROOT, meshrt
 from small_scenario import write_scenario

@@ -13,7 +13,7 @@ import pytest
 from meshrt.log.checkpoint import CheckpointError, all_checkpoints, read_header
 from meshrt.log.replay import verify
 from meshrt.runtime.run import RunOptions, resume, run
-from meshrt.scenario import load_scenario
+from meshrt.scenario.definition import load_scenario
 
 from small_scenario import write_scenario
 

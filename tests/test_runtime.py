@@ -14,10 +14,10 @@ from meshrt import ActionKind, Algo, RejectReason, RiskLimits, Side, TimeInForce
 from meshrt.actors._commit import commit_feed
 from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT, OUT_TRADE
 from meshrt.contract import MAX_ACTIONS
-from meshrt.events import FEED_DELTA, FEED_TRADE
-from meshrt.latency import Latency, LatencyStream
+from meshrt.venues.events import FEED_DELTA, FEED_TRADE
+from meshrt.scenario.latency import Latency, LatencyStream
 from meshrt.runtime.run import run
-from meshrt.scenario import pause, resume, start, stop  # noqa: F401
+from meshrt.scenario.definition import pause, resume, start, stop  # noqa: F401
 
 from helpers import TICK, UNIT, deployment, scenario
 from scenarios.algos.market_maker import MarketMaker
@@ -538,7 +538,7 @@ def test_a_recording_started_at_zero_runs_and_replays_as_one_shifted_by_hand(
     """start_at_zero gives the very log of time_offset_ns=-first_ts, and replays."""
     from meshrt.log.replay import verify
     from meshrt.runtime.run import RunOptions
-    from meshrt.scenario import load_scenario
+    from meshrt.scenario.definition import load_scenario
 
     data = Path(__file__).resolve().parent.parent / "scenarios" / "data" / "sample.jsonl"
     logs = {}

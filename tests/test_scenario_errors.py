@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from meshrt.scenario import ScenarioError, load_scenario
+from meshrt.scenario.definition import ScenarioError, load_scenario
 
 HEADER = """
 from meshrt import *
-from meshrt.scenario import start, stop, pause, resume
+from meshrt.scenario.definition import start, stop, pause, resume
 from scenarios.algos.market_maker import MarketMaker
 SRC = SyntheticSpec(symbol="XYZ", seed=1, start_price=price_to_int("100"),
                     tick=price_to_int("0.01"), level_size=(10**7, 10**8), interval_ns=10_000,

@@ -18,14 +18,14 @@ import pytest
 
 import meshrt
 from meshrt.actors.mailbox import MailboxConfig, Overflow
-from meshrt.scenario import LifecycleStep, Scenario, ScenarioError, load_scenario, validate
+from meshrt.scenario.definition import LifecycleStep, Scenario, ScenarioError, load_scenario, validate
 from helpers import Quiet, deployment
 from helpers import scenario as helper_scenario
 
 HEADER = """\
 from meshrt import *
 from meshrt.actors.mailbox import MailboxConfig, Overflow
-from meshrt.scenario import LifecycleStep
+from meshrt.scenario.definition import LifecycleStep
 """
 
 # one valid value per field, as scenario-file source; nested values refer to each other

@@ -104,7 +104,7 @@ def test_init_refuses_a_name_that_shadows_a_module(tmp_path: Path, name: str,
 def test_the_starters_quote_both_sides_within_their_limit(tmp_path: Path, lang: str) -> None:
     """An example people copy: both sides fill, the position ends within max_position."""
     from meshrt.runtime.run import run
-    from meshrt.scenario import load_scenario
+    from meshrt.scenario.definition import load_scenario
     from meshrt.toolchain import build, init_project
 
     project = init_project("starter", lang, tmp_path)

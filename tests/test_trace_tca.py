@@ -25,7 +25,7 @@ from meshrt.analysis.book import FeedBook, MidSeries
 from meshrt.analysis.tca import TcaError, analyse
 from meshrt.analysis.trace import OrderRef, TraceError, trace_order
 from meshrt.cli.main import main
-from meshrt.faults import KillInstance
+from meshrt.scenario.faults import KillInstance
 from meshrt.runtime.run import run
 
 from helpers import deployment, scenario

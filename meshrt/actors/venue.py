@@ -30,7 +30,7 @@ from meshrt.actors.protocol import (
     VenueBatch,
     VenueState,
 )
-from meshrt.events import FEED_DELTA, FEED_TRADE
+from meshrt.venues.events import FEED_DELTA, FEED_TRADE
 from meshrt.sdk import Book, Features
 from meshrt.venues._book import play
 from meshrt.venues.features import FeatureTracker

@@ -15,7 +15,7 @@ from meshrt.cli import argtypes
 from meshrt.analysis.commands import add_parsers as add_analysis_parsers
 from meshrt.analysis.commands import tca_main, trace_main
 from meshrt.loaders.python import AlgoLoadError
-from meshrt.scenario import ScenarioError, load_scenario
+from meshrt.scenario.definition import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.sources import SourceError
 from meshrt.runtime.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from meshrt.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.log.reader import LOG_NAME, read_log
 from meshrt.venues.sources import RecordedSpec
 

@@ -29,7 +29,7 @@ from meshrt.runtime import interrupts, run_folder, watchdog
 from meshrt.log import checkpoint
 from meshrt.runtime.collector import run_collector
 from meshrt.runtime.digest import DataFiles, canonical, file_sha256
-from meshrt.scenario import Scenario, load_scenario, validate
+from meshrt.scenario.definition import Scenario, load_scenario, validate
 from meshrt.sequencer.actor import Sequencer, sequencer_mailbox
 from meshrt.sequencer.reports import RunFailed
 from meshrt.sequencer.topology import DeploymentSite, LifecycleAt, Topology, VenueSite

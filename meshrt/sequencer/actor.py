@@ -48,9 +48,9 @@ from meshrt.actors.protocol import (
     WindowEnd,
 )
 from meshrt.actors.venue import VenueActor
-from meshrt.latency import LatencyStream
+from meshrt.scenario.latency import LatencyStream
 from meshrt.log.writer import ReplayLog
-from meshrt.risk import RiskGate
+from meshrt.sequencer.risk import RiskGate
 from meshrt.log import records
 from meshrt.sequencer.books import Books
 from meshrt.sequencer.bridge import MeshBridge
@@ -64,7 +64,7 @@ from meshrt.sequencer.reports import ReportIngress
 from meshrt.sequencer.schedule import Control, LifecycleChange, Schedule
 from meshrt.sequencer.supervisor import Supervisor
 from meshrt.sequencer.topology import Topology
-from meshrt.supervision import RestartBudget
+from meshrt.sequencer.restart_policy import RestartBudget
 
 _ts = itemgetter(0)
 

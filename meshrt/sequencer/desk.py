@@ -14,7 +14,7 @@ import attrs
 
 from meshrt.actors.protocol import D_REJECT, OP_CANCEL, OP_REPLACE, OP_SUBMIT
 from meshrt.contract import INT64_MAX, UINT64_MAX, ActionKind, RejectReason, Side, TimeInForce, is_int
-from meshrt.orders import ACCEPTED, PARTIALLY_FILLED, Order, OrderStateMachine
+from meshrt.sequencer.orders import ACCEPTED, PARTIALLY_FILLED, Order, OrderStateMachine
 from meshrt.sdk import Reject
 from meshrt.log import records
 from meshrt.sequencer.books import mid

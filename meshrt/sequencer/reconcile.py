@@ -12,7 +12,7 @@ from typing import Any
 
 from meshrt.actors.protocol import OP_REPLACE, VenueState
 from meshrt.contract import Side
-from meshrt.orders import OrderStateMachine
+from meshrt.sequencer.orders import OrderStateMachine
 from meshrt.sequencer.lanes import Deployed, VenueLane
 
 

@@ -214,7 +214,7 @@ from typing import Any
 
 from meshrt import Scenario
 from meshrt.runtime.run import run
-from meshrt.scenario import load_scenario
+from meshrt.scenario.definition import load_scenario
 
 HERE = Path(__file__).resolve().parent
 ''' + CHECKS + '''
@@ -238,7 +238,7 @@ import attrs
 
 from meshrt import Scenario
 from meshrt.runtime.run import run
-from meshrt.scenario import load_scenario
+from meshrt.scenario.definition import load_scenario
 from meshrt.toolchain import build
 
 HERE = Path(__file__).resolve().parent

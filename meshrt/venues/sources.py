@@ -1,7 +1,7 @@
 """Market-data sources feeding a simulated venue.
 
 A source turns a scenario's data description into the feed tuples of
-``meshrt.events`` (snapshot, delta, trade) in non-decreasing event time. The venue
+``meshrt.venues.events`` (snapshot, delta, trade) in non-decreasing event time. The venue
 pulls them window by window with ``batch(until)``, so a source never has to hold a
 whole day in memory and the runtime decides how far ahead it reads.
 
@@ -30,8 +30,8 @@ import attrs
 import orjson
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE, Side
-from meshrt.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
-from meshrt.validators import (
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.scenario.validators import (
     MAX_NS,
     ScenarioValueError,
     as_tuple,
