@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from meshrt.log import checkpoint, writer
 from meshrt.cli.main import main
+from meshrt.log import checkpoint, writer
 from meshrt.log.reader import LogVersionError, ReplayReader
 from meshrt.runtime.run import RUN_FILE_VERSION, RunOptions, run
 from meshrt.scenario.definition import load_scenario

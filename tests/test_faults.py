@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meshrt import Algo, seconds
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import Scenario, load_scenario
 from meshrt.scenario.faults import (
     DropRate,
     KillCoordinator,
@@ -22,8 +24,6 @@ from meshrt.scenario.faults import (
     Partition,
     RestartCoordinator,
 )
-from meshrt.runtime.run import run
-from meshrt.scenario.definition import Scenario, load_scenario
 from meshrt.sequencer.restart_policy import LEAVE, on_failure
 
 from helpers import UNIT, deployment, scenario, thinned

@@ -24,6 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce, notional
+from meshrt.log.reader import read_log
+from meshrt.log.replay import verify
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import load_scenario
+from meshrt.sequencer.ingress import IngressLedger, replay
+from meshrt.sequencer.orders import TERMINAL, InvariantViolation, Order, OrderStatus
 from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
@@ -33,12 +39,6 @@ from meshrt.venues.events import (
     REPORT_REJECTED,
     REPORT_REPLACED,
 )
-from meshrt.sequencer.ingress import IngressLedger, replay
-from meshrt.sequencer.orders import TERMINAL, InvariantViolation, Order, OrderStatus
-from meshrt.log.replay import verify
-from meshrt.log.reader import read_log
-from meshrt.runtime.run import run
-from meshrt.scenario.definition import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 PX = 100_000_000_000  # 100.00

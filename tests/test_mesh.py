@@ -11,10 +11,10 @@ import pytest
 
 from meshrt import Side, seconds
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD
-from meshrt.scenario.latency import millis
-from meshrt.scenario.mesh import Link, Mesh
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import Scenario, Venue
+from meshrt.scenario.latency import millis
+from meshrt.scenario.mesh import Link, Mesh
 
 from helpers import Quiet, deployment, scenario, synthetic
 

@@ -12,6 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce
+from meshrt.sequencer.orders import (
+    TERMINAL,
+    InvariantViolation,
+    Order,
+    OrderStateMachine,
+    OrderStatus,
+)
 from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
@@ -19,13 +26,6 @@ from meshrt.venues.events import (
     REPORT_FILL,
     REPORT_REJECTED,
     REPORT_REPLACED,
-)
-from meshrt.sequencer.orders import (
-    TERMINAL,
-    InvariantViolation,
-    Order,
-    OrderStateMachine,
-    OrderStatus,
 )
 
 S = OrderStatus

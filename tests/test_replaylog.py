@@ -16,17 +16,6 @@ from hypothesis import strategies as st
 from meshrt import Algo, Side, seconds
 from meshrt.actors._commit import commit_feed, feed_fragments
 from meshrt.actors.protocol import OUT_BOOK, OUT_TRADE
-from meshrt.venues.events import FEED_DELTA, FEED_KIND_NAMES, FEED_SNAPSHOT, FEED_TRADE
-from meshrt.scenario.faults import (
-    DropRate,
-    KillCoordinator,
-    KillFeed,
-    KillInstance,
-    LatencySpike,
-    Partition,
-    RestartCoordinator,
-)
-from meshrt.log.writer import FORMAT, VERSION
 from meshrt.log.reader import (
     PAYLOADS,
     LogCorrupt,
@@ -37,7 +26,18 @@ from meshrt.log.reader import (
     ReplayReader,
     log_path,
 )
+from meshrt.log.writer import FORMAT, VERSION
 from meshrt.runtime.run import run
+from meshrt.scenario.faults import (
+    DropRate,
+    KillCoordinator,
+    KillFeed,
+    KillInstance,
+    LatencySpike,
+    Partition,
+    RestartCoordinator,
+)
+from meshrt.venues.events import FEED_DELTA, FEED_KIND_NAMES, FEED_SNAPSHOT, FEED_TRADE
 
 from helpers import UNIT, deployment, scenario
 from meshrt.sequencer.restart_policy import on_failure

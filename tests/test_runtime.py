@@ -14,10 +14,10 @@ from meshrt import ActionKind, Algo, RejectReason, RiskLimits, Side, TimeInForce
 from meshrt.actors._commit import commit_feed
 from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT, OUT_TRADE
 from meshrt.contract import MAX_ACTIONS
-from meshrt.venues.events import FEED_DELTA, FEED_TRADE
-from meshrt.scenario.latency import Latency, LatencyStream
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import pause, resume, start, stop  # noqa: F401
+from meshrt.scenario.latency import Latency, LatencyStream
+from meshrt.venues.events import FEED_DELTA, FEED_TRADE
 
 from helpers import TICK, UNIT, deployment, scenario
 from scenarios.algos.market_maker import MarketMaker

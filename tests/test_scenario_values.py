@@ -16,9 +16,9 @@ from typing import Any
 import attrs
 import pytest
 
-import meshrt
 from meshrt.actors.mailbox import MailboxConfig, Overflow
 from meshrt.scenario.definition import LifecycleStep, Scenario, ScenarioError, load_scenario, validate
+import meshrt
 from helpers import Quiet, deployment
 from helpers import scenario as helper_scenario
 

@@ -25,8 +25,8 @@ from meshrt.analysis.book import FeedBook, MidSeries
 from meshrt.analysis.tca import TcaError, analyse
 from meshrt.analysis.trace import OrderRef, TraceError, trace_order
 from meshrt.cli.main import main
-from meshrt.scenario.faults import KillInstance
 from meshrt.runtime.run import run
+from meshrt.scenario.faults import KillInstance
 
 from helpers import deployment, scenario
 from scenarios.algos.market_maker import MarketMaker

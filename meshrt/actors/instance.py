@@ -46,8 +46,8 @@ from meshrt.actors.protocol import (
     WindowEnd,
 )
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind
-from meshrt.sdk import Actions, ActionLimitExceeded, AlgoState, OpenOrder
 from meshrt.scenario.validators import ScenarioValueError, check_param, shown
+from meshrt.sdk import Actions, ActionLimitExceeded, AlgoState, OpenOrder
 
 LIFECYCLE_CALLBACKS = {"start": "on_start", "stop": "on_stop", "pause": "on_pause",
                        "resume": "on_resume"}

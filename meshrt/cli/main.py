@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meshrt import __version__
-from meshrt.cli import argtypes
 from meshrt.analysis.commands import add_parsers as add_analysis_parsers
 from meshrt.analysis.commands import tca_main, trace_main
+from meshrt.cli import argtypes
 from meshrt.loaders.python import AlgoLoadError
+from meshrt.runtime.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S
+from meshrt.runtime.watchdog import EXIT_STUCK
 from meshrt.scenario.definition import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.sources import SourceError
-from meshrt.runtime.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S
-from meshrt.runtime.watchdog import EXIT_STUCK
 
 if TYPE_CHECKING:
     from meshrt.runtime.run import RunResult

@@ -17,8 +17,8 @@ from typing import Any
 
 import attrs
 
-from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.log.reader import LOG_NAME, read_log
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.sources import RecordedSpec
 
 _FEED = {"snapshot": FEED_SNAPSHOT, "delta": FEED_DELTA, "trade": FEED_TRADE}

@@ -24,16 +24,16 @@ from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.venue import VenueActor
 from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
+from meshrt.log import checkpoint
 from meshrt.log.writer import ReplayLog
 from meshrt.runtime import interrupts, run_folder, watchdog
-from meshrt.log import checkpoint
 from meshrt.runtime.collector import run_collector
 from meshrt.runtime.digest import DataFiles, canonical, file_sha256
+from meshrt.runtime.summary import build_mesh, build_metrics, build_summary
 from meshrt.scenario.definition import Scenario, load_scenario, validate
 from meshrt.sequencer.actor import Sequencer, sequencer_mailbox
 from meshrt.sequencer.reports import RunFailed
 from meshrt.sequencer.topology import DeploymentSite, LifecycleAt, Topology, VenueSite
-from meshrt.runtime.summary import build_mesh, build_metrics, build_summary
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.sources import RecordedSpec, open_source
 

@@ -19,13 +19,10 @@ from typing import Any, NoReturn
 import attrs
 
 from meshrt.actors.mailbox import MailboxConfig
+from meshrt.loaders import AlgoLoadError, SandboxLimits, check_algo
 from meshrt.scenario.faults import FAULT_TYPES, Fault, KillFeed, KillInstance, Partition
 from meshrt.scenario.latency import Latency, micros
-from meshrt.loaders import AlgoLoadError, SandboxLimits, check_algo
 from meshrt.scenario.mesh import Mesh
-from meshrt.sequencer.risk import RiskLimits
-from meshrt.sdk import Algo
-from meshrt.sequencer.restart_policy import RestartPolicy
 from meshrt.scenario.validators import (
     Rule,
     ScenarioValueError,
@@ -44,6 +41,9 @@ from meshrt.scenario.validators import (
     text,
     tuple_of,
 )
+from meshrt.sdk import Algo
+from meshrt.sequencer.restart_policy import RestartPolicy
+from meshrt.sequencer.risk import RiskLimits
 from meshrt.venues.matching import FeeSchedule
 from meshrt.venues.sources import RecordedSpec, SyntheticSpec
 

@@ -48,10 +48,9 @@ from meshrt.actors.protocol import (
     WindowEnd,
 )
 from meshrt.actors.venue import VenueActor
-from meshrt.scenario.latency import LatencyStream
-from meshrt.log.writer import ReplayLog
-from meshrt.sequencer.risk import RiskGate
 from meshrt.log import records
+from meshrt.log.writer import ReplayLog
+from meshrt.scenario.latency import LatencyStream
 from meshrt.sequencer.books import Books
 from meshrt.sequencer.bridge import MeshBridge
 from meshrt.sequencer.clock import Clock
@@ -61,10 +60,11 @@ from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.reconcile import reconcile
 from meshrt.sequencer.reports import ReportIngress
+from meshrt.sequencer.restart_policy import RestartBudget
+from meshrt.sequencer.risk import RiskGate
 from meshrt.sequencer.schedule import Control, LifecycleChange, Schedule
 from meshrt.sequencer.supervisor import Supervisor
 from meshrt.sequencer.topology import Topology
-from meshrt.sequencer.restart_policy import RestartBudget
 
 _ts = itemgetter(0)
 

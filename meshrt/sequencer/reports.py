@@ -14,6 +14,14 @@ import attrs
 
 from meshrt.actors.protocol import D_FILL, D_ORDER, D_REJECT
 from meshrt.contract import ActionKind, RejectReason
+from meshrt.log import records
+from meshrt.sdk import Fill, OpenOrder, Reject
+from meshrt.sequencer.books import Books
+from meshrt.sequencer.desk import IntentDesk
+from meshrt.sequencer.ingress import commit_report
+from meshrt.sequencer.journal import Journal
+from meshrt.sequencer.lanes import VenueLane
+from meshrt.sequencer.orders import ACCEPTED, PARTIALLY_FILLED, InvariantViolation
 from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
@@ -23,14 +31,6 @@ from meshrt.venues.events import (
     REPORT_REJECTED,
     REPORT_REPLACED,
 )
-from meshrt.sequencer.ingress import commit_report
-from meshrt.sequencer.orders import ACCEPTED, PARTIALLY_FILLED, InvariantViolation
-from meshrt.sdk import Fill, OpenOrder, Reject
-from meshrt.log import records
-from meshrt.sequencer.books import Books
-from meshrt.sequencer.desk import IntentDesk
-from meshrt.sequencer.journal import Journal
-from meshrt.sequencer.lanes import VenueLane
 
 
 class RunFailed(Exception):

@@ -14,8 +14,8 @@ import attrs
 from meshrt.scenario.faults import Fault
 from meshrt.scenario.latency import Latency
 from meshrt.scenario.mesh import Mesh
-from meshrt.sequencer.risk import RiskLimits
 from meshrt.sequencer.restart_policy import RestartPolicy
+from meshrt.sequencer.risk import RiskLimits
 
 
 @attrs.frozen(slots=True)

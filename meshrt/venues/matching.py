@@ -22,6 +22,8 @@ from typing import Final
 import attrs
 
 from meshrt.contract import BOOK_DEPTH, Liquidity, RejectReason, Side, TimeInForce, notional
+from meshrt.scenario.validators import ppm
+from meshrt.venues._book import NO_BUY, NO_SELL, L2Book
 from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
@@ -30,8 +32,6 @@ from meshrt.venues.events import (
     REPORT_REJECTED,
     REPORT_REPLACED,
 )
-from meshrt.scenario.validators import ppm
-from meshrt.venues._book import NO_BUY, NO_SELL, L2Book
 
 __all__ = ["FeeSchedule", "MatchingEngine", "RestingOrder"]
 

@@ -30,7 +30,6 @@ import attrs
 import orjson
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE, Side
-from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.scenario.validators import (
     MAX_NS,
     ScenarioValueError,
@@ -44,6 +43,7 @@ from meshrt.scenario.validators import (
     text,
 )
 from meshrt.venues._synthetic import SyntheticSource
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 
 __all__ = [
     "RecordedSource",
