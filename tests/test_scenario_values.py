@@ -17,7 +17,13 @@ import attrs
 import pytest
 
 from meshrt.actors.mailbox import MailboxConfig, Overflow
-from meshrt.scenario.definition import LifecycleStep, Scenario, ScenarioError, load_scenario, validate
+from meshrt.scenario.definition import (
+    LifecycleStep,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    validate,
+)
 import meshrt
 from helpers import Quiet, deployment
 from helpers import scenario as helper_scenario

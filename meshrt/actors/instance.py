@@ -193,7 +193,7 @@ class AlgoInstance:
 
     def attach(self, slot: Any) -> None:
         self.slot = slot
-        self.wasm = slot.kind == "wasm"  # its faults are wasmtime's traps (meshrt/runtime/watchdog.py)
+        self.wasm = slot.kind == "wasm"  # faults are wasmtime's traps (meshrt/runtime/watchdog.py)
         self.on_book = slot.on_book
         self.on_nbbo = slot.optional("on_nbbo")
         self.on_message = slot.optional("on_message")

@@ -12,7 +12,15 @@ from __future__ import annotations
 import attrs
 
 from meshrt.scenario.latency import Latency, millis
-from meshrt.scenario.validators import Rule, as_tuple, instance_of, optional, probability, text, tuple_of
+from meshrt.scenario.validators import (
+    Rule,
+    as_tuple,
+    instance_of,
+    optional,
+    probability,
+    text,
+    tuple_of,
+)
 
 # a mesh link carries messages between windows, so it cannot be instantaneous
 _link_latency = Rule(lambda v: isinstance(v, Latency) and v.base_ns > 0,
