@@ -36,18 +36,18 @@ sys.path.insert(0, str(ROOT))
 from bench.algos.noop import NoOp  # noqa: E402
 from meshrt import AlgoState, Side  # noqa: E402
 from meshrt.actors.instance import InstanceHost  # noqa: E402
-from meshrt.contract import BOOK_DEPTH  # noqa: E402
-from meshrt.latency import micros  # noqa: E402
-from meshrt.loaders import load_slot  # noqa: E402
-from meshrt.loaders.compiled import SlotContext  # noqa: E402
-from meshrt.runtime import run  # noqa: E402
-from meshrt.scenario import load_scenario, start  # noqa: E402
-from meshrt.sdk import Actions, Book, Features  # noqa: E402
 from meshrt.actors.protocol import OUT_BOOK  # noqa: E402
 from meshrt.actors.venue import VenueActor  # noqa: E402
+from meshrt.contract import BOOK_DEPTH  # noqa: E402
+from meshrt.loaders import load_slot  # noqa: E402
+from meshrt.loaders.compiled import SlotContext  # noqa: E402
+from meshrt.runtime.run import run  # noqa: E402
+from meshrt.scenario.definition import load_scenario, start  # noqa: E402
+from meshrt.scenario.latency import micros  # noqa: E402
+from meshrt.sdk import Actions, Book, Features  # noqa: E402
+from meshrt.toolchain import build  # noqa: E402
 from meshrt.venues.matching import MatchingEngine  # noqa: E402
 from meshrt.venues.sources import open_source  # noqa: E402
-from meshrt.toolchain import build  # noqa: E402
 
 BATCH = 100
 

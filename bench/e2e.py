@@ -22,9 +22,9 @@ import attrs
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from meshrt.latency import micros  # noqa: E402
-from meshrt.runtime import run  # noqa: E402
-from meshrt.scenario import load_scenario, start  # noqa: E402
+from meshrt.runtime.run import run  # noqa: E402
+from meshrt.scenario.definition import load_scenario, start  # noqa: E402
+from meshrt.scenario.latency import micros  # noqa: E402
 
 
 def main() -> None:

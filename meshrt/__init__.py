@@ -3,62 +3,68 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from meshrt.contract import (
-    ABI_VERSION,
-    PRICE_SCALE,
-    SIZE_SCALE,
-    ActionKind,
-    Liquidity,
-    RejectReason,
-    Side,
-    TimeInForce,
-    price_to_int,
-    size_to_int,
+    ABI_VERSION as ABI_VERSION,
+    PRICE_SCALE as PRICE_SCALE,
+    SIZE_SCALE as SIZE_SCALE,
+    ActionKind as ActionKind,
+    Liquidity as Liquidity,
+    RejectReason as RejectReason,
+    Side as Side,
+    TimeInForce as TimeInForce,
+    price_to_int as price_to_int,
+    size_to_int as size_to_int,
 )
-from meshrt.faults import (
-    DropRate,
-    KillCoordinator,
-    KillFeed,
-    KillInstance,
-    LatencySpike,
-    Partition,
-    RestartCoordinator,
+from meshrt.loaders.limits import SandboxLimits as SandboxLimits
+from meshrt.scenario.definition import (
+    Deployment as Deployment,
+    Scenario as Scenario,
+    Venue as Venue,
+    pause as pause,
+    resume as resume,
+    seconds as seconds,
+    start as start,
+    stop as stop,
 )
-from meshrt.latency import Latency, micros, millis
-from meshrt.mesh import Link, Mesh
-from meshrt.loaders.limits import SandboxLimits
-from meshrt.risk import RiskLimits
-from meshrt.scenario import (
-    Deployment,
-    Scenario,
-    Venue,
-    pause,
-    resume,
-    seconds,
-    start,
-    stop,
+from meshrt.scenario.faults import (
+    DropRate as DropRate,
+    KillCoordinator as KillCoordinator,
+    KillFeed as KillFeed,
+    KillInstance as KillInstance,
+    LatencySpike as LatencySpike,
+    Partition as Partition,
+    RestartCoordinator as RestartCoordinator,
 )
+from meshrt.scenario.latency import Latency as Latency, micros as micros, millis as millis
+from meshrt.scenario.mesh import Link as Link, Mesh as Mesh
 from meshrt.sdk import (
-    NBBO,
-    ActionLimitExceeded,
-    Actions,
-    Algo,
-    AlgoState,
-    Book,
-    Features,
-    Fill,
-    Message,
-    OpenOrder,
-    Reject,
+    NBBO as NBBO,
+    ActionLimitExceeded as ActionLimitExceeded,
+    Actions as Actions,
+    Algo as Algo,
+    AlgoState as AlgoState,
+    Book as Book,
+    Features as Features,
+    Fill as Fill,
+    Message as Message,
+    OpenOrder as OpenOrder,
+    Reject as Reject,
 )
-from meshrt.supervision import RestartPolicy, never, on_failure
-from meshrt.venues.matching import FeeSchedule
-from meshrt.venues.sources import RecordedSpec, SyntheticSpec
+from meshrt.sequencer.restart_policy import (
+    RestartPolicy as RestartPolicy,
+    never as never,
+    on_failure as on_failure,
+)
+from meshrt.sequencer.risk import RiskLimits as RiskLimits
+from meshrt.venues.matching import FeeSchedule as FeeSchedule
+from meshrt.venues.sources import RecordedSpec as RecordedSpec, SyntheticSpec as SyntheticSpec
 
 try:
     __version__ = version("meshrt")  # one home for the number: pyproject.toml
 except PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "0+unknown"
 
+# ``X as X`` marks a name as the public API; __all__ is what ``from meshrt import *`` (the
+# scenario files' form) binds, so it names the same set.
 __all__ = [
     "DropRate", "KillCoordinator", "KillFeed", "KillInstance", "LatencySpike", "Link", "Mesh",
     "Partition", "RestartCoordinator", "RestartPolicy", "never", "on_failure",

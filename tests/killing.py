@@ -36,14 +36,14 @@ def bundled_copy(name: str, folder: Path) -> Path:
 
 
 def meshrt(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "meshrt.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "meshrt.cli.main", *args], capture_output=True,
                           text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300)
 
 
 def killed_run(scenario: str | Path, out: Path, after_checkpoints: int) -> None:
     """Start a run and SIGKILL it as soon as it has written that many checkpoints."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "meshrt.cli", "run", str(scenario), "--out", str(out),
+        [sys.executable, "-m", "meshrt.cli.main", "run", str(scenario), "--out", str(out),
          "--no-progress", "--checkpoint-every", EVERY],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     written: set[str] = set()

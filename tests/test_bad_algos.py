@@ -14,8 +14,8 @@ import orjson
 import pytest
 
 from meshrt import SandboxLimits, seconds
-from meshrt.runtime import run
-from meshrt.scenario import ScenarioError, load_scenario, validate
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import ScenarioError, load_scenario, validate
 
 from c_algos import built, c_algo, market_maker, wat_module
 from helpers import deployment, scenario
@@ -116,7 +116,7 @@ def test_a_wrong_abi_version_wasm_is_refused_by_the_command(tmp_path: Path) -> N
                                     algo={str(path)!r})])
     """))
     out = tmp_path / "run"
-    proc = subprocess.run([sys.executable, "-m", "meshrt.cli", "run", str(scenario_file),
+    proc = subprocess.run([sys.executable, "-m", "meshrt.cli.main", "run", str(scenario_file),
                            "--out", str(out), "--no-progress"],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 2, proc

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshrt import events
 from meshrt.actors import protocol
 from meshrt.contract import Side
 from meshrt.sdk import Book, Features
+from meshrt.venues import events
 from meshrt.venues import _book, matching
 from meshrt.venues._book import L2Book, play
 from meshrt.venues.features import FeatureTracker

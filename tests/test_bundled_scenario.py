@@ -15,8 +15,8 @@ import orjson
 import pytest
 
 from meshrt.contract import ActionKind, Side
-from meshrt.runtime import RunResult, run
-from meshrt.scenario import Scenario, load_scenario
+from meshrt.runtime.run import RunResult, run
+from meshrt.scenario.definition import Scenario, load_scenario
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios" / "market_maker.py"
 LIVE = {"ACCEPTED", "PARTIALLY_FILLED", "CANCEL_PENDING"}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from meshrt.cli import main
+from meshrt.cli.main import main
 
 from killing import ROOT, meshrt
 from small_scenario import write_scenario
@@ -79,7 +79,7 @@ def test_a_reader_that_goes_away_ends_a_command_quietly(done_run: Path, tmp_path
                                                         args: list[str]) -> None:
     names = {"run": done_run, "scenario": done_run / "../scenario.py", "fresh": tmp_path / "r"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "meshrt.cli", *(arg.format(**names) for arg in args)],
+        [sys.executable, "-m", "meshrt.cli.main", *(arg.format(**names) for arg in args)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
     process.stdout.close()  # `| head` that has read enough

@@ -10,11 +10,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from meshrt import checkpoint, replaylog
-from meshrt.cli import main
-from meshrt.replayreader import LogVersionError, ReplayReader
-from meshrt.runtime import RUN_FILE_VERSION, RunOptions, run
-from meshrt.scenario import load_scenario
+from meshrt.cli.main import main
+from meshrt.log import checkpoint, writer
+from meshrt.log.reader import LogVersionError, ReplayReader
+from meshrt.runtime.run import RUN_FILE_VERSION, RunOptions, run
+from meshrt.scenario.definition import load_scenario
 
 from small_scenario import write_scenario
 
@@ -44,7 +44,7 @@ def stderr_of(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().err
 
 
-@pytest.mark.parametrize("version", [replaylog.VERSION - 1, replaylog.VERSION + 1])
+@pytest.mark.parametrize("version", [writer.VERSION - 1, writer.VERSION + 1])
 def test_a_replay_log_of_another_version_is_refused_by_the_reader_and_every_command(
         finished: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         version: int) -> None:
@@ -53,7 +53,7 @@ def test_a_replay_log_of_another_version_is_refused_by_the_reader_and_every_comm
     header, _, records = log.read_bytes().partition(b"\n")
     log.write_bytes(with_version(header, version) + b"\n" + records)
     line = (f"{log}:1: unsupported replay log version {version}: "
-            f"this meshrt reads version {replaylog.VERSION} only")
+            f"this meshrt reads version {writer.VERSION} only")
     with pytest.raises(LogVersionError) as refused:
         ReplayReader(log)
     assert str(refused.value) == line

@@ -14,10 +14,10 @@ import pytest
 
 from meshrt import AlgoState
 from meshrt.actors.instance import InstanceHost
-from meshrt.checkpoint import CheckpointUnsupported
 from meshrt.loaders import AlgoLoadError, BadExport, CallbackFailed, load_slot
 from meshrt.loaders.compiled import SlotContext
 from meshrt.loaders.wasm_globals import export_mutable_globals
+from meshrt.log.checkpoint import CheckpointUnsupported
 from meshrt.sdk import Actions
 
 from c_algos import ROOT, built, c_algo, market_maker, wat_module

@@ -11,7 +11,7 @@ from meshrt import AlgoState, RejectReason
 from meshrt.actors.instance import InstanceHost
 from meshrt.loaders import load_slot, wasm
 from meshrt.loaders.compiled import SlotContext
-from meshrt.runtime import run
+from meshrt.runtime.run import run
 
 from c_algos import c_algo, market_maker
 from helpers import deployment, scenario
@@ -119,7 +119,7 @@ def test_a_compiled_algo_restarted_by_its_supervisor_gets_a_fresh_instance() -> 
             return 3;
         }
     """)
-    from meshrt.supervision import on_failure
+    from meshrt.sequencer.restart_policy import on_failure
 
     result = run(scenario(deployment(str(algo["native"]), restart=on_failure(max_restarts=1))))
     summary = result.summary["deployments"][0]

@@ -120,7 +120,7 @@ def test_a_raising_callback_ends_the_run_and_its_exception_is_returned() -> None
 
 
 def test_a_base_exception_is_the_algos_failure_and_returned() -> None:
-    """A real Ctrl-C never raises here (meshrt/interrupts.py): a KeyboardInterrupt or
+    """A real Ctrl-C never raises here (meshrt/runtime/interrupts.py): a KeyboardInterrupt or
     SystemExit out of on_book is algo code."""
     state, actions, inst, latencies = setup()
 

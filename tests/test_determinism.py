@@ -13,8 +13,8 @@ import pytest
 import trio
 import trio._core._run as trio_run
 
-from meshrt.runtime import run
-from meshrt.scenario import load_scenario
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import load_scenario
 
 from helpers import thinned
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from meshrt.runtime import run
-from meshrt.scenario import load_scenario
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import load_scenario
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "scenarios.md"
 

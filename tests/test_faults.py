@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meshrt import Algo, seconds
-from meshrt.faults import (
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import Scenario, load_scenario
+from meshrt.scenario.faults import (
     DropRate,
     KillCoordinator,
     KillFeed,
@@ -22,9 +24,7 @@ from meshrt.faults import (
     Partition,
     RestartCoordinator,
 )
-from meshrt.runtime import run
-from meshrt.scenario import Scenario, load_scenario
-from meshrt.supervision import LEAVE, on_failure
+from meshrt.sequencer.restart_policy import LEAVE, on_failure
 
 from helpers import UNIT, deployment, scenario, thinned
 

@@ -1,4 +1,4 @@
-"""Arrival-order ingress (meshrt.ingress) under duplicated, reordered, partial-fill report
+"""Arrival-order ingress (meshrt.sequencer.ingress) under duplicated, reordered, partial-fill report
 streams of several orders: every invariant holds after every report, the outcome equals
 in-order delivery's, and replaying the recorded ingress gives byte-identical records.
 
@@ -24,7 +24,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce, notional
-from meshrt.events import (
+from meshrt.log.reader import read_log
+from meshrt.log.replay import verify
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import load_scenario
+from meshrt.sequencer.ingress import IngressLedger, replay
+from meshrt.sequencer.orders import TERMINAL, InvariantViolation, Order, OrderStatus
+from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
     REPORT_CANCELLED,
@@ -33,12 +39,6 @@ from meshrt.events import (
     REPORT_REJECTED,
     REPORT_REPLACED,
 )
-from meshrt.ingress import IngressLedger, replay
-from meshrt.orders import TERMINAL, InvariantViolation, Order, OrderStatus
-from meshrt.replay import verify
-from meshrt.replayreader import read_log
-from meshrt.runtime import run
-from meshrt.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 PX = 100_000_000_000  # 100.00

@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 import pytest
 
-from meshrt import checkpoint
-from meshrt.runtime import run
-from meshrt.watchdog import EXIT_STUCK
+from meshrt.log import checkpoint
+from meshrt.runtime.run import run
+from meshrt.runtime.watchdog import EXIT_STUCK
 
 from c_algos import c_algo
 from helpers import TICK, UNIT, deployment, scenario
@@ -103,7 +103,7 @@ def slow_project(tmp_path: Path) -> Path:
 def meshrt(*args: str, slow: bool = False, **kwargs: Any) -> subprocess.Popen[str]:
     if slow:
         kwargs["env"] = {**os.environ, "MESHRT_TEST_SLOW": "1"}
-    return subprocess.Popen([sys.executable, "-m", "meshrt.cli", *args], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "meshrt.cli.main", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             **kwargs)
 
@@ -250,7 +250,7 @@ def test_the_watchdog_ends_a_stuck_native_algo_resumably(tmp_path: Path) -> None
 
 def test_the_watchdog_option_must_be_a_number_of_seconds(capsys: pytest.CaptureFixture[str]
                                                           ) -> None:
-    from meshrt.cli import main
+    from meshrt.cli.main import main
 
     for bad in ("-1", "nan", "inf"):
         with pytest.raises(SystemExit) as exit_:

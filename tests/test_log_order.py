@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 from meshrt import KillCoordinator, KillFeed, KillInstance, Partition, RestartCoordinator, seconds
-from meshrt.runtime import run
-from meshrt.scenario import Scenario
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import Scenario
 
 from helpers import deployment, scenario
 from scenarios.algos.market_maker import MarketMaker

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshrt.contract import BOOK_DEPTH, PRICE_SCALE, SIZE_SCALE, RejectReason, notional
-from meshrt.events import (
+from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
     REPORT_CANCELLED,

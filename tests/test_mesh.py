@@ -11,10 +11,10 @@ import pytest
 
 from meshrt import Side, seconds
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD
-from meshrt.latency import millis
-from meshrt.mesh import Link, Mesh
-from meshrt.runtime import run
-from meshrt.scenario import Scenario, Venue
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import Scenario, Venue
+from meshrt.scenario.latency import millis
+from meshrt.scenario.mesh import Link, Mesh
 
 from helpers import Quiet, deployment, scenario, synthetic
 
@@ -179,7 +179,7 @@ def test_meshrt_mesh_prints_topology_and_links(tmp_path: Path) -> None:
 
     sc, _, _ = sender_and_receiver([("b", b"x"), ("nobody", b"y")])
     run(sc, tmp_path)
-    done = subprocess.run([sys.executable, "-m", "meshrt.cli", "mesh", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "meshrt.cli.main", "mesh", str(tmp_path)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "a      v1     eu" in done.stdout and "b      v2     us" in done.stdout
@@ -190,8 +190,8 @@ def test_meshrt_mesh_prints_topology_and_links(tmp_path: Path) -> None:
 def test_a_scenario_link_with_zero_latency_is_refused() -> None:
     import pytest
 
-    from meshrt.latency import Latency
-    from meshrt.scenario import ScenarioError, validate
+    from meshrt.scenario.latency import Latency
+    from meshrt.scenario.definition import ScenarioError, validate
 
     with pytest.raises(ValueError, match="Link.latency must be a meshrt Latency with a positive"):
         Link("eu", "us", Latency(0))
@@ -206,7 +206,7 @@ __all__ = ["Side"]
 
 
 def test_a_latency_spike_holds_later_messages_behind_it(tmp_path: Path) -> None:
-    from meshrt.faults import LatencySpike
+    from meshrt.scenario.faults import LatencySpike
 
     class Burst(Sender):
         """Sends one numbered message per book, 40 in all."""
@@ -228,7 +228,7 @@ def test_a_latency_spike_holds_later_messages_behind_it(tmp_path: Path) -> None:
 
 
 def test_a_message_to_a_crashed_receiver_is_dropped_as_receiver_down(tmp_path: Path) -> None:
-    from meshrt.faults import KillInstance
+    from meshrt.scenario.faults import KillInstance
 
     class Steady(Sender):
         def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]

@@ -12,20 +12,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce
-from meshrt.events import (
+from meshrt.sequencer.orders import (
+    TERMINAL,
+    InvariantViolation,
+    Order,
+    OrderStateMachine,
+    OrderStatus,
+)
+from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
     REPORT_CANCELLED,
     REPORT_FILL,
     REPORT_REJECTED,
     REPORT_REPLACED,
-)
-from meshrt.orders import (
-    TERMINAL,
-    InvariantViolation,
-    Order,
-    OrderStateMachine,
-    OrderStatus,
 )
 
 S = OrderStatus

@@ -11,8 +11,8 @@ import orjson
 import pytest
 import wasmtime
 
-from meshrt.runtime import run
-from meshrt.scenario import load_scenario
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import load_scenario
 
 from c_algos import ROOT, market_maker
 from helpers import thinned

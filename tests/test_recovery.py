@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from meshrt import checkpoint
+from meshrt.log import checkpoint
 from meshrt.venues.sources import RecordedSource, RecordedSpec
 
 from killing import EVERY, ROOT, bundled_copy, killed_run, meshrt
@@ -86,7 +86,7 @@ def test_resuming_after_the_scenario_changed_is_refused(tmp_path: Path) -> None:
                                        repr(str(ROOT / "scenarios/algos/market_maker.py")
                                             + ":MarketMaker")))
     out = tmp_path / "run"
-    process = subprocess.Popen([sys.executable, "-m", "meshrt.cli", "run", str(scenario),
+    process = subprocess.Popen([sys.executable, "-m", "meshrt.cli.main", "run", str(scenario),
                                 "--out", str(out), "--no-progress", "--checkpoint-every", EVERY],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while not list((out / "checkpoints").glob("*.bin")) if (out / "checkpoints").is_dir() \
@@ -144,7 +144,7 @@ def test_resume_refuses_a_changed_algo_file(tmp_path: Path) -> None:
     project = tmp_path / "project"
     shutil.copytree(ROOT / "scenarios", project, ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path / "run"
-    process = subprocess.Popen([sys.executable, "-m", "meshrt.cli", "run",
+    process = subprocess.Popen([sys.executable, "-m", "meshrt.cli.main", "run",
                                 str(project / "market_maker.py"), "--out", str(out),
                                 "--no-progress", "--checkpoint-every", EVERY],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -166,7 +166,7 @@ def test_the_run_digest_covers_algos_named_by_module_or_given_as_a_class(
 
     from helpers import deployment, scenario
 
-    from meshrt.runtime import _scenario_sha256
+    from meshrt.runtime.run import _scenario_sha256
 
     source = "from helpers import Quiet\n\n\nclass Algo(Quiet):\n    pass\n"
     module = tmp_path / "my_digest_algo.py"

@@ -10,9 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from meshrt.replay import compare, verify
-from meshrt.runtime import run
-from meshrt.scenario import load_scenario
+from meshrt.log.replay import compare, verify
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +50,7 @@ def test_replay_names_the_first_divergent_seq_with_both_values(recorded: Path,
     record[7][5] += 1  # someone edits the price the algo asked for
     lines[index] = orjson.dumps(record) + b"\n"
     log.write_bytes(b"".join(lines))
-    done = subprocess.run([sys.executable, "-m", "meshrt.cli", "replay", str(run_dir)],
+    done = subprocess.run([sys.executable, "-m", "meshrt.cli.main", "replay", str(run_dir)],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 1
     assert f"replay diverges at seq {record[0]}:" in done.stdout
@@ -60,7 +60,7 @@ def test_replay_names_the_first_divergent_seq_with_both_values(recorded: Path,
 
 
 def test_a_changed_algo_file_is_refused(tmp_path: Path) -> None:
-    from meshrt.checkpoint import CheckpointError
+    from meshrt.log.checkpoint import CheckpointError
 
     project = copy_project(tmp_path)
     out = tmp_path / "run"
@@ -79,7 +79,7 @@ def test_a_changed_scenario_is_refused(tmp_path: Path) -> None:
     assert run(load_scenario(project / "market_maker.py"), out).ok
     scenario = project / "market_maker.py"
     scenario.write_text(scenario.read_text().replace("seed=7", "seed=9"))
-    done = subprocess.run([sys.executable, "-m", "meshrt.cli", "replay", str(out)],
+    done = subprocess.run([sys.executable, "-m", "meshrt.cli.main", "replay", str(out)],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2
     assert "scenario_sha256: the scenario changed" in done.stderr
@@ -100,7 +100,7 @@ def test_a_corrupt_log_of_a_multi_venue_run_is_one_line(recorded: Path, tmp_path
                                                         capsys: pytest.CaptureFixture[str]
                                                         ) -> None:
     """Every venue's reader fails on the same bad line: one error line, not a group."""
-    from meshrt.cli import main
+    from meshrt.cli.main import main
 
     assert len(orjson.loads((recorded / "replay.jsonl").read_bytes().split(b"\n", 1)[0])
                ["venues"]) > 1

@@ -16,18 +16,7 @@ from hypothesis import strategies as st
 from meshrt import Algo, Side, seconds
 from meshrt.actors._commit import commit_feed, feed_fragments
 from meshrt.actors.protocol import OUT_BOOK, OUT_TRADE
-from meshrt.events import FEED_DELTA, FEED_KIND_NAMES, FEED_SNAPSHOT, FEED_TRADE
-from meshrt.faults import (
-    DropRate,
-    KillCoordinator,
-    KillFeed,
-    KillInstance,
-    LatencySpike,
-    Partition,
-    RestartCoordinator,
-)
-from meshrt.replaylog import FORMAT, VERSION
-from meshrt.replayreader import (
+from meshrt.log.reader import (
     PAYLOADS,
     LogCorrupt,
     LogError,
@@ -37,10 +26,21 @@ from meshrt.replayreader import (
     ReplayReader,
     log_path,
 )
-from meshrt.runtime import run
+from meshrt.log.writer import FORMAT, VERSION
+from meshrt.runtime.run import run
+from meshrt.scenario.faults import (
+    DropRate,
+    KillCoordinator,
+    KillFeed,
+    KillInstance,
+    LatencySpike,
+    Partition,
+    RestartCoordinator,
+)
+from meshrt.venues.events import FEED_DELTA, FEED_KIND_NAMES, FEED_SNAPSHOT, FEED_TRADE
 
 from helpers import UNIT, deployment, scenario
-from meshrt.supervision import on_failure
+from meshrt.sequencer.restart_policy import on_failure
 from scenarios.algos.market_maker import MarketMaker
 
 

@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE, RejectReason, Side, notional
-from meshrt.risk import RATE_WINDOW_NS, RiskGate, RiskLimits
+from meshrt.sequencer.risk import RATE_WINDOW_NS, RiskGate, RiskLimits
 
 R = RejectReason
 B, S = Side.BUY, Side.SELL

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from meshrt.cli import main
-from meshrt.runfolder import RunFolderError, claim
-from meshrt.scenario import ScenarioError, load_scenario
+from meshrt.cli.main import main
+from meshrt.runtime.run_folder import RunFolderError, claim
+from meshrt.scenario.definition import ScenarioError, load_scenario
 
 from killing import ROOT, meshrt
 from small_scenario import write_scenario
@@ -43,7 +43,7 @@ def test_a_default_folder_is_never_shared(tmp_path: Path) -> None:
 def test_a_lock_held_by_a_process_goes_with_it_even_on_kill_9(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pathlib import Path; "
-         "from meshrt.runfolder import claim; claim(Path(sys.argv[1])); print('held', "
+         "from meshrt.runtime.run_folder import claim; claim(Path(sys.argv[1])); print('held', "
          "flush=True); time.sleep(60)", str(tmp_path / "run")],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:

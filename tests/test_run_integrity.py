@@ -10,10 +10,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from meshrt.checkpoint import CheckpointError, all_checkpoints, read_header
-from meshrt.replay import verify
-from meshrt.runtime import RunOptions, resume, run
-from meshrt.scenario import load_scenario
+from meshrt.log.checkpoint import CheckpointError, all_checkpoints, read_header
+from meshrt.log.replay import verify
+from meshrt.runtime.run import RunOptions, resume, run
+from meshrt.scenario.definition import load_scenario
 
 from small_scenario import write_scenario
 

@@ -14,10 +14,10 @@ from meshrt import ActionKind, Algo, RejectReason, RiskLimits, Side, TimeInForce
 from meshrt.actors._commit import commit_feed
 from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT, OUT_TRADE
 from meshrt.contract import MAX_ACTIONS
-from meshrt.events import FEED_DELTA, FEED_TRADE
-from meshrt.latency import Latency, LatencyStream
-from meshrt.runtime import run
-from meshrt.scenario import pause, resume, start, stop  # noqa: F401
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import pause, resume, start, stop  # noqa: F401
+from meshrt.scenario.latency import Latency, LatencyStream
+from meshrt.venues.events import FEED_DELTA, FEED_TRADE
 
 from helpers import TICK, UNIT, deployment, scenario
 from scenarios.algos.market_maker import MarketMaker
@@ -426,7 +426,7 @@ def test_a_bad_data_line_mid_run_is_bad_input_with_exit_2(tmp_path: Path) -> Non
         "symbol='X', path='bad.jsonl')])], deployments=[Deployment(label='mm', venue='v', "
         "symbols=['X'], algo=MarketMaker, params={'size': 1, 'tick': 1, 'max_inventory': 5})])\n")
     root = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "-m", "meshrt.cli", "run", str(file), "--out",
+    done = subprocess.run([sys.executable, "-m", "meshrt.cli.main", "run", str(file), "--out",
                            str(tmp_path / "out")], capture_output=True, text=True, cwd=root,
                           env={"PYTHONPATH": str(root), "PATH": ""})
     assert done.returncode == 2
@@ -536,9 +536,9 @@ scenario = Scenario(name="recorded", seed=1, duration_ns=seconds(0.05), venues=[
 def test_a_recording_started_at_zero_runs_and_replays_as_one_shifted_by_hand(
         tmp_path: Path) -> None:
     """start_at_zero gives the very log of time_offset_ns=-first_ts, and replays."""
-    from meshrt.replay import verify
-    from meshrt.runtime import RunOptions
-    from meshrt.scenario import load_scenario
+    from meshrt.log.replay import verify
+    from meshrt.runtime.run import RunOptions
+    from meshrt.scenario.definition import load_scenario
 
     data = Path(__file__).resolve().parent.parent / "scenarios" / "data" / "sample.jsonl"
     logs = {}

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from meshrt.scenario import ScenarioError, load_scenario
+from meshrt.scenario.definition import ScenarioError, load_scenario
 
 HEADER = """
 from meshrt import *
-from meshrt.scenario import start, stop, pause, resume
+from meshrt.scenario.definition import start, stop, pause, resume
 from scenarios.algos.market_maker import MarketMaker
 SRC = SyntheticSpec(symbol="XYZ", seed=1, start_price=price_to_int("100"),
                     tick=price_to_int("0.01"), level_size=(10**7, 10**8), interval_ns=10_000,
@@ -79,7 +79,7 @@ def test_cli_reports_a_bad_scenario_without_a_traceback(tmp_path: Path) -> None:
     path.write_text(textwrap.dedent(HEADER) + CASES[0][0] + "\n")
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
-        [sys.executable, "-m", "meshrt.cli", "run", str(path), "--out", str(tmp_path / "run")],
+        [sys.executable, "-m", "meshrt.cli.main", "run", str(path), "--out", str(tmp_path / "run")],
         capture_output=True, text=True, cwd=root, env={"PYTHONPATH": str(root), "PATH": ""},
     )
     assert done.returncode == 2
@@ -93,7 +93,7 @@ def test_cli_runs_the_bundled_scenario(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     out = tmp_path / "run"
     done = subprocess.run(
-        [sys.executable, "-m", "meshrt.cli", "run", "scenarios/market_maker.py", "--out", str(out)],
+        [sys.executable, "-m", "meshrt.cli.main", "run", "scenarios/market_maker.py", "--out", str(out)],
         capture_output=True, text=True, cwd=root,
     )
     assert done.returncode == 0, done.stderr

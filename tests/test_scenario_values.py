@@ -16,16 +16,22 @@ from typing import Any
 import attrs
 import pytest
 
-import meshrt
 from meshrt.actors.mailbox import MailboxConfig, Overflow
-from meshrt.scenario import LifecycleStep, Scenario, ScenarioError, load_scenario, validate
+from meshrt.scenario.definition import (
+    LifecycleStep,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    validate,
+)
+import meshrt
 from helpers import Quiet, deployment
 from helpers import scenario as helper_scenario
 
 HEADER = """\
 from meshrt import *
 from meshrt.actors.mailbox import MailboxConfig, Overflow
-from meshrt.scenario import LifecycleStep
+from meshrt.scenario.definition import LifecycleStep
 """
 
 # one valid value per field, as scenario-file source; nested values refer to each other
@@ -240,7 +246,7 @@ def test_the_issue_examples_read_well(tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 def test_a_bad_value_passed_to_run_leaves_no_run_folder(tmp_path: Path) -> None:
-    from meshrt.runtime import run
+    from meshrt.runtime.run import run
 
     ns = _namespace()
     scenario = attrs.evolve(ns["Scenario_"], faults=[])
@@ -267,7 +273,7 @@ class _Setter(Quiet):
 def test_set_param_refuses_a_value_that_is_not_json_and_logs_no_repr(
     tmp_path: Path, value: str
 ) -> None:
-    from meshrt.runtime import run
+    from meshrt.runtime.run import run
 
     logs = []
     for n in range(2):
@@ -282,7 +288,7 @@ def test_set_param_refuses_a_value_that_is_not_json_and_logs_no_repr(
 
 @pytest.mark.e2e
 def test_set_param_with_a_json_value_is_logged_as_json(tmp_path: Path) -> None:
-    from meshrt.runtime import run
+    from meshrt.runtime.run import run
 
     value = "{'a': [1, -2.5, None, True, 'z'], 'b': {}}"
     result = run(helper_scenario(deployment(_Setter, params={"value": value}), updates=200),

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshrt.contract import Side
-from meshrt.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.rng import Xoshiro256
 from meshrt.venues.sources import (
     RecordedSource,
     RecordedSpec,
@@ -23,7 +24,6 @@ from meshrt.venues.sources import (
     SyntheticSpec,
     open_source,
 )
-from meshrt.venues.rng import Xoshiro256
 
 DATA = Path(__file__).resolve().parent.parent / "scenarios" / "data"
 FOREVER = 2**63

@@ -18,7 +18,7 @@ BIN = Path(sys.executable).parent
 
 def meshrt(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run([sys.executable, "-m", "meshrt.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "meshrt.cli.main", *args], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=300)
 
 
@@ -103,8 +103,8 @@ def test_init_refuses_a_name_that_shadows_a_module(tmp_path: Path, name: str,
 @pytest.mark.parametrize("lang", ["python", "c"])
 def test_the_starters_quote_both_sides_within_their_limit(tmp_path: Path, lang: str) -> None:
     """An example people copy: both sides fill, the position ends within max_position."""
-    from meshrt.runtime import run
-    from meshrt.scenario import load_scenario
+    from meshrt.runtime.run import run
+    from meshrt.scenario.definition import load_scenario
     from meshrt.toolchain import build, init_project
 
     project = init_project("starter", lang, tmp_path)

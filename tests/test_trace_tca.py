@@ -24,9 +24,9 @@ from meshrt import (
 from meshrt.analysis.book import FeedBook, MidSeries
 from meshrt.analysis.tca import TcaError, analyse
 from meshrt.analysis.trace import OrderRef, TraceError, trace_order
-from meshrt.cli import main
-from meshrt.faults import KillInstance
-from meshrt.runtime import run
+from meshrt.cli.main import main
+from meshrt.runtime.run import run
+from meshrt.scenario.faults import KillInstance
 
 from helpers import deployment, scenario
 from scenarios.algos.market_maker import MarketMaker

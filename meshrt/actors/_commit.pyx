@@ -32,7 +32,7 @@ import orjson
 
 # The constants have their one home in Python; the compiled loop reads them once, here.
 from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT
-from meshrt.events import FEED_KIND_NAMES
+from meshrt.venues.events import FEED_KIND_NAMES
 
 cdef extern from *:
     # gcc/clang builtin: a signed add that reports int64 overflow

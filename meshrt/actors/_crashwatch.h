@@ -2,7 +2,7 @@
  *
  * The instance actor (through meshrt/actors/_deliver.pyx) marks each batch it delivers
  * and the callback it is in; a fatal signal or a batch stuck past the watchdog's limit
- * then writes one line naming them (meshrt/watchdog.py says what follows). Both readers
+ * then writes one line naming them (meshrt/runtime/watchdog.py says what follows). Both readers
  * run without the GIL, which a stuck native callback holds, so the marks are plain
  * stores, and a torn read can garble a name in the line, never crash the reader.
  */

@@ -223,7 +223,7 @@ def deliver_books(list items not None, Py_ssize_t start, object state, object ac
         except BaseException as exc:
             # Whatever on_book raises is the algo's, BaseException too (a stray
             # sys.exit()): a real Ctrl-C arrives as a signal Trio receives, never as an
-            # exception here (meshrt/interrupts.py), and a synchronous call cannot raise
+            # exception here (meshrt/runtime/interrupts.py), and a synchronous call cannot raise
             # Trio's Cancelled.
             error = exc
         latencies.add(now_ns() - began)

@@ -19,9 +19,9 @@ import attrs
 
 from meshrt.actors.mailbox import Mailbox, MailboxConfig
 from meshrt.actors.protocol import D_MESSAGE, D_NBBO, Stop
-from meshrt.faults import DropRate, LatencySpike, Partition
-from meshrt.latency import LatencyStream
-from meshrt.mesh import Mesh
+from meshrt.scenario.faults import DropRate, LatencySpike, Partition
+from meshrt.scenario.latency import LatencyStream
+from meshrt.scenario.mesh import Mesh
 from meshrt.sdk import NBBO, Message, VenueQuote
 
 CC = "cc"

@@ -46,13 +46,13 @@ from meshrt.actors.protocol import (
     WindowEnd,
 )
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind
+from meshrt.scenario.validators import ScenarioValueError, check_param, shown
 from meshrt.sdk import Actions, ActionLimitExceeded, AlgoState, OpenOrder
-from meshrt.validators import ScenarioValueError, check_param, shown
 
 LIFECYCLE_CALLBACKS = {"start": "on_start", "stop": "on_stop", "pause": "on_pause",
                        "resume": "on_resume"}
 RUNNING = "running"
-# what a crash line names as running (meshrt/watchdog.py); on_book is named in C
+# what a crash line names as running (meshrt/runtime/watchdog.py); on_book is named in C
 CALLBACK_OF = {D_FILL: "on_fill", D_REJECT: "on_reject", D_LIFECYCLE: "a lifecycle callback",
                D_NBBO: "on_nbbo", D_MESSAGE: "on_message", D_HEARTBEAT: "on_heartbeat",
                D_SUBSCRIBED: "on_subscribed or on_unsubscribed", D_SHUTDOWN: "on_shutdown"}
@@ -67,7 +67,7 @@ class MessageRefused(ValueError):
 
 
 class ParamRefused(ValueError):
-    """``set_param`` with a value that is not a JSON value (meshrt.validators.check_param):
+    """``set_param`` with a value that is not a JSON value (meshrt.scenario.validators.check_param):
     it would log differently from run to run. Unlike a refused message it is a bug in the
     algo, so uncaught it crashes the instance like any other exception."""
 
@@ -193,7 +193,7 @@ class AlgoInstance:
 
     def attach(self, slot: Any) -> None:
         self.slot = slot
-        self.wasm = slot.kind == "wasm"  # its faults are wasmtime's traps (meshrt/watchdog.py)
+        self.wasm = slot.kind == "wasm"  # faults are wasmtime's traps (meshrt/runtime/watchdog.py)
         self.on_book = slot.on_book
         self.on_nbbo = slot.optional("on_nbbo")
         self.on_message = slot.optional("on_message")

@@ -16,7 +16,7 @@ import attrs
 # Venue output events, in ``VenueBatch.events``
 OUT_BOOK: Final = 0  # (ts, OUT_BOOK, symbol index, feed event, Book, Features)
 OUT_TRADE: Final = 1  # (ts, OUT_TRADE, symbol index, feed event)
-OUT_REPORT: Final = 2  # (ts, OUT_REPORT, symbol index, report tuple from meshrt.events)
+OUT_REPORT: Final = 2  # (ts, OUT_REPORT, symbol index, report tuple from meshrt.venues.events)
 
 # Order operations arriving at a venue, in ``Advance.arrivals``
 OP_SUBMIT: Final = 0  # (ts, OP_SUBMIT, order id, symbol index, side, price | None, size, tif)

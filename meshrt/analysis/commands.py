@@ -1,6 +1,6 @@
 """``meshrt trace`` and ``meshrt tca``: argument parsing and exit codes for the CLI.
 
-Kept here rather than in meshrt/cli.py so the read-side commands change in one place.
+Kept here rather than in meshrt/cli/main.py so the read-side commands change in one place.
 Exit codes follow ``meshrt run``: 0 done, 2 bad input (no such run folder, no such
 order, a log that is corrupt or of another version).
 """
@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from meshrt.cliargs import EXIT_BAD_INPUT, path, refuse
-from meshrt.replayreader import LogError, log_path
+from meshrt.cli.argtypes import EXIT_BAD_INPUT, path, refuse
+from meshrt.log.reader import LogError, log_path
 
 EXIT_OK = 0
 T = TypeVar("T")

@@ -29,7 +29,7 @@ import attrs
 from meshrt.analysis import fmt
 from meshrt.analysis.book import FeedBook
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce
-from meshrt.replayreader import (
+from meshrt.log.reader import (
     FEED_TYPES,
     REPORT_TYPES,
     LogTorn,

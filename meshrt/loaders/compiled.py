@@ -15,7 +15,6 @@ from typing import Any
 import attrs
 
 from meshrt.actors.instance import MessageRefused
-from meshrt.checkpoint import CheckpointUnsupported
 from meshrt.contract import (
     ABI_VERSION,
     CALLBACK_NAMES,
@@ -34,6 +33,7 @@ from meshrt.contract import (
 )
 from meshrt.loaders import _dispatch
 from meshrt.loaders.errors import FAULTS, AlgoFault, BadAction, BadInput
+from meshrt.log.checkpoint import CheckpointUnsupported
 from meshrt.sdk import ActionLimitExceeded, Actions, AlgoState
 
 INDEX = {name: i for i, name in enumerate(CALLBACK_NAMES)}

@@ -12,7 +12,7 @@ This shell runs the rounds and composes the components that own the state: the c
 (clock.py), the control schedule (schedule.py) and what each control does (controls.py), the intent desk (desk.py), report
 ingress (reports.py), the books (books.py), supervision (supervisor.py), the mesh
 bridge (bridge.py) and reconciliation (reconcile.py), all writing records through
-records.py and one journal (journal.py).
+meshrt/log/records.py and one journal (journal.py).
 """
 
 from __future__ import annotations
@@ -48,10 +48,9 @@ from meshrt.actors.protocol import (
     WindowEnd,
 )
 from meshrt.actors.venue import VenueActor
-from meshrt.latency import LatencyStream
-from meshrt.replaylog import ReplayLog
-from meshrt.risk import RiskGate
-from meshrt.sequencer import records
+from meshrt.log import records
+from meshrt.log.writer import ReplayLog
+from meshrt.scenario.latency import LatencyStream
 from meshrt.sequencer.books import Books
 from meshrt.sequencer.bridge import MeshBridge
 from meshrt.sequencer.clock import Clock
@@ -61,10 +60,11 @@ from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.reconcile import reconcile
 from meshrt.sequencer.reports import ReportIngress
+from meshrt.sequencer.restart_policy import RestartBudget
+from meshrt.sequencer.risk import RiskGate
 from meshrt.sequencer.schedule import Control, LifecycleChange, Schedule
 from meshrt.sequencer.supervisor import Supervisor
 from meshrt.sequencer.topology import Topology
-from meshrt.supervision import RestartBudget
 
 _ts = itemgetter(0)
 
@@ -146,7 +146,7 @@ class Sequencer:
         self.checkpoint_every = 0
         self.next_checkpoint = 0
         self.checkpoint_note: str | None = None  # why checkpoints stopped, if they did
-        self.interrupted = False  # Ctrl-C: stop after this window (meshrt/interrupts.py)
+        self.interrupted = False  # Ctrl-C: stop after this window (meshrt/runtime/interrupts.py)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import attrs
 
 from meshrt.ledger import Ledger
-from meshrt.orders import Order
 from meshrt.sdk import Book
 from meshrt.sequencer.lanes import Deployed, VenueLane
+from meshrt.sequencer.orders import Order
 
 
 def mid(book: Book | None) -> int | None:

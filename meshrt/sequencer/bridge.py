@@ -19,11 +19,11 @@ from meshrt.actors.coordinator import COORDINATOR_DOWN, RECEIVER_DOWN, Coordinat
 from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import D_MESSAGE, D_REJECT, D_SUBSCRIBED, Stop
 from meshrt.contract import RejectReason
+from meshrt.log import records
+from meshrt.log.records import shown
 from meshrt.sdk import Book, Reject
-from meshrt.sequencer import records
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import Deployed, VenueLane
-from meshrt.sequencer.records import shown
 
 Spawn = Callable[..., None]  # a nursery's start_soon
 Replies = Callable[[int], Awaitable[tuple[Any, Any, list[Any]]]]

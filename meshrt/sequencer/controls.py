@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from meshrt.actors.protocol import D_HEARTBEAT, D_KILL, D_LIFECYCLE, OP_FEED_DOWN, OP_FEED_UP
-from meshrt.sequencer import records
+from meshrt.log import records
 from meshrt.sequencer.bridge import MeshBridge
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import HEARTBEAT_NS, Deployed, VenueLane

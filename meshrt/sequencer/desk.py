@@ -14,13 +14,13 @@ import attrs
 
 from meshrt.actors.protocol import D_REJECT, OP_CANCEL, OP_REPLACE, OP_SUBMIT
 from meshrt.contract import INT64_MAX, UINT64_MAX, ActionKind, RejectReason, Side, TimeInForce, is_int
-from meshrt.orders import ACCEPTED, PARTIALLY_FILLED, Order, OrderStateMachine
+from meshrt.log import records
+from meshrt.log.records import shown
 from meshrt.sdk import Reject
-from meshrt.sequencer import records
 from meshrt.sequencer.books import mid
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import Deployed, VenueLane
-from meshrt.sequencer.records import shown
+from meshrt.sequencer.orders import ACCEPTED, PARTIALLY_FILLED, Order, OrderStateMachine
 
 
 def is_order_id(value: Any) -> bool:

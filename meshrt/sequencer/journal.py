@@ -7,7 +7,7 @@ from collections import Counter
 
 import attrs
 
-from meshrt.replaylog import ReplayLog
+from meshrt.log.writer import ReplayLog
 
 
 @attrs.define(slots=True, eq=False)

@@ -11,11 +11,11 @@ import attrs
 
 from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.venue import VenueActor
-from meshrt.latency import LatencyStream
 from meshrt.ledger import Ledger
-from meshrt.risk import RiskGate
+from meshrt.scenario.latency import LatencyStream
 from meshrt.sdk import Book
-from meshrt.supervision import ON_FAILURE, RestartBudget, RestartPolicy
+from meshrt.sequencer.restart_policy import ON_FAILURE, RestartBudget, RestartPolicy
+from meshrt.sequencer.risk import RiskGate
 
 HEARTBEAT_NS = 1_000_000_000
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from meshrt.actors.protocol import OP_REPLACE, VenueState
 from meshrt.contract import Side
-from meshrt.orders import OrderStateMachine
 from meshrt.sequencer.lanes import Deployed, VenueLane
+from meshrt.sequencer.orders import OrderStateMachine
 
 
 def reconcile(orders: OrderStateMachine, lanes: list[VenueLane], deployed: list[Deployed],

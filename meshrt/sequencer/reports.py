@@ -1,7 +1,7 @@
 """Report ingress: a venue's order report moves its order, books its fill, and is
 delivered to the deployment that owns the order.
 
-The state change itself is meshrt/ingress.py's (shared with arrival-order ingress in
+The state change itself is meshrt/sequencer/ingress.py's (shared with arrival-order ingress in
 live mode); this adds what the timeline needs: the seq id and log record, the delivery
 at ``time + feed latency``, and the cancel of a crashed deployment's order on accept.
 """
@@ -14,7 +14,15 @@ import attrs
 
 from meshrt.actors.protocol import D_FILL, D_ORDER, D_REJECT
 from meshrt.contract import ActionKind, RejectReason
-from meshrt.events import (
+from meshrt.log import records
+from meshrt.sdk import Fill, OpenOrder, Reject
+from meshrt.sequencer.books import Books
+from meshrt.sequencer.desk import IntentDesk
+from meshrt.sequencer.ingress import commit_report
+from meshrt.sequencer.journal import Journal
+from meshrt.sequencer.lanes import VenueLane
+from meshrt.sequencer.orders import ACCEPTED, PARTIALLY_FILLED, InvariantViolation
+from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
     REPORT_CANCELLED,
@@ -23,14 +31,6 @@ from meshrt.events import (
     REPORT_REJECTED,
     REPORT_REPLACED,
 )
-from meshrt.ingress import commit_report
-from meshrt.orders import ACCEPTED, PARTIALLY_FILLED, InvariantViolation
-from meshrt.sdk import Fill, OpenOrder, Reject
-from meshrt.sequencer import records
-from meshrt.sequencer.books import Books
-from meshrt.sequencer.desk import IntentDesk
-from meshrt.sequencer.journal import Journal
-from meshrt.sequencer.lanes import VenueLane
 
 
 class RunFailed(Exception):

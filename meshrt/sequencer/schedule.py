@@ -1,7 +1,7 @@
 """The control schedule: lifecycle steps, faults and supervised restarts as typed
 control values, each at its time, in the order they were scheduled.
 
-A fault from the scenario (meshrt/faults.py) becomes one or two controls here (a feed
+A fault from the scenario (meshrt/scenario/faults.py) becomes one or two controls here (a feed
 kill with a duration is a ``FeedDown`` and a ``FeedUp``). Feeds and edges are held down
 by counted holds (docs/faults.md): a control that takes or releases a hold is due only
 if it changes the state. What a control does is dispatched by its type, in the actor
@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from meshrt import faults
+from meshrt.scenario import faults
 from meshrt.sequencer.lanes import Deployed, VenueLane
 
 

@@ -4,18 +4,18 @@ The sequencer needs only where things are and how they are wired (venues with th
 latencies, regions and symbols; deployments with their venue, symbols, risk limits,
 restart policy and lifecycle steps; the mesh, the faults, the seed, the duration), not
 how a scenario is written or loaded: so it takes this value and never imports
-meshrt.scenario, which sits above it.
+meshrt.scenario.definition, which sits above it.
 """
 
 from __future__ import annotations
 
 import attrs
 
-from meshrt.faults import Fault
-from meshrt.latency import Latency
-from meshrt.mesh import Mesh
-from meshrt.risk import RiskLimits
-from meshrt.supervision import RestartPolicy
+from meshrt.scenario.faults import Fault
+from meshrt.scenario.latency import Latency
+from meshrt.scenario.mesh import Mesh
+from meshrt.sequencer.restart_policy import RestartPolicy
+from meshrt.sequencer.risk import RiskLimits
 
 
 @attrs.frozen(slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from meshrt.cliargs import path, refuse
+from meshrt.cli.argtypes import path, refuse
 from meshrt.toolchain.build import TARGETS, BuildError, build
 from meshrt.toolchain.scaffold import LANGS, ScaffoldError, init_project
 

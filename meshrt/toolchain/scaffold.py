@@ -213,8 +213,8 @@ from pathlib import Path
 from typing import Any
 
 from meshrt import Scenario
-from meshrt.runtime import run
-from meshrt.scenario import load_scenario
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import load_scenario
 
 HERE = Path(__file__).resolve().parent
 ''' + CHECKS + '''
@@ -237,8 +237,8 @@ from typing import Any
 import attrs
 
 from meshrt import Scenario
-from meshrt.runtime import run
-from meshrt.scenario import load_scenario
+from meshrt.runtime.run import run
+from meshrt.scenario.definition import load_scenario
 from meshrt.toolchain import build
 
 HERE = Path(__file__).resolve().parent

@@ -28,7 +28,7 @@ from libc.string cimport memmove
 # The constants have their one home in Python; the compiled loop reads them once, here.
 from meshrt.actors.protocol import OUT_BOOK, OUT_REPORT, OUT_TRADE
 from meshrt.contract import Side
-from meshrt.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 
 cdef extern from "Python.h":
     # PyTuple_SET_ITEM on a borrowed pointer the caller has already increfed.

@@ -19,7 +19,7 @@ from cpython.mem cimport PyMem_Calloc, PyMem_Free
 from libc.stdint cimport INT64_MAX, INT64_MIN, int64_t, uint64_t
 
 from meshrt.contract import Side
-from meshrt.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 
 cdef extern from *:
     ctypedef unsigned long long u128 "unsigned __int128"

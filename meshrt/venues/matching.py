@@ -22,7 +22,9 @@ from typing import Final
 import attrs
 
 from meshrt.contract import BOOK_DEPTH, Liquidity, RejectReason, Side, TimeInForce, notional
-from meshrt.events import (
+from meshrt.scenario.validators import ppm
+from meshrt.venues._book import NO_BUY, NO_SELL, L2Book
+from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
     REPORT_CANCELLED,
@@ -30,8 +32,6 @@ from meshrt.events import (
     REPORT_REJECTED,
     REPORT_REPLACED,
 )
-from meshrt.validators import ppm
-from meshrt.venues._book import NO_BUY, NO_SELL, L2Book
 
 __all__ = ["FeeSchedule", "MatchingEngine", "RestingOrder"]
 
@@ -116,7 +116,7 @@ def _opposite(side: int) -> int:
 class MatchingEngine:
     """One symbol on one simulated venue: the feed's L2 book plus virtual algo orders.
 
-    Output goes to ``reports`` (tuples laid out as in ``meshrt.events``), appended in event
+    Output goes to ``reports`` (tuples laid out as in ``meshrt.venues.events``), appended in event
     order; the caller drains it by reading and then calling ``reports.clear()`` (never
     rebind it).
     """

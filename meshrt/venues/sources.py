@@ -1,7 +1,7 @@
 """Market-data sources feeding a simulated venue.
 
 A source turns a scenario's data description into the feed tuples of
-``meshrt.events`` (snapshot, delta, trade) in non-decreasing event time. The venue
+``meshrt.venues.events`` (snapshot, delta, trade) in non-decreasing event time. The venue
 pulls them window by window with ``batch(until)``, so a source never has to hold a
 whole day in memory and the runtime decides how far ahead it reads.
 
@@ -30,8 +30,7 @@ import attrs
 import orjson
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE, Side
-from meshrt.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
-from meshrt.validators import (
+from meshrt.scenario.validators import (
     MAX_NS,
     ScenarioValueError,
     as_tuple,
@@ -44,6 +43,7 @@ from meshrt.validators import (
     text,
 )
 from meshrt.venues._synthetic import SyntheticSource
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 
 __all__ = [
     "RecordedSource",
@@ -529,7 +529,7 @@ class RecordedSource:
 def open_source(spec: SyntheticSpec | RecordedSpec) -> Source:
     """Build the source a venue's data spec describes."""
     opener = getattr(spec, "open", None)
-    if opener is not None:  # a spec that knows its source (meshrt.replay.LogSpec)
+    if opener is not None:  # a spec that knows its source (meshrt.log.replay.LogSpec)
         return opener()  # type: ignore[no-any-return]
     if isinstance(spec, SyntheticSpec):
         return SyntheticSource(spec)

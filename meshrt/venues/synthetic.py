@@ -49,7 +49,7 @@ Values are int64 as the contract says: a step that would take a price or the clo
 from __future__ import annotations
 
 from meshrt.contract import Side
-from meshrt.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.rng import Xoshiro256
 from meshrt.venues.sources import SyntheticSpec
 

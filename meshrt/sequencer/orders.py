@@ -38,7 +38,7 @@ from typing import Any
 import attrs
 
 from meshrt.contract import ActionKind, RejectReason, Side, TimeInForce
-from meshrt.events import (
+from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
     REPORT_CANCELLED,

@@ -3,7 +3,7 @@
 A message from one instance to another travels the link between their venues'
 regions: by default 1-2 ms inside a region and 50-100 ms across regions, with no
 loss. A ``Link`` overrides one region pair (both directions). Per (sender, receiver)
-link the latency is a FIFO stream (see meshrt.latency) with its own seeded jitter
+link the latency is a FIFO stream (see meshrt.scenario.latency) with its own seeded jitter
 and loss draws, so adding a link never changes another link's randomness.
 """
 
@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import attrs
 
-from meshrt.latency import Latency, millis
-from meshrt.validators import Rule, as_tuple, instance_of, optional, probability, text, tuple_of
+from meshrt.scenario.latency import Latency, millis
+from meshrt.scenario.validators import (
+    Rule,
+    as_tuple,
+    instance_of,
+    optional,
+    probability,
+    text,
+    tuple_of,
+)
 
 # a mesh link carries messages between windows, so it cannot be instantaneous
 _link_latency = Rule(lambda v: isinstance(v, Latency) and v.base_ns > 0,

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import attrs
 
-from meshrt.validators import flag, non_negative_ns, optional, positive_ns, probability, text
+from meshrt.scenario.validators import (
+    flag,
+    non_negative_ns,
+    optional,
+    positive_ns,
+    probability,
+    text,
+)
 
 
 @attrs.frozen(slots=True)

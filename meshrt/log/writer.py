@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from meshrt.checkpoint import CheckpointError
+from meshrt.log.checkpoint import CheckpointError
 
 FORMAT = "meshrt-replay"
 VERSION = 1

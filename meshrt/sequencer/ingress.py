@@ -47,9 +47,15 @@ from typing import Any
 import orjson
 
 from meshrt.contract import ActionKind, Side, TimeInForce
-from meshrt.events import REPORT_FILL, REPORT_KIND_NAMES
 from meshrt.ledger import Ledger
-from meshrt.orders import TERMINAL, InvariantViolation, Order, OrderStateMachine, OrderStatus
+from meshrt.sequencer.orders import (
+    TERMINAL,
+    InvariantViolation,
+    Order,
+    OrderStateMachine,
+    OrderStatus,
+)
+from meshrt.venues.events import REPORT_FILL, REPORT_KIND_NAMES
 
 _REPORT_KINDS = {name: kind for kind, name in REPORT_KIND_NAMES.items()}
 

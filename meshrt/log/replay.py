@@ -17,8 +17,8 @@ from typing import Any
 
 import attrs
 
-from meshrt.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
-from meshrt.replayreader import LOG_NAME, read_log
+from meshrt.log.reader import LOG_NAME, read_log
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.sources import RecordedSpec
 
 _FEED = {"snapshot": FEED_SNAPSHOT, "delta": FEED_DELTA, "trade": FEED_TRADE}
@@ -95,7 +95,7 @@ class Verdict:
 
 def verify(run_dir: Path) -> Verdict:
     """Re-execute a run from its log and compare (CheckpointError/ScenarioError on bad input)."""
-    from meshrt.runtime import load_run_scenario, run
+    from meshrt.runtime.run import load_run_scenario, run
 
     run_dir = run_dir.absolute()  # before the log's path joins scenario paths rebased elsewhere
     scenario = load_run_scenario(run_dir)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from meshrt.actors.instance import AlgoInstance
-from meshrt.sequencer.actor import Sequencer
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
+from meshrt.sequencer.actor import Sequencer
 
 
 def percentile(sorted_values: list[int], fraction: float) -> int:

@@ -10,18 +10,19 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from meshrt import __version__, cliargs
+from meshrt import __version__
 from meshrt.analysis.commands import add_parsers as add_analysis_parsers
 from meshrt.analysis.commands import tca_main, trace_main
+from meshrt.cli import argtypes
 from meshrt.loaders.python import AlgoLoadError
-from meshrt.scenario import ScenarioError, load_scenario
+from meshrt.runtime.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S
+from meshrt.runtime.watchdog import EXIT_STUCK
+from meshrt.scenario.definition import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.sources import SourceError
-from meshrt.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S
-from meshrt.watchdog import EXIT_STUCK
 
 if TYPE_CHECKING:
-    from meshrt.runtime import RunResult
+    from meshrt.runtime.run import RunResult
 
 DESCRIPTION = ("Run trading algos against simulated venues in virtual time, then replay, "
                "trace and analyse the runs.")  # plain text: argparse shows it as written
@@ -51,30 +52,30 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--version", action="version", version=f"meshrt {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a scenario file in virtual time")
-    run.add_argument("scenario", nargs="?", type=cliargs.path,
+    run.add_argument("scenario", nargs="?", type=argtypes.path,
                      help="path to a scenario .py file")
-    run.add_argument("--out", type=cliargs.path,
+    run.add_argument("--out", type=argtypes.path,
                      help="run folder (default: runs/NAME-UTCTIME, or NAME-UTCTIME-2...)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.add_argument("--checkpoint-every", type=cliargs.count, default=DEFAULT_CHECKPOINT_EVERY,
+    run.add_argument("--checkpoint-every", type=argtypes.count, default=DEFAULT_CHECKPOINT_EVERY,
                      metavar="EVENTS",
                      help=f"write a checkpoint every EVENTS events (default "
                           f"{DEFAULT_CHECKPOINT_EVERY:,}; 0: none)")
-    run.add_argument("--fsync-interval", type=cliargs.seconds, default=None, metavar="SECONDS",
+    run.add_argument("--fsync-interval", type=argtypes.seconds, default=None, metavar="SECONDS",
                      help="fsync the replay log at least this often (default: only at "
                           "checkpoints; 0: every window)")
-    run.add_argument("--watchdog", type=cliargs.seconds, default=DEFAULT_WATCHDOG_S,
+    run.add_argument("--watchdog", type=argtypes.seconds, default=DEFAULT_WATCHDOG_S,
                      metavar="SECONDS",
                      help=f"end the run (exit {EXIT_STUCK}, resumable) when one algo's batch "
                           f"of a window runs longer than SECONDS of wall-clock time "
                           f"(default {DEFAULT_WATCHDOG_S:g}; 0: never)")
-    run.add_argument("--resume", type=cliargs.path, metavar="RUN_DIR",
+    run.add_argument("--resume", type=argtypes.path, metavar="RUN_DIR",
                      help="finish a killed run from its newest checkpoint")
     replay = commands.add_parser(
         "replay", help="re-execute a run from its log and check every record")
-    replay.add_argument("run_dir", type=cliargs.path, help="a run folder written by 'meshrt run'")
+    replay.add_argument("run_dir", type=argtypes.path, help="a run folder written by 'meshrt run'")
     mesh = commands.add_parser("mesh", help="print a run's topology and link statistics")
-    mesh.add_argument("run_dir", type=cliargs.path, help="a run folder written by 'meshrt run'")
+    mesh.add_argument("run_dir", type=argtypes.path, help="a run folder written by 'meshrt run'")
     add_analysis_parsers(commands)
     add_toolchain_parsers(commands)  # build, init: each sets args.handler
     args = parser.parse_args(argv)
@@ -94,13 +95,13 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from meshrt.checkpoint import CheckpointError
-    from meshrt.runfolder import RunFolderError
-    from meshrt.runtime import RunOptions, resume, run
-    from meshrt.summary import format_table
+    from meshrt.log.checkpoint import CheckpointError
+    from meshrt.runtime.run_folder import RunFolderError
+    from meshrt.runtime.run import RunOptions, resume, run
+    from meshrt.runtime.summary import format_table
 
     if (args.scenario is None) == (args.resume is None):
-        return cliargs.refuse("run", "needs a scenario file, or --resume RUN_DIR (not both)")
+        return argtypes.refuse("run", "needs a scenario file, or --resume RUN_DIR (not both)")
     progress = None if args.no_progress else ProgressBar()
     try:
         if args.resume is not None:
@@ -115,13 +116,13 @@ def _run(args: argparse.Namespace) -> int:
                                  fresh_folder=args.out is None)
             result = run(scenario, run_dir, progress, options)
     except ScenarioError as exc:
-        return cliargs.refuse("run", f"bad scenario: {exc}")
+        return argtypes.refuse("run", f"bad scenario: {exc}")
     except CheckpointError as exc:
-        return cliargs.refuse("run", f"cannot resume: {exc}")
+        return argtypes.refuse("run", f"cannot resume: {exc}")
     except RunFolderError as exc:
-        return cliargs.refuse("run", f"bad run folder: {exc}")
+        return argtypes.refuse("run", f"bad run folder: {exc}")
     except (SourceError, AlgoLoadError) as exc:
-        return cliargs.refuse("run", f"bad input: {exc}")
+        return argtypes.refuse("run", f"bad input: {exc}")
     except KeyboardInterrupt:  # Ctrl-C before the run started (or after it ended)
         print("meshrt run: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -138,7 +139,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _interrupted(result: RunResult) -> str:
     """The one line a Ctrl-C'd run ends with: how to finish it, or why it cannot be."""
-    from meshrt.checkpoint import all_checkpoints
+    from meshrt.log.checkpoint import all_checkpoints
 
     run_dir = result.run_dir
     assert run_dir is not None  # the command always runs in a folder
@@ -150,14 +151,14 @@ def _interrupted(result: RunResult) -> str:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from meshrt.checkpoint import CheckpointError
-    from meshrt.replay import verify
-    from meshrt.replayreader import LogError
+    from meshrt.log.checkpoint import CheckpointError
+    from meshrt.log.replay import verify
+    from meshrt.log.reader import LogError
 
     try:
         verdict = verify(args.run_dir)
     except (CheckpointError, ScenarioError, LogError, SourceError, AlgoLoadError) as exc:
-        return cliargs.refuse("replay", f"cannot replay: {exc}")
+        return argtypes.refuse("replay", f"cannot replay: {exc}")
     if verdict.ok:
         print(f"replay verified: all {verdict.records:,} records identical")
         return EXIT_OK
@@ -171,15 +172,15 @@ def _replay(args: argparse.Namespace) -> int:
 def _mesh(args: argparse.Namespace) -> int:
     import orjson
 
-    from meshrt.summary import format_mesh
+    from meshrt.runtime.summary import format_mesh
 
     path = args.run_dir / "mesh.json"
     try:
         mesh = orjson.loads(path.read_bytes())
     except FileNotFoundError:
-        return cliargs.refuse("mesh", f"{path}: no such file (is {args.run_dir} a run folder?)")
+        return argtypes.refuse("mesh", f"{path}: no such file (is {args.run_dir} a run folder?)")
     except orjson.JSONDecodeError as exc:
-        return cliargs.refuse("mesh", f"{path}: not valid JSON: {exc}")
+        return argtypes.refuse("mesh", f"{path}: not valid JSON: {exc}")
     print(format_mesh(mesh))
     return EXIT_OK
 

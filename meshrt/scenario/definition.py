@@ -19,14 +19,11 @@ from typing import Any, NoReturn
 import attrs
 
 from meshrt.actors.mailbox import MailboxConfig
-from meshrt.faults import FAULT_TYPES, Fault, KillFeed, KillInstance, Partition
-from meshrt.latency import Latency, micros
 from meshrt.loaders import AlgoLoadError, SandboxLimits, check_algo
-from meshrt.mesh import Mesh
-from meshrt.risk import RiskLimits
-from meshrt.sdk import Algo
-from meshrt.supervision import RestartPolicy
-from meshrt.validators import (
+from meshrt.scenario.faults import FAULT_TYPES, Fault, KillFeed, KillInstance, Partition
+from meshrt.scenario.latency import Latency, micros
+from meshrt.scenario.mesh import Mesh
+from meshrt.scenario.validators import (
     Rule,
     ScenarioValueError,
     as_dict,
@@ -44,6 +41,9 @@ from meshrt.validators import (
     text,
     tuple_of,
 )
+from meshrt.sdk import Algo
+from meshrt.sequencer.restart_policy import RestartPolicy
+from meshrt.sequencer.risk import RiskLimits
 from meshrt.venues.matching import FeeSchedule
 from meshrt.venues.sources import RecordedSpec, SyntheticSpec
 
@@ -156,7 +156,7 @@ class Scenario:
     seed: int = attrs.field(default=0, validator=int64)
     mesh: Mesh = attrs.field(factory=Mesh, validator=instance_of(Mesh, "a meshrt Mesh"))
     faults: tuple[Fault, ...] = attrs.field(default=(), converter=as_tuple, validator=tuple_of(
-        instance_of(FAULT_TYPES, "a meshrt fault (meshrt.faults)"), "faults"))
+        instance_of(FAULT_TYPES, "a meshrt fault (meshrt.scenario.faults)"), "faults"))
     base_dir: str = attrs.field(default=".", validator=text)
     # the file it was loaded from (set by load_scenario)
     source_path: str | None = attrs.field(default=None, validator=optional(text))
@@ -225,7 +225,7 @@ def _line_in(path: Path, exc: BaseException) -> int | None:
 def validate(scenario: Scenario, path: str = "<scenario>") -> None:
     """Check a scenario value; the first problem raises ScenarioError naming its field.
 
-    First every value's own field rules (meshrt.validators) run again, since a value
+    First every value's own field rules (meshrt.scenario.validators) run again, since a value
     built in code may have bypassed them; then what spans values: unique names, the
     venues, symbols, labels and files that fields refer to, loadable algos, schedules.
     """

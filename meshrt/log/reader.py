@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, NamedTuple
 import attrs
 import orjson
 
-from meshrt.replaylog import FORMAT, VERSION
+from meshrt.log.writer import FORMAT, VERSION
 
 LOG_NAME = "replay.jsonl"
 

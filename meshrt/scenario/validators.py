@@ -3,7 +3,7 @@
 Every scenario value class (``Scenario`` and everything it holds) checks its fields with
 the attrs validators and converters here, so a bad value fails where it is built, with
 one line naming the class, the field and the rule: ``FeeSchedule.maker_ppm must be an
-integer ppm of notional in [-1000000, 1000000], got 'x'``. ``meshrt.scenario.validate``
+integer ppm of notional in [-1000000, 1000000], got 'x'``. ``meshrt.scenario.definition.validate``
 re-runs them over a whole scenario, because a value built in code can bypass them
 (``object.__setattr__``). Integers are never bools, numbers are finite, and every
 integer fits the replay log's signed 64 bits.

@@ -24,15 +24,16 @@ from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.venue import VenueActor
 from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
-from meshrt.replaylog import ReplayLog
-from meshrt import checkpoint, interrupts, runfolder, watchdog
-from meshrt.collector import run_collector
-from meshrt.digest import DataFiles, canonical, file_sha256
-from meshrt.scenario import Scenario, load_scenario, validate
+from meshrt.log import checkpoint
+from meshrt.log.writer import ReplayLog
+from meshrt.runtime import interrupts, run_folder, watchdog
+from meshrt.runtime.collector import run_collector
+from meshrt.runtime.digest import DataFiles, canonical, file_sha256
+from meshrt.runtime.summary import build_mesh, build_metrics, build_summary
+from meshrt.scenario.definition import Scenario, load_scenario, validate
 from meshrt.sequencer.actor import Sequencer, sequencer_mailbox
 from meshrt.sequencer.reports import RunFailed
 from meshrt.sequencer.topology import DeploymentSite, LifecycleAt, Topology, VenueSite
-from meshrt.summary import build_mesh, build_metrics, build_summary
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.sources import RecordedSpec, open_source
 
@@ -63,7 +64,7 @@ class RunOptions:
     """How a run keeps its record: checkpoints every ``checkpoint_every`` events (0: none)
     and the log's fsync policy (``fsync_interval_s``: None flushes to the OS every window
     and fsyncs only at checkpoints; 0 fsyncs every window), the watchdog's limit on one
-    window's batch of one algo, in wall-clock seconds (0: none; see meshrt/watchdog.py),
+    window's batch of one algo, in wall-clock seconds (0: none; see meshrt/runtime/watchdog.py),
     and whether its folder must be a new one."""
 
     checkpoint_every: int = 0
@@ -114,7 +115,7 @@ async def _claim_and_start(scenario: Scenario, run_dir: Path | None,
     ]
     folder = None
     if run_dir is not None:  # only once the data opened: bad input leaves no empty folder
-        folder = runfolder.claim(run_dir, options.fresh_folder)
+        folder = run_folder.claim(run_dir, options.fresh_folder)
         run_dir = folder.path
     try:
         if run_dir is not None:
@@ -180,7 +181,7 @@ async def _resume(run_dir: Path, scenario: Scenario | None,
                   progress: Callable[[int, int, int | None], None] | None,
                   watchdog_s: float, signals: AsyncIterator[int] | None) -> RunResult:
     info = _read_run_file(run_dir)
-    folder = runfolder.claim(run_dir)
+    folder = run_folder.claim(run_dir)
     try:
         return await _resume_claimed(run_dir, info, scenario, progress, watchdog_s, signals)
     finally:
@@ -354,7 +355,7 @@ def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenar
 
 def _scenario_sha256(scenario: Scenario, known: DataFiles | None = None,
                      ) -> tuple[str, DataFiles]:
-    """The digest of what a run is made of (meshrt.digest): the evaluated scenario value
+    """The digest of what a run is made of (meshrt.runtime.digest): the evaluated scenario value
     (its location aside), the scenario file, every algo file it names (Python, WASM,
     native) and every recorded data file; with the data files' digests as used, the cache
     for the next time (``known``: digests from run.json, trusted while size and mtime_ns

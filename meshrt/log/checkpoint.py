@@ -30,7 +30,7 @@ FORMAT = "meshrt-checkpoint"
 # 2: the venue book, synthetic source and callback timings moved to C; 3: log_sha256;
 # 4: the sequencer is a package of components (meshrt/sequencer/); 5: the synthetic
 # source draws from xoshiro256** (its pickled state is four words)
-VERSION = 5
+VERSION = 6
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 

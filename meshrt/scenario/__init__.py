@@ -1,0 +1,3 @@
+"""What a scenario is made of: definition.py holds the Scenario, Venue and Deployment
+values, the lifecycle steps and the scenario-file loader; faults.py, mesh.py and
+latency.py the values they hold; validators.py the field checks every value uses."""
