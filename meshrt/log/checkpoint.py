@@ -5,7 +5,7 @@ checkpoint is the sequencer's object graph (it reaches the venues, the instances
 their algos, the coordinator, every seeded random source and every pending delivery)
 pickled as it is. The file is one JSON header line, then the pickle:
 
-    {"format": "meshrt-checkpoint", "version": 5, "scenario_sha256": ..., "seed": ...,
+    {"format": "meshrt-checkpoint", "version": 6, "scenario_sha256": ..., "seed": ...,
      "seq": ..., "now_ns": ..., "windows": ..., "log_offset": ..., "log_records": ...,
      "log_sha256": ..., "payload_bytes": ..., "payload_sha256": ...}
 
