@@ -33,7 +33,6 @@ import attrs
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.algos.noop import NoOp  # noqa: E402
 from meshrt import AlgoState, Side  # noqa: E402
 from meshrt.actors.instance import InstanceHost  # noqa: E402
 from meshrt.actors.protocol import OUT_BOOK  # noqa: E402
@@ -48,6 +47,8 @@ from meshrt.sdk import Actions, Book, Features  # noqa: E402
 from meshrt.toolchain import build  # noqa: E402
 from meshrt.venues.matching import MatchingEngine  # noqa: E402
 from meshrt.venues.sources import open_source  # noqa: E402
+
+from bench.algos.noop import NoOp  # noqa: E402
 
 BATCH = 100
 

@@ -17,7 +17,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from meshrt.log.writer import ReplayLog  # noqa: E402
+from meshrt.log.writer import ReplayLog
 
 
 def write(path: Path, records: int, window: int, fsync_interval_s: float | None) -> float:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from meshrt.contract import ActionKind, Liquidity, Side, TimeInForce  # noqa: E402
-from meshrt.sequencer.orders import Order, OrderStateMachine  # noqa: E402
-from meshrt.venues.events import REPORT_FILL  # noqa: E402
+from meshrt.contract import ActionKind, Liquidity, Side, TimeInForce
+from meshrt.sequencer.orders import Order, OrderStateMachine
+from meshrt.venues.events import REPORT_FILL
 
 PRICE = 100_000_000_000
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, NamedTuple, Protocol
 
-from meshrt.ledger import Ledger
 from meshrt.contract import (
     MAX_ACTIONS,
     ActionKind,
@@ -19,6 +18,7 @@ from meshrt.contract import (
     TimeInForce,
     notional,
 )
+from meshrt.ledger import Ledger
 
 REQUIRED_CALLBACKS: tuple[str, ...] = ("on_book", "on_fill", "on_reject")
 OPTIONAL_CALLBACKS: tuple[str, ...] = (

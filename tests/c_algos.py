@@ -56,7 +56,9 @@ def wat_module(tmp: Path, name: str, on_book: str = "(i32.const 0)", imports: st
                memory_pages: int = 1) -> Path:
     """A minimal module with meshrt's exports; I/O area at 1024. `skip` leaves exports out."""
     exports = {
-        "meshrt_abi_version": f"(func (export \"meshrt_abi_version\") (result i32) (i32.const {abi}))",
+        "meshrt_abi_version": (
+            f'(func (export "meshrt_abi_version") (result i32) (i32.const {abi}))'
+        ),
         "meshrt_io": '(func (export "meshrt_io") (result i32) (i32.const 1024))',
         "meshrt_create": '(func (export "meshrt_create") (result i32) (i32.const 0))',
         "meshrt_destroy": '(func (export "meshrt_destroy") (result i32) (i32.const 0))',

@@ -79,5 +79,14 @@ def thinned(scenario: Scenario, factor: int) -> Scenario:
         for venue in scenario.venues])
 
 
-__all__ = ["Quiet", "RiskLimits", "TICK", "UNIT", "deployment", "scenario", "start", "synthetic",
-           "thinned"]
+__all__ = [
+    "TICK",
+    "UNIT",
+    "Quiet",
+    "RiskLimits",
+    "deployment",
+    "scenario",
+    "start",
+    "synthetic",
+    "thinned",
+]

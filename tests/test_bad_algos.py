@@ -40,7 +40,7 @@ def refused_at_load(algo: str, reason: str) -> None:
     message = str(info.value)
     assert "deployments[0].algo" in message and Path(algo).name in message, message
     assert reason in message, message
-    with pytest.raises(ScenarioError, match="deployments\\[0\\].algo"):
+    with pytest.raises(ScenarioError, match=r"deployments\[0\]\.algo"):
         run(bad)
 
 
@@ -72,7 +72,8 @@ def test_an_export_of_the_wrong_type(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("imports", "named"), [
-    ('(import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))',
+    (('(import "wasi_snapshot_preview1" "fd_write" '
+     "(func (param i32 i32 i32 i32) (result i32)))"),
      "imports wasi_snapshot_preview1.fd_write"),
     ('(import "env" "abort" (func))', "imports env.abort"),
     ('(import "meshrt" "exec" (func))', "imports meshrt.exec"),
@@ -275,7 +276,9 @@ def test_a_guest_pointer_out_of_bounds_in_a_host_call() -> None:
 def test_a_nonzero_return_code_terminates(target: str) -> None:
     algo = c_algo("failing", "if (cx->state->now > 20000000) return 42;")
     bad = run_beside_a_sibling(str(algo[target]))["bad"]
-    assert bad["crashed"] == f"CallbackFailed: {target} algo failing.{'wasm' if target == 'wasm' else 'so'}: callback returned error code 42"
+    suffix = "wasm" if target == "wasm" else "so"
+    assert bad["crashed"] == (
+        f"CallbackFailed: {target} algo failing.{suffix}: callback returned error code 42")
 
 
 # -- refused and counted; the instance goes on -------------------------------------------

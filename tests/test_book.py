@@ -3,18 +3,17 @@ and the venue's compiled feed loop against the Python rules it applies."""
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.actors import protocol
 from meshrt.contract import Side
 from meshrt.sdk import Book, Features
-from meshrt.venues import events
-from meshrt.venues import _book, matching
+from meshrt.venues import _book, events, matching
 from meshrt.venues._book import L2Book, play
 from meshrt.venues.features import FeatureTracker
 from meshrt.venues.matching import MatchingEngine
@@ -110,7 +109,7 @@ def test_bad_levels_are_refused_with_the_reason() -> None:
     book = L2Book({}, {}, 20)
     with pytest.raises(ValueError, match="neither BUY"):
         book.set(3, 100, 1)
-    with pytest.raises(OverflowError, match="price .* int64"):
+    with pytest.raises(OverflowError, match=r"price .* int64"):
         book.set(BUY, 2**63, 1)
     with pytest.raises(ValueError, match="out of order"):
         book.load([100, 101], [1, 1], [], [])
@@ -130,7 +129,7 @@ def test_a_size_change_keeps_the_prices_tuple_and_a_new_level_replaces_both() ->
     before = book.top()
     book.set(BUY, 90, 1)  # below the view: nothing to rebuild
     book.set(BUY, 97, 0)  # removing a level that is not there changes nothing
-    assert all(now is then for now, then in zip(book.top(), before))
+    assert all(now is then for now, then in zip(book.top(), before, strict=True))
 
 
 # -- the feed loop against the Python rules ---------------------------------------------
@@ -182,7 +181,7 @@ def test_the_feed_loop_applies_the_python_rules(
     feed_events = [(ts, *ev) for ts, ev in enumerate(raw)]
     engine, tracker, out = MatchingEngine(depth=depth), FeatureTracker(), []
     bounds = [0, *sorted(min(c, len(feed_events)) for c in cuts), len(feed_events)]
-    for start, stop in zip(bounds, bounds[1:]):  # windows: state is written back between
+    for start, stop in itertools.pairwise(bounds):  # windows: state is written back between
         play(engine.book, engine, tracker, feed_events, start, stop, 0, "X", "v", out,
              Book, Features)
     want, want_tracker = reference(feed_events, depth)

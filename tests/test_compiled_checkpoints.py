@@ -6,6 +6,7 @@ without the entries runs to the end without checkpoints, and metrics.json says w
 from __future__ import annotations
 
 import pickle
+import re
 import textwrap
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from meshrt.sdk import Actions
 from c_algos import ROOT, built, c_algo, market_maker, wat_module
 from helpers import deployment
 from killing import EVERY, killed_run, meshrt, thinned_copy
+
 
 def without_snapshot() -> Path:
     """The bundled C market maker built without opting into checkpoints."""
@@ -222,8 +224,8 @@ def test_a_failing_native_snapshot_turns_checkpoints_off_naming_the_algo() -> No
     slot = slot_of(algo["native"])
     try:
         with pytest.raises(CheckpointUnsupported,
-                           match="native algo 'badsnap.so' cannot be checkpointed: its snapshot "
-                                 "entry returned error -5"):
+                           match=re.escape("native algo 'badsnap.so' cannot be checkpointed: its "
+                                           "snapshot entry returned error -5")):
             pickle.dumps(slot)
     finally:
         slot.close()  # type: ignore[attr-defined]

@@ -6,8 +6,7 @@ import pickle
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.actors import protocol
 from meshrt.actors._deliver import LatencyHistogram, deliver_books
@@ -185,12 +184,12 @@ def test_random_runs_match_the_python_rule(plan: list[str], start: int) -> None:
         seen: list[tuple[int, int, int]] = []
 
         def on_book(b: Book, s: AlgoState, f: Features, a: Actions) -> None:
-            seen.append((b.ts, s.now, len(s.books)))
+            seen.append((b.ts, s.now, len(s.books)))  # noqa: B023 - runs in this iteration
             what = plan[b.ts - 1]
             if what == "order":
                 a.limit(Side.BUY, 100, 1, TimeInForce.GTC)
             elif what == "message":
-                inst.messages_this_callback += 1
+                inst.messages_this_callback += 1  # noqa: B023 - runs in this iteration
             elif what == "raise":
                 raise Raised(b.ts)
 

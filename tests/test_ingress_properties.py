@@ -20,8 +20,7 @@ from typing import Any
 import attrs
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce, notional
 from meshrt.log.reader import read_log
@@ -142,11 +141,11 @@ def _ends(report: tuple[Any, ...]) -> bool:
 def order_case(draw: st.DrawFn, oid: int) -> Case:
     size = draw(st.integers(1, 500))
     replaces = draw(st.integers(0, 3)) == 3
-    order = dict(order_id=oid, deployment=draw(st.sampled_from(["mm-a", "mm-b"])),
-                 client_id=oid, venue=draw(st.sampled_from(["v1", "v2"])),
-                 symbol=draw(st.sampled_from(["XYZ", "ABC"])),
-                 side=draw(st.sampled_from([Side.BUY, Side.SELL])), kind=ActionKind.LIMIT,
-                 tif=TimeInForce.GTC, price=PX, size=size)
+    order = {"order_id": oid, "deployment": draw(st.sampled_from(["mm-a", "mm-b"])),
+                 "client_id": oid, "venue": draw(st.sampled_from(["v1", "v2"])),
+                 "symbol": draw(st.sampled_from(["XYZ", "ABC"])),
+                 "side": draw(st.sampled_from([Side.BUY, Side.SELL])), "kind": ActionKind.LIMIT,
+                 "tif": TimeInForce.GTC, "price": PX, "size": size}
     submit_at = 2 * draw(st.integers(0, 40)) + 1
     untimed = draw(venue_history(oid, size, replaces))
     history, t = [], submit_at + LATENCY
@@ -159,12 +158,12 @@ def order_case(draw: st.DrawFn, oid: int) -> Case:
         return case
     # a cancel request: only once the algo has seen the order accepted, and the venue
     # answers it at cancel_at + LATENCY after whatever it did before the request came
-    acks = [min(c) for (_, _, r), c in zip(history, case.copies)
+    acks = [min(c) for (_, _, r), c in zip(history, case.copies, strict=True)
             if r[1] in (REPORT_ACCEPTED, REPORT_FILL)]
     if not acks:
         return case
     p = case.cancel_at = min(acks) + 1 + 2 * draw(st.integers(0, 30))
-    arrived = [r for (_, _, r), c in zip(history, case.copies) if min(c) < p]
+    arrived = [r for (_, _, r), c in zip(history, case.copies, strict=True) if min(c) < p]
     filled = sum(r[4] for r in arrived if r[1] == REPORT_FILL)
     dead = filled == size or any(r[1] in (REPORT_REJECTED, REPORT_CANCELLED) for r in arrived)
     case.cancel_sent = not dead
@@ -208,7 +207,7 @@ def deliveries(cases: list[Case], in_order: bool, tiebreak: list[int]) -> list[I
         if case.cancel_at is not None:
             add(case.cancel_at, "cancel", case)
         last = 0
-        for (t_emit, key, report), copies in zip(case.history, case.copies):
+        for (t_emit, key, report), copies in zip(case.history, case.copies, strict=True):
             if in_order:
                 add(t_emit, "report", (key, report))
                 continue
@@ -387,7 +386,7 @@ def test_a_report_from_another_venue_or_for_no_order_fails_closed() -> None:
         ingress.report("v2", "e1", (3, REPORT_ACCEPTED, 1), ingest_ts=3)
     assert len(ingress.records) == 1
     other = IngressLedger()
-    with pytest.raises(InvariantViolation, match="order 7: .*no such order"):
+    with pytest.raises(InvariantViolation, match=r"order 7: .*no such order"):
         other.report("v1", "e1", (3, REPORT_ACCEPTED, 7), ingest_ts=3)
 
 
@@ -440,11 +439,11 @@ def log_ingress(run_dir: Path) -> tuple[list[tuple[int, str, Any]], set[int]]:
             assert intent is not None and intent.seq == r.seq - 1
             kind, side, tif, _, _, price, size = intent.payload
             oid, label, client_id = r.payload[:3]
-            inputs.append((r.event_ts, "submit", dict(
-                order_id=oid, deployment=label, client_id=client_id, venue=r.venue,
-                symbol=r.instrument, side=Side(side), kind=ActionKind(kind),
-                tif=TimeInForce(tif), price=price if kind == ActionKind.LIMIT else None,
-                size=size, created_ts=r.event_ts)))
+            inputs.append((r.event_ts, "submit", {
+                "order_id": oid, "deployment": label, "client_id": client_id, "venue": r.venue,
+                "symbol": r.instrument, "side": Side(side), "kind": ActionKind(kind),
+                "tif": TimeInForce(tif), "price": price if kind == ActionKind.LIMIT else None,
+                "size": size, "created_ts": r.event_ts}))
         elif r.type == "cancel_sent":
             fifo.add(r.payload[0])
             inputs.append((r.event_ts, "cancel", r.payload[0]))

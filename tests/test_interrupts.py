@@ -30,7 +30,8 @@ QUOTING = {"size": UNIT, "tick": TICK, "max_inventory": 3 * UNIT}
 
 
 class Raiser(MarketMaker):
-    """Quotes, and raises params["error"] (a builtin BaseException's name) from params["callback"]."""
+    """Quotes, and raises params["error"] (a builtin BaseException's name) from
+    params["callback"]."""
 
     def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
         self._maybe("on_book", state)

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 import pytest
+from test_faults import maker_hedger
 
 from meshrt import KillCoordinator, KillFeed, KillInstance, Partition, RestartCoordinator, seconds
 from meshrt.runtime.run import run
@@ -15,7 +16,6 @@ from meshrt.scenario.definition import Scenario
 
 from helpers import deployment, scenario
 from scenarios.algos.market_maker import MarketMaker
-from test_faults import maker_hedger
 
 
 class CrashesAtTheEnd(MarketMaker):

@@ -108,7 +108,7 @@ def test_an_oversized_message_is_refused_to_the_sender_and_counted(tmp_path: Pat
 
 
 def test_the_seventeenth_message_in_a_callback_is_refused(tmp_path: Path) -> None:
-    sc, out, into = sender_and_receiver([("b", b"m")] * (MAX_MESSAGES + 1))
+    sc, _out, into = sender_and_receiver([("b", b"m")] * (MAX_MESSAGES + 1))
     result = run(sc, tmp_path)
     assert len(into["got"]) == MAX_MESSAGES
     assert result.summary["deployments"][0]["messages_refused"] == 1
@@ -190,10 +190,10 @@ def test_meshrt_mesh_prints_topology_and_links(tmp_path: Path) -> None:
 def test_a_scenario_link_with_zero_latency_is_refused() -> None:
     import pytest
 
-    from meshrt.scenario.latency import Latency
     from meshrt.scenario.definition import ScenarioError, validate
+    from meshrt.scenario.latency import Latency
 
-    with pytest.raises(ValueError, match="Link.latency must be a meshrt Latency with a positive"):
+    with pytest.raises(ValueError, match=r"Link\.latency must be a meshrt Latency with a positive"):
         Link("eu", "us", Latency(0))
     link = Link("eu", "us", Latency(1))
     object.__setattr__(link, "latency", Latency(0))  # forced past the constructor

@@ -8,8 +8,7 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce
 from meshrt.sequencer.orders import (
@@ -415,7 +414,7 @@ def test_reports_before_submission_and_for_unknown_orders_are_violations() -> No
         with pytest.raises(InvariantViolation, match="order 1"):
             sm.apply_report(r, "k")
         assert sm.orders[1].status == S.CREATED
-    with pytest.raises(InvariantViolation, match="order 42.*no such order"):
+    with pytest.raises(InvariantViolation, match=r"order 42.*no such order"):
         sm.apply_report(acc(oid=42), "k")
 
 
@@ -474,8 +473,8 @@ def test_a_fill_report_costs_the_same_with_many_orders_open() -> None:
         for oid in range(n):
             sm.create(make_order(oid, size=10))
             sm.submit(oid, 0)
-        partial = lines_run(lambda: sm.apply_report(fill(1, oid=n // 2), "partial"))
-        full = lines_run(lambda: sm.apply_report(fill(9, oid=n // 2), "full"))
+        partial = lines_run(lambda sm=sm, n=n: sm.apply_report(fill(1, oid=n // 2), "partial"))
+        full = lines_run(lambda sm=sm, n=n: sm.apply_report(fill(9, oid=n // 2), "full"))
         assert sm.orders[n // 2].status == S.FILLED
         assert [o.filled for o in sm.orders.values()].count(0) == n - 1
         costs.append((partial, full))
@@ -500,7 +499,7 @@ def venue_histories(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderS
     # cut points split the cumulative fill into partial fills
     cum = size if outcome == "full" else draw(st.integers(0, size - 1))
     cuts = sorted(draw(st.sets(st.integers(1, cum - 1), max_size=6))) if cum > 1 else []
-    sizes = [b - a for a, b in zip([0, *cuts], [*cuts, cum])] if cum else []
+    sizes = [b - a for a, b in zip([0, *cuts], [*cuts, cum], strict=True)] if cum else []
     ts = 3
     for q in sizes:
         cum_so_far = sum(r[4] for r in history if r[1] == REPORT_FILL) + q
@@ -551,7 +550,7 @@ def test_duplicated_reordered_delivery_converges(history_and_expectation: Any, d
     deliver(in_order, keyed, size)
 
     copies = data.draw(st.lists(st.integers(1, 3), min_size=len(keyed), max_size=len(keyed)))
-    noisy = [item for item, n in zip(keyed, copies) for _ in range(n)]
+    noisy = [item for item, n in zip(keyed, copies, strict=True) for _ in range(n)]
     noisy = data.draw(st.permutations(noisy))
     shuffled = submitted(size)
     deliver(shuffled, noisy, size)
@@ -574,7 +573,7 @@ def cancel_races(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderStat
     else:
         cum = draw(st.sampled_from([size, draw(st.integers(0, size - 1))]))
     cuts = sorted(draw(st.sets(st.integers(1, cum - 1), max_size=5))) if cum > 1 else []
-    sizes = [b - a for a, b in zip([0, *cuts], [*cuts, cum])] if cum else []
+    sizes = [b - a for a, b in zip([0, *cuts], [*cuts, cum], strict=True)] if cum else []
     reports = [fill(q, ts=10 + i) for i, q in enumerate(sizes)]
     if answer == "cancelled":
         reports.append(cxl(size - cum, ts=50))
@@ -607,7 +606,7 @@ def test_cancel_race_converges(race: Any, data: st.DataObject) -> None:
 @given(venue_histories(), st.data())
 def test_impossible_report_raises_naming_order_and_transition(history_and_expectation: Any,
                                                               data: st.DataObject) -> None:
-    size, history, final_status, cum = history_and_expectation
+    size, history, final_status, _cum = history_and_expectation
     sm = submitted(size)
     deliver(sm, data.draw(st.permutations([(r, k) for k, r in enumerate(history)])), size)
     o = sm.orders[1]

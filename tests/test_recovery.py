@@ -18,6 +18,7 @@ from meshrt.venues.sources import RecordedSource, RecordedSpec
 
 from killing import EVERY, ROOT, bundled_copy, killed_run, meshrt
 
+
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The bundled scenarios, thinned (killing.bundled_copy)."""
@@ -164,9 +165,9 @@ def test_the_run_digest_covers_algos_named_by_module_or_given_as_a_class(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 
-    from helpers import deployment, scenario
-
     from meshrt.runtime.run import _scenario_sha256
+
+    from helpers import deployment, scenario
 
     source = "from helpers import Quiet\n\n\nclass Algo(Quiet):\n    pass\n"
     module = tmp_path / "my_digest_algo.py"

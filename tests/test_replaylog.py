@@ -10,8 +10,7 @@ from typing import Any
 import attrs
 import orjson
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt import Algo, Side, seconds
 from meshrt.actors._commit import commit_feed, feed_fragments
@@ -37,10 +36,10 @@ from meshrt.scenario.faults import (
     Partition,
     RestartCoordinator,
 )
+from meshrt.sequencer.restart_policy import on_failure
 from meshrt.venues.events import FEED_DELTA, FEED_KIND_NAMES, FEED_SNAPSHOT, FEED_TRADE
 
 from helpers import UNIT, deployment, scenario
-from meshrt.sequencer.restart_policy import on_failure
 from scenarios.algos.market_maker import MarketMaker
 
 

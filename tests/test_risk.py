@@ -17,15 +17,15 @@ SEC = RATE_WINDOW_NS
 
 
 def new(gate: RiskGate, **kw: Any) -> RejectReason | None:
-    args: dict[str, Any] = dict(ts=0, side=B, price=PX, size=SIZE_SCALE, position=0, open_buy=0,
-                                open_sell=0, open_orders=0, reference_price=None)
+    args: dict[str, Any] = {"ts": 0, "side": B, "price": PX, "size": SIZE_SCALE, "position": 0, "open_buy": 0,
+                                "open_sell": 0, "open_orders": 0, "reference_price": None}
     args.update(kw)
     return gate.check_new(**args)
 
 
 def replace(gate: RiskGate, **kw: Any) -> RejectReason | None:
-    args: dict[str, Any] = dict(ts=0, side=B, price=PX, size=SIZE_SCALE, old_size=SIZE_SCALE, filled=0,
-                                position=0, open_buy=SIZE_SCALE, open_sell=0, reference_price=None)
+    args: dict[str, Any] = {"ts": 0, "side": B, "price": PX, "size": SIZE_SCALE, "old_size": SIZE_SCALE, "filled": 0,
+                                "position": 0, "open_buy": SIZE_SCALE, "open_sell": 0, "reference_price": None}
     args.update(kw)
     return gate.check_replace(**args)
 
@@ -132,7 +132,7 @@ def test_first_breached_limit_wins_in_documented_order() -> None:
                         max_orders_per_second=1)
     gate = RiskGate(limits)
     gate.record_order(0)
-    breach_all: dict[str, Any] = dict(size=10**9, open_orders=5, ts=1)
+    breach_all: dict[str, Any] = {"size": 10**9, "open_orders": 5, "ts": 1}
     assert new(gate, **breach_all) == R.RISK_MAX_ORDER_SIZE
     gate = RiskGate(attrs.evolve(limits, max_order_size=None))
     gate.record_order(0)
@@ -151,7 +151,7 @@ def test_first_breached_limit_wins_in_documented_order() -> None:
 def test_replace_limits() -> None:
     gate = RiskGate(RiskLimits(max_order_size=10, max_position=10, max_notional=notional(PX, 10)))
     # a buy order of 6 (2 filled) working, position 2: worst case 2 + 4 = 6
-    base: dict[str, Any] = dict(old_size=6, filled=2, position=2, open_buy=4)
+    base: dict[str, Any] = {"old_size": 6, "filled": 2, "position": 2, "open_buy": 4}
     assert replace(gate, size=10, **base) is None  # worst case 2 + 8 = 10
     assert replace(gate, size=11, **base) == R.RISK_MAX_ORDER_SIZE
     gate2 = RiskGate(RiskLimits(max_position=9))

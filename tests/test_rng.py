@@ -5,8 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.venues import _synthetic, rng
 from meshrt.venues.rng import MASK64, Xoshiro256, seed_state, splitmix64

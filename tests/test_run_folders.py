@@ -42,9 +42,9 @@ def test_a_default_folder_is_never_shared(tmp_path: Path) -> None:
 @pytest.mark.e2e
 def test_a_lock_held_by_a_process_goes_with_it_even_on_kill_9(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
-         "from meshrt.runtime.run_folder import claim; claim(Path(sys.argv[1])); print('held', "
-         "flush=True); time.sleep(60)", str(tmp_path / "run")],
+        [sys.executable, "-c", ("import sys, time; from pathlib import Path; "
+         "from meshrt.runtime.run_folder import claim; claim(Path(sys.argv[1])); "
+         "print('held', flush=True); time.sleep(60)"), str(tmp_path / "run")],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"

@@ -7,15 +7,14 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt import ActionKind, Algo, RejectReason, RiskLimits, Side, TimeInForce, seconds
 from meshrt.actors._commit import commit_feed
 from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT, OUT_TRADE
 from meshrt.contract import MAX_ACTIONS
 from meshrt.runtime.run import run
-from meshrt.scenario.definition import pause, resume, start, stop  # noqa: F401
+from meshrt.scenario.definition import pause, resume, start, stop
 from meshrt.scenario.latency import Latency, LatencyStream
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE
 
@@ -483,8 +482,8 @@ def test_the_compiled_feed_commit_delivers_in_fifo_order_and_stops_at_each_repor
     assert times[1] == times[0] and times == sorted(times) and len(set(times)) > 100
     assert last == times[-1]
     assert [item[0] for item in a.inbound + c.inbound] == [
-        t for t, event in zip(times, shown) if event[2] == 0] + [
-        t for t, event in zip(times, shown) if event[2] == 1]
+        t for t, event in zip(times, shown, strict=True) if event[2] == 0] + [
+        t for t, event in zip(times, shown, strict=True) if event[2] == 1]
     assert all(x is y for x, y in zip(a.inbound, b.inbound, strict=True))
     assert all(item[1:] == (D_BOOK, ("book", item[2][1]), ("features", item[2][1]))
                for item in a.inbound + c.inbound)
@@ -529,7 +528,7 @@ from scenarios.algos.market_maker import MarketMaker
 scenario = Scenario(name="recorded", seed=1, duration_ns=seconds(0.05), venues=[Venue(
     name="v", sources=[RecordedSpec(symbol="X", path={path!r}, {timing})])],
     deployments=[Deployment(label="mm", venue="v", symbols=["X"], algo=MarketMaker,
-                            params={{"size": 10**8, "tick": 25 * 10**7, "max_inventory": 4 * 10**8}})])
+        params={{"size": 10**8, "tick": 25 * 10**7, "max_inventory": 4 * 10**8}})])
 """
 
 

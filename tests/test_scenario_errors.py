@@ -36,25 +36,27 @@ CASES = [
      "deployments[0].symbols[0]", "has no symbol 'ABC'"),
     ("scenario = Scenario(name='x', venues=[V], deployments=[dep(algo=int)])",
      "deployments[0].algo", "not a subclass of meshrt.Algo"),
-    ("class A(Algo):\n    def on_book(self, *a): pass\n"
-     "scenario = Scenario(name='x', venues=[V], deployments=[dep(algo=A)])",
+    (("class A(Algo):\n    def on_book(self, *a): pass\n"
+     "scenario = Scenario(name='x', venues=[V], deployments=[dep(algo=A)])"),
      "deployments[0].algo", "on_fill, on_reject"),
     ("scenario = Scenario(name='x', venues=[V], deployments=[dep(algo='nofile.py:X')])",
      "deployments[0].algo", "does not exist"),
     ("scenario = Scenario(name='x', venues=[V], deployments=[dep(schedule=[resume(0)])])",
      "deployments[0].schedule[0]", "cannot resume a deployment that is stopped"),
-    ("scenario = Scenario(name='x', venues=[V], deployments=[dep(schedule=[start(5), stop(1)])])",
+    (("scenario = Scenario(name='x', venues=[V], "
+     "deployments=[dep(schedule=[start(5), stop(1)])])"),
      "deployments[0].schedule[1]", "time order"),
     ("scenario = Scenario(name='x', venues=[V, V], deployments=[dep()])",
      "venues[1].name", "duplicate venue name"),
     ("scenario = Scenario(name='x', duration_ns=-1, venues=[V], deployments=[dep()])",
      "duration_ns", "positive integer"),
-    ("scenario = Scenario(name='x', venues=[Venue(name='v1', sources=[RecordedSpec(symbol='XYZ', "
-     "path='missing.jsonl')])], deployments=[dep()])",
+    (("scenario = Scenario(name='x', venues=[Venue(name='v1', "
+      "sources=[RecordedSpec(symbol='XYZ', path='missing.jsonl')])], deployments=[dep()])"),
      "venues[0].sources[0].path", "no such data file"),
     ("scenario = 42", "scenario", "must define a variable 'scenario'"),
     ("x = (", "line", "syntax error"),
-    ("scenario = Scenario(name='x', venues=[V], deployments=[dep(risk=RiskLimits(max_position=-1))])",
+    (("scenario = Scenario(name='x', venues=[V], "
+     "deployments=[dep(risk=RiskLimits(max_position=-1))])"),
      "line 15", "max_position"),
 ]
 

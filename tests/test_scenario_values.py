@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 import pytest
 
+import meshrt
 from meshrt.actors.mailbox import MailboxConfig, Overflow
 from meshrt.scenario.definition import (
     LifecycleStep,
@@ -24,9 +25,8 @@ from meshrt.scenario.definition import (
     load_scenario,
     validate,
 )
-import meshrt
-from helpers import Quiet, deployment
-from helpers import scenario as helper_scenario
+
+from helpers import Quiet, deployment, scenario as helper_scenario
 
 HEADER = """\
 from meshrt import *
@@ -93,7 +93,7 @@ BAD_BY_KIND: dict[str, tuple[str, ...]] = {
 
 
 def _kind(cls: type, field: attrs.Attribute[Any]) -> str:
-    if field.name in ("label",) and cls.__name__ == "Deployment" or (
+    if (field.name in ("label",) and cls.__name__ == "Deployment") or (
             field.name == "name" and cls.__name__ == "Venue"):
         return "name"
     if field.name == "params":
@@ -139,7 +139,7 @@ def _namespace() -> dict[str, Any]:
     ns: dict[str, Any] = {"Overflow": Overflow, "MailboxConfig": MailboxConfig,
                           "LifecycleStep": LifecycleStep, **vars(meshrt)}
     for name, kwargs in VALID.items():
-        ns[name + "_"] = eval(_call(name, kwargs), ns)
+        ns[name + "_"] = eval(_call(name, kwargs), ns)  # noqa: S307 - the test's own text
     return ns
 
 
@@ -207,7 +207,7 @@ def test_a_bad_field_forced_past_the_constructor_is_caught_by_validate(cls: type
     wrong = []
     for field, bad in _cases(cls):
         before = getattr(target, field)
-        object.__setattr__(target, field, eval(bad, ns))
+        object.__setattr__(target, field, eval(bad, ns))  # noqa: S307 - the test's own text
         try:
             validate(scenario)
         except ScenarioError as exc:
@@ -224,17 +224,17 @@ def test_the_issue_examples_read_well(tmp_path: Path) -> None:
     path = tmp_path / "bad.py"
     for body, expected in [
         ("FeeSchedule(maker_ppm='x')",
-         "line 2: FeeSchedule.maker_ppm must be an integer ppm of notional in "
-         "[-1000000, 1000000], got 'x'"),
+         ("line 2: FeeSchedule.maker_ppm must be an integer ppm of notional in "
+         "[-1000000, 1000000], got 'x'")),
         ("RiskLimits(max_position=1.5)",
-         "line 2: RiskLimits.max_position must be None or an integer >= 0 (within 64 bits), "
-         "got 1.5"),
+         ("line 2: RiskLimits.max_position must be None or an integer >= 0 (within 64 bits), "
+         "got 1.5")),
         ("Deployment(label='mm', venue='v', symbols=['X'], algo='a.py:A', mailbox=5)",
-         "line 2: Deployment.mailbox must be a meshrt MailboxConfig (meshrt.actors.mailbox), "
-         "got 5"),
+         ("line 2: Deployment.mailbox must be a meshrt MailboxConfig "
+          "(meshrt.actors.mailbox), got 5")),
         ("Deployment(label='mm', venue='v', symbols='BTC-USD', algo='a.py:A')",
-         "line 2: Deployment.symbols must be a list or tuple of symbol names, got the string "
-         "'BTC-USD'"),
+         ("line 2: Deployment.symbols must be a list or tuple of symbol names, got the "
+          "string 'BTC-USD'")),
         ("Deployment(label='cc', venue='v', symbols=['X'], algo='a.py:A')",
          "line 2: Deployment.label 'cc' is reserved for the runtime (reserved: cc)"),
     ]:

@@ -123,7 +123,7 @@ def test_a_callback_that_cannot_take_the_sdk_arguments_is_refused_at_load() -> N
 
 
 def test_a_class_that_is_not_an_algo_is_refused() -> None:
-    with pytest.raises(AlgoLoadError, match="not a subclass of meshrt.Algo"):
+    with pytest.raises(AlgoLoadError, match=r"not a subclass of meshrt\.Algo"):
         resolve_algo_class(int)  # type: ignore[arg-type]
 
 

@@ -8,8 +8,7 @@ and so must the errors a walk beyond 64 bits raises.
 from __future__ import annotations
 
 import attrs
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.venues.sources import SyntheticSource, SyntheticSpec
 from meshrt.venues.synthetic import SyntheticWalk

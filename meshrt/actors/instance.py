@@ -36,18 +36,18 @@ from meshrt.actors.protocol import (
     D_SUBSCRIBED,
     O_ACTION,
     O_CRASH,
-    O_UNDELIVERED,
     O_LOG,
     O_MESSAGE,
     O_SET_PARAM,
     O_SUBSCRIBE,
+    O_UNDELIVERED,
     InstanceBatch,
     Stop,
     WindowEnd,
 )
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind
 from meshrt.scenario.validators import ScenarioValueError, check_param, shown
-from meshrt.sdk import Actions, ActionLimitExceeded, AlgoState, OpenOrder
+from meshrt.sdk import ActionLimitExceeded, Actions, AlgoState, OpenOrder
 
 LIFECYCLE_CALLBACKS = {"start": "on_start", "stop": "on_stop", "pause": "on_pause",
                        "resume": "on_resume"}
@@ -292,7 +292,7 @@ class AlgoInstance:
                     state.open_orders[item[2]] = item[3]
             elif kind == D_LIFECYCLE:
                 self._lifecycle(item[2])
-            elif kind == D_NBBO or kind == D_MESSAGE or kind == D_HEARTBEAT:
+            elif kind in (D_NBBO, D_MESSAGE, D_HEARTBEAT):
                 if self.lifecycle != RUNNING:
                     self.skipped += 1
                     return

@@ -101,15 +101,15 @@ class VenueActor:
             key=lambda pair: pair[0][0],
         )
         pending = iter(arrivals)
-        arrival = next(pending, None)
+        next_arrival = next(pending, None)
         for event, symbol in merged:
-            while arrival is not None and arrival[0] < event[0]:
-                self._order(arrival, out)
-                arrival = next(pending, None)
+            while next_arrival is not None and next_arrival[0] < event[0]:
+                self._order(next_arrival, out)
+                next_arrival = next(pending, None)
             self._play([event], 0, 1, symbol, out)
-        while arrival is not None:
-            self._order(arrival, out)
-            arrival = next(pending, None)
+        while next_arrival is not None:
+            self._order(next_arrival, out)
+            next_arrival = next(pending, None)
         return out
 
     def _play(self, events: list[tuple[Any, ...]], start: int, stop: int, symbol: int,
@@ -151,7 +151,7 @@ class VenueActor:
 
     def _order(self, op: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
         ts, kind, order_id, symbol = op[0], op[1], op[2], op[3]
-        if kind == OP_FEED_DOWN or kind == OP_FEED_UP:
+        if kind in (OP_FEED_DOWN, OP_FEED_UP):
             self.feed_up = kind == OP_FEED_UP
             return
         engine = self.engines[symbol]

@@ -218,7 +218,7 @@ def analyse(run: Path | str, symbol: str | None = None,
                 group.slip_fills += 1
                 group.slip_sum += slip * size
                 group.slip_bps_sum += slip_bps * size
-            for acc, markout in zip(group.markouts, after):
+            for acc, markout in zip(group.markouts, after, strict=True):
                 if markout is None:
                     acc[4] += 1
                 else:
@@ -239,7 +239,7 @@ def _row(venue: str, label: str | None, group: _Group, horizons_ns: Sequence[int
     markouts = tuple(
         Markout(horizon, int(acc[3]), int(acc[4]),
                 acc[1] / acc[0] if acc[0] else None, acc[2] / acc[0] if acc[0] else None)
-        for horizon, acc in zip(horizons_ns, group.markouts))
+        for horizon, acc in zip(horizons_ns, group.markouts, strict=True))
     return TcaRow(
         venue, label, group.orders, group.rejected, group.ordered, group.filled, group.fills,
         group.filled / group.ordered if group.ordered else None,
@@ -261,7 +261,8 @@ def _run_end(reader: ReplayReader, last_ts: int) -> int:
         return last_ts
     if (isinstance(summary, dict) and summary.get("events") == reader.last_seq
             and isinstance(summary.get("scenario_time_ns"), int)):
-        return max(last_ts, summary["scenario_time_ns"])
+        scenario_end: int = summary["scenario_time_ns"]
+        return max(last_ts, scenario_end)
     return last_ts
 
 
@@ -300,15 +301,15 @@ def format_report(report: TcaReport) -> str:
     lines = [head, ""]
     for k, cells in enumerate(rows):
         lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
+                               for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip())
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     if not report.rows:
         lines.append("(no orders)")
-    lines += ["", "slip: fill price vs the mid at the order's decision, + = worse for the algo "
-              "(quote units per unit, and bps of that mid)",
-              "mo: mid at fill time + h vs fill price, + = gain for the algo (bps of the fill "
-              "price); n/a: the run ended before fill time + h",
+    lines += ["", ("slip: fill price vs the mid at the order's decision, + = worse for the algo "
+              "(quote units per unit, and bps of that mid)"),
+              ("mo: mid at fill time + h vs fill price, + = gain for the algo (bps of the fill "
+              "price); n/a: the run ended before fill time + h"),
               "averages are weighted by fill size; fees: negative = rebate"]
     excluded = {
         _horizon_name(m.horizon_ns): sum(r.markouts[i].excluded for r in report.rows

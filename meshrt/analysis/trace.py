@@ -68,9 +68,12 @@ class OrderRef:
 
     def matches(self, payload: list[Any]) -> bool:
         """Whether an ``order_created`` payload [order_id, label, client_id, ...] is this."""
+        order_id: int = payload[0]
         if self.order_id is not None:
-            return payload[0] == self.order_id
-        return payload[1] == self.label and payload[2] == self.client_id
+            return order_id == self.order_id
+        label: str = payload[1]
+        client_id: int = payload[2]
+        return label == self.label and client_id == self.client_id
 
     def __str__(self) -> str:
         return str(self.order_id) if self.order_id is not None else f"{self.label}:{self.client_id}"
@@ -373,8 +376,8 @@ def _report(order: _Tracking, rec: Record, feed: Record | None) -> None:
     request = _take_request(order, "replace" if kind == "replaced" else None)
     if kind == "cancelled" and request is None and order.arrival is not None and (
             order.kind == ActionKind.MARKET or order.tif == TimeInForce.IOC):
-        trigger, trigger_seq = (f"unfilled remainder of an IOC/market order "
-                                f"({order.arrival.type} seq {order.arrival.seq})",
+        trigger, trigger_seq = ((f"unfilled remainder of an IOC/market order "
+                                f"({order.arrival.type} seq {order.arrival.seq})"),
                                 order.arrival.seq)
     elif request is not None:
         trigger, trigger_seq = f"{request[2]} (seq {request[1]})", request[1]
@@ -423,8 +426,8 @@ def format_trace(trace: OrderTrace) -> str:
     if trace.final_price != trace.price:
         final += f" at {fmt.price(trace.final_price)}"
     lines = [head,
-             f"{final}, filled {fmt.size(trace.filled)} of {size_text}, fees "
-             f"{fmt.price(trace.fees)}", ""]
+             (f"{final}, filled {fmt.size(trace.filled)} of {size_text}, fees "
+             f"{fmt.price(trace.fees)}"), ""]
     rows = [("seq", "time (s)", "step", "key", "what", "because of")]
     for step in trace.steps:
         rows.append((str(step.seq), fmt.ns(step.ts), step.step, step.key or "", step.detail,

@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meshrt import __version__
-from meshrt.analysis.commands import add_parsers as add_analysis_parsers
-from meshrt.analysis.commands import tca_main, trace_main
+from meshrt.analysis.commands import add_parsers as add_analysis_parsers, tca_main, trace_main
 from meshrt.cli import argtypes
 from meshrt.loaders.python import AlgoLoadError
-from meshrt.runtime.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S
-from meshrt.runtime.watchdog import EXIT_STUCK
+from meshrt.runtime.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S, EXIT_STUCK
 from meshrt.scenario.definition import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.sources import SourceError
@@ -96,8 +94,8 @@ def _main(argv: list[str] | None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from meshrt.log.checkpoint import CheckpointError
-    from meshrt.runtime.run_folder import RunFolderError
     from meshrt.runtime.run import RunOptions, resume, run
+    from meshrt.runtime.run_folder import RunFolderError
     from meshrt.runtime.summary import format_table
 
     if (args.scenario is None) == (args.resume is None):
@@ -152,8 +150,8 @@ def _interrupted(result: RunResult) -> str:
 
 def _replay(args: argparse.Namespace) -> int:
     from meshrt.log.checkpoint import CheckpointError
-    from meshrt.log.replay import verify
     from meshrt.log.reader import LogError
+    from meshrt.log.replay import verify
 
     try:
         verdict = verify(args.run_dir)

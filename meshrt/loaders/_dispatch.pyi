@@ -1,8 +1,9 @@
 """Types of the Cython extension meshrt/loaders/_dispatch.pyx."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, final
 
+@final
 class Dispatcher:
     """One compiled algo instance's calls: packing, dispatch, host calls."""
 

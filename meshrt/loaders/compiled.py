@@ -247,9 +247,20 @@ class CompiledSlot:
         """Replay the algo's Action structs through ``actions``, in order."""
         for n, (kind, side, tif, client_id, target, price, size, symbol) in enumerate(items):
             if kind == ActionKind.LIMIT:
-                order_id = actions.limit(side, price, size, tif, self._symbol_name(symbol))
+                # the algo's raw ints: Actions refuses a bad side or tif as it does Python's
+                order_id = actions.limit(
+                    side,  # type: ignore[arg-type]
+                    price,
+                    size,
+                    tif,  # type: ignore[arg-type]
+                    self._symbol_name(symbol),
+                )
             elif kind == ActionKind.MARKET:
-                order_id = actions.market(side, size, self._symbol_name(symbol))
+                order_id = actions.market(
+                    side,  # type: ignore[arg-type]
+                    size,
+                    self._symbol_name(symbol),
+                )
             elif kind == ActionKind.CANCEL:
                 actions.cancel(target)
                 continue

@@ -103,7 +103,8 @@ def _exec_file(path: Path) -> Any:
 
 
 class PythonSlot:
-    """One loaded Python algo instance with its callbacks bound once (a getattr per call doubles the cost)."""
+    """One loaded Python algo instance with its callbacks bound once (a getattr per call
+    doubles the cost)."""
 
     kind = "python"
 

@@ -15,6 +15,7 @@ in Python. Unpickling instantiates the (cached) compiled module again, without r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -28,7 +29,7 @@ import attrs
 
 from meshrt.contract import ABI_VERSION, CALLBACK_NAMES
 from meshrt.loaders import wasmtime_api as wt
-from meshrt.loaders.compiled import INDEX, CompiledSlot, SlotContext, MutedHost
+from meshrt.loaders.compiled import INDEX, CompiledSlot, MutedHost, SlotContext
 from meshrt.loaders.errors import (
     FAULTS,
     AbiMismatch,
@@ -172,7 +173,8 @@ def _load(data: bytes, digest: str, shown: str) -> tuple[Any, bool]:
 
 
 def _name(vec: Any) -> str:
-    return wt.ffi.unpack(vec.data, vec.size).decode("utf-8", "replace")
+    raw: bytes = wt.ffi.unpack(vec.data, vec.size)
+    return raw.decode("utf-8", "replace")
 
 
 def _inspect(module: Any, shown: str, digest: str, from_cache: bool) -> ModuleInfo:
@@ -464,10 +466,8 @@ class WasmSlot(CompiledSlot):
         """Run the module's destroy, then drop the store (and every host function in it)."""
         if getattr(self, "_created", False):
             self._created = False
-            try:
+            with contextlib.suppress(Exception):  # a trapping destroy must not stop the release
                 self.dispatcher.invoke(SETUP_EXPORTS["meshrt_destroy"])
-            except Exception:  # noqa: BLE001 - a trapping destroy must not stop the release
-                pass
         self.dispatcher.close()
         self._store = None
 

@@ -178,7 +178,8 @@ def hot_addresses() -> dict[str, int]:
 
 def text(vec: Any) -> str:
     """A wasm_byte_vec_t as text (trailing NULs dropped); the vector is not freed."""
-    return ffi.unpack(vec.data, vec.size).rstrip(b"\0").decode("utf-8", "replace")
+    raw: bytes = ffi.unpack(vec.data, vec.size)
+    return raw.rstrip(b"\0").decode("utf-8", "replace")
 
 
 def check(error: Any) -> None:

@@ -12,8 +12,8 @@ pickled as it is. The file is one JSON header line, then the pickle:
 It is written to a temporary name, fsynced and renamed, and only after the replay log
 has been fsynced up to ``log_offset``: a checkpoint that exists is complete, and the
 log holds everything it covers. ``log_sha256`` is the digest of those ``log_offset``
-bytes: resume refuses a log whose prefix no longer matches it. Loading one runs code from its pickle: only resume
-run folders you trust, as with any pickle.
+bytes: resume refuses a log whose prefix no longer matches it. Loading one runs code
+from its pickle: only resume run folders you trust, as with any pickle.
 """
 
 from __future__ import annotations

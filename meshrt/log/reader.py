@@ -27,14 +27,14 @@ from meshrt.log.writer import FORMAT, VERSION
 
 LOG_NAME = "replay.jsonl"
 
-_INT = frozenset({int})
-_STR = frozenset({str})
-_OPT_STR = frozenset({str, type(None)})
-_BOOL = frozenset({bool})
-_LIST = frozenset({list})
-_NUM = frozenset({int, float})
-_ANY = frozenset({int, float, str, bool, type(None), list, dict})
-_SCALAR = frozenset({int, float, str, bool, type(None)})
+_INT: frozenset[type] = frozenset({int})
+_STR: frozenset[type] = frozenset({str})
+_OPT_STR: frozenset[type] = frozenset({str, type(None)})
+_BOOL: frozenset[type] = frozenset({bool})
+_LIST: frozenset[type] = frozenset({list})
+_NUM: frozenset[type] = frozenset({int, float})
+_ANY: frozenset[type] = frozenset({int, float, str, bool, type(None), list, dict})
+_SCALAR: frozenset[type] = frozenset({int, float, str, bool, type(None)})
 
 # record type -> payload fields (name, allowed JSON types); the one definition of v1
 PAYLOADS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
@@ -276,7 +276,7 @@ class ReplayReader:
                     raise LogCorrupt(path, line_no, f"{problem} (previous seq {seq})",
                                      seq=this)
                 kind = rec[6]
-                n = arity.get(kind)  # type: ignore[arg-type]
+                n = arity.get(kind)
                 if n is None:
                     self._unknown(rec, line_no)
                 else:
@@ -290,16 +290,16 @@ class ReplayReader:
                         raise LogCorrupt(path, line_no, f"{kind} payload must be a list of {n} "
                                          f"{[f for f, _ in payloads[kind]]}, got "
                                          f"{_short(payload)}", seq=this)
-                    for value, (field, allowed) in zip(payload, payloads[kind]):
+                    for value, (field, allowed) in zip(payload, payloads[kind], strict=True):
                         if type(value) not in allowed:
                             raise LogCorrupt(path, line_no, f"{kind} field {field!r} has the "
                                              f"wrong type: {_short(value)}", seq=this)
                     if type(rec[8]) not in keys[kind]:
                         raise LogCorrupt(path, line_no, f"{kind} key has the wrong type: "
                                          f"{rec[8]!r}", seq=this)
-                    problem = _semantic_problem(kind, rec)
-                    if problem is not None:
-                        raise LogCorrupt(path, line_no, problem, seq=this)
+                    wrong_value = _semantic_problem(kind, rec)
+                    if wrong_value is not None:
+                        raise LogCorrupt(path, line_no, wrong_value, seq=this)
                 seq = this
                 offset += len(raw)
                 if not raw.endswith(b"\n"):
@@ -339,7 +339,7 @@ def _semantic_problem(kind: str, rec: list[Any]) -> str | None:
     elif kind == "snapshot":
         if rec[8] != rec[0]:
             return f"snapshot key must equal its seq, got {rec[8]!r}"
-        for name, side in zip(("bids", "asks"), payload):
+        for name, side in zip(("bids", "asks"), payload, strict=True):
             for level in side:
                 if (type(level) is not list or len(level) != 2 or type(level[0]) is not int
                         or type(level[1]) is not int):

@@ -112,7 +112,7 @@ def shown(value: Any) -> str:
         return f"<int of {value.bit_length()} bits>"
     try:
         return repr(value)
-    except Exception:
+    except Exception:  # noqa: BLE001 - an algo's __repr__ may raise anything
         return f"<{type(value).__name__}>"
 
 

@@ -53,7 +53,7 @@ def canonical(value: Any) -> str:
                                      for k, v in value.items())) + "}"
     if isinstance(value, PurePath):
         return repr(str(value))
-    if type(value).__repr__ is object.__repr__ and hasattr(value, "__dict__"):
+    if type(value).__repr__ is object.__repr__ and hasattr(value, "__dict__"):  # type: ignore[comparison-overlap]
         return f"{_qualname(type(value))}{canonical(vars(value))}"
     return f"{_qualname(type(value))}:{_ADDRESS.sub('', repr(value))}"
 

@@ -46,12 +46,14 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.summary["status"] == "ok"
+        status: str = self.summary["status"]
+        return status == "ok"
 
     @property
     def interrupted(self) -> bool:
         """Stopped by Ctrl-C between two windows; ``meshrt run --resume`` finishes it."""
-        return self.summary["status"] == "interrupted"
+        status: str = self.summary["status"]
+        return status == "interrupted"
 
     @property
     def reports(self) -> dict[str, Any]:
@@ -280,8 +282,10 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
     try:
         with run_collector(), watchdog.guarded(run_dir, log.fileno(), watchdog_s):
             async with _single_errors(), trio.open_nursery() as nursery:
-                for actor in (*venues, *instances):
-                    nursery.start_soon(actor.run)
+                for venue in venues:
+                    nursery.start_soon(venue.run)
+                for instance in instances:
+                    nursery.start_soon(instance.run)
                 watcher = trio.CancelScope()
                 if signals is not None:
                     nursery.start_soon(interrupts.watch, signals, sequencer,
@@ -416,7 +420,7 @@ def _write_run_file(run_dir: Path, scenario: Scenario, options: RunOptions) -> N
 def _read_run_file(run_dir: Path) -> dict[str, Any]:
     path = run_dir / RUN_FILE
     try:
-        info = orjson.loads(path.read_bytes())
+        info: dict[str, Any] = orjson.loads(path.read_bytes())
     except FileNotFoundError:
         raise checkpoint.CheckpointError(f"{path}: no such file (is {run_dir} a run folder?)"
                                          ) from None

@@ -178,10 +178,10 @@ def format_table(summary: dict[str, Any], metrics: dict[str, Any]) -> str:
     """The summary as a plain-text table for the terminal."""
     lines = [
         f"scenario {summary['scenario']!r}  seed {summary['seed']}  status {summary['status']}",
-        f"scenario time {summary['scenario_time_ns'] / 1e9:.3f} s  events {summary['events']:,}"
+        (f"scenario time {summary['scenario_time_ns'] / 1e9:.3f} s  events {summary['events']:,}"
         f"  orders {summary['orders']:,}  fills {summary['fills']:,}"
         f"  wall {metrics['wall_seconds']:.2f} s"
-        f"  ({metrics['book_events_per_second']:,} book events/s delivered)",
+        f"  ({metrics['book_events_per_second']:,} book events/s delivered)"),
     ]
     if summary["failure"]:
         lines.append(f"FAILED: {summary['failure']}")

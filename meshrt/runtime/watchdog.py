@@ -48,7 +48,7 @@ def guarded(run_dir: Path | None, log_fd: int, watchdog_s: float) -> Iterator[No
         unguard()
         if enabled_here:
             faulthandler.disable()
-        if crash_file is not None:
+        if crash_file is not None and run_dir is not None:  # both or neither
             crash_file.close()
             if not (run_dir / CRASH_FILE).stat().st_size:
                 (run_dir / CRASH_FILE).unlink()

@@ -124,7 +124,7 @@ class Deployment:
     symbols: tuple[str, ...] = attrs.field(converter=as_tuple,
                                            validator=tuple_of(text, "symbol names"))
     algo: type[Algo] | str = attrs.field(validator=Rule(
-        lambda v: isinstance(v, type) or isinstance(v, str) and v != "",
+        lambda v: isinstance(v, type) or (isinstance(v, str) and v != ""),
         "an Algo subclass, 'file.py:Class', 'module:Class' or a .wasm/.so path"))
     risk: RiskLimits = attrs.field(factory=RiskLimits, validator=instance_of(
         RiskLimits, "a meshrt RiskLimits"))
@@ -287,15 +287,15 @@ def _validate_references(scenario: Scenario, fail: Any) -> None:
         if dep.label in labels:
             fail(f"{where}.label", f"duplicate label {dep.label!r}")
         labels.add(dep.label)
-        venue = venues.get(dep.venue)
-        if venue is None:
+        if dep.venue not in venues:
             fail(f"{where}.venue", f"no venue named {dep.venue!r} (have {sorted(venues)})")
+        dep_venue = venues[dep.venue]
         if not dep.symbols:
             fail(f"{where}.symbols", "at least one symbol is needed")
         for j, symbol in enumerate(dep.symbols):
-            if symbol not in venue.symbols:
-                fail(f"{where}.symbols[{j}]",
-                     f"venue {venue.name!r} has no symbol {symbol!r} (has {list(venue.symbols)})")
+            if symbol not in dep_venue.symbols:
+                fail(f"{where}.symbols[{j}]", f"venue {dep_venue.name!r} has no symbol "
+                     f"{symbol!r} (has {list(dep_venue.symbols)})")
         try:
             check_algo(dep.algo, Path(scenario.base_dir), dep.sandbox)
         except AlgoLoadError as exc:

@@ -39,7 +39,7 @@ class ScenarioValueError(TypeError, ValueError):
 
 def shown(value: Any) -> str:
     """A short, run-independent picture of a refused value (no memory addresses)."""
-    if type(value).__repr__ is object.__repr__:
+    if type(value).__repr__ is object.__repr__:  # type: ignore[comparison-overlap]
         return f"a value of type {type(value).__name__}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -78,7 +78,7 @@ def check_param(where: str, value: Any, depth: int = 0) -> None:
     kind = type(value)
     if value is None or isinstance(value, (bool, str)):
         return
-    if isinstance(value, int) and INT64_MIN <= value <= INT64_MAX or (
+    if (isinstance(value, int) and INT64_MIN <= value <= INT64_MAX) or (
             kind is float and math.isfinite(value)):
         return
     if depth < PARAM_DEPTH:

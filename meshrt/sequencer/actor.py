@@ -9,10 +9,11 @@ arrivals) at ``time + latency``. Mesh messages and quotes committed in a window 
 the coordinator at its end.
 
 This shell runs the rounds and composes the components that own the state: the clock
-(clock.py), the control schedule (schedule.py) and what each control does (controls.py), the intent desk (desk.py), report
-ingress (reports.py), the books (books.py), supervision (supervisor.py), the mesh
-bridge (bridge.py) and reconciliation (reconcile.py), all writing records through
-meshrt/log/records.py and one journal (journal.py).
+(clock.py), the control schedule (schedule.py) and what each control does
+(controls.py), the intent desk (desk.py), report ingress (reports.py), the books
+(books.py), supervision (supervisor.py), the mesh bridge (bridge.py) and reconciliation
+(reconcile.py), all writing records through meshrt/log/records.py and one journal
+(journal.py).
 """
 
 from __future__ import annotations

@@ -13,7 +13,15 @@ from typing import Any
 import attrs
 
 from meshrt.actors.protocol import D_REJECT, OP_CANCEL, OP_REPLACE, OP_SUBMIT
-from meshrt.contract import INT64_MAX, UINT64_MAX, ActionKind, RejectReason, Side, TimeInForce, is_int
+from meshrt.contract import (
+    INT64_MAX,
+    UINT64_MAX,
+    ActionKind,
+    RejectReason,
+    Side,
+    TimeInForce,
+    is_int,
+)
 from meshrt.log import records
 from meshrt.log.records import shown
 from meshrt.sdk import Reject
@@ -42,7 +50,7 @@ class IntentDesk:
     cancel_on_accept: set[int] = attrs.field(factory=set)
 
     def commit_action(self, ts: int, dep: Deployed, action: tuple[Any, ...]) -> None:
-        kind, side, tif, client_id, target, price, size, symbol = action
+        kind, _side, _tif, client_id, target, price, size, symbol = action
         lane = self.lanes[dep.venue]
         journal = self.journal
         journal.seq += 1

@@ -64,10 +64,11 @@ def commit_report(orders: OrderStateMachine, ledger_of: Callable[[Order], Ledger
                   venue_key: Hashable, report: tuple[Any, ...]) -> tuple[Order, OrderStatus, bool]:
     """Commit one venue report to the books: (order, status before, applied).
 
-    What the sequencer's report ingress (meshrt/sequencer/reports.py) does to state, without its logging and
-    delivery: the state machine applies the report under the idempotency key
-    ``(venue, venue_key)``, the order's invariants are checked, and a fill that was
-    applied is booked to the deployment's ledger. A duplicate (False) books nothing.
+    What the sequencer's report ingress (meshrt/sequencer/reports.py) does to state,
+    without its logging and delivery: the state machine applies the report under the
+    idempotency key ``(venue, venue_key)``, the order's invariants are checked, and a
+    fill that was applied is booked to the deployment's ledger. A duplicate (False)
+    books nothing.
     Raises ``InvariantViolation`` on anything impossible: an unknown order, a report from
     a venue other than the order's, or any transition the state machine refuses.
     """

@@ -291,7 +291,7 @@ class OrderStateMachine:
                 self._terminate(order, FILLED, new)
             elif status != CANCEL_PENDING:  # a fill racing a cancel leaves it pending
                 order.status = PARTIALLY_FILLED
-        elif status == CANCELLED or status == FILLED:
+        elif status in (CANCELLED, FILLED):
             # a fill that happened before the terminal report but was delivered after it
             assert order.terminal_cum is not None
             if new > order.terminal_cum:
@@ -322,7 +322,7 @@ class OrderStateMachine:
             return  # the same verdict again under another key
         if status == CREATED:
             raise _violation(order, "rejected", "rejected before submission", REJECTED)
-        if order.filled > 0 or status == PARTIALLY_FILLED or status == FILLED:
+        if order.filled > 0 or status in (PARTIALLY_FILLED, FILLED):
             raise _violation(
                 order, "rejected", f"rejected after fills (filled {order.filled})", REJECTED
             )
@@ -349,7 +349,7 @@ class OrderStateMachine:
                 f"already filled {order.filled} but venue reports final cum {cum}",
                 CANCELLED,
             )
-        done = status == CANCELLED or status == FILLED
+        done = status in (CANCELLED, FILLED)
         if done and cum != order.terminal_cum:
             raise _violation(
                 order,

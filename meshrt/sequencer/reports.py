@@ -87,7 +87,7 @@ class ReportIngress:
             self.desk.cancel_on_accept.discard(order_id)
             if order.status in (ACCEPTED, PARTIALLY_FILLED):
                 self.desk.send_cancel(ts, dep, order, "crash")
-        elif kind == REPORT_REPLACED or kind == REPORT_ACCEPTED:
+        elif kind in (REPORT_REPLACED, REPORT_ACCEPTED):
             item = (ts, D_ORDER, order.client_id,
                     OpenOrder(order.client_id, order.symbol, order.side, order.price,
                               order.size, order.filled, True, bool(order.requests)))

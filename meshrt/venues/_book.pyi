@@ -1,10 +1,11 @@
 """Types of the Cython module meshrt/venues/_book.pyx."""
 
-from typing import Any
+from typing import Any, final
 
 NO_BUY: int
 NO_SELL: int
 
+@final
 class L2Book:
     """The displayed levels of one symbol, best first; ``top()`` tuples are cached."""
 
