@@ -283,8 +283,9 @@ class Actions:
         self._reserve()
         order_id = self._new_id()
         symbol = symbol or self._default_symbol
-        self._buffer.append((ActionKind.MARKET, side, TimeInForce.IOC, order_id, 0, None, size,
-                             symbol))
+        self._buffer.append(
+            (ActionKind.MARKET, side, TimeInForce.IOC, order_id, 0, None, size, symbol)
+        )
         self._state.open_orders[order_id] = OpenOrder(order_id, symbol, side, None, size, 0)
         return order_id
 

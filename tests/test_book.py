@@ -139,8 +139,12 @@ levels = st.lists(st.tuples(big_prices, st.integers(-1, 9)), max_size=6)
 feed = st.lists(
     st.one_of(
         st.tuples(st.just(events.FEED_DELTA), sides, big_prices, st.integers(-1, 9)),
-        st.tuples(st.just(events.FEED_TRADE), st.sampled_from([BUY, SELL, 0]), big_prices,
-                  st.integers(1, 10**12)),
+        st.tuples(
+            st.just(events.FEED_TRADE),
+            st.sampled_from([BUY, SELL, 0]),
+            big_prices,
+            st.integers(1, 10**12),
+        ),
         st.tuples(st.just(events.FEED_SNAPSHOT), levels, levels),
     ),
     max_size=60,
@@ -163,12 +167,27 @@ def reference(feed_events: list[tuple[Any, ...]], depth: int) -> tuple[list[Any]
             for side, side_levels in ((BUY, ev[2]), (SELL, ev[3])):
                 model.levels[side] = {p: z for p, z in side_levels if z > 0}
         (bp, bs), (ap, asz) = model.side(BUY), model.side(SELL)
-        book = Book(ts, "X", "v", tuple(bp[:depth]), tuple(bs[:depth]), tuple(ap[:depth]),
-                    tuple(asz[:depth]))
+        book = Book(
+            ts,
+            "X",
+            "v",
+            tuple(bp[:depth]),
+            tuple(bs[:depth]),
+            tuple(ap[:depth]),
+            tuple(asz[:depth]),
+        )
         touch = Book(ts, "X", "v", tuple(bp[:1]), tuple(bs[:1]), tuple(ap[:1]), tuple(asz[:1]))
         tracker.on_book(Features(touch, 0, 0).mid if bp and ap else None)  # even at depth 0
-        out.append((ts, protocol.OUT_BOOK, 0, ev, book,
-                    Features(book, tracker.volatility, tracker.trade_flow)))
+        out.append(
+            (
+                ts,
+                protocol.OUT_BOOK,
+                0,
+                ev,
+                book,
+                Features(book, tracker.volatility, tracker.trade_flow),
+            )
+        )
     return out, tracker
 
 
@@ -182,21 +201,39 @@ def test_the_feed_loop_applies_the_python_rules(
     engine, tracker, out = MatchingEngine(depth=depth), FeatureTracker(), []
     bounds = [0, *sorted(min(c, len(feed_events)) for c in cuts), len(feed_events)]
     for start, stop in itertools.pairwise(bounds):  # windows: state is written back between
-        play(engine.book, engine, tracker, feed_events, start, stop, 0, "X", "v", out,
-             Book, Features)
+        play(
+            engine.book, engine, tracker, feed_events, start, stop, 0, "X", "v", out, Book, Features
+        )
     want, want_tracker = reference(feed_events, depth)
     assert out == want
     assert [type(item[4]) for item in out if len(item) == 6] == [Book] * sum(
-        len(item) == 6 for item in want)
+        len(item) == 6 for item in want
+    )
     assert [type(item[5]) for item in out if len(item) == 6] == [Features] * sum(
-        len(item) == 6 for item in want)
+        len(item) == 6 for item in want
+    )
     assert (tracker.last_mid, tracker.volatility, tracker.trade_flow) == (
-        want_tracker.last_mid, want_tracker.volatility, want_tracker.trade_flow)
+        want_tracker.last_mid,
+        want_tracker.volatility,
+        want_tracker.trade_flow,
+    )
 
 
 def test_the_feed_loop_refuses_a_trade_flow_past_int64() -> None:
     engine, tracker = MatchingEngine(), FeatureTracker()
     tracker.trade_flow = INT64_MAX
     with pytest.raises(OverflowError, match="v X: trade flow overflows int64"):
-        play(engine.book, engine, tracker, [(1, events.FEED_TRADE, BUY, 5, 1)], 0, 1, 0, "X",
-             "v", [], Book, Features)
+        play(
+            engine.book,
+            engine,
+            tracker,
+            [(1, events.FEED_TRADE, BUY, 5, 1)],
+            0,
+            1,
+            0,
+            "X",
+            "v",
+            [],
+            Book,
+            Features,
+        )

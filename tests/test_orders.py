@@ -31,11 +31,27 @@ S = OrderStatus
 PX = 100_000_000_000
 
 
-def make_order(oid: int = 1, size: int = 10, side: Side = Side.BUY, client_id: int | None = None,
-               deployment: str = "mm-a", symbol: str = "BTC-USD") -> Order:
-    return Order(order_id=oid, deployment=deployment, client_id=oid if client_id is None else client_id,
-                 venue="sim", symbol=symbol, side=side, kind=ActionKind.LIMIT, tif=TimeInForce.GTC,
-                 price=PX, size=size, created_ts=0)
+def make_order(
+    oid: int = 1,
+    size: int = 10,
+    side: Side = Side.BUY,
+    client_id: int | None = None,
+    deployment: str = "mm-a",
+    symbol: str = "BTC-USD",
+) -> Order:
+    return Order(
+        order_id=oid,
+        deployment=deployment,
+        client_id=oid if client_id is None else client_id,
+        venue="sim",
+        symbol=symbol,
+        side=side,
+        kind=ActionKind.LIMIT,
+        tif=TimeInForce.GTC,
+        price=PX,
+        size=size,
+        created_ts=0,
+    )
 
 
 def submitted(size: int = 10, oid: int = 1) -> OrderStateMachine:
@@ -142,15 +158,20 @@ def test_duplicate_key_is_a_noop() -> None:
     assert sm.orders[1].filled == 8
 
 
-@pytest.mark.parametrize("status_reports, expected", [
-    ([], RejectReason.ILLEGAL_TRANSITION),               # SUBMITTED: not acknowledged yet
-    ([acc()], None),                                      # ACCEPTED
-    ([acc(), fill(3)], None),                             # PARTIALLY_FILLED
-    ([acc(), fill(10)], RejectReason.ILLEGAL_TRANSITION),  # FILLED
-    ([rej()], RejectReason.ILLEGAL_TRANSITION),           # REJECTED
-    ([acc(), cxl(10)], RejectReason.ILLEGAL_TRANSITION),  # CANCELLED
-])
-def test_request_cancel(status_reports: list[tuple[Any, ...]], expected: RejectReason | None) -> None:
+@pytest.mark.parametrize(
+    "status_reports, expected",
+    [
+        ([], RejectReason.ILLEGAL_TRANSITION),  # SUBMITTED: not acknowledged yet
+        ([acc()], None),  # ACCEPTED
+        ([acc(), fill(3)], None),  # PARTIALLY_FILLED
+        ([acc(), fill(10)], RejectReason.ILLEGAL_TRANSITION),  # FILLED
+        ([rej()], RejectReason.ILLEGAL_TRANSITION),  # REJECTED
+        ([acc(), cxl(10)], RejectReason.ILLEGAL_TRANSITION),  # CANCELLED
+    ],
+)
+def test_request_cancel(
+    status_reports: list[tuple[Any, ...]], expected: RejectReason | None
+) -> None:
     sm = submitted()
     for i, r in enumerate(status_reports):
         sm.apply_report(r, i)
@@ -312,7 +333,9 @@ def test_reject_after_fills_is_a_violation(cancel_first: bool) -> None:
     if cancel_first:
         sm.request_cancel(1, 3)
     before = sm.orders[1].status
-    with pytest.raises(InvariantViolation, match=r"order 1 .*--rejected--> REJECTED: rejected after fills"):
+    with pytest.raises(
+        InvariantViolation, match=r"order 1 .*--rejected--> REJECTED: rejected after fills"
+    ):
         sm.apply_report(rej(), "r")
     assert sm.orders[1].status == before
 
@@ -321,7 +344,9 @@ def test_overfill_is_a_violation() -> None:
     sm = submitted()
     sm.apply_report(acc(), "a")
     sm.apply_report(fill(7), "f1")
-    with pytest.raises(InvariantViolation, match=r"order 1 .*PARTIALLY_FILLED --fill--> \?: overfill"):
+    with pytest.raises(
+        InvariantViolation, match=r"order 1 .*PARTIALLY_FILLED --fill--> \?: overfill"
+    ):
         sm.apply_report(fill(4), "f2")
     assert sm.orders[1].filled == 7 and sm.orders[1].status == S.PARTIALLY_FILLED
     sm.apply_report(fill(3), "f3")
@@ -373,7 +398,13 @@ def test_replace_updates_price_and_size() -> None:
     sm.apply_report(fill(3), "f")
     assert sm.apply_report(repl(PX + 5, 20, 17), "p")
     o = sm.orders[1]
-    assert (o.price, o.size, o.filled, o.remaining, o.status) == (PX + 5, 20, 3, 17, S.PARTIALLY_FILLED)
+    assert (o.price, o.size, o.filled, o.remaining, o.status) == (
+        PX + 5,
+        20,
+        3,
+        17,
+        S.PARTIALLY_FILLED,
+    )
     sm.check_invariants(1)
 
 
@@ -514,8 +545,12 @@ def venue_histories(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderS
     return size, history, status, cum
 
 
-def deliver(sm: OrderStateMachine, delivery: list[tuple[tuple[Any, ...], int]], size: int,
-            cancel_answer_kind: int | None = None) -> None:
+def deliver(
+    sm: OrderStateMachine,
+    delivery: list[tuple[tuple[Any, ...], int]],
+    size: int,
+    cancel_answer_kind: int | None = None,
+) -> None:
     """Apply reports one by one, checking the per-step invariants.
 
     With ``cancel_answer_kind``, the order is CANCEL_PENDING and must stay so (or fill
@@ -542,7 +577,9 @@ def deliver(sm: OrderStateMachine, delivery: list[tuple[tuple[Any, ...], int]], 
 @pytest.mark.property
 @settings(max_examples=300, deadline=None)
 @given(venue_histories(), st.data())
-def test_duplicated_reordered_delivery_converges(history_and_expectation: Any, data: st.DataObject) -> None:
+def test_duplicated_reordered_delivery_converges(
+    history_and_expectation: Any, data: st.DataObject
+) -> None:
     size, history, final_status, cum = history_and_expectation
     keyed = [(r, k) for k, r in enumerate(history)]
 
@@ -590,7 +627,10 @@ def test_cancel_race_converges(race: Any, data: st.DataObject) -> None:
     size, reports, final_status, cum = race
     keyed = [(r, k) for k, r in enumerate(reports, start=1)]
     results = []
-    for delivery in (keyed, data.draw(st.permutations(keyed + data.draw(st.lists(st.sampled_from(keyed)))))):
+    for delivery in (
+        keyed,
+        data.draw(st.permutations(keyed + data.draw(st.lists(st.sampled_from(keyed))))),
+    ):
         sm = submitted(size)
         sm.apply_report(acc(), 0)
         assert sm.request_cancel(1, 5) is None
@@ -604,8 +644,9 @@ def test_cancel_race_converges(race: Any, data: st.DataObject) -> None:
 @pytest.mark.property
 @settings(max_examples=200, deadline=None)
 @given(venue_histories(), st.data())
-def test_impossible_report_raises_naming_order_and_transition(history_and_expectation: Any,
-                                                              data: st.DataObject) -> None:
+def test_impossible_report_raises_naming_order_and_transition(
+    history_and_expectation: Any, data: st.DataObject
+) -> None:
     size, history, final_status, _cum = history_and_expectation
     sm = submitted(size)
     deliver(sm, data.draw(st.permutations([(r, k) for k, r in enumerate(history)])), size)

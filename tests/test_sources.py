@@ -448,8 +448,9 @@ def test_time_offset_and_windows() -> None:
 def test_start_at_zero_shifts_by_the_first_timestamp(name: str) -> None:
     """The same events as an offset of minus the first ts, found without reading the file
     by hand; an offset then adds to it; a restored source continues identically."""
-    by_hand = drain(RecordedSource(RecordedSpec("DEMO", str(DATA / name),
-                                                -1_700_000_000_000_000_000)))
+    by_hand = drain(
+        RecordedSource(RecordedSpec("DEMO", str(DATA / name), -1_700_000_000_000_000_000))
+    )
     spec = RecordedSpec("DEMO", str(DATA / name), start_at_zero=True)
     assert drain(RecordedSource(spec)) == by_hand and by_hand[0][0] == 0
     later = drain(RecordedSource(attrs.evolve(spec, time_offset_ns=5_000)))

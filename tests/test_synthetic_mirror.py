@@ -58,7 +58,8 @@ def test_compiled_source_streams_as_the_reference_rules(
     spec: SyntheticSpec, start_ns: int, windows: list[int]
 ) -> None:
     assert read(SyntheticSource(spec, start_ns), windows) == read(
-        SyntheticWalk(spec, start_ns), windows)
+        SyntheticWalk(spec, start_ns), windows
+    )
 
 
 @settings(max_examples=40, deadline=None)

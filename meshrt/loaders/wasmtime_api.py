@@ -132,10 +132,17 @@ MUTABLE = 1  # wasm_mutability_t WASM_VAR
 
 # functions whose addresses the compiled dispatcher calls directly
 HOT_FUNCTIONS = (
-    "wasmtime_func_call_unchecked", "wasmtime_context_set_fuel", "wasmtime_memory_data",
-    "wasmtime_memory_data_size", "wasmtime_trap_code", "wasm_trap_message",
-    "wasm_trap_delete", "wasmtime_error_message", "wasmtime_error_delete",
-    "wasm_byte_vec_delete", "wasmtime_trap_new",
+    "wasmtime_func_call_unchecked",
+    "wasmtime_context_set_fuel",
+    "wasmtime_memory_data",
+    "wasmtime_memory_data_size",
+    "wasmtime_trap_code",
+    "wasm_trap_message",
+    "wasm_trap_delete",
+    "wasmtime_error_message",
+    "wasmtime_error_delete",
+    "wasm_byte_vec_delete",
+    "wasmtime_trap_new",
 )
 
 ffi = cffi.FFI()
@@ -229,6 +236,7 @@ def functype(params: tuple[int, ...], results: tuple[int, ...]) -> Any:
 
 def signature(ft: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(param kinds, result kinds) of a wasm_functype_t."""
+
     def kinds(vec: Any) -> tuple[int, ...]:
         return tuple(lib().wasm_valtype_kind(vec.data[i]) for i in range(vec.size))
 

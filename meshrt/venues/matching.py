@@ -167,8 +167,9 @@ class MatchingEngine:
         orders = resting.get(price)
         if orders:
             self._clamp_queue(orders, size)
-        if size > 0 and (price >= self.book.sell_min if side == _BUY
-                         else price <= self.book.buy_max):
+        if size > 0 and (
+            price >= self.book.sell_min if side == _BUY else price <= self.book.buy_max
+        ):
             self._cross_resting(ts, opposite)
 
     def apply_trade(self, ts: int, aggressor: int, price: int, size: int) -> None:
@@ -286,8 +287,12 @@ class MatchingEngine:
         opposite = self.book.best(_opposite(side))
         if price is None and opposite is None:
             return int(RejectReason.NO_LIQUIDITY)
-        if (price is not None and tif == _POST_ONLY and opposite is not None
-                and _crosses(side, price, opposite[0])):
+        if (
+            price is not None
+            and tif == _POST_ONLY
+            and opposite is not None
+            and _crosses(side, price, opposite[0])
+        ):
             return int(RejectReason.POST_ONLY_WOULD_CROSS)
         return None
 
@@ -386,8 +391,9 @@ class MatchingEngine:
             if best is None or not _crosses(side, order.price, best[0]):
                 break
             qty = 0
-            while qty < order.remaining and best is not None and _crosses(side, order.price,
-                                                                          best[0]):
+            while (
+                qty < order.remaining and best is not None and _crosses(side, order.price, best[0])
+            ):
                 take = min(order.remaining - qty, best[1])
                 self._consume_best(opp_side, best[0], take)
                 qty += take

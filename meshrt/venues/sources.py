@@ -88,11 +88,16 @@ _FIXED_POINT = integer("a positive fixed-point integer (within 64 bits)", 1)
 
 
 def _level_size(spec: SyntheticSpec, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not (type(value) is tuple and len(value) == 2
-            and all(_FIXED_POINT.test(v) for v in value) and value[0] <= value[1]):
+    if not (
+        type(value) is tuple
+        and len(value) == 2
+        and all(_FIXED_POINT.test(v) for v in value)
+        and value[0] <= value[1]
+    ):
         raise ScenarioValueError(
             "SyntheticSpec.level_size must be (min, max) fixed-point sizes with "
-            f"1 <= min <= max, got {shown(value)}")
+            f"1 <= min <= max, got {shown(value)}"
+        )
 
 
 def _room_for_levels(spec: SyntheticSpec, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -101,7 +106,8 @@ def _room_for_levels(spec: SyntheticSpec, attribute: attrs.Attribute[Any], value
     if deepest_bid <= 0:
         raise ScenarioValueError(
             f"SyntheticSpec.start_price {spec.start_price} leaves no room for {spec.levels} "
-            f"bid levels of tick {spec.tick}")
+            f"bid levels of tick {spec.tick}"
+        )
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -117,13 +123,19 @@ class SyntheticSpec:
     seed: int = attrs.field(validator=int64)
     start_price: int = attrs.field(validator=_FIXED_POINT)
     tick: int = attrs.field(validator=_FIXED_POINT)
-    levels: int = attrs.field(default=20, validator=[integer(
-        f"an integer in [1, {MAX_SYNTHETIC_LEVELS}]", 1, MAX_SYNTHETIC_LEVELS), _room_for_levels])
+    levels: int = attrs.field(
+        default=20,
+        validator=[
+            integer(f"an integer in [1, {MAX_SYNTHETIC_LEVELS}]", 1, MAX_SYNTHETIC_LEVELS),
+            _room_for_levels,
+        ],
+    )
     level_size: tuple[int, int] = attrs.field(converter=as_tuple, validator=_level_size)
     interval_ns: int = attrs.field(validator=positive_ns)
     updates: int = attrs.field(validator=integer("a positive integer (within 64 bits)", 1))
-    trade_every: int = attrs.field(default=10, validator=integer(
-        "an integer >= 0 (0: no trades; within 64 bits)", 0))
+    trade_every: int = attrs.field(
+        default=10, validator=integer("an integer >= 0 (0: no trades; within 64 bits)", 0)
+    )
     move_probability: float = attrs.field(validator=probability)
 
 
@@ -172,8 +184,8 @@ _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 def _known_extension(_: object, __: object, path: str) -> None:
     if Path(path).suffix.lower() not in _EXTENSIONS:
         raise ScenarioValueError(
-            f"RecordedSpec.path {path!r}: unknown data format (expected .jsonl, .ndjson or "
-            ".csv)")
+            f"RecordedSpec.path {path!r}: unknown data format (expected .jsonl, .ndjson or .csv)"
+        )
 
 
 def _path_text(value: Any) -> Any:
@@ -188,9 +200,12 @@ class RecordedSpec:
     recording starts at scenario time 0 without anyone reading the file for it."""
 
     symbol: str = attrs.field(validator=text)
-    path: str = attrs.field(converter=_path_text, validator=attrs.validators.and_(text, _known_extension))
-    time_offset_ns: int = attrs.field(default=0, validator=integer(
-        "an integer of ns in [-2**62, 2**62]", -MAX_NS, MAX_NS))
+    path: str = attrs.field(
+        converter=_path_text, validator=attrs.validators.and_(text, _known_extension)
+    )
+    time_offset_ns: int = attrs.field(
+        default=0, validator=integer("an integer of ns in [-2**62, 2**62]", -MAX_NS, MAX_NS)
+    )
     start_at_zero: bool = attrs.field(default=False, validator=flag)
 
 
