@@ -33,7 +33,6 @@ import attrs
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.algos.noop import NoOp  # noqa: E402
 from meshrt import AlgoState, Side  # noqa: E402
 from meshrt.actors.instance import InstanceHost  # noqa: E402
 from meshrt.actors.protocol import OUT_BOOK  # noqa: E402
@@ -48,6 +47,8 @@ from meshrt.sdk import Actions, Book, Features  # noqa: E402
 from meshrt.toolchain import build  # noqa: E402
 from meshrt.venues.matching import MatchingEngine  # noqa: E402
 from meshrt.venues.sources import open_source  # noqa: E402
+
+from bench.algos.noop import NoOp  # noqa: E402
 
 BATCH = 100
 
@@ -71,8 +72,9 @@ def feed_books(count: int) -> list[tuple[Book, Features]]:
     """The first ``count`` books the bundled scenario's venue shows its algos."""
     venue = load_scenario(ROOT / "scenarios" / "market_maker.py").venues[0]
     spec = attrs.evolve(venue.sources[0], symbol="BTC-USD", updates=count + count // 5)
-    actor = VenueActor(0, "alpha", ["BTC-USD"], [open_source(spec)], [MatchingEngine()],
-                       reply_to=None)  # type: ignore[arg-type]
+    actor = VenueActor(
+        0, "alpha", ["BTC-USD"], [open_source(spec)], [MatchingEngine()], reply_to=None
+    )  # type: ignore[arg-type]
     out = actor.advance(2**62, [])
     return [(event[4], event[5]) for event in out if event[1] == OUT_BOOK][:count]
 
@@ -97,7 +99,7 @@ def bare(slot: Any, calls: int, variant: str) -> tuple[float, float]:
     gc.disable()
     try:
         for k in range(calls // BATCH):
-            batch = pairs[k * BATCH % len(pairs):][:BATCH]
+            batch = pairs[k * BATCH % len(pairs) :][:BATCH]
             t = clock()
             for book, features in batch:
                 on_book(book, state, features, actions)
@@ -141,39 +143,54 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=5, help="repeat, report the median")
-    parser.add_argument("--updates", type=int, default=200_000,
-                        help="book updates of the in-runtime scenario")
+    parser.add_argument(
+        "--updates", type=int, default=200_000, help="book updates of the in-runtime scenario"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         noop = {a.target: a.path for a in build(ROOT / "bench" / "algos" / "noop.c", Path(tmp))}
-        mm = {a.target: a.path
-              for a in build(ROOT / "scenarios" / "algos" / "market_maker.c", Path(tmp))}
+        mm = {
+            a.target: a.path
+            for a in build(ROOT / "scenarios" / "algos" / "market_maker.c", Path(tmp))
+        }
         loaded = slots(noop)
-        print(f"bare on_book, full {BOOK_DEPTH}+{BOOK_DEPTH}-level book, median of {args.runs} "
-              f"runs of {args.calls:,} calls (ns per call)")
+        print(
+            f"bare on_book, full {BOOK_DEPTH}+{BOOK_DEPTH}-level book, median of {args.runs} "
+            f"runs of {args.calls:,} calls (ns per call)"
+        )
         variants = ("feed", "new", "one side", "same")
         print(f"{'loader':8}" + "".join(f" {v + ' p50':>13} {'p99':>7}" for v in variants))
         for name, slot in loaded.items():
             row = f"{name:8}"
             for variant in variants:
                 runs = [bare(slot, args.calls, variant) for _ in range(args.runs)]
-                row += (f" {statistics.median(p for p, _ in runs):13.1f}"
-                        f" {statistics.median(q for _, q in runs):7.1f}")
+                row += (
+                    f" {statistics.median(p for p, _ in runs):13.1f}"
+                    f" {statistics.median(q for _, q in runs):7.1f}"
+                )
             print(row)
         for slot in loaded.values():
             slot.close()
-        print(f"\ninside the runtime: bundled scenario, {args.updates:,} updates, 1 ms latency; "
-              f"median of {args.runs} runs")
+        print(
+            f"\ninside the runtime: bundled scenario, {args.updates:,} updates, 1 ms latency; "
+            f"median of {args.runs} runs"
+        )
         print(f"{'algo':16} {'cb p50 ns':>10} {'cb p99 ns':>10} {'book events/s':>14}")
-        cases = {"python noop": NoOp, "native noop": str(noop["native"]),
-                 "wasm noop": str(noop["wasm"]),
-                 "python mm": "algos/market_maker.py:MarketMaker",
-                 "native mm": str(mm["native"]), "wasm mm": str(mm["wasm"])}
+        cases = {
+            "python noop": NoOp,
+            "native noop": str(noop["native"]),
+            "wasm noop": str(noop["wasm"]),
+            "python mm": "algos/market_maker.py:MarketMaker",
+            "native mm": str(mm["native"]),
+            "wasm mm": str(mm["wasm"]),
+        }
         for name, algo in cases.items():
             figures = [runtime_figures(algo, args.updates) for _ in range(args.runs)]
-            print(f"{name:16} {statistics.median(f[0] for f in figures):10.0f} "
-                  f"{statistics.median(f[1] for f in figures):10.0f} "
-                  f"{statistics.median(f[2] for f in figures):14,.0f}")
+            print(
+                f"{name:16} {statistics.median(f[0] for f in figures):10.0f} "
+                f"{statistics.median(f[1] for f in figures):10.0f} "
+                f"{statistics.median(f[2] for f in figures):14,.0f}"
+            )
 
 
 if __name__ == "__main__":

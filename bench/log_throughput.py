@@ -17,7 +17,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from meshrt.log.writer import ReplayLog  # noqa: E402
+from meshrt.log.writer import ReplayLog
 
 
 def write(path: Path, records: int, window: int, fsync_interval_s: float | None) -> float:
@@ -28,8 +28,21 @@ def write(path: Path, records: int, window: int, fsync_interval_s: float | None)
     ts = 1_700_000_000_000_000_000
     for seq in range(1, records + 1):
         ts += 10_000
-        lines.append(dumps([seq, ts, ts, "venue:alpha", "alpha", "BTC-USD", "delta",
-                            (1, 100_010_000_000 + (seq % 50) * 10_000_000, 123_000_000), seq]))
+        lines.append(
+            dumps(
+                [
+                    seq,
+                    ts,
+                    ts,
+                    "venue:alpha",
+                    "alpha",
+                    "BTC-USD",
+                    "delta",
+                    (1, 100_010_000_000 + (seq % 50) * 10_000_000, 123_000_000),
+                    seq,
+                ]
+            )
+        )
         if not seq % window:
             log.flush()
     log.close()
@@ -41,17 +54,22 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--window", type=int, default=100, help="records per flush")
     args = parser.parse_args()
-    policies = [("flush per window, fsync never", None), ("fsync every 0.1 s", 0.1),
-                ("fsync every window", 0.0)]
+    policies = [
+        ("flush per window, fsync never", None),
+        ("fsync every 0.1 s", 0.1),
+        ("fsync every window", 0.0),
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for name, interval in policies:
             path = Path(tmp) / "replay.jsonl"
             records = args.records if interval != 0.0 else args.records // 10
             seconds = write(path, records, args.window, interval)
             size = path.stat().st_size
-            print(f"{name:30s} {records / seconds:12,.0f} records/s "
-                  f"{size / seconds / 1e6:8.1f} MB/s  ({records:,} records, "
-                  f"{size / records:.0f} B/record)")
+            print(
+                f"{name:30s} {records / seconds:12,.0f} records/s "
+                f"{size / seconds / 1e6:8.1f} MB/s  ({records:,} records, "
+                f"{size / records:.0f} B/record)"
+            )
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from meshrt.contract import ActionKind, Liquidity, Side, TimeInForce  # noqa: E402
-from meshrt.sequencer.orders import Order, OrderStateMachine  # noqa: E402
-from meshrt.venues.events import REPORT_FILL  # noqa: E402
+from meshrt.contract import ActionKind, Liquidity, Side, TimeInForce
+from meshrt.sequencer.orders import Order, OrderStateMachine
+from meshrt.venues.events import REPORT_FILL
 
 PRICE = 100_000_000_000
 
@@ -28,9 +28,21 @@ def per_report_us(n: int) -> float:
     """Microseconds of CPU per fill report over ``n`` open orders, each filled once."""
     sm = OrderStateMachine()
     for oid in range(n):
-        sm.create(Order(order_id=oid, deployment="mm", client_id=oid, venue="sim",
-                        symbol="BTC-USD", side=Side.BUY, kind=ActionKind.LIMIT,
-                        tif=TimeInForce.GTC, price=PRICE, size=10, created_ts=0))
+        sm.create(
+            Order(
+                order_id=oid,
+                deployment="mm",
+                client_id=oid,
+                venue="sim",
+                symbol="BTC-USD",
+                side=Side.BUY,
+                kind=ActionKind.LIMIT,
+                tif=TimeInForce.GTC,
+                price=PRICE,
+                size=10,
+                created_ts=0,
+            )
+        )
         sm.submit(oid, 0)
     reports = [(5, REPORT_FILL, oid, PRICE, 1, Liquidity.MAKER, 0, 9) for oid in range(n)]
     apply = sm.apply_report
@@ -47,8 +59,10 @@ def main() -> None:
     args = parser.parse_args()
     for n in args.orders:
         samples = [per_report_us(n) for _ in range(args.runs)]
-        print(f"{n:>9,} open orders  {statistics.median(samples):6.3f} us CPU per fill report "
-              f"(median of {args.runs}, min {min(samples):.3f})")
+        print(
+            f"{n:>9,} open orders  {statistics.median(samples):6.3f} us CPU per fill report "
+            f"(median of {args.runs}, min {min(samples):.3f})"
+        )
 
 
 if __name__ == "__main__":

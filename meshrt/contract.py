@@ -204,13 +204,24 @@ IO_SIZE: Final = IO_OFFSETS["size"]
 # the three required callbacks, then the optional ones in sdk.OPTIONAL_CALLBACKS order
 # (capability bit i is optional callback i).
 CALLBACK_NAMES: Final = (
-    "on_book", "on_fill", "on_reject",
-    "on_nbbo", "on_message", "on_heartbeat", "on_start", "on_stop", "on_pause",
-    "on_resume", "on_subscribed", "on_unsubscribed", "on_shutdown",
+    "on_book",
+    "on_fill",
+    "on_reject",
+    "on_nbbo",
+    "on_message",
+    "on_heartbeat",
+    "on_start",
+    "on_stop",
+    "on_pause",
+    "on_resume",
+    "on_subscribed",
+    "on_unsubscribed",
+    "on_shutdown",
 )
 
 
 # -- field tables: the C names of every field, for checking meshrt.h -------------------
+
 
 def _names(prefix: str, names: str) -> list[str]:
     return [f"{prefix}{name}" for name in names.split()]
@@ -221,37 +232,49 @@ def _levels(side: str) -> list[str]:
 
 
 def _nbbo_fields() -> list[str]:
-    names = _names("", "ts symbol venue_count bid_venue ask_venue bid_price bid_size "
-                       "ask_price ask_size")
+    names = _names(
+        "", "ts symbol venue_count bid_venue ask_venue bid_price bid_size ask_price ask_size"
+    )
     for i in range(MAX_NBBO_VENUES):
-        names += _names(f"venues[{i}].", "venue _pad0 _pad1 bid_price bid_size ask_price "
-                                         "ask_size")
+        names += _names(f"venues[{i}].", "venue _pad0 _pad1 bid_price bid_size ask_price ask_size")
     return names
 
 
-_ACTION_NAMES = _names("", "kind side tif _pad0 symbol _pad1 client_order_id target_order_id "
-                         "price size")
+_ACTION_NAMES = _names(
+    "", "kind side tif _pad0 symbol _pad1 client_order_id target_order_id price size"
+)
 
 # C struct name -> (struct.Struct, C field names in format order; names starting with
 # "_pad" (or containing "._pad") are padding and are not checked)
 FIELD_TABLES: Final = {
-    "mr_book": (BOOK, _names("", "ts symbol venue bid_count ask_count")
-                + _levels("bids") + _levels("asks")),
+    "mr_book": (
+        BOOK,
+        _names("", "ts symbol venue bid_count ask_count") + _levels("bids") + _levels("asks"),
+    ),
     "mr_action": (ACTION, _ACTION_NAMES),
-    "mr_fill": (FILL, _names("", "ts order_id symbol venue side liquidity _pad0 price size "
-                                 "fee remaining")),
+    "mr_fill": (
+        FILL,
+        _names("", "ts order_id symbol venue side liquidity _pad0 price size fee remaining"),
+    ),
     "mr_reject": (REJECT, _names("", "ts order_id reason action _pad0 _pad1")),
-    "mr_state": (ALGO_STATE, _names("", "now position cash realized_pnl unrealized_pnl fees "
-                                        "next_order_id open_orders _pad0")),
-    "mr_features": (FEATURES, _names("", "mid microprice spread imbalance volatility "
-                                         "trade_flow")),
-    "mr_nbbo": (struct.Struct(NBBO_HEADER.format + NBBO_VENUE.format[1:] * MAX_NBBO_VENUES),
-                _nbbo_fields()),
+    "mr_state": (
+        ALGO_STATE,
+        _names(
+            "", "now position cash realized_pnl unrealized_pnl fees next_order_id open_orders _pad0"
+        ),
+    ),
+    "mr_features": (FEATURES, _names("", "mid microprice spread imbalance volatility trade_flow")),
+    "mr_nbbo": (
+        struct.Struct(NBBO_HEADER.format + NBBO_VENUE.format[1:] * MAX_NBBO_VENUES),
+        _nbbo_fields(),
+    ),
     "mr_open_order": (ORDER, _names("", "order_id price size filled symbol side flags _pad0")),
     "mr_message": (MESSAGE, _names("", "ts sender_len payload_len _pad0 sender payload")),
-    "mr_actions": (struct.Struct(ACTIONS_HEADER.format + ACTION.format[1:] * MAX_ACTIONS),
-                   ["count", "refused"] + [f"items[{i}].{name}" for i in range(MAX_ACTIONS)
-                                           for name in _ACTION_NAMES]),
+    "mr_actions": (
+        struct.Struct(ACTIONS_HEADER.format + ACTION.format[1:] * MAX_ACTIONS),
+        ["count", "refused"]
+        + [f"items[{i}].{name}" for i in range(MAX_ACTIONS) for name in _ACTION_NAMES],
+    ),
 }
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, NamedTuple, Protocol
 
-from meshrt.ledger import Ledger
 from meshrt.contract import (
     MAX_ACTIONS,
     ActionKind,
@@ -19,6 +18,7 @@ from meshrt.contract import (
     TimeInForce,
     notional,
 )
+from meshrt.ledger import Ledger
 
 REQUIRED_CALLBACKS: tuple[str, ...] = ("on_book", "on_fill", "on_reject")
 OPTIONAL_CALLBACKS: tuple[str, ...] = (
@@ -283,8 +283,9 @@ class Actions:
         self._reserve()
         order_id = self._new_id()
         symbol = symbol or self._default_symbol
-        self._buffer.append((ActionKind.MARKET, side, TimeInForce.IOC, order_id, 0, None, size,
-                             symbol))
+        self._buffer.append(
+            (ActionKind.MARKET, side, TimeInForce.IOC, order_id, 0, None, size, symbol)
+        )
         self._state.open_orders[order_id] = OpenOrder(order_id, symbol, side, None, size, 0)
         return order_id
 

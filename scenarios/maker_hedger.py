@@ -24,9 +24,16 @@ SIZE = size_to_int("1")
 
 def book(seed: int) -> SyntheticSpec:
     return SyntheticSpec(
-        symbol="BTC-USD", seed=seed, start_price=price_to_int("100.00"), tick=TICK, levels=20,
-        level_size=(size_to_int("0.5"), size_to_int("8")), interval_ns=40_000, updates=100_000,
-        trade_every=10, move_probability=0.1,
+        symbol="BTC-USD",
+        seed=seed,
+        start_price=price_to_int("100.00"),
+        tick=TICK,
+        levels=20,
+        level_size=(size_to_int("0.5"), size_to_int("8")),
+        interval_ns=40_000,
+        updates=100_000,
+        trade_every=10,
+        move_probability=0.1,
     )
 
 
@@ -35,16 +42,28 @@ scenario = Scenario(
     seed=11,
     duration_ns=seconds(4.5),
     venues=[
-        Venue(name="alpha", region="eu", sources=[book(42)],
-              feed_latency=micros(500, jitter_us=100), order_latency=micros(500, jitter_us=100),
-              fees=FeeSchedule(maker_ppm=-100, taker_ppm=500)),
-        Venue(name="beta", region="us", sources=[book(43)],
-              feed_latency=micros(800, jitter_us=200), order_latency=micros(800, jitter_us=200),
-              fees=FeeSchedule(maker_ppm=-50, taker_ppm=400)),
+        Venue(
+            name="alpha",
+            region="eu",
+            sources=[book(42)],
+            feed_latency=micros(500, jitter_us=100),
+            order_latency=micros(500, jitter_us=100),
+            fees=FeeSchedule(maker_ppm=-100, taker_ppm=500),
+        ),
+        Venue(
+            name="beta",
+            region="us",
+            sources=[book(43)],
+            feed_latency=micros(800, jitter_us=200),
+            order_latency=micros(800, jitter_us=200),
+            fees=FeeSchedule(maker_ppm=-50, taker_ppm=400),
+        ),
     ],
     deployments=[
         Deployment(
-            label="maker", venue="alpha", symbols=["BTC-USD"],
+            label="maker",
+            venue="alpha",
+            symbols=["BTC-USD"],
             algo="algos/hedger.py:ReportingMaker",
             params={"size": SIZE, "tick": TICK, "max_inventory": 4 * SIZE, "hedger": "hedger"},
             risk=RiskLimits(max_order_size=2 * SIZE, max_position=5 * SIZE, max_open_orders=4),
@@ -52,7 +71,9 @@ scenario = Scenario(
             schedule=[start(0), stop(seconds(3.5))],
         ),
         Deployment(
-            label="hedger", venue="beta", symbols=["BTC-USD"],
+            label="hedger",
+            venue="beta",
+            symbols=["BTC-USD"],
             algo="algos/hedger.py:Hedger",
             risk=RiskLimits(max_order_size=6 * SIZE, max_position=6 * SIZE),
         ),

@@ -45,18 +45,32 @@ int t_on_reject(void *s, mr_ctx *cx, const mr_reject *r) { (void)s, (void)cx, (v
 
 def c_algo(name: str, on_book_body: str, extra: str = "", exports: str = "t") -> dict[str, Path]:
     """A C algo whose on_book runs `on_book_body` (self, cx, book in scope)."""
-    source = (C_PRELUDE + extra + "\nint t_on_book(void *self, mr_ctx *cx, const mr_book *book,"
-              " const mr_features *f) {\n (void)self, (void)cx, (void)book, (void)f;\n"
-              + on_book_body + "\n return 0;\n}\nMESHRT_ALGO(" + exports + ")\n")
+    source = (
+        C_PRELUDE + extra + "\nint t_on_book(void *self, mr_ctx *cx, const mr_book *book,"
+        " const mr_features *f) {\n (void)self, (void)cx, (void)book, (void)f;\n"
+        + on_book_body
+        + "\n return 0;\n}\nMESHRT_ALGO("
+        + exports
+        + ")\n"
+    )
     return built(source, name)
 
 
-def wat_module(tmp: Path, name: str, on_book: str = "(i32.const 0)", imports: str = "",
-               abi: int = 1, extra_exports: str = "", skip: tuple[str, ...] = (),
-               memory_pages: int = 1) -> Path:
+def wat_module(
+    tmp: Path,
+    name: str,
+    on_book: str = "(i32.const 0)",
+    imports: str = "",
+    abi: int = 1,
+    extra_exports: str = "",
+    skip: tuple[str, ...] = (),
+    memory_pages: int = 1,
+) -> Path:
     """A minimal module with meshrt's exports; I/O area at 1024. `skip` leaves exports out."""
     exports = {
-        "meshrt_abi_version": f"(func (export \"meshrt_abi_version\") (result i32) (i32.const {abi}))",
+        "meshrt_abi_version": (
+            f'(func (export "meshrt_abi_version") (result i32) (i32.const {abi}))'
+        ),
         "meshrt_io": '(func (export "meshrt_io") (result i32) (i32.const 1024))',
         "meshrt_create": '(func (export "meshrt_create") (result i32) (i32.const 0))',
         "meshrt_destroy": '(func (export "meshrt_destroy") (result i32) (i32.const 0))',
@@ -65,8 +79,7 @@ def wat_module(tmp: Path, name: str, on_book: str = "(i32.const 0)", imports: st
         "on_reject": '(func (export "on_reject") (result i32) (i32.const 0))',
     }
     body = "\n".join(text for key, text in exports.items() if key not in skip)
-    wat = (f"(module {imports}\n (memory (export \"memory\") {memory_pages})\n{body}\n"
-           f"{extra_exports})")
+    wat = f'(module {imports}\n (memory (export "memory") {memory_pages})\n{body}\n{extra_exports})'
     path = tmp / f"{name}.wasm"
     path.write_bytes(wasmtime.wat2wasm(wat))
     return path

@@ -73,8 +73,10 @@ def _kind_problem(item: pytest.Item) -> str | None:
     kind = own[0] if own else MODULE_KINDS[module]
     hypothesis_driven = getattr(item.obj, "is_hypothesis_test", False)
     if hypothesis_driven != (kind == "property"):
-        return (f"kind {kind!r} but {'' if hypothesis_driven else 'not '}hypothesis-driven: "
-                "property tests are exactly the hypothesis tests")
+        return (
+            f"kind {kind!r} but {'' if hypothesis_driven else 'not '}hypothesis-driven: "
+            "property tests are exactly the hypothesis tests"
+        )
     if not own:
         item.add_marker(getattr(pytest.mark, kind))
     return None
@@ -82,7 +84,10 @@ def _kind_problem(item: pytest.Item) -> str | None:
 
 @pytest.hookimpl(tryfirst=True)  # before -m selects by kind
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    problems = [f"{item.nodeid}: {problem}" for item in items
-                if (problem := _kind_problem(item)) is not None]
+    problems = [
+        f"{item.nodeid}: {problem}"
+        for item in items
+        if (problem := _kind_problem(item)) is not None
+    ]
     if problems:
         raise pytest.UsageError("tests without exactly one kind:\n" + "\n".join(problems))

@@ -37,12 +37,20 @@ class Quiet(Algo):
         pass
 
 
-def synthetic(symbol: str = "XYZ", updates: int = 3_000, seed: int = 1,
-              interval_ns: int = 20_000) -> SyntheticSpec:
+def synthetic(
+    symbol: str = "XYZ", updates: int = 3_000, seed: int = 1, interval_ns: int = 20_000
+) -> SyntheticSpec:
     return SyntheticSpec(
-        symbol=symbol, seed=seed, start_price=price_to_int("100"), tick=TICK, levels=20,
-        level_size=(size_to_int("0.5"), size_to_int("5")), interval_ns=interval_ns,
-        updates=updates, trade_every=10, move_probability=0.1,
+        symbol=symbol,
+        seed=seed,
+        start_price=price_to_int("100"),
+        tick=TICK,
+        levels=20,
+        level_size=(size_to_int("0.5"), size_to_int("5")),
+        interval_ns=interval_ns,
+        updates=updates,
+        trade_every=10,
+        move_probability=0.1,
     )
 
 
@@ -53,8 +61,13 @@ def deployment(algo: Any, label: str = "algo", **kwargs: Any) -> Deployment:
     return Deployment(label=label, algo=algo, **kwargs)
 
 
-def scenario(*deployments: Deployment, updates: int = 3_000, seed: int = 5,
-             duration_ns: int | None = None, **venue_kwargs: Any) -> Scenario:
+def scenario(
+    *deployments: Deployment,
+    updates: int = 3_000,
+    seed: int = 5,
+    duration_ns: int | None = None,
+    **venue_kwargs: Any,
+) -> Scenario:
     venue_kwargs.setdefault("feed_latency", micros(200, jitter_us=50))
     venue_kwargs.setdefault("order_latency", micros(300, jitter_us=50))
     venue_kwargs.setdefault("fees", FeeSchedule(maker_ppm=-100, taker_ppm=400))
@@ -71,13 +84,33 @@ def thinned(scenario: Scenario, factor: int) -> Scenario:
     """``scenario`` with every feed ``factor`` times sparser over the same time span: its
     lifecycle, faults and end unchanged, at a fraction of the events (for properties that
     do not need a dense feed)."""
-    return attrs.evolve(scenario, venues=[
-        attrs.evolve(venue, sources=[
-            attrs.evolve(source, updates=source.updates // factor,
-                         interval_ns=source.interval_ns * factor)
-            for source in venue.sources])
-        for venue in scenario.venues])
+    return attrs.evolve(
+        scenario,
+        venues=[
+            attrs.evolve(
+                venue,
+                sources=[
+                    attrs.evolve(
+                        source,
+                        updates=source.updates // factor,
+                        interval_ns=source.interval_ns * factor,
+                    )
+                    for source in venue.sources
+                ],
+            )
+            for venue in scenario.venues
+        ],
+    )
 
 
-__all__ = ["Quiet", "RiskLimits", "TICK", "UNIT", "deployment", "scenario", "start", "synthetic",
-           "thinned"]
+__all__ = [
+    "TICK",
+    "UNIT",
+    "Quiet",
+    "RiskLimits",
+    "deployment",
+    "scenario",
+    "start",
+    "synthetic",
+    "thinned",
+]

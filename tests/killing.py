@@ -31,21 +31,41 @@ def bundled_copy(name: str, folder: Path) -> Path:
     """scenarios/NAME.py, thinned, in ``folder``: its algos named by absolute path."""
     source = (ROOT / "scenarios" / f"{name}.py").read_text()
     assert '"algos/' in source
-    return thinned_copy(source.replace('"algos/', f'"{ROOT}/scenarios/algos/'),
-                        folder / f"{name}.py")
+    return thinned_copy(
+        source.replace('"algos/', f'"{ROOT}/scenarios/algos/'), folder / f"{name}.py"
+    )
 
 
 def meshrt(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "meshrt.cli.main", *args], capture_output=True,
-                          text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "meshrt.cli.main", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
 
 
 def killed_run(scenario: str | Path, out: Path, after_checkpoints: int) -> None:
     """Start a run and SIGKILL it as soon as it has written that many checkpoints."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "meshrt.cli.main", "run", str(scenario), "--out", str(out),
-         "--no-progress", "--checkpoint-every", EVERY],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "meshrt.cli.main",
+            "run",
+            str(scenario),
+            "--out",
+            str(out),
+            "--no-progress",
+            "--checkpoint-every",
+            EVERY,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     written: set[str] = set()
     deadline = time.monotonic() + 120
     while len(written) < after_checkpoints and time.monotonic() < deadline:

@@ -22,7 +22,8 @@ scenario = Scenario(name=NAME, seed=int(os.environ.get("MESHRT_TEST_SEED", "7"))
 DATA = (
     '{"ts": 1, "type": "snapshot", "bids": [["99", "1"]], "asks": [["101", "1"]]}\n'
     '{"ts": 2, "type": "delta", "side": "buy", "price": "99", "size": "2"}\n'
-    '{"ts": 3, "type": "delta", "side": "sell", "price": "101", "size": "3"}\n')
+    '{"ts": 3, "type": "delta", "side": "sell", "price": "101", "size": "3"}\n'
+)
 
 
 def write_scenario(folder: Path, name: str = "small", recorded: bool = False) -> Path:

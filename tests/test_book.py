@@ -3,18 +3,17 @@ and the venue's compiled feed loop against the Python rules it applies."""
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.actors import protocol
 from meshrt.contract import Side
 from meshrt.sdk import Book, Features
-from meshrt.venues import events
-from meshrt.venues import _book, matching
+from meshrt.venues import _book, events, matching
 from meshrt.venues._book import L2Book, play
 from meshrt.venues.features import FeatureTracker
 from meshrt.venues.matching import MatchingEngine
@@ -110,7 +109,7 @@ def test_bad_levels_are_refused_with_the_reason() -> None:
     book = L2Book({}, {}, 20)
     with pytest.raises(ValueError, match="neither BUY"):
         book.set(3, 100, 1)
-    with pytest.raises(OverflowError, match="price .* int64"):
+    with pytest.raises(OverflowError, match=r"price .* int64"):
         book.set(BUY, 2**63, 1)
     with pytest.raises(ValueError, match="out of order"):
         book.load([100, 101], [1, 1], [], [])
@@ -130,7 +129,7 @@ def test_a_size_change_keeps_the_prices_tuple_and_a_new_level_replaces_both() ->
     before = book.top()
     book.set(BUY, 90, 1)  # below the view: nothing to rebuild
     book.set(BUY, 97, 0)  # removing a level that is not there changes nothing
-    assert all(now is then for now, then in zip(book.top(), before))
+    assert all(now is then for now, then in zip(book.top(), before, strict=True))
 
 
 # -- the feed loop against the Python rules ---------------------------------------------
@@ -140,8 +139,12 @@ levels = st.lists(st.tuples(big_prices, st.integers(-1, 9)), max_size=6)
 feed = st.lists(
     st.one_of(
         st.tuples(st.just(events.FEED_DELTA), sides, big_prices, st.integers(-1, 9)),
-        st.tuples(st.just(events.FEED_TRADE), st.sampled_from([BUY, SELL, 0]), big_prices,
-                  st.integers(1, 10**12)),
+        st.tuples(
+            st.just(events.FEED_TRADE),
+            st.sampled_from([BUY, SELL, 0]),
+            big_prices,
+            st.integers(1, 10**12),
+        ),
         st.tuples(st.just(events.FEED_SNAPSHOT), levels, levels),
     ),
     max_size=60,
@@ -164,12 +167,27 @@ def reference(feed_events: list[tuple[Any, ...]], depth: int) -> tuple[list[Any]
             for side, side_levels in ((BUY, ev[2]), (SELL, ev[3])):
                 model.levels[side] = {p: z for p, z in side_levels if z > 0}
         (bp, bs), (ap, asz) = model.side(BUY), model.side(SELL)
-        book = Book(ts, "X", "v", tuple(bp[:depth]), tuple(bs[:depth]), tuple(ap[:depth]),
-                    tuple(asz[:depth]))
+        book = Book(
+            ts,
+            "X",
+            "v",
+            tuple(bp[:depth]),
+            tuple(bs[:depth]),
+            tuple(ap[:depth]),
+            tuple(asz[:depth]),
+        )
         touch = Book(ts, "X", "v", tuple(bp[:1]), tuple(bs[:1]), tuple(ap[:1]), tuple(asz[:1]))
         tracker.on_book(Features(touch, 0, 0).mid if bp and ap else None)  # even at depth 0
-        out.append((ts, protocol.OUT_BOOK, 0, ev, book,
-                    Features(book, tracker.volatility, tracker.trade_flow)))
+        out.append(
+            (
+                ts,
+                protocol.OUT_BOOK,
+                0,
+                ev,
+                book,
+                Features(book, tracker.volatility, tracker.trade_flow),
+            )
+        )
     return out, tracker
 
 
@@ -182,22 +200,40 @@ def test_the_feed_loop_applies_the_python_rules(
     feed_events = [(ts, *ev) for ts, ev in enumerate(raw)]
     engine, tracker, out = MatchingEngine(depth=depth), FeatureTracker(), []
     bounds = [0, *sorted(min(c, len(feed_events)) for c in cuts), len(feed_events)]
-    for start, stop in zip(bounds, bounds[1:]):  # windows: state is written back between
-        play(engine.book, engine, tracker, feed_events, start, stop, 0, "X", "v", out,
-             Book, Features)
+    for start, stop in itertools.pairwise(bounds):  # windows: state is written back between
+        play(
+            engine.book, engine, tracker, feed_events, start, stop, 0, "X", "v", out, Book, Features
+        )
     want, want_tracker = reference(feed_events, depth)
     assert out == want
     assert [type(item[4]) for item in out if len(item) == 6] == [Book] * sum(
-        len(item) == 6 for item in want)
+        len(item) == 6 for item in want
+    )
     assert [type(item[5]) for item in out if len(item) == 6] == [Features] * sum(
-        len(item) == 6 for item in want)
+        len(item) == 6 for item in want
+    )
     assert (tracker.last_mid, tracker.volatility, tracker.trade_flow) == (
-        want_tracker.last_mid, want_tracker.volatility, want_tracker.trade_flow)
+        want_tracker.last_mid,
+        want_tracker.volatility,
+        want_tracker.trade_flow,
+    )
 
 
 def test_the_feed_loop_refuses_a_trade_flow_past_int64() -> None:
     engine, tracker = MatchingEngine(), FeatureTracker()
     tracker.trade_flow = INT64_MAX
     with pytest.raises(OverflowError, match="v X: trade flow overflows int64"):
-        play(engine.book, engine, tracker, [(1, events.FEED_TRADE, BUY, 5, 1)], 0, 1, 0, "X",
-             "v", [], Book, Features)
+        play(
+            engine.book,
+            engine,
+            tracker,
+            [(1, events.FEED_TRADE, BUY, 5, 1)],
+            0,
+            1,
+            0,
+            "X",
+            "v",
+            [],
+            Book,
+            Features,
+        )

@@ -63,8 +63,14 @@ def test_it_quotes_both_sides_at_the_same_time(bundled: Any) -> None:
     live: dict[int, Side] = {}
     two_sided = 0
     for r in records:
-        if r[3].startswith("venue:") and r[6] in ("accepted", "replaced", "fill", "cancelled",
-                                                  "rejected", "cancel_rejected"):
+        if r[3].startswith("venue:") and r[6] in (
+            "accepted",
+            "replaced",
+            "fill",
+            "cancelled",
+            "rejected",
+            "cancel_rejected",
+        ):
             order_id, status = r[7][0], r[7][-1]
             if order_id not in orders:
                 continue

@@ -46,8 +46,9 @@ def test_host_calls_reach_the_host(target: str, tmp_path: Path) -> None:
     assert summary["crashed"] is None
     assert summary["orders"] == 1
     assert summary["rejects"] == {RejectReason.UNKNOWN_SYMBOL.name: 1}  # subscribe("NOPE")
-    records = [orjson.loads(line) for line in (tmp_path / "replay.jsonl").read_bytes()
-               .splitlines()[1:]]
+    records = [
+        orjson.loads(line) for line in (tmp_path / "replay.jsonl").read_bytes().splitlines()[1:]
+    ]
     kinds = {r[6]: r for r in records if r[6] in ("set_param", "log", "subscribe")}
     size = deployment("unused.py:X").params["size"]
     assert kinds["set_param"][7] == ["seen_size", size - 7]
@@ -65,8 +66,13 @@ def test_capabilities_come_from_exports_and_undeclared_callbacks_are_absent(targ
             self.messages_this_callback = self.messages_refused = 0
 
     host = InstanceHost(Inst())  # type: ignore[arg-type]
-    slot = load_slot(deployment(str(market_maker()[target])), None, host,
-                     {"size": 1, "tick": 1}, SlotContext(("v1",), ("XYZ",)))
+    slot = load_slot(
+        deployment(str(market_maker()[target])),
+        None,
+        host,
+        {"size": 1, "tick": 1},
+        SlotContext(("v1",), ("XYZ",)),
+    )
     try:
         assert slot.kind == target
         assert slot.capabilities == frozenset({"on_stop"})
@@ -94,8 +100,9 @@ def test_python_host_order_reads_the_open_order_view() -> None:
     assert host.order(4) is None
 
 
-def test_compiled_modules_are_cached_on_disk(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compiled_modules_are_cached_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MESHRT_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(wasm, "_modules", {})
     path = market_maker()["wasm"]
@@ -113,12 +120,15 @@ def test_compiled_modules_are_cached_on_disk(tmp_path: Path,
 
 @pytest.mark.e2e
 def test_a_compiled_algo_restarted_by_its_supervisor_gets_a_fresh_instance() -> None:
-    algo = c_algo("crash_once", """
+    algo = c_algo(
+        "crash_once",
+        """
         if (cx->state->now > 20000000 && mr_param_i64(cx, "crashed", 0) == 0) {
             mr_set_param_i64(cx, "crashed", 1);
             return 3;
         }
-    """)
+    """,
+    )
     from meshrt.sequencer.restart_policy import on_failure
 
     result = run(scenario(deployment(str(algo["native"]), restart=on_failure(max_restarts=1))))

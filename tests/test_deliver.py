@@ -6,8 +6,7 @@ import pickle
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.actors import protocol
 from meshrt.actors._deliver import LatencyHistogram, deliver_books
@@ -18,10 +17,13 @@ from meshrt.sdk import Actions, AlgoState, Book, Features
 
 @pytest.mark.property
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(0, 2**62), min_size=1, max_size=300),
-       st.sampled_from([0.0, 0.01, 0.5, 0.9, 0.99, 1.0]))
-def test_percentiles_are_within_1_in_256_of_the_sorted_list(values: list[int],
-                                                            fraction: float) -> None:
+@given(
+    st.lists(st.integers(0, 2**62), min_size=1, max_size=300),
+    st.sampled_from([0.0, 0.01, 0.5, 0.9, 0.99, 1.0]),
+)
+def test_percentiles_are_within_1_in_256_of_the_sorted_list(
+    values: list[int], fraction: float
+) -> None:
     histogram = LatencyHistogram()
     for value in values:
         histogram.record(value)
@@ -33,8 +35,11 @@ def test_percentiles_are_within_1_in_256_of_the_sorted_list(values: list[int],
         assert got == exact
     assert (histogram.count, histogram.max) == (len(values), max(values))
     clone = pickle.loads(pickle.dumps(histogram))
-    assert (clone.count, clone.max, clone.percentile(fraction)) == (histogram.count,
-                                                                    histogram.max, got)
+    assert (clone.count, clone.max, clone.percentile(fraction)) == (
+        histogram.count,
+        histogram.max,
+        got,
+    )
 
 
 def test_an_empty_histogram_and_a_bad_fraction() -> None:
@@ -83,15 +88,22 @@ def test_a_run_of_books_is_delivered_and_stops_at_the_first_other_item() -> None
     other = (4, protocol.D_LIFECYCLE, "stop")
     items = [book(1), book(2, "ABC"), book(3), other, book(5)]
     assert deliver_books(items, 0, state, actions, inst, on_book, inst.flush, latencies) == (
-        3, 3, None)
+        3,
+        3,
+        None,
+    )
     assert seen == [(1, 1), (2, 2), (3, 3)]
     assert state.now == 3 and set(state.books) == {"XYZ", "ABC"}
     assert [ts for ts, _ in inst.flushed] == [2] and len(inst.flushed[0][1]) == 1
     assert latencies.count == 3
     assert deliver_books(items, 3, state, actions, inst, on_book, inst.flush, latencies)[:2] == (
-        3, 0)  # the caller handles the lifecycle item
+        3,
+        0,
+    )  # the caller handles the lifecycle item
     assert deliver_books(items, 4, state, actions, inst, on_book, inst.flush, latencies)[:2] == (
-        5, 1)
+        5,
+        1,
+    )
 
 
 def test_a_message_alone_also_flushes() -> None:
@@ -112,8 +124,9 @@ def test_a_raising_callback_ends_the_run_and_its_exception_is_returned() -> None
             raise ZeroDivisionError("boom")
 
     items = [book(1), book(2), book(3)]
-    k, callbacks, error = deliver_books(items, 0, state, actions, inst, on_book, inst.flush,
-                                       latencies)
+    k, callbacks, error = deliver_books(
+        items, 0, state, actions, inst, on_book, inst.flush, latencies
+    )
     assert (k, callbacks, type(error), str(error)) == (2, 2, ZeroDivisionError, "boom")
     assert error.__traceback__ is not None  # the crash report shows where the algo failed
     assert latencies.count == 2
@@ -127,8 +140,9 @@ def test_a_base_exception_is_the_algos_failure_and_returned() -> None:
     def on_book(*_: Any) -> None:
         raise KeyboardInterrupt("algo code")
 
-    k, callbacks, error = deliver_books([book(1), book(2)], 0, state, actions, inst, on_book,
-                                        inst.flush, latencies)
+    k, callbacks, error = deliver_books(
+        [book(1), book(2)], 0, state, actions, inst, on_book, inst.flush, latencies
+    )
     assert (k, callbacks) == (1, 1)
     assert isinstance(error, KeyboardInterrupt) and str(error) == "algo code"
 
@@ -142,16 +156,23 @@ def test_a_negative_start_is_refused() -> None:
 def test_a_kind_beyond_a_c_long_is_another_item_and_no_error_is_left_set() -> None:
     state, actions, inst, latencies = setup()
     items = [book(1), (2, 2**80, None, None), book(3)]
-    assert deliver_books(items, 0, state, actions, inst, lambda *_: None, inst.flush,
-                         latencies) == (1, 1, None)  # the C loop raised SystemError here
+    assert deliver_books(
+        items, 0, state, actions, inst, lambda *_: None, inst.flush, latencies
+    ) == (1, 1, None)  # the C loop raised SystemError here
 
 
 class Raised(Exception):
     pass
 
 
-def reference_run(items: list[tuple[Any, ...]], start: int, state: AlgoState, actions: Actions,
-                  inst: Instance, on_book: Any) -> tuple[int, int, BaseException | None]:
+def reference_run(
+    items: list[tuple[Any, ...]],
+    start: int,
+    state: AlgoState,
+    actions: Actions,
+    inst: Instance,
+    on_book: Any,
+) -> tuple[int, int, BaseException | None]:
     """deliver_books' rule, in Python: what the compiled loop must do."""
     k, callbacks = start, 0
     while k < len(items) and items[k][1] == D_BOOK:
@@ -177,29 +198,33 @@ ITEM = st.sampled_from(["quiet", "order", "message", "raise", "other"])
 @settings(max_examples=200, deadline=None)
 @given(st.lists(ITEM, max_size=40), st.integers(0, 45))
 def test_random_runs_match_the_python_rule(plan: list[str], start: int) -> None:
-    items = [(ts, protocol.D_FILL, None) if what == "other"
-             else book(ts, "ABC" if ts % 3 else "XYZ") for ts, what in enumerate(plan, 1)]
+    items = [
+        (ts, protocol.D_FILL, None) if what == "other" else book(ts, "ABC" if ts % 3 else "XYZ")
+        for ts, what in enumerate(plan, 1)
+    ]
     outcomes = []
     for deliver in (deliver_books, None):
         state, actions, inst, latencies = setup()
         seen: list[tuple[int, int, int]] = []
 
         def on_book(b: Book, s: AlgoState, f: Features, a: Actions) -> None:
-            seen.append((b.ts, s.now, len(s.books)))
+            seen.append((b.ts, s.now, len(s.books)))  # noqa: B023 - runs in this iteration
             what = plan[b.ts - 1]
             if what == "order":
                 a.limit(Side.BUY, 100, 1, TimeInForce.GTC)
             elif what == "message":
-                inst.messages_this_callback += 1
+                inst.messages_this_callback += 1  # noqa: B023 - runs in this iteration
             elif what == "raise":
                 raise Raised(b.ts)
 
         if deliver is None:
             k, callbacks, error = reference_run(items, start, state, actions, inst, on_book)
         else:
-            k, callbacks, error = deliver(items, start, state, actions, inst, on_book,
-                                          inst.flush, latencies)
+            k, callbacks, error = deliver(
+                items, start, state, actions, inst, on_book, inst.flush, latencies
+            )
             assert latencies.count == callbacks
-        outcomes.append((k, callbacks, repr(error), seen, inst.flushed, state.now,
-                         dict(state.books)))
+        outcomes.append(
+            (k, callbacks, repr(error), seen, inst.flushed, state.now, dict(state.books))
+        )
     assert outcomes[0] == outcomes[1]

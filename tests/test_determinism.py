@@ -71,8 +71,7 @@ def test_bundled_scenario_replays_byte_identical_under_five_schedules(
         result = run(scenario, out)
         assert result.ok
         logs.append((out / "replay.jsonl").read_bytes())
-        summaries.append((out / "summary.json").read_bytes()
-                         + (out / "mesh.json").read_bytes())
+        summaries.append((out / "summary.json").read_bytes() + (out / "mesh.json").read_bytes())
     assert result.summary["fills"] > 0
     assert all(log == logs[0] for log in logs[1:])
     assert all(summary == summaries[0] for summary in summaries[1:])
@@ -85,7 +84,8 @@ def test_a_different_seed_gives_a_different_log(tmp_path: Path) -> None:
     run(scenario, tmp_path / "a")
     run(attrs.evolve(scenario, seed=scenario.seed + 1), tmp_path / "b")
     assert (tmp_path / "a" / "replay.jsonl").read_bytes() != (
-        tmp_path / "b" / "replay.jsonl").read_bytes()
+        tmp_path / "b" / "replay.jsonl"
+    ).read_bytes()
 
 
 # The replay logs of golden scenario shapes, as this release writes them. A change to the
@@ -121,9 +121,14 @@ def recorded_rows(count: int, seed: int) -> Iterator[bytes]:
         return f"{ticks // 1000}.{ticks % 1000:03d}"
 
     mid = 100_000  # ticks of 0.001: 100.000
-    yield orjson.dumps({"ts": 0, "type": "snapshot",
-                        "bids": [[price(mid - 1 - i), f"{1 + i}"] for i in range(10)],
-                        "asks": [[price(mid + 1 + i), f"{1 + i}"] for i in range(10)]})
+    yield orjson.dumps(
+        {
+            "ts": 0,
+            "type": "snapshot",
+            "bids": [[price(mid - 1 - i), f"{1 + i}"] for i in range(10)],
+            "asks": [[price(mid + 1 + i), f"{1 + i}"] for i in range(10)],
+        }
+    )
     ts = 0
     for _ in range(count):
         ts += 200_000 + draw(1_800_000)  # 0.2 to 2 ms apart: sparse, like real feeds
@@ -132,29 +137,47 @@ def recorded_rows(count: int, seed: int) -> Iterator[bytes]:
             mid += 1 if draw(2) else -1
             side = "buy" if draw(2) else "sell"
             edge = mid - 1 if side == "buy" else mid + 1
-            yield orjson.dumps({"ts": ts, "type": "delta", "side": side,
-                                "price": price(edge), "size": f"{1 + draw(5)}.{draw(100):02d}"})
+            yield orjson.dumps(
+                {
+                    "ts": ts,
+                    "type": "delta",
+                    "side": side,
+                    "price": price(edge),
+                    "size": f"{1 + draw(5)}.{draw(100):02d}",
+                }
+            )
         elif roll < 18:
             side = "buy" if draw(2) else "sell"
-            yield orjson.dumps({"ts": ts, "type": "trade", "side": side,
-                                "price": price(mid + 1 if side == "buy" else mid - 1),
-                                "size": f"0.{1 + draw(99):02d}"})
+            yield orjson.dumps(
+                {
+                    "ts": ts,
+                    "type": "trade",
+                    "side": side,
+                    "price": price(mid + 1 if side == "buy" else mid - 1),
+                    "size": f"0.{1 + draw(99):02d}",
+                }
+            )
         else:
             side = "buy" if draw(2) else "sell"
             depth = draw(10)
             level = mid - 1 - depth if side == "buy" else mid + 1 + depth
             size = "0" if draw(10) == 0 else f"{draw(9)}.{draw(100):02d}"
-            yield orjson.dumps({"ts": ts, "type": "delta", "side": side,
-                                "price": price(level), "size": size})
+            yield orjson.dumps(
+                {"ts": ts, "type": "delta", "side": side, "price": price(level), "size": size}
+            )
 
 
 def golden_scenario(name: str, data_dir: Path) -> Any:
     from meshrt import KillFeed, KillInstance, RecordedSpec, seconds, start
 
     if name == "maker_hedger_faults":
-        return attrs.evolve(load_scenario(SCENARIOS / "maker_hedger.py"),
-                            faults=[KillFeed("alpha", seconds(0.5), seconds(0.3)),
-                                    KillInstance("hedger", seconds(1.0))])
+        return attrs.evolve(
+            load_scenario(SCENARIOS / "maker_hedger.py"),
+            faults=[
+                KillFeed("alpha", seconds(0.5), seconds(0.3)),
+                KillInstance("hedger", seconds(1.0)),
+            ],
+        )
     if name in ("maker_hedger", "market_maker"):
         return load_scenario(SCENARIOS / f"{name}.py")
     maker = load_scenario(BUNDLED)
@@ -169,24 +192,30 @@ def golden_scenario(name: str, data_dir: Path) -> Any:
         data.write_bytes(b"\n".join(recorded_rows(20_000, seed=11)) + b"\n")
         source = RecordedSpec("BTC-USD", str(data))
         params = dict(deployment.params, tick=1_000_000)  # the file's tick: 0.001
-        return attrs.evolve(maker, duration_ns=None,
-                            venues=[attrs.evolve(venue, sources=[source])],
-                            deployments=[attrs.evolve(deployment, params=params,
-                                                      schedule=[start(0)])])
+        return attrs.evolve(
+            maker,
+            duration_ns=None,
+            venues=[attrs.evolve(venue, sources=[source])],
+            deployments=[attrs.evolve(deployment, params=params, schedule=[start(0)])],
+        )
     assert name == "two_symbols"
     first = attrs.evolve(venue.sources[0], updates=40_000)
     second = attrs.evolve(first, symbol="ETH-USD", seed=43, interval_ns=35_000)
     return attrs.evolve(
-        maker, duration_ns=seconds(1.5),
+        maker,
+        duration_ns=seconds(1.5),
         venues=[attrs.evolve(venue, sources=[first, second])],
-        deployments=[attrs.evolve(deployment, schedule=[start(0)]),
-                     attrs.evolve(deployment, label="mm-eth", symbols=["ETH-USD"],
-                                  schedule=[start(0)])])
+        deployments=[
+            attrs.evolve(deployment, schedule=[start(0)]),
+            attrs.evolve(deployment, label="mm-eth", symbols=["ETH-USD"], schedule=[start(0)]),
+        ],
+    )
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_the_golden_scenarios_write_the_replay_log_they_always_wrote(
-        name: str, tmp_path: Path) -> None:
+    name: str, tmp_path: Path
+) -> None:
     result = run(golden_scenario(name, tmp_path), tmp_path / "run")
     assert result.ok and result.summary["fills"] > 0, name
     digest = hashlib.sha256((tmp_path / "run" / "replay.jsonl").read_bytes()).hexdigest()[:16]

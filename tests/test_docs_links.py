@@ -53,8 +53,11 @@ def anchors(path: Path) -> set[str]:
 
 
 def links(path: Path) -> list[tuple[int, str]]:
-    return [(number, target) for number, line in prose_lines(path.read_text())
-            for target in LINK.findall(CODE_SPAN.sub("", line))]
+    return [
+        (number, target)
+        for number, line in prose_lines(path.read_text())
+        for target in LINK.findall(CODE_SPAN.sub("", line))
+    ]
 
 
 def problem(doc: Path, target: str) -> str | None:
@@ -75,8 +78,11 @@ def problem(doc: Path, target: str) -> str | None:
 
 
 def broken(doc: Path) -> list[str]:
-    return [f"{doc.relative_to(ROOT)}:{number}: {target}: {why}"
-            for number, target in links(doc) if (why := problem(doc, target)) is not None]
+    return [
+        f"{doc.relative_to(ROOT)}:{number}: {target}: {why}"
+        for number, target in links(doc)
+        if (why := problem(doc, target)) is not None
+    ]
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda doc: str(doc.relative_to(ROOT)))
@@ -91,28 +97,37 @@ def test_the_docs_link_each_other() -> None:
     assert any(target.startswith("design.md") for _, target in concepts)
 
 
-@pytest.mark.parametrize(("target", "why"), [
-    ("design.md", None),
-    ("design.md#how-time-advances", None),
-    ("replay.md#meshrt-tca-run_dir---symbol-s---json", None),
-    ("nowhere.md", "no such file"),
-    ("design.md#no-such-heading", "no heading #no-such-heading in docs/design.md"),
-    ("../../outside/notes.md", "leaves the repository"),
-    ("/etc/hosts", "leaves the repository"),
-    ("file:///etc/hosts", "leaves the repository"),
-])
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("design.md", None),
+        ("design.md#how-time-advances", None),
+        ("replay.md#meshrt-tca-run_dir---symbol-s---json", None),
+        ("nowhere.md", "no such file"),
+        ("design.md#no-such-heading", "no heading #no-such-heading in docs/design.md"),
+        ("../../outside/notes.md", "leaves the repository"),
+        ("/etc/hosts", "leaves the repository"),
+        ("file:///etc/hosts", "leaves the repository"),
+    ],
+)
 def test_a_broken_link_is_named(target: str, why: str | None) -> None:
     assert problem(ROOT / "docs" / "concepts.md", target) == why
 
 
 def test_github_slugs() -> None:
-    assert slug("`meshrt tca RUN_DIR [--symbol S] [--json]`") == \
-        "meshrt-tca-run_dir---symbol-s---json"
+    assert (
+        slug("`meshrt tca RUN_DIR [--symbol S] [--json]`") == "meshrt-tca-run_dir---symbol-s---json"
+    )
     assert slug("Windows, lookahead and determinism") == "windows-lookahead-and-determinism"
 
 
 def test_no_source_or_doc_names_a_design_file_outside_the_repository() -> None:
-    files = [*DOCS, *(ROOT / "meshrt").rglob("*.py"), *(ROOT / "meshrt").rglob("*.pyx"),
-             *(ROOT / "tests").glob("*.py"), *(ROOT / "bench").rglob("*.py")]
+    files = [
+        *DOCS,
+        *(ROOT / "meshrt").rglob("*.py"),
+        *(ROOT / "meshrt").rglob("*.pyx"),
+        *(ROOT / "tests").glob("*.py"),
+        *(ROOT / "bench").rglob("*.py"),
+    ]
     outside = "DESIGN" + ".md"  # spelled apart so this file does not name it
     assert [str(f.relative_to(ROOT)) for f in files if outside in f.read_text()] == []

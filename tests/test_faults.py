@@ -9,8 +9,7 @@ from typing import Any
 import attrs
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from meshrt import Algo, seconds
 from meshrt.runtime.run import run
@@ -34,11 +33,18 @@ BUNDLED = load_scenario(ROOT / "scenarios" / "maker_hedger.py")
 
 def maker_hedger(*faults: Any, duration: float = 1.5, updates: int = 40_000) -> Scenario:
     """The bundled two-venue scenario, shortened, with a fault schedule."""
-    venues = [attrs.evolve(v, sources=[attrs.evolve(v.sources[0], updates=updates)])
-              for v in BUNDLED.venues]
+    venues = [
+        attrs.evolve(v, sources=[attrs.evolve(v.sources[0], updates=updates)])
+        for v in BUNDLED.venues
+    ]
     maker = attrs.evolve(BUNDLED.deployments[0], schedule=BUNDLED.deployments[0].schedule[:1])
-    return attrs.evolve(BUNDLED, venues=venues, deployments=[maker, BUNDLED.deployments[1]],
-                        duration_ns=seconds(duration), faults=faults)
+    return attrs.evolve(
+        BUNDLED,
+        venues=venues,
+        deployments=[maker, BUNDLED.deployments[1]],
+        duration_ns=seconds(duration),
+        faults=faults,
+    )
 
 
 def records(run_dir: Path) -> list[list[Any]]:
@@ -81,7 +87,8 @@ def test_one_instance_crashes_and_its_siblings_keep_trading(tmp_path: Path) -> N
 
 
 def test_an_edge_that_loses_the_coordinator_keeps_trading_and_its_mesh_resumes(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     start, length = seconds(0.4), seconds(0.4)
     result = run(maker_hedger(Partition("alpha", start, length)), tmp_path)
     during = [t for t in fills_of(tmp_path, "maker") if start <= t < start + length]
@@ -146,8 +153,11 @@ def test_a_killed_feed_stops_market_data_but_not_the_venue(tmp_path: Path) -> No
     assert [t for t in times if t > seconds(0.801)], "the feed comes back"
     assert all(bid < ask for _, bid, ask in seen["books"]), "and the book it shows is whole"
     # the venue's book kept moving: its events are in the log even while not shown
-    feed = [r[1] for r in records(tmp_path)
-            if r[4] == "alpha" and r[6] in ("delta", "trade", "snapshot")]
+    feed = [
+        r[1]
+        for r in records(tmp_path)
+        if r[4] == "alpha" and r[6] in ("delta", "trade", "snapshot")
+    ]
     assert len([t for t in feed if seconds(0.5) <= t < seconds(0.8)]) == dropped
     assert_nothing_lost(result)
 
@@ -179,13 +189,19 @@ class CrashEvery(Algo):
 
 def crash_every(policy: Any) -> tuple[Scenario, dict[str, Any]]:
     params: dict[str, Any] = {"every": seconds(0.05), "starts": [], "started_at": [], "views": []}
-    return scenario(deployment(CrashEvery, params=params, restart=policy), updates=20_000,
-                    duration_ns=seconds(0.35)), params
+    return scenario(
+        deployment(CrashEvery, params=params, restart=policy),
+        updates=20_000,
+        duration_ns=seconds(0.35),
+    ), params
 
 
 def test_on_failure_restarts_within_the_budget_then_gives_up_and_says_why(tmp_path: Path) -> None:
-    sc, params = crash_every(on_failure(max_restarts=2, period_ns=seconds(10),
-                                        delay_ns=seconds(0.01), on_crash_orders=LEAVE))
+    sc, params = crash_every(
+        on_failure(
+            max_restarts=2, period_ns=seconds(10), delay_ns=seconds(0.01), on_crash_orders=LEAVE
+        )
+    )
     result = run(sc, tmp_path)
     dep = result.summary["deployments"][0]
     assert (dep["crashes"], dep["restarts"], dep["state"]) == (3, 2, "failed")
@@ -210,8 +226,9 @@ def test_the_default_crash_policy_cancels_resting_orders() -> None:
 
 
 def test_the_budget_window_slides() -> None:
-    sc, _ = crash_every(on_failure(max_restarts=1, period_ns=seconds(0.02),
-                                   delay_ns=seconds(0.001)))
+    sc, _ = crash_every(
+        on_failure(max_restarts=1, period_ns=seconds(0.02), delay_ns=seconds(0.001))
+    )
     result = run(sc)
     dep = result.summary["deployments"][0]
     assert dep["restarts"] >= 3 and dep["gave_up"] is None  # one restart per 20 ms is fine
@@ -225,10 +242,17 @@ faults = st.one_of(
     st.builds(KillCoordinator, fault_times),
     st.builds(RestartCoordinator, fault_times),
     st.builds(Partition, st.sampled_from(["alpha", "beta"]), fault_times, fault_lengths),
-    st.builds(DropRate, st.just("maker"), st.just("hedger"),
-              st.floats(min_value=0, max_value=1), fault_times, fault_lengths),
-    st.builds(LatencySpike, st.just("maker"), st.just("hedger"), fault_lengths, fault_times,
-              fault_lengths),
+    st.builds(
+        DropRate,
+        st.just("maker"),
+        st.just("hedger"),
+        st.floats(min_value=0, max_value=1),
+        fault_times,
+        fault_lengths,
+    ),
+    st.builds(
+        LatencySpike, st.just("maker"), st.just("hedger"), fault_lengths, fault_times, fault_lengths
+    ),
 )
 
 
@@ -236,12 +260,12 @@ faults = st.one_of(
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schedule=st.lists(faults, max_size=5), supervised=st.booleans())
 def test_random_fault_schedules_lose_nothing_and_replay_identically(
-        schedule: list[Any], supervised: bool, tmp_path_factory: Any) -> None:
+    schedule: list[Any], supervised: bool, tmp_path_factory: Any
+) -> None:
     sc = thinned(maker_hedger(*schedule, duration=1.0, updates=25_000), 4)  # faults, not depth
     if supervised:
         policy = on_failure(max_restarts=2, delay_ns=seconds(0.02))
-        sc = attrs.evolve(sc, deployments=[attrs.evolve(d, restart=policy)
-                                           for d in sc.deployments])
+        sc = attrs.evolve(sc, deployments=[attrs.evolve(d, restart=policy) for d in sc.deployments])
     first = tmp_path_factory.mktemp("a")
     second = tmp_path_factory.mktemp("b")
     result = run(sc, first)
@@ -261,11 +285,17 @@ def test_the_bundled_hedger_keeps_net_exposure_near_zero(tmp_path: Path) -> None
 def test_every_message_sent_is_delivered_dropped_or_in_flight_at_the_end(tmp_path: Path) -> None:
     """sent = delivered + dropped (by reason) + in_flight on every link; a message due
     after the end is in flight, not delivered, so delivered is what the receiver got."""
-    result = run(maker_hedger(
-        Partition("alpha", seconds(0.2), seconds(0.1)), DropRate("maker", "hedger", 0.3,
-                                                                 seconds(0.4), seconds(0.2)),
-        KillCoordinator(seconds(0.7)), RestartCoordinator(seconds(0.75)),
-        duration=1.0, updates=25_000), tmp_path)
+    result = run(
+        maker_hedger(
+            Partition("alpha", seconds(0.2), seconds(0.1)),
+            DropRate("maker", "hedger", 0.3, seconds(0.4), seconds(0.2)),
+            KillCoordinator(seconds(0.7)),
+            RestartCoordinator(seconds(0.75)),
+            duration=1.0,
+            updates=25_000,
+        ),
+        tmp_path,
+    )
     assert_nothing_lost(result)
     mesh = orjson.loads((tmp_path / "mesh.json").read_bytes())
     for row in mesh["links"]:
@@ -280,6 +310,7 @@ def test_every_message_sent_is_delivered_dropped_or_in_flight_at_the_end(tmp_pat
 
 # -- overlapping faults: a counted hold, and the worst state of a link ---------------------
 
+
 def _short(*faults: Any) -> Scenario:
     return maker_hedger(*faults, duration=1.0, updates=25_000)
 
@@ -288,47 +319,72 @@ def control_records(run_dir: Path, *kinds: str) -> list[tuple[int, str]]:
     return [(r[1], r[6]) for r in records(run_dir) if r[6] in kinds]
 
 
-def test_overlapping_feed_kills_hold_the_feed_down_until_the_last_lets_go(
-        tmp_path: Path) -> None:
+def test_overlapping_feed_kills_hold_the_feed_down_until_the_last_lets_go(tmp_path: Path) -> None:
     forever = KillFeed("beta", seconds(0.2))
     run(_short(forever), tmp_path / "one")
     result = run(_short(forever, KillFeed("beta", seconds(0.4), seconds(0.1))), tmp_path / "two")
     assert control_records(tmp_path / "two", "feed_down", "feed_up") == [
-        (seconds(0.2), "feed_down")]
+        (seconds(0.2), "feed_down")
+    ]
     dropped = result.summary["reconciliation"]["feed_events_dropped"]["beta"]
     one = orjson.loads((tmp_path / "one" / "summary.json").read_bytes())
     assert dropped == one["reconciliation"]["feed_events_dropped"]["beta"] > 0
     assert_nothing_lost(result)
     # nested and chained windows: down at the first start, up at the last end
-    run(_short(KillFeed("beta", seconds(0.2), seconds(0.3)),
-               KillFeed("beta", seconds(0.3), seconds(0.1)),
-               KillFeed("beta", seconds(0.45), seconds(0.2))), tmp_path / "three")
+    run(
+        _short(
+            KillFeed("beta", seconds(0.2), seconds(0.3)),
+            KillFeed("beta", seconds(0.3), seconds(0.1)),
+            KillFeed("beta", seconds(0.45), seconds(0.2)),
+        ),
+        tmp_path / "three",
+    )
     assert control_records(tmp_path / "three", "feed_down", "feed_up") == [
-        (seconds(0.2), "feed_down"), (seconds(0.65), "feed_up")]
+        (seconds(0.2), "feed_down"),
+        (seconds(0.65), "feed_up"),
+    ]
 
 
 def test_overlapping_partitions_heal_at_the_last_end(tmp_path: Path) -> None:
-    result = run(_short(Partition("alpha", seconds(0.2), seconds(0.1)),
-                        Partition("alpha", seconds(0.25), seconds(0.2))), tmp_path / "two")
+    result = run(
+        _short(
+            Partition("alpha", seconds(0.2), seconds(0.1)),
+            Partition("alpha", seconds(0.25), seconds(0.2)),
+        ),
+        tmp_path / "two",
+    )
     assert control_records(tmp_path / "two", "partition", "partition_healed") == [
-        (seconds(0.2), "partition"), (seconds(0.45), "partition_healed")]
+        (seconds(0.2), "partition"),
+        (seconds(0.45), "partition_healed"),
+    ]
     assert_nothing_lost(result)
     # the drops are those of the union of the intervals
     run(_short(Partition("alpha", seconds(0.2), seconds(0.25))), tmp_path / "union")
-    assert link(tmp_path / "two", "maker", "hedger") == link(tmp_path / "union", "maker",
-                                                             "hedger")
+    assert link(tmp_path / "two", "maker", "hedger") == link(tmp_path / "union", "maker", "hedger")
 
 
-@pytest.mark.parametrize("faults, worst", [
-    ((DropRate("maker", "hedger", 0.3, seconds(0.2), seconds(0.5)),
-      DropRate("maker", "hedger", 0.6, seconds(0.2), seconds(0.5))),
-     DropRate("maker", "hedger", 0.6, seconds(0.2), seconds(0.5))),
-    ((LatencySpike("maker", "hedger", seconds(0.02), seconds(0.2), seconds(0.5)),
-      LatencySpike("maker", "hedger", seconds(0.05), seconds(0.2), seconds(0.5))),
-     LatencySpike("maker", "hedger", seconds(0.05), seconds(0.2), seconds(0.5))),
-])
+@pytest.mark.parametrize(
+    "faults, worst",
+    [
+        (
+            (
+                DropRate("maker", "hedger", 0.3, seconds(0.2), seconds(0.5)),
+                DropRate("maker", "hedger", 0.6, seconds(0.2), seconds(0.5)),
+            ),
+            DropRate("maker", "hedger", 0.6, seconds(0.2), seconds(0.5)),
+        ),
+        (
+            (
+                LatencySpike("maker", "hedger", seconds(0.02), seconds(0.2), seconds(0.5)),
+                LatencySpike("maker", "hedger", seconds(0.05), seconds(0.2), seconds(0.5)),
+            ),
+            LatencySpike("maker", "hedger", seconds(0.05), seconds(0.2), seconds(0.5)),
+        ),
+    ],
+)
 def test_overlapping_link_faults_leave_the_link_in_the_worst_state_of_them(
-        faults: tuple[Any, ...], worst: Any, tmp_path: Path) -> None:
+    faults: tuple[Any, ...], worst: Any, tmp_path: Path
+) -> None:
     run(_short(*faults), tmp_path / "both")
     run(_short(worst), tmp_path / "worst")
     both = link(tmp_path / "both", "maker", "hedger")
@@ -337,11 +393,15 @@ def test_overlapping_link_faults_leave_the_link_in_the_worst_state_of_them(
 
 
 def test_a_kill_of_an_instance_that_is_already_down_does_nothing(tmp_path: Path) -> None:
-    sc = _short(KillInstance("maker", seconds(0.2)), KillInstance("maker", seconds(0.2)),
-                KillInstance("maker", seconds(0.21)))
+    sc = _short(
+        KillInstance("maker", seconds(0.2)),
+        KillInstance("maker", seconds(0.2)),
+        KillInstance("maker", seconds(0.21)),
+    )
     policy = on_failure(max_restarts=3, delay_ns=seconds(0.05))
-    sc = attrs.evolve(sc, deployments=[attrs.evolve(sc.deployments[0], restart=policy),
-                                       sc.deployments[1]])
+    sc = attrs.evolve(
+        sc, deployments=[attrs.evolve(sc.deployments[0], restart=policy), sc.deployments[1]]
+    )
     result = run(sc, tmp_path)
     [maker] = [d for d in result.summary["deployments"] if d["label"] == "maker"]
     assert (maker["crashes"], maker["restarts"], maker["state"]) == (1, 1, "running")
@@ -350,11 +410,18 @@ def test_a_kill_of_an_instance_that_is_already_down_does_nothing(tmp_path: Path)
 
 
 def test_coordinator_kills_and_restarts_are_events_a_second_one_does_nothing(
-        tmp_path: Path) -> None:
-    result = run(_short(RestartCoordinator(seconds(0.1)),  # one is up: nothing happens
-                        KillCoordinator(seconds(0.3)), KillCoordinator(seconds(0.4)),
-                        RestartCoordinator(seconds(0.5)), RestartCoordinator(seconds(0.6))),
-                 tmp_path)
+    tmp_path: Path,
+) -> None:
+    result = run(
+        _short(
+            RestartCoordinator(seconds(0.1)),  # one is up: nothing happens
+            KillCoordinator(seconds(0.3)),
+            KillCoordinator(seconds(0.4)),
+            RestartCoordinator(seconds(0.5)),
+            RestartCoordinator(seconds(0.6)),
+        ),
+        tmp_path,
+    )
     assert result.summary["coordinator"] == {"kills": 1, "restarts": 1, "up_at_end": True}
     mesh = orjson.loads((tmp_path / "mesh.json").read_bytes())
     assert mesh["coordinator"]["generations"] == 2

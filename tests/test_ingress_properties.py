@@ -20,8 +20,7 @@ from typing import Any
 import attrs
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce, notional
 from meshrt.log.reader import read_log
@@ -94,8 +93,7 @@ def _fill(oid: int, price: int, qty: int, fee: int, remaining: int, liq: int) ->
 
 
 @st.composite
-def venue_history(draw: st.DrawFn, oid: int, size: int,
-                  replaces: bool) -> list[tuple[Any, ...]]:
+def venue_history(draw: st.DrawFn, oid: int, size: int, replaces: bool) -> list[tuple[Any, ...]]:
     """What the venue does with one order, untimed: report tuples without their ts."""
     outcome = draw(st.sampled_from(["full", "cancel", "open", "accept_reject", "reject"]))
     if outcome == "reject":
@@ -121,8 +119,7 @@ def venue_history(draw: st.DrawFn, oid: int, size: int,
             cum += qty
         elif step == "replace":  # the venue keeps something open: new size > filled
             cur = draw(st.integers(cum + 1, 2 * cur))
-            out.append((REPORT_REPLACED, oid, PX + draw(st.integers(-3, 3)) * TICK, cur,
-                        cur - cum))
+            out.append((REPORT_REPLACED, oid, PX + draw(st.integers(-3, 3)) * TICK, cur, cur - cum))
         elif step == "replace_refused":
             out.append((REPORT_CANCEL_REJECTED, oid, RejectReason.ILLEGAL_TRANSITION))
     if outcome == "full" and cur > cum:
@@ -135,18 +132,26 @@ def venue_history(draw: st.DrawFn, oid: int, size: int,
 def _ends(report: tuple[Any, ...]) -> bool:
     """Whether this report, in venue order, ends the order at the venue."""
     return report[1] in (REPORT_REJECTED, REPORT_CANCELLED) or (
-        report[1] == REPORT_FILL and report[7] == 0)
+        report[1] == REPORT_FILL and report[7] == 0
+    )
 
 
 @st.composite
 def order_case(draw: st.DrawFn, oid: int) -> Case:
     size = draw(st.integers(1, 500))
     replaces = draw(st.integers(0, 3)) == 3
-    order = dict(order_id=oid, deployment=draw(st.sampled_from(["mm-a", "mm-b"])),
-                 client_id=oid, venue=draw(st.sampled_from(["v1", "v2"])),
-                 symbol=draw(st.sampled_from(["XYZ", "ABC"])),
-                 side=draw(st.sampled_from([Side.BUY, Side.SELL])), kind=ActionKind.LIMIT,
-                 tif=TimeInForce.GTC, price=PX, size=size)
+    order = {
+        "order_id": oid,
+        "deployment": draw(st.sampled_from(["mm-a", "mm-b"])),
+        "client_id": oid,
+        "venue": draw(st.sampled_from(["v1", "v2"])),
+        "symbol": draw(st.sampled_from(["XYZ", "ABC"])),
+        "side": draw(st.sampled_from([Side.BUY, Side.SELL])),
+        "kind": ActionKind.LIMIT,
+        "tif": TimeInForce.GTC,
+        "price": PX,
+        "size": size,
+    }
     submit_at = 2 * draw(st.integers(0, 40)) + 1
     untimed = draw(venue_history(oid, size, replaces))
     history, t = [], submit_at + LATENCY
@@ -159,12 +164,15 @@ def order_case(draw: st.DrawFn, oid: int) -> Case:
         return case
     # a cancel request: only once the algo has seen the order accepted, and the venue
     # answers it at cancel_at + LATENCY after whatever it did before the request came
-    acks = [min(c) for (_, _, r), c in zip(history, case.copies)
-            if r[1] in (REPORT_ACCEPTED, REPORT_FILL)]
+    acks = [
+        min(c)
+        for (_, _, r), c in zip(history, case.copies, strict=True)
+        if r[1] in (REPORT_ACCEPTED, REPORT_FILL)
+    ]
     if not acks:
         return case
     p = case.cancel_at = min(acks) + 1 + 2 * draw(st.integers(0, 30))
-    arrived = [r for (_, _, r), c in zip(history, case.copies) if min(c) < p]
+    arrived = [r for (_, _, r), c in zip(history, case.copies, strict=True) if min(c) < p]
     filled = sum(r[4] for r in arrived if r[1] == REPORT_FILL)
     dead = filled == size or any(r[1] in (REPORT_REJECTED, REPORT_CANCELLED) for r in arrived)
     case.cancel_sent = not dead
@@ -176,8 +184,11 @@ def order_case(draw: st.DrawFn, oid: int) -> Case:
     case.history = [history[i] for i in keep]
     case.copies = [case.copies[i] for i in keep]
     cum = sum(r[4] for _, _, r in case.history if r[1] == REPORT_FILL)
-    answer = ((at, REPORT_CANCEL_REJECTED, oid, RejectReason.UNKNOWN_ORDER) if ended
-              else (at, REPORT_CANCELLED, oid, size - cum))
+    answer = (
+        (at, REPORT_CANCEL_REJECTED, oid, RejectReason.UNKNOWN_ORDER)
+        if ended
+        else (at, REPORT_CANCELLED, oid, size - cum)
+    )
     case.history.append((at, f"{order['venue']}:{oid}.c", answer))
     case.copies.append(_arrivals(draw, case, at))
     return case
@@ -208,7 +219,7 @@ def deliveries(cases: list[Case], in_order: bool, tiebreak: list[int]) -> list[I
         if case.cancel_at is not None:
             add(case.cancel_at, "cancel", case)
         last = 0
-        for (t_emit, key, report), copies in zip(case.history, case.copies):
+        for (t_emit, key, report), copies in zip(case.history, case.copies, strict=True):
             if in_order:
                 add(t_emit, "report", (key, report))
                 continue
@@ -273,26 +284,38 @@ def feed(ingress: IngressLedger, inputs: list[Input], check: bool = True) -> Non
         assert ledger.position(order.symbol) == books.position[order.deployment, order.symbol]
         assert ledger.cash == books.cash[order.deployment]
         record = orjson.loads(ingress.records[-1])
-        assert record[6:10] == [order.status.name, order.filled,
-                                ledger.position(order.symbol), ledger.cash]
+        assert record[6:10] == [
+            order.status.name,
+            order.filled,
+            ledger.position(order.symbol),
+            ledger.cash,
+        ]
         assert record[10] == ("applied" if applied else "duplicate")
 
 
 def final_state(ingress: IngressLedger) -> dict[str, Any]:
-    orders = {oid: (o.status, o.filled, o.size, o.price, o.fees, o.terminal_cum)
-              for oid, o in ingress.orders.orders.items()}
+    orders = {
+        oid: (o.status, o.filled, o.size, o.price, o.fees, o.terminal_cum)
+        for oid, o in ingress.orders.orders.items()
+    }
     books = {}
     for label, ledger in ingress.ledgers.items():
         snap = ledger.snapshot()
-        books[label] = (snap["cash"], snap["fees"], snap["fills"], snap["volume"],
-                        {s: p["position"] for s, p in snap["positions"].items()})
+        books[label] = (
+            snap["cash"],
+            snap["fees"],
+            snap["fills"],
+            snap["volume"],
+            {s: p["position"] for s, p in snap["positions"].items()},
+        )
     return {"orders": orders, "books": books}
 
 
 @settings(max_examples=300, deadline=None)
 @given(scenarios())
 def test_arrival_order_ingress_keeps_every_invariant_and_replays_exactly(
-        drawn: tuple[list[Case], list[int]]) -> None:
+    drawn: tuple[list[Case], list[int]],
+) -> None:
     cases, tiebreak = drawn
     inputs = deliveries(cases, in_order=False, tiebreak=tiebreak)
     live = IngressLedger()
@@ -306,8 +329,10 @@ def test_arrival_order_ingress_keeps_every_invariant_and_replays_exactly(
         o = live.orders.orders[case.order["order_id"]]
         assert (o.status, o.filled, o.size, o.fees) == case.expected()
         assert live.orders.open_orders(o.deployment) == sum(
-            1 for other in live.orders.orders.values()
-            if other.deployment == o.deployment and other.status not in TERMINAL)
+            1
+            for other in live.orders.orders.values()
+            if other.deployment == o.deployment and other.status not in TERMINAL
+        )
 
     # the recorded ingress, replayed in logged order, gives the same records byte for byte
     assert replay(live.records) == live.records
@@ -317,20 +342,22 @@ def test_arrival_order_ingress_keeps_every_invariant_and_replays_exactly(
 @settings(max_examples=150, deadline=None)
 @given(scenarios(), st.data())
 def test_an_impossible_stream_fails_closed_naming_the_order(
-        drawn: tuple[list[Case], list[int]], data: st.DataObject) -> None:
+    drawn: tuple[list[Case], list[int]], data: st.DataObject
+) -> None:
     cases, tiebreak = drawn
     rejected = [c for c in cases if any(r[1] == REPORT_REJECTED for _, _, r in c.history)]
-    how = data.draw(st.sampled_from(["overfill", "fill_after_reject"] if rejected
-                                    else ["overfill"]))
+    how = data.draw(
+        st.sampled_from(["overfill", "fill_after_reject"] if rejected else ["overfill"])
+    )
     case = data.draw(st.sampled_from(rejected if how == "fill_after_reject" else cases))
     oid = case.order["order_id"]
-    biggest = max([case.order["size"], *(r[4] for _, _, r in case.history
-                                          if r[1] == REPORT_REPLACED)])
+    biggest = max(
+        [case.order["size"], *(r[4] for _, _, r in case.history if r[1] == REPORT_REPLACED)]
+    )
     qty = biggest + 1 if how == "overfill" else 1
     bad = (case.submit_at + LATENCY, REPORT_FILL, oid, PX, qty, Liquidity.TAKER, 0, 0)
     inputs = deliveries(cases, in_order=False, tiebreak=tiebreak)
-    submitted = next(i for i, item in enumerate(inputs)
-                     if item[2] == "submit" and item[3] is case)
+    submitted = next(i for i, item in enumerate(inputs) if item[2] == "submit" and item[3] is case)
     at = data.draw(st.integers(submitted + 1, len(inputs)))
     inputs.insert(at, (inputs[at - 1][0], 0, "report", (f"{case.order['venue']}:bad", bad)))
 
@@ -351,9 +378,19 @@ def test_an_impossible_stream_fails_closed_naming_the_order(
 
 
 def _order(oid: int = 1, size: int = 10, venue: str = "v1") -> Order:
-    return Order(order_id=oid, deployment="mm-a", client_id=oid, venue=venue, symbol="XYZ",
-                 side=Side.BUY, kind=ActionKind.LIMIT, tif=TimeInForce.GTC, price=PX,
-                 size=size, created_ts=0)
+    return Order(
+        order_id=oid,
+        deployment="mm-a",
+        client_id=oid,
+        venue=venue,
+        symbol="XYZ",
+        side=Side.BUY,
+        kind=ActionKind.LIMIT,
+        tif=TimeInForce.GTC,
+        price=PX,
+        size=size,
+        created_ts=0,
+    )
 
 
 @pytest.mark.unit
@@ -366,15 +403,71 @@ def test_records_are_the_documented_layout() -> None:
     assert ingress.cancel(1, 11)
     cash = -notional(PX, 4) + 2
     assert [orjson.loads(r) for r in ingress.records] == [
-        [1, 1, 1, "submitted", 1, "CREATED", "SUBMITTED", 0, 0, 0, "applied", "v1", None,
-         ["mm-a", 1, "XYZ", 1, 1, 0, PX, 10]],
+        [
+            1,
+            1,
+            1,
+            "submitted",
+            1,
+            "CREATED",
+            "SUBMITTED",
+            0,
+            0,
+            0,
+            "applied",
+            "v1",
+            None,
+            ["mm-a", 1, "XYZ", 1, 1, 0, PX, 10],
+        ],
         [2, 3, 9, "accepted", 1, "SUBMITTED", "ACCEPTED", 0, 0, 0, "applied", "v1", "e1", []],
-        [3, 4, 8, "fill", 1, "ACCEPTED", "PARTIALLY_FILLED", 4, 4, cash, "applied", "v1", "e2",
-         [PX, 4, 1, -2, 6]],
-        [4, 4, 10, "fill", 1, "PARTIALLY_FILLED", "PARTIALLY_FILLED", 4, 4, cash, "duplicate",
-         "v1", "e2", [PX, 4, 1, -2, 6]],
-        [5, 11, 11, "cancel_request", 1, "PARTIALLY_FILLED", "CANCEL_PENDING", 4, 4, cash,
-         "sent", "v1", None, []],
+        [
+            3,
+            4,
+            8,
+            "fill",
+            1,
+            "ACCEPTED",
+            "PARTIALLY_FILLED",
+            4,
+            4,
+            cash,
+            "applied",
+            "v1",
+            "e2",
+            [PX, 4, 1, -2, 6],
+        ],
+        [
+            4,
+            4,
+            10,
+            "fill",
+            1,
+            "PARTIALLY_FILLED",
+            "PARTIALLY_FILLED",
+            4,
+            4,
+            cash,
+            "duplicate",
+            "v1",
+            "e2",
+            [PX, 4, 1, -2, 6],
+        ],
+        [
+            5,
+            11,
+            11,
+            "cancel_request",
+            1,
+            "PARTIALLY_FILLED",
+            "CANCEL_PENDING",
+            4,
+            4,
+            cash,
+            "sent",
+            "v1",
+            None,
+            [],
+        ],
     ]
     assert replay(ingress.records) == ingress.records
 
@@ -387,7 +480,7 @@ def test_a_report_from_another_venue_or_for_no_order_fails_closed() -> None:
         ingress.report("v2", "e1", (3, REPORT_ACCEPTED, 1), ingest_ts=3)
     assert len(ingress.records) == 1
     other = IngressLedger()
-    with pytest.raises(InvariantViolation, match="order 7: .*no such order"):
+    with pytest.raises(InvariantViolation, match=r"order 7: .*no such order"):
         other.report("v1", "e1", (3, REPORT_ACCEPTED, 7), ingest_ts=3)
 
 
@@ -440,11 +533,25 @@ def log_ingress(run_dir: Path) -> tuple[list[tuple[int, str, Any]], set[int]]:
             assert intent is not None and intent.seq == r.seq - 1
             kind, side, tif, _, _, price, size = intent.payload
             oid, label, client_id = r.payload[:3]
-            inputs.append((r.event_ts, "submit", dict(
-                order_id=oid, deployment=label, client_id=client_id, venue=r.venue,
-                symbol=r.instrument, side=Side(side), kind=ActionKind(kind),
-                tif=TimeInForce(tif), price=price if kind == ActionKind.LIMIT else None,
-                size=size, created_ts=r.event_ts)))
+            inputs.append(
+                (
+                    r.event_ts,
+                    "submit",
+                    {
+                        "order_id": oid,
+                        "deployment": label,
+                        "client_id": client_id,
+                        "venue": r.venue,
+                        "symbol": r.instrument,
+                        "side": Side(side),
+                        "kind": ActionKind(kind),
+                        "tif": TimeInForce(tif),
+                        "price": price if kind == ActionKind.LIMIT else None,
+                        "size": size,
+                        "created_ts": r.event_ts,
+                    },
+                )
+            )
         elif r.type == "cancel_sent":
             fifo.add(r.payload[0])
             inputs.append((r.event_ts, "cancel", r.payload[0]))
@@ -474,12 +581,16 @@ def _apply(ingress: IngressLedger, what: str, args: Any, ingest_ts: int) -> None
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**16), feed_seed=st.integers(0, 2**16), data=st.data())
 def test_a_runs_log_verifies_and_its_reports_in_arrival_order_end_the_same(
-        seed: int, feed_seed: int, data: st.DataObject) -> None:
+    seed: int, feed_seed: int, data: st.DataObject
+) -> None:
     with tempfile.TemporaryDirectory(prefix="meshrt-ingress-") as work:
         folder = Path(work)
         path = folder / "scenario.py"
-        path.write_text(SCENARIO.format(root=str(ROOT), tests=str(ROOT / "tests"), seed=seed,
-                                        feed_seed=feed_seed))
+        path.write_text(
+            SCENARIO.format(
+                root=str(ROOT), tests=str(ROOT / "tests"), seed=seed, feed_seed=feed_seed
+            )
+        )
         run_dir = folder / "run"
         result = run(load_scenario(path), run_dir)
         assert result.ok
@@ -508,7 +619,13 @@ def test_a_runs_log_verifies_and_its_reports_in_arrival_order_end_the_same(
     arrivals: list[tuple[int, int, str, Any]] = []
     last: dict[int, int] = {}
     for n, (ts, what, args) in enumerate(inputs):
-        oid = args["order_id"] if what == "submit" else args if what in ("cancel", "replace") else args[2][2]
+        oid = (
+            args["order_id"]
+            if what == "submit"
+            else args
+            if what in ("cancel", "replace")
+            else args[2][2]
+        )
         t = ts if what != "report" else ts + data.draw(st.integers(0, 2_000_000))
         if oid in fifo or what != "report":  # a local decision waits for what caused it
             t = max(t, last.get(oid, 0))

@@ -30,7 +30,8 @@ QUOTING = {"size": UNIT, "tick": TICK, "max_inventory": 3 * UNIT}
 
 
 class Raiser(MarketMaker):
-    """Quotes, and raises params["error"] (a builtin BaseException's name) from params["callback"]."""
+    """Quotes, and raises params["error"] (a builtin BaseException's name) from
+    params["callback"]."""
 
     def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
         self._maybe("on_book", state)
@@ -48,9 +49,11 @@ class Raiser(MarketMaker):
 @pytest.mark.parametrize("error", [SystemExit, KeyboardInterrupt, GeneratorExit])
 @pytest.mark.parametrize("callback", ["on_book", "on_fill"])
 def test_a_base_exception_in_algo_code_crashes_only_its_deployment(
-        error: type[BaseException], callback: str) -> None:
-    bad = deployment(Raiser, label="bad", params={**QUOTING, "callback": callback,
-                                                     "error": error.__name__})
+    error: type[BaseException], callback: str
+) -> None:
+    bad = deployment(
+        Raiser, label="bad", params={**QUOTING, "callback": callback, "error": error.__name__}
+    )
     result = run(scenario(bad, deployment(MarketMaker, label="mm"), updates=4_000))
     by_label = {d["label"]: d for d in result.summary["deployments"]}
     assert by_label["bad"]["crashed"] == f"{error.__name__}: algo code"
@@ -63,8 +66,9 @@ def test_sys_exit_in_a_constructor_crashes_only_its_deployment() -> None:
         def __init__(self, host, params):  # type: ignore[no-untyped-def]
             sys.exit(3)
 
-    result = run(scenario(deployment(ExitsAtStart, label="bad"),
-                          deployment(MarketMaker, label="mm")))
+    result = run(
+        scenario(deployment(ExitsAtStart, label="bad"), deployment(MarketMaker, label="mm"))
+    )
     by_label = {d["label"]: d for d in result.summary["deployments"]}
     assert by_label["bad"]["crashed"] == "SystemExit: 3"
     assert by_label["mm"]["fills"] > 0
@@ -103,9 +107,14 @@ def slow_project(tmp_path: Path) -> Path:
 def meshrt(*args: str, slow: bool = False, **kwargs: Any) -> subprocess.Popen[str]:
     if slow:
         kwargs["env"] = {**os.environ, "MESHRT_TEST_SLOW": "1"}
-    return subprocess.Popen([sys.executable, "-m", "meshrt.cli.main", *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "meshrt.cli.main", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 def finish(process: subprocess.Popen[str], timeout: float) -> str:
@@ -121,8 +130,16 @@ def finish(process: subprocess.Popen[str], timeout: float) -> str:
 def test_ctrl_c_stops_the_run_resumably_with_one_line_and_exit_130(tmp_path: Path) -> None:
     scenario = slow_project(tmp_path)
     out = tmp_path / "run"
-    running = meshrt("run", str(scenario), "--out", str(out), "--no-progress",
-                     "--checkpoint-every", "5000", slow=True)
+    running = meshrt(
+        "run",
+        str(scenario),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--checkpoint-every",
+        "5000",
+        slow=True,
+    )
     deadline = time.monotonic() + 60
     while not list((out / "checkpoints").glob("*.bin")):  # well under way
         assert running.poll() is None and time.monotonic() < deadline, finish(running, 1)
@@ -153,8 +170,16 @@ def test_ctrl_c_stops_the_run_resumably_with_one_line_and_exit_130(tmp_path: Pat
 def test_ctrl_c_without_checkpoints_says_it_cannot_be_resumed(tmp_path: Path) -> None:
     scenario = slow_project(tmp_path)
     out = tmp_path / "run"
-    running = meshrt("run", str(scenario), "--out", str(out), "--no-progress",
-                     "--checkpoint-every", "0", slow=True)
+    running = meshrt(
+        "run",
+        str(scenario),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--checkpoint-every",
+        "0",
+        slow=True,
+    )
     deadline = time.monotonic() + 60
     while not (out / "replay.jsonl").exists() or (out / "replay.jsonl").stat().st_size < 100_000:
         assert running.poll() is None and time.monotonic() < deadline, finish(running, 1)
@@ -168,10 +193,12 @@ def test_ctrl_c_without_checkpoints_says_it_cannot_be_resumed(tmp_path: Path) ->
 
 # -- a native algo that crashes the process or never returns --------------------------
 
+
 def native_scenario(tmp_path: Path, library: Path) -> Path:
     """A scenario file: a Python market maker "mm" beside the native algo "bad"."""
     scenario = tmp_path / "scenario.py"
-    scenario.write_text(textwrap.dedent(f"""
+    scenario.write_text(
+        textwrap.dedent(f"""
         from meshrt import *
         from scenarios.algos.market_maker import MarketMaker
         SRC = SyntheticSpec(symbol="XYZ", seed=1, start_price=price_to_int("100"),
@@ -183,15 +210,17 @@ def native_scenario(tmp_path: Path, library: Path) -> Path:
                                                     algo=MarketMaker, params=PARAMS),
                                          Deployment(label="bad", venue="v1", symbols=["XYZ"],
                                                     algo={str(library)!r})])
-    """))
+    """)
+    )
     return scenario
 
 
 def test_a_segfault_in_a_native_algo_names_the_deployment_and_callback(tmp_path: Path) -> None:
     library = c_algo("segv", "if (cx->state->now > 20000000) *(volatile int *)0 = 1;")["native"]
     out = tmp_path / "run"
-    done = meshrt("run", str(native_scenario(tmp_path, library)), "--out", str(out),
-                  "--no-progress")
+    done = meshrt(
+        "run", str(native_scenario(tmp_path, library)), "--out", str(out), "--no-progress"
+    )
     err = finish(done, 120)
     assert done.returncode == -signal.SIGSEGV, err  # 139 in a shell
     line = "meshrt: fatal signal SIGSEGV in deployment 'bad', callback on_book; the run stops"
@@ -219,25 +248,41 @@ void *t_restore(mr_ctx *cx, const void *data, uint64_t size) {
 
 
 def test_the_watchdog_ends_a_stuck_native_algo_resumably(tmp_path: Path) -> None:
-    library = c_algo("stuck", """
+    library = c_algo(
+        "stuck",
+        """
         static volatile int64_t n;
         if (STUCK && cx->state->now > 150000000) for (;;) n++;
-    """, extra=STUCK_WHEN_TOLD + STATELESS, exports="t, snapshot")["native"]
+    """,
+        extra=STUCK_WHEN_TOLD + STATELESS,
+        exports="t, snapshot",
+    )["native"]
     scenario = native_scenario(tmp_path, library)
     out = tmp_path / "run"
     env = {**os.environ, "MESHRT_TEST_STUCK": "1"}
-    stuck = meshrt("run", str(scenario), "--out", str(out), "--no-progress",
-                   "--checkpoint-every", "2000", "--watchdog", "1", env=env)
+    stuck = meshrt(
+        "run",
+        str(scenario),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--checkpoint-every",
+        "2000",
+        "--watchdog",
+        "1",
+        env=env,
+    )
     err = finish(stuck, 120)
     assert stuck.returncode == EXIT_STUCK, err
-    line = ("meshrt: watchdog: a window made no progress for 1 s in deployment 'bad', "
-            "callback on_book; the run stops; resume from its last checkpoint with: "
-            f"meshrt run --resume {out}\n")
+    line = (
+        "meshrt: watchdog: a window made no progress for 1 s in deployment 'bad', "
+        "callback on_book; the run stops; resume from its last checkpoint with: "
+        f"meshrt run --resume {out}\n"
+    )
     assert err.endswith(line), err
     assert (out / "crash.txt").read_text() == line
     newest = checkpoint.all_checkpoints(out)[-1]
-    assert (out / "replay.jsonl").stat().st_size >= checkpoint.read_header(newest)[0][
-        "log_offset"]
+    assert (out / "replay.jsonl").stat().st_size >= checkpoint.read_header(newest)[0]["log_offset"]
     resumed = meshrt("run", "--resume", str(out), "--no-progress")
     err = finish(resumed, 120)
     assert resumed.returncode == 0, err
@@ -248,8 +293,9 @@ def test_the_watchdog_ends_a_stuck_native_algo_resumably(tmp_path: Path) -> None
     assert (out / "replay.jsonl").read_bytes() == (whole / "replay.jsonl").read_bytes()
 
 
-def test_the_watchdog_option_must_be_a_number_of_seconds(capsys: pytest.CaptureFixture[str]
-                                                          ) -> None:
+def test_the_watchdog_option_must_be_a_number_of_seconds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from meshrt.cli.main import main
 
     for bad in ("-1", "nan", "inf"):
@@ -257,4 +303,5 @@ def test_the_watchdog_option_must_be_a_number_of_seconds(capsys: pytest.CaptureF
             main(["run", "x.py", "--watchdog", bad])
         assert exit_.value.code == 2
         assert capsys.readouterr().err.splitlines()[-1] == (
-            f"meshrt run: error: argument --watchdog: must be a finite number >= 0, got {bad!r}")
+            f"meshrt run: error: argument --watchdog: must be a finite number >= 0, got {bad!r}"
+        )

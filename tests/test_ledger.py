@@ -7,8 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE, Side, notional
 from meshrt.ledger import Ledger
@@ -100,7 +99,12 @@ def test_short_profit() -> None:
     led.mark("X", P(95))
     assert led.unrealized_pnl == P(10)
     led.apply_fill("X", B, P(90), Q(2), 0)
-    assert (led.realized_pnl, led.unrealized_pnl, led.position("X"), led.cash) == (P(20), 0, 0, P(20))
+    assert (led.realized_pnl, led.unrealized_pnl, led.position("X"), led.cash) == (
+        P(20),
+        0,
+        0,
+        P(20),
+    )
 
 
 def test_flip_closes_then_opens() -> None:
@@ -178,7 +182,11 @@ def test_multiple_symbols_and_snapshot() -> None:
     assert list(snap["positions"]) == ["ADA", "ETH", "ZEC"]
     assert snap["positions"]["ADA"]["position"] == -Q(5)
     assert snap["positions"]["ETH"] == {
-        "position": 0, "cost_basis": 0, "mark": P(3000), "realized_pnl": 0, "unrealized_pnl": 0,
+        "position": 0,
+        "cost_basis": 0,
+        "mark": P(3000),
+        "realized_pnl": 0,
+        "unrealized_pnl": 0,
     }
     assert list(snap)[:3] == ["initial_cash", "cash", "fees"]
     assert json.loads(json.dumps(snap)) == snap
@@ -186,13 +194,19 @@ def test_multiple_symbols_and_snapshot() -> None:
 
     def leaves(x: Any) -> list[Any]:
         return [v for w in x.values() for v in leaves(w)] if isinstance(x, dict) else [x]
+
     assert all(type(v) is int for v in leaves(snap))
     assert_identities(led)
 
 
-@pytest.mark.parametrize("args", [
-    ("X", B, P(1), 0, 0), ("X", B, 0, Q(1), 0), ("X", 3, P(1), Q(1), 0),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("X", B, P(1), 0, 0),
+        ("X", B, 0, Q(1), 0),
+        ("X", 3, P(1), Q(1), 0),
+    ],
+)
 def test_invalid_fills_raise_and_change_nothing(args: tuple[Any, ...]) -> None:
     led = Ledger()
     with pytest.raises(ValueError):
@@ -210,7 +224,7 @@ ops = st.lists(
             st.sampled_from([B, S]),
             st.one_of(st.integers(1, 50), st.integers(1, 10**12)),  # tiny prices truncate
             st.one_of(st.integers(1, 7), st.integers(1, 10**10)),
-            st.integers(-10**6, 10**6),
+            st.integers(-(10**6), 10**6),
         ),
         st.tuples(st.just("mark"), st.sampled_from(["A", "B", "C"]), st.integers(1, 10**12)),
     ),
@@ -220,8 +234,10 @@ ops = st.lists(
 
 @pytest.mark.property
 @settings(max_examples=400, deadline=None)
-@given(ops, st.integers(-10**15, 10**15))
-def test_identities_hold_exactly_over_random_fills_and_marks(program: list[Any], initial: int) -> None:
+@given(ops, st.integers(-(10**15), 10**15))
+def test_identities_hold_exactly_over_random_fills_and_marks(
+    program: list[Any], initial: int
+) -> None:
     led = Ledger(initial_cash=initial)
     pos: dict[str, int] = {}
     trade_cash: dict[str, int] = {}

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 import pytest
+from test_faults import maker_hedger
 
 from meshrt import KillCoordinator, KillFeed, KillInstance, Partition, RestartCoordinator, seconds
 from meshrt.runtime.run import run
@@ -15,7 +16,6 @@ from meshrt.scenario.definition import Scenario
 
 from helpers import deployment, scenario
 from scenarios.algos.market_maker import MarketMaker
-from test_faults import maker_hedger
 
 
 class CrashesAtTheEnd(MarketMaker):
@@ -39,28 +39,42 @@ def _last_feed_ts(updates: int) -> int:
 
 SHAPES: dict[str, Any] = {
     "no duration": lambda: scenario(deployment(MarketMaker), updates=2_000),
-    "duration inside the data": lambda: scenario(deployment(MarketMaker), updates=2_000,
-                                                 duration_ns=_last_feed_ts(2_000) // 2 + 7),
-    "duration past the data": lambda: scenario(deployment(MarketMaker), updates=2_000,
-                                               duration_ns=_last_feed_ts(2_000) * 2),
+    "duration inside the data": lambda: scenario(
+        deployment(MarketMaker), updates=2_000, duration_ns=_last_feed_ts(2_000) // 2 + 7
+    ),
+    "duration past the data": lambda: scenario(
+        deployment(MarketMaker), updates=2_000, duration_ns=_last_feed_ts(2_000) * 2
+    ),
     "crash in the last windows, no duration": lambda: scenario(
-        deployment(CrashesAtTheEnd, params={"size": 10**8, "tick": 10**7,
-                                            "max_inventory": 3 * 10**8,
-                                            "crash_at": _last_feed_ts(2_000) - 100_000}),
-        updates=2_000),
+        deployment(
+            CrashesAtTheEnd,
+            params={
+                "size": 10**8,
+                "tick": 10**7,
+                "max_inventory": 3 * 10**8,
+                "crash_at": _last_feed_ts(2_000) - 100_000,
+            },
+        ),
+        updates=2_000,
+    ),
     "crash in on_shutdown, no duration": lambda: scenario(
-        deployment(CrashesInShutdown), deployment(MarketMaker, label="other"), updates=2_000),
+        deployment(CrashesInShutdown), deployment(MarketMaker, label="other"), updates=2_000
+    ),
     "faults": lambda: maker_hedger(
-        KillInstance("maker", seconds(0.2)), KillFeed("beta", seconds(0.3), seconds(0.1)),
-        Partition("alpha", seconds(0.5), seconds(0.1)), KillCoordinator(seconds(0.7)),
-        RestartCoordinator(seconds(0.8)), KillInstance("hedger", seconds(0.9995)),
-        duration=1.0, updates=25_000),
+        KillInstance("maker", seconds(0.2)),
+        KillFeed("beta", seconds(0.3), seconds(0.1)),
+        Partition("alpha", seconds(0.5), seconds(0.1)),
+        KillCoordinator(seconds(0.7)),
+        RestartCoordinator(seconds(0.8)),
+        KillInstance("hedger", seconds(0.9995)),
+        duration=1.0,
+        updates=25_000,
+    ),
 }
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_event_ts_never_decreases_and_run_end_closes_the_log(shape: str,
-                                                             tmp_path: Path) -> None:
+def test_event_ts_never_decreases_and_run_end_closes_the_log(shape: str, tmp_path: Path) -> None:
     sc: Scenario = SHAPES[shape]()
     result = run(sc, tmp_path)
     assert result.ok

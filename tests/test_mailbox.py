@@ -187,8 +187,9 @@ def test_items_without_a_key_are_accepted_past_capacity_under_every_policy(
     assert box.dropped == 0 and box.conflated == 0 and box.received == 6
 
 
-@pytest.mark.parametrize("overflow", [Overflow.DROP_NEWEST, Overflow.DROP_OLDEST,
-                                      Overflow.CONFLATE])
+@pytest.mark.parametrize(
+    "overflow", [Overflow.DROP_NEWEST, Overflow.DROP_OLDEST, Overflow.CONFLATE]
+)
 def test_dropping_policies_never_drop_a_queued_item_without_a_key(overflow: Overflow) -> None:
     box = mailbox(3, overflow)
     box.send_nowait(report(1))
@@ -243,17 +244,24 @@ async def test_metrics_track_depth_high_water_received_processed_dropped_conflat
     box.send_nowait(report(1))  # accepted past capacity
     metrics = box.metrics()
     assert metrics == MailboxMetrics(
-        name="algo:x", capacity=2, overflow="conflate", depth=3, high_water=3,
-        received=5, processed=0, dropped=1, conflated=1,
+        name="algo:x",
+        capacity=2,
+        overflow="conflate",
+        depth=3,
+        high_water=3,
+        received=5,
+        processed=0,
+        dropped=1,
+        conflated=1,
     )
     assert await box.receive_batch() == [book("a", 2), book("c", 1), report(1)]
     box.send_nowait(book("d", 1))
     metrics = box.metrics()
-    assert (metrics.depth, metrics.high_water, metrics.received, metrics.processed) == (
-        1, 3, 6, 3)
+    assert (metrics.depth, metrics.high_water, metrics.received, metrics.processed) == (1, 3, 6, 3)
     # everything that entered the queue is accounted for
     assert metrics.received == (
-        metrics.processed + metrics.depth + metrics.conflated + metrics.dropped)
+        metrics.processed + metrics.depth + metrics.conflated + metrics.dropped
+    )
 
 
 def test_capacity_must_be_positive() -> None:
@@ -266,7 +274,9 @@ def test_default_config_is_65536_items_blocking() -> None:
     assert (config.capacity, config.overflow) == (65536, Overflow.BLOCK)
 
 
-async def test_a_second_receiver_is_refused_and_a_cancelled_wait_leaves_the_mailbox_usable() -> None:
+async def test_a_second_receiver_is_refused_and_a_cancelled_wait_leaves_the_mailbox_usable() -> (
+    None
+):
     box: Mailbox[int] = Mailbox("m")
     with trio.move_on_after(0.01):
         async with trio.open_nursery() as nursery:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.contract import BOOK_DEPTH, PRICE_SCALE, SIZE_SCALE, RejectReason, notional
 from meshrt.venues.events import (
@@ -512,7 +511,7 @@ def run(op_list: list[tuple]) -> tuple[MatchingEngine, list[list[tuple]]]:
 def test_random_sequences_keep_order_invariants(op_list: list[tuple]) -> None:
     e, per_op = run(op_list)
     live: dict[int, list[int]] = {}  # order id -> [total size, filled]
-    for ts, ((kind, *args), reports) in enumerate(zip(op_list, per_op)):
+    for ts, ((kind, *args), reports) in enumerate(zip(op_list, per_op, strict=True)):
         for report in reports:
             assert report[0] == ts
             rkind, oid = report[1], report[2]
@@ -537,7 +536,7 @@ def test_random_sequences_keep_order_invariants(op_list: list[tuple]) -> None:
                 assert report[3] == size - filled > 0
                 del live[oid]
             elif rkind == REPORT_REPLACED:
-                _, _, _, new_price, new_size, remaining = report
+                _, _, _, _new_price, new_size, remaining = report
                 assert kind == "replace" and new_size > filled
                 assert remaining == new_size - filled
                 live[oid][0] = new_size

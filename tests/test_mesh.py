@@ -38,24 +38,42 @@ class Receiver(Quiet):
         self.params["got"].append((state.now, message))
 
 
-def two_venues(*deployments: Any, mesh: Mesh = Mesh(), faults: tuple[Any, ...] = (),
-               regions: tuple[str, str] = ("eu", "us"), duration: float = 0.3) -> Scenario:
+def two_venues(
+    *deployments: Any,
+    mesh: Mesh = Mesh(),
+    faults: tuple[Any, ...] = (),
+    regions: tuple[str, str] = ("eu", "us"),
+    duration: float = 0.3,
+) -> Scenario:
     return Scenario(
-        name="mesh-test", seed=3, duration_ns=seconds(duration), mesh=mesh, faults=faults,
-        venues=[Venue(name="v1", region=regions[0], sources=[synthetic(updates=20_000)]),
-                Venue(name="v2", region=regions[1],
-                      sources=[synthetic(updates=20_000, seed=2)])],
+        name="mesh-test",
+        seed=3,
+        duration_ns=seconds(duration),
+        mesh=mesh,
+        faults=faults,
+        venues=[
+            Venue(name="v1", region=regions[0], sources=[synthetic(updates=20_000)]),
+            Venue(name="v2", region=regions[1], sources=[synthetic(updates=20_000, seed=2)]),
+        ],
         deployments=list(deployments),
     )
 
 
-def sender_and_receiver(send: list[tuple[str, bytes]], **kwargs: Any) -> tuple[Scenario, dict[str, Any], dict[str, Any]]:
+def sender_and_receiver(
+    send: list[tuple[str, bytes]], **kwargs: Any
+) -> tuple[Scenario, dict[str, Any], dict[str, Any]]:
     # params are JSON values: the payloads travel as latin-1 text, the Sender encodes them
-    out: dict[str, Any] = {"send": [(label, payload.decode("latin-1")) for label, payload in send],
-                           "errors": [], "first_book": []}
+    out: dict[str, Any] = {
+        "send": [(label, payload.decode("latin-1")) for label, payload in send],
+        "errors": [],
+        "first_book": [],
+    }
     into: dict[str, Any] = {"got": []}
-    sc = two_venues(deployment(Sender, "a", params=out),
-                    deployment(Receiver, "b", venue="v2", params=into), **kwargs)
+    sc = two_venues(
+        deployment(Sender, "a", params=out),
+        deployment(Receiver, "b", venue="v2", params=into),
+        **kwargs,
+    )
     return sc, out, into
 
 
@@ -64,8 +82,11 @@ def mesh_json(run_dir: Path) -> dict[str, Any]:
 
 
 def link(run_dir: Path, sender: str, receiver: str) -> dict[str, Any]:
-    return next(row for row in mesh_json(run_dir)["links"]
-                if row["from"] == sender and row["to"] == receiver)
+    return next(
+        row
+        for row in mesh_json(run_dir)["links"]
+        if row["from"] == sender and row["to"] == receiver
+    )
 
 
 def test_a_message_arrives_once_with_the_sender_stamped_by_the_coordinator(tmp_path: Path) -> None:
@@ -80,8 +101,9 @@ def test_a_message_arrives_once_with_the_sender_stamped_by_the_coordinator(tmp_p
 
 
 def test_same_region_links_take_one_to_two_milliseconds(tmp_path: Path) -> None:
-    sc, out, into = sender_and_receiver([("b", bytes([k])) for k in range(10)],
-                                        regions=("eu", "eu"))
+    sc, out, into = sender_and_receiver(
+        [("b", bytes([k])) for k in range(10)], regions=("eu", "eu")
+    )
     run(sc, tmp_path)
     sent_at = out["first_book"][0]
     latencies = [at - sent_at for at, _ in into["got"]]
@@ -108,7 +130,7 @@ def test_an_oversized_message_is_refused_to_the_sender_and_counted(tmp_path: Pat
 
 
 def test_the_seventeenth_message_in_a_callback_is_refused(tmp_path: Path) -> None:
-    sc, out, into = sender_and_receiver([("b", b"m")] * (MAX_MESSAGES + 1))
+    sc, _out, into = sender_and_receiver([("b", b"m")] * (MAX_MESSAGES + 1))
     result = run(sc, tmp_path)
     assert len(into["got"]) == MAX_MESSAGES
     assert result.summary["deployments"][0]["messages_refused"] == 1
@@ -135,10 +157,12 @@ def test_nbbo_consolidates_every_venue_and_costs_nothing_to_others(tmp_path: Pat
     seen: dict[str, Any] = {"nbbo": []}
     books1: dict[str, Any] = {"books": []}
     books2: dict[str, Any] = {"books": []}
-    sc = two_venues(deployment(NbboWatcher, "watch", params=seen),
-                    deployment(BookWatcher, "b1", params=books1),
-                    deployment(BookWatcher, "b2", venue="v2", params=books2),
-                    regions=("eu", "eu"))
+    sc = two_venues(
+        deployment(NbboWatcher, "watch", params=seen),
+        deployment(BookWatcher, "b1", params=books1),
+        deployment(BookWatcher, "b2", venue="v2", params=books2),
+        regions=("eu", "eu"),
+    )
     run(sc, tmp_path)
     assert len(seen["nbbo"]) > 100
     last = {"v1": None, "v2": None}
@@ -179,8 +203,11 @@ def test_meshrt_mesh_prints_topology_and_links(tmp_path: Path) -> None:
 
     sc, _, _ = sender_and_receiver([("b", b"x"), ("nobody", b"y")])
     run(sc, tmp_path)
-    done = subprocess.run([sys.executable, "-m", "meshrt.cli.main", "mesh", str(tmp_path)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "meshrt.cli.main", "mesh", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "a      v1     eu" in done.stdout and "b      v2     us" in done.stdout
     assert "no_such_label 1" in done.stdout
@@ -190,10 +217,10 @@ def test_meshrt_mesh_prints_topology_and_links(tmp_path: Path) -> None:
 def test_a_scenario_link_with_zero_latency_is_refused() -> None:
     import pytest
 
-    from meshrt.scenario.latency import Latency
     from meshrt.scenario.definition import ScenarioError, validate
+    from meshrt.scenario.latency import Latency
 
-    with pytest.raises(ValueError, match="Link.latency must be a meshrt Latency with a positive"):
+    with pytest.raises(ValueError, match=r"Link\.latency must be a meshrt Latency with a positive"):
         Link("eu", "us", Latency(0))
     link = Link("eu", "us", Latency(1))
     object.__setattr__(link, "latency", Latency(0))  # forced past the constructor
@@ -219,9 +246,12 @@ def test_a_latency_spike_holds_later_messages_behind_it(tmp_path: Path) -> None:
 
     into: dict[str, Any] = {"got": []}
     spike = LatencySpike("a", "b", seconds(0.02), seconds(0.0005), seconds(0.0003))
-    sc = two_venues(deployment(Burst, "a", params={}),
-                    deployment(Receiver, "b", venue="v2", params=into), faults=(spike,),
-                    regions=("eu", "eu"))
+    sc = two_venues(
+        deployment(Burst, "a", params={}),
+        deployment(Receiver, "b", venue="v2", params=into),
+        faults=(spike,),
+        regions=("eu", "eu"),
+    )
     run(sc, tmp_path)
     order = [m.payload[0] for _, m in into["got"]]
     assert order == sorted(order) and len(order) == 40
@@ -235,9 +265,12 @@ def test_a_message_to_a_crashed_receiver_is_dropped_as_receiver_down(tmp_path: P
             self.host.send("b", b"tick")
 
     into: dict[str, Any] = {"got": []}
-    sc = two_venues(deployment(Steady, "a", params={}),
-                    deployment(Receiver, "b", venue="v2", params=into),
-                    faults=(KillInstance("b", seconds(0.1)),), regions=("eu", "eu"))
+    sc = two_venues(
+        deployment(Steady, "a", params={}),
+        deployment(Receiver, "b", venue="v2", params=into),
+        faults=(KillInstance("b", seconds(0.1)),),
+        regions=("eu", "eu"),
+    )
     run(sc, tmp_path)
     row = link(tmp_path, "a", "b")
     assert row["dropped"]["receiver_down"] > 0
@@ -248,8 +281,10 @@ def test_a_message_to_a_crashed_receiver_is_dropped_as_receiver_down(tmp_path: P
 def test_a_label_that_is_not_a_string_is_refused_to_the_sender(tmp_path: Path) -> None:
     sc, out, into = sender_and_receiver([(["b"], b"x"), (7, b"y"), ("b", b"ok")])
     result = run(sc, tmp_path)
-    assert [e[1] for e in out["errors"]] == ["message label ['b'] must be a string",
-                                             "message label 7 must be a string"]
+    assert [e[1] for e in out["errors"]] == [
+        "message label ['b'] must be a string",
+        "message label 7 must be a string",
+    ]
     assert [m.payload for _, m in into["got"]] == [b"ok"]
     assert result.ok
 
@@ -261,8 +296,10 @@ def test_heartbeats_across_a_gap_in_the_data_never_go_back_in_time(tmp_path: Pat
 
     data = tmp_path / "gap.jsonl"
     events = [{"ts": 0, "type": "snapshot", "bids": [["99", "1"]], "asks": [["101", "1"]]}]
-    events += [{"ts": t, "type": "delta", "side": "buy", "price": "99", "size": str(1 + t % 3)}
-               for t in (100_000_000, 300_000_000, 3_500_000_000, 3_600_000_000)]
+    events += [
+        {"ts": t, "type": "delta", "side": "buy", "price": "99", "size": str(1 + t % 3)}
+        for t in (100_000_000, 300_000_000, 3_500_000_000, 3_600_000_000)
+    ]
     data.write_bytes(b"\n".join(json.dumps(e) for e in events) + b"\n")
 
     class Clock(Beat):
@@ -270,9 +307,11 @@ def test_heartbeats_across_a_gap_in_the_data_never_go_back_in_time(tmp_path: Pat
             self.params["beats"].append(state.now)
 
     times: dict[str, Any] = {"beats": []}
-    sc = Scenario(name="gap", venues=[Venue(name="v1", sources=[
-        RecordedSpec(symbol="XYZ", path=str(data))])],
-        deployments=[deployment(Clock, params=times)])
+    sc = Scenario(
+        name="gap",
+        venues=[Venue(name="v1", sources=[RecordedSpec(symbol="XYZ", path=str(data))])],
+        deployments=[deployment(Clock, params=times)],
+    )
     run(sc, tmp_path / "run")
     assert times["beats"] == sorted(times["beats"])
     assert seconds(1) in times["beats"] and seconds(3) in times["beats"]
@@ -289,8 +328,11 @@ class NbboSwitcher(NbboWatcher):
         if not self.params["switched"]:
             self.params["switched"] = state.now
             self.host.subscribe("ABC")
-        elif (self.params["switched"] > 0 and "ABC" in state.books
-              and state.now - self.params["switched"] > self.params["keep_ns"]):
+        elif (
+            self.params["switched"] > 0
+            and "ABC" in state.books
+            and state.now - self.params["switched"] > self.params["keep_ns"]
+        ):
             self.params["switched"] = -1
             self.host.unsubscribe("ABC")
 
@@ -301,18 +343,32 @@ class NbboSwitcher(NbboWatcher):
         self.params["unsubscribed"].append((state.now, symbol))
 
 
-def test_a_symbol_subscribed_while_running_gets_its_nbbo_until_unsubscribed(
-        tmp_path: Path) -> None:
-    seen: dict[str, Any] = {"nbbo": [], "switched": 0, "keep_ns": 50_000_000,
-                            "subscribed": [], "unsubscribed": []}
-    venues = [Venue(name=name, region="eu", sources=[synthetic("XYZ", 20_000, seed),
-                                                     synthetic("ABC", 20_000, seed + 10)])
-              for name, seed in (("v1", 1), ("v2", 2))]
-    sc = Scenario(name="nbbo-subscribe", seed=3, duration_ns=seconds(0.3), venues=venues,
-                  deployments=[deployment(NbboSwitcher, "watch", params=seen)])
+def test_a_symbol_subscribed_while_running_gets_its_nbbo_until_unsubscribed(tmp_path: Path) -> None:
+    seen: dict[str, Any] = {
+        "nbbo": [],
+        "switched": 0,
+        "keep_ns": 50_000_000,
+        "subscribed": [],
+        "unsubscribed": [],
+    }
+    venues = [
+        Venue(
+            name=name,
+            region="eu",
+            sources=[synthetic("XYZ", 20_000, seed), synthetic("ABC", 20_000, seed + 10)],
+        )
+        for name, seed in (("v1", 1), ("v2", 2))
+    ]
+    sc = Scenario(
+        name="nbbo-subscribe",
+        seed=3,
+        duration_ns=seconds(0.3),
+        venues=venues,
+        deployments=[deployment(NbboSwitcher, "watch", params=seen)],
+    )
     assert run(sc, tmp_path).ok
-    (on_at, _), = seen["subscribed"]
-    (off_at, _), = seen["unsubscribed"]
+    ((on_at, _),) = seen["subscribed"]
+    ((off_at, _),) = seen["unsubscribed"]
     abc = [(at, nbbo) for at, nbbo in seen["nbbo"] if nbbo.symbol == "ABC"]
     assert len(abc) > 20 and {q.venue for _, n in abc for q in n.venues} == {"v1", "v2"}
     assert all(on_at <= at <= off_at + 5_000_000 for at, _ in abc)  # + what was in flight

@@ -8,8 +8,7 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce
 from meshrt.sequencer.orders import (
@@ -32,11 +31,27 @@ S = OrderStatus
 PX = 100_000_000_000
 
 
-def make_order(oid: int = 1, size: int = 10, side: Side = Side.BUY, client_id: int | None = None,
-               deployment: str = "mm-a", symbol: str = "BTC-USD") -> Order:
-    return Order(order_id=oid, deployment=deployment, client_id=oid if client_id is None else client_id,
-                 venue="sim", symbol=symbol, side=side, kind=ActionKind.LIMIT, tif=TimeInForce.GTC,
-                 price=PX, size=size, created_ts=0)
+def make_order(
+    oid: int = 1,
+    size: int = 10,
+    side: Side = Side.BUY,
+    client_id: int | None = None,
+    deployment: str = "mm-a",
+    symbol: str = "BTC-USD",
+) -> Order:
+    return Order(
+        order_id=oid,
+        deployment=deployment,
+        client_id=oid if client_id is None else client_id,
+        venue="sim",
+        symbol=symbol,
+        side=side,
+        kind=ActionKind.LIMIT,
+        tif=TimeInForce.GTC,
+        price=PX,
+        size=size,
+        created_ts=0,
+    )
 
 
 def submitted(size: int = 10, oid: int = 1) -> OrderStateMachine:
@@ -143,15 +158,20 @@ def test_duplicate_key_is_a_noop() -> None:
     assert sm.orders[1].filled == 8
 
 
-@pytest.mark.parametrize("status_reports, expected", [
-    ([], RejectReason.ILLEGAL_TRANSITION),               # SUBMITTED: not acknowledged yet
-    ([acc()], None),                                      # ACCEPTED
-    ([acc(), fill(3)], None),                             # PARTIALLY_FILLED
-    ([acc(), fill(10)], RejectReason.ILLEGAL_TRANSITION),  # FILLED
-    ([rej()], RejectReason.ILLEGAL_TRANSITION),           # REJECTED
-    ([acc(), cxl(10)], RejectReason.ILLEGAL_TRANSITION),  # CANCELLED
-])
-def test_request_cancel(status_reports: list[tuple[Any, ...]], expected: RejectReason | None) -> None:
+@pytest.mark.parametrize(
+    "status_reports, expected",
+    [
+        ([], RejectReason.ILLEGAL_TRANSITION),  # SUBMITTED: not acknowledged yet
+        ([acc()], None),  # ACCEPTED
+        ([acc(), fill(3)], None),  # PARTIALLY_FILLED
+        ([acc(), fill(10)], RejectReason.ILLEGAL_TRANSITION),  # FILLED
+        ([rej()], RejectReason.ILLEGAL_TRANSITION),  # REJECTED
+        ([acc(), cxl(10)], RejectReason.ILLEGAL_TRANSITION),  # CANCELLED
+    ],
+)
+def test_request_cancel(
+    status_reports: list[tuple[Any, ...]], expected: RejectReason | None
+) -> None:
     sm = submitted()
     for i, r in enumerate(status_reports):
         sm.apply_report(r, i)
@@ -313,7 +333,9 @@ def test_reject_after_fills_is_a_violation(cancel_first: bool) -> None:
     if cancel_first:
         sm.request_cancel(1, 3)
     before = sm.orders[1].status
-    with pytest.raises(InvariantViolation, match=r"order 1 .*--rejected--> REJECTED: rejected after fills"):
+    with pytest.raises(
+        InvariantViolation, match=r"order 1 .*--rejected--> REJECTED: rejected after fills"
+    ):
         sm.apply_report(rej(), "r")
     assert sm.orders[1].status == before
 
@@ -322,7 +344,9 @@ def test_overfill_is_a_violation() -> None:
     sm = submitted()
     sm.apply_report(acc(), "a")
     sm.apply_report(fill(7), "f1")
-    with pytest.raises(InvariantViolation, match=r"order 1 .*PARTIALLY_FILLED --fill--> \?: overfill"):
+    with pytest.raises(
+        InvariantViolation, match=r"order 1 .*PARTIALLY_FILLED --fill--> \?: overfill"
+    ):
         sm.apply_report(fill(4), "f2")
     assert sm.orders[1].filled == 7 and sm.orders[1].status == S.PARTIALLY_FILLED
     sm.apply_report(fill(3), "f3")
@@ -374,7 +398,13 @@ def test_replace_updates_price_and_size() -> None:
     sm.apply_report(fill(3), "f")
     assert sm.apply_report(repl(PX + 5, 20, 17), "p")
     o = sm.orders[1]
-    assert (o.price, o.size, o.filled, o.remaining, o.status) == (PX + 5, 20, 3, 17, S.PARTIALLY_FILLED)
+    assert (o.price, o.size, o.filled, o.remaining, o.status) == (
+        PX + 5,
+        20,
+        3,
+        17,
+        S.PARTIALLY_FILLED,
+    )
     sm.check_invariants(1)
 
 
@@ -415,7 +445,7 @@ def test_reports_before_submission_and_for_unknown_orders_are_violations() -> No
         with pytest.raises(InvariantViolation, match="order 1"):
             sm.apply_report(r, "k")
         assert sm.orders[1].status == S.CREATED
-    with pytest.raises(InvariantViolation, match="order 42.*no such order"):
+    with pytest.raises(InvariantViolation, match=r"order 42.*no such order"):
         sm.apply_report(acc(oid=42), "k")
 
 
@@ -474,8 +504,8 @@ def test_a_fill_report_costs_the_same_with_many_orders_open() -> None:
         for oid in range(n):
             sm.create(make_order(oid, size=10))
             sm.submit(oid, 0)
-        partial = lines_run(lambda: sm.apply_report(fill(1, oid=n // 2), "partial"))
-        full = lines_run(lambda: sm.apply_report(fill(9, oid=n // 2), "full"))
+        partial = lines_run(lambda sm=sm, n=n: sm.apply_report(fill(1, oid=n // 2), "partial"))
+        full = lines_run(lambda sm=sm, n=n: sm.apply_report(fill(9, oid=n // 2), "full"))
         assert sm.orders[n // 2].status == S.FILLED
         assert [o.filled for o in sm.orders.values()].count(0) == n - 1
         costs.append((partial, full))
@@ -500,7 +530,7 @@ def venue_histories(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderS
     # cut points split the cumulative fill into partial fills
     cum = size if outcome == "full" else draw(st.integers(0, size - 1))
     cuts = sorted(draw(st.sets(st.integers(1, cum - 1), max_size=6))) if cum > 1 else []
-    sizes = [b - a for a, b in zip([0, *cuts], [*cuts, cum])] if cum else []
+    sizes = [b - a for a, b in zip([0, *cuts], [*cuts, cum], strict=True)] if cum else []
     ts = 3
     for q in sizes:
         cum_so_far = sum(r[4] for r in history if r[1] == REPORT_FILL) + q
@@ -515,8 +545,12 @@ def venue_histories(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderS
     return size, history, status, cum
 
 
-def deliver(sm: OrderStateMachine, delivery: list[tuple[tuple[Any, ...], int]], size: int,
-            cancel_answer_kind: int | None = None) -> None:
+def deliver(
+    sm: OrderStateMachine,
+    delivery: list[tuple[tuple[Any, ...], int]],
+    size: int,
+    cancel_answer_kind: int | None = None,
+) -> None:
     """Apply reports one by one, checking the per-step invariants.
 
     With ``cancel_answer_kind``, the order is CANCEL_PENDING and must stay so (or fill
@@ -543,7 +577,9 @@ def deliver(sm: OrderStateMachine, delivery: list[tuple[tuple[Any, ...], int]], 
 @pytest.mark.property
 @settings(max_examples=300, deadline=None)
 @given(venue_histories(), st.data())
-def test_duplicated_reordered_delivery_converges(history_and_expectation: Any, data: st.DataObject) -> None:
+def test_duplicated_reordered_delivery_converges(
+    history_and_expectation: Any, data: st.DataObject
+) -> None:
     size, history, final_status, cum = history_and_expectation
     keyed = [(r, k) for k, r in enumerate(history)]
 
@@ -551,7 +587,7 @@ def test_duplicated_reordered_delivery_converges(history_and_expectation: Any, d
     deliver(in_order, keyed, size)
 
     copies = data.draw(st.lists(st.integers(1, 3), min_size=len(keyed), max_size=len(keyed)))
-    noisy = [item for item, n in zip(keyed, copies) for _ in range(n)]
+    noisy = [item for item, n in zip(keyed, copies, strict=True) for _ in range(n)]
     noisy = data.draw(st.permutations(noisy))
     shuffled = submitted(size)
     deliver(shuffled, noisy, size)
@@ -574,7 +610,7 @@ def cancel_races(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderStat
     else:
         cum = draw(st.sampled_from([size, draw(st.integers(0, size - 1))]))
     cuts = sorted(draw(st.sets(st.integers(1, cum - 1), max_size=5))) if cum > 1 else []
-    sizes = [b - a for a, b in zip([0, *cuts], [*cuts, cum])] if cum else []
+    sizes = [b - a for a, b in zip([0, *cuts], [*cuts, cum], strict=True)] if cum else []
     reports = [fill(q, ts=10 + i) for i, q in enumerate(sizes)]
     if answer == "cancelled":
         reports.append(cxl(size - cum, ts=50))
@@ -591,7 +627,10 @@ def test_cancel_race_converges(race: Any, data: st.DataObject) -> None:
     size, reports, final_status, cum = race
     keyed = [(r, k) for k, r in enumerate(reports, start=1)]
     results = []
-    for delivery in (keyed, data.draw(st.permutations(keyed + data.draw(st.lists(st.sampled_from(keyed)))))):
+    for delivery in (
+        keyed,
+        data.draw(st.permutations(keyed + data.draw(st.lists(st.sampled_from(keyed))))),
+    ):
         sm = submitted(size)
         sm.apply_report(acc(), 0)
         assert sm.request_cancel(1, 5) is None
@@ -605,9 +644,10 @@ def test_cancel_race_converges(race: Any, data: st.DataObject) -> None:
 @pytest.mark.property
 @settings(max_examples=200, deadline=None)
 @given(venue_histories(), st.data())
-def test_impossible_report_raises_naming_order_and_transition(history_and_expectation: Any,
-                                                              data: st.DataObject) -> None:
-    size, history, final_status, cum = history_and_expectation
+def test_impossible_report_raises_naming_order_and_transition(
+    history_and_expectation: Any, data: st.DataObject
+) -> None:
+    size, history, final_status, _cum = history_and_expectation
     sm = submitted(size)
     deliver(sm, data.draw(st.permutations([(r, k) for k, r in enumerate(history)])), size)
     o = sm.orders[1]

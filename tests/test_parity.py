@@ -17,15 +17,24 @@ from meshrt.scenario.definition import load_scenario
 from c_algos import ROOT, market_maker
 from helpers import thinned
 
-TRADING = ("order_created", "intent", "intent_rejected", "fill", "accepted", "replaced",
-           "cancelled", "rejected")
+TRADING = (
+    "order_created",
+    "intent",
+    "intent_rejected",
+    "fill",
+    "accepted",
+    "replaced",
+    "cancelled",
+    "rejected",
+)
 
 
 def run_with(algo: Any, out: Path) -> tuple[dict[str, Any], list[Any]]:
     scenario = thinned(load_scenario(ROOT / "scenarios" / "market_maker.py"), 4)
     if algo is not None:
         scenario = attrs.evolve(
-            scenario, deployments=[attrs.evolve(scenario.deployments[0], algo=str(algo))])
+            scenario, deployments=[attrs.evolve(scenario.deployments[0], algo=str(algo))]
+        )
     result = run(scenario, out)
     assert result.ok
     records = [orjson.loads(line) for line in (out / "replay.jsonl").read_bytes().splitlines()]
@@ -36,9 +45,11 @@ def run_with(algo: Any, out: Path) -> tuple[dict[str, Any], list[Any]]:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict[str, Any], list[Any]]]:
     artifacts = market_maker()
     out = tmp_path_factory.mktemp("parity")
-    return {"python": run_with(None, out / "python"),
-            "wasm": run_with(artifacts["wasm"], out / "wasm"),
-            "native": run_with(artifacts["native"], out / "native")}
+    return {
+        "python": run_with(None, out / "python"),
+        "wasm": run_with(artifacts["wasm"], out / "wasm"),
+        "native": run_with(artifacts["native"], out / "native"),
+    }
 
 
 def test_the_market_maker_trades_the_same_in_all_three_loaders(runs: Any) -> None:
@@ -61,8 +72,9 @@ def test_orders_and_fills_in_the_replay_log_are_identical(runs: Any) -> None:
         assert records == python, loader  # and every other record too
 
 
-def test_the_wasm_hot_path_bypasses_wasmtime_py(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_wasm_hot_path_bypasses_wasmtime_py(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def forbidden(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("wasmtime-py's slow path was used")
 
@@ -72,8 +84,10 @@ def test_the_wasm_hot_path_bypasses_wasmtime_py(tmp_path: Path,
     scenario = load_scenario(ROOT / "scenarios" / "market_maker.py")
     source = attrs.evolve(scenario.venues[0].sources[0], updates=5_000)
     scenario = attrs.evolve(
-        scenario, venues=[attrs.evolve(scenario.venues[0], sources=[source])],
-        deployments=[attrs.evolve(scenario.deployments[0], algo=str(market_maker()["wasm"]))])
+        scenario,
+        venues=[attrs.evolve(scenario.venues[0], sources=[source])],
+        deployments=[attrs.evolve(scenario.deployments[0], algo=str(market_maker()["wasm"]))],
+    )
     result = run(scenario)
     assert result.summary["deployments"][0]["crashed"] is None
     assert result.summary["deployments"][0]["orders"] > 0

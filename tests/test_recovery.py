@@ -18,6 +18,7 @@ from meshrt.venues.sources import RecordedSource, RecordedSpec
 
 from killing import EVERY, ROOT, bundled_copy, killed_run, meshrt
 
+
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The bundled scenarios, thinned (killing.bundled_copy)."""
@@ -26,13 +27,15 @@ def bundled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(bundled: dict[str, Path],
-                  tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def uninterrupted(
+    bundled: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
     runs = {}
     for name, scenario in bundled.items():
         out = tmp_path_factory.mktemp(name) / "run"
-        done = meshrt("run", str(scenario), "--out", str(out), "--no-progress",
-                      "--checkpoint-every", EVERY)
+        done = meshrt(
+            "run", str(scenario), "--out", str(out), "--no-progress", "--checkpoint-every", EVERY
+        )
         assert done.returncode == 0, done.stderr
         runs[name] = out
     return runs
@@ -41,8 +44,8 @@ def uninterrupted(bundled: dict[str, Path],
 @pytest.mark.parametrize("name", ["market_maker", "maker_hedger"])
 @pytest.mark.parametrize("after", [1, 3, 5])
 def test_a_killed_run_resumes_to_the_same_log_and_state(
-        bundled: dict[str, Path], uninterrupted: dict[str, Path], tmp_path: Path, name: str,
-        after: int) -> None:
+    bundled: dict[str, Path], uninterrupted: dict[str, Path], tmp_path: Path, name: str, after: int
+) -> None:
     out = tmp_path / "run"
     killed_run(bundled[name], out, after)
     done = meshrt("run", "--resume", str(out), "--no-progress")
@@ -52,9 +55,9 @@ def test_a_killed_run_resumes_to_the_same_log_and_state(
     assert (out / "summary.json").read_bytes() == (reference / "summary.json").read_bytes()
 
 
-def test_a_torn_final_record_is_cut_on_resume(bundled: dict[str, Path],
-                                             uninterrupted: dict[str, Path],
-                                             tmp_path: Path) -> None:
+def test_a_torn_final_record_is_cut_on_resume(
+    bundled: dict[str, Path], uninterrupted: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "run"
     killed_run(bundled["market_maker"], out, 2)
     with open(out / "replay.jsonl", "ab") as log:
@@ -66,7 +69,8 @@ def test_a_torn_final_record_is_cut_on_resume(bundled: dict[str, Path],
 
 
 def test_a_corrupted_checkpoint_is_refused_naming_file_and_problem(
-        bundled: dict[str, Path], tmp_path: Path) -> None:
+    bundled: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "run"
     killed_run(bundled["market_maker"], out, 1)
     newest = checkpoint.latest(out)
@@ -82,15 +86,31 @@ def test_a_corrupted_checkpoint_is_refused_naming_file_and_problem(
 def test_resuming_after_the_scenario_changed_is_refused(tmp_path: Path) -> None:
     scenario = tmp_path / "mm.py"
     source = (ROOT / "scenarios" / "market_maker.py").read_text()
-    scenario.write_text(source.replace('"algos/market_maker.py:MarketMaker"',
-                                       repr(str(ROOT / "scenarios/algos/market_maker.py")
-                                            + ":MarketMaker")))
+    scenario.write_text(
+        source.replace(
+            '"algos/market_maker.py:MarketMaker"',
+            repr(str(ROOT / "scenarios/algos/market_maker.py") + ":MarketMaker"),
+        )
+    )
     out = tmp_path / "run"
-    process = subprocess.Popen([sys.executable, "-m", "meshrt.cli.main", "run", str(scenario),
-                                "--out", str(out), "--no-progress", "--checkpoint-every", EVERY],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while not list((out / "checkpoints").glob("*.bin")) if (out / "checkpoints").is_dir() \
-            else True:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "meshrt.cli.main",
+            "run",
+            str(scenario),
+            "--out",
+            str(out),
+            "--no-progress",
+            "--checkpoint-every",
+            EVERY,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while not list((out / "checkpoints").glob("*.bin")) if (out / "checkpoints").is_dir() else True:
         time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -101,10 +121,19 @@ def test_resuming_after_the_scenario_changed_is_refused(tmp_path: Path) -> None:
 
 
 def test_two_processes_with_different_hash_seeds_write_the_same_log(
-        bundled: dict[str, Path], uninterrupted: dict[str, Path], tmp_path: Path) -> None:
+    bundled: dict[str, Path], uninterrupted: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "run"
-    done = meshrt("run", str(bundled["maker_hedger"]), "--out", str(out), "--no-progress",
-                  "--checkpoint-every", "0", env={"PYTHONHASHSEED": "12345"})
+    done = meshrt(
+        "run",
+        str(bundled["maker_hedger"]),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--checkpoint-every",
+        "0",
+        env={"PYTHONHASHSEED": "12345"},
+    )
     assert done.returncode == 0, done.stderr
     reference = uninterrupted["maker_hedger"]
     assert (out / "replay.jsonl").read_bytes() == (reference / "replay.jsonl").read_bytes()
@@ -120,9 +149,9 @@ def test_a_recorded_source_restored_from_a_checkpoint_continues_where_it_stopped
     assert head + restored.batch(2**62) == whole
 
 
-def test_resume_passes_over_a_damaged_newest_checkpoint(bundled: dict[str, Path],
-                                                      uninterrupted: dict[str, Path],
-                                                      tmp_path: Path) -> None:
+def test_resume_passes_over_a_damaged_newest_checkpoint(
+    bundled: dict[str, Path], uninterrupted: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "run"
     killed_run(bundled["market_maker"], out, 3)
     newest = checkpoint.latest(out)
@@ -144,10 +173,23 @@ def test_resume_refuses_a_changed_algo_file(tmp_path: Path) -> None:
     project = tmp_path / "project"
     shutil.copytree(ROOT / "scenarios", project, ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path / "run"
-    process = subprocess.Popen([sys.executable, "-m", "meshrt.cli.main", "run",
-                                str(project / "market_maker.py"), "--out", str(out),
-                                "--no-progress", "--checkpoint-every", EVERY],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "meshrt.cli.main",
+            "run",
+            str(project / "market_maker.py"),
+            "--out",
+            str(out),
+            "--no-progress",
+            "--checkpoint-every",
+            EVERY,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     while not (out / "checkpoints").is_dir() or not list((out / "checkpoints").glob("*.bin")):
         time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
@@ -161,12 +203,13 @@ def test_resume_refuses_a_changed_algo_file(tmp_path: Path) -> None:
 
 @pytest.mark.unit
 def test_the_run_digest_covers_algos_named_by_module_or_given_as_a_class(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import importlib
 
-    from helpers import deployment, scenario
-
     from meshrt.runtime.run import _scenario_sha256
+
+    from helpers import deployment, scenario
 
     source = "from helpers import Quiet\n\n\nclass Algo(Quiet):\n    pass\n"
     module = tmp_path / "my_digest_algo.py"

@@ -38,20 +38,24 @@ def test_a_run_replays_to_identical_records(recorded: Path) -> None:
     assert verdict.records == lines - 1  # every record after the header was compared
 
 
-def test_replay_names_the_first_divergent_seq_with_both_values(recorded: Path,
-                                                               tmp_path: Path) -> None:
+def test_replay_names_the_first_divergent_seq_with_both_values(
+    recorded: Path, tmp_path: Path
+) -> None:
     run_dir = tmp_path / "run"
     shutil.copytree(recorded, run_dir)
     log = run_dir / "replay.jsonl"
     lines = log.read_bytes().splitlines(keepends=True)
-    index = next(i for i, line in enumerate(lines[1:], 1)
-                 if orjson.loads(line)[6] == "intent")
+    index = next(i for i, line in enumerate(lines[1:], 1) if orjson.loads(line)[6] == "intent")
     record = orjson.loads(lines[index])
     record[7][5] += 1  # someone edits the price the algo asked for
     lines[index] = orjson.dumps(record) + b"\n"
     log.write_bytes(b"".join(lines))
-    done = subprocess.run([sys.executable, "-m", "meshrt.cli.main", "replay", str(run_dir)],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "meshrt.cli.main", "replay", str(run_dir)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 1
     assert f"replay diverges at seq {record[0]}:" in done.stdout
     assert orjson.dumps(record).decode() in done.stdout  # the logged value
@@ -66,9 +70,12 @@ def test_a_changed_algo_file_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert run(load_scenario(project / "market_maker.py"), out).ok
     algo = project / "algos" / "market_maker.py"
-    algo.write_text(algo.read_text().replace(
-        'self.skew_ticks: int = params.get("skew_ticks", 1)',
-        'self.skew_ticks: int = params.get("skew_ticks", 1) + 1'))
+    algo.write_text(
+        algo.read_text().replace(
+            'self.skew_ticks: int = params.get("skew_ticks", 1)',
+            'self.skew_ticks: int = params.get("skew_ticks", 1) + 1',
+        )
+    )
     with pytest.raises(CheckpointError, match="an algo file it names"):
         verify(out)
 
@@ -79,8 +86,12 @@ def test_a_changed_scenario_is_refused(tmp_path: Path) -> None:
     assert run(load_scenario(project / "market_maker.py"), out).ok
     scenario = project / "market_maker.py"
     scenario.write_text(scenario.read_text().replace("seed=7", "seed=9"))
-    done = subprocess.run([sys.executable, "-m", "meshrt.cli.main", "replay", str(out)],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "meshrt.cli.main", "replay", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 2
     assert "scenario_sha256: the scenario changed" in done.stderr
 
@@ -92,18 +103,22 @@ def test_compare_reports_a_shorter_log(tmp_path: Path) -> None:
     b.write_bytes(b"h\n[1]\n")
     verdict = compare(a, b)
     assert verdict.divergence is not None
-    assert (verdict.divergence.seq, verdict.divergence.logged,
-            verdict.divergence.replayed) == (2, "[2]", "(end of log)")
+    assert (verdict.divergence.seq, verdict.divergence.logged, verdict.divergence.replayed) == (
+        2,
+        "[2]",
+        "(end of log)",
+    )
 
 
-def test_a_corrupt_log_of_a_multi_venue_run_is_one_line(recorded: Path, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]
-                                                        ) -> None:
+def test_a_corrupt_log_of_a_multi_venue_run_is_one_line(
+    recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Every venue's reader fails on the same bad line: one error line, not a group."""
     from meshrt.cli.main import main
 
-    assert len(orjson.loads((recorded / "replay.jsonl").read_bytes().split(b"\n", 1)[0])
-               ["venues"]) > 1
+    assert (
+        len(orjson.loads((recorded / "replay.jsonl").read_bytes().split(b"\n", 1)[0])["venues"]) > 1
+    )
     run_dir = tmp_path / "run"
     shutil.copytree(recorded, run_dir)
     log = run_dir / "replay.jsonl"

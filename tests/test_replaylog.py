@@ -10,8 +10,7 @@ from typing import Any
 import attrs
 import orjson
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt import Algo, Side, seconds
 from meshrt.actors._commit import commit_feed, feed_fragments
@@ -37,10 +36,10 @@ from meshrt.scenario.faults import (
     Partition,
     RestartCoordinator,
 )
+from meshrt.sequencer.restart_policy import on_failure
 from meshrt.venues.events import FEED_DELTA, FEED_KIND_NAMES, FEED_SNAPSHOT, FEED_TRADE
 
 from helpers import UNIT, deployment, scenario
-from meshrt.sequencer.restart_policy import on_failure
 from scenarios.algos.market_maker import MarketMaker
 
 
@@ -80,8 +79,7 @@ def test_reads_a_real_run_strictly(real_log: Path) -> None:
     assert not reader.missing_newline
     assert [r.seq for r in records] == list(range(1, len(records) + 1))
     types = {r.type for r in records}
-    assert {"snapshot", "delta", "trade", "intent", "order_created", "accepted",
-            "fill"} <= types
+    assert {"snapshot", "delta", "trade", "intent", "order_created", "accepted", "fill"} <= types
     assert types <= set(PAYLOADS)
     fill = next(r for r in records if r.type == "fill")
     assert fill.source == "venue:v1" and fill.instrument == "XYZ"
@@ -113,13 +111,19 @@ class Chatty(Algo):
 
 
 def test_every_record_type_the_runtime_writes_reads_strictly(tmp_path: Path) -> None:
-    faults = (KillInstance("mm", seconds(0.01)), KillInstance("mm", seconds(0.02)),
-              KillFeed("v1", seconds(0.03), seconds(0.005)), KillCoordinator(seconds(0.035)),
-              RestartCoordinator(seconds(0.04)), Partition("v1", seconds(0.042), seconds(0.002)),
-              DropRate("chatty", "mm", 0.5, seconds(0.045), seconds(0.002)),
-              LatencySpike("chatty", "mm", 1_000, seconds(0.046), seconds(0.002)))
-    mm = deployment(MarketMaker, label="mm", restart=on_failure(max_restarts=1,
-                                                                delay_ns=seconds(0.001)))
+    faults = (
+        KillInstance("mm", seconds(0.01)),
+        KillInstance("mm", seconds(0.02)),
+        KillFeed("v1", seconds(0.03), seconds(0.005)),
+        KillCoordinator(seconds(0.035)),
+        RestartCoordinator(seconds(0.04)),
+        Partition("v1", seconds(0.042), seconds(0.002)),
+        DropRate("chatty", "mm", 0.5, seconds(0.045), seconds(0.002)),
+        LatencySpike("chatty", "mm", 1_000, seconds(0.046), seconds(0.002)),
+    )
+    mm = deployment(
+        MarketMaker, label="mm", restart=on_failure(max_restarts=1, delay_ns=seconds(0.001))
+    )
     chatty = deployment(Chatty, label="chatty", params={})
     sc = attrs.evolve(scenario(mm, chatty, updates=3_000), faults=faults)
     assert run(sc, tmp_path).summary["status"] == "ok"
@@ -136,8 +140,14 @@ def test_a_run_folder_or_the_file_itself_can_be_named(real_log: Path) -> None:
 
 
 def header_with(**changes: object) -> bytes:
-    header = {"format": FORMAT, "version": VERSION, "scenario": "s", "seed": 1,
-              "venues": [], "deployments": []}
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "scenario": "s",
+        "seed": 1,
+        "venues": [],
+        "deployments": [],
+    }
     header.update(changes)
     return orjson.dumps(header) + b"\n"
 
@@ -174,6 +184,7 @@ def _replace_field(index: int, value: object) -> Callable[[list[object]], list[o
         record = list(record)
         record[index] = value
         return record
+
     return change
 
 
@@ -182,6 +193,7 @@ def _payload(change: Callable[[list[object]], None]) -> Callable[[list[object]],
         payload = list(record[7])  # type: ignore[call-overload]
         change(payload)
         return [*record[:7], payload, record[8]]
+
     return apply
 
 
@@ -190,8 +202,10 @@ DAMAGE = {
     "bad JSON": (None, "not JSON"),
     "envelope arity": (lambda r: r[:8], "a record is a JSON array of 9 fields"),
     "payload arity": (_payload(lambda p: p.append(7)), "delta payload must be a list of 3"),
-    "payload field type": (_payload(lambda p: p.__setitem__(1, "100.5")),
-                           "delta field 'price' has the wrong type: '100.5'"),
+    "payload field type": (
+        _payload(lambda p: p.__setitem__(1, "100.5")),
+        "delta field 'price' has the wrong type: '100.5'",
+    ),
     "envelope field type": (_replace_field(1, "12"), "event_ts has the wrong type: '12'"),
     "key type": (_replace_field(8, "k"), "delta key has the wrong type"),
     "unknown type": (_replace_field(6, "teleport"), "unknown record type 'teleport'"),
@@ -290,10 +304,12 @@ def test_a_whole_last_record_without_its_newline_is_read_and_flagged(
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize(("content", "what"), [(b"", "empty log"),
-                                               (b'{"format": "meshrt-re', "torn header")])
-def test_a_log_torn_before_its_header_was_written(tmp_path: Path, content: bytes,
-                                                  what: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "what"), [(b"", "empty log"), (b'{"format": "meshrt-re', "torn header")]
+)
+def test_a_log_torn_before_its_header_was_written(
+    tmp_path: Path, content: bytes, what: str
+) -> None:
     path = write(tmp_path, [content])
     with pytest.raises(LogTorn, match=rf"replay.jsonl:1: {what}") as info:
         ReplayReader(path)
@@ -311,8 +327,12 @@ def test_unknown_record_types_pass_only_when_allowed_and_are_counted(
 ) -> None:
     lines = lines_of(real_log)
     record = orjson.loads(lines[40])
-    lines[40] = orjson.dumps([record[0], record[1], record[2], "control", "v1", None,
-                              "teleport", ["v1", 5], None]) + b"\n"
+    lines[40] = (
+        orjson.dumps(
+            [record[0], record[1], record[2], "control", "v1", None, "teleport", ["v1", 5], None]
+        )
+        + b"\n"
+    )
     path = write(tmp_path, lines)
     with pytest.raises(LogCorrupt, match="unknown record type 'teleport'"):
         list(ReplayReader(path))
@@ -321,8 +341,12 @@ def test_unknown_record_types_pass_only_when_allowed_and_are_counted(
     assert len(records) == len(lines) - 1
     assert reader.unknown_types == {"teleport": 1}
     # the envelope of an unknown type is still checked
-    lines[40] = orjson.dumps([record[0], "late", record[2], "control", "v1", None,
-                              "teleport", ["v1", 5], None]) + b"\n"
+    lines[40] = (
+        orjson.dumps(
+            [record[0], "late", record[2], "control", "v1", None, "teleport", ["v1", 5], None]
+        )
+        + b"\n"
+    )
     path = write(tmp_path, lines)
     with pytest.raises(LogCorrupt, match="event_ts has the wrong type"):
         list(ReplayReader(path, allow_unknown_types=True))
@@ -330,16 +354,54 @@ def test_unknown_record_types_pass_only_when_allowed_and_are_counted(
 
 # -- feed records are formatted compiled (meshrt/actors/_commit.pyx): orjson's bytes exactly --
 
-EDGE_INTS = [0, 1, -1, 9, 10, 99, 100, 9_999, 10**8 - 1, 10**8, -10**8, 10**8 + 1, 2**30,
-             2**31, 10**16, 2**60 - 1, 2**60, -2**60, 2**62, 2**63 - 1, -2**63, -2**63 + 1,
-             2**64 - 1, 1_700_000_000_000_000_000]
+EDGE_INTS = [
+    0,
+    1,
+    -1,
+    9,
+    10,
+    99,
+    100,
+    9_999,
+    10**8 - 1,
+    10**8,
+    -(10**8),
+    10**8 + 1,
+    2**30,
+    2**31,
+    10**16,
+    2**60 - 1,
+    2**60,
+    -(2**60),
+    2**62,
+    2**63 - 1,
+    -(2**63),
+    -(2**63) + 1,
+    2**64 - 1,
+    1_700_000_000_000_000_000,
+]
 
 
 def commit_lines(events: list[tuple[Any, ...]], fragments: Any) -> list[bytes]:
     """commit_feed's log lines for venue events with no book and no subscriber."""
     lines: list[bytes] = []
-    index, seq, _ = commit_feed(events, 0, len(events), 0, 0, lines, fragments, orjson.dumps,
-                                [None, None], [False, False], None, [[], []], 0, 0, None)
+    index, seq, _ = commit_feed(
+        events,
+        0,
+        len(events),
+        0,
+        0,
+        lines,
+        fragments,
+        orjson.dumps,
+        [None, None],
+        [False, False],
+        None,
+        [[], []],
+        0,
+        0,
+        None,
+    )
     assert (index, seq) == (len(events), len(events))
     return lines
 
@@ -348,12 +410,15 @@ def test_feed_records_formatted_compiled_are_the_bytes_orjson_writes() -> None:
     names = ('venue:a"b\\c', "ü\u2028v", ("X/Y", "é\n\x01"))
     fragments = feed_fragments(*names)
     rng = random.Random(7)
-    ints = EDGE_INTS + [rng.randrange(-2**63, 2**63) for _ in range(2_000)] + [
-        rng.randrange(10 ** rng.randrange(1, 20)) for _ in range(2_000)]
+    ints = (
+        EDGE_INTS
+        + [rng.randrange(-(2**63), 2**63) for _ in range(2_000)]
+        + [rng.randrange(10 ** rng.randrange(1, 20)) for _ in range(2_000)]
+    )
     events: list[tuple[Any, ...]] = []
     expected: list[bytes] = []
     for n, value in enumerate(ints):
-        ts = value if -2**63 <= value < 2**63 else 2**63 - 1
+        ts = value if -(2**63) <= value < 2**63 else 2**63 - 1
         symbol = n % 2
         other = ints[-n]
         feeds = [
@@ -362,40 +427,61 @@ def test_feed_records_formatted_compiled_are_the_bytes_orjson_writes() -> None:
             (OUT_BOOK, (ts, FEED_SNAPSHOT, ((value, other), (n, -n)), ((other, 1),))),
         ]
         if n < 3:  # an empty book, and payloads orjson itself must format
-            feeds += [(OUT_BOOK, (ts, FEED_SNAPSHOT, (), ())),
-                      (OUT_BOOK, (ts, FEED_DELTA, 1, 1.5, True)),
-                      (OUT_TRADE, (ts, FEED_TRADE, None, "x", [value, {"a": 2**64 - 1}]))]
+            feeds += [
+                (OUT_BOOK, (ts, FEED_SNAPSHOT, (), ())),
+                (OUT_BOOK, (ts, FEED_DELTA, 1, 1.5, True)),
+                (OUT_TRADE, (ts, FEED_TRADE, None, "x", [value, {"a": 2**64 - 1}])),
+            ]
         for kind, feed in feeds:
-            events.append((ts, kind, symbol, feed, None, None) if kind == OUT_BOOK
-                          else (ts, kind, symbol, feed))
+            events.append(
+                (ts, kind, symbol, feed, None, None)
+                if kind == OUT_BOOK
+                else (ts, kind, symbol, feed)
+            )
             seq = len(events)
             kind_name = "trade" if kind == OUT_TRADE else FEED_KIND_NAMES[feed[1]]
-            expected.append(orjson.dumps([seq, ts, ts, names[0], names[1], names[2][symbol],
-                                          kind_name, feed[2:], seq]))
+            expected.append(
+                orjson.dumps(
+                    [seq, ts, ts, names[0], names[1], names[2][symbol], kind_name, feed[2:], seq]
+                )
+            )
     assert commit_lines(events, fragments) == expected
 
 
-INT64 = st.integers(-2**63, 2**63 - 1)
+INT64 = st.integers(-(2**63), 2**63 - 1)
 NAMES = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)  # orjson: no surrogates
 # what a feed payload can hold: ints orjson writes (int64 formatted compiled, uint64 by
 # orjson), None, and nested tuples/lists of them; now and then a value only orjson writes
 FEED_VALUES = st.recursive(
-    st.one_of(INT64, st.integers(2**63, 2**64 - 1), st.sampled_from([0, -1, 2**63 - 1, -2**63]),
-              st.none(), st.sampled_from([Side.BUY, Side.SELL]),
-              st.booleans(), st.floats(), NAMES),
+    st.one_of(
+        INT64,
+        st.integers(2**63, 2**64 - 1),
+        st.sampled_from([0, -1, 2**63 - 1, -(2**63)]),
+        st.none(),
+        st.sampled_from([Side.BUY, Side.SELL]),
+        st.booleans(),
+        st.floats(),
+        NAMES,
+    ),
     lambda inner: st.lists(inner, max_size=4) | st.lists(inner, max_size=4).map(tuple),
-    max_leaves=24)
+    max_leaves=24,
+)
 
 
 @pytest.mark.property
 @settings(max_examples=400, deadline=None)
-@given(seq=st.integers(1, 2**63 - 1), ts=INT64, names=st.tuples(NAMES, NAMES, NAMES),
-       kind=st.sampled_from([(OUT_BOOK, FEED_SNAPSHOT), (OUT_BOOK, FEED_DELTA),
-                             (OUT_TRADE, FEED_TRADE)]),
-       payload=st.lists(FEED_VALUES, max_size=6))
+@given(
+    seq=st.integers(1, 2**63 - 1),
+    ts=INT64,
+    names=st.tuples(NAMES, NAMES, NAMES),
+    kind=st.sampled_from(
+        [(OUT_BOOK, FEED_SNAPSHOT), (OUT_BOOK, FEED_DELTA), (OUT_TRADE, FEED_TRADE)]
+    ),
+    payload=st.lists(FEED_VALUES, max_size=6),
+)
 def test_a_feed_record_is_the_bytes_orjson_writes_of_its_record_list(
-        seq: int, ts: int, names: tuple[str, str, str], kind: tuple[int, int],
-        payload: list[Any]) -> None:
+    seq: int, ts: int, names: tuple[str, str, str], kind: tuple[int, int], payload: list[Any]
+) -> None:
     """The compiled builder of feed records against the JSON definition, orjson.dumps of
     the record list, on random records."""
     out, feed_kind = kind
@@ -404,14 +490,29 @@ def test_a_feed_record_is_the_bytes_orjson_writes_of_its_record_list(
     lines: list[bytes] = []
     source, venue, symbol = names
     fragments = feed_fragments(source, venue, [symbol])
-    assert commit_feed([event], 0, 1, seq - 1, 0, lines, fragments, orjson.dumps, [None],
-                       [False], None, [[]], 0, 0, None) == (1, seq, 0)
+    assert commit_feed(
+        [event],
+        0,
+        1,
+        seq - 1,
+        0,
+        lines,
+        fragments,
+        orjson.dumps,
+        [None],
+        [False],
+        None,
+        [[]],
+        0,
+        0,
+        None,
+    ) == (1, seq, 0)
     kind_name = "trade" if out == OUT_TRADE else FEED_KIND_NAMES[feed_kind]
     assert lines == [orjson.dumps([seq, ts, ts, *names, kind_name, payload, seq])]
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("value", [2**64, -2**63 - 1, 10**30])
+@pytest.mark.parametrize("value", [2**64, -(2**63) - 1, 10**30])
 def test_a_feed_value_orjson_refuses_is_refused_alike(value: int) -> None:
     feed = (5, FEED_DELTA, 1, 100, value)
     with pytest.raises(orjson.JSONEncodeError) as ours:

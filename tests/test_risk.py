@@ -17,15 +17,34 @@ SEC = RATE_WINDOW_NS
 
 
 def new(gate: RiskGate, **kw: Any) -> RejectReason | None:
-    args: dict[str, Any] = dict(ts=0, side=B, price=PX, size=SIZE_SCALE, position=0, open_buy=0,
-                                open_sell=0, open_orders=0, reference_price=None)
+    args: dict[str, Any] = {
+        "ts": 0,
+        "side": B,
+        "price": PX,
+        "size": SIZE_SCALE,
+        "position": 0,
+        "open_buy": 0,
+        "open_sell": 0,
+        "open_orders": 0,
+        "reference_price": None,
+    }
     args.update(kw)
     return gate.check_new(**args)
 
 
 def replace(gate: RiskGate, **kw: Any) -> RejectReason | None:
-    args: dict[str, Any] = dict(ts=0, side=B, price=PX, size=SIZE_SCALE, old_size=SIZE_SCALE, filled=0,
-                                position=0, open_buy=SIZE_SCALE, open_sell=0, reference_price=None)
+    args: dict[str, Any] = {
+        "ts": 0,
+        "side": B,
+        "price": PX,
+        "size": SIZE_SCALE,
+        "old_size": SIZE_SCALE,
+        "filled": 0,
+        "position": 0,
+        "open_buy": SIZE_SCALE,
+        "open_sell": 0,
+        "reference_price": None,
+    }
     args.update(kw)
     return gate.check_replace(**args)
 
@@ -54,26 +73,37 @@ def test_max_order_size() -> None:
     assert new(gate, size=6) == R.RISK_MAX_ORDER_SIZE
 
 
-@pytest.mark.parametrize("side, position, open_buy, open_sell, size, expected", [
-    (B, 0, 0, 0, 10, None),
-    (B, 0, 0, 0, 11, R.RISK_MAX_POSITION),
-    (B, 4, 3, 0, 3, None),                     # 4 + 3 open + 3 = 10
-    (B, 4, 3, 0, 4, R.RISK_MAX_POSITION),      # open buys count as filled
-    (B, 4, 0, 100, 6, None),                   # open sells do not offset a buy's worst case
-    (S, 0, 0, 0, 10, None),
-    (S, -4, 0, 3, 4, R.RISK_MAX_POSITION),     # |-4 - 3 - 4| = 11
-    (S, 8, 0, 0, 18, None),                    # 8 -> -10: at the limit on the other side
-    (S, 8, 0, 0, 19, R.RISK_MAX_POSITION),
-    (B, -30, 0, 0, 25, None),                  # over the limit but reducing: allowed
-    (B, -30, 0, 0, 61, R.RISK_MAX_POSITION),   # -30 -> 31 grows the worst case
-    (S, 30, 0, 0, 1, None),
-    (B, 30, 0, 0, 1, R.RISK_MAX_POSITION),
-])
-def test_max_position_worst_case(side: Side, position: int, open_buy: int, open_sell: int,
-                                 size: int, expected: RejectReason | None) -> None:
+@pytest.mark.parametrize(
+    "side, position, open_buy, open_sell, size, expected",
+    [
+        (B, 0, 0, 0, 10, None),
+        (B, 0, 0, 0, 11, R.RISK_MAX_POSITION),
+        (B, 4, 3, 0, 3, None),  # 4 + 3 open + 3 = 10
+        (B, 4, 3, 0, 4, R.RISK_MAX_POSITION),  # open buys count as filled
+        (B, 4, 0, 100, 6, None),  # open sells do not offset a buy's worst case
+        (S, 0, 0, 0, 10, None),
+        (S, -4, 0, 3, 4, R.RISK_MAX_POSITION),  # |-4 - 3 - 4| = 11
+        (S, 8, 0, 0, 18, None),  # 8 -> -10: at the limit on the other side
+        (S, 8, 0, 0, 19, R.RISK_MAX_POSITION),
+        (B, -30, 0, 0, 25, None),  # over the limit but reducing: allowed
+        (B, -30, 0, 0, 61, R.RISK_MAX_POSITION),  # -30 -> 31 grows the worst case
+        (S, 30, 0, 0, 1, None),
+        (B, 30, 0, 0, 1, R.RISK_MAX_POSITION),
+    ],
+)
+def test_max_position_worst_case(
+    side: Side,
+    position: int,
+    open_buy: int,
+    open_sell: int,
+    size: int,
+    expected: RejectReason | None,
+) -> None:
     gate = RiskGate(RiskLimits(max_position=10))
-    assert new(gate, side=side, position=position, open_buy=open_buy, open_sell=open_sell,
-               size=size) == expected
+    assert (
+        new(gate, side=side, position=position, open_buy=open_buy, open_sell=open_sell, size=size)
+        == expected
+    )
 
 
 def test_max_notional_limit_order() -> None:
@@ -128,11 +158,12 @@ def test_checks_do_not_consume_the_rate_budget() -> None:
 
 
 def test_first_breached_limit_wins_in_documented_order() -> None:
-    limits = RiskLimits(max_order_size=1, max_position=1, max_notional=1, max_open_orders=1,
-                        max_orders_per_second=1)
+    limits = RiskLimits(
+        max_order_size=1, max_position=1, max_notional=1, max_open_orders=1, max_orders_per_second=1
+    )
     gate = RiskGate(limits)
     gate.record_order(0)
-    breach_all: dict[str, Any] = dict(size=10**9, open_orders=5, ts=1)
+    breach_all: dict[str, Any] = {"size": 10**9, "open_orders": 5, "ts": 1}
     assert new(gate, **breach_all) == R.RISK_MAX_ORDER_SIZE
     gate = RiskGate(attrs.evolve(limits, max_order_size=None))
     gate.record_order(0)
@@ -151,7 +182,7 @@ def test_first_breached_limit_wins_in_documented_order() -> None:
 def test_replace_limits() -> None:
     gate = RiskGate(RiskLimits(max_order_size=10, max_position=10, max_notional=notional(PX, 10)))
     # a buy order of 6 (2 filled) working, position 2: worst case 2 + 4 = 6
-    base: dict[str, Any] = dict(old_size=6, filled=2, position=2, open_buy=4)
+    base: dict[str, Any] = {"old_size": 6, "filled": 2, "position": 2, "open_buy": 4}
     assert replace(gate, size=10, **base) is None  # worst case 2 + 8 = 10
     assert replace(gate, size=11, **base) == R.RISK_MAX_ORDER_SIZE
     gate2 = RiskGate(RiskLimits(max_position=9))
@@ -159,10 +190,14 @@ def test_replace_limits() -> None:
     assert replace(gate2, size=9, **base) is None
     assert replace(gate, size=10, price=2 * PX, **base) == R.RISK_MAX_NOTIONAL
     # a sell replace shrinking the worst case is allowed even over the limit
-    assert replace(gate2, side=S, size=5, old_size=30, filled=0, position=0, open_buy=0,
-                   open_sell=30) is None
-    assert replace(gate2, side=S, size=31, old_size=30, filled=0, position=0, open_buy=0,
-                   open_sell=30) == R.RISK_MAX_POSITION
+    assert (
+        replace(gate2, side=S, size=5, old_size=30, filled=0, position=0, open_buy=0, open_sell=30)
+        is None
+    )
+    assert (
+        replace(gate2, side=S, size=31, old_size=30, filled=0, position=0, open_buy=0, open_sell=30)
+        == R.RISK_MAX_POSITION
+    )
 
 
 def test_replace_counts_toward_rate_but_not_open_orders() -> None:

@@ -5,8 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.venues import _synthetic, rng
 from meshrt.venues.rng import MASK64, Xoshiro256, seed_state, splitmix64
@@ -28,10 +27,16 @@ def test_splitmix64_known_answers() -> None:
     # the first three of 50 values that rand_xoshiro's splitmix64.rs test (rust-random/rngs)
     # says were produced with the reference implementation https://prng.di.unimi.it/splitmix64.c
     assert splitmix_outputs(1477776061723855037, 3) == [
-        1985237415132408290, 2979275885539914483, 13511426838097143398]
+        1985237415132408290,
+        2979275885539914483,
+        13511426838097143398,
+    ]
     # seeding: splitmix64's first four outputs are the state
     assert seed_state(1477776061723855037)[:3] == (
-        1985237415132408290, 2979275885539914483, 13511426838097143398)
+        1985237415132408290,
+        2979275885539914483,
+        13511426838097143398,
+    )
     assert seed_state(-1) == tuple(splitmix_outputs(MASK64, 4))  # two's complement
 
 
@@ -45,9 +50,15 @@ def test_xoshiro256starstar_known_answers(generator: type) -> None:
     # the rest of the ten values from the reference xoshiro256starstar.c that
     # rand_xoshiro's xoshiro256starstar.rs test (rust-random/rngs) quotes for state 1, 2, 3, 4
     assert [g.next64() for _ in range(8)] == [
-        1509978240, 1215971899390074240, 1216172134540287360, 607988272756665600,
-        16172922978634559625, 8476171486693032832, 10595114339597558777,
-        2904607092377533576]
+        1509978240,
+        1215971899390074240,
+        1216172134540287360,
+        607988272756665600,
+        16172922978634559625,
+        8476171486693032832,
+        10595114339597558777,
+        2904607092377533576,
+    ]
 
 
 @pytest.mark.parametrize("generator", GENERATORS)
@@ -88,7 +99,9 @@ def test_bad_states_and_bounds_are_refused(generator: type) -> None:
 
 
 DRAW = st.one_of(
-    st.just(("next64",)), st.just(("random",)), st.just(("bit",)),
+    st.just(("next64",)),
+    st.just(("random",)),
+    st.just(("bit",)),
     st.tuples(st.just("below"), st.integers(min_value=1, max_value=MASK64)),
     st.tuples(st.just("below"), st.integers(min_value=1, max_value=1000)),
 )

@@ -23,8 +23,9 @@ from small_scenario import write_scenario
 
 def test_two_claims_of_one_folder_conflict_even_in_one_process(tmp_path: Path) -> None:
     first = claim(tmp_path / "run")
-    with pytest.raises(RunFolderError, match=f"{tmp_path / 'run'}: in use by a live run "
-                                             f"\\(pid {os.getpid()}\\)"):
+    with pytest.raises(
+        RunFolderError, match=f"{tmp_path / 'run'}: in use by a live run \\(pid {os.getpid()}\\)"
+    ):
         claim(tmp_path / "run")
     first.release()
     claim(tmp_path / "run").release()  # free again once released
@@ -36,16 +37,29 @@ def test_a_default_folder_is_never_shared(tmp_path: Path) -> None:
     first.release()
     third = claim(tmp_path / "x-STAMP", fresh=True)  # a finished run's folder is kept too
     assert [first.path.name, second.path.name, third.path.name] == [
-        "x-STAMP", "x-STAMP-2", "x-STAMP-3"]
+        "x-STAMP",
+        "x-STAMP-2",
+        "x-STAMP-3",
+    ]
 
 
 @pytest.mark.e2e
 def test_a_lock_held_by_a_process_goes_with_it_even_on_kill_9(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
-         "from meshrt.runtime.run_folder import claim; claim(Path(sys.argv[1])); print('held', "
-         "flush=True); time.sleep(60)", str(tmp_path / "run")],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from pathlib import Path; "
+                "from meshrt.runtime.run_folder import claim; claim(Path(sys.argv[1])); "
+                "print('held', flush=True); time.sleep(60)"
+            ),
+            str(tmp_path / "run"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         with pytest.raises(RunFolderError, match=f"pid {holder.pid}"):
@@ -68,9 +82,11 @@ def test_the_cli_refuses_out_and_resume_on_a_folder_a_live_run_holds(tmp_path: P
         for args in (("run", str(scenario), "--out", str(out)), ("run", "--resume", str(out))):
             done = meshrt(*args)
             assert done.returncode == 2
-            assert done.stderr == (f"meshrt run: bad run folder: {out}: in use by a live run "
-                                   f"(pid {os.getpid()}); wait for it to end or choose "
-                                   "another folder\n")
+            assert done.stderr == (
+                f"meshrt run: bad run folder: {out}: in use by a live run "
+                f"(pid {os.getpid()}); wait for it to end or choose "
+                "another folder\n"
+            )
     finally:
         held.release()
     assert (out / "replay.jsonl").read_bytes() == log  # nothing of the live run was touched
@@ -79,8 +95,8 @@ def test_the_cli_refuses_out_and_resume_on_a_folder_a_live_run_holds(tmp_path: P
 
 @pytest.mark.e2e
 def test_two_runs_in_the_same_second_get_two_folders(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     class Frozen(datetime.datetime):
         @classmethod
         def now(cls, tz: datetime.tzinfo | None = None) -> Frozen:
@@ -92,23 +108,29 @@ def test_two_runs_in_the_same_second_get_two_folders(
     assert main(["run", str(scenario), "--no-progress"]) == 0
     assert main(["run", str(scenario), "--no-progress"]) == 0
     runs = tmp_path / "runs"
-    assert sorted(p.name for p in runs.iterdir()) == ["small-20240102T030405Z",
-                                                      "small-20240102T030405Z-2"]
+    assert sorted(p.name for p in runs.iterdir()) == [
+        "small-20240102T030405Z",
+        "small-20240102T030405Z-2",
+    ]
     assert (runs / "small-20240102T030405Z" / "replay.jsonl").read_bytes() == (
-        runs / "small-20240102T030405Z-2" / "replay.jsonl").read_bytes()
+        runs / "small-20240102T030405Z-2" / "replay.jsonl"
+    ).read_bytes()
     assert "run folder: runs/small-20240102T030405Z-2" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", ["../../x", "/abs", "BTC/USD mm", ".hidden", "-x", "a b"])
 def test_a_scenario_name_that_is_not_one_plain_folder_name_is_refused(
-        tmp_path: Path, name: str) -> None:
+    tmp_path: Path, name: str
+) -> None:
     path = write_scenario(tmp_path, name=name)
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     message = str(info.value)
     assert message.startswith(f"{path}: line ") and "\n" not in message
-    assert f"Scenario.name must be 1 to 64 ASCII letters, digits, '_', '.' or '-', starting " \
-           f"with a letter or digit, got {name!r}" in message
+    assert (
+        f"Scenario.name must be 1 to 64 ASCII letters, digits, '_', '.' or '-', starting "
+        f"with a letter or digit, got {name!r}" in message
+    )
 
 
 @pytest.mark.parametrize("name", ["mm", "BTC-USD_mm.v2", "9lives"])
@@ -118,8 +140,8 @@ def test_plain_scenario_names_are_accepted(tmp_path: Path, name: str) -> None:
 
 @pytest.mark.e2e
 def test_every_command_reads_a_relative_run_folder_against_the_callers_cwd(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = tmp_path / "project"
     project.mkdir()
     scenario = write_scenario(project, recorded=True)  # its data path is relative to project/
@@ -127,10 +149,16 @@ def test_every_command_reads_a_relative_run_folder_against_the_callers_cwd(
     caller.mkdir()
     monkeypatch.chdir(caller)
     rel_scenario = os.path.relpath(scenario, caller)
-    assert main(["run", rel_scenario, "--out", "run", "--no-progress",
-                 "--checkpoint-every", "1"]) == 0
+    assert (
+        main(["run", rel_scenario, "--out", "run", "--no-progress", "--checkpoint-every", "1"]) == 0
+    )
     assert (caller / "run" / "replay.jsonl").is_file()
-    for args in (["replay", "run"], ["tca", "run"], ["trace", "run", "1"], ["mesh", "run"],
-                 ["run", "--resume", "run", "--no-progress"]):
+    for args in (
+        ["replay", "run"],
+        ["tca", "run"],
+        ["trace", "run", "1"],
+        ["mesh", "run"],
+        ["run", "--resume", "run", "--no-progress"],
+    ):
         assert main(args) == 0, (args, capsys.readouterr().err)
     assert "no such data file" not in capsys.readouterr().err

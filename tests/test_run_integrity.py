@@ -20,8 +20,11 @@ from small_scenario import write_scenario
 
 def checkpointed(tmp_path: Path, recorded: bool = False) -> Path:
     out = tmp_path / "run"
-    result = run(load_scenario(write_scenario(tmp_path, recorded=recorded)), out,
-                 options=RunOptions(checkpoint_every=300))
+    result = run(
+        load_scenario(write_scenario(tmp_path, recorded=recorded)),
+        out,
+        options=RunOptions(checkpoint_every=300),
+    )
     assert result.ok
     return out
 
@@ -38,7 +41,7 @@ def test_resume_checks_the_log_prefix_against_the_checkpoint(tmp_path: Path) -> 
     data = bytearray(whole)
     at = whole.index(b"\n", 2000) + 5  # 16 bytes early in the log, inside one record
     line = whole[:at].count(b"\n") + 1
-    data[at:at + 16] = bytes(b ^ 0xFF for b in data[at:at + 16])
+    data[at : at + 16] = bytes(b ^ 0xFF for b in data[at : at + 16])
     log.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match=f"{log}: line {line}: not a JSON record"):
         resume(out)
@@ -53,13 +56,17 @@ def test_a_prefix_edit_that_still_parses_is_refused_too(tmp_path: Path) -> None:
     record[1] += 1  # an event time, still a valid record
     lines[3] = orjson.dumps(record) + b"\n"
     log.write_bytes(b"".join(lines))
-    with pytest.raises(CheckpointError, match=r"replay.jsonl: the first \d+ lines differ from "
-                                              r"what the checkpoint recorded \(log_sha256\)"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"replay.jsonl: the first \d+ lines differ from "
+        r"what the checkpoint recorded \(log_sha256\)",
+    ):
         resume(out)
 
 
 def test_a_scenario_value_from_the_environment_is_part_of_the_digest(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MESHRT_TEST_SEED", "7")
     out = checkpointed(tmp_path)
     monkeypatch.setenv("MESHRT_TEST_SEED", "8")  # the same file evaluates to another seed

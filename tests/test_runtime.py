@@ -7,15 +7,14 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt import ActionKind, Algo, RejectReason, RiskLimits, Side, TimeInForce, seconds
 from meshrt.actors._commit import commit_feed
 from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT, OUT_TRADE
 from meshrt.contract import MAX_ACTIONS
 from meshrt.runtime.run import run
-from meshrt.scenario.definition import pause, resume, start, stop  # noqa: F401
+from meshrt.scenario.definition import pause, resume, start, stop
 from meshrt.scenario.latency import Latency, LatencyStream
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE
 
@@ -75,9 +74,14 @@ def names(log: list[Any]) -> list[str]:
 def test_lifecycle_callbacks_fire_in_order_and_gate_market_data() -> None:
     log: list[Any] = []
     dep = deployment(
-        Recorder, params={"log": log},
-        schedule=[start(seconds(0.005)), pause(seconds(0.02)), resume(seconds(0.03)),
-                  stop(seconds(0.04))],
+        Recorder,
+        params={"log": log},
+        schedule=[
+            start(seconds(0.005)),
+            pause(seconds(0.02)),
+            resume(seconds(0.03)),
+            stop(seconds(0.04)),
+        ],
     )
     run(scenario(dep))
     assert names(log) == ["start", "pause", "resume", "stop", "shutdown"]
@@ -85,8 +89,9 @@ def test_lifecycle_callbacks_fire_in_order_and_gate_market_data() -> None:
     assert times["start"] == seconds(0.005) and times["stop"] == seconds(0.04)
     books = [t for name, t, _ in log if name == "book"]
     assert books, "a running deployment receives books"
-    assert all(seconds(0.005) <= t < seconds(0.02) or seconds(0.03) <= t < seconds(0.04)
-               for t in books), "no market data while stopped or paused"
+    assert all(
+        seconds(0.005) <= t < seconds(0.02) or seconds(0.03) <= t < seconds(0.04) for t in books
+    ), "no market data while stopped or paused"
 
 
 def test_stop_does_not_cancel_resting_orders() -> None:
@@ -95,8 +100,9 @@ def test_stop_does_not_cancel_resting_orders() -> None:
     def act(book, state, actions):  # type: ignore[no-untyped-def]
         actions.limit(Side.BUY, book.bid_prices[-1], UNIT)  # deep in the book: rests
 
-    dep = deployment(one_shot(act, OneShot), params={"log": log},
-                     schedule=[start(0), stop(seconds(0.01))])
+    dep = deployment(
+        one_shot(act, OneShot), params={"log": log}, schedule=[start(0), stop(seconds(0.01))]
+    )
     result = run(scenario(dep))
     summary = result.summary["deployments"][0]
     assert summary["state"] == "stopped"
@@ -177,22 +183,34 @@ HUGE = 10**30
         (lambda b, s, a: a.market(Side.SELL, -HUGE), RejectReason.INVALID_SIZE),
         (lambda b, s, a: a.limit(HUGE, b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
         (lambda b, s, a: a.limit("BUY", b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
-        (lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], UNIT, HUGE),
-         RejectReason.INVALID_ACTION),
-        (lambda b, s, a: (setattr(s, "next_order_id", 2**64),
-                          a.limit(Side.BUY, b.bid_prices[-1], UNIT)), RejectReason.INVALID_ACTION),
-        (lambda b, s, a: (setattr(s, "next_order_id", -1),
-                          a.limit(Side.BUY, b.bid_prices[-1], UNIT)), RejectReason.INVALID_ACTION),
+        (
+            lambda b, s, a: a.limit(Side.BUY, b.bid_prices[-1], UNIT, HUGE),
+            RejectReason.INVALID_ACTION,
+        ),
+        (
+            lambda b, s, a: (
+                setattr(s, "next_order_id", 2**64),
+                a.limit(Side.BUY, b.bid_prices[-1], UNIT),
+            ),
+            RejectReason.INVALID_ACTION,
+        ),
+        (
+            lambda b, s, a: (
+                setattr(s, "next_order_id", -1),
+                a.limit(Side.BUY, b.bid_prices[-1], UNIT),
+            ),
+            RejectReason.INVALID_ACTION,
+        ),
         (lambda b, s, a: a.cancel(HUGE), RejectReason.INVALID_ACTION),
         (lambda b, s, a: a.cancel("1"), RejectReason.INVALID_ACTION),
         (lambda b, s, a: a.replace(-HUGE, b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
     ],
 )
 def test_an_intent_field_outside_the_contracts_range_is_rejected_and_the_run_goes_on(
-        act: Any, reason: RejectReason, tmp_path: Path) -> None:
+    act: Any, reason: RejectReason, tmp_path: Path
+) -> None:
     log: list[Any] = []
-    result = run(scenario(deployment(one_shot(act), params={"log": log}), updates=500),
-                 tmp_path)
+    result = run(scenario(deployment(one_shot(act), params={"log": log}), updates=500), tmp_path)
     assert result.ok
     rejects = [detail for name, _, detail in log if name == "reject"]
     assert [r.reason for r in rejects] == [reason]
@@ -217,19 +235,24 @@ class ReplaceOnceAccepted(Recorder):
             actions.replace(oid, *self.to(book))
 
 
-@pytest.mark.parametrize("to, reason", [
-    (lambda b: (HUGE, UNIT), RejectReason.INVALID_PRICE),
-    (lambda b: (2**63, UNIT), RejectReason.INVALID_PRICE),
-    (lambda b: (b.bid_prices[-1], HUGE), RejectReason.INVALID_SIZE),
-    (lambda b: (b.bid_prices[-1], -HUGE), RejectReason.INVALID_SIZE),
-    (lambda b: (b.bid_prices[-1], 1.5), RejectReason.INVALID_ACTION),
-])
-def test_a_replace_outside_the_contracts_range_is_rejected(to: Any, reason: RejectReason,
-                                                           tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "to, reason",
+    [
+        (lambda b: (HUGE, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b: (2**63, UNIT), RejectReason.INVALID_PRICE),
+        (lambda b: (b.bid_prices[-1], HUGE), RejectReason.INVALID_SIZE),
+        (lambda b: (b.bid_prices[-1], -HUGE), RejectReason.INVALID_SIZE),
+        (lambda b: (b.bid_prices[-1], 1.5), RejectReason.INVALID_ACTION),
+    ],
+)
+def test_a_replace_outside_the_contracts_range_is_rejected(
+    to: Any, reason: RejectReason, tmp_path: Path
+) -> None:
     log: list[Any] = []
     replacer = type("ReplaceOnceAccepted", (ReplaceOnceAccepted,), {"to": staticmethod(to)})
-    result = run(scenario(deployment(replacer, params={"log": log, "seen": {}}), updates=500),
-                 tmp_path)
+    result = run(
+        scenario(deployment(replacer, params={"log": log, "seen": {}}), updates=500), tmp_path
+    )
     assert result.ok
     assert [d.reason for name, _, d in log if name == "reject"] == [reason]
     assert result.summary["reconciliation"]["mismatches"] == []
@@ -243,8 +266,9 @@ class ReplaceThenCancel(Recorder):
         seen = self.params["seen"]  # params are copied per instance: hand back through it
         oid = seen.get("oid")
         if oid is None:
-            seen["oid"] = actions.limit(Side.BUY, book.bid_prices[-1] - 10 * TICK, UNIT,
-                                        TimeInForce.POST_ONLY)
+            seen["oid"] = actions.limit(
+                Side.BUY, book.bid_prices[-1] - 10 * TICK, UNIT, TimeInForce.POST_ONLY
+            )
         elif not seen.get("sent") and state.open_orders[oid].accepted:
             seen["sent"] = True
             actions.replace(oid, book.ask_prices[0] + 100 * TICK, UNIT)
@@ -254,24 +278,33 @@ class ReplaceThenCancel(Recorder):
 
     def on_reject(self, reject, state, actions):  # type: ignore[no-untyped-def]
         order = state.open_orders.get(reject.order_id)
-        self.params["log"].append(("reject", reject.action, reject.reason,
-                                   None if order is None else order.pending))
+        self.params["log"].append(
+            ("reject", reject.action, reject.reason, None if order is None else order.pending)
+        )
 
 
 def test_a_refused_replace_answers_the_replace_and_leaves_the_pending_cancel(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     log: list[Any] = []
     seen: dict[str, Any] = {}
-    result = run(scenario(deployment(ReplaceThenCancel, params={"log": log, "seen": seen})),
-                 tmp_path)
+    result = run(
+        scenario(deployment(ReplaceThenCancel, params={"log": log, "seen": seen})), tmp_path
+    )
     assert [entry for entry in log if entry[0] == "reject"] == [
-        ("reject", ActionKind.REPLACE, RejectReason.POST_ONLY_WOULD_CROSS, True)]
+        ("reject", ActionKind.REPLACE, RejectReason.POST_ONLY_WOULD_CROSS, True)
+    ]
     assert "gone_at" in seen, "the cancel completed and the order left the algo's view"
-    records = [r for r in map(orjson.loads, (tmp_path / "replay.jsonl").read_bytes().splitlines())
-               if isinstance(r, list)]
+    records = [
+        r
+        for r in map(orjson.loads, (tmp_path / "replay.jsonl").read_bytes().splitlines())
+        if isinstance(r, list)
+    ]
     statuses = [(r[6], r[7][-2:]) for r in records if r[6] in ("cancel_rejected", "cancelled")]
-    assert statuses == [("cancel_rejected", ["CANCEL_PENDING", "CANCEL_PENDING"]),
-                        ("cancelled", ["CANCEL_PENDING", "CANCELLED"])]
+    assert statuses == [
+        ("cancel_rejected", ["CANCEL_PENDING", "CANCEL_PENDING"]),
+        ("cancelled", ["CANCEL_PENDING", "CANCELLED"]),
+    ]
     assert result.summary["reconciliation"]["mismatches"] == []
 
 
@@ -418,17 +451,23 @@ def test_a_bad_data_line_mid_run_is_bad_input_with_exit_2(tmp_path: Path) -> Non
     data.write_text(
         '{"ts": 1, "type": "snapshot", "bids": [["99", "1"]], "asks": [["101", "1"]]}\n'
         '{"ts": 2, "type": "delta", "side": "buy", "price": "99", "size": "2"}\n'
-        '{"ts": 3, "type": "bogus"}\n')
+        '{"ts": 3, "type": "bogus"}\n'
+    )
     file = tmp_path / "bad_scenario.py"
     file.write_text(
         "from meshrt import *\nfrom scenarios.algos.market_maker import MarketMaker\n"
         "scenario = Scenario(name='bad', venues=[Venue(name='v', sources=[RecordedSpec("
         "symbol='X', path='bad.jsonl')])], deployments=[Deployment(label='mm', venue='v', "
-        "symbols=['X'], algo=MarketMaker, params={'size': 1, 'tick': 1, 'max_inventory': 5})])\n")
+        "symbols=['X'], algo=MarketMaker, params={'size': 1, 'tick': 1, 'max_inventory': 5})])\n"
+    )
     root = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "-m", "meshrt.cli.main", "run", str(file), "--out",
-                           str(tmp_path / "out")], capture_output=True, text=True, cwd=root,
-                          env={"PYTHONPATH": str(root), "PATH": ""})
+    done = subprocess.run(
+        [sys.executable, "-m", "meshrt.cli.main", "run", str(file), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": ""},
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert f"{data}:3: type: unknown type 'bogus'" in done.stderr
@@ -469,9 +508,22 @@ def test_the_compiled_feed_commit_delivers_in_fifo_order_and_stops_at_each_repor
     seq, last, index, stops = 41, 0, 0, []
     while True:
         index, seq, last = commit_feed(
-            events, index, len(events), seq, last, None, (), orjson.dumps, last_book,
-            [False, True], lambda *args: quotes.append(args), [[a, b], [c]], 100, 1000,
-            lambda: next(draws))
+            events,
+            index,
+            len(events),
+            seq,
+            last,
+            None,
+            (),
+            orjson.dumps,
+            last_book,
+            [False, True],
+            lambda *args: quotes.append(args),
+            [[a, b], [c]],
+            100,
+            1000,
+            lambda: next(draws),
+        )
         if index == len(events):
             break
         stops.append(index)
@@ -483,11 +535,13 @@ def test_the_compiled_feed_commit_delivers_in_fifo_order_and_stops_at_each_repor
     assert times[1] == times[0] and times == sorted(times) and len(set(times)) > 100
     assert last == times[-1]
     assert [item[0] for item in a.inbound + c.inbound] == [
-        t for t, event in zip(times, shown) if event[2] == 0] + [
-        t for t, event in zip(times, shown) if event[2] == 1]
+        t for t, event in zip(times, shown, strict=True) if event[2] == 0
+    ] + [t for t, event in zip(times, shown, strict=True) if event[2] == 1]
     assert all(x is y for x, y in zip(a.inbound, b.inbound, strict=True))
-    assert all(item[1:] == (D_BOOK, ("book", item[2][1]), ("features", item[2][1]))
-               for item in a.inbound + c.inbound)
+    assert all(
+        item[1:] == (D_BOOK, ("book", item[2][1]), ("features", item[2][1]))
+        for item in a.inbound + c.inbound
+    )
     assert quotes == [(1, event[0], event[4]) for event in shown if event[2] == 1]
     assert last_book == [shown[-2][4], shown[-1][4]]
 
@@ -497,28 +551,64 @@ def test_the_compiled_feed_commit_draws_the_latency_stream_exactly() -> None:
     """int(draw() * span) truncated like Python, on the stream's own random source."""
     ours, theirs = (LatencyStream(Latency(1_000_000, 10**12 - 1), "7:v:feed") for _ in "ab")
     dep = Slotted()
-    events = [(ts, OUT_BOOK, 0, None, ts, None)
-              for ts in range(1_700_000_000_000_000_000, 1_700_000_000_000_000_000 + 3 * 10**12,
-                              10**9)]
-    _, _, last = commit_feed(events, 0, len(events), 0, 0, None, (), orjson.dumps, [None],
-                             [False], None, [[dep]], ours.base, ours.span, ours.draw)
+    events = [
+        (ts, OUT_BOOK, 0, None, ts, None)
+        for ts in range(1_700_000_000_000_000_000, 1_700_000_000_000_000_000 + 3 * 10**12, 10**9)
+    ]
+    _, _, last = commit_feed(
+        events,
+        0,
+        len(events),
+        0,
+        0,
+        None,
+        (),
+        orjson.dumps,
+        [None],
+        [False],
+        None,
+        [[dep]],
+        ours.base,
+        ours.span,
+        ours.draw,
+    )
     assert [item[0] for item in dep.inbound] == [theirs.deliver_at(e[0]) for e in events]
     assert last == theirs.last
 
 
 @pytest.mark.property
 @settings(max_examples=200, deadline=None)
-@given(base=st.integers(0, 10**12), jitter=st.integers(0, 10**12), seed=st.text(max_size=8),
-       times=st.lists(st.integers(0, 2**62), min_size=1, max_size=50))
+@given(
+    base=st.integers(0, 10**12),
+    jitter=st.integers(0, 10**12),
+    seed=st.text(max_size=8),
+    times=st.lists(st.integers(0, 2**62), min_size=1, max_size=50),
+)
 def test_the_compiled_feed_latency_is_latency_streams_rule(
-        base: int, jitter: int, seed: str, times: list[int]) -> None:
+    base: int, jitter: int, seed: str, times: list[int]
+) -> None:
     """commit_feed's delivery times against LatencyStream.deliver_at, the rule's Python
     home, on random latencies, seeds and send times (not sorted: the FIFO clamp too)."""
     ours, theirs = (LatencyStream(Latency(base, jitter), seed) for _ in "ab")
     dep = Slotted()
     events = [(ts, OUT_BOOK, 0, None, ts, None) for ts in times]
-    _, _, last = commit_feed(events, 0, len(events), 0, 0, None, (), orjson.dumps, [None],
-                             [False], None, [[dep]], ours.base, ours.span, ours.draw)
+    _, _, last = commit_feed(
+        events,
+        0,
+        len(events),
+        0,
+        0,
+        None,
+        (),
+        orjson.dumps,
+        [None],
+        [False],
+        None,
+        [[dep]],
+        ours.base,
+        ours.span,
+        ours.draw,
+    )
     assert [item[0] for item in dep.inbound] == [theirs.deliver_at(ts) for ts in times]
     assert last == theirs.last
 
@@ -529,12 +619,13 @@ from scenarios.algos.market_maker import MarketMaker
 scenario = Scenario(name="recorded", seed=1, duration_ns=seconds(0.05), venues=[Venue(
     name="v", sources=[RecordedSpec(symbol="X", path={path!r}, {timing})])],
     deployments=[Deployment(label="mm", venue="v", symbols=["X"], algo=MarketMaker,
-                            params={{"size": 10**8, "tick": 25 * 10**7, "max_inventory": 4 * 10**8}})])
+        params={{"size": 10**8, "tick": 25 * 10**7, "max_inventory": 4 * 10**8}})])
 """
 
 
 def test_a_recording_started_at_zero_runs_and_replays_as_one_shifted_by_hand(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """start_at_zero gives the very log of time_offset_ns=-first_ts, and replays."""
     from meshrt.log.replay import verify
     from meshrt.runtime.run import RunOptions
@@ -542,8 +633,10 @@ def test_a_recording_started_at_zero_runs_and_replays_as_one_shifted_by_hand(
 
     data = Path(__file__).resolve().parent.parent / "scenarios" / "data" / "sample.jsonl"
     logs = {}
-    for name, timing in (("auto", "start_at_zero=True"),
-                         ("by_hand", "time_offset_ns=-1_700_000_000_000_000_000")):
+    for name, timing in (
+        ("auto", "start_at_zero=True"),
+        ("by_hand", "time_offset_ns=-1_700_000_000_000_000_000"),
+    ):
         file = tmp_path / f"{name}.py"
         file.write_text(RECORDED_SCENARIO.format(path=str(data), timing=timing))
         out = tmp_path / name
@@ -560,7 +653,8 @@ def test_deltas_without_a_snapshot_build_the_book_from_empty(tmp_path: Path) -> 
     data.write_text(
         '{"ts": 10, "type": "delta", "side": "buy", "price": "99", "size": "1"}\n'
         '{"ts": 20, "type": "delta", "side": "sell", "price": "101", "size": "2"}\n'
-        '{"ts": 30, "type": "delta", "side": "buy", "price": "99.5", "size": "3"}\n')
+        '{"ts": 30, "type": "delta", "side": "buy", "price": "99.5", "size": "3"}\n'
+    )
     books: list[tuple[Any, ...]] = []
 
     class Watcher(Algo):
@@ -575,9 +669,15 @@ def test_deltas_without_a_snapshot_build_the_book_from_empty(tmp_path: Path) -> 
 
     from meshrt import Deployment, RecordedSpec, Scenario, Venue
 
-    result = run(Scenario(name="deltas", seed=1, duration_ns=seconds(0.01), venues=[Venue(
-        name="v", sources=[RecordedSpec(symbol="X", path=str(data))])],
-        deployments=[Deployment(label="w", venue="v", symbols=["X"], algo=Watcher)]))
+    result = run(
+        Scenario(
+            name="deltas",
+            seed=1,
+            duration_ns=seconds(0.01),
+            venues=[Venue(name="v", sources=[RecordedSpec(symbol="X", path=str(data))])],
+            deployments=[Deployment(label="w", venue="v", symbols=["X"], algo=Watcher)],
+        )
+    )
     assert result.ok
     assert books[-1] == ((99_500_000_000,), (101_000_000_000,))
 
@@ -598,18 +698,30 @@ class RaisingReport(MarketMaker):
 
 
 def test_an_algo_hands_back_its_own_figures_through_report(tmp_path: Path) -> None:
-    result = run(scenario(deployment(Counting, label="counting"),
-                          deployment(MarketMaker, label="silent"),
-                          deployment(BadReport, label="tuple"),
-                          deployment(RaisingReport, label="raising"), updates=2_000), tmp_path)
+    result = run(
+        scenario(
+            deployment(Counting, label="counting"),
+            deployment(MarketMaker, label="silent"),
+            deployment(BadReport, label="tuple"),
+            deployment(RaisingReport, label="raising"),
+            updates=2_000,
+        ),
+        tmp_path,
+    )
     assert result.ok
-    assert result.reports == {"counting": {"books": 1, "note": "ok", "nested": {"a": [1, 2.5]}},
-                              "silent": None, "tuple": None, "raising": None}
-    on_disk = {d["label"]: d for d in orjson.loads((tmp_path / "summary.json").read_bytes())[
-        "deployments"]}
+    assert result.reports == {
+        "counting": {"books": 1, "note": "ok", "nested": {"a": [1, 2.5]}},
+        "silent": None,
+        "tuple": None,
+        "raising": None,
+    }
+    on_disk = {
+        d["label"]: d for d in orjson.loads((tmp_path / "summary.json").read_bytes())["deployments"]
+    }
     assert on_disk["counting"]["report"] == result.reports["counting"]
     assert on_disk["counting"]["report_error"] is None
     assert on_disk["tuple"]["report_error"] == (
-        "TypeError: report() does not survive JSON unchanged (a tuple, NaN or infinity?)")
+        "TypeError: report() does not survive JSON unchanged (a tuple, NaN or infinity?)"
+    )
     assert on_disk["raising"]["report_error"] == "RuntimeError: no counters today"
     assert all(d["fills"] > 0 for d in on_disk.values()), "a bad report loses nothing else"

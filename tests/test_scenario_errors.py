@@ -28,34 +28,80 @@ def dep(**kw):
 """
 
 CASES = [
-    ("scenario = Scenario(name='x', venues=[V], deployments=[dep(venue='nowhere')])",
-     "deployments[0].venue", "no venue named 'nowhere'"),
-    ("scenario = Scenario(name='x', venues=[V], deployments=[dep(), dep()])",
-     "deployments[1].label", "duplicate label 'mm'"),
-    ("scenario = Scenario(name='x', venues=[V], deployments=[dep(symbols=['ABC'])])",
-     "deployments[0].symbols[0]", "has no symbol 'ABC'"),
-    ("scenario = Scenario(name='x', venues=[V], deployments=[dep(algo=int)])",
-     "deployments[0].algo", "not a subclass of meshrt.Algo"),
-    ("class A(Algo):\n    def on_book(self, *a): pass\n"
-     "scenario = Scenario(name='x', venues=[V], deployments=[dep(algo=A)])",
-     "deployments[0].algo", "on_fill, on_reject"),
-    ("scenario = Scenario(name='x', venues=[V], deployments=[dep(algo='nofile.py:X')])",
-     "deployments[0].algo", "does not exist"),
-    ("scenario = Scenario(name='x', venues=[V], deployments=[dep(schedule=[resume(0)])])",
-     "deployments[0].schedule[0]", "cannot resume a deployment that is stopped"),
-    ("scenario = Scenario(name='x', venues=[V], deployments=[dep(schedule=[start(5), stop(1)])])",
-     "deployments[0].schedule[1]", "time order"),
-    ("scenario = Scenario(name='x', venues=[V, V], deployments=[dep()])",
-     "venues[1].name", "duplicate venue name"),
-    ("scenario = Scenario(name='x', duration_ns=-1, venues=[V], deployments=[dep()])",
-     "duration_ns", "positive integer"),
-    ("scenario = Scenario(name='x', venues=[Venue(name='v1', sources=[RecordedSpec(symbol='XYZ', "
-     "path='missing.jsonl')])], deployments=[dep()])",
-     "venues[0].sources[0].path", "no such data file"),
+    (
+        "scenario = Scenario(name='x', venues=[V], deployments=[dep(venue='nowhere')])",
+        "deployments[0].venue",
+        "no venue named 'nowhere'",
+    ),
+    (
+        "scenario = Scenario(name='x', venues=[V], deployments=[dep(), dep()])",
+        "deployments[1].label",
+        "duplicate label 'mm'",
+    ),
+    (
+        "scenario = Scenario(name='x', venues=[V], deployments=[dep(symbols=['ABC'])])",
+        "deployments[0].symbols[0]",
+        "has no symbol 'ABC'",
+    ),
+    (
+        "scenario = Scenario(name='x', venues=[V], deployments=[dep(algo=int)])",
+        "deployments[0].algo",
+        "not a subclass of meshrt.Algo",
+    ),
+    (
+        (
+            "class A(Algo):\n    def on_book(self, *a): pass\n"
+            "scenario = Scenario(name='x', venues=[V], deployments=[dep(algo=A)])"
+        ),
+        "deployments[0].algo",
+        "on_fill, on_reject",
+    ),
+    (
+        "scenario = Scenario(name='x', venues=[V], deployments=[dep(algo='nofile.py:X')])",
+        "deployments[0].algo",
+        "does not exist",
+    ),
+    (
+        "scenario = Scenario(name='x', venues=[V], deployments=[dep(schedule=[resume(0)])])",
+        "deployments[0].schedule[0]",
+        "cannot resume a deployment that is stopped",
+    ),
+    (
+        (
+            "scenario = Scenario(name='x', venues=[V], "
+            "deployments=[dep(schedule=[start(5), stop(1)])])"
+        ),
+        "deployments[0].schedule[1]",
+        "time order",
+    ),
+    (
+        "scenario = Scenario(name='x', venues=[V, V], deployments=[dep()])",
+        "venues[1].name",
+        "duplicate venue name",
+    ),
+    (
+        "scenario = Scenario(name='x', duration_ns=-1, venues=[V], deployments=[dep()])",
+        "duration_ns",
+        "positive integer",
+    ),
+    (
+        (
+            "scenario = Scenario(name='x', venues=[Venue(name='v1', "
+            "sources=[RecordedSpec(symbol='XYZ', path='missing.jsonl')])], deployments=[dep()])"
+        ),
+        "venues[0].sources[0].path",
+        "no such data file",
+    ),
     ("scenario = 42", "scenario", "must define a variable 'scenario'"),
     ("x = (", "line", "syntax error"),
-    ("scenario = Scenario(name='x', venues=[V], deployments=[dep(risk=RiskLimits(max_position=-1))])",
-     "line 15", "max_position"),
+    (
+        (
+            "scenario = Scenario(name='x', venues=[V], "
+            "deployments=[dep(risk=RiskLimits(max_position=-1))])"
+        ),
+        "line 15",
+        "max_position",
+    ),
 ]
 
 
@@ -80,7 +126,10 @@ def test_cli_reports_a_bad_scenario_without_a_traceback(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
         [sys.executable, "-m", "meshrt.cli.main", "run", str(path), "--out", str(tmp_path / "run")],
-        capture_output=True, text=True, cwd=root, env={"PYTHONPATH": str(root), "PATH": ""},
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": ""},
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
@@ -93,8 +142,18 @@ def test_cli_runs_the_bundled_scenario(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     out = tmp_path / "run"
     done = subprocess.run(
-        [sys.executable, "-m", "meshrt.cli.main", "run", "scenarios/market_maker.py", "--out", str(out)],
-        capture_output=True, text=True, cwd=root,
+        [
+            sys.executable,
+            "-m",
+            "meshrt.cli.main",
+            "run",
+            "scenarios/market_maker.py",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
     )
     assert done.returncode == 0, done.stderr
     assert "mm-1" in done.stdout and "real. PnL" in done.stdout

@@ -90,13 +90,17 @@ def test_missing_required_callbacks_are_reported_by_name() -> None:
     assert missing_required(OnlyBook) == ["on_fill", "on_reject"]
     assert missing_required(Algo) == ["on_book", "on_fill", "on_reject"]
     assert missing_required(Inheriting) == []  # inherited implementations count
-    with pytest.raises(AlgoLoadError, match=r"OnlyBook does not implement required "
-                                            r"callback\(s\): on_fill, on_reject"):
+    with pytest.raises(
+        AlgoLoadError,
+        match=r"OnlyBook does not implement required "
+        r"callback\(s\): on_fill, on_reject",
+    ):
         resolve_algo_class(OnlyBook)
 
 
 def test_a_callback_that_cannot_take_the_sdk_arguments_is_refused_at_load() -> None:
     """Found by validate(), not as a TypeError at the first call."""
+
     class ShortBook(Quiet):
         def on_book(self, book):  # type: ignore[no-untyped-def,override]
             pass
@@ -112,8 +116,11 @@ def test_a_callback_that_cannot_take_the_sdk_arguments_is_refused_at_load() -> N
         def on_book(self, *args):  # type: ignore[no-untyped-def,override]
             pass
 
-    with pytest.raises(AlgoLoadError, match=r"algo .*ShortBook.on_book cannot be called as "
-                                            r"on_book\(self, book, state, features, actions\)"):
+    with pytest.raises(
+        AlgoLoadError,
+        match=r"algo .*ShortBook.on_book cannot be called as "
+        r"on_book\(self, book, state, features, actions\)",
+    ):
         resolve_algo_class(ShortBook)
     with pytest.raises(AlgoLoadError, match=r"StartTakesTooMuch.on_start cannot be called"):
         resolve_algo_class(StartTakesTooMuch)
@@ -123,7 +130,7 @@ def test_a_callback_that_cannot_take_the_sdk_arguments_is_refused_at_load() -> N
 
 
 def test_a_class_that_is_not_an_algo_is_refused() -> None:
-    with pytest.raises(AlgoLoadError, match="not a subclass of meshrt.Algo"):
+    with pytest.raises(AlgoLoadError, match=r"not a subclass of meshrt\.Algo"):
         resolve_algo_class(int)  # type: ignore[arg-type]
 
 
@@ -170,8 +177,9 @@ def test_new_orders_enter_the_open_order_view_unacknowledged() -> None:
     market_id = actions.market(Side.SELL, 3)
     assert state.open_orders == {
         limit_id: OpenOrder(limit_id, "XYZ", Side.BUY, 100, 5, 0, accepted=False, pending=False),
-        market_id: OpenOrder(market_id, "XYZ", Side.SELL, None, 3, 0, accepted=False,
-                             pending=False),
+        market_id: OpenOrder(
+            market_id, "XYZ", Side.SELL, None, 3, 0, accepted=False, pending=False
+        ),
     }
 
 
@@ -227,9 +235,13 @@ def test_the_seventeenth_action_raises_is_counted_and_allocates_nothing() -> Non
 
 def make_book(bids: list[tuple[int, int]], asks: list[tuple[int, int]]) -> Book:
     return Book(
-        ts=5, symbol="XYZ", venue="v1",
-        bid_prices=tuple(p for p, _ in bids), bid_sizes=tuple(s for _, s in bids),
-        ask_prices=tuple(p for p, _ in asks), ask_sizes=tuple(s for _, s in asks),
+        ts=5,
+        symbol="XYZ",
+        venue="v1",
+        bid_prices=tuple(p for p, _ in bids),
+        bid_sizes=tuple(s for _, s in bids),
+        ask_prices=tuple(p for p, _ in asks),
+        ask_sizes=tuple(s for _, s in asks),
     )
 
 
@@ -241,8 +253,7 @@ def test_book_best_prices_and_empty_sides() -> None:
 
 
 def test_features_computed_from_the_top_of_book() -> None:
-    features = Features(make_book([(100, 3), (99, 7)], [(103, 1)]), volatility=11,
-                        trade_flow=-4)
+    features = Features(make_book([(100, 3), (99, 7)], [(103, 1)]), volatility=11, trade_flow=-4)
     assert features.mid == 101  # (100 + 103) // 2
     assert features.spread == 3
     assert features.microprice == (100 * 1 + 103 * 3) // 4 == 102
@@ -260,8 +271,7 @@ def test_imbalance_is_floored_and_bounded() -> None:
 @pytest.mark.parametrize("bids, asks", [([], [(101, 1)]), ([(100, 1)], []), ([], [])])
 def test_a_book_with_an_empty_side_gives_zero_features(bids: Any, asks: Any) -> None:
     features = Features(make_book(bids, asks), volatility=9, trade_flow=2)
-    assert (features.mid, features.microprice, features.spread, features.imbalance) == (
-        0, 0, 0, 0)
+    assert (features.mid, features.microprice, features.spread, features.imbalance) == (0, 0, 0, 0)
     assert features.volatility == 9  # venue-kept features are passed through
 
 
@@ -281,8 +291,11 @@ def test_algo_state_views_come_from_its_own_ledger_and_last_book() -> None:
     assert state.fees == 7
     assert state.unrealized_pnl == 0, "no book received yet"
     state.books["XYZ"] = make_book([(price_to_int(101), 1)], [(price_to_int(103), 1)])
-    assert state.unrealized_pnl == notional(price_to_int(102), 2 * unit) - notional(
-        price_to_int(100), 2 * unit) == price_to_int(4)
+    assert (
+        state.unrealized_pnl
+        == notional(price_to_int(102), 2 * unit) - notional(price_to_int(100), 2 * unit)
+        == price_to_int(4)
+    )
 
 
 # -- the contract ---------------------------------------------------------------------------
@@ -303,8 +316,10 @@ def test_struct_sizes() -> None:
     assert contract.BOOK.format == contract.BOOK_HEADER.format + contract.BOOK_LEVELS.format[1:]
 
 
-@pytest.mark.parametrize("name", ["BOOK", "ACTION", "FILL", "REJECT", "ALGO_STATE", "FEATURES",
-                                  "NBBO_HEADER", "NBBO_VENUE"])
+@pytest.mark.parametrize(
+    "name",
+    ["BOOK", "ACTION", "FILL", "REJECT", "ALGO_STATE", "FEATURES", "NBBO_HEADER", "NBBO_VENUE"],
+)
 def test_every_field_is_naturally_aligned_so_c_sees_the_same_offsets(name: str) -> None:
     layout: struct.Struct = getattr(contract, name)
     codes = layout.format[1:]

@@ -9,8 +9,7 @@ from pathlib import Path
 import attrs
 import orjson
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
@@ -124,13 +123,13 @@ def test_snapshot_first_around_start_price() -> None:
     assert all(e[0] > 5_000 for e in events[1:])
 
 
-@pytest.mark.parametrize(
-    ("updates", "trade_every", "move_probability"),
-    [
-        (3_001, 10, 0.3), (2_000, 4, 0.5), (1_000, 7, 0.0),
-        (1_000, 10, 1.0), (500, 0, 0.3), (1, 10, 0.3),
-    ],  # fmt: skip
-)
+EXACT_COUNT_CASES = [
+    (3_001, 10, 0.3), (2_000, 4, 0.5), (1_000, 7, 0.0),
+    (1_000, 10, 1.0), (500, 0, 0.3), (1, 10, 0.3),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("updates", "trade_every", "move_probability"), EXACT_COUNT_CASES)
 def test_exact_counts(updates: int, trade_every: int, move_probability: float) -> None:
     spec = attrs.evolve(
         SPEC, updates=updates, trade_every=trade_every, move_probability=move_probability
@@ -368,7 +367,7 @@ def test_exhausted_after_exactly_updates_book_updates(
 
 
 def test_values_beyond_64_bits_are_refused() -> None:
-    with pytest.raises(ValueError, match="SyntheticSpec.start_price must be a positive"):
+    with pytest.raises(ValueError, match=r"SyntheticSpec\.start_price must be a positive"):
         attrs.evolve(SPEC, start_price=10**20)
     forced = attrs.evolve(SPEC)
     object.__setattr__(forced, "start_price", 10**20)  # the compiled source checks too
@@ -449,8 +448,9 @@ def test_time_offset_and_windows() -> None:
 def test_start_at_zero_shifts_by_the_first_timestamp(name: str) -> None:
     """The same events as an offset of minus the first ts, found without reading the file
     by hand; an offset then adds to it; a restored source continues identically."""
-    by_hand = drain(RecordedSource(RecordedSpec("DEMO", str(DATA / name),
-                                                -1_700_000_000_000_000_000)))
+    by_hand = drain(
+        RecordedSource(RecordedSpec("DEMO", str(DATA / name), -1_700_000_000_000_000_000))
+    )
     spec = RecordedSpec("DEMO", str(DATA / name), start_at_zero=True)
     assert drain(RecordedSource(spec)) == by_hand and by_hand[0][0] == 0
     later = drain(RecordedSource(attrs.evolve(spec, time_offset_ns=5_000)))
@@ -493,7 +493,7 @@ def test_synthetic_run_round_trips_through_both_formats(tmp_path: Path) -> None:
         else:
             row = (e[0], kinds[e[1]], names[e[2]], human(e[3], 9), human(e[4], 8))
             json_lines.append(orjson.dumps(dict(zip(("ts", "type", "side", "price", "size"),
-                                                    row))).decode())  # fmt: skip
+                                                    row, strict=True))).decode())  # fmt: skip
             csv_lines.append(",".join(map(str, row)))
     for name, lines in (("run.jsonl", json_lines), ("run.csv", csv_lines)):
         assert drain(open_source(RecordedSpec("X", write(tmp_path, name, lines)))) == events

@@ -8,8 +8,7 @@ and so must the errors a walk beyond 64 bits raises.
 from __future__ import annotations
 
 import attrs
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.venues.sources import SyntheticSource, SyntheticSpec
 from meshrt.venues.synthetic import SyntheticWalk
@@ -59,7 +58,8 @@ def test_compiled_source_streams_as_the_reference_rules(
     spec: SyntheticSpec, start_ns: int, windows: list[int]
 ) -> None:
     assert read(SyntheticSource(spec, start_ns), windows) == read(
-        SyntheticWalk(spec, start_ns), windows)
+        SyntheticWalk(spec, start_ns), windows
+    )
 
 
 @settings(max_examples=40, deadline=None)

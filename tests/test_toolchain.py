@@ -18,13 +18,24 @@ BIN = Path(sys.executable).parent
 
 def meshrt(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run([sys.executable, "-m", "meshrt.cli.main", *args], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "meshrt.cli.main", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_build_writes_both_artifacts_and_reports_path_and_size(tmp_path: Path) -> None:
-    done = meshrt("build", str(ROOT / "scenarios" / "algos" / "market_maker.c"), "--out",
-                  str(tmp_path), cwd=tmp_path)
+    done = meshrt(
+        "build",
+        str(ROOT / "scenarios" / "algos" / "market_maker.c"),
+        "--out",
+        str(tmp_path),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     for target, name in (("wasm", "market_maker.wasm"), ("native", "market_maker.so")):
@@ -47,22 +58,37 @@ def test_init_scaffolds_a_project_that_builds_runs_and_passes(tmp_path: Path, la
     done = meshrt("init", "demo-algo", "--lang", lang, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     project = tmp_path / "demo-algo"
-    assert {p.name for p in project.iterdir()} >= {"scenario.py", "test_demo_algo.py",
-                                                  "algo.py" if lang == "python" else "algo.c"}
+    assert {p.name for p in project.iterdir()} >= {
+        "scenario.py",
+        "test_demo_algo.py",
+        "algo.py" if lang == "python" else "algo.c",
+    }
     if lang == "c":
         built = meshrt("build", "demo-algo", cwd=tmp_path)
         assert built.returncode == 0, built.stderr
         for artifact in ("build/algo.wasm", "build/algo.so"):
             assert (project / artifact).is_file()
-            assert f"writes {artifact}" in (project / "algo.c").read_text() or \
-                f"and {artifact}" in (project / "algo.c").read_text(), "the comment says so"
-    ran = meshrt("run", "demo-algo/scenario.py", "--no-progress", "--out", str(tmp_path / "run"),
-                 cwd=tmp_path)
+            assert (
+                f"writes {artifact}" in (project / "algo.c").read_text()
+                or f"and {artifact}" in (project / "algo.c").read_text()
+            ), "the comment says so"
+    ran = meshrt(
+        "run",
+        "demo-algo/scenario.py",
+        "--no-progress",
+        "--out",
+        str(tmp_path / "run"),
+        cwd=tmp_path,
+    )
     assert ran.returncode == 0, ran.stderr
     assert "status ok" in ran.stdout
-    tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             "demo-algo"], capture_output=True, text=True, cwd=tmp_path,
-                            timeout=300)
+    tested = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "demo-algo"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "1 passed" in tested.stdout
 
@@ -77,24 +103,33 @@ def test_init_refuses_an_existing_folder_and_a_bad_name(tmp_path: Path) -> None:
 def test_two_scaffolded_projects_are_tested_together(tmp_path: Path) -> None:
     for name in ("first", "second"):
         assert meshrt("init", name, cwd=tmp_path).returncode == 0
-    tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             "first", "second"], capture_output=True, text=True, cwd=tmp_path,
-                            timeout=300)
+    tested = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "first", "second"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "2 passed" in tested.stdout
 
 
-@pytest.mark.parametrize(("name", "shadowed"), [
-    ("meshrt", "the installed module 'meshrt'"),
-    ("pytest", "the installed module 'pytest'"),
-    ("json", "the standard library's module 'json'"),
-])
-def test_init_refuses_a_name_that_shadows_a_module(tmp_path: Path, name: str,
-                                                   shadowed: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "shadowed"),
+    [
+        ("meshrt", "the installed module 'meshrt'"),
+        ("pytest", "the installed module 'pytest'"),
+        ("json", "the standard library's module 'json'"),
+    ],
+)
+def test_init_refuses_a_name_that_shadows_a_module(
+    tmp_path: Path, name: str, shadowed: str
+) -> None:
     done = meshrt("init", name, cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.startswith(f"meshrt init: project name {name!r} would shadow "
-                                  f"{shadowed}"), done.stderr
+    assert done.stderr.startswith(f"meshrt init: project name {name!r} would shadow {shadowed}"), (
+        done.stderr
+    )
     assert "choose another name" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / name).exists()
@@ -125,8 +160,16 @@ def test_the_c_starters_native_build_is_checkpointable(tmp_path: Path) -> None:
     text = scenario.read_text()
     assert "ALGO = 'build/algo.wasm'" in text
     scenario.write_text(text.replace("ALGO = 'build/algo.wasm'", "ALGO = 'build/algo.so'"))
-    ran = meshrt("run", str(scenario), "--no-progress", "--out", str(tmp_path / "run"),
-                 "--checkpoint-every", "5000", cwd=tmp_path)
+    ran = meshrt(
+        "run",
+        str(scenario),
+        "--no-progress",
+        "--out",
+        str(tmp_path / "run"),
+        "--checkpoint-every",
+        "5000",
+        cwd=tmp_path,
+    )
     assert ran.returncode == 0 and ran.stderr == "", ran.stderr
     metrics = orjson.loads((tmp_path / "run" / "metrics.json").read_bytes())
     assert metrics["checkpoints"]["unavailable"] is None

@@ -38,8 +38,12 @@ P = 10_000_000  # one cent in price units (1e-9)
 # 100 us is already committed). Orders arrive at 500 us. Later the mid goes to 100.02 at
 # 0.8 s and to 100.05 at 5 s (three deltas at one instant); the feed ends at 20 s.
 FEED = [
-    {"ts": 0, "type": "snapshot", "bids": [["100.00", "5"]],
-     "asks": [["100.02", "1"], ["100.03", "5"]]},
+    {
+        "ts": 0,
+        "type": "snapshot",
+        "bids": [["100.00", "5"]],
+        "asks": [["100.02", "1"], ["100.03", "5"]],
+    },
     {"ts": 100_000, "type": "delta", "side": "buy", "price": "100.01", "size": "1"},
     {"ts": 800_000_000, "type": "delta", "side": "sell", "price": "100.02", "size": "0"},
     {"ts": 5_000_000_000, "type": "delta", "side": "sell", "price": "100.06", "size": "2"},
@@ -71,14 +75,28 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("tiny")
     feed = base / "feed.jsonl"
     feed.write_bytes(b"\n".join(orjson.dumps(event) for event in FEED) + b"\n")
-    venue = Venue(name="v1", sources=[RecordedSpec(symbol="XYZ", path=str(feed))],
-                  feed_latency=micros(200), order_latency=micros(300),
-                  fees=FeeSchedule(maker_ppm=-100, taker_ppm=400))
+    venue = Venue(
+        name="v1",
+        sources=[RecordedSpec(symbol="XYZ", path=str(feed))],
+        feed_latency=micros(200),
+        order_latency=micros(300),
+        fees=FeeSchedule(maker_ppm=-100, taker_ppm=400),
+    )
     deployments = [
-        Deployment(label="taker", venue="v1", symbols=["XYZ"], algo=MarketOnce,
-                   params={"side": Side.BUY, "size": size_to_int("2")}),
-        Deployment(label="big", venue="v1", symbols=["XYZ"], algo=MarketOnce,
-                   params={"side": Side.SELL, "size": size_to_int("10")}),
+        Deployment(
+            label="taker",
+            venue="v1",
+            symbols=["XYZ"],
+            algo=MarketOnce,
+            params={"side": Side.BUY, "size": size_to_int("2")},
+        ),
+        Deployment(
+            label="big",
+            venue="v1",
+            symbols=["XYZ"],
+            algo=MarketOnce,
+            params={"side": Side.SELL, "size": size_to_int("10")},
+        ),
     ]
     out = base / "run"
     result = run(Scenario(name="tiny", seed=1, venues=[venue], deployments=deployments), out)
@@ -92,6 +110,7 @@ def log_records(run_dir: Path) -> list[list[Any]]:
 
 
 # -- TCA, checked against a hand computation -----------------------------------------------
+
 
 def test_tca_of_one_market_buy_matches_the_hand_computation(tiny: Path) -> None:
     report = analyse(tiny)
@@ -152,7 +171,7 @@ def test_tca_symbol_filter(tiny: Path) -> None:
 
 def test_tca_of_a_crashed_run_reads_up_to_the_torn_tail(tiny: Path, tmp_path: Path) -> None:
     data = (tiny / "replay.jsonl").read_bytes()
-    data = data[:data.rindex(b"\n", 0, len(data) - 1) + 1]  # killed before run_end
+    data = data[: data.rindex(b"\n", 0, len(data) - 1) + 1]  # killed before run_end
     cut = data.rindex(b"\n", 0, len(data) - 1) + 8  # and 7 bytes into the last record
     (tmp_path / "replay.jsonl").write_bytes(data[:cut])
     report = analyse(tmp_path)
@@ -167,14 +186,19 @@ def test_tca_of_a_crashed_run_reads_up_to_the_torn_tail(tiny: Path, tmp_path: Pa
 
 # -- trace -----------------------------------------------------------------------------------
 
+
 def test_trace_of_the_market_order_shows_each_step_and_its_cause(tiny: Path) -> None:
     records = log_records(tiny)
     created = next(r for r in records if r[6] == "order_created" and r[7][1] == "taker")
     order_id = created[7][0]
     trace = trace_order(tiny, str(order_id))
     assert (trace.order_id, trace.label, trace.client_id) == (order_id, "taker", created[7][2])
-    assert (trace.status, trace.filled, trace.kind, trace.side) == ("FILLED", size_to_int("2"),
-                                                                     2, Side.BUY)
+    assert (trace.status, trace.filled, trace.kind, trace.side) == (
+        "FILLED",
+        size_to_int("2"),
+        2,
+        Side.BUY,
+    )
     steps = [step.step for step in trace.steps]
     assert steps == ["intent", "created", "submitted", "accepted", "fill", "fill"]
     intent, created_step, _, accepted, fill1, fill2 = trace.steps
@@ -192,14 +216,22 @@ def test_trace_of_the_market_order_shows_each_step_and_its_cause(tiny: Path) -> 
     assert [fill1.key, fill2.key] == fill_keys
     times = [step.ts for step in trace.steps]
     assert times == sorted(times) and [s.seq for s in trace.steps] == sorted(
-        s.seq for s in trace.steps)
+        s.seq for s in trace.steps
+    )
 
 
 def test_trace_by_label_and_client_id_and_the_unfilled_remainder(tiny: Path) -> None:
     trace = trace_order(tiny, "big:1")
     assert trace.label == "big" and trace.status == "CANCELLED"
-    assert [s.step for s in trace.steps] == ["intent", "created", "submitted", "accepted",
-                                            "fill", "fill", "cancelled"]
+    assert [s.step for s in trace.steps] == [
+        "intent",
+        "created",
+        "submitted",
+        "accepted",
+        "fill",
+        "fill",
+        "cancelled",
+    ]
     cancelled = trace.steps[-1]
     assert "unfilled remainder" in cancelled.trigger
     assert cancelled.trigger_seq == trace.steps[3].seq
@@ -228,9 +260,12 @@ def test_trace_of_a_resting_order_from_a_real_run(mm_run: Path) -> None:
     # a maker fill is caused by the feed record just before it, at the same instant
     cause = next(r for r in records if r[0] == first_fill.trigger_seq)
     assert cause[6] in ("trade", "delta") and cause[1] == fill[1] and cause[0] < fill[0]
-    own = [r[0] for r in records if r[6] in ("accepted", "fill", "replaced", "cancelled",
-                                              "cancel_rejected", "rejected")
-           and r[7][0] == order_id]
+    own = [
+        r[0]
+        for r in records
+        if r[6] in ("accepted", "fill", "replaced", "cancelled", "cancel_rejected", "rejected")
+        and r[7][0] == order_id
+    ]
     assert own == [s.seq for s in trace.steps if s.key is not None]
 
 
@@ -255,19 +290,30 @@ class RestReplaceCancel(Algo):
         pass
 
 
-def test_trace_links_replace_and_cancel_to_the_requests_that_caused_them(
-    tmp_path: Path
-) -> None:
+def test_trace_links_replace_and_cancel_to_the_requests_that_caused_them(tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl"
     feed.write_bytes(b"\n".join(orjson.dumps(event) for event in FEED) + b"\n")
-    venue = Venue(name="v1", sources=[RecordedSpec(symbol="XYZ", path=str(feed))],
-                  feed_latency=micros(200), order_latency=micros(300))
+    venue = Venue(
+        name="v1",
+        sources=[RecordedSpec(symbol="XYZ", path=str(feed))],
+        feed_latency=micros(200),
+        order_latency=micros(300),
+    )
     dep = Deployment(label="rest", venue="v1", symbols=["XYZ"], algo=RestReplaceCancel)
     assert run(Scenario(name="rest", seed=1, venues=[venue], deployments=[dep]), tmp_path).ok
     trace = trace_order(tmp_path, "rest:1")
     assert [s.step for s in trace.steps] == [
-        "intent", "created", "submitted", "accepted", "replace_request", "replaced",
-        "cancel_request", "cancel_request", "cancel_refused", "cancelled"]
+        "intent",
+        "created",
+        "submitted",
+        "accepted",
+        "replace_request",
+        "replaced",
+        "cancel_request",
+        "cancel_request",
+        "cancel_refused",
+        "cancelled",
+    ]
     by_step = {s.step: s for s in trace.steps}
     assert by_step["replaced"].trigger_seq == by_step["replace_request"].seq
     assert by_step["replaced"].ts == by_step["replace_request"].ts + 300_000
@@ -283,8 +329,10 @@ def test_trace_links_replace_and_cancel_to_the_requests_that_caused_them(
 
 
 def test_trace_attributes_the_cancel_after_a_crash_to_the_crash(tmp_path: Path) -> None:
-    sc = attrs.evolve(scenario(deployment(MarketMaker, label="mm"), updates=3_000),
-                      faults=(KillInstance("mm", seconds(0.01)),))
+    sc = attrs.evolve(
+        scenario(deployment(MarketMaker, label="mm"), updates=3_000),
+        faults=(KillInstance("mm", seconds(0.01)),),
+    )
     assert run(sc, tmp_path).ok
     records = log_records(tmp_path)
     crash = next(r for r in records if r[6] == "crash")
@@ -312,6 +360,7 @@ def test_an_unknown_order_is_a_clear_error(tiny: Path) -> None:
 
 # -- book rebuild --------------------------------------------------------------------------
 
+
 @pytest.mark.unit
 def test_feed_book_tracks_the_touch_through_removals() -> None:
     book = FeedBook()
@@ -331,37 +380,51 @@ def test_mid_series_keeps_the_last_value_of_an_instant() -> None:
     for ts, mid2 in [(0, 200), (5, 202), (5, 204), (9, None), (12, 200)]:
         series.record(ts, mid2)
     assert [series.at(t) for t in (-1, 0, 4, 5, 8, 9, 11, 12, 99)] == [
-        None, 200, 200, 204, 204, None, None, 200, 200]
+        None,
+        200,
+        200,
+        204,
+        204,
+        None,
+        None,
+        200,
+        200,
+    ]
 
 
 # -- the CLI -------------------------------------------------------------------------------
 
-def test_cli_trace_prints_the_steps_and_exits_0(tiny: Path, capsys: pytest.CaptureFixture[str]
-                                                ) -> None:
+
+def test_cli_trace_prints_the_steps_and_exits_0(
+    tiny: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["trace", str(tiny), "taker:1"]) == 0
     out = capsys.readouterr().out
     assert "order 1 (taker:1) on v1 XYZ: MARKET BUY 2.00" in out
     assert "0.000500000" in out and "1.00 @ 100.02 TAKER" in out
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["trace", "{run}", "taker:9"], "meshrt trace: no order taker:9"),
-    (["trace", "{run}", "nine"], "meshrt trace: bad order reference 'nine'"),
-    (["trace", "{missing}", "1"], "meshrt trace: no replay log at {missing}/replay.jsonl"),
-    (["tca", "{missing}"], "meshrt tca: no replay log at {missing}/replay.jsonl"),
-    (["tca", "{run}", "--symbol", "ABC"], "meshrt tca: no symbol 'ABC'"),
-])
-def test_cli_bad_input_exits_2_with_a_message(tiny: Path, tmp_path: Path, args: list[str],
-                                              message: str,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["trace", "{run}", "taker:9"], "meshrt trace: no order taker:9"),
+        (["trace", "{run}", "nine"], "meshrt trace: bad order reference 'nine'"),
+        (["trace", "{missing}", "1"], "meshrt trace: no replay log at {missing}/replay.jsonl"),
+        (["tca", "{missing}"], "meshrt tca: no replay log at {missing}/replay.jsonl"),
+        (["tca", "{run}", "--symbol", "ABC"], "meshrt tca: no symbol 'ABC'"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_a_message(
+    tiny: Path, tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     names = {"run": str(tiny), "missing": str(tmp_path / "nope")}
     assert main([arg.format(**names) for arg in args]) == 2
     assert message.format(**names) in capsys.readouterr().err
 
 
-def test_cli_refuses_a_corrupt_log_naming_file_and_line(tiny: Path, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]
-                                                        ) -> None:
+def test_cli_refuses_a_corrupt_log_naming_file_and_line(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     lines = (tiny / "replay.jsonl").read_bytes().splitlines(keepends=True)
     k = next(k for k, line in enumerate(lines) if b'"delta"' in line)
     record = orjson.loads(lines[k])

@@ -16,9 +16,16 @@ class LatencyHistogram:
     def __reduce__(self) -> tuple[type[LatencyHistogram], tuple[()], tuple[bytes, int, int]]: ...
     def __setstate__(self, state: tuple[bytes, int, int]) -> None: ...
 
-def deliver_books(items: list[Any], start: int, state: Any, actions: Any, instance: Any,
-                  on_book: Callable[..., Any], flush: Callable[[int], None],
-                  latencies: LatencyHistogram) -> tuple[int, int, BaseException | None]:
+def deliver_books(
+    items: list[Any],
+    start: int,
+    state: Any,
+    actions: Any,
+    instance: Any,
+    on_book: Callable[..., Any],
+    flush: Callable[[int], None],
+    latencies: LatencyHistogram,
+) -> tuple[int, int, BaseException | None]:
     """Run consecutive book deliveries from ``items[start]``; (next, callbacks, error)."""
 
 def watch_batch(label: str, wasm: bool) -> None:
@@ -30,8 +37,9 @@ def watch_idle() -> None:
 def watch_callback(name: str | None) -> None:
     """The non-book callback being called (None: it returned)."""
 
-def guard(crash_fd: int, log_fd: int, resume_hint: str, watchdog_seconds: float,
-          exit_code: int) -> None:
+def guard(
+    crash_fd: int, log_fd: int, resume_hint: str, watchdog_seconds: float, exit_code: int
+) -> None:
     """Name the running deployment and callback on a fatal signal, and end a batch stuck
     longer than ``watchdog_seconds`` (0: never), until unguard()."""
 

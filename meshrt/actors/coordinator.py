@@ -58,8 +58,7 @@ class LinkState:
     in flight (due at or after the run's end): ``sent == delivered + sum(dropped) +
     in_flight``."""
 
-    __slots__ = ("stream", "loss", "draw", "sent", "delivered", "dropped", "in_flight",
-                 "latencies")
+    __slots__ = ("stream", "loss", "draw", "sent", "delivered", "dropped", "in_flight", "latencies")
 
     def __init__(self, stream: LatencyStream, loss: float, seed: str) -> None:
         self.stream = stream
@@ -90,8 +89,9 @@ class _Windows:
 class LinkTable:
     """Every link of the mesh, created on first use, plus the timed link faults."""
 
-    def __init__(self, mesh: Mesh, seed: int, regions: dict[str, str], cc_region: str,
-                 faults: Iterable[Any]) -> None:
+    def __init__(
+        self, mesh: Mesh, seed: int, regions: dict[str, str], cc_region: str, faults: Iterable[Any]
+    ) -> None:
         self.mesh = mesh
         self.seed = seed
         self.regions = regions  # endpoint (label or "venue:NAME") -> region
@@ -135,8 +135,7 @@ class LinkTable:
         if loss and link.draw() < loss:
             link.dropped[LOSS] += 1
             return None
-        at = link.stream.deliver_at(ts, max(self.spikes.values((sender, receiver), ts),
-                                            default=0))
+        at = link.stream.deliver_at(ts, max(self.spikes.values((sender, receiver), ts), default=0))
         link.delivered += 1
         link.latencies.append(at - ts)
         return at
@@ -172,8 +171,7 @@ class Coordinator:
         self.quotes: dict[str, dict[str, tuple[int, int, int, int]]] = {}
         self.venue_order = venue_order
         self.reply_to = reply_to
-        self.mailbox: Mailbox[Route | Stop] = Mailbox(f"coordinator#{generation}",
-                                                      MailboxConfig())
+        self.mailbox: Mailbox[Route | Stop] = Mailbox(f"coordinator#{generation}", MailboxConfig())
 
     async def run(self) -> None:
         while True:
@@ -212,7 +210,8 @@ class Coordinator:
             links.drop(sender, receiver, NO_ON_MESSAGE)
             return
         if links.partitioned(self.venues_of[sender], ts) or links.partitioned(
-                self.venues_of[receiver], ts):
+            self.venues_of[receiver], ts
+        ):
             links.drop(sender, receiver, PARTITION)
             return
         at = links.send(sender, receiver, ts)

@@ -36,26 +36,37 @@ from meshrt.actors.protocol import (
     D_SUBSCRIBED,
     O_ACTION,
     O_CRASH,
-    O_UNDELIVERED,
     O_LOG,
     O_MESSAGE,
     O_SET_PARAM,
     O_SUBSCRIBE,
+    O_UNDELIVERED,
     InstanceBatch,
     Stop,
     WindowEnd,
 )
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind
 from meshrt.scenario.validators import ScenarioValueError, check_param, shown
-from meshrt.sdk import Actions, ActionLimitExceeded, AlgoState, OpenOrder
+from meshrt.sdk import ActionLimitExceeded, Actions, AlgoState, OpenOrder
 
-LIFECYCLE_CALLBACKS = {"start": "on_start", "stop": "on_stop", "pause": "on_pause",
-                       "resume": "on_resume"}
+LIFECYCLE_CALLBACKS = {
+    "start": "on_start",
+    "stop": "on_stop",
+    "pause": "on_pause",
+    "resume": "on_resume",
+}
 RUNNING = "running"
 # what a crash line names as running (meshrt/runtime/watchdog.py); on_book is named in C
-CALLBACK_OF = {D_FILL: "on_fill", D_REJECT: "on_reject", D_LIFECYCLE: "a lifecycle callback",
-               D_NBBO: "on_nbbo", D_MESSAGE: "on_message", D_HEARTBEAT: "on_heartbeat",
-               D_SUBSCRIBED: "on_subscribed or on_unsubscribed", D_SHUTDOWN: "on_shutdown"}
+CALLBACK_OF = {
+    D_FILL: "on_fill",
+    D_REJECT: "on_reject",
+    D_LIFECYCLE: "a lifecycle callback",
+    D_NBBO: "on_nbbo",
+    D_MESSAGE: "on_message",
+    D_HEARTBEAT: "on_heartbeat",
+    D_SUBSCRIBED: "on_subscribed or on_unsubscribed",
+    D_SHUTDOWN: "on_shutdown",
+}
 
 
 class InjectedFault(Exception):
@@ -231,8 +242,9 @@ class AlgoInstance:
             while k < n:
                 if self.lifecycle == RUNNING and self.crashed is None:
                     # the hot path, in C: a run of books to a running algo
-                    k, callbacks, error = deliver_books(batch, k, state, actions, self,
-                                                        self.on_book, flush, latencies)
+                    k, callbacks, error = deliver_books(
+                        batch, k, state, actions, self, self.on_book, flush, latencies
+                    )
                     self.book_callbacks += callbacks
                     if error is not None:
                         ts = batch[k - 1][0]
@@ -292,7 +304,7 @@ class AlgoInstance:
                     state.open_orders[item[2]] = item[3]
             elif kind == D_LIFECYCLE:
                 self._lifecycle(item[2])
-            elif kind == D_NBBO or kind == D_MESSAGE or kind == D_HEARTBEAT:
+            elif kind in (D_NBBO, D_MESSAGE, D_HEARTBEAT):
                 if self.lifecycle != RUNNING:
                     self.skipped += 1
                     return
@@ -344,8 +356,12 @@ class AlgoInstance:
         self.slot.on_fill(fill, state, self.actions)
 
     def _lifecycle(self, transition: str) -> None:
-        self.lifecycle = {"start": RUNNING, "resume": RUNNING, "stop": "stopped",
-                          "pause": "paused"}[transition]
+        self.lifecycle = {
+            "start": RUNNING,
+            "resume": RUNNING,
+            "stop": "stopped",
+            "pause": "paused",
+        }[transition]
         callback = self.slot.optional(LIFECYCLE_CALLBACKS[transition])
         if callback is not None:
             callback(self.state, self.actions)

@@ -47,10 +47,15 @@ class MailboxFull(Exception):
 
 @attrs.frozen(slots=True)
 class MailboxConfig:
-    capacity: int = attrs.field(default=65536, validator=integer(
-        "an integer of items in [1, 2**31 - 1]", 1, 2**31 - 1))
-    overflow: Overflow = attrs.field(default=Overflow.BLOCK, validator=instance_of(
-        Overflow, "an Overflow (BLOCK, DROP_NEWEST, DROP_OLDEST, CONFLATE or FAIL)"))
+    capacity: int = attrs.field(
+        default=65536, validator=integer("an integer of items in [1, 2**31 - 1]", 1, 2**31 - 1)
+    )
+    overflow: Overflow = attrs.field(
+        default=Overflow.BLOCK,
+        validator=instance_of(
+            Overflow, "an Overflow (BLOCK, DROP_NEWEST, DROP_OLDEST, CONFLATE or FAIL)"
+        ),
+    )
 
 
 @attrs.frozen(slots=True)

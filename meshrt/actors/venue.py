@@ -70,8 +70,11 @@ class VenueActor:
                 if isinstance(message, Stop):
                     return
                 if isinstance(message, Snapshot):
-                    resting = [(order.order_id, order.remaining)
-                               for engine in self.engines for order in engine.resting()]
+                    resting = [
+                        (order.order_id, order.remaining)
+                        for engine in self.engines
+                        for order in engine.resting()
+                    ]
                     self.reply_to.send_nowait(VenueState(self.index, resting, self.feed_dropped))
                     continue
                 events = self.advance(message.until, message.arrivals)
@@ -96,24 +99,32 @@ class VenueActor:
             self._play(events, position, len(events), 0, out)
             return out
         merged = heapq.merge(
-            *([(event, symbol) for event in source.batch(until)]
-              for symbol, source in enumerate(self.sources)),
+            *(
+                [(event, symbol) for event in source.batch(until)]
+                for symbol, source in enumerate(self.sources)
+            ),
             key=lambda pair: pair[0][0],
         )
         pending = iter(arrivals)
-        arrival = next(pending, None)
+        next_arrival = next(pending, None)
         for event, symbol in merged:
-            while arrival is not None and arrival[0] < event[0]:
-                self._order(arrival, out)
-                arrival = next(pending, None)
+            while next_arrival is not None and next_arrival[0] < event[0]:
+                self._order(next_arrival, out)
+                next_arrival = next(pending, None)
             self._play([event], 0, 1, symbol, out)
-        while arrival is not None:
-            self._order(arrival, out)
-            arrival = next(pending, None)
+        while next_arrival is not None:
+            self._order(next_arrival, out)
+            next_arrival = next(pending, None)
         return out
 
-    def _play(self, events: list[tuple[Any, ...]], start: int, stop: int, symbol: int,
-              out: list[tuple[Any, ...]]) -> None:
+    def _play(
+        self,
+        events: list[tuple[Any, ...]],
+        start: int,
+        stop: int,
+        symbol: int,
+        out: list[tuple[Any, ...]],
+    ) -> None:
         """Apply feed events[start:stop] of one symbol: the hot loop of the venue, compiled
         (meshrt/venues/_book.pyx), calling the matching engine only where an event can
         reach a resting order."""
@@ -123,11 +134,29 @@ class VenueActor:
             self._play_dark(events, start, stop, symbol, out)
             return
         engine = self.engines[symbol]
-        play(engine.book, engine, self.trackers[symbol], events, start, stop, symbol,
-             self.symbols[symbol], self.name, out, Book, Features)
+        play(
+            engine.book,
+            engine,
+            self.trackers[symbol],
+            events,
+            start,
+            stop,
+            symbol,
+            self.symbols[symbol],
+            self.name,
+            out,
+            Book,
+            Features,
+        )
 
-    def _play_dark(self, events: list[tuple[Any, ...]], start: int, stop: int, symbol: int,
-                   out: list[tuple[Any, ...]]) -> None:
+    def _play_dark(
+        self,
+        events: list[tuple[Any, ...]],
+        start: int,
+        stop: int,
+        symbol: int,
+        out: list[tuple[Any, ...]],
+    ) -> None:
         """The feed is down (fault injection): the venue's book still moves and resting
         orders still fill, but no book reaches an algo. Each event is still committed
         (and logged) with no book, so a replay sees what the venue saw."""
@@ -151,7 +180,7 @@ class VenueActor:
 
     def _order(self, op: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
         ts, kind, order_id, symbol = op[0], op[1], op[2], op[3]
-        if kind == OP_FEED_DOWN or kind == OP_FEED_UP:
+        if kind in (OP_FEED_DOWN, OP_FEED_UP):
             self.feed_up = kind == OP_FEED_UP
             return
         engine = self.engines[symbol]

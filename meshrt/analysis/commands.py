@@ -23,11 +23,13 @@ T = TypeVar("T")
 def add_parsers(commands: Any) -> None:
     """Register both subcommands on the CLI's subparsers."""
     trace = commands.add_parser(
-        "trace", help="one order's lifecycle from a run folder's replay log")
+        "trace", help="one order's lifecycle from a run folder's replay log"
+    )
     trace.add_argument("run_dir", type=path, help="a run folder written by 'meshrt run'")
     trace.add_argument("order", help="global order id (e.g. 7) or LABEL:CLIENT_ID (e.g. mm-1:7)")
     tca = commands.add_parser(
-        "tca", help="transaction cost analysis per venue and deployment of a run folder")
+        "tca", help="transaction cost analysis per venue and deployment of a run folder"
+    )
     tca.add_argument("run_dir", type=path, help="a run folder written by 'meshrt run'")
     tca.add_argument("--symbol", help="only orders of this symbol")
     tca.add_argument("--json", action="store_true", help="machine-readable output")
@@ -73,7 +75,6 @@ def _read(run_dir: Path, command: str, refused: type[Exception], read: Callable[
 def _has_log(run_dir: Path, command: str) -> bool:
     log = log_path(run_dir)
     if not log.is_file():
-        refuse(command, f"no replay log at {log} (expected a run folder written by "
-                        "'meshrt run')")
+        refuse(command, f"no replay log at {log} (expected a run folder written by 'meshrt run')")
         return False
     return True

@@ -111,13 +111,15 @@ class _Group:
     markouts: list[list[float]] = attrs.field(factory=list)
 
 
-def analyse(run: Path | str, symbol: str | None = None,
-            horizons_ns: Sequence[int] = HORIZONS_NS) -> TcaReport:
+def analyse(
+    run: Path | str, symbol: str | None = None, horizons_ns: Sequence[int] = HORIZONS_NS
+) -> TcaReport:
     """One pass over the log, then a per-fill calculation against the mid series."""
     reader = ReplayReader(run, allow_unknown_types=True)
     if symbol is not None:
-        known = sorted({str(name) for venue in reader.header.venues
-                        for name in venue.get("symbols", ())})
+        known = sorted(
+            {str(name) for venue in reader.header.venues for name in venue.get("symbols", ())}
+        )
         if symbol not in known:
             reader.close()
             raise TcaError(f"no symbol {symbol!r} in this run (symbols: {', '.join(known)})")
@@ -152,16 +154,27 @@ def analyse(run: Path | str, symbol: str | None = None,
                     continue
                 order_id, label, client_id = rec.payload[0], rec.payload[1], rec.payload[2]
                 intent = before  # the sequencer logs the intent, then the order it created
-                if (intent is None or intent.type != "intent"
-                        or intent.source != f"algo:{label}" or intent.payload[3] != client_id):
-                    notes.append(f"order {order_id}: no intent just before order_created seq "
-                                 f"{rec.seq}; skipped")
+                if (
+                    intent is None
+                    or intent.type != "intent"
+                    or intent.source != f"algo:{label}"
+                    or intent.payload[3] != client_id
+                ):
+                    notes.append(
+                        f"order {order_id}: no intent just before order_created seq "
+                        f"{rec.seq}; skipped"
+                    )
                     continue
                 instrument = str(rec.instrument)
                 book = books.get((rec.venue, instrument))
                 orders[order_id] = _Order(
-                    label, rec.venue, instrument, 1 if intent.payload[1] == Side.BUY else -1,
-                    intent.payload[6], book.mid2() if book is not None else None)
+                    label,
+                    rec.venue,
+                    instrument,
+                    1 if intent.payload[1] == Side.BUY else -1,
+                    intent.payload[6],
+                    book.mid2() if book is not None else None,
+                )
             elif kind == "fill":
                 payload = rec.payload
                 if payload[0] in orders:
@@ -218,7 +231,7 @@ def analyse(run: Path | str, symbol: str | None = None,
                 group.slip_fills += 1
                 group.slip_sum += slip * size
                 group.slip_bps_sum += slip_bps * size
-            for acc, markout in zip(group.markouts, after):
+            for acc, markout in zip(group.markouts, after, strict=True):
                 if markout is None:
                     acc[4] += 1
                 else:
@@ -227,9 +240,9 @@ def analyse(run: Path | str, symbol: str | None = None,
                     acc[2] += markout / price * 1e4 * size
                     acc[3] += 1
     rows = []
-    for (venue, label), group in sorted(groups.items(),
-                                        key=lambda item: (item[0][0], item[0][1] is None,
-                                                          item[0][1] or "")):
+    for (venue, label), group in sorted(
+        groups.items(), key=lambda item: (item[0][0], item[0][1] is None, item[0][1] or "")
+    ):
         rows.append(_row(venue, label, group, horizons_ns))
     return TcaReport(reader.header.scenario, symbol, end_ns, tuple(rows), tuple(notes))
 
@@ -237,15 +250,30 @@ def analyse(run: Path | str, symbol: str | None = None,
 def _row(venue: str, label: str | None, group: _Group, horizons_ns: Sequence[int]) -> TcaRow:
     weight = group.slip_weight
     markouts = tuple(
-        Markout(horizon, int(acc[3]), int(acc[4]),
-                acc[1] / acc[0] if acc[0] else None, acc[2] / acc[0] if acc[0] else None)
-        for horizon, acc in zip(horizons_ns, group.markouts))
+        Markout(
+            horizon,
+            int(acc[3]),
+            int(acc[4]),
+            acc[1] / acc[0] if acc[0] else None,
+            acc[2] / acc[0] if acc[0] else None,
+        )
+        for horizon, acc in zip(horizons_ns, group.markouts, strict=True)
+    )
     return TcaRow(
-        venue, label, group.orders, group.rejected, group.ordered, group.filled, group.fills,
+        venue,
+        label,
+        group.orders,
+        group.rejected,
+        group.ordered,
+        group.filled,
+        group.fills,
         group.filled / group.ordered if group.ordered else None,
         group.slip_sum / weight if weight else None,
         group.slip_bps_sum / weight if weight else None,
-        group.slip_fills, group.fees, markouts)
+        group.slip_fills,
+        group.fees,
+        markouts,
+    )
 
 
 def _run_end(reader: ReplayReader, last_ts: int) -> int:
@@ -259,9 +287,13 @@ def _run_end(reader: ReplayReader, last_ts: int) -> int:
         summary = orjson.loads(summary_path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return last_ts
-    if (isinstance(summary, dict) and summary.get("events") == reader.last_seq
-            and isinstance(summary.get("scenario_time_ns"), int)):
-        return max(last_ts, summary["scenario_time_ns"])
+    if (
+        isinstance(summary, dict)
+        and summary.get("events") == reader.last_seq
+        and isinstance(summary.get("scenario_time_ns"), int)
+    ):
+        scenario_end: int = summary["scenario_time_ns"]
+        return max(last_ts, scenario_end)
     return last_ts
 
 
@@ -280,43 +312,84 @@ def _bps(value: float | None) -> str:
 
 def format_report(report: TcaReport) -> str:
     """A table: one row per deployment, then a total per venue."""
-    head = (f"TCA of {report.scenario!r} (symbol {report.symbol or 'all'}), run end "
-            f"{fmt.ns(report.end_ns)} s")
+    head = (
+        f"TCA of {report.scenario!r} (symbol {report.symbol or 'all'}), run end "
+        f"{fmt.ns(report.end_ns)} s"
+    )
     horizons = [m.horizon_ns for m in report.rows[0].markouts] if report.rows else []
-    columns = ["venue", "deployment", "orders", "rejected", "ordered", "filled", "fill%",
-               "fills", "slip", "slip bps", "fees"]
+    columns = [
+        "venue",
+        "deployment",
+        "orders",
+        "rejected",
+        "ordered",
+        "filled",
+        "fill%",
+        "fills",
+        "slip",
+        "slip bps",
+        "fees",
+    ]
     for horizon in horizons:
         columns += [f"mo {_horizon_name(horizon)}", f"mo {_horizon_name(horizon)} bps"]
     rows = [columns]
     for row in report.rows:
-        cells = [row.venue, row.deployment or "(venue)", f"{row.orders:,}", f"{row.rejected:,}",
-                 fmt.size(row.ordered), fmt.size(row.filled),
-                 "n/a" if row.fill_ratio is None else f"{row.fill_ratio:.1%}", f"{row.fills:,}",
-                 _quote(row.slippage), _bps(row.slippage_bps), fmt.price(row.fees)]
+        cells = [
+            row.venue,
+            row.deployment or "(venue)",
+            f"{row.orders:,}",
+            f"{row.rejected:,}",
+            fmt.size(row.ordered),
+            fmt.size(row.filled),
+            "n/a" if row.fill_ratio is None else f"{row.fill_ratio:.1%}",
+            f"{row.fills:,}",
+            _quote(row.slippage),
+            _bps(row.slippage_bps),
+            fmt.price(row.fees),
+        ]
         for markout in row.markouts:
             cells += [_quote(markout.price), _bps(markout.bps)]
         rows.append(cells)
     widths = [max(len(r[k]) for r in rows) for k in range(len(columns))]
     lines = [head, ""]
     for k, cells in enumerate(rows):
-        lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i < 2 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            ).rstrip()
+        )
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     if not report.rows:
         lines.append("(no orders)")
-    lines += ["", "slip: fill price vs the mid at the order's decision, + = worse for the algo "
-              "(quote units per unit, and bps of that mid)",
-              "mo: mid at fill time + h vs fill price, + = gain for the algo (bps of the fill "
-              "price); n/a: the run ended before fill time + h",
-              "averages are weighted by fill size; fees: negative = rebate"]
-    excluded = {
-        _horizon_name(m.horizon_ns): sum(r.markouts[i].excluded for r in report.rows
-                                         if r.deployment is not None)
-        for i, m in enumerate(report.rows[0].markouts)} if report.rows else {}
+    lines += [
+        "",
+        (
+            "slip: fill price vs the mid at the order's decision, + = worse for the algo "
+            "(quote units per unit, and bps of that mid)"
+        ),
+        (
+            "mo: mid at fill time + h vs fill price, + = gain for the algo (bps of the fill "
+            "price); n/a: the run ended before fill time + h"
+        ),
+        "averages are weighted by fill size; fees: negative = rebate",
+    ]
+    excluded = (
+        {
+            _horizon_name(m.horizon_ns): sum(
+                r.markouts[i].excluded for r in report.rows if r.deployment is not None
+            )
+            for i, m in enumerate(report.rows[0].markouts)
+        }
+        if report.rows
+        else {}
+    )
     partial = {name: n for name, n in excluded.items() if n}
     if partial:
-        lines.append("fills left out of markouts (horizon past the run's end): "
-                     + ", ".join(f"{name} {n:,}" for name, n in partial.items()))
+        lines.append(
+            "fills left out of markouts (horizon past the run's end): "
+            + ", ".join(f"{name} {n:,}" for name, n in partial.items())
+        )
     lines.extend(f"note: {note}" for note in report.notes)
     return "\n".join(lines)

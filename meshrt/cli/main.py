@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meshrt import __version__
-from meshrt.analysis.commands import add_parsers as add_analysis_parsers
-from meshrt.analysis.commands import tca_main, trace_main
+from meshrt.analysis.commands import add_parsers as add_analysis_parsers, tca_main, trace_main
 from meshrt.cli import argtypes
 from meshrt.loaders.python import AlgoLoadError
-from meshrt.runtime.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S
-from meshrt.runtime.watchdog import EXIT_STUCK
+from meshrt.runtime.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S, EXIT_STUCK
 from meshrt.scenario.definition import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.sources import SourceError
@@ -24,8 +22,10 @@ from meshrt.venues.sources import SourceError
 if TYPE_CHECKING:
     from meshrt.runtime.run import RunResult
 
-DESCRIPTION = ("Run trading algos against simulated venues in virtual time, then replay, "
-               "trace and analyse the runs.")  # plain text: argparse shows it as written
+DESCRIPTION = (
+    "Run trading algos against simulated venues in virtual time, then replay, "
+    "trace and analyse the runs."
+)  # plain text: argparse shows it as written
 DEFAULT_CHECKPOINT_EVERY = 250_000
 EXIT_OK = 0
 EXIT_RUN_FAILED = 1
@@ -52,27 +52,47 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--version", action="version", version=f"meshrt {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a scenario file in virtual time")
-    run.add_argument("scenario", nargs="?", type=argtypes.path,
-                     help="path to a scenario .py file")
-    run.add_argument("--out", type=argtypes.path,
-                     help="run folder (default: runs/NAME-UTCTIME, or NAME-UTCTIME-2...)")
+    run.add_argument("scenario", nargs="?", type=argtypes.path, help="path to a scenario .py file")
+    run.add_argument(
+        "--out",
+        type=argtypes.path,
+        help="run folder (default: runs/NAME-UTCTIME, or NAME-UTCTIME-2...)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.add_argument("--checkpoint-every", type=argtypes.count, default=DEFAULT_CHECKPOINT_EVERY,
-                     metavar="EVENTS",
-                     help=f"write a checkpoint every EVENTS events (default "
-                          f"{DEFAULT_CHECKPOINT_EVERY:,}; 0: none)")
-    run.add_argument("--fsync-interval", type=argtypes.seconds, default=None, metavar="SECONDS",
-                     help="fsync the replay log at least this often (default: only at "
-                          "checkpoints; 0: every window)")
-    run.add_argument("--watchdog", type=argtypes.seconds, default=DEFAULT_WATCHDOG_S,
-                     metavar="SECONDS",
-                     help=f"end the run (exit {EXIT_STUCK}, resumable) when one algo's batch "
-                          f"of a window runs longer than SECONDS of wall-clock time "
-                          f"(default {DEFAULT_WATCHDOG_S:g}; 0: never)")
-    run.add_argument("--resume", type=argtypes.path, metavar="RUN_DIR",
-                     help="finish a killed run from its newest checkpoint")
+    run.add_argument(
+        "--checkpoint-every",
+        type=argtypes.count,
+        default=DEFAULT_CHECKPOINT_EVERY,
+        metavar="EVENTS",
+        help=f"write a checkpoint every EVENTS events (default "
+        f"{DEFAULT_CHECKPOINT_EVERY:,}; 0: none)",
+    )
+    run.add_argument(
+        "--fsync-interval",
+        type=argtypes.seconds,
+        default=None,
+        metavar="SECONDS",
+        help="fsync the replay log at least this often (default: only at "
+        "checkpoints; 0: every window)",
+    )
+    run.add_argument(
+        "--watchdog",
+        type=argtypes.seconds,
+        default=DEFAULT_WATCHDOG_S,
+        metavar="SECONDS",
+        help=f"end the run (exit {EXIT_STUCK}, resumable) when one algo's batch "
+        f"of a window runs longer than SECONDS of wall-clock time "
+        f"(default {DEFAULT_WATCHDOG_S:g}; 0: never)",
+    )
+    run.add_argument(
+        "--resume",
+        type=argtypes.path,
+        metavar="RUN_DIR",
+        help="finish a killed run from its newest checkpoint",
+    )
     replay = commands.add_parser(
-        "replay", help="re-execute a run from its log and check every record")
+        "replay", help="re-execute a run from its log and check every record"
+    )
     replay.add_argument("run_dir", type=argtypes.path, help="a run folder written by 'meshrt run'")
     mesh = commands.add_parser("mesh", help="print a run's topology and link statistics")
     mesh.add_argument("run_dir", type=argtypes.path, help="a run folder written by 'meshrt run'")
@@ -96,8 +116,8 @@ def _main(argv: list[str] | None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from meshrt.log.checkpoint import CheckpointError
-    from meshrt.runtime.run_folder import RunFolderError
     from meshrt.runtime.run import RunOptions, resume, run
+    from meshrt.runtime.run_folder import RunFolderError
     from meshrt.runtime.summary import format_table
 
     if (args.scenario is None) == (args.resume is None):
@@ -112,8 +132,12 @@ def _run(args: argparse.Namespace) -> int:
             if run_dir is None:
                 stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
                 run_dir = Path("runs") / f"{scenario.name}-{stamp}"
-            options = RunOptions(args.checkpoint_every, args.fsync_interval, args.watchdog,
-                                 fresh_folder=args.out is None)
+            options = RunOptions(
+                args.checkpoint_every,
+                args.fsync_interval,
+                args.watchdog,
+                fresh_folder=args.out is None,
+            )
             result = run(scenario, run_dir, progress, options)
     except ScenarioError as exc:
         return argtypes.refuse("run", f"bad scenario: {exc}")
@@ -146,14 +170,16 @@ def _interrupted(result: RunResult) -> str:
     at = f"meshrt run: interrupted at t={result.summary['scenario_time_ns'] / 1e9:.6f}s"
     if all_checkpoints(run_dir):
         return f"{at}; resume with: meshrt run --resume {shlex.quote(str(run_dir))}"
-    return (f"{at}; no checkpoint was written (--checkpoint-every 0, or the state cannot "
-            f"be saved: see {run_dir / 'metrics.json'}), so it cannot be resumed")
+    return (
+        f"{at}; no checkpoint was written (--checkpoint-every 0, or the state cannot "
+        f"be saved: see {run_dir / 'metrics.json'}), so it cannot be resumed"
+    )
 
 
 def _replay(args: argparse.Namespace) -> int:
     from meshrt.log.checkpoint import CheckpointError
-    from meshrt.log.replay import verify
     from meshrt.log.reader import LogError
+    from meshrt.log.replay import verify
 
     try:
         verdict = verify(args.run_dir)
@@ -164,8 +190,10 @@ def _replay(args: argparse.Namespace) -> int:
         return EXIT_OK
     divergence = verdict.divergence
     assert divergence is not None
-    print(f"replay diverges at seq {divergence.seq}:\n  logged:   {divergence.logged}\n"
-          f"  replayed: {divergence.replayed}")
+    print(
+        f"replay diverges at seq {divergence.seq}:\n  logged:   {divergence.logged}\n"
+        f"  replayed: {divergence.replayed}"
+    )
     return EXIT_RUN_FAILED
 
 

@@ -29,9 +29,22 @@ from meshrt.loaders.limits import SandboxLimits
 NATIVE_SUFFIXES = (".so", ".dylib", ".dll")
 
 __all__ = [
-    "AbiMismatch", "AlgoFault", "AlgoLoadError", "BadAction", "BadExport", "BadInput",
-    "CallbackFailed", "ForbiddenImport", "FuelExhausted", "MemoryCapExceeded", "SandboxLimits",
-    "SandboxTrap", "algo_kind", "check_algo", "load_slot", "slot_context",
+    "AbiMismatch",
+    "AlgoFault",
+    "AlgoLoadError",
+    "BadAction",
+    "BadExport",
+    "BadInput",
+    "CallbackFailed",
+    "ForbiddenImport",
+    "FuelExhausted",
+    "MemoryCapExceeded",
+    "SandboxLimits",
+    "SandboxTrap",
+    "algo_kind",
+    "check_algo",
+    "load_slot",
+    "slot_context",
 ]
 
 
@@ -74,12 +87,14 @@ def slot_context(scenario: Any, deployment: Any) -> Any:
     from meshrt.loaders.compiled import SlotContext
 
     venue = next(v for v in scenario.venues if v.name == deployment.venue)
-    return SlotContext(tuple(v.name for v in scenario.venues),
-                       (*deployment.symbols, *venue.symbols))
+    return SlotContext(
+        tuple(v.name for v in scenario.venues), (*deployment.symbols, *venue.symbols)
+    )
 
 
-def load_slot(deployment: Any, base_dir: Path | None, host: Any, params: dict[str, Any],
-              context: Any = None) -> Any:
+def load_slot(
+    deployment: Any, base_dir: Path | None, host: Any, params: dict[str, Any], context: Any = None
+) -> Any:
     """Load one instance of a deployment's algo as a slot the instance actor can call."""
     ref = deployment.algo
     kind = algo_kind(ref)

@@ -63,7 +63,8 @@ def _ledger_snapshot(state: AlgoState) -> tuple[int, int, int, int, tuple[Any, .
     ledger = state.ledger
     holdings = tuple(
         (symbol, ledger.position(symbol), ledger.cost_basis(symbol))
-        for symbol in ledger.symbols if ledger.position(symbol)
+        for symbol in ledger.symbols
+        if ledger.position(symbol)
     )
     return state.position(), ledger.cash, ledger.realized_pnl, ledger.fees, holdings
 
@@ -100,7 +101,12 @@ class CompiledSlot:
 
     def _bind_dispatcher(self, wasm: bool) -> None:
         self.dispatcher = _dispatch.Dispatcher(
-            wasm, self.symbol_ids, self.venue_ids, self._host_call, self._replay, self._fault,
+            wasm,
+            self.symbol_ids,
+            self.venue_ids,
+            self._host_call,
+            self._replay,
+            self._fault,
             _ledger_snapshot,
         )
         self.on_book: Callable[..., Any] = self.dispatcher.on_book
@@ -115,7 +121,8 @@ class CompiledSlot:
         label = getattr(getattr(self.host, "_instance", None), "label", None)
         where = f"deployment {label!r}: " if label is not None else ""
         return CheckpointUnsupported(
-            f"{where}{self.kind} algo {self.name!r} cannot be checkpointed: {reason}")
+            f"{where}{self.kind} algo {self.name!r} cannot be checkpointed: {reason}"
+        )
 
     @contextlib.contextmanager
     def _muted(self) -> Iterator[None]:
@@ -128,14 +135,25 @@ class CompiledSlot:
     # -- the callbacks the instance calls ---------------------------------------------
 
     def on_fill(self, fill: Any, state: AlgoState, actions: Actions) -> None:
-        payload = FILL.pack(fill.ts, fill.order_id, self._symbol_id(fill.symbol),
-                            self._venue_id(fill.venue), fill.side, fill.liquidity, 0,
-                            fill.price, fill.size, fill.fee, fill.remaining)
+        payload = FILL.pack(
+            fill.ts,
+            fill.order_id,
+            self._symbol_id(fill.symbol),
+            self._venue_id(fill.venue),
+            fill.side,
+            fill.liquidity,
+            0,
+            fill.price,
+            fill.size,
+            fill.fee,
+            fill.remaining,
+        )
         self._call(INDEX["on_fill"], state, actions, payload, IO_OFFSETS["fill"])
 
     def on_reject(self, reject: Any, state: AlgoState, actions: Actions) -> None:
-        payload = REJECT.pack(reject.ts, reject.order_id, int(reject.reason),
-                              int(reject.action), 0, 0)
+        payload = REJECT.pack(
+            reject.ts, reject.order_id, int(reject.reason), int(reject.action), 0, 0
+        )
         self._call(INDEX["on_reject"], state, actions, payload, IO_OFFSETS["reject"])
 
     def optional(self, name: str) -> Callable[..., Any] | None:
@@ -145,15 +163,21 @@ class CompiledSlot:
         index = INDEX[name]
         call = self._call
         if name == "on_nbbo":
-            return lambda nbbo, state, actions: call(index, state, actions, self._pack_nbbo(nbbo),
-                                                     IO_OFFSETS["nbbo"])
+            return lambda nbbo, state, actions: call(
+                index, state, actions, self._pack_nbbo(nbbo), IO_OFFSETS["nbbo"]
+            )
         if name == "on_message":
             return lambda message, state, actions: call(
-                index, state, actions, self._pack_message(message), IO_OFFSETS["message"])
+                index, state, actions, self._pack_message(message), IO_OFFSETS["message"]
+            )
         if name in ("on_subscribed", "on_unsubscribed"):
             return lambda symbol, state, actions: call(
-                index, state, actions, self._symbol_id(symbol).to_bytes(8, "little"),
-                IO_OFFSETS["symbol"])
+                index,
+                state,
+                actions,
+                self._symbol_id(symbol).to_bytes(8, "little"),
+                IO_OFFSETS["symbol"],
+            )
         if name == "on_shutdown":
             return lambda state: call(index, state, None, None, 0)
         return lambda state, actions: call(index, state, actions, None, 0)
@@ -188,14 +212,31 @@ class CompiledSlot:
         if len(nbbo.venues) > MAX_NBBO_VENUES:
             raise BadInput(f"NBBO of {len(nbbo.venues)} venues; at most {MAX_NBBO_VENUES}")
         venue = {name: i for i, name in enumerate(self.venue_ids)}
-        parts = [NBBO_HEADER.pack(
-            nbbo.ts, self._symbol_id(nbbo.symbol), len(nbbo.venues),
-            venue.get(nbbo.bid_venue, 0xFFFF), venue.get(nbbo.ask_venue, 0xFFFF),
-            nbbo.bid_price or 0, nbbo.bid_size or 0, nbbo.ask_price or 0, nbbo.ask_size or 0)]
+        parts = [
+            NBBO_HEADER.pack(
+                nbbo.ts,
+                self._symbol_id(nbbo.symbol),
+                len(nbbo.venues),
+                venue.get(nbbo.bid_venue, 0xFFFF),
+                venue.get(nbbo.ask_venue, 0xFFFF),
+                nbbo.bid_price or 0,
+                nbbo.bid_size or 0,
+                nbbo.ask_price or 0,
+                nbbo.ask_size or 0,
+            )
+        ]
         for quote in nbbo.venues:
-            parts.append(NBBO_VENUE.pack(self._venue_id(quote.venue), 0, 0, quote.bid_price or 0,
-                                         quote.bid_size or 0, quote.ask_price or 0,
-                                         quote.ask_size or 0))
+            parts.append(
+                NBBO_VENUE.pack(
+                    self._venue_id(quote.venue),
+                    0,
+                    0,
+                    quote.bid_price or 0,
+                    quote.bid_size or 0,
+                    quote.ask_price or 0,
+                    quote.ask_size or 0,
+                )
+            )
         parts.append(bytes(NBBO_VENUE.size * (MAX_NBBO_VENUES - len(nbbo.venues))))
         return b"".join(parts)
 
@@ -204,10 +245,12 @@ class CompiledSlot:
         if len(sender) > MAX_LABEL:
             raise BadInput(f"sender label {message.sender!r} is over {MAX_LABEL} bytes")
         if len(message.payload) > MAX_PAYLOAD:
-            raise BadInput(f"message payload of {len(message.payload)} bytes; at most "
-                           f"{MAX_PAYLOAD}")
-        return MESSAGE.pack(message.ts, len(sender), len(message.payload), 0, sender,
-                            bytes(message.payload))
+            raise BadInput(
+                f"message payload of {len(message.payload)} bytes; at most {MAX_PAYLOAD}"
+            )
+        return MESSAGE.pack(
+            message.ts, len(sender), len(message.payload), 0, sender, bytes(message.payload)
+        )
 
     # -- what the dispatcher calls back -----------------------------------------------
 
@@ -247,9 +290,20 @@ class CompiledSlot:
         """Replay the algo's Action structs through ``actions``, in order."""
         for n, (kind, side, tif, client_id, target, price, size, symbol) in enumerate(items):
             if kind == ActionKind.LIMIT:
-                order_id = actions.limit(side, price, size, tif, self._symbol_name(symbol))
+                # the algo's raw ints: Actions refuses a bad side or tif as it does Python's
+                order_id = actions.limit(
+                    side,  # type: ignore[arg-type]
+                    price,
+                    size,
+                    tif,  # type: ignore[arg-type]
+                    self._symbol_name(symbol),
+                )
             elif kind == ActionKind.MARKET:
-                order_id = actions.market(side, size, self._symbol_name(symbol))
+                order_id = actions.market(
+                    side,  # type: ignore[arg-type]
+                    size,
+                    self._symbol_name(symbol),
+                )
             elif kind == ActionKind.CANCEL:
                 actions.cancel(target)
                 continue
@@ -260,15 +314,16 @@ class CompiledSlot:
                 actions.cancel_all(None if symbol == SYMBOL_ALL else self._symbol_name(symbol))
                 continue
             else:
-                raise BadAction(f"{self.kind} algo {self.name}: action {n} has unknown kind "
-                                f"{kind}")
+                raise BadAction(f"{self.kind} algo {self.name}: action {n} has unknown kind {kind}")
             if client_id and client_id != order_id:
                 raise BadAction(
                     f"{self.kind} algo {self.name}: action {n} uses client order id "
                     f"{client_id}, but the next id is {order_id} (take ids from "
-                    "state->next_order_id, as mr_limit/mr_market do)")
+                    "state->next_order_id, as mr_limit/mr_market do)"
+                )
         if refused:
             actions.refused += refused
             raise ActionLimitExceeded(
                 f"{self.kind} algo {self.name}: {refused} action(s) past the limit refused: "
-                f"at most {len(items)} actions per callback")
+                f"at most {len(items)} actions per callback"
+            )

@@ -33,7 +33,8 @@ def elf_problem(data: bytes) -> str | None:
     if len(data) < header_size:
         return f"truncated: {len(data)} bytes, shorter than its ELF header"
     e_type, phoff, shoff, phentsize, phnum, shentsize, shnum = struct.unpack_from(
-        order + header.replace(" ", ""), data, 16)
+        order + header.replace(" ", ""), data, 16
+    )
     if e_type != ET_DYN:
         return f"ELF type {e_type}, not a shared object (type {ET_DYN})"
     needed = max(phoff + phentsize * phnum, shoff + shentsize * shnum if shoff else 0)

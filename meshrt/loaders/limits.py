@@ -20,7 +20,12 @@ class SandboxLimits:
     run without these limits.
     """
 
-    fuel_per_callback: int = attrs.field(default=10_000_000, validator=integer(
-        "a positive integer (within 64 bits)", 1))
-    memory_bytes: int = attrs.field(default=16 * 1024 * 1024, validator=integer(
-        "a positive integer of bytes, at most 4 GiB (32-bit WebAssembly)", 1, 2**32))
+    fuel_per_callback: int = attrs.field(
+        default=10_000_000, validator=integer("a positive integer (within 64 bits)", 1)
+    )
+    memory_bytes: int = attrs.field(
+        default=16 * 1024 * 1024,
+        validator=integer(
+            "a positive integer of bytes, at most 4 GiB (32-bit WebAssembly)", 1, 2**32
+        ),
+    )

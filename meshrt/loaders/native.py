@@ -45,9 +45,11 @@ ffi.cdef(
 )
 # a vtable_size at least this large has the snapshot and restore entries
 SNAPSHOT_ENTRIES_END = ffi.offsetof("mr_vtable", "restore") + ffi.sizeof("void *")
-NO_SNAPSHOT = ("its library has no snapshot/restore entries (list 'snapshot' in MESHRT_ALGO "
-               "and define PREFIX_snapshot and PREFIX_restore; see docs/algos.md, "
-               "Checkpoints)")
+NO_SNAPSHOT = (
+    "its library has no snapshot/restore entries (list 'snapshot' in MESHRT_ALGO "
+    "and define PREFIX_snapshot and PREFIX_restore; see docs/algos.md, "
+    "Checkpoints)"
+)
 
 
 @attrs.frozen(slots=True)
@@ -65,50 +67,64 @@ def open_library(path: Path) -> tuple[Any, Any, LibraryInfo]:
     if sys.platform.startswith("linux"):
         problem = elf_problem(path.read_bytes())
         if problem is not None:
-            raise AlgoLoadError(f"native algo {shown!r} is not a valid shared library: "
-                                f"{problem}")
+            raise AlgoLoadError(f"native algo {shown!r} is not a valid shared library: {problem}")
     try:
         lib = ffi.dlopen(str(path.resolve()))
     except OSError as exc:
-        raise AlgoLoadError(f"native algo {shown!r} cannot be loaded: "
-                            f"{_dlopen_reason(exc, path)}") from None
+        raise AlgoLoadError(
+            f"native algo {shown!r} cannot be loaded: {_dlopen_reason(exc, path)}"
+        ) from None
     try:
         try:
             entry = getattr(lib, SYMBOL)
         except AttributeError:
-            raise BadExport(f"native algo {shown!r} does not export the symbol {SYMBOL!r} "
-                            "(build it with meshrt.h's MESHRT_ALGO)") from None
+            raise BadExport(
+                f"native algo {shown!r} does not export the symbol {SYMBOL!r} "
+                "(build it with meshrt.h's MESHRT_ALGO)"
+            ) from None
         vt = entry()
         if vt == ffi.NULL:
             raise BadExport(f"native algo {shown!r}: {SYMBOL}() returned NULL")
         if vt.abi_version != ABI_VERSION:
-            raise AbiMismatch(f"native algo {shown!r} was built for ABI version "
-                              f"{vt.abi_version}; this meshrt speaks ABI version {ABI_VERSION}")
+            raise AbiMismatch(
+                f"native algo {shown!r} was built for ABI version "
+                f"{vt.abi_version}; this meshrt speaks ABI version {ABI_VERSION}"
+            )
         if vt.io_size != IO_SIZE:
-            raise AbiMismatch(f"native algo {shown!r} has an I/O area of {vt.io_size} bytes; "
-                              f"ABI version {ABI_VERSION} has {IO_SIZE}")
+            raise AbiMismatch(
+                f"native algo {shown!r} has an I/O area of {vt.io_size} bytes; "
+                f"ABI version {ABI_VERSION} has {IO_SIZE}"
+            )
         for name in ("create", "destroy", *REQUIRED_CALLBACKS):
             if getattr(vt, name) == ffi.NULL:
-                raise BadExport(f"native algo {shown!r}: required callback {name!r} is NULL "
-                                "in its vtable")
+                raise BadExport(
+                    f"native algo {shown!r}: required callback {name!r} is NULL in its vtable"
+                )
         unknown = vt.capabilities >> len(OPTIONAL_CALLBACKS)
         if unknown:
-            raise AbiMismatch(f"native algo {shown!r} declares unknown capability bits "
-                              f"{unknown << len(OPTIONAL_CALLBACKS):#x}")
-        capabilities = frozenset(name for bit, name in enumerate(OPTIONAL_CALLBACKS)
-                                 if vt.capabilities >> bit & 1)
+            raise AbiMismatch(
+                f"native algo {shown!r} declares unknown capability bits "
+                f"{unknown << len(OPTIONAL_CALLBACKS):#x}"
+            )
+        capabilities = frozenset(
+            name for bit, name in enumerate(OPTIONAL_CALLBACKS) if vt.capabilities >> bit & 1
+        )
         for name in capabilities:
             if getattr(vt, name) == ffi.NULL:
-                raise BadExport(f"native algo {shown!r} declares {name!r} but its vtable "
-                                "entry is NULL")
+                raise BadExport(
+                    f"native algo {shown!r} declares {name!r} but its vtable entry is NULL"
+                )
         snapshot = False
         if vt.vtable_size >= SNAPSHOT_ENTRIES_END:
             has = {name: getattr(vt, name) != ffi.NULL for name in ("snapshot", "restore")}
             if has["snapshot"] != has["restore"]:
-                present, absent = ("snapshot", "restore") if has["snapshot"] else (
-                    "restore", "snapshot")
-                raise BadExport(f"native algo {shown!r} has a {present!r} vtable entry but "
-                                f"no {absent!r}: checkpoints need both")
+                present, absent = (
+                    ("snapshot", "restore") if has["snapshot"] else ("restore", "snapshot")
+                )
+                raise BadExport(
+                    f"native algo {shown!r} has a {present!r} vtable entry but "
+                    f"no {absent!r}: checkpoints need both"
+                )
             snapshot = has["snapshot"]
     except Exception:
         ffi.dlclose(lib)
@@ -149,8 +165,9 @@ class NativeSlot(CompiledSlot):
             super().__init__(Path(path).name, host, context, wasm=False)
             self.info = info
             self.capabilities = info.capabilities
-            created = self.dispatcher.bind_native(_address(vt.create), _address(vt.destroy),
-                                                  self._callbacks(vt))
+            created = self.dispatcher.bind_native(
+                _address(vt.create), _address(vt.destroy), self._callbacks(vt)
+            )
             # a checkpoint must restore into the very library it was taken from
             self._digest = _digest(Path(path)) if info.snapshot else None
         except Exception:
@@ -158,8 +175,7 @@ class NativeSlot(CompiledSlot):
             raise
         if not created:
             ffi.dlclose(lib)
-            raise AlgoLoadError(f"native algo {str(path)!r}: create returned NULL (see its "
-                                "log)")
+            raise AlgoLoadError(f"native algo {str(path)!r}: create returned NULL (see its log)")
         self._lib = lib
         self._snapshot = _address(vt.snapshot) if info.snapshot else 0
 
@@ -167,7 +183,8 @@ class NativeSlot(CompiledSlot):
         # undeclared optional callbacks are never called: their inputs are never prepared
         return tuple(
             _address(getattr(vt, name))
-            if name in REQUIRED_CALLBACKS or name in self.info.capabilities else 0
+            if name in REQUIRED_CALLBACKS or name in self.info.capabilities
+            else 0
             for name in CALLBACK_NAMES
         )
 
@@ -183,8 +200,11 @@ class NativeSlot(CompiledSlot):
         except RuntimeError as exc:
             raise self._unsaveable(str(exc)) from None
         state = self._pickled()
-        state.update(library=(self.info.path, self._digest), snapshot=data,
-                     io=bytes(self.dispatcher.io_view()))
+        state.update(
+            library=(self.info.path, self._digest),
+            snapshot=data,
+            io=bytes(self.dispatcher.io_view()),
+        )
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -195,25 +215,32 @@ class NativeSlot(CompiledSlot):
         lib, vt, info = open_library(Path(path))
         try:
             if not info.snapshot:
-                raise AlgoLoadError(f"native algo {path!r} no longer has snapshot/restore "
-                                    "entries")
+                raise AlgoLoadError(f"native algo {path!r} no longer has snapshot/restore entries")
             if _digest(Path(path)) != digest:
-                raise AlgoLoadError(f"native algo {path!r} is not the library the checkpoint "
-                                    "was taken from (its content changed)")
+                raise AlgoLoadError(
+                    f"native algo {path!r} is not the library the checkpoint "
+                    "was taken from (its content changed)"
+                )
             self.info = info
             self._digest = digest
             self._bind_dispatcher(wasm=False)
             with self._muted():  # restore's host calls: the snapshot already has their effects
                 created = self.dispatcher.bind_native(
-                    _address(vt.create), _address(vt.destroy), self._callbacks(vt),
-                    _address(vt.restore), data, io)
+                    _address(vt.create),
+                    _address(vt.destroy),
+                    self._callbacks(vt),
+                    _address(vt.restore),
+                    data,
+                    io,
+                )
         except Exception:
             ffi.dlclose(lib)
             raise
         if not created:
             ffi.dlclose(lib)
-            raise AlgoLoadError(f"native algo {path!r}: restore returned NULL for a snapshot "
-                                f"of {len(data):,} bytes")
+            raise AlgoLoadError(
+                f"native algo {path!r}: restore returned NULL for a snapshot of {len(data):,} bytes"
+            )
         self._lib = lib
         self._snapshot = _address(vt.snapshot)
 

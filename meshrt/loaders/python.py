@@ -51,14 +51,17 @@ def _check_signature(cls: type[Algo], name: str) -> None:
     except ValueError:
         return  # no signature to read (a builtin): its first call will tell
     except TypeError as exc:
-        raise AlgoLoadError(f"{where} cannot be called as {name}({', '.join(wanted)}): "
-                            f"{exc}") from None
+        raise AlgoLoadError(
+            f"{where} cannot be called as {name}({', '.join(wanted)}): {exc}"
+        ) from None
 
 
 def _import_ref(ref: str, base_dir: Path | None) -> Any:
     module_part, sep, name = ref.partition(":")
     if not sep or not name:
-        raise AlgoLoadError(f"algo reference {ref!r} must look like 'module:Class' or 'file.py:Class'")
+        raise AlgoLoadError(
+            f"algo reference {ref!r} must look like 'module:Class' or 'file.py:Class'"
+        )
     if module_part.endswith(".py"):
         path = Path(module_part)
         if not path.is_absolute() and base_dir is not None:
@@ -93,8 +96,11 @@ def _exec_file(path: Path) -> Any:
         spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001 - report any error in user code, named
         del sys.modules[module_name]
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if Path(f.filename).resolve() == resolved]
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if Path(f.filename).resolve() == resolved
+        ]
         where = f"{path}:{frames[-1].lineno}" if frames else str(path)
         raise AlgoLoadError(f"algo file {where}: {type(exc).__name__}: {exc}") from None
     finally:
@@ -103,7 +109,8 @@ def _exec_file(path: Path) -> Any:
 
 
 class PythonSlot:
-    """One loaded Python algo instance with its callbacks bound once (a getattr per call doubles the cost)."""
+    """One loaded Python algo instance with its callbacks bound once (a getattr per call
+    doubles the cost)."""
 
     kind = "python"
 
@@ -127,8 +134,7 @@ class PythonSlot:
         except TypeError as exc:  # orjson.JSONEncodeError too
             raise TypeError(f"report() is not JSON: {exc}") from None
         if not same:
-            raise TypeError("report() does not survive JSON unchanged (a tuple, NaN or "
-                            "infinity?)")
+            raise TypeError("report() does not survive JSON unchanged (a tuple, NaN or infinity?)")
         return value
 
     def optional(self, name: str) -> Any:

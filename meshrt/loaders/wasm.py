@@ -15,6 +15,7 @@ in Python. Unpickling instantiates the (cached) compiled module again, without r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -28,7 +29,7 @@ import attrs
 
 from meshrt.contract import ABI_VERSION, CALLBACK_NAMES
 from meshrt.loaders import wasmtime_api as wt
-from meshrt.loaders.compiled import INDEX, CompiledSlot, SlotContext, MutedHost
+from meshrt.loaders.compiled import INDEX, CompiledSlot, MutedHost, SlotContext
 from meshrt.loaders.errors import (
     FAULTS,
     AbiMismatch,
@@ -55,12 +56,25 @@ HOST_IMPORTS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "order": ((I64, I32), (I32,)),
 }
 # export name -> the dispatcher's export index (callbacks first, see contract.CALLBACK_NAMES)
-SETUP_EXPORTS = {"meshrt_create": 13, "meshrt_destroy": 14, "meshrt_io": 15,
-                 "meshrt_abi_version": 16}
-EXPORT_NAMES = {**dict(enumerate(CALLBACK_NAMES)),
-                **{index: name for name, index in SETUP_EXPORTS.items()}}
-REQUIRED_EXPORTS = ("meshrt_abi_version", "meshrt_io", "meshrt_create", "meshrt_destroy",
-                    "on_book", "on_fill", "on_reject")
+SETUP_EXPORTS = {
+    "meshrt_create": 13,
+    "meshrt_destroy": 14,
+    "meshrt_io": 15,
+    "meshrt_abi_version": 16,
+}
+EXPORT_NAMES = {
+    **dict(enumerate(CALLBACK_NAMES)),
+    **{index: name for name, index in SETUP_EXPORTS.items()},
+}
+REQUIRED_EXPORTS = (
+    "meshrt_abi_version",
+    "meshrt_io",
+    "meshrt_create",
+    "meshrt_destroy",
+    "on_book",
+    "on_fill",
+    "on_reject",
+)
 EXPORT_TYPE = ((), (I32,))
 _KINDS = {0: "func", 1: "global", 2: "table", 3: "memory"}
 _VALS = {0: "i32", 1: "i64", 2: "f32", 3: "f64", 4: "v128"}
@@ -70,8 +84,10 @@ _SAVED_KINDS = frozenset({wt.VAL_I32, wt.VAL_I64, wt.VAL_F32, wt.VAL_F64, wt.VAL
 
 def _sig(sig: tuple[tuple[int, ...], tuple[int, ...]]) -> str:
     params, results = sig
-    return (f"({', '.join(_VALS.get(k, '?') for k in params)}) -> "
-            f"({', '.join(_VALS.get(k, '?') for k in results)})")
+    return (
+        f"({', '.join(_VALS.get(k, '?') for k in params)}) -> "
+        f"({', '.join(_VALS.get(k, '?') for k in results)})"
+    )
 
 
 def cache_dir() -> Path:
@@ -109,6 +125,8 @@ _modules: dict[str, CompiledModule] = {}
 @functools.cache
 def _wasmtime_version() -> str:
     return importlib.metadata.version("wasmtime")
+
+
 _lock = threading.Lock()
 
 
@@ -119,8 +137,8 @@ def compile_module(path: Path) -> CompiledModule:
         raise AlgoLoadError(f"WASM algo {shown!r} does not exist")
     data = path.read_bytes()
     digest = hashlib.sha256(
-        data + f"|wasmtime {_wasmtime_version()}|fuel|abi {ABI_VERSION}|globals exported"
-        .encode()).hexdigest()
+        data + f"|wasmtime {_wasmtime_version()}|fuel|abi {ABI_VERSION}|globals exported".encode()
+    ).hexdigest()
     with _lock:
         found = _modules.get(digest)
         if found is not None:
@@ -129,9 +147,14 @@ def compile_module(path: Path) -> CompiledModule:
         module, from_cache = _load(prepared, digest, shown)
         info = _inspect(module, shown, digest, from_cache)
         if out_of_reach:
-            info = attrs.evolve(info, unsaveable=(
-                "its global section could not be parsed" if out_of_reach < 0 else
-                f"{out_of_reach} mutable global(s) cannot be exported"))
+            info = attrs.evolve(
+                info,
+                unsaveable=(
+                    "its global section could not be parsed"
+                    if out_of_reach < 0
+                    else f"{out_of_reach} mutable global(s) cannot be exported"
+                ),
+            )
         compiled = CompiledModule(info, module)
         _modules[digest] = compiled
         return compiled
@@ -149,13 +172,15 @@ def _load(data: bytes, digest: str, shown: str) -> tuple[Any, bool]:
         except wt.WasmtimeError:
             pass  # stale or damaged cache entry: compile again and overwrite it
     if not data.startswith(b"\0asm"):
-        raise AlgoLoadError(f"WASM algo {shown!r} is not a WebAssembly module "
-                            "(no \\0asm magic number)")
+        raise AlgoLoadError(
+            f"WASM algo {shown!r} is not a WebAssembly module (no \\0asm magic number)"
+        )
     try:
         wt.check(lib.wasmtime_module_new(wt.engine(), data, len(data), out))
     except wt.WasmtimeError as exc:
-        raise AlgoLoadError(f"WASM algo {shown!r} is not a valid WebAssembly module: "
-                            f"{wt.one_line(str(exc))}") from None
+        raise AlgoLoadError(
+            f"WASM algo {shown!r} is not a valid WebAssembly module: {wt.one_line(str(exc))}"
+        ) from None
     module = ffi.gc(out[0], lib.wasmtime_module_delete)
     vec = ffi.new("wasm_byte_vec_t *")
     try:
@@ -172,7 +197,8 @@ def _load(data: bytes, digest: str, shown: str) -> tuple[Any, bool]:
 
 
 def _name(vec: Any) -> str:
-    return wt.ffi.unpack(vec.data, vec.size).decode("utf-8", "replace")
+    raw: bytes = wt.ffi.unpack(vec.data, vec.size)
+    return raw.decode("utf-8", "replace")
 
 
 def _inspect(module: Any, shown: str, digest: str, from_cache: bool) -> ModuleInfo:
@@ -183,20 +209,25 @@ def _inspect(module: Any, shown: str, digest: str, from_cache: bool) -> ModuleIn
     try:
         for i in range(imports.size):
             item = imports.data[i]
-            where, name = _name(lib.wasm_importtype_module(item)), _name(lib.wasm_importtype_name(item))
+            where, name = (
+                _name(lib.wasm_importtype_module(item)),
+                _name(lib.wasm_importtype_name(item)),
+            )
             ext = lib.wasm_importtype_type(item)
             kind = lib.wasm_externtype_kind(ext)
             if where != "meshrt" or name not in HOST_IMPORTS:
                 raise ForbiddenImport(
                     f"WASM algo {shown!r} imports {where}.{name} ({_KINDS.get(kind, kind)}); "
                     f"only meshrt's host calls may be imported: "
-                    f"{', '.join('meshrt.' + n for n in HOST_IMPORTS)}")
+                    f"{', '.join('meshrt.' + n for n in HOST_IMPORTS)}"
+                )
             sig = wt.signature(lib.wasm_externtype_as_functype_const(ext)) if kind == 0 else None
             if sig != HOST_IMPORTS[name]:
                 raise ForbiddenImport(
                     f"WASM algo {shown!r} imports meshrt.{name} with type "
                     f"{_sig(sig) if sig else _KINDS.get(kind, kind)}; expected "
-                    f"{_sig(HOST_IMPORTS[name])}")
+                    f"{_sig(HOST_IMPORTS[name])}"
+                )
             names.append(name)
     finally:
         lib.wasm_importtype_vec_delete(imports)
@@ -213,7 +244,8 @@ def _inspect(module: Any, shown: str, digest: str, from_cache: bool) -> ModuleIn
             kind = lib.wasm_externtype_kind(ext)
             if name == "memory" and kind == wt.EXTERN_MEMORY:
                 pages = lib.wasmtime_memorytype_minimum(
-                    lib.wasm_externtype_as_memorytype_const(ext))
+                    lib.wasm_externtype_as_memorytype_const(ext)
+                )
                 memory_minimum = pages * WASM_PAGE
             elif kind == wt.EXTERN_FUNC:
                 found[name] = wt.signature(lib.wasm_externtype_as_functype_const(ext))
@@ -230,19 +262,36 @@ def _inspect(module: Any, shown: str, digest: str, from_cache: bool) -> ModuleIn
         raise BadExport(f"WASM algo {shown!r} does not export its linear memory as 'memory'")
     for name in REQUIRED_EXPORTS:
         if name not in found:
-            raise BadExport(f"WASM algo {shown!r} is missing the required export {name!r} "
-                            "(build it with meshrt.h's MESHRT_ALGO)")
+            raise BadExport(
+                f"WASM algo {shown!r} is missing the required export {name!r} "
+                "(build it with meshrt.h's MESHRT_ALGO)"
+            )
     for name in (*REQUIRED_EXPORTS, *OPTIONAL_CALLBACKS):
         sig = found.get(name)
         if sig is not None and sig != EXPORT_TYPE:
             shown_sig = _sig(sig) if isinstance(sig, tuple) else sig
-            raise BadExport(f"WASM algo {shown!r} exports {name!r} as {shown_sig}; "
-                            f"expected {_sig(EXPORT_TYPE)}")
+            raise BadExport(
+                f"WASM algo {shown!r} exports {name!r} as {shown_sig}; expected {_sig(EXPORT_TYPE)}"
+            )
     capabilities = frozenset(name for name in OPTIONAL_CALLBACKS if name in found)
-    unsaveable = next((f"its mutable global {name!r} holds a {_VALS.get(kind, 'reference')} "
-                       "value" for name, kind in mutable if kind not in _SAVED_KINDS), None)
-    return ModuleInfo(shown, digest, capabilities, tuple(names), memory_minimum, from_cache,
-                      tuple(mutable), unsaveable)
+    unsaveable = next(
+        (
+            f"its mutable global {name!r} holds a {_VALS.get(kind, 'reference')} value"
+            for name, kind in mutable
+            if kind not in _SAVED_KINDS
+        ),
+        None,
+    )
+    return ModuleInfo(
+        shown,
+        digest,
+        capabilities,
+        tuple(names),
+        memory_minimum,
+        from_cache,
+        tuple(mutable),
+        unsaveable,
+    )
 
 
 def inspect_wasm(path: Path, limits: SandboxLimits) -> ModuleInfo:
@@ -252,7 +301,8 @@ def inspect_wasm(path: Path, limits: SandboxLimits) -> ModuleInfo:
         raise AlgoLoadError(
             f"WASM algo {str(path)!r} needs {info.memory_minimum:,} bytes of linear memory at "
             f"start, over the deployment's cap of {limits.memory_bytes:,} "
-            "(raise sandbox.memory_bytes or shrink the module's stack/data)")
+            "(raise sandbox.memory_bytes or shrink the module's stack/data)"
+        )
     return info
 
 
@@ -270,8 +320,14 @@ class WasmSlot(CompiledSlot):
 
     kind = "wasm"
 
-    def __init__(self, path: Path, host: Any, context: SlotContext,
-                 limits: SandboxLimits = SandboxLimits(), create: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        host: Any,
+        context: SlotContext,
+        limits: SandboxLimits = SandboxLimits(),
+        create: bool = True,
+    ) -> None:
         info = inspect_wasm(path, limits)
         super().__init__(Path(path).name, host, context, wasm=True)
         self.info = info
@@ -281,25 +337,29 @@ class WasmSlot(CompiledSlot):
         if not create:
             return
         if self.dispatcher.invoke(SETUP_EXPORTS["meshrt_create"]) != 0:
-            raise AlgoLoadError(f"WASM algo {str(path)!r}: create failed (meshrt_create "
-                                "returned nonzero; see its log)")
+            raise AlgoLoadError(
+                f"WASM algo {str(path)!r}: create failed (meshrt_create "
+                "returned nonzero; see its log)"
+            )
         self._created = True
 
-    def _instantiate(self, compiled: CompiledModule,
-                     image: tuple[bytes, tuple[tuple[str, int, bytes], ...]] | None = None,
-                     ) -> None:
+    def _instantiate(
+        self,
+        compiled: CompiledModule,
+        image: tuple[bytes, tuple[tuple[str, int, bytes], ...]] | None = None,
+    ) -> None:
         """A new store and instance of the module, bound to the dispatcher. ``image``
         (memory, globals) is a checkpoint's state, written in before anything is called."""
         shown = compiled.info.path
         lib, ffi = wt.lib(), wt.ffi
         self._created = False
         self._module = compiled.module
-        self._store = ffi.gc(lib.wasmtime_store_new(wt.engine(), ffi.NULL, ffi.NULL),
-                             lib.wasmtime_store_delete)
+        self._store = ffi.gc(
+            lib.wasmtime_store_new(wt.engine(), ffi.NULL, ffi.NULL), lib.wasmtime_store_delete
+        )
         # one page of headroom: a grow past the cap succeeds once, and the dispatcher then
         # terminates the instance naming the cap (wasmtime cannot trap on a refused grow)
-        lib.wasmtime_store_limiter(self._store, self.limits.memory_bytes + 65_536, -1, -1, -1,
-                                   -1)
+        lib.wasmtime_store_limiter(self._store, self.limits.memory_bytes + 65_536, -1, -1, -1, -1)
         ctx = lib.wasmtime_store_context(self._store)
         # instantiating runs code too (initializers, a start function): one callback's fuel
         wt.check(lib.wasmtime_context_set_fuel(ctx, self.limits.fuel_per_callback))
@@ -307,25 +367,37 @@ class WasmSlot(CompiledSlot):
         instance = ffi.new("wasmtime_instance_t *")
         trap = ffi.new("wasm_trap_t **")
         try:
-            wt.check(lib.wasmtime_instance_new(ctx, self._module, externs,
-                                               len(compiled.info.imports), instance, trap))
+            wt.check(
+                lib.wasmtime_instance_new(
+                    ctx, self._module, externs, len(compiled.info.imports), instance, trap
+                )
+            )
         except wt.WasmtimeError as exc:
-            raise AlgoLoadError(f"WASM algo {shown!r} cannot be instantiated: "
-                                f"{wt.one_line(str(exc))}") from None
+            raise AlgoLoadError(
+                f"WASM algo {shown!r} cannot be instantiated: {wt.one_line(str(exc))}"
+            ) from None
         if trap[0] != ffi.NULL:
-            raise AlgoLoadError(f"WASM algo {shown!r} trapped while starting: "
-                                f"{wt.one_line(wt.trap_text(trap[0]))}")
+            raise AlgoLoadError(
+                f"WASM algo {shown!r} trapped while starting: {wt.one_line(wt.trap_text(trap[0]))}"
+            )
         self._ctx, self._instance = ctx, instance
         funcs, memory = self._exports(ctx, instance)
         if image is not None:
             self._write_image(*image)
-        self.dispatcher.bind_wasm(int(ffi.cast("uintptr_t", ctx)), funcs, memory,
-                                  self.limits.fuel_per_callback, self.limits.memory_bytes)
+        self.dispatcher.bind_wasm(
+            int(ffi.cast("uintptr_t", ctx)),
+            funcs,
+            memory,
+            self.limits.fuel_per_callback,
+            self.limits.memory_bytes,
+        )
         invoke = self.dispatcher.invoke
         version = invoke(SETUP_EXPORTS["meshrt_abi_version"])
         if version != ABI_VERSION:
-            raise AbiMismatch(f"WASM algo {shown!r} was built for ABI version {version}; "
-                              f"this meshrt speaks ABI version {ABI_VERSION}")
+            raise AbiMismatch(
+                f"WASM algo {shown!r} was built for ABI version {version}; "
+                f"this meshrt speaks ABI version {ABI_VERSION}"
+            )
         try:
             self.dispatcher.set_io(invoke(SETUP_EXPORTS["meshrt_io"]))
         except ValueError as exc:
@@ -354,8 +426,12 @@ class WasmSlot(CompiledSlot):
             raise self._unsaveable("the instance is closed")
         memory, globals_ = self._read_image()
         state = self._pickled()
-        state.update(limits=self.limits, module=(self.info.path, self.info.digest),
-                     memory=zlib.compress(memory, 1), globals=globals_)
+        state.update(
+            limits=self.limits,
+            module=(self.info.path, self.info.digest),
+            memory=zlib.compress(memory, 1),
+            globals=globals_,
+        )
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -367,8 +443,10 @@ class WasmSlot(CompiledSlot):
         self._created = False
         compiled = compile_module(Path(path))
         if compiled.info.digest != digest:
-            raise AlgoLoadError(f"WASM algo {path!r} is not the module the checkpoint was "
-                                "taken from (its content changed)")
+            raise AlgoLoadError(
+                f"WASM algo {path!r} is not the module the checkpoint was "
+                "taken from (its content changed)"
+            )
         self._bind_dispatcher(wasm=True)
         with self._muted():  # a start function's host calls: its effects are in the image
             self._instantiate(compiled, (memory, globals_))
@@ -407,16 +485,21 @@ class WasmSlot(CompiledSlot):
         memory = ffi.addressof(ext.of, "memory")
         have = lib.wasmtime_memory_data_size(ctx, memory)
         if len(data) < have or len(data) % WASM_PAGE:
-            raise AlgoLoadError(f"WASM algo {self.info.path!r}: a memory image of {len(data):,} "
-                                f"bytes does not fit its memory of {have:,} bytes")
+            raise AlgoLoadError(
+                f"WASM algo {self.info.path!r}: a memory image of {len(data):,} "
+                f"bytes does not fit its memory of {have:,} bytes"
+            )
         if len(data) > have:
             previous = ffi.new("uint64_t *")
             try:
-                wt.check(lib.wasmtime_memory_grow(ctx, memory, (len(data) - have) // WASM_PAGE,
-                                                  previous))
+                wt.check(
+                    lib.wasmtime_memory_grow(ctx, memory, (len(data) - have) // WASM_PAGE, previous)
+                )
             except wt.WasmtimeError as exc:
-                raise AlgoLoadError(f"WASM algo {self.info.path!r}: cannot grow its memory to "
-                                    f"{len(data):,} bytes: {wt.one_line(str(exc))}") from None
+                raise AlgoLoadError(
+                    f"WASM algo {self.info.path!r}: cannot grow its memory to "
+                    f"{len(data):,} bytes: {wt.one_line(str(exc))}"
+                ) from None
         ffi.memmove(lib.wasmtime_memory_data(ctx, memory), data, len(data))
         value = ffi.new("wasmtime_val_t *")
         for name, kind, raw in globals_:
@@ -426,8 +509,10 @@ class WasmSlot(CompiledSlot):
             try:
                 wt.check(lib.wasmtime_global_set(ctx, ffi.addressof(ext.of, "global"), value))
             except wt.WasmtimeError as exc:
-                raise AlgoLoadError(f"WASM algo {self.info.path!r}: cannot set global "
-                                    f"{name!r}: {wt.one_line(str(exc))}") from None
+                raise AlgoLoadError(
+                    f"WASM algo {self.info.path!r}: cannot set global "
+                    f"{name!r}: {wt.one_line(str(exc))}"
+                ) from None
 
     def _host_functions(self, ctx: Any, imports: tuple[str, ...]) -> Any:
         lib, ffi = wt.lib(), wt.ffi
@@ -439,8 +524,9 @@ class WasmSlot(CompiledSlot):
             ft = wt.functype(params, results)
             try:
                 externs[i].kind = wt.EXTERN_FUNC
-                lib.wasmtime_func_new_unchecked(ctx, ft, trampolines[name], env, ffi.NULL,
-                                                ffi.addressof(externs[i].of, "func"))
+                lib.wasmtime_func_new_unchecked(
+                    ctx, ft, trampolines[name], env, ffi.NULL, ffi.addressof(externs[i].of, "func")
+                )
             finally:
                 lib.wasm_functype_delete(ft)
         return externs
@@ -464,10 +550,8 @@ class WasmSlot(CompiledSlot):
         """Run the module's destroy, then drop the store (and every host function in it)."""
         if getattr(self, "_created", False):
             self._created = False
-            try:
+            with contextlib.suppress(Exception):  # a trapping destroy must not stop the release
                 self.dispatcher.invoke(SETUP_EXPORTS["meshrt_destroy"])
-            except Exception:  # noqa: BLE001 - a trapping destroy must not stop the release
-                pass
         self.dispatcher.close()
         self._store = None
 

@@ -154,6 +154,7 @@ def export_mutable_globals(data: bytes) -> tuple[bytes, int]:
     for index in missing:
         name = f"{EXPORT_PREFIX}{index}".encode()
         body += _leb(len(name)) + name + bytes([_EXPORT_GLOBAL]) + _leb(index)
-    rewritten = (data[:header] + bytes([_EXPORT_SECTION]) + _leb(len(body)) + bytes(body)
-                 + data[end:])
+    rewritten = (
+        data[:header] + bytes([_EXPORT_SECTION]) + _leb(len(body)) + bytes(body) + data[end:]
+    )
     return rewritten, 0

@@ -132,10 +132,17 @@ MUTABLE = 1  # wasm_mutability_t WASM_VAR
 
 # functions whose addresses the compiled dispatcher calls directly
 HOT_FUNCTIONS = (
-    "wasmtime_func_call_unchecked", "wasmtime_context_set_fuel", "wasmtime_memory_data",
-    "wasmtime_memory_data_size", "wasmtime_trap_code", "wasm_trap_message",
-    "wasm_trap_delete", "wasmtime_error_message", "wasmtime_error_delete",
-    "wasm_byte_vec_delete", "wasmtime_trap_new",
+    "wasmtime_func_call_unchecked",
+    "wasmtime_context_set_fuel",
+    "wasmtime_memory_data",
+    "wasmtime_memory_data_size",
+    "wasmtime_trap_code",
+    "wasm_trap_message",
+    "wasm_trap_delete",
+    "wasmtime_error_message",
+    "wasmtime_error_delete",
+    "wasm_byte_vec_delete",
+    "wasmtime_trap_new",
 )
 
 ffi = cffi.FFI()
@@ -178,7 +185,8 @@ def hot_addresses() -> dict[str, int]:
 
 def text(vec: Any) -> str:
     """A wasm_byte_vec_t as text (trailing NULs dropped); the vector is not freed."""
-    return ffi.unpack(vec.data, vec.size).rstrip(b"\0").decode("utf-8", "replace")
+    raw: bytes = ffi.unpack(vec.data, vec.size)
+    return raw.rstrip(b"\0").decode("utf-8", "replace")
 
 
 def check(error: Any) -> None:
@@ -228,6 +236,7 @@ def functype(params: tuple[int, ...], results: tuple[int, ...]) -> Any:
 
 def signature(ft: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(param kinds, result kinds) of a wasm_functype_t."""
+
     def kinds(vec: Any) -> tuple[int, ...]:
         return tuple(lib().wasm_valtype_kind(vec.data[i]) for i in range(vec.size))
 

@@ -12,8 +12,8 @@ pickled as it is. The file is one JSON header line, then the pickle:
 It is written to a temporary name, fsynced and renamed, and only after the replay log
 has been fsynced up to ``log_offset``: a checkpoint that exists is complete, and the
 log holds everything it covers. ``log_sha256`` is the digest of those ``log_offset``
-bytes: resume refuses a log whose prefix no longer matches it. Loading one runs code from its pickle: only resume
-run folders you trust, as with any pickle.
+bytes: resume refuses a log whose prefix no longer matches it. Loading one runs code
+from its pickle: only resume run folders you trust, as with any pickle.
 """
 
 from __future__ import annotations
@@ -70,10 +70,16 @@ def write(run_dir: Path, sequencer: Any, scenario_sha256: str, seed: int) -> Pat
     """Save ``sequencer`` (and everything it reaches) as the newest checkpoint."""
     payload = _dumps(sequencer, "runtime state")
     header = {
-        "format": FORMAT, "version": VERSION, "scenario_sha256": scenario_sha256,
-        "seed": seed, "seq": sequencer.seq, "now_ns": sequencer.clock.now,
-        "windows": sequencer.clock.windows, "log_offset": sequencer.log.offset,
-        "log_records": sequencer.log.records, "log_sha256": sequencer.log.sha256(),
+        "format": FORMAT,
+        "version": VERSION,
+        "scenario_sha256": scenario_sha256,
+        "seed": seed,
+        "seq": sequencer.seq,
+        "now_ns": sequencer.clock.now,
+        "windows": sequencer.clock.windows,
+        "log_offset": sequencer.log.offset,
+        "log_records": sequencer.log.records,
+        "log_sha256": sequencer.log.sha256(),
         "payload_bytes": len(payload),
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
     }
@@ -112,10 +118,13 @@ def read_header(path: Path) -> tuple[dict[str, Any], bytes]:
     if header.get("version") != VERSION:
         raise CheckpointError(
             f"{path}: header: checkpoint version {header.get('version')!r} is not supported "
-            f"(this meshrt reads version {VERSION})")
+            f"(this meshrt reads version {VERSION})"
+        )
     if len(payload) != header.get("payload_bytes"):
-        raise CheckpointError(f"{path}: payload: {len(payload)} bytes, header says "
-                              f"{header.get('payload_bytes')} (truncated or corrupted)")
+        raise CheckpointError(
+            f"{path}: payload: {len(payload)} bytes, header says "
+            f"{header.get('payload_bytes')} (truncated or corrupted)"
+        )
     if hashlib.sha256(payload).hexdigest() != header.get("payload_sha256"):
         raise CheckpointError(f"{path}: payload: checksum mismatch (corrupted)")
     return header, payload
@@ -139,5 +148,6 @@ def load(path: Path) -> tuple[dict[str, Any], Any]:
     try:
         return header, pickle.loads(payload)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad checkpoint
-        raise CheckpointError(f"{path}: payload: cannot be restored: "
-                              f"{type(exc).__name__}: {exc}") from None
+        raise CheckpointError(
+            f"{path}: payload: cannot be restored: {type(exc).__name__}: {exc}"
+        ) from None

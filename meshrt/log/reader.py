@@ -27,14 +27,14 @@ from meshrt.log.writer import FORMAT, VERSION
 
 LOG_NAME = "replay.jsonl"
 
-_INT = frozenset({int})
-_STR = frozenset({str})
-_OPT_STR = frozenset({str, type(None)})
-_BOOL = frozenset({bool})
-_LIST = frozenset({list})
-_NUM = frozenset({int, float})
-_ANY = frozenset({int, float, str, bool, type(None), list, dict})
-_SCALAR = frozenset({int, float, str, bool, type(None)})
+_INT: frozenset[type] = frozenset({int})
+_STR: frozenset[type] = frozenset({str})
+_OPT_STR: frozenset[type] = frozenset({str, type(None)})
+_BOOL: frozenset[type] = frozenset({bool})
+_LIST: frozenset[type] = frozenset({list})
+_NUM: frozenset[type] = frozenset({int, float})
+_ANY: frozenset[type] = frozenset({int, float, str, bool, type(None), list, dict})
+_SCALAR: frozenset[type] = frozenset({int, float, str, bool, type(None)})
 
 # record type -> payload fields (name, allowed JSON types); the one definition of v1
 PAYLOADS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
@@ -43,20 +43,49 @@ PAYLOADS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
     "trade": (("aggressor", _INT), ("price", _INT), ("size", _INT)),
     "accepted": (("order_id", _INT), ("before", _STR), ("after", _STR)),
     "rejected": (("order_id", _INT), ("reason", _INT), ("before", _STR), ("after", _STR)),
-    "fill": (("order_id", _INT), ("price", _INT), ("size", _INT), ("liquidity", _INT),
-             ("fee", _INT), ("remaining", _INT), ("before", _STR), ("after", _STR)),
+    "fill": (
+        ("order_id", _INT),
+        ("price", _INT),
+        ("size", _INT),
+        ("liquidity", _INT),
+        ("fee", _INT),
+        ("remaining", _INT),
+        ("before", _STR),
+        ("after", _STR),
+    ),
     "cancelled": (("order_id", _INT), ("remaining", _INT), ("before", _STR), ("after", _STR)),
-    "cancel_rejected": (("order_id", _INT), ("reason", _INT), ("before", _STR),
-                        ("after", _STR)),
-    "replaced": (("order_id", _INT), ("price", _INT), ("size", _INT), ("remaining", _INT),
-                 ("before", _STR), ("after", _STR)),
+    "cancel_rejected": (("order_id", _INT), ("reason", _INT), ("before", _STR), ("after", _STR)),
+    "replaced": (
+        ("order_id", _INT),
+        ("price", _INT),
+        ("size", _INT),
+        ("remaining", _INT),
+        ("before", _STR),
+        ("after", _STR),
+    ),
     # an intent holds the action as the algo gave it: a bad value is logged, then refused
-    "intent": (("kind", _INT), ("side", _INT), ("tif", _INT), ("client_id", _SCALAR),
-               ("target", _SCALAR), ("price", _SCALAR), ("size", _SCALAR)),
-    "intent_rejected": (("label", _STR), ("client_id", _SCALAR), ("reason", _STR),
-                        ("detail", _STR)),
-    "order_created": (("order_id", _INT), ("label", _STR), ("client_id", _INT),
-                      ("from", _STR), ("to", _STR)),
+    "intent": (
+        ("kind", _INT),
+        ("side", _INT),
+        ("tif", _INT),
+        ("client_id", _SCALAR),
+        ("target", _SCALAR),
+        ("price", _SCALAR),
+        ("size", _SCALAR),
+    ),
+    "intent_rejected": (
+        ("label", _STR),
+        ("client_id", _SCALAR),
+        ("reason", _STR),
+        ("detail", _STR),
+    ),
+    "order_created": (
+        ("order_id", _INT),
+        ("label", _STR),
+        ("client_id", _INT),
+        ("from", _STR),
+        ("to", _STR),
+    ),
     # control: the lifecycle schedule, crashes and supervision, injected faults
     "lifecycle": (("label", _STR), ("action", _STR)),
     "crash": (("label", _STR), ("error", _STR)),
@@ -71,11 +100,20 @@ PAYLOADS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
     "partition": (("venue", _STR), ("duration_ns", _INT)),
     "partition_healed": (("venue", _STR),),
     "drop_rate": (("sender", _STR), ("receiver", _STR), ("rate", _NUM), ("duration_ns", _INT)),
-    "latency_spike": (("sender", _STR), ("receiver", _STR), ("extra_ns", _INT),
-                      ("duration_ns", _INT)),
+    "latency_spike": (
+        ("sender", _STR),
+        ("receiver", _STR),
+        ("extra_ns", _INT),
+        ("duration_ns", _INT),
+    ),
     # what the sequencer sends on its own account, and the end of the run
-    "cancel_sent": (("order_id", _INT), ("label", _STR), ("cause", _STR), ("from", _STR),
-                    ("to", _STR)),
+    "cancel_sent": (
+        ("order_id", _INT),
+        ("label", _STR),
+        ("cause", _STR),
+        ("from", _STR),
+        ("to", _STR),
+    ),
     "replace_sent": (("order_id", _INT), ("label", _STR), ("price", _SCALAR), ("size", _INT)),
     "run_end": (("scenario_time_ns", _INT),),
     # host calls of an algo
@@ -86,27 +124,54 @@ PAYLOADS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
     "log": (("message", _ANY),),
 }
 FEED_TYPES = frozenset({"snapshot", "delta", "trade"})
-REPORT_TYPES = frozenset({"accepted", "rejected", "fill", "cancelled", "cancel_rejected",
-                          "replaced"})
+REPORT_TYPES = frozenset(
+    {"accepted", "rejected", "fill", "cancelled", "cancel_rejected", "replaced"}
+)
 # the envelope's key: the seq itself for feed records, "VENUE:N" for venue reports
-_KEY = {name: _INT if name in FEED_TYPES else _STR if name in REPORT_TYPES
-        else frozenset({type(None)}) for name in PAYLOADS}
+_KEY = {
+    name: _INT if name in FEED_TYPES else _STR if name in REPORT_TYPES else frozenset({type(None)})
+    for name in PAYLOADS
+}
 _ARITY = {name: len(fields) for name, fields in PAYLOADS.items()}
-_STATUSES = frozenset({"CREATED", "SUBMITTED", "ACCEPTED", "PARTIALLY_FILLED", "FILLED",
-                       "CANCEL_PENDING", "CANCELLED", "REJECTED"})
+_STATUSES = frozenset(
+    {
+        "CREATED",
+        "SUBMITTED",
+        "ACCEPTED",
+        "PARTIALLY_FILLED",
+        "FILLED",
+        "CANCEL_PENDING",
+        "CANCELLED",
+        "REJECTED",
+    }
+)
 _SIDES = frozenset({1, 2})
 _ORDER_RECORDS = frozenset({"order_created"})
-ENVELOPE = ("seq", "event_ts", "ingest_ts", "source", "venue", "instrument", "type",
-            "payload", "key")
+ENVELOPE = (
+    "seq",
+    "event_ts",
+    "ingest_ts",
+    "source",
+    "venue",
+    "instrument",
+    "type",
+    "payload",
+    "key",
+)
 
 
 class LogError(ValueError):
     """A replay log that cannot be read as written; ``str()`` says file:line (seq): problem."""
 
-    def __init__(self, path: Path, line: int, problem: str, seq: int | None = None,
-                 after_seq: int | None = None) -> None:
-        where = f"seq {seq}" if seq is not None else (
-            f"after seq {after_seq}" if after_seq else "")
+    def __init__(
+        self,
+        path: Path,
+        line: int,
+        problem: str,
+        seq: int | None = None,
+        after_seq: int | None = None,
+    ) -> None:
+        where = f"seq {seq}" if seq is not None else (f"after seq {after_seq}" if after_seq else "")
         super().__init__(f"{path}:{line}: {where + ': ' if where else ''}{problem}")
         self.path = path
         self.line = line
@@ -129,8 +194,7 @@ class LogTorn(LogError):
     ``last_seq`` the seq of the last whole record (0 if none).
     """
 
-    def __init__(self, path: Path, line: int, problem: str, offset: int,
-                 last_seq: int) -> None:
+    def __init__(self, path: Path, line: int, problem: str, offset: int, last_seq: int) -> None:
         super().__init__(path, line, problem, after_seq=last_seq)
         self.offset = offset
         self.last_seq = last_seq
@@ -216,31 +280,54 @@ class ReplayReader:
                 orjson.loads(raw)
             except orjson.JSONDecodeError:
                 what = "empty log" if not raw else "torn header"
-                raise LogTorn(self.path, 1, f"{what}: the run stopped before its first "
-                              "write completed", 0, 0) from None
+                raise LogTorn(
+                    self.path, 1, f"{what}: the run stopped before its first write completed", 0, 0
+                ) from None
         try:
             header = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise LogCorrupt(self.path, 1, f"header is not JSON: {exc}") from None
         if not isinstance(header, dict) or "format" not in header:
-            raise LogVersionError(self.path, 1, "not a meshrt replay log: no header with a "
-                                  "'format' field")
+            raise LogVersionError(
+                self.path, 1, "not a meshrt replay log: no header with a 'format' field"
+            )
         if header["format"] != FORMAT:
-            raise LogVersionError(self.path, 1, f"not a meshrt replay log: format "
-                                  f"{header['format']!r} (expected {FORMAT!r})")
+            raise LogVersionError(
+                self.path,
+                1,
+                f"not a meshrt replay log: format {header['format']!r} (expected {FORMAT!r})",
+            )
         version = header.get("version")
         if version != VERSION or type(version) is not int:
-            raise LogVersionError(self.path, 1, f"unsupported replay log version {version!r}: "
-                                  f"this meshrt reads version {VERSION} only")
-        for name, kind in (("scenario", str), ("seed", int), ("venues", list),
-                           ("deployments", list)):
+            raise LogVersionError(
+                self.path,
+                1,
+                f"unsupported replay log version {version!r}: "
+                f"this meshrt reads version {VERSION} only",
+            )
+        for name, kind in (
+            ("scenario", str),
+            ("seed", int),
+            ("venues", list),
+            ("deployments", list),
+        ):
             if type(header.get(name)) is not kind:
-                raise LogCorrupt(self.path, 1, f"header field {name!r} must be "
-                                 f"{kind.__name__}, got {header.get(name)!r}")
+                raise LogCorrupt(
+                    self.path,
+                    1,
+                    f"header field {name!r} must be {kind.__name__}, got {header.get(name)!r}",
+                )
         self.end_offset = len(raw)
         self.missing_newline = not raw.endswith(b"\n")
-        return Header(FORMAT, VERSION, header["scenario"], header["seed"],
-                      tuple(header["venues"]), tuple(header["deployments"]), header)
+        return Header(
+            FORMAT,
+            VERSION,
+            header["scenario"],
+            header["seed"],
+            tuple(header["venues"]),
+            tuple(header["deployments"]),
+            header,
+        )
 
     def __iter__(self) -> Iterator[Record]:
         """Every record in seq order; raises ``LogError`` at the first bad one."""
@@ -259,47 +346,72 @@ class ReplayReader:
                     rec = loads(raw)
                 except decode_error as exc:
                     if not raw.endswith(b"\n"):
-                        raise LogTorn(path, line_no, "torn final record (no newline, not "
-                                      f"JSON: {len(raw)} bytes)", offset, seq) from None
-                    raise LogCorrupt(path, line_no, f"not JSON: {exc}",
-                                     after_seq=seq) from None
+                        raise LogTorn(
+                            path,
+                            line_no,
+                            f"torn final record (no newline, not JSON: {len(raw)} bytes)",
+                            offset,
+                            seq,
+                        ) from None
+                    raise LogCorrupt(path, line_no, f"not JSON: {exc}", after_seq=seq) from None
                 if type(rec) is not list or len(rec) != 9:
-                    raise LogCorrupt(path, line_no, "a record is a JSON array of 9 fields "
-                                     f"{list(ENVELOPE)}, got {_short(rec)}", after_seq=seq)
+                    raise LogCorrupt(
+                        path,
+                        line_no,
+                        f"a record is a JSON array of 9 fields {list(ENVELOPE)}, got {_short(rec)}",
+                        after_seq=seq,
+                    )
                 this = rec[0]
                 if type(this) is not int:
-                    raise LogCorrupt(path, line_no, f"seq must be an integer, got {this!r}",
-                                     after_seq=seq)
+                    raise LogCorrupt(
+                        path, line_no, f"seq must be an integer, got {this!r}", after_seq=seq
+                    )
                 if this != seq + 1:
-                    problem = ("seq does not increase" if this <= seq
-                               else f"seq skips {this - seq - 1} id(s): records are missing")
-                    raise LogCorrupt(path, line_no, f"{problem} (previous seq {seq})",
-                                     seq=this)
+                    problem = (
+                        "seq does not increase"
+                        if this <= seq
+                        else f"seq skips {this - seq - 1} id(s): records are missing"
+                    )
+                    raise LogCorrupt(path, line_no, f"{problem} (previous seq {seq})", seq=this)
                 kind = rec[6]
-                n = arity.get(kind)  # type: ignore[arg-type]
+                n = arity.get(kind)
                 if n is None:
                     self._unknown(rec, line_no)
                 else:
-                    if (type(rec[1]) is not int or type(rec[2]) is not int or rec[1] < 0
-                            or type(rec[3]) is not str
-                            or (rec[4] is not None and type(rec[4]) is not str)
-                            or (rec[5] is not None and type(rec[5]) is not str)):
+                    if (
+                        type(rec[1]) is not int
+                        or type(rec[2]) is not int
+                        or rec[1] < 0
+                        or type(rec[3]) is not str
+                        or (rec[4] is not None and type(rec[4]) is not str)
+                        or (rec[5] is not None and type(rec[5]) is not str)
+                    ):
                         raise LogCorrupt(path, line_no, _envelope_problem(rec), seq=this)
                     payload = rec[7]
                     if type(payload) is not list or len(payload) != n:
-                        raise LogCorrupt(path, line_no, f"{kind} payload must be a list of {n} "
-                                         f"{[f for f, _ in payloads[kind]]}, got "
-                                         f"{_short(payload)}", seq=this)
-                    for value, (field, allowed) in zip(payload, payloads[kind]):
+                        raise LogCorrupt(
+                            path,
+                            line_no,
+                            f"{kind} payload must be a list of {n} "
+                            f"{[f for f, _ in payloads[kind]]}, got "
+                            f"{_short(payload)}",
+                            seq=this,
+                        )
+                    for value, (field, allowed) in zip(payload, payloads[kind], strict=True):
                         if type(value) not in allowed:
-                            raise LogCorrupt(path, line_no, f"{kind} field {field!r} has the "
-                                             f"wrong type: {_short(value)}", seq=this)
+                            raise LogCorrupt(
+                                path,
+                                line_no,
+                                f"{kind} field {field!r} has the wrong type: {_short(value)}",
+                                seq=this,
+                            )
                     if type(rec[8]) not in keys[kind]:
-                        raise LogCorrupt(path, line_no, f"{kind} key has the wrong type: "
-                                         f"{rec[8]!r}", seq=this)
-                    problem = _semantic_problem(kind, rec)
-                    if problem is not None:
-                        raise LogCorrupt(path, line_no, problem, seq=this)
+                        raise LogCorrupt(
+                            path, line_no, f"{kind} key has the wrong type: {rec[8]!r}", seq=this
+                        )
+                    wrong_value = _semantic_problem(kind, rec)
+                    if wrong_value is not None:
+                        raise LogCorrupt(path, line_no, wrong_value, seq=this)
                 seq = this
                 offset += len(raw)
                 if not raw.endswith(b"\n"):
@@ -313,15 +425,28 @@ class ReplayReader:
     def _unknown(self, rec: list[Any], line_no: int) -> None:
         kind = rec[6]
         if not self.allow_unknown_types or type(kind) is not str:
-            raise LogCorrupt(self.path, line_no, f"unknown record type {kind!r} (not in format "
-                             f"version {VERSION})", seq=rec[0])
-        if (type(rec[1]) is not int or type(rec[2]) is not int or rec[1] < 0
-                or type(rec[3]) is not str or (rec[4] is not None and type(rec[4]) is not str)
-                or (rec[5] is not None and type(rec[5]) is not str)):
+            raise LogCorrupt(
+                self.path,
+                line_no,
+                f"unknown record type {kind!r} (not in format version {VERSION})",
+                seq=rec[0],
+            )
+        if (
+            type(rec[1]) is not int
+            or type(rec[2]) is not int
+            or rec[1] < 0
+            or type(rec[3]) is not str
+            or (rec[4] is not None and type(rec[4]) is not str)
+            or (rec[5] is not None and type(rec[5]) is not str)
+        ):
             raise LogCorrupt(self.path, line_no, _envelope_problem(rec), seq=rec[0])
         if type(rec[7]) is not list:
-            raise LogCorrupt(self.path, line_no, f"{kind} payload must be a list, got "
-                             f"{_short(rec[7])}", seq=rec[0])
+            raise LogCorrupt(
+                self.path,
+                line_no,
+                f"{kind} payload must be a list, got {_short(rec[7])}",
+                seq=rec[0],
+            )
         self.unknown_types[kind] += 1
 
 
@@ -339,14 +464,20 @@ def _semantic_problem(kind: str, rec: list[Any]) -> str | None:
     elif kind == "snapshot":
         if rec[8] != rec[0]:
             return f"snapshot key must equal its seq, got {rec[8]!r}"
-        for name, side in zip(("bids", "asks"), payload):
+        for name, side in zip(("bids", "asks"), payload, strict=True):
             for level in side:
-                if (type(level) is not list or len(level) != 2 or type(level[0]) is not int
-                        or type(level[1]) is not int):
-                    return f"snapshot {name} level must be [price, size] integers, got " \
-                           f"{_short(level)}"
-    if (rec[4] is None or rec[5] is None) and (kind in FEED_TYPES or kind in REPORT_TYPES
-                                               or kind in _ORDER_RECORDS):
+                if (
+                    type(level) is not list
+                    or len(level) != 2
+                    or type(level[0]) is not int
+                    or type(level[1]) is not int
+                ):
+                    return (
+                        f"snapshot {name} level must be [price, size] integers, got {_short(level)}"
+                    )
+    if (rec[4] is None or rec[5] is None) and (
+        kind in FEED_TYPES or kind in REPORT_TYPES or kind in _ORDER_RECORDS
+    ):
         return f"{kind} must name its venue and instrument"
     return None
 

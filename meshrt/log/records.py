@@ -38,63 +38,163 @@ def run_end(seq: int, end: int) -> bytes:
     return _dumps([seq, end, end, "control", None, None, "run_end", [end], None])
 
 
-def report(seq: int, ts: int, source: str, venue: str, symbol: str, kind: str,
-           fields: list[Any], reference: str) -> bytes:
+def report(
+    seq: int,
+    ts: int,
+    source: str,
+    venue: str,
+    symbol: str,
+    kind: str,
+    fields: list[Any],
+    reference: str,
+) -> bytes:
     """A venue's order report: ``fields`` are the order id, the report's own fields, and
     the order's status before and after."""
     return _dumps([seq, ts, ts, source, venue, symbol, kind, fields, reference])
 
 
 def set_param(seq: int, ts: int, source: str, venue: str, name: Any, value: Any) -> bytes:
-    return _dumps([seq, ts, ts, source, venue, None, "set_param", [name, value], None],
-                  default=repr)
+    return _dumps(
+        [seq, ts, ts, source, venue, None, "set_param", [name, value], None], default=repr
+    )
 
 
 def algo_log(seq: int, ts: int, source: str, venue: str, text: Any) -> bytes:
     return _dumps([seq, ts, ts, source, venue, None, "log", [text], None], default=repr)
 
 
-def message(seq: int, ts: int, source: str, venue: str, sender: str, receiver: str,
-            payload: bytes) -> bytes:
-    return _dumps([seq, ts, ts, source, venue, None, "message",
-                   [sender, receiver, payload.hex()], None])
+def message(
+    seq: int, ts: int, source: str, venue: str, sender: str, receiver: str, payload: bytes
+) -> bytes:
+    return _dumps(
+        [seq, ts, ts, source, venue, None, "message", [sender, receiver, payload.hex()], None]
+    )
 
 
-def subscription(seq: int, ts: int, source: str, venue: str, symbol: Any, on: bool,
-                 known: bool) -> bytes:
-    return _dumps([seq, ts, ts, source, venue, text(symbol),
-                   "subscribe" if on else "unsubscribe", [known], None])
+def subscription(
+    seq: int, ts: int, source: str, venue: str, symbol: Any, on: bool, known: bool
+) -> bytes:
+    return _dumps(
+        [
+            seq,
+            ts,
+            ts,
+            source,
+            venue,
+            text(symbol),
+            "subscribe" if on else "unsubscribe",
+            [known],
+            None,
+        ]
+    )
 
 
-def intent(seq: int, ts: int, source: str, venue: str, symbol: Any,
-           fields: tuple[Any, ...]) -> bytes:
+def intent(
+    seq: int, ts: int, source: str, venue: str, symbol: Any, fields: tuple[Any, ...]
+) -> bytes:
     """An algo's action as it gave it: a bad value is logged as its repr, then refused."""
-    return _dumps([seq, ts, ts, source, venue, text(symbol), "intent",
-                   [loggable(value) for value in fields], None], default=shown)
+    return _dumps(
+        [
+            seq,
+            ts,
+            ts,
+            source,
+            venue,
+            text(symbol),
+            "intent",
+            [loggable(value) for value in fields],
+            None,
+        ],
+        default=shown,
+    )
 
 
-def order_created(seq: int, ts: int, venue: str, symbol: str, order_id: int, label: str,
-                  client_id: int) -> bytes:
-    return _dumps([seq, ts, ts, "sequencer", venue, symbol, "order_created",
-                   [order_id, label, client_id, "CREATED", "SUBMITTED"], None])
+def order_created(
+    seq: int, ts: int, venue: str, symbol: str, order_id: int, label: str, client_id: int
+) -> bytes:
+    return _dumps(
+        [
+            seq,
+            ts,
+            ts,
+            "sequencer",
+            venue,
+            symbol,
+            "order_created",
+            [order_id, label, client_id, "CREATED", "SUBMITTED"],
+            None,
+        ]
+    )
 
 
-def replace_sent(seq: int, ts: int, venue: str, symbol: str, order_id: int, label: str,
-                 price: int | None, size: int) -> bytes:
-    return _dumps([seq, ts, ts, "sequencer", venue, symbol, "replace_sent",
-                   [order_id, label, price, size], None])
+def replace_sent(
+    seq: int,
+    ts: int,
+    venue: str,
+    symbol: str,
+    order_id: int,
+    label: str,
+    price: int | None,
+    size: int,
+) -> bytes:
+    return _dumps(
+        [
+            seq,
+            ts,
+            ts,
+            "sequencer",
+            venue,
+            symbol,
+            "replace_sent",
+            [order_id, label, price, size],
+            None,
+        ]
+    )
 
 
-def cancel_sent(seq: int, ts: int, venue: str, symbol: str, order_id: int, label: str,
-                cause: str, before: str, after: str) -> bytes:
-    return _dumps([seq, ts, ts, "sequencer", venue, symbol, "cancel_sent",
-                   [order_id, label, cause, before, after], None])
+def cancel_sent(
+    seq: int,
+    ts: int,
+    venue: str,
+    symbol: str,
+    order_id: int,
+    label: str,
+    cause: str,
+    before: str,
+    after: str,
+) -> bytes:
+    return _dumps(
+        [
+            seq,
+            ts,
+            ts,
+            "sequencer",
+            venue,
+            symbol,
+            "cancel_sent",
+            [order_id, label, cause, before, after],
+            None,
+        ]
+    )
 
 
-def intent_rejected(seq: int, ts: int, venue: str, label: str, client_id: Any, reason: str,
-                    detail: str) -> bytes:
-    return _dumps([seq, ts, ts, "sequencer", venue, None, "intent_rejected",
-                   [label, loggable(client_id), reason, detail], None], default=shown)
+def intent_rejected(
+    seq: int, ts: int, venue: str, label: str, client_id: Any, reason: str, detail: str
+) -> bytes:
+    return _dumps(
+        [
+            seq,
+            ts,
+            ts,
+            "sequencer",
+            venue,
+            None,
+            "intent_rejected",
+            [label, loggable(client_id), reason, detail],
+            None,
+        ],
+        default=shown,
+    )
 
 
 def loggable(value: Any) -> Any:
@@ -112,7 +212,7 @@ def shown(value: Any) -> str:
         return f"<int of {value.bit_length()} bits>"
     try:
         return repr(value)
-    except Exception:
+    except Exception:  # noqa: BLE001 - an algo's __repr__ may raise anything
         return f"<{type(value).__name__}>"
 
 

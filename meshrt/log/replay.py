@@ -52,8 +52,12 @@ class LogSource:
                 continue
             payload = record.payload
             if kind == FEED_SNAPSHOT:
-                yield (record.event_ts, kind, tuple(map(tuple, payload[0])),
-                       tuple(map(tuple, payload[1])))
+                yield (
+                    record.event_ts,
+                    kind,
+                    tuple(map(tuple, payload[0])),
+                    tuple(map(tuple, payload[1])),
+                )
             else:
                 yield (record.event_ts, kind, payload[0], payload[1], payload[2])
 
@@ -102,9 +106,13 @@ def verify(run_dir: Path) -> Verdict:
     log = run_dir / LOG_NAME
     read_log(log)  # refuses an unknown version or a damaged header before anything runs
     venues = [
-        attrs.evolve(venue, sources=[
-            LogSpec(symbol=source.symbol, path=str(log), venue=venue.name)
-            for source in venue.sources])
+        attrs.evolve(
+            venue,
+            sources=[
+                LogSpec(symbol=source.symbol, path=str(log), venue=venue.name)
+                for source in venue.sources
+            ],
+        )
         for venue in scenario.venues
     ]
     with tempfile.TemporaryDirectory(prefix="meshrt-replay-") as work:
@@ -120,8 +128,10 @@ def compare(logged: Path, replayed: Path) -> Verdict:
         while True:
             left, right = a.readline(), b.readline()
             if left != right:
-                return Verdict(seq, Divergence(seq, _text(left) or "(end of log)",
-                                               _text(right) or "(end of log)"))
+                return Verdict(
+                    seq,
+                    Divergence(seq, _text(left) or "(end of log)", _text(right) or "(end of log)"),
+                )
             if not left:
                 return Verdict(seq - 1, None)
             seq += 1

@@ -30,8 +30,16 @@ class ReplayLog:
     a venue); ``fsync_interval_s`` bounds how long written lines may sit in the OS cache
     (0: every window); every checkpoint fsyncs the log up to its offset first."""
 
-    __slots__ = ("path", "_file", "lines", "records", "offset", "fsync_interval_s",
-                 "_last_sync", "_sha")
+    __slots__ = (
+        "path",
+        "_file",
+        "lines",
+        "records",
+        "offset",
+        "fsync_interval_s",
+        "_last_sync",
+        "_sha",
+    )
 
     def __init__(self, path: Path | None, fsync_interval_s: float | None = None) -> None:
         self.path = path
@@ -47,8 +55,12 @@ class ReplayLog:
 
     def __getstate__(self) -> dict[str, object]:
         assert not self.lines, "checkpoints are taken between windows, with the log flushed"
-        return {"path": self.path, "records": self.records, "offset": self.offset,
-                "fsync_interval_s": self.fsync_interval_s}
+        return {
+            "path": self.path,
+            "records": self.records,
+            "offset": self.offset,
+            "fsync_interval_s": self.fsync_interval_s,
+        }
 
     def __setstate__(self, state: dict[str, object]) -> None:
         for name, value in state.items():
@@ -110,7 +122,8 @@ class ReplayLog:
             self._sha.update(data)
             self.offset += len(data)
             if self.fsync_interval_s is not None and (
-                    time.monotonic() - self._last_sync >= self.fsync_interval_s):
+                time.monotonic() - self._last_sync >= self.fsync_interval_s
+            ):
                 self.sync()
             else:
                 self._file.flush()
@@ -135,7 +148,11 @@ def _damage(path: Path, offset: int, records: int) -> str:
             try:
                 orjson.loads(line)
             except orjson.JSONDecodeError:
-                return (f"{path}: line {number}: not a JSON record; the log before the "
-                        f"checkpoint (its first {records} lines) is damaged")
-    return (f"{path}: the first {records} lines differ from what the checkpoint recorded "
-            "(log_sha256): the log before the checkpoint is damaged or edited")
+                return (
+                    f"{path}: line {number}: not a JSON record; the log before the "
+                    f"checkpoint (its first {records} lines) is damaged"
+                )
+    return (
+        f"{path}: the first {records} lines differ from what the checkpoint recorded "
+        "(log_sha256): the log before the checkpoint is damaged or edited"
+    )

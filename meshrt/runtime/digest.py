@@ -36,12 +36,12 @@ def canonical(value: Any) -> str:
         return f"{_qualname(type(value))}.{value.name}"
     if value is None or isinstance(value, (bool, int, float, str, bytes)):
         return repr(value)
-    if isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType,
-                          types.MethodType)):
+    if isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
         return f"<{_qualname(value)} {_code_file_sha256(value)}>"
     if attrs.has(type(value)):
-        fields = ",".join(f"{f.name}={canonical(getattr(value, f.name))}"
-                          for f in attrs.fields(type(value)))
+        fields = ",".join(
+            f"{f.name}={canonical(getattr(value, f.name))}" for f in attrs.fields(type(value))
+        )
         return f"{_qualname(type(value))}({fields})"
     if isinstance(value, (list, tuple)):
         items = ",".join(canonical(item) for item in value)
@@ -49,11 +49,12 @@ def canonical(value: Any) -> str:
     if isinstance(value, (set, frozenset)):
         return "{" + ",".join(sorted(canonical(item) for item in value)) + "}"
     if isinstance(value, Mapping):
-        return "{" + ",".join(sorted(f"{canonical(k)}:{canonical(v)}"
-                                     for k, v in value.items())) + "}"
+        return (
+            "{" + ",".join(sorted(f"{canonical(k)}:{canonical(v)}" for k, v in value.items())) + "}"
+        )
     if isinstance(value, PurePath):
         return repr(str(value))
-    if type(value).__repr__ is object.__repr__ and hasattr(value, "__dict__"):
+    if type(value).__repr__ is object.__repr__ and hasattr(value, "__dict__"):  # type: ignore[comparison-overlap]
         return f"{_qualname(type(value))}{canonical(vars(value))}"
     return f"{_qualname(type(value))}:{_ADDRESS.sub('', repr(value))}"
 
@@ -64,14 +65,16 @@ def file_sha256(path: Path, known: DataFiles, seen: DataFiles) -> str:
     key = str(path)
     stat = path.stat()
     entry = known.get(key)
-    if not (isinstance(entry, dict) and entry.get("size") == stat.st_size
-            and entry.get("mtime_ns") == stat.st_mtime_ns):
+    if not (
+        isinstance(entry, dict)
+        and entry.get("size") == stat.st_size
+        and entry.get("mtime_ns") == stat.st_mtime_ns
+    ):
         digest = hashlib.sha256()
         with open(path, "rb") as file:
             while chunk := file.read(_CHUNK):
                 digest.update(chunk)
-        entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                 "sha256": digest.hexdigest()}
+        entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest.hexdigest()}
     seen[key] = entry
     return str(entry["sha256"])
 

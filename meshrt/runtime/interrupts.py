@@ -29,8 +29,9 @@ def sigint_receiver() -> Iterator[AsyncIterator[int] | None]:
         yield signals
 
 
-async def watch(signals: AsyncIterator[int], sequencer: Any, stop_now: trio.CancelScope,
-                scope: trio.CancelScope) -> None:
+async def watch(
+    signals: AsyncIterator[int], sequencer: Any, stop_now: trio.CancelScope, scope: trio.CancelScope
+) -> None:
     """Until ``scope`` is cancelled: the first Ctrl-C asks the sequencer to stop after its
     window (with a checkpoint due then), the second cancels ``stop_now``."""
     with scope:

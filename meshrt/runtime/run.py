@@ -46,12 +46,14 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.summary["status"] == "ok"
+        status: str = self.summary["status"]
+        return status == "ok"
 
     @property
     def interrupted(self) -> bool:
         """Stopped by Ctrl-C between two windows; ``meshrt run --resume`` finishes it."""
-        return self.summary["status"] == "interrupted"
+        status: str = self.summary["status"]
+        return status == "interrupted"
 
     @property
     def reports(self) -> dict[str, Any]:
@@ -77,36 +79,51 @@ RUN_FILE = "run.json"
 RUN_FILE_VERSION = 2  # 2: the scenario digest covers its value and data files
 
 
-def run(scenario: Scenario, run_dir: Path | None = None,
-        progress: Callable[[int, int, int | None], None] | None = None,
-        options: RunOptions = RunOptions()) -> RunResult:
+def run(
+    scenario: Scenario,
+    run_dir: Path | None = None,
+    progress: Callable[[int, int, int | None], None] | None = None,
+    options: RunOptions = RunOptions(),
+) -> RunResult:
     """Run a scenario to completion in virtual time (no wall-clock sleeping)."""
     return trio.run(run_async, scenario, run_dir, progress, options)
 
 
-def resume(run_dir: Path, scenario: Scenario | None = None,
-           progress: Callable[[int, int, int | None], None] | None = None,
-           watchdog_s: float = watchdog.DEFAULT_SECONDS) -> RunResult:
+def resume(
+    run_dir: Path,
+    scenario: Scenario | None = None,
+    progress: Callable[[int, int, int | None], None] | None = None,
+    watchdog_s: float = watchdog.DEFAULT_SECONDS,
+) -> RunResult:
     """Finish a killed run from its newest checkpoint (see ``resume_async``)."""
     return trio.run(resume_async, run_dir, scenario, progress, watchdog_s)
 
 
-async def run_async(scenario: Scenario, run_dir: Path | None = None,
-                    progress: Callable[[int, int, int | None], None] | None = None,
-                    options: RunOptions = RunOptions()) -> RunResult:
+async def run_async(
+    scenario: Scenario,
+    run_dir: Path | None = None,
+    progress: Callable[[int, int, int | None], None] | None = None,
+    options: RunOptions = RunOptions(),
+) -> RunResult:
     with interrupts.sigint_receiver() as signals:  # from the first line of algo code on
         return await _claim_and_start(scenario, run_dir, progress, options, signals)
 
 
-async def _claim_and_start(scenario: Scenario, run_dir: Path | None,
-                 progress: Callable[[int, int, int | None], None] | None,
-                 options: RunOptions, signals: AsyncIterator[int] | None) -> RunResult:
+async def _claim_and_start(
+    scenario: Scenario,
+    run_dir: Path | None,
+    progress: Callable[[int, int, int | None], None] | None,
+    options: RunOptions,
+    signals: AsyncIterator[int] | None,
+) -> RunResult:
     validate(scenario)
     base_dir = Path(scenario.base_dir)
     mailbox = sequencer_mailbox()
     venues = [
         VenueActor(
-            i, venue.name, venue.symbols,
+            i,
+            venue.name,
+            venue.symbols,
             [open_source(_resolved(source, base_dir)) for source in venue.sources],
             [MatchingEngine(venue.fees) for _ in venue.sources],
             mailbox,
@@ -126,18 +143,24 @@ async def _claim_and_start(scenario: Scenario, run_dir: Path | None,
             folder.release()
 
 
-async def _start(scenario: Scenario, venues: list[VenueActor], mailbox: Any,
-                 run_dir: Path | None,
-                 progress: Callable[[int, int, int | None], None] | None,
-                 options: RunOptions, signals: AsyncIterator[int] | None) -> RunResult:
+async def _start(
+    scenario: Scenario,
+    venues: list[VenueActor],
+    mailbox: Any,
+    run_dir: Path | None,
+    progress: Callable[[int, int, int | None], None] | None,
+    options: RunOptions,
+    signals: AsyncIterator[int] | None,
+) -> RunResult:
     """Load the algos, write the log header and run: the part of a new run done while
     its folder is claimed."""
     base_dir = Path(scenario.base_dir)
     instances = []
     crashed_at_load: dict[int, str] = {}
     for i, dep in enumerate(scenario.deployments):
-        instance = AlgoInstance(i, dep.label, list(dep.symbols), dict(dep.params), mailbox,
-                                dep.mailbox)
+        instance = AlgoInstance(
+            i, dep.label, list(dep.symbols), dict(dep.params), mailbox, dep.mailbox
+        )
         instance.factory = _slot_factory(scenario, dep, base_dir)
         try:
             instance.attach(instance.factory(instance))
@@ -145,16 +168,23 @@ async def _start(scenario: Scenario, venues: list[VenueActor], mailbox: Any,
             crashed_at_load[i] = f"{type(exc).__name__}: {exc}"
             instance.crashed = crashed_at_load[i]
         instances.append(instance)
-    log = ReplayLog(run_dir / "replay.jsonl" if run_dir is not None else None,
-                    options.fsync_interval_s)
-    log.header({
-        "scenario": scenario.name,
-        "seed": scenario.seed,
-        "venues": [{"name": v.name, "region": v.region, "symbols": list(v.symbols)}
-                   for v in scenario.venues],
-        "deployments": [{"label": d.label, "venue": d.venue, "symbols": list(d.symbols)}
-                        for d in scenario.deployments],
-    })
+    log = ReplayLog(
+        run_dir / "replay.jsonl" if run_dir is not None else None, options.fsync_interval_s
+    )
+    log.header(
+        {
+            "scenario": scenario.name,
+            "seed": scenario.seed,
+            "venues": [
+                {"name": v.name, "region": v.region, "symbols": list(v.symbols)}
+                for v in scenario.venues
+            ],
+            "deployments": [
+                {"label": d.label, "venue": d.venue, "symbols": list(d.symbols)}
+                for d in scenario.deployments
+            ],
+        }
+    )
     sequencer = Sequencer(topology_of(scenario), venues, instances, log, mailbox, progress)
     for index, error in crashed_at_load.items():
         sequencer.fail_at_load(index, error)
@@ -162,13 +192,15 @@ async def _start(scenario: Scenario, venues: list[VenueActor], mailbox: Any,
     sequencer.next_checkpoint = options.checkpoint_every
     if run_dir is not None and options.checkpoint_every:
         _probe_checkpoints(sequencer)
-    return await _drive(scenario, sequencer, run_dir, signals, options.watchdog_s,
-                        resumed=False)
+    return await _drive(scenario, sequencer, run_dir, signals, options.watchdog_s, resumed=False)
 
 
-async def resume_async(run_dir: Path, scenario: Scenario | None = None,
-                       progress: Callable[[int, int, int | None], None] | None = None,
-                       watchdog_s: float = watchdog.DEFAULT_SECONDS) -> RunResult:
+async def resume_async(
+    run_dir: Path,
+    scenario: Scenario | None = None,
+    progress: Callable[[int, int, int | None], None] | None = None,
+    watchdog_s: float = watchdog.DEFAULT_SECONDS,
+) -> RunResult:
     """Finish a killed run: restore its newest checkpoint, cut the replay log back to what
     that checkpoint covers (a torn last record included), and go on. The end state and the
     log are those of an uninterrupted run."""
@@ -177,9 +209,13 @@ async def resume_async(run_dir: Path, scenario: Scenario | None = None,
         return await _resume(run_dir, scenario, progress, watchdog_s, signals)
 
 
-async def _resume(run_dir: Path, scenario: Scenario | None,
-                  progress: Callable[[int, int, int | None], None] | None,
-                  watchdog_s: float, signals: AsyncIterator[int] | None) -> RunResult:
+async def _resume(
+    run_dir: Path,
+    scenario: Scenario | None,
+    progress: Callable[[int, int, int | None], None] | None,
+    watchdog_s: float,
+    signals: AsyncIterator[int] | None,
+) -> RunResult:
     info = _read_run_file(run_dir)
     folder = run_folder.claim(run_dir)
     try:
@@ -188,38 +224,60 @@ async def _resume(run_dir: Path, scenario: Scenario | None,
         folder.release()
 
 
-async def _resume_claimed(run_dir: Path, info: dict[str, Any], scenario: Scenario | None,
-                          progress: Callable[[int, int, int | None], None] | None,
-                          watchdog_s: float, signals: AsyncIterator[int] | None,
-                          ) -> RunResult:
+async def _resume_claimed(
+    run_dir: Path,
+    info: dict[str, Any],
+    scenario: Scenario | None,
+    progress: Callable[[int, int, int | None], None] | None,
+    watchdog_s: float,
+    signals: AsyncIterator[int] | None,
+) -> RunResult:
     scenario = load_run_scenario(run_dir, scenario)
     header, sequencer, skipped = _newest_usable_checkpoint(run_dir)
     log_path = run_dir / "replay.jsonl"
     if log_path.stat().st_size < header["log_offset"]:
         raise checkpoint.CheckpointError(
             f"{log_path}: record {header['log_records']}: the log is shorter than the "
-            "checkpoint says it was when the checkpoint was written")
+            "checkpoint says it was when the checkpoint was written"
+        )
     sequencer.log.reopen(log_path, header["log_sha256"])
     sequencer.progress = progress
     sequencer.checkpoint_every = info["checkpoint_every"]
     base_dir = Path(scenario.base_dir)
     for dep, spec in zip(sequencer.deployed, scenario.deployments, strict=True):
         dep.instance.factory = _slot_factory(scenario, spec, base_dir)
-    return await _drive(scenario, sequencer, run_dir, signals, watchdog_s, resumed=True,
-                        skipped=skipped)
+    return await _drive(
+        scenario, sequencer, run_dir, signals, watchdog_s, resumed=True, skipped=skipped
+    )
 
 
 def topology_of(scenario: Scenario) -> Topology:
     """What the sequencer needs of a scenario: where things are and how they are wired."""
     return Topology(
-        venues=tuple(VenueSite(venue.name, venue.region, tuple(venue.symbols),
-                               venue.feed_latency, venue.order_latency)
-                     for venue in scenario.venues),
+        venues=tuple(
+            VenueSite(
+                venue.name,
+                venue.region,
+                tuple(venue.symbols),
+                venue.feed_latency,
+                venue.order_latency,
+            )
+            for venue in scenario.venues
+        ),
         deployments=tuple(
-            DeploymentSite(dep.label, dep.venue, tuple(dep.symbols), dep.risk, dep.restart,
-                           tuple(LifecycleAt(step.at_ns, step.action) for step in dep.schedule))
-            for dep in scenario.deployments),
-        mesh=scenario.mesh, faults=tuple(scenario.faults), seed=scenario.seed,
+            DeploymentSite(
+                dep.label,
+                dep.venue,
+                tuple(dep.symbols),
+                dep.risk,
+                dep.restart,
+                tuple(LifecycleAt(step.at_ns, step.action) for step in dep.schedule),
+            )
+            for dep in scenario.deployments
+        ),
+        mesh=scenario.mesh,
+        faults=tuple(scenario.faults),
+        seed=scenario.seed,
         duration_ns=scenario.duration_ns,
     )
 
@@ -230,8 +288,7 @@ def _probe_checkpoints(sequencer: Sequencer) -> None:
     for dep in sequencer.deployed:
         why = checkpoint.unsaveable(dep.instance, f"deployment {dep.label!r}")
         if why is not None:
-            print(f"meshrt: no checkpoints: {why}; the run goes on without them",
-                  file=sys.stderr)
+            print(f"meshrt: no checkpoints: {why}; the run goes on without them", file=sys.stderr)
             sequencer.checkpoint_note = sequencer.checkpoint_note or why
 
 
@@ -248,13 +305,18 @@ def _newest_usable_checkpoint(run_dir: Path) -> tuple[dict[str, Any], Sequencer,
         return header, sequencer, tuple(errors)
     if errors:
         raise checkpoint.CheckpointError(errors[0])
-    raise checkpoint.CheckpointError(
-        f"{run_dir / checkpoint.FOLDER}: no checkpoint to resume from")
+    raise checkpoint.CheckpointError(f"{run_dir / checkpoint.FOLDER}: no checkpoint to resume from")
 
 
-async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
-                 signals: AsyncIterator[int] | None, watchdog_s: float, resumed: bool,
-                 skipped: tuple[str, ...] = ()) -> RunResult:
+async def _drive(
+    scenario: Scenario,
+    sequencer: Sequencer,
+    run_dir: Path | None,
+    signals: AsyncIterator[int] | None,
+    watchdog_s: float,
+    resumed: bool,
+    skipped: tuple[str, ...] = (),
+) -> RunResult:
     """Run the actors under one nursery until the sequencer is done (or a Ctrl-C stopped
     it between two windows); write the results."""
     venues = [lane.actor for lane in sequencer.lanes]
@@ -270,8 +332,7 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
             except checkpoint.CheckpointUnsupported as exc:
                 state.checkpoint = None
                 state.checkpoint_note = str(exc)
-                print(f"meshrt: checkpoints stop at event {state.seq:,}: {exc}",
-                      file=sys.stderr)
+                print(f"meshrt: checkpoints stop at event {state.seq:,}: {exc}", file=sys.stderr)
 
         sequencer.checkpoint = save
     failed: str | None = None
@@ -280,12 +341,15 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
     try:
         with run_collector(), watchdog.guarded(run_dir, log.fileno(), watchdog_s):
             async with _single_errors(), trio.open_nursery() as nursery:
-                for actor in (*venues, *instances):
-                    nursery.start_soon(actor.run)
+                for venue in venues:
+                    nursery.start_soon(venue.run)
+                for instance in instances:
+                    nursery.start_soon(instance.run)
                 watcher = trio.CancelScope()
                 if signals is not None:
-                    nursery.start_soon(interrupts.watch, signals, sequencer,
-                                       nursery.cancel_scope, watcher)
+                    nursery.start_soon(
+                        interrupts.watch, signals, sequencer, nursery.cancel_scope, watcher
+                    )
                 try:
                     await sequencer.run(nursery, resumed=resumed)
                 except RunFailed as exc:
@@ -304,17 +368,18 @@ async def _drive(scenario: Scenario, sequencer: Sequencer, run_dir: Path | None,
             if instance.slot is not None:
                 instance.slot.close()  # native: destroy the instance before its library goes
     wall = time.perf_counter() - started
-    summary = build_summary(scenario.name, scenario.seed, sequencer, failed,
-                            sequencer.interrupted, reports)
-    metrics = build_metrics(sequencer, wall, summary["status"], before if resumed else (0, 0),
-                            skipped)
+    summary = build_summary(
+        scenario.name, scenario.seed, sequencer, failed, sequencer.interrupted, reports
+    )
+    metrics = build_metrics(
+        sequencer, wall, summary["status"], before if resumed else (0, 0), skipped
+    )
     if run_dir is not None:
-        (run_dir / "summary.json").write_bytes(
-            orjson.dumps(summary, option=orjson.OPT_INDENT_2))
-        (run_dir / "metrics.json").write_bytes(
-            orjson.dumps(metrics, option=orjson.OPT_INDENT_2))
+        (run_dir / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+        (run_dir / "metrics.json").write_bytes(orjson.dumps(metrics, option=orjson.OPT_INDENT_2))
         (run_dir / "mesh.json").write_bytes(
-            orjson.dumps(build_mesh(sequencer), option=orjson.OPT_INDENT_2))
+            orjson.dumps(build_mesh(sequencer), option=orjson.OPT_INDENT_2)
+        )
     return RunResult(summary, metrics, run_dir)
 
 
@@ -341,7 +406,8 @@ def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenar
         if path is None:
             raise checkpoint.CheckpointError(
                 f"{run_dir / RUN_FILE}: scenario_path: the run was not started from a "
-                "scenario file; pass its Scenario value instead")
+                "scenario file; pass its Scenario value instead"
+            )
         scenario = load_scenario(path)
     known = info.get("data_files")
     digest, _ = _scenario_sha256(scenario, known if isinstance(known, dict) else {})
@@ -349,12 +415,15 @@ def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenar
         raise checkpoint.CheckpointError(
             f"{run_dir / RUN_FILE}: scenario_sha256: the scenario changed since the run "
             "started (its value, its file, an algo file it names or a data file it reads); "
-            "going on would not reproduce it")
+            "going on would not reproduce it"
+        )
     return scenario
 
 
-def _scenario_sha256(scenario: Scenario, known: DataFiles | None = None,
-                     ) -> tuple[str, DataFiles]:
+def _scenario_sha256(
+    scenario: Scenario,
+    known: DataFiles | None = None,
+) -> tuple[str, DataFiles]:
     """The digest of what a run is made of (meshrt.runtime.digest): the evaluated scenario value
     (its location aside), the scenario file, every algo file it names (Python, WASM,
     native) and every recorded data file; with the data files' digests as used, the cache
@@ -375,8 +444,7 @@ def _scenario_sha256(scenario: Scenario, known: DataFiles | None = None,
         for source in venue.sources:
             if isinstance(source, RecordedSpec):
                 data = Path(_resolved(source, base_dir).path).absolute()
-                digest.update(f"\n{source.symbol}:{file_sha256(data, known or {}, seen)}"
-                              .encode())
+                digest.update(f"\n{source.symbol}:{file_sha256(data, known or {}, seen)}".encode())
     return digest.hexdigest(), seen
 
 
@@ -403,29 +471,37 @@ def _algo_file(ref: Any, base_dir: Path) -> Path | None:
 
 def _write_run_file(run_dir: Path, scenario: Scenario, options: RunOptions) -> None:
     digest, data_files = _scenario_sha256(scenario)
-    (run_dir / RUN_FILE).write_bytes(orjson.dumps({
-        "format": "meshrt-run", "version": RUN_FILE_VERSION,
-        "scenario_path": getattr(scenario, "source_path", None),
-        "scenario_sha256": digest,
-        "data_files": data_files,
-        "checkpoint_every": options.checkpoint_every,
-        "fsync_interval_s": options.fsync_interval_s,
-    }, option=orjson.OPT_INDENT_2))
+    (run_dir / RUN_FILE).write_bytes(
+        orjson.dumps(
+            {
+                "format": "meshrt-run",
+                "version": RUN_FILE_VERSION,
+                "scenario_path": getattr(scenario, "source_path", None),
+                "scenario_sha256": digest,
+                "data_files": data_files,
+                "checkpoint_every": options.checkpoint_every,
+                "fsync_interval_s": options.fsync_interval_s,
+            },
+            option=orjson.OPT_INDENT_2,
+        )
+    )
 
 
 def _read_run_file(run_dir: Path) -> dict[str, Any]:
     path = run_dir / RUN_FILE
     try:
-        info = orjson.loads(path.read_bytes())
+        info: dict[str, Any] = orjson.loads(path.read_bytes())
     except FileNotFoundError:
-        raise checkpoint.CheckpointError(f"{path}: no such file (is {run_dir} a run folder?)"
-                                         ) from None
+        raise checkpoint.CheckpointError(
+            f"{path}: no such file (is {run_dir} a run folder?)"
+        ) from None
     except orjson.JSONDecodeError as exc:
         raise checkpoint.CheckpointError(f"{path}: not JSON ({exc})") from None
     if info.get("format") != "meshrt-run" or info.get("version") != RUN_FILE_VERSION:
         raise checkpoint.CheckpointError(
             f"{path}: not a meshrt run file of version {RUN_FILE_VERSION} (version "
-            f"{info.get('version')!r}: written by another meshrt)")
+            f"{info.get('version')!r}: written by another meshrt)"
+        )
     return info
 
 
@@ -466,8 +542,11 @@ async def _single_errors() -> AsyncIterator[None]:
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
-    return [leaf for e in group.exceptions
-            for leaf in (_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])]
+    return [
+        leaf
+        for e in group.exceptions
+        for leaf in (_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])
+    ]
 
 
 def _resolved(spec: Any, base_dir: Path) -> Any:

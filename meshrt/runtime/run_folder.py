@@ -78,8 +78,10 @@ def _lock(path: Path) -> RunFolder:
         holder = os.read(fd, 32).decode("ascii", "replace").strip()
         os.close(fd)
         raise RunFolderError(
-            f"{path}: in use by a live run" + (f" (pid {holder})" if holder else "")
-            + "; wait for it to end or choose another folder") from None
+            f"{path}: in use by a live run"
+            + (f" (pid {holder})" if holder else "")
+            + "; wait for it to end or choose another folder"
+        ) from None
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     return RunFolder(path, fd)

@@ -21,45 +21,52 @@ def percentile(sorted_values: list[int], fraction: float) -> int:
     return sorted_values[index]
 
 
-def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
-                  failed: str | None, interrupted: bool = False,
-                  reports: dict[str, tuple[Any, str | None]] | None = None) -> dict[str, Any]:
+def build_summary(
+    scenario_name: str,
+    seed: int,
+    sequencer: Sequencer,
+    failed: str | None,
+    interrupted: bool = False,
+    reports: dict[str, tuple[Any, str | None]] | None = None,
+) -> dict[str, Any]:
     """``reports``: label -> (Algo.report() value, why it failed or None)."""
     deployments = []
     for dep in sequencer.deployed:
         report, report_error = (reports or {}).get(dep.label, (None, None))
         ledger = dep.ledger
         inst: AlgoInstance = dep.instance
-        deployments.append({
-            "label": dep.label,
-            "venue": sequencer.lanes[dep.venue].name,
-            "state": dep.state,
-            "crashed": dep.crashed,
-            "crashed_at_ns": dep.crashed_at,
-            "crashes": dep.crashes,
-            "restarts": dep.restarts,
-            "gave_up": dep.gave_up,
-            "book_callbacks": inst.book_callbacks,
-            "orders": dep.orders,
-            "open_orders": sequencer.desk.orders.open_orders(dep.label),
-            "fills": ledger.fills,
-            "volume": ledger.volume,
-            "position": {symbol: ledger.position(symbol) for symbol in ledger.symbols},
-            "cash": ledger.cash,
-            "realized_pnl": ledger.realized_pnl,
-            "unrealized_pnl": ledger.unrealized_pnl,
-            "fees": ledger.fees,
-            "max_drawdown": ledger.max_drawdown,
-            "rejects": dict(sorted(dep.rejects.items())),
-            "refused_actions": inst.actions.refused,
-            "messages_sent": dep.messages_sent,
-            "messages_received": inst.messages_received,
-            "messages_refused": inst.messages_refused,
-            "skipped_while_not_running": inst.skipped,
-            "discarded_after_crash": inst.discarded,
-            "report": report,
-            "report_error": report_error,
-        })
+        deployments.append(
+            {
+                "label": dep.label,
+                "venue": sequencer.lanes[dep.venue].name,
+                "state": dep.state,
+                "crashed": dep.crashed,
+                "crashed_at_ns": dep.crashed_at,
+                "crashes": dep.crashes,
+                "restarts": dep.restarts,
+                "gave_up": dep.gave_up,
+                "book_callbacks": inst.book_callbacks,
+                "orders": dep.orders,
+                "open_orders": sequencer.desk.orders.open_orders(dep.label),
+                "fills": ledger.fills,
+                "volume": ledger.volume,
+                "position": {symbol: ledger.position(symbol) for symbol in ledger.symbols},
+                "cash": ledger.cash,
+                "realized_pnl": ledger.realized_pnl,
+                "unrealized_pnl": ledger.unrealized_pnl,
+                "fees": ledger.fees,
+                "max_drawdown": ledger.max_drawdown,
+                "rejects": dict(sorted(dep.rejects.items())),
+                "refused_actions": inst.actions.refused,
+                "messages_sent": dep.messages_sent,
+                "messages_received": inst.messages_received,
+                "messages_refused": inst.messages_refused,
+                "skipped_while_not_running": inst.skipped,
+                "discarded_after_crash": inst.discarded,
+                "report": report,
+                "report_error": report_error,
+            }
+        )
     return {
         "scenario": scenario_name,
         "seed": seed,
@@ -75,8 +82,8 @@ def build_summary(scenario_name: str, seed: int, sequencer: Sequencer,
         "coordinator": {
             "kills": sequencer.journal.counts["coordinator_kills"],
             "restarts": sequencer.journal.counts["coordinator_restarts"],
-            "up_at_end": sequencer.journal.counts["coordinator_kills"] <= sequencer.journal.counts[
-                "coordinator_restarts"],
+            "up_at_end": sequencer.journal.counts["coordinator_kills"]
+            <= sequencer.journal.counts["coordinator_restarts"],
         },
         "reconciliation": sequencer.reconciliation,
         "deployments": deployments,
@@ -97,26 +104,43 @@ def build_mesh(sequencer: Sequencer) -> dict[str, Any]:
     links = []
     for (sender, receiver), link in sorted(sequencer.bridge.links.links.items()):
         latencies = sorted(link.latencies)
-        links.append({
-            "from": sender, "to": receiver, "sent": link.sent, "delivered": link.delivered,
-            "dropped": dict(sorted(link.dropped.items())), "in_flight": link.in_flight,
-            "latency_p50_ns": percentile(latencies, 0.50),
-            "latency_p99_ns": percentile(latencies, 0.99),
-        })
+        links.append(
+            {
+                "from": sender,
+                "to": receiver,
+                "sent": link.sent,
+                "delivered": link.delivered,
+                "dropped": dict(sorted(link.dropped.items())),
+                "in_flight": link.in_flight,
+                "latency_p50_ns": percentile(latencies, 0.50),
+                "latency_p99_ns": percentile(latencies, 0.99),
+            }
+        )
     return {
-        "coordinator": {"region": sequencer.bridge.region, "generations": sequencer.bridge.generation},
+        "coordinator": {
+            "region": sequencer.bridge.region,
+            "generations": sequencer.bridge.generation,
+        },
         "topology": [
-            {"label": dep.label, "venue": sequencer.lanes[dep.venue].name,
-             "region": sequencer.lanes[dep.venue].region, "state": dep.state}
+            {
+                "label": dep.label,
+                "venue": sequencer.lanes[dep.venue].name,
+                "region": sequencer.lanes[dep.venue].region,
+                "state": dep.state,
+            }
             for dep in sequencer.deployed
         ],
         "links": links,
     }
 
 
-def build_metrics(sequencer: Sequencer, wall_seconds: float, status: str,
-                  since: tuple[int, int] = (0, 0),
-                  skipped_checkpoints: tuple[str, ...] = ()) -> dict[str, Any]:
+def build_metrics(
+    sequencer: Sequencer,
+    wall_seconds: float,
+    status: str,
+    since: tuple[int, int] = (0, 0),
+    skipped_checkpoints: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """Wall-clock figures of this process, and how it ended (``status``, as in the
     summary). ``since``: (events, book events) already done before it started, for a
     resumed run, so rates cover only what this process did."""
@@ -124,17 +148,19 @@ def build_metrics(sequencer: Sequencer, wall_seconds: float, status: str,
     for dep in sequencer.deployed:
         inst = dep.instance
         latencies = inst.latencies_ns
-        instances.append({
-            "label": dep.label,
-            "callback_latency_ns": {
-                "count": latencies.count,
-                "p50": latencies.percentile(0.50),
-                "p99": latencies.percentile(0.99),
-                "max": latencies.max,
-            },
-            "mailbox": _mailbox(inst.mailbox.metrics()),
-            "crash_traceback": inst.crash_traceback,
-        })
+        instances.append(
+            {
+                "label": dep.label,
+                "callback_latency_ns": {
+                    "count": latencies.count,
+                    "p50": latencies.percentile(0.50),
+                    "p99": latencies.percentile(0.99),
+                    "max": latencies.max,
+                },
+                "mailbox": _mailbox(inst.mailbox.metrics()),
+                "crash_traceback": inst.crash_traceback,
+            }
+        )
     delivered = sum(dep.instance.book_callbacks for dep in sequencer.deployed)
     events_here, delivered_here = sequencer.seq - since[0], delivered - since[1]
     return {
@@ -147,17 +173,23 @@ def build_metrics(sequencer: Sequencer, wall_seconds: float, status: str,
         "instances": instances,
         "venues": [_mailbox(lane.actor.mailbox.metrics()) for lane in sequencer.lanes],
         "sequencer": _mailbox(sequencer.mailbox.metrics()),
-        "checkpoints": {"every_events": sequencer.checkpoint_every,
-                        "unavailable": sequencer.checkpoint_note,
-                        "skipped_on_resume": list(skipped_checkpoints)},
+        "checkpoints": {
+            "every_events": sequencer.checkpoint_every,
+            "unavailable": sequencer.checkpoint_note,
+            "skipped_on_resume": list(skipped_checkpoints),
+        },
     }
 
 
 def _mailbox(metrics: Any) -> dict[str, Any]:
     return {
-        "name": metrics.name, "capacity": metrics.capacity, "overflow": metrics.overflow,
-        "high_water": metrics.high_water, "received": metrics.received,
-        "processed": metrics.processed, "dropped": metrics.dropped,
+        "name": metrics.name,
+        "capacity": metrics.capacity,
+        "overflow": metrics.overflow,
+        "high_water": metrics.high_water,
+        "received": metrics.received,
+        "processed": metrics.processed,
+        "dropped": metrics.dropped,
         "conflated": metrics.conflated,
     }
 
@@ -178,49 +210,88 @@ def format_table(summary: dict[str, Any], metrics: dict[str, Any]) -> str:
     """The summary as a plain-text table for the terminal."""
     lines = [
         f"scenario {summary['scenario']!r}  seed {summary['seed']}  status {summary['status']}",
-        f"scenario time {summary['scenario_time_ns'] / 1e9:.3f} s  events {summary['events']:,}"
-        f"  orders {summary['orders']:,}  fills {summary['fills']:,}"
-        f"  wall {metrics['wall_seconds']:.2f} s"
-        f"  ({metrics['book_events_per_second']:,} book events/s delivered)",
+        (
+            f"scenario time {summary['scenario_time_ns'] / 1e9:.3f} s  events {summary['events']:,}"
+            f"  orders {summary['orders']:,}  fills {summary['fills']:,}"
+            f"  wall {metrics['wall_seconds']:.2f} s"
+            f"  ({metrics['book_events_per_second']:,} book events/s delivered)"
+        ),
     ]
     if summary["failure"]:
         lines.append(f"FAILED: {summary['failure']}")
     if len(summary["deployments"]) > 1:
-        lines.append("net position across venues: " + (", ".join(
-            f"{symbol} {_size(pos)}" for symbol, pos in summary["net_position"].items()) or "0"))
+        lines.append(
+            "net position across venues: "
+            + (
+                ", ".join(
+                    f"{symbol} {_size(pos)}" for symbol, pos in summary["net_position"].items()
+                )
+                or "0"
+            )
+        )
     mismatches = summary["reconciliation"].get("mismatches")
     if mismatches:
         lines.append(f"RECONCILIATION: {len(mismatches)} mismatches, first: {mismatches[0]}")
-    header = ("label", "venue", "state", "books", "orders", "fills", "position", "real. PnL",
-              "unreal. PnL", "fees", "max DD", "cb p50 us", "cb p99 us")
+    header = (
+        "label",
+        "venue",
+        "state",
+        "books",
+        "orders",
+        "fills",
+        "position",
+        "real. PnL",
+        "unreal. PnL",
+        "fees",
+        "max DD",
+        "cb p50 us",
+        "cb p99 us",
+    )
     rows = [header]
     latency = {item["label"]: item["callback_latency_ns"] for item in metrics["instances"]}
     for dep in summary["deployments"]:
         position = ", ".join(f"{sym} {_size(pos)}" for sym, pos in dep["position"].items()) or "0"
         lat = latency[dep["label"]]
-        rows.append((
-            dep["label"], dep["venue"], dep["state"], f"{dep['book_callbacks']:,}",
-            f"{dep['orders']:,}", f"{dep['fills']:,}", position, _money(dep["realized_pnl"]),
-            _money(dep["unrealized_pnl"]), _money(dep["fees"]), _money(dep["max_drawdown"]),
-            _micros(lat["p50"]), _micros(lat["p99"]),
-        ))
+        rows.append(
+            (
+                dep["label"],
+                dep["venue"],
+                dep["state"],
+                f"{dep['book_callbacks']:,}",
+                f"{dep['orders']:,}",
+                f"{dep['fills']:,}",
+                position,
+                _money(dep["realized_pnl"]),
+                _money(dep["unrealized_pnl"]),
+                _money(dep["fees"]),
+                _money(dep["max_drawdown"]),
+                _micros(lat["p50"]),
+                _micros(lat["p99"]),
+            )
+        )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     for n, row in enumerate(rows):
-        lines.append("  ".join(str(cell).rjust(widths[i]) if i > 2 else str(cell).ljust(widths[i])
-                               for i, cell in enumerate(row)))
+        lines.append(
+            "  ".join(
+                str(cell).rjust(widths[i]) if i > 2 else str(cell).ljust(widths[i])
+                for i, cell in enumerate(row)
+            )
+        )
         if n == 0:
             lines.append("  ".join("-" * width for width in widths))
     for dep in summary["deployments"]:
         notes = []
         if dep["rejects"]:
             notes.append("rejects " + ", ".join(f"{k} {v}" for k, v in dep["rejects"].items()))
-        for key, name in (("refused_actions", "actions refused (over 16)"),
-                          ("messages_sent", "messages sent"),
-                          ("messages_received", "messages received"),
-                          ("messages_refused", "messages refused"),
-                          ("crashes", "crashes"),
-                          ("restarts", "restarts"),
-                          ("discarded_after_crash", "deliveries discarded after crash")):
+        for key, name in (
+            ("refused_actions", "actions refused (over 16)"),
+            ("messages_sent", "messages sent"),
+            ("messages_received", "messages received"),
+            ("messages_refused", "messages refused"),
+            ("crashes", "crashes"),
+            ("restarts", "restarts"),
+            ("discarded_after_crash", "deliveries discarded after crash"),
+        ):
             if dep[key]:
                 notes.append(f"{name} {dep[key]}")
         if dep["crashed"]:
@@ -246,18 +317,31 @@ def format_mesh(mesh: dict[str, Any]) -> str:
     """``meshrt mesh``: the topology, then one row per directed link."""
     cc = mesh["coordinator"]
     lines = [f"coordinator in {cc['region']} (started {cc['generations']} time(s))", ""]
-    lines += _table([("label", "venue", "region", "state")] + [
-        (node["label"], node["venue"], node["region"], node["state"])
-        for node in mesh["topology"]])
+    lines += _table(
+        [("label", "venue", "region", "state")]
+        + [
+            (node["label"], node["venue"], node["region"], node["state"])
+            for node in mesh["topology"]
+        ]
+    )
     lines.append("")
     if not mesh["links"]:
         lines.append("no mesh messages were sent")
         return "\n".join(lines)
-    lines += _table([("from", "to", "sent", "delivered", "dropped", "in flight", "p50 ms",
-                      "p99 ms")] + [
-        (link["from"], link["to"], str(link["sent"]), str(link["delivered"]),
-         ", ".join(f"{k} {v}" for k, v in link["dropped"].items()) or "0",
-         str(link.get("in_flight", 0)),  # 0 in a run folder from before it was counted
-         f"{link['latency_p50_ns'] / 1e6:.3f}", f"{link['latency_p99_ns'] / 1e6:.3f}")
-        for link in mesh["links"]])
+    lines += _table(
+        [("from", "to", "sent", "delivered", "dropped", "in flight", "p50 ms", "p99 ms")]
+        + [
+            (
+                link["from"],
+                link["to"],
+                str(link["sent"]),
+                str(link["delivered"]),
+                ", ".join(f"{k} {v}" for k, v in link["dropped"].items()) or "0",
+                str(link.get("in_flight", 0)),  # 0 in a run folder from before it was counted
+                f"{link['latency_p50_ns'] / 1e6:.3f}",
+                f"{link['latency_p99_ns'] / 1e6:.3f}",
+            )
+            for link in mesh["links"]
+        ]
+    )
     return "\n".join(lines)

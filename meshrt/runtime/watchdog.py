@@ -39,8 +39,10 @@ def guarded(run_dir: Path | None, log_fd: int, watchdog_s: float) -> Iterator[No
         if not faulthandler.is_enabled():  # else the host's (pytest's) keeps its file
             faulthandler.enable(crash_file)
             enabled_here = True
-        hint += (f"; resume from its last checkpoint with: meshrt run --resume "
-                 f"{shlex.quote(str(run_dir))}")
+        hint += (
+            f"; resume from its last checkpoint with: meshrt run --resume "
+            f"{shlex.quote(str(run_dir))}"
+        )
     guard(crash_file.fileno() if crash_file else -1, log_fd, hint, watchdog_s, EXIT_STUCK)
     try:
         yield
@@ -48,7 +50,7 @@ def guarded(run_dir: Path | None, log_fd: int, watchdog_s: float) -> Iterator[No
         unguard()
         if enabled_here:
             faulthandler.disable()
-        if crash_file is not None:
+        if crash_file is not None and run_dir is not None:  # both or neither
             crash_file.close()
             if not (run_dir / CRASH_FILE).stat().st_size:
                 (run_dir / CRASH_FILE).unlink()

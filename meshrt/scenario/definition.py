@@ -50,8 +50,12 @@ from meshrt.venues.sources import RecordedSpec, SyntheticSpec
 NS_PER_SECOND = 1_000_000_000
 LIFECYCLE_ACTIONS = ("start", "stop", "pause", "resume")
 # legal lifecycle transitions: action -> states it may be applied in
-_LEGAL_FROM = {"start": {"stopped"}, "stop": {"running", "paused"}, "pause": {"running"},
-               "resume": {"paused"}}
+_LEGAL_FROM = {
+    "start": {"stopped"},
+    "stop": {"running", "paused"},
+    "pause": {"running"},
+    "resume": {"paused"},
+}
 _RESULT = {"start": "running", "stop": "stopped", "pause": "paused", "resume": "running"}
 
 
@@ -101,14 +105,19 @@ class Venue:
     """A simulated venue edge: one data source per symbol, latencies and fees."""
 
     name: str = attrs.field(validator=name_rule)
-    sources: tuple[Source, ...] = attrs.field(converter=as_tuple, validator=tuple_of(
-        instance_of((SyntheticSpec, RecordedSpec), "a SyntheticSpec or RecordedSpec"),
-        "SyntheticSpec or RecordedSpec values"))
+    sources: tuple[Source, ...] = attrs.field(
+        converter=as_tuple,
+        validator=tuple_of(
+            instance_of((SyntheticSpec, RecordedSpec), "a SyntheticSpec or RecordedSpec"),
+            "SyntheticSpec or RecordedSpec values",
+        ),
+    )
     region: str = attrs.field(default="default", validator=text)
     feed_latency: Latency = attrs.field(default=micros(500), validator=_LATENCY)
     order_latency: Latency = attrs.field(default=micros(500), validator=_LATENCY)
-    fees: FeeSchedule = attrs.field(factory=FeeSchedule, validator=instance_of(
-        FeeSchedule, "a meshrt FeeSchedule"))
+    fees: FeeSchedule = attrs.field(
+        factory=FeeSchedule, validator=instance_of(FeeSchedule, "a meshrt FeeSchedule")
+    )
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -121,26 +130,41 @@ class Deployment:
 
     label: str = attrs.field(validator=name_rule)
     venue: str = attrs.field(validator=text)
-    symbols: tuple[str, ...] = attrs.field(converter=as_tuple,
-                                           validator=tuple_of(text, "symbol names"))
-    algo: type[Algo] | str = attrs.field(validator=Rule(
-        lambda v: isinstance(v, type) or isinstance(v, str) and v != "",
-        "an Algo subclass, 'file.py:Class', 'module:Class' or a .wasm/.so path"))
-    risk: RiskLimits = attrs.field(factory=RiskLimits, validator=instance_of(
-        RiskLimits, "a meshrt RiskLimits"))
-    params: Mapping[str, Any] = attrs.field(factory=dict, converter=as_dict,
-                                            validator=params_rule)
+    symbols: tuple[str, ...] = attrs.field(
+        converter=as_tuple, validator=tuple_of(text, "symbol names")
+    )
+    algo: type[Algo] | str = attrs.field(
+        validator=Rule(
+            lambda v: isinstance(v, type) or (isinstance(v, str) and v != ""),
+            "an Algo subclass, 'file.py:Class', 'module:Class' or a .wasm/.so path",
+        )
+    )
+    risk: RiskLimits = attrs.field(
+        factory=RiskLimits, validator=instance_of(RiskLimits, "a meshrt RiskLimits")
+    )
+    params: Mapping[str, Any] = attrs.field(factory=dict, converter=as_dict, validator=params_rule)
     schedule: tuple[LifecycleStep, ...] = attrs.field(
-        default=(start(0),), converter=as_tuple,
-        validator=tuple_of(instance_of(LifecycleStep, "start(t), stop(t), pause(t) or resume(t)"),
-                           "lifecycle steps"))
-    mailbox: MailboxConfig = attrs.field(factory=MailboxConfig, validator=instance_of(
-        MailboxConfig, "a meshrt MailboxConfig (meshrt.actors.mailbox)"))
-    restart: RestartPolicy = attrs.field(factory=RestartPolicy, validator=instance_of(
-        RestartPolicy, "a meshrt RestartPolicy (see meshrt.never/on_failure)"))
+        default=(start(0),),
+        converter=as_tuple,
+        validator=tuple_of(
+            instance_of(LifecycleStep, "start(t), stop(t), pause(t) or resume(t)"),
+            "lifecycle steps",
+        ),
+    )
+    mailbox: MailboxConfig = attrs.field(
+        factory=MailboxConfig,
+        validator=instance_of(MailboxConfig, "a meshrt MailboxConfig (meshrt.actors.mailbox)"),
+    )
+    restart: RestartPolicy = attrs.field(
+        factory=RestartPolicy,
+        validator=instance_of(
+            RestartPolicy, "a meshrt RestartPolicy (see meshrt.never/on_failure)"
+        ),
+    )
     # WASM algos only: fuel per callback, memory cap
-    sandbox: SandboxLimits = attrs.field(factory=SandboxLimits, validator=instance_of(
-        SandboxLimits, "a meshrt SandboxLimits"))
+    sandbox: SandboxLimits = attrs.field(
+        factory=SandboxLimits, validator=instance_of(SandboxLimits, "a meshrt SandboxLimits")
+    )
 
 
 @attrs.frozen(slots=True)
@@ -148,15 +172,23 @@ class Scenario:
     """The whole topology and run: what ``meshrt run FILE`` executes."""
 
     name: str = attrs.field(validator=name_rule)  # it names the run folder runs/NAME-TIME
-    venues: tuple[Venue, ...] = attrs.field(converter=as_tuple, validator=tuple_of(
-        instance_of(Venue, "a meshrt Venue"), "Venue values"))
-    deployments: tuple[Deployment, ...] = attrs.field(converter=as_tuple, validator=tuple_of(
-        instance_of(Deployment, "a meshrt Deployment"), "Deployment values"))
+    venues: tuple[Venue, ...] = attrs.field(
+        converter=as_tuple, validator=tuple_of(instance_of(Venue, "a meshrt Venue"), "Venue values")
+    )
+    deployments: tuple[Deployment, ...] = attrs.field(
+        converter=as_tuple,
+        validator=tuple_of(instance_of(Deployment, "a meshrt Deployment"), "Deployment values"),
+    )
     duration_ns: int | None = attrs.field(default=None, validator=optional(positive_ns))
     seed: int = attrs.field(default=0, validator=int64)
     mesh: Mesh = attrs.field(factory=Mesh, validator=instance_of(Mesh, "a meshrt Mesh"))
-    faults: tuple[Fault, ...] = attrs.field(default=(), converter=as_tuple, validator=tuple_of(
-        instance_of(FAULT_TYPES, "a meshrt fault (meshrt.scenario.faults)"), "faults"))
+    faults: tuple[Fault, ...] = attrs.field(
+        default=(),
+        converter=as_tuple,
+        validator=tuple_of(
+            instance_of(FAULT_TYPES, "a meshrt fault (meshrt.scenario.faults)"), "faults"
+        ),
+    )
     base_dir: str = attrs.field(default=".", validator=text)
     # the file it was loaded from (set by load_scenario)
     source_path: str | None = attrs.field(default=None, validator=optional(text))
@@ -174,24 +206,30 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(shown, f"line {exc.lineno}", f"syntax error: {exc.msg}") from None
     except SystemExit as exc:  # a stray sys.exit() is a mistake in the file, not an exit
         line = _line_in(path, exc)
-        raise ScenarioError(shown, f"line {line}" if line else "",
-                            f"the file calls sys.exit({exc.code!r}); a scenario file must "
-                            "define a scenario, not exit") from None
+        raise ScenarioError(
+            shown,
+            f"line {line}" if line else "",
+            f"the file calls sys.exit({exc.code!r}); a scenario file must "
+            "define a scenario, not exit",
+        ) from None
     except Exception as exc:  # noqa: BLE001 - report any error in user code without a traceback
         line = _line_in(path, exc)
-        problem = str(exc) if isinstance(exc, ScenarioValueError) else (
-            f"{type(exc).__name__}: {exc}")
+        problem = (
+            str(exc) if isinstance(exc, ScenarioValueError) else (f"{type(exc).__name__}: {exc}")
+        )
         raise ScenarioError(shown, f"line {line}" if line else "", problem) from None
     found = [value for value in namespace.values() if isinstance(value, Scenario)]
     candidate = namespace.get("scenario", found[0] if len(found) == 1 else None)
     if not isinstance(candidate, Scenario):
         raise ScenarioError(
-            shown, "scenario",
+            shown,
+            "scenario",
             "the file must define a variable 'scenario' holding a meshrt Scenario"
             + (f" (found {type(candidate).__name__})" if candidate is not None else ""),
         )
-    scenario = attrs.evolve(candidate, base_dir=str(path.parent.resolve()),
-                            source_path=str(path.resolve()))
+    scenario = attrs.evolve(
+        candidate, base_dir=str(path.parent.resolve()), source_path=str(path.resolve())
+    )
     validate(scenario, shown)
     return scenario
 
@@ -287,15 +325,18 @@ def _validate_references(scenario: Scenario, fail: Any) -> None:
         if dep.label in labels:
             fail(f"{where}.label", f"duplicate label {dep.label!r}")
         labels.add(dep.label)
-        venue = venues.get(dep.venue)
-        if venue is None:
+        if dep.venue not in venues:
             fail(f"{where}.venue", f"no venue named {dep.venue!r} (have {sorted(venues)})")
+        dep_venue = venues[dep.venue]
         if not dep.symbols:
             fail(f"{where}.symbols", "at least one symbol is needed")
         for j, symbol in enumerate(dep.symbols):
-            if symbol not in venue.symbols:
-                fail(f"{where}.symbols[{j}]",
-                     f"venue {venue.name!r} has no symbol {symbol!r} (has {list(venue.symbols)})")
+            if symbol not in dep_venue.symbols:
+                fail(
+                    f"{where}.symbols[{j}]",
+                    f"venue {dep_venue.name!r} has no symbol "
+                    f"{symbol!r} (has {list(dep_venue.symbols)})",
+                )
         try:
             check_algo(dep.algo, Path(scenario.base_dir), dep.sandbox)
         except AlgoLoadError as exc:
@@ -310,8 +351,6 @@ def _validate_references(scenario: Scenario, fail: Any) -> None:
         for name in ("sender", "receiver"):
             if hasattr(fault, name) and getattr(fault, name) not in labels:
                 fail(f"{field}.{name}", f"no deployment labelled {getattr(fault, name)!r}")
-
-
 
 
 def _validate_schedule(dep: Deployment, where: str, fail: Any) -> None:

@@ -87,6 +87,21 @@ class LatencySpike:
     both_ways: bool = attrs.field(default=True, validator=flag)
 
 
-Fault = KillInstance | KillFeed | KillCoordinator | RestartCoordinator | Partition | DropRate | LatencySpike
-FAULT_TYPES = (KillInstance, KillFeed, KillCoordinator, RestartCoordinator, Partition, DropRate,
-               LatencySpike)
+Fault = (
+    KillInstance
+    | KillFeed
+    | KillCoordinator
+    | RestartCoordinator
+    | Partition
+    | DropRate
+    | LatencySpike
+)
+FAULT_TYPES = (
+    KillInstance,
+    KillFeed,
+    KillCoordinator,
+    RestartCoordinator,
+    Partition,
+    DropRate,
+    LatencySpike,
+)

@@ -23,8 +23,10 @@ from meshrt.scenario.validators import (
 )
 
 # a mesh link carries messages between windows, so it cannot be instantaneous
-_link_latency = Rule(lambda v: isinstance(v, Latency) and v.base_ns > 0,
-                     "a meshrt Latency with a positive base (see meshrt.millis)")
+_link_latency = Rule(
+    lambda v: isinstance(v, Latency) and v.base_ns > 0,
+    "a meshrt Latency with a positive base (see meshrt.millis)",
+)
 
 
 @attrs.frozen(slots=True)
@@ -42,13 +44,16 @@ class Mesh:
     """The coordinator's region and the link model of a scenario."""
 
     coordinator_region: str | None = attrs.field(  # default: the first venue's region
-        default=None, validator=optional(text))
+        default=None, validator=optional(text)
+    )
     same_region: Latency = attrs.field(default=millis(1, jitter_ms=1), validator=_link_latency)
-    cross_region: Latency = attrs.field(default=millis(50, jitter_ms=50),
-                                        validator=_link_latency)
+    cross_region: Latency = attrs.field(default=millis(50, jitter_ms=50), validator=_link_latency)
     loss: float = attrs.field(default=0.0, validator=probability)
-    links: tuple[Link, ...] = attrs.field(default=(), converter=as_tuple, validator=tuple_of(
-        instance_of(Link, "a meshrt Link"), "meshrt Links"))
+    links: tuple[Link, ...] = attrs.field(
+        default=(),
+        converter=as_tuple,
+        validator=tuple_of(instance_of(Link, "a meshrt Link"), "meshrt Links"),
+    )
 
     def link(self, a: str, b: str) -> tuple[Latency, float]:
         """Latency and loss rate between two regions."""

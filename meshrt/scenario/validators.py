@@ -39,7 +39,7 @@ class ScenarioValueError(TypeError, ValueError):
 
 def shown(value: Any) -> str:
     """A short, run-independent picture of a refused value (no memory addresses)."""
-    if type(value).__repr__ is object.__repr__:
+    if type(value).__repr__ is object.__repr__:  # type: ignore[comparison-overlap]
         return f"a value of type {type(value).__name__}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -63,11 +63,17 @@ def check_name(kind: str, value: Any) -> None:
     if not isinstance(value, str):
         _refuse(kind, "a string", value)
     if not _NAME.fullmatch(value) or len(value) > MAX_LABEL:
-        _refuse(kind, f"1 to {MAX_LABEL} ASCII letters, digits, '_', '.' or '-', starting "
-                "with a letter or digit", value)
+        _refuse(
+            kind,
+            f"1 to {MAX_LABEL} ASCII letters, digits, '_', '.' or '-', starting "
+            "with a letter or digit",
+            value,
+        )
     if value.lower() in RESERVED_NAMES:
-        raise ScenarioValueError(f"{kind} {value!r} is reserved for the runtime "
-                                 f"(reserved: {', '.join(sorted(RESERVED_NAMES))})")
+        raise ScenarioValueError(
+            f"{kind} {value!r} is reserved for the runtime "
+            f"(reserved: {', '.join(sorted(RESERVED_NAMES))})"
+        )
 
 
 def check_param(where: str, value: Any, depth: int = 0) -> None:
@@ -78,8 +84,9 @@ def check_param(where: str, value: Any, depth: int = 0) -> None:
     kind = type(value)
     if value is None or isinstance(value, (bool, str)):
         return
-    if isinstance(value, int) and INT64_MIN <= value <= INT64_MAX or (
-            kind is float and math.isfinite(value)):
+    if (isinstance(value, int) and INT64_MIN <= value <= INT64_MAX) or (
+        kind is float and math.isfinite(value)
+    ):
         return
     if depth < PARAM_DEPTH:
         if kind is list or kind is tuple:
@@ -92,9 +99,12 @@ def check_param(where: str, value: Any, depth: int = 0) -> None:
                     _refuse(f"{where} keys", "strings", key)
                 check_param(f"{where}[{key!r}]", item, depth + 1)
             return
-    _refuse(where, "a JSON value: an int within 64 bits, a finite float, a str, a bool, "
-            f"None, or a list or dict with str keys of them (at most {PARAM_DEPTH} deep)",
-            value)
+    _refuse(
+        where,
+        "a JSON value: an int within 64 bits, a finite float, a str, a bool, "
+        f"None, or a list or dict with str keys of them (at most {PARAM_DEPTH} deep)",
+        value,
+    )
 
 
 @attrs.frozen(slots=True)
@@ -123,8 +133,10 @@ def optional(rule: Rule) -> Rule:
 
 
 def one_of(*choices: Any) -> Rule:
-    return Rule(lambda v: any(v == c and type(v) is type(c) for c in choices),
-                "one of " + ", ".join(repr(c) for c in choices))
+    return Rule(
+        lambda v: any(v == c and type(v) is type(c) for c in choices),
+        "one of " + ", ".join(repr(c) for c in choices),
+    )
 
 
 def instance_of(cls: type | tuple[type, ...], text: str) -> Rule:
@@ -133,8 +145,9 @@ def instance_of(cls: type | tuple[type, ...], text: str) -> Rule:
 
 non_negative_ns = integer("a non-negative integer of ns (at most 2**62)", 0, MAX_NS)
 positive_ns = integer("a positive integer of ns (at most 2**62)", 1, MAX_NS)
-probability = Rule(lambda v: (_is_int(v) or isinstance(v, float)) and 0 <= v <= 1,
-                   "a probability in [0, 1]")
+probability = Rule(
+    lambda v: (_is_int(v) or isinstance(v, float)) and 0 <= v <= 1, "a probability in [0, 1]"
+)
 ppm = integer(f"an integer ppm of notional in [-{MAX_PPM}, {MAX_PPM}]", -MAX_PPM, MAX_PPM)
 int64 = integer("an integer within 64 bits")
 count = optional(integer("an integer >= 0 (within 64 bits)", 0))
@@ -161,8 +174,9 @@ def tuple_of(member: Rule, what: str) -> Callable[[object, attrs.Attribute[Any],
     def check(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
         where = _where(instance, attribute)
         if isinstance(value, str):
-            raise ScenarioValueError(f"{where} must be a list or tuple of {what}, got the "
-                                     f"string {shown(value)}")
+            raise ScenarioValueError(
+                f"{where} must be a list or tuple of {what}, got the string {shown(value)}"
+            )
         if type(value) is not tuple:
             _refuse(where, f"a list or tuple of {what}", value)
         for i, item in enumerate(value):
@@ -190,5 +204,6 @@ def require(where: str, rule: Rule, value: Any) -> None:
         _refuse(where, rule.text, value)
 
 
-finite = Rule(lambda v: (_is_int(v) or isinstance(v, float)) and math.isfinite(v),
-              "a finite number")
+finite = Rule(
+    lambda v: (_is_int(v) or isinstance(v, float)) and math.isfinite(v), "a finite number"
+)

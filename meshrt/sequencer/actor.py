@@ -9,10 +9,11 @@ arrivals) at ``time + latency``. Mesh messages and quotes committed in a window 
 the coordinator at its end.
 
 This shell runs the rounds and composes the components that own the state: the clock
-(clock.py), the control schedule (schedule.py) and what each control does (controls.py), the intent desk (desk.py), report
-ingress (reports.py), the books (books.py), supervision (supervisor.py), the mesh
-bridge (bridge.py) and reconciliation (reconcile.py), all writing records through
-meshrt/log/records.py and one journal (journal.py).
+(clock.py), the control schedule (schedule.py) and what each control does
+(controls.py), the intent desk (desk.py), report ingress (reports.py), the books
+(books.py), supervision (supervisor.py), the mesh bridge (bridge.py) and reconciliation
+(reconcile.py), all writing records through meshrt/log/records.py and one journal
+(journal.py).
 """
 
 from __future__ import annotations
@@ -87,24 +88,33 @@ class Sequencer:
         self.lanes: list[VenueLane] = []
         for actor, venue in zip(venues, topology.venues, strict=True):
             source = f"venue:{venue.name}"
-            self.lanes.append(VenueLane(
-                actor=actor, name=venue.name, region=venue.region, symbols=list(venue.symbols),
-                feed=LatencyStream(venue.feed_latency, f"{seed}:{venue.name}:feed"),
-                orders=LatencyStream(venue.order_latency, f"{seed}:{venue.name}:orders"),
-                order_base_ns=venue.order_latency.base_ns,
-                subscribers=[[] for _ in venue.symbols],
-                consolidated=[False for _ in venue.symbols],
-                last_book=[None for _ in venue.symbols],
-                last_quote=[None for _ in venue.symbols],
-                source=source,
-                log_fragments=feed_fragments(source, venue.name, list(venue.symbols)),
-            ))
+            self.lanes.append(
+                VenueLane(
+                    actor=actor,
+                    name=venue.name,
+                    region=venue.region,
+                    symbols=list(venue.symbols),
+                    feed=LatencyStream(venue.feed_latency, f"{seed}:{venue.name}:feed"),
+                    orders=LatencyStream(venue.order_latency, f"{seed}:{venue.name}:orders"),
+                    order_base_ns=venue.order_latency.base_ns,
+                    subscribers=[[] for _ in venue.symbols],
+                    consolidated=[False for _ in venue.symbols],
+                    last_book=[None for _ in venue.symbols],
+                    last_quote=[None for _ in venue.symbols],
+                    source=source,
+                    log_fragments=feed_fragments(source, venue.name, list(venue.symbols)),
+                )
+            )
         venue_index = {lane.name: i for i, lane in enumerate(self.lanes)}
         self.deployed: list[Deployed] = [
             Deployed(
-                instance=instance, label=spec.label, venue=venue_index[spec.venue],
-                risk=RiskGate(spec.risk), policy=spec.restart,
-                budget=RestartBudget(spec.restart), symbols=list(spec.symbols),
+                instance=instance,
+                label=spec.label,
+                venue=venue_index[spec.venue],
+                risk=RiskGate(spec.risk),
+                policy=spec.restart,
+                budget=RestartBudget(spec.restart),
+                symbols=list(spec.symbols),
                 capabilities=instance.slot.capabilities if instance.slot else frozenset(),
                 source=f"algo:{spec.label}",
             )
@@ -116,8 +126,13 @@ class Sequencer:
         regions = {dep.label: self.lanes[dep.venue].region for dep in self.deployed}
         regions.update({f"venue:{lane.name}": lane.region for lane in self.lanes})
         self.bridge = MeshBridge(
-            self.journal, self.lanes, self.deployed,
-            LinkTable(mesh, seed, regions, region, topology.faults), region, mailbox)
+            self.journal,
+            self.lanes,
+            self.deployed,
+            LinkTable(mesh, seed, regions, region, topology.faults),
+            region,
+            mailbox,
+        )
         for dep in self.deployed:
             self.bridge.subscribe_all(dep)
         for symbol in {symbol for lane in self.lanes for symbol in lane.symbols}:
@@ -128,18 +143,22 @@ class Sequencer:
                 self.schedule.add(step.at_ns, LifecycleChange(index, step.action))
         for fault in topology.faults:
             self.schedule.add_fault(fault, self.lanes, by_label)
-        latencies = [v.feed_latency.base_ns for v in topology.venues] + [
-            v.order_latency.base_ns for v in topology.venues] + [
-            mesh.same_region.base_ns, mesh.cross_region.base_ns] + [
-            link.latency.base_ns for link in mesh.links]
+        latencies = (
+            [v.feed_latency.base_ns for v in topology.venues]
+            + [v.order_latency.base_ns for v in topology.venues]
+            + [mesh.same_region.base_ns, mesh.cross_region.base_ns]
+            + [link.latency.base_ns for link in mesh.links]
+        )
         self.clock = Clock(topology.duration_ns, max(1, min(latencies)))
         self.books = Books(self.lanes, self.deployed, by_label)
         self.desk = IntentDesk(self.journal, self.lanes)
         self.reports = ReportIngress(self.journal, self.desk, self.books)
-        self.supervisor = Supervisor(self.journal, self.lanes, self.desk, self.bridge,
-                                     self.schedule)
-        self.controls = Controls(self.journal, self.lanes, self.deployed, self.schedule,
-                                 self.supervisor, self.bridge)
+        self.supervisor = Supervisor(
+            self.journal, self.lanes, self.desk, self.bridge, self.schedule
+        )
+        self.controls = Controls(
+            self.journal, self.lanes, self.deployed, self.schedule, self.supervisor, self.bridge
+        )
         self.reconciliation: dict[str, Any] = {}
         self._spawn: Callable[..., None] | None = None
         self.checkpoint: Callable[[Sequencer], None] | None = None
@@ -232,17 +251,25 @@ class Sequencer:
         venue_events, outputs, _ = await self._replies(owed)
         now = self.clock.now
         for dep, error in overflowed:
-            outputs.insert(bisect_left(outputs, now, key=_ts),
-                           (now, dep.instance.index, O_CRASH, f"MailboxFull: {error}"))
+            outputs.insert(
+                bisect_left(outputs, now, key=_ts),
+                (now, dep.instance.index, O_CRASH, f"MailboxFull: {error}"),
+            )
         assert self._spawn is not None
-        self.clock.merge(control, partial(self.controls.commit, self._spawn),
-                         outputs, self._commit_outputs,
-                         venue_events, [partial(self._commit_venue, lane) for lane in self.lanes])
+        self.clock.merge(
+            control,
+            partial(self.controls.commit, self._spawn),
+            outputs,
+            self._commit_outputs,
+            venue_events,
+            [partial(self._commit_venue, lane) for lane in self.lanes],
+        )
         await self.bridge.route(self._replies)
         self.log.flush()
 
-    async def _replies(self, owed: int) -> tuple[
-            list[list[tuple[Any, ...]]], list[tuple[Any, ...]], list[Any]]:
+    async def _replies(
+        self, owed: int
+    ) -> tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]], list[Any]]:
         """Wait for every reply this round is owed; order them by producer index."""
         venue_events: list[list[tuple[Any, ...]]] = [[] for _ in self.lanes]
         outputs: list[tuple[Any, ...]] = []
@@ -268,8 +295,9 @@ class Sequencer:
 
     # -- commit ------------------------------------------------------------------------
 
-    def _commit_venue(self, lane: VenueLane, events: list[tuple[Any, ...]], start: int,
-                      stop: int) -> None:
+    def _commit_venue(
+        self, lane: VenueLane, events: list[tuple[Any, ...]], start: int, stop: int
+    ) -> None:
         """One venue's events[start:stop]. The hot loop of the whole runtime, one iteration
         per venue event, is commit_feed (meshrt/actors/_commit.pyx); it stops at each order
         report, which report ingress commits."""
@@ -281,9 +309,22 @@ class Sequencer:
         k = start
         while True:
             k, journal.seq, feed.last = commit_feed(
-                events, k, stop, journal.seq, feed.last, lines, lane.log_fragments,
-                orjson.dumps, lane.last_book, lane.consolidated, quote, lane.subscribers,
-                feed.base, feed.span, feed.draw)
+                events,
+                k,
+                stop,
+                journal.seq,
+                feed.last,
+                lines,
+                lane.log_fragments,
+                orjson.dumps,
+                lane.last_book,
+                lane.consolidated,
+                quote,
+                lane.subscribers,
+                feed.base,
+                feed.span,
+                feed.draw,
+            )
             if k == stop:
                 break
             event = events[k]  # OUT_REPORT
@@ -317,7 +358,8 @@ class Sequencer:
                 journal.log.lines.append(
                     records.set_param(journal.seq, ts, dep.source, venue, payload[0], payload[1])
                     if kind == O_SET_PARAM
-                    else records.algo_log(journal.seq, ts, dep.source, venue, payload))
+                    else records.algo_log(journal.seq, ts, dep.source, venue, payload)
+                )
 
     # -- the end -----------------------------------------------------------------------
 

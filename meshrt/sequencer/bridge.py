@@ -58,8 +58,11 @@ class MeshBridge:
 
     def nbbo_takers(self, symbol: str) -> tuple[int, ...]:
         """The deployments (by index) that take the NBBO of ``symbol``."""
-        return tuple(index for index, dep in enumerate(self.deployed)
-                     if "on_nbbo" in dep.capabilities and symbol in dep.symbols)
+        return tuple(
+            index
+            for index, dep in enumerate(self.deployed)
+            if "on_nbbo" in dep.capabilities and symbol in dep.symbols
+        )
 
     def consolidate(self, symbol: str) -> None:
         """Every venue quoting ``symbol`` sends its top of book to the coordinator while
@@ -77,13 +80,25 @@ class MeshBridge:
         journal = self.journal
         journal.seq += 1
         known = symbol in lane.symbols
-        journal.log.lines.append(records.subscription(
-            journal.seq, ts, dep.source, lane.name, symbol, on, known))
+        journal.log.lines.append(
+            records.subscription(journal.seq, ts, dep.source, lane.name, symbol, on, known)
+        )
         if not known:
             dep.rejects[RejectReason.UNKNOWN_SYMBOL.name] += 1
-            dep.timer((ts + lane.order_base_ns, D_REJECT,
-                       Reject(ts, 0, RejectReason.UNKNOWN_SYMBOL, 0,
-                              f"no symbol {shown(symbol)} on venue {lane.name!r}"), False))
+            dep.timer(
+                (
+                    ts + lane.order_base_ns,
+                    D_REJECT,
+                    Reject(
+                        ts,
+                        0,
+                        RejectReason.UNKNOWN_SYMBOL,
+                        0,
+                        f"no symbol {shown(symbol)} on venue {lane.name!r}",
+                    ),
+                    False,
+                )
+            )
             return
         if on and symbol not in dep.symbols:
             dep.symbols.append(symbol)
@@ -113,8 +128,9 @@ class MeshBridge:
             links=self.links,
             labels=[dep.label for dep in self.deployed],
             venues_of={dep.label: self.lanes[dep.venue].name for dep in self.deployed},
-            message_receivers={dep.label for dep in self.deployed
-                               if "on_message" in dep.capabilities},
+            message_receivers={
+                dep.label for dep in self.deployed if "on_message" in dep.capabilities
+            },
             nbbo_subscribers=nbbo,
             venue_order={lane.name: i for i, lane in enumerate(self.lanes)},
             reply_to=self.reply_to,
@@ -144,10 +160,12 @@ class MeshBridge:
 
     def quote(self, lane: VenueLane, symbol: int, ts: int, book: Book) -> None:
         """A top-of-book change of a consolidated symbol goes to the coordinator."""
-        quote = (book.bid_prices[0] if book.bid_prices else 0,
-                 book.bid_sizes[0] if book.bid_sizes else 0,
-                 book.ask_prices[0] if book.ask_prices else 0,
-                 book.ask_sizes[0] if book.ask_sizes else 0)
+        quote = (
+            book.bid_prices[0] if book.bid_prices else 0,
+            book.bid_sizes[0] if book.bid_sizes else 0,
+            book.ask_prices[0] if book.ask_prices else 0,
+            book.ask_sizes[0] if book.ask_sizes else 0,
+        )
         if quote == lane.last_quote[symbol]:
             return
         lane.last_quote[symbol] = quote
@@ -159,9 +177,17 @@ class MeshBridge:
         journal = self.journal
         journal.seq += 1
         dep.messages_sent += 1
-        journal.log.lines.append(records.message(
-            journal.seq, ts, dep.source, self.lanes[dep.venue].name, dep.label, receiver,
-            payload))
+        journal.log.lines.append(
+            records.message(
+                journal.seq,
+                ts,
+                dep.source,
+                self.lanes[dep.venue].name,
+                dep.label,
+                receiver,
+                payload,
+            )
+        )
         if self.cc is None:
             self.links.drop(dep.label, receiver, COORDINATOR_DOWN)
         else:

@@ -35,8 +35,9 @@ class Clock:
     windows: int = 0
     next_mark: int = 0
 
-    def next_time(self, lanes: list[VenueLane], deployed: list[Deployed],
-                  schedule: Schedule) -> int | None:
+    def next_time(
+        self, lanes: list[VenueLane], deployed: list[Deployed], schedule: Schedule
+    ) -> int | None:
         """When the next window starts: the earliest thing anything has to do."""
         candidates: list[int] = []
         for lane in lanes:
@@ -56,8 +57,11 @@ class Clock:
             return None  # heartbeats alone never extend a run without a duration
         # a heartbeat due before the next event starts its own window, so it is never
         # delivered later than the events after it
-        candidates.extend(dep.next_heartbeat for dep in deployed
-                          if "on_heartbeat" in dep.capabilities and dep.crashed is None)
+        candidates.extend(
+            dep.next_heartbeat
+            for dep in deployed
+            if "on_heartbeat" in dep.capabilities and dep.crashed is None
+        )
         return min(candidates) if candidates else None
 
     def window_end(self, start: int, schedule: Schedule) -> int:
@@ -76,9 +80,15 @@ class Clock:
         self.next_mark = start - start % MARK_INTERVAL_NS + MARK_INTERVAL_NS
         return True
 
-    def merge(self, control: list[tuple[Any, ...]], commit_control: Commit,
-              outputs: list[tuple[Any, ...]], commit_outputs: Commit,
-              venue_events: list[list[tuple[Any, ...]]], venue_commits: list[Commit]) -> None:
+    def merge(
+        self,
+        control: list[tuple[Any, ...]],
+        commit_control: Commit,
+        outputs: list[tuple[Any, ...]],
+        commit_outputs: Commit,
+        venue_events: list[list[tuple[Any, ...]]],
+        venue_commits: list[Commit],
+    ) -> None:
         """Commit one window's sorted streams in the deterministic order."""
         streams: list[list[Any]] = []  # [events, position, commit function]
         for events in (control, outputs, *venue_events):

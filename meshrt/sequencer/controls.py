@@ -73,8 +73,9 @@ class Controls:
                     dep.next_heartbeat += HEARTBEAT_NS
         return due
 
-    def commit(self, spawn: Callable[..., None], events: list[tuple[int, Control]],
-               start: int, stop: int) -> None:
+    def commit(
+        self, spawn: Callable[..., None], events: list[tuple[int, Control]], start: int, stop: int
+    ) -> None:
         """Commit ``events[start:stop]``; ``spawn`` starts a restarted coordinator."""
         journal = self.journal
         bridge = self.bridge
@@ -103,5 +104,4 @@ class Controls:
             else:
                 assert isinstance(control, LINK_CONTROLS)  # timed in the LinkTable
                 payload = link_payload(control)
-            journal.log.lines.append(records.control(journal.seq, at, venue, control.kind,
-                                                     payload))
+            journal.log.lines.append(records.control(journal.seq, at, venue, control.kind, payload))

@@ -13,7 +13,15 @@ from typing import Any
 import attrs
 
 from meshrt.actors.protocol import D_REJECT, OP_CANCEL, OP_REPLACE, OP_SUBMIT
-from meshrt.contract import INT64_MAX, UINT64_MAX, ActionKind, RejectReason, Side, TimeInForce, is_int
+from meshrt.contract import (
+    INT64_MAX,
+    UINT64_MAX,
+    ActionKind,
+    RejectReason,
+    Side,
+    TimeInForce,
+    is_int,
+)
 from meshrt.log import records
 from meshrt.log.records import shown
 from meshrt.sdk import Reject
@@ -42,16 +50,18 @@ class IntentDesk:
     cancel_on_accept: set[int] = attrs.field(factory=set)
 
     def commit_action(self, ts: int, dep: Deployed, action: tuple[Any, ...]) -> None:
-        kind, side, tif, client_id, target, price, size, symbol = action
+        kind, _side, _tif, client_id, target, price, size, symbol = action
         lane = self.lanes[dep.venue]
         journal = self.journal
         journal.seq += 1
-        journal.log.lines.append(records.intent(journal.seq, ts, dep.source, lane.name, symbol,
-                                                action[:7]))
+        journal.log.lines.append(
+            records.intent(journal.seq, ts, dep.source, lane.name, symbol, action[:7])
+        )
         if dep.lifecycle != "running" and kind not in (ActionKind.CANCEL, ActionKind.CANCEL_ALL):
             # a stopped or paused deployment may still take its orders down, never add
-            return self.reject(ts, dep, client_id, kind, RejectReason.NOT_RUNNING,
-                               f"deployment is {dep.lifecycle}")
+            return self.reject(
+                ts, dep, client_id, kind, RejectReason.NOT_RUNNING, f"deployment is {dep.lifecycle}"
+            )
         if kind == ActionKind.LIMIT or kind == ActionKind.MARKET:
             self._new_order(ts, dep, lane, action)
         elif kind == ActionKind.CANCEL:
@@ -65,19 +75,20 @@ class IntentDesk:
                 if order.status in (ACCEPTED, PARTIALLY_FILLED):
                     self.send_cancel(ts, dep, order, "cancel_all")
         else:
-            self.reject(ts, dep, client_id, kind, RejectReason.INVALID_ACTION,
-                        f"unknown action kind {kind}")
+            self.reject(
+                ts, dep, client_id, kind, RejectReason.INVALID_ACTION, f"unknown action kind {kind}"
+            )
 
-    def _new_order(self, ts: int, dep: Deployed, lane: VenueLane,
-                   action: tuple[Any, ...]) -> None:
+    def _new_order(self, ts: int, dep: Deployed, lane: VenueLane, action: tuple[Any, ...]) -> None:
         kind, side, tif, client_id, _, price, size, symbol = action
         reason: RejectReason | None = None
         detail = ""
         if symbol not in lane.symbols:
             reason = RejectReason.UNKNOWN_SYMBOL
             detail = f"no symbol {shown(symbol)} on {lane.name!r}"
-        elif not (is_int(side) and side in (Side.BUY, Side.SELL)
-                  and is_int(tif) and tif in (0, 1, 2)):
+        elif not (
+            is_int(side) and side in (Side.BUY, Side.SELL) and is_int(tif) and tif in (0, 1, 2)
+        ):
             reason, detail = RejectReason.INVALID_ACTION, f"side {shown(side)} / tif {shown(tif)}"
         elif not is_order_id(client_id):
             reason, detail = RejectReason.INVALID_ACTION, f"client id {shown(client_id)}"
@@ -91,36 +102,66 @@ class IntentDesk:
             symbol_index = lane.symbols.index(symbol)
             open_buy, open_sell = self.orders.open_exposure(dep.label, symbol)
             reason = dep.risk.check_new(
-                ts, side, price if kind == ActionKind.LIMIT else None, size,
-                dep.ledger.position(symbol), open_buy, open_sell,
-                self.orders.open_orders(dep.label), mid(lane.last_book[symbol_index]),
+                ts,
+                side,
+                price if kind == ActionKind.LIMIT else None,
+                size,
+                dep.ledger.position(symbol),
+                open_buy,
+                open_sell,
+                self.orders.open_orders(dep.label),
+                mid(lane.last_book[symbol_index]),
             )
             detail = "risk limit"
         if reason is not None:
             return self.reject(ts, dep, client_id, kind, reason, detail)
         order_id = len(self.orders.orders) + 1
         limit_price = price if kind == ActionKind.LIMIT else None
-        self.orders.create(Order(
-            order_id=order_id, deployment=dep.label, client_id=client_id, venue=lane.name,
-            symbol=symbol, side=Side(side), kind=ActionKind(kind), tif=TimeInForce(tif),
-            price=limit_price, size=size, created_ts=ts,
-        ))
+        self.orders.create(
+            Order(
+                order_id=order_id,
+                deployment=dep.label,
+                client_id=client_id,
+                venue=lane.name,
+                symbol=symbol,
+                side=Side(side),
+                kind=ActionKind(kind),
+                tif=TimeInForce(tif),
+                price=limit_price,
+                size=size,
+                created_ts=ts,
+            )
+        )
         self.orders.submit(order_id, ts)
         journal = self.journal
         journal.seq += 1
-        journal.log.lines.append(records.order_created(
-            journal.seq, ts, lane.name, symbol, order_id, dep.label, client_id))
+        journal.log.lines.append(
+            records.order_created(
+                journal.seq, ts, lane.name, symbol, order_id, dep.label, client_id
+            )
+        )
         dep.risk.record_order(ts)
         dep.orders += 1
         journal.counts["orders"] += 1
-        lane.arrivals.append((lane.orders.deliver_at(ts), OP_SUBMIT, order_id, symbol_index,
-                              side, limit_price, size, tif))
+        lane.arrivals.append(
+            (
+                lane.orders.deliver_at(ts),
+                OP_SUBMIT,
+                order_id,
+                symbol_index,
+                side,
+                limit_price,
+                size,
+                tif,
+            )
+        )
 
     def _target(self, ts: int, dep: Deployed, target: Any, kind: ActionKind) -> Order | None:
         """The deployment's order a cancel or replace names, or None after refusing it."""
         if not is_order_id(target):
-            self.reject(ts, dep, target, kind, RejectReason.INVALID_ACTION,
-                        f"order id {shown(target)}")
+            self.reject(
+                ts, dep, target, kind, RejectReason.INVALID_ACTION, f"order id {shown(target)}"
+            )
             return None
         order = self.orders.find(dep.label, target)
         if order is None:
@@ -135,19 +176,27 @@ class IntentDesk:
         before = order.status.name
         reason = self.orders.request_cancel(order.order_id, ts)
         if reason is not None:
-            return self.reject(ts, dep, target, kind, reason,
-                               f"order {target} is {order.status.name}")
+            return self.reject(
+                ts, dep, target, kind, reason, f"order {target} is {order.status.name}"
+            )
         self.send_cancel(ts, dep, order, "intent", already_pending=before)
 
-    def _replace(self, ts: int, dep: Deployed, lane: VenueLane, target: Any, price: Any,
-                 size: Any) -> None:
+    def _replace(
+        self, ts: int, dep: Deployed, lane: VenueLane, target: Any, price: Any, size: Any
+    ) -> None:
         kind = ActionKind.REPLACE
         order = self._target(ts, dep, target, kind)
         if order is None:
             return None
         if not is_int(size) or (price is not None and not is_int(price)):
-            return self.reject(ts, dep, target, kind, RejectReason.INVALID_ACTION,
-                               "price and size must be integers")
+            return self.reject(
+                ts,
+                dep,
+                target,
+                kind,
+                RejectReason.INVALID_ACTION,
+                "price and size must be integers",
+            )
         reason = self.orders.validate_replace(order.order_id, price, size)
         if reason is None and size > INT64_MAX:
             reason = RejectReason.INVALID_SIZE
@@ -157,24 +206,44 @@ class IntentDesk:
             open_buy, open_sell = self.orders.open_exposure(dep.label, order.symbol)
             symbol_index = lane.symbols.index(order.symbol)
             reason = dep.risk.check_replace(
-                ts, order.side, price, size, order.size, order.filled,
-                dep.ledger.position(order.symbol), open_buy, open_sell,
+                ts,
+                order.side,
+                price,
+                size,
+                order.size,
+                order.filled,
+                dep.ledger.position(order.symbol),
+                open_buy,
+                open_sell,
                 mid(lane.last_book[symbol_index]),
             )
         if reason is not None:
-            return self.reject(ts, dep, target, kind, reason,
-                               f"order {target} is {order.status.name}")
+            return self.reject(
+                ts, dep, target, kind, reason, f"order {target} is {order.status.name}"
+            )
         dep.risk.record_order(ts)
         journal = self.journal
         journal.seq += 1
-        journal.log.lines.append(records.replace_sent(
-            journal.seq, ts, lane.name, order.symbol, order.order_id, dep.label, price, size))
+        journal.log.lines.append(
+            records.replace_sent(
+                journal.seq, ts, lane.name, order.symbol, order.order_id, dep.label, price, size
+            )
+        )
         self.orders.replace_sent(order.order_id)
-        lane.arrivals.append((lane.orders.deliver_at(ts), OP_REPLACE, order.order_id,
-                              lane.symbols.index(order.symbol), price, size))
+        lane.arrivals.append(
+            (
+                lane.orders.deliver_at(ts),
+                OP_REPLACE,
+                order.order_id,
+                lane.symbols.index(order.symbol),
+                price,
+                size,
+            )
+        )
 
-    def send_cancel(self, ts: int, dep: Deployed, order: Order, cause: str,
-                    already_pending: str | None = None) -> None:
+    def send_cancel(
+        self, ts: int, dep: Deployed, order: Order, cause: str, already_pending: str | None = None
+    ) -> None:
         """Send a cancel; ``already_pending`` is the status the order had when the caller
         already moved it to CANCEL_PENDING."""
         before = already_pending or order.status.name
@@ -183,14 +252,31 @@ class IntentDesk:
         lane = self.lanes[dep.venue]
         journal = self.journal
         journal.seq += 1
-        journal.log.lines.append(records.cancel_sent(
-            journal.seq, ts, lane.name, order.symbol, order.order_id, dep.label, cause, before,
-            order.status.name))
-        lane.arrivals.append((lane.orders.deliver_at(ts), OP_CANCEL, order.order_id,
-                              lane.symbols.index(order.symbol)))
+        journal.log.lines.append(
+            records.cancel_sent(
+                journal.seq,
+                ts,
+                lane.name,
+                order.symbol,
+                order.order_id,
+                dep.label,
+                cause,
+                before,
+                order.status.name,
+            )
+        )
+        lane.arrivals.append(
+            (
+                lane.orders.deliver_at(ts),
+                OP_CANCEL,
+                order.order_id,
+                lane.symbols.index(order.symbol),
+            )
+        )
 
-    def reject(self, ts: int, dep: Deployed, client_id: Any, kind: int, reason: RejectReason,
-               detail: str) -> None:
+    def reject(
+        self, ts: int, dep: Deployed, client_id: Any, kind: int, reason: RejectReason, detail: str
+    ) -> None:
         """Refuse an intent: counted, logged, and delivered as on_reject after the order latency.
 
         A refused cancel or replace tells the algo whether the order still has a request
@@ -199,11 +285,22 @@ class IntentDesk:
         lane = self.lanes[dep.venue]
         journal = self.journal
         journal.seq += 1
-        journal.log.lines.append(records.intent_rejected(
-            journal.seq, ts, lane.name, dep.label, client_id, reason.name, detail))
+        journal.log.lines.append(
+            records.intent_rejected(
+                journal.seq, ts, lane.name, dep.label, client_id, reason.name, detail
+            )
+        )
         if dep.crashed is None:
-            order = (self.orders.find(dep.label, client_id)
-                     if kind in (ActionKind.CANCEL, ActionKind.REPLACE) else None)
-            dep.timer((ts + lane.order_base_ns, D_REJECT,
-                       Reject(ts, client_id, reason, int(kind), detail),
-                       order is not None and bool(order.requests)))
+            order = (
+                self.orders.find(dep.label, client_id)
+                if kind in (ActionKind.CANCEL, ActionKind.REPLACE)
+                else None
+            )
+            dep.timer(
+                (
+                    ts + lane.order_base_ns,
+                    D_REJECT,
+                    Reject(ts, client_id, reason, int(kind), detail),
+                    order is not None and bool(order.requests),
+                )
+            )

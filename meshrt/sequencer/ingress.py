@@ -60,14 +60,20 @@ from meshrt.venues.events import REPORT_FILL, REPORT_KIND_NAMES
 _REPORT_KINDS = {name: kind for kind, name in REPORT_KIND_NAMES.items()}
 
 
-def commit_report(orders: OrderStateMachine, ledger_of: Callable[[Order], Ledger], venue: str,
-                  venue_key: Hashable, report: tuple[Any, ...]) -> tuple[Order, OrderStatus, bool]:
+def commit_report(
+    orders: OrderStateMachine,
+    ledger_of: Callable[[Order], Ledger],
+    venue: str,
+    venue_key: Hashable,
+    report: tuple[Any, ...],
+) -> tuple[Order, OrderStatus, bool]:
     """Commit one venue report to the books: (order, status before, applied).
 
-    What the sequencer's report ingress (meshrt/sequencer/reports.py) does to state, without its logging and
-    delivery: the state machine applies the report under the idempotency key
-    ``(venue, venue_key)``, the order's invariants are checked, and a fill that was
-    applied is booked to the deployment's ledger. A duplicate (False) books nothing.
+    What the sequencer's report ingress (meshrt/sequencer/reports.py) does to state,
+    without its logging and delivery: the state machine applies the report under the
+    idempotency key ``(venue, venue_key)``, the order's invariants are checked, and a
+    fill that was applied is booked to the deployment's ledger. A duplicate (False)
+    books nothing.
     Raises ``InvariantViolation`` on anything impossible: an unknown order, a report from
     a venue other than the order's, or any transition the state machine refuses.
     """
@@ -78,15 +84,21 @@ def commit_report(orders: OrderStateMachine, ledger_of: Callable[[Order], Ledger
     name = REPORT_KIND_NAMES.get(report[1], str(report[1]))
     before, before_filled = order.status, order.filled
     if order.venue != venue:
-        raise InvariantViolation(order.order_id, order.label(), f"{before.name} --{name}--> ?",
-                                 f"report from venue {venue!r}, but the order is on "
-                                 f"{order.venue!r}")
+        raise InvariantViolation(
+            order.order_id,
+            order.label(),
+            f"{before.name} --{name}--> ?",
+            f"report from venue {venue!r}, but the order is on {order.venue!r}",
+        )
     applied = orders.apply_report(report, (venue, venue_key))
     orders.check_invariants(order.order_id)
     if order.filled < before_filled or (before in TERMINAL and order.status != before):
         raise InvariantViolation(
-            order.order_id, order.label(), f"{before.name} --{name}--> {order.status.name}",
-            f"filled {before_filled} -> {order.filled}: terminal left or fill decreased")
+            order.order_id,
+            order.label(),
+            f"{before.name} --{name}--> {order.status.name}",
+            f"filled {before_filled} -> {order.filled}: terminal left or fill decreased",
+        )
     if applied and report[1] == REPORT_FILL:
         ledger_of(order).apply_fill(order.symbol, order.side, report[3], report[4], report[6])
     return order, before, applied
@@ -109,13 +121,39 @@ class IngressLedger:
             ledger = self.ledgers[order.deployment] = Ledger()
         return ledger
 
-    def _record(self, event_ts: int, ingest_ts: int, kind: str, order: Order, before: str,
-                outcome: str, venue: str, key: Any, payload: list[Any]) -> None:
+    def _record(
+        self,
+        event_ts: int,
+        ingest_ts: int,
+        kind: str,
+        order: Order,
+        before: str,
+        outcome: str,
+        venue: str,
+        key: Any,
+        payload: list[Any],
+    ) -> None:
         ledger = self._ledger(order)
-        self.records.append(orjson.dumps(
-            [len(self.records) + 1, event_ts, ingest_ts, kind, order.order_id, before,
-             order.status.name, order.filled, ledger.position(order.symbol), ledger.cash,
-             outcome, venue, key, payload]))
+        self.records.append(
+            orjson.dumps(
+                [
+                    len(self.records) + 1,
+                    event_ts,
+                    ingest_ts,
+                    kind,
+                    order.order_id,
+                    before,
+                    order.status.name,
+                    order.filled,
+                    ledger.position(order.symbol),
+                    ledger.cash,
+                    outcome,
+                    venue,
+                    key,
+                    payload,
+                ]
+            )
+        )
 
     def _guard(self) -> None:
         if self.failed is not None:
@@ -130,10 +168,26 @@ class IngressLedger:
         except InvariantViolation as exc:
             self.failed = exc
             raise
-        self._record(ingest_ts, ingest_ts, "submitted", order, "CREATED", "applied",
-                     order.venue, None,
-                     [order.deployment, order.client_id, order.symbol, order.side, order.kind,
-                      order.tif, order.price, order.size])
+        self._record(
+            ingest_ts,
+            ingest_ts,
+            "submitted",
+            order,
+            "CREATED",
+            "applied",
+            order.venue,
+            None,
+            [
+                order.deployment,
+                order.client_id,
+                order.symbol,
+                order.side,
+                order.kind,
+                order.tif,
+                order.price,
+                order.size,
+            ],
+        )
 
     def cancel(self, order_id: int, ingest_ts: int) -> bool:
         """The algo asks to cancel; True if the request goes to the venue."""
@@ -143,9 +197,17 @@ class IngressLedger:
             raise KeyError(f"cancel request for unknown order {order_id}")
         before = order.status.name
         reason = self.orders.request_cancel(order_id, ingest_ts)
-        self._record(ingest_ts, ingest_ts, "cancel_request", order, before,
-                     "sent" if reason is None else f"refused:{reason.name}", order.venue,
-                     None, [])
+        self._record(
+            ingest_ts,
+            ingest_ts,
+            "cancel_request",
+            order,
+            before,
+            "sent" if reason is None else f"refused:{reason.name}",
+            order.venue,
+            None,
+            [],
+        )
         return reason is None
 
     def replace(self, order_id: int, ingest_ts: int) -> None:
@@ -156,20 +218,29 @@ class IngressLedger:
             raise KeyError(f"replace request for unknown order {order_id}")
         before = order.status.name
         self.orders.replace_sent(order_id)
-        self._record(ingest_ts, ingest_ts, "replace_request", order, before, "sent",
-                     order.venue, None, [])
+        self._record(
+            ingest_ts, ingest_ts, "replace_request", order, before, "sent", order.venue, None, []
+        )
 
     def report(self, venue: str, key: Hashable, report: tuple[Any, ...], ingest_ts: int) -> bool:
         """One venue report as it arrives; False if it was a duplicate (a no-op)."""
         self._guard()
         try:
-            order, before, applied = commit_report(self.orders, self._ledger, venue, key,
-                                                   report)
+            order, before, applied = commit_report(self.orders, self._ledger, venue, key, report)
         except InvariantViolation as exc:
             self.failed = exc
             raise
-        self._record(report[0], ingest_ts, REPORT_KIND_NAMES[report[1]], order, before.name,
-                     "applied" if applied else "duplicate", venue, key, list(report[3:]))
+        self._record(
+            report[0],
+            ingest_ts,
+            REPORT_KIND_NAMES[report[1]],
+            order,
+            before.name,
+            "applied" if applied else "duplicate",
+            venue,
+            key,
+            list(report[3:]),
+        )
         return applied
 
 
@@ -177,21 +248,48 @@ def replay(records: Iterable[bytes]) -> list[bytes]:
     """Re-apply recorded ingress, in logged order, to a fresh instance; its records."""
     ingress = IngressLedger()
     for line in records:
-        (seq, event_ts, ingest_ts, kind, order_id, _before, _after, _filled, _position,
-         _cash, _outcome, venue, key, payload) = orjson.loads(line)
+        (
+            seq,
+            event_ts,
+            ingest_ts,
+            kind,
+            order_id,
+            _before,
+            _after,
+            _filled,
+            _position,
+            _cash,
+            _outcome,
+            venue,
+            key,
+            payload,
+        ) = orjson.loads(line)
         if kind == "submitted":
             deployment, client_id, symbol, side, action, tif, price, size = payload
-            ingress.submit(Order(order_id=order_id, deployment=deployment, client_id=client_id,
-                                 venue=venue, symbol=symbol, side=Side(side),
-                                 kind=ActionKind(action), tif=TimeInForce(tif), price=price,
-                                 size=size, created_ts=ingest_ts), ingest_ts)
+            ingress.submit(
+                Order(
+                    order_id=order_id,
+                    deployment=deployment,
+                    client_id=client_id,
+                    venue=venue,
+                    symbol=symbol,
+                    side=Side(side),
+                    kind=ActionKind(action),
+                    tif=TimeInForce(tif),
+                    price=price,
+                    size=size,
+                    created_ts=ingest_ts,
+                ),
+                ingest_ts,
+            )
         elif kind == "cancel_request":
             ingress.cancel(order_id, ingest_ts)
         elif kind == "replace_request":
             ingress.replace(order_id, ingest_ts)
         elif kind in _REPORT_KINDS:
-            ingress.report(venue, key, (event_ts, _REPORT_KINDS[kind], order_id, *payload),
-                           ingest_ts)
+            ingress.report(
+                venue, key, (event_ts, _REPORT_KINDS[kind], order_id, *payload), ingest_ts
+            )
         else:
             raise ValueError(f"ingress record seq {seq}: unknown type {kind!r}")
     return ingress.records

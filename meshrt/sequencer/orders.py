@@ -100,9 +100,7 @@ class Order:
     filled: int = 0
     status: OrderStatus = CREATED
     created_ts: int
-    last_ts: int = attrs.field(
-        default=attrs.Factory(lambda self: self.created_ts, takes_self=True)
-    )
+    last_ts: int = attrs.field(default=attrs.Factory(lambda self: self.created_ts, takes_self=True))
     fees: int = 0
     terminal_cum: int | None = None
     seen_keys: set[Hashable] = attrs.field(factory=set, repr=False)
@@ -124,10 +122,7 @@ class Order:
         return 0 if self.terminal_cum is None else self.terminal_cum - self.filled
 
     def label(self) -> str:
-        return (
-            f"order {self.order_id} (deployment {self.deployment!r}, "
-            f"client id {self.client_id})"
-        )
+        return f"order {self.order_id} (deployment {self.deployment!r}, client id {self.client_id})"
 
 
 class InvariantViolation(Exception):
@@ -150,7 +145,9 @@ def _answer(order: Order, request: ActionKind) -> None:
         order.requests.remove(request)
 
 
-def _violation(order: Order, report: str, why: str, target: OrderStatus | None = None) -> InvariantViolation:
+def _violation(
+    order: Order, report: str, why: str, target: OrderStatus | None = None
+) -> InvariantViolation:
     to = target.name if target is not None else "?"
     return InvariantViolation(
         order.order_id, order.label(), f"{order.status.name} --{report}--> {to}", why
@@ -185,11 +182,15 @@ class OrderStateMachine:
         if (order.deployment, order.client_id) in self._by_client:
             raise _violation(order, "create", "client id already used by this deployment", CREATED)
         if order.status != CREATED or order.filled != 0 or order.terminal_cum is not None:
-            raise _violation(order, "create", "a new order must be CREATED with nothing filled", CREATED)
+            raise _violation(
+                order, "create", "a new order must be CREATED with nothing filled", CREATED
+            )
         if order.size <= 0:
             raise _violation(order, "create", f"size {order.size} must be positive", CREATED)
         if order.kind == ActionKind.LIMIT and (order.price is None or order.price <= 0):
-            raise _violation(order, "create", f"limit price {order.price} must be positive", CREATED)
+            raise _violation(
+                order, "create", f"limit price {order.price} must be positive", CREATED
+            )
         self.orders[order.order_id] = order
         self._by_client[(order.deployment, order.client_id)] = order
         self._live.setdefault(order.deployment, {})[order.order_id] = order
@@ -291,7 +292,7 @@ class OrderStateMachine:
                 self._terminate(order, FILLED, new)
             elif status != CANCEL_PENDING:  # a fill racing a cancel leaves it pending
                 order.status = PARTIALLY_FILLED
-        elif status == CANCELLED or status == FILLED:
+        elif status in (CANCELLED, FILLED):
             # a fill that happened before the terminal report but was delivered after it
             assert order.terminal_cum is not None
             if new > order.terminal_cum:
@@ -322,7 +323,7 @@ class OrderStateMachine:
             return  # the same verdict again under another key
         if status == CREATED:
             raise _violation(order, "rejected", "rejected before submission", REJECTED)
-        if order.filled > 0 or status == PARTIALLY_FILLED or status == FILLED:
+        if order.filled > 0 or status in (PARTIALLY_FILLED, FILLED):
             raise _violation(
                 order, "rejected", f"rejected after fills (filled {order.filled})", REJECTED
             )
@@ -338,7 +339,10 @@ class OrderStateMachine:
             raise _violation(order, "cancelled", "cancelled before submission", CANCELLED)
         if remaining < 0 or cum < 0:
             raise _violation(
-                order, "cancelled", f"remaining {remaining} out of range for size {order.size}", CANCELLED
+                order,
+                "cancelled",
+                f"remaining {remaining} out of range for size {order.size}",
+                CANCELLED,
             )
         if status == REJECTED:
             raise _violation(order, "cancelled", "conflicting terminal reports", CANCELLED)
@@ -349,7 +353,7 @@ class OrderStateMachine:
                 f"already filled {order.filled} but venue reports final cum {cum}",
                 CANCELLED,
             )
-        done = status == CANCELLED or status == FILLED
+        done = status in (CANCELLED, FILLED)
         if done and cum != order.terminal_cum:
             raise _violation(
                 order,
@@ -408,7 +412,9 @@ class OrderStateMachine:
     def _get(self, order_id: int, action: str) -> Order:
         order = self.orders.get(order_id)
         if order is None:
-            raise InvariantViolation(order_id, f"order {order_id}", f"? --{action}--> ?", "no such order")
+            raise InvariantViolation(
+                order_id, f"order {order_id}", f"? --{action}--> ?", "no such order"
+            )
         return order
 
     def find(self, deployment: str, client_id: int) -> Order | None:

@@ -16,8 +16,12 @@ from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.orders import OrderStateMachine
 
 
-def reconcile(orders: OrderStateMachine, lanes: list[VenueLane], deployed: list[Deployed],
-              states: list[VenueState]) -> dict[str, Any]:
+def reconcile(
+    orders: OrderStateMachine,
+    lanes: list[VenueLane],
+    deployed: list[Deployed],
+    states: list[VenueState],
+) -> dict[str, Any]:
     """The reconciliation summary, from the venues' ``states`` (one per venue)."""
     resting: dict[int, int] = {}
     feed_dropped = {}
@@ -33,8 +37,10 @@ def reconcile(orders: OrderStateMachine, lanes: list[VenueLane], deployed: list[
             continue
         if order.is_terminal:
             if order_id in resting:
-                mismatches.append(f"order {order_id} is {order.status.name} in the "
-                                  f"sequencer but rests at {order.venue}")
+                mismatches.append(
+                    f"order {order_id} is {order.status.name} in the "
+                    f"sequencer but rests at {order.venue}"
+                )
             continue
         live += 1
         venue_remaining = resting.get(order_id)
@@ -42,7 +48,8 @@ def reconcile(orders: OrderStateMachine, lanes: list[VenueLane], deployed: list[
             mismatches.append(
                 f"order {order_id} ({order.status.name}, remaining "
                 f"{order.size - order.filled}) has remaining {venue_remaining} at "
-                f"{order.venue}")
+                f"{order.venue}"
+            )
     filled: dict[tuple[str, str], int] = {}
     for order in orders.orders.values():
         key = (order.deployment, order.symbol)
@@ -54,8 +61,12 @@ def reconcile(orders: OrderStateMachine, lanes: list[VenueLane], deployed: list[
             if dep.ledger.position(symbol) != expected:
                 mismatches.append(
                     f"deployment {dep.label!r} holds {dep.ledger.position(symbol)} "
-                    f"{symbol} but its orders filled a net {expected}")
+                    f"{symbol} but its orders filled a net {expected}"
+                )
     return {
-        "orders": len(orders.orders), "open": live, "in_flight": len(in_flight),
-        "mismatches": mismatches, "feed_events_dropped": feed_dropped,
+        "orders": len(orders.orders),
+        "open": live,
+        "in_flight": len(in_flight),
+        "mismatches": mismatches,
+        "feed_events_dropped": feed_dropped,
     }

@@ -56,13 +56,22 @@ class ReportIngress:
                 answers = known.requests[0]
         try:
             order, before, applied = commit_report(
-                orders, self.books.ledger_of, lane.name, lane.reports, report)
+                orders, self.books.ledger_of, lane.name, lane.reports, report
+            )
         except InvariantViolation as exc:
             raise RunFailed(f"invariant violated at seq {journal.seq}: {exc}") from None
-        journal.log.lines.append(records.report(
-            journal.seq, ts, lane.source, lane.name, lane.symbols[symbol],
-            REPORT_KIND_NAMES[kind], [order_id, *report[3:], before.name, order.status.name],
-            f"{lane.name}:{lane.reports}"))
+        journal.log.lines.append(
+            records.report(
+                journal.seq,
+                ts,
+                lane.source,
+                lane.name,
+                lane.symbols[symbol],
+                REPORT_KIND_NAMES[kind],
+                [order_id, *report[3:], before.name, order.status.name],
+                f"{lane.name}:{lane.reports}",
+            )
+        )
         if not applied:
             return  # a duplicate report: logged as received, booked and delivered once only
         dep = self.books.deployment_of(order)
@@ -70,8 +79,22 @@ class ReportIngress:
         if kind == REPORT_FILL:
             price, size, liquidity, fee, remaining = report[3:8]
             journal.counts["fills"] += 1
-            item = (ts, D_FILL, Fill(ts, order.client_id, order.symbol, lane.name, order.side,
-                                     liquidity, price, size, fee, remaining))
+            item = (
+                ts,
+                D_FILL,
+                Fill(
+                    ts,
+                    order.client_id,
+                    order.symbol,
+                    lane.name,
+                    order.side,
+                    liquidity,
+                    price,
+                    size,
+                    fee,
+                    remaining,
+                ),
+            )
         elif kind == REPORT_REJECTED:
             reason = RejectReason(report[3])
             dep.rejects[reason.name] += 1
@@ -81,16 +104,32 @@ class ReportIngress:
         elif kind == REPORT_CANCEL_REJECTED:
             reason = RejectReason(report[3])
             dep.rejects[reason.name] += 1
-            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, answers, "venue"),
-                    bool(order.requests))
+            item = (
+                ts,
+                D_REJECT,
+                Reject(ts, order.client_id, reason, answers, "venue"),
+                bool(order.requests),
+            )
         elif kind == REPORT_ACCEPTED and order_id in self.desk.cancel_on_accept:
             self.desk.cancel_on_accept.discard(order_id)
             if order.status in (ACCEPTED, PARTIALLY_FILLED):
                 self.desk.send_cancel(ts, dep, order, "crash")
-        elif kind == REPORT_REPLACED or kind == REPORT_ACCEPTED:
-            item = (ts, D_ORDER, order.client_id,
-                    OpenOrder(order.client_id, order.symbol, order.side, order.price,
-                              order.size, order.filled, True, bool(order.requests)))
+        elif kind in (REPORT_REPLACED, REPORT_ACCEPTED):
+            item = (
+                ts,
+                D_ORDER,
+                order.client_id,
+                OpenOrder(
+                    order.client_id,
+                    order.symbol,
+                    order.side,
+                    order.price,
+                    order.size,
+                    order.filled,
+                    True,
+                    bool(order.requests),
+                ),
+            )
         if item is not None and dep.crashed is None:
             at = lane.feed.deliver_at(ts)
             dep.inbound.append((at, *item[1:]))

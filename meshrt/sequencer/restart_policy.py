@@ -23,8 +23,9 @@ LEAVE = "leave"
 @attrs.frozen(slots=True)
 class RestartPolicy:
     mode: str = attrs.field(default=NEVER, validator=one_of(NEVER, ON_FAILURE))
-    max_restarts: int = attrs.field(default=3, validator=integer(
-        "an integer >= 0 (within 64 bits)", 0))
+    max_restarts: int = attrs.field(
+        default=3, validator=integer("an integer >= 0 (within 64 bits)", 0)
+    )
     period_ns: int = attrs.field(default=60_000_000_000, validator=positive_ns)
     delay_ns: int = attrs.field(default=10_000_000, validator=non_negative_ns)
     on_crash_orders: str = attrs.field(default=CANCEL, validator=one_of(CANCEL, LEAVE))
@@ -34,8 +35,12 @@ def never(on_crash_orders: str = CANCEL) -> RestartPolicy:
     return RestartPolicy(NEVER, on_crash_orders=on_crash_orders)
 
 
-def on_failure(max_restarts: int = 3, period_ns: int = 60_000_000_000, delay_ns: int = 10_000_000,
-               on_crash_orders: str = CANCEL) -> RestartPolicy:
+def on_failure(
+    max_restarts: int = 3,
+    period_ns: int = 60_000_000_000,
+    delay_ns: int = 10_000_000,
+    on_crash_orders: str = CANCEL,
+) -> RestartPolicy:
     return RestartPolicy(ON_FAILURE, max_restarts, period_ns, delay_ns, on_crash_orders)
 
 

@@ -32,7 +32,6 @@ from meshrt.scenario.validators import count
 RATE_WINDOW_NS = 1_000_000_000
 
 
-
 @attrs.frozen(slots=True)
 class RiskLimits:
     """All optional (None = unlimited), in contract units.
@@ -87,7 +86,9 @@ class RiskGate:
                 after = before - size
             if _position_breach(before, after, lim.max_position):
                 return RejectReason.RISK_MAX_POSITION
-        if lim.max_notional is not None and _notional_breach(price, size, reference_price, lim.max_notional):
+        if lim.max_notional is not None and _notional_breach(
+            price, size, reference_price, lim.max_notional
+        ):
             return RejectReason.RISK_MAX_NOTIONAL
         if lim.max_open_orders is not None and open_orders + 1 > lim.max_open_orders:
             return RejectReason.RISK_MAX_OPEN_ORDERS
@@ -129,7 +130,9 @@ class RiskGate:
                 after = before + old_remaining - new_remaining
             if _position_breach(before, after, lim.max_position):
                 return RejectReason.RISK_MAX_POSITION
-        if lim.max_notional is not None and _notional_breach(price, size, reference_price, lim.max_notional):
+        if lim.max_notional is not None and _notional_breach(
+            price, size, reference_price, lim.max_notional
+        ):
             return RejectReason.RISK_MAX_NOTIONAL
         if self._rate_breach(ts):
             return RejectReason.RISK_ORDER_RATE

@@ -94,9 +94,19 @@ class LatencySpikeStart:
     duration_ns: int
 
 
-Control = (LifecycleChange | InstanceKill | Restart | FeedDown | FeedUp | CoordinatorKill
-           | CoordinatorRestart | PartitionStart | PartitionHeal | DropRateStart
-           | LatencySpikeStart)
+Control = (
+    LifecycleChange
+    | InstanceKill
+    | Restart
+    | FeedDown
+    | FeedUp
+    | CoordinatorKill
+    | CoordinatorRestart
+    | PartitionStart
+    | PartitionHeal
+    | DropRateStart
+    | LatencySpikeStart
+)
 # the edges the mesh's LinkTable times itself: the control only logs them
 LINK_CONTROLS = (PartitionStart, PartitionHeal, DropRateStart, LatencySpikeStart)
 
@@ -132,8 +142,9 @@ class Schedule:
         self.counter += 1
         insort(self.controls, (at, self.counter, control))
 
-    def add_fault(self, fault: faults.Fault, lanes: list[VenueLane],
-                  by_label: dict[str, Deployed]) -> None:
+    def add_fault(
+        self, fault: faults.Fault, lanes: list[VenueLane], by_label: dict[str, Deployed]
+    ) -> None:
         if isinstance(fault, faults.KillInstance):
             self.add(fault.at_ns, InstanceKill(by_label[fault.label]))
         elif isinstance(fault, faults.KillFeed):
@@ -149,11 +160,15 @@ class Schedule:
             self.add(fault.at_ns, PartitionStart(fault.venue, fault.duration_ns))
             self.add(fault.at_ns + fault.duration_ns, PartitionHeal(fault.venue))
         elif isinstance(fault, faults.DropRate):
-            self.add(fault.at_ns, DropRateStart(fault.sender, fault.receiver, fault.rate,
-                                                fault.duration_ns))
+            self.add(
+                fault.at_ns,
+                DropRateStart(fault.sender, fault.receiver, fault.rate, fault.duration_ns),
+            )
         elif isinstance(fault, faults.LatencySpike):
-            self.add(fault.at_ns, LatencySpikeStart(fault.sender, fault.receiver,
-                                                    fault.extra_ns, fault.duration_ns))
+            self.add(
+                fault.at_ns,
+                LatencySpikeStart(fault.sender, fault.receiver, fault.extra_ns, fault.duration_ns),
+            )
 
     def next_at(self) -> int | None:
         return self.controls[0][0] if self.controls else None

@@ -24,8 +24,7 @@ from meshrt.sequencer.orders import ACCEPTED, CANCEL_PENDING, CREATED, PARTIALLY
 from meshrt.sequencer.restart_policy import LEAVE, ON_FAILURE
 from meshrt.sequencer.schedule import Restart, Schedule
 
-LIFECYCLE_STATE = {"start": "running", "resume": "running", "stop": "stopped",
-                   "pause": "paused"}
+LIFECYCLE_STATE = {"start": "running", "resume": "running", "stop": "stopped", "pause": "paused"}
 
 
 @attrs.define(slots=True, eq=False)
@@ -67,8 +66,10 @@ class Supervisor:
             self.schedule.add(at, Restart(dep))
             line = records.restart_scheduled(journal.seq, ts, lane.name, dep.label, at)
         else:
-            dep.gave_up = (f"{dep.policy.max_restarts} restarts within "
-                           f"{dep.policy.period_ns / 1e9:g} s used up; last crash: {error}")
+            dep.gave_up = (
+                f"{dep.policy.max_restarts} restarts within "
+                f"{dep.policy.period_ns / 1e9:g} s used up; last crash: {error}"
+            )
             line = records.gave_up(journal.seq, ts, lane.name, dep.label, dep.gave_up)
         journal.log.lines.append(line)
 
@@ -82,9 +83,15 @@ class Supervisor:
         ledger = copy.deepcopy(dep.ledger)
         orders = {
             order.client_id: OpenOrder(
-                order.client_id, order.symbol, order.side, order.price, order.size,
-                order.filled, order.status in (ACCEPTED, PARTIALLY_FILLED, CANCEL_PENDING),
-                bool(order.requests))
+                order.client_id,
+                order.symbol,
+                order.side,
+                order.price,
+                order.size,
+                order.filled,
+                order.status in (ACCEPTED, PARTIALLY_FILLED, CANCEL_PENDING),
+                bool(order.requests),
+            )
             for order in self.desk.orders.live_orders(dep.label)
         }
         dep.timer((at, D_RESTART, RestartState(dep.lifecycle, ledger, orders)))

@@ -56,18 +56,44 @@ def sources_of(project: Path) -> tuple[str, list[Path]]:
 
 def wasm_command(sources: list[Path], out: Path) -> list[str]:
     return [
-        sys.executable, "-m", "ziglang", "cc", "--target=wasm32-freestanding", "-O2",
-        "-std=c11", "-nostdlib", "-Wall", "-Wextra", "-Werror=implicit-function-declaration",
-        "-I", str(include_dir()), "-Wl,--no-entry", f"-Wl,-z,stack-size={WASM_STACK}",
-        "-Wl,--strip-all", "-o", str(out), *map(str, sources),
+        sys.executable,
+        "-m",
+        "ziglang",
+        "cc",
+        "--target=wasm32-freestanding",
+        "-O2",
+        "-std=c11",
+        "-nostdlib",
+        "-Wall",
+        "-Wextra",
+        "-Werror=implicit-function-declaration",
+        "-I",
+        str(include_dir()),
+        "-Wl,--no-entry",
+        f"-Wl,-z,stack-size={WASM_STACK}",
+        "-Wl,--strip-all",
+        "-o",
+        str(out),
+        *map(str, sources),
     ]
 
 
 def native_command(sources: list[Path], out: Path) -> list[str]:
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or "cc"
     return [
-        cc, "-O2", "-std=c11", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wextra",
-        "-Werror=implicit-function-declaration", "-I", str(include_dir()), "-o", str(out),
+        cc,
+        "-O2",
+        "-std=c11",
+        "-fPIC",
+        "-shared",
+        "-fvisibility=hidden",
+        "-Wall",
+        "-Wextra",
+        "-Werror=implicit-function-declaration",
+        "-I",
+        str(include_dir()),
+        "-o",
+        str(out),
         *map(str, sources),
     ]
 
@@ -78,20 +104,25 @@ def _zig_available() -> bool:
     return importlib.util.find_spec("ziglang") is not None
 
 
-def build(project: Path, out_dir: Path | None = None,
-          targets: tuple[str, ...] = TARGETS) -> list[Artifact]:
+def build(
+    project: Path, out_dir: Path | None = None, targets: tuple[str, ...] = TARGETS
+) -> list[Artifact]:
     """Build the targets of a C algo project; returns the artifacts written."""
     project = Path(project)
     name, sources = sources_of(project)
-    out_dir = Path(out_dir) if out_dir is not None else (
-        project if project.is_dir() else project.parent) / "build"
+    out_dir = (
+        Path(out_dir)
+        if out_dir is not None
+        else (project if project.is_dir() else project.parent) / "build"
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     artifacts = []
     for target in targets:
         if target == "wasm":
             if not _zig_available():
-                raise BuildError("the WASM build needs zig: pip install 'meshrt[wasm]' "
-                                 "(the ziglang package)")
+                raise BuildError(
+                    "the WASM build needs zig: pip install 'meshrt[wasm]' (the ziglang package)"
+                )
             out = out_dir / f"{name}.wasm"
             command = wasm_command(sources, out)
         elif target == "native":
@@ -102,10 +133,12 @@ def build(project: Path, out_dir: Path | None = None,
         try:
             done = subprocess.run(command, capture_output=True, text=True)
         except FileNotFoundError:
-            raise BuildError(f"{target} build: compiler {command[0]!r} not found "
-                             "(set $CC)") from None
+            raise BuildError(
+                f"{target} build: compiler {command[0]!r} not found (set $CC)"
+            ) from None
         if done.returncode != 0:
-            raise BuildError(f"{target} build of {project} failed:\n"
-                             f"{done.stderr.strip() or done.stdout.strip()}")
+            raise BuildError(
+                f"{target} build of {project} failed:\n{done.stderr.strip() or done.stdout.strip()}"
+            )
         artifacts.append(Artifact(target, out))
     return artifacts

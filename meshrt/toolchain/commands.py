@@ -41,8 +41,10 @@ def init_main(args: argparse.Namespace) -> int:
         folder = init_project(args.name, args.lang)
     except ScaffoldError as exc:
         return refuse("init", str(exc))
-    print(f"created {folder}/ ({args.lang}): "
-          f"{', '.join(sorted(path.name for path in folder.iterdir()))}")
+    print(
+        f"created {folder}/ ({args.lang}): "
+        f"{', '.join(sorted(path.name for path in folder.iterdir()))}"
+    )
     if args.lang == "c":
         print(f"next: meshrt build {folder} && meshrt run {folder}/scenario.py")
     else:

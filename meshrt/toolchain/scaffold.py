@@ -73,7 +73,7 @@ class {cls}(Algo):
         return {{"fills": self.fills}}
 '''
 
-C_ALGO = '''/* {name}: quotes both sides at the touch with post-only orders, and stops quoting the
+C_ALGO = """/* {name}: quotes both sides at the touch with post-only orders, and stops quoting the
  * side that would take its position past max_position.
  * Build: meshrt build {name}   (writes build/algo.wasm and build/algo.so) */
 #include <meshrt.h>
@@ -152,7 +152,7 @@ void *{prefix}_restore(mr_ctx *cx, const void *data, uint64_t size) {{
 }}
 
 MESHRT_ALGO({prefix}, snapshot)
-'''
+"""
 
 SCENARIO = '''"""{name}: one synthetic venue, one deployment. Run: meshrt run {name}/scenario.py"""
 
@@ -206,7 +206,8 @@ def within_the_limit_on_both_sides(deployment: dict[str, Any], scenario: Scenari
     assert deployment["realized_pnl"] != 0, "both sides filled"
 '''
 
-PY_TEST = '''"""The scaffolded algo runs its scenario and quotes both sides within its position
+PY_TEST = (
+    '''"""The scaffolded algo runs its scenario and quotes both sides within its position
 limit. Run: python -m pytest {name}"""
 
 from pathlib import Path
@@ -217,7 +218,9 @@ from meshrt.runtime.run import run
 from meshrt.scenario.definition import load_scenario
 
 HERE = Path(__file__).resolve().parent
-''' + CHECKS + '''
+'''
+    + CHECKS
+    + """
 
 def test_the_algo_trades_both_sides_within_its_limit() -> None:
     scenario = load_scenario(HERE / "scenario.py")
@@ -226,9 +229,11 @@ def test_the_algo_trades_both_sides_within_its_limit() -> None:
     deployment = result.summary["deployments"][0]
     within_the_limit_on_both_sides(deployment, scenario)
     assert result.reports["algo"] == {{"fills": deployment["fills"]}}  # the algo's report()
-'''
+"""
+)
 
-C_TEST = '''"""Both builds of the scaffolded algo run its scenario, trade identically, and quote
+C_TEST = (
+    '''"""Both builds of the scaffolded algo run its scenario, trade identically, and quote
 both sides within the position limit. Run: python -m pytest {name}"""
 
 from pathlib import Path
@@ -242,7 +247,9 @@ from meshrt.scenario.definition import load_scenario
 from meshrt.toolchain import build
 
 HERE = Path(__file__).resolve().parent
-''' + CHECKS + '''
+'''
+    + CHECKS
+    + """
 
 def test_wasm_and_native_builds_trade_identically() -> None:
     artifacts = {{artifact.target: artifact.path for artifact in build(HERE)}}
@@ -255,14 +262,16 @@ def test_wasm_and_native_builds_trade_identically() -> None:
         results[target] = result.summary["deployments"][0]
     within_the_limit_on_both_sides(results["wasm"], scenario)
     assert results["wasm"] == results["native"]
-'''
+"""
+)
 
 
 def init_project(name: str, lang: str, parent: Path = Path(".")) -> Path:
     """Create ``parent/name`` with an algo, a scenario and a test; returns the folder."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
-        raise ScaffoldError(f"project name {name!r}: use letters, digits, '-' and '_', "
-                            "starting with a letter")
+        raise ScaffoldError(
+            f"project name {name!r}: use letters, digits, '-' and '_', starting with a letter"
+        )
     if lang not in LANGS:
         raise ScaffoldError(f"unknown language {lang!r} (have {', '.join(LANGS)})")
     folder = Path(parent) / name
@@ -270,8 +279,10 @@ def init_project(name: str, lang: str, parent: Path = Path(".")) -> Path:
         raise ScaffoldError(f"{folder} already exists")
     shadowed = _shadowed(name)
     if shadowed is not None:
-        raise ScaffoldError(f"project name {name!r} would shadow {shadowed} when the project "
-                            "is tested from its parent folder; choose another name")
+        raise ScaffoldError(
+            f"project name {name!r} would shadow {shadowed} when the project "
+            "is tested from its parent folder; choose another name"
+        )
     prefix = _identifier(name)
     cls = "".join(part.capitalize() for part in re.split(r"[-_]", name)) or "Algo"
     folder.mkdir(parents=True)
@@ -282,7 +293,7 @@ def init_project(name: str, lang: str, parent: Path = Path(".")) -> Path:
     else:
         (folder / "algo.c").write_text(C_ALGO.format(name=name, prefix=prefix))
         algo = "build/algo.wasm"
-        note = "  # or \"build/algo.so\": the native build of the same source"
+        note = '  # or "build/algo.so": the native build of the same source'
         test = C_TEST
     (folder / "scenario.py").write_text(SCENARIO.format(name=name, algo=algo, algo_note=note))
     (folder / test_file(name)).write_text(test.format(name=name))

@@ -1,10 +1,11 @@
 """Types of the Cython module meshrt/venues/_book.pyx."""
 
-from typing import Any
+from typing import Any, final
 
 NO_BUY: int
 NO_SELL: int
 
+@final
 class L2Book:
     """The displayed levels of one symbol, best first; ``top()`` tuples are cached."""
 
@@ -15,15 +16,31 @@ class L2Book:
     def __init__(self, buys: dict[int, Any], sells: dict[int, Any], depth: int) -> None: ...
     def set(self, side: int, price: int, size: int) -> bool:
         """Set one level (size <= 0 removes it); True when resting orders may care."""
-    def load(self, bid_prices: list[int], bid_sizes: list[int], ask_prices: list[int],
-             ask_sizes: list[int]) -> None: ...
+    def load(
+        self,
+        bid_prices: list[int],
+        bid_sizes: list[int],
+        ask_prices: list[int],
+        ask_sizes: list[int],
+    ) -> None: ...
     def top(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]: ...
     def best(self, side: int) -> tuple[int, int] | None: ...
     def size_at(self, side: int, price: int) -> int: ...
     def consume_best(self, side: int, qty: int) -> int: ...
     def levels(self, side: int) -> tuple[list[int], list[int]]: ...
 
-def play(book: L2Book, engine: Any, tracker: Any, events: list[tuple[Any, ...]], start: int,
-         stop: int, symbol: int, symbol_name: str, venue_name: str,
-         out: list[tuple[Any, ...]], book_type: type, features_type: type) -> None:
+def play(
+    book: L2Book,
+    engine: Any,
+    tracker: Any,
+    events: list[tuple[Any, ...]],
+    start: int,
+    stop: int,
+    symbol: int,
+    symbol_name: str,
+    venue_name: str,
+    out: list[tuple[Any, ...]],
+    book_type: type,
+    features_type: type,
+) -> None:
     """The venue's feed loop for one symbol (meshrt/actors/venue.py)."""

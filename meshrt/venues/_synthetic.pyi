@@ -1,7 +1,11 @@
 """Types of the Cython extension meshrt/venues/_synthetic.pyx."""
 
+from typing import final
+
+from meshrt.venues.events import FeedEvent
 from meshrt.venues.sources import SyntheticSpec
 
+@final
 class SyntheticSource:
     """Seeded random-walk book: one snapshot, then ``updates - 1`` deltas with trades."""
 
@@ -14,9 +18,10 @@ class SyntheticSource:
     def exhausted(self) -> bool: ...
     def peek_time(self) -> int | None:
         """Time of the next event, ``None`` once exhausted."""
-    def batch(self, until: int) -> list[tuple]:
+    def batch(self, until: int) -> list[FeedEvent]:
         """Every remaining event with ``ts < until``, in order; a later call continues."""
 
+@final
 class Xoshiro256:
     """xoshiro256** seeded by splitmix64, drawing as meshrt.venues.rng.Xoshiro256."""
 

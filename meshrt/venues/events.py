@@ -20,7 +20,12 @@ Venue reports about an algo order (from a matching engine):
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final, TypeAlias
+
+# The shapes vary by kind (above) and the hot path reads fields by index: a tuple of
+# any length is the precise static type a kind-dependent layout allows.
+FeedEvent: TypeAlias = tuple[Any, ...]
+VenueReport: TypeAlias = tuple[Any, ...]
 
 FEED_SNAPSHOT: Final = 0
 FEED_DELTA: Final = 1

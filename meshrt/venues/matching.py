@@ -31,6 +31,7 @@ from meshrt.venues.events import (
     REPORT_FILL,
     REPORT_REJECTED,
     REPORT_REPLACED,
+    VenueReport,
 )
 
 __all__ = ["FeeSchedule", "MatchingEngine", "RestingOrder"]
@@ -124,7 +125,7 @@ class MatchingEngine:
     __slots__ = ("reports", "book", "_fees", "_orders", "_buys", "_sells")
 
     def __init__(self, fees: FeeSchedule = FeeSchedule(), depth: int = BOOK_DEPTH) -> None:
-        self.reports: list[tuple] = []
+        self.reports: list[VenueReport] = []
         self._fees = fees
         # Live resting algo orders, and per side price -> orders in time priority.
         self._orders: dict[int, _Order] = {}
@@ -166,8 +167,9 @@ class MatchingEngine:
         orders = resting.get(price)
         if orders:
             self._clamp_queue(orders, size)
-        if size > 0 and (price >= self.book.sell_min if side == _BUY
-                         else price <= self.book.buy_max):
+        if size > 0 and (
+            price >= self.book.sell_min if side == _BUY else price <= self.book.buy_max
+        ):
             self._cross_resting(ts, opposite)
 
     def apply_trade(self, ts: int, aggressor: int, price: int, size: int) -> None:
@@ -180,9 +182,8 @@ class MatchingEngine:
         if aggressor == _SELL:
             if price <= self.book.buy_max:
                 self._fill_from_print(ts, _BUY, price, size)
-        elif aggressor == _BUY:
-            if price >= self.book.sell_min:
-                self._fill_from_print(ts, _SELL, price, size)
+        elif aggressor == _BUY and price >= self.book.sell_min:
+            self._fill_from_print(ts, _SELL, price, size)
 
     # -- algo orders ------------------------------------------------------------------
 
@@ -286,9 +287,13 @@ class MatchingEngine:
         opposite = self.book.best(_opposite(side))
         if price is None and opposite is None:
             return int(RejectReason.NO_LIQUIDITY)
-        if price is not None and tif == _POST_ONLY and opposite is not None:
-            if _crosses(side, price, opposite[0]):
-                return int(RejectReason.POST_ONLY_WOULD_CROSS)
+        if (
+            price is not None
+            and tif == _POST_ONLY
+            and opposite is not None
+            and _crosses(side, price, opposite[0])
+        ):
+            return int(RejectReason.POST_ONLY_WOULD_CROSS)
         return None
 
     def _replace_error(self, order: _Order, price: int, size: int) -> int | None:
@@ -302,9 +307,9 @@ class MatchingEngine:
             return int(RejectReason.POST_ONLY_WOULD_CROSS)
         return None
 
-    def _consume_best(self, side: int, size: int) -> None:
-        """Take ``size`` from the best displayed level of ``side`` (removing it at 0)."""
-        price = self.book.best(side)[0]
+    def _consume_best(self, side: int, price: int, size: int) -> None:
+        """Take ``size`` from the best displayed level of ``side``, at ``price`` (removing
+        it at 0)."""
         left = self.book.consume_best(side, size)
         orders = (self._buys if side == _BUY else self._sells).get(price)
         if orders:
@@ -329,7 +334,7 @@ class MatchingEngine:
                 break
             price = best[0]
             qty = min(remaining, best[1])
-            self._consume_best(opp_side, qty)
+            self._consume_best(opp_side, price, qty)
             remaining -= qty
             fee = self._fees.fee(_TAKER, price, qty)
             self.reports.append((ts, REPORT_FILL, order_id, price, qty, _TAKER, fee, remaining))
@@ -386,10 +391,11 @@ class MatchingEngine:
             if best is None or not _crosses(side, order.price, best[0]):
                 break
             qty = 0
-            while qty < order.remaining and best is not None and _crosses(side, order.price,
-                                                                          best[0]):
+            while (
+                qty < order.remaining and best is not None and _crosses(side, order.price, best[0])
+            ):
                 take = min(order.remaining - qty, best[1])
-                self._consume_best(opp_side, take)
+                self._consume_best(opp_side, best[0], take)
                 qty += take
                 best = self.book.best(opp_side)
             self._maker_fill(ts, order, qty)

@@ -20,7 +20,7 @@ import csv
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -43,7 +43,7 @@ from meshrt.scenario.validators import (
     text,
 )
 from meshrt.venues._synthetic import SyntheticSource
-from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE, FeedEvent
 
 __all__ = [
     "RecordedSource",
@@ -66,7 +66,7 @@ class Source(Protocol):
     @property
     def symbol(self) -> str: ...
 
-    def batch(self, until: int) -> list[tuple]:
+    def batch(self, until: int) -> list[FeedEvent]:
         """Every remaining event with ``ts < until``, in order; a later call continues."""
         ...
 
@@ -88,11 +88,16 @@ _FIXED_POINT = integer("a positive fixed-point integer (within 64 bits)", 1)
 
 
 def _level_size(spec: SyntheticSpec, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not (type(value) is tuple and len(value) == 2
-            and all(_FIXED_POINT.test(v) for v in value) and value[0] <= value[1]):
+    if not (
+        type(value) is tuple
+        and len(value) == 2
+        and all(_FIXED_POINT.test(v) for v in value)
+        and value[0] <= value[1]
+    ):
         raise ScenarioValueError(
             "SyntheticSpec.level_size must be (min, max) fixed-point sizes with "
-            f"1 <= min <= max, got {shown(value)}")
+            f"1 <= min <= max, got {shown(value)}"
+        )
 
 
 def _room_for_levels(spec: SyntheticSpec, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -101,7 +106,8 @@ def _room_for_levels(spec: SyntheticSpec, attribute: attrs.Attribute[Any], value
     if deepest_bid <= 0:
         raise ScenarioValueError(
             f"SyntheticSpec.start_price {spec.start_price} leaves no room for {spec.levels} "
-            f"bid levels of tick {spec.tick}")
+            f"bid levels of tick {spec.tick}"
+        )
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -117,13 +123,19 @@ class SyntheticSpec:
     seed: int = attrs.field(validator=int64)
     start_price: int = attrs.field(validator=_FIXED_POINT)
     tick: int = attrs.field(validator=_FIXED_POINT)
-    levels: int = attrs.field(default=20, validator=[integer(
-        f"an integer in [1, {MAX_SYNTHETIC_LEVELS}]", 1, MAX_SYNTHETIC_LEVELS), _room_for_levels])
+    levels: int = attrs.field(
+        default=20,
+        validator=[
+            integer(f"an integer in [1, {MAX_SYNTHETIC_LEVELS}]", 1, MAX_SYNTHETIC_LEVELS),
+            _room_for_levels,
+        ],
+    )
     level_size: tuple[int, int] = attrs.field(converter=as_tuple, validator=_level_size)
     interval_ns: int = attrs.field(validator=positive_ns)
     updates: int = attrs.field(validator=integer("a positive integer (within 64 bits)", 1))
-    trade_every: int = attrs.field(default=10, validator=integer(
-        "an integer >= 0 (0: no trades; within 64 bits)", 0))
+    trade_every: int = attrs.field(
+        default=10, validator=integer("an integer >= 0 (0: no trades; within 64 bits)", 0)
+    )
     move_probability: float = attrs.field(validator=probability)
 
 
@@ -172,8 +184,8 @@ _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 def _known_extension(_: object, __: object, path: str) -> None:
     if Path(path).suffix.lower() not in _EXTENSIONS:
         raise ScenarioValueError(
-            f"RecordedSpec.path {path!r}: unknown data format (expected .jsonl, .ndjson or "
-            ".csv)")
+            f"RecordedSpec.path {path!r}: unknown data format (expected .jsonl, .ndjson or .csv)"
+        )
 
 
 def _path_text(value: Any) -> Any:
@@ -188,9 +200,12 @@ class RecordedSpec:
     recording starts at scenario time 0 without anyone reading the file for it."""
 
     symbol: str = attrs.field(validator=text)
-    path: str = attrs.field(converter=_path_text, validator=[text, _known_extension])
-    time_offset_ns: int = attrs.field(default=0, validator=integer(
-        "an integer of ns in [-2**62, 2**62]", -MAX_NS, MAX_NS))
+    path: str = attrs.field(
+        converter=_path_text, validator=attrs.validators.and_(text, _known_extension)
+    )
+    time_offset_ns: int = attrs.field(
+        default=0, validator=integer("an integer of ns in [-2**62, 2**62]", -MAX_NS, MAX_NS)
+    )
     start_at_zero: bool = attrs.field(default=False, validator=flag)
 
 
@@ -210,7 +225,8 @@ def _decimal_to_fixed(value: Decimal, places: int) -> int:
     if value.adjusted() > 18:
         raise ValueError(f"{value} is out of range")
     num, den = value.as_integer_ratio()
-    scaled, rest = divmod(num * 10**places, den)
+    scale: int = 10**places
+    scaled, rest = divmod(num * scale, den)
     if rest:
         raise ValueError(f"{value} has more than {places} decimal places")
     if abs(scaled) > _INT64_MAX:
@@ -222,7 +238,7 @@ def _decimal_to_fixed(value: Decimal, places: int) -> int:
 def _text_to_fixed(text: str, places: int) -> int:
     """Exact decimal text to fixed point; plain ``123.45`` is done on the digits."""
     whole, _, frac = text.partition(".")
-    if whole.isdigit() and whole.isascii() and (not frac or frac.isdigit() and frac.isascii()):
+    if whole.isdigit() and whole.isascii() and (not frac or (frac.isdigit() and frac.isascii())):
         if len(frac) > places:
             if frac[places:].strip("0"):
                 raise ValueError(f"{text!r} has more than {places} decimal places")
@@ -280,7 +296,7 @@ def _ts(value: object) -> int:
     raise _Bad("ts", f"expected integer nanoseconds, got {value!r}")
 
 
-def _book(ts: int, bids: dict[int, int], asks: dict[int, int], field: str) -> tuple:
+def _book(ts: int, bids: dict[int, int], asks: dict[int, int], field: str) -> FeedEvent:
     """A snapshot event with both sides best first; refuses a crossed book."""
     bid_levels = tuple(sorted(bids.items(), reverse=True))
     ask_levels = tuple(sorted(asks.items()))
@@ -320,7 +336,7 @@ def _json_levels(obj: dict[str, Any], name: str) -> dict[int, int]:
     return book
 
 
-def _json_event(obj: object, offset: int) -> tuple:
+def _json_event(obj: object, offset: int) -> FeedEvent:
     if type(obj) is not dict:
         raise _Bad("json", f"expected an object, got {type(obj).__name__}")
     try:
@@ -349,7 +365,7 @@ def _exact_json(raw: bytes) -> object:
     return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
 
 
-def _read_jsonl(path: str, offset: int) -> Iterator[tuple]:
+def _read_jsonl(path: str, offset: int) -> Generator[FeedEvent]:
     last: int | None = None
     with open(path, "rb") as f:
         for number, raw in enumerate(f, 1):
@@ -376,7 +392,7 @@ def _read_jsonl(path: str, offset: int) -> Iterator[tuple]:
 _CSV_HEADER = ["ts", "type", "side", "price", "size"]
 
 
-def _read_csv(path: str, offset: int) -> Iterator[tuple]:
+def _read_csv(path: str, offset: int) -> Generator[FeedEvent]:
     """CSV rows; a run of ``snapshot`` rows sharing one ts becomes one snapshot event."""
     last: int | None = None
     snap: tuple[int, int, dict[int, int], dict[int, int]] | None = None  # ts, line, bids, asks
@@ -447,12 +463,12 @@ def _read_csv(path: str, offset: int) -> Iterator[tuple]:
         yield event
 
 
-def _first_ts(events: Iterator[tuple]) -> int:
+def _first_ts(events: Generator[FeedEvent]) -> int:
     """The first event's timestamp as written in the file (0 for an empty file)."""
     try:
         first = next(events, None)
     finally:
-        events.close()  # type: ignore[attr-defined]
+        events.close()
     return 0 if first is None else first[0]
 
 
@@ -465,6 +481,8 @@ class RecordedSource:
     """
 
     __slots__ = ("symbol", "spec", "_events", "_next", "_error", "_taken")
+    _events: Generator[FeedEvent]
+    _next: FeedEvent | None
 
     def __getstate__(self) -> tuple[RecordedSpec, int]:
         # an open file cannot be pickled: a checkpoint keeps how far we read instead
@@ -488,7 +506,7 @@ class RecordedSource:
             if spec.start_at_zero:
                 offset -= _first_ts(reader(spec.path, 0))
             self._events = reader(spec.path, offset)
-            self._next: tuple | None = next(self._events, None)
+            self._next = next(self._events, None)
         except OSError as e:
             raise SourceError(spec.path, None, "path", f"cannot open ({e.strerror or e})") from e
 
@@ -501,8 +519,8 @@ class RecordedSource:
             raise self._error
         return None if self._next is None else self._next[0]
 
-    def batch(self, until: int) -> list[tuple]:
-        out: list[tuple] = []
+    def batch(self, until: int) -> list[FeedEvent]:
+        out: list[FeedEvent] = []
         event = self._next
         if event is None:
             if self._error is not None:

@@ -49,7 +49,7 @@ Values are int64 as the contract says: a step that would take a price or the clo
 from __future__ import annotations
 
 from meshrt.contract import Side
-from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE, FeedEvent
 from meshrt.venues.rng import Xoshiro256
 from meshrt.venues.sources import SyntheticSpec
 
@@ -89,8 +89,8 @@ class SyntheticWalk:
     def peek_time(self) -> int | None:
         return None if self.exhausted else self.ts
 
-    def batch(self, until: int) -> list[tuple]:
-        out: list[tuple] = []
+    def batch(self, until: int) -> list[FeedEvent]:
+        out: list[FeedEvent] = []
         if self.k == 0 and self.ts < until:
             bids = tuple((self.bid - i * self.tick, s) for i, s in enumerate(self.bids))
             asks = tuple((self.bid + (i + 1) * self.tick, s) for i, s in enumerate(self.asks))
@@ -110,10 +110,10 @@ class SyntheticWalk:
         if self.ts > INT64_MAX:
             raise OverflowError("synthetic source: the clock beyond 64-bit fixed point")
 
-    def step(self) -> list[tuple]:
+    def step(self) -> list[FeedEvent]:
         """One step's events, all at the current time; then the clock moves on."""
         room = self.total - self.k
-        out: list[tuple] = []
+        out: list[FeedEvent] = []
         n = 0
         if self.k >= self.next_trade:
             self.next_trade = (self.k // self.every + 1) * self.every
@@ -127,11 +127,11 @@ class SyntheticWalk:
         self.advance(n)
         return out
 
-    def delta(self, out: list[tuple], side: Side, ticks: int, size: int) -> None:
+    def delta(self, out: list[FeedEvent], side: Side, ticks: int, size: int) -> None:
         """A delta at the price ``ticks`` grid steps above the best bid."""
         out.append((self.ts, FEED_DELTA, side, self.bid + ticks * self.tick, size))
 
-    def change_size(self, out: list[tuple]) -> int:
+    def change_size(self, out: list[FeedEvent]) -> int:
         i = self.rng.below(2 * self.levels)
         size = self.size()
         if i < self.levels:
@@ -143,30 +143,30 @@ class SyntheticWalk:
             self.delta(out, Side.SELL, i + 1, size)
         return 1
 
-    def move(self, out: list[tuple], up: bool) -> int:
+    def move(self, out: list[FeedEvent], up: bool) -> int:
         """Shift the book one tick as four deltas; the first removes the touch."""
         n = self.levels
         if up:
             if self.bid + (n + 1) * self.tick > INT64_MAX:  # the new deepest ask
                 raise OverflowError("synthetic source: a price beyond 64-bit fixed point")
             self.delta(out, Side.SELL, 1, 0)
-            self.asks = self.asks[1:] + [self.size()]
+            self.asks = [*self.asks[1:], self.size()]
             self.delta(out, Side.SELL, n + 1, self.asks[-1])
             self.delta(out, Side.BUY, -(n - 1), 0)
-            self.bids = [self.size()] + self.bids[:-1]
+            self.bids = [self.size(), *self.bids[:-1]]
             self.delta(out, Side.BUY, 1, self.bids[0])
             self.bid += self.tick
         else:
             self.delta(out, Side.BUY, 0, 0)
-            self.bids = self.bids[1:] + [self.size()]
+            self.bids = [*self.bids[1:], self.size()]
             self.delta(out, Side.BUY, -n, self.bids[-1])
             self.delta(out, Side.SELL, n, 0)
-            self.asks = [self.size()] + self.asks[:-1]
+            self.asks = [self.size(), *self.asks[:-1]]
             self.delta(out, Side.SELL, 0, self.asks[0])
             self.bid -= self.tick
         return 4
 
-    def trade(self, out: list[tuple], room: int) -> int:
+    def trade(self, out: list[FeedEvent], room: int) -> int:
         """Print a trade at the touch and emit what it does to the book.
 
         Returns the book updates emitted: 1 (level reduced), 4 (level taken, mid moved)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from meshrt import Actions, Algo, AlgoState, Book, Features, Fill, Message, Reject, Side
-
 from market_maker import MarketMaker
+
+from meshrt import Actions, Algo, AlgoState, Book, Features, Fill, Message, Reject, Side
 
 FILL_REPORT = struct.Struct("<Bq")  # side, size (1e-8)
 

@@ -45,16 +45,31 @@ class MarketMaker(Algo):
         if ask <= book.bid_prices[0]:
             ask = book.bid_prices[0] + self.tick
         self.bid_id = self._quote(
-            state, actions, self.bid_id, Side.BUY, bid,
+            state,
+            actions,
+            self.bid_id,
+            Side.BUY,
+            bid,
             position + self.size <= self.max_inventory,
         )
         self.ask_id = self._quote(
-            state, actions, self.ask_id, Side.SELL, ask,
+            state,
+            actions,
+            self.ask_id,
+            Side.SELL,
+            ask,
             position - self.size >= -self.max_inventory,
         )
 
-    def _quote(self, state: AlgoState, actions: Actions, order_id: int | None, side: Side,
-               price: int, allowed: bool) -> int | None:
+    def _quote(
+        self,
+        state: AlgoState,
+        actions: Actions,
+        order_id: int | None,
+        side: Side,
+        price: int,
+        allowed: bool,
+    ) -> int | None:
         order = state.open_orders.get(order_id) if order_id is not None else None
         if order is None:
             if not allowed:
