@@ -97,6 +97,14 @@ def size_to_int(size: float | str) -> int:
     return int((Decimal(str(size)) * SIZE_SCALE).to_integral_value(ROUND_HALF_EVEN))
 
 
+def mid_price(bid: int, ask: int) -> int:
+    """The mid of a best bid and a best ask, floor((bid + ask) / 2) in price units: the one
+    mid rule (features, risk references, equity marks). The compiled mirrors, which must
+    agree: ``mid_of`` in meshrt/venues/_book.pyx and the features in
+    meshrt/loaders/_dispatch.pyx."""
+    return (bid + ask) // 2
+
+
 def notional(price: int, size: int) -> int:
     """Value of ``size`` at ``price`` in price units (1e-9 quote), truncated toward zero."""
     value = price * size

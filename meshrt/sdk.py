@@ -16,6 +16,7 @@ from meshrt.contract import (
     ActionKind,
     Side,
     TimeInForce,
+    mid_price,
     notional,
 )
 from meshrt.ledger import Ledger
@@ -79,7 +80,7 @@ class Features(NamedTuple):
         book = self.book
         if not book.bid_prices or not book.ask_prices:
             return 0
-        return (book.bid_prices[0] + book.ask_prices[0]) // 2
+        return mid_price(book.bid_prices[0], book.ask_prices[0])
 
     @property
     def spread(self) -> int:
@@ -96,7 +97,7 @@ class Features(NamedTuple):
         bid_size, ask_size = book.bid_sizes[0], book.ask_sizes[0]
         total = bid_size + ask_size
         if total == 0:
-            return (book.bid_prices[0] + book.ask_prices[0]) // 2
+            return mid_price(book.bid_prices[0], book.ask_prices[0])
         return (book.bid_prices[0] * ask_size + book.ask_prices[0] * bid_size) // total
 
     @property
@@ -222,7 +223,7 @@ class AlgoState:
             position = self.ledger.position(symbol)
             book = self.books.get(symbol)
             if position and book is not None and book.bid_prices and book.ask_prices:
-                mid = (book.bid_prices[0] + book.ask_prices[0]) // 2
+                mid = mid_price(book.bid_prices[0], book.ask_prices[0])
                 total += notional(mid, position) - self.ledger.cost_basis(symbol)
         return total
 

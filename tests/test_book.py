@@ -153,7 +153,8 @@ feed = st.lists(
 
 def reference(feed_events: list[tuple[Any, ...]], depth: int) -> tuple[list[Any], FeatureTracker]:
     """What play() must emit, from the Python homes of each rule: the book as a dict
-    model, mid from Features.mid, volatility and trade flow from FeatureTracker."""
+    model, mid from Features.mid (meshrt.contract.mid_price), volatility and trade flow
+    from FeatureTracker."""
     model, tracker, out = Model(), FeatureTracker(), []
     for ev in feed_events:
         ts, kind = ev[0], ev[1]

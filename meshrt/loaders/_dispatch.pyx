@@ -423,7 +423,7 @@ cdef class Dispatcher:  # call instructions call them directly (a cyfunction is 
         cdef int64_t bp = b.bids[0].price, ap = b.asks[0].price
         cdef int64_t bs = b.bids[0].size, as_ = b.asks[0].size
         cdef int128 total = <int128>bs + as_
-        f.mid = <int64_t>floordiv(<int128>bp + ap, 2)
+        f.mid = <int64_t>floordiv(<int128>bp + ap, 2)  # meshrt.contract.mid_price
         f.spread = ap - bp
         if total == 0:
             f.microprice, f.imbalance = f.mid, 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import attrs
 
+from meshrt.contract import mid_price
 from meshrt.ledger import Ledger
 from meshrt.sdk import Book
 from meshrt.sequencer.lanes import Deployed, VenueLane
@@ -15,7 +16,7 @@ def mid(book: Book | None) -> int | None:
     """The reference price of a book: the mid of its top levels, if it has both sides."""
     if book is None or not book.bid_prices or not book.ask_prices:
         return None
-    return (book.bid_prices[0] + book.ask_prices[0]) // 2
+    return mid_price(book.bid_prices[0], book.ask_prices[0])
 
 
 @attrs.define(slots=True, eq=False)
