@@ -46,8 +46,8 @@ from meshrt.actors.protocol import (
     WindowEnd,
 )
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind
-from meshrt.scenario.validators import ScenarioValueError, check_param, shown
 from meshrt.sdk import ActionLimitExceeded, Actions, AlgoState, OpenOrder
+from meshrt.validators import ScenarioValueError, check_param, shown
 
 LIFECYCLE_CALLBACKS = {
     "start": "on_start",
@@ -78,7 +78,7 @@ class MessageRefused(ValueError):
 
 
 class ParamRefused(ValueError):
-    """``set_param`` with a value that is not a JSON value (meshrt.scenario.validators.check_param):
+    """``set_param`` with a value that is not a JSON value (meshrt.validators.check_param):
     it would log differently from run to run. Unlike a refused message it is a bug in the
     algo, so uncaught it crashes the instance like any other exception."""
 

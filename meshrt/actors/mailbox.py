@@ -26,7 +26,7 @@ import attrs
 import trio
 from trio.lowlevel import Abort, ParkingLot, Task, current_task, reschedule, wait_task_rescheduled
 
-from meshrt.scenario.validators import instance_of, integer
+from meshrt.validators import instance_of, integer
 
 T = TypeVar("T")
 

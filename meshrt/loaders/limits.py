@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from meshrt.scenario.validators import integer
+from meshrt.validators import integer
 
 WASM_PAGE = 65_536
 

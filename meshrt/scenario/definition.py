@@ -23,7 +23,10 @@ from meshrt.loaders import AlgoLoadError, SandboxLimits, check_algo
 from meshrt.scenario.faults import FAULT_TYPES, Fault, KillFeed, KillInstance, Partition
 from meshrt.scenario.latency import Latency, micros
 from meshrt.scenario.mesh import Mesh
-from meshrt.scenario.validators import (
+from meshrt.sdk import Algo
+from meshrt.sequencer.restart_policy import RestartPolicy
+from meshrt.sequencer.risk import RiskLimits
+from meshrt.validators import (
     Rule,
     ScenarioValueError,
     as_dict,
@@ -41,9 +44,6 @@ from meshrt.scenario.validators import (
     text,
     tuple_of,
 )
-from meshrt.sdk import Algo
-from meshrt.sequencer.restart_policy import RestartPolicy
-from meshrt.sequencer.risk import RiskLimits
 from meshrt.venues.matching import FeeSchedule
 from meshrt.venues.sources import RecordedSpec, SyntheticSpec
 
@@ -263,7 +263,7 @@ def _line_in(path: Path, exc: BaseException) -> int | None:
 def validate(scenario: Scenario, path: str = "<scenario>") -> None:
     """Check a scenario value; the first problem raises ScenarioError naming its field.
 
-    First every value's own field rules (meshrt.scenario.validators) run again, since a value
+    First every value's own field rules (meshrt.validators) run again, since a value
     built in code may have bypassed them; then what spans values: unique names, the
     venues, symbols, labels and files that fields refer to, loadable algos, schedules.
     """

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-from meshrt.scenario.validators import (
+from meshrt.validators import (
     flag,
     non_negative_ns,
     optional,

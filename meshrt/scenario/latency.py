@@ -12,7 +12,7 @@ import random
 
 import attrs
 
-from meshrt.scenario.validators import finite, non_negative_ns, require
+from meshrt.validators import finite, non_negative_ns, require
 
 
 @attrs.frozen(slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import attrs
 
 from meshrt.scenario.latency import Latency, millis
-from meshrt.scenario.validators import (
+from meshrt.validators import (
     Rule,
     as_tuple,
     instance_of,

@@ -12,7 +12,7 @@ from collections import deque
 
 import attrs
 
-from meshrt.scenario.validators import integer, non_negative_ns, one_of, positive_ns
+from meshrt.validators import integer, non_negative_ns, one_of, positive_ns
 
 NEVER = "never"
 ON_FAILURE = "on_failure"

@@ -27,7 +27,7 @@ from collections import deque
 import attrs
 
 from meshrt.contract import RejectReason, Side, notional
-from meshrt.scenario.validators import count
+from meshrt.validators import count
 
 RATE_WINDOW_NS = 1_000_000_000
 

@@ -22,7 +22,7 @@ from typing import Final
 import attrs
 
 from meshrt.contract import BOOK_DEPTH, Liquidity, RejectReason, Side, TimeInForce, notional
-from meshrt.scenario.validators import ppm
+from meshrt.validators import ppm
 from meshrt.venues._book import NO_BUY, NO_SELL, L2Book
 from meshrt.venues.events import (
     REPORT_ACCEPTED,

@@ -30,7 +30,7 @@ import attrs
 import orjson
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE, Side
-from meshrt.scenario.validators import (
+from meshrt.validators import (
     MAX_NS,
     ScenarioValueError,
     as_tuple,
