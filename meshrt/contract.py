@@ -209,8 +209,8 @@ IO_OFFSETS: Final = _offsets(IO_MEMBERS)
 IO_SIZE: Final = IO_OFFSETS["size"]
 
 # Callback indexes shared by the host table, the WASM exports and the native vtable:
-# the three required callbacks, then the optional ones in sdk.OPTIONAL_CALLBACKS order
-# (capability bit i is optional callback i).
+# the three required callbacks, then the optional ones (sdk.REQUIRED_CALLBACKS and
+# sdk.OPTIONAL_CALLBACKS are its two parts; capability bit i is optional callback i).
 CALLBACK_NAMES: Final = (
     "on_book",
     "on_fill",

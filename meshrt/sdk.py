@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 from meshrt.contract import (
+    CALLBACK_NAMES,
     MAX_ACTIONS,
     ActionKind,
     Side,
@@ -21,19 +22,9 @@ from meshrt.contract import (
 )
 from meshrt.ledger import Ledger
 
-REQUIRED_CALLBACKS: tuple[str, ...] = ("on_book", "on_fill", "on_reject")
-OPTIONAL_CALLBACKS: tuple[str, ...] = (
-    "on_nbbo",
-    "on_message",
-    "on_heartbeat",
-    "on_start",
-    "on_stop",
-    "on_pause",
-    "on_resume",
-    "on_subscribed",
-    "on_unsubscribed",
-    "on_shutdown",
-)
+# the contract's callback order: the three required callbacks, then the optional ones
+REQUIRED_CALLBACKS: tuple[str, ...] = CALLBACK_NAMES[:3]
+OPTIONAL_CALLBACKS: tuple[str, ...] = CALLBACK_NAMES[3:]
 
 
 class Book(NamedTuple):
