@@ -34,15 +34,16 @@ from meshrt.actors.protocol import (
     D_RESTART,
     D_SHUTDOWN,
     D_SUBSCRIBED,
-    O_ACTION,
-    O_CRASH,
-    O_LOG,
-    O_MESSAGE,
-    O_SET_PARAM,
-    O_SUBSCRIBE,
-    O_UNDELIVERED,
+    ActionOut,
+    CrashOut,
     InstanceBatch,
+    InstanceOutput,
+    LogOut,
+    MessageOut,
+    SetParamOut,
     Stop,
+    SubscribeOut,
+    UndeliveredOut,
     WindowEnd,
 )
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind
@@ -114,15 +115,15 @@ class InstanceHost:
             inst.messages_refused += 1
             raise MessageRefused(f"more than {MAX_MESSAGES} messages in one callback")
         inst.messages_this_callback += 1
-        inst.outputs.append((inst.state.now, O_MESSAGE, (label, bytes(payload))))
+        inst.outputs.append(MessageOut(inst.state.now, label, bytes(payload)))
 
     def subscribe(self, symbol: str) -> None:
         inst = self._instance
-        inst.outputs.append((inst.state.now, O_SUBSCRIBE, (symbol, True)))
+        inst.outputs.append(SubscribeOut(inst.state.now, symbol, True))
 
     def unsubscribe(self, symbol: str) -> None:
         inst = self._instance
-        inst.outputs.append((inst.state.now, O_SUBSCRIBE, (symbol, False)))
+        inst.outputs.append(SubscribeOut(inst.state.now, symbol, False))
 
     def position(self, symbol: str) -> int:
         return self._instance.state.position(symbol)
@@ -139,11 +140,11 @@ class InstanceHost:
             raise ParamRefused(str(exc)) from None
         inst = self._instance
         inst.params[name] = value
-        inst.outputs.append((inst.state.now, O_SET_PARAM, (name, value)))
+        inst.outputs.append(SetParamOut(inst.state.now, name, value))
 
     def log(self, message: str) -> None:
         inst = self._instance
-        inst.outputs.append((inst.state.now, O_LOG, str(message)))
+        inst.outputs.append(LogOut(inst.state.now, str(message)))
 
     def order(self, order_id: int) -> OpenOrder | None:
         return self._instance.state.open_orders.get(order_id)
@@ -179,7 +180,7 @@ class AlgoInstance:
         self.restarts = 0
         self.messages_received = 0
         self.lifecycle = "stopped"
-        self.outputs: list[tuple[Any, ...]] = []
+        self.outputs: list[InstanceOutput] = []
         self.crashed: str | None = None
         self.crash_traceback: str | None = None
         self.latencies_ns = LatencyHistogram()  # on_book durations
@@ -267,7 +268,7 @@ class AlgoInstance:
                     else:
                         self.discarded += 1
                         if item[1] == D_MESSAGE:  # the link's statistics must hear of it
-                            self.outputs.append((item[0], O_UNDELIVERED, item[2].sender))
+                            self.outputs.append(UndeliveredOut(item[0], item[2].sender))
                 else:
                     self._deliver(item)
             watch_idle()
@@ -340,7 +341,7 @@ class AlgoInstance:
         self.crashed = f"{type(exc).__name__}: {exc}"
         self.crash_traceback = "".join(traceback.format_exception(exc))
         self.actions._buffer.clear()  # a crashing callback's half-made decisions never leave
-        self.outputs.append((ts, O_CRASH, self.crashed))
+        self.outputs.append(CrashOut(ts, self.crashed))
 
     def _on_fill(self, fill: Any) -> None:
         state = self.state
@@ -373,5 +374,5 @@ class AlgoInstance:
         if buffer:
             outputs = self.outputs
             for action in buffer:
-                outputs.append((ts, O_ACTION, action))
+                outputs.append(ActionOut(ts, action))
             buffer.clear()

@@ -9,7 +9,7 @@ inferred from the scheduler).
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import attrs
 
@@ -39,14 +39,65 @@ D_HEARTBEAT: Final = 9  # (ts, D_HEARTBEAT)
 D_KILL: Final = 10  # (ts, D_KILL, reason): fault injection crashes the instance now
 D_RESTART: Final = 11  # (ts, D_RESTART, RestartState): the supervisor starts a new slot
 
-# Instance outputs, in ``InstanceBatch.outputs``: (ts, kind, payload)
-O_ACTION: Final = 0  # payload: action tuple from meshrt.sdk.Actions
-O_SUBSCRIBE: Final = 1  # payload: (symbol, subscribe: bool)
-O_SET_PARAM: Final = 2  # payload: (name, value)
-O_LOG: Final = 3  # payload: message str
-O_MESSAGE: Final = 4  # payload: (label, bytes)
-O_CRASH: Final = 5  # payload: "ExceptionType: message" of the callback that crashed
-O_UNDELIVERED: Final = 6  # payload: sender label of a message that arrived after a crash
+# Instance outputs, in ``InstanceBatch.outputs``: one typed value per thing an algo did,
+# each starting with its time (NamedTuples: built per action, they must stay cheap).
+
+
+class ActionOut(NamedTuple):
+    """An action the algo placed (the action tuple of meshrt.sdk.Actions)."""
+
+    ts: int
+    action: tuple[Any, ...]
+
+
+class SubscribeOut(NamedTuple):
+    ts: int
+    symbol: str
+    on: bool  # False: unsubscribe
+
+
+class SetParamOut(NamedTuple):
+    ts: int
+    name: str
+    value: Any
+
+
+class LogOut(NamedTuple):
+    ts: int
+    message: str
+
+
+class MessageOut(NamedTuple):
+    ts: int
+    label: str
+    payload: bytes
+
+
+class CrashOut(NamedTuple):
+    """The callback that crashed: ``error`` is "ExceptionType: message"."""
+
+    ts: int
+    error: str
+
+
+class UndeliveredOut(NamedTuple):
+    """A message from ``sender`` arrived after this instance crashed (a counted drop)."""
+
+    ts: int
+    sender: str
+
+
+InstanceOutput = (
+    ActionOut | SubscribeOut | SetParamOut | LogOut | MessageOut | CrashOut | UndeliveredOut
+)
+
+
+class Output(NamedTuple):
+    """An instance output as the sequencer merges it: by time, then producer index."""
+
+    ts: int
+    instance: int
+    output: InstanceOutput
 
 
 @attrs.frozen(slots=True)
@@ -74,7 +125,7 @@ class WindowEnd:
 @attrs.frozen(slots=True)
 class InstanceBatch:
     instance: int
-    outputs: list[tuple[Any, ...]]
+    outputs: list[InstanceOutput]
 
 
 @attrs.frozen(slots=True)

@@ -35,16 +35,17 @@ from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.mailbox import Mailbox, MailboxConfig, MailboxFull
 from meshrt.actors.protocol import (
     D_SHUTDOWN,
-    O_ACTION,
-    O_CRASH,
-    O_MESSAGE,
-    O_SET_PARAM,
-    O_SUBSCRIBE,
-    O_UNDELIVERED,
+    ActionOut,
     Advance,
+    CrashOut,
     InstanceBatch,
+    MessageOut,
+    Output,
+    SetParamOut,
     Snapshot,
     Stop,
+    SubscribeOut,
+    UndeliveredOut,
     VenueBatch,
     WindowEnd,
 )
@@ -253,7 +254,7 @@ class Sequencer:
         for dep, error in overflowed:
             outputs.insert(
                 bisect_left(outputs, now, key=_ts),
-                (now, dep.instance.index, O_CRASH, f"MailboxFull: {error}"),
+                Output(now, dep.instance.index, CrashOut(now, f"MailboxFull: {error}")),
             )
         assert self._spawn is not None
         self.clock.merge(
@@ -269,10 +270,10 @@ class Sequencer:
 
     async def _replies(
         self, owed: int
-    ) -> tuple[list[list[tuple[Any, ...]]], list[tuple[Any, ...]], list[Any]]:
+    ) -> tuple[list[list[tuple[Any, ...]]], list[Output], list[Any]]:
         """Wait for every reply this round is owed; order them by producer index."""
         venue_events: list[list[tuple[Any, ...]]] = [[] for _ in self.lanes]
-        outputs: list[tuple[Any, ...]] = []
+        outputs: list[Output] = []
         batches: list[InstanceBatch] = []
         others: list[Any] = []
         while owed:
@@ -289,7 +290,7 @@ class Sequencer:
             batches.sort(key=lambda batch: batch.instance)
             for batch in batches:
                 index = batch.instance
-                outputs.extend((out[0], index, out[1], out[2]) for out in batch.outputs)
+                outputs.extend(Output(out.ts, index, out) for out in batch.outputs)
             outputs.sort(key=_ts)  # stable: instance order, then callback order
         return venue_events, outputs, others
 
@@ -332,33 +333,33 @@ class Sequencer:
             k += 1
         journal.counts["venue_events"] += stop - start
 
-    def _commit_outputs(self, events: list[tuple[Any, ...]], start: int, stop: int) -> None:
+    def _commit_outputs(self, events: list[Output], start: int, stop: int) -> None:
+        """Commit instance outputs events[start:stop], each by its type."""
         deployed = self.deployed
         commit_action = self.desk.commit_action
         for k in range(start, stop):
-            ts, index, kind, payload = events[k]
+            ts, index, out = events[k]
             dep = deployed[index]
-            if kind == O_UNDELIVERED:
-                self.bridge.receiver_down(payload, dep.label)
-                continue
-            if dep.crashed is not None and kind != O_CRASH:
-                continue
-            if kind == O_ACTION:
-                commit_action(ts, dep, payload)
-            elif kind == O_CRASH:
-                self.supervisor.commit_crash(ts, dep, payload)
-            elif kind == O_SUBSCRIBE:
-                self.bridge.commit_subscription(ts, dep, payload[0], payload[1])
-            elif kind == O_MESSAGE:
-                self.bridge.commit_message(ts, dep, payload[0], payload[1])
+            if isinstance(out, UndeliveredOut):
+                self.bridge.receiver_down(out.sender, dep.label)
+            elif isinstance(out, CrashOut):
+                self.supervisor.commit_crash(ts, dep, out.error)
+            elif dep.crashed is not None:
+                continue  # what a crashed instance did after its crash is not committed
+            elif isinstance(out, ActionOut):
+                commit_action(ts, dep, out.action)
+            elif isinstance(out, SubscribeOut):
+                self.bridge.commit_subscription(ts, dep, out.symbol, out.on)
+            elif isinstance(out, MessageOut):
+                self.bridge.commit_message(ts, dep, out.label, out.payload)
             else:
                 journal = self.journal
                 journal.seq += 1
                 venue = self.lanes[dep.venue].name
                 journal.log.lines.append(
-                    records.set_param(journal.seq, ts, dep.source, venue, payload[0], payload[1])
-                    if kind == O_SET_PARAM
-                    else records.algo_log(journal.seq, ts, dep.source, venue, payload)
+                    records.set_param(journal.seq, ts, dep.source, venue, out.name, out.value)
+                    if isinstance(out, SetParamOut)
+                    else records.algo_log(journal.seq, ts, dep.source, venue, out.message)
                 )
 
     # -- the end -----------------------------------------------------------------------
@@ -379,9 +380,9 @@ class Sequencer:
                 await box.send(WindowEnd(clock.windows))
                 owed += 1
         _, outputs, _ = await self._replies(owed)
-        for output in outputs:
-            if output[2] == O_CRASH:
-                self.supervisor.commit_crash(output[0], self.deployed[output[1]], output[3])
+        for ts, index, out in outputs:
+            if type(out) is CrashOut:
+                self.supervisor.commit_crash(ts, self.deployed[index], out.error)
         clock.now = end
         for lane in self.lanes:
             lane.actor.mailbox.send_nowait(Snapshot())

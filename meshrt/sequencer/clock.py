@@ -11,12 +11,13 @@ then instances in topology order; ``merge`` is the one place that order is made.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
 import attrs
 
+from meshrt.actors.protocol import Output
 from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.schedule import Schedule
 
@@ -84,14 +85,15 @@ class Clock:
         self,
         control: list[tuple[Any, ...]],
         commit_control: Commit,
-        outputs: list[tuple[Any, ...]],
-        commit_outputs: Commit,
+        outputs: list[Output],
+        commit_outputs: Callable[[list[Output], int, int], None],
         venue_events: list[list[tuple[Any, ...]]],
         venue_commits: list[Commit],
     ) -> None:
         """Commit one window's sorted streams in the deterministic order."""
         streams: list[list[Any]] = []  # [events, position, commit function]
-        for events in (control, outputs, *venue_events):
+        every_list: list[Sequence[tuple[Any, ...]]] = [control, outputs, *venue_events]
+        for events in every_list:
             if events and events[-1][0] > self.last_event_ts:  # each list is sorted by time
                 self.last_event_ts = events[-1][0]
         if control:
