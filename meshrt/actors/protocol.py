@@ -18,12 +18,43 @@ OUT_BOOK: Final = 0  # (ts, OUT_BOOK, symbol index, feed event, Book, Features)
 OUT_TRADE: Final = 1  # (ts, OUT_TRADE, symbol index, feed event)
 OUT_REPORT: Final = 2  # (ts, OUT_REPORT, symbol index, report tuple from meshrt.venues.events)
 
-# Order operations arriving at a venue, in ``Advance.arrivals``
-OP_SUBMIT: Final = 0  # (ts, OP_SUBMIT, order id, symbol index, side, price | None, size, tif)
-OP_CANCEL: Final = 1  # (ts, OP_CANCEL, order id, symbol index)
-OP_REPLACE: Final = 2  # (ts, OP_REPLACE, order id, symbol index, price, size)
-OP_FEED_DOWN: Final = 3  # (ts, OP_FEED_DOWN, 0, 0): fault injection stops the feed
-OP_FEED_UP: Final = 4  # (ts, OP_FEED_UP, 0, 0): the feed comes back
+# What arrives at a venue, in ``Advance.arrivals``, each at its arrival time ``ts``:
+# order operations, and fault injection switching the feed.
+
+
+class Submit(NamedTuple):
+    ts: int
+    order_id: int
+    symbol: int  # index into the venue's symbols
+    side: int
+    price: int | None  # None: a market order
+    size: int
+    tif: int
+
+
+class Cancel(NamedTuple):
+    ts: int
+    order_id: int
+    symbol: int
+
+
+class Replace(NamedTuple):
+    ts: int
+    order_id: int
+    symbol: int
+    price: int
+    size: int
+
+
+class FeedSwitch(NamedTuple):
+    """Fault injection: the venue's feed stops reaching algos (``up`` False) or comes back."""
+
+    ts: int
+    up: bool
+
+
+OrderOp = Submit | Cancel | Replace
+Arrival = Submit | Cancel | Replace | FeedSwitch
 
 # Deliveries to an algo instance
 D_BOOK: Final = 0  # (ts, D_BOOK, Book, Features)
@@ -105,7 +136,7 @@ class Advance:
     """Venue: process your feed up to ``until`` (exclusive), with these order arrivals."""
 
     until: int
-    arrivals: list[tuple[Any, ...]]
+    arrivals: list[Arrival]
 
 
 @attrs.frozen(slots=True)

@@ -16,17 +16,16 @@ from typing import Any
 
 from meshrt.actors.mailbox import Mailbox, MailboxConfig
 from meshrt.actors.protocol import (
-    OP_CANCEL,
-    OP_FEED_DOWN,
-    OP_FEED_UP,
-    OP_REPLACE,
-    OP_SUBMIT,
     OUT_BOOK,
     OUT_REPORT,
     OUT_TRADE,
     Advance,
+    Arrival,
+    Cancel,
+    FeedSwitch,
     Snapshot,
     Stop,
+    Submit,
     VenueBatch,
     VenueState,
 )
@@ -85,7 +84,7 @@ class VenueActor:
         times = [t for t in (source.peek_time() for source in self.sources) if t is not None]
         return min(times) if times else None
 
-    def advance(self, until: int, arrivals: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def advance(self, until: int, arrivals: list[Arrival]) -> list[tuple[Any, ...]]:
         """Everything that happens before ``until``, in time order (feed first on ties)."""
         out: list[tuple[Any, ...]] = []
         if len(self.sources) == 1:
@@ -178,20 +177,20 @@ class VenueActor:
             if reports:
                 _drain(reports, symbol, out)
 
-    def _order(self, op: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
-        ts, kind, order_id, symbol = op[0], op[1], op[2], op[3]
-        if kind in (OP_FEED_DOWN, OP_FEED_UP):
-            self.feed_up = kind == OP_FEED_UP
+    def _order(self, op: Arrival, out: list[tuple[Any, ...]]) -> None:
+        """An order operation (or a feed switch) reaching the venue, by its type."""
+        if isinstance(op, FeedSwitch):
+            self.feed_up = op.up
             return
-        engine = self.engines[symbol]
-        if kind == OP_SUBMIT:
-            engine.submit(ts, order_id, op[4], op[5], op[6], op[7])
-        elif kind == OP_CANCEL:
-            engine.cancel(ts, order_id)
-        elif kind == OP_REPLACE:
-            engine.replace(ts, order_id, op[4], op[5])
+        engine = self.engines[op.symbol]
+        if isinstance(op, Submit):
+            engine.submit(op.ts, op.order_id, op.side, op.price, op.size, op.tif)
+        elif isinstance(op, Cancel):
+            engine.cancel(op.ts, op.order_id)
+        else:
+            engine.replace(op.ts, op.order_id, op.price, op.size)
         if engine.reports:
-            _drain(engine.reports, symbol, out)
+            _drain(engine.reports, op.symbol, out)
 
 
 def _drain(reports: list[tuple[Any, ...]], symbol: int, out: list[tuple[Any, ...]]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from meshrt.actors.protocol import D_HEARTBEAT, D_KILL, D_LIFECYCLE, OP_FEED_DOWN, OP_FEED_UP
+from meshrt.actors.protocol import D_HEARTBEAT, D_KILL, D_LIFECYCLE, FeedSwitch
 from meshrt.log import records
 from meshrt.sequencer.bridge import MeshBridge
 from meshrt.sequencer.journal import Journal
@@ -61,8 +61,8 @@ class Controls:
                 if control.dep.crashed is None:
                     control.dep.timer((at, D_KILL, "killed by fault injection"))
             elif isinstance(control, (FeedDown, FeedUp)):
-                op = OP_FEED_DOWN if isinstance(control, FeedDown) else OP_FEED_UP
-                insort(control.lane.arrivals, (at, op, 0, 0), key=_ts)
+                up = not isinstance(control, FeedDown)
+                insort(control.lane.arrivals, FeedSwitch(at, up), key=_ts)
             elif isinstance(control, Restart):
                 self.supervisor.restart(at, control.dep)
         for dep in self.deployed:

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from meshrt.actors.protocol import D_REJECT, OP_CANCEL, OP_REPLACE, OP_SUBMIT
+from meshrt.actors.protocol import D_REJECT, Cancel, Replace, Submit
 from meshrt.contract import (
     INT64_MAX,
     UINT64_MAX,
@@ -144,9 +144,8 @@ class IntentDesk:
         dep.orders += 1
         journal.counts["orders"] += 1
         lane.arrivals.append(
-            (
+            Submit(
                 lane.orders.deliver_at(ts),
-                OP_SUBMIT,
                 order_id,
                 symbol_index,
                 side,
@@ -231,9 +230,8 @@ class IntentDesk:
         )
         self.orders.replace_sent(order.order_id)
         lane.arrivals.append(
-            (
+            Replace(
                 lane.orders.deliver_at(ts),
-                OP_REPLACE,
                 order.order_id,
                 lane.symbols.index(order.symbol),
                 price,
@@ -266,9 +264,8 @@ class IntentDesk:
             )
         )
         lane.arrivals.append(
-            (
+            Cancel(
                 lane.orders.deliver_at(ts),
-                OP_CANCEL,
                 order.order_id,
                 lane.symbols.index(order.symbol),
             )

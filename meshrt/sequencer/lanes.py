@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from meshrt.actors.instance import AlgoInstance
+from meshrt.actors.protocol import Arrival
 from meshrt.actors.venue import VenueActor
 from meshrt.ledger import Ledger
 from meshrt.scenario.latency import LatencyStream
@@ -33,7 +34,7 @@ class VenueLane:
     order_base_ns: int
     subscribers: list[list[Deployed]]
     consolidated: list[bool]  # per symbol: does anyone take the NBBO of it?
-    arrivals: list[tuple[Any, ...]] = attrs.field(factory=list)  # sorted by arrival time
+    arrivals: list[Arrival] = attrs.field(factory=list)  # sorted by arrival time
     next_time: int | None = None
     last_book: list[Book | None] = attrs.field(factory=list)
     last_quote: list[tuple[int, int, int, int] | None] = attrs.field(factory=list)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshrt.actors.protocol import OP_REPLACE, VenueState
+from meshrt.actors.protocol import FeedSwitch, VenueState
 from meshrt.contract import Side
 from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.orders import OrderStateMachine
@@ -29,7 +29,9 @@ def reconcile(
         assert isinstance(state, VenueState)
         resting.update(state.resting)
         feed_dropped[lanes[state.venue].name] = state.feed_dropped
-    in_flight = {op[2] for lane in lanes for op in lane.arrivals if op[1] <= OP_REPLACE}
+    in_flight = {
+        op.order_id for lane in lanes for op in lane.arrivals if not isinstance(op, FeedSwitch)
+    }
     mismatches = []
     live = 0
     for order_id, order in orders.orders.items():
