@@ -13,7 +13,8 @@ import pytest
 from meshrt.cli.main import main
 from meshrt.log import checkpoint, writer
 from meshrt.log.reader import LogVersionError, ReplayReader
-from meshrt.runtime.run import RUN_FILE_VERSION, RunOptions, run
+from meshrt.runtime.run import RunOptions, run
+from meshrt.runtime.run_file import RUN_FILE_VERSION
 from meshrt.scenario.definition import load_scenario
 
 from small_scenario import write_scenario

@@ -93,27 +93,7 @@ def test_resuming_after_the_scenario_changed_is_refused(tmp_path: Path) -> None:
         )
     )
     out = tmp_path / "run"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "meshrt.cli.main",
-            "run",
-            str(scenario),
-            "--out",
-            str(out),
-            "--no-progress",
-            "--checkpoint-every",
-            EVERY,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    while not list((out / "checkpoints").glob("*.bin")) if (out / "checkpoints").is_dir() else True:
-        time.sleep(0.005)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    killed_run(scenario, out, 1)
     scenario.write_text(scenario.read_text().replace("seed=7", "seed=8"))
     done = meshrt("run", "--resume", str(out), "--no-progress")
     assert done.returncode == 2
@@ -207,7 +187,7 @@ def test_the_run_digest_covers_algos_named_by_module_or_given_as_a_class(
 ) -> None:
     import importlib
 
-    from meshrt.runtime.run import _scenario_sha256
+    from meshrt.runtime.digest import scenario_sha256
 
     from helpers import deployment, scenario
 
@@ -217,7 +197,7 @@ def test_the_run_digest_covers_algos_named_by_module_or_given_as_a_class(
     monkeypatch.syspath_prepend(str(tmp_path))
     by_module = scenario(deployment("my_digest_algo:Algo"))
     by_class = scenario(deployment(importlib.import_module("my_digest_algo").Algo))
-    before = _scenario_sha256(by_module)[0], _scenario_sha256(by_class)[0]
+    before = scenario_sha256(by_module)[0], scenario_sha256(by_class)[0]
     module.write_text(source + "# an edit\n")
-    assert _scenario_sha256(by_module)[0] != before[0]
-    assert _scenario_sha256(by_class)[0] != before[1]  # the class's module file changed
+    assert scenario_sha256(by_module)[0] != before[0]
+    assert scenario_sha256(by_class)[0] != before[1]  # the class's module file changed

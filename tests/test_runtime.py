@@ -547,32 +547,24 @@ def test_the_compiled_feed_commit_delivers_in_fifo_order_and_stops_at_each_repor
 
 
 @pytest.mark.unit
+def delivery_times(stream: LatencyStream, sent: list[int]) -> tuple[list[int], int]:
+    """The delivery times commit_feed gives books sent at ``sent`` on ``stream`` (no log,
+    one subscriber), and the stream's last delivery time after them."""
+    dep = Slotted()
+    events = [(ts, OUT_BOOK, 0, None, ts, None) for ts in sent]
+    _, _, last = commit_feed(
+        events, 0, len(events), 0, 0, None, (), orjson.dumps, [None], [False], None,
+        [[dep]], stream.base, stream.span, stream.draw,
+    )  # fmt: skip
+    return [item[0] for item in dep.inbound], last
+
+
 def test_the_compiled_feed_commit_draws_the_latency_stream_exactly() -> None:
     """int(draw() * span) truncated like Python, on the stream's own random source."""
     ours, theirs = (LatencyStream(Latency(1_000_000, 10**12 - 1), "7:v:feed") for _ in "ab")
-    dep = Slotted()
-    events = [
-        (ts, OUT_BOOK, 0, None, ts, None)
-        for ts in range(1_700_000_000_000_000_000, 1_700_000_000_000_000_000 + 3 * 10**12, 10**9)
-    ]
-    _, _, last = commit_feed(
-        events,
-        0,
-        len(events),
-        0,
-        0,
-        None,
-        (),
-        orjson.dumps,
-        [None],
-        [False],
-        None,
-        [[dep]],
-        ours.base,
-        ours.span,
-        ours.draw,
-    )
-    assert [item[0] for item in dep.inbound] == [theirs.deliver_at(e[0]) for e in events]
+    sent = list(range(1_700_000_000_000_000_000, 1_700_000_000_000_000_000 + 3 * 10**12, 10**9))
+    times, last = delivery_times(ours, sent)
+    assert times == [theirs.deliver_at(ts) for ts in sent]
     assert last == theirs.last
 
 
@@ -590,26 +582,8 @@ def test_the_compiled_feed_latency_is_latency_streams_rule(
     """commit_feed's delivery times against LatencyStream.deliver_at, the rule's Python
     home, on random latencies, seeds and send times (not sorted: the FIFO clamp too)."""
     ours, theirs = (LatencyStream(Latency(base, jitter), seed) for _ in "ab")
-    dep = Slotted()
-    events = [(ts, OUT_BOOK, 0, None, ts, None) for ts in times]
-    _, _, last = commit_feed(
-        events,
-        0,
-        len(events),
-        0,
-        0,
-        None,
-        (),
-        orjson.dumps,
-        [None],
-        [False],
-        None,
-        [[dep]],
-        ours.base,
-        ours.span,
-        ours.draw,
-    )
-    assert [item[0] for item in dep.inbound] == [theirs.deliver_at(ts) for ts in times]
+    delivered, last = delivery_times(ours, times)
+    assert delivered == [theirs.deliver_at(ts) for ts in times]
     assert last == theirs.last
 
 

@@ -99,7 +99,8 @@ class Verdict:
 
 def verify(run_dir: Path) -> Verdict:
     """Re-execute a run from its log and compare (CheckpointError/ScenarioError on bad input)."""
-    from meshrt.runtime.run import load_run_scenario, run
+    from meshrt.runtime.run import run
+    from meshrt.runtime.run_file import load_run_scenario
 
     run_dir = run_dir.absolute()  # before the log's path joins scenario paths rebased elsewhere
     scenario = load_run_scenario(run_dir)

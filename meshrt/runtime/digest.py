@@ -13,15 +13,21 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import importlib.util
 import os
 import re
 import sys
 import types
 from collections.abc import Mapping
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+from meshrt.venues.sources import RecordedSpec
+
+if TYPE_CHECKING:
+    from meshrt.scenario.definition import Scenario
 
 # path -> {"size": ..., "mtime_ns": ..., "sha256": ...}: a run's data files as hashed
 DataFiles = dict[str, dict[str, Any]]
@@ -90,3 +96,53 @@ def _code_file_sha256(obj: Any) -> str:
     if not origin or not os.path.isfile(origin):
         return "-"
     return hashlib.sha256(Path(origin).read_bytes()).hexdigest()
+
+
+def scenario_sha256(
+    scenario: Scenario,
+    known: DataFiles | None = None,
+) -> tuple[str, DataFiles]:
+    """The digest of what a run is made of: the evaluated scenario value
+    (its location aside), the scenario file, every algo file it names (Python, WASM,
+    native) and every recorded data file; with the data files' digests as used, the cache
+    for the next time (``known``: digests from run.json, trusted while size and mtime_ns
+    are unchanged)."""
+    base_dir = Path(scenario.base_dir)
+    digest = hashlib.sha256()
+    digest.update(canonical(attrs.evolve(scenario, base_dir=".", source_path=None)).encode())
+    path = getattr(scenario, "source_path", None)
+    if path:
+        digest.update(Path(path).read_bytes())
+    for dep in scenario.deployments:
+        file = algo_file(dep.algo, base_dir)
+        if file is not None and file.is_file():
+            digest.update(file.read_bytes())
+    seen: DataFiles = {}
+    for venue in scenario.venues:
+        for source in venue.sources:
+            if isinstance(source, RecordedSpec):
+                data = Path(source.path)
+                data = (data if data.is_absolute() else base_dir / data).absolute()
+                digest.update(f"\n{source.symbol}:{file_sha256(data, known or {}, seen)}".encode())
+    return digest.hexdigest(), seen
+
+
+def algo_file(ref: Any, base_dir: Path) -> Path | None:
+    """The file an algo reference runs: "file.py:Class", "algo.wasm" or "algo.so" as
+    named; "module:Class" or a class object by its module's file; None if there is none
+    (the loader reports a reference that cannot be loaded)."""
+    if isinstance(ref, type):
+        module = sys.modules.get(ref.__module__)
+        origin = getattr(module, "__file__", None)
+        return Path(origin) if origin else None
+    if not isinstance(ref, str):
+        return None
+    module_part, sep, _ = ref.partition(":")
+    if sep and not module_part.endswith(".py"):
+        try:
+            spec = importlib.util.find_spec(module_part)
+        except (ImportError, ValueError):
+            return None
+        return Path(spec.origin) if spec is not None and spec.origin else None
+    file = Path(module_part if sep else ref)
+    return file if file.is_absolute() else base_dir / file

@@ -8,8 +8,6 @@ actor is stopped or cancelled with it: nothing outlives the run.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import importlib.util
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -28,9 +26,9 @@ from meshrt.log import checkpoint
 from meshrt.log.writer import ReplayLog
 from meshrt.runtime import interrupts, run_folder, watchdog
 from meshrt.runtime.collector import run_collector
-from meshrt.runtime.digest import DataFiles, canonical, file_sha256
+from meshrt.runtime.run_file import load_run_scenario, read_run_file, write_run_file
 from meshrt.runtime.summary import build_mesh, build_metrics, build_summary
-from meshrt.scenario.definition import Scenario, load_scenario, validate
+from meshrt.scenario.definition import Scenario, validate
 from meshrt.sequencer.actor import Sequencer, sequencer_mailbox
 from meshrt.sequencer.reports import RunFailed
 from meshrt.sequencer.topology import DeploymentSite, LifecycleAt, Topology, VenueSite
@@ -73,10 +71,6 @@ class RunOptions:
     fsync_interval_s: float | None = None
     watchdog_s: float = watchdog.DEFAULT_SECONDS
     fresh_folder: bool = False  # run_dir is a default name: never reuse it, take NAME-2...
-
-
-RUN_FILE = "run.json"
-RUN_FILE_VERSION = 2  # 2: the scenario digest covers its value and data files
 
 
 def run(
@@ -136,7 +130,7 @@ async def _claim_and_start(
         run_dir = folder.path
     try:
         if run_dir is not None:
-            _write_run_file(run_dir, scenario, options)
+            write_run_file(run_dir, scenario, options.checkpoint_every, options.fsync_interval_s)
         return await _start(scenario, venues, mailbox, run_dir, progress, options, signals)
     finally:
         if folder is not None:
@@ -216,7 +210,7 @@ async def _resume(
     watchdog_s: float,
     signals: AsyncIterator[int] | None,
 ) -> RunResult:
-    info = _read_run_file(run_dir)
+    info = read_run_file(run_dir)
     folder = run_folder.claim(run_dir)
     try:
         return await _resume_claimed(run_dir, info, scenario, progress, watchdog_s, signals)
@@ -323,7 +317,7 @@ async def _drive(
     instances = [dep.instance for dep in sequencer.deployed]
     log = sequencer.log
     if run_dir is not None and sequencer.checkpoint_every and sequencer.checkpoint_note is None:
-        digest = _read_run_file(run_dir)["scenario_sha256"]  # as the run began, or resumed
+        digest = read_run_file(run_dir)["scenario_sha256"]  # as the run began, or resumed
 
         def save(state: Sequencer) -> None:
             log.sync()  # the log first: a checkpoint must never cover unsaved records
@@ -396,113 +390,6 @@ def _reports(instances: list[AlgoInstance]) -> dict[str, tuple[Any, str | None]]
         except Exception as exc:  # noqa: BLE001 - algo code may raise anything
             reports[instance.label] = (None, f"{type(exc).__name__}: {exc}")
     return reports
-
-
-def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenario:
-    """The scenario a run folder was made from, refused if it changed since."""
-    info = _read_run_file(run_dir)
-    if scenario is None:
-        path = Path(info["scenario_path"]) if info.get("scenario_path") else None
-        if path is None:
-            raise checkpoint.CheckpointError(
-                f"{run_dir / RUN_FILE}: scenario_path: the run was not started from a "
-                "scenario file; pass its Scenario value instead"
-            )
-        scenario = load_scenario(path)
-    known = info.get("data_files")
-    digest, _ = _scenario_sha256(scenario, known if isinstance(known, dict) else {})
-    if digest != info["scenario_sha256"]:
-        raise checkpoint.CheckpointError(
-            f"{run_dir / RUN_FILE}: scenario_sha256: the scenario changed since the run "
-            "started (its value, its file, an algo file it names or a data file it reads); "
-            "going on would not reproduce it"
-        )
-    return scenario
-
-
-def _scenario_sha256(
-    scenario: Scenario,
-    known: DataFiles | None = None,
-) -> tuple[str, DataFiles]:
-    """The digest of what a run is made of (meshrt.runtime.digest): the evaluated scenario value
-    (its location aside), the scenario file, every algo file it names (Python, WASM,
-    native) and every recorded data file; with the data files' digests as used, the cache
-    for the next time (``known``: digests from run.json, trusted while size and mtime_ns
-    are unchanged)."""
-    base_dir = Path(scenario.base_dir)
-    digest = hashlib.sha256()
-    digest.update(canonical(attrs.evolve(scenario, base_dir=".", source_path=None)).encode())
-    path = getattr(scenario, "source_path", None)
-    if path:
-        digest.update(Path(path).read_bytes())
-    for dep in scenario.deployments:
-        file = _algo_file(dep.algo, base_dir)
-        if file is not None and file.is_file():
-            digest.update(file.read_bytes())
-    seen: DataFiles = {}
-    for venue in scenario.venues:
-        for source in venue.sources:
-            if isinstance(source, RecordedSpec):
-                data = Path(_resolved(source, base_dir).path).absolute()
-                digest.update(f"\n{source.symbol}:{file_sha256(data, known or {}, seen)}".encode())
-    return digest.hexdigest(), seen
-
-
-def _algo_file(ref: Any, base_dir: Path) -> Path | None:
-    """The file an algo reference runs: "file.py:Class", "algo.wasm" or "algo.so" as
-    named; "module:Class" or a class object by its module's file; None if there is none
-    (the loader reports a reference that cannot be loaded)."""
-    if isinstance(ref, type):
-        module = sys.modules.get(ref.__module__)
-        origin = getattr(module, "__file__", None)
-        return Path(origin) if origin else None
-    if not isinstance(ref, str):
-        return None
-    module_part, sep, _ = ref.partition(":")
-    if sep and not module_part.endswith(".py"):
-        try:
-            spec = importlib.util.find_spec(module_part)
-        except (ImportError, ValueError):
-            return None
-        return Path(spec.origin) if spec is not None and spec.origin else None
-    file = Path(module_part if sep else ref)
-    return file if file.is_absolute() else base_dir / file
-
-
-def _write_run_file(run_dir: Path, scenario: Scenario, options: RunOptions) -> None:
-    digest, data_files = _scenario_sha256(scenario)
-    (run_dir / RUN_FILE).write_bytes(
-        orjson.dumps(
-            {
-                "format": "meshrt-run",
-                "version": RUN_FILE_VERSION,
-                "scenario_path": getattr(scenario, "source_path", None),
-                "scenario_sha256": digest,
-                "data_files": data_files,
-                "checkpoint_every": options.checkpoint_every,
-                "fsync_interval_s": options.fsync_interval_s,
-            },
-            option=orjson.OPT_INDENT_2,
-        )
-    )
-
-
-def _read_run_file(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / RUN_FILE
-    try:
-        info: dict[str, Any] = orjson.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise checkpoint.CheckpointError(
-            f"{path}: no such file (is {run_dir} a run folder?)"
-        ) from None
-    except orjson.JSONDecodeError as exc:
-        raise checkpoint.CheckpointError(f"{path}: not JSON ({exc})") from None
-    if info.get("format") != "meshrt-run" or info.get("version") != RUN_FILE_VERSION:
-        raise checkpoint.CheckpointError(
-            f"{path}: not a meshrt run file of version {RUN_FILE_VERSION} (version "
-            f"{info.get('version')!r}: written by another meshrt)"
-        )
-    return info
 
 
 def _slot_factory(scenario: Scenario, dep: Any, base_dir: Path) -> Callable[[AlgoInstance], Any]:
