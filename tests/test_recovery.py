@@ -14,7 +14,8 @@ import orjson
 import pytest
 
 from meshrt.log import checkpoint
-from meshrt.venues.sources import RecordedSource, RecordedSpec
+from meshrt.venues.recorded import RecordedSource
+from meshrt.venues.sources import RecordedSpec
 
 from killing import EVERY, ROOT, bundled_copy, killed_run, meshrt
 

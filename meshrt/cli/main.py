@@ -17,7 +17,7 @@ from meshrt.loaders.python import AlgoLoadError
 from meshrt.runtime.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S, EXIT_STUCK
 from meshrt.scenario.definition import ScenarioError, load_scenario
 from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
-from meshrt.venues.sources import SourceError
+from meshrt.venues.recorded import SourceError
 
 if TYPE_CHECKING:
     from meshrt.runtime.run import RunResult

@@ -5,7 +5,7 @@ checkpoint is the sequencer's object graph (it reaches the venues, the instances
 their algos, the coordinator, every seeded random source and every pending delivery)
 pickled as it is. The file is one JSON header line, then the pickle:
 
-    {"format": "meshrt-checkpoint", "version": 7, "scenario_sha256": ..., "seed": ...,
+    {"format": "meshrt-checkpoint", "version": 8, "scenario_sha256": ..., "seed": ...,
      "seq": ..., "now_ns": ..., "windows": ..., "log_offset": ..., "log_records": ...,
      "log_sha256": ..., "payload_bytes": ..., "payload_sha256": ...}
 
@@ -30,8 +30,9 @@ FORMAT = "meshrt-checkpoint"
 # 2: the venue book, synthetic source and callback timings moved to C; 3: log_sha256;
 # 4: the sequencer is a package of components (meshrt/sequencer/); 5: the synthetic
 # source draws from xoshiro256** (its pickled state is four words); 6: the modules moved
-# into packages (pickles name them); 7: what arrives at a venue is typed (Submit, ...)
-VERSION = 7
+# into packages (pickles name them); 7: what arrives at a venue is typed (Submit, ...);
+# 8: the recorded source moved to meshrt/venues/recorded.py
+VERSION = 8
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 
