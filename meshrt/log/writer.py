@@ -4,8 +4,10 @@ The first line is a header naming the format and version; every other line is th
 event envelope ``[seq, event_ts, ingest_ts, source, venue, instrument, type, payload,
 key]`` (docs/replay.md). Records hold only scenario time, never wall-clock time or
 paths, so the same scenario and seeds give the same bytes. Lines are buffered per
-window and written with one call, and hashed as they are written: a checkpoint records
-the sha256 of the log up to its offset, and resume checks the prefix against it.
+window and written with one call. A checkpoint records the sha256 of the log up to its
+offset, and resume checks the prefix against it; the bytes are hashed when a checkpoint
+asks (read back from the OS cache since the last one), so a run without checkpoints
+never pays for hashing.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class ReplayLog:
         "fsync_interval_s",
         "_last_sync",
         "_sha",
+        "_hashed",
     )
 
     def __init__(self, path: Path | None, fsync_interval_s: float | None = None) -> None:
@@ -49,7 +52,8 @@ class ReplayLog:
         self.fsync_interval_s = fsync_interval_s
         self._last_sync = time.monotonic()
         self._file: BinaryIO | None = None
-        self._sha = hashlib.sha256()  # of the bytes written so far: offset bytes
+        self._sha = hashlib.sha256()  # of the log's first _hashed bytes
+        self._hashed = 0
         if path is not None:
             self._file = open(path, "wb")  # noqa: SIM115
 
@@ -69,10 +73,28 @@ class ReplayLog:
         self._file = None
         self._last_sync = time.monotonic()
         self._sha = hashlib.sha256()
+        self._hashed = 0
 
     def sha256(self) -> str:
-        """The digest of the log's bytes so far (what a checkpoint records)."""
+        """The digest of the log's bytes so far (what a checkpoint records): the bytes
+        written since the last call are read back and hashed now."""
+        if self._file is not None and self._hashed < self.offset:
+            assert self.path is not None
+            self._file.flush()
+            with open(self.path, "rb") as file:
+                file.seek(self._hashed)
+                self._hash_from(file, self.offset - self._hashed)
         return self._sha.hexdigest()
+
+    def _hash_from(self, file: BinaryIO, count: int) -> None:
+        """Hash the next ``count`` bytes of ``file`` (fewer if it ends first)."""
+        while count:
+            chunk = file.read(min(count, 1 << 20))
+            if not chunk:
+                break
+            self._sha.update(chunk)
+            self._hashed += len(chunk)
+            count -= len(chunk)
 
     def reopen(self, path: Path, sha256: str) -> None:
         """Continue writing after a restore: the file's first ``offset`` bytes are checked
@@ -80,13 +102,7 @@ class ReplayLog:
         file is cut back to the saved offset."""
         file = open(path, "r+b")  # noqa: SIM115
         try:
-            remaining = self.offset
-            while remaining:
-                chunk = file.read(min(remaining, 1 << 20))
-                if not chunk:
-                    break
-                self._sha.update(chunk)
-                remaining -= len(chunk)
+            self._hash_from(file, self.offset)
             if self._sha.hexdigest() != sha256:
                 raise CheckpointError(_damage(path, self.offset, self.records))
             file.truncate(self.offset)
@@ -119,7 +135,6 @@ class ReplayLog:
             lines.append(b"")
             data = b"\n".join(lines)
             self._file.write(data)
-            self._sha.update(data)
             self.offset += len(data)
             if self.fsync_interval_s is not None and (
                 time.monotonic() - self._last_sync >= self.fsync_interval_s
