@@ -174,11 +174,17 @@ class Coordinator:
         self.mailbox: Mailbox[Route | Stop] = Mailbox(f"coordinator#{generation}", MailboxConfig())
 
     async def run(self) -> None:
-        while True:
-            for message in await self.mailbox.receive_batch():
-                if isinstance(message, Stop):
-                    return
-                self.reply_to.send_nowait(Routed(self.route(message.items)))
+        """Run as a Trio task: step on each batch the mailbox receives, until told to stop."""
+        while not self.step(await self.mailbox.receive_batch()):
+            pass
+
+    def step(self, messages: list[Route | Stop]) -> bool:
+        """Route each batch, replying to each; True once told to stop."""
+        for message in messages:
+            if isinstance(message, Stop):
+                return True
+            self.reply_to.send_nowait(Routed(self.route(message.items)))
+        return False
 
     def route(self, items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         out: list[tuple[Any, ...]] = []

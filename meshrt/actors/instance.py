@@ -234,48 +234,59 @@ class AlgoInstance:
         self._flush(item[0])
 
     async def run(self) -> None:
+        """Run as a Trio task: step on each batch the mailbox receives, until told to stop."""
+        while not self.step(await self.mailbox.receive_batch()):
+            pass
+
+    def step(self, batch: list[Any]) -> bool:
+        """Deliver ``batch`` in order, replying at each WindowEnd; True once told to stop.
+        The sequencer calls this directly in virtual time (meshrt/sequencer/actor.py)."""
         state, actions = self.state, self.actions
         flush, latencies = self._flush, self.latencies_ns
-        while True:
-            batch = await self.mailbox.receive_batch()
-            watch_batch(self.label, self.wasm)  # once a window: named by a crash or the watchdog
-            k, n = 0, len(batch)
-            while k < n:
-                if self.lifecycle == RUNNING and self.crashed is None:
-                    # the hot path, in C: a run of books to a running algo
-                    k, callbacks, error = deliver_books(
-                        batch, k, state, actions, self, self.on_book, flush, latencies
-                    )
-                    self.book_callbacks += callbacks
-                    if error is not None:
-                        ts = batch[k - 1][0]
-                        self._callback_failed(ts, error)
-                        flush(ts)
-                        continue
-                    if k == n:
-                        break
-                item = batch[k]
-                k += 1
-                if type(item) is not tuple:
-                    if isinstance(item, WindowEnd):
-                        self._reply()
-                    elif isinstance(item, Stop):
-                        watch_idle()
-                        return
-                elif self.crashed is not None:
-                    if item[1] == D_RESTART:
-                        self._restart(item)
-                    else:
-                        self.discarded += 1
-                        if item[1] == D_MESSAGE:  # the link's statistics must hear of it
-                            self.outputs.append(UndeliveredOut(item[0], item[2].sender))
+        watch_batch(self.label, self.wasm)  # once a window: named by a crash or the watchdog
+        k, n = 0, len(batch)
+        while k < n:
+            if self.lifecycle == RUNNING and self.crashed is None:
+                # the hot path, compiled: a run of books to a running algo
+                k, callbacks, error = deliver_books(
+                    batch, k, state, actions, self, self.on_book, flush, latencies
+                )
+                self.book_callbacks += callbacks
+                if error is not None:
+                    ts = batch[k - 1][0]
+                    self._callback_failed(ts, error)
+                    flush(ts)
+                    continue
+                if k == n:
+                    break
+            item = batch[k]
+            k += 1
+            if type(item) is not tuple:
+                if isinstance(item, WindowEnd):
+                    self._reply()
+                elif isinstance(item, Stop):
+                    watch_idle()
+                    return True
+            elif self.crashed is not None:
+                if item[1] == D_RESTART:
+                    self._restart(item)
                 else:
-                    self._deliver(item)
-            watch_idle()
+                    self.discarded += 1
+                    if item[1] == D_MESSAGE:  # the link's statistics must hear of it
+                        self.outputs.append(UndeliveredOut(item[0], item[2].sender))
+            else:
+                self._deliver(item)
+        watch_idle()
+        return False
 
     def _reply(self) -> None:
-        self.reply_to.send_nowait(InstanceBatch(self.index, self.outputs))
+        self.reply_to.send_nowait(InstanceBatch(self.index, self.take_outputs()))
+
+    def take_outputs(self) -> list[InstanceOutput]:
+        """Everything the algo did since the last take, in callback order."""
+        outputs = self.outputs
         self.outputs = []
+        return outputs
 
     def _deliver(self, item: tuple[Any, ...]) -> None:
         state = self.state
@@ -285,7 +296,7 @@ class AlgoInstance:
         watch_callback(CALLBACK_OF.get(kind))
         try:
             if kind == D_BOOK:
-                self.skipped += 1  # the running case never gets here: see run()
+                self.skipped += 1  # the running case never gets here: see step()
                 return
             elif kind == D_FILL:
                 self._on_fill(item[2])

@@ -159,8 +159,13 @@ class Mailbox(Generic[T]):
                 raise trio.BusyResourceError(f"mailbox {self.name!r} has one receiver, its owner")
             self._receiver = current_task()
             await wait_task_rescheduled(self._abort_receive)
-        batch = list(self._items)
-        self._items.clear()
+        return self.take_all()
+
+    def take_all(self) -> list[T]:
+        """Take everything queued now (maybe nothing): how a stepped actor receives."""
+        items = self._items
+        batch = list(items)
+        items.clear()
         self.processed += len(batch)
         if self._senders:
             self._senders.unpark_all()

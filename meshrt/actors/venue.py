@@ -64,20 +64,27 @@ class VenueActor:
         self.feed_dropped = 0  # feed events not delivered while the feed was down (faults)
 
     async def run(self) -> None:
-        while True:
-            for message in await self.mailbox.receive_batch():
-                if isinstance(message, Stop):
-                    return
-                if isinstance(message, Snapshot):
-                    resting = [
-                        (order.order_id, order.remaining)
-                        for engine in self.engines
-                        for order in engine.resting()
-                    ]
-                    self.reply_to.send_nowait(VenueState(self.index, resting, self.feed_dropped))
-                    continue
-                events = self.advance(message.until, message.arrivals)
-                self.reply_to.send_nowait(VenueBatch(self.index, events, self.next_time()))
+        """Run as a Trio task: step on each batch the mailbox receives, until told to stop."""
+        while not self.step(await self.mailbox.receive_batch()):
+            pass
+
+    def step(self, messages: list[Advance | Snapshot | Stop]) -> bool:
+        """Handle ``messages`` in order, replying to each; True once told to stop. The
+        sequencer calls this directly in virtual time (meshrt/sequencer/actor.py)."""
+        for message in messages:
+            if isinstance(message, Stop):
+                return True
+            if isinstance(message, Snapshot):
+                resting = [
+                    (order.order_id, order.remaining)
+                    for engine in self.engines
+                    for order in engine.resting()
+                ]
+                self.reply_to.send_nowait(VenueState(self.index, resting, self.feed_dropped))
+                continue
+            events = self.advance(message.until, message.arrivals)
+            self.reply_to.send_nowait(VenueBatch(self.index, events, self.next_time()))
+        return False
 
     def next_time(self) -> int | None:
         """Time of the next feed event on any symbol, None when every source is done."""

@@ -3,11 +3,12 @@
 The first line is a header naming the format and version; every other line is the
 event envelope ``[seq, event_ts, ingest_ts, source, venue, instrument, type, payload,
 key]`` (docs/replay.md). Records hold only scenario time, never wall-clock time or
-paths, so the same scenario and seeds give the same bytes. Lines are buffered per
-window and written with one call. A checkpoint records the sha256 of the log up to its
-offset, and resume checks the prefix against it; the bytes are hashed when a checkpoint
-asks (read back from the OS cache since the last one), so a run without checkpoints
-never pays for hashing.
+paths, so the same scenario and seeds give the same bytes. Lines are buffered and
+written with one call at the end of a window, at most every ``WRITE_EVERY_S`` of wall
+time: a write per window cost more than a sparse window's own work. A checkpoint
+records the sha256 of the log up to its offset, and resume checks the prefix against
+it; the bytes are hashed when a checkpoint asks (read back from the OS cache since the
+last one), so a run without checkpoints never pays for hashing.
 """
 
 from __future__ import annotations
@@ -24,13 +25,16 @@ from meshrt.log.checkpoint import CheckpointError
 
 FORMAT = "meshrt-replay"
 VERSION = 1
+WRITE_EVERY_S = 0.01  # wall time a committed line may wait in memory (docs/replay.md)
+WRITE_LINES = 4096  # ... or until this many wait
 
 
 class ReplayLog:
-    """The writer. Durability policy: lines are buffered for one window and written
-    with one call at its end (so they reach the OS before anything they caused can reach
-    a venue); ``fsync_interval_s`` bounds how long written lines may sit in the OS cache
-    (0: every window); every checkpoint fsyncs the log up to its offset first."""
+    """The writer. Durability policy: lines are buffered and written with one call at
+    the end of a window once ``WRITE_EVERY_S`` of wall time has passed or
+    ``WRITE_LINES`` wait (at every window's end under an fsync policy);
+    ``fsync_interval_s`` bounds how long written lines may sit in the OS cache (0: every
+    window); every checkpoint writes and fsyncs the log up to its offset first."""
 
     __slots__ = (
         "path",
@@ -40,6 +44,7 @@ class ReplayLog:
         "offset",
         "fsync_interval_s",
         "_last_sync",
+        "_last_write",
         "_sha",
         "_hashed",
     )
@@ -50,7 +55,7 @@ class ReplayLog:
         self.records = 0
         self.offset = 0  # bytes written: a checkpoint records it, resume truncates to it
         self.fsync_interval_s = fsync_interval_s
-        self._last_sync = time.monotonic()
+        self._last_sync = self._last_write = time.monotonic()
         self._file: BinaryIO | None = None
         self._sha = hashlib.sha256()  # of the log's first _hashed bytes
         self._hashed = 0
@@ -71,7 +76,7 @@ class ReplayLog:
             setattr(self, name, value)
         self.lines = []
         self._file = None
-        self._last_sync = time.monotonic()
+        self._last_sync = self._last_write = time.monotonic()
         self._sha = hashlib.sha256()
         self._hashed = 0
 
@@ -118,6 +123,11 @@ class ReplayLog:
         return -1 if self._file is None else self._file.fileno()
 
     def sync(self) -> None:
+        """Write what waits and fsync it."""
+        self.flush()
+        self._fsync()
+
+    def _fsync(self) -> None:
         if self._file is not None:
             self._file.flush()
             os.fsync(self._file.fileno())
@@ -126,20 +136,30 @@ class ReplayLog:
     def header(self, fields: dict[str, Any]) -> None:
         self.lines.append(orjson.dumps({"format": FORMAT, "version": VERSION, **fields}))
 
+    def end_window(self) -> None:
+        """A window is committed: write what waits if it has waited long enough."""
+        lines = self.lines
+        if lines and (
+            self.fsync_interval_s is not None
+            or len(lines) >= WRITE_LINES
+            or time.monotonic() - self._last_write >= WRITE_EVERY_S
+        ):
+            self.flush()
+
     def flush(self) -> None:
+        """Write every waiting line now."""
         lines = self.lines
         if not lines:
             return
+        self._last_write = now = time.monotonic()
         self.records += len(lines)
         if self._file is not None:
             lines.append(b"")
             data = b"\n".join(lines)
             self._file.write(data)
             self.offset += len(data)
-            if self.fsync_interval_s is not None and (
-                time.monotonic() - self._last_sync >= self.fsync_interval_s
-            ):
-                self.sync()
+            if self.fsync_interval_s is not None and now - self._last_sync >= self.fsync_interval_s:
+                self._fsync()
             else:
                 self._file.flush()
         lines.clear()

@@ -65,12 +65,15 @@ class RunOptions:
     and the log's fsync policy (``fsync_interval_s``: None flushes to the OS every window
     and fsyncs only at checkpoints; 0 fsyncs every window), the watchdog's limit on one
     window's batch of one algo, in wall-clock seconds (0: none; see meshrt/runtime/watchdog.py),
-    and whether its folder must be a new one."""
+    whether its folder must be a new one, and ``actors_as_tasks``: run venues, instances
+    and the coordinator as Trio tasks woken by their mailboxes instead of having the
+    sequencer step them (live mode's way; slower, the same log byte for byte)."""
 
     checkpoint_every: int = 0
     fsync_interval_s: float | None = None
     watchdog_s: float = watchdog.DEFAULT_SECONDS
     fresh_folder: bool = False  # run_dir is a default name: never reuse it, take NAME-2...
+    actors_as_tasks: bool = False
 
 
 def run(
@@ -183,6 +186,7 @@ async def _start(
     for index, error in crashed_at_load.items():
         sequencer.fail_at_load(index, error)
     sequencer.checkpoint_every = options.checkpoint_every
+    sequencer.actors_as_tasks = options.actors_as_tasks
     sequencer.next_checkpoint = options.checkpoint_every
     if run_dir is not None and options.checkpoint_every:
         _probe_checkpoints(sequencer)
@@ -335,10 +339,11 @@ async def _drive(
     try:
         with run_collector(), watchdog.guarded(run_dir, log.fileno(), watchdog_s):
             async with _single_errors(), trio.open_nursery() as nursery:
-                for venue in venues:
-                    nursery.start_soon(venue.run)
-                for instance in instances:
-                    nursery.start_soon(instance.run)
+                if sequencer.actors_as_tasks:  # else the sequencer steps them
+                    for venue in venues:
+                        nursery.start_soon(venue.run)
+                    for instance in instances:
+                        nursery.start_soon(instance.run)
                 watcher = trio.CancelScope()
                 if signals is not None:
                     nursery.start_soon(

@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from functools import partial
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import trio
@@ -37,6 +37,7 @@ from meshrt.actors.protocol import (
     D_SHUTDOWN,
     ActionOut,
     Advance,
+    Arrival,
     CrashOut,
     InstanceBatch,
     MessageOut,
@@ -55,7 +56,7 @@ from meshrt.log.writer import ReplayLog
 from meshrt.scenario.latency import LatencyStream
 from meshrt.sequencer.books import Books
 from meshrt.sequencer.bridge import MeshBridge
-from meshrt.sequencer.clock import Clock
+from meshrt.sequencer.clock import Clock, Commit
 from meshrt.sequencer.controls import Controls
 from meshrt.sequencer.desk import IntentDesk
 from meshrt.sequencer.journal import Journal
@@ -162,16 +163,27 @@ class Sequencer:
         )
         self.reconciliation: dict[str, Any] = {}
         self._spawn: Callable[..., None] | None = None
+        self._commit_control: Commit | None = None  # made by run(): it holds _spawn
+        self._venue_commits: list[Commit] = []
         self.checkpoint: Callable[[Sequencer], None] | None = None
         self.checkpoint_every = 0
         self.next_checkpoint = 0
         self.checkpoint_note: str | None = None  # why checkpoints stopped, if they did
         self.interrupted = False  # Ctrl-C: stop after this window (meshrt/runtime/interrupts.py)
+        self.actors_as_tasks = False  # see run()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         # hooks into this process (progress bar, nursery, checkpoint writer) are not state
-        state.update(progress=None, _spawn=None, checkpoint=None, interrupted=False)
+        state.update(
+            progress=None,
+            _spawn=None,
+            _commit_control=None,
+            _venue_commits=[],
+            checkpoint=None,
+            interrupted=False,
+            actors_as_tasks=False,
+        )
         return state
 
     @property
@@ -187,8 +199,16 @@ class Sequencer:
 
     async def run(self, nursery: trio.Nursery, resumed: bool = False) -> None:
         """Drive windows to the end. ``resumed``: continue a restored checkpoint, whose
-        coordinator (if it was up) needs a task again; the venues were probed before."""
-        self._spawn = nursery.start_soon
+        coordinator (if it was up) needs a task again; the venues were probed before.
+
+        In virtual time the sequencer steps every actor itself, right after sending it
+        its window (``step``: the same mailbox, the same code a task would run), so a
+        window costs no Trio task switches. With ``actors_as_tasks`` (live mode's way)
+        venues, instances and the coordinator are Trio tasks woken by their mailboxes;
+        the log is the same byte for byte (tests/test_determinism.py)."""
+        self._spawn = nursery.start_soon if self.actors_as_tasks else _stepped_by_sequencer
+        self._commit_control = partial(self.controls.commit, self._spawn)
+        self._venue_commits = [partial(self._commit_venue, lane) for lane in self.lanes]
         clock = self.clock
         if resumed:
             if self.bridge.cc is not None:
@@ -208,11 +228,14 @@ class Sequencer:
             if clock.mark_due(start):
                 self.books.mark_all()
             clock.windows += 1
-            if self.progress is not None and not clock.windows & 63:
-                wall = time.monotonic()
-                if wall - last_report >= 0.25:
-                    last_report = wall
-                    self.progress(start, self.journal.seq, clock.end_ns)
+            if not clock.windows & 63:
+                if not self.actors_as_tasks:
+                    await trio.lowlevel.checkpoint()  # let a Ctrl-C reach its watcher
+                if self.progress is not None:
+                    wall = time.monotonic()
+                    if wall - last_report >= 0.25:
+                        last_report = wall
+                        self.progress(start, self.journal.seq, clock.end_ns)
             if self.checkpoint is not None and self.journal.seq >= self.next_checkpoint:
                 # every actor is idle between windows: the whole state is plain values
                 self.next_checkpoint = self.journal.seq + self.checkpoint_every
@@ -225,48 +248,96 @@ class Sequencer:
         """Ask every venue when its feed starts."""
         for lane in self.lanes:
             lane.actor.mailbox.send_nowait(Advance(0, []))
+            self._step(lane.actor)
         await self._replies(len(self.lanes))
 
     async def _round(self, until: int, control: list[tuple[int, Control]]) -> None:
+        """One window: every venue and instance with work before ``until`` does it, then
+        the window is committed in the clock's order."""
+        if self.actors_as_tasks:
+            venue_events, outputs = await self._round_as_tasks(until)
+        else:
+            venue_events, outputs = self._round_stepped(until)
+        assert self._commit_control is not None
+        self.clock.merge(
+            control,
+            self._commit_control,
+            outputs,
+            self._commit_outputs,
+            venue_events,
+            self._venue_commits,
+        )
+        await self.bridge.route(self._replies, self._step)
+        self.log.end_window()
+
+    def _round_stepped(self, until: int) -> tuple[list[list[tuple[Any, ...]]], list[Output]]:
+        """Virtual time: run each actor's window here, in topology order; instances get
+        their deliveries through their mailboxes (and its overflow policy) all the same."""
+        venue_events: list[list[tuple[Any, ...]]] = [[] for _ in self.lanes]
+        for lane in self.lanes:
+            arrivals = _due_arrivals(lane, until)
+            if arrivals is not None:
+                venue = lane.actor
+                venue_events[venue.index] = venue.advance(until, arrivals)
+                lane.next_time = venue.next_time()
+        outputs: list[Output] = []
+        overflowed: list[tuple[Deployed, str]] = []
+        producers = 0
+        for dep in self.deployed:
+            items = _due_deliveries(dep, until)
+            if items:
+                instance = dep.instance
+                try:
+                    self._hand(instance, items)
+                except MailboxFull as exc:
+                    # the policy says fail: this instance could not keep up, it crashes
+                    overflowed.append((dep, str(exc)))
+                    instance.crashed = f"MailboxFull: {exc}"
+                instance.step(instance.mailbox.take_all())
+                if instance.outputs:
+                    index = instance.index
+                    outputs.extend(Output(out.ts, index, out) for out in instance.take_outputs())
+                    producers += 1
+        if producers > 1:
+            outputs.sort(key=_ts)  # stable: instance order, then callback order
+        if overflowed:
+            self._crash_overflowed(outputs, overflowed)
+        return venue_events, outputs
+
+    async def _round_as_tasks(self, until: int) -> tuple[list[list[tuple[Any, ...]]], list[Output]]:
+        """Actors as Trio tasks: send every actor its window, then await every reply."""
         owed = 0
         for lane in self.lanes:
-            queue = lane.arrivals
-            due = bisect_left(queue, until, key=_ts)
-            arrivals = queue[:due]
-            del queue[:due]
-            if arrivals or (lane.next_time is not None and lane.next_time < until):
+            arrivals = _due_arrivals(lane, until)
+            if arrivals is not None:
                 lane.actor.mailbox.send_nowait(Advance(until, arrivals))
                 owed += 1
         overflowed: list[tuple[Deployed, str]] = []
         for dep in self.deployed:
             items = _due_deliveries(dep, until)
             if items:
+                box = dep.instance.mailbox
                 try:
-                    await dep.instance.mailbox.send_many(items)
+                    await box.send_many(items)
                 except MailboxFull as exc:
-                    # the policy says fail: this instance could not keep up, it crashes
                     overflowed.append((dep, str(exc)))
                     dep.instance.crashed = f"MailboxFull: {exc}"
-                await dep.instance.mailbox.send(WindowEnd(self.clock.windows))
+                box.send_nowait(WindowEnd(self.clock.windows))
                 owed += 1
         venue_events, outputs, _ = await self._replies(owed)
+        if overflowed:
+            self._crash_overflowed(outputs, overflowed)
+        return venue_events, outputs
+
+    def _crash_overflowed(
+        self, outputs: list[Output], overflowed: list[tuple[Deployed, str]]
+    ) -> None:
         now = self.clock.now
         for dep, error in overflowed:
             outputs.insert(
                 bisect_left(outputs, now, key=_ts),
                 Output(now, dep.instance.index, CrashOut(now, f"MailboxFull: {error}")),
             )
-        assert self._spawn is not None
-        self.clock.merge(
-            control,
-            partial(self.controls.commit, self._spawn),
-            outputs,
-            self._commit_outputs,
-            venue_events,
-            [partial(self._commit_venue, lane) for lane in self.lanes],
-        )
-        await self.bridge.route(self._replies)
-        self.log.flush()
 
     async def _replies(
         self, owed: int
@@ -277,7 +348,13 @@ class Sequencer:
         batches: list[InstanceBatch] = []
         others: list[Any] = []
         while owed:
-            for reply in await self.mailbox.receive_batch():
+            if self.actors_as_tasks:
+                received = await self.mailbox.receive_batch()
+            else:
+                received = self.mailbox.take_all()  # every stepped actor has replied
+                if not received:
+                    raise RuntimeError(f"sequencer: {owed} replies owed, none sent")
+            for reply in received:
                 owed -= 1
                 if isinstance(reply, VenueBatch):
                     venue_events[reply.venue] = reply.events
@@ -293,6 +370,26 @@ class Sequencer:
                 outputs.extend(Output(out.ts, index, out) for out in batch.outputs)
             outputs.sort(key=_ts)  # stable: instance order, then callback order
         return venue_events, outputs, others
+
+    def _step(self, actor: Stepped) -> None:
+        """Virtual time: the actor handles what it was just sent, now (see run())."""
+        if not self.actors_as_tasks:
+            actor.step(actor.mailbox.take_all())
+
+    def _hand(self, instance: AlgoInstance, items: list[Any]) -> None:
+        """Send a stepped instance its deliveries under its mailbox's overflow policy:
+        behind a full BLOCK mailbox it takes what is queued first, as its task would
+        while the sender waits."""
+        box = instance.mailbox
+        if len(box) + len(items) <= box.capacity:
+            box.send_many_nowait(items)
+            return
+        for item in items:
+            try:
+                box.send_nowait(item)
+            except trio.WouldBlock:
+                instance.step(box.take_all())
+                box.send_nowait(item)
 
     # -- commit ------------------------------------------------------------------------
 
@@ -376,8 +473,9 @@ class Sequencer:
         for dep in self.deployed:
             if dep.crashed is None:
                 box = dep.instance.mailbox
-                await box.send((end, D_SHUTDOWN))
-                await box.send(WindowEnd(clock.windows))
+                box.send_nowait((end, D_SHUTDOWN))  # never dropped: no market data
+                box.send_nowait(WindowEnd(clock.windows))
+                self._step(dep.instance)
                 owed += 1
         _, outputs, _ = await self._replies(owed)
         for ts, index, out in outputs:
@@ -386,6 +484,7 @@ class Sequencer:
         clock.now = end
         for lane in self.lanes:
             lane.actor.mailbox.send_nowait(Snapshot())
+            self._step(lane.actor)
         _, _, states = await self._replies(len(self.lanes))
         self.reconciliation = reconcile(self.desk.orders, self.lanes, self.deployed, states)
         journal = self.journal
@@ -394,9 +493,37 @@ class Sequencer:
         self.log.flush()
         for lane in self.lanes:
             lane.actor.mailbox.send_nowait(Stop())
+            self._step(lane.actor)
         for dep in self.deployed:
-            await dep.instance.mailbox.send(Stop())
-        self.bridge.stop()
+            dep.instance.mailbox.send_nowait(Stop())
+            self._step(dep.instance)
+        self.bridge.stop(self._step)
+
+
+class Stepped(Protocol):
+    """An actor the sequencer can step: its mailbox and what it does with a batch."""
+
+    @property
+    def mailbox(self) -> Mailbox[Any]: ...
+
+    def step(self, batch: list[Any]) -> bool: ...
+
+
+def _stepped_by_sequencer(function: Callable[..., Any], *args: Any) -> None:
+    """Virtual time's nursery ``start_soon``: a stepped actor needs no task."""
+
+
+def _due_arrivals(lane: VenueLane, until: int) -> list[Arrival] | None:
+    """The order arrivals (and feed switches) a venue takes before ``until``, or None when
+    it has nothing to do in this window."""
+    queue = lane.arrivals
+    if queue and queue[0][0] < until:
+        due = bisect_left(queue, until, key=_ts)
+        arrivals = queue[:due]
+        del queue[:due]
+        return arrivals
+    next_time = lane.next_time
+    return [] if next_time is not None and next_time < until else None
 
 
 def _due_deliveries(dep: Deployed, until: int) -> list[tuple[Any, ...]]:

@@ -27,6 +27,7 @@ from meshrt.sequencer.lanes import Deployed, VenueLane
 
 Spawn = Callable[..., None]  # a nursery's start_soon
 Replies = Callable[[int], Awaitable[tuple[Any, Any, list[Any]]]]
+Step = Callable[[Coordinator], None]  # the sequencer's: a stepped actor handles its mail now
 
 
 @attrs.define(slots=True, eq=False)
@@ -151,9 +152,10 @@ class MeshBridge:
             self.start_coordinator(spawn)
             self.journal.counts["coordinator_restarts"] += 1
 
-    def stop(self) -> None:
+    def stop(self, step: Step) -> None:
         if self.cc is not None:
             self.cc.mailbox.send_nowait(Stop())
+            step(self.cc)
             self.cc = None
 
     # -- what goes through it ---------------------------------------------------------
@@ -193,7 +195,7 @@ class MeshBridge:
         else:
             self.segments[-1][1].append(("m", ts, dep.label, receiver, payload))
 
-    async def route(self, replies: Replies) -> None:
+    async def route(self, replies: Replies, step: Step) -> None:
         """Hand this window's messages and quotes to the coordinator(s) that were up when
         they were committed; schedule what they deliver; stop coordinators that died."""
         segments = self.segments
@@ -203,6 +205,7 @@ class MeshBridge:
                 continue
             if items:
                 actor.mailbox.send_nowait(Route(items))
+                step(actor)
                 _, _, routed = await replies(1)
                 for at, target, kind, value in routed[0].deliveries:
                     receiver = self.deployed[target]
@@ -213,6 +216,7 @@ class MeshBridge:
                     receiver.timer((at, kind, value))
             if actor is not self.cc:
                 actor.mailbox.send_nowait(Stop())
+                step(actor)
 
     def receiver_down(self, sender: str, receiver: str) -> None:
         """A message the link delivered never reaches its crashed receiver: a drop."""
