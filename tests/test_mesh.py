@@ -374,3 +374,33 @@ def test_a_symbol_subscribed_while_running_gets_its_nbbo_until_unsubscribed(tmp_
     assert all(on_at <= at <= off_at + 5_000_000 for at, _ in abc)  # + what was in flight
     xyz_after = [at for at, nbbo in seen["nbbo"] if nbbo.symbol == "XYZ" and at > off_at]
     assert xyz_after  # the symbol it kept still comes
+
+
+@pytest.mark.parametrize("receives", [False, True])
+def test_the_mesh_bounds_the_window_only_when_an_algo_can_hear_it(
+    tmp_path: Path, receives: bool
+) -> None:
+    """Venues 5 ms away, the mesh 1 ms: without on_message or on_nbbo anywhere nothing the
+    mesh carries reaches an algo, so windows are 5 ms long, and the log is the one a 5 ms
+    mesh writes; with a receiver the 1 ms mesh bounds them."""
+    five = millis(5)
+    logs, windows = [], []
+    for mesh in (Mesh(), Mesh(same_region=five, cross_region=five)):
+        sc, _, into = sender_and_receiver([("b", b"hi")], mesh=mesh)
+        receiver = Receiver if receives else Quiet
+        sc = attrs.evolve(
+            sc,
+            venues=[attrs.evolve(v, feed_latency=five, order_latency=five) for v in sc.venues],
+            deployments=[sc.deployments[0], attrs.evolve(sc.deployments[1], algo=receiver)],
+        )
+        out = tmp_path / f"{receives}-{len(logs)}"
+        result = run(sc, out)
+        assert result.ok
+        logs.append((out / "replay.jsonl").read_bytes())
+        windows.append(result.summary["windows"])
+    assert logs[0] == logs[1]
+    span = 0.3 / 0.005  # the run's length in 5 ms windows
+    if receives:
+        assert windows[0] > 3 * span > windows[1] - 5
+    else:
+        assert windows[0] == windows[1] <= span + 5

@@ -88,7 +88,10 @@ class VenueActor:
 
     def next_time(self) -> int | None:
         """Time of the next feed event on any symbol, None when every source is done."""
-        times = [t for t in (source.peek_time() for source in self.sources) if t is not None]
+        sources = self.sources
+        if len(sources) == 1:
+            return sources[0].peek_time()
+        times = [t for t in (source.peek_time() for source in sources) if t is not None]
         return min(times) if times else None
 
     def advance(self, until: int, arrivals: list[Arrival]) -> list[tuple[Any, ...]]:

@@ -70,6 +70,7 @@ from meshrt.sequencer.supervisor import Supervisor
 from meshrt.sequencer.topology import Topology
 
 _ts = itemgetter(0)
+MESH_RECEIVERS = frozenset({"on_message", "on_nbbo"})  # the callbacks the mesh can reach
 
 
 class Sequencer:
@@ -145,12 +146,14 @@ class Sequencer:
                 self.schedule.add(step.at_ns, LifecycleChange(index, step.action))
         for fault in topology.faults:
             self.schedule.add_fault(fault, self.lanes, by_label)
-        latencies = (
-            [v.feed_latency.base_ns for v in topology.venues]
-            + [v.order_latency.base_ns for v in topology.venues]
-            + [mesh.same_region.base_ns, mesh.cross_region.base_ns]
-            + [link.latency.base_ns for link in mesh.links]
-        )
+        latencies = [v.feed_latency.base_ns for v in topology.venues] + [
+            v.order_latency.base_ns for v in topology.venues
+        ]
+        if any(dep.capabilities & MESH_RECEIVERS for dep in self.deployed):
+            # the mesh bounds the lookahead only when something it carries can reach an
+            # algo: without on_message or on_nbbo, the coordinator delivers nothing
+            latencies += [mesh.same_region.base_ns, mesh.cross_region.base_ns]
+            latencies += [link.latency.base_ns for link in mesh.links]
         self.clock = Clock(topology.duration_ns, max(1, min(latencies)))
         self.books = Books(self.lanes, self.deployed, by_label)
         self.desk = IntentDesk(self.journal, self.lanes)

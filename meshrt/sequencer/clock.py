@@ -11,7 +11,7 @@ then instances in topology order; ``merge`` is the one place that order is made.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
@@ -92,17 +92,18 @@ class Clock:
     ) -> None:
         """Commit one window's sorted streams in the deterministic order."""
         streams: list[list[Any]] = []  # [events, position, commit function]
-        every_list: list[Sequence[tuple[Any, ...]]] = [control, outputs, *venue_events]
-        for events in every_list:
-            if events and events[-1][0] > self.last_event_ts:  # each list is sorted by time
-                self.last_event_ts = events[-1][0]
+        last = self.last_event_ts
         if control:
             streams.append([control, 0, commit_control])
+            last = max(last, control[-1][0])  # each list is sorted by time
         for venue, events in enumerate(venue_events):
             if events:
                 streams.append([events, 0, venue_commits[venue]])
+                last = max(last, events[-1][0])
         if outputs:
             streams.append([outputs, 0, commit_outputs])
+            last = max(last, outputs[-1][0])
+        self.last_event_ts = last
         while streams:
             if len(streams) == 1:
                 events, position, commit = streams[0]
