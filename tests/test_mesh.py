@@ -398,6 +398,7 @@ def test_the_mesh_bounds_the_window_only_when_an_algo_can_hear_it(
         assert result.ok
         logs.append((out / "replay.jsonl").read_bytes())
         windows.append(result.summary["windows"])
+        assert len(into["got"]) == (1 if receives else 0)
     assert logs[0] == logs[1]
     span = 0.3 / 0.005  # the run's length in 5 ms windows
     if receives:
