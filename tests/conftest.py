@@ -39,6 +39,7 @@ MODULE_KINDS = {
     "test_interrupts": "e2e",
     "test_ledger": "unit",
     "test_log_order": "e2e",
+    "test_log_schema": "unit",
     "test_mailbox": "unit",
     "test_matching": "unit",
     "test_mesh": "e2e",

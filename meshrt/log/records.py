@@ -22,6 +22,7 @@ from meshrt.log.schema import RecordType
 _dumps = orjson.dumps
 _CONTROLS = {record.name: record for record in schema.CONTROLS}
 _REPORTS = {record.name: record for record in schema.REPORTS}
+_SCALARS = frozenset({str, float, bool, type(None)})  # besides ints, as loggable writes them
 
 
 def _line(
@@ -187,11 +188,12 @@ def ingress_transition(
 
 
 def loggable(value: Any) -> Any:
-    """A field of an algo's intent as logged: an integer orjson cannot write (outside
-    i64..u64) is logged as its repr, like any other value that is not JSON."""
+    """A field of an algo's intent as logged, always a JSON scalar (``schema.SCALAR``): an
+    integer orjson cannot write (outside i64..u64) is logged as its repr, like any other
+    value that is not a JSON scalar (a list, an object)."""
     if is_int(value):
         return int(value) if -INT64_MAX - 1 <= value <= UINT64_MAX else shown(value)
-    return value
+    return value if type(value) in _SCALARS else shown(value)
 
 
 def shown(value: Any) -> str:

@@ -19,7 +19,7 @@ import attrs
 
 from meshrt.log.reader import LOG_NAME, read_log
 from meshrt.log.schema import FEED_BY_KIND
-from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT
+from meshrt.venues.events import FEED_SNAPSHOT
 from meshrt.venues.sources import RecordedSpec
 
 _FEED = {record.name: kind for kind, record in FEED_BY_KIND.items()}

@@ -97,8 +97,8 @@ INTENT: Final = RecordType(
     "intent",
     (
         ("kind", INT),
-        ("side", INT),
-        ("tif", INT),
+        ("side", SCALAR),
+        ("tif", SCALAR),
         ("client_id", SCALAR),
         ("target", SCALAR),
         ("price", SCALAR),
