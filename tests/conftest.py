@@ -30,6 +30,7 @@ MODULE_KINDS = {
     "test_compat": "e2e",
     "test_compiled_checkpoints": "unit",
     "test_compiled_loaders": "unit",
+    "test_compiled_rules": "property",
     "test_deliver": "unit",
     "test_determinism": "e2e",
     "test_docs_examples": "e2e",
