@@ -12,7 +12,8 @@ import pytest
 
 from meshrt.cli.main import main
 from meshrt.log import checkpoint, writer
-from meshrt.log.reader import LogVersionError, ReplayReader
+from meshrt.log.errors import LogVersionError
+from meshrt.log.reader import ReplayReader
 from meshrt.runtime.run import RunOptions, run
 from meshrt.runtime.run_file import RUN_FILE_VERSION
 from meshrt.scenario.definition import load_scenario

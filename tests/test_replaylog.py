@@ -15,16 +15,9 @@ from hypothesis import given, settings, strategies as st
 from meshrt import Algo, Side, seconds
 from meshrt.actors._commit import commit_feed, feed_fragments
 from meshrt.actors.protocol import OUT_BOOK, OUT_TRADE
-from meshrt.log.reader import (
-    PAYLOADS,
-    LogCorrupt,
-    LogError,
-    LogTorn,
-    LogVersionError,
-    Record,
-    ReplayReader,
-    log_path,
-)
+from meshrt.log.errors import LogCorrupt, LogError, LogTorn, LogVersionError
+from meshrt.log.reader import Record, ReplayReader, log_path
+from meshrt.log.schema import FEED_BY_KIND, TYPES
 from meshrt.log.writer import FORMAT, VERSION
 from meshrt.runtime.run import run
 from meshrt.scenario.faults import (
@@ -37,7 +30,7 @@ from meshrt.scenario.faults import (
     RestartCoordinator,
 )
 from meshrt.sequencer.restart_policy import on_failure
-from meshrt.venues.events import FEED_DELTA, FEED_KIND_NAMES, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 
 from helpers import UNIT, deployment, scenario
 from scenarios.algos.market_maker import MarketMaker
@@ -80,7 +73,7 @@ def test_reads_a_real_run_strictly(real_log: Path) -> None:
     assert [r.seq for r in records] == list(range(1, len(records) + 1))
     types = {r.type for r in records}
     assert {"snapshot", "delta", "trade", "intent", "order_created", "accepted", "fill"} <= types
-    assert types <= set(PAYLOADS)
+    assert types <= set(TYPES)
     fill = next(r for r in records if r.type == "fill")
     assert fill.source == "venue:v1" and fill.instrument == "XYZ"
     assert isinstance(fill.key, str) and fill.key.startswith("v1:")
@@ -129,7 +122,7 @@ def test_every_record_type_the_runtime_writes_reads_strictly(tmp_path: Path) -> 
     assert run(sc, tmp_path).summary["status"] == "ok"
     reader, records = read_all(tmp_path)
     written = {r.type for r in records}
-    assert written == set(PAYLOADS), set(PAYLOADS) ^ written
+    assert written == set(TYPES), set(TYPES) ^ written
     assert reader.last_seq == len(records)
 
 
@@ -439,7 +432,7 @@ def test_feed_records_formatted_compiled_are_the_bytes_orjson_writes() -> None:
                 else (ts, kind, symbol, feed)
             )
             seq = len(events)
-            kind_name = "trade" if kind == OUT_TRADE else FEED_KIND_NAMES[feed[1]]
+            kind_name = "trade" if kind == OUT_TRADE else FEED_BY_KIND[feed[1]].name
             expected.append(
                 orjson.dumps(
                     [seq, ts, ts, names[0], names[1], names[2][symbol], kind_name, feed[2:], seq]
@@ -507,7 +500,7 @@ def test_a_feed_record_is_the_bytes_orjson_writes_of_its_record_list(
         0,
         None,
     ) == (1, seq, 0)
-    kind_name = "trade" if out == OUT_TRADE else FEED_KIND_NAMES[feed_kind]
+    kind_name = "trade" if out == OUT_TRADE else FEED_BY_KIND[feed_kind].name
     assert lines == [orjson.dumps([seq, ts, ts, *names, kind_name, payload, seq])]
 
 

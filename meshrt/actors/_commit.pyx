@@ -8,7 +8,8 @@ instrument and kind, escaped once per symbol by orjson itself in ``feed_fragment
 copied, and only ints are formatted here. Anything that is not an int64, None or a
 tuple/list of those (never, from the bundled sources) is handed to the ``dumps`` passed
 in (orjson.dumps), so the bytes are orjson's by construction; tests/test_replaylog.py
-checks them against orjson on random records.
+checks them against orjson on random records, tests/test_log_schema.py against the
+record types of meshrt/log/schema.py.
 
 ``commit_feed`` does for each OUT_BOOK / OUT_TRADE event what the Python loop did:
 assign the seq id, append the log line, record the last book, call the quote hook for
@@ -32,7 +33,7 @@ import orjson
 
 # The constants have their one home in Python; the compiled loop reads them once, here.
 from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT
-from meshrt.venues.events import FEED_KIND_NAMES
+from meshrt.log.schema import FEED_BY_KIND, TRADE
 
 cdef extern from *:
     # gcc/clang builtin: a signed add that reports int64 overflow
@@ -46,9 +47,10 @@ cdef object DELIVER_BOOK = D_BOOK  # the int object each delivery tuple carries
 def feed_fragments(str source, str venue, symbols):
     """Per symbol, what a feed record holds between its times and its payload:
     ``"source","venue","symbol","kind",`` per feed kind (by number), then for a trade,
-    escaped by orjson itself (the ``fragments`` argument of ``commit_feed``)."""
+    escaped by orjson itself (the ``fragments`` argument of ``commit_feed``); the kinds
+    are the record types of meshrt/log/schema.py."""
     head = orjson.dumps(source) + b"," + orjson.dumps(venue) + b","
-    kinds = [FEED_KIND_NAMES[kind] for kind in range(len(FEED_KIND_NAMES))] + ["trade"]
+    kinds = [FEED_BY_KIND[kind].name for kind in range(len(FEED_BY_KIND))] + [TRADE.name]
     return [tuple([head + orjson.dumps(symbol) + b"," + orjson.dumps(kind) + b","
                    for kind in kinds]) for symbol in symbols]
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from meshrt.cli.argtypes import EXIT_BAD_INPUT, path, refuse
-from meshrt.log.reader import LogError, log_path
+from meshrt.log.errors import LogError
+from meshrt.log.reader import log_path
 
 EXIT_OK = 0
 T = TypeVar("T")

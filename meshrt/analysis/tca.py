@@ -31,7 +31,8 @@ import orjson
 from meshrt.analysis import fmt
 from meshrt.analysis.book import FeedBook, MidSeries
 from meshrt.contract import PRICE_SCALE, Side
-from meshrt.log.reader import LogTorn, ReplayReader, unknown_types_note
+from meshrt.log.errors import LogTorn
+from meshrt.log.reader import ReplayReader, unknown_types_note
 
 HORIZONS_NS: tuple[int, ...] = (1_000_000_000, 10_000_000_000, 60_000_000_000)
 

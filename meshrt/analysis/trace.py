@@ -29,14 +29,9 @@ import attrs
 from meshrt.analysis import fmt
 from meshrt.analysis.book import FeedBook
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce
-from meshrt.log.reader import (
-    FEED_TYPES,
-    REPORT_TYPES,
-    LogTorn,
-    Record,
-    ReplayReader,
-    unknown_types_note,
-)
+from meshrt.log.errors import LogTorn
+from meshrt.log.reader import Record, ReplayReader, unknown_types_note
+from meshrt.log.schema import FEED_TYPES, REPORT_TYPES
 
 _LIVE = ("ACCEPTED", "PARTIALLY_FILLED")  # states in which the sequencer sends a cancel
 

@@ -178,7 +178,7 @@ def _interrupted(result: RunResult) -> str:
 
 def _replay(args: argparse.Namespace) -> int:
     from meshrt.log.checkpoint import CheckpointError
-    from meshrt.log.reader import LogError
+    from meshrt.log.errors import LogError
     from meshrt.log.replay import verify
 
     try:

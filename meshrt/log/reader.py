@@ -2,15 +2,16 @@
 
 Analysis (``meshrt trace``, ``meshrt tca``), verification and resume all start from the
 log, so they must never act on a record they misread. The reader streams (a run can
-hold millions of records), checks the header's format and version, and checks every
-record's envelope, payload arity and field types, and that seq ids run 1, 2, 3, ...
+hold millions of records), checks the header's format and version, checks every record
+against its definition in meshrt/log/schema.py (meshrt/log/validate.py: envelope,
+payload arity and field types, key), and that seq ids run 1, 2, 3, ...
 
 Two kinds of damage are told apart because they call for different handling: a *torn*
 final line (the process died mid-write: the file's last line has no newline and is not
 JSON) is expected after a crash and resume truncates it (``LogTorn.offset``); anything
 else wrong (``LogCorrupt``) means the file cannot be trusted. A log of another format or
-version raises ``LogVersionError``. Every error names the file, the line, the seq id
-when it is known, and the problem. The layout is described in docs/replay.md.
+version raises ``LogVersionError`` (all three in meshrt/log/errors.py). The layout is
+described in docs/replay.md.
 """
 
 from __future__ import annotations
@@ -23,181 +24,12 @@ from typing import Any, BinaryIO, NamedTuple
 import attrs
 import orjson
 
+from meshrt.log.errors import LogCorrupt, LogTorn, LogVersionError
+from meshrt.log.schema import ENVELOPE, TYPES
+from meshrt.log.validate import envelope_ok, envelope_problem, payload_problem, short
 from meshrt.log.writer import FORMAT, VERSION
 
 LOG_NAME = "replay.jsonl"
-
-_INT: frozenset[type] = frozenset({int})
-_STR: frozenset[type] = frozenset({str})
-_OPT_STR: frozenset[type] = frozenset({str, type(None)})
-_BOOL: frozenset[type] = frozenset({bool})
-_LIST: frozenset[type] = frozenset({list})
-_NUM: frozenset[type] = frozenset({int, float})
-_ANY: frozenset[type] = frozenset({int, float, str, bool, type(None), list, dict})
-_SCALAR: frozenset[type] = frozenset({int, float, str, bool, type(None)})
-
-# record type -> payload fields (name, allowed JSON types); the one definition of v1
-PAYLOADS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
-    "snapshot": (("bids", _LIST), ("asks", _LIST)),
-    "delta": (("side", _INT), ("price", _INT), ("size", _INT)),
-    "trade": (("aggressor", _INT), ("price", _INT), ("size", _INT)),
-    "accepted": (("order_id", _INT), ("before", _STR), ("after", _STR)),
-    "rejected": (("order_id", _INT), ("reason", _INT), ("before", _STR), ("after", _STR)),
-    "fill": (
-        ("order_id", _INT),
-        ("price", _INT),
-        ("size", _INT),
-        ("liquidity", _INT),
-        ("fee", _INT),
-        ("remaining", _INT),
-        ("before", _STR),
-        ("after", _STR),
-    ),
-    "cancelled": (("order_id", _INT), ("remaining", _INT), ("before", _STR), ("after", _STR)),
-    "cancel_rejected": (("order_id", _INT), ("reason", _INT), ("before", _STR), ("after", _STR)),
-    "replaced": (
-        ("order_id", _INT),
-        ("price", _INT),
-        ("size", _INT),
-        ("remaining", _INT),
-        ("before", _STR),
-        ("after", _STR),
-    ),
-    # an intent holds the action as the algo gave it: a bad value is logged, then refused
-    "intent": (
-        ("kind", _INT),
-        ("side", _INT),
-        ("tif", _INT),
-        ("client_id", _SCALAR),
-        ("target", _SCALAR),
-        ("price", _SCALAR),
-        ("size", _SCALAR),
-    ),
-    "intent_rejected": (
-        ("label", _STR),
-        ("client_id", _SCALAR),
-        ("reason", _STR),
-        ("detail", _STR),
-    ),
-    "order_created": (
-        ("order_id", _INT),
-        ("label", _STR),
-        ("client_id", _INT),
-        ("from", _STR),
-        ("to", _STR),
-    ),
-    # control: the lifecycle schedule, crashes and supervision, injected faults
-    "lifecycle": (("label", _STR), ("action", _STR)),
-    "crash": (("label", _STR), ("error", _STR)),
-    "restart_scheduled": (("label", _STR), ("at_ns", _INT)),
-    "gave_up": (("label", _STR), ("reason", _STR)),
-    "restart": (("label", _STR), ("restarts", _INT)),
-    "kill_instance": (("label", _STR),),
-    "feed_down": (("venue", _STR),),
-    "feed_up": (("venue", _STR),),
-    "coordinator_killed": (("generation", _INT),),
-    "coordinator_restarted": (("generation", _INT),),
-    "partition": (("venue", _STR), ("duration_ns", _INT)),
-    "partition_healed": (("venue", _STR),),
-    "drop_rate": (("sender", _STR), ("receiver", _STR), ("rate", _NUM), ("duration_ns", _INT)),
-    "latency_spike": (
-        ("sender", _STR),
-        ("receiver", _STR),
-        ("extra_ns", _INT),
-        ("duration_ns", _INT),
-    ),
-    # what the sequencer sends on its own account, and the end of the run
-    "cancel_sent": (
-        ("order_id", _INT),
-        ("label", _STR),
-        ("cause", _STR),
-        ("from", _STR),
-        ("to", _STR),
-    ),
-    "replace_sent": (("order_id", _INT), ("label", _STR), ("price", _SCALAR), ("size", _INT)),
-    "run_end": (("scenario_time_ns", _INT),),
-    # host calls of an algo
-    "message": (("label", _STR), ("receiver", _ANY), ("payload_hex", _STR)),
-    "subscribe": (("known", _BOOL),),
-    "unsubscribe": (("known", _BOOL),),
-    "set_param": (("name", _ANY), ("value", _ANY)),
-    "log": (("message", _ANY),),
-}
-FEED_TYPES = frozenset({"snapshot", "delta", "trade"})
-REPORT_TYPES = frozenset(
-    {"accepted", "rejected", "fill", "cancelled", "cancel_rejected", "replaced"}
-)
-# the envelope's key: the seq itself for feed records, "VENUE:N" for venue reports
-_KEY = {
-    name: _INT if name in FEED_TYPES else _STR if name in REPORT_TYPES else frozenset({type(None)})
-    for name in PAYLOADS
-}
-_ARITY = {name: len(fields) for name, fields in PAYLOADS.items()}
-_STATUSES = frozenset(
-    {
-        "CREATED",
-        "SUBMITTED",
-        "ACCEPTED",
-        "PARTIALLY_FILLED",
-        "FILLED",
-        "CANCEL_PENDING",
-        "CANCELLED",
-        "REJECTED",
-    }
-)
-_SIDES = frozenset({1, 2})
-_ORDER_RECORDS = frozenset({"order_created"})
-ENVELOPE = (
-    "seq",
-    "event_ts",
-    "ingest_ts",
-    "source",
-    "venue",
-    "instrument",
-    "type",
-    "payload",
-    "key",
-)
-
-
-class LogError(ValueError):
-    """A replay log that cannot be read as written; ``str()`` says file:line (seq): problem."""
-
-    def __init__(
-        self,
-        path: Path,
-        line: int,
-        problem: str,
-        seq: int | None = None,
-        after_seq: int | None = None,
-    ) -> None:
-        where = f"seq {seq}" if seq is not None else (f"after seq {after_seq}" if after_seq else "")
-        super().__init__(f"{path}:{line}: {where + ': ' if where else ''}{problem}")
-        self.path = path
-        self.line = line
-        self.seq = seq
-        self.problem = problem
-
-
-class LogCorrupt(LogError):
-    """A record (or the header) is damaged or not what this version writes."""
-
-
-class LogVersionError(LogError):
-    """The header names another format or version: refused rather than misread."""
-
-
-class LogTorn(LogError):
-    """The final line was cut short by a crash mid-write.
-
-    ``offset`` is the byte length of the intact prefix (truncate the file to it) and
-    ``last_seq`` the seq of the last whole record (0 if none).
-    """
-
-    def __init__(self, path: Path, line: int, problem: str, offset: int, last_seq: int) -> None:
-        super().__init__(path, line, problem, after_seq=last_seq)
-        self.offset = offset
-        self.last_seq = last_seq
 
 
 class Record(NamedTuple):
@@ -335,7 +167,7 @@ class ReplayReader:
         new = tuple.__new__
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
-        arity, keys, payloads = _ARITY, _KEY, PAYLOADS
+        types, arity = TYPES, len(ENVELOPE)
         line_no = self._line
         offset = self.end_offset
         seq = self.last_seq
@@ -354,11 +186,12 @@ class ReplayReader:
                             seq,
                         ) from None
                     raise LogCorrupt(path, line_no, f"not JSON: {exc}", after_seq=seq) from None
-                if type(rec) is not list or len(rec) != 9:
+                if type(rec) is not list or len(rec) != arity:
                     raise LogCorrupt(
                         path,
                         line_no,
-                        f"a record is a JSON array of 9 fields {list(ENVELOPE)}, got {_short(rec)}",
+                        f"a record is a JSON array of {arity} fields {list(ENVELOPE)}, "
+                        f"got {short(rec)}",
                         after_seq=seq,
                     )
                 this = rec[0]
@@ -373,45 +206,15 @@ class ReplayReader:
                         else f"seq skips {this - seq - 1} id(s): records are missing"
                     )
                     raise LogCorrupt(path, line_no, f"{problem} (previous seq {seq})", seq=this)
-                kind = rec[6]
-                n = arity.get(kind)
-                if n is None:
+                record = types.get(rec[6])
+                if record is None:
                     self._unknown(rec, line_no)
                 else:
-                    if (
-                        type(rec[1]) is not int
-                        or type(rec[2]) is not int
-                        or rec[1] < 0
-                        or type(rec[3]) is not str
-                        or (rec[4] is not None and type(rec[4]) is not str)
-                        or (rec[5] is not None and type(rec[5]) is not str)
-                    ):
-                        raise LogCorrupt(path, line_no, _envelope_problem(rec), seq=this)
-                    payload = rec[7]
-                    if type(payload) is not list or len(payload) != n:
-                        raise LogCorrupt(
-                            path,
-                            line_no,
-                            f"{kind} payload must be a list of {n} "
-                            f"{[f for f, _ in payloads[kind]]}, got "
-                            f"{_short(payload)}",
-                            seq=this,
-                        )
-                    for value, (field, allowed) in zip(payload, payloads[kind], strict=True):
-                        if type(value) not in allowed:
-                            raise LogCorrupt(
-                                path,
-                                line_no,
-                                f"{kind} field {field!r} has the wrong type: {_short(value)}",
-                                seq=this,
-                            )
-                    if type(rec[8]) not in keys[kind]:
-                        raise LogCorrupt(
-                            path, line_no, f"{kind} key has the wrong type: {rec[8]!r}", seq=this
-                        )
-                    wrong_value = _semantic_problem(kind, rec)
-                    if wrong_value is not None:
-                        raise LogCorrupt(path, line_no, wrong_value, seq=this)
+                    if not envelope_ok(rec):
+                        raise LogCorrupt(path, line_no, envelope_problem(rec), seq=this)
+                    wrong = payload_problem(record, rec)
+                    if wrong is not None:
+                        raise LogCorrupt(path, line_no, wrong, seq=this)
                 seq = this
                 offset += len(raw)
                 if not raw.endswith(b"\n"):
@@ -431,67 +234,16 @@ class ReplayReader:
                 f"unknown record type {kind!r} (not in format version {VERSION})",
                 seq=rec[0],
             )
-        if (
-            type(rec[1]) is not int
-            or type(rec[2]) is not int
-            or rec[1] < 0
-            or type(rec[3]) is not str
-            or (rec[4] is not None and type(rec[4]) is not str)
-            or (rec[5] is not None and type(rec[5]) is not str)
-        ):
-            raise LogCorrupt(self.path, line_no, _envelope_problem(rec), seq=rec[0])
+        if not envelope_ok(rec):
+            raise LogCorrupt(self.path, line_no, envelope_problem(rec), seq=rec[0])
         if type(rec[7]) is not list:
             raise LogCorrupt(
                 self.path,
                 line_no,
-                f"{kind} payload must be a list, got {_short(rec[7])}",
+                f"{kind} payload must be a list, got {short(rec[7])}",
                 seq=rec[0],
             )
         self.unknown_types[kind] += 1
-
-
-def _semantic_problem(kind: str, rec: list[Any]) -> str | None:
-    """The few value checks a reader needs to rebuild books and orders safely."""
-    payload = rec[7]
-    if kind == "delta" or kind == "trade":
-        if payload[0] not in _SIDES:
-            return f"{kind} side must be 1 (buy) or 2 (sell), got {payload[0]!r}"
-        if rec[8] != rec[0]:
-            return f"{kind} key must equal its seq, got {rec[8]!r}"
-    elif kind in REPORT_TYPES:
-        if payload[-2] not in _STATUSES or payload[-1] not in _STATUSES:
-            return f"{kind} status {payload[-2]!r} -> {payload[-1]!r} is not an order status"
-    elif kind == "snapshot":
-        if rec[8] != rec[0]:
-            return f"snapshot key must equal its seq, got {rec[8]!r}"
-        for name, side in zip(("bids", "asks"), payload, strict=True):
-            for level in side:
-                if (
-                    type(level) is not list
-                    or len(level) != 2
-                    or type(level[0]) is not int
-                    or type(level[1]) is not int
-                ):
-                    return (
-                        f"snapshot {name} level must be [price, size] integers, got {_short(level)}"
-                    )
-    if (rec[4] is None or rec[5] is None) and (
-        kind in FEED_TYPES or kind in REPORT_TYPES or kind in _ORDER_RECORDS
-    ):
-        return f"{kind} must name its venue and instrument"
-    return None
-
-
-def _envelope_problem(rec: list[Any]) -> str:
-    for index, allowed in ((1, _INT), (2, _INT), (3, _STR), (4, _OPT_STR), (5, _OPT_STR)):
-        if type(rec[index]) not in allowed:
-            return f"{ENVELOPE[index]} has the wrong type: {_short(rec[index])}"
-    return f"event_ts must not be negative, got {rec[1]}"
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def unknown_types_note(reader: ReplayReader) -> list[str]:

@@ -1,41 +1,65 @@
 """The replay-log records the sequencer writes: one builder per record type.
 
-This is the only place the line format lives. Every record is one JSON array
-``[seq, event ts, commit ts, source, venue, symbol, kind, payload, reference]``; the
-compiled feed commit (meshrt/actors/_commit.pyx) is the one builder of feed records
-(their text fields escaped once per symbol by orjson, in its ``feed_fragments``).
+Each builder writes the ``RecordType`` of the same name in meshrt/log/schema.py, the one
+definition of the envelope and every payload, which the reader checks lines against.
+``_line`` is the only Python place a record's envelope is laid out. Feed records
+(snapshot, delta, trade) are built by the compiled feed commit (meshrt/actors/_commit.pyx),
+their text fields escaped once per symbol by orjson in its ``feed_fragments``;
+tests/test_log_schema.py checks every builder's lines against the schema.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from meshrt.contract import INT64_MAX, UINT64_MAX, is_int
+from meshrt.log import schema
+from meshrt.log.schema import RecordType
 
 _dumps = orjson.dumps
+_CONTROLS = {record.name: record for record in schema.CONTROLS}
+_REPORTS = {record.name: record for record in schema.REPORTS}
+_SCALARS = frozenset({str, float, bool, type(None)})  # besides ints, as loggable writes them
 
 
-def control(seq: int, at: int, venue: str | None, kind: str, payload: Any) -> bytes:
-    """A control record: lifecycle steps, faults, restarts, coordinator changes."""
-    return _dumps([seq, at, at, "control", venue, None, kind, payload, None])
+def _line(
+    record: RecordType,
+    seq: int,
+    ts: int,
+    source: str,
+    venue: str | None,
+    symbol: str | None,
+    payload: list[Any],
+    key: str | None = None,
+    default: Callable[[Any], Any] | None = None,
+) -> bytes:
+    """``schema.ENVELOPE`` of one record committed at its own event time."""
+    return _dumps([seq, ts, ts, source, venue, symbol, record.name, payload, key], default=default)
+
+
+def control(seq: int, at: int, venue: str | None, kind: str, payload: list[Any]) -> bytes:
+    """A control record (``schema.CONTROLS``): lifecycle steps, faults, restarts,
+    coordinator changes."""
+    return _line(_CONTROLS[kind], seq, at, "control", venue, None, payload)
 
 
 def crash(seq: int, ts: int, venue: str, label: str, error: str) -> bytes:
-    return _dumps([seq, ts, ts, "control", venue, None, "crash", [label, error], None])
+    return _line(schema.CRASH, seq, ts, "control", venue, None, [label, error])
 
 
 def restart_scheduled(seq: int, ts: int, venue: str, label: str, at: int) -> bytes:
-    return _dumps([seq, ts, ts, "control", venue, None, "restart_scheduled", [label, at], None])
+    return _line(schema.RESTART_SCHEDULED, seq, ts, "control", venue, None, [label, at])
 
 
 def gave_up(seq: int, ts: int, venue: str, label: str, why: str) -> bytes:
-    return _dumps([seq, ts, ts, "control", venue, None, "gave_up", [label, why], None])
+    return _line(schema.GAVE_UP, seq, ts, "control", venue, None, [label, why])
 
 
 def run_end(seq: int, end: int) -> bytes:
-    return _dumps([seq, end, end, "control", None, None, "run_end", [end], None])
+    return _line(schema.RUN_END, seq, end, "control", None, None, [end])
 
 
 def report(
@@ -48,83 +72,45 @@ def report(
     fields: list[Any],
     reference: str,
 ) -> bytes:
-    """A venue's order report: ``fields`` are the order id, the report's own fields, and
-    the order's status before and after."""
-    return _dumps([seq, ts, ts, source, venue, symbol, kind, fields, reference])
+    """A venue's order report (``schema.REPORTS``): ``fields`` are the order id, the
+    report's own fields, and the order's status before and after."""
+    return _line(_REPORTS[kind], seq, ts, source, venue, symbol, fields, reference)
 
 
 def set_param(seq: int, ts: int, source: str, venue: str, name: Any, value: Any) -> bytes:
-    return _dumps(
-        [seq, ts, ts, source, venue, None, "set_param", [name, value], None], default=repr
-    )
+    return _line(schema.SET_PARAM, seq, ts, source, venue, None, [name, value], default=repr)
 
 
 def algo_log(seq: int, ts: int, source: str, venue: str, text: Any) -> bytes:
-    return _dumps([seq, ts, ts, source, venue, None, "log", [text], None], default=repr)
+    return _line(schema.LOG, seq, ts, source, venue, None, [text], default=repr)
 
 
 def message(
     seq: int, ts: int, source: str, venue: str, sender: str, receiver: str, payload: bytes
 ) -> bytes:
-    return _dumps(
-        [seq, ts, ts, source, venue, None, "message", [sender, receiver, payload.hex()], None]
-    )
+    return _line(schema.MESSAGE, seq, ts, source, venue, None, [sender, receiver, payload.hex()])
 
 
 def subscription(
     seq: int, ts: int, source: str, venue: str, symbol: Any, on: bool, known: bool
 ) -> bytes:
-    return _dumps(
-        [
-            seq,
-            ts,
-            ts,
-            source,
-            venue,
-            text(symbol),
-            "subscribe" if on else "unsubscribe",
-            [known],
-            None,
-        ]
-    )
+    record = schema.SUBSCRIBE if on else schema.UNSUBSCRIBE
+    return _line(record, seq, ts, source, venue, text(symbol), [known])
 
 
 def intent(
     seq: int, ts: int, source: str, venue: str, symbol: Any, fields: tuple[Any, ...]
 ) -> bytes:
     """An algo's action as it gave it: a bad value is logged as its repr, then refused."""
-    return _dumps(
-        [
-            seq,
-            ts,
-            ts,
-            source,
-            venue,
-            text(symbol),
-            "intent",
-            [loggable(value) for value in fields],
-            None,
-        ],
-        default=shown,
-    )
+    payload = [loggable(value) for value in fields]
+    return _line(schema.INTENT, seq, ts, source, venue, text(symbol), payload, default=shown)
 
 
 def order_created(
     seq: int, ts: int, venue: str, symbol: str, order_id: int, label: str, client_id: int
 ) -> bytes:
-    return _dumps(
-        [
-            seq,
-            ts,
-            ts,
-            "sequencer",
-            venue,
-            symbol,
-            "order_created",
-            [order_id, label, client_id, "CREATED", "SUBMITTED"],
-            None,
-        ]
-    )
+    payload = [order_id, label, client_id, "CREATED", "SUBMITTED"]
+    return _line(schema.ORDER_CREATED, seq, ts, "sequencer", venue, symbol, payload)
 
 
 def replace_sent(
@@ -137,19 +123,8 @@ def replace_sent(
     price: int | None,
     size: int,
 ) -> bytes:
-    return _dumps(
-        [
-            seq,
-            ts,
-            ts,
-            "sequencer",
-            venue,
-            symbol,
-            "replace_sent",
-            [order_id, label, price, size],
-            None,
-        ]
-    )
+    payload = [order_id, label, price, size]
+    return _line(schema.REPLACE_SENT, seq, ts, "sequencer", venue, symbol, payload)
 
 
 def cancel_sent(
@@ -163,46 +138,62 @@ def cancel_sent(
     before: str,
     after: str,
 ) -> bytes:
-    return _dumps(
-        [
-            seq,
-            ts,
-            ts,
-            "sequencer",
-            venue,
-            symbol,
-            "cancel_sent",
-            [order_id, label, cause, before, after],
-            None,
-        ]
-    )
+    payload = [order_id, label, cause, before, after]
+    return _line(schema.CANCEL_SENT, seq, ts, "sequencer", venue, symbol, payload)
 
 
 def intent_rejected(
     seq: int, ts: int, venue: str, label: str, client_id: Any, reason: str, detail: str
 ) -> bytes:
+    payload = [label, loggable(client_id), reason, detail]
+    return _line(schema.INTENT_REJECTED, seq, ts, "sequencer", venue, None, payload, default=shown)
+
+
+def ingress_transition(
+    seq: int,
+    event_ts: int,
+    ingest_ts: int,
+    kind: str,
+    order_id: int,
+    before: str,
+    after: str,
+    filled: int,
+    position: int,
+    cash: int,
+    outcome: str,
+    venue: str,
+    key: Any,
+    payload: list[Any],
+) -> bytes:
+    """One input committed by the arrival-order ingress stand-in (not a replay-log
+    record): ``schema.INGRESS_FIELDS``, described in meshrt/sequencer/ingress.py."""
     return _dumps(
         [
             seq,
-            ts,
-            ts,
-            "sequencer",
+            event_ts,
+            ingest_ts,
+            kind,
+            order_id,
+            before,
+            after,
+            filled,
+            position,
+            cash,
+            outcome,
             venue,
-            None,
-            "intent_rejected",
-            [label, loggable(client_id), reason, detail],
-            None,
-        ],
-        default=shown,
+            key,
+            payload,
+        ]
     )
 
 
 def loggable(value: Any) -> Any:
-    """A field of an algo's intent as logged: an integer orjson cannot write (outside
-    i64..u64) is logged as its repr, like any other value that is not JSON."""
+    """A field of an algo's intent as logged, always a JSON scalar (``schema.SCALAR``): an
+    integer orjson cannot write (outside i64..u64) is logged as its repr, like any other
+    value that is not a JSON scalar (a list, an object)."""
     if is_int(value):
         return int(value) if -INT64_MAX - 1 <= value <= UINT64_MAX else shown(value)
-    return value
+    return value if type(value) in _SCALARS else shown(value)
 
 
 def shown(value: Any) -> str:

@@ -18,10 +18,11 @@ from typing import Any
 import attrs
 
 from meshrt.log.reader import LOG_NAME, read_log
-from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.log.schema import FEED_BY_KIND
+from meshrt.venues.events import FEED_SNAPSHOT
 from meshrt.venues.sources import RecordedSpec
 
-_FEED = {"snapshot": FEED_SNAPSHOT, "delta": FEED_DELTA, "trade": FEED_TRADE}
+_FEED = {record.name: kind for kind, record in FEED_BY_KIND.items()}
 
 
 @attrs.frozen(slots=True)

@@ -10,7 +10,8 @@ checks the invariants after each, and writes one transition record per input. ``
 feeds the records back, in logged order, to a fresh instance; the records it writes must
 be byte-identical.
 
-Record layout (one JSON array per input, ``orjson.dumps`` without options)::
+Record layout (one JSON array per input: ``meshrt.log.schema.INGRESS_FIELDS``, built
+by ``meshrt.log.records.ingress_transition``)::
 
     [seq, event_ts, ingest_ts, type, order_id, before, after, filled, position, cash,
      outcome, venue, key, payload]
@@ -48,6 +49,7 @@ import orjson
 
 from meshrt.contract import ActionKind, Side, TimeInForce
 from meshrt.ledger import Ledger
+from meshrt.log import records
 from meshrt.sequencer.orders import (
     TERMINAL,
     InvariantViolation,
@@ -135,23 +137,21 @@ class IngressLedger:
     ) -> None:
         ledger = self._ledger(order)
         self.records.append(
-            orjson.dumps(
-                [
-                    len(self.records) + 1,
-                    event_ts,
-                    ingest_ts,
-                    kind,
-                    order.order_id,
-                    before,
-                    order.status.name,
-                    order.filled,
-                    ledger.position(order.symbol),
-                    ledger.cash,
-                    outcome,
-                    venue,
-                    key,
-                    payload,
-                ]
+            records.ingress_transition(
+                len(self.records) + 1,
+                event_ts,
+                ingest_ts,
+                kind,
+                order.order_id,
+                before,
+                order.status.name,
+                order.filled,
+                ledger.position(order.symbol),
+                ledger.cash,
+                outcome,
+                venue,
+                key,
+                payload,
             )
         )
 

@@ -38,7 +38,6 @@ REPORT_CANCELLED: Final = 13
 REPORT_CANCEL_REJECTED: Final = 14
 REPORT_REPLACED: Final = 15
 
-FEED_KIND_NAMES: Final = {FEED_SNAPSHOT: "snapshot", FEED_DELTA: "delta", FEED_TRADE: "trade"}
 REPORT_KIND_NAMES: Final = {
     REPORT_ACCEPTED: "accepted",
     REPORT_REJECTED: "rejected",
