@@ -37,6 +37,7 @@ MODULE_KINDS = {
     "test_faults": "e2e",
     "test_ingress_properties": "property",
     "test_interrupts": "e2e",
+    "test_layers": "unit",
     "test_ledger": "unit",
     "test_log_order": "e2e",
     "test_mailbox": "unit",

@@ -1,3 +1,3 @@
-"""The replay log and what is built on it: the line format (records.py), the writer
-(writer.py) and reader (reader.py), checkpoints (checkpoint.py), and verify/replay of a
-finished run (replay.py)."""
+"""The replay log: the line format (records.py), the writer (writer.py) and reader
+(reader.py), and checkpoints (checkpoint.py). Verifying a finished run re-runs it, so
+that lives with the runtime (meshrt/runtime/replay.py)."""

@@ -18,6 +18,8 @@ from typing import Any
 import attrs
 
 from meshrt.log.reader import LOG_NAME, read_log
+from meshrt.runtime.run import run
+from meshrt.runtime.run_file import load_run_scenario
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.sources import RecordedSpec
 
@@ -99,9 +101,6 @@ class Verdict:
 
 def verify(run_dir: Path) -> Verdict:
     """Re-execute a run from its log and compare (CheckpointError/ScenarioError on bad input)."""
-    from meshrt.runtime.run import run
-    from meshrt.runtime.run_file import load_run_scenario
-
     run_dir = run_dir.absolute()  # before the log's path joins scenario paths rebased elsewhere
     scenario = load_run_scenario(run_dir)
     log = run_dir / LOG_NAME
