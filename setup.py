@@ -4,7 +4,8 @@ Hot loops are Cython (``.pyx``, compiled to C at build time); the modules still 
 in C are listed with their ``.c`` file until they are ported.
 
 - meshrt.loaders._dispatch: the WASM/native loaders' per-callback dispatcher (.pyx; the
-  contract layout from meshrt/include/meshrt.h, wasmtime's C API from _wasmtime.pxd)
+  contract layout from meshrt/include/meshrt.h declared in _meshrt_h.pxd, wasmtime's C API
+  from _wasmtime.pxd, the borrowed-reference C API from _borrowed.pxd)
 - meshrt.venues._book (.pyx): the venue's displayed L2 book and its feed hot loop
 - meshrt.venues._synthetic (.pyx): the seeded synthetic market-data generator
   (xoshiro256**), the compiled mirror of meshrt/venues/synthetic.py
@@ -33,7 +34,8 @@ def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> E
 
 EXTENSIONS = [
     extension("meshrt.loaders._dispatch", include_dirs=["meshrt/include"],
-              depends=["meshrt/include/meshrt.h", "meshrt/loaders/_wasmtime.pxd"]),
+              depends=["meshrt/include/meshrt.h", "meshrt/loaders/_wasmtime.pxd",
+                       "meshrt/loaders/_meshrt_h.pxd", "meshrt/loaders/_borrowed.pxd"]),
     extension("meshrt.venues._book"),
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._commit"),

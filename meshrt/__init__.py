@@ -14,7 +14,6 @@ from meshrt.contract import (
     price_to_int as price_to_int,
     size_to_int as size_to_int,
 )
-from meshrt.loaders.limits import SandboxLimits as SandboxLimits
 from meshrt.scenario.definition import (
     Deployment as Deployment,
     Scenario as Scenario,
@@ -35,7 +34,13 @@ from meshrt.scenario.faults import (
     RestartCoordinator as RestartCoordinator,
 )
 from meshrt.scenario.latency import Latency as Latency, micros as micros, millis as millis
+from meshrt.scenario.limits import RiskLimits as RiskLimits, SandboxLimits as SandboxLimits
 from meshrt.scenario.mesh import Link as Link, Mesh as Mesh
+from meshrt.scenario.restart import (
+    RestartPolicy as RestartPolicy,
+    never as never,
+    on_failure as on_failure,
+)
 from meshrt.sdk import (
     NBBO as NBBO,
     ActionLimitExceeded as ActionLimitExceeded,
@@ -49,13 +54,7 @@ from meshrt.sdk import (
     OpenOrder as OpenOrder,
     Reject as Reject,
 )
-from meshrt.sequencer.restart_policy import (
-    RestartPolicy as RestartPolicy,
-    never as never,
-    on_failure as on_failure,
-)
-from meshrt.sequencer.risk import RiskLimits as RiskLimits
-from meshrt.venues.matching import FeeSchedule as FeeSchedule
+from meshrt.venues.fees import FeeSchedule as FeeSchedule
 from meshrt.venues.sources import RecordedSpec as RecordedSpec, SyntheticSpec as SyntheticSpec
 
 try:

@@ -38,6 +38,7 @@ MODULE_KINDS = {
     "test_faults": "e2e",
     "test_ingress_properties": "property",
     "test_interrupts": "e2e",
+    "test_layers": "unit",
     "test_ledger": "unit",
     "test_log_order": "e2e",
     "test_log_schema": "unit",

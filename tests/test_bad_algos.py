@@ -14,8 +14,9 @@ import orjson
 import pytest
 
 from meshrt import SandboxLimits, seconds
+from meshrt.runtime.preflight import preflight
 from meshrt.runtime.run import run
-from meshrt.scenario.definition import ScenarioError, load_scenario, validate
+from meshrt.scenario.definition import ScenarioError, load_scenario
 
 from c_algos import built, c_algo, market_maker, wat_module
 from helpers import deployment, scenario
@@ -39,10 +40,10 @@ def run_beside_a_sibling(algo: Any, tmp_path: Path | None = None, **kwargs: Any)
 
 
 def refused_at_load(algo: str, reason: str) -> None:
-    """validate() names the deployment, the file and the reason; run() refuses to start."""
+    """preflight() names the deployment, the file and the reason; run() refuses to start."""
     bad = scenario(deployment(algo, label="bad"), deployment(MarketMaker, label="mm"))
     with pytest.raises(ScenarioError) as info:
-        validate(bad)
+        preflight(bad)
     message = str(info.value)
     assert "deployments[0].algo" in message and Path(algo).name in message, message
     assert reason in message, message
@@ -252,7 +253,7 @@ def test_a_library_whose_dependency_is_missing_says_so_in_one_line(tmp_path: Pat
     )
     dependency.unlink()
     with pytest.raises(ScenarioError) as info:
-        validate(scenario(deployment(str(path))))
+        preflight(scenario(deployment(str(path))))
     message = str(info.value)
     assert "cannot be loaded: libgone.so: cannot open shared object file" in message, message
     assert "\n" not in message and "find_library" not in message, message
@@ -277,7 +278,7 @@ def test_a_scenario_file_reports_a_bad_artifact_relative_to_its_folder(tmp_path:
     """)
     )
     with pytest.raises(ScenarioError) as info:
-        load_scenario(tmp_path / "scenario.py")
+        preflight(load_scenario(tmp_path / "scenario.py"), str(tmp_path / "scenario.py"))
     assert str(info.value).startswith(f"{tmp_path / 'scenario.py'}: deployments[0].algo: ")
     assert str(tmp_path / "algo.wasm") in str(info.value)
 
@@ -333,7 +334,7 @@ def test_a_module_needing_more_memory_than_the_cap_is_refused(tmp_path: Path) ->
         match="needs 2,097,152 bytes of linear memory at start, "
         "over the deployment's cap of 1,048,576",
     ):
-        validate(scenario(deployment(str(path), sandbox=SandboxLimits(memory_bytes=1 << 20))))
+        preflight(scenario(deployment(str(path), sandbox=SandboxLimits(memory_bytes=1 << 20))))
 
 
 def test_a_trap_terminates_with_its_reason() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from meshrt import AlgoState, RejectReason
 from meshrt.actors.instance import InstanceHost
-from meshrt.loaders import load_slot, wasm
+from meshrt.loaders import load_slot, wasm_module
 from meshrt.loaders.compiled import SlotContext
 from meshrt.runtime.run import run
 
@@ -104,17 +104,17 @@ def test_compiled_modules_are_cached_on_disk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MESHRT_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(wasm, "_modules", {})
+    monkeypatch.setattr(wasm_module, "_modules", {})
     path = market_maker()["wasm"]
-    first = wasm.compile_module(path).info
+    first = wasm_module.compile_module(path).info
     assert not first.from_cache
     cached = list((tmp_path / "wasm").glob("*.cwasm"))
     assert [c.name for c in cached] == [f"{first.digest}.cwasm"]
-    monkeypatch.setattr(wasm, "_modules", {})  # a restart: the process cache is empty
-    assert wasm.compile_module(path).info.from_cache
+    monkeypatch.setattr(wasm_module, "_modules", {})  # a restart: the process cache is empty
+    assert wasm_module.compile_module(path).info.from_cache
     cached[0].write_bytes(b"damaged")  # a damaged entry is recompiled and rewritten
-    monkeypatch.setattr(wasm, "_modules", {})
-    assert not wasm.compile_module(path).info.from_cache
+    monkeypatch.setattr(wasm_module, "_modules", {})
+    assert not wasm_module.compile_module(path).info.from_cache
     assert cached[0].read_bytes() != b"damaged"
 
 
@@ -129,7 +129,7 @@ def test_a_compiled_algo_restarted_by_its_supervisor_gets_a_fresh_instance() -> 
         }
     """,
     )
-    from meshrt.sequencer.restart_policy import on_failure
+    from meshrt.scenario.restart import on_failure
 
     result = run(scenario(deployment(str(algo["native"]), restart=on_failure(max_restarts=1))))
     summary = result.summary["deployments"][0]

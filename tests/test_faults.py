@@ -23,7 +23,7 @@ from meshrt.scenario.faults import (
     Partition,
     RestartCoordinator,
 )
-from meshrt.sequencer.restart_policy import LEAVE, on_failure
+from meshrt.scenario.restart import LEAVE, on_failure
 
 from helpers import UNIT, deployment, scenario, thinned
 

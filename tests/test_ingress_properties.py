@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce, notional
 from meshrt.log.reader import read_log
-from meshrt.log.replay import verify
+from meshrt.runtime.replay import verify
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import load_scenario
 from meshrt.sequencer.ingress import IngressLedger, replay

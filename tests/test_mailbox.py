@@ -8,7 +8,8 @@ import pytest
 import trio
 import trio.testing
 
-from meshrt.actors.mailbox import Mailbox, MailboxConfig, MailboxFull, MailboxMetrics, Overflow
+from meshrt.actors.mailbox import Mailbox, MailboxFull, MailboxMetrics
+from meshrt.scenario.limits import MailboxConfig, Overflow
 
 # Items are (kind, key, n): "book" items are droppable under their key, "report" items
 # must never be lost (key None), as in the algo instance's mailbox.

@@ -16,7 +16,9 @@ from meshrt.venues.events import (
     REPORT_REJECTED,
     REPORT_REPLACED,
 )
-from meshrt.venues.matching import FeeSchedule, MatchingEngine, RestingOrder
+from meshrt.venues.fees import FeeSchedule
+from meshrt.venues.matching import MatchingEngine
+from meshrt.venues.resting import RestingOrder
 
 BUY, SELL = 1, 2
 GTC, IOC, POST_ONLY = 0, 1, 2

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from meshrt.log.replay import compare, verify
+from meshrt.runtime.replay import compare, verify
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import load_scenario
 

@@ -29,7 +29,7 @@ from meshrt.scenario.faults import (
     Partition,
     RestartCoordinator,
 )
-from meshrt.sequencer.restart_policy import on_failure
+from meshrt.scenario.restart import on_failure
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 
 from helpers import UNIT, deployment, scenario

@@ -8,7 +8,8 @@ import attrs
 import pytest
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE, RejectReason, Side, notional
-from meshrt.sequencer.risk import RATE_WINDOW_NS, RiskGate, RiskLimits
+from meshrt.scenario.limits import RiskLimits
+from meshrt.sequencer.risk import RATE_WINDOW_NS, RiskGate
 
 R = RejectReason
 B, S = Side.BUY, Side.SELL

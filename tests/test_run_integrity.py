@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from meshrt.log.checkpoint import CheckpointError, all_checkpoints, read_header
-from meshrt.log.replay import verify
+from meshrt.runtime.replay import verify
 from meshrt.runtime.run import RunOptions, resume, run
 from meshrt.scenario.definition import load_scenario
 

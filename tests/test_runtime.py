@@ -433,7 +433,7 @@ def test_a_crash_cancels_orders_that_were_still_on_their_way() -> None:
 
 
 def test_an_instance_whose_fail_mailbox_overflows_crashes_alone() -> None:
-    from meshrt.actors.mailbox import MailboxConfig, Overflow
+    from meshrt.scenario.limits import MailboxConfig, Overflow
 
     tiny = deployment(MarketMaker, label="tiny", mailbox=MailboxConfig(4, Overflow.FAIL))
     result = run(scenario(tiny, deployment(MarketMaker, label="ok"), updates=3_000))
@@ -601,7 +601,7 @@ def test_a_recording_started_at_zero_runs_and_replays_as_one_shifted_by_hand(
     tmp_path: Path,
 ) -> None:
     """start_at_zero gives the very log of time_offset_ns=-first_ts, and replays."""
-    from meshrt.log.replay import verify
+    from meshrt.runtime.replay import verify
     from meshrt.runtime.run import RunOptions
     from meshrt.scenario.definition import load_scenario
 

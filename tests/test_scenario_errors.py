@@ -1,4 +1,5 @@
-"""A malformed scenario gets an error naming the file, the field and the problem."""
+"""A malformed scenario gets an error naming the file, the field and the problem, found
+as ``meshrt run`` checks a file: ``load_scenario``, then the runtime's ``preflight``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from meshrt.runtime.preflight import preflight
 from meshrt.scenario.definition import ScenarioError, load_scenario
 
 HEADER = """
@@ -112,7 +114,7 @@ def test_malformed_scenario_names_file_field_and_problem(
     path = tmp_path / "bad.py"
     path.write_text(HEADER + body + "\n")
     with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
+        preflight(load_scenario(path), str(path))
     message = str(info.value)
     assert message.startswith(str(path))
     assert field in message

@@ -17,7 +17,6 @@ import attrs
 import pytest
 
 import meshrt
-from meshrt.actors.mailbox import MailboxConfig, Overflow
 from meshrt.scenario.definition import (
     LifecycleStep,
     Scenario,
@@ -25,12 +24,13 @@ from meshrt.scenario.definition import (
     load_scenario,
     validate,
 )
+from meshrt.scenario.limits import MailboxConfig, Overflow
 
 from helpers import Quiet, deployment, scenario as helper_scenario
 
 HEADER = """\
 from meshrt import *
-from meshrt.actors.mailbox import MailboxConfig, Overflow
+from meshrt.scenario.limits import MailboxConfig, Overflow
 from meshrt.scenario.definition import LifecycleStep
 """
 
@@ -324,7 +324,7 @@ def test_the_issue_examples_read_well(tmp_path: Path) -> None:
             "Deployment(label='mm', venue='v', symbols=['X'], algo='a.py:A', mailbox=5)",
             (
                 "line 2: Deployment.mailbox must be a meshrt MailboxConfig "
-                "(meshrt.actors.mailbox), got 5"
+                "(meshrt.scenario.limits), got 5"
             ),
         ),
         (

@@ -99,7 +99,7 @@ def test_missing_required_callbacks_are_reported_by_name() -> None:
 
 
 def test_a_callback_that_cannot_take_the_sdk_arguments_is_refused_at_load() -> None:
-    """Found by validate(), not as a TypeError at the first call."""
+    """Found by preflight(), not as a TypeError at the first call."""
 
     class ShortBook(Quiet):
         def on_book(self, book):  # type: ignore[no-untyped-def,override]

@@ -17,10 +17,11 @@ from typing import Any
 
 import attrs
 
-from meshrt.actors.mailbox import Mailbox, MailboxConfig
+from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import D_MESSAGE, D_NBBO, Stop
 from meshrt.scenario.faults import DropRate, LatencySpike, Partition
 from meshrt.scenario.latency import LatencyStream
+from meshrt.scenario.limits import MailboxConfig
 from meshrt.scenario.mesh import Mesh
 from meshrt.sdk import NBBO, Message, VenueQuote
 

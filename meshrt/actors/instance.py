@@ -20,7 +20,7 @@ from meshrt.actors._deliver import (
     watch_callback,
     watch_idle,
 )
-from meshrt.actors.mailbox import Mailbox, MailboxConfig
+from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import (
     D_BOOK,
     D_FILL,
@@ -47,6 +47,7 @@ from meshrt.actors.protocol import (
     WindowEnd,
 )
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind
+from meshrt.scenario.limits import MailboxConfig
 from meshrt.sdk import ActionLimitExceeded, Actions, AlgoState, OpenOrder
 from meshrt.validators import ScenarioValueError, check_param, shown
 

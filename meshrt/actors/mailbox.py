@@ -17,7 +17,6 @@ accepted, even past capacity; the overflow policy governs the droppable ones.
 
 from __future__ import annotations
 
-import enum
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
@@ -26,36 +25,13 @@ import attrs
 import trio
 from trio.lowlevel import Abort, ParkingLot, Task, current_task, reschedule, wait_task_rescheduled
 
-from meshrt.validators import instance_of, integer
+from meshrt.scenario.limits import MailboxConfig, Overflow
 
 T = TypeVar("T")
 
 
-class Overflow(enum.Enum):
-    """What a full mailbox does with one more droppable item."""
-
-    BLOCK = "block"  # the sender waits for room
-    DROP_NEWEST = "drop_newest"  # the new item is dropped and counted
-    DROP_OLDEST = "drop_oldest"  # the oldest droppable item is dropped and counted
-    CONFLATE = "conflate"  # the queued item with the same key is replaced by the new one
-    FAIL = "fail"  # the sender gets MailboxFull
-
-
 class MailboxFull(Exception):
     """Raised to the sender of a mailbox whose policy is FAIL."""
-
-
-@attrs.frozen(slots=True)
-class MailboxConfig:
-    capacity: int = attrs.field(
-        default=65536, validator=integer("an integer of items in [1, 2**31 - 1]", 1, 2**31 - 1)
-    )
-    overflow: Overflow = attrs.field(
-        default=Overflow.BLOCK,
-        validator=instance_of(
-            Overflow, "an Overflow (BLOCK, DROP_NEWEST, DROP_OLDEST, CONFLATE or FAIL)"
-        ),
-    )
 
 
 @attrs.frozen(slots=True)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
-from meshrt.actors.mailbox import Mailbox, MailboxConfig
+from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import (
     OUT_BOOK,
     OUT_REPORT,
@@ -29,6 +29,7 @@ from meshrt.actors.protocol import (
     VenueBatch,
     VenueState,
 )
+from meshrt.scenario.limits import MailboxConfig
 from meshrt.sdk import Book, Features
 from meshrt.venues._book import play
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meshrt import __version__
-from meshrt.analysis.commands import add_parsers as add_analysis_parsers, tca_main, trace_main
 from meshrt.cli import argtypes
+from meshrt.cli.read_commands import add_parsers as add_analysis_parsers, tca_main, trace_main
+from meshrt.cli.toolchain_commands import add_parsers as add_toolchain_parsers
 from meshrt.loaders.python import AlgoLoadError
 from meshrt.runtime.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S, EXIT_STUCK
 from meshrt.scenario.definition import ScenarioError, load_scenario
-from meshrt.toolchain.commands import add_parsers as add_toolchain_parsers
 from meshrt.venues.recorded import SourceError
 
 if TYPE_CHECKING:
@@ -116,6 +116,7 @@ def _main(argv: list[str] | None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from meshrt.log.checkpoint import CheckpointError
+    from meshrt.runtime.preflight import preflight
     from meshrt.runtime.run import RunOptions, resume, run
     from meshrt.runtime.run_folder import RunFolderError
     from meshrt.runtime.summary import format_table
@@ -128,6 +129,7 @@ def _run(args: argparse.Namespace) -> int:
             result = resume(args.resume, progress=progress, watchdog_s=args.watchdog)
         else:
             scenario = load_scenario(args.scenario)
+            preflight(scenario, str(args.scenario))
             run_dir = args.out
             if run_dir is None:
                 stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -179,7 +181,7 @@ def _interrupted(result: RunResult) -> str:
 def _replay(args: argparse.Namespace) -> int:
     from meshrt.log.checkpoint import CheckpointError
     from meshrt.log.errors import LogError
-    from meshrt.log.replay import verify
+    from meshrt.runtime.replay import verify
 
     try:
         verdict = verify(args.run_dir)

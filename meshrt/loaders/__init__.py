@@ -24,7 +24,7 @@ from meshrt.loaders.errors import (
     MemoryCapExceeded,
     SandboxTrap,
 )
-from meshrt.loaders.limits import SandboxLimits
+from meshrt.scenario.limits import SandboxLimits
 
 NATIVE_SUFFIXES = (".so", ".dylib", ".dll")
 

@@ -48,106 +48,56 @@ from meshrt.loaders._wasmtime cimport (
     wasmtime_memory_t,
     wasmtime_val_raw_t,
 )
+from meshrt.loaders._meshrt_h cimport (
+    CB_ON_BOOK,
+    CB_ON_FILL,
+    CB_ON_SHUTDOWN,
+    F_ACTION,
+    F_FUEL,
+    F_INPUT,
+    F_MEMORY,
+    F_RETURN,
+    F_TRAP,
+    MESHRT_ABI_VERSION,
+    MR_BAD_ARG,
+    MR_BOOK_DEPTH,
+    MR_FOUND,
+    MR_MAX_ACTIONS,
+    MR_NOT_FOUND,
+    MR_ORDER_ACCEPTED,
+    MR_ORDER_HAS_PRICE,
+    MR_ORDER_PENDING,
+    MR_PRICE_SCALE,
+    MR_SIZE_SCALE,
+    N_CALLBACKS,
+    N_EXPORTS,
+    int128,
+    mr_action,
+    mr_actions,
+    mr_book,
+    mr_features,
+    mr_host,
+    mr_io,
+    mr_open_order,
+    mr_state,
+    native_callback,
+    native_create,
+    native_destroy,
+    native_restore,
+    native_snapshot,
+)
+from meshrt.loaders._borrowed cimport (
+    item,
+    size,
+    dict_get,
+    PyMemberDef,
+    Py_tp_members,
+    PyType_GetSlot,
+    T_OBJECT_EX,
+    i64,
+)
 
 from types import MemberDescriptorType
-
-# ---- the contract's C layout: meshrt.h is its one definition ---------------------------
-
-cdef extern from "meshrt.h":
-    enum:
-        MESHRT_ABI_VERSION
-        MR_BOOK_DEPTH
-        MR_MAX_ACTIONS
-        MR_FOUND
-        MR_NOT_FOUND
-        MR_BAD_ARG
-        MR_ORDER_ACCEPTED
-        MR_ORDER_PENDING
-        MR_ORDER_HAS_PRICE
-    const long long MR_PRICE_SCALE
-    const long long MR_SIZE_SCALE
-
-    ctypedef struct mr_level:
-        int64_t price
-        int64_t size
-    ctypedef struct mr_book:
-        int64_t ts
-        uint16_t symbol, venue, bid_count, ask_count
-        mr_level bids[20]
-        mr_level asks[20]
-    ctypedef struct mr_action:
-        uint8_t kind, side, tif
-        uint16_t symbol
-        uint64_t client_order_id, target_order_id
-        int64_t price, size
-    ctypedef struct mr_state:
-        int64_t now, position, cash, realized_pnl, unrealized_pnl, fees
-        uint64_t next_order_id
-        uint32_t open_orders, _pad0
-    ctypedef struct mr_features:
-        int64_t mid, microprice, spread, imbalance, volatility, trade_flow
-    ctypedef struct mr_open_order:
-        uint64_t order_id
-        int64_t price, size, filled
-        uint16_t symbol
-        uint8_t side, flags
-        uint32_t _pad0
-    ctypedef struct mr_actions:
-        uint32_t count, refused
-        mr_action items[16]
-    ctypedef struct mr_fill:  # written from Python (meshrt.contract); only their
-        pass                  # offsets matter here
-    ctypedef struct mr_reject:
-        pass
-    ctypedef struct mr_nbbo:
-        pass
-    ctypedef struct mr_message:
-        pass
-    ctypedef struct mr_io:
-        mr_book book
-        mr_state state
-        mr_features features
-        mr_fill fill
-        mr_reject reject
-        mr_nbbo nbbo
-        mr_message message
-        uint32_t symbol
-        mr_actions actions
-    ctypedef struct mr_host:
-        uint32_t abi_version
-        void *ctx
-        int32_t (*send)(void *, const char *, uint32_t, const void *, uint32_t) noexcept
-        int32_t (*subscribe)(void *, const char *, uint32_t) noexcept
-        int32_t (*unsubscribe)(void *, const char *, uint32_t) noexcept
-        int32_t (*symbol)(void *, const char *, uint32_t) noexcept
-        int64_t (*position)(void *, uint32_t) noexcept
-        int32_t (*param)(void *, const char *, uint32_t, int64_t *) noexcept
-        int32_t (*set_param)(void *, const char *, uint32_t, int64_t) noexcept
-        int32_t (*log)(void *, const char *, uint32_t) noexcept
-        int32_t (*order)(void *, uint64_t, mr_open_order *) noexcept
-
-cdef extern from *:
-    ctypedef long long int128 "__int128"  # C's 128-bit int: products of two int64 values
-
-ctypedef int32_t (*native_callback)(void *) noexcept
-ctypedef void (*native_destroy)(void *) noexcept
-ctypedef void *(*native_create)(const mr_host *, mr_io *) noexcept
-ctypedef void *(*native_restore)(const mr_host *, mr_io *, const void *, uint64_t) noexcept
-ctypedef int64_t (*native_snapshot)(void *, void *, uint64_t) noexcept
-
-cdef enum:
-    N_CALLBACKS = 13  # meshrt.contract.CALLBACK_NAMES
-    N_EXPORTS = 17  # the callbacks, then create, destroy, io, abi_version
-    CB_ON_BOOK = 0
-    CB_ON_FILL = 1
-    CB_ON_SHUTDOWN = 12
-    # fault codes understood by meshrt.loaders.errors.FAULTS
-    F_TRAP = 1
-    F_FUEL = 2
-    F_MEMORY = 3
-    F_ACTION = 4
-    F_RETURN = 5
-    F_INPUT = 6
 
 cdef Py_ssize_t IO_SIZE = sizeof(mr_io)
 cdef WasmtimeApi wt  # filled by set_wasm_api
@@ -168,35 +118,6 @@ cdef inline int128 floordiv(int128 a, int128 b) noexcept:
 cdef inline int64_t notional(int64_t price, int64_t size) noexcept:
     """meshrt.contract.notional: price * size / 1e8, truncated toward zero."""
     return <int64_t>((<int128>price * size) // MR_SIZE_SCALE)
-
-
-# ---- borrowed access: the hot path reads tuples and slots without reference counting --
-#
-# Cython's ``<object>``/``<tuple>`` values own a reference (an incref and a decref per
-# item read); on_book reads ~15 items per call, each converted to a C int at once. These
-# are the public C API declared on ``PyObject *``: the reference stays borrowed.
-
-cdef extern from "Python.h":
-    PyObject *item "PyTuple_GET_ITEM" (PyObject *t, Py_ssize_t i) noexcept
-    Py_ssize_t size "PyTuple_GET_SIZE" (PyObject *t) noexcept
-    bint is_tuple "PyTuple_Check" (PyObject *o) noexcept
-    PyObject *dict_get "PyDict_GetItemWithError" (object d, PyObject *key) except? NULL
-    ctypedef struct PyMemberDef:
-        const char *name
-        int type
-        Py_ssize_t offset
-    enum:
-        Py_tp_members
-    void *PyType_GetSlot(type cls, int slot) except? NULL
-
-cdef extern from "structmember.h":
-    enum:
-        T_OBJECT_EX
-
-
-cdef inline int64_t i64(PyObject *o) except? -1:
-    """A borrowed int's value (Cython's conversion: OverflowError/TypeError as int())."""
-    return <int64_t><object>o
 
 
 # ---- AlgoState's attributes, read at their slots' offsets ------------------------------

@@ -1,4 +1,4 @@
-"""The replay log and what is built on it: the record definitions (schema.py) and their
-builders (records.py), the writer (writer.py) and reader (reader.py, with validate.py
-and errors.py), checkpoints (checkpoint.py), and verify/replay of a finished run
-(replay.py)."""
+"""The replay log: the record definitions (schema.py) and their builders (records.py),
+the writer (writer.py), the reader (reader.py, with validate.py and errors.py), and
+checkpoints (checkpoint.py). Verifying a finished run re-runs it, so that lives with the
+runtime (meshrt/runtime/replay.py)."""

@@ -20,20 +20,17 @@ import trio
 
 from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.venue import VenueActor
-from meshrt.loaders import algo_kind, load_slot, slot_context
-from meshrt.loaders.python import PythonSlot, resolve_algo_class
 from meshrt.log import checkpoint
 from meshrt.log.writer import ReplayLog
 from meshrt.runtime import interrupts, run_folder, watchdog
+from meshrt.runtime.assemble import slot_factory, topology_of, venue_actors
 from meshrt.runtime.collector import run_collector
+from meshrt.runtime.preflight import preflight
 from meshrt.runtime.run_file import load_run_scenario, read_run_file, write_run_file
 from meshrt.runtime.summary import build_mesh, build_metrics, build_summary
-from meshrt.scenario.definition import Scenario, validate
+from meshrt.scenario.definition import Scenario
 from meshrt.sequencer.actor import Sequencer, sequencer_mailbox
 from meshrt.sequencer.reports import RunFailed
-from meshrt.sequencer.topology import DeploymentSite, LifecycleAt, Topology, VenueSite
-from meshrt.venues.matching import MatchingEngine
-from meshrt.venues.sources import RecordedSpec, open_source
 
 
 @attrs.frozen(slots=True)
@@ -113,20 +110,9 @@ async def _claim_and_start(
     options: RunOptions,
     signals: AsyncIterator[int] | None,
 ) -> RunResult:
-    validate(scenario)
-    base_dir = Path(scenario.base_dir)
+    preflight(scenario)
     mailbox = sequencer_mailbox()
-    venues = [
-        VenueActor(
-            i,
-            venue.name,
-            venue.symbols,
-            [open_source(_resolved(source, base_dir)) for source in venue.sources],
-            [MatchingEngine(venue.fees) for _ in venue.sources],
-            mailbox,
-        )
-        for i, venue in enumerate(scenario.venues)
-    ]
+    venues = venue_actors(scenario, mailbox)
     folder = None
     if run_dir is not None:  # only once the data opened: bad input leaves no empty folder
         folder = run_folder.claim(run_dir, options.fresh_folder)
@@ -158,7 +144,7 @@ async def _start(
         instance = AlgoInstance(
             i, dep.label, list(dep.symbols), dict(dep.params), mailbox, dep.mailbox
         )
-        instance.factory = _slot_factory(scenario, dep, base_dir)
+        instance.factory = slot_factory(scenario, dep, base_dir)
         try:
             instance.attach(instance.factory(instance))
         except BaseException as exc:  # noqa: BLE001 - an algo's constructor may raise anything
@@ -243,40 +229,9 @@ async def _resume_claimed(
     sequencer.checkpoint_every = info["checkpoint_every"]
     base_dir = Path(scenario.base_dir)
     for dep, spec in zip(sequencer.deployed, scenario.deployments, strict=True):
-        dep.instance.factory = _slot_factory(scenario, spec, base_dir)
+        dep.instance.factory = slot_factory(scenario, spec, base_dir)
     return await _drive(
         scenario, sequencer, run_dir, signals, watchdog_s, resumed=True, skipped=skipped
-    )
-
-
-def topology_of(scenario: Scenario) -> Topology:
-    """What the sequencer needs of a scenario: where things are and how they are wired."""
-    return Topology(
-        venues=tuple(
-            VenueSite(
-                venue.name,
-                venue.region,
-                tuple(venue.symbols),
-                venue.feed_latency,
-                venue.order_latency,
-            )
-            for venue in scenario.venues
-        ),
-        deployments=tuple(
-            DeploymentSite(
-                dep.label,
-                dep.venue,
-                tuple(dep.symbols),
-                dep.risk,
-                dep.restart,
-                tuple(LifecycleAt(step.at_ns, step.action) for step in dep.schedule),
-            )
-            for dep in scenario.deployments
-        ),
-        mesh=scenario.mesh,
-        faults=tuple(scenario.faults),
-        seed=scenario.seed,
-        duration_ns=scenario.duration_ns,
     )
 
 
@@ -397,27 +352,6 @@ def _reports(instances: list[AlgoInstance]) -> dict[str, tuple[Any, str | None]]
     return reports
 
 
-def _slot_factory(scenario: Scenario, dep: Any, base_dir: Path) -> Callable[[AlgoInstance], Any]:
-    """How an instance makes (and, when supervised, re-makes) its algo slot.
-
-    A bad Python reference is bad input for the whole run; a WASM or native artifact that
-    fails to load (load_scenario has already checked it) crashes only its own instance.
-    """
-    if algo_kind(dep.algo) == "python":
-        cls = resolve_algo_class(dep.algo, base_dir)
-
-        def make(instance: AlgoInstance) -> Any:
-            return PythonSlot(cls, instance.host, instance.params)
-
-        return make
-    context = slot_context(scenario, dep)
-
-    def load(instance: AlgoInstance) -> Any:
-        return load_slot(dep, base_dir, instance.host, instance.params, context)
-
-    return load
-
-
 @contextlib.asynccontextmanager
 async def _single_errors() -> AsyncIterator[None]:
     """An actor that fails on bad input (a data file's bad line) fails the run with that
@@ -439,9 +373,3 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
         for e in group.exceptions
         for leaf in (_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])
     ]
-
-
-def _resolved(spec: Any, base_dir: Path) -> Any:
-    if isinstance(spec, RecordedSpec) and not Path(spec.path).is_absolute():
-        return attrs.evolve(spec, path=str(base_dir / spec.path))
-    return spec

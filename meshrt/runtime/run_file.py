@@ -11,6 +11,7 @@ import orjson
 
 from meshrt.log import checkpoint
 from meshrt.runtime.digest import scenario_sha256
+from meshrt.runtime.preflight import preflight
 from meshrt.scenario.definition import Scenario, load_scenario
 
 RUN_FILE = "run.json"
@@ -28,6 +29,7 @@ def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenar
                 "scenario file; pass its Scenario value instead"
             )
         scenario = load_scenario(path)
+        preflight(scenario, str(path))
     known = info.get("data_files")
     digest, _ = scenario_sha256(scenario, known if isinstance(known, dict) else {})
     if digest != info["scenario_sha256"]:

@@ -18,14 +18,12 @@ from typing import Any, NoReturn
 
 import attrs
 
-from meshrt.actors.mailbox import MailboxConfig
-from meshrt.loaders import AlgoLoadError, SandboxLimits, check_algo
 from meshrt.scenario.faults import FAULT_TYPES, Fault, KillFeed, KillInstance, Partition
 from meshrt.scenario.latency import Latency, micros
+from meshrt.scenario.limits import MailboxConfig, RiskLimits, SandboxLimits
 from meshrt.scenario.mesh import Mesh
+from meshrt.scenario.restart import RestartPolicy
 from meshrt.sdk import Algo
-from meshrt.sequencer.restart_policy import RestartPolicy
-from meshrt.sequencer.risk import RiskLimits
 from meshrt.validators import (
     Rule,
     ScenarioValueError,
@@ -44,7 +42,7 @@ from meshrt.validators import (
     text,
     tuple_of,
 )
-from meshrt.venues.matching import FeeSchedule
+from meshrt.venues.fees import FeeSchedule
 from meshrt.venues.sources import RecordedSpec, SyntheticSpec
 
 NS_PER_SECOND = 1_000_000_000
@@ -153,7 +151,7 @@ class Deployment:
     )
     mailbox: MailboxConfig = attrs.field(
         factory=MailboxConfig,
-        validator=instance_of(MailboxConfig, "a meshrt MailboxConfig (meshrt.actors.mailbox)"),
+        validator=instance_of(MailboxConfig, "a meshrt MailboxConfig (meshrt.scenario.limits)"),
     )
     restart: RestartPolicy = attrs.field(
         factory=RestartPolicy,
@@ -265,7 +263,8 @@ def validate(scenario: Scenario, path: str = "<scenario>") -> None:
 
     First every value's own field rules (meshrt.validators) run again, since a value
     built in code may have bypassed them; then what spans values: unique names, the
-    venues, symbols, labels and files that fields refer to, loadable algos, schedules.
+    venues, symbols, labels and files that fields refer to, schedules. Whether each algo
+    loads is the runtime's check (meshrt/runtime/preflight.py), made before every run.
     """
 
     def fail(field: str, problem: str) -> NoReturn:
@@ -337,10 +336,6 @@ def _validate_references(scenario: Scenario, fail: Any) -> None:
                     f"venue {dep_venue.name!r} has no symbol "
                     f"{symbol!r} (has {list(dep_venue.symbols)})",
                 )
-        try:
-            check_algo(dep.algo, Path(scenario.base_dir), dep.sandbox)
-        except AlgoLoadError as exc:
-            fail(f"{where}.algo", str(exc))
         _validate_schedule(dep, where, fail)
     for k, fault in enumerate(scenario.faults):
         field = f"faults[{k}]"

@@ -32,7 +32,7 @@ import trio
 from meshrt.actors._commit import commit_feed, feed_fragments
 from meshrt.actors.coordinator import LinkTable
 from meshrt.actors.instance import AlgoInstance
-from meshrt.actors.mailbox import Mailbox, MailboxConfig, MailboxFull
+from meshrt.actors.mailbox import Mailbox, MailboxFull
 from meshrt.actors.protocol import (
     D_SHUTDOWN,
     ActionOut,
@@ -54,6 +54,7 @@ from meshrt.actors.venue import VenueActor
 from meshrt.log import records
 from meshrt.log.writer import ReplayLog
 from meshrt.scenario.latency import LatencyStream
+from meshrt.scenario.limits import MailboxConfig
 from meshrt.sequencer.books import Books
 from meshrt.sequencer.bridge import MeshBridge
 from meshrt.sequencer.clock import Clock, Commit
@@ -63,7 +64,7 @@ from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.reconcile import reconcile
 from meshrt.sequencer.reports import ReportIngress
-from meshrt.sequencer.restart_policy import RestartBudget
+from meshrt.sequencer.restart_budget import RestartBudget
 from meshrt.sequencer.risk import RiskGate
 from meshrt.sequencer.schedule import Control, LifecycleChange, Schedule
 from meshrt.sequencer.supervisor import Supervisor

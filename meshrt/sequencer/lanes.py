@@ -14,8 +14,9 @@ from meshrt.actors.protocol import Arrival
 from meshrt.actors.venue import VenueActor
 from meshrt.ledger import Ledger
 from meshrt.scenario.latency import LatencyStream
+from meshrt.scenario.restart import ON_FAILURE, RestartPolicy
 from meshrt.sdk import Book
-from meshrt.sequencer.restart_policy import ON_FAILURE, RestartBudget, RestartPolicy
+from meshrt.sequencer.restart_budget import RestartBudget
 from meshrt.sequencer.risk import RiskGate
 
 HEARTBEAT_NS = 1_000_000_000

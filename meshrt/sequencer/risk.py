@@ -1,4 +1,4 @@
-"""Pre-trade risk limits of one deployment.
+"""Pre-trade risk checks of one deployment (its ``RiskLimits``: meshrt/scenario/limits.py).
 
 The sequencer asks the gate before an intent moves an order; a breach becomes a
 ``RISK_*`` reject for the algo. Limits are checked in a fixed order (order size,
@@ -24,28 +24,10 @@ from __future__ import annotations
 
 from collections import deque
 
-import attrs
-
 from meshrt.contract import RejectReason, Side, notional
-from meshrt.validators import count
+from meshrt.scenario.limits import RiskLimits
 
 RATE_WINDOW_NS = 1_000_000_000
-
-
-@attrs.frozen(slots=True)
-class RiskLimits:
-    """All optional (None = unlimited), in contract units.
-
-    ``max_order_size``/``max_position``: size (1e-8); ``max_notional``: money (1e-9
-    quote); ``max_open_orders``: live orders; ``max_orders_per_second``: new orders and
-    replaces per rolling second.
-    """
-
-    max_order_size: int | None = attrs.field(default=None, validator=count)
-    max_position: int | None = attrs.field(default=None, validator=count)
-    max_notional: int | None = attrs.field(default=None, validator=count)
-    max_open_orders: int | None = attrs.field(default=None, validator=count)
-    max_orders_per_second: int | None = attrs.field(default=None, validator=count)
 
 
 class RiskGate:

@@ -15,13 +15,13 @@ import attrs
 
 from meshrt.actors.protocol import D_MESSAGE, D_RESTART, RestartState
 from meshrt.log import records
+from meshrt.scenario.restart import LEAVE, ON_FAILURE
 from meshrt.sdk import OpenOrder
 from meshrt.sequencer.bridge import MeshBridge
 from meshrt.sequencer.desk import IntentDesk
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.orders import ACCEPTED, CANCEL_PENDING, CREATED, PARTIALLY_FILLED, SUBMITTED
-from meshrt.sequencer.restart_policy import LEAVE, ON_FAILURE
 from meshrt.sequencer.schedule import Restart, Schedule
 
 LIFECYCLE_STATE = {"start": "running", "resume": "running", "stop": "stopped", "pause": "paused"}

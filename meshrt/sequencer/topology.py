@@ -13,9 +13,9 @@ import attrs
 
 from meshrt.scenario.faults import Fault
 from meshrt.scenario.latency import Latency
+from meshrt.scenario.limits import RiskLimits
 from meshrt.scenario.mesh import Mesh
-from meshrt.sequencer.restart_policy import RestartPolicy
-from meshrt.sequencer.risk import RiskLimits
+from meshrt.scenario.restart import RestartPolicy
 
 
 @attrs.frozen(slots=True)

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import attrs
 
-import meshrt
-
 TARGETS = ("wasm", "native")
 WASM_STACK = 65_536  # bytes of shadow stack; with data, the module starts near 128 KiB
 NATIVE_SUFFIX = ".dylib" if sys.platform == "darwin" else ".so"
@@ -38,7 +36,7 @@ class Artifact:
 
 
 def include_dir() -> Path:
-    return Path(meshrt.__file__).resolve().parent / "include"
+    return Path(__file__).resolve().parent.parent / "include"
 
 
 def sources_of(project: Path) -> tuple[str, list[Path]]:

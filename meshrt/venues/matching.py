@@ -19,10 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-import attrs
-
-from meshrt.contract import BOOK_DEPTH, Liquidity, RejectReason, Side, TimeInForce, notional
-from meshrt.validators import ppm
+from meshrt.contract import BOOK_DEPTH, Liquidity, RejectReason, Side, TimeInForce
 from meshrt.venues._book import NO_BUY, NO_SELL, L2Book
 from meshrt.venues.events import (
     REPORT_ACCEPTED,
@@ -33,8 +30,10 @@ from meshrt.venues.events import (
     REPORT_REPLACED,
     VenueReport,
 )
+from meshrt.venues.fees import FeeSchedule
+from meshrt.venues.resting import LiveOrder, RestingOrder, crosses, opposite_side
 
-__all__ = ["FeeSchedule", "MatchingEngine", "RestingOrder"]
+__all__ = ["MatchingEngine"]
 
 # Plain ints, not IntEnum members: comparing against them is cheaper on the hot path and
 # the reports carry plain ints (stable repr, trivially serialisable).
@@ -52,54 +51,6 @@ _TAKER: Final = int(Liquidity.TAKER)
 _NO_BUY: Final = NO_BUY
 _NO_SELL: Final = NO_SELL
 
-_PPM: Final = 1_000_000
-
-
-@attrs.frozen(slots=True)
-class FeeSchedule:
-    """Venue fees in parts per million of notional; a negative rate is a rebate."""
-
-    maker_ppm: int = attrs.field(default=0, validator=ppm)
-    taker_ppm: int = attrs.field(default=0, validator=ppm)
-
-    def fee(self, liquidity: int, price: int, size: int) -> int:
-        """Fee in price units, floored (a fractional fee rounds down, a rebate up in size)."""
-        ppm = self.maker_ppm if liquidity == _MAKER else self.taker_ppm
-        return ppm * notional(price, size) // _PPM
-
-
-@attrs.frozen(slots=True)
-class RestingOrder:
-    """A read-only view of one resting algo order (checkpoints, tests, debugging)."""
-
-    order_id: int
-    side: int
-    price: int
-    remaining: int
-    queue_ahead: int
-
-
-class _Order:
-    """Mutable state of one live resting algo order; owned by the engine only."""
-
-    __slots__ = ("order_id", "side", "price", "size", "remaining", "queue_ahead", "post_only")
-
-    def __init__(
-        self, order_id: int, side: int, price: int, size: int, remaining: int, post_only: bool
-    ) -> None:
-        self.order_id = order_id
-        self.side = side
-        self.price = price
-        self.size = size  # total size including what has already filled
-        self.remaining = remaining
-        self.queue_ahead = 0  # displayed size ahead of us at our price (risk-averse)
-        self.post_only = post_only
-
-
-def _crosses(side: int, limit: int, level_price: int) -> bool:
-    """Whether an order on ``side`` with ``limit`` can trade at an opposite ``level_price``."""
-    return level_price <= limit if side == _BUY else level_price >= limit
-
 
 def _load_levels(
     levels: Sequence[tuple[int, int]], descending: bool
@@ -108,10 +59,6 @@ def _load_levels(
     book = {price: size for price, size in levels if size > 0}
     prices = sorted(book, reverse=descending)
     return prices, [book[p] for p in prices]
-
-
-def _opposite(side: int) -> int:
-    return _SELL if side == _BUY else _BUY
 
 
 class MatchingEngine:
@@ -128,9 +75,9 @@ class MatchingEngine:
         self.reports: list[VenueReport] = []
         self._fees = fees
         # Live resting algo orders, and per side price -> orders in time priority.
-        self._orders: dict[int, _Order] = {}
-        self._buys: dict[int, list[_Order]] = {}
-        self._sells: dict[int, list[_Order]] = {}
+        self._orders: dict[int, LiveOrder] = {}
+        self._buys: dict[int, list[LiveOrder]] = {}
+        self._sells: dict[int, list[LiveOrder]] = {}
         # The displayed book; it reads the resting prices to tell when a level change
         # reaches an order, and keeps the best resting price per side (buy_max, sell_min).
         # top() caches each side's tuples until a level within ``depth`` changes.
@@ -202,7 +149,7 @@ class MatchingEngine:
         if price is None or tif == _IOC:
             self.reports.append((ts, REPORT_CANCELLED, order_id, remaining))
             return
-        order = _Order(order_id, side, price, size, remaining, tif == _POST_ONLY)
+        order = LiveOrder(order_id, side, price, size, remaining, tif == _POST_ONLY)
         self._orders[order_id] = order
         self._rest(order)
 
@@ -284,26 +231,26 @@ class MatchingEngine:
             return int(RejectReason.INVALID_PRICE)
         if order_id in self._orders:
             return int(RejectReason.DUPLICATE_ORDER_ID)
-        opposite = self.book.best(_opposite(side))
+        opposite = self.book.best(opposite_side(side))
         if price is None and opposite is None:
             return int(RejectReason.NO_LIQUIDITY)
         if (
             price is not None
             and tif == _POST_ONLY
             and opposite is not None
-            and _crosses(side, price, opposite[0])
+            and crosses(side, price, opposite[0])
         ):
             return int(RejectReason.POST_ONLY_WOULD_CROSS)
         return None
 
-    def _replace_error(self, order: _Order, price: int, size: int) -> int | None:
+    def _replace_error(self, order: LiveOrder, price: int, size: int) -> int | None:
         """The CANCEL_REJECTED reason for a replace of a live order, or None if allowed."""
         if size <= order.size - order.remaining:
             return int(RejectReason.INVALID_SIZE)
         if price <= 0:
             return int(RejectReason.INVALID_PRICE)
-        opposite = self.book.best(_opposite(order.side))
-        if order.post_only and opposite is not None and _crosses(order.side, price, opposite[0]):
+        opposite = self.book.best(opposite_side(order.side))
+        if order.post_only and opposite is not None and crosses(order.side, price, opposite[0]):
             return int(RejectReason.POST_ONLY_WOULD_CROSS)
         return None
 
@@ -316,7 +263,7 @@ class MatchingEngine:
             self._clamp_queue(orders, left)
 
     @staticmethod
-    def _clamp_queue(orders: list[_Order], displayed: int) -> None:
+    def _clamp_queue(orders: list[LiveOrder], displayed: int) -> None:
         """Risk-averse queue: shrinking displayed size at our price shrinks what is ahead."""
         if displayed < 0:
             displayed = 0
@@ -326,11 +273,11 @@ class MatchingEngine:
 
     def _take(self, ts: int, order_id: int, side: int, limit: int | None, size: int) -> int:
         """Match as taker against displayed opposite levels up to ``limit``; return the rest."""
-        opp_side = _opposite(side)
+        opp_side = opposite_side(side)
         remaining = size
         while remaining:
             best = self.book.best(opp_side)
-            if best is None or (limit is not None and not _crosses(side, limit, best[0])):
+            if best is None or (limit is not None and not crosses(side, limit, best[0])):
                 break
             price = best[0]
             qty = min(remaining, best[1])
@@ -340,7 +287,7 @@ class MatchingEngine:
             self.reports.append((ts, REPORT_FILL, order_id, price, qty, _TAKER, fee, remaining))
         return remaining
 
-    def _maker_fill(self, ts: int, order: _Order, qty: int) -> None:
+    def _maker_fill(self, ts: int, order: LiveOrder, qty: int) -> None:
         """Fill a resting order at its own price; a finished order leaves the book."""
         order.remaining -= qty
         fee = self._fees.fee(_MAKER, order.price, qty)
@@ -351,7 +298,7 @@ class MatchingEngine:
             del self._orders[order.order_id]
             self._unrest(order)
 
-    def _rest(self, order: _Order) -> None:
+    def _rest(self, order: LiveOrder) -> None:
         """Put a live order at the back of its price level and refresh the cached best."""
         order.queue_ahead = self.book.size_at(order.side, order.price)
         if order.side == _BUY:
@@ -361,7 +308,7 @@ class MatchingEngine:
             self._sells.setdefault(order.price, []).append(order)
             self.book.sell_min = min(self.book.sell_min, order.price)
 
-    def _unrest(self, order: _Order) -> None:
+    def _unrest(self, order: LiveOrder) -> None:
         """Take an order out of its price level and refresh the cached best."""
         book = self._buys if order.side == _BUY else self._sells
         level = book[order.price]
@@ -374,7 +321,7 @@ class MatchingEngine:
         else:
             self.book.sell_min = min(book, default=_NO_SELL)
 
-    def _in_priority(self, side: int) -> list[_Order]:
+    def _in_priority(self, side: int) -> list[LiveOrder]:
         """Resting orders of one side, best price first, then time priority."""
         book = self._buys if side == _BUY else self._sells
         return [o for p in sorted(book, reverse=side == _BUY) for o in book[p]]
@@ -385,14 +332,14 @@ class MatchingEngine:
         Each fills as maker at its own price for what is displayed at or through that
         price, in price-time priority, consuming that displayed size as a taker would.
         """
-        opp_side = _opposite(side)
+        opp_side = opposite_side(side)
         best = self.book.best(opp_side)
         for order in self._in_priority(side):
-            if best is None or not _crosses(side, order.price, best[0]):
+            if best is None or not crosses(side, order.price, best[0]):
                 break
             qty = 0
             while (
-                qty < order.remaining and best is not None and _crosses(side, order.price, best[0])
+                qty < order.remaining and best is not None and crosses(side, order.price, best[0])
             ):
                 take = min(order.remaining - qty, best[1])
                 self._consume_best(opp_side, best[0], take)
@@ -418,7 +365,7 @@ class MatchingEngine:
                     left -= spent
                     queue_traded += spent
                 order.queue_ahead = max(order.queue_ahead - queue_traded, 0)
-            elif not _crosses(side, order.price, print_price):
+            elif not crosses(side, order.price, print_price):
                 break  # worse than the print: not reached
             if left > 0:
                 qty = min(order.remaining, left)

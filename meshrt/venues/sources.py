@@ -163,7 +163,7 @@ class RecordedSpec:
 def open_source(spec: SyntheticSpec | RecordedSpec) -> Source:
     """Build the source a venue's data spec describes."""
     opener = getattr(spec, "open", None)
-    if opener is not None:  # a spec that knows its source (meshrt.log.replay.LogSpec)
+    if opener is not None:  # a spec that knows its source (meshrt.runtime.replay.LogSpec)
         return opener()  # type: ignore[no-any-return]
     if isinstance(spec, SyntheticSpec):
         return SyntheticSource(spec)

@@ -1,4 +1,4 @@
-"""The ``meshrt build`` and ``meshrt init`` subcommands."""
+"""The ``meshrt build`` and ``meshrt init`` subcommands over meshrt/toolchain/."""
 
 from __future__ import annotations
 

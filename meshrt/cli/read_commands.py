@@ -1,6 +1,7 @@
 """``meshrt trace`` and ``meshrt tca``: argument parsing and exit codes for the CLI.
 
-Kept here rather than in meshrt/cli/main.py so the read-side commands change in one place.
+Kept apart from meshrt/cli/main.py so the read-side commands change in one place; the
+tools themselves are meshrt/analysis/.
 Exit codes follow ``meshrt run``: 0 done, 2 bad input (no such run folder, no such
 order, a log that is corrupt or of another version).
 """

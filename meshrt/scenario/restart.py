@@ -3,12 +3,11 @@
 ``max_restarts`` within ``period_ns`` of scenario time: one more crash inside the
 period gives up, stops the deployment, and says why. What happens to a crashed
 instance's resting orders is separate: ``cancel`` (default, nobody manages them any
-more) or ``leave`` (a restarted instance takes them over).
+more) or ``leave`` (a restarted instance takes them over). The sequencer keeps the
+budget (meshrt/sequencer/restart_budget.py).
 """
 
 from __future__ import annotations
-
-from collections import deque
 
 import attrs
 
@@ -42,25 +41,3 @@ def on_failure(
     on_crash_orders: str = CANCEL,
 ) -> RestartPolicy:
     return RestartPolicy(ON_FAILURE, max_restarts, period_ns, delay_ns, on_crash_orders)
-
-
-class RestartBudget:
-    """Restarts used inside the policy's sliding period."""
-
-    __slots__ = ("policy", "_restarts")
-
-    def __init__(self, policy: RestartPolicy) -> None:
-        self.policy = policy
-        self._restarts: deque[int] = deque()
-
-    def allow(self, ts: int) -> bool:
-        """Whether a crash at ``ts`` may be restarted; records the restart if so."""
-        if self.policy.mode != ON_FAILURE:
-            return False
-        horizon = ts - self.policy.period_ns
-        while self._restarts and self._restarts[0] <= horizon:
-            self._restarts.popleft()
-        if len(self._restarts) >= self.policy.max_restarts:
-            return False
-        self._restarts.append(ts)
-        return True

@@ -19,6 +19,8 @@ import attrs
 
 from meshrt.log.reader import LOG_NAME, read_log
 from meshrt.log.schema import FEED_BY_KIND
+from meshrt.runtime.run import run
+from meshrt.runtime.run_file import load_run_scenario
 from meshrt.venues.events import FEED_SNAPSHOT
 from meshrt.venues.sources import RecordedSpec
 
@@ -100,9 +102,6 @@ class Verdict:
 
 def verify(run_dir: Path) -> Verdict:
     """Re-execute a run from its log and compare (CheckpointError/ScenarioError on bad input)."""
-    from meshrt.runtime.run import run
-    from meshrt.runtime.run_file import load_run_scenario
-
     run_dir = run_dir.absolute()  # before the log's path joins scenario paths rebased elsewhere
     scenario = load_run_scenario(run_dir)
     log = run_dir / LOG_NAME

@@ -1,0 +1,97 @@
+"""A scenario's values turned into what runs: the venue actors with their sources and
+matching engines, each deployment's slot factory, and the sequencer's ``Topology``. The
+runtime is the only package that reads a ``Scenario`` this way, so the sequencer and the
+actors never import it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from meshrt.actors.instance import AlgoInstance
+from meshrt.actors.mailbox import Mailbox
+from meshrt.actors.venue import VenueActor
+from meshrt.loaders import algo_kind, load_slot, slot_context
+from meshrt.loaders.python import PythonSlot, resolve_algo_class
+from meshrt.scenario.definition import Scenario
+from meshrt.sequencer.topology import DeploymentSite, LifecycleAt, Topology, VenueSite
+from meshrt.venues.matching import MatchingEngine
+from meshrt.venues.sources import RecordedSpec, open_source
+
+
+def venue_actors(scenario: Scenario, mailbox: Mailbox[Any]) -> list[VenueActor]:
+    """One actor per venue, each symbol's source opened (data paths against the
+    scenario's folder) and given its own matching engine."""
+    base_dir = Path(scenario.base_dir)
+    return [
+        VenueActor(
+            i,
+            venue.name,
+            venue.symbols,
+            [open_source(_resolved(source, base_dir)) for source in venue.sources],
+            [MatchingEngine(venue.fees) for _ in venue.sources],
+            mailbox,
+        )
+        for i, venue in enumerate(scenario.venues)
+    ]
+
+
+def topology_of(scenario: Scenario) -> Topology:
+    """What the sequencer needs of a scenario: where things are and how they are wired."""
+    return Topology(
+        venues=tuple(
+            VenueSite(
+                venue.name,
+                venue.region,
+                tuple(venue.symbols),
+                venue.feed_latency,
+                venue.order_latency,
+            )
+            for venue in scenario.venues
+        ),
+        deployments=tuple(
+            DeploymentSite(
+                dep.label,
+                dep.venue,
+                tuple(dep.symbols),
+                dep.risk,
+                dep.restart,
+                tuple(LifecycleAt(step.at_ns, step.action) for step in dep.schedule),
+            )
+            for dep in scenario.deployments
+        ),
+        mesh=scenario.mesh,
+        faults=tuple(scenario.faults),
+        seed=scenario.seed,
+        duration_ns=scenario.duration_ns,
+    )
+
+
+def slot_factory(scenario: Scenario, dep: Any, base_dir: Path) -> Callable[[AlgoInstance], Any]:
+    """How an instance makes (and, when supervised, re-makes) its algo slot.
+
+    A bad Python reference is bad input for the whole run; a WASM or native artifact that
+    fails to load (preflight has already checked it) crashes only its own instance.
+    """
+    if algo_kind(dep.algo) == "python":
+        cls = resolve_algo_class(dep.algo, base_dir)
+
+        def make(instance: AlgoInstance) -> Any:
+            return PythonSlot(cls, instance.host, instance.params)
+
+        return make
+    context = slot_context(scenario, dep)
+
+    def load(instance: AlgoInstance) -> Any:
+        return load_slot(dep, base_dir, instance.host, instance.params, context)
+
+    return load
+
+
+def _resolved(spec: Any, base_dir: Path) -> Any:
+    if isinstance(spec, RecordedSpec) and not Path(spec.path).is_absolute():
+        return attrs.evolve(spec, path=str(base_dir / spec.path))
+    return spec
