@@ -6,6 +6,8 @@ in C are listed with their ``.c`` file until they are ported.
 - meshrt.loaders._dispatch: the WASM/native loaders' per-callback dispatcher (.pyx; the
   contract layout from meshrt/include/meshrt.h, wasmtime's C API from _wasmtime.pxd)
 - meshrt.venues._book (.pyx): the venue's displayed L2 book and its feed hot loop
+- meshrt.venues._outputs, meshrt.actors._deliveries (.pyx): the per-book-update values
+  (BookUpdate, BookDelivery), from free lists
 - meshrt.venues._synthetic (.pyx): the seeded synthetic market-data generator
   (xoshiro256**), the compiled mirror of meshrt/venues/synthetic.py
 - meshrt.actors._commit: the sequencer's commit loop for venue feed events
@@ -34,8 +36,10 @@ def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> E
 EXTENSIONS = [
     extension("meshrt.loaders._dispatch", include_dirs=["meshrt/include"],
               depends=["meshrt/include/meshrt.h", "meshrt/loaders/_wasmtime.pxd"]),
+    extension("meshrt.venues._outputs"),
     extension("meshrt.venues._book"),
     extension("meshrt.venues._synthetic"),
+    extension("meshrt.actors._deliveries"),
     extension("meshrt.actors._commit"),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
     extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),

@@ -13,12 +13,12 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 from meshrt.actors.mailbox import Mailbox, MailboxConfig
-from meshrt.actors.protocol import D_MESSAGE, D_NBBO, Stop
+from meshrt.actors.protocol import MessageDelivery, NbboDelivery, Stop
 from meshrt.scenario.faults import DropRate, LatencySpike, Partition
 from meshrt.scenario.latency import LatencyStream
 from meshrt.scenario.mesh import Mesh
@@ -44,11 +44,14 @@ class Route:
     items: list[tuple[Any, ...]]
 
 
+class RoutedDelivery(NamedTuple):
+    target: int  # the receiving deployment's index
+    delivery: MessageDelivery | NbboDelivery
+
+
 @attrs.frozen(slots=True)
 class Routed:
-    """Deliveries ``(at, receiver index, kind, value)``."""
-
-    deliveries: list[tuple[Any, ...]]
+    deliveries: list[RoutedDelivery]
 
 
 class LinkState:
@@ -180,8 +183,8 @@ class Coordinator:
                     return
                 self.reply_to.send_nowait(Routed(self.route(message.items)))
 
-    def route(self, items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        out: list[tuple[Any, ...]] = []
+    def route(self, items: list[tuple[Any, ...]]) -> list[RoutedDelivery]:
+        out: list[RoutedDelivery] = []
         for item in items:
             if item[0] == "m":
                 self._message(item, out)
@@ -199,7 +202,7 @@ class Coordinator:
             self.nbbo_subscribers.pop(symbol, None)
             self.quotes.pop(symbol, None)
 
-    def _message(self, item: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
+    def _message(self, item: tuple[Any, ...], out: list[RoutedDelivery]) -> None:
         _, ts, sender, receiver, payload = item
         links = self.links
         target = self.index.get(receiver)
@@ -216,9 +219,9 @@ class Coordinator:
             return
         at = links.send(sender, receiver, ts)
         if at is not None:
-            out.append((at, target, D_MESSAGE, Message(at, sender, payload)))
+            out.append(RoutedDelivery(target, MessageDelivery(at, Message(at, sender, payload))))
 
-    def _quote(self, item: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
+    def _quote(self, item: tuple[Any, ...], out: list[RoutedDelivery]) -> None:
         _, ts, venue, symbol, bid, bid_size, ask, ask_size = item
         links = self.links
         if links.partitioned(venue, ts):
@@ -236,7 +239,7 @@ class Coordinator:
             if links.partitioned(self.venues_of[label], arrived):
                 continue
             at = links.link(CC, label).stream.deliver_at(arrived)
-            out.append((at, target, D_NBBO, view._replace(ts=at)))
+            out.append(RoutedDelivery(target, NbboDelivery(at, view._replace(ts=at))))
 
 
 def consolidate(ts: int, symbol: str, by_venue: dict[str, tuple[int, int, int, int]]) -> NBBO:

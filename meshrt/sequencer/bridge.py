@@ -17,7 +17,7 @@ import attrs
 
 from meshrt.actors.coordinator import COORDINATOR_DOWN, RECEIVER_DOWN, Coordinator, LinkTable, Route
 from meshrt.actors.mailbox import Mailbox
-from meshrt.actors.protocol import D_MESSAGE, D_REJECT, D_SUBSCRIBED, Stop
+from meshrt.actors.protocol import MessageDelivery, RejectDelivery, Stop, SubscribedDelivery
 from meshrt.contract import RejectReason
 from meshrt.log import records
 from meshrt.log.records import shown
@@ -86,9 +86,8 @@ class MeshBridge:
         if not known:
             dep.rejects[RejectReason.UNKNOWN_SYMBOL.name] += 1
             dep.timer(
-                (
+                RejectDelivery(
                     ts + lane.order_base_ns,
-                    D_REJECT,
                     Reject(
                         ts,
                         0,
@@ -112,7 +111,7 @@ class MeshBridge:
             self.consolidate(symbol)
             if self.cc is not None:  # in commit order, with the quotes and messages
                 self.segments[-1][1].append(("n", ts, symbol, self.nbbo_takers(symbol)))
-        dep.timer((lane.feed.deliver_at(ts), D_SUBSCRIBED, symbol, on))
+        dep.timer(SubscribedDelivery(lane.feed.deliver_at(ts), symbol, on))
 
     # -- the coordinator --------------------------------------------------------------
 
@@ -204,13 +203,13 @@ class MeshBridge:
             if items:
                 actor.mailbox.send_nowait(Route(items))
                 _, _, routed = await replies(1)
-                for at, target, kind, value in routed[0].deliveries:
+                for target, delivery in routed[0].deliveries:
                     receiver = self.deployed[target]
                     if receiver.crashed is not None:
-                        if kind == D_MESSAGE:
-                            self.receiver_down(value.sender, receiver.label)
+                        if type(delivery) is MessageDelivery:
+                            self.receiver_down(delivery.message.sender, receiver.label)
                         continue
-                    receiver.timer((at, kind, value))
+                    receiver.timer(delivery)
             if actor is not self.cc:
                 actor.mailbox.send_nowait(Stop())
 
@@ -224,7 +223,7 @@ class MeshBridge:
         """Messages due at or after the end never arrive: in flight, not delivered."""
         for dep in self.deployed:
             for _, _, item in dep.timers:
-                if item[1] == D_MESSAGE:
-                    link = self.links.link(item[2].sender, dep.label)
+                if type(item) is MessageDelivery:
+                    link = self.links.link(item.message.sender, dep.label)
                     link.delivered -= 1
                     link.in_flight += 1
