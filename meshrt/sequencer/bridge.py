@@ -15,7 +15,17 @@ from typing import Any
 
 import attrs
 
-from meshrt.actors.coordinator import COORDINATOR_DOWN, RECEIVER_DOWN, Coordinator, LinkTable, Route
+from meshrt.actors.coordinator import (
+    COORDINATOR_DOWN,
+    RECEIVER_DOWN,
+    Coordinator,
+    LinkTable,
+    NbboTakers,
+    Route,
+    RouteItem,
+    SentMessage,
+    TopOfBook,
+)
 from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import MessageDelivery, RejectDelivery, Stop, SubscribedDelivery
 from meshrt.contract import RejectReason
@@ -39,7 +49,7 @@ class MeshBridge:
     reply_to: Mailbox[Any]
     generation: int = 0
     cc: Coordinator | None = None
-    segments: list[tuple[Coordinator | None, list[tuple[Any, ...]]]] = attrs.field(factory=list)
+    segments: list[tuple[Coordinator | None, list[RouteItem]]] = attrs.field(factory=list)
 
     # -- subscriptions and consolidation ----------------------------------------------
 
@@ -110,7 +120,7 @@ class MeshBridge:
         if "on_nbbo" in dep.capabilities:
             self.consolidate(symbol)
             if self.cc is not None:  # in commit order, with the quotes and messages
-                self.segments[-1][1].append(("n", ts, symbol, self.nbbo_takers(symbol)))
+                self.segments[-1][1].append(NbboTakers(ts, symbol, self.nbbo_takers(symbol)))
         dep.timer(SubscribedDelivery(lane.feed.deliver_at(ts), symbol, on))
 
     # -- the coordinator --------------------------------------------------------------
@@ -169,7 +179,7 @@ class MeshBridge:
             return
         lane.last_quote[symbol] = quote
         if self.cc is not None:
-            self.segments[-1][1].append(("q", ts, lane.name, lane.symbols[symbol], *quote))
+            self.segments[-1][1].append(TopOfBook(ts, lane.name, lane.symbols[symbol], *quote))
 
     def commit_message(self, ts: int, dep: Deployed, receiver: str, payload: bytes) -> None:
         """Log the message and hand it to the coordinator that is up now (or count it)."""
@@ -190,7 +200,7 @@ class MeshBridge:
         if self.cc is None:
             self.links.drop(dep.label, receiver, COORDINATOR_DOWN)
         else:
-            self.segments[-1][1].append(("m", ts, dep.label, receiver, payload))
+            self.segments[-1][1].append(SentMessage(ts, dep.label, receiver, payload))
 
     async def route(self, replies: Replies) -> None:
         """Hand this window's messages and quotes to the coordinator(s) that were up when
