@@ -1,8 +1,10 @@
 """What actors say to each other.
 
-Per-event items are NamedTuples that start with their time in ns, one type per kind of
-event, told apart by type (a NamedTuple costs what a tuple does to build, an attrs value
-more than twice that); per-window control messages are small frozen attrs values. The
+Per-event items are typed values with their time in ns as ``ts``, one type per kind of
+event, told apart by type: NamedTuples (an attrs value costs more than twice as much to
+build), and for the one built per book update, ``BookDelivery``, a compiled value from a
+free list (meshrt/actors/_deliveries.pyx); per-window control messages are small frozen
+attrs values. The
 sequencer drives time in windows: it sends every venue an ``Advance`` and every instance
 its deliveries followed by a ``WindowEnd``, then waits for one reply from each (work in
 flight is counted, never inferred from the scheduler).
