@@ -7,6 +7,8 @@ in C are listed with their ``.c`` file until they are ported.
   contract layout from meshrt/include/meshrt.h declared in _meshrt_h.pxd, wasmtime's C API
   from _wasmtime.pxd, the borrowed-reference C API from _borrowed.pxd)
 - meshrt.venues._book (.pyx): the venue's displayed L2 book and its feed hot loop
+- meshrt.venues._outputs, meshrt.actors._deliveries (.pyx): the per-book-update values
+  (BookUpdate, BookDelivery), from free lists
 - meshrt.venues._synthetic (.pyx): the seeded synthetic market-data generator
   (xoshiro256**), the compiled mirror of meshrt/venues/synthetic.py
 - meshrt.actors._commit: the sequencer's commit loop for venue feed events
@@ -36,8 +38,10 @@ EXTENSIONS = [
     extension("meshrt.loaders._dispatch", include_dirs=["meshrt/include"],
               depends=["meshrt/include/meshrt.h", "meshrt/loaders/_wasmtime.pxd",
                        "meshrt/loaders/_meshrt_h.pxd", "meshrt/loaders/_borrowed.pxd"]),
+    extension("meshrt.venues._outputs"),
     extension("meshrt.venues._book"),
     extension("meshrt.venues._synthetic"),
+    extension("meshrt.actors._deliveries"),
     extension("meshrt.actors._commit"),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
     extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),

@@ -35,7 +35,6 @@ sys.path.insert(0, str(ROOT))
 
 from meshrt import AlgoState, Side  # noqa: E402
 from meshrt.actors.instance import InstanceHost  # noqa: E402
-from meshrt.actors.protocol import OUT_BOOK  # noqa: E402
 from meshrt.actors.venue import VenueActor  # noqa: E402
 from meshrt.contract import BOOK_DEPTH  # noqa: E402
 from meshrt.loaders import load_slot  # noqa: E402
@@ -46,6 +45,7 @@ from meshrt.scenario.latency import micros  # noqa: E402
 from meshrt.sdk import Actions, Book, Features  # noqa: E402
 from meshrt.toolchain import build  # noqa: E402
 from meshrt.venues.matching import MatchingEngine  # noqa: E402
+from meshrt.venues.outputs import BookUpdate  # noqa: E402
 from meshrt.venues.sources import open_source  # noqa: E402
 
 from bench.algos.noop import NoOp  # noqa: E402
@@ -76,7 +76,11 @@ def feed_books(count: int) -> list[tuple[Book, Features]]:
         0, "alpha", ["BTC-USD"], [open_source(spec)], [MatchingEngine()], reply_to=None
     )  # type: ignore[arg-type]
     out = actor.advance(2**62, [])
-    return [(event[4], event[5]) for event in out if event[1] == OUT_BOOK][:count]
+    return [
+        (event.book, event.features)
+        for event in out
+        if isinstance(event, BookUpdate) and event.book is not None and event.features is not None
+    ][:count]
 
 
 def bare(slot: Any, calls: int, variant: str) -> tuple[float, float]:

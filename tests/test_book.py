@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from meshrt.actors import protocol
 from meshrt.contract import Side
 from meshrt.sdk import Book, Features
 from meshrt.venues import _book, events, matching
 from meshrt.venues._book import L2Book, play
 from meshrt.venues.features import FeatureTracker
 from meshrt.venues.matching import MatchingEngine
+from meshrt.venues.outputs import BookUpdate, TradePrint
 
 BUY, SELL = int(Side.BUY), int(Side.SELL)
 INT64_MAX = 2**63 - 1
@@ -160,7 +160,7 @@ def reference(feed_events: list[tuple[Any, ...]], depth: int) -> tuple[list[Any]
         ts, kind = ev[0], ev[1]
         if kind == events.FEED_TRADE:
             tracker.on_trade(ev[2], ev[4])
-            out.append((ts, protocol.OUT_TRADE, 0, ev))
+            out.append(TradePrint(ts, 0, ev))
             continue
         if kind == events.FEED_DELTA:
             model.set(*ev[2:])
@@ -180,14 +180,7 @@ def reference(feed_events: list[tuple[Any, ...]], depth: int) -> tuple[list[Any]
         touch = Book(ts, "X", "v", tuple(bp[:1]), tuple(bs[:1]), tuple(ap[:1]), tuple(asz[:1]))
         tracker.on_book(Features(touch, 0, 0).mid if bp and ap else None)  # even at depth 0
         out.append(
-            (
-                ts,
-                protocol.OUT_BOOK,
-                0,
-                ev,
-                book,
-                Features(book, tracker.volatility, tracker.trade_flow),
-            )
+            BookUpdate(ts, 0, ev, book, Features(book, tracker.volatility, tracker.trade_flow))
         )
     return out, tracker
 
@@ -207,11 +200,10 @@ def test_the_feed_loop_applies_the_python_rules(
         )
     want, want_tracker = reference(feed_events, depth)
     assert out == want
-    assert [type(item[4]) for item in out if len(item) == 6] == [Book] * sum(
-        len(item) == 6 for item in want
-    )
-    assert [type(item[5]) for item in out if len(item) == 6] == [Features] * sum(
-        len(item) == 6 for item in want
+    assert [type(item) for item in out] == [type(item) for item in want]
+    updates = [item for item in out if isinstance(item, BookUpdate)]
+    assert [(type(item.book), type(item.features)) for item in updates] == [(Book, Features)] * len(
+        updates
     )
     assert (tracker.last_mid, tracker.volatility, tracker.trade_flow) == (
         want_tracker.last_mid,

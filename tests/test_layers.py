@@ -34,10 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),  # the meshrt command
 )
 # (file, imported module) pairs allowed against the order
-ALLOWED = {
-    # being removed: the venue's feed loop still emits the actors' OUT_BOOK tuples
-    ("meshrt/venues/_book.pyx", "meshrt.actors.protocol"),
-}
+ALLOWED: set[tuple[str, str]] = set()  # (file, module): an upward import and why
 
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 _PYX_IMPORT = re.compile(

@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from meshrt import Algo, Side, seconds
-from meshrt.actors._commit import commit_feed, feed_fragments
-from meshrt.actors.protocol import OUT_BOOK, OUT_TRADE
+from meshrt.actors._commit import FeedCommit, feed_fragments
 from meshrt.log.errors import LogCorrupt, LogError, LogTorn, LogVersionError
 from meshrt.log.reader import Record, ReplayReader, log_path
 from meshrt.log.schema import FEED_BY_KIND, TYPES
@@ -29,8 +28,10 @@ from meshrt.scenario.faults import (
     Partition,
     RestartCoordinator,
 )
+from meshrt.scenario.latency import Latency, LatencyStream
 from meshrt.scenario.restart import on_failure
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.outputs import BookUpdate, TradePrint, VenueOutput
 
 from helpers import UNIT, deployment, scenario
 from scenarios.algos.market_maker import MarketMaker
@@ -375,26 +376,17 @@ EDGE_INTS = [
 ]
 
 
-def commit_lines(events: list[tuple[Any, ...]], fragments: Any) -> list[bytes]:
-    """commit_feed's log lines for venue events with no book and no subscriber."""
+def feed_commit(fragments: list[tuple[bytes, ...]]) -> FeedCommit:
+    """A feed commit that only logs: no book shown, no subscriber."""
+    n = len(fragments)
+    stream = LatencyStream(Latency(0, 0), "unused")
+    return FeedCommit(fragments, [None] * n, [False] * n, [[] for _ in fragments], print, stream)
+
+
+def commit_lines(events: list[VenueOutput], fragments: list[tuple[bytes, ...]]) -> list[bytes]:
+    """The feed commit's log lines for venue events with no book and no subscriber."""
     lines: list[bytes] = []
-    index, seq, _ = commit_feed(
-        events,
-        0,
-        len(events),
-        0,
-        0,
-        lines,
-        fragments,
-        orjson.dumps,
-        [None, None],
-        [False, False],
-        None,
-        [[], []],
-        0,
-        0,
-        None,
-    )
+    index, seq = feed_commit(fragments).commit(events, 0, len(events), 0, lines)
     assert (index, seq) == (len(events), len(events))
     return lines
 
@@ -408,31 +400,31 @@ def test_feed_records_formatted_compiled_are_the_bytes_orjson_writes() -> None:
         + [rng.randrange(-(2**63), 2**63) for _ in range(2_000)]
         + [rng.randrange(10 ** rng.randrange(1, 20)) for _ in range(2_000)]
     )
-    events: list[tuple[Any, ...]] = []
+    events: list[VenueOutput] = []
     expected: list[bytes] = []
     for n, value in enumerate(ints):
         ts = value if -(2**63) <= value < 2**63 else 2**63 - 1
         symbol = n % 2
         other = ints[-n]
         feeds = [
-            (OUT_BOOK, (ts, FEED_DELTA, Side.BUY if n % 3 else Side.SELL, value, other)),
-            (OUT_TRADE, (ts, FEED_TRADE, Side.SELL, other, value)),
-            (OUT_BOOK, (ts, FEED_SNAPSHOT, ((value, other), (n, -n)), ((other, 1),))),
+            (True, (ts, FEED_DELTA, Side.BUY if n % 3 else Side.SELL, value, other)),
+            (False, (ts, FEED_TRADE, Side.SELL, other, value)),
+            (True, (ts, FEED_SNAPSHOT, ((value, other), (n, -n)), ((other, 1),))),
         ]
         if n < 3:  # an empty book, and payloads orjson itself must format
             feeds += [
-                (OUT_BOOK, (ts, FEED_SNAPSHOT, (), ())),
-                (OUT_BOOK, (ts, FEED_DELTA, 1, 1.5, True)),
-                (OUT_TRADE, (ts, FEED_TRADE, None, "x", [value, {"a": 2**64 - 1}])),
+                (True, (ts, FEED_SNAPSHOT, (), ())),
+                (True, (ts, FEED_DELTA, 1, 1.5, True)),
+                (False, (ts, FEED_TRADE, None, "x", [value, {"a": 2**64 - 1}])),
             ]
-        for kind, feed in feeds:
+        for is_book, feed in feeds:
             events.append(
-                (ts, kind, symbol, feed, None, None)
-                if kind == OUT_BOOK
-                else (ts, kind, symbol, feed)
+                BookUpdate(ts, symbol, feed, None, None)
+                if is_book
+                else TradePrint(ts, symbol, feed)
             )
             seq = len(events)
-            kind_name = "trade" if kind == OUT_TRADE else FEED_BY_KIND[feed[1]].name
+            kind_name = FEED_BY_KIND[feed[1]].name if is_book else "trade"
             expected.append(
                 orjson.dumps(
                     [seq, ts, ts, names[0], names[1], names[2][symbol], kind_name, feed[2:], seq]
@@ -467,40 +459,22 @@ FEED_VALUES = st.recursive(
     seq=st.integers(1, 2**63 - 1),
     ts=INT64,
     names=st.tuples(NAMES, NAMES, NAMES),
-    kind=st.sampled_from(
-        [(OUT_BOOK, FEED_SNAPSHOT), (OUT_BOOK, FEED_DELTA), (OUT_TRADE, FEED_TRADE)]
-    ),
+    kind=st.sampled_from([(True, FEED_SNAPSHOT), (True, FEED_DELTA), (False, FEED_TRADE)]),
     payload=st.lists(FEED_VALUES, max_size=6),
 )
 def test_a_feed_record_is_the_bytes_orjson_writes_of_its_record_list(
-    seq: int, ts: int, names: tuple[str, str, str], kind: tuple[int, int], payload: list[Any]
+    seq: int, ts: int, names: tuple[str, str, str], kind: tuple[bool, int], payload: list[Any]
 ) -> None:
     """The compiled builder of feed records against the JSON definition, orjson.dumps of
     the record list, on random records."""
-    out, feed_kind = kind
+    is_book, feed_kind = kind
     feed = (ts, feed_kind, *payload)
-    event = (ts, out, 0, feed, None, None) if out == OUT_BOOK else (ts, out, 0, feed)
+    event = BookUpdate(ts, 0, feed, None, None) if is_book else TradePrint(ts, 0, feed)
     lines: list[bytes] = []
     source, venue, symbol = names
     fragments = feed_fragments(source, venue, [symbol])
-    assert commit_feed(
-        [event],
-        0,
-        1,
-        seq - 1,
-        0,
-        lines,
-        fragments,
-        orjson.dumps,
-        [None],
-        [False],
-        None,
-        [[]],
-        0,
-        0,
-        None,
-    ) == (1, seq, 0)
-    kind_name = "trade" if out == OUT_TRADE else FEED_BY_KIND[feed_kind].name
+    assert feed_commit(fragments).commit([event], 0, 1, seq - 1, lines) == (1, seq)
+    kind_name = FEED_BY_KIND[feed_kind].name if is_book else "trade"
     assert lines == [orjson.dumps([seq, ts, ts, *names, kind_name, payload, seq])]
 
 
@@ -509,7 +483,7 @@ def test_a_feed_record_is_the_bytes_orjson_writes_of_its_record_list(
 def test_a_feed_value_orjson_refuses_is_refused_alike(value: int) -> None:
     feed = (5, FEED_DELTA, 1, 100, value)
     with pytest.raises(orjson.JSONEncodeError) as ours:
-        commit_lines([(5, OUT_TRADE, 0, feed)], feed_fragments("venue:v", "v", ("X", "Y")))
+        commit_lines([TradePrint(5, 0, feed)], feed_fragments("venue:v", "v", ("X", "Y")))
     with pytest.raises(orjson.JSONEncodeError) as theirs:
         orjson.dumps([feed[2:]])
     assert str(ours.value) == str(theirs.value)

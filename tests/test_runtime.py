@@ -10,13 +10,14 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from meshrt import ActionKind, Algo, RejectReason, RiskLimits, Side, TimeInForce, seconds
-from meshrt.actors._commit import commit_feed
-from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT, OUT_TRADE
+from meshrt.actors._commit import FeedCommit, feed_fragments
+from meshrt.actors.protocol import BookDelivery, Delivery
 from meshrt.contract import MAX_ACTIONS
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import pause, resume, start, stop
 from meshrt.scenario.latency import Latency, LatencyStream
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE
+from meshrt.venues.outputs import BookUpdate, OrderReport, TradePrint, VenueOutput
 
 from helpers import TICK, UNIT, deployment, scenario
 from scenarios.algos.market_maker import MarketMaker
@@ -477,86 +478,80 @@ class Slotted:
     __slots__ = ("inbound",)
 
     def __init__(self) -> None:
-        self.inbound: list[tuple[Any, ...]] = []
+        self.inbound: list[Delivery] = []
 
 
-class Plain:  # not slotted: commit_feed falls back to getattr
+class Plain:  # not slotted: the feed commit falls back to getattr
     def __init__(self) -> None:
-        self.inbound: list[tuple[Any, ...]] = []
+        self.inbound: list[Delivery] = []
 
 
 @pytest.mark.unit
 def test_the_compiled_feed_commit_delivers_in_fifo_order_and_stops_at_each_report() -> None:
     """meshrt/actors/_commit.pyx: LatencyStream.deliver_at's times, one shared delivery per
-    book, quotes for consolidated symbols only, and a stop at every OUT_REPORT."""
+    book, quotes for consolidated symbols only, and a stop at every OrderReport."""
     draws = iter([0.9, 0.0, 0.5, 0.999999, 0.25] * 400)  # 0.0 and 0.5 are clamped (FIFO)
     reference = iter([0.9, 0.0, 0.5, 0.999999, 0.25] * 400)
-    stream = LatencyStream(Latency(100, 999), "unused")
+    stream, ours = (LatencyStream(Latency(100, 999), "unused") for _ in "ab")
     stream.draw = lambda: next(reference)
+    ours.draw = lambda: next(draws)
     a, b, c = Slotted(), Plain(), Slotted()
     quotes: list[tuple[int, int, Any]] = []
     last_book: list[Any] = [None, None]
-    events: list[tuple[Any, ...]] = []
+    events: list[VenueOutput] = []
     for ts in range(0, 4000, 2):
         feed = (ts, FEED_DELTA, 1, 100 + ts, 5)
-        events.append((ts, OUT_BOOK, ts % 4 // 2, feed, ("book", ts), ("features", ts)))
+        events.append(BookUpdate(ts, ts % 4 // 2, feed, ("book", ts), ("features", ts)))
         if ts % 100 == 0:
-            events.append((ts, OUT_TRADE, 0, (ts, FEED_TRADE, 2, 100, 1)))
-            events.append((ts, OUT_BOOK, 0, feed, None, None))  # the feed is down
+            events.append(TradePrint(ts, 0, (ts, FEED_TRADE, 2, 100, 1)))
+            events.append(BookUpdate(ts, 0, feed, None, None))  # the feed is down
         if ts % 500 == 0:
-            events.append((ts, OUT_REPORT, 1, (ts, 10, 7)))
-    seq, last, index, stops = 41, 0, 0, []
+            events.append(OrderReport(ts, 1, (ts, 10, 7)))
+    commit = FeedCommit(
+        feed_fragments("venue:v", "v", ["X", "Y"]),
+        last_book,
+        [False, True],
+        [[a, b], [c]],
+        lambda *args: quotes.append(args),
+        ours,
+    )
+    seq, index, stops = 41, 0, []
     while True:
-        index, seq, last = commit_feed(
-            events,
-            index,
-            len(events),
-            seq,
-            last,
-            None,
-            (),
-            orjson.dumps,
-            last_book,
-            [False, True],
-            lambda *args: quotes.append(args),
-            [[a, b], [c]],
-            100,
-            1000,
-            lambda: next(draws),
-        )
+        index, seq = commit.commit(events, index, len(events), seq, None)
         if index == len(events):
             break
         stops.append(index)
         index += 1
-    assert stops == [k for k, event in enumerate(events) if event[1] == OUT_REPORT]
+    assert stops == [k for k, event in enumerate(events) if type(event) is OrderReport]
     assert seq == 41 + len(events) - len(stops)
-    shown = [event for event in events if event[1] == OUT_BOOK and event[4] is not None]
-    times = [stream.deliver_at(event[0]) for event in shown]
+    shown = [event for event in events if type(event) is BookUpdate and event.book is not None]
+    times = [stream.deliver_at(event.ts) for event in shown]
     assert times[1] == times[0] and times == sorted(times) and len(set(times)) > 100
-    assert last == times[-1]
-    assert [item[0] for item in a.inbound + c.inbound] == [
-        t for t, event in zip(times, shown, strict=True) if event[2] == 0
-    ] + [t for t, event in zip(times, shown, strict=True) if event[2] == 1]
+    assert ours.last == times[-1]
+    assert [item.ts for item in a.inbound + c.inbound] == [
+        t for t, event in zip(times, shown, strict=True) if event.symbol == 0
+    ] + [t for t, event in zip(times, shown, strict=True) if event.symbol == 1]
     assert all(x is y for x, y in zip(a.inbound, b.inbound, strict=True))
     assert all(
-        item[1:] == (D_BOOK, ("book", item[2][1]), ("features", item[2][1]))
+        type(item) is BookDelivery
+        and (item.book, item.features) == (("book", item.book[1]), ("features", item.book[1]))
         for item in a.inbound + c.inbound
     )
-    assert quotes == [(1, event[0], event[4]) for event in shown if event[2] == 1]
-    assert last_book == [shown[-2][4], shown[-1][4]]
+    assert quotes == [(1, event.ts, event.book) for event in shown if event.symbol == 1]
+    assert last_book == [shown[-2].book, shown[-1].book]
 
 
 @pytest.mark.unit
 def delivery_times(stream: LatencyStream, sent: list[int]) -> tuple[list[int], int]:
-    """The delivery times commit_feed gives books sent at ``sent`` on ``stream`` (no log,
-    one subscriber), and the stream's last delivery time after them."""
+    """The delivery times the feed commit gives books sent at ``sent`` on ``stream`` (no
+    log, one subscriber), and the stream's last delivery time after them."""
     dep = Slotted()
-    events = [(ts, OUT_BOOK, 0, None, ts, None) for ts in sent]
-    _, _, last = commit_feed(
-        events, 0, len(events), 0, 0, None, (), orjson.dumps, [None], [False], None,
-        [[dep]], stream.base, stream.span, stream.draw,
-    )  # fmt: skip
-    return [item[0] for item in dep.inbound], last
+    events: list[VenueOutput] = [BookUpdate(ts, 0, (ts,), ts, None) for ts in sent]
+    commit = FeedCommit(
+        feed_fragments("venue:v", "v", ["X"]), [None], [False], [[dep]], print, stream
+    )
+    commit.commit(events, 0, len(events), 0, None)
+    return [item.ts for item in dep.inbound], stream.last
 
 
 def test_the_compiled_feed_commit_draws_the_latency_stream_exactly() -> None:
@@ -579,7 +574,7 @@ def test_the_compiled_feed_commit_draws_the_latency_stream_exactly() -> None:
 def test_the_compiled_feed_latency_is_latency_streams_rule(
     base: int, jitter: int, seed: str, times: list[int]
 ) -> None:
-    """commit_feed's delivery times against LatencyStream.deliver_at, the rule's Python
+    """The feed commit's delivery times against LatencyStream.deliver_at, the rule's Python
     home, on random latencies, seeds and send times (not sorted: the FIFO clamp too)."""
     ours, theirs = (LatencyStream(Latency(base, jitter), seed) for _ in "ab")
     delivered, last = delivery_times(ours, times)

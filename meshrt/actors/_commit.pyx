@@ -6,17 +6,17 @@ iteration cost ~0.7 us, most of it ``orjson.dumps`` building the replay-log line
 fresh list. Here the line is formatted directly: its constant part (source, venue,
 instrument and kind, escaped once per symbol by orjson itself in ``feed_fragments``) is
 copied, and only ints are formatted here. Anything that is not an int64, None or a
-tuple/list of those (never, from the bundled sources) is handed to the ``dumps`` passed
-in (orjson.dumps), so the bytes are orjson's by construction; tests/test_replaylog.py
-checks them against orjson on random records, tests/test_log_schema.py against the
-record types of meshrt/log/schema.py.
+tuple/list of those (never, from the bundled sources) is handed to orjson.dumps, so the
+bytes are orjson's by construction; tests/test_replaylog.py checks them against orjson
+on random records, tests/test_log_schema.py against the record types of
+meshrt/log/schema.py.
 
-``commit_feed`` does for each OUT_BOOK / OUT_TRADE event what the Python loop did:
+``FeedCommit.commit`` does for each BookUpdate / TradePrint what the Python loop did:
 assign the seq id, append the log line, record the last book, call the quote hook for
 consolidated symbols, draw the feed latency (the rule of LatencyStream.deliver_at, with
 the stream's own ``draw``; tests/test_runtime.py compares the two on random streams) and
-append one shared delivery tuple to every subscriber's inbound list. It stops at the
-first OUT_REPORT: reports change order state and are committed by the sequencer.
+append one shared BookDelivery to every subscriber's inbound list. It stops at the
+first OrderReport: reports change order state and are committed by the sequencer.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -29,26 +29,30 @@ from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
+from meshrt.actors._deliveries cimport BookDelivery
+from meshrt.venues._outputs cimport BookUpdate
+
 import orjson
 
-# The constants have their one home in Python; the compiled loop reads them once, here.
-from meshrt.actors.protocol import D_BOOK, OUT_BOOK, OUT_REPORT
+# The types and constants have their one home in Python; the compiled loop reads them
+# once, here.
 from meshrt.log.schema import FEED_BY_KIND, TRADE
+from meshrt.venues.outputs import OrderReport, TradePrint
 
 cdef extern from *:
     # gcc/clang builtin: a signed add that reports int64 overflow
     bint add_overflow "__builtin_add_overflow"(int64_t a, int64_t b, int64_t *res) noexcept nogil
 
-cdef long K_BOOK = OUT_BOOK
-cdef long K_REPORT = OUT_REPORT
-cdef object DELIVER_BOOK = D_BOOK  # the int object each delivery tuple carries
+cdef type T_TRADE = TradePrint
+cdef type T_REPORT = OrderReport
+cdef object dumps = orjson.dumps
 
 
 def feed_fragments(str source, str venue, symbols):
     """Per symbol, what a feed record holds between its times and its payload:
     ``"source","venue","symbol","kind",`` per feed kind (by number), then for a trade,
-    escaped by orjson itself (the ``fragments`` argument of ``commit_feed``); the kinds
-    are the record types of meshrt/log/schema.py."""
+    escaped by orjson itself (the ``fragments`` of a ``FeedCommit``); the kinds are the
+    record types of meshrt/log/schema.py."""
     head = orjson.dumps(source) + b"," + orjson.dumps(venue) + b","
     kinds = [FEED_BY_KIND[kind].name for kind in range(len(FEED_BY_KIND))] + [TRADE.name]
     return [tuple([head + orjson.dumps(symbol) + b"," + orjson.dumps(kind) + b","
@@ -218,20 +222,18 @@ cdef int put_value(Buf *b, object value, int depth) except -1:
     return 1
 
 
-cdef int put_payload(Buf *b, object feed, object dumps) except -1:
+cdef int put_payload(Buf *b, object feed) except -1:
     """feed[2:] (a tuple or list) as orjson.dumps writes it."""
     cdef Py_ssize_t mark = b.len
     if put_items(b, feed, 2, 0) == 0:
         return 0
     # something orjson must judge: the same call the Python loop made
     b.len = mark
-    json = dumps(feed[2:])
-    if not isinstance(json, bytes):
-        raise TypeError("dumps must return bytes")
+    cdef bytes json = dumps(feed[2:])
     return buf_put(b, PyBytes_AS_STRING(json), PyBytes_GET_SIZE(json))
 
 
-cdef bytes feed_record(int64_t seq, int64_t ts, object fragment, object feed, object dumps):
+cdef bytes feed_record(int64_t seq, int64_t ts, object fragment, object feed):
     """The one builder of a feed record's replay-log line (docs/replay.md):
     ``[seq,ts,ts,<fragment><feed[2:]>,seq]``, orjson's bytes; ``fragment`` is one of
     ``feed_fragments``."""
@@ -259,7 +261,7 @@ cdef bytes feed_record(int64_t seq, int64_t ts, object fragment, object feed, ob
         p += 1
         memcpy(p, PyBytes_AS_STRING(fragment), <size_t>nfrag)
         b.len = p + nfrag - b.p
-        put_payload(&b, feed, dumps)
+        put_payload(&b, feed)
         buf_reserve(&b, 22)
         p = b.p + b.len
         p[0] = b','
@@ -296,36 +298,96 @@ cdef inline int64_t deliver_at(int64_t ts, int64_t base, int64_t span, object dr
     return at if at > last else last
 
 
-cdef inline object item_at(object items, Py_ssize_t i, str what):
-    """items[i] of a per-symbol list (or tuple), with no negative indexing."""
-    if not isinstance(items, (list, tuple)):
-        raise TypeError(f"{what} must be a list")
-    if not 0 <= i < size_of(items):
+cdef inline object item_at(list items, Py_ssize_t i, str what):
+    """items[i] of a per-symbol list, with no negative indexing."""
+    if not 0 <= i < PyList_GET_SIZE(items):
         raise IndexError(f"symbol index {i} out of range of {what}")
-    return <object>item_of(items, i)
+    return <object>PyList_GET_ITEM(items, i)
 
 
 # ---- the loop ------------------------------------------------------------------------
 
-cdef int64_t commit_event(tuple event, long kind, int64_t ts, int64_t seq, object lines,
-                          object fragments, object dumps, object last_book,
-                          object consolidated, object quote, object subscribers,
-                          int64_t base, int64_t span, object draw, int64_t last) except? -1:
-    """One feed event; returns the feed's last delivery time."""
-    cdef Py_ssize_t size = PyTuple_GET_SIZE(event), index, nkinds
-    cdef int overflow = 0
-    if size < (6 if kind == K_BOOK else 4):
-        raise IndexError("tuple index out of range")
-    symbol_obj = <object>PyTuple_GET_ITEM(event, 2)
-    cdef Py_ssize_t symbol = <int64_t>symbol_obj
-    if lines is not None:
-        feed = <object>PyTuple_GET_ITEM(event, 3)
-        frags = item_at(fragments, symbol, "fragments")
+cdef class FeedCommit:
+    """FeedCommit(fragments, last_book, consolidated, subscribers, quote, stream)
+
+    What the commit loop needs of one venue lane, built once per lane: per symbol the
+    ``feed_fragments``, the last book shown (written here), whether it is consolidated,
+    its subscribers (each with an ``inbound`` list); the quote hook quote(symbol, ts,
+    book) for consolidated symbols; the feed's LatencyStream (base, span, draw, last).
+    The lists are the lane's own, shared, not copies."""
+
+    cdef list fragments, last_book, consolidated, subscribers
+    cdef object quote, stream
+
+    def __init__(self, list fragments not None, list last_book not None,
+                 list consolidated not None, list subscribers not None, quote, stream):
+        self.fragments = fragments
+        self.last_book = last_book
+        self.consolidated = consolidated
+        self.subscribers = subscribers
+        self.quote = quote
+        self.stream = stream
+
+    def commit(self, list events not None, Py_ssize_t start, Py_ssize_t stop, int64_t seq,
+               list lines):
+        """commit(events, start, stop, seq, lines) -> (index, seq)
+
+        Commit events[start:stop] up to the first OrderReport, whose index is returned
+        (stop when there is none) with the last seq id assigned; the stream's ``last``
+        becomes the feed's last delivery time. lines: the replay log's line list, or
+        None when nothing is logged."""
+        stream = self.stream
+        cdef int64_t base = stream.base, span = stream.span, last = stream.last
+        draw = stream.draw
+        cdef Py_ssize_t k = start
+        while k < stop:
+            if not 0 <= k < PyList_GET_SIZE(events):
+                raise IndexError("event index out of range")
+            event = <object>PyList_GET_ITEM(events, k)  # held while Python code runs
+            kind = type(event)
+            if kind is T_REPORT:
+                break
+            seq += 1
+            if kind is BookUpdate:
+                last = self.book(<BookUpdate>event, seq, lines, base, span, draw, last)
+            elif kind is T_TRADE:
+                self.trade(<tuple>event, seq, lines)
+            else:
+                raise TypeError(f"event {k} is a {kind.__name__}, not a venue output")
+            k += 1
+        stream.last = last
+        return k, seq
+
+    cdef int trade(self, tuple event, int64_t seq, list lines) except -1:
+        """One TradePrint (ts, symbol, feed event): logged only."""
+        if lines is None:
+            return 0
+        if PyTuple_GET_SIZE(event) < 3:
+            raise IndexError("tuple index out of range")  # a NamedTuple built by hand
+        frags = self.fragments_of(<object>PyTuple_GET_ITEM(event, 1))
+        lines.append(feed_record(seq, <object>PyTuple_GET_ITEM(event, 0),
+                                 <object>PyTuple_GET_ITEM(frags, PyTuple_GET_SIZE(frags) - 1),
+                                 <object>PyTuple_GET_ITEM(event, 2)))
+        return 0
+
+    cdef tuple fragments_of(self, object symbol):
+        frags = item_at(self.fragments, symbol, "fragments")
         if not isinstance(frags, tuple) or PyTuple_GET_SIZE(frags) < 2:
             raise TypeError("a symbol's fragments: (per feed kind..., trade)")
-        nkinds = PyTuple_GET_SIZE(frags) - 1
-        index = nkinds  # trade
-        if kind == K_BOOK:
+        return <tuple>frags
+
+    cdef int64_t book(self, BookUpdate event, int64_t seq, list lines, int64_t base,
+                      int64_t span, object draw, int64_t last) except? -1:
+        """One BookUpdate: logged, then shown to the subscribers unless the feed is down;
+        returns the feed's last delivery time."""
+        cdef Py_ssize_t index, nkinds
+        cdef int overflow = 0
+        cdef int64_t ts = event.ts
+        cdef Py_ssize_t symbol = <int64_t>event.symbol
+        if lines is not None:
+            feed = event.event
+            frags = self.fragments_of(event.symbol)
+            nkinds = PyTuple_GET_SIZE(frags) - 1
             if not isinstance(feed, (tuple, list)) or size_of(feed) < 2:
                 raise TypeError("a feed event must be a tuple (ts, kind, ...)")
             feed_kind = <object>item_of(feed, 1)
@@ -334,65 +396,24 @@ cdef int64_t commit_event(tuple event, long kind, int64_t ts, int64_t seq, objec
                 index = <Py_ssize_t>PyLong_AsLongLongAndOverflow(feed_kind, &overflow)
             if overflow or not 0 <= index < nkinds:
                 raise KeyError(feed_kind)
-        lines.append(feed_record(seq, ts, <object>PyTuple_GET_ITEM(frags, index), feed,
-                                 dumps))
-    if kind != K_BOOK:
+            lines.append(feed_record(seq, ts, <object>PyTuple_GET_ITEM(frags, index), feed))
+        book = event.book
+        if book is None:
+            return last  # the feed to the algos is down: committed, not shown
+        item_at(self.last_book, symbol, "last_book")  # the bounds check
+        self.last_book[symbol] = book
+        if item_at(self.consolidated, symbol, "consolidated"):
+            self.quote(event.symbol, event.ts, book)
+        subs = item_at(self.subscribers, symbol, "subscribers")
+        if not isinstance(subs, list):
+            raise TypeError("subscribers must be lists")
+        if not subs:
+            return last
+        last = deliver_at(ts, base, span, draw, last)
+        cdef BookDelivery delivery = BookDelivery.__new__(BookDelivery)  # free list, no __init__
+        delivery.ts = last
+        delivery.book = book
+        delivery.features = event.features
+        for dep in <list>subs:
+            dep.inbound.append(delivery)
         return last
-    book = <object>PyTuple_GET_ITEM(event, 4)
-    if book is None:
-        return last  # the feed to the algos is down: committed, not shown
-    if not isinstance(last_book, list):
-        raise TypeError("last_book must be a list")
-    if not 0 <= symbol < PyList_GET_SIZE(last_book):
-        raise IndexError("list assignment index out of range")
-    last_book[symbol] = book
-    if item_at(consolidated, symbol, "consolidated"):
-        quote(symbol_obj, <object>PyTuple_GET_ITEM(event, 0), book)
-    subs = item_at(subscribers, symbol, "subscribers")
-    if not isinstance(subs, list):
-        raise TypeError("subscribers must be lists")
-    if not subs:
-        return last
-    last = deliver_at(ts, base, span, draw, last)
-    item = (last, DELIVER_BOOK, book, <object>PyTuple_GET_ITEM(event, 5))
-    for dep in <list>subs:
-        dep.inbound.append(item)
-    return last
-
-
-def commit_feed(events, start, stop, seq, last, lines, fragments, dumps, last_book,
-                consolidated, quote, subscribers, base, span, draw):
-    """commit_feed(events, start, stop, seq, last, lines, fragments, dumps, last_book,
-    consolidated, quote, subscribers, base, span, draw) -> (index, seq, last)
-
-    Commit the venue feed events events[start:stop] up to the first OUT_REPORT, whose
-    index is returned (stop when there is none) with the last seq id assigned and the
-    feed stream's last delivery time. lines: the replay log's line list, or None when
-    nothing is logged; fragments: ``feed_fragments``; dumps: orjson.dumps, for payloads
-    that are not 64-bit ints; quote(symbol, ts, book): the hook for consolidated symbols;
-    base, span, draw: the feed's LatencyStream."""
-    if not isinstance(events, list):
-        raise TypeError("events must be a list")
-    if lines is not None and not isinstance(lines, list):
-        raise TypeError("lines must be a list or None")
-    cdef Py_ssize_t k = start, end = stop
-    cdef int64_t c_seq = seq, c_last = last, c_base = base, c_span = span, ts
-    cdef long kind
-    cdef tuple event
-    while k < end:
-        if not 0 <= k < PyList_GET_SIZE(events):
-            raise IndexError("event index out of range")
-        item = <object>PyList_GET_ITEM(events, k)  # held while Python code runs
-        if not isinstance(item, tuple) or PyTuple_GET_SIZE(item) < 3:
-            raise TypeError(f"event {k} is not a venue output tuple")
-        event = <tuple>item
-        kind = <int64_t>(<object>PyTuple_GET_ITEM(event, 1))
-        if kind == K_REPORT:
-            break
-        ts = <object>PyTuple_GET_ITEM(event, 0)
-        c_last = commit_event(event, kind, ts, c_seq + 1, lines, fragments, dumps,
-                              last_book, consolidated, quote, subscribers, c_base, c_span,
-                              draw, c_last)
-        c_seq += 1
-        k += 1
-    return k, c_seq, c_last

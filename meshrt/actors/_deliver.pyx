@@ -9,13 +9,12 @@ actor (meshrt/actors/instance.py), which owns the rules for it. The fatal-signal
 and the watchdog thread run without the GIL and are plain C (_crashwatch.c).
 """
 
-from cpython.long cimport PyLong_AsLongAndOverflow
 from cpython.unicode cimport PyUnicode_AsUTF8, PyUnicode_AsUTF8AndSize
 from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
-from meshrt.actors import protocol
+from meshrt.actors._deliveries cimport BookDelivery
 
 
 cdef extern from "_crashwatch.h" nogil:
@@ -32,10 +31,6 @@ cdef extern from "_crashwatch.h" nogil:
 
 cdef extern from *:
     int __builtin_clzll(unsigned long long value) nogil
-
-
-# read once from its Python home: the loop compares a C long, not an int object
-cdef long BOOK_KIND = protocol.D_BOOK
 
 
 cdef inline int64_t now_ns() noexcept nogil:
@@ -180,8 +175,8 @@ def deliver_books(list items not None, Py_ssize_t start, object state, object ac
     """Run consecutive book deliveries from ``items[start]``: (next index, callbacks made,
     the exception a callback raised or None).
 
-    Calls on_book(book, state, features, actions) for each (ts, D_BOOK, Book, Features)
-    tuple: sets state.now, records the book in state.books, records the call's duration
+    Calls on_book(book, state, features, actions) for each BookDelivery: sets
+    state.now, records the book in state.books, records the call's duration
     in ``latencies`` and calls flush(ts) when the callback left actions in
     actions._buffer or sent messages. Stops at the first other item, or right after a
     callback that raised: its exception is returned, not raised, and its actions are
@@ -194,24 +189,16 @@ def deliver_books(list items not None, Py_ssize_t start, object state, object ac
     if books is None or buffer is None:
         raise TypeError("deliver_books: state.books must be a dict and actions._buffer a list")
     cdef Py_ssize_t k = start, callbacks = 0
-    cdef int overflow = 0
     cdef int64_t began
-    cdef tuple item
-    cdef object entry, kind, ts, book
+    cdef BookDelivery item
+    cdef object entry, ts, book
     cdef object error = None
     while k < len(items):
         entry = items[k]
-        if type(entry) is not tuple:
+        if type(entry) is not BookDelivery:
             break
-        item = <tuple>entry
-        if len(item) != 4:
-            break
-        kind = item[1]
-        # an int too large for a C long is no delivery kind: stop there, no error
-        if type(kind) is not int or (PyLong_AsLongAndOverflow(kind, &overflow) != BOOK_KIND
-                                     or overflow):
-            break
-        ts, book = item[0], item[2]
+        item = <BookDelivery>entry
+        ts, book = item.ts, item.book
         if not isinstance(book, tuple) or len(<tuple>book) < 2:
             raise TypeError(f"book delivery {item!r} carries no Book")
         state.now = ts
@@ -219,7 +206,7 @@ def deliver_books(list items not None, Py_ssize_t start, object state, object ac
         crashwatch_set_callback("on_book")
         began = now_ns()
         try:
-            on_book(book, state, item[3], actions)
+            on_book(book, state, item.features, actions)
         except BaseException as exc:
             # Whatever on_book raises is the algo's, BaseException too (a stray
             # sys.exit()): a real Ctrl-C arrives as a signal Trio receives, never as an

@@ -13,12 +13,12 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 from meshrt.actors.mailbox import Mailbox
-from meshrt.actors.protocol import D_MESSAGE, D_NBBO, Stop
+from meshrt.actors.protocol import MessageDelivery, NbboDelivery, Stop
 from meshrt.scenario.faults import DropRate, LatencySpike, Partition
 from meshrt.scenario.latency import LatencyStream
 from meshrt.scenario.limits import MailboxConfig
@@ -36,20 +36,53 @@ RECEIVER_DOWN = "receiver_down"
 NO_ON_MESSAGE = "receiver_has_no_on_message"
 
 
+class SentMessage(NamedTuple):
+    """A mesh message as committed: the sender is the sequencer's record of who sent it."""
+
+    ts: int
+    sender: str  # label
+    receiver: str  # label
+    payload: bytes
+
+
+class TopOfBook(NamedTuple):
+    """A new top of book of a consolidated symbol on one venue."""
+
+    ts: int
+    venue: str
+    symbol: str
+    bid: int
+    bid_size: int
+    ask: int
+    ask_size: int
+
+
+class NbboTakers(NamedTuple):
+    """Who takes the NBBO of ``symbol`` from now on (deployment indexes; empty: nobody)."""
+
+    ts: int
+    symbol: str
+    takers: tuple[int, ...]
+
+
+RouteItem = SentMessage | TopOfBook | NbboTakers
+
+
 @attrs.frozen(slots=True)
 class Route:
-    """Messages ``("m", ts, sender label, receiver label, payload)``, quotes
-    ``("q", ts, venue, symbol, bid, bid size, ask, ask size)`` and NBBO takers
-    ``("n", ts, symbol, deployment indexes)`` in commit order."""
+    """One window's messages, quotes and NBBO takers, in commit order."""
 
-    items: list[tuple[Any, ...]]
+    items: list[RouteItem]
+
+
+class RoutedDelivery(NamedTuple):
+    target: int  # the receiving deployment's index
+    delivery: MessageDelivery | NbboDelivery
 
 
 @attrs.frozen(slots=True)
 class Routed:
-    """Deliveries ``(at, receiver index, kind, value)``."""
-
-    deliveries: list[tuple[Any, ...]]
+    deliveries: list[RoutedDelivery]
 
 
 class LinkState:
@@ -187,27 +220,27 @@ class Coordinator:
             self.reply_to.send_nowait(Routed(self.route(message.items)))
         return False
 
-    def route(self, items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        out: list[tuple[Any, ...]] = []
+    def route(self, items: list[RouteItem]) -> list[RoutedDelivery]:
+        out: list[RoutedDelivery] = []
         for item in items:
-            if item[0] == "m":
+            if type(item) is SentMessage:
                 self._message(item, out)
-            elif item[0] == "q":
+            elif type(item) is TopOfBook:
                 self._quote(item, out)
-            else:
+            elif type(item) is NbboTakers:
                 self._takers(item)
         return out
 
-    def _takers(self, item: tuple[Any, ...]) -> None:
-        _, _, symbol, takers = item
+    def _takers(self, item: NbboTakers) -> None:
+        symbol, takers = item.symbol, item.takers
         if takers:
             self.nbbo_subscribers[symbol] = list(takers)
         else:  # nobody takes it: the venues stop quoting it, so its quotes would go stale
             self.nbbo_subscribers.pop(symbol, None)
             self.quotes.pop(symbol, None)
 
-    def _message(self, item: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
-        _, ts, sender, receiver, payload = item
+    def _message(self, item: SentMessage, out: list[RoutedDelivery]) -> None:
+        ts, sender, receiver, payload = item
         links = self.links
         target = self.index.get(receiver)
         if target is None:
@@ -223,10 +256,10 @@ class Coordinator:
             return
         at = links.send(sender, receiver, ts)
         if at is not None:
-            out.append((at, target, D_MESSAGE, Message(at, sender, payload)))
+            out.append(RoutedDelivery(target, MessageDelivery(at, Message(at, sender, payload))))
 
-    def _quote(self, item: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
-        _, ts, venue, symbol, bid, bid_size, ask, ask_size = item
+    def _quote(self, item: TopOfBook, out: list[RoutedDelivery]) -> None:
+        ts, venue, symbol, bid, bid_size, ask, ask_size = item
         links = self.links
         if links.partitioned(venue, ts):
             return
@@ -243,7 +276,7 @@ class Coordinator:
             if links.partitioned(self.venues_of[label], arrived):
                 continue
             at = links.link(CC, label).stream.deliver_at(arrived)
-            out.append((at, target, D_NBBO, view._replace(ts=at)))
+            out.append(RoutedDelivery(target, NbboDelivery(at, view._replace(ts=at))))
 
 
 def consolidate(ts: int, symbol: str, by_venue: dict[str, tuple[int, int, int, int]]) -> NBBO:

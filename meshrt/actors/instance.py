@@ -22,26 +22,27 @@ from meshrt.actors._deliver import (
 )
 from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import (
-    D_BOOK,
-    D_FILL,
-    D_HEARTBEAT,
-    D_KILL,
-    D_LIFECYCLE,
-    D_MESSAGE,
-    D_NBBO,
-    D_ORDER,
-    D_REJECT,
-    D_RESTART,
-    D_SHUTDOWN,
-    D_SUBSCRIBED,
     ActionOut,
+    BookDelivery,
     CrashOut,
+    Delivery,
+    FillDelivery,
+    HeartbeatDelivery,
     InstanceBatch,
     InstanceOutput,
+    KillDelivery,
+    LifecycleDelivery,
     LogOut,
+    MessageDelivery,
     MessageOut,
+    NbboDelivery,
+    OrderDelivery,
+    RejectDelivery,
+    RestartDelivery,
     SetParamOut,
+    ShutdownDelivery,
     Stop,
+    SubscribedDelivery,
     SubscribeOut,
     UndeliveredOut,
     WindowEnd,
@@ -59,15 +60,15 @@ LIFECYCLE_CALLBACKS = {
 }
 RUNNING = "running"
 # what a crash line names as running (meshrt/runtime/watchdog.py); on_book is named in C
-CALLBACK_OF = {
-    D_FILL: "on_fill",
-    D_REJECT: "on_reject",
-    D_LIFECYCLE: "a lifecycle callback",
-    D_NBBO: "on_nbbo",
-    D_MESSAGE: "on_message",
-    D_HEARTBEAT: "on_heartbeat",
-    D_SUBSCRIBED: "on_subscribed or on_unsubscribed",
-    D_SHUTDOWN: "on_shutdown",
+CALLBACK_OF: dict[type[Delivery], str] = {
+    FillDelivery: "on_fill",
+    RejectDelivery: "on_reject",
+    LifecycleDelivery: "a lifecycle callback",
+    NbboDelivery: "on_nbbo",
+    MessageDelivery: "on_message",
+    HeartbeatDelivery: "on_heartbeat",
+    SubscribedDelivery: "on_subscribed or on_unsubscribed",
+    ShutdownDelivery: "on_shutdown",
 }
 
 
@@ -87,8 +88,8 @@ class ParamRefused(ValueError):
 
 def _market_data_key(item: Any) -> Hashable | None:
     """Only market data may be dropped or conflated; reports and lifecycle never are."""
-    if type(item) is tuple and item[1] == D_BOOK:
-        book = item[2]
+    if type(item) is BookDelivery:
+        book = item.book
         return (book.venue, book.symbol)
     return None
 
@@ -212,11 +213,11 @@ class AlgoInstance:
         self.on_message = slot.optional("on_message")
         self.on_heartbeat = slot.optional("on_heartbeat")
 
-    def _restart(self, item: tuple[Any, ...]) -> None:
+    def _restart(self, item: RestartDelivery) -> None:
         """A new slot from the factory, on the sequencer's books as of the restart."""
-        restart = item[2]
+        restart = item.state
         state = self.state
-        state.now = item[0]
+        state.now = item.ts
         state.ledger = restart.ledger
         state.open_orders = dict(restart.open_orders)
         self.actions._buffer.clear()
@@ -231,8 +232,8 @@ class AlgoInstance:
                 if restart.lifecycle == "paused":
                     self._lifecycle("pause")
         except BaseException as exc:  # noqa: BLE001 - the new algo may fail to start too
-            self._callback_failed(item[0], exc)
-        self._flush(item[0])
+            self._callback_failed(item.ts, exc)
+        self._flush(item.ts)
 
     async def run(self) -> None:
         """Run as a Trio task: step on each batch the mailbox receives, until told to stop."""
@@ -254,7 +255,7 @@ class AlgoInstance:
                 )
                 self.book_callbacks += callbacks
                 if error is not None:
-                    ts = batch[k - 1][0]
+                    ts = batch[k - 1].ts
                     self._callback_failed(ts, error)
                     flush(ts)
                     continue
@@ -262,19 +263,18 @@ class AlgoInstance:
                     break
             item = batch[k]
             k += 1
-            if type(item) is not tuple:
-                if isinstance(item, WindowEnd):
-                    self._reply()
-                elif isinstance(item, Stop):
-                    watch_idle()
-                    return True
+            if isinstance(item, WindowEnd):
+                self._reply()
+            elif isinstance(item, Stop):
+                watch_idle()
+                return True
             elif self.crashed is not None:
-                if item[1] == D_RESTART:
+                if type(item) is RestartDelivery:
                     self._restart(item)
                 else:
                     self.discarded += 1
-                    if item[1] == D_MESSAGE:  # the link's statistics must hear of it
-                        self.outputs.append(UndeliveredOut(item[0], item[2].sender))
+                    if type(item) is MessageDelivery:  # the link's statistics must hear of it
+                        self.outputs.append(UndeliveredOut(item.ts, item.message.sender))
             else:
                 self._deliver(item)
         watch_idle()
@@ -289,53 +289,53 @@ class AlgoInstance:
         self.outputs = []
         return outputs
 
-    def _deliver(self, item: tuple[Any, ...]) -> None:
+    def _deliver(self, item: Delivery) -> None:
         state = self.state
-        ts = item[0]
+        ts = item.ts
         state.now = ts
-        kind = item[1]
+        kind = type(item)
         watch_callback(CALLBACK_OF.get(kind))
         try:
-            if kind == D_BOOK:
+            if kind is BookDelivery:
                 self.skipped += 1  # the running case never gets here: see step()
                 return
-            elif kind == D_FILL:
-                self._on_fill(item[2])
-            elif kind == D_REJECT:
-                reject = item[2]
+            elif type(item) is FillDelivery:
+                self._on_fill(item.fill)
+            elif type(item) is RejectDelivery:
+                reject = item.reject
                 if reject.action in (ActionKind.LIMIT, ActionKind.MARKET):
                     state.open_orders.pop(reject.order_id, None)
                 else:  # the sequencer says whether another request is still outstanding
                     order = state.open_orders.get(reject.order_id)
-                    if order is not None and order.pending != item[3]:
-                        state.open_orders[reject.order_id] = order._replace(pending=item[3])
+                    if order is not None and order.pending != item.pending:
+                        state.open_orders[reject.order_id] = order._replace(pending=item.pending)
                 self.slot.on_reject(reject, state, self.actions)
-            elif kind == D_ORDER:
-                if item[3] is None:
-                    state.open_orders.pop(item[2], None)
+            elif type(item) is OrderDelivery:
+                if item.order is None:
+                    state.open_orders.pop(item.client_id, None)
                 else:
-                    state.open_orders[item[2]] = item[3]
-            elif kind == D_LIFECYCLE:
-                self._lifecycle(item[2])
-            elif kind in (D_NBBO, D_MESSAGE, D_HEARTBEAT):
+                    state.open_orders[item.client_id] = item.order
+            elif type(item) is LifecycleDelivery:
+                self._lifecycle(item.transition)
+            elif kind in (NbboDelivery, MessageDelivery, HeartbeatDelivery):
                 if self.lifecycle != RUNNING:
                     self.skipped += 1
                     return
-                if kind == D_NBBO:
-                    self.on_nbbo(item[2], state, self.actions)
-                elif kind == D_MESSAGE:
+                if type(item) is NbboDelivery:
+                    self.on_nbbo(item.nbbo, state, self.actions)
+                elif type(item) is MessageDelivery:
                     self.messages_received += 1
-                    self.on_message(item[2], state, self.actions)
+                    self.on_message(item.message, state, self.actions)
                 else:
                     self.on_heartbeat(state, self.actions)
-            elif kind == D_KILL:
-                raise InjectedFault(item[2])
-            elif kind == D_SUBSCRIBED:
-                name = "on_subscribed" if item[3] else "on_unsubscribed"
+            elif type(item) is KillDelivery:
+                raise InjectedFault(item.reason)
+            elif type(item) is SubscribedDelivery:
+                name = "on_subscribed" if item.on else "on_unsubscribed"
                 callback = self.slot.optional(name)
                 if callback is not None:
-                    callback(item[2], state, self.actions)
-            elif kind == D_SHUTDOWN:
+                    callback(item.symbol, state, self.actions)
+            elif type(item) is ShutdownDelivery:
                 callback = self.slot.optional("on_shutdown")
                 if callback is not None:
                     callback(state)

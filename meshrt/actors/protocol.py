@@ -1,22 +1,26 @@
 """What actors say to each other.
 
-Per-event items are tuples that start with (time ns, kind); per-window control
-messages are small frozen attrs values. The sequencer drives time in windows: it
-sends every venue an ``Advance`` and every instance its deliveries followed by a
-``WindowEnd``, then waits for one reply from each (work in flight is counted, never
-inferred from the scheduler).
+Per-event items are typed values with their time in ns as ``ts``, one type per kind of
+event, told apart by type: NamedTuples (an attrs value costs more than twice as much to
+build), and for the one built per book update, ``BookDelivery``, a compiled value from a
+free list (meshrt/actors/_deliveries.pyx); per-window control messages are small frozen
+attrs values. The
+sequencer drives time in windows: it sends every venue an ``Advance`` and every instance
+its deliveries followed by a ``WindowEnd``, then waits for one reply from each (work in
+flight is counted, never inferred from the scheduler).
 """
 
 from __future__ import annotations
 
-from typing import Any, Final, NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 
-# Venue output events, in ``VenueBatch.events``
-OUT_BOOK: Final = 0  # (ts, OUT_BOOK, symbol index, feed event, Book, Features)
-OUT_TRADE: Final = 1  # (ts, OUT_TRADE, symbol index, feed event)
-OUT_REPORT: Final = 2  # (ts, OUT_REPORT, symbol index, report tuple from meshrt.venues.events)
+from meshrt.actors._deliveries import BookDelivery as BookDelivery
+from meshrt.sdk import NBBO, Fill, Message, OpenOrder, Reject
+from meshrt.venues.outputs import VenueOutput
+
+# What a venue emits, in ``VenueBatch.events``, is its own: meshrt/venues/outputs.py.
 
 # What arrives at a venue, in ``Advance.arrivals``, each at its arrival time ``ts``:
 # order operations, and fault injection switching the feed.
@@ -56,19 +60,87 @@ class FeedSwitch(NamedTuple):
 OrderOp = Submit | Cancel | Replace
 Arrival = Submit | Cancel | Replace | FeedSwitch
 
-# Deliveries to an algo instance
-D_BOOK: Final = 0  # (ts, D_BOOK, Book, Features)
-D_FILL: Final = 1  # (ts, D_FILL, Fill)
-D_REJECT: Final = 2  # (ts, D_REJECT, Reject, pending: a cancel or replace still outstanding)
-D_ORDER: Final = 3  # (ts, D_ORDER, client id, OpenOrder | None)  None: the order is done
-D_LIFECYCLE: Final = 4  # (ts, D_LIFECYCLE, transition name)
-D_SUBSCRIBED: Final = 5  # (ts, D_SUBSCRIBED, symbol, subscribed: bool)
-D_SHUTDOWN: Final = 6  # (ts, D_SHUTDOWN)
-D_MESSAGE: Final = 7  # (ts, D_MESSAGE, Message)
-D_NBBO: Final = 8  # (ts, D_NBBO, NBBO)
-D_HEARTBEAT: Final = 9  # (ts, D_HEARTBEAT)
-D_KILL: Final = 10  # (ts, D_KILL, reason): fault injection crashes the instance now
-D_RESTART: Final = 11  # (ts, D_RESTART, RestartState): the supervisor starts a new slot
+# Deliveries to an algo instance, each at its delivery time ``ts``. ``BookDelivery``, built
+# per book update by the compiled commit loop (_commit.pyx), is a compiled value
+# (_deliveries.pyx) for speed.
+
+
+class FillDelivery(NamedTuple):
+    ts: int
+    fill: Fill
+
+
+class RejectDelivery(NamedTuple):
+    ts: int
+    reject: Reject
+    pending: bool  # a cancel or replace of the order is still outstanding
+
+
+class OrderDelivery(NamedTuple):
+    """The order's new state as the sequencer knows it; ``order`` None: it is done."""
+
+    ts: int
+    client_id: int
+    order: OpenOrder | None
+
+
+class LifecycleDelivery(NamedTuple):
+    ts: int
+    transition: str  # "start", "stop", "pause" or "resume"
+
+
+class SubscribedDelivery(NamedTuple):
+    ts: int
+    symbol: str
+    on: bool  # False: unsubscribed
+
+
+class ShutdownDelivery(NamedTuple):
+    ts: int
+
+
+class MessageDelivery(NamedTuple):
+    ts: int
+    message: Message
+
+
+class NbboDelivery(NamedTuple):
+    ts: int
+    nbbo: NBBO
+
+
+class HeartbeatDelivery(NamedTuple):
+    ts: int
+
+
+class KillDelivery(NamedTuple):
+    """Fault injection crashes the instance now."""
+
+    ts: int
+    reason: str
+
+
+class RestartDelivery(NamedTuple):
+    """The supervisor starts a new slot from this state."""
+
+    ts: int
+    state: RestartState
+
+
+Delivery = (
+    BookDelivery
+    | FillDelivery
+    | RejectDelivery
+    | OrderDelivery
+    | LifecycleDelivery
+    | SubscribedDelivery
+    | ShutdownDelivery
+    | MessageDelivery
+    | NbboDelivery
+    | HeartbeatDelivery
+    | KillDelivery
+    | RestartDelivery
+)
 
 # Instance outputs, in ``InstanceBatch.outputs``: one typed value per thing an algo did,
 # each starting with its time (NamedTuples: built per action, they must stay cheap).
@@ -142,7 +214,7 @@ class Advance:
 @attrs.frozen(slots=True)
 class VenueBatch:
     venue: int
-    events: list[tuple[Any, ...]]
+    events: list[VenueOutput]
     next_time: int | None
 
 

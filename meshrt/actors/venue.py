@@ -16,9 +16,6 @@ from typing import Any
 
 from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import (
-    OUT_BOOK,
-    OUT_REPORT,
-    OUT_TRADE,
     Advance,
     Arrival,
     Cancel,
@@ -35,6 +32,7 @@ from meshrt.venues._book import play
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE
 from meshrt.venues.features import FeatureTracker
 from meshrt.venues.matching import MatchingEngine
+from meshrt.venues.outputs import BookUpdate, OrderReport, TradePrint, VenueOutput
 from meshrt.venues.sources import Source
 
 _ts = itemgetter(0)
@@ -95,9 +93,9 @@ class VenueActor:
         times = [t for t in (source.peek_time() for source in sources) if t is not None]
         return min(times) if times else None
 
-    def advance(self, until: int, arrivals: list[Arrival]) -> list[tuple[Any, ...]]:
+    def advance(self, until: int, arrivals: list[Arrival]) -> list[VenueOutput]:
         """Everything that happens before ``until``, in time order (feed first on ties)."""
-        out: list[tuple[Any, ...]] = []
+        out: list[VenueOutput] = []
         if len(self.sources) == 1:
             events = self.sources[0].batch(until)
             position = 0
@@ -133,7 +131,7 @@ class VenueActor:
         start: int,
         stop: int,
         symbol: int,
-        out: list[tuple[Any, ...]],
+        out: list[VenueOutput],
     ) -> None:
         """Apply feed events[start:stop] of one symbol: the hot loop of the venue, compiled
         (meshrt/venues/_book.pyx), calling the matching engine only where an event can
@@ -165,7 +163,7 @@ class VenueActor:
         start: int,
         stop: int,
         symbol: int,
-        out: list[tuple[Any, ...]],
+        out: list[VenueOutput],
     ) -> None:
         """The feed is down (fault injection): the venue's book still moves and resting
         orders still fill, but no book reaches an algo. Each event is still committed
@@ -177,18 +175,18 @@ class VenueActor:
             ts, kind = event[0], event[1]
             if kind == FEED_DELTA:
                 engine.apply_delta(ts, event[2], event[3], event[4])
-                out.append((ts, OUT_BOOK, symbol, event, None, None))
+                out.append(BookUpdate(ts, symbol, event, None, None))
             elif kind == FEED_TRADE:
                 engine.apply_trade(ts, event[2], event[3], event[4])
-                out.append((ts, OUT_TRADE, symbol, event))
+                out.append(TradePrint(ts, symbol, event))
             else:
                 engine.apply_snapshot(ts, event[2], event[3])
-                out.append((ts, OUT_BOOK, symbol, event, None, None))
+                out.append(BookUpdate(ts, symbol, event, None, None))
             self.feed_dropped += 1
             if reports:
                 _drain(reports, symbol, out)
 
-    def _order(self, op: Arrival, out: list[tuple[Any, ...]]) -> None:
+    def _order(self, op: Arrival, out: list[VenueOutput]) -> None:
         """An order operation (or a feed switch) reaching the venue, by its type."""
         if isinstance(op, FeedSwitch):
             self.feed_up = op.up
@@ -204,7 +202,7 @@ class VenueActor:
             _drain(engine.reports, op.symbol, out)
 
 
-def _drain(reports: list[tuple[Any, ...]], symbol: int, out: list[tuple[Any, ...]]) -> None:
+def _drain(reports: list[tuple[Any, ...]], symbol: int, out: list[VenueOutput]) -> None:
     """Move a matching engine's reports into the venue's output, as they happened."""
-    out.extend((report[0], OUT_REPORT, symbol, report) for report in reports)
+    out.extend(OrderReport(report[0], symbol, report) for report in reports)
     reports.clear()

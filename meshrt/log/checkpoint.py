@@ -32,8 +32,9 @@ FORMAT = "meshrt-checkpoint"
 # source draws from xoshiro256** (its pickled state is four words); 6: the modules moved
 # into packages (pickles name them); 7: what arrives at a venue is typed (Submit, ...);
 # 8: the recorded source moved to meshrt/venues/recorded.py; 9: the deployment limits and
-# restart policy are scenario values (meshrt/scenario/limits.py, restart.py)
-VERSION = 9
+# restart policy are scenario values (meshrt/scenario/limits.py, restart.py); 10: typed
+# deliveries and venue outputs (meshrt/actors/protocol.py, _deliveries.pyx, venues/outputs.py)
+VERSION = 10
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 

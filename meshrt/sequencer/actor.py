@@ -23,26 +23,26 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable
 from functools import partial
-from operator import itemgetter
-from typing import Any, Protocol
+from operator import attrgetter, itemgetter
+from typing import Any, Protocol, cast
 
-import orjson
 import trio
 
-from meshrt.actors._commit import commit_feed, feed_fragments
+from meshrt.actors._commit import FeedCommit, feed_fragments
 from meshrt.actors.coordinator import LinkTable
 from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.mailbox import Mailbox, MailboxFull
 from meshrt.actors.protocol import (
-    D_SHUTDOWN,
     ActionOut,
     Advance,
     Arrival,
     CrashOut,
+    Delivery,
     InstanceBatch,
     MessageOut,
     Output,
     SetParamOut,
+    ShutdownDelivery,
     Snapshot,
     Stop,
     SubscribeOut,
@@ -69,9 +69,11 @@ from meshrt.sequencer.risk import RiskGate
 from meshrt.sequencer.schedule import Control, LifecycleChange, Schedule
 from meshrt.sequencer.supervisor import Supervisor
 from meshrt.sequencer.topology import Topology
+from meshrt.venues.outputs import OrderReport, VenueOutput
 
 _ts = itemgetter(0)
 MESH_RECEIVERS = frozenset({"on_message", "on_nbbo"})  # the callbacks the mesh can reach
+_delivery_ts = attrgetter("ts")  # BookDelivery is no tuple
 
 
 class Sequencer:
@@ -106,7 +108,6 @@ class Sequencer:
                     last_book=[None for _ in venue.symbols],
                     last_quote=[None for _ in venue.symbols],
                     source=source,
-                    log_fragments=feed_fragments(source, venue.name, list(venue.symbols)),
                 )
             )
         venue_index = {lane.name: i for i, lane in enumerate(self.lanes)}
@@ -137,6 +138,15 @@ class Sequencer:
             region,
             mailbox,
         )
+        for lane in self.lanes:
+            lane.feed_commit = FeedCommit(
+                feed_fragments(lane.source, lane.name, lane.symbols),
+                lane.last_book,
+                lane.consolidated,
+                lane.subscribers,
+                partial(self.bridge.quote, lane),
+                lane.feed,
+            )
         for dep in self.deployed:
             self.bridge.subscribe_all(dep)
         for symbol in {symbol for lane in self.lanes for symbol in lane.symbols}:
@@ -274,10 +284,10 @@ class Sequencer:
         await self.bridge.route(self._replies, self._step)
         self.log.end_window()
 
-    def _round_stepped(self, until: int) -> tuple[list[list[tuple[Any, ...]]], list[Output]]:
+    def _round_stepped(self, until: int) -> tuple[list[list[VenueOutput]], list[Output]]:
         """Virtual time: run each actor's window here, in topology order; instances get
         their deliveries through their mailboxes (and its overflow policy) all the same."""
-        venue_events: list[list[tuple[Any, ...]]] = [[] for _ in self.lanes]
+        venue_events: list[list[VenueOutput]] = [[] for _ in self.lanes]
         for lane in self.lanes:
             arrivals = _due_arrivals(lane, until)
             if arrivals is not None:
@@ -308,7 +318,7 @@ class Sequencer:
             self._crash_overflowed(outputs, overflowed)
         return venue_events, outputs
 
-    async def _round_as_tasks(self, until: int) -> tuple[list[list[tuple[Any, ...]]], list[Output]]:
+    async def _round_as_tasks(self, until: int) -> tuple[list[list[VenueOutput]], list[Output]]:
         """Actors as Trio tasks: send every actor its window, then await every reply."""
         owed = 0
         for lane in self.lanes:
@@ -343,11 +353,9 @@ class Sequencer:
                 Output(now, dep.instance.index, CrashOut(now, f"MailboxFull: {error}")),
             )
 
-    async def _replies(
-        self, owed: int
-    ) -> tuple[list[list[tuple[Any, ...]]], list[Output], list[Any]]:
+    async def _replies(self, owed: int) -> tuple[list[list[VenueOutput]], list[Output], list[Any]]:
         """Wait for every reply this round is owed; order them by producer index."""
-        venue_events: list[list[tuple[Any, ...]]] = [[] for _ in self.lanes]
+        venue_events: list[list[VenueOutput]] = [[] for _ in self.lanes]
         outputs: list[Output] = []
         batches: list[InstanceBatch] = []
         others: list[Any] = []
@@ -398,39 +406,22 @@ class Sequencer:
     # -- commit ------------------------------------------------------------------------
 
     def _commit_venue(
-        self, lane: VenueLane, events: list[tuple[Any, ...]], start: int, stop: int
+        self, lane: VenueLane, events: list[VenueOutput], start: int, stop: int
     ) -> None:
         """One venue's events[start:stop]. The hot loop of the whole runtime, one iteration
-        per venue event, is commit_feed (meshrt/actors/_commit.pyx); it stops at each order
-        report, which report ingress commits."""
-        feed = lane.feed
+        per venue event, is FeedCommit.commit (meshrt/actors/_commit.pyx); it stops at each
+        order report, which report ingress commits."""
         journal = self.journal
         lines = self.log.lines if self.log.path is not None else None  # no run folder
-        quote = partial(self.bridge.quote, lane)
+        commit = lane.feed_commit.commit
         commit_report = self.reports.commit
         k = start
         while True:
-            k, journal.seq, feed.last = commit_feed(
-                events,
-                k,
-                stop,
-                journal.seq,
-                feed.last,
-                lines,
-                lane.log_fragments,
-                orjson.dumps,
-                lane.last_book,
-                lane.consolidated,
-                quote,
-                lane.subscribers,
-                feed.base,
-                feed.span,
-                feed.draw,
-            )
+            k, journal.seq = commit(events, k, stop, journal.seq, lines)
             if k == stop:
                 break
-            event = events[k]  # OUT_REPORT
-            commit_report(lane, event[2], event[3])
+            report = cast(OrderReport, events[k])  # the commit stops only at a report
+            commit_report(lane, report.symbol, report.report)
             k += 1
         journal.counts["venue_events"] += stop - start
 
@@ -477,7 +468,7 @@ class Sequencer:
         for dep in self.deployed:
             if dep.crashed is None:
                 box = dep.instance.mailbox
-                box.send_nowait((end, D_SHUTDOWN))  # never dropped: no market data
+                box.send_nowait(ShutdownDelivery(end))  # never dropped: no market data
                 box.send_nowait(WindowEnd(clock.windows))
                 self._step(dep.instance)
                 owed += 1
@@ -530,10 +521,10 @@ def _due_arrivals(lane: VenueLane, until: int) -> list[Arrival] | None:
     return [] if next_time is not None and next_time < until else None
 
 
-def _due_deliveries(dep: Deployed, until: int) -> list[tuple[Any, ...]]:
+def _due_deliveries(dep: Deployed, until: int) -> list[Delivery]:
     """What ``dep`` gets this window: its inbound items and timers before ``until``."""
     inbound = dep.inbound
-    due = bisect_left(inbound, until, key=_ts)
+    due = bisect_left(inbound, until, key=_delivery_ts)
     items = inbound[:due]
     del inbound[:due]
     timers = dep.timers
@@ -542,7 +533,7 @@ def _due_deliveries(dep: Deployed, until: int) -> list[tuple[Any, ...]]:
         while timers and timers[0][0] < until:
             fired.append(heapq.heappop(timers)[2])
         # timers go before inbound items of the same time (lifecycle before data)
-        items = list(heapq.merge(fired, items, key=_ts))
+        items = list(heapq.merge(fired, items, key=_delivery_ts))
     return items
 
 

@@ -15,9 +15,19 @@ from typing import Any
 
 import attrs
 
-from meshrt.actors.coordinator import COORDINATOR_DOWN, RECEIVER_DOWN, Coordinator, LinkTable, Route
+from meshrt.actors.coordinator import (
+    COORDINATOR_DOWN,
+    RECEIVER_DOWN,
+    Coordinator,
+    LinkTable,
+    NbboTakers,
+    Route,
+    RouteItem,
+    SentMessage,
+    TopOfBook,
+)
 from meshrt.actors.mailbox import Mailbox
-from meshrt.actors.protocol import D_MESSAGE, D_REJECT, D_SUBSCRIBED, Stop
+from meshrt.actors.protocol import MessageDelivery, RejectDelivery, Stop, SubscribedDelivery
 from meshrt.contract import RejectReason
 from meshrt.log import records
 from meshrt.log.records import shown
@@ -40,7 +50,7 @@ class MeshBridge:
     reply_to: Mailbox[Any]
     generation: int = 0
     cc: Coordinator | None = None
-    segments: list[tuple[Coordinator | None, list[tuple[Any, ...]]]] = attrs.field(factory=list)
+    segments: list[tuple[Coordinator | None, list[RouteItem]]] = attrs.field(factory=list)
 
     # -- subscriptions and consolidation ----------------------------------------------
 
@@ -87,9 +97,8 @@ class MeshBridge:
         if not known:
             dep.rejects[RejectReason.UNKNOWN_SYMBOL.name] += 1
             dep.timer(
-                (
+                RejectDelivery(
                     ts + lane.order_base_ns,
-                    D_REJECT,
                     Reject(
                         ts,
                         0,
@@ -112,8 +121,8 @@ class MeshBridge:
         if "on_nbbo" in dep.capabilities:
             self.consolidate(symbol)
             if self.cc is not None:  # in commit order, with the quotes and messages
-                self.segments[-1][1].append(("n", ts, symbol, self.nbbo_takers(symbol)))
-        dep.timer((lane.feed.deliver_at(ts), D_SUBSCRIBED, symbol, on))
+                self.segments[-1][1].append(NbboTakers(ts, symbol, self.nbbo_takers(symbol)))
+        dep.timer(SubscribedDelivery(lane.feed.deliver_at(ts), symbol, on))
 
     # -- the coordinator --------------------------------------------------------------
 
@@ -172,7 +181,7 @@ class MeshBridge:
             return
         lane.last_quote[symbol] = quote
         if self.cc is not None:
-            self.segments[-1][1].append(("q", ts, lane.name, lane.symbols[symbol], *quote))
+            self.segments[-1][1].append(TopOfBook(ts, lane.name, lane.symbols[symbol], *quote))
 
     def commit_message(self, ts: int, dep: Deployed, receiver: str, payload: bytes) -> None:
         """Log the message and hand it to the coordinator that is up now (or count it)."""
@@ -193,7 +202,7 @@ class MeshBridge:
         if self.cc is None:
             self.links.drop(dep.label, receiver, COORDINATOR_DOWN)
         else:
-            self.segments[-1][1].append(("m", ts, dep.label, receiver, payload))
+            self.segments[-1][1].append(SentMessage(ts, dep.label, receiver, payload))
 
     async def route(self, replies: Replies, step: Step) -> None:
         """Hand this window's messages and quotes to the coordinator(s) that were up when
@@ -207,13 +216,13 @@ class MeshBridge:
                 actor.mailbox.send_nowait(Route(items))
                 step(actor)
                 _, _, routed = await replies(1)
-                for at, target, kind, value in routed[0].deliveries:
+                for target, delivery in routed[0].deliveries:
                     receiver = self.deployed[target]
                     if receiver.crashed is not None:
-                        if kind == D_MESSAGE:
-                            self.receiver_down(value.sender, receiver.label)
+                        if type(delivery) is MessageDelivery:
+                            self.receiver_down(delivery.message.sender, receiver.label)
                         continue
-                    receiver.timer((at, kind, value))
+                    receiver.timer(delivery)
             if actor is not self.cc:
                 actor.mailbox.send_nowait(Stop())
                 step(actor)
@@ -228,7 +237,7 @@ class MeshBridge:
         """Messages due at or after the end never arrive: in flight, not delivered."""
         for dep in self.deployed:
             for _, _, item in dep.timers:
-                if item[1] == D_MESSAGE:
-                    link = self.links.link(item[2].sender, dep.label)
+                if type(item) is MessageDelivery:
+                    link = self.links.link(item.message.sender, dep.label)
                     link.delivered -= 1
                     link.in_flight += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import attrs
@@ -20,11 +20,13 @@ import attrs
 from meshrt.actors.protocol import Output
 from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.schedule import Schedule
+from meshrt.venues.outputs import VenueOutput
 
-_ts = itemgetter(0)
+_first = itemgetter(0)  # the time of a control (time, control) or an instance Output
+_ts = attrgetter("ts")  # the time of a venue output (BookUpdate is no tuple)
 MARK_INTERVAL_NS = 100_000_000  # equity is sampled for drawdown every 100 ms and at fills
 
-Commit = Callable[[list[tuple[Any, ...]], int, int], None]  # events, start, stop
+Commit = Callable[[list[Any], int, int], None]  # events, start, stop
 
 
 @attrs.define(slots=True, eq=False)
@@ -48,7 +50,7 @@ class Clock:
                 candidates.append(lane.arrivals[0][0])
         for dep in deployed:
             if dep.inbound:
-                candidates.append(dep.inbound[0][0])
+                candidates.append(dep.inbound[0].ts)
             if dep.timers:
                 candidates.append(dep.timers[0][0])
         control_at = schedule.next_at()
@@ -87,36 +89,32 @@ class Clock:
         commit_control: Commit,
         outputs: list[Output],
         commit_outputs: Callable[[list[Output], int, int], None],
-        venue_events: list[list[tuple[Any, ...]]],
+        venue_events: list[list[VenueOutput]],
         venue_commits: list[Commit],
     ) -> None:
         """Commit one window's sorted streams in the deterministic order."""
-        streams: list[list[Any]] = []  # [events, position, commit function]
-        last = self.last_event_ts
+        streams: list[list[Any]] = []  # [events, position, commit function, time of one]
         if control:
-            streams.append([control, 0, commit_control])
-            last = max(last, control[-1][0])  # each list is sorted by time
+            streams.append([control, 0, commit_control, _first])
         for venue, events in enumerate(venue_events):
             if events:
-                streams.append([events, 0, venue_commits[venue]])
-                last = max(last, events[-1][0])
+                streams.append([events, 0, venue_commits[venue], _ts])
         if outputs:
-            streams.append([outputs, 0, commit_outputs])
-            last = max(last, outputs[-1][0])
-        self.last_event_ts = last
+            streams.append([outputs, 0, commit_outputs, _first])
+        for events, _, _, time_of in streams:
+            last = time_of(events[-1])  # each list is sorted by time
+            if last > self.last_event_ts:
+                self.last_event_ts = last
         while streams:
             if len(streams) == 1:
-                events, position, commit = streams[0]
+                events, position, commit, _ = streams[0]
                 commit(events, position, len(events))
                 return
-            best = min(range(len(streams)), key=lambda k: (streams[k][0][streams[k][1]][0], k))
-            limit = min(
-                streams[k][0][streams[k][1]][0] + (1 if k > best else 0)
-                for k in range(len(streams))
-                if k != best
-            )
-            events, position, commit = streams[best]
-            stop = bisect_left(events, limit, lo=position, key=_ts)
+            heads = [time_of(events[position]) for events, position, _, time_of in streams]
+            best = min(range(len(streams)), key=lambda k: (heads[k], k))
+            limit = min(heads[k] + (1 if k > best else 0) for k in range(len(streams)) if k != best)
+            events, position, commit, time_of = streams[best]
+            stop = bisect_left(events, limit, lo=position, key=time_of)
             commit(events, position, stop)
             if stop == len(events):
                 del streams[best]

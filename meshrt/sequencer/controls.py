@@ -16,7 +16,12 @@ from typing import Any
 
 import attrs
 
-from meshrt.actors.protocol import D_HEARTBEAT, D_KILL, D_LIFECYCLE, FeedSwitch
+from meshrt.actors.protocol import (
+    FeedSwitch,
+    HeartbeatDelivery,
+    KillDelivery,
+    LifecycleDelivery,
+)
 from meshrt.log import records
 from meshrt.sequencer.bridge import MeshBridge
 from meshrt.sequencer.journal import Journal
@@ -56,10 +61,10 @@ class Controls:
             if isinstance(control, LifecycleChange):
                 dep = self.deployed[control.deployment]
                 if dep.crashed is None:
-                    dep.timer((at, D_LIFECYCLE, control.action))
+                    dep.timer(LifecycleDelivery(at, control.action))
             elif isinstance(control, InstanceKill):
                 if control.dep.crashed is None:
-                    control.dep.timer((at, D_KILL, "killed by fault injection"))
+                    control.dep.timer(KillDelivery(at, "killed by fault injection"))
             elif isinstance(control, (FeedDown, FeedUp)):
                 up = not isinstance(control, FeedDown)
                 insort(control.lane.arrivals, FeedSwitch(at, up), key=_ts)
@@ -69,7 +74,7 @@ class Controls:
             if "on_heartbeat" in dep.capabilities:
                 while dep.next_heartbeat < until:
                     if dep.crashed is None:
-                        dep.timer((dep.next_heartbeat, D_HEARTBEAT))
+                        dep.timer(HeartbeatDelivery(dep.next_heartbeat))
                     dep.next_heartbeat += HEARTBEAT_NS
         return due
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from meshrt.actors.protocol import D_REJECT, Cancel, Replace, Submit
+from meshrt.actors.protocol import Cancel, RejectDelivery, Replace, Submit
 from meshrt.contract import (
     INT64_MAX,
     UINT64_MAX,
@@ -294,9 +294,8 @@ class IntentDesk:
                 else None
             )
             dep.timer(
-                (
+                RejectDelivery(
                     ts + lane.order_base_ns,
-                    D_REJECT,
                     Reject(ts, client_id, reason, int(kind), detail),
                     order is not None and bool(order.requests),
                 )

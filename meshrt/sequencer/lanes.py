@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from typing import Any
 
 import attrs
 
+from meshrt.actors._commit import FeedCommit
 from meshrt.actors.instance import AlgoInstance
-from meshrt.actors.protocol import Arrival
+from meshrt.actors.protocol import Arrival, Delivery
 from meshrt.actors.venue import VenueActor
 from meshrt.ledger import Ledger
 from meshrt.scenario.latency import LatencyStream
@@ -41,9 +41,9 @@ class VenueLane:
     last_quote: list[tuple[int, int, int, int] | None] = attrs.field(factory=list)
     reports: int = 0
     source: str = ""
-    # per symbol, what commit_feed writes between a feed record's times and its payload
-    # (meshrt/actors/_commit.pyx feed_fragments)
-    log_fragments: list[tuple[bytes, ...]] = attrs.field(factory=list)
+    # the compiled feed commit over this lane's lists, set once the mesh bridge (its quote
+    # hook) exists
+    feed_commit: FeedCommit = attrs.field(init=False)
 
 
 @attrs.define(slots=True, eq=False)
@@ -60,8 +60,8 @@ class Deployed:
     capabilities: frozenset[str] = frozenset()
     ledger: Ledger = attrs.field(factory=Ledger)
     lifecycle: str = "stopped"
-    inbound: list[tuple[Any, ...]] = attrs.field(factory=list)  # sorted: one FIFO stream
-    timers: list[tuple[int, int, tuple[Any, ...]]] = attrs.field(factory=list)  # a heap
+    inbound: list[Delivery] = attrs.field(factory=list)  # sorted: one FIFO stream
+    timers: list[tuple[int, int, Delivery]] = attrs.field(factory=list)  # a heap
     timer_count: int = 0  # ties in the timer heap go in push order
     orders: int = 0
     rejects: Counter[str] = attrs.field(factory=Counter)
@@ -84,7 +84,7 @@ class Deployed:
     def budget_left(self) -> bool:
         return self.policy.mode == ON_FAILURE and self.gave_up is None
 
-    def timer(self, item: tuple[Any, ...]) -> None:
+    def timer(self, item: Delivery) -> None:
         """Deliver ``item`` at its time, before inbound items of the same time."""
         self.timer_count += 1
-        heapq.heappush(self.timers, (item[0], self.timer_count, item))
+        heapq.heappush(self.timers, (item.ts, self.timer_count, item))

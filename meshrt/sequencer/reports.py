@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from meshrt.actors.protocol import D_FILL, D_ORDER, D_REJECT
+from meshrt.actors.protocol import FillDelivery, OrderDelivery, RejectDelivery
 from meshrt.contract import ActionKind, RejectReason
 from meshrt.log import records
 from meshrt.sdk import Fill, OpenOrder, Reject
@@ -75,13 +75,12 @@ class ReportIngress:
         if not applied:
             return  # a duplicate report: logged as received, booked and delivered once only
         dep = self.books.deployment_of(order)
-        item: tuple[Any, ...] | None = None
+        item: FillDelivery | RejectDelivery | OrderDelivery | None = None
         if kind == REPORT_FILL:
             price, size, liquidity, fee, remaining = report[3:8]
             journal.counts["fills"] += 1
-            item = (
+            item = FillDelivery(
                 ts,
-                D_FILL,
                 Fill(
                     ts,
                     order.client_id,
@@ -98,15 +97,16 @@ class ReportIngress:
         elif kind == REPORT_REJECTED:
             reason = RejectReason(report[3])
             dep.rejects[reason.name] += 1
-            item = (ts, D_REJECT, Reject(ts, order.client_id, reason, order.kind, "venue"), False)
+            item = RejectDelivery(
+                ts, Reject(ts, order.client_id, reason, order.kind, "venue"), False
+            )
         elif kind == REPORT_CANCELLED:
-            item = (ts, D_ORDER, order.client_id, None)
+            item = OrderDelivery(ts, order.client_id, None)
         elif kind == REPORT_CANCEL_REJECTED:
             reason = RejectReason(report[3])
             dep.rejects[reason.name] += 1
-            item = (
+            item = RejectDelivery(
                 ts,
-                D_REJECT,
                 Reject(ts, order.client_id, reason, answers, "venue"),
                 bool(order.requests),
             )
@@ -115,9 +115,8 @@ class ReportIngress:
             if order.status in (ACCEPTED, PARTIALLY_FILLED):
                 self.desk.send_cancel(ts, dep, order, "crash")
         elif kind in (REPORT_REPLACED, REPORT_ACCEPTED):
-            item = (
+            item = OrderDelivery(
                 ts,
-                D_ORDER,
                 order.client_id,
                 OpenOrder(
                     order.client_id,
@@ -132,4 +131,4 @@ class ReportIngress:
             )
         if item is not None and dep.crashed is None:
             at = lane.feed.deliver_at(ts)
-            dep.inbound.append((at, *item[1:]))
+            dep.inbound.append(item._replace(ts=at))

@@ -13,7 +13,7 @@ import copy
 
 import attrs
 
-from meshrt.actors.protocol import D_MESSAGE, D_RESTART, RestartState
+from meshrt.actors.protocol import MessageDelivery, RestartDelivery, RestartState
 from meshrt.log import records
 from meshrt.scenario.restart import LEAVE, ON_FAILURE
 from meshrt.sdk import OpenOrder
@@ -42,8 +42,8 @@ class Supervisor:
         dep.crashes += 1
         dep.inbound.clear()
         for _, _, item in dep.timers:
-            if item[1] == D_MESSAGE:  # in flight to a receiver that is gone: counted, dropped
-                self.bridge.receiver_down(item[2].sender, dep.label)
+            if type(item) is MessageDelivery:  # in flight to a receiver that is gone: counted
+                self.bridge.receiver_down(item.message.sender, dep.label)  # and dropped
         dep.timers.clear()
         lane = self.lanes[dep.venue]
         journal = self.journal
@@ -94,4 +94,4 @@ class Supervisor:
             )
             for order in self.desk.orders.live_orders(dep.label)
         }
-        dep.timer((at, D_RESTART, RestartState(dep.lifecycle, ledger, orders)))
+        dep.timer(RestartDelivery(at, RestartState(dep.lifecycle, ledger, orders)))

@@ -2,6 +2,8 @@
 
 from typing import Any, final
 
+from meshrt.venues.outputs import VenueOutput
+
 NO_BUY: int
 NO_SELL: int
 
@@ -39,7 +41,7 @@ def play(
     symbol: int,
     symbol_name: str,
     venue_name: str,
-    out: list[tuple[Any, ...]],
+    out: list[VenueOutput],
     book_type: type,
     features_type: type,
 ) -> None:

@@ -3,7 +3,7 @@
 Every book update of every run passes through here, so both are compiled: ``L2Book``
 holds the feed's displayed levels (best first) and caches each side's top-``depth``
 view as tuples until a level inside the view changes; ``play`` applies one symbol's
-feed events and emits the venue's output tuples (see meshrt/actors/protocol.py).
+feed events and emits the venue's outputs (meshrt/venues/outputs.py).
 What the book does not decide stays in Python, in meshrt/venues/matching.py: the
 matching engine owns the resting algo orders and is called only when an event can
 reach one (a trade print, a snapshot, or a level change at a resting price or through
@@ -25,16 +25,20 @@ from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from libc.stdint cimport INT64_MAX, int64_t
 from libc.string cimport memmove
 
-# The constants have their one home in Python; the compiled loop reads them once, here.
-from meshrt.actors.protocol import OUT_BOOK, OUT_REPORT, OUT_TRADE
+from meshrt.venues._outputs cimport BookUpdate
+
+# The constants and output types have their one home in Python; the compiled loop reads
+# them once, here.
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.outputs import OrderReport, TradePrint
 
 cdef extern from "Python.h":
     # PyTuple_SET_ITEM on a borrowed pointer the caller has already increfed.
     void tuple_set_item "PyTuple_SET_ITEM"(object t, Py_ssize_t i, PyObject *v) noexcept
-    # Only the allocator slot of a type: a NamedTuple (Book, Features) is built without
-    # its Python-level __new__, as tuple.__new__ itself does, at one allocation.
+    # Only the allocator slot of a type: a NamedTuple (Book, Features, TradePrint,
+    # OrderReport) is built without its Python-level __new__, as tuple.__new__ itself
+    # does, at one allocation.
     ctypedef struct _TupleType "PyTypeObject":
         object (*tp_alloc)(_TupleType *, Py_ssize_t)
 
@@ -48,9 +52,8 @@ cdef long SELL = Side.SELL
 cdef long K_SNAPSHOT = FEED_SNAPSHOT
 cdef long K_DELTA = FEED_DELTA
 cdef long K_TRADE = FEED_TRADE
-cdef object O_BOOK = OUT_BOOK  # the int objects the output tuples carry
-cdef object O_TRADE = OUT_TRADE
-cdef object O_REPORT = OUT_REPORT
+cdef type T_TRADE = TradePrint
+cdef type T_REPORT = OrderReport
 
 # Best resting prices when a side has no resting order (the matching engine imports
 # these): no valid price (> 0) is <= NO_BUY, and a level at NO_SELL (INT64_MAX) only
@@ -356,7 +359,7 @@ cdef class L2Book:
 
 
 cdef inline object new_tuple_of(type cls, Py_ssize_t n):
-    """An empty instance of a tuple subclass (Book, Features), filled by the caller."""
+    """An empty instance of a tuple subclass (a NamedTuple), filled by the caller."""
     return (<_TupleType *>cls).tp_alloc(<_TupleType *>cls, n)
 
 
@@ -365,14 +368,23 @@ cdef inline void put_item(object t, Py_ssize_t i, object v) noexcept:
     PyTuple_SET_ITEM(t, i, v)
 
 
+cdef inline object output3(type cls, object ts, object symbol, object value):
+    """A TradePrint or OrderReport (ts, symbol, event or report)."""
+    out = new_tuple_of(cls, 3)
+    put_item(out, 0, ts)
+    put_item(out, 1, symbol)
+    put_item(out, 2, value)
+    return out
+
+
 cdef int drain(list reports, object symbol, list out) except -1:
-    """Move the engine's reports into ``out`` as (ts, OUT_REPORT, symbol, report)."""
+    """Move the engine's reports into ``out`` as OrderReports."""
     cdef Py_ssize_t i, n = len(reports)
     for i in range(n):
         report = reports[i]
         if not isinstance(report, tuple) or len(<tuple>report) < 1:
             raise TypeError(f"engine report {report!r} is not an event tuple")
-        out.append(((<tuple>report)[0], O_REPORT, symbol, report))
+        out.append(output3(T_REPORT, (<tuple>report)[0], symbol, report))
     del reports[:n]
     return 0
 
@@ -406,6 +418,7 @@ def play(L2Book book not None, engine, tracker, list events not None, Py_ssize_t
     cdef long kind, side
     cdef int64_t qty, mid
     cdef tuple ev
+    cdef BookUpdate update
     for k in range(start, stop):
         item = events[k]
         if not isinstance(item, tuple) or len(<tuple>item) < 4:
@@ -424,7 +437,7 @@ def play(L2Book book not None, engine, tracker, list events not None, Py_ssize_t
                 if (add_overflow(flow, qty, &flow) if side == BUY
                         else sub_overflow(flow, qty, &flow)):
                     raise OverflowError(f"{venue_name} {symbol_name}: trade flow overflows int64")
-                out.append((ts, O_TRADE, symbol, ev))
+                out.append(output3(T_TRADE, ts, symbol, ev))
                 if len(reports):
                     drain(reports, symbol, out)
                 continue
@@ -456,7 +469,13 @@ def play(L2Book book not None, engine, tracker, list events not None, Py_ssize_t
         put_item(features, 0, shown)
         put_item(features, 1, volatility)
         put_item(features, 2, flow)
-        out.append((ts, O_BOOK, symbol, ev, shown, features))
+        update = BookUpdate.__new__(BookUpdate)  # from its free list, no __init__ call
+        update.ts = ts
+        update.symbol = symbol
+        update.event = ev
+        update.book = shown
+        update.features = features
+        out.append(update)
         if len(reports):
             drain(reports, symbol, out)
     tracker.last_mid = last_mid

@@ -1,0 +1,33 @@
+"""What a simulated venue emits, in time order, for the sequencer to commit: one typed
+value per feed event it applied and per report its matching engines made.
+
+The sequencer's commit loop (meshrt/actors/_commit.pyx) tells them apart by type.
+``BookUpdate``, built by the compiled feed loop (_book.pyx) per book update, is a compiled
+value (_outputs.pyx) for speed; the rarer ones are NamedTuples.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from meshrt.venues._outputs import BookUpdate as BookUpdate
+from meshrt.venues.events import FeedEvent, VenueReport
+
+
+class TradePrint(NamedTuple):
+    """A trade print on the feed."""
+
+    ts: int
+    symbol: int  # index into the venue's symbols
+    event: FeedEvent
+
+
+class OrderReport(NamedTuple):
+    """A matching engine's report about an algo order, right after what caused it."""
+
+    ts: int
+    symbol: int
+    report: VenueReport
+
+
+VenueOutput = BookUpdate | TradePrint | OrderReport
