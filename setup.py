@@ -9,6 +9,7 @@ in C are listed with their ``.c`` file until they are ported.
 - meshrt.venues._synthetic (.pyx): the seeded synthetic market-data generator
   (xoshiro256**), the compiled mirror of meshrt/venues/synthetic.py
 - meshrt.venues._recording (.pyx): the reader of binary recordings (.mrec)
+- meshrt.venues._recording (.pyx): the reader of binary recordings (.mrec)
 - meshrt.actors._commit: the sequencer's commit loop for venue feed events
 - meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
   the fatal-signal handler and watchdog thread
@@ -37,6 +38,7 @@ EXTENSIONS = [
               depends=["meshrt/include/meshrt.h", "meshrt/loaders/_wasmtime.pxd"]),
     extension("meshrt.venues._book"),
     extension("meshrt.venues._synthetic"),
+    extension("meshrt.venues._recording"),
     extension("meshrt.venues._recording"),
     extension("meshrt.actors._commit"),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C

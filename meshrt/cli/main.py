@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from meshrt import __version__
 from meshrt.analysis.commands import add_parsers as add_analysis_parsers, tca_main, trace_main
-from meshrt.cli import argtypes
+from meshrt.cli import argtypes, convert
 from meshrt.loaders.python import AlgoLoadError
 from meshrt.runtime.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S, EXIT_STUCK
 from meshrt.scenario.definition import ScenarioError, load_scenario
@@ -98,6 +98,7 @@ def _main(argv: list[str] | None) -> int:
     mesh.add_argument("run_dir", type=argtypes.path, help="a run folder written by 'meshrt run'")
     add_analysis_parsers(commands)
     add_toolchain_parsers(commands)  # build, init: each sets args.handler
+    convert.add_parser(commands)  # sets args.handler
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is not None:
         return int(args.handler(args))

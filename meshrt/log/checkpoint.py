@@ -31,8 +31,9 @@ FORMAT = "meshrt-checkpoint"
 # 4: the sequencer is a package of components (meshrt/sequencer/); 5: the synthetic
 # source draws from xoshiro256** (its pickled state is four words); 6: the modules moved
 # into packages (pickles name them); 7: what arrives at a venue is typed (Submit, ...);
-# 8: the recorded source moved to meshrt/venues/recorded.py
-VERSION = 8
+# 8: the recorded source moved to meshrt/venues/recorded.py; 9: recorded sources pickle
+# the byte offset they resume at (and binary recordings exist)
+VERSION = 9
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 
