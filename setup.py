@@ -11,6 +11,8 @@ in C are listed with their ``.c`` file until they are ported.
   (BookUpdate, BookDelivery), from free lists
 - meshrt.venues._synthetic (.pyx): the seeded synthetic market-data generator
   (xoshiro256**), the compiled mirror of meshrt/venues/synthetic.py
+- meshrt.venues._recording (.pyx): the reader of binary recordings (.mrec)
+- meshrt.venues._recording (.pyx): the reader of binary recordings (.mrec)
 - meshrt.actors._commit: the sequencer's commit loop for venue feed events
 - meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
   the fatal-signal handler and watchdog thread
@@ -42,6 +44,7 @@ EXTENSIONS = [
     extension("meshrt.venues._book"),
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._deliveries"),
+    extension("meshrt.venues._recording"),
     extension("meshrt.actors._commit"),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
     extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),

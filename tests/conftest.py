@@ -47,6 +47,7 @@ MODULE_KINDS = {
     "test_mesh": "e2e",
     "test_orders": "unit",
     "test_parity": "e2e",
+    "test_recording": "unit",
     "test_recovery": "e2e",
     "test_replay": "e2e",
     "test_replaylog": "e2e",

@@ -33,8 +33,9 @@ FORMAT = "meshrt-checkpoint"
 # into packages (pickles name them); 7: what arrives at a venue is typed (Submit, ...);
 # 8: the recorded source moved to meshrt/venues/recorded.py; 9: the deployment limits and
 # restart policy are scenario values (meshrt/scenario/limits.py, restart.py); 10: typed
-# deliveries and venue outputs (meshrt/actors/protocol.py, _deliveries.pyx, venues/outputs.py)
-VERSION = 10
+# deliveries and venue outputs (meshrt/actors/protocol.py, _deliveries.pyx, venues/outputs.py);
+# 11: recorded sources pickle the byte offset they resume at (and binary recordings exist)
+VERSION = 11
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 

@@ -1,26 +1,28 @@
 """Recorded market data: a user's JSON-lines or CSV file replayed as feed events.
 
 Streamed and parsed one event ahead of the venue, converted exactly to fixed point
-(prices 1e-9, sizes 1e-8: never through a float), and checked line by line; a bad line is
-a ``SourceError`` naming the file, line and field. Formats: docs/data.md. The spec that
-names a file is ``meshrt.venues.sources.RecordedSpec``.
+(prices 1e-9, sizes 1e-8: never through a float; the rules are in
+meshrt/venues/recorded_fields.py), and checked line by line; a bad line is a
+``SourceError`` naming the file, line and field. Formats: docs/data.md. The spec that
+names a file is ``meshrt.venues.sources.RecordedSpec``; binary recordings are read by
+meshrt/venues/_recording.pyx.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
 import orjson
 
-from meshrt.contract import PRICE_SCALE, SIZE_SCALE, Side
-from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE, FeedEvent
+from meshrt.contract import Side
+from meshrt.venues import recorded_fields as fields
+from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
+from meshrt.venues.recorded_fields import INT64_MAX, INT64_MIN
 
 if TYPE_CHECKING:
     from meshrt.venues.sources import RecordedSpec
@@ -30,185 +32,78 @@ SELL = Side.SELL
 
 
 class SourceError(ValueError):
-    """Bad recorded data: says which file, line and field, and what is wrong."""
+    """Bad recorded data: says which file, line and field, and what is wrong.
 
-    def __init__(self, path: str, line: int | None, field: str, reason: str) -> None:
+    In a binary recording ``line`` is the record's number (from 1) and ``offset`` its
+    byte offset; in a text file ``offset`` is None.
+    """
+
+    def __init__(
+        self, path: str, line: int | None, field: str, reason: str, offset: int | None = None
+    ) -> None:
         self.path = path
         self.line = line
         self.field = field
         self.reason = reason
-        where = f"{path}:{line}" if line is not None else path
+        self.offset = offset
+        if offset is not None:
+            where = f"{path}: record {line} at byte {offset}"
+        else:
+            where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {field}: {reason}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.path, self.line, self.field, self.reason))
-
-
-class _Bad(Exception):
-    """A field problem found while parsing one line; the reader adds file and line."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(field, reason)
-        self.field = field
-        self.reason = reason
-
-
-class _Inexact(Exception):
-    """A JSON number arrived as a float; re-read the line with exact decimals."""
+        return (type(self), (self.path, self.line, self.field, self.reason, self.offset))
 
 
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
-
-
-PRICE_PLACES = len(str(PRICE_SCALE)) - 1
-SIZE_PLACES = len(str(SIZE_SCALE)) - 1
-_INT64_MAX = 2**63 - 1
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?")
-_INTEGER = re.compile(r"[+-]?\d+")
-_SIDES = {"buy": BUY, "sell": SELL}
-_KINDS = ("snapshot", "delta", "trade")
-
-
-def _decimal_to_fixed(value: Decimal, places: int) -> int:
-    """Exact conversion; raises ValueError instead of rounding."""
-    if not value.is_finite():
-        raise ValueError(f"{value} is not a finite number")
-    if value.adjusted() > 18:
-        raise ValueError(f"{value} is out of range")
-    num, den = value.as_integer_ratio()
-    scale: int = 10**places
-    scaled, rest = divmod(num * scale, den)
-    if rest:
-        raise ValueError(f"{value} has more than {places} decimal places")
-    if abs(scaled) > _INT64_MAX:
-        raise ValueError(f"{value} does not fit 64-bit fixed point")
-    return scaled
-
-
-@lru_cache(maxsize=1 << 12)
-def _text_to_fixed(text: str, places: int) -> int:
-    """Exact decimal text to fixed point; plain ``123.45`` is done on the digits."""
-    whole, _, frac = text.partition(".")
-    if whole.isdigit() and whole.isascii() and (not frac or (frac.isdigit() and frac.isascii())):
-        if len(frac) > places:
-            if frac[places:].strip("0"):
-                raise ValueError(f"{text!r} has more than {places} decimal places")
-            frac = frac[:places]
-        value = int(whole + frac + "0" * (places - len(frac)))
-        if value > _INT64_MAX:
-            raise ValueError(f"{text!r} does not fit 64-bit fixed point")
-        return value
-    if not _DECIMAL.fullmatch(text):  # signs, exponents, ".5": let Decimal do it
-        raise ValueError(f"{text!r} is not a decimal number")
-    return _decimal_to_fixed(Decimal(text), places)
-
-
-def _fixed(value: object, places: int, field: str) -> int:
-    try:
-        if type(value) is str:
-            return _text_to_fixed(value.strip(), places)
-        if isinstance(value, bool):
-            raise _Bad(field, f"expected a number, got {value!r}")
-        if isinstance(value, (int, Decimal)):
-            return _decimal_to_fixed(Decimal(value), places)
-    except ValueError as e:
-        raise _Bad(field, str(e)) from None
-    if isinstance(value, float):
-        raise _Inexact
-    raise _Bad(field, f"expected a decimal string or number, got {type(value).__name__}")
-
-
-def _price(value: object, field: str = "price") -> int:
-    price = _fixed(value, PRICE_PLACES, field)
-    if price <= 0:
-        raise _Bad(field, f"price must be positive, got {value}")
-    return price
-
-
-def _size(value: object, field: str = "size", *, zero_ok: bool = False) -> int:
-    size = _fixed(value, SIZE_PLACES, field)
-    if size < 0 or (size == 0 and not zero_ok):
-        raise _Bad(field, f"size must be {'>= 0' if zero_ok else 'positive'}, got {value}")
-    return size
-
-
-def _side(value: object, field: str = "side") -> Side:
-    side = _SIDES.get(value) if isinstance(value, str) else None
-    if side is None:
-        raise _Bad(field, f"expected 'buy' or 'sell', got {value!r}")
-    return side
-
-
-def _ts(value: object) -> int:
-    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise _Bad("ts", f"expected integer nanoseconds, got {value!r}")
-
-
-def _book(ts: int, bids: dict[int, int], asks: dict[int, int], field: str) -> FeedEvent:
-    """A snapshot event with both sides best first; refuses a crossed book."""
-    bid_levels = tuple(sorted(bids.items(), reverse=True))
-    ask_levels = tuple(sorted(asks.items()))
-    if bid_levels and ask_levels and bid_levels[0][0] >= ask_levels[0][0]:
-        raise _Bad(
-            field,
-            f"crossed snapshot: best bid {bid_levels[0][0]} >= best ask {ask_levels[0][0]}"
-            " (fixed point)",
-        )
-    return (ts, FEED_SNAPSHOT, bid_levels, ask_levels)
-
-
-def _add_level(book: dict[int, int], price: int, size: int, field: str) -> None:
-    if price in book:
-        raise _Bad(field, f"duplicate snapshot level at price {price} (fixed point)")
-    book[price] = size
 
 
 def _get(obj: dict[str, Any], name: str) -> Any:
     try:
         return obj[name]
     except KeyError:
-        raise _Bad(name, "missing") from None
+        raise fields.Bad(name, "missing") from None
 
 
 def _json_levels(obj: dict[str, Any], name: str) -> dict[int, int]:
     levels = _get(obj, name)
     if not isinstance(levels, list):
-        raise _Bad(name, f"expected a list of [price, size], got {type(levels).__name__}")
+        raise fields.Bad(name, f"expected a list of [price, size], got {type(levels).__name__}")
     book: dict[int, int] = {}
     for i, level in enumerate(levels):
         where = f"{name}[{i}]"
         if not isinstance(level, list) or len(level) != 2:
-            raise _Bad(where, f"expected [price, size], got {level!r}")
-        _add_level(book, _price(level[0], where + ".price"), _size(level[1], where + ".size"),
-                   where + ".price")  # fmt: skip
+            raise fields.Bad(where, f"expected [price, size], got {level!r}")
+        price = fields.price(level[0], where + ".price")
+        fields.add_level(book, price, fields.size(level[1], where + ".size"), where + ".price")
     return book
 
 
 def _json_event(obj: object, offset: int) -> FeedEvent:
     if type(obj) is not dict:
-        raise _Bad("json", f"expected an object, got {type(obj).__name__}")
+        raise fields.Bad("json", f"expected an object, got {type(obj).__name__}")
     try:
         ts = obj["ts"]
-        ts = (ts if type(ts) is int else _ts(ts)) + offset
+        if not (type(ts) is int and INT64_MIN <= ts <= INT64_MAX):
+            ts = fields.ts(ts)
+        ts += offset
         kind = obj["type"]
         if kind == "delta":
-            return (ts, FEED_DELTA, _side(obj["side"]), _price(obj["price"]),
-                    _size(obj["size"], zero_ok=True))  # fmt: skip
+            return (ts, FEED_DELTA, fields.side(obj["side"]), fields.price(obj["price"]),
+                    fields.size(obj["size"], zero_ok=True))  # fmt: skip
         if kind == "trade":
-            return (ts, FEED_TRADE, _side(obj["side"]), _price(obj["price"]),
-                    _size(obj["size"]))  # fmt: skip
+            return (ts, FEED_TRADE, fields.side(obj["side"]), fields.price(obj["price"]),
+                    fields.size(obj["size"]))  # fmt: skip
         if kind == "snapshot":
-            return _book(ts, _json_levels(obj, "bids"), _json_levels(obj, "asks"), "asks")
+            return fields.book(ts, _json_levels(obj, "bids"), _json_levels(obj, "asks"), "asks")
     except KeyError as e:
-        raise _Bad(str(e.args[0]), "missing") from None
-    raise _Bad("type", f"unknown type {kind!r} (expected one of {', '.join(_KINDS)})")
+        raise fields.Bad(str(e.args[0]), "missing") from None
+    raise fields.Bad("type", f"unknown type {kind!r} (expected one of {', '.join(fields.KINDS)})")
 
 
 def _reject_constant(name: str) -> None:
-    raise _Bad("json", f"{name} is not a number")
+    raise fields.Bad("json", f"{name} is not a number")
 
 
 def _exact_json(raw: bytes) -> object:
@@ -216,102 +111,156 @@ def _exact_json(raw: bytes) -> object:
     return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
 
 
-def _read_jsonl(path: str, offset: int) -> Generator[FeedEvent]:
-    last: int | None = None
+class _Mark:
+    """Where a text reader restarts to yield its latest event again: the byte offset of
+    the event's first line, the number of lines before it, and the time before it."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: Resume) -> None:
+        self.at = at
+
+
+Resume: TypeAlias = tuple[int, int, int | None]  # (byte offset, lines before, last ts)
+_START: Resume = (0, 0, None)
+
+
+def _read_jsonl(path: str, offset: int, mark: _Mark) -> Generator[FeedEvent]:
+    pos, number, last = mark.at
     with open(path, "rb") as f:
-        for number, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            try:
+        f.seek(pos)
+        while lines := f.readlines(1 << 16):
+            for raw in lines:
+                start = pos
+                pos += len(raw)
+                number += 1
+                if raw.isspace():
+                    continue
                 try:
-                    obj = orjson.loads(raw)
-                except orjson.JSONDecodeError as e:
-                    raise _Bad("json", f"invalid JSON ({e})") from None
-                try:
-                    event = _json_event(obj, offset)
-                except _Inexact:
-                    event = _json_event(_exact_json(raw), offset)
-                if last is not None and event[0] < last:
-                    raise _Bad("ts", f"{event[0] - offset} goes back in time (previous "
-                                     f"{last - offset})")  # fmt: skip
-            except _Bad as e:
-                raise SourceError(path, number, e.field, e.reason) from None
-            last = event[0]
-            yield event
+                    try:
+                        obj = orjson.loads(raw)
+                    except orjson.JSONDecodeError as e:
+                        raise fields.Bad("json", f"invalid JSON ({e})") from None
+                    try:
+                        event = _json_event(obj, offset)
+                    except fields.Inexact:
+                        event = _json_event(_exact_json(raw), offset)
+                    if last is not None and event[0] < last:
+                        raise fields.Bad("ts", f"{event[0] - offset} goes back in time (previous "
+                                         f"{last - offset})")  # fmt: skip
+                except fields.Bad as e:
+                    raise SourceError(path, number, e.field, e.reason) from None
+                mark.at = (start, number - 1, last)
+                last = event[0]
+                yield event
+    mark.at = (pos, number, last)
 
 
 _CSV_HEADER = ["ts", "type", "side", "price", "size"]
 
 
-def _read_csv(path: str, offset: int) -> Generator[FeedEvent]:
+def _csv_lines(f: BinaryIO, pos: list[int]) -> Generator[str]:
+    """The file's lines as text for ``csv.reader``; ``pos[0]`` follows the byte offset."""
+    first = pos[0] == 0
+    for raw in f:
+        pos[0] += len(raw)
+        yield raw.decode("utf-8-sig" if first else "utf-8")
+        first = False
+
+
+def _read_csv(path: str, offset: int, mark: _Mark) -> Generator[FeedEvent]:
     """CSV rows; a run of ``snapshot`` rows sharing one ts becomes one snapshot event."""
-    last: int | None = None
-    snap: tuple[int, int, dict[int, int], dict[int, int]] | None = None  # ts, line, bids, asks
-    number = 1
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = csv.reader(f)
-        try:
+    pos, before, last = mark.at
+    snap: tuple[int, int, dict[int, int], dict[int, int], Resume] | None = None
+    number = before + 1
+    with open(path, "rb") as f:
+        f.seek(pos)
+        at = [pos]
+        rows = csv.reader(_csv_lines(f, at))
+        if pos == 0:
             try:
-                header = next(rows, None)
-            except (csv.Error, UnicodeDecodeError) as e:
-                raise _Bad("header", f"unreadable ({e})") from None
-            if header is None or [h.strip().lower() for h in header] != _CSV_HEADER:
-                raise _Bad("header", f"expected {','.join(_CSV_HEADER)!r}, got {header!r}")
-        except _Bad as e:
-            raise SourceError(path, 1, e.field, e.reason) from None
+                try:
+                    header = next(rows, None)
+                except (csv.Error, UnicodeDecodeError) as e:
+                    raise fields.Bad("header", f"unreadable ({e})") from None
+                if header is None or [h.strip().lower() for h in header] != _CSV_HEADER:
+                    raise fields.Bad(
+                        "header", f"expected {','.join(_CSV_HEADER)!r}, got {header!r}"
+                    )
+            except fields.Bad as e:
+                raise SourceError(path, 1, e.field, e.reason) from None
         while True:
+            row_at = (at[0], before + rows.line_num, last)
             try:
                 try:
                     row = next(rows, None)
                 except (csv.Error, UnicodeDecodeError) as e:
-                    number = rows.line_num + 1
-                    raise _Bad("row", f"unreadable ({e})") from None
-                number = rows.line_num
+                    number = before + rows.line_num + 1
+                    raise fields.Bad("row", f"unreadable ({e})") from None
+                number = before + rows.line_num
                 if row is None:
                     break
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue
                 if len(row) != 5:
-                    raise _Bad("row", f"expected 5 fields (ts,type,side,price,size), got "
+                    raise fields.Bad("row", f"expected 5 fields (ts,type,side,price,size), got "
                                       f"{len(row)}")  # fmt: skip
-                ts = _ts(row[0]) + offset
+                ts = fields.ts(row[0]) + offset
                 if last is not None and ts < last:
-                    raise _Bad("ts", f"{ts - offset} goes back in time (previous "
+                    raise fields.Bad("ts", f"{ts - offset} goes back in time (previous "
                                      f"{last - offset})")  # fmt: skip
                 last = ts
                 kind = row[1].strip()
-                if kind not in _KINDS:
-                    raise _Bad("type", f"unknown type {kind!r} (expected one of "
-                                       f"{', '.join(_KINDS)})")  # fmt: skip
-                side = _side(row[2].strip())
+                if kind not in fields.KINDS:
+                    raise fields.Bad("type", f"unknown type {kind!r} (expected one of "
+                                       f"{', '.join(fields.KINDS)})")  # fmt: skip
+                side = fields.side(row[2].strip())
                 if kind == "snapshot":
                     if snap is not None and snap[0] != ts:
-                        event = _book(snap[0], snap[2], snap[3], "price")
-                        snap = None
+                        event = fields.book(snap[0], snap[2], snap[3], "price")
+                        mark.at, snap = snap[4], None
                         yield event
                     if snap is None:
-                        snap = (ts, number, {}, {})
-                    _add_level(snap[2] if side is BUY else snap[3], _price(row[3]),
-                               _size(row[4]), "price")  # fmt: skip
+                        snap = (ts, number, {}, {}, row_at)
+                    fields.add_level(snap[2] if side is BUY else snap[3], fields.price(row[3]),
+                               fields.size(row[4]), "price")  # fmt: skip
                     continue
-                price = _price(row[3])
-                size = _size(row[4], zero_ok=kind == "delta")
-            except _Bad as e:
+                price = fields.price(row[3])
+                size = fields.size(row[4], zero_ok=kind == "delta")
+            except fields.Bad as e:
                 raise SourceError(path, number, e.field, e.reason) from None
             if snap is not None:
-                try:
-                    event = _book(snap[0], snap[2], snap[3], "price")
-                except _Bad as e:
-                    raise SourceError(path, snap[1], e.field, e.reason) from None
+                yield _snapshot_end(path, snap, mark)
                 snap = None
-                yield event
+            mark.at = row_at
             yield (ts, FEED_DELTA if kind == "delta" else FEED_TRADE, side, price, size)
-    if snap is not None:
-        try:
-            event = _book(snap[0], snap[2], snap[3], "price")
-        except _Bad as e:
-            raise SourceError(path, snap[1], e.field, e.reason) from None
-        yield event
+        if snap is not None:
+            yield _snapshot_end(path, snap, mark)
+        mark.at = (at[0], number, last)
+
+
+def _snapshot_end(
+    path: str, snap: tuple[int, int, dict[int, int], dict[int, int], Resume], mark: _Mark
+) -> FeedEvent:
+    try:
+        event = fields.book(snap[0], snap[2], snap[3], "price")
+    except fields.Bad as e:
+        raise SourceError(path, snap[1], e.field, e.reason) from None
+    mark.at = snap[4]
+    return event
+
+
+_READERS = {"jsonl": _read_jsonl, "csv": _read_csv}
+
+
+def _reader(path: str) -> Callable[[str, int, _Mark], Generator[FeedEvent]]:
+    return _READERS[EXTENSIONS[Path(path).suffix.lower()]]
+
+
+def text_events(path: str) -> Generator[FeedEvent]:
+    """Every event of a JSON-lines or CSV file in file time, each checked (the converter's
+    input)."""
+    return _reader(path)(path, 0, _Mark(_START))
 
 
 def _first_ts(events: Generator[FeedEvent]) -> int:
@@ -329,34 +278,32 @@ class RecordedSource:
     Opening reads the header and first event, so a missing file or a bad first line
     fails when the scenario starts. A bad line later on is raised by the ``batch`` or
     ``peek_time`` call that reaches it, after every good event before it was returned.
+    It pickles as its spec and where the next event's first line starts, so a restored
+    source seeks there instead of reading the file again.
     """
 
-    __slots__ = ("symbol", "spec", "_events", "_next", "_error", "_taken")
+    __slots__ = ("symbol", "spec", "_events", "_next", "_error", "_mark")
     _events: Generator[FeedEvent]
     _next: FeedEvent | None
 
-    def __getstate__(self) -> tuple[RecordedSpec, int]:
-        # an open file cannot be pickled: a checkpoint keeps how far we read instead
-        return (self.spec, self._taken)
+    def __getstate__(self) -> tuple[RecordedSpec, Resume]:
+        # an open file cannot be pickled: a checkpoint keeps where to read on instead
+        return (self.spec, self._mark.at)
 
-    def __setstate__(self, state: tuple[RecordedSpec, int]) -> None:
-        spec, taken = state
-        self.__init__(spec)  # type: ignore[misc]
-        for _ in range(taken):
-            self._next = next(self._events, None)
-        self._taken = taken
+    def __setstate__(self, state: tuple[RecordedSpec, Resume]) -> None:
+        self.__init__(*state)  # type: ignore[misc]
 
-    def __init__(self, spec: RecordedSpec) -> None:
-        self._taken = 0  # events handed out so far
+    def __init__(self, spec: RecordedSpec, resume: Resume = _START) -> None:
         self.symbol = spec.symbol
         self.spec = spec
-        reader = _read_csv if EXTENSIONS[Path(spec.path).suffix.lower()] == "csv" else _read_jsonl
+        reader = _reader(spec.path)
         self._error: SourceError | None = None
+        self._mark = _Mark(resume)
         try:
             offset = spec.time_offset_ns
             if spec.start_at_zero:
-                offset -= _first_ts(reader(spec.path, 0))
-            self._events = reader(spec.path, offset)
+                offset -= _first_ts(reader(spec.path, 0, _Mark(_START)))
+            self._events = reader(spec.path, offset, self._mark)
             self._next = next(self._events, None)
         except OSError as e:
             raise SourceError(spec.path, None, "path", f"cannot open ({e.strerror or e})") from e
@@ -386,7 +333,6 @@ class RecordedSource:
             self._error = e
             event = None
         self._next = event
-        self._taken += len(out)
         return out
 
     def close(self) -> None:

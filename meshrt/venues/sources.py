@@ -11,7 +11,9 @@ Two kinds:
   (it is on the hot path of every synthetic run, so it is compiled: Cython mirroring
   the rules written down in meshrt/venues/synthetic.py).
 * ``RecordedSource`` (meshrt/venues/recorded.py): a user's own data, JSON lines or CSV,
-  streamed and parsed lazily, converted exactly to fixed point. Formats: docs/data.md.
+  streamed and parsed lazily, converted exactly to fixed point; or ``BinarySource``
+  (meshrt/venues/_recording.pyx) for the same data converted once to a binary ``.mrec``
+  recording (meshrt/venues/recording.py). Formats: docs/data.md.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ from meshrt.validators import (
     shown,
     text,
 )
+from meshrt.venues._recording import BinarySource
 from meshrt.venues._synthetic import SyntheticSource
 from meshrt.venues.events import FeedEvent
 from meshrt.venues.recorded import EXTENSIONS, RecordedSource
+from meshrt.venues.recording import EXTENSION as BINARY
 
 __all__ = ["RecordedSpec", "Source", "SyntheticSpec", "open_source"]
 
@@ -133,9 +137,10 @@ class SyntheticSpec:
 
 
 def _known_extension(_: object, __: object, path: str) -> None:
-    if Path(path).suffix.lower() not in EXTENSIONS:
+    if Path(path).suffix.lower() not in (*EXTENSIONS, BINARY):
         raise ScenarioValueError(
-            f"RecordedSpec.path {path!r}: unknown data format (expected .jsonl, .ndjson or .csv)"
+            f"RecordedSpec.path {path!r}: unknown data format (expected .jsonl, .ndjson, .csv "
+            f"or {BINARY})"
         )
 
 
@@ -168,5 +173,6 @@ def open_source(spec: SyntheticSpec | RecordedSpec) -> Source:
     if isinstance(spec, SyntheticSpec):
         return SyntheticSource(spec)
     if isinstance(spec, RecordedSpec):
-        return RecordedSource(spec)
+        binary = Path(spec.path).suffix.lower() == BINARY
+        return BinarySource(spec) if binary else RecordedSource(spec)
     raise TypeError(f"not a data source spec: {spec!r}")
