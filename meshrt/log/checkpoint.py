@@ -32,7 +32,7 @@ FORMAT = "meshrt-checkpoint"
 # source draws from xoshiro256** (its pickled state is four words); 6: the modules moved
 # into packages (pickles name them); 7: what arrives at a venue is typed (Submit, ...);
 # 8: the recorded source moved to meshrt/venues/recorded.py
-VERSION = 8
+VERSION = 9
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 
