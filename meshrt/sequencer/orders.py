@@ -516,7 +516,8 @@ class OrderStateMachine:
         return order
 
     def find(self, deployment: str, client_id: int) -> Order | None:
-        """The order a deployment knows by its client order id, if any."""
+        """The held order (live, or terminal and not yet retired) a deployment knows by its
+        client order id, if any; see ``ended_state`` for retired ones."""
         return self._by_client.get((deployment, client_id))
 
     def open_orders(self, deployment: str) -> int:
