@@ -33,6 +33,7 @@ MODULE_KINDS = {
     "test_compiled_rules": "property",
     "test_deliver": "unit",
     "test_determinism": "e2e",
+    "test_ended_orders": "unit",
     "test_docs_examples": "e2e",
     "test_docs_links": "unit",
     "test_faults": "e2e",

@@ -34,8 +34,9 @@ FORMAT = "meshrt-checkpoint"
 # 8: the recorded source moved to meshrt/venues/recorded.py; 9: the deployment limits and
 # restart policy are scenario values (meshrt/scenario/limits.py, restart.py); 10: typed
 # deliveries and venue outputs (meshrt/actors/protocol.py, _deliveries.pyx, venues/outputs.py);
-# 11: recorded sources pickle the byte offset they resume at (and binary recordings exist)
-VERSION = 11
+# 11: recorded sources pickle the byte offset they resume at (and binary recordings exist);
+# 12: settled orders retire to tombstones; mesh link latencies are counted by value
+VERSION = 12
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 

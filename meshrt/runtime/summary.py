@@ -7,6 +7,7 @@ mailbox high-water marks) go to metrics.json and the printed table.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from meshrt.actors.instance import AlgoInstance
@@ -14,11 +15,19 @@ from meshrt.contract import PRICE_SCALE, SIZE_SCALE
 from meshrt.sequencer.actor import Sequencer
 
 
-def percentile(sorted_values: list[int], fraction: float) -> int:
-    if not sorted_values:
+def percentile(counts: Counter[int], fraction: float) -> int:
+    """The value at index ``min(n - 1, int(fraction * n))`` of the sorted values that
+    ``counts`` counts (value -> how many); 0 when there are none."""
+    n = counts.total()
+    if not n:
         return 0
-    index = min(len(sorted_values) - 1, int(fraction * len(sorted_values)))
-    return sorted_values[index]
+    index = min(n - 1, int(fraction * n))
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen > index:
+            break
+    return value
 
 
 def build_summary(
@@ -77,6 +86,7 @@ def build_summary(
         "venue_events": sequencer.journal.counts["venue_events"],
         "orders": sequencer.journal.counts["orders"],
         "fills": sequencer.journal.counts["fills"],
+        "late_reports": sequencer.desk.orders.late_reports,
         "windows": sequencer.clock.windows,
         "net_position": _net_positions(deployments),
         "coordinator": {
@@ -103,7 +113,7 @@ def build_mesh(sequencer: Sequencer) -> dict[str, Any]:
     """The topology and per-link statistics: ``meshrt mesh RUN_DIR`` prints this."""
     links = []
     for (sender, receiver), link in sorted(sequencer.bridge.links.links.items()):
-        latencies = sorted(link.latencies)
+        latencies = link.latencies
         links.append(
             {
                 "from": sender,

@@ -51,6 +51,7 @@ class IntentDesk:
 
     def commit_action(self, ts: int, dep: Deployed, action: tuple[Any, ...]) -> None:
         kind, _side, _tif, client_id, target, price, size, symbol = action
+        self.orders.expire(ts)
         lane = self.lanes[dep.venue]
         journal = self.journal
         journal.seq += 1
@@ -96,7 +97,7 @@ class IntentDesk:
             reason, detail = RejectReason.INVALID_SIZE, f"size {shown(size)}"
         elif kind == ActionKind.LIMIT and not is_quantity(price):
             reason, detail = RejectReason.INVALID_PRICE, f"price {shown(price)}"
-        elif self.orders.find(dep.label, client_id) is not None:
+        elif self.orders.client_id_used(dep.label, client_id):
             reason, detail = RejectReason.DUPLICATE_ORDER_ID, f"client id {client_id}"
         if reason is None:
             symbol_index = lane.symbols.index(symbol)
@@ -115,7 +116,7 @@ class IntentDesk:
             detail = "risk limit"
         if reason is not None:
             return self.reject(ts, dep, client_id, kind, reason, detail)
-        order_id = len(self.orders.orders) + 1
+        order_id = self.orders.created + 1
         limit_price = price if kind == ActionKind.LIMIT else None
         self.orders.create(
             Order(
@@ -155,23 +156,35 @@ class IntentDesk:
             )
         )
 
-    def _target(self, ts: int, dep: Deployed, target: Any, kind: ActionKind) -> Order | None:
-        """The deployment's order a cancel or replace names, or None after refusing it."""
+    def _target(self, ts: int, dep: Deployed, target: Any, kind: ActionKind) -> Order | str | None:
+        """The deployment's order a cancel or replace names, the final state's name of a
+        retired one (see ``OrderStateMachine.ended_state``), or None after refusing it."""
         if not is_order_id(target):
             self.reject(
                 ts, dep, target, kind, RejectReason.INVALID_ACTION, f"order id {shown(target)}"
             )
             return None
         order = self.orders.find(dep.label, target)
-        if order is None:
+        if order is not None:
+            return order
+        ended = self.orders.ended_state(dep.label, target)
+        if ended is None:
             self.reject(ts, dep, target, kind, RejectReason.UNKNOWN_ORDER, f"no order {target}")
-        return order
+        return ended
+
+    def _ended(self, ts: int, dep: Deployed, target: int, kind: ActionKind, state: str) -> None:
+        """Refuse a cancel or replace of a retired order, as a terminal one is refused."""
+        self.reject(
+            ts, dep, target, kind, RejectReason.ILLEGAL_TRANSITION, f"order {target} is {state}"
+        )
 
     def _cancel(self, ts: int, dep: Deployed, target: Any) -> None:
         kind = ActionKind.CANCEL
         order = self._target(ts, dep, target, kind)
         if order is None:
             return None
+        if isinstance(order, str):
+            return self._ended(ts, dep, target, kind, order)
         before = order.status.name
         reason = self.orders.request_cancel(order.order_id, ts)
         if reason is not None:
@@ -196,6 +209,8 @@ class IntentDesk:
                 RejectReason.INVALID_ACTION,
                 "price and size must be integers",
             )
+        if isinstance(order, str):
+            return self._ended(ts, dep, target, kind, order)
         reason = self.orders.validate_replace(order.order_id, price, size)
         if reason is None and size > INT64_MAX:
             reason = RejectReason.INVALID_SIZE

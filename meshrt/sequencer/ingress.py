@@ -35,6 +35,10 @@ by ``meshrt.log.records.ingress_transition``)::
   price, size]`` for ``submitted``, ``[]`` for ``cancel_request`` and
   ``replace_request``.
 
+This stand-in retires no order (it holds every order it was given, as its tests inspect
+them); the sequencer retires settled ones (``OrderStateMachine.retire``), and live mode
+will too, with a horizon of its own.
+
 Anything no venue history can explain raises ``InvariantViolation`` naming the order;
 the instance then refuses further input (fail closed) and its records stop at the last
 good commit.

@@ -27,6 +27,11 @@ reject, an overfill, a reject after fills, conflicting terminal reports). Rules:
 
 Cancels and replaces requested by an algo are validated here too, but an impossible
 request there is the algo's mistake, so it returns a ``RejectReason`` instead of raising.
+
+A settled order (terminal, all its fills and answers in) is retired to a tombstone that
+expires at a horizon the caller sets (meshrt/sequencer/ended.py); the ids ever used stay
+known exactly, as ranges, so a reused id is refused and a report for an expired order is
+told apart from one for an order that never existed.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from typing import Any
 import attrs
 
 from meshrt.contract import ActionKind, RejectReason, Side, TimeInForce
+from meshrt.sequencer.ended import EndedOrders
+from meshrt.sequencer.id_ranges import IdRanges
 from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
@@ -68,6 +75,9 @@ FILLED = OrderStatus.FILLED
 CANCEL_PENDING = OrderStatus.CANCEL_PENDING
 CANCELLED = OrderStatus.CANCELLED
 REJECTED = OrderStatus.REJECTED
+
+# how the log and rejects name a retired order past its horizon (its final state is gone)
+EXPIRED = "EXPIRED"
 
 TERMINAL: frozenset[OrderStatus] = frozenset({FILLED, CANCELLED, REJECTED})
 # states in which the venue holds the order, so a fill may arrive and count toward size
@@ -117,6 +127,12 @@ class Order:
         return self.status in TERMINAL
 
     @property
+    def settled(self) -> bool:
+        """Terminal with every fill applied and every request answered: no report can
+        change it any more."""
+        return self.status in TERMINAL and self.filled == self.terminal_cum and not self.requests
+
+    @property
     def outstanding_fills(self) -> int:
         """Fill size the venue reported as done (``terminal_cum``) but not yet delivered."""
         return 0 if self.terminal_cum is None else self.terminal_cum - self.filled
@@ -155,19 +171,36 @@ def _violation(
 
 
 class OrderStateMachine:
-    """All orders of a runtime, by global order id, plus per-deployment live indexes.
+    """The orders of a runtime: those held in full by global order id, per-deployment live
+    indexes, the tombstones of retired ones, and every order and client id ever used.
 
-    ``orders`` keeps terminal orders too: a late or duplicate report for them must still
-    be recognised (a no-op or a violation), never mistaken for an unknown order.
+    ``orders`` holds live orders and terminal ones not yet retired: until an order is
+    settled a report may still change it. ``created`` counts every order ever created
+    (the sequencer's order ids are 1..created); ``late_reports`` the reports that arrived
+    for an order already past its horizon.
     """
 
-    __slots__ = ("orders", "_live", "_by_client")
+    __slots__ = (
+        "orders",
+        "_live",
+        "_by_client",
+        "ended",
+        "_order_ids",
+        "_client_ids",
+        "created",
+        "late_reports",
+    )
 
     def __init__(self) -> None:
         self.orders: dict[int, Order] = {}
         # deployment -> order id -> order, non-terminal only (insertion-ordered: deterministic)
         self._live: dict[str, dict[int, Order]] = {}
         self._by_client: dict[tuple[str, int], Order] = {}
+        self.ended = EndedOrders()
+        self._order_ids = IdRanges()
+        self._client_ids: dict[str, IdRanges] = {}  # deployment -> client ids ever used
+        self.created = 0
+        self.late_reports = 0
 
     # -- local transitions --------------------------------------------------------------
 
@@ -177,9 +210,9 @@ class OrderStateMachine:
         Raises ``InvariantViolation`` on a reused order id or (deployment, client id): the
         sequencer must refuse those as DUPLICATE_ORDER_ID before calling (see ``find``).
         """
-        if order.order_id in self.orders:
+        if order.order_id in self._order_ids:
             raise _violation(order, "create", "order id already in use", CREATED)
-        if (order.deployment, order.client_id) in self._by_client:
+        if self.client_id_used(order.deployment, order.client_id):
             raise _violation(order, "create", "client id already used by this deployment", CREATED)
         if order.status != CREATED or order.filled != 0 or order.terminal_cum is not None:
             raise _violation(
@@ -194,6 +227,12 @@ class OrderStateMachine:
         self.orders[order.order_id] = order
         self._by_client[(order.deployment, order.client_id)] = order
         self._live.setdefault(order.deployment, {})[order.order_id] = order
+        self._order_ids.add(order.order_id)
+        client_ids = self._client_ids.get(order.deployment)
+        if client_ids is None:
+            client_ids = self._client_ids[order.deployment] = IdRanges()
+        client_ids.add(order.client_id)
+        self.created += 1
 
     def submit(self, order_id: int, ts: int) -> None:
         """CREATED -> SUBMITTED, when the order leaves for the venue."""
@@ -407,7 +446,66 @@ class OrderStateMachine:
         if live is not None:
             live.pop(order.order_id, None)
 
+    # -- retirement ------------------------------------------------------------------------
+
+    def retire(self, order_id: int, horizon: int) -> None:
+        """A settled order leaves for a tombstone standing until ``horizon`` (ns)."""
+        order = self._get(order_id, "retire")
+        if not order.settled:
+            raise _violation(order, "retire", "only a settled order can be retired", order.status)
+        del self.orders[order_id]
+        del self._by_client[(order.deployment, order.client_id)]
+        self.ended.add(order, horizon)
+
+    def expire(self, now: int) -> None:
+        """The timeline is at ``now``: tombstones whose horizon has passed go."""
+        self.ended.expire(now)
+
+    def report_after_end(self, report: tuple[Any, ...], venue: str) -> OrderStatus | None:
+        """A report for a retired order: its final state while its tombstone stands (the
+        report is a resend and changes nothing), None past the horizon (counted as late,
+        ignored). Raises ``InvariantViolation`` on a report no resend can explain.
+        """
+        tomb = self.ended.get(report[2])
+        if tomb is None:
+            self.late_reports += 1
+            return None
+        kind, status = report[1], tomb.status
+        name = REPORT_KIND_NAMES.get(kind, str(kind))
+        who = f"order {tomb.order_id} (deployment {tomb.deployment!r}, client id {tomb.client_id})"
+        why = None
+        if tomb.venue != venue:
+            why = f"report from venue {venue!r}, but the order was on {tomb.venue!r}"
+        elif kind == REPORT_FILL and status == REJECTED:
+            why = "fill after reject"
+        elif kind == REPORT_REJECTED and status != REJECTED:
+            why = f"rejected after it ended {status.name} (final cum {tomb.cum})"
+        elif kind == REPORT_CANCELLED and status == REJECTED:
+            why = "conflicting terminal reports"
+        if why is not None:
+            raise InvariantViolation(tomb.order_id, who, f"{status.name} --{name}--> ?", why)
+        return status
+
     # -- queries --------------------------------------------------------------------------
+
+    def issued(self, order_id: int) -> bool:
+        """Whether an order was ever created with this id (retired ones included)."""
+        return order_id in self._order_ids
+
+    def client_id_used(self, deployment: str, client_id: int) -> bool:
+        """Whether the deployment ever had an order with this client id."""
+        client_ids = self._client_ids.get(deployment)
+        return client_ids is not None and client_id in client_ids
+
+    def ended_state(self, deployment: str, client_id: int) -> str | None:
+        """The final state's name of a deployment's retired order: ``EXPIRED`` once past its
+        horizon; None if the id is held in ``orders`` or was never used."""
+        if (deployment, client_id) in self._by_client:
+            return None
+        tomb = self.ended.find(deployment, client_id)
+        if tomb is not None:
+            return tomb.status.name
+        return EXPIRED if self.client_id_used(deployment, client_id) else None
 
     def _get(self, order_id: int, action: str) -> Order:
         order = self.orders.get(order_id)
@@ -418,7 +516,8 @@ class OrderStateMachine:
         return order
 
     def find(self, deployment: str, client_id: int) -> Order | None:
-        """The order a deployment knows by its client order id, if any."""
+        """The held order (live, or terminal and not yet retired) a deployment knows by its
+        client order id, if any; see ``ended_state`` for retired ones."""
         return self._by_client.get((deployment, client_id))
 
     def open_orders(self, deployment: str) -> int:

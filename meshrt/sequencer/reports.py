@@ -4,6 +4,11 @@ delivered to the deployment that owns the order.
 The state change itself is meshrt/sequencer/ingress.py's (shared with arrival-order ingress in
 live mode); this adds what the timeline needs: the seq id and log record, the delivery
 at ``time + feed latency``, and the cancel of a crashed deployment's order on accept.
+
+It also sets the horizon of a settled order's tombstone: the time the report that
+settled it reaches the deployment (its commit time if nobody is there to tell). Until
+then the algo may still name the order without knowing it ended (a cancel racing the
+fill) and is refused with its final state, as it always was.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from meshrt.sequencer.desk import IntentDesk
 from meshrt.sequencer.ingress import commit_report
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import VenueLane
-from meshrt.sequencer.orders import ACCEPTED, PARTIALLY_FILLED, InvariantViolation
+from meshrt.sequencer.orders import ACCEPTED, EXPIRED, PARTIALLY_FILLED, InvariantViolation
 from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,
@@ -49,6 +54,9 @@ class ReportIngress:
         journal = self.journal
         journal.seq += 1
         orders = self.desk.orders
+        orders.expire(ts)
+        if order_id not in orders.orders and orders.issued(order_id):
+            return self._after_end(lane, symbol, report)
         answers = ActionKind.CANCEL
         if kind == REPORT_CANCEL_REJECTED:  # it answers the oldest unanswered request
             known = orders.orders.get(order_id)
@@ -129,6 +137,33 @@ class ReportIngress:
                     bool(order.requests),
                 ),
             )
+        at = ts
         if item is not None and dep.crashed is None:
             at = lane.feed.deliver_at(ts)
             dep.inbound.append(item._replace(ts=at))
+        if order.settled:
+            orders.retire(order_id, at)
+            self.desk.cancel_on_accept.discard(order_id)
+
+    def _after_end(self, lane: VenueLane, symbol: int, report: tuple[Any, ...]) -> None:
+        """A report for a retired order: logged as received and ignored (a resend while its
+        tombstone stands; late, and counted, after). Nothing live mode can be sent twice
+        reaches here in virtual time: a simulated venue sends nothing after the last report."""
+        journal = self.journal
+        try:
+            final = self.desk.orders.report_after_end(report, lane.name)
+        except InvariantViolation as exc:
+            raise RunFailed(f"invariant violated at seq {journal.seq}: {exc}") from None
+        state = EXPIRED if final is None else final.name
+        journal.log.lines.append(
+            records.report(
+                journal.seq,
+                report[0],
+                lane.source,
+                lane.name,
+                lane.symbols[symbol],
+                REPORT_KIND_NAMES[report[1]],
+                [report[2], *report[3:], state, state],
+                f"{lane.name}:{lane.reports}",
+            )
+        )
