@@ -45,7 +45,8 @@ EXTENSIONS = [
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._deliveries"),
     extension("meshrt.venues._recording"),
-    extension("meshrt.actors._commit"),
+    extension("meshrt.actors._commit", depends=["meshrt/actors/_commit.pxd"]),
+    extension("meshrt.sequencer._merge", depends=["meshrt/actors/_commit.pxd"]),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
     extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),
               include_dirs=["meshrt/actors"], depends=["meshrt/actors/_crashwatch.h"]),

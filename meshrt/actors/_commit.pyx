@@ -43,6 +43,7 @@ cdef extern from *:
     # gcc/clang builtin: a signed add that reports int64 overflow
     bint add_overflow "__builtin_add_overflow"(int64_t a, int64_t b, int64_t *res) noexcept nogil
 
+cdef int64_t INT64_MAX = 0x7FFFFFFFFFFFFFFF
 cdef type T_TRADE = TradePrint
 cdef type T_REPORT = OrderReport
 cdef object dumps = orjson.dumps
@@ -307,6 +308,15 @@ cdef inline object item_at(list items, Py_ssize_t i, str what):
 
 # ---- the loop ------------------------------------------------------------------------
 
+cdef int64_t time_of(object event) except? -1:
+    """The event time of a venue output: a BookUpdate's field, a NamedTuple's first item."""
+    if type(event) is BookUpdate:
+        return (<BookUpdate>event).ts
+    if not isinstance(event, tuple) or PyTuple_GET_SIZE(event) < 1:
+        raise TypeError(f"{type(event).__name__} is not a venue output")
+    return <object>PyTuple_GET_ITEM(event, 0)
+
+
 cdef class FeedCommit:
     """FeedCommit(fragments, last_book, consolidated, subscribers, quote, stream)
 
@@ -315,9 +325,6 @@ cdef class FeedCommit:
     its subscribers (each with an ``inbound`` list); the quote hook quote(symbol, ts,
     book) for consolidated symbols; the feed's LatencyStream (base, span, draw, last).
     The lists are the lane's own, shared, not copies."""
-
-    cdef list fragments, last_book, consolidated, subscribers
-    cdef object quote, stream
 
     def __init__(self, list fragments not None, list last_book not None,
                  list consolidated not None, list subscribers not None, quote, stream):
@@ -336,27 +343,34 @@ cdef class FeedCommit:
         (stop when there is none) with the last seq id assigned; the stream's ``last``
         becomes the feed's last delivery time. lines: the replay log's line list, or
         None when nothing is logged."""
+        k = self.run(events, start, stop, INT64_MAX, &seq, lines)
+        return k, seq
+
+    cdef Py_ssize_t run(self, list events, Py_ssize_t k, Py_ssize_t stop, int64_t limit,
+                        int64_t *seq, list lines) except -1:
+        """Commit events[k:stop] while their time is below ``limit``, up to the first
+        OrderReport; returns the index it stopped at. *seq: the last seq id assigned."""
         stream = self.stream
         cdef int64_t base = stream.base, span = stream.span, last = stream.last
         draw = stream.draw
-        cdef Py_ssize_t k = start
+        cdef bint bounded = limit != INT64_MAX  # else times are never read here
         while k < stop:
             if not 0 <= k < PyList_GET_SIZE(events):
                 raise IndexError("event index out of range")
             event = <object>PyList_GET_ITEM(events, k)  # held while Python code runs
             kind = type(event)
-            if kind is T_REPORT:
+            if kind is T_REPORT or (bounded and time_of(event) >= limit):
                 break
-            seq += 1
+            seq[0] += 1
             if kind is BookUpdate:
-                last = self.book(<BookUpdate>event, seq, lines, base, span, draw, last)
+                last = self.book(<BookUpdate>event, seq[0], lines, base, span, draw, last)
             elif kind is T_TRADE:
-                self.trade(<tuple>event, seq, lines)
+                self.trade(<tuple>event, seq[0], lines)
             else:
                 raise TypeError(f"event {k} is a {kind.__name__}, not a venue output")
             k += 1
         stream.last = last
-        return k, seq
+        return k
 
     cdef int trade(self, tuple event, int64_t seq, list lines) except -1:
         """One TradePrint (ts, symbol, feed event): logged only."""

@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from functools import partial
 from operator import attrgetter, itemgetter
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import trio
 
@@ -55,6 +55,7 @@ from meshrt.log import records
 from meshrt.log.writer import ReplayLog
 from meshrt.scenario.latency import LatencyStream
 from meshrt.scenario.limits import MailboxConfig
+from meshrt.sequencer._merge import VenueMerge
 from meshrt.sequencer.books import Books
 from meshrt.sequencer.bridge import MeshBridge
 from meshrt.sequencer.clock import Clock, Commit
@@ -69,7 +70,7 @@ from meshrt.sequencer.risk import RiskGate
 from meshrt.sequencer.schedule import Control, LifecycleChange, Schedule
 from meshrt.sequencer.supervisor import Supervisor
 from meshrt.sequencer.topology import Topology
-from meshrt.venues.outputs import OrderReport, VenueOutput
+from meshrt.venues.outputs import VenueOutput
 
 _ts = itemgetter(0)
 MESH_RECEIVERS = frozenset({"on_message", "on_nbbo"})  # the callbacks the mesh can reach
@@ -178,7 +179,7 @@ class Sequencer:
         self.reconciliation: dict[str, Any] = {}
         self._spawn: Callable[..., None] | None = None
         self._commit_control: Commit | None = None  # made by run(): it holds _spawn
-        self._venue_commits: list[Commit] = []
+        self._venues: VenueMerge | None = None  # made by run(): compiled, not pickled
         self.checkpoint: Callable[[Sequencer], None] | None = None
         self.checkpoint_every = 0
         self.next_checkpoint = 0
@@ -193,7 +194,7 @@ class Sequencer:
             progress=None,
             _spawn=None,
             _commit_control=None,
-            _venue_commits=[],
+            _venues=None,
             checkpoint=None,
             interrupted=False,
             actors_as_tasks=False,
@@ -222,7 +223,9 @@ class Sequencer:
         the log is the same byte for byte (tests/test_determinism.py)."""
         self._spawn = nursery.start_soon if self.actors_as_tasks else _stepped_by_sequencer
         self._commit_control = partial(self.controls.commit, self._spawn)
-        self._venue_commits = [partial(self._commit_venue, lane) for lane in self.lanes]
+        self._venues = VenueMerge(
+            [lane.feed_commit for lane in self.lanes], self.lanes, self.reports.commit, self.journal
+        )
         clock = self.clock
         if resumed:
             if self.bridge.cc is not None:
@@ -272,15 +275,10 @@ class Sequencer:
             venue_events, outputs = await self._round_as_tasks(until)
         else:
             venue_events, outputs = self._round_stepped(until)
-        assert self._commit_control is not None
-        self.clock.merge(
-            control,
-            self._commit_control,
-            outputs,
-            self._commit_outputs,
-            venue_events,
-            self._venue_commits,
-        )
+        venues = self._venues
+        assert self._commit_control is not None and venues is not None
+        venues.load(venue_events, self.log.lines if self.log.path is not None else None)
+        self.clock.merge(control, self._commit_control, venues, outputs, self._commit_outputs)
         await self.bridge.route(self._replies, self._step)
         self.log.end_window()
 
@@ -404,26 +402,6 @@ class Sequencer:
                 box.send_nowait(item)
 
     # -- commit ------------------------------------------------------------------------
-
-    def _commit_venue(
-        self, lane: VenueLane, events: list[VenueOutput], start: int, stop: int
-    ) -> None:
-        """One venue's events[start:stop]. The hot loop of the whole runtime, one iteration
-        per venue event, is FeedCommit.commit (meshrt/actors/_commit.pyx); it stops at each
-        order report, which report ingress commits."""
-        journal = self.journal
-        lines = self.log.lines if self.log.path is not None else None  # no run folder
-        commit = lane.feed_commit.commit
-        commit_report = self.reports.commit
-        k = start
-        while True:
-            k, journal.seq = commit(events, k, stop, journal.seq, lines)
-            if k == stop:
-                break
-            report = cast(OrderReport, events[k])  # the commit stops only at a report
-            commit_report(lane, report.symbol, report.report)
-            k += 1
-        journal.counts["venue_events"] += stop - start
 
     def _commit_outputs(self, events: list[Output], start: int, stop: int) -> None:
         """Commit instance outputs events[start:stop], each by its type."""

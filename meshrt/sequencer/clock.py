@@ -12,18 +12,17 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 import attrs
 
 from meshrt.actors.protocol import Output
+from meshrt.sequencer._merge import VenueMerge
 from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.schedule import Schedule
-from meshrt.venues.outputs import VenueOutput
 
 _first = itemgetter(0)  # the time of a control (time, control) or an instance Output
-_ts = attrgetter("ts")  # the time of a venue output (BookUpdate is no tuple)
 MARK_INTERVAL_NS = 100_000_000  # equity is sampled for drawdown every 100 ms and at fills
 
 Commit = Callable[[list[Any], int, int], None]  # events, start, stop
@@ -87,36 +86,54 @@ class Clock:
         self,
         control: list[tuple[Any, ...]],
         commit_control: Commit,
+        venues: VenueMerge,
         outputs: list[Output],
         commit_outputs: Callable[[list[Output], int, int], None],
-        venue_events: list[list[VenueOutput]],
-        venue_commits: list[Commit],
     ) -> None:
-        """Commit one window's sorted streams in the deterministic order."""
-        streams: list[list[Any]] = []  # [events, position, commit function, time of one]
+        """Commit one window's sorted streams in the deterministic order: ``venues`` holds
+        the venues' streams (loaded), merged among themselves by (time, venue index)."""
+        streams: list[_ListStream | VenueMerge] = []  # in priority order
+        last = self.last_event_ts
         if control:
-            streams.append([control, 0, commit_control, _first])
-        for venue, events in enumerate(venue_events):
-            if events:
-                streams.append([events, 0, venue_commits[venue], _ts])
+            streams.append(_ListStream(control, commit_control))
+            last = max(last, control[-1][0])  # each stream is sorted by time
+        if venues.last is not None:
+            streams.append(venues)
+            last = max(last, venues.last)
         if outputs:
-            streams.append([outputs, 0, commit_outputs, _first])
-        for events, _, _, time_of in streams:
-            last = time_of(events[-1])  # each list is sorted by time
-            if last > self.last_event_ts:
-                self.last_event_ts = last
+            streams.append(_ListStream(outputs, commit_outputs))
+            last = max(last, outputs[-1][0])
+        self.last_event_ts = last
         while streams:
             if len(streams) == 1:
-                events, position, commit, _ = streams[0]
-                commit(events, position, len(events))
+                streams[0].commit_until(None)
                 return
-            heads = [time_of(events[position]) for events, position, _, time_of in streams]
+            heads: list[int] = []
+            for stream in streams:
+                head = stream.head()
+                assert head is not None  # a stream is dropped once it is done
+                heads.append(head)
             best = min(range(len(streams)), key=lambda k: (heads[k], k))
             limit = min(heads[k] + (1 if k > best else 0) for k in range(len(streams)) if k != best)
-            events, position, commit, time_of = streams[best]
-            stop = bisect_left(events, limit, lo=position, key=time_of)
-            commit(events, position, stop)
-            if stop == len(events):
+            streams[best].commit_until(limit)
+            if streams[best].head() is None:
                 del streams[best]
-            else:
-                streams[best][1] = stop
+
+
+@attrs.define(slots=True, eq=False)
+class _ListStream:
+    """A control or output stream of one window: (time, ...) items, sorted by time."""
+
+    events: list[Any]
+    commit: Callable[[list[Any], int, int], None]
+    position: int = 0
+
+    def head(self) -> int | None:
+        events = self.events
+        return events[self.position][0] if self.position < len(events) else None
+
+    def commit_until(self, limit: int | None) -> None:
+        events, start = self.events, self.position
+        stop = len(events) if limit is None else bisect_left(events, limit, lo=start, key=_first)
+        self.commit(events, start, stop)
+        self.position = stop

@@ -1,0 +1,29 @@
+"""Types of the Cython module meshrt/sequencer/_merge.pyx."""
+
+from collections.abc import Callable
+from typing import Any, final
+
+from meshrt.actors._commit import FeedCommit
+from meshrt.sequencer.journal import Journal
+from meshrt.sequencer.lanes import VenueLane
+from meshrt.venues.outputs import VenueOutput
+
+@final
+class VenueMerge:
+    """The venues' streams of one window, committed as one stream in the merge order."""
+
+    last: int | None  # the latest event time loaded, None when none
+    def __init__(
+        self,
+        commits: list[FeedCommit],
+        lanes: list[VenueLane],
+        commit_report: Callable[[VenueLane, int, tuple[Any, ...]], None],
+        journal: Journal,
+    ) -> None: ...
+    def load(self, streams: list[list[VenueOutput]], lines: list[bytes] | None) -> None:
+        """Take a window's venue streams (one sorted list per venue index) and the replay
+        log's line list (None when nothing is logged)."""
+    def head(self) -> int | None:
+        """The time of the next event to commit, or None when none is left."""
+    def commit_until(self, limit: int | None) -> None:
+        """Commit every loaded event before ``limit`` (None: all) in the merge order."""
