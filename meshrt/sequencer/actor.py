@@ -241,7 +241,10 @@ class Sequencer:
             until = clock.window_end(start, self.schedule)
             clock.now = start
             control = self.controls.take_due(until)
-            await self._round(until, control)
+            if self.actors_as_tasks:
+                await self._round_as_tasks(until, control)
+            else:
+                self._round_stepped(until, control)
             if clock.mark_due(start):
                 self.books.mark_all()
             clock.windows += 1
@@ -268,23 +271,11 @@ class Sequencer:
             self._step(lane.actor)
         await self._replies(len(self.lanes))
 
-    async def _round(self, until: int, control: list[tuple[int, Control]]) -> None:
-        """One window: every venue and instance with work before ``until`` does it, then
-        the window is committed in the clock's order."""
-        if self.actors_as_tasks:
-            venue_events, outputs = await self._round_as_tasks(until)
-        else:
-            venue_events, outputs = self._round_stepped(until)
-        venues = self._venues
-        assert self._commit_control is not None and venues is not None
-        venues.load(venue_events, self.log.lines if self.log.path is not None else None)
-        self.clock.merge(control, self._commit_control, venues, outputs, self._commit_outputs)
-        await self.bridge.route(self._replies, self._step)
-        self.log.end_window()
-
-    def _round_stepped(self, until: int) -> tuple[list[list[VenueOutput]], list[Output]]:
-        """Virtual time: run each actor's window here, in topology order; instances get
-        their deliveries through their mailboxes (and its overflow policy) all the same."""
+    def _round_stepped(self, until: int, control: list[tuple[int, Control]]) -> None:
+        """One window in virtual time: the sequencer runs each actor's part itself, in
+        topology order (venues' ``advance``, instances' ``step`` on what their mailboxes
+        hold, under the mailbox's overflow policy), then commits the window in the
+        clock's order and routes what it sent over the mesh."""
         venue_events: list[list[VenueOutput]] = [[] for _ in self.lanes]
         for lane in self.lanes:
             arrivals = _due_arrivals(lane, until)
@@ -299,13 +290,17 @@ class Sequencer:
             items = _due_deliveries(dep, until)
             if items:
                 instance = dep.instance
+                box = instance.mailbox
                 try:
-                    self._hand(instance, items)
+                    if len(box) + len(items) <= box.capacity:
+                        box.send_many_nowait(items)
+                    else:
+                        self._hand_past_capacity(instance, items)
                 except MailboxFull as exc:
                     # the policy says fail: this instance could not keep up, it crashes
                     overflowed.append((dep, str(exc)))
                     instance.crashed = f"MailboxFull: {exc}"
-                instance.step(instance.mailbox.take_all())
+                instance.step(box.take_all())
                 if instance.outputs:
                     index = instance.index
                     outputs.extend(Output(out.ts, index, out) for out in instance.take_outputs())
@@ -314,10 +309,14 @@ class Sequencer:
             outputs.sort(key=_ts)  # stable: instance order, then callback order
         if overflowed:
             self._crash_overflowed(outputs, overflowed)
-        return venue_events, outputs
+        self._commit(control, venue_events, outputs)
+        if not self.bridge.idle():
+            self.bridge.route_stepped()
+        self.log.end_window()
 
-    async def _round_as_tasks(self, until: int) -> tuple[list[list[VenueOutput]], list[Output]]:
-        """Actors as Trio tasks: send every actor its window, then await every reply."""
+    async def _round_as_tasks(self, until: int, control: list[tuple[int, Control]]) -> None:
+        """One window with actors as Trio tasks: send every actor its part, await every
+        reply, commit, then route through the coordinator's task."""
         owed = 0
         for lane in self.lanes:
             arrivals = _due_arrivals(lane, until)
@@ -339,7 +338,20 @@ class Sequencer:
         venue_events, outputs, _ = await self._replies(owed)
         if overflowed:
             self._crash_overflowed(outputs, overflowed)
-        return venue_events, outputs
+        self._commit(control, venue_events, outputs)
+        await self.bridge.route(self._replies)
+        self.log.end_window()
+
+    def _commit(
+        self,
+        control: list[tuple[int, Control]],
+        venue_events: list[list[VenueOutput]],
+        outputs: list[Output],
+    ) -> None:
+        venues = self._venues
+        assert self._commit_control is not None and venues is not None
+        venues.load(venue_events, self.log.lines if self.log.path is not None else None)
+        self.clock.merge(control, self._commit_control, venues, outputs, self._commit_outputs)
 
     def _crash_overflowed(
         self, outputs: list[Output], overflowed: list[tuple[Deployed, str]]
@@ -386,14 +398,11 @@ class Sequencer:
         if not self.actors_as_tasks:
             actor.step(actor.mailbox.take_all())
 
-    def _hand(self, instance: AlgoInstance, items: list[Any]) -> None:
-        """Send a stepped instance its deliveries under its mailbox's overflow policy:
-        behind a full BLOCK mailbox it takes what is queued first, as its task would
-        while the sender waits."""
+    def _hand_past_capacity(self, instance: AlgoInstance, items: list[Any]) -> None:
+        """Deliveries that overflow a stepped instance's mailbox, one by one under its
+        policy: behind a full BLOCK mailbox the instance first takes what is queued, as
+        its task would while the sender waits."""
         box = instance.mailbox
-        if len(box) + len(items) <= box.capacity:
-            box.send_many_nowait(items)
-            return
         for item in items:
             try:
                 box.send_nowait(item)

@@ -22,6 +22,7 @@ from meshrt.actors.coordinator import (
     LinkTable,
     NbboTakers,
     Route,
+    RoutedDelivery,
     RouteItem,
     SentMessage,
     TopOfBook,
@@ -204,28 +205,49 @@ class MeshBridge:
         else:
             self.segments[-1][1].append(SentMessage(ts, dep.label, receiver, payload))
 
-    async def route(self, replies: Replies, step: Step) -> None:
-        """Hand this window's messages and quotes to the coordinator(s) that were up when
-        they were committed; schedule what they deliver; stop coordinators that died."""
+    def idle(self) -> bool:
+        """Nothing to route at this window's end: no message or quote was committed and
+        no coordinator died."""
         segments = self.segments
-        self.segments = [(self.cc, [])] if self.cc is not None else []
-        for actor, items in segments:
+        if not segments:
+            return True
+        return len(segments) == 1 and not segments[0][1] and segments[0][0] is self.cc
+
+    def route_stepped(self) -> None:
+        """Virtual time: this window's messages and quotes go through the route of the
+        coordinator that was up when they were committed (its step, called here); what
+        it delivers is scheduled. A coordinator that died has no task to stop."""
+        for actor, items in self._take_segments():
+            if actor is not None and items:
+                self._schedule(actor.route(items))
+
+    async def route(self, replies: Replies) -> None:
+        """Actors as tasks: hand this window's messages and quotes to the coordinator(s)
+        that were up when they were committed; schedule what they deliver; stop
+        coordinators that died."""
+        for actor, items in self._take_segments():
             if actor is None:
                 continue
             if items:
                 actor.mailbox.send_nowait(Route(items))
-                step(actor)
                 _, _, routed = await replies(1)
-                for target, delivery in routed[0].deliveries:
-                    receiver = self.deployed[target]
-                    if receiver.crashed is not None:
-                        if type(delivery) is MessageDelivery:
-                            self.receiver_down(delivery.message.sender, receiver.label)
-                        continue
-                    receiver.timer(delivery)
+                self._schedule(routed[0].deliveries)
             if actor is not self.cc:
                 actor.mailbox.send_nowait(Stop())
-                step(actor)
+
+    def _take_segments(self) -> list[tuple[Coordinator | None, list[RouteItem]]]:
+        segments = self.segments
+        self.segments = [(self.cc, [])] if self.cc is not None else []
+        return segments
+
+    def _schedule(self, deliveries: list[RoutedDelivery]) -> None:
+        for target, delivery in deliveries:
+            receiver = self.deployed[target]
+            if receiver.crashed is not None:
+                if type(delivery) is MessageDelivery:
+                    self.receiver_down(delivery.message.sender, receiver.label)
+                continue
+            receiver.timer(delivery)
 
     def receiver_down(self, sender: str, receiver: str) -> None:
         """A message the link delivered never reaches its crashed receiver: a drop."""
