@@ -77,6 +77,9 @@ def scenario_for(args: argparse.Namespace) -> Scenario:
     venue = attrs.evolve(venue, sources=[source], feed_latency=latency, order_latency=latency)
     deployment = attrs.evolve(scenario.deployments[0], schedule=[start(0)])
     if args.algo:
+        path, colon, name = args.algo.partition(":")
+        if Path(path).exists():  # a file named from here, not from the scenario's folder
+            args.algo = str(Path(path).resolve()) + colon + name
         deployment = attrs.evolve(deployment, algo=args.algo, params={})
     venues, deployments = [venue], [deployment]
     if args.venues > 1:

@@ -235,7 +235,9 @@ class Sequencer:
             await self._probe_venues()
         last_report = time.monotonic()
         while True:
-            start = clock.next_time(self.lanes, self.deployed, self.schedule)
+            start = clock.next_time(
+                self.lanes, self.deployed, self.schedule, self.controls.heartbeats
+            )
             if start is None or (clock.end_ns is not None and start >= clock.end_ns):
                 break
             until = clock.window_end(start, self.schedule)
@@ -245,7 +247,7 @@ class Sequencer:
                 await self._round_as_tasks(until, control)
             else:
                 self._round_stepped(until, control)
-            if clock.mark_due(start):
+            if start >= clock.next_mark and clock.mark_due(start):
                 self.books.mark_all()
             clock.windows += 1
             if not clock.windows & 63:

@@ -38,33 +38,40 @@ class Clock:
     next_mark: int = 0
 
     def next_time(
-        self, lanes: list[VenueLane], deployed: list[Deployed], schedule: Schedule
+        self,
+        lanes: list[VenueLane],
+        deployed: list[Deployed],
+        schedule: Schedule,
+        heartbeats: list[Deployed],
     ) -> int | None:
-        """When the next window starts: the earliest thing anything has to do."""
-        candidates: list[int] = []
+        """When the next window starts: the earliest thing anything has to do
+        (``heartbeats``: the deployments whose algo has on_heartbeat)."""
+        best = schedule.next_at()
         for lane in lanes:
-            if lane.next_time is not None:
-                candidates.append(lane.next_time)
+            at = lane.next_time
+            if at is not None and (best is None or at < best):
+                best = at
             if lane.arrivals:
-                candidates.append(lane.arrivals[0][0])
+                at = lane.arrivals[0][0]
+                if best is None or at < best:
+                    best = at
         for dep in deployed:
             if dep.inbound:
-                candidates.append(dep.inbound[0].ts)
+                at = dep.inbound[0].ts
+                if best is None or at < best:
+                    best = at
             if dep.timers:
-                candidates.append(dep.timers[0][0])
-        control_at = schedule.next_at()
-        if control_at is not None:
-            candidates.append(control_at)
-        if not candidates and self.end_ns is None:
+                at = dep.timers[0][0]
+                if best is None or at < best:
+                    best = at
+        if best is None and self.end_ns is None:
             return None  # heartbeats alone never extend a run without a duration
         # a heartbeat due before the next event starts its own window, so it is never
         # delivered later than the events after it
-        candidates.extend(
-            dep.next_heartbeat
-            for dep in deployed
-            if "on_heartbeat" in dep.capabilities and dep.crashed is None
-        )
-        return min(candidates) if candidates else None
+        for dep in heartbeats:
+            if dep.crashed is None and (best is None or dep.next_heartbeat < best):
+                best = dep.next_heartbeat
+        return best
 
     def window_end(self, start: int, schedule: Schedule) -> int:
         until = start + self.lookahead
@@ -92,6 +99,12 @@ class Clock:
     ) -> None:
         """Commit one window's sorted streams in the deterministic order: ``venues`` holds
         the venues' streams (loaded), merged among themselves by (time, venue index)."""
+        if not control and not outputs:  # most windows: only the venues' streams
+            if venues.last is not None:
+                if venues.last > self.last_event_ts:
+                    self.last_event_ts = venues.last
+                venues.commit_until(None)
+            return
         streams: list[_ListStream | VenueMerge] = []  # in priority order
         last = self.last_event_ts
         if control:

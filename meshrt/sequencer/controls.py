@@ -52,11 +52,17 @@ class Controls:
     schedule: Schedule
     supervisor: Supervisor
     bridge: MeshBridge
+    # the deployments whose algo has on_heartbeat (capabilities never change in a run)
+    heartbeats: list[Deployed] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.heartbeats = [dep for dep in self.deployed if "on_heartbeat" in dep.capabilities]
 
     def take_due(self, until: int) -> list[tuple[int, Control]]:
         """The controls inside the window, with what they schedule for instances and
         venues done; heartbeats due in the window are scheduled too."""
-        due = self.schedule.take_due(until)
+        controls = self.schedule.controls
+        due = self.schedule.take_due(until) if controls and controls[0][0] < until else []
         for at, control in due:
             if isinstance(control, LifecycleChange):
                 dep = self.deployed[control.deployment]
@@ -70,12 +76,11 @@ class Controls:
                 insort(control.lane.arrivals, FeedSwitch(at, up), key=_ts)
             elif isinstance(control, Restart):
                 self.supervisor.restart(at, control.dep)
-        for dep in self.deployed:
-            if "on_heartbeat" in dep.capabilities:
-                while dep.next_heartbeat < until:
-                    if dep.crashed is None:
-                        dep.timer(HeartbeatDelivery(dep.next_heartbeat))
-                    dep.next_heartbeat += HEARTBEAT_NS
+        for dep in self.heartbeats:
+            while dep.next_heartbeat < until:
+                if dep.crashed is None:
+                    dep.timer(HeartbeatDelivery(dep.next_heartbeat))
+                dep.next_heartbeat += HEARTBEAT_NS
         return due
 
     def commit(
