@@ -13,7 +13,7 @@ the defaults; any flag given overrides them:
 | window | the do-nothing algo on the sparse shape: the runtime's cost per window |
 | colocated | the do-nothing algo, dense, 50 us latency |
 | venues | N venues (``--venues``), one do-nothing deployment each, 50k updates per venue |
-| recorded | the market maker on a recorded file (``--recorded FILE``, JSON lines or binary) |
+| recorded | the market maker on ``--recorded FILE`` (bench/recorded_file.py; JSON lines, .mrec) |
 
 Usage::
 
@@ -66,10 +66,17 @@ def scenario_for(args: argparse.Namespace) -> Scenario:
     scenario = load_scenario(ROOT / "scenarios" / "market_maker.py")
     venue = scenario.venues[0]
     latency = micros(args.latency_us, jitter_us=args.latency_us / 10)
-    if args.recorded:
+    if args.recorded:  # a file from bench/recorded_file.py (JSON lines or .mrec)
         from meshrt.venues.sources import RecordedSpec
 
-        source: Any = RecordedSpec(symbol=venue.sources[0].symbol, path=str(args.recorded))
+        from bench.recorded_file import SYMBOL, TICK
+
+        path = str(args.recorded.resolve())
+        source: Any = RecordedSpec(SYMBOL, path, start_at_zero=True)
+        params = dict(scenario.deployments[0].params, tick=TICK)
+        scenario = attrs.evolve(
+            scenario, deployments=[attrs.evolve(scenario.deployments[0], params=params)]
+        )
     else:
         source = attrs.evolve(
             venue.sources[0], updates=args.updates, interval_ns=round(args.interval_us * 1000)
@@ -146,8 +153,8 @@ def main() -> None:
         print(json.dumps(figures))
         return
     print(
-        f"shape {args.shape}  updates {args.updates:,} x {args.venues} venue(s)  "
-        f"interval {args.interval_us} us  latency {args.latency_us} us  "
+        f"shape {args.shape}  updates {args.recorded or f'{args.updates:,}'} x {args.venues} "
+        f"venue(s)  interval {args.interval_us} us  latency {args.latency_us} us  "
         f"log {'off' if args.no_log else 'on'}"
     )
     print(
