@@ -6,12 +6,12 @@ in C are listed with their ``.c`` file until they are ported.
 - meshrt.loaders._dispatch: the WASM/native loaders' per-callback dispatcher (.pyx; the
   contract layout from meshrt/include/meshrt.h declared in _meshrt_h.pxd, wasmtime's C API
   from _wasmtime.pxd, the borrowed-reference C API from _borrowed.pxd)
-- meshrt.venues._book (.pyx): the venue's displayed L2 book and its feed hot loop
+- meshrt.venues._book (.pyx, with _book.pxd): the venue's displayed L2 book
+- meshrt.venues._feed (.pyx): the venue's feed hot loop over that book
 - meshrt.venues._outputs, meshrt.actors._deliveries (.pyx): the per-book-update values
   (BookUpdate, BookDelivery), from free lists
 - meshrt.venues._synthetic (.pyx): the seeded synthetic market-data generator
   (xoshiro256**), the compiled mirror of meshrt/venues/synthetic.py
-- meshrt.venues._recording (.pyx): the reader of binary recordings (.mrec)
 - meshrt.venues._recording (.pyx): the reader of binary recordings (.mrec)
 - meshrt.actors._commit: the sequencer's commit loop for venue feed events
 - meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
@@ -42,6 +42,7 @@ EXTENSIONS = [
                        "meshrt/loaders/_meshrt_h.pxd", "meshrt/loaders/_borrowed.pxd"]),
     extension("meshrt.venues._outputs"),
     extension("meshrt.venues._book"),
+    extension("meshrt.venues._feed"),
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._deliveries"),
     extension("meshrt.venues._recording"),

@@ -18,7 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from meshrt.contract import ActionKind, Liquidity, Side, TimeInForce
-from meshrt.sequencer.orders import Order, OrderStateMachine
+from meshrt.sequencer.order import Order
+from meshrt.sequencer.orders import OrderStateMachine
 from meshrt.venues.events import REPORT_FILL
 
 PRICE = 100_000_000_000

@@ -1,5 +1,6 @@
 """The displayed L2 book (Cython, meshrt/venues/_book.pyx) against plain Python models,
-and the venue's compiled feed loop against the Python rules it applies."""
+and the venue's compiled feed loop (meshrt/venues/_feed.pyx) against the Python rules it
+applies."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from hypothesis import given, settings, strategies as st
 from meshrt.contract import Side
 from meshrt.sdk import Book, Features
 from meshrt.venues import _book, events, matching
-from meshrt.venues._book import L2Book, play
+from meshrt.venues._book import L2Book
+from meshrt.venues._feed import play
 from meshrt.venues.features import FeatureTracker
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import BookUpdate, TradePrint

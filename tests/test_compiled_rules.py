@@ -6,7 +6,7 @@ the unrealized PnL of the state (``sdk.AlgoState.unrealized_pnl``, via
 native algo's on_book.
 
 The other compiled copies have their own comparisons: the venue's feed features and mid
-(meshrt/venues/_book.pyx) in tests/test_book.py, the feed latency (meshrt/actors/
+(meshrt/venues/_feed.pyx) in tests/test_book.py, the feed latency (meshrt/actors/
 _commit.pyx) in tests/test_runtime.py. Fees are computed in Python only
 (``FeeSchedule.fee``)."""
 

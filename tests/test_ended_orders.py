@@ -17,7 +17,8 @@ from meshrt.log import checkpoint
 from meshrt.runtime.run import RunOptions, run
 from meshrt.scenario.definition import load_scenario
 from meshrt.sequencer.id_ranges import IdRanges
-from meshrt.sequencer.orders import EXPIRED, InvariantViolation, OrderStateMachine, OrderStatus
+from meshrt.sequencer.order import InvariantViolation, OrderStatus
+from meshrt.sequencer.orders import EXPIRED, OrderStateMachine
 
 S = OrderStatus
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios" / "market_maker.py"

@@ -28,7 +28,7 @@ from meshrt.runtime.replay import verify
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import load_scenario
 from meshrt.sequencer.ingress import IngressLedger, replay
-from meshrt.sequencer.orders import TERMINAL, InvariantViolation, Order, OrderStatus
+from meshrt.sequencer.order import TERMINAL, InvariantViolation, Order, OrderStatus
 from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,

@@ -17,7 +17,7 @@ from meshrt.log import records, schema
 from meshrt.log.reader import Record
 from meshrt.log.validate import record_problem
 from meshrt.runtime.run import run
-from meshrt.sequencer.orders import OrderStatus
+from meshrt.sequencer.order import OrderStatus
 from meshrt.venues.events import REPORT_KIND_NAMES
 
 from helpers import deployment, scenario

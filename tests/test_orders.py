@@ -11,13 +11,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce
-from meshrt.sequencer.orders import (
-    TERMINAL,
-    InvariantViolation,
-    Order,
-    OrderStateMachine,
-    OrderStatus,
-)
+from meshrt.sequencer.order import TERMINAL, InvariantViolation, Order, OrderStatus
+from meshrt.sequencer.orders import OrderStateMachine
 from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,

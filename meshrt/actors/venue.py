@@ -28,7 +28,7 @@ from meshrt.actors.protocol import (
 )
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.sdk import Book, Features
-from meshrt.venues._book import play
+from meshrt.venues._feed import play
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE
 from meshrt.venues.features import FeatureTracker
 from meshrt.venues.matching import MatchingEngine
@@ -134,7 +134,7 @@ class VenueActor:
         out: list[VenueOutput],
     ) -> None:
         """Apply feed events[start:stop] of one symbol: the hot loop of the venue, compiled
-        (meshrt/venues/_book.pyx), calling the matching engine only where an event can
+        (meshrt/venues/_feed.pyx), calling the matching engine only where an event can
         reach a resting order."""
         if start >= stop:
             return

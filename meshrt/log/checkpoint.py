@@ -35,8 +35,9 @@ FORMAT = "meshrt-checkpoint"
 # restart policy are scenario values (meshrt/scenario/limits.py, restart.py); 10: typed
 # deliveries and venue outputs (meshrt/actors/protocol.py, _deliveries.pyx, venues/outputs.py);
 # 11: recorded sources pickle the byte offset they resume at (and binary recordings exist);
-# 12: settled orders retire to tombstones; mesh link latencies are counted by value
-VERSION = 12
+# 12: settled orders retire to tombstones; mesh link latencies are counted by value;
+# 13: Order and OrderStatus moved to meshrt/sequencer/order.py
+VERSION = 13
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 

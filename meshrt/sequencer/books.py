@@ -9,7 +9,7 @@ from meshrt.contract import mid_price
 from meshrt.ledger import Ledger
 from meshrt.sdk import Book
 from meshrt.sequencer.lanes import Deployed, VenueLane
-from meshrt.sequencer.orders import Order
+from meshrt.sequencer.order import Order
 
 
 def mid(book: Book | None) -> int | None:

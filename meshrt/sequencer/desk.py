@@ -28,7 +28,8 @@ from meshrt.sdk import Reject
 from meshrt.sequencer.books import mid
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import Deployed, VenueLane
-from meshrt.sequencer.orders import ACCEPTED, PARTIALLY_FILLED, Order, OrderStateMachine
+from meshrt.sequencer.order import ACCEPTED, PARTIALLY_FILLED, Order
+from meshrt.sequencer.orders import OrderStateMachine
 
 
 def is_order_id(value: Any) -> bool:

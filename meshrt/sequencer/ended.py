@@ -23,7 +23,7 @@ import attrs
 from meshrt.contract import Side
 
 if TYPE_CHECKING:
-    from meshrt.sequencer.orders import Order, OrderStatus
+    from meshrt.sequencer.order import Order, OrderStatus
 
 
 @attrs.frozen(slots=True)

@@ -54,13 +54,8 @@ import orjson
 from meshrt.contract import ActionKind, Side, TimeInForce
 from meshrt.ledger import Ledger
 from meshrt.log import records
-from meshrt.sequencer.orders import (
-    TERMINAL,
-    InvariantViolation,
-    Order,
-    OrderStateMachine,
-    OrderStatus,
-)
+from meshrt.sequencer.order import TERMINAL, InvariantViolation, Order, OrderStatus
+from meshrt.sequencer.orders import OrderStateMachine
 from meshrt.venues.events import REPORT_FILL, REPORT_KIND_NAMES
 
 _REPORT_KINDS = {name: kind for kind, name in REPORT_KIND_NAMES.items()}

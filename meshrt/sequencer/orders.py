@@ -6,24 +6,10 @@ States (docs/concepts.md, Orders)::
     Accepted/PartiallyFilled -> CancelPending -> Cancelled
     Submitted/Accepted -> Rejected
 
-Venue reports (``events.REPORT_*`` tuples) may arrive duplicated and out of order, as
-live feeds deliver them. The machine accepts every physically possible delivery order
-and converges on the state in-order delivery would give; it fails closed, raising
-``InvariantViolation``, on anything no venue history can explain (a fill after a
-reject, an overfill, a reject after fills, conflicting terminal reports). Rules:
-
-* a report whose idempotency key this order already applied is a no-op;
-* a fill, cancel or replace for a SUBMITTED order implies acceptance; a late ACCEPTED
-  is a no-op;
-* fills count by increments; ``filled`` never decreases and never exceeds ``size``;
-* a terminal report may overtake fills that happened before it: the status goes
-  terminal, ``terminal_cum`` records the venue's final cumulative fill, and later fills
-  are accepted while ``filled <= terminal_cum``;
-* terminal is terminal: no report moves a terminal order to a non-terminal status;
-* a CANCEL_REJECTED answers the oldest cancel or replace request still unanswered
-  (``Order.requests``): an order session is one FIFO stream, so the venue answers an
-  order's requests in the order they were sent. Only the answer to a cancel takes an
-  order out of CANCEL_PENDING; a refused replace leaves a pending cancel pending.
+The orders themselves and their statuses are meshrt/sequencer/order.py; how a venue
+report moves one (duplicated and out of order, failing closed on anything no venue
+history can explain) is meshrt/sequencer/transitions.py. This machine holds the orders,
+records each report's idempotency key, and keeps the per-deployment live indexes.
 
 Cancels and replaces requested by an algo are validated here too, but an impossible
 request there is the algo's mistake, so it returns a ``RejectReason`` instead of raising.
@@ -36,138 +22,36 @@ told apart from one for an order that never existed.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Hashable, Iterator
 from typing import Any
 
-import attrs
-
-from meshrt.contract import ActionKind, RejectReason, Side, TimeInForce
+from meshrt.contract import ActionKind, RejectReason, Side
 from meshrt.sequencer.ended import EndedOrders
 from meshrt.sequencer.id_ranges import IdRanges
+from meshrt.sequencer.order import (
+    ACCEPTED,
+    CANCEL_PENDING,
+    CREATED,
+    FILLED,
+    PARTIALLY_FILLED,
+    REJECTED,
+    SUBMITTED,
+    TERMINAL,
+    InvariantViolation,
+    Order,
+    OrderStatus,
+    violation,
+)
+from meshrt.sequencer.transitions import apply
 from meshrt.venues.events import (
-    REPORT_ACCEPTED,
-    REPORT_CANCEL_REJECTED,
     REPORT_CANCELLED,
     REPORT_FILL,
     REPORT_KIND_NAMES,
     REPORT_REJECTED,
-    REPORT_REPLACED,
 )
-
-
-class OrderStatus(enum.IntEnum):
-    CREATED = 0
-    SUBMITTED = 1
-    ACCEPTED = 2
-    PARTIALLY_FILLED = 3
-    FILLED = 4
-    CANCEL_PENDING = 5
-    CANCELLED = 6
-    REJECTED = 7
-
-
-CREATED = OrderStatus.CREATED
-SUBMITTED = OrderStatus.SUBMITTED
-ACCEPTED = OrderStatus.ACCEPTED
-PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
-FILLED = OrderStatus.FILLED
-CANCEL_PENDING = OrderStatus.CANCEL_PENDING
-CANCELLED = OrderStatus.CANCELLED
-REJECTED = OrderStatus.REJECTED
 
 # how the log and rejects name a retired order past its horizon (its final state is gone)
 EXPIRED = "EXPIRED"
-
-TERMINAL: frozenset[OrderStatus] = frozenset({FILLED, CANCELLED, REJECTED})
-# states in which the venue holds the order, so a fill may arrive and count toward size
-_WORKING: frozenset[OrderStatus] = frozenset(
-    {SUBMITTED, ACCEPTED, PARTIALLY_FILLED, CANCEL_PENDING}
-)
-
-
-@attrs.define(slots=True, eq=False, kw_only=True)
-class Order:
-    """One order. Mutable on purpose: it changes on every report, and it is hot.
-
-    ``price`` is None for market orders. ``size`` is the current total (a replace
-    changes it), ``filled`` the cumulative fill seen so far, ``fees`` their sum.
-    ``terminal_cum`` is the venue's final cumulative fill once the order is terminal
-    (None before): fills delivered after the terminal report may still raise ``filled``
-    up to it, never beyond.
-    """
-
-    order_id: int
-    deployment: str
-    client_id: int
-    venue: str
-    symbol: str
-    side: Side
-    kind: ActionKind
-    tif: TimeInForce
-    price: int | None
-    size: int
-    filled: int = 0
-    status: OrderStatus = CREATED
-    created_ts: int
-    last_ts: int = attrs.field(default=attrs.Factory(lambda self: self.created_ts, takes_self=True))
-    fees: int = 0
-    terminal_cum: int | None = None
-    seen_keys: set[Hashable] = attrs.field(factory=set, repr=False)
-    # cancel and replace requests sent to the venue and not yet answered, oldest first
-    requests: list[ActionKind] = attrs.field(factory=list, repr=False)
-
-    @property
-    def remaining(self) -> int:
-        """Size still working at the venue (0 once terminal)."""
-        return 0 if self.status in TERMINAL else self.size - self.filled
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in TERMINAL
-
-    @property
-    def settled(self) -> bool:
-        """Terminal with every fill applied and every request answered: no report can
-        change it any more."""
-        return self.status in TERMINAL and self.filled == self.terminal_cum and not self.requests
-
-    @property
-    def outstanding_fills(self) -> int:
-        """Fill size the venue reported as done (``terminal_cum``) but not yet delivered."""
-        return 0 if self.terminal_cum is None else self.terminal_cum - self.filled
-
-    def label(self) -> str:
-        return f"order {self.order_id} (deployment {self.deployment!r}, client id {self.client_id})"
-
-
-class InvariantViolation(Exception):
-    """A transition no venue history can explain. Fail closed: stop trading this order.
-
-    The message names the order, the transition attempted and why; the same parts are
-    kept as attributes for programmatic handling.
-    """
-
-    def __init__(self, order_id: int, who: str, transition: str, why: str) -> None:
-        super().__init__(f"{who}: {transition}: {why}")
-        self.order_id = order_id
-        self.transition = transition
-        self.why = why
-
-
-def _answer(order: Order, request: ActionKind) -> None:
-    """The venue answered the oldest unanswered ``request`` of this kind (if any)."""
-    if request in order.requests:
-        order.requests.remove(request)
-
-
-def _violation(
-    order: Order, report: str, why: str, target: OrderStatus | None = None
-) -> InvariantViolation:
-    to = target.name if target is not None else "?"
-    return InvariantViolation(
-        order.order_id, order.label(), f"{order.status.name} --{report}--> {to}", why
-    )
 
 
 class OrderStateMachine:
@@ -211,19 +95,17 @@ class OrderStateMachine:
         sequencer must refuse those as DUPLICATE_ORDER_ID before calling (see ``find``).
         """
         if order.order_id in self._order_ids:
-            raise _violation(order, "create", "order id already in use", CREATED)
+            raise violation(order, "create", "order id already in use", CREATED)
         if self.client_id_used(order.deployment, order.client_id):
-            raise _violation(order, "create", "client id already used by this deployment", CREATED)
+            raise violation(order, "create", "client id already used by this deployment", CREATED)
         if order.status != CREATED or order.filled != 0 or order.terminal_cum is not None:
-            raise _violation(
+            raise violation(
                 order, "create", "a new order must be CREATED with nothing filled", CREATED
             )
         if order.size <= 0:
-            raise _violation(order, "create", f"size {order.size} must be positive", CREATED)
+            raise violation(order, "create", f"size {order.size} must be positive", CREATED)
         if order.kind == ActionKind.LIMIT and (order.price is None or order.price <= 0):
-            raise _violation(
-                order, "create", f"limit price {order.price} must be positive", CREATED
-            )
+            raise violation(order, "create", f"limit price {order.price} must be positive", CREATED)
         self.orders[order.order_id] = order
         self._by_client[(order.deployment, order.client_id)] = order
         self._live.setdefault(order.deployment, {})[order.order_id] = order
@@ -238,7 +120,7 @@ class OrderStateMachine:
         """CREATED -> SUBMITTED, when the order leaves for the venue."""
         order = self._get(order_id, "submit")
         if order.status != CREATED:
-            raise _violation(order, "submit", "only a CREATED order can be submitted", SUBMITTED)
+            raise violation(order, "submit", "only a CREATED order can be submitted", SUBMITTED)
         order.status = SUBMITTED
         order.last_ts = ts
 
@@ -294,157 +176,14 @@ class OrderStateMachine:
         seen = order.seen_keys
         if key in seen:
             return False
-        kind = report[1]
-        if kind == REPORT_FILL:
-            self._on_fill(order, report)
-        elif kind == REPORT_ACCEPTED:
-            self._on_accepted(order)
-        elif kind == REPORT_CANCELLED:
-            self._on_cancelled(order, report[3])
-        elif kind == REPORT_CANCEL_REJECTED:
-            self._on_cancel_rejected(order)
-        elif kind == REPORT_REPLACED:
-            self._on_replaced(order, report[3], report[4])
-        elif kind == REPORT_REJECTED:
-            self._on_rejected(order)
-        else:
-            raise _violation(order, f"report kind {kind}", "unknown report kind")
+        if apply(order, report):
+            live = self._live.get(order.deployment)
+            if live is not None:
+                live.pop(order.order_id, None)
         seen.add(key)
         if report[0] > order.last_ts:
             order.last_ts = report[0]
         return True
-
-    def _on_fill(self, order: Order, report: tuple[Any, ...]) -> None:
-        qty = report[4]
-        status = order.status
-        if qty <= 0:
-            raise _violation(order, "fill", f"fill size {qty} must be positive")
-        new = order.filled + qty
-        if status in _WORKING:
-            if new > order.size:
-                raise _violation(
-                    order, "fill", f"overfill: cum {new} would exceed size {order.size}"
-                )
-            order.filled = new
-            order.fees += report[6]
-            if new == order.size:
-                self._terminate(order, FILLED, new)
-            elif status != CANCEL_PENDING:  # a fill racing a cancel leaves it pending
-                order.status = PARTIALLY_FILLED
-        elif status in (CANCELLED, FILLED):
-            # a fill that happened before the terminal report but was delivered after it
-            assert order.terminal_cum is not None
-            if new > order.terminal_cum:
-                raise _violation(
-                    order,
-                    "fill",
-                    f"cum {new} would exceed the terminal cum {order.terminal_cum} "
-                    f"(size {order.size})",
-                    status,
-                )
-            order.filled = new
-            order.fees += report[6]
-        elif status == REJECTED:
-            raise _violation(order, "fill", "fill after reject", REJECTED)
-        else:
-            raise _violation(order, "fill", "fill before submission")
-
-    def _on_accepted(self, order: Order) -> None:
-        if order.status == SUBMITTED:
-            order.status = ACCEPTED
-        elif order.status == CREATED:
-            raise _violation(order, "accepted", "accepted before submission", ACCEPTED)
-        # anything later already implies acceptance: a late ACCEPTED is a no-op
-
-    def _on_rejected(self, order: Order) -> None:
-        status = order.status
-        if status == REJECTED:
-            return  # the same verdict again under another key
-        if status == CREATED:
-            raise _violation(order, "rejected", "rejected before submission", REJECTED)
-        if order.filled > 0 or status in (PARTIALLY_FILLED, FILLED):
-            raise _violation(
-                order, "rejected", f"rejected after fills (filled {order.filled})", REJECTED
-            )
-        if status == CANCELLED:
-            raise _violation(order, "rejected", "conflicting terminal reports", REJECTED)
-        # SUBMITTED, ACCEPTED, or CANCEL_PENDING with nothing filled: the order is dead
-        self._terminate(order, REJECTED, 0)
-
-    def _on_cancelled(self, order: Order, remaining: int) -> None:
-        status = order.status
-        cum = order.size - remaining
-        if status == CREATED:
-            raise _violation(order, "cancelled", "cancelled before submission", CANCELLED)
-        if remaining < 0 or cum < 0:
-            raise _violation(
-                order,
-                "cancelled",
-                f"remaining {remaining} out of range for size {order.size}",
-                CANCELLED,
-            )
-        if status == REJECTED:
-            raise _violation(order, "cancelled", "conflicting terminal reports", CANCELLED)
-        if order.filled > cum:
-            raise _violation(
-                order,
-                "cancelled",
-                f"already filled {order.filled} but venue reports final cum {cum}",
-                CANCELLED,
-            )
-        done = status in (CANCELLED, FILLED)
-        if done and cum != order.terminal_cum:
-            raise _violation(
-                order,
-                "cancelled",
-                f"final cum {cum} contradicts the earlier terminal cum {order.terminal_cum}",
-                status,
-            )
-        _answer(order, ActionKind.CANCEL)
-        if done:
-            return  # the same outcome again
-        # Nothing left means the order completed (cancel raced the last fill): call it
-        # FILLED so the outcome does not depend on which report arrived first.
-        self._terminate(order, FILLED if remaining == 0 else CANCELLED, cum)
-
-    def _on_cancel_rejected(self, order: Order) -> None:
-        status = order.status
-        if status == CREATED:
-            raise _violation(order, "cancel_rejected", "report before submission")
-        answered = order.requests.pop(0) if order.requests else ActionKind.CANCEL
-        if status == CANCEL_PENDING and answered == ActionKind.CANCEL:
-            order.status = PARTIALLY_FILLED if order.filled > 0 else ACCEPTED
-        # otherwise a refused replace (a pending cancel stays pending) or stale (the order
-        # is terminal, or the pending cancel already resolved)
-
-    def _on_replaced(self, order: Order, price: int | None, size: int) -> None:
-        status = order.status
-        if status == CREATED:
-            raise _violation(order, "replaced", "replaced before submission")
-        if status in TERMINAL:
-            _answer(order, ActionKind.REPLACE)
-            return  # a replace overtaken by the order's end changes nothing
-        if size <= 0:
-            raise _violation(order, "replaced", f"new size {size} must be positive", status)
-        if size < order.filled:
-            raise _violation(
-                order, "replaced", f"new size {size} is below filled {order.filled}", status
-            )
-        _answer(order, ActionKind.REPLACE)
-        order.price = price
-        order.size = size
-        if size == order.filled:
-            # fills made after the replace arrived before it: the order is complete
-            self._terminate(order, FILLED, size)
-        elif status == SUBMITTED:
-            order.status = ACCEPTED  # only a live order can be replaced
-
-    def _terminate(self, order: Order, status: OrderStatus, cum: int) -> None:
-        order.status = status
-        order.terminal_cum = cum
-        live = self._live.get(order.deployment)
-        if live is not None:
-            live.pop(order.order_id, None)
 
     # -- retirement ------------------------------------------------------------------------
 
@@ -452,7 +191,7 @@ class OrderStateMachine:
         """A settled order leaves for a tombstone standing until ``horizon`` (ns)."""
         order = self._get(order_id, "retire")
         if not order.settled:
-            raise _violation(order, "retire", "only a settled order can be retired", order.status)
+            raise violation(order, "retire", "only a settled order can be retired", order.status)
         del self.orders[order_id]
         del self._by_client[(order.deployment, order.client_id)]
         self.ended.add(order, horizon)
@@ -549,7 +288,7 @@ class OrderStateMachine:
         status, filled, size, cum = order.status, order.filled, order.size, order.terminal_cum
 
         def fail(why: str) -> InvariantViolation:
-            return _violation(order, "check", why, status)
+            return violation(order, "check", why, status)
 
         if not 0 <= filled <= size:
             raise fail(f"filled {filled} outside 0..size {size}")

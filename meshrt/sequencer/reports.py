@@ -26,7 +26,8 @@ from meshrt.sequencer.desk import IntentDesk
 from meshrt.sequencer.ingress import commit_report
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import VenueLane
-from meshrt.sequencer.orders import ACCEPTED, EXPIRED, PARTIALLY_FILLED, InvariantViolation
+from meshrt.sequencer.order import ACCEPTED, PARTIALLY_FILLED, InvariantViolation
+from meshrt.sequencer.orders import EXPIRED
 from meshrt.venues.events import (
     REPORT_ACCEPTED,
     REPORT_CANCEL_REJECTED,

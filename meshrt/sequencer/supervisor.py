@@ -21,7 +21,7 @@ from meshrt.sequencer.bridge import MeshBridge
 from meshrt.sequencer.desk import IntentDesk
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import Deployed, VenueLane
-from meshrt.sequencer.orders import ACCEPTED, CANCEL_PENDING, CREATED, PARTIALLY_FILLED, SUBMITTED
+from meshrt.sequencer.order import ACCEPTED, CANCEL_PENDING, CREATED, PARTIALLY_FILLED, SUBMITTED
 from meshrt.sequencer.schedule import Restart, Schedule
 
 LIFECYCLE_STATE = {"start": "running", "resume": "running", "stop": "stopped", "pause": "paused"}

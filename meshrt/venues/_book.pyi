@@ -2,8 +2,6 @@
 
 from typing import Any, final
 
-from meshrt.venues.outputs import VenueOutput
-
 NO_BUY: int
 NO_SELL: int
 
@@ -30,19 +28,3 @@ class L2Book:
     def size_at(self, side: int, price: int) -> int: ...
     def consume_best(self, side: int, qty: int) -> int: ...
     def levels(self, side: int) -> tuple[list[int], list[int]]: ...
-
-def play(
-    book: L2Book,
-    engine: Any,
-    tracker: Any,
-    events: list[tuple[Any, ...]],
-    start: int,
-    stop: int,
-    symbol: int,
-    symbol_name: str,
-    venue_name: str,
-    out: list[VenueOutput],
-    book_type: type,
-    features_type: type,
-) -> None:
-    """The venue's feed loop for one symbol (meshrt/actors/venue.py)."""

@@ -1,13 +1,12 @@
-"""The displayed L2 book of one symbol on a simulated venue, and the venue's feed loop.
+"""The displayed L2 book of one symbol on a simulated venue.
 
-Every book update of every run passes through here, so both are compiled: ``L2Book``
-holds the feed's displayed levels (best first) and caches each side's top-``depth``
-view as tuples until a level inside the view changes; ``play`` applies one symbol's
-feed events and emits the venue's outputs (meshrt/venues/outputs.py).
-What the book does not decide stays in Python, in meshrt/venues/matching.py: the
-matching engine owns the resting algo orders and is called only when an event can
-reach one (a trade print, a snapshot, or a level change at a resting price or through
-the best resting price on the other side).
+Every book update of every run passes through here, so it is compiled: ``L2Book`` holds
+the feed's displayed levels (best first) and caches each side's top-``depth`` view as
+tuples until a level inside the view changes. The venue's feed loop (``play`` in
+_feed.pyx) drives it at C level through _book.pxd. What the book does not decide stays
+in Python, in meshrt/venues/matching.py: the matching engine owns the resting algo
+orders and is called only when an event can reach one (a trade print, a snapshot, or a
+level change at a resting price or through the best resting price on the other side).
 
 Levels keep the feed's own int objects (in lists) beside an int64 copy (in C arrays):
 the binary search and the "does this reach a resting order" tests run on the int64s,
@@ -16,44 +15,24 @@ allocates an int per level.
 """
 
 cimport cython
-from cpython.long cimport PyLong_AsLong, PyLong_AsLongLongAndOverflow
+from cpython.long cimport PyLong_AsLong
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.list cimport PyList_GET_ITEM
 from cpython.object cimport PyObject
-from cpython.ref cimport Py_INCREF, Py_XINCREF
-from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.ref cimport Py_XINCREF
+from cpython.tuple cimport PyTuple_New
 from libc.stdint cimport INT64_MAX, int64_t
 from libc.string cimport memmove
 
-from meshrt.venues._outputs cimport BookUpdate
-
-# The constants and output types have their one home in Python; the compiled loop reads
-# them once, here.
+# Sides have their one home in Python; the compiled book reads them once, here.
 from meshrt.contract import Side
-from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
-from meshrt.venues.outputs import OrderReport, TradePrint
 
 cdef extern from "Python.h":
     # PyTuple_SET_ITEM on a borrowed pointer the caller has already increfed.
     void tuple_set_item "PyTuple_SET_ITEM"(object t, Py_ssize_t i, PyObject *v) noexcept
-    # Only the allocator slot of a type: a NamedTuple (Book, Features, TradePrint,
-    # OrderReport) is built without its Python-level __new__, as tuple.__new__ itself
-    # does, at one allocation.
-    ctypedef struct _TupleType "PyTypeObject":
-        object (*tp_alloc)(_TupleType *, Py_ssize_t)
-
-cdef extern from *:
-    # gcc/clang builtin: a signed add or subtract that reports int64 overflow
-    bint add_overflow "__builtin_add_overflow"(int64_t a, int64_t b, int64_t *res) noexcept nogil
-    bint sub_overflow "__builtin_sub_overflow"(int64_t a, int64_t b, int64_t *res) noexcept nogil
 
 cdef long BUY = Side.BUY
 cdef long SELL = Side.SELL
-cdef long K_SNAPSHOT = FEED_SNAPSHOT
-cdef long K_DELTA = FEED_DELTA
-cdef long K_TRADE = FEED_TRADE
-cdef type T_TRADE = TradePrint
-cdef type T_REPORT = OrderReport
 
 # Best resting prices when a side has no resting order (the matching engine imports
 # these): no valid price (> 0) is <= NO_BUY, and a level at NO_SELL (INT64_MAX) only
@@ -62,16 +41,6 @@ NO_BUY = 0
 NO_SELL = INT64_MAX
 cdef int64_t C_NO_BUY = NO_BUY
 cdef int64_t C_NO_SELL = NO_SELL
-
-
-cdef inline int64_t as_int64(object value, str what) except? -1:
-    """``value`` as an int64, or OverflowError naming what it is (inlined: every level
-    change converts two ints; the error path stays out of line)."""
-    cdef int overflow = 0
-    cdef long long v = PyLong_AsLongLongAndOverflow(value, &overflow)
-    if overflow:
-        return too_big(value, what)
-    return v
 
 
 cdef int64_t too_big(object value, str what) except? -1:
@@ -84,13 +53,6 @@ cdef inline bint parse_side(object side) except -1:
     if s != BUY and s != SELL:
         raise ValueError(f"book side {s} is neither BUY ({BUY}) nor SELL ({SELL})")
     return s == BUY
-
-
-cdef inline int64_t mid_of(int64_t bid, int64_t ask) noexcept nogil:
-    """The mid rule, meshrt.contract.mid_price: floor((bid + ask) / 2), without the int64
-    overflow of bid + ask (a + b == 2 * (a & b) + (a ^ b)). tests/test_book.py checks the
-    two agree on random feeds with prices up to the int64 limit."""
-    return (bid & ask) + ((bid ^ ask) >> 1)
 
 
 cdef tuple view_of(list values, Py_ssize_t m):
@@ -109,16 +71,8 @@ cdef tuple view_of(list values, Py_ssize_t m):
 
 @cython.final
 cdef class _Side:
-    """One side's levels, best first: bids descending, asks ascending."""
-
-    cdef int64_t *px
-    cdef int64_t *sz
-    cdef list pxo, szo  # the same values as the feed's int objects
-    cdef Py_ssize_t n, cap
-    cdef bint bids
-    # cached top-`depth` tuples, or None; a size change keeps the prices tuple, so a
-    # subscriber that packs a book (the compiled loaders) repacks only what changed
-    cdef tuple view_px, view_sz
+    """One side's levels, best first: bids descending, asks ascending (fields, and the
+    inline ``find`` and ``drop_view``, in _book.pxd)."""
 
     def __cinit__(self, bint bids):
         self.bids = bids
@@ -128,10 +82,6 @@ cdef class _Side:
     def __dealloc__(self):
         PyMem_Free(self.px)
         PyMem_Free(self.sz)
-
-    cdef inline void drop_view(self) noexcept:
-        self.view_px = None
-        self.view_sz = None
 
     cdef int reserve(self, Py_ssize_t need) except -1:
         if need <= self.cap:
@@ -149,17 +99,6 @@ cdef class _Side:
         self.sz = sz
         self.cap = cap
         return 0
-
-    cdef inline Py_ssize_t find(self, int64_t price) noexcept:
-        """First index whose price is not better than ``price``."""
-        cdef Py_ssize_t lo = 0, hi = self.n, mid
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if (self.px[mid] > price) if self.bids else (self.px[mid] < price):
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
 
     cdef void remove(self, Py_ssize_t i) noexcept:
         cdef Py_ssize_t tail = self.n - i - 1
@@ -226,14 +165,8 @@ cdef class L2Book:
     """L2Book(buys, sells, depth): the displayed levels of one symbol, best first.
 
     buys/sells are the matching engine's resting orders by price; the book reads them
-    to say when a level change reaches one.
+    to say when a level change reaches one (fields in _book.pxd).
     """
-
-    cdef _Side bids_, asks_
-    cdef readonly Py_ssize_t depth  # levels per side in top()
-    cdef public long long buy_max  # best resting algo buy price (NO_BUY: none)
-    cdef public long long sell_min  # best resting algo sell price (NO_SELL: none)
-    cdef object buys, sells  # the engine's resting orders: price -> orders (dicts)
 
     def __cinit__(self, buys, sells, Py_ssize_t depth):
         if not isinstance(buys, dict) or not isinstance(sells, dict):
@@ -356,128 +289,3 @@ cdef class L2Book:
         self.load_levels(bp, bs, ap, asz)
         self.buy_max = buy_max
         self.sell_min = sell_min
-
-
-cdef inline object new_tuple_of(type cls, Py_ssize_t n):
-    """An empty instance of a tuple subclass (a NamedTuple), filled by the caller."""
-    return (<_TupleType *>cls).tp_alloc(<_TupleType *>cls, n)
-
-
-cdef inline void put_item(object t, Py_ssize_t i, object v) noexcept:
-    Py_INCREF(v)  # PyTuple_SET_ITEM steals a reference
-    PyTuple_SET_ITEM(t, i, v)
-
-
-cdef inline object output3(type cls, object ts, object symbol, object value):
-    """A TradePrint or OrderReport (ts, symbol, event or report)."""
-    out = new_tuple_of(cls, 3)
-    put_item(out, 0, ts)
-    put_item(out, 1, symbol)
-    put_item(out, 2, value)
-    return out
-
-
-cdef int drain(list reports, object symbol, list out) except -1:
-    """Move the engine's reports into ``out`` as OrderReports."""
-    cdef Py_ssize_t i, n = len(reports)
-    for i in range(n):
-        report = reports[i]
-        if not isinstance(report, tuple) or len(<tuple>report) < 1:
-            raise TypeError(f"engine report {report!r} is not an event tuple")
-        out.append(output3(T_REPORT, (<tuple>report)[0], symbol, report))
-    del reports[:n]
-    return 0
-
-
-def play(L2Book book not None, engine, tracker, list events not None, Py_ssize_t start,
-         Py_ssize_t stop, symbol, str symbol_name, str venue_name, list out not None,
-         type book_type not None, type features_type not None):
-    """The venue's feed loop for one symbol (see meshrt/actors/venue.py): apply
-    events[start:stop] and append the venue's output for each, with the engine's reports
-    after the event that caused them.
-
-    Compiled because it runs once per feed event. It keeps the online features in int64
-    locals between the tracker's read and write-back (the rules of
-    meshrt.venues.features.FeatureTracker, checked against them by a test), and leaves
-    every resting-order decision to the Python engine, which it calls only when the book
-    says an event can reach an order.
-    """
-    if start < 0 or stop > len(events):
-        raise IndexError("play: events range out of bounds")
-    if not (issubclass(book_type, tuple) and issubclass(features_type, tuple)):
-        raise TypeError("play: book_type and features_type must be tuple types")
-    cdef int64_t last_mid = as_int64(tracker.last_mid, "feature")
-    cdef int64_t volatility = as_int64(tracker.volatility, "feature")
-    cdef int64_t flow = as_int64(tracker.trade_flow, "feature")
-    engine_reports = engine.reports
-    if not isinstance(engine_reports, list):
-        raise TypeError("engine.reports must be a list")
-    cdef list reports = engine_reports
-    cdef _Side bids = book.bids_, asks = book.asks_
-    cdef Py_ssize_t k, depth = book.depth
-    cdef long kind, side
-    cdef int64_t qty, mid
-    cdef tuple ev
-    cdef BookUpdate update
-    for k in range(start, stop):
-        item = events[k]
-        if not isinstance(item, tuple) or len(<tuple>item) < 4:
-            raise TypeError(f"feed event {item!r} is not an event tuple")
-        ev = <tuple>item
-        ts = ev[0]
-        kind = PyLong_AsLong(ev[1])
-        if kind == K_DELTA or kind == K_TRADE:
-            if len(ev) != 5:
-                raise TypeError(f"feed event {ev!r}: expected 5 fields")
-            side_obj, price, size = ev[2], ev[3], ev[4]
-            side = PyLong_AsLong(side_obj)
-            if kind == K_TRADE:
-                engine.apply_trade(ts, side_obj, price, size)
-                qty = as_int64(size, "trade size")
-                if (add_overflow(flow, qty, &flow) if side == BUY
-                        else sub_overflow(flow, qty, &flow)):
-                    raise OverflowError(f"{venue_name} {symbol_name}: trade flow overflows int64")
-                out.append(output3(T_TRADE, ts, symbol, ev))
-                if len(reports):
-                    drain(reports, symbol, out)
-                continue
-            if book.put(side, price, size):
-                engine.after_delta(ts, side_obj, price, size)
-        elif kind == K_SNAPSHOT:
-            engine.apply_snapshot(ts, ev[2], ev[3])
-        else:
-            raise ValueError(f"feed event {ev!r}: unknown kind {kind}")
-        bids.view(depth)
-        asks.view(depth)
-        # the feature rules of meshrt.venues.features.FeatureTracker.on_book
-        flow -= flow >> 5
-        if bids.n and asks.n:
-            mid = mid_of(bids.px[0], asks.px[0])
-            if last_mid:
-                volatility += ((mid - last_mid if mid >= last_mid else last_mid - mid)
-                               - volatility) >> 4
-            last_mid = mid
-        shown = new_tuple_of(book_type, 7)
-        put_item(shown, 0, ts)
-        put_item(shown, 1, symbol_name)
-        put_item(shown, 2, venue_name)
-        put_item(shown, 3, bids.view_px)
-        put_item(shown, 4, bids.view_sz)
-        put_item(shown, 5, asks.view_px)
-        put_item(shown, 6, asks.view_sz)
-        features = new_tuple_of(features_type, 3)
-        put_item(features, 0, shown)
-        put_item(features, 1, volatility)
-        put_item(features, 2, flow)
-        update = BookUpdate.__new__(BookUpdate)  # from its free list, no __init__ call
-        update.ts = ts
-        update.symbol = symbol
-        update.event = ev
-        update.book = shown
-        update.features = features
-        out.append(update)
-        if len(reports):
-            drain(reports, symbol, out)
-    tracker.last_mid = last_mid
-    tracker.volatility = volatility
-    tracker.trade_flow = flow

@@ -1,4 +1,4 @@
-# The compiled venue output: fields read at C level by the feed loop (_book.pyx) and the
+# The compiled venue output: fields read at C level by the feed loop (_feed.pyx) and the
 # sequencer's commit loop (meshrt/actors/_commit.pyx).
 
 cimport cython

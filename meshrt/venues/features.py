@@ -4,7 +4,7 @@ Integer exponential moving averages, so results are identical on every machine:
 volatility tracks |change of mid| with weight 1/16 per book update; trade flow adds
 each print's signed size (buyer-initiated positive) and decays by 1/32 per book
 update. The methods below are the rules' one Python home. The venue's feed loop
-(``play`` in meshrt/venues/_book.pyx) applies the same rules in compiled form, on
+(``play`` in meshrt/venues/_feed.pyx) applies the same rules in compiled form, on
 int64 locals it reads from this state at the start of a window's events and writes
 back at the end; tests/test_book.py checks the two agree on random feeds.
 """

@@ -8,8 +8,8 @@ through their price (after the displayed queue ahead of them) or when the displa
 opposite side moves through it. See docs/matching.md for the user-facing rules.
 
 No I/O, no floats, no randomness: the same calls give the same reports. The displayed
-book is an ``L2Book`` (Cython, meshrt/venues/_book.pyx), which also runs the venue's feed loop
-and calls into the engine only when a feed event can reach a resting order
+book is an ``L2Book`` (Cython, meshrt/venues/_book.pyx); the venue's feed loop (_feed.pyx)
+calls into the engine only when a feed event can reach a resting order
 (``after_delta``, ``apply_trade``, ``apply_snapshot``); the order logic here is cold
 and written for clarity.
 """

@@ -2,7 +2,7 @@
 value per feed event it applied and per report its matching engines made.
 
 The sequencer's commit loop (meshrt/actors/_commit.pyx) tells them apart by type.
-``BookUpdate``, built by the compiled feed loop (_book.pyx) per book update, is a compiled
+``BookUpdate``, built by the compiled feed loop (_feed.pyx) per book update, is a compiled
 value (_outputs.pyx) for speed; the rarer ones are NamedTuples.
 """
 
