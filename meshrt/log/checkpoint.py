@@ -36,8 +36,9 @@ FORMAT = "meshrt-checkpoint"
 # deliveries and venue outputs (meshrt/actors/protocol.py, _deliveries.pyx, venues/outputs.py);
 # 11: recorded sources pickle the byte offset they resume at (and binary recordings exist);
 # 12: settled orders retire to tombstones; mesh link latencies are counted by value;
-# 13: Order and OrderStatus moved to meshrt/sequencer/order.py
-VERSION = 13
+# 13: Order and OrderStatus moved to meshrt/sequencer/order.py; 14: the sequencer's
+# Controls list the deployments that take heartbeats
+VERSION = 14
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 
