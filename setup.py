@@ -3,9 +3,11 @@
 Hot loops are Cython (``.pyx``, compiled to C at build time); the modules still written
 in C are listed with their ``.c`` file until they are ported.
 
-- meshrt.loaders._dispatch: the WASM/native loaders' per-callback dispatcher (.pyx; the
-  contract layout from meshrt/include/meshrt.h declared in _meshrt_h.pxd, wasmtime's C API
-  from _wasmtime.pxd, the borrowed-reference C API from _borrowed.pxd)
+- meshrt.loaders._dispatch: the WASM/native loaders' per-callback dispatcher, built on
+  _pack (the inputs packed into the contract's structs) and _host (the host calls and WASM
+  trampolines); _wasmtime binds wasmtime's C API by address. The contract layout from
+  meshrt/include/meshrt.h is declared in _meshrt_h.pxd, the borrowed-reference C API in
+  _borrowed.pxd; each module's own declarations are in its .pxd
 - meshrt.venues._book (.pyx): the venue's displayed L2 book and its feed hot loop
 - meshrt.venues._synthetic (.pyx): the seeded synthetic market-data generator
   (xoshiro256**), the compiled mirror of meshrt/venues/synthetic.py
@@ -32,10 +34,12 @@ def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> E
     return Extension(name, sources=[source, *c_sources], extra_compile_args=FLAGS, **kwargs)
 
 
+LOADER_PXDS = [f"meshrt/loaders/{name}.pxd"
+               for name in ("_wasmtime", "_host", "_pack", "_meshrt_h", "_borrowed")]
 EXTENSIONS = [
-    extension("meshrt.loaders._dispatch", include_dirs=["meshrt/include"],
-              depends=["meshrt/include/meshrt.h", "meshrt/loaders/_wasmtime.pxd",
-                       "meshrt/loaders/_meshrt_h.pxd", "meshrt/loaders/_borrowed.pxd"]),
+    *(extension(f"meshrt.loaders.{name}", include_dirs=["meshrt/include"],
+                depends=["meshrt/include/meshrt.h", *LOADER_PXDS])
+      for name in ("_wasmtime", "_host", "_pack", "_dispatch")),
     extension("meshrt.venues._book"),
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._commit"),
