@@ -38,8 +38,6 @@ from meshrt.loaders._meshrt_h cimport (
     N_EXPORTS,
     mr_action,
     mr_actions,
-    mr_book,
-    mr_features,
     mr_host,
     mr_io,
     mr_state,
@@ -173,20 +171,10 @@ cdef class Dispatcher(Packer):  # call instructions call them directly (a cyfunc
 
     def on_book(self, book, state, features, actions, /):
         """on_book(book, state, features, actions): pack, call the algo, replay its actions."""
-        cdef mr_state s
-        cdef mr_features f
         cdef int32_t result
-        cdef mr_io *io
         self.ready()
-        self.pack_book(book)
-        try:
-            self.pack_state(state, &s)
-            self.pack_features(features, &f)
-            io = <mr_io *>self.io()
-            memcpy(&io.book, &self.book, sizeof(mr_book))  # not a struct assignment: one copy
-            io.state = s
-            io.features = f
-            io.actions.count = io.actions.refused = 0
+        try:  # pack_state keeps state.open_orders for the order() host call
+            self.pack_inputs(book, state, features, <mr_io *>self.io())
             self.call_algo(CB_ON_BOOK, &result)
         finally:
             self.open_orders = None

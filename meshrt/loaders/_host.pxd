@@ -3,6 +3,7 @@
 # The fields the host calls and WASM trampolines (_host.pyx) read, declared here so that
 # _pack.pyx and _dispatch.pyx subclass Host and read them as plain struct members.
 
+cimport cython
 from libc.stdint cimport uint8_t
 
 from meshrt.loaders._meshrt_h cimport mr_host
@@ -26,5 +27,6 @@ cdef class Host:
     cdef object open_orders  # during a call: state.open_orders, for the order() host call
     cdef object pending  # an exception a host call raised during the algo call
 
+    @cython.final  # direct calls from the trampolines
     cdef void refresh_memory(self) noexcept
     cdef long name_id(self, dict ids, object name, bint register) except? -1

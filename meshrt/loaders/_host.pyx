@@ -8,6 +8,7 @@ pointers against linear memory first. ``Host`` is the base of the dispatcher
 members of the object the algo was handed as its context.
 """
 
+cimport cython
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy, strlen
 from cpython.long cimport PyLong_FromVoidPtr
@@ -54,6 +55,7 @@ cdef class Host:
         self.host.log = h_log
         self.host.order = h_order
 
+    @cython.final
     cdef void refresh_memory(self) noexcept:
         """WASM: re-read linear memory's base and size (a call may have grown it)."""
         cdef size_t size = wt.memory_data_size(self.context, &self.memory)

@@ -11,6 +11,7 @@ and ``mid_price``), which tests/test_compiled_rules.py compares with it.
 cimport cython
 from cpython.object cimport PyObject
 from libc.stdint cimport int64_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memcpy
 
 from meshrt.loaders._borrowed cimport (
     PyMemberDef,
@@ -31,6 +32,7 @@ from meshrt.loaders._meshrt_h cimport (
     int128,
     mr_book,
     mr_features,
+    mr_io,
     mr_state,
 )
 
@@ -119,6 +121,7 @@ cdef class Packer(Host):
         self.ledger_dirty = True
         self.holdings = ()
 
+    @cython.final
     cdef int pack_side(self, object values, int64_t *out, uint16_t *count) except -1:
         """One side's prices or sizes: ``out`` steps over whole levels (2 int64 each)."""
         if not isinstance(values, tuple):
@@ -135,6 +138,7 @@ cdef class Packer(Host):
         count[0] = <uint16_t>n
         return 0
 
+    @cython.final
     cdef int pack_book(self, object book) except -1:
         """Pack a Book tuple into the shadow; only sides whose tuples changed are repacked.
         Items are compared by identity, borrowed: no reference is taken unless kept."""
@@ -180,6 +184,7 @@ cdef class Packer(Host):
             raise self.fault(F_INPUT, "book prices and sizes differ in length")
         return 0
 
+    @cython.final
     cdef int pack_features(self, object features, mr_features *f) except -1:
         """The book-derived features computed exactly as meshrt.sdk.Features does."""
         if not isinstance(features, tuple) or len(<tuple>features) < 3:
@@ -203,6 +208,7 @@ cdef class Packer(Host):
             f.imbalance = <int64_t>floordiv((<int128>bs - as_) * MR_PRICE_SCALE, total)
         return 0
 
+    @cython.final
     cdef int refresh_ledger(self, object state, object ledger) except -1:
         r = self.ledger_fn(state)
         if not isinstance(r, tuple) or len(<tuple>r) != 5 or not isinstance(r[4], tuple):
@@ -213,6 +219,7 @@ cdef class Packer(Host):
         self.ledger_dirty = False
         return 0
 
+    @cython.final
     @cython.cdivision(True)
     cdef int64_t unrealized(self, object state) except? -1:
         """AlgoState.unrealized_pnl: held symbols at the mid of the last book received.
@@ -240,6 +247,7 @@ cdef class Packer(Host):
             total += notional(mid, i64(item(held, 1))) - i64(item(held, 2))
         return total
 
+    @cython.final
     cdef int pack_state(self, object state, mr_state *s) except -1:
         """Pack the AlgoState; keeps state.open_orders for the order() host call."""
         if type(state) is not state_type:
@@ -260,4 +268,17 @@ cdef class Packer(Host):
         s.fees = self.l_fees
         s._pad0 = 0
         s.unrealized_pnl = self.unrealized(state)
+        return 0
+
+    cdef int pack_inputs(self, object book, object state, object features, mr_io *io) except -1:
+        """on_book's inputs, written into the I/O area ``io``; no actions yet."""
+        cdef mr_state s
+        cdef mr_features f
+        self.pack_book(book)
+        self.pack_state(state, &s)
+        self.pack_features(features, &f)
+        memcpy(&io.book, &self.book, sizeof(mr_book))  # not a struct assignment: one copy
+        io.state = s
+        io.features = f
+        io.actions.count = io.actions.refused = 0
         return 0
