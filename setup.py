@@ -1,11 +1,13 @@
 """Build meshrt's compiled extensions; metadata is in pyproject.toml.
 
-Hot loops are Cython (``.pyx``, compiled to C at build time); the modules still written
-in C are listed with their ``.c`` file until they are ported.
+Hot loops are Cython (``.pyx``, compiled to C at build time into build/cython); the one
+plain C file, _crashwatch.c, holds what must run without the GIL and uses no Python API.
 
-- meshrt.loaders._dispatch: the WASM/native loaders' per-callback dispatcher (.pyx; the
-  contract layout from meshrt/include/meshrt.h declared in _meshrt_h.pxd, wasmtime's C API
-  from _wasmtime.pxd, the borrowed-reference C API from _borrowed.pxd)
+- meshrt.loaders._dispatch: the WASM/native loaders' per-callback dispatcher, built on
+  _pack (the inputs packed into the contract's structs) and _host (the host calls and WASM
+  trampolines); _wasmtime binds wasmtime's C API by address. The contract layout from
+  meshrt/include/meshrt.h is declared in _meshrt_h.pxd, the borrowed-reference C API in
+  _borrowed.pxd; each module's own declarations are in its .pxd
 - meshrt.venues._book (.pyx, with _book.pxd): the venue's displayed L2 book
 - meshrt.venues._feed (.pyx): the venue's feed hot loop over that book
 - meshrt.venues._outputs, meshrt.actors._deliveries (.pyx): the per-book-update values
@@ -13,12 +15,12 @@ in C are listed with their ``.c`` file until they are ported.
 - meshrt.venues._synthetic (.pyx): the seeded synthetic market-data generator
   (xoshiro256**), the compiled mirror of meshrt/venues/synthetic.py
 - meshrt.venues._recording (.pyx): the reader of binary recordings (.mrec)
-- meshrt.actors._commit: the sequencer's commit loop for venue feed events
+- meshrt.actors._commit (.pyx, with _commit.pxd): the sequencer's commit loop for venue
+  feed events
+- meshrt.sequencer._merge (.pyx): a window's venue streams committed as one, in order
 - meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
   the fatal-signal handler and watchdog thread
 """
-
-from pathlib import Path
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -29,17 +31,18 @@ CYTHON_DIRECTIVES = {"language_level": "3", "boundscheck": False, "wraparound": 
 
 
 def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> Extension:
-    """The module's ``.pyx`` when it has one, else its hand-written ``.c``; plus plain C
-    files (no Python API) compiled into the same extension."""
-    stem = name.replace(".", "/")
-    source = stem + ".pyx" if Path(stem + ".pyx").exists() else stem + ".c"
+    """The module's ``.pyx``, plus plain C files (no Python API) compiled into the same
+    extension."""
+    source = name.replace(".", "/") + ".pyx"
     return Extension(name, sources=[source, *c_sources], extra_compile_args=FLAGS, **kwargs)
 
 
+LOADER_PXDS = [f"meshrt/loaders/{name}.pxd"
+               for name in ("_wasmtime", "_host", "_pack", "_meshrt_h", "_borrowed")]
 EXTENSIONS = [
-    extension("meshrt.loaders._dispatch", include_dirs=["meshrt/include"],
-              depends=["meshrt/include/meshrt.h", "meshrt/loaders/_wasmtime.pxd",
-                       "meshrt/loaders/_meshrt_h.pxd", "meshrt/loaders/_borrowed.pxd"]),
+    *(extension(f"meshrt.loaders.{name}", include_dirs=["meshrt/include"],
+                depends=["meshrt/include/meshrt.h", *LOADER_PXDS])
+      for name in ("_wasmtime", "_host", "_pack", "_dispatch")),
     extension("meshrt.venues._outputs"),
     extension("meshrt.venues._book"),
     extension("meshrt.venues._feed"),
@@ -54,13 +57,9 @@ EXTENSIONS = [
 ]
 
 
-def is_cython(ext: Extension) -> bool:
-    return ext.sources[0].endswith(".pyx")
-
-
 setup(
-    ext_modules=[ext for ext in EXTENSIONS if not is_cython(ext)] + cythonize(
-        [ext for ext in EXTENSIONS if is_cython(ext)],
+    ext_modules=cythonize(
+        EXTENSIONS,
         compiler_directives=CYTHON_DIRECTIVES,
         build_dir="build/cython",  # generated C stays out of the source tree
     )

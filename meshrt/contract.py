@@ -101,14 +101,14 @@ def mid_price(bid: int, ask: int) -> int:
     """The mid of a best bid and a best ask, floor((bid + ask) / 2) in price units: the one
     mid rule (features, risk references, equity marks). The compiled mirrors, which must
     agree: ``mid_of`` in meshrt/venues/_feed.pyx and the features in
-    meshrt/loaders/_dispatch.pyx (tests/test_book.py, tests/test_compiled_rules.py)."""
+    meshrt/loaders/_pack.pyx (tests/test_book.py, tests/test_compiled_rules.py)."""
     return (bid + ask) // 2
 
 
 def notional(price: int, size: int) -> int:
     """Value of ``size`` at ``price`` in price units (1e-9 quote), truncated toward zero:
     the one notional rule. Its compiled mirror, ``notional`` in
-    meshrt/loaders/_dispatch.pyx (a compiled algo's unrealized PnL), is compared with it
+    meshrt/loaders/_pack.pyx (a compiled algo's unrealized PnL), is compared with it
     by tests/test_compiled_rules.py."""
     value = price * size
     return value // SIZE_SCALE if value >= 0 else -((-value) // SIZE_SCALE)

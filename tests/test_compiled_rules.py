@@ -1,4 +1,4 @@
-"""The rules the compiled dispatcher (meshrt/loaders/_dispatch.pyx) applies in C for a
+"""The rules the compiled dispatcher's packing (meshrt/loaders/_pack.pyx) applies in C for a
 WASM or native algo, against their Python homes on random inputs: the book features
 (``sdk.Features``: mid, microprice, spread, imbalance, via ``contract.mid_price``) and
 the unrealized PnL of the state (``sdk.AlgoState.unrealized_pnl``, via

@@ -1,8 +1,11 @@
-"""Exact text for fixed-point values and nanosecond times (no float rounding in output)."""
+"""Exact text for fixed-point values and nanosecond times (no float rounding in output),
+and the names of logged enum values."""
 
 from __future__ import annotations
 
-from meshrt.contract import PRICE_SCALE, SIZE_SCALE
+from typing import Any
+
+from meshrt.contract import PRICE_SCALE, SIZE_SCALE, ActionKind, Side, TimeInForce
 
 
 def fixed(value: int, scale: int, min_decimals: int = 2) -> str:
@@ -33,3 +36,32 @@ def ns(ts: int) -> str:
     sign = "-" if ts < 0 else ""
     whole, frac = divmod(abs(ts), 1_000_000_000)
     return f"{sign}{whole}.{frac:09d}"
+
+
+def maybe_price(value: Any) -> str:
+    """A logged price as text, or its repr when it is not an int (a malformed record)."""
+    return price(value) if isinstance(value, int) else repr(value)
+
+
+def maybe_size(value: Any) -> str:
+    """A logged size as text, or its repr when it is not an int (a malformed record)."""
+    return size(value) if isinstance(value, int) else repr(value)
+
+
+def enum_name(enum: Any, value: Any) -> str:
+    """The member name of a logged enum value, or its repr when it names none."""
+    try:
+        return str(enum(value).name)
+    except (ValueError, TypeError):
+        return repr(value)
+
+
+def new_order(kind: Any, side: Any, tif: Any, order_price: Any, order_size: Any) -> str:
+    """A new order as the algo asked for it, e.g. ``LIMIT BUY 1.00 @ 99.00 GTC``."""
+    kind_name = enum_name(ActionKind, kind)
+    side_name = enum_name(Side, side)
+    size_text = maybe_size(order_size)
+    if kind == ActionKind.MARKET:
+        return f"{kind_name} {side_name} {size_text}"
+    tif_name = enum_name(TimeInForce, tif)
+    return f"{kind_name} {side_name} {size_text} @ {maybe_price(order_price)} {tif_name}"

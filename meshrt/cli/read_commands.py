@@ -38,7 +38,8 @@ def add_parsers(commands: Any) -> None:
 
 
 def trace_main(args: argparse.Namespace) -> int:
-    from meshrt.analysis.trace import TraceError, format_trace, trace_order
+    from meshrt.analysis.trace import TraceError, trace_order
+    from meshrt.analysis.trace_text import format_trace
 
     trace = _read(args.run_dir, "trace", TraceError, lambda: trace_order(args.run_dir, args.order))
     if trace is None:

@@ -3,8 +3,10 @@
 from collections.abc import Callable
 from typing import Any, final
 
+from meshrt.loaders._pack import Packer
+
 @final
-class Dispatcher:
+class Dispatcher(Packer):
     """One compiled algo instance's calls: packing, dispatch, host calls."""
 
     def __init__(
@@ -39,6 +41,4 @@ class Dispatcher:
     def io_view(self) -> memoryview: ...
     def close(self) -> None: ...
 
-def set_wasm_api(api: dict[str, int]) -> None: ...
-def trampolines() -> dict[str, int]: ...
 def layout() -> dict[str, int]: ...

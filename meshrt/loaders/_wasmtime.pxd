@@ -1,4 +1,6 @@
-# The few types and functions of wasmtime's C API that meshrt.loaders._dispatch calls.
+# The few types and functions of wasmtime's C API that the dispatcher and the host-call
+# trampolines call, and (implemented in _wasmtime.pyx) the table of those functions that
+# set_wasm_api fills.
 #
 # Declared here, not included: the wasmtime wheel ships its shared library but no headers,
 # and the dispatcher binds that library's functions by address (set_wasm_api), so nothing
@@ -98,3 +100,12 @@ ctypedef struct WasmtimeApi:
     error_message_t error_message  # wasmtime_error_message
     error_delete_t error_delete  # wasmtime_error_delete
     byte_vec_delete_t byte_vec_delete  # wasm_byte_vec_delete
+
+
+# The function table, filled once by set_wasm_api. A module that cimports it reads it
+# through one pointer Cython imports at module init (__Pyx_ImportVoidPtr).
+cdef WasmtimeApi wt
+
+cdef str error_text(wasmtime_error_t *err)
+cdef str trap_text(wasm_trap_t *trap)
+cdef bint trap_is_out_of_fuel(wasm_trap_t *trap) noexcept

@@ -52,7 +52,7 @@ class BadInput(AlgoFault):
     """A value could not be packed into the contract's structs (out of range, too long)."""
 
 
-# fault codes used by the compiled dispatcher (meshrt/loaders/_dispatch.pyx)
+# fault codes used by the compiled dispatcher (meshrt/loaders/_dispatch.pyx, _pack.pyx, _host.pyx)
 FAULTS: dict[int, type[AlgoFault]] = {
     1: SandboxTrap,
     2: FuelExhausted,

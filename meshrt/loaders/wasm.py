@@ -301,10 +301,10 @@ _trampoline_cache: dict[str, Any] = {}
 
 def _trampolines() -> dict[str, Any]:
     if not _trampoline_cache:
-        from meshrt.loaders import _dispatch
+        from meshrt.loaders import _host, _wasmtime
 
-        _dispatch.set_wasm_api(wt.hot_addresses())
-        for name, addr in _dispatch.trampolines().items():
+        _wasmtime.set_wasm_api(wt.hot_addresses())
+        for name, addr in _host.trampolines().items():
             _trampoline_cache[name] = wt.ffi.cast("wasmtime_func_unchecked_callback_t", addr)
     return _trampoline_cache
 

@@ -1,0 +1,3 @@
+"""Types of the Cython extension meshrt/loaders/_wasmtime.pyx."""
+
+def set_wasm_api(api: dict[str, int]) -> None: ...
