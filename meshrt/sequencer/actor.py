@@ -18,7 +18,6 @@ This shell runs the rounds and composes the components that own the state: the c
 
 from __future__ import annotations
 
-import heapq
 import time
 from bisect import bisect_left
 from collections.abc import Callable
@@ -33,47 +32,43 @@ from meshrt.actors.coordinator import LinkTable
 from meshrt.actors.instance import AlgoInstance
 from meshrt.actors.mailbox import Mailbox, MailboxFull
 from meshrt.actors.protocol import (
-    ActionOut,
     Advance,
-    Arrival,
     CrashOut,
-    Delivery,
     InstanceBatch,
-    MessageOut,
     Output,
-    SetParamOut,
     ShutdownDelivery,
     Snapshot,
     Stop,
-    SubscribeOut,
-    UndeliveredOut,
     VenueBatch,
     WindowEnd,
 )
 from meshrt.actors.venue import VenueActor
 from meshrt.log import records
 from meshrt.log.writer import ReplayLog
-from meshrt.scenario.latency import LatencyStream
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.sequencer._merge import VenueMerge
 from meshrt.sequencer.books import Books
 from meshrt.sequencer.bridge import MeshBridge
-from meshrt.sequencer.clock import Clock, Commit
+from meshrt.sequencer.clock import Clock, Commit, lookahead
 from meshrt.sequencer.controls import Controls
 from meshrt.sequencer.desk import IntentDesk
 from meshrt.sequencer.journal import Journal
-from meshrt.sequencer.lanes import Deployed, VenueLane
+from meshrt.sequencer.lanes import (
+    Deployed,
+    deployments_of,
+    due_arrivals,
+    due_deliveries,
+    lanes_of,
+)
+from meshrt.sequencer.outputs import OutputIngress
 from meshrt.sequencer.reconcile import reconcile
 from meshrt.sequencer.reports import ReportIngress
-from meshrt.sequencer.restart_budget import RestartBudget
-from meshrt.sequencer.risk import RiskGate
 from meshrt.sequencer.schedule import Control, LifecycleChange, Schedule
 from meshrt.sequencer.supervisor import Supervisor
 from meshrt.sequencer.topology import Topology
 from meshrt.venues.outputs import VenueOutput
 
 _ts = itemgetter(0)
-MESH_RECEIVERS = frozenset({"on_message", "on_nbbo"})  # the callbacks the mesh can reach
 _delivery_ts = attrgetter("ts")  # BookDelivery is no tuple
 
 
@@ -92,40 +87,8 @@ class Sequencer:
         self.progress = progress
         self.journal = Journal(log)
         seed = topology.seed
-        self.lanes: list[VenueLane] = []
-        for actor, venue in zip(venues, topology.venues, strict=True):
-            source = f"venue:{venue.name}"
-            self.lanes.append(
-                VenueLane(
-                    actor=actor,
-                    name=venue.name,
-                    region=venue.region,
-                    symbols=list(venue.symbols),
-                    feed=LatencyStream(venue.feed_latency, f"{seed}:{venue.name}:feed"),
-                    orders=LatencyStream(venue.order_latency, f"{seed}:{venue.name}:orders"),
-                    order_base_ns=venue.order_latency.base_ns,
-                    subscribers=[[] for _ in venue.symbols],
-                    consolidated=[False for _ in venue.symbols],
-                    last_book=[None for _ in venue.symbols],
-                    last_quote=[None for _ in venue.symbols],
-                    source=source,
-                )
-            )
-        venue_index = {lane.name: i for i, lane in enumerate(self.lanes)}
-        self.deployed: list[Deployed] = [
-            Deployed(
-                instance=instance,
-                label=spec.label,
-                venue=venue_index[spec.venue],
-                risk=RiskGate(spec.risk),
-                policy=spec.restart,
-                budget=RestartBudget(spec.restart),
-                symbols=list(spec.symbols),
-                capabilities=instance.slot.capabilities if instance.slot else frozenset(),
-                source=f"algo:{spec.label}",
-            )
-            for instance, spec in zip(instances, topology.deployments, strict=True)
-        ]
+        self.lanes = lanes_of(topology, venues)
+        self.deployed = deployments_of(topology, instances, self.lanes)
         by_label = {dep.label: dep for dep in self.deployed}
         mesh = topology.mesh
         region = mesh.coordinator_region or topology.venues[0].region
@@ -158,15 +121,7 @@ class Sequencer:
                 self.schedule.add(step.at_ns, LifecycleChange(index, step.action))
         for fault in topology.faults:
             self.schedule.add_fault(fault, self.lanes, by_label)
-        latencies = [v.feed_latency.base_ns for v in topology.venues] + [
-            v.order_latency.base_ns for v in topology.venues
-        ]
-        if any(dep.capabilities & MESH_RECEIVERS for dep in self.deployed):
-            # the mesh bounds the lookahead only when something it carries can reach an
-            # algo: without on_message or on_nbbo, the coordinator delivers nothing
-            latencies += [mesh.same_region.base_ns, mesh.cross_region.base_ns]
-            latencies += [link.latency.base_ns for link in mesh.links]
-        self.clock = Clock(topology.duration_ns, max(1, min(latencies)))
+        self.clock = Clock(topology.duration_ns, lookahead(topology, self.deployed))
         self.books = Books(self.lanes, self.deployed, by_label)
         self.desk = IntentDesk(self.journal, self.lanes)
         self.reports = ReportIngress(self.journal, self.desk, self.books)
@@ -175,6 +130,9 @@ class Sequencer:
         )
         self.controls = Controls(
             self.journal, self.lanes, self.deployed, self.schedule, self.supervisor, self.bridge
+        )
+        self.outputs = OutputIngress(
+            self.journal, self.lanes, self.deployed, self.desk, self.bridge, self.supervisor
         )
         self.reconciliation: dict[str, Any] = {}
         self._spawn: Callable[..., None] | None = None
@@ -280,7 +238,7 @@ class Sequencer:
         clock's order and routes what it sent over the mesh."""
         venue_events: list[list[VenueOutput]] = [[] for _ in self.lanes]
         for lane in self.lanes:
-            arrivals = _due_arrivals(lane, until)
+            arrivals = due_arrivals(lane, until)
             if arrivals is not None:
                 venue = lane.actor
                 venue_events[venue.index] = venue.advance(until, arrivals)
@@ -289,7 +247,7 @@ class Sequencer:
         overflowed: list[tuple[Deployed, str]] = []
         producers = 0
         for dep in self.deployed:
-            items = _due_deliveries(dep, until)
+            items = due_deliveries(dep, until)
             if items:
                 instance = dep.instance
                 box = instance.mailbox
@@ -321,13 +279,13 @@ class Sequencer:
         reply, commit, then route through the coordinator's task."""
         owed = 0
         for lane in self.lanes:
-            arrivals = _due_arrivals(lane, until)
+            arrivals = due_arrivals(lane, until)
             if arrivals is not None:
                 lane.actor.mailbox.send_nowait(Advance(until, arrivals))
                 owed += 1
         overflowed: list[tuple[Deployed, str]] = []
         for dep in self.deployed:
-            items = _due_deliveries(dep, until)
+            items = due_deliveries(dep, until)
             if items:
                 box = dep.instance.mailbox
                 try:
@@ -353,7 +311,7 @@ class Sequencer:
         venues = self._venues
         assert self._commit_control is not None and venues is not None
         venues.load(venue_events, self.log.lines if self.log.path is not None else None)
-        self.clock.merge(control, self._commit_control, venues, outputs, self._commit_outputs)
+        self.clock.merge(control, self._commit_control, venues, outputs, self.outputs.commit)
 
     def _crash_overflowed(
         self, outputs: list[Output], overflowed: list[tuple[Deployed, str]]
@@ -414,35 +372,6 @@ class Sequencer:
 
     # -- commit ------------------------------------------------------------------------
 
-    def _commit_outputs(self, events: list[Output], start: int, stop: int) -> None:
-        """Commit instance outputs events[start:stop], each by its type."""
-        deployed = self.deployed
-        commit_action = self.desk.commit_action
-        for k in range(start, stop):
-            ts, index, out = events[k]
-            dep = deployed[index]
-            if isinstance(out, UndeliveredOut):
-                self.bridge.receiver_down(out.sender, dep.label)
-            elif isinstance(out, CrashOut):
-                self.supervisor.commit_crash(ts, dep, out.error)
-            elif dep.crashed is not None:
-                continue  # what a crashed instance did after its crash is not committed
-            elif isinstance(out, ActionOut):
-                commit_action(ts, dep, out.action)
-            elif isinstance(out, SubscribeOut):
-                self.bridge.commit_subscription(ts, dep, out.symbol, out.on)
-            elif isinstance(out, MessageOut):
-                self.bridge.commit_message(ts, dep, out.label, out.payload)
-            else:
-                journal = self.journal
-                journal.seq += 1
-                venue = self.lanes[dep.venue].name
-                journal.log.lines.append(
-                    records.set_param(journal.seq, ts, dep.source, venue, out.name, out.value)
-                    if isinstance(out, SetParamOut)
-                    else records.algo_log(journal.seq, ts, dep.source, venue, out.message)
-                )
-
     # -- the end -----------------------------------------------------------------------
 
     async def _shutdown(self) -> None:
@@ -495,35 +424,6 @@ class Stepped(Protocol):
 
 def _stepped_by_sequencer(function: Callable[..., Any], *args: Any) -> None:
     """Virtual time's nursery ``start_soon``: a stepped actor needs no task."""
-
-
-def _due_arrivals(lane: VenueLane, until: int) -> list[Arrival] | None:
-    """The order arrivals (and feed switches) a venue takes before ``until``, or None when
-    it has nothing to do in this window."""
-    queue = lane.arrivals
-    if queue and queue[0][0] < until:
-        due = bisect_left(queue, until, key=_ts)
-        arrivals = queue[:due]
-        del queue[:due]
-        return arrivals
-    next_time = lane.next_time
-    return [] if next_time is not None and next_time < until else None
-
-
-def _due_deliveries(dep: Deployed, until: int) -> list[Delivery]:
-    """What ``dep`` gets this window: its inbound items and timers before ``until``."""
-    inbound = dep.inbound
-    due = bisect_left(inbound, until, key=_delivery_ts)
-    items = inbound[:due]
-    del inbound[:due]
-    timers = dep.timers
-    if timers and timers[0][0] < until:
-        fired = []
-        while timers and timers[0][0] < until:
-            fired.append(heapq.heappop(timers)[2])
-        # timers go before inbound items of the same time (lifecycle before data)
-        items = list(heapq.merge(fired, items, key=_delivery_ts))
-    return items
 
 
 def sequencer_mailbox() -> Mailbox[Any]:

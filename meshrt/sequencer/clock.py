@@ -21,11 +21,26 @@ from meshrt.actors.protocol import Output
 from meshrt.sequencer._merge import VenueMerge
 from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.schedule import Schedule
+from meshrt.sequencer.topology import Topology
 
 _first = itemgetter(0)  # the time of a control (time, control) or an instance Output
 MARK_INTERVAL_NS = 100_000_000  # equity is sampled for drawdown every 100 ms and at fills
+MESH_RECEIVERS = frozenset({"on_message", "on_nbbo"})  # the callbacks the mesh can reach
 
 Commit = Callable[[list[Any], int, int], None]  # events, start, stop
+
+
+def lookahead(topology: Topology, deployed: list[Deployed]) -> int:
+    """The smallest latency of a path that can carry an effect (at least 1 ns): feed and
+    order latencies always; the mesh's only when some algo can hear it, since without
+    on_message or on_nbbo the coordinator delivers nothing to anyone."""
+    latencies = [v.feed_latency.base_ns for v in topology.venues]
+    latencies += [v.order_latency.base_ns for v in topology.venues]
+    if any(dep.capabilities & MESH_RECEIVERS for dep in deployed):
+        mesh = topology.mesh
+        latencies += [mesh.same_region.base_ns, mesh.cross_region.base_ns]
+        latencies += [link.latency.base_ns for link in mesh.links]
+    return max(1, min(latencies))
 
 
 @attrs.define(slots=True, eq=False)

@@ -1,10 +1,13 @@
 """The sequencer's side of each venue and each deployment: their streams, books,
-counters and what is scheduled for them. Plain state that the components share."""
+counters and what is scheduled for them (plain state that the components share), what
+each gets in a window, and how they are built from the topology."""
 
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections import Counter
+from operator import attrgetter, itemgetter
 
 import attrs
 
@@ -18,8 +21,11 @@ from meshrt.scenario.restart import ON_FAILURE, RestartPolicy
 from meshrt.sdk import Book
 from meshrt.sequencer.restart_budget import RestartBudget
 from meshrt.sequencer.risk import RiskGate
+from meshrt.sequencer.topology import Topology
 
 HEARTBEAT_NS = 1_000_000_000
+_ts = itemgetter(0)  # an arrival's time
+_delivery_ts = attrgetter("ts")  # a delivery's time (BookDelivery is no tuple)
 
 
 @attrs.define(slots=True, eq=False)
@@ -88,3 +94,81 @@ class Deployed:
         """Deliver ``item`` at its time, before inbound items of the same time."""
         self.timer_count += 1
         heapq.heappush(self.timers, (item.ts, self.timer_count, item))
+
+
+# -- what each gets in a window --------------------------------------------------------
+
+
+def due_arrivals(lane: VenueLane, until: int) -> list[Arrival] | None:
+    """The order arrivals (and feed switches) a venue takes before ``until``, or None when
+    it has nothing to do in this window."""
+    queue = lane.arrivals
+    if queue and queue[0][0] < until:
+        due = bisect_left(queue, until, key=_ts)
+        arrivals = queue[:due]
+        del queue[:due]
+        return arrivals
+    next_time = lane.next_time
+    return [] if next_time is not None and next_time < until else None
+
+
+def due_deliveries(dep: Deployed, until: int) -> list[Delivery]:
+    """What ``dep`` gets this window: its inbound items and timers before ``until``."""
+    inbound = dep.inbound
+    due = bisect_left(inbound, until, key=_delivery_ts)
+    items = inbound[:due]
+    del inbound[:due]
+    timers = dep.timers
+    if timers and timers[0][0] < until:
+        fired = []
+        while timers and timers[0][0] < until:
+            fired.append(heapq.heappop(timers)[2])
+        # timers go before inbound items of the same time (lifecycle before data)
+        items = list(heapq.merge(fired, items, key=_delivery_ts))
+    return items
+
+
+# -- built from the topology -----------------------------------------------------------
+
+
+def lanes_of(topology: Topology, venues: list[VenueActor]) -> list[VenueLane]:
+    """One lane per venue, in topology order; latency streams seeded from the run's seed."""
+    seed = topology.seed
+    return [
+        VenueLane(
+            actor=actor,
+            name=venue.name,
+            region=venue.region,
+            symbols=list(venue.symbols),
+            feed=LatencyStream(venue.feed_latency, f"{seed}:{venue.name}:feed"),
+            orders=LatencyStream(venue.order_latency, f"{seed}:{venue.name}:orders"),
+            order_base_ns=venue.order_latency.base_ns,
+            subscribers=[[] for _ in venue.symbols],
+            consolidated=[False for _ in venue.symbols],
+            last_book=[None for _ in venue.symbols],
+            last_quote=[None for _ in venue.symbols],
+            source=f"venue:{venue.name}",
+        )
+        for actor, venue in zip(venues, topology.venues, strict=True)
+    ]
+
+
+def deployments_of(
+    topology: Topology, instances: list[AlgoInstance], lanes: list[VenueLane]
+) -> list[Deployed]:
+    """One Deployed per deployment, in topology order, on its venue's lane index."""
+    venue_index = {lane.name: i for i, lane in enumerate(lanes)}
+    return [
+        Deployed(
+            instance=instance,
+            label=spec.label,
+            venue=venue_index[spec.venue],
+            risk=RiskGate(spec.risk),
+            policy=spec.restart,
+            budget=RestartBudget(spec.restart),
+            symbols=list(spec.symbols),
+            capabilities=instance.slot.capabilities if instance.slot else frozenset(),
+            source=f"algo:{spec.label}",
+        )
+        for instance, spec in zip(instances, topology.deployments, strict=True)
+    ]
