@@ -25,6 +25,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import resource
 import sys
@@ -129,6 +130,10 @@ def main() -> None:
         result = run(scenario, run_dir)
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
+        log_sha256 = None  # after the clock stops: two builds' logs compared byte for byte
+        if run_dir is not None:
+            with open(run_dir / "replay.jsonl", "rb") as log:
+                log_sha256 = hashlib.file_digest(log, "sha256").hexdigest()
     delivered = result.metrics["book_events_delivered"]
     windows = result.summary["windows"]
     figures = {
@@ -148,6 +153,7 @@ def main() -> None:
         "book_events_per_cpu_s": round(delivered / cpu),
         "cpu_us_per_window": round(cpu / windows * 1e6, 2) if windows else None,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "log_sha256": log_sha256,
     }
     if args.json:
         print(json.dumps(figures))
