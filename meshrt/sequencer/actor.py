@@ -251,16 +251,16 @@ class Sequencer:
             if items:
                 instance = dep.instance
                 box = instance.mailbox
-                try:
-                    if len(box) + len(items) <= box.capacity:
-                        box.send_many_nowait(items)
-                    else:
+                batch = box.pass_through(items)
+                if batch is None:
+                    try:
                         self._hand_past_capacity(instance, items)
-                except MailboxFull as exc:
-                    # the policy says fail: this instance could not keep up, it crashes
-                    overflowed.append((dep, str(exc)))
-                    instance.crashed = f"MailboxFull: {exc}"
-                instance.step(box.take_all())
+                    except MailboxFull as exc:
+                        # the policy says fail: this instance could not keep up, it crashes
+                        overflowed.append((dep, str(exc)))
+                        instance.crashed = f"MailboxFull: {exc}"
+                    batch = box.take_all()
+                instance.step(batch)
                 if instance.outputs:
                     index = instance.index
                     outputs.extend(Output(out.ts, index, out) for out in instance.take_outputs())
@@ -359,18 +359,19 @@ class Sequencer:
             actor.step(actor.mailbox.take_all())
 
     def _hand_past_capacity(self, instance: AlgoInstance, items: list[Any]) -> None:
-        """Deliveries that overflow a stepped instance's mailbox, one by one under its
-        policy: behind a full BLOCK mailbox the instance first takes what is queued, as
-        its task would while the sender waits."""
+        """Deliveries that do not pass straight through a stepped instance's mailbox: one
+        by one under its policy when they overflow it; behind a full BLOCK mailbox the
+        instance first takes what is queued, as its task would while the sender waits."""
         box = instance.mailbox
+        if len(box) + len(items) <= box.capacity:
+            box.send_many_nowait(items)
+            return
         for item in items:
             try:
                 box.send_nowait(item)
             except trio.WouldBlock:
                 instance.step(box.take_all())
                 box.send_nowait(item)
-
-    # -- commit ------------------------------------------------------------------------
 
     # -- the end -----------------------------------------------------------------------
 
