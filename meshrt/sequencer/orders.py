@@ -178,8 +178,9 @@ class OrderStateMachine:
             if live is not None:
                 live.pop(order.order_id, None)
         seen.add(key)
-        if report.ts > order.last_ts:
-            order.last_ts = report.ts
+        ts = report.ts
+        if ts > order.last_ts:
+            order.last_ts = ts
         return True
 
     # -- retirement ------------------------------------------------------------------------
