@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from meshrt.contract import ActionKind, Liquidity, Side, TimeInForce
 from meshrt.sequencer.order import Order
 from meshrt.sequencer.orders import OrderStateMachine
-from meshrt.venues.events import REPORT_FILL
+from meshrt.venues.reports import Filled
 
 PRICE = 100_000_000_000
 
@@ -45,7 +45,7 @@ def per_report_us(n: int) -> float:
             )
         )
         sm.submit(oid, 0)
-    reports = [(5, REPORT_FILL, oid, PRICE, 1, Liquidity.MAKER, 0, 9) for oid in range(n)]
+    reports = [Filled(5, oid, PRICE, 1, Liquidity.MAKER, 0, 9) for oid in range(n)]
     apply = sm.apply_report
     started = time.process_time()
     for key, report in enumerate(reports):

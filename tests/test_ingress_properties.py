@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +26,20 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce, notional
 from meshrt.log.reader import read_log
+from meshrt.log.schema import REPORT_BY_TYPE
 from meshrt.runtime.replay import verify
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import load_scenario
 from meshrt.sequencer.ingress import IngressLedger, replay
 from meshrt.sequencer.order import TERMINAL, InvariantViolation, Order, OrderStatus
-from meshrt.venues.events import (
-    REPORT_ACCEPTED,
-    REPORT_CANCEL_REJECTED,
-    REPORT_CANCELLED,
-    REPORT_FILL,
-    REPORT_KIND_NAMES,
-    REPORT_REJECTED,
-    REPORT_REPLACED,
+from meshrt.venues.reports import (
+    Accepted,
+    Cancelled,
+    CancelRejected,
+    Filled,
+    Rejected,
+    Replaced,
+    VenueReport,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +47,8 @@ PX = 100_000_000_000  # 100.00
 TICK = 10_000_000  # 0.01
 LATENCY = 5  # model clock: order latency to the venue (odd: local inputs are odd, reports even)
 S = OrderStatus
-_KIND = {name: kind for kind, name in REPORT_KIND_NAMES.items()}
+_KIND = {record.name: cls for cls, record in REPORT_BY_TYPE.items()}
+Untimed = Callable[[int], VenueReport]  # a report waiting for its time
 
 
 # -- the model: one order's life, its delivery, and what it must end as --------------------
@@ -56,7 +60,7 @@ class Case:
 
     order: dict[str, Any]
     submit_at: int  # odd
-    history: list[tuple[int, str, tuple[Any, ...]]]
+    history: list[tuple[int, str, VenueReport]]
     copies: list[list[int]]  # per report: arrival time of each copy (first = the original)
     fifo: bool  # replaced orders: delivered in venue order
     cancel_at: int | None = None  # odd: when the algo asks to cancel
@@ -68,44 +72,49 @@ class Case:
     def expected(self) -> tuple[OrderStatus, int, int, int]:
         """(status, filled, size, fees) from the venue history alone."""
         reports = [r for _, _, r in self.history]
-        kinds = [r[1] for r in reports]
-        fills = [r for r in reports if r[1] == REPORT_FILL]
-        filled, fees = sum(r[4] for r in fills), sum(r[6] for r in fills)
-        sizes = [r[4] for r in reports if r[1] == REPORT_REPLACED]
+        kinds = {type(r) for r in reports}
+        fills = [r for r in reports if type(r) is Filled]
+        filled, fees = sum(r.size for r in fills), sum(r.fee for r in fills)
+        sizes = [r.size for r in reports if type(r) is Replaced]
         size = sizes[-1] if sizes else self.order["size"]
-        if REPORT_REJECTED in kinds:
+        if Rejected in kinds:
             status = S.REJECTED
-        elif REPORT_CANCELLED in kinds:
+        elif Cancelled in kinds:
             status = S.CANCELLED
         elif filled == size:
             status = S.FILLED
         elif filled:
             status = S.PARTIALLY_FILLED
-        elif {REPORT_ACCEPTED, REPORT_REPLACED} & set(kinds):
+        elif {Accepted, Replaced} & kinds:
             status = S.ACCEPTED
         else:
             status = S.SUBMITTED
         return status, filled, size, fees
 
 
-def _fill(oid: int, price: int, qty: int, fee: int, remaining: int, liq: int) -> tuple[Any, ...]:
-    return (REPORT_FILL, oid, price, qty, liq, fee, remaining)
+def _fill(oid: int, price: int, qty: int, fee: int, remaining: int, liq: int) -> Untimed:
+    return partial(
+        Filled, order_id=oid, price=price, size=qty, liquidity=liq, fee=fee, remaining=remaining
+    )
 
 
 @st.composite
-def venue_history(draw: st.DrawFn, oid: int, size: int, replaces: bool) -> list[tuple[Any, ...]]:
-    """What the venue does with one order, untimed: report tuples without their ts."""
+def venue_history(draw: st.DrawFn, oid: int, size: int, replaces: bool) -> list[Untimed]:
+    """What the venue does with one order, untimed: reports waiting for their ts."""
     outcome = draw(st.sampled_from(["full", "cancel", "open", "accept_reject", "reject"]))
     if outcome == "reject":
-        return [(REPORT_REJECTED, oid, RejectReason.NO_LIQUIDITY)]
+        return [partial(Rejected, order_id=oid, reason=RejectReason.NO_LIQUIDITY)]
     if outcome == "accept_reject":
-        return [(REPORT_ACCEPTED, oid), (REPORT_REJECTED, oid, RejectReason.POST_ONLY_WOULD_CROSS)]
-    out: list[tuple[Any, ...]] = []
+        return [
+            partial(Accepted, order_id=oid),
+            partial(Rejected, order_id=oid, reason=RejectReason.POST_ONLY_WOULD_CROSS),
+        ]
+    out: list[Untimed] = []
     if replaces or draw(st.booleans()):  # an IOC may fill with no ack; a replaced order was acked
-        out.append((REPORT_ACCEPTED, oid))
+        out.append(partial(Accepted, order_id=oid))
     cur, cum = size, 0
 
-    def fill(qty: int) -> tuple[Any, ...]:
+    def fill(qty: int) -> Untimed:
         price = PX + draw(st.integers(-3, 3)) * TICK
         liq = draw(st.sampled_from([Liquidity.MAKER, Liquidity.TAKER]))
         return _fill(oid, price, qty, draw(st.integers(-3, 5)), cur - cum - qty, liq)
@@ -119,20 +128,23 @@ def venue_history(draw: st.DrawFn, oid: int, size: int, replaces: bool) -> list[
             cum += qty
         elif step == "replace":  # the venue keeps something open: new size > filled
             cur = draw(st.integers(cum + 1, 2 * cur))
-            out.append((REPORT_REPLACED, oid, PX + draw(st.integers(-3, 3)) * TICK, cur, cur - cum))
+            price = PX + draw(st.integers(-3, 3)) * TICK
+            out.append(partial(Replaced, order_id=oid, price=price, size=cur, remaining=cur - cum))
         elif step == "replace_refused":
-            out.append((REPORT_CANCEL_REJECTED, oid, RejectReason.ILLEGAL_TRANSITION))
+            out.append(
+                partial(CancelRejected, order_id=oid, reason=RejectReason.ILLEGAL_TRANSITION)
+            )
     if outcome == "full" and cur > cum:
         out.append(fill(cur - cum))
     elif outcome == "cancel":
-        out.append((REPORT_CANCELLED, oid, cur - cum))
+        out.append(partial(Cancelled, order_id=oid, remaining=cur - cum))
     return out
 
 
-def _ends(report: tuple[Any, ...]) -> bool:
+def _ends(report: VenueReport) -> bool:
     """Whether this report, in venue order, ends the order at the venue."""
-    return report[1] in (REPORT_REJECTED, REPORT_CANCELLED) or (
-        report[1] == REPORT_FILL and report[7] == 0
+    return type(report) in (Rejected, Cancelled) or (
+        type(report) is Filled and report.remaining == 0
     )
 
 
@@ -156,7 +168,7 @@ def order_case(draw: st.DrawFn, oid: int) -> Case:
     untimed = draw(venue_history(oid, size, replaces))
     history, t = [], submit_at + LATENCY
     for k, body in enumerate(untimed):
-        history.append((t, f"{order['venue']}:{oid}.{k}", (t, *body)))
+        history.append((t, f"{order['venue']}:{oid}.{k}", body(t)))
         t += 2 * draw(st.integers(1, 10))
     case = Case(order, submit_at, history, [], fifo=replaces)
     case.copies = [_arrivals(draw, case, t_emit) for t_emit, _, _ in history]
@@ -167,14 +179,14 @@ def order_case(draw: st.DrawFn, oid: int) -> Case:
     acks = [
         min(c)
         for (_, _, r), c in zip(history, case.copies, strict=True)
-        if r[1] in (REPORT_ACCEPTED, REPORT_FILL)
+        if type(r) in (Accepted, Filled)
     ]
     if not acks:
         return case
     p = case.cancel_at = min(acks) + 1 + 2 * draw(st.integers(0, 30))
     arrived = [r for (_, _, r), c in zip(history, case.copies, strict=True) if min(c) < p]
-    filled = sum(r[4] for r in arrived if r[1] == REPORT_FILL)
-    dead = filled == size or any(r[1] in (REPORT_REJECTED, REPORT_CANCELLED) for r in arrived)
+    filled = sum(r.size for r in arrived if type(r) is Filled)
+    dead = filled == size or any(type(r) in (Rejected, Cancelled) for r in arrived)
     case.cancel_sent = not dead
     if dead:
         return case  # refused locally: the venue never hears of it
@@ -183,11 +195,11 @@ def order_case(draw: st.DrawFn, oid: int) -> Case:
     ended = any(_ends(history[i][2]) for i in keep)
     case.history = [history[i] for i in keep]
     case.copies = [case.copies[i] for i in keep]
-    cum = sum(r[4] for _, _, r in case.history if r[1] == REPORT_FILL)
-    answer = (
-        (at, REPORT_CANCEL_REJECTED, oid, RejectReason.UNKNOWN_ORDER)
+    cum = sum(r.size for _, _, r in case.history if type(r) is Filled)
+    answer: VenueReport = (
+        CancelRejected(at, oid, RejectReason.UNKNOWN_ORDER)
         if ended
-        else (at, REPORT_CANCELLED, oid, size - cum)
+        else Cancelled(at, oid, size - cum)
     )
     case.history.append((at, f"{order['venue']}:{oid}.c", answer))
     case.copies.append(_arrivals(draw, case, at))
@@ -262,17 +274,17 @@ def feed(ingress: IngressLedger, inputs: list[Input], check: bool = True) -> Non
                 assert sent == args.cancel_sent, "the local check disagrees with the model"
             continue
         key, report = args
-        order = ingress.orders.orders[report[2]]
+        order = ingress.orders.orders[report.order_id]
         filled_before = order.filled
         applied = ingress.report(order.venue, key, report, ingest_ts=t)
         if not check:
             continue
-        assert applied == ((report[2], key) not in seen_keys)  # a re-send is a no-op
-        seen_keys.add((report[2], key))
-        if applied and report[1] == REPORT_FILL:
+        assert applied == ((report.order_id, key) not in seen_keys)  # a re-send is a no-op
+        seen_keys.add((report.order_id, key))
+        if applied and type(report) is Filled:
             sign = 1 if order.side == Side.BUY else -1
-            books.position[order.deployment, order.symbol] += sign * report[4]
-            books.cash[order.deployment] -= sign * notional(report[3], report[4]) + report[6]
+            books.position[order.deployment, order.symbol] += sign * report.size
+            books.cash[order.deployment] -= sign * notional(report.price, report.size) + report.fee
         # after every report: filled never decreases nor exceeds size; terminal is terminal
         assert filled_before <= order.filled <= order.size
         if order.order_id in terminal:
@@ -345,17 +357,17 @@ def test_an_impossible_stream_fails_closed_naming_the_order(
     drawn: tuple[list[Case], list[int]], data: st.DataObject
 ) -> None:
     cases, tiebreak = drawn
-    rejected = [c for c in cases if any(r[1] == REPORT_REJECTED for _, _, r in c.history)]
+    rejected = [c for c in cases if any(type(r) is Rejected for _, _, r in c.history)]
     how = data.draw(
         st.sampled_from(["overfill", "fill_after_reject"] if rejected else ["overfill"])
     )
     case = data.draw(st.sampled_from(rejected if how == "fill_after_reject" else cases))
     oid = case.order["order_id"]
     biggest = max(
-        [case.order["size"], *(r[4] for _, _, r in case.history if r[1] == REPORT_REPLACED)]
+        [case.order["size"], *(r.size for _, _, r in case.history if type(r) is Replaced)]
     )
     qty = biggest + 1 if how == "overfill" else 1
-    bad = (case.submit_at + LATENCY, REPORT_FILL, oid, PX, qty, Liquidity.TAKER, 0, 0)
+    bad = Filled(case.submit_at + LATENCY, oid, PX, qty, Liquidity.TAKER, 0, 0)
     inputs = deliveries(cases, in_order=False, tiebreak=tiebreak)
     submitted = next(i for i, item in enumerate(inputs) if item[2] == "submit" and item[3] is case)
     at = data.draw(st.integers(submitted + 1, len(inputs)))
@@ -397,9 +409,9 @@ def _order(oid: int = 1, size: int = 10, venue: str = "v1") -> Order:
 def test_records_are_the_documented_layout() -> None:
     ingress = IngressLedger()
     ingress.submit(_order(), 1)
-    ingress.report("v1", "e1", (3, REPORT_ACCEPTED, 1), ingest_ts=9)
-    ingress.report("v1", "e2", (4, REPORT_FILL, 1, PX, 4, Liquidity.MAKER, -2, 6), ingest_ts=8)
-    ingress.report("v1", "e2", (4, REPORT_FILL, 1, PX, 4, Liquidity.MAKER, -2, 6), ingest_ts=10)
+    ingress.report("v1", "e1", Accepted(3, 1), ingest_ts=9)
+    ingress.report("v1", "e2", Filled(4, 1, PX, 4, Liquidity.MAKER, -2, 6), ingest_ts=8)
+    ingress.report("v1", "e2", Filled(4, 1, PX, 4, Liquidity.MAKER, -2, 6), ingest_ts=10)
     assert ingress.cancel(1, 11)
     cash = -notional(PX, 4) + 2
     assert [orjson.loads(r) for r in ingress.records] == [
@@ -477,18 +489,18 @@ def test_a_report_from_another_venue_or_for_no_order_fails_closed() -> None:
     ingress = IngressLedger()
     ingress.submit(_order(), 1)
     with pytest.raises(InvariantViolation, match=r"order 1 .*'v2', but the order is on 'v1'"):
-        ingress.report("v2", "e1", (3, REPORT_ACCEPTED, 1), ingest_ts=3)
+        ingress.report("v2", "e1", Accepted(3, 1), ingest_ts=3)
     assert len(ingress.records) == 1
     other = IngressLedger()
     with pytest.raises(InvariantViolation, match=r"order 7: .*no such order"):
-        other.report("v1", "e1", (3, REPORT_ACCEPTED, 7), ingest_ts=3)
+        other.report("v1", "e1", Accepted(3, 7), ingest_ts=3)
 
 
 @pytest.mark.unit
 def test_replay_refuses_a_tampered_record() -> None:
     ingress = IngressLedger()
     ingress.submit(_order(size=5), 1)
-    ingress.report("v1", "e1", (3, REPORT_FILL, 1, PX, 4, Liquidity.TAKER, 1, 1), ingest_ts=3)
+    ingress.report("v1", "e1", Filled(3, 1, PX, 4, Liquidity.TAKER, 1, 1), ingest_ts=3)
     record = orjson.loads(ingress.records[1])
     record[13][1] = 6  # someone edits the fill size: the replay overfills
     with pytest.raises(InvariantViolation, match="overfill"):
@@ -560,7 +572,7 @@ def log_ingress(run_dir: Path) -> tuple[list[tuple[int, str, Any]], set[int]]:
             inputs.append((r.event_ts, "replace", r.payload[0]))
         elif r.type in _KIND:
             p = r.payload
-            report = (r.event_ts, _KIND[r.type], p[0], *p[1:-2])
+            report = _KIND[r.type](r.event_ts, *p[:-2])
             inputs.append((r.event_ts, "report", (r.venue, r.key, report, p[-2], p[-1])))
             if r.type == "replaced":
                 fifo.add(p[0])
@@ -624,7 +636,7 @@ def test_a_runs_log_verifies_and_its_reports_in_arrival_order_end_the_same(
             if what == "submit"
             else args
             if what in ("cancel", "replace")
-            else args[2][2]
+            else args[2].order_id
         )
         t = ts if what != "report" else ts + data.draw(st.integers(0, 2_000_000))
         if oid in fifo or what != "report":  # a local decision waits for what caused it

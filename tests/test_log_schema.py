@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 import pytest
@@ -18,7 +18,7 @@ from meshrt.log.reader import Record
 from meshrt.log.validate import record_problem
 from meshrt.runtime.run import run
 from meshrt.sequencer.order import OrderStatus
-from meshrt.venues.events import REPORT_KIND_NAMES
+from meshrt.venues.reports import VenueReport
 
 from helpers import deployment, scenario
 from scenarios.algos.market_maker import MarketMaker
@@ -35,11 +35,8 @@ SAMPLE: dict[frozenset[type], Any] = {
 
 
 def sample_payload(record: schema.RecordType) -> list[Any]:
-    """A payload of the record's field types (order statuses where a report has them)."""
-    payload = [SAMPLE[allowed] for _, allowed in record.fields]
-    if record in schema.REPORTS:
-        payload[-2:] = ["ACCEPTED", "FILLED"]
-    return payload
+    """A payload of the record's field types."""
+    return [SAMPLE[allowed] for _, allowed in record.fields]
 
 
 # each Python builder of records.py, called with valid arguments: its lines
@@ -53,8 +50,8 @@ BUILDERS: dict[str, Callable[[], list[bytes]]] = {
     "gave_up": lambda: [records.gave_up(1, 5, "v", "mm", "too many restarts")],
     "run_end": lambda: [records.run_end(1, 5)],
     "report": lambda: [
-        records.report(1, 5, "venue:v", "v", "X", record.name, sample_payload(record), "v:1")
-        for record in schema.REPORTS
+        records.report(1, "venue:v", "v", "X", report, "ACCEPTED", "FILLED", "v:1")
+        for report in (cls(5, *(7 for _ in cls._fields[1:])) for cls in schema.REPORT_BY_TYPE)
     ],
     "set_param": lambda: [records.set_param(1, 5, "algo:mm", "v", "level", object())],
     "algo_log": lambda: [records.algo_log(1, 5, "algo:mm", "v", "hello")],
@@ -111,7 +108,10 @@ def test_the_compiled_feed_commit_writes_the_feed_types(tmp_path: Path) -> None:
 @pytest.mark.unit
 def test_the_definitions_agree_with_the_code_they_describe() -> None:
     assert Record._fields == schema.ENVELOPE
-    assert set(REPORT_KIND_NAMES.values()) == schema.REPORT_TYPES
+    assert set(schema.REPORT_BY_TYPE) == set(get_args(VenueReport))
+    for cls, record in schema.REPORT_BY_TYPE.items():  # the payload: the fields after ts
+        assert cls._fields[0] == "ts"
+        assert [*cls._fields[1:], "before", "after"] == record.field_names
     assert {record.name for record in schema.FEED_BY_KIND.values()} == schema.FEED_TYPES
     assert {status.name for status in OrderStatus} == schema.ORDER_STATUSES
     line = records.ingress_transition(

@@ -8,16 +8,17 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from meshrt.contract import BOOK_DEPTH, PRICE_SCALE, SIZE_SCALE, RejectReason, notional
-from meshrt.venues.events import (
-    REPORT_ACCEPTED,
-    REPORT_CANCEL_REJECTED,
-    REPORT_CANCELLED,
-    REPORT_FILL,
-    REPORT_REJECTED,
-    REPORT_REPLACED,
-)
 from meshrt.venues.fees import FeeSchedule
 from meshrt.venues.matching import MatchingEngine
+from meshrt.venues.reports import (
+    Accepted,
+    Cancelled,
+    CancelRejected,
+    Filled,
+    Rejected,
+    Replaced,
+    VenueReport,
+)
 from meshrt.venues.resting import RestingOrder
 
 BUY, SELL = 1, 2
@@ -37,14 +38,26 @@ def engine(
     return e
 
 
-def drain(e: MatchingEngine) -> list[tuple]:
-    out = list(e.reports)
+class Reports(list[VenueReport]):
+    """Reports equal by type as well as by value (Rejected and CancelRejected, both
+    NamedTuples of three ints, would compare equal as tuples)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, list) and [(type(r), r) for r in self] == [
+            (type(r), r) for r in other
+        ]
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def drain(e: MatchingEngine) -> Reports:
+    out = Reports(e.reports)
     e.reports.clear()
     return out
 
 
-def fill(oid: int, price: int, size: int, liq: int, remaining: int, fee: int = 0) -> tuple:
-    return (T, REPORT_FILL, oid, price, size, liq, fee, remaining)
+def fill(oid: int, price: int, size: int, liq: int, remaining: int, fee: int = 0) -> Filled:
+    return Filled(T, oid, price, size, liq, fee, remaining)
 
 
 # -- taker matching ---------------------------------------------------------------------
@@ -54,7 +67,7 @@ def test_crossing_limit_takes_several_levels_then_rests() -> None:
     e = engine()
     e.submit(T, 1, BUY, 102, 12, GTC)
     assert drain(e) == [
-        (T, REPORT_ACCEPTED, 1),
+        Accepted(T, 1),
         fill(1, 101, 5, TAKER, 7),
         fill(1, 102, 5, TAKER, 2),
     ]
@@ -67,11 +80,11 @@ def test_market_order_walks_levels_and_cancels_remainder() -> None:
     e = engine()
     e.submit(T, 1, BUY, None, 18, GTC)
     assert drain(e) == [
-        (T, REPORT_ACCEPTED, 1),
+        Accepted(T, 1),
         fill(1, 101, 5, TAKER, 13),
         fill(1, 102, 5, TAKER, 8),
         fill(1, 103, 5, TAKER, 3),
-        (T, REPORT_CANCELLED, 1, 3),
+        Cancelled(T, 1, 3),
     ]
     assert e.best_ask() is None
     assert e.resting() == []
@@ -80,33 +93,33 @@ def test_market_order_walks_levels_and_cancels_remainder() -> None:
 def test_market_order_on_empty_side_is_rejected_without_accept() -> None:
     e = engine(asks=[])
     e.submit(T, 1, BUY, None, 5, GTC)
-    assert drain(e) == [(T, REPORT_REJECTED, 1, RejectReason.NO_LIQUIDITY)]
+    assert drain(e) == [Rejected(T, 1, RejectReason.NO_LIQUIDITY)]
     e.submit(T, 2, SELL, None, 5, IOC)  # bids exist: fills
-    assert drain(e) == [(T, REPORT_ACCEPTED, 2), fill(2, 100, 5, TAKER, 0)]
+    assert drain(e) == [Accepted(T, 2), fill(2, 100, 5, TAKER, 0)]
 
 
 def test_ioc_partial_fill_cancels_remainder() -> None:
     e = engine()
     e.submit(T, 1, BUY, 101, 8, IOC)
     assert drain(e) == [
-        (T, REPORT_ACCEPTED, 1),
+        Accepted(T, 1),
         fill(1, 101, 5, TAKER, 3),
-        (T, REPORT_CANCELLED, 1, 3),
+        Cancelled(T, 1, 3),
     ]
     e.submit(T, 2, BUY, 100, 8, IOC)  # crosses nothing
-    assert drain(e) == [(T, REPORT_ACCEPTED, 2), (T, REPORT_CANCELLED, 2, 8)]
+    assert drain(e) == [Accepted(T, 2), Cancelled(T, 2, 8)]
     assert e.resting() == []
 
 
 def test_post_only_that_would_cross_is_rejected() -> None:
     e = engine()
     e.submit(T, 1, BUY, 101, 5, POST_ONLY)
-    assert drain(e) == [(T, REPORT_REJECTED, 1, RejectReason.POST_ONLY_WOULD_CROSS)]
+    assert drain(e) == [Rejected(T, 1, RejectReason.POST_ONLY_WOULD_CROSS)]
     assert e.best_ask() == (101, 5)  # nothing consumed
     e.submit(T, 2, SELL, 100, 5, POST_ONLY)
-    assert drain(e) == [(T, REPORT_REJECTED, 2, RejectReason.POST_ONLY_WOULD_CROSS)]
+    assert drain(e) == [Rejected(T, 2, RejectReason.POST_ONLY_WOULD_CROSS)]
     e.submit(T, 3, BUY, 100, 5, POST_ONLY)
-    assert drain(e) == [(T, REPORT_ACCEPTED, 3)]
+    assert drain(e) == [Accepted(T, 3)]
     assert e.resting() == [RestingOrder(3, BUY, 100, 5, 10)]
 
 
@@ -124,7 +137,7 @@ def test_post_only_that_would_cross_is_rejected() -> None:
 def test_invalid_orders_are_rejected(price: int | None, size: int, tif: int, reason: int) -> None:
     e = engine()
     e.submit(T, 1, BUY, price, size, tif)
-    assert drain(e) == [(T, REPORT_REJECTED, 1, reason)]
+    assert drain(e) == [Rejected(T, 1, reason)]
     assert e.resting() == []
 
 
@@ -132,11 +145,11 @@ def test_duplicate_live_order_id_is_rejected_but_a_finished_id_may_be_reused() -
     e = engine()
     e.submit(T, 1, BUY, 98, 5, GTC)
     e.submit(T, 1, SELL, 110, 5, GTC)
-    assert drain(e)[-1] == (T, REPORT_REJECTED, 1, RejectReason.DUPLICATE_ORDER_ID)
+    assert Reports(drain(e)[-1:]) == [Rejected(T, 1, RejectReason.DUPLICATE_ORDER_ID)]
     assert [o.side for o in e.resting()] == [BUY]
     e.cancel(T, 1)
     e.submit(T, 1, SELL, 110, 5, GTC)
-    assert drain(e) == [(T, REPORT_CANCELLED, 1, 5), (T, REPORT_ACCEPTED, 1)]
+    assert drain(e) == [Cancelled(T, 1, 5), Accepted(T, 1)]
 
 
 # -- resting orders: priority and queue -------------------------------------------------
@@ -275,7 +288,7 @@ def test_partial_fills_then_done_order_cannot_be_cancelled() -> None:
     ]
     e.apply_trade(T, BUY, 105, 4)
     e.cancel(T, 1)
-    assert drain(e) == [(T, REPORT_CANCEL_REJECTED, 1, RejectReason.UNKNOWN_ORDER)]
+    assert drain(e) == [CancelRejected(T, 1, RejectReason.UNKNOWN_ORDER)]
 
 
 # -- cancel and replace -----------------------------------------------------------------
@@ -289,9 +302,9 @@ def test_cancel_live_and_unknown() -> None:
     e.cancel(T, 1)
     e.cancel(T, 42)
     assert drain(e) == [
-        (T, REPORT_CANCELLED, 1, 5),
-        (T, REPORT_CANCEL_REJECTED, 1, RejectReason.UNKNOWN_ORDER),
-        (T, REPORT_CANCEL_REJECTED, 42, RejectReason.UNKNOWN_ORDER),
+        Cancelled(T, 1, 5),
+        CancelRejected(T, 1, RejectReason.UNKNOWN_ORDER),
+        CancelRejected(T, 42, RejectReason.UNKNOWN_ORDER),
     ]
     e.apply_trade(T, SELL, 90, 100)
     assert drain(e) == []
@@ -304,7 +317,7 @@ def test_replace_same_price_smaller_size_keeps_queue() -> None:
     e.apply_trade(T, SELL, 100, 7)  # queue 10 -> 3 for both
     drain(e)
     e.replace(T, 1, 100, 4)
-    assert drain(e) == [(T, REPORT_REPLACED, 1, 100, 4, 4)]
+    assert drain(e) == [Replaced(T, 1, 100, 4, 4)]
     assert [(o.order_id, o.remaining, o.queue_ahead) for o in e.resting()] == [(1, 4, 3), (2, 5, 3)]
 
 
@@ -315,10 +328,10 @@ def test_replace_size_up_or_new_price_goes_to_back() -> None:
     e.apply_trade(T, SELL, 100, 7)
     drain(e)
     e.replace(T, 1, 100, 6)  # size up: back of the queue, queue ahead = displayed 10
-    assert drain(e) == [(T, REPORT_REPLACED, 1, 100, 6, 6)]
+    assert drain(e) == [Replaced(T, 1, 100, 6, 6)]
     assert [(o.order_id, o.queue_ahead) for o in e.resting()] == [(2, 3), (1, 10)]
     e.replace(T, 2, 99, 5)  # new price: queue ahead = displayed at 99
-    assert drain(e) == [(T, REPORT_REPLACED, 2, 99, 5, 5)]
+    assert drain(e) == [Replaced(T, 2, 99, 5, 5)]
     assert [(o.order_id, o.price, o.queue_ahead) for o in e.resting()] == [
         (1, 100, 10),
         (2, 99, 10),
@@ -334,9 +347,9 @@ def test_replace_counts_filled_size_and_validates() -> None:
     e.replace(T, 1, 0, 8)
     e.replace(T, 1, 100, 8)
     assert drain(e) == [
-        (T, REPORT_CANCEL_REJECTED, 1, RejectReason.INVALID_SIZE),
-        (T, REPORT_CANCEL_REJECTED, 1, RejectReason.INVALID_PRICE),
-        (T, REPORT_REPLACED, 1, 100, 8, 4),
+        CancelRejected(T, 1, RejectReason.INVALID_SIZE),
+        CancelRejected(T, 1, RejectReason.INVALID_PRICE),
+        Replaced(T, 1, 100, 8, 4),
     ]
     assert e.resting()[0].remaining == 4
 
@@ -348,8 +361,8 @@ def test_replace_of_done_or_unknown_order_is_rejected() -> None:
     e.replace(T, 1, 100, 10)
     e.replace(T, 99, 100, 10)
     assert drain(e) == [
-        (T, REPORT_CANCEL_REJECTED, 1, RejectReason.UNKNOWN_ORDER),
-        (T, REPORT_CANCEL_REJECTED, 99, RejectReason.UNKNOWN_ORDER),
+        CancelRejected(T, 1, RejectReason.UNKNOWN_ORDER),
+        CancelRejected(T, 99, RejectReason.UNKNOWN_ORDER),
     ]
 
 
@@ -359,7 +372,7 @@ def test_replace_to_crossing_price_matches_then_rests() -> None:
     drain(e)
     e.replace(T, 1, 102, 12)
     assert drain(e) == [
-        (T, REPORT_REPLACED, 1, 102, 12, 12),
+        Replaced(T, 1, 102, 12, 12),
         fill(1, 101, 5, TAKER, 7),
         fill(1, 102, 5, TAKER, 2),
     ]
@@ -372,7 +385,7 @@ def test_replace_post_only_that_would_cross_is_refused_unchanged() -> None:
     drain(e)
     before = e.resting()
     e.replace(T, 1, 101, 5)
-    assert drain(e) == [(T, REPORT_CANCEL_REJECTED, 1, RejectReason.POST_ONLY_WOULD_CROSS)]
+    assert drain(e) == [CancelRejected(T, 1, RejectReason.POST_ONLY_WOULD_CROSS)]
     assert e.resting() == before
     assert e.best_ask() == (101, 5)
 
@@ -387,10 +400,10 @@ def test_fees_taker_charge_and_maker_rebate() -> None:
     e.submit(T, 1, BUY, px, sz, IOC)
     taker_fee = 500 * notional(px, sz) // 1_000_000
     assert taker_fee == 100_000_000  # 0.05% of 200 quote = 0.1 quote
-    assert drain(e) == [(T, REPORT_ACCEPTED, 1), fill(1, px, sz, TAKER, 0, fee=taker_fee)]
+    assert drain(e) == [Accepted(T, 1), fill(1, px, sz, TAKER, 0, fee=taker_fee)]
     e.submit(T, 2, SELL, px, sz, GTC)
     e.apply_trade(T, BUY, px + 1, sz)
-    assert drain(e)[-1] == fill(2, px, sz, MAKER, 0, fee=-20_000_000)
+    assert Reports(drain(e)[-1:]) == [fill(2, px, sz, MAKER, 0, fee=-20_000_000)]
 
 
 def test_fee_rounding_is_floor() -> None:
@@ -515,33 +528,33 @@ def test_random_sequences_keep_order_invariants(op_list: list[tuple]) -> None:
     live: dict[int, list[int]] = {}  # order id -> [total size, filled]
     for ts, ((kind, *args), reports) in enumerate(zip(op_list, per_op, strict=True)):
         for report in reports:
-            assert report[0] == ts
-            rkind, oid = report[1], report[2]
-            if rkind in (REPORT_REJECTED, REPORT_CANCEL_REJECTED):
+            assert report.ts == ts
+            oid = report.order_id
+            if type(report) is Rejected or type(report) is CancelRejected:
                 assert oid == args[0] and len(reports) == 1
                 continue
-            if rkind == REPORT_ACCEPTED:
+            if type(report) is Accepted:
                 assert kind == "submit" and oid == args[0] and oid not in live
                 live[oid] = [args[3], 0]
                 continue
             assert oid in live, f"report for an order that is not live: {report}"
             size, filled = live[oid]
-            if rkind == REPORT_FILL:
-                _, _, _, price, qty, liq, fee, remaining = report
-                assert 0 < qty <= size - filled
-                assert remaining == size - filled - qty
-                assert fee == FeeSchedule(-10, 30).fee(liq, price, qty)
-                live[oid][1] += qty
-                if remaining == 0:
+            if type(report) is Filled:
+                assert 0 < report.size <= size - filled
+                assert report.remaining == size - filled - report.size
+                assert report.fee == FeeSchedule(-10, 30).fee(
+                    report.liquidity, report.price, report.size
+                )
+                live[oid][1] += report.size
+                if report.remaining == 0:
                     del live[oid]
-            elif rkind == REPORT_CANCELLED:
-                assert report[3] == size - filled > 0
+            elif type(report) is Cancelled:
+                assert report.remaining == size - filled > 0
                 del live[oid]
-            elif rkind == REPORT_REPLACED:
-                _, _, _, _new_price, new_size, remaining = report
-                assert kind == "replace" and new_size > filled
-                assert remaining == new_size - filled
-                live[oid][0] = new_size
+            elif type(report) is Replaced:
+                assert kind == "replace" and report.size > filled
+                assert report.remaining == report.size - filled
+                live[oid][0] = report.size
     resting = e.resting()
     assert sorted(o.order_id for o in resting) == sorted(live)
     for o in resting:

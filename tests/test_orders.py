@@ -13,13 +13,14 @@ from hypothesis import given, settings, strategies as st
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce
 from meshrt.sequencer.order import TERMINAL, InvariantViolation, Order, OrderStatus
 from meshrt.sequencer.orders import OrderStateMachine
-from meshrt.venues.events import (
-    REPORT_ACCEPTED,
-    REPORT_CANCEL_REJECTED,
-    REPORT_CANCELLED,
-    REPORT_FILL,
-    REPORT_REJECTED,
-    REPORT_REPLACED,
+from meshrt.venues.reports import (
+    Accepted,
+    Cancelled,
+    CancelRejected,
+    Filled,
+    Rejected,
+    Replaced,
+    VenueReport,
 )
 
 S = OrderStatus
@@ -56,28 +57,28 @@ def submitted(size: int = 10, oid: int = 1) -> OrderStateMachine:
     return sm
 
 
-def acc(oid: int = 1, ts: int = 2) -> tuple[Any, ...]:
-    return (ts, REPORT_ACCEPTED, oid)
+def acc(oid: int = 1, ts: int = 2) -> Accepted:
+    return Accepted(ts, oid)
 
 
-def rej(oid: int = 1, ts: int = 2) -> tuple[Any, ...]:
-    return (ts, REPORT_REJECTED, oid, RejectReason.NO_LIQUIDITY)
+def rej(oid: int = 1, ts: int = 2) -> Rejected:
+    return Rejected(ts, oid, RejectReason.NO_LIQUIDITY)
 
 
-def fill(qty: int, oid: int = 1, ts: int = 3, fee: int = 0, remaining: int = 0) -> tuple[Any, ...]:
-    return (ts, REPORT_FILL, oid, PX, qty, Liquidity.MAKER, fee, remaining)
+def fill(qty: int, oid: int = 1, ts: int = 3, fee: int = 0, remaining: int = 0) -> Filled:
+    return Filled(ts, oid, PX, qty, Liquidity.MAKER, fee, remaining)
 
 
-def cxl(remaining: int, oid: int = 1, ts: int = 4) -> tuple[Any, ...]:
-    return (ts, REPORT_CANCELLED, oid, remaining)
+def cxl(remaining: int, oid: int = 1, ts: int = 4) -> Cancelled:
+    return Cancelled(ts, oid, remaining)
 
 
-def cxlrej(oid: int = 1, ts: int = 4) -> tuple[Any, ...]:
-    return (ts, REPORT_CANCEL_REJECTED, oid, RejectReason.UNKNOWN_ORDER)
+def cxlrej(oid: int = 1, ts: int = 4) -> CancelRejected:
+    return CancelRejected(ts, oid, RejectReason.UNKNOWN_ORDER)
 
 
-def repl(price: int, size: int, remaining: int, oid: int = 1, ts: int = 4) -> tuple[Any, ...]:
-    return (ts, REPORT_REPLACED, oid, price, size, remaining)
+def repl(price: int, size: int, remaining: int, oid: int = 1, ts: int = 4) -> Replaced:
+    return Replaced(ts, oid, price, size, remaining)
 
 
 # -- local transitions ------------------------------------------------------------------
@@ -164,9 +165,7 @@ def test_duplicate_key_is_a_noop() -> None:
         ([acc(), cxl(10)], RejectReason.ILLEGAL_TRANSITION),  # CANCELLED
     ],
 )
-def test_request_cancel(
-    status_reports: list[tuple[Any, ...]], expected: RejectReason | None
-) -> None:
+def test_request_cancel(status_reports: list[VenueReport], expected: RejectReason | None) -> None:
     sm = submitted()
     for i, r in enumerate(status_reports):
         sm.apply_report(r, i)
@@ -287,7 +286,7 @@ def test_cancelled_with_nothing_remaining_means_filled() -> None:
 
 
 @pytest.mark.parametrize("prefix", [[], [acc()]])
-def test_rejected_from_submitted_or_accepted(prefix: list[tuple[Any, ...]]) -> None:
+def test_rejected_from_submitted_or_accepted(prefix: list[VenueReport]) -> None:
     sm = submitted()
     for i, r in enumerate(prefix):
         sm.apply_report(r, i)
@@ -511,7 +510,7 @@ def test_a_fill_report_costs_the_same_with_many_orders_open() -> None:
 
 
 @st.composite
-def venue_histories(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderStatus, int]:
+def venue_histories(draw: st.DrawFn) -> tuple[int, list[VenueReport], OrderStatus, int]:
     """A physically possible venue history: (size, reports in venue order, final status, cum)."""
     size = draw(st.integers(1, 1000))
     outcome = draw(st.sampled_from(["reject", "accept_reject", "open", "full", "cancel"]))
@@ -519,7 +518,7 @@ def venue_histories(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderS
         return size, [rej(ts=2)], S.REJECTED, 0
     if outcome == "accept_reject":
         return size, [acc(ts=2), rej(ts=3)], S.REJECTED, 0
-    history: list[tuple[Any, ...]] = []
+    history: list[VenueReport] = []
     if draw(st.booleans()):  # some venues never ack an order that fills at once (IOC)
         history.append(acc(ts=2))
     # cut points split the cumulative fill into partial fills
@@ -528,7 +527,7 @@ def venue_histories(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderS
     sizes = [b - a for a, b in zip([0, *cuts], [*cuts, cum], strict=True)] if cum else []
     ts = 3
     for q in sizes:
-        cum_so_far = sum(r[4] for r in history if r[1] == REPORT_FILL) + q
+        cum_so_far = sum(r.size for r in history if type(r) is Filled) + q
         history.append(fill(q, ts=ts, fee=q % 7 - 3, remaining=size - cum_so_far))
         ts += 1
     if outcome == "cancel":
@@ -542,9 +541,9 @@ def venue_histories(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderS
 
 def deliver(
     sm: OrderStateMachine,
-    delivery: list[tuple[tuple[Any, ...], int]],
+    delivery: list[tuple[VenueReport, int]],
     size: int,
-    cancel_answer_kind: int | None = None,
+    cancel_answer_kind: type[VenueReport] | None = None,
 ) -> None:
     """Apply reports one by one, checking the per-step invariants.
 
@@ -557,7 +556,7 @@ def deliver(
     for report, key in delivery:
         before = o.filled
         sm.apply_report(report, key)
-        answered = answered or report[1] == cancel_answer_kind
+        answered = answered or type(report) is cancel_answer_kind
         if cancel_answer_kind is not None and not answered:
             assert o.status in (S.CANCEL_PENDING, S.FILLED)
         assert o.filled >= before
@@ -590,13 +589,13 @@ def test_duplicated_reordered_delivery_converges(
     for sm in (in_order, shuffled):
         o = sm.orders[1]
         assert (o.status, o.filled) == (final_status, cum)
-        assert o.fees == sum(r[6] for r in history if r[1] == REPORT_FILL)
+        assert o.fees == sum(r.fee for r in history if type(r) is Filled)
         assert sm.open_orders("mm-a") == (0 if final_status in TERMINAL else 1)
     assert in_order.orders[1].terminal_cum == shuffled.orders[1].terminal_cum
 
 
 @st.composite
-def cancel_races(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], OrderStatus, int]:
+def cancel_races(draw: st.DrawFn) -> tuple[int, list[VenueReport], OrderStatus, int]:
     """After ACCEPTED and a local cancel request: fills racing the venue's answer."""
     size = draw(st.integers(2, 1000))
     answer = draw(st.sampled_from(["cancelled", "cancel_rejected"]))
@@ -629,7 +628,7 @@ def test_cancel_race_converges(race: Any, data: st.DataObject) -> None:
         sm = submitted(size)
         sm.apply_report(acc(), 0)
         assert sm.request_cancel(1, 5) is None
-        deliver(sm, delivery, size, cancel_answer_kind=reports[-1][1])
+        deliver(sm, delivery, size, cancel_answer_kind=type(reports[-1]))
         o = sm.orders[1]
         results.append((o.status, o.filled, o.terminal_cum))
     assert results[0] == results[1]

@@ -18,6 +18,7 @@ from meshrt.scenario.definition import pause, resume, start, stop
 from meshrt.scenario.latency import Latency, LatencyStream
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE
 from meshrt.venues.outputs import BookUpdate, OrderReport, TradePrint, VenueOutput
+from meshrt.venues.reports import Accepted
 
 from helpers import TICK, UNIT, deployment, scenario
 from scenarios.algos.market_maker import MarketMaker
@@ -533,7 +534,7 @@ def test_the_compiled_feed_commit_delivers_in_fifo_order_and_stops_at_each_repor
             events.append(TradePrint(ts, 0, (ts, FEED_TRADE, 2, 100, 1)))
             events.append(BookUpdate(ts, 0, feed, None, None))  # the feed is down
         if ts % 500 == 0:
-            events.append(OrderReport(ts, 1, (ts, 10, 7)))
+            events.append(OrderReport(ts, 1, Accepted(ts, 7)))
     commit = FeedCommit(
         feed_fragments("venue:v", "v", ["X", "Y"]),
         last_book,

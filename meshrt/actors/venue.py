@@ -33,6 +33,7 @@ from meshrt.venues.events import FEED_DELTA, FEED_TRADE
 from meshrt.venues.features import FeatureTracker
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import BookUpdate, OrderReport, TradePrint, VenueOutput
+from meshrt.venues.reports import VenueReport
 from meshrt.venues.sources import Source
 
 _ts = itemgetter(0)
@@ -202,7 +203,7 @@ class VenueActor:
             _drain(engine.reports, op.symbol, out)
 
 
-def _drain(reports: list[tuple[Any, ...]], symbol: int, out: list[VenueOutput]) -> None:
+def _drain(reports: list[VenueReport], symbol: int, out: list[VenueOutput]) -> None:
     """Move a matching engine's reports into the venue's output, as they happened."""
-    out.extend(OrderReport(report[0], symbol, report) for report in reports)
+    out.extend(OrderReport(report.ts, symbol, report) for report in reports)
     reports.clear()

@@ -37,8 +37,9 @@ FORMAT = "meshrt-checkpoint"
 # 11: recorded sources pickle the byte offset they resume at (and binary recordings exist);
 # 12: settled orders retire to tombstones; mesh link latencies are counted by value;
 # 13: Order and OrderStatus moved to meshrt/sequencer/order.py; 14: the sequencer's
-# Controls list the deployments that take heartbeats; OutputIngress is a component
-VERSION = 14
+# Controls list the deployments that take heartbeats; OutputIngress is a component;
+# 15: a venue's order reports are typed (meshrt/venues/reports.py)
+VERSION = 15
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 

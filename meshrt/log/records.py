@@ -18,10 +18,10 @@ import orjson
 from meshrt.contract import INT64_MAX, UINT64_MAX, is_int
 from meshrt.log import schema
 from meshrt.log.schema import RecordType
+from meshrt.venues.reports import VenueReport
 
 _dumps = orjson.dumps
 _CONTROLS = {record.name: record for record in schema.CONTROLS}
-_REPORTS = {record.name: record for record in schema.REPORTS}
 _SCALARS = frozenset({str, float, bool, type(None)})  # besides ints, as loggable writes them
 
 
@@ -64,17 +64,26 @@ def run_end(seq: int, end: int) -> bytes:
 
 def report(
     seq: int,
-    ts: int,
     source: str,
     venue: str,
     symbol: str,
-    kind: str,
-    fields: list[Any],
+    report: VenueReport,
+    before: str,
+    after: str,
     reference: str,
 ) -> bytes:
-    """A venue's order report (``schema.REPORTS``): ``fields`` are the order id, the
-    report's own fields, and the order's status before and after."""
-    return _line(_REPORTS[kind], seq, ts, source, venue, symbol, fields, reference)
+    """A venue's order report as the record ``schema.REPORT_BY_TYPE`` names for its type:
+    its fields after ``ts`` (order id first), then the order's status before and after."""
+    return _line(
+        schema.REPORT_BY_TYPE[type(report)],
+        seq,
+        report.ts,
+        source,
+        venue,
+        symbol,
+        [*report[1:], before, after],
+        reference,
+    )
 
 
 def set_param(seq: int, ts: int, source: str, venue: str, name: Any, value: Any) -> bytes:

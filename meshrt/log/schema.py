@@ -16,6 +16,15 @@ from typing import Final
 import attrs
 
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.reports import (
+    Accepted,
+    Cancelled,
+    CancelRejected,
+    Filled,
+    Rejected,
+    Replaced,
+    VenueReport,
+)
 
 ENVELOPE: Final = (
     "seq",
@@ -80,17 +89,20 @@ FEED: Final = (SNAPSHOT, DELTA, TRADE)
 # a venue's feed event kind -> the record it is logged as (meshrt/venues/events.py)
 FEED_BY_KIND: Final = {FEED_SNAPSHOT: SNAPSHOT, FEED_DELTA: DELTA, FEED_TRADE: TRADE}
 
-REPORTS: Final = (
-    _report("accepted", ()),
-    _report("rejected", (("reason", INT),)),
-    _report(
+# a venue's report type (meshrt/venues/reports.py) -> the record it is logged as; the
+# payload is the report's fields after ``ts``, then the order's status before and after
+REPORT_BY_TYPE: Final[dict[type[VenueReport], RecordType]] = {
+    Accepted: _report("accepted", ()),
+    Rejected: _report("rejected", (("reason", INT),)),
+    Filled: _report(
         "fill",
         (("price", INT), ("size", INT), ("liquidity", INT), ("fee", INT), ("remaining", INT)),
     ),
-    _report("cancelled", (("remaining", INT),)),
-    _report("cancel_rejected", (("reason", INT),)),
-    _report("replaced", (("price", INT), ("size", INT), ("remaining", INT))),
-)
+    Cancelled: _report("cancelled", (("remaining", INT),)),
+    CancelRejected: _report("cancel_rejected", (("reason", INT),)),
+    Replaced: _report("replaced", (("price", INT), ("size", INT), ("remaining", INT))),
+}
+REPORTS: Final = tuple(REPORT_BY_TYPE.values())
 
 # an intent holds the action as the algo gave it: a bad value is logged, then refused
 INTENT: Final = RecordType(

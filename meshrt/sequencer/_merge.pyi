@@ -1,12 +1,13 @@
 """Types of the Cython module meshrt/sequencer/_merge.pyx."""
 
 from collections.abc import Callable
-from typing import Any, final
+from typing import final
 
 from meshrt.actors._commit import FeedCommit
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import VenueLane
 from meshrt.venues.outputs import VenueOutput
+from meshrt.venues.reports import VenueReport
 
 @final
 class VenueMerge:
@@ -17,7 +18,7 @@ class VenueMerge:
         self,
         commits: list[FeedCommit],
         lanes: list[VenueLane],
-        commit_report: Callable[[VenueLane, int, tuple[Any, ...]], None],
+        commit_report: Callable[[VenueLane, int, VenueReport], None],
         journal: Journal,
     ) -> None: ...
     def load(self, streams: list[list[VenueOutput]], lines: list[bytes] | None) -> None:

@@ -31,9 +31,9 @@ by ``meshrt.log.records.ingress_transition``)::
   request ``sent`` or ``refused:REASON``;
 * ``venue`` and ``key``: where the input came from and, for a report, the venue's
   idempotency key (``null`` otherwise); ``payload``: a report's fields after the order
-  id (``events.REPORT_*`` order), ``[deployment, client_id, symbol, side, kind, tif,
-  price, size]`` for ``submitted``, ``[]`` for ``cancel_request`` and
-  ``replace_request``.
+  id (as its type in meshrt/venues/reports.py declares them), ``[deployment, client_id,
+  symbol, side, kind, tif, price, size]`` for ``submitted``, ``[]`` for
+  ``cancel_request`` and ``replace_request``.
 
 This stand-in retires no order (it holds every order it was given, as its tests inspect
 them); the sequencer retires settled ones (``OrderStateMachine.retire``), and live mode
@@ -54,11 +54,13 @@ import orjson
 from meshrt.contract import ActionKind, Side, TimeInForce
 from meshrt.ledger import Ledger
 from meshrt.log import records
+from meshrt.log.schema import REPORT_BY_TYPE
 from meshrt.sequencer.order import TERMINAL, InvariantViolation, Order, OrderStatus
-from meshrt.sequencer.orders import OrderStateMachine
-from meshrt.venues.events import REPORT_FILL, REPORT_KIND_NAMES
+from meshrt.sequencer.orders import OrderStateMachine, report_name
+from meshrt.venues.reports import Filled, VenueReport
 
-_REPORT_KINDS = {name: kind for kind, name in REPORT_KIND_NAMES.items()}
+# a logged report type's name -> the report type, to rebuild reports in ``replay``
+_REPORT_TYPES = {record.name: cls for cls, record in REPORT_BY_TYPE.items()}
 
 
 def commit_report(
@@ -66,7 +68,7 @@ def commit_report(
     ledger_of: Callable[[Order], Ledger],
     venue: str,
     venue_key: Hashable,
-    report: tuple[Any, ...],
+    report: VenueReport,
 ) -> tuple[Order, OrderStatus, bool]:
     """Commit one venue report to the books: (order, status before, applied).
 
@@ -78,17 +80,16 @@ def commit_report(
     Raises ``InvariantViolation`` on anything impossible: an unknown order, a report from
     a venue other than the order's, or any transition the state machine refuses.
     """
-    order = orders.orders.get(report[2])
+    order = orders.orders.get(report.order_id)
     if order is None:
         orders.apply_report(report, (venue, venue_key))  # raises: no such order
         raise AssertionError("unreachable")
-    name = REPORT_KIND_NAMES.get(report[1], str(report[1]))
     before, before_filled = order.status, order.filled
     if order.venue != venue:
         raise InvariantViolation(
             order.order_id,
             order.label(),
-            f"{before.name} --{name}--> ?",
+            f"{before.name} --{report_name(report)}--> ?",
             f"report from venue {venue!r}, but the order is on {order.venue!r}",
         )
     applied = orders.apply_report(report, (venue, venue_key))
@@ -97,11 +98,11 @@ def commit_report(
         raise InvariantViolation(
             order.order_id,
             order.label(),
-            f"{before.name} --{name}--> {order.status.name}",
+            f"{before.name} --{report_name(report)}--> {order.status.name}",
             f"filled {before_filled} -> {order.filled}: terminal left or fill decreased",
         )
-    if applied and report[1] == REPORT_FILL:
-        ledger_of(order).apply_fill(order.symbol, order.side, report[3], report[4], report[6])
+    if applied and type(report) is Filled:
+        ledger_of(order).apply_fill(order.symbol, order.side, report.price, report.size, report.fee)
     return order, before, applied
 
 
@@ -221,7 +222,7 @@ class IngressLedger:
             ingest_ts, ingest_ts, "replace_request", order, before, "sent", order.venue, None, []
         )
 
-    def report(self, venue: str, key: Hashable, report: tuple[Any, ...], ingest_ts: int) -> bool:
+    def report(self, venue: str, key: Hashable, report: VenueReport, ingest_ts: int) -> bool:
         """One venue report as it arrives; False if it was a duplicate (a no-op)."""
         self._guard()
         try:
@@ -230,15 +231,15 @@ class IngressLedger:
             self.failed = exc
             raise
         self._record(
-            report[0],
+            report.ts,
             ingest_ts,
-            REPORT_KIND_NAMES[report[1]],
+            report_name(report),
             order,
             before.name,
             "applied" if applied else "duplicate",
             venue,
             key,
-            list(report[3:]),
+            list(report[2:]),
         )
         return applied
 
@@ -285,10 +286,8 @@ def replay(records: Iterable[bytes]) -> list[bytes]:
             ingress.cancel(order_id, ingest_ts)
         elif kind == "replace_request":
             ingress.replace(order_id, ingest_ts)
-        elif kind in _REPORT_KINDS:
-            ingress.report(
-                venue, key, (event_ts, _REPORT_KINDS[kind], order_id, *payload), ingest_ts
-            )
+        elif kind in _REPORT_TYPES:
+            ingress.report(venue, key, _REPORT_TYPES[kind](event_ts, order_id, *payload), ingest_ts)
         else:
             raise ValueError(f"ingress record seq {seq}: unknown type {kind!r}")
     return ingress.records

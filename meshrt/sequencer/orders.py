@@ -23,9 +23,9 @@ told apart from one for an order that never existed.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator
-from typing import Any
 
 from meshrt.contract import ActionKind, RejectReason, Side
+from meshrt.log.schema import REPORT_BY_TYPE
 from meshrt.sequencer.ended import EndedOrders
 from meshrt.sequencer.id_ranges import IdRanges
 from meshrt.sequencer.order import (
@@ -43,12 +43,7 @@ from meshrt.sequencer.order import (
     violation,
 )
 from meshrt.sequencer.transitions import apply
-from meshrt.venues.events import (
-    REPORT_CANCELLED,
-    REPORT_FILL,
-    REPORT_KIND_NAMES,
-    REPORT_REJECTED,
-)
+from meshrt.venues.reports import Cancelled, Filled, Rejected, VenueReport
 
 # how the log and rejects name a retired order past its horizon (its final state is gone)
 EXPIRED = "EXPIRED"
@@ -160,18 +155,20 @@ class OrderStateMachine:
 
     # -- venue reports --------------------------------------------------------------------
 
-    def apply_report(self, report: tuple[Any, ...], key: Hashable) -> bool:
+    def apply_report(self, report: VenueReport, key: Hashable) -> bool:
         """Apply one venue report; False if ``key`` was already applied to this order.
 
         True means the report was new and is now recorded, whether or not it changed the
         order (a late ACCEPTED is recorded and changes nothing). On ``InvariantViolation``
         nothing changes and the key is not recorded.
         """
-        order = self.orders.get(report[2])
+        order = self.orders.get(report.order_id)
         if order is None:
-            name = REPORT_KIND_NAMES.get(report[1], str(report[1]))
             raise InvariantViolation(
-                report[2], f"order {report[2]}", f"? --{name}--> ?", "no such order"
+                report.order_id,
+                f"order {report.order_id}",
+                f"? --{report_name(report)}--> ?",
+                "no such order",
             )
         seen = order.seen_keys
         if key in seen:
@@ -181,8 +178,9 @@ class OrderStateMachine:
             if live is not None:
                 live.pop(order.order_id, None)
         seen.add(key)
-        if report[0] > order.last_ts:
-            order.last_ts = report[0]
+        ts = report.ts
+        if ts > order.last_ts:
+            order.last_ts = ts
         return True
 
     # -- retirement ------------------------------------------------------------------------
@@ -200,29 +198,30 @@ class OrderStateMachine:
         """The timeline is at ``now``: tombstones whose horizon has passed go."""
         self.ended.expire(now)
 
-    def report_after_end(self, report: tuple[Any, ...], venue: str) -> OrderStatus | None:
+    def report_after_end(self, report: VenueReport, venue: str) -> OrderStatus | None:
         """A report for a retired order: its final state while its tombstone stands (the
         report is a resend and changes nothing), None past the horizon (counted as late,
         ignored). Raises ``InvariantViolation`` on a report no resend can explain.
         """
-        tomb = self.ended.get(report[2])
+        tomb = self.ended.get(report.order_id)
         if tomb is None:
             self.late_reports += 1
             return None
-        kind, status = report[1], tomb.status
-        name = REPORT_KIND_NAMES.get(kind, str(kind))
+        status = tomb.status
         who = f"order {tomb.order_id} (deployment {tomb.deployment!r}, client id {tomb.client_id})"
         why = None
         if tomb.venue != venue:
             why = f"report from venue {venue!r}, but the order was on {tomb.venue!r}"
-        elif kind == REPORT_FILL and status == REJECTED:
+        elif type(report) is Filled and status == REJECTED:
             why = "fill after reject"
-        elif kind == REPORT_REJECTED and status != REJECTED:
+        elif type(report) is Rejected and status != REJECTED:
             why = f"rejected after it ended {status.name} (final cum {tomb.cum})"
-        elif kind == REPORT_CANCELLED and status == REJECTED:
+        elif type(report) is Cancelled and status == REJECTED:
             why = "conflicting terminal reports"
         if why is not None:
-            raise InvariantViolation(tomb.order_id, who, f"{status.name} --{name}--> ?", why)
+            raise InvariantViolation(
+                tomb.order_id, who, f"{status.name} --{report_name(report)}--> ?", why
+            )
         return status
 
     # -- queries --------------------------------------------------------------------------
@@ -311,3 +310,8 @@ class OrderStateMachine:
         live = self._live.get(order.deployment, {})
         if (order.order_id in live) == (status in TERMINAL):
             raise fail("live index disagrees with status")
+
+
+def report_name(report: VenueReport) -> str:
+    """How errors name a report: its log record's type (``accepted``, ``fill``, ...)."""
+    return REPORT_BY_TYPE[type(report)].name

@@ -13,8 +13,6 @@ fill) and is refused with its final state, as it always was.
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 
 from meshrt.actors.protocol import FillDelivery, OrderDelivery, RejectDelivery
@@ -28,14 +26,14 @@ from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import VenueLane
 from meshrt.sequencer.order import ACCEPTED, PARTIALLY_FILLED, InvariantViolation
 from meshrt.sequencer.orders import EXPIRED
-from meshrt.venues.events import (
-    REPORT_ACCEPTED,
-    REPORT_CANCEL_REJECTED,
-    REPORT_CANCELLED,
-    REPORT_FILL,
-    REPORT_KIND_NAMES,
-    REPORT_REJECTED,
-    REPORT_REPLACED,
+from meshrt.venues.reports import (
+    Accepted,
+    Cancelled,
+    CancelRejected,
+    Filled,
+    Rejected,
+    Replaced,
+    VenueReport,
 )
 
 
@@ -49,9 +47,9 @@ class ReportIngress:
     desk: IntentDesk
     books: Books
 
-    def commit(self, lane: VenueLane, symbol: int, report: tuple[Any, ...]) -> None:
+    def commit(self, lane: VenueLane, symbol: int, report: VenueReport) -> None:
         lane.reports += 1
-        ts, kind, order_id = report[0], report[1], report[2]
+        ts, order_id = report.ts, report.order_id
         journal = self.journal
         journal.seq += 1
         orders = self.desk.orders
@@ -59,7 +57,7 @@ class ReportIngress:
         if order_id not in orders.orders and orders.issued(order_id):
             return self._after_end(lane, symbol, report)
         answers = ActionKind.CANCEL
-        if kind == REPORT_CANCEL_REJECTED:  # it answers the oldest unanswered request
+        if type(report) is CancelRejected:  # it answers the oldest unanswered request
             known = orders.orders.get(order_id)
             if known is not None and known.requests:
                 answers = known.requests[0]
@@ -72,12 +70,12 @@ class ReportIngress:
         journal.log.lines.append(
             records.report(
                 journal.seq,
-                ts,
                 lane.source,
                 lane.name,
                 lane.symbols[symbol],
-                REPORT_KIND_NAMES[kind],
-                [order_id, *report[3:], before.name, order.status.name],
+                report,
+                before.name,
+                order.status.name,
                 f"{lane.name}:{lane.reports}",
             )
         )
@@ -85,8 +83,7 @@ class ReportIngress:
             return  # a duplicate report: logged as received, booked and delivered once only
         dep = self.books.deployment_of(order)
         item: FillDelivery | RejectDelivery | OrderDelivery | None = None
-        if kind == REPORT_FILL:
-            price, size, liquidity, fee, remaining = report[3:8]
+        if type(report) is Filled:
             journal.counts["fills"] += 1
             item = FillDelivery(
                 ts,
@@ -96,34 +93,34 @@ class ReportIngress:
                     order.symbol,
                     lane.name,
                     order.side,
-                    liquidity,
-                    price,
-                    size,
-                    fee,
-                    remaining,
+                    report.liquidity,
+                    report.price,
+                    report.size,
+                    report.fee,
+                    report.remaining,
                 ),
             )
-        elif kind == REPORT_REJECTED:
-            reason = RejectReason(report[3])
+        elif type(report) is Rejected:
+            reason = RejectReason(report.reason)
             dep.rejects[reason.name] += 1
             item = RejectDelivery(
                 ts, Reject(ts, order.client_id, reason, order.kind, "venue"), False
             )
-        elif kind == REPORT_CANCELLED:
+        elif type(report) is Cancelled:
             item = OrderDelivery(ts, order.client_id, None)
-        elif kind == REPORT_CANCEL_REJECTED:
-            reason = RejectReason(report[3])
+        elif type(report) is CancelRejected:
+            reason = RejectReason(report.reason)
             dep.rejects[reason.name] += 1
             item = RejectDelivery(
                 ts,
                 Reject(ts, order.client_id, reason, answers, "venue"),
                 bool(order.requests),
             )
-        elif kind == REPORT_ACCEPTED and order_id in self.desk.cancel_on_accept:
+        elif type(report) is Accepted and order_id in self.desk.cancel_on_accept:
             self.desk.cancel_on_accept.discard(order_id)
             if order.status in (ACCEPTED, PARTIALLY_FILLED):
                 self.desk.send_cancel(ts, dep, order, "crash")
-        elif kind in (REPORT_REPLACED, REPORT_ACCEPTED):
+        elif type(report) is Replaced or type(report) is Accepted:
             item = OrderDelivery(
                 ts,
                 order.client_id,
@@ -146,7 +143,7 @@ class ReportIngress:
             orders.retire(order_id, at)
             self.desk.cancel_on_accept.discard(order_id)
 
-    def _after_end(self, lane: VenueLane, symbol: int, report: tuple[Any, ...]) -> None:
+    def _after_end(self, lane: VenueLane, symbol: int, report: VenueReport) -> None:
         """A report for a retired order: logged as received and ignored (a resend while its
         tombstone stands; late, and counted, after). Nothing live mode can be sent twice
         reaches here in virtual time: a simulated venue sends nothing after the last report."""
@@ -159,12 +156,12 @@ class ReportIngress:
         journal.log.lines.append(
             records.report(
                 journal.seq,
-                report[0],
                 lane.source,
                 lane.name,
                 lane.symbols[symbol],
-                REPORT_KIND_NAMES[report[1]],
-                [report[2], *report[3:], state, state],
+                report,
+                state,
+                state,
                 f"{lane.name}:{lane.reports}",
             )
         )

@@ -1,6 +1,6 @@
 """How one venue report moves one order: the order state machine's report transitions.
 
-Venue reports (``events.REPORT_*`` tuples) may arrive duplicated and out of order, as
+Venue reports (meshrt/venues/reports.py) may arrive duplicated and out of order, as
 live feeds deliver them. The transitions accept every physically possible delivery order
 and converge on the state in-order delivery would give; they fail closed, raising
 ``InvariantViolation``, on anything no venue history can explain (a fill after a
@@ -23,8 +23,6 @@ reject, an overfill, a reject after fills, conflicting terminal reports). Rules:
 
 from __future__ import annotations
 
-from typing import Any
-
 from meshrt.contract import ActionKind
 from meshrt.sequencer.order import (
     ACCEPTED,
@@ -40,13 +38,14 @@ from meshrt.sequencer.order import (
     OrderStatus,
     violation,
 )
-from meshrt.venues.events import (
-    REPORT_ACCEPTED,
-    REPORT_CANCEL_REJECTED,
-    REPORT_CANCELLED,
-    REPORT_FILL,
-    REPORT_REJECTED,
-    REPORT_REPLACED,
+from meshrt.venues.reports import (
+    Accepted,
+    Cancelled,
+    CancelRejected,
+    Filled,
+    Rejected,
+    Replaced,
+    VenueReport,
 )
 
 # states in which the venue holds the order, so a fill may arrive and count toward size
@@ -55,29 +54,28 @@ _WORKING: frozenset[OrderStatus] = frozenset(
 )
 
 
-def apply(order: Order, report: tuple[Any, ...]) -> bool:
+def apply(order: Order, report: VenueReport) -> bool:
     """Move ``order`` by one new venue report; True when the report ended it (the caller
     drops it from its live orders). On ``InvariantViolation`` nothing changes."""
-    kind = report[1]
-    if kind == REPORT_FILL:
+    if type(report) is Filled:  # the commonest first
         return _on_fill(order, report)
-    if kind == REPORT_ACCEPTED:
+    if type(report) is Accepted:
         _on_accepted(order)
         return False
-    if kind == REPORT_CANCELLED:
-        return _on_cancelled(order, report[3])
-    if kind == REPORT_CANCEL_REJECTED:
+    if type(report) is Cancelled:
+        return _on_cancelled(order, report.remaining)
+    if type(report) is CancelRejected:
         _on_cancel_rejected(order)
         return False
-    if kind == REPORT_REPLACED:
-        return _on_replaced(order, report[3], report[4])
-    if kind == REPORT_REJECTED:
+    if type(report) is Replaced:
+        return _on_replaced(order, report.price, report.size)
+    if type(report) is Rejected:
         return _on_rejected(order)
-    raise violation(order, f"report kind {kind}", "unknown report kind")
+    raise violation(order, f"report {type(report).__name__}", "not a venue report")
 
 
-def _on_fill(order: Order, report: tuple[Any, ...]) -> bool:
-    qty = report[4]
+def _on_fill(order: Order, report: Filled) -> bool:
+    qty = report.size
     status = order.status
     if qty <= 0:
         raise violation(order, "fill", f"fill size {qty} must be positive")
@@ -86,7 +84,7 @@ def _on_fill(order: Order, report: tuple[Any, ...]) -> bool:
         if new > order.size:
             raise violation(order, "fill", f"overfill: cum {new} would exceed size {order.size}")
         order.filled = new
-        order.fees += report[6]
+        order.fees += report.fee
         if new == order.size:
             return _terminate(order, FILLED, new)
         if status != CANCEL_PENDING:  # a fill racing a cancel leaves it pending
@@ -103,7 +101,7 @@ def _on_fill(order: Order, report: tuple[Any, ...]) -> bool:
                 status,
             )
         order.filled = new
-        order.fees += report[6]
+        order.fees += report.fee
         return False
     if status == REJECTED:
         raise violation(order, "fill", "fill after reject", REJECTED)
@@ -182,7 +180,7 @@ def _on_cancel_rejected(order: Order) -> None:
     # is terminal, or the pending cancel already resolved)
 
 
-def _on_replaced(order: Order, price: int | None, size: int) -> bool:
+def _on_replaced(order: Order, price: int, size: int) -> bool:
     status = order.status
     if status == CREATED:
         raise violation(order, "replaced", "replaced before submission")

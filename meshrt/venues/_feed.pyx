@@ -73,7 +73,7 @@ cdef int drain(list reports, object symbol, list out) except -1:
     for i in range(n):
         report = reports[i]
         if not isinstance(report, tuple) or len(<tuple>report) < 1:
-            raise TypeError(f"engine report {report!r} is not an event tuple")
+            raise TypeError(f"engine report {report!r} is not a venue report")
         out.append(output3(T_REPORT, (<tuple>report)[0], symbol, report))
     del reports[:n]
     return 0

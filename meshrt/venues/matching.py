@@ -21,16 +21,16 @@ from typing import Final
 
 from meshrt.contract import BOOK_DEPTH, Liquidity, RejectReason, Side, TimeInForce
 from meshrt.venues._book import NO_BUY, NO_SELL, L2Book
-from meshrt.venues.events import (
-    REPORT_ACCEPTED,
-    REPORT_CANCEL_REJECTED,
-    REPORT_CANCELLED,
-    REPORT_FILL,
-    REPORT_REJECTED,
-    REPORT_REPLACED,
+from meshrt.venues.fees import FeeSchedule
+from meshrt.venues.reports import (
+    Accepted,
+    Cancelled,
+    CancelRejected,
+    Filled,
+    Rejected,
+    Replaced,
     VenueReport,
 )
-from meshrt.venues.fees import FeeSchedule
 from meshrt.venues.resting import LiveOrder, RestingOrder, crosses, opposite_side
 
 __all__ = ["MatchingEngine"]
@@ -64,9 +64,9 @@ def _load_levels(
 class MatchingEngine:
     """One symbol on one simulated venue: the feed's L2 book plus virtual algo orders.
 
-    Output goes to ``reports`` (tuples laid out as in ``meshrt.venues.events``), appended in event
-    order; the caller drains it by reading and then calling ``reports.clear()`` (never
-    rebind it).
+    Output goes to ``reports`` (typed values of meshrt/venues/reports.py), appended in
+    event order; the caller drains it by reading and then calling ``reports.clear()``
+    (never rebind it).
     """
 
     __slots__ = ("reports", "book", "_fees", "_orders", "_buys", "_sells")
@@ -140,14 +140,14 @@ class MatchingEngine:
         """Accept or reject a new order, match what crosses, then rest or cancel the rest."""
         reject = self._submit_error(order_id, side, price, size, tif)
         if reject is not None:
-            self.reports.append((ts, REPORT_REJECTED, order_id, reject))
+            self.reports.append(Rejected(ts, order_id, reject))
             return
-        self.reports.append((ts, REPORT_ACCEPTED, order_id))
+        self.reports.append(Accepted(ts, order_id))
         remaining = self._take(ts, order_id, side, price, size)
         if not remaining:
             return
         if price is None or tif == _IOC:
-            self.reports.append((ts, REPORT_CANCELLED, order_id, remaining))
+            self.reports.append(Cancelled(ts, order_id, remaining))
             return
         order = LiveOrder(order_id, side, price, size, remaining, tif == _POST_ONLY)
         self._orders[order_id] = order
@@ -157,12 +157,10 @@ class MatchingEngine:
         """Cancel a live order; an unknown or finished one gets CANCEL_REJECTED."""
         order = self._orders.pop(order_id, None)
         if order is None:
-            self.reports.append(
-                (ts, REPORT_CANCEL_REJECTED, order_id, int(RejectReason.UNKNOWN_ORDER))
-            )
+            self.reports.append(CancelRejected(ts, order_id, int(RejectReason.UNKNOWN_ORDER)))
             return
         self._unrest(order)
-        self.reports.append((ts, REPORT_CANCELLED, order_id, order.remaining))
+        self.reports.append(Cancelled(ts, order_id, order.remaining))
 
     def replace(self, ts: int, order_id: int, price: int, size: int) -> None:
         """Change price and total size (filled part included) of a live resting order.
@@ -172,14 +170,14 @@ class MatchingEngine:
         """
         order = self._orders.get(order_id)
         if order is None:
-            reason: int | None = int(RejectReason.UNKNOWN_ORDER)
-        else:
-            reason = self._replace_error(order, price, size)
-        if order is None or reason is not None:
-            self.reports.append((ts, REPORT_CANCEL_REJECTED, order_id, reason))
+            self.reports.append(CancelRejected(ts, order_id, int(RejectReason.UNKNOWN_ORDER)))
+            return
+        reason = self._replace_error(order, price, size)
+        if reason is not None:
+            self.reports.append(CancelRejected(ts, order_id, reason))
             return
         remaining = size - (order.size - order.remaining)
-        self.reports.append((ts, REPORT_REPLACED, order_id, price, size, remaining))
+        self.reports.append(Replaced(ts, order_id, price, size, remaining))
         keeps_queue = price == order.price and size <= order.size
         order.size = size
         order.remaining = remaining
@@ -284,7 +282,7 @@ class MatchingEngine:
             self._consume_best(opp_side, price, qty)
             remaining -= qty
             fee = self._fees.fee(_TAKER, price, qty)
-            self.reports.append((ts, REPORT_FILL, order_id, price, qty, _TAKER, fee, remaining))
+            self.reports.append(Filled(ts, order_id, price, qty, _TAKER, fee, remaining))
         return remaining
 
     def _maker_fill(self, ts: int, order: LiveOrder, qty: int) -> None:
@@ -292,7 +290,7 @@ class MatchingEngine:
         order.remaining -= qty
         fee = self._fees.fee(_MAKER, order.price, qty)
         self.reports.append(
-            (ts, REPORT_FILL, order.order_id, order.price, qty, _MAKER, fee, order.remaining)
+            Filled(ts, order.order_id, order.price, qty, _MAKER, fee, order.remaining)
         )
         if not order.remaining:
             del self._orders[order.order_id]

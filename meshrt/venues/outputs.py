@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from meshrt.venues._outputs import BookUpdate as BookUpdate
-from meshrt.venues.events import FeedEvent, VenueReport
+from meshrt.venues.events import FeedEvent
+from meshrt.venues.reports import VenueReport
 
 
 class TradePrint(NamedTuple):
