@@ -67,18 +67,7 @@ class ReportIngress:
             )
         except InvariantViolation as exc:
             raise RunFailed(f"invariant violated at seq {journal.seq}: {exc}") from None
-        journal.log.lines.append(
-            records.report(
-                journal.seq,
-                lane.source,
-                lane.name,
-                lane.symbols[symbol],
-                report,
-                before.name,
-                order.status.name,
-                f"{lane.name}:{lane.reports}",
-            )
-        )
+        self._log(lane, symbol, report, before.name, order.status.name)
         if not applied:
             return  # a duplicate report: logged as received, booked and delivered once only
         dep = self.books.deployment_of(order)
@@ -153,6 +142,14 @@ class ReportIngress:
         except InvariantViolation as exc:
             raise RunFailed(f"invariant violated at seq {journal.seq}: {exc}") from None
         state = EXPIRED if final is None else final.name
+        self._log(lane, symbol, report, state, state)
+
+    def _log(
+        self, lane: VenueLane, symbol: int, report: VenueReport, before: str, after: str
+    ) -> None:
+        """The report's record: the order's state before and after, and the report's place
+        in the venue's stream as its reference."""
+        journal = self.journal
         journal.log.lines.append(
             records.report(
                 journal.seq,
@@ -160,8 +157,8 @@ class ReportIngress:
                 lane.name,
                 lane.symbols[symbol],
                 report,
-                state,
-                state,
+                before,
+                after,
                 f"{lane.name}:{lane.reports}",
             )
         )
