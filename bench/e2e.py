@@ -68,7 +68,7 @@ def scenario_for(args: argparse.Namespace) -> Scenario:
     venue = scenario.venues[0]
     latency = micros(args.latency_us, jitter_us=args.latency_us / 10)
     if args.recorded:  # a file from bench/recorded_file.py (JSON lines or .mrec)
-        from meshrt.venues.sources import RecordedSpec
+        from meshrt.venues.specs import RecordedSpec
 
         from bench.recorded_file import SYMBOL, TICK
 

@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from meshrt import Side, price_to_int, size_to_int  # noqa: E402
+from meshrt.venues._synthetic import SyntheticSource  # noqa: E402
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT  # noqa: E402
-from meshrt.venues.sources import SyntheticSource, SyntheticSpec  # noqa: E402
+from meshrt.venues.specs import SyntheticSpec  # noqa: E402
 
 START_NS = 1_700_000_000_000_000_000
 SYMBOL = "BTC-USD"

@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from meshrt.venues.sources import RecordedSpec, open_source  # noqa: E402
+from meshrt.venues.sources import open_source  # noqa: E402
+from meshrt.venues.specs import RecordedSpec  # noqa: E402
 
 from bench.recorded_file import SYMBOL  # noqa: E402
 

@@ -55,7 +55,7 @@ from meshrt.sdk import (
     Reject as Reject,
 )
 from meshrt.venues.fees import FeeSchedule as FeeSchedule
-from meshrt.venues.sources import RecordedSpec as RecordedSpec, SyntheticSpec as SyntheticSpec
+from meshrt.venues.specs import RecordedSpec as RecordedSpec, SyntheticSpec as SyntheticSpec
 
 try:
     __version__ = version("meshrt")  # one home for the number: pyproject.toml

@@ -18,7 +18,8 @@ from meshrt.venues._recording import BinarySource
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE, FeedEvent
 from meshrt.venues.recorded import RecordedSource, SourceError
 from meshrt.venues.recording import EVENT, HEADER, MAGIC, SNAPSHOT, VERSION, convert
-from meshrt.venues.sources import RecordedSpec, open_source
+from meshrt.venues.sources import open_source
+from meshrt.venues.specs import RecordedSpec
 
 from killing import meshrt
 

@@ -15,7 +15,7 @@ import pytest
 
 from meshrt.log import checkpoint
 from meshrt.venues.recorded import RecordedSource
-from meshrt.venues.sources import RecordedSpec
+from meshrt.venues.specs import RecordedSpec
 
 from killing import EVERY, ROOT, bundled_copy, killed_run, meshrt
 

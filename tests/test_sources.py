@@ -12,10 +12,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from meshrt.contract import Side
+from meshrt.venues._synthetic import SyntheticSource
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.recorded import RecordedSource, SourceError
 from meshrt.venues.rng import Xoshiro256
-from meshrt.venues.sources import RecordedSpec, Source, SyntheticSource, SyntheticSpec, open_source
+from meshrt.venues.sources import Source, open_source
+from meshrt.venues.specs import RecordedSpec, SyntheticSpec
 
 DATA = Path(__file__).resolve().parent.parent / "scenarios" / "data"
 FOREVER = 2**63

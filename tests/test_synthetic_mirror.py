@@ -10,7 +10,8 @@ from __future__ import annotations
 import attrs
 from hypothesis import given, settings, strategies as st
 
-from meshrt.venues.sources import SyntheticSource, SyntheticSpec
+from meshrt.venues._synthetic import SyntheticSource
+from meshrt.venues.specs import SyntheticSpec
 from meshrt.venues.synthetic import SyntheticWalk
 
 INT64_MAX = 2**63 - 1

@@ -38,8 +38,9 @@ FORMAT = "meshrt-checkpoint"
 # 12: settled orders retire to tombstones; mesh link latencies are counted by value;
 # 13: Order and OrderStatus moved to meshrt/sequencer/order.py; 14: the sequencer's
 # Controls list the deployments that take heartbeats; OutputIngress is a component;
-# 15: a venue's order reports are typed (meshrt/venues/reports.py)
-VERSION = 15
+# 15: a venue's order reports are typed (meshrt/venues/reports.py); 16: the data specs
+# moved to meshrt/venues/specs.py
+VERSION = 16
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 

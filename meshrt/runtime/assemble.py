@@ -19,7 +19,8 @@ from meshrt.loaders.python import PythonSlot, resolve_algo_class
 from meshrt.scenario.definition import Scenario
 from meshrt.sequencer.topology import DeploymentSite, LifecycleAt, Topology, VenueSite
 from meshrt.venues.matching import MatchingEngine
-from meshrt.venues.sources import RecordedSpec, open_source
+from meshrt.venues.sources import open_source
+from meshrt.venues.specs import RecordedSpec
 
 
 def venue_actors(scenario: Scenario, mailbox: Mailbox[Any]) -> list[VenueActor]:

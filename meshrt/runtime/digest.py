@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from meshrt.venues.sources import RecordedSpec
+from meshrt.venues.specs import RecordedSpec
 
 if TYPE_CHECKING:
     from meshrt.scenario.definition import Scenario

@@ -22,7 +22,7 @@ from meshrt.log.schema import FEED_BY_KIND
 from meshrt.runtime.run import run
 from meshrt.runtime.run_file import load_run_scenario
 from meshrt.venues.events import FEED_SNAPSHOT
-from meshrt.venues.sources import RecordedSpec
+from meshrt.venues.specs import RecordedSpec
 
 _FEED = {record.name: kind for kind, record in FEED_BY_KIND.items()}
 

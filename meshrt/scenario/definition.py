@@ -43,7 +43,7 @@ from meshrt.validators import (
     tuple_of,
 )
 from meshrt.venues.fees import FeeSchedule
-from meshrt.venues.sources import RecordedSpec, SyntheticSpec
+from meshrt.venues.specs import RecordedSpec, SyntheticSpec
 
 NS_PER_SECOND = 1_000_000_000
 LIFECYCLE_ACTIONS = ("start", "stop", "pause", "resume")

@@ -3,7 +3,7 @@
 from typing import Any, final
 
 from meshrt.venues.events import FeedEvent
-from meshrt.venues.sources import RecordedSpec
+from meshrt.venues.specs import RecordedSpec
 
 @final
 class BinarySource:

@@ -3,7 +3,7 @@
 from typing import final
 
 from meshrt.venues.events import FeedEvent
-from meshrt.venues.sources import SyntheticSpec
+from meshrt.venues.specs import SyntheticSpec
 
 @final
 class SyntheticSource:

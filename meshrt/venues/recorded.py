@@ -4,7 +4,7 @@ Streamed and parsed one event ahead of the venue, converted exactly to fixed poi
 (prices 1e-9, sizes 1e-8: never through a float; the rules are in
 meshrt/venues/recorded_fields.py), and checked line by line; a bad line is a
 ``SourceError`` naming the file, line and field. Formats: docs/data.md. The spec that
-names a file is ``meshrt.venues.sources.RecordedSpec``; binary recordings are read by
+names a file is ``meshrt.venues.specs.RecordedSpec``; binary recordings are read by
 meshrt/venues/_recording.pyx.
 """
 
@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Generator
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
+from typing import Any, BinaryIO, TypeAlias
 
 import orjson
 
@@ -23,9 +23,7 @@ from meshrt.contract import Side
 from meshrt.venues import recorded_fields as fields
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
 from meshrt.venues.recorded_fields import INT64_MAX, INT64_MIN
-
-if TYPE_CHECKING:
-    from meshrt.venues.sources import RecordedSpec
+from meshrt.venues.specs import TEXT_FORMATS, RecordedSpec
 
 BUY = Side.BUY
 SELL = Side.SELL
@@ -54,9 +52,6 @@ class SourceError(ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.path, self.line, self.field, self.reason, self.offset))
-
-
-EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 
 
 def _get(obj: dict[str, Any], name: str) -> Any:
@@ -254,7 +249,7 @@ _READERS = {"jsonl": _read_jsonl, "csv": _read_csv}
 
 
 def _reader(path: str) -> Callable[[str, int, _Mark], Generator[FeedEvent]]:
-    return _READERS[EXTENSIONS[Path(path).suffix.lower()]]
+    return _READERS[TEXT_FORMATS[Path(path).suffix.lower()]]
 
 
 def text_events(path: str) -> Generator[FeedEvent]:

@@ -23,11 +23,11 @@ import struct
 from pathlib import Path
 
 from meshrt.venues.events import FEED_SNAPSHOT, FeedEvent
-from meshrt.venues.recorded import EXTENSIONS, SourceError, text_events
+from meshrt.venues.recorded import SourceError, text_events
+from meshrt.venues.specs import BINARY_EXTENSION as EXTENSION, TEXT_FORMATS
 
 MAGIC = b"MESHREC\0"
 VERSION = 1
-EXTENSION = ".mrec"
 HEADER = struct.Struct("<8sIIQ")
 EVENT = struct.Struct("<BBHIqqq")  # delta and trade
 SNAPSHOT = struct.Struct("<BBHIqII")  # followed by its levels
@@ -59,7 +59,7 @@ def convert(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> i
     (written beside it and renamed), so a bad line leaves no partial recording behind.
     """
     source, target = os.fspath(source), os.fspath(target)
-    if Path(source).suffix.lower() not in EXTENSIONS:
+    if Path(source).suffix.lower() not in TEXT_FORMATS:
         raise SourceError(source, None, "path", "not a JSON-lines (.jsonl, .ndjson) or CSV file")
     if Path(target).suffix.lower() != EXTENSION:
         raise SourceError(target, None, "path", f"a recording's name ends in {EXTENSION}")

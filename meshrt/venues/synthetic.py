@@ -51,7 +51,7 @@ from __future__ import annotations
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE, FeedEvent
 from meshrt.venues.rng import Xoshiro256
-from meshrt.venues.sources import SyntheticSpec
+from meshrt.venues.specs import SyntheticSpec
 
 INT64_MAX = 2**63 - 1
 SWEEP_ROOM = 5  # updates left for a move or sweep: its 4 deltas and a last update
