@@ -11,6 +11,7 @@ import pytest
 
 from meshrt import seconds
 from meshrt.cli.main import main
+from meshrt.runtime.replay import verify
 from meshrt.scenario.definition import load_scenario
 from meshrt.scenario.faults import DropRate, KillFeed, KillInstance, LatencySpike, Partition
 from meshrt.soak.schedules import MAX_FAULTS, random_schedule, schedule_seed
@@ -79,3 +80,16 @@ def test_soak_finds_a_planted_bug_and_its_command_reproduces_it_alone(
     written = load_scenario(tmp_path / "soak" / "planted-2" / f"schedule-{index}.py")
     assert any(isinstance(f, KillInstance) and f.label == "maker" for f in written.faults)
     assert written.duration_ns == seconds(0.3)
+
+
+def test_a_kept_schedule_is_a_scenario_file_and_a_run_folder_that_replays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--schedules", "2", "--seed", "3", "--duration", "0.2", "--jobs", "1"]
+    assert main(["soak", str(BUNDLED), *args, "--keep", str(tmp_path)]) == 0
+    kept = load_scenario(tmp_path / "1" / "schedule.py")
+    drawn = random_schedule(
+        attrs.evolve(load_scenario(BUNDLED), duration_ns=seconds(0.2)), schedule_seed(3, 1)
+    )
+    assert kept.faults == drawn.faults and kept.duration_ns == seconds(0.2)
+    assert verify(tmp_path / "1" / "run").ok

@@ -10,9 +10,13 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meshrt.cli import argtypes
+
+if TYPE_CHECKING:
+    from meshrt.scenario.definition import Scenario
+    from meshrt.soak.job import Job
 
 EXIT_FAILED = 1
 DEFAULT_VERIFY_EVERY = 10
@@ -62,16 +66,21 @@ def add_parser(commands: Any) -> None:
         help="where failing schedules are written as scenario files (default soak/NAME-SEED)",
     )
     soak.add_argument(
-        "--keep", type=argtypes.path, metavar="DIR", help="keep every run's folder in DIR/I"
+        "--keep",
+        type=argtypes.path,
+        metavar="DIR",
+        help="keep each schedule as DIR/I/schedule.py and its run folder DIR/I/run",
     )
     soak.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    import attrs
+
     from meshrt.loaders.python import AlgoLoadError
     from meshrt.scenario.definition import ScenarioError, seconds
     from meshrt.soak import pool, report
-    from meshrt.soak.failure_file import write_failure
+    from meshrt.soak.failure_file import write_schedule
     from meshrt.soak.job import load
     from meshrt.venues.recorded import SourceError
 
@@ -83,7 +92,8 @@ def main(args: argparse.Namespace) -> int:
     if (duration_ns or scenario.duration_ns) is None:
         return argtypes.refuse("soak", "the scenario has no duration_ns: give --duration")
     seed = secrets.randbelow(2**32) if args.seed is None else args.seed
-    jobs = plan(args, scenario, digest, duration_ns, seed)
+    shaped = scenario if duration_ns is None else attrs.evolve(scenario, duration_ns=duration_ns)
+    jobs = plan(args, shaped, digest, duration_ns, seed)
     print(
         f"meshrt soak: seed {seed}, {len(jobs):,} schedules on {args.jobs} workers", file=sys.stderr
     )
@@ -107,20 +117,19 @@ def main(args: argparse.Namespace) -> int:
             where = f" [{failure.deployment}]" if failure.deployment else ""
             print(f"  {failure.check}{where}: {failure.detail}")
         print(f"  reproduce: {reproduce(args, seed, job.index)}")
-        print(f"  scenario:  {write_failure(out, scenario, job)}")
+        written = write_schedule(out / f"schedule-{job.index}.py", job, shaped.duration_ns)
+        print(f"  scenario:  {written}")
     return EXIT_FAILED if failed else 0
 
 
 def plan(
-    args: argparse.Namespace, scenario: Any, digest: str, duration_ns: int | None, seed: int
-) -> list[Any]:
-    """The jobs to run: schedule I of the seed for each I asked for."""
-    import attrs
-
+    args: argparse.Namespace, shaped: Scenario, digest: str, duration_ns: int | None, seed: int
+) -> list[Job]:
+    """The jobs to run: schedule I of the seed for each I asked for, drawn for ``shaped``
+    (the scenario with the duration it runs for)."""
     from meshrt.soak.job import Job
     from meshrt.soak.schedules import random_schedule, schedule_seed
 
-    shaped = scenario if duration_ns is None else attrs.evolve(scenario, duration_ns=duration_ns)
     indices = range(args.schedules) if args.only is None else [args.only]
     every = args.verify_every
     return [

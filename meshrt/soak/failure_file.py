@@ -1,4 +1,4 @@
-"""A failing schedule written as a scenario file with its faults spelled out, so it can be
+"""A soak schedule written as a scenario file with its faults spelled out, so it can be
 run (``meshrt run FILE``), read and edited on its own, away from the soak.
 
 The file loads the soaked scenario and adds the schedule. A scenario's relative paths
@@ -9,13 +9,16 @@ file roots them at the soaked scenario's folder first (``rooted``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from meshrt.scenario.definition import Scenario, Source
 from meshrt.sdk import Algo
-from meshrt.soak.job import Job
 from meshrt.venues.sources import RecordedSpec
+
+if TYPE_CHECKING:
+    from meshrt.soak.job import Job
 
 
 def rooted(scenario: Scenario) -> Scenario:
@@ -42,11 +45,9 @@ def rooted(scenario: Scenario) -> Scenario:
     )
 
 
-def write_failure(folder: Path, scenario: Scenario, job: Job) -> Path:
-    """Write schedule ``job.index`` as ``folder/schedule-I.py``; its path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"schedule-{job.index}.py"
-    duration = job.duration_ns if job.duration_ns is not None else scenario.duration_ns
+def write_schedule(path: Path, job: Job, duration_ns: int | None) -> Path:
+    """Write ``job``'s scenario, run for ``duration_ns``, as the scenario file ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     faults = "".join(f"            {fault!r},\n" for fault in job.schedule.faults)
     names = ", ".join(sorted({type(fault).__name__ for fault in job.schedule.faults}))
     path.write_text(
@@ -59,7 +60,7 @@ def write_failure(folder: Path, scenario: Scenario, job: Job) -> Path:
         "from meshrt.soak.schedules import Schedule, apply\n\n"
         f"soaked = rooted(load_scenario({job.scenario_path!r}))\n"
         "scenario = apply(\n"
-        f"    attrs.evolve(soaked, duration_ns={duration}),\n"
+        f"    attrs.evolve(soaked, duration_ns={duration_ns}),\n"
         "    Schedule(\n"
         f"        faults=(\n{faults}        ),\n"
         f"        supervised={job.schedule.supervised},\n"

@@ -19,6 +19,7 @@ from meshrt.runtime.preflight import preflight
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import Scenario, load_scenario
 from meshrt.soak.checks import Failure, check_determinism, check_run
+from meshrt.soak.failure_file import write_schedule
 from meshrt.soak.schedules import Schedule, apply
 
 
@@ -31,7 +32,7 @@ class Job:
     index: int
     schedule: Schedule
     verify: bool
-    keep: str | None = None  # a folder to keep the run in (None: a temporary one)
+    keep: str | None = None  # a folder to keep the run and its scenario file in
 
 
 @attrs.frozen(slots=True)
@@ -69,7 +70,12 @@ def run_job(job: Job) -> Outcome:
     scenario = apply(base, job.schedule)
     work = Path(tempfile.mkdtemp(prefix="meshrt-soak-"))
     try:
-        first = work / "run" if job.keep is None else Path(job.keep)
+        first = work / "run"
+        if job.keep is not None:  # from a scenario file, so meshrt replay can re-execute it
+            first = Path(job.keep) / "run"
+            scenario = load_scenario(
+                write_schedule(Path(job.keep) / "schedule.py", job, base.duration_ns)
+            )
         result = run(scenario, first)
         failures = list(check_run(result.summary, first))
         if job.verify:
