@@ -14,6 +14,7 @@ from meshrt.cli.main import main
 from meshrt.runtime.replay import verify
 from meshrt.scenario.definition import load_scenario
 from meshrt.scenario.faults import DropRate, KillFeed, KillInstance, LatencySpike, Partition
+from meshrt.soak.checks import check_run
 from meshrt.soak.schedules import MAX_FAULTS, random_schedule, schedule_seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,3 +94,35 @@ def test_a_kept_schedule_is_a_scenario_file_and_a_run_folder_that_replays(
     )
     assert kept.faults == drawn.faults and kept.duration_ns == seconds(0.2)
     assert verify(tmp_path / "1" / "run").ok
+
+
+@pytest.mark.unit
+def test_each_failure_is_named_by_its_check_and_deployment(tmp_path: Path) -> None:
+    (tmp_path / "replay.jsonl").write_bytes(
+        b'{"header": 1}\n'
+        b'[1,5,5,"control","alpha",null,"crash",["maker","InjectedFault: killed"],null]\n'
+        b'[2,6,6,"control","beta",null,"crash",["hedger","KeyError: \'x\'"],null]\n'
+    )
+    summary = {
+        "status": "ok",
+        "failure": None,
+        "orders": 3,
+        "reconciliation": {
+            "orders": 2,
+            "mismatches": [
+                "order 7 (LIVE, remaining 1) has remaining None at beta",
+                "deployment 'maker' holds 5 BTC-USD but its orders filled a net 4",
+            ],
+        },
+    }
+    assert [f.signature for f in check_run(summary, tmp_path)] == [
+        ("algo_crash", "hedger"),
+        ("reconciliation", None),
+        ("positions", "maker"),
+        ("reconciliation", None),
+    ]
+    failed = {"status": "failed", "failure": "invariant violated at seq 9: x", "reconciliation": {}}
+    assert [f.signature for f in check_run(failed, tmp_path)] == [
+        ("run_failed", None),
+        ("algo_crash", "hedger"),
+    ]

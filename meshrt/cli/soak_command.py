@@ -5,6 +5,7 @@ alone, and written as a scenario file with its faults spelled out (docs/soak.md)
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import shlex
 import sys
@@ -22,9 +23,12 @@ EXIT_FAILED = 1
 DEFAULT_VERIFY_EVERY = 10
 
 
-def add_parser(commands: Any) -> None:
-    from meshrt.soak.pool import default_workers
+def default_workers() -> int:
+    """The cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
+
+def add_parser(commands: Any) -> None:
     soak = commands.add_parser(
         "soak", help="run a scenario under many seeded random fault schedules and check each"
     )

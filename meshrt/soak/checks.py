@@ -1,10 +1,11 @@
 """What makes one soak run a failure, as a typed signature a later shrinker can compare.
 
-A run fails when it did not end ok (an invariant violated: ``RunFailed``), when an algo
-crashed of its own accord (every crash but the injected ones), when reconciliation found
-something lost (an order's state differs between the sequencer and its venue, or orders
-are missing from the count), when a deployment's position differs from the net of its
-fills, or, for a sampled run, when running it again did not give the same log bytes.
+A run fails when it raised, when it did not end ok (an invariant violated: ``RunFailed``),
+when an algo crashed of its own accord (every crash but the injected ones), when
+reconciliation found something lost (an order's state differs between the sequencer and
+its venue, or orders are missing from the count), when a deployment's position differs
+from the net of its fills, or, for a sampled run, when running it again did not give the
+same log bytes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from meshrt.log.reader import LOG_NAME
 from meshrt.runtime.replay import compare
 
 RUN_FAILED = "run_failed"  # an invariant violated, or the run failed closed
+RUN_RAISED = "run_raised"  # the run raised instead of ending: a runtime bug
 ALGO_CRASH = "algo_crash"  # a deployment crashed, not by an injected fault
 RECONCILIATION = "reconciliation"  # an order's state differs, or orders are unaccounted
 POSITIONS = "positions"  # a ledger position differs from the net of its fills

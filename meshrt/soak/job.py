@@ -18,7 +18,7 @@ from meshrt.runtime.digest import scenario_sha256
 from meshrt.runtime.preflight import preflight
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import Scenario, load_scenario
-from meshrt.soak.checks import Failure, check_determinism, check_run
+from meshrt.soak.checks import RUN_RAISED, Failure, check_determinism, check_run
 from meshrt.soak.failure_file import write_schedule
 from meshrt.soak.schedules import Schedule, apply
 
@@ -76,7 +76,10 @@ def run_job(job: Job) -> Outcome:
             scenario = load_scenario(
                 write_schedule(Path(job.keep) / "schedule.py", job, base.duration_ns)
             )
-        result = run(scenario, first)
+        try:
+            result = run(scenario, first)
+        except Exception as exc:  # noqa: BLE001 - whatever a runtime bug raises is the finding
+            return Outcome(job, (Failure(RUN_RAISED, None, f"{type(exc).__name__}: {exc}"),), 0)
         failures = list(check_run(result.summary, first))
         if job.verify:
             run(scenario, work / "again")

@@ -4,15 +4,10 @@ there is one worker, which is also the way to debug one schedule."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from meshrt.soak.job import Job, Outcome, load, run_job
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def run_jobs(jobs: Iterable[Job], workers: int) -> Iterator[Outcome]:
