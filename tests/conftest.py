@@ -59,6 +59,7 @@ MODULE_KINDS = {
     "test_runtime": "e2e",
     "test_scenario_errors": "e2e",
     "test_scenario_values": "unit",
+    "test_soak": "e2e",
     "test_sdk": "unit",
     "test_sources": "unit",
     "test_synthetic_mirror": "property",

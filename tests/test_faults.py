@@ -24,6 +24,8 @@ from meshrt.scenario.faults import (
     RestartCoordinator,
 )
 from meshrt.scenario.restart import LEAVE, on_failure
+from meshrt.soak.checks import check_determinism, check_run
+from meshrt.soak.schedules import apply, random_schedule
 
 from helpers import UNIT, deployment, scenario, thinned
 
@@ -234,44 +236,22 @@ def test_the_budget_window_slides() -> None:
     assert dep["restarts"] >= 3 and dep["gave_up"] is None  # one restart per 20 ms is fine
 
 
-fault_times = st.integers(min_value=seconds(0.05), max_value=seconds(0.9))
-fault_lengths = st.integers(min_value=seconds(0.01), max_value=seconds(0.4))
-faults = st.one_of(
-    st.builds(KillInstance, st.sampled_from(["maker", "hedger"]), fault_times),
-    st.builds(KillFeed, st.sampled_from(["alpha", "beta"]), fault_times, fault_lengths),
-    st.builds(KillCoordinator, fault_times),
-    st.builds(RestartCoordinator, fault_times),
-    st.builds(Partition, st.sampled_from(["alpha", "beta"]), fault_times, fault_lengths),
-    st.builds(
-        DropRate,
-        st.just("maker"),
-        st.just("hedger"),
-        st.floats(min_value=0, max_value=1),
-        fault_times,
-        fault_lengths,
-    ),
-    st.builds(
-        LatencySpike, st.just("maker"), st.just("hedger"), fault_lengths, fault_times, fault_lengths
-    ),
-)
-
-
 @pytest.mark.property
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(schedule=st.lists(faults, max_size=5), supervised=st.booleans())
+@given(seed=st.integers(min_value=0, max_value=2**32))
 def test_random_fault_schedules_lose_nothing_and_replay_identically(
-    schedule: list[Any], supervised: bool, tmp_path_factory: Any
+    seed: int, tmp_path_factory: Any
 ) -> None:
-    sc = thinned(maker_hedger(*schedule, duration=1.0, updates=25_000), 4)  # faults, not depth
-    if supervised:
-        policy = on_failure(max_restarts=2, delay_ns=seconds(0.02))
-        sc = attrs.evolve(sc, deployments=[attrs.evolve(d, restart=policy) for d in sc.deployments])
+    """The schedules and checks of ``meshrt soak`` (meshrt/soak/), drawn by hypothesis."""
+    sc = thinned(maker_hedger(duration=1.0, updates=25_000), 4)  # faults, not depth
+    sc = apply(sc, random_schedule(sc, seed))
     first = tmp_path_factory.mktemp("a")
     second = tmp_path_factory.mktemp("b")
     result = run(sc, first)
     assert_nothing_lost(result)
+    assert check_run(result.summary, first) == ()
     run(sc, second)
-    assert (first / "replay.jsonl").read_bytes() == (second / "replay.jsonl").read_bytes()
+    assert check_determinism(first, second) is None
 
 
 def test_the_bundled_hedger_keeps_net_exposure_near_zero(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("loaders",),  # algo slots, implementing the slot an instance actor calls
     ("sequencer",),  # the sequencer's components and its actor shell
     ("runtime",),  # a Scenario turned into actors and run, resumed or verified
-    ("analysis", "toolchain"),  # read-side tools over a log; building C algos
+    ("analysis", "soak", "toolchain"),  # read-side tools; many checked runs; building C algos
     ("cli",),  # the meshrt command
 )
 # (file, imported module) pairs allowed against the order
