@@ -15,7 +15,7 @@ import attrs
 
 from meshrt.scenario.definition import Scenario, Source
 from meshrt.sdk import Algo
-from meshrt.venues.sources import RecordedSpec
+from meshrt.venues.specs import RecordedSpec
 
 if TYPE_CHECKING:
     from meshrt.soak.job import Job
