@@ -8,7 +8,8 @@ from meshrt.venues._outputs cimport BookUpdate
 
 cdef class FeedCommit:
     cdef list fragments, last_book, consolidated, subscribers
-    cdef object quote, stream
+    cdef object quote, stream, draw
+    cdef int64_t base, span  # the stream's constants, read once: a run may be one event
 
     cdef Py_ssize_t run(self, list events, Py_ssize_t k, Py_ssize_t stop, int64_t limit,
                         int64_t *seq, list lines) except -1

@@ -334,6 +334,9 @@ cdef class FeedCommit:
         self.subscribers = subscribers
         self.quote = quote
         self.stream = stream
+        self.base = stream.base
+        self.span = stream.span
+        self.draw = stream.draw
 
     def commit(self, list events not None, Py_ssize_t start, Py_ssize_t stop, int64_t seq,
                list lines):
@@ -351,8 +354,8 @@ cdef class FeedCommit:
         """Commit events[k:stop] while their time is below ``limit``, up to the first
         OrderReport; returns the index it stopped at. *seq: the last seq id assigned."""
         stream = self.stream
-        cdef int64_t base = stream.base, span = stream.span, last = stream.last
-        draw = stream.draw
+        cdef int64_t base = self.base, span = self.span, last = stream.last
+        draw = self.draw
         cdef bint bounded = limit != INT64_MAX  # else times are never read here
         while k < stop:
             if not 0 <= k < PyList_GET_SIZE(events):
