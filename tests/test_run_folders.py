@@ -93,6 +93,25 @@ def test_the_cli_refuses_out_and_resume_on_a_folder_a_live_run_holds(tmp_path: P
     assert meshrt("run", "--resume", str(out)).returncode == 0
 
 
+def test_out_on_a_finished_run_is_refused_unless_replaced(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path)
+    out = tmp_path / "run"
+    assert meshrt("run", str(scenario), "--out", str(out)).returncode == 0
+    (out / "summary.json").write_text("{}")  # marks this run's record as its own
+    log = (out / "replay.jsonl").read_bytes()
+    done = meshrt("run", str(scenario), "--out", str(out))
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"meshrt run: bad run folder: {out}: holds a run already (run.json); resume it "
+        "with --resume, choose another folder, or replace it with --replace\n"
+    )
+    assert (out / "summary.json").read_text() == "{}"  # nothing of the old run was touched
+    assert (out / "replay.jsonl").read_bytes() == log
+    assert meshrt("run", str(scenario), "--out", str(out), "--replace").returncode == 0
+    assert (out / "summary.json").read_text() != "{}"  # replaced
+    assert (out / "replay.jsonl").read_bytes() == log  # same scenario, same seeds
+
+
 @pytest.mark.e2e
 def test_two_runs_in_the_same_second_get_two_folders(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -58,6 +58,11 @@ def _main(argv: list[str] | None) -> int:
         type=argtypes.path,
         help="run folder (default: runs/NAME-UTCTIME, or NAME-UTCTIME-2...)",
     )
+    run.add_argument(
+        "--replace",
+        action="store_true",
+        help="--out may name a folder that holds a finished run: replace it",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument(
         "--checkpoint-every",
@@ -141,6 +146,7 @@ def _run(args: argparse.Namespace) -> int:
                 args.fsync_interval,
                 args.watchdog,
                 fresh_folder=args.out is None,
+                replace=args.replace,
             )
             result = run(scenario, run_dir, progress, options)
     except ScenarioError as exc:

@@ -70,6 +70,7 @@ class RunOptions:
     fsync_interval_s: float | None = None
     watchdog_s: float = watchdog.DEFAULT_SECONDS
     fresh_folder: bool = False  # run_dir is a default name: never reuse it, take NAME-2...
+    replace: bool = False  # run_dir may hold a finished run: overwrite it
     actors_as_tasks: bool = False
 
 
@@ -116,6 +117,8 @@ async def _claim_and_start(
     folder = None
     if run_dir is not None:  # only once the data opened: bad input leaves no empty folder
         folder = run_folder.claim(run_dir, options.fresh_folder)
+        if not options.replace:
+            run_folder.refuse_a_run_in(folder)
         run_dir = folder.path
     try:
         if run_dir is not None:

@@ -14,6 +14,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from meshrt.runtime.run_file import RUN_FILE  # what marks a folder as holding a run
+
 LOCK_FILE = "run.lock"
 
 
@@ -49,6 +51,17 @@ def claim(path: Path, fresh: bool = False) -> RunFolder:
             return _lock(candidate)
         n += 1
         candidate = path.with_name(f"{path.name}-{n}")
+
+
+def refuse_a_run_in(folder: RunFolder) -> None:
+    """A new run must not overwrite the record of another (its run file) by accident:
+    release the folder and refuse."""
+    if (folder.path / RUN_FILE).exists():
+        folder.release()
+        raise RunFolderError(
+            f"{folder.path}: holds a run already ({RUN_FILE}); resume it with --resume, "
+            "choose another folder, or replace it with --replace"
+        )
 
 
 def _make(path: Path, exist_ok: bool) -> bool:
