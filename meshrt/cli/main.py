@@ -190,11 +190,14 @@ def _replay(args: argparse.Namespace) -> int:
     from meshrt.log.checkpoint import CheckpointError
     from meshrt.log.errors import LogError
     from meshrt.runtime.replay import verify
+    from meshrt.runtime.run_folder import RunFolderError
 
     try:
         verdict = verify(args.run_dir)
     except (CheckpointError, ScenarioError, LogError, SourceError, AlgoLoadError) as exc:
         return argtypes.refuse("replay", f"cannot replay: {exc}")
+    except RunFolderError as exc:
+        return argtypes.refuse("replay", f"bad run folder: {exc}")
     if verdict.ok:
         print(f"replay verified: all {verdict.records:,} records identical")
         return EXIT_OK

@@ -19,8 +19,10 @@ import attrs
 
 from meshrt.log.reader import LOG_NAME, read_log
 from meshrt.log.schema import FEED_BY_KIND
+from meshrt.runtime import run_folder
 from meshrt.runtime.run import run
 from meshrt.runtime.run_file import load_run_scenario
+from meshrt.scenario.definition import Scenario
 from meshrt.venues.events import FEED_SNAPSHOT
 from meshrt.venues.specs import RecordedSpec
 
@@ -104,6 +106,16 @@ def verify(run_dir: Path) -> Verdict:
     """Re-execute a run from its log and compare (CheckpointError/ScenarioError on bad input)."""
     run_dir = run_dir.absolute()  # before the log's path joins scenario paths rebased elsewhere
     scenario = load_run_scenario(run_dir)
+    # a live run (or a resume) writing this log would make a replay diverge where it reads
+    # a half-written line: hold the folder's lock while comparing (RunFolderError if held)
+    folder = run_folder.claim(run_dir)
+    try:
+        return _verify(run_dir, scenario)
+    finally:
+        folder.release()
+
+
+def _verify(run_dir: Path, scenario: Scenario) -> Verdict:
     log = run_dir / LOG_NAME
     read_log(log)  # refuses an unknown version or a damaged header before anything runs
     venues = [
