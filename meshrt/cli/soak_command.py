@@ -181,10 +181,8 @@ def shrink(failed: list[Outcome], args: argparse.Namespace) -> dict[tuple[str, s
         first.setdefault(outcome.failures[0].signature, outcome)
     if not first:
         return {}
-    print(
-        f"meshrt soak: shrinking {len(first)} failures, up to {args.shrink_runs} runs each",
-        file=sys.stderr,
-    )
+    count = f"{len(first)} failure" + ("" if len(first) == 1 else "s")
+    print(f"meshrt soak: shrinking {count}, up to {args.shrink_runs} runs each", file=sys.stderr)
     done = pool.shrink_all(list(first.values()), args.shrink_runs, args.jobs)
     return {s.signature: s for s in done}
 
