@@ -1,5 +1,6 @@
 """``meshrt soak``: random fault schedules drawn from a seed, run on a process pool and
-checked; a planted bug is found and reproduces alone from the printed command."""
+checked; a planted bug is found, reproduces alone from the printed command and shrinks to
+the one fault it needs."""
 
 from __future__ import annotations
 
@@ -13,9 +14,21 @@ from meshrt import seconds
 from meshrt.cli.main import main
 from meshrt.runtime.replay import verify
 from meshrt.scenario.definition import load_scenario
-from meshrt.scenario.faults import DropRate, KillFeed, KillInstance, LatencySpike, Partition
+from meshrt.scenario.faults import (
+    DropRate,
+    KillCoordinator,
+    KillFeed,
+    KillInstance,
+    LatencySpike,
+    Partition,
+    RestartCoordinator,
+)
+from meshrt.soak import delta, pool
 from meshrt.soak.checks import check_run
-from meshrt.soak.schedules import MAX_FAULTS, random_schedule, schedule_seed
+from meshrt.soak.failure_file import write_schedule
+from meshrt.soak.job import Job, load, run_job
+from meshrt.soak.schedules import MAX_FAULTS, Schedule, random_schedule, schedule_seed
+from meshrt.soak.shrink import shrink_outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "scenarios" / "maker_hedger.py"
@@ -81,6 +94,12 @@ def test_soak_finds_a_planted_bug_and_its_command_reproduces_it_alone(
     written = load_scenario(tmp_path / "soak" / "planted-2" / f"schedule-{index}.py")
     assert any(isinstance(f, KillInstance) and f.label == "maker" for f in written.faults)
     assert written.duration_ns == seconds(0.3)
+    # and shrunk to the one fault it needs, in a file that fails the same way as it is
+    shrunk = tmp_path / "soak" / "planted-2" / f"schedule-{index}-shrunk.py"
+    assert f"shrunk:    {shrunk.relative_to(tmp_path)}  (5 faults -> 1 fault" in out
+    assert load_scenario(shrunk).faults == (KillInstance("maker", 0),)
+    assert main(["soak", str(shrunk), "--as-is"]) == 1
+    assert "algo_crash [maker]: KeyError: 'quote_state'" in capsys.readouterr()[0]
 
 
 def test_a_kept_schedule_is_a_scenario_file_and_a_run_folder_that_replays(
@@ -126,3 +145,56 @@ def test_each_failure_is_named_by_its_check_and_deployment(tmp_path: Path) -> No
         ("run_failed", None),
         ("algo_crash", "hedger"),
     ]
+
+
+def test_a_planted_bug_shrinks_to_the_one_fault_it_needs_at_an_earlier_time(
+    tmp_path: Path,
+) -> None:
+    scenario, digest = load(str(PLANTED))
+    kill = KillInstance("maker", seconds(0.12))
+    faults = (
+        RestartCoordinator(seconds(0.05)),
+        DropRate("maker", "hedger", 0.5, seconds(0.02), seconds(0.1)),
+        kill,
+        Partition("beta", seconds(0.2), seconds(0.05)),
+    )
+    failed = run_job(Job(str(PLANTED), digest, None, 9, 4, Schedule(faults, False), False))
+    assert [f.signature for f in failed.failures] == [("algo_crash", "maker")]
+    shrunk = shrink_outcome(failed, runs=30)
+    assert shrunk.signature == ("algo_crash", "maker") and not shrunk.exhausted
+    (only,) = shrunk.job.schedule.faults
+    assert isinstance(only, KillInstance) and only.label == "maker"
+    assert only.at_ns <= kill.at_ns
+    path = write_schedule(tmp_path / "shrunk.py", shrunk.job, scenario.duration_ns, "x")
+    assert load_scenario(path).faults == (only,)
+    # two failures shrink side by side on a pool, each as it does alone
+    assert pool.shrink_all([failed, failed], 30, workers=2) == [shrunk, shrunk]
+
+
+@pytest.mark.unit
+def test_shrinking_keeps_the_fewest_faults_at_the_least_times_that_still_fail() -> None:
+    ms = 1_000_000
+    kill, cut = KillInstance("maker", 80 * ms), Partition("alpha", 50 * ms, 40 * ms)
+    noise = (
+        RestartCoordinator(10 * ms),
+        KillFeed("beta", 20 * ms, 5 * ms),
+        KillCoordinator(30 * ms),
+        LatencySpike("maker", "hedger", ms, 40 * ms, 60 * ms),
+    )
+    asked: list[delta.Faults] = []
+
+    def fails(faults: delta.Faults) -> bool:
+        """Fails with a kill of the maker at 36.5 ms or later and a partition of
+        alpha lasting 12.5 ms or longer, whatever else happens."""
+        asked.append(faults)
+        killed = any(isinstance(f, KillInstance) and f.at_ns >= 36.5 * ms for f in faults)
+        cut_off = any(isinstance(f, Partition) and f.duration_ns >= 12.5 * ms for f in faults)
+        return killed and cut_off
+
+    schedule = (*noise[:2], kill, *noise[2:], cut)
+    found = delta.shrink(schedule, fails, runs=100)
+    assert found.faults == (KillInstance("maker", 37 * ms), Partition("alpha", 0, 13 * ms))
+    assert found.runs == len(asked) == len(set(asked)) <= 40 and not found.exhausted
+    assert delta.shrink(schedule, fails, runs=100) == found  # deterministic
+    tight = delta.shrink(schedule, fails, runs=5)
+    assert tight.exhausted and tight.runs == 5 and fails(tight.faults)

@@ -1,6 +1,7 @@
 """``meshrt soak SCENARIO --schedules N``: random fault schedules on a local process pool,
 each run checked; a failure is printed with its seed and the command that reproduces it
-alone, and written as a scenario file with its faults spelled out (docs/soak.md)."""
+alone, written as a scenario file with its faults spelled out, and shrunk to the fewest
+faults that keep its signature, written the same way (docs/soak.md)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from meshrt.cli import argtypes
 
 if TYPE_CHECKING:
     from meshrt.scenario.definition import Scenario
-    from meshrt.soak.job import Job
+    from meshrt.soak.job import Job, Outcome
+    from meshrt.soak.shrink import Shrunk
 
 EXIT_FAILED = 1
+DEFAULT_SHRINK_RUNS = 100
 DEFAULT_VERIFY_EVERY = 10
 
 
@@ -75,6 +78,20 @@ def add_parser(commands: Any) -> None:
         metavar="DIR",
         help="keep each schedule as DIR/I/schedule.py and its run folder DIR/I/run",
     )
+    soak.add_argument(
+        "--shrink-runs",
+        type=argtypes.count,
+        default=DEFAULT_SHRINK_RUNS,
+        metavar="N",
+        help=f"runs each failure may take to shrink (default {DEFAULT_SHRINK_RUNS})",
+    )
+    soak.add_argument("--no-shrink", action="store_true", help="do not shrink failures")
+    soak.add_argument(
+        "--as-is",
+        action="store_true",
+        help="run the scenario once as it is, no random faults, with the same checks "
+        "(to check a written schedule file)",
+    )
     soak.set_defaults(handler=main)
 
 
@@ -98,14 +115,14 @@ def main(args: argparse.Namespace) -> int:
     seed = secrets.randbelow(2**32) if args.seed is None else args.seed
     shaped = scenario if duration_ns is None else attrs.evolve(scenario, duration_ns=duration_ns)
     jobs = plan(args, shaped, digest, duration_ns, seed)
-    print(
-        f"meshrt soak: seed {seed}, {len(jobs):,} schedules on {args.jobs} workers", file=sys.stderr
-    )
+    workers = 1 if args.as_is else args.jobs
+    what = "as it is" if args.as_is else f"seed {seed}, {len(jobs):,} schedules"
+    print(f"meshrt soak: {what} on {workers} workers", file=sys.stderr)
     progress = report.Progress(len(jobs))
     started = time.perf_counter()
     outcomes = []
     try:
-        for outcome in pool.run_jobs(jobs, args.jobs):
+        for outcome in pool.run_jobs(jobs, workers):
             outcomes.append(outcome)
             progress.update(outcome)
     finally:
@@ -113,17 +130,61 @@ def main(args: argparse.Namespace) -> int:
     outcomes.sort(key=lambda o: o.job.index)
     print(report.table(outcomes, time.perf_counter() - started, sum(j.verify for j in jobs)))
     failed = [o for o in outcomes if not o.ok]
+    if args.as_is:
+        for outcome in failed:
+            print(f"\n{args.scenario} failed:")
+            print_failures(outcome)
+        return EXIT_FAILED if failed else 0
     out = args.out or Path("soak") / f"{scenario.name}-{seed}"
+    shrunk = {} if args.no_shrink else shrink(failed, args)
     for outcome in failed:
         job = outcome.job
         print(f"\nschedule {job.index} (seed {seed}) failed:")
-        for failure in outcome.failures:
-            where = f" [{failure.deployment}]" if failure.deployment else ""
-            print(f"  {failure.check}{where}: {failure.detail}")
+        print_failures(outcome)
         print(f"  reproduce: {reproduce(args, seed, job.index)}")
         written = write_schedule(out / f"schedule-{job.index}.py", job, shaped.duration_ns)
-        print(f"  scenario:  {written}")
+        print(f"  scenario:  {written}  ({faults(job)})")
+        done = shrunk.get(outcome.failures[0].signature)
+        if done is None:
+            continue
+        if done.original is not outcome:
+            print(f"  shrunk:    see schedule {done.original.job.index} (the same signature)")
+            continue
+        check, deployment = done.signature
+        kept = check + (f" ({deployment})" if deployment else "")
+        path = out / f"schedule-{job.index}-shrunk.py"
+        written = write_schedule(path, done.job, shaped.duration_ns, shrunk=kept)
+        spent = f"{done.runs} runs" + (", budget used up" if done.exhausted else "")
+        print(f"  shrunk:    {written}  ({faults(job)} -> {faults(done.job)}, {spent})")
+        print(f"  check it:  {shlex.join(['meshrt', 'soak', str(written), '--as-is'])}")
     return EXIT_FAILED if failed else 0
+
+
+def print_failures(outcome: Outcome) -> None:
+    for failure in outcome.failures:
+        where = f" [{failure.deployment}]" if failure.deployment else ""
+        print(f"  {failure.check}{where}: {failure.detail}")
+
+
+def faults(job: Job) -> str:
+    count = len(job.schedule.faults)
+    return f"{count} fault" + ("" if count == 1 else "s")
+
+
+def shrink(failed: list[Outcome], args: argparse.Namespace) -> dict[tuple[str, str | None], Shrunk]:
+    """The first failed schedule of each signature (its first failure's), shrunk: the
+    others with that signature are the same failure."""
+    from meshrt.soak import pool
+
+    first: dict[tuple[str, str | None], Outcome] = {}
+    for outcome in failed:
+        first.setdefault(outcome.failures[0].signature, outcome)
+    if not first:
+        return {}
+    count = f"{len(first)} failure" + ("" if len(first) == 1 else "s")
+    print(f"meshrt soak: shrinking {count}, up to {args.shrink_runs} runs each", file=sys.stderr)
+    done = pool.shrink_all(list(first.values()), args.shrink_runs, args.jobs)
+    return {s.signature: s for s in done}
 
 
 def plan(
@@ -132,8 +193,10 @@ def plan(
     """The jobs to run: schedule I of the seed for each I asked for, drawn for ``shaped``
     (the scenario with the duration it runs for)."""
     from meshrt.soak.job import Job
-    from meshrt.soak.schedules import random_schedule, schedule_seed
+    from meshrt.soak.schedules import Schedule, random_schedule, schedule_seed
 
+    if args.as_is:
+        return [Job(str(args.scenario), digest, duration_ns, seed, 0, Schedule((), False), True)]
     indices = range(args.schedules) if args.only is None else [args.only]
     every = args.verify_every
     return [

@@ -45,14 +45,16 @@ def rooted(scenario: Scenario) -> Scenario:
     )
 
 
-def write_schedule(path: Path, job: Job, duration_ns: int | None) -> Path:
-    """Write ``job``'s scenario, run for ``duration_ns``, as the scenario file ``path``."""
+def write_schedule(path: Path, job: Job, duration_ns: int | None, shrunk: str = "") -> Path:
+    """Write ``job``'s scenario, run for ``duration_ns``, as the scenario file ``path``;
+    ``shrunk`` names the failure the schedule was shrunk to keep, if it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     faults = "".join(f"            {fault!r},\n" for fault in job.schedule.faults)
     names = ", ".join(sorted({type(fault).__name__ for fault in job.schedule.faults}))
     path.write_text(
         f'"""Schedule {job.index} of the soak of {job.scenario_path} seeded {job.seed},\n'
-        f'its faults spelled out. Run it alone: meshrt run {path}"""\n\n'
+        + (f"shrunk to the fewest faults that still fail with {shrunk},\n" if shrunk else "")
+        + f'its faults spelled out. Run it alone: meshrt run {path}"""\n\n'
         "import attrs\n\n"
         "from meshrt.scenario.definition import load_scenario\n"
         + (f"from meshrt.scenario.faults import {names}\n" if names else "")
