@@ -61,6 +61,7 @@ MODULE_KINDS = {
     "test_scenario_values": "unit",
     "test_soak": "e2e",
     "test_sdk": "unit",
+    "test_sweep": "e2e",
     "test_sources": "unit",
     "test_synthetic_mirror": "property",
     "test_toolchain": "e2e",

@@ -30,7 +30,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("loaders",),  # algo slots, implementing the slot an instance actor calls
     ("sequencer",),  # the sequencer's components and its actor shell
     ("runtime",),  # a Scenario turned into actors and run, resumed or verified
+    ("jobs",),  # many independent runs: the process pool, the scenario each worker loads
     ("analysis", "soak", "toolchain"),  # read-side tools; many checked runs; building C algos
+    ("sweep",),  # many runs over a grid of params, each read with the TCA
     ("cli",),  # the meshrt command
 )
 # (file, imported module) pairs allowed against the order

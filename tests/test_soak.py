@@ -12,6 +12,7 @@ import pytest
 
 from meshrt import seconds
 from meshrt.cli.main import main
+from meshrt.jobs.scenarios import load
 from meshrt.runtime.replay import verify
 from meshrt.scenario.definition import load_scenario
 from meshrt.scenario.faults import (
@@ -26,7 +27,7 @@ from meshrt.scenario.faults import (
 from meshrt.soak import delta, pool
 from meshrt.soak.checks import check_run
 from meshrt.soak.failure_file import write_schedule
-from meshrt.soak.job import Job, load, run_job
+from meshrt.soak.job import Job, run_job
 from meshrt.soak.schedules import MAX_FAULTS, Schedule, random_schedule, schedule_seed
 from meshrt.soak.shrink import shrink_outcome
 

@@ -50,6 +50,22 @@ class Markout:
     excluded: int
     price: float | None  # price units (1e-9 quote) per unit of size; None: n/a
     bps: float | None
+    size: int  # the fills' size the averages weigh
+
+
+def pooled(markouts: Sequence[Markout]) -> Markout:
+    """One markout over the fills of several at one horizon (e.g. a sweep's deployments),
+    weighted by fill size as each one is."""
+    horizon = markouts[0].horizon_ns
+    size = sum(m.size for m in markouts)
+    return Markout(
+        horizon,
+        sum(m.fills for m in markouts),
+        sum(m.excluded for m in markouts),
+        sum(m.price * m.size for m in markouts if m.price is not None) / size if size else None,
+        sum(m.bps * m.size for m in markouts if m.bps is not None) / size if size else None,
+        size,
+    )
 
 
 @attrs.frozen(slots=True)
@@ -257,6 +273,7 @@ def _row(venue: str, label: str | None, group: _Group, horizons_ns: Sequence[int
             int(acc[4]),
             acc[1] / acc[0] if acc[0] else None,
             acc[2] / acc[0] if acc[0] else None,
+            int(acc[0]),
         )
         for horizon, acc in zip(horizons_ns, group.markouts, strict=True)
     )

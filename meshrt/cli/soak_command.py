@@ -98,11 +98,11 @@ def add_parser(commands: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     import attrs
 
+    from meshrt.jobs.scenarios import load
     from meshrt.loaders.python import AlgoLoadError
     from meshrt.scenario.definition import ScenarioError, seconds
     from meshrt.soak import pool, report
     from meshrt.soak.failure_file import write_schedule
-    from meshrt.soak.job import load
     from meshrt.venues.recorded import SourceError
 
     try:

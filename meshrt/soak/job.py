@@ -14,10 +14,9 @@ from pathlib import Path
 
 import attrs
 
-from meshrt.runtime.digest import scenario_sha256
-from meshrt.runtime.preflight import preflight
+from meshrt.jobs.scenarios import load_checked
 from meshrt.runtime.run import run
-from meshrt.scenario.definition import Scenario, load_scenario
+from meshrt.scenario.definition import load_scenario
 from meshrt.soak.checks import RUN_RAISED, Failure, check_determinism, check_run
 from meshrt.soak.failure_file import write_schedule
 from meshrt.soak.schedules import Schedule, apply
@@ -46,25 +45,9 @@ class Outcome:
         return not self.failures
 
 
-_scenarios: dict[str, tuple[Scenario, str]] = {}
-
-
-def load(path: str) -> tuple[Scenario, str]:
-    """The scenario file at ``path`` and its digest, loaded and checked once per process
-    (ScenarioError, SourceError or AlgoLoadError when it cannot run)."""
-    known = _scenarios.get(path)
-    if known is None:
-        scenario = load_scenario(path)
-        preflight(scenario, path)
-        known = _scenarios[path] = (scenario, scenario_sha256(scenario)[0])
-    return known
-
-
 def run_job(job: Job) -> Outcome:
     """Run one schedule (twice when ``job.verify``) and check it."""
-    base, digest = load(job.scenario_path)
-    if digest != job.scenario_sha256:
-        raise RuntimeError(f"{job.scenario_path}: the scenario changed since the soak began")
+    base = load_checked(job.scenario_path, job.scenario_sha256)
     if job.duration_ns is not None:
         base = attrs.evolve(base, duration_ns=job.duration_ns)
     scenario = apply(base, job.schedule)
