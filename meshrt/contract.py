@@ -83,6 +83,11 @@ def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def is_order_id(value: object) -> bool:
+    """A client order id as the contract holds it: an integer that fits a u64."""
+    return is_int(value) and 0 <= value <= UINT64_MAX  # type: ignore[operator]
+
+
 def price_to_int(price: float | str) -> int:
     """Convert a human price to fixed point, rounded half-even to the nearest 1e-9.
 

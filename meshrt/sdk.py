@@ -17,6 +17,7 @@ from meshrt.contract import (
     ActionKind,
     Side,
     TimeInForce,
+    is_order_id,
     mid_price,
     notional,
 )
@@ -303,6 +304,8 @@ class Actions:
                 orders[order_id] = order._replace(pending=True)
 
     def _mark_pending(self, order_id: int) -> None:
+        if not is_order_id(order_id):
+            return  # no order has it: the sequencer refuses the action (INVALID_ACTION)
         order = self._state.open_orders.get(order_id)
         if order is not None:
             self._state.open_orders[order_id] = order._replace(pending=True)

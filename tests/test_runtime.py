@@ -205,6 +205,8 @@ HUGE = 10**30
         ),
         (lambda b, s, a: a.cancel(HUGE), RejectReason.INVALID_ACTION),
         (lambda b, s, a: a.cancel("1"), RejectReason.INVALID_ACTION),
+        (lambda b, s, a: a.cancel([1]), RejectReason.INVALID_ACTION),  # unhashable
+        (lambda b, s, a: a.replace({}, b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
         (lambda b, s, a: a.replace(-HUGE, b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
     ],
 )

@@ -47,7 +47,7 @@ from meshrt.actors.protocol import (
     UndeliveredOut,
     WindowEnd,
 )
-from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind
+from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind, is_order_id
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.sdk import ActionLimitExceeded, Actions, AlgoState, OpenOrder
 from meshrt.validators import ScenarioValueError, check_param, shown
@@ -303,7 +303,9 @@ class AlgoInstance:
                 self._on_fill(item.fill)
             elif type(item) is RejectDelivery:
                 reject = item.reject
-                if reject.action in (ActionKind.LIMIT, ActionKind.MARKET):
+                if not is_order_id(reject.order_id):
+                    pass  # a refused action named no order id an order can have
+                elif reject.action in (ActionKind.LIMIT, ActionKind.MARKET):
                     state.open_orders.pop(reject.order_id, None)
                 else:  # the sequencer says whether another request is still outstanding
                     order = state.open_orders.get(reject.order_id)

@@ -15,12 +15,12 @@ import attrs
 from meshrt.actors.protocol import Cancel, RejectDelivery, Replace, Submit
 from meshrt.contract import (
     INT64_MAX,
-    UINT64_MAX,
     ActionKind,
     RejectReason,
     Side,
     TimeInForce,
     is_int,
+    is_order_id,
 )
 from meshrt.log import records
 from meshrt.log.records import shown
@@ -30,11 +30,6 @@ from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.order import ACCEPTED, PARTIALLY_FILLED, Order
 from meshrt.sequencer.orders import OrderStateMachine
-
-
-def is_order_id(value: Any) -> bool:
-    """A client order id as the contract holds it: an integer that fits a u64."""
-    return is_int(value) and 0 <= value <= UINT64_MAX
 
 
 def is_quantity(value: Any) -> bool:
@@ -306,7 +301,7 @@ class IntentDesk:
         if dep.crashed is None:
             order = (
                 self.orders.find(dep.label, client_id)
-                if kind in (ActionKind.CANCEL, ActionKind.REPLACE)
+                if kind in (ActionKind.CANCEL, ActionKind.REPLACE) and is_order_id(client_id)
                 else None
             )
             dep.timer(
