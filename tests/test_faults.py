@@ -325,6 +325,27 @@ def test_overlapping_feed_kills_hold_the_feed_down_until_the_last_lets_go(tmp_pa
     ]
 
 
+def test_touching_feed_kills_hold_the_feed_down_through_the_instant_they_meet(
+    tmp_path: Path,
+) -> None:
+    """One window ends exactly where the next begins: the feed stays down through that
+    instant (a hold is taken before one is let go at the same time), not down/up/down."""
+    touching = (
+        KillFeed("beta", seconds(0.2), seconds(0.2)),
+        KillFeed("beta", seconds(0.4), seconds(0.2)),
+    )
+    result = run(_short(*touching), tmp_path / "touching")
+    assert control_records(tmp_path / "touching", "feed_down", "feed_up") == [
+        (seconds(0.2), "feed_down"),
+        (seconds(0.6), "feed_up"),
+    ]
+    run(_short(KillFeed("beta", seconds(0.2), seconds(0.4))), tmp_path / "one")
+    one = orjson.loads((tmp_path / "one" / "summary.json").read_bytes())
+    dropped = result.summary["reconciliation"]["feed_events_dropped"]["beta"]
+    assert dropped == one["reconciliation"]["feed_events_dropped"]["beta"] > 0
+    assert_nothing_lost(result)
+
+
 def test_overlapping_partitions_heal_at_the_last_end(tmp_path: Path) -> None:
     result = run(
         _short(

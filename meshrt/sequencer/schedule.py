@@ -131,16 +131,23 @@ def _hold(control: Control) -> tuple[tuple[str, str], bool] | None:
     return None
 
 
+def _rank(control: Control) -> int:
+    """At one instant, controls that let a hold go come last: a window that ends where
+    another begins keeps the feed (or edge) down through that instant."""
+    return 1 if isinstance(control, (FeedUp, PartitionHeal)) else 0
+
+
 @attrs.define(slots=True, eq=False)
 class Schedule:
-    controls: list[tuple[int, int, Control]] = attrs.field(factory=list)  # sorted
+    # (time, rank at that time, insertion counter, control), sorted
+    controls: list[tuple[int, int, int, Control]] = attrs.field(factory=list)
     counter: int = 0
     # counted holds: a feed or an edge is down while any fault holds it (faults.md)
     holds: Counter[tuple[str, str]] = attrs.field(factory=Counter)
 
     def add(self, at: int, control: Control) -> None:
         self.counter += 1
-        insort(self.controls, (at, self.counter, control))
+        insort(self.controls, (at, _rank(control), self.counter, control))
 
     def add_fault(
         self, fault: faults.Fault, lanes: list[VenueLane], by_label: dict[str, Deployed]
@@ -175,7 +182,7 @@ class Schedule:
 
     def restart_in(self, start: int, until: int) -> int | None:
         """The first supervised restart after ``start`` and before ``until``."""
-        for at, _, control in self.controls:
+        for at, _, _, control in self.controls:
             if at >= until:
                 break
             if isinstance(control, Restart) and at > start:
@@ -187,7 +194,7 @@ class Schedule:
         due: list[tuple[int, Control]] = []
         controls = self.controls
         while controls and controls[0][0] < until:
-            at, _, control = controls.pop(0)
+            at, _, _, control = controls.pop(0)
             hold = _hold(control)
             if hold is not None:
                 key, taking = hold
