@@ -27,6 +27,7 @@ MODULE_KINDS = {
     "test_bundled_scenario": "e2e",
     "test_c_header": "unit",
     "test_cli_errors": "e2e",
+    "test_cluster": "e2e",
     "test_compat": "e2e",
     "test_compiled_checkpoints": "unit",
     "test_compiled_loaders": "unit",

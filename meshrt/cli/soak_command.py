@@ -1,7 +1,7 @@
-"""``meshrt soak SCENARIO --schedules N``: random fault schedules on a local process pool,
-each run checked; a failure is printed with its seed and the command that reproduces it
-alone, written as a scenario file with its faults spelled out, and shrunk to the fewest
-faults that keep its signature, written the same way (docs/soak.md)."""
+"""``meshrt soak SCENARIO --schedules N``: random fault schedules on a local process pool
+(or a Dask cluster), each run checked; a failure is printed with its seed and the command
+that reproduces it alone, written as a scenario file with its faults spelled out, and
+shrunk to the fewest faults that keep its signature, written the same way (docs/soak.md)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,23 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def add_execution_options(parser: argparse.ArgumentParser) -> None:
+    """--jobs and --cluster: where the jobs run (soak's and sweep's)."""
+    parser.add_argument(
+        "--jobs",
+        type=argtypes.count,
+        default=default_workers(),
+        metavar="J",
+        help="worker processes (default: the cores, %(default)s here; 1: in this process)",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the jobs on the Dask cluster whose scheduler is at ADDRESS "
+        "(tcp://HOST:PORT; needs meshrt[cluster]), not on --jobs local processes",
+    )
+
+
 def add_parser(commands: Any) -> None:
     soak = commands.add_parser(
         "soak", help="run a scenario under many seeded random fault schedules and check each"
@@ -42,13 +59,7 @@ def add_parser(commands: Any) -> None:
     soak.add_argument(
         "--seed", type=argtypes.count, metavar="S", help="the soak's seed (default: a random one)"
     )
-    soak.add_argument(
-        "--jobs",
-        type=argtypes.count,
-        default=default_workers(),
-        metavar="J",
-        help="worker processes (default: the cores, %(default)s here; 1: in this process)",
-    )
+    add_execution_options(soak)
     soak.add_argument(
         "--duration",
         type=argtypes.seconds,
@@ -98,7 +109,9 @@ def add_parser(commands: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     import attrs
 
+    from meshrt.jobs.cluster import ClusterError
     from meshrt.jobs.scenarios import load
+    from meshrt.jobs.shipped import ShipmentError
     from meshrt.loaders.python import AlgoLoadError
     from meshrt.scenario.definition import ScenarioError, seconds
     from meshrt.soak import pool, report
@@ -109,6 +122,8 @@ def main(args: argparse.Namespace) -> int:
         scenario, digest = load(str(args.scenario))
     except (ScenarioError, SourceError, AlgoLoadError) as exc:
         return argtypes.refuse("soak", f"bad scenario: {exc}")
+    if args.cluster is not None and args.keep is not None:
+        return argtypes.refuse("soak", "--keep keeps runs on this disk: not with --cluster")
     duration_ns = None if args.duration is None else seconds(args.duration)
     if (duration_ns or scenario.duration_ns) is None:
         return argtypes.refuse("soak", "the scenario has no duration_ns: give --duration")
@@ -117,14 +132,17 @@ def main(args: argparse.Namespace) -> int:
     jobs = plan(args, shaped, digest, duration_ns, seed)
     workers = 1 if args.as_is else args.jobs
     what = "as it is" if args.as_is else f"seed {seed}, {len(jobs):,} schedules"
-    print(f"meshrt soak: {what} on {workers} workers", file=sys.stderr)
+    where = f"{workers} workers" if args.cluster is None else f"the cluster at {args.cluster}"
+    print(f"meshrt soak: {what} on {where}", file=sys.stderr)
     progress = report.Progress(len(jobs))
     started = time.perf_counter()
     outcomes = []
     try:
-        for outcome in pool.run_jobs(jobs, workers):
+        for outcome in pool.run_jobs(jobs, workers, args.cluster):
             outcomes.append(outcome)
             progress.update(outcome)
+    except (ClusterError, ShipmentError) as exc:
+        return argtypes.refuse("soak", str(exc))
     finally:
         progress.close()
     outcomes.sort(key=lambda o: o.job.index)

@@ -1,6 +1,7 @@
 """``meshrt sweep SCENARIO --param NAME=V1,V2,...``: the scenario run at every point of a
-grid of deployment params (or K random points of it) on a local process pool; each
-point's figures written to results.csv and results.json, the best printed (docs/sweep.md)."""
+grid of deployment params (or K random points of it) on a local process pool (or a Dask
+cluster); each point's figures written to results.csv and results.json, the best printed
+(docs/sweep.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from meshrt.cli import argtypes
-from meshrt.cli.soak_command import default_workers
+from meshrt.cli.soak_command import add_execution_options
 
 EXIT_FAILED = 1
 DEFAULT_TOP = 10
@@ -42,13 +43,7 @@ def add_parser(commands: Any) -> None:
         metavar="S",
         help="the seed --random draws from (default: a random one)",
     )
-    sweep.add_argument(
-        "--jobs",
-        type=argtypes.count,
-        default=default_workers(),
-        metavar="J",
-        help="worker processes (default: the cores, %(default)s here; 1: in this process)",
-    )
+    add_execution_options(sweep)
     sweep.add_argument(
         "--duration",
         type=argtypes.seconds,
@@ -99,8 +94,10 @@ def _horizons(value: str) -> tuple[float, ...]:
 
 
 def main(args: argparse.Namespace) -> int:
+    from meshrt.jobs.cluster import ClusterError, run_jobs_on_cluster
     from meshrt.jobs.pool import run_jobs
     from meshrt.jobs.scenarios import load
+    from meshrt.jobs.shipped import ShipmentError
     from meshrt.loaders.python import AlgoLoadError
     from meshrt.scenario.definition import ScenarioError, seconds
     from meshrt.sweep import grid, results
@@ -122,6 +119,8 @@ def main(args: argparse.Namespace) -> int:
     duration_ns = None if args.duration is None else seconds(args.duration)
     if (duration_ns or scenario.duration_ns) is None:
         return argtypes.refuse("sweep", "the scenario has no duration_ns: give --duration")
+    if args.cluster is not None and args.keep_runs:
+        return argtypes.refuse("sweep", "--keep-runs keeps runs on this disk: not with --cluster")
     horizons = tuple(seconds(h) for h in args.markouts)
     if args.rank not in results.figure_names(horizons):
         return argtypes.refuse(
@@ -147,12 +146,20 @@ def main(args: argparse.Namespace) -> int:
         for point in points
     ]
     drawn = "" if seed is None else f" (random, seed {seed})"
+    where = f"{args.jobs} workers" if args.cluster is None else f"the cluster at {args.cluster}"
     print(
-        f"meshrt sweep: {len(jobs):,} of {grid.size(axes):,} points{drawn} on {args.jobs} workers",
+        f"meshrt sweep: {len(jobs):,} of {grid.size(axes):,} points{drawn} on {where}",
         file=sys.stderr,
     )
     started = time.perf_counter()
-    done = sorted(run_jobs(jobs, args.jobs, run_job, warm), key=lambda r: r.point.index)
+    try:
+        if args.cluster is None:
+            finished = run_jobs(jobs, args.jobs, run_job, warm)
+        else:
+            finished = run_jobs_on_cluster(jobs, args.cluster, run_job)
+        done = sorted(finished, key=lambda r: r.point.index)
+    except (ClusterError, ShipmentError) as exc:
+        return argtypes.refuse("sweep", str(exc))
     head = {
         "scenario": scenario.name,
         "scenario_file": str(args.scenario),

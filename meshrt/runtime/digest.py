@@ -118,18 +118,38 @@ def scenario_sha256(
         if file is not None and file.is_file():
             digest.update(file.read_bytes())
     seen: DataFiles = {}
-    for venue in scenario.venues:
-        for source in venue.sources:
-            if isinstance(source, RecordedSpec):
-                data = Path(source.path)
-                data = (data if data.is_absolute() else base_dir / data).absolute()
-                digest.update(f"\n{source.symbol}:{file_sha256(data, known or {}, seen)}".encode())
+    for symbol, name in data_files(scenario):
+        data = Path(name)
+        data = (data if data.is_absolute() else base_dir / data).absolute()
+        digest.update(f"\n{symbol}:{file_sha256(data, known or {}, seen)}".encode())
     return digest.hexdigest(), seen
 
 
+def data_files(scenario: Scenario) -> list[tuple[str, str]]:
+    """Each recorded data file a scenario reads: (its symbol, its path as named)."""
+    return [
+        (source.symbol, source.path)
+        for venue in scenario.venues
+        for source in venue.sources
+        if isinstance(source, RecordedSpec)
+    ]
+
+
+def algo_file_name(ref: Any) -> str | None:
+    """The file an algo reference names by path ("file.py:Class", "algo.wasm",
+    "algo.so"), as named; None for a module name ("module:Class") or a class object,
+    which are imported by name."""
+    if not isinstance(ref, str):
+        return None
+    module_part, sep, _ = ref.partition(":")
+    if sep and not module_part.endswith(".py"):
+        return None
+    return module_part if sep else ref
+
+
 def algo_file(ref: Any, base_dir: Path) -> Path | None:
-    """The file an algo reference runs: "file.py:Class", "algo.wasm" or "algo.so" as
-    named; "module:Class" or a class object by its module's file; None if there is none
+    """The file an algo reference runs: one named by path (``algo_file_name``);
+    "module:Class" or a class object by its module's file; None if there is none
     (the loader reports a reference that cannot be loaded)."""
     if isinstance(ref, type):
         module = sys.modules.get(ref.__module__)
@@ -137,12 +157,12 @@ def algo_file(ref: Any, base_dir: Path) -> Path | None:
         return Path(origin) if origin else None
     if not isinstance(ref, str):
         return None
-    module_part, sep, _ = ref.partition(":")
-    if sep and not module_part.endswith(".py"):
+    name = algo_file_name(ref)
+    if name is None:
         try:
-            spec = importlib.util.find_spec(module_part)
+            spec = importlib.util.find_spec(ref.partition(":")[0])
         except (ImportError, ValueError):
             return None
         return Path(spec.origin) if spec is not None and spec.origin else None
-    file = Path(module_part if sep else ref)
+    file = Path(name)
     return file if file.is_absolute() else base_dir / file

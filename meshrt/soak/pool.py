@@ -1,6 +1,7 @@
-"""Soak jobs on the local process pool (``meshrt.jobs.pool``): each worker loads the
-soaked scenario once, then runs many schedules. Failures shrink the same way, one
-failure's sequence of runs per worker."""
+"""Soak jobs on the local process pool (``meshrt.jobs.pool``), where each worker loads
+the soaked scenario once, then runs many schedules, or on a Dask cluster
+(``meshrt.jobs.cluster``). Failures shrink on the local pool, one failure's sequence of
+runs per worker."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
+from meshrt.jobs.cluster import run_jobs_on_cluster
 from meshrt.jobs.pool import run_jobs as run_on_pool
 from meshrt.jobs.scenarios import load
 from meshrt.soak.job import Job, Outcome, run_job
@@ -18,8 +20,11 @@ def warm(job: Job) -> None:
     load(job.scenario_path)
 
 
-def run_jobs(jobs: Iterable[Job], workers: int) -> Iterator[Outcome]:
-    """Each job's outcome, in the order they finish."""
+def run_jobs(jobs: Iterable[Job], workers: int, cluster: str | None = None) -> Iterator[Outcome]:
+    """Each job's outcome, in the order they finish: on ``workers`` local processes, or
+    on the Dask cluster whose scheduler is at ``cluster``."""
+    if cluster is not None:
+        return run_jobs_on_cluster(jobs, cluster, run_job)
     return run_on_pool(jobs, workers, run_job, warm)
 
 
