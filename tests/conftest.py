@@ -42,6 +42,7 @@ MODULE_KINDS = {
     "test_interrupts": "e2e",
     "test_layers": "unit",
     "test_ledger": "unit",
+    "test_live_coinbase": "unit",
     "test_log_order": "e2e",
     "test_log_schema": "unit",
     "test_mailbox": "unit",
