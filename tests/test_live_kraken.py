@@ -328,7 +328,9 @@ def test_malformed_frames_are_reported_in_one_line_and_counted_never_raised() ->
     assert isinstance(resync, Resync) and resync.why is Why.MALFORMED
     (no_data,) = feed.on_frame('{"channel":"book","type":"update"}', 4)
     assert isinstance(no_data, FrameError) and no_data.field == "data"
-    assert feed.counts().malformed == 3
+    (resync,) = feed.on_frame(v2_book("snapshot", "BTC/USD", [("[1]", "1.0")], [], 0), 5)
+    assert isinstance(resync, Resync) and resync.why is Why.MALFORMED
+    assert feed.counts().malformed == 4
 
 
 def test_trades_new_prints_only_v2_and_v1() -> None:

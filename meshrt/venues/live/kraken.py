@@ -22,7 +22,7 @@ from attrs import field, frozen
 
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
-from meshrt.venues.live.kraken_book import KrakenBook, Precision
+from meshrt.venues.live.kraken_book import KrakenBook, Precision, raw_digits
 from meshrt.venues.recorded_fields import INT64_MAX, PRICE_PLACES, Bad, price, size
 
 # Exchange symbol (v2 ``BTC/USD``, v1 ``XBT/USD``) -> scenario symbol, quote explicit: the
@@ -62,8 +62,9 @@ BUY = Side.BUY
 SELL = Side.SELL
 _SIDES = {"buy": BUY, "sell": SELL, "b": BUY, "s": SELL}
 _EXCERPT = 60
+_MEMO = 1 << 16  # distinct price or qty texts remembered before the memo starts over
 # JSON numbers keep their text (never a float): the checksum and fixed point both need it
-_decode = json.JSONDecoder(parse_float=str).decode
+_decode = json.JSONDecoder(parse_float=str, parse_int=str).decode
 
 
 class Why(enum.Enum):
@@ -190,6 +191,8 @@ class KrakenFeed:
         self._precision: dict[str, Precision] = {}
         self._pairs = {pair: _Pair(symbols[pair]) for pair in pairs}
         self._n = dict.fromkeys(_COUNT_NAMES, 0)
+        self._prices: dict[Any, tuple[int, str]] = {}
+        self._sizes: dict[Any, tuple[int, str]] = {}
 
     # -- reading ------------------------------------------------------------------------
 
@@ -298,18 +301,22 @@ class KrakenFeed:
             n["updates"] += 1
         book = state.book
         symbol = state.symbol
+        precision = book.precision
+        prices, sizes = self._prices, self._sizes
         events: list[Output] = []
         try:
             for side, levels, book_side in ((BUY, bids, book.bids), (SELL, asks, book.asks)):
                 for price_value, qty_value in levels:
-                    try:
-                        p = price(price_value)
-                    except Bad:
-                        if side is BUY:
-                            raise
-                        p = _far_ask(price_value)
-                    s = size(qty_value, "qty", zero_ok=True)
-                    digits = book.digits(str(price_value), str(qty_value), p, s) if s else ""
+                    p, p_digits = prices.get(price_value) or self._price(price_value)
+                    s, q_digits = sizes.get(qty_value) or self._size(qty_value)
+                    if p > INT64_MAX and side is BUY:
+                        raise Bad("price", f"bid {price_value} does not fit 64-bit fixed point")
+                    if not s:
+                        digits = ""
+                    elif precision is None:
+                        digits = p_digits + q_digits
+                    else:
+                        digits = precision.digits(p, s)
                     if book_side.set(p, s, digits) and not snapshot:
                         n["level_changes"] += 1
                         n["deletes"] += not s
@@ -320,6 +327,10 @@ class KrakenFeed:
         except Bad as e:
             n["refused_values"] += 1
             self._resync(state, pair, Why.REFUSED, f"{e.field}: {e.reason}", ts, out)
+            return
+        except TypeError as e:  # a level value that is not a number's text (a list, an object)
+            n["malformed"] += 1
+            self._resync(state, pair, Why.MALFORMED, f"level: {e}", ts, out)
             return
         gone_bids, gone_asks = book.truncate()
         if gone_bids or gone_asks:
@@ -352,6 +363,26 @@ class KrakenFeed:
             out.append((symbol, book.snapshot(ts)))
         else:
             out += events
+
+    def _price(self, value: Any) -> tuple[int, str]:
+        """Fixed point and checksum digits of a price's text, remembered (a bounded memo of
+        recorded_fields.price, the rule's one home: book prices repeat)."""
+        prices = self._prices
+        if len(prices) >= _MEMO:
+            prices.clear()
+        try:
+            fixed = price(value)
+        except Bad:
+            fixed = _far_ask(value)  # the caller refuses it on the bid side
+        prices[value] = entry = (fixed, raw_digits(str(value)))
+        return entry
+
+    def _size(self, value: Any) -> tuple[int, str]:
+        sizes = self._sizes
+        if len(sizes) >= _MEMO:
+            sizes.clear()
+        sizes[value] = entry = (size(value, "qty", zero_ok=True), raw_digits(str(value)))
+        return entry
 
     def _resync(
         self, state: _Pair, pair: str, why: Why, detail: str, ts: int, out: list[Output]

@@ -112,11 +112,6 @@ class KrakenBook:
         self.bids = _Side(-1)
         self.asks = _Side(1)
 
-    def digits(self, price_text: str, qty_text: str, price: int, size: int) -> str:
-        if self.precision is None:
-            return raw_digits(price_text) + raw_digits(qty_text)
-        return self.precision.digits(price, size)
-
     def reprecision(self, precision: Precision) -> None:
         """Remake every level's digits for a precision learned after the book was built."""
         self.precision = precision
