@@ -21,14 +21,8 @@ import pytest
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.live.capture import cryptofeed_frames, epoch_ns
-from meshrt.venues.live.kraken import (
-    SYMBOLS,
-    FrameError,
-    Instrument,
-    KrakenFeed,
-    Resync,
-    Why,
-)
+from meshrt.venues.live.kraken import KrakenFeed
+from meshrt.venues.live.kraken_values import SYMBOLS, FrameError, Instrument, Resync, Why
 
 DATA = Path(__file__).parent / "data" / "venues" / "kraken"
 V1 = "kraken_v1_book1000_cryptofeed_KRAKEN.ws.50.0.log"
