@@ -1,0 +1,403 @@
+"""Kraken Spot feed adapter: WebSocket v2 ``book``/``trade``/``instrument``, and v1 ``book``.
+
+Pure: the session (a later step) calls ``KrakenFeed.on_frame(text, ts)`` with each frame's
+text and receive time (ns) and acts on what comes back, in order: ``(symbol, event)``
+pairs in the record format of meshrt/venues/events.py, ``Resync`` (the symbol is down
+until a fresh snapshot: resubscribe it) and ``FrameError`` (logged and counted, never
+raised). A book message is verified (CRC32 over the top 10, after truncation to the
+subscribed depth) before any of its events leave, so no unverified book reaches a venue.
+v1 is read by the same code: the shared real capture is v1 (docs/live.md, "Kraken").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+from meshrt.contract import Side
+from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
+from meshrt.venues.live.kraken_book import KrakenBook, Precision, raw_digits
+from meshrt.venues.live.kraken_values import (
+    SYMBOLS,
+    FrameError,
+    Instrument,
+    KrakenCounts,
+    PairCounts,
+    Resync,
+    Why,
+)
+from meshrt.venues.recorded_fields import INT64_MAX, PRICE_PLACES, Bad, price, size
+
+BUY = Side.BUY
+SELL = Side.SELL
+_SIDES = {"buy": BUY, "sell": SELL, "b": BUY, "s": SELL}
+_EXCERPT = 60
+_MEMO = 1 << 16  # distinct price or qty texts remembered before the memo starts over
+# JSON numbers keep their text (never a float): the checksum and fixed point both need it
+_decode = json.JSONDecoder(parse_float=str, parse_int=str).decode
+
+
+Output: TypeAlias = tuple[str, FeedEvent] | Resync | FrameError
+Levels: TypeAlias = list[tuple[Any, Any]]
+
+
+class _Pair:
+    """One subscribed pair: its book while it is up, and its counts."""
+
+    __slots__ = (
+        "book",
+        "checksum_matches",
+        "crossed_since",
+        "resyncs",
+        "snapshots",
+        "symbol",
+        "updates",
+    )
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.book: KrakenBook | None = None
+        self.crossed_since: int | None = None
+        self.snapshots = self.updates = self.checksum_matches = self.resyncs = 0
+
+
+class KrakenFeed:
+    """Frames in, feed events and integrity verdicts out, for one connection's pairs."""
+
+    def __init__(
+        self,
+        pairs: list[str],
+        *,
+        depth: int = 10,
+        symbols: Mapping[str, str] = SYMBOLS,
+        crossed_grace_ns: int = 0,
+    ) -> None:
+        KrakenBook(depth, None)  # refuses a depth Kraken does not offer, now
+        unmapped = [pair for pair in pairs if pair not in symbols]
+        if unmapped:
+            raise ValueError(f"no scenario symbol for Kraken pairs {unmapped}: pass symbols=")
+        self.depth = depth
+        self.crossed_grace_ns = crossed_grace_ns
+        self.instruments: dict[str, Instrument] = {}
+        self._precision: dict[str, Precision] = {}
+        self._pairs = {pair: _Pair(symbols[pair]) for pair in pairs}
+        self._n = dict.fromkeys(_COUNT_NAMES, 0)
+        self._prices: dict[Any, tuple[int, str]] = {}
+        self._sizes: dict[Any, tuple[int, str]] = {}
+
+    # -- reading ------------------------------------------------------------------------
+
+    def on_frame(self, text: str, ts: int) -> list[Output]:
+        """Everything one frame means, in order; never raises for what the frame holds."""
+        n = self._n
+        n["frames"] += 1
+        out: list[Output] = []
+        try:
+            msg = _decode(text)
+        except ValueError as e:
+            self._error(out, ts, text, "json", str(e).split(":")[0])
+            return out
+        try:
+            if type(msg) is dict:
+                channel = msg.get("channel")
+                if channel == "book":
+                    self._v2_book(msg, ts, text, out)
+                elif channel == "trade":
+                    self._v2_trades(msg, ts, text, out)
+                elif channel == "instrument":
+                    self._v2_instruments(msg, ts, text, out)
+                elif channel == "heartbeat" or msg.get("event") == "heartbeat":
+                    n["heartbeats"] += 1
+                elif msg.get("success") is False or msg.get("status") == "error":
+                    reason = msg.get("error") or msg.get("errorMessage") or "refused"
+                    self._error(out, ts, text, "subscription", str(reason))
+            elif type(msg) is list and len(msg) >= 4 and type(msg[-2]) is str:
+                name = msg[-2]
+                if name.startswith("book-"):
+                    self._v1_book(msg, ts, text, out)
+                elif name == "trade":
+                    self._v1_trades(msg, ts, text, out)
+            else:
+                self._error(out, ts, text, "frame", f"unexpected {type(msg).__name__}")
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
+            self._error(out, ts, text, _field_of(e), f"{type(e).__name__}: {e}")
+        return out
+
+    def _v2_book(self, msg: dict[str, Any], ts: int, text: str, out: list[Output]) -> None:
+        snapshot = msg["type"] == "snapshot"
+        for entry in msg["data"]:
+            pair = entry["symbol"]
+            try:
+                bids = [(level["price"], level["qty"]) for level in entry["bids"]]
+                asks = [(level["price"], level["qty"]) for level in entry["asks"]]
+                checksum = int(entry["checksum"])
+            except (KeyError, TypeError, ValueError) as e:
+                self._malformed_book(pair, ts, text, _field_of(e), out)
+                continue
+            self._book(pair, snapshot, bids, asks, checksum, ts, out)
+
+    def _v1_book(self, msg: list[Any], ts: int, text: str, out: list[Output]) -> None:
+        pair = msg[-1]
+        payloads = msg[1:-2]
+        first = payloads[0]
+        try:
+            if "as" in first or "bs" in first:
+                bids = [(level[0], level[1]) for level in first.get("bs", ())]
+                asks = [(level[0], level[1]) for level in first.get("as", ())]
+                self._book(pair, True, bids, asks, None, ts, out)
+                return
+            bids, asks, checksum = [], [], None
+            for payload in payloads:
+                for level in payload.get("b", ()):
+                    bids.append((level[0], level[1]))
+                    self._n["republished"] += len(level) > 3 and level[3] == "r"
+                for level in payload.get("a", ()):
+                    asks.append((level[0], level[1]))
+                    self._n["republished"] += len(level) > 3 and level[3] == "r"
+                if "c" in payload:
+                    checksum = int(payload["c"])
+        except (IndexError, TypeError, ValueError, AttributeError) as e:
+            self._malformed_book(pair, ts, text, _field_of(e), out)
+            return
+        self._book(pair, False, bids, asks, checksum, ts, out)
+
+    # -- the book rule, one home for v1 and v2 ------------------------------------------
+
+    def _book(
+        self,
+        pair: str,
+        snapshot: bool,
+        bids: Levels,
+        asks: Levels,
+        checksum: int | None,
+        ts: int,
+        out: list[Output],
+    ) -> None:
+        n = self._n
+        n["book_messages"] += 1
+        state = self._pairs.get(pair)
+        if state is None:
+            n["unknown_pairs"] += 1
+            return
+        if snapshot:
+            state.book = KrakenBook(self.depth, self._precision.get(pair))
+            state.crossed_since = None
+            state.snapshots += 1
+            n["snapshots"] += 1
+        elif state.book is None:
+            n["dropped_while_down"] += 1
+            return
+        else:
+            state.updates += 1
+            n["updates"] += 1
+        book = state.book
+        symbol = state.symbol
+        precision = book.precision
+        prices, sizes = self._prices, self._sizes
+        events: list[Output] = []
+        try:
+            for side, levels, book_side in ((BUY, bids, book.bids), (SELL, asks, book.asks)):
+                for price_value, qty_value in levels:
+                    p, p_digits = prices.get(price_value) or self._price(price_value)
+                    s, q_digits = sizes.get(qty_value) or self._size(qty_value)
+                    if p > INT64_MAX and side is BUY:
+                        raise Bad("price", f"bid {price_value} does not fit 64-bit fixed point")
+                    if not s:
+                        digits = ""
+                    elif precision is None:
+                        digits = p_digits + q_digits
+                    else:
+                        digits = precision.digits(p, s)
+                    if book_side.set(p, s, digits) and not snapshot:
+                        n["level_changes"] += 1
+                        n["deletes"] += not s
+                        if p <= INT64_MAX:
+                            events.append((symbol, (ts, FEED_DELTA, side, p, s)))
+                        else:
+                            n["far_asks"] += 1
+        except Bad as e:
+            n["refused_values"] += 1
+            self._resync(state, pair, Why.REFUSED, f"{e.field}: {e.reason}", ts, out)
+            return
+        except TypeError as e:  # a level value that is not a number's text (a list, an object)
+            n["malformed"] += 1
+            self._resync(state, pair, Why.MALFORMED, f"level: {e}", ts, out)
+            return
+        gone_bids, gone_asks = book.truncate()
+        if gone_bids or gone_asks:
+            n["truncated"] += len(gone_bids) + len(gone_asks)
+            if not snapshot:
+                events += [(symbol, (ts, FEED_DELTA, BUY, p, 0)) for p in gone_bids]
+                events += [
+                    (symbol, (ts, FEED_DELTA, SELL, p, 0)) for p in gone_asks if p <= INT64_MAX
+                ]
+        if checksum is not None:
+            got = book.checksum()
+            if got != checksum:
+                n["checksum_mismatches"] += 1
+                self._resync(state, pair, Why.CHECKSUM, f"{got} != {checksum}", ts, out)
+                return
+            n["checksum_matches"] += 1
+            state.checksum_matches += 1
+        if book.crossed():
+            n["crossed"] += 1
+            if state.crossed_since is None:
+                state.crossed_since = ts
+            if ts - state.crossed_since >= self.crossed_grace_ns:
+                bid, ask = book.top()
+                detail = f"best bid {bid} >= best ask {ask} since {state.crossed_since} ns"
+                self._resync(state, pair, Why.CROSSED, detail, ts, out)
+                return
+        else:
+            state.crossed_since = None
+        if snapshot:
+            out.append((symbol, book.snapshot(ts)))
+        else:
+            out += events
+
+    def _price(self, value: Any) -> tuple[int, str]:
+        """Fixed point and checksum digits of a price's text, remembered (a bounded memo of
+        recorded_fields.price, the rule's one home: book prices repeat)."""
+        prices = self._prices
+        if len(prices) >= _MEMO:
+            prices.clear()
+        try:
+            fixed = price(value)
+        except Bad:
+            fixed = _far_ask(value)  # the caller refuses it on the bid side
+        prices[value] = entry = (fixed, raw_digits(str(value)))
+        return entry
+
+    def _size(self, value: Any) -> tuple[int, str]:
+        sizes = self._sizes
+        if len(sizes) >= _MEMO:
+            sizes.clear()
+        sizes[value] = entry = (size(value, "qty", zero_ok=True), raw_digits(str(value)))
+        return entry
+
+    def _resync(
+        self, state: _Pair, pair: str, why: Why, detail: str, ts: int, out: list[Output]
+    ) -> None:
+        state.book = None
+        state.crossed_since = None
+        state.resyncs += 1
+        self._n["resyncs"] += 1
+        out.append(Resync(pair, state.symbol, why, detail, ts))
+
+    def _malformed_book(self, pair: Any, ts: int, text: str, where: str, out: list[Output]) -> None:
+        """A book message for a known pair that cannot be read: its book can no longer be
+        trusted, so the pair resyncs as well as the frame being reported."""
+        self._error(out, ts, text, where, "malformed book message")
+        state = self._pairs.get(pair) if isinstance(pair, str) else None
+        if state is not None and state.book is not None:
+            self._resync(state, pair, Why.MALFORMED, where, ts, out)
+
+    # -- trades and reference data ------------------------------------------------------
+
+    def _v2_trades(self, msg: dict[str, Any], ts: int, text: str, out: list[Output]) -> None:
+        if msg["type"] == "snapshot":  # recent history, not new prints
+            self._n["trade_snapshots_skipped"] += len(msg["data"])
+            return
+        for trade in msg["data"]:
+            self._trade(trade["symbol"], trade["side"], trade["price"], trade["qty"], ts, text, out)
+
+    def _v1_trades(self, msg: list[Any], ts: int, text: str, out: list[Output]) -> None:
+        pair = msg[-1]
+        for trade in msg[1]:
+            self._trade(pair, trade[3], trade[0], trade[1], ts, text, out)
+
+    def _trade(
+        self, pair: str, side: Any, p: Any, q: Any, ts: int, text: str, out: list[Output]
+    ) -> None:
+        state = self._pairs.get(pair)
+        if state is None:
+            self._n["unknown_pairs"] += 1
+            return
+        aggressor = _SIDES.get(side) if isinstance(side, str) else None
+        if aggressor is None:
+            self._error(out, ts, text, "side", f"expected buy/sell, got {side!r}")
+            return
+        try:
+            event = (ts, FEED_TRADE, aggressor, price(p), size(q, "qty"))
+        except Bad as e:
+            self._n["refused_values"] += 1
+            self._error(out, ts, text, e.field, e.reason)
+            return
+        self._n["trades"] += 1
+        out.append((state.symbol, event))
+
+    def _v2_instruments(self, msg: dict[str, Any], ts: int, text: str, out: list[Output]) -> None:
+        for entry in msg["data"].get("pairs", ()):
+            pair = entry["symbol"]
+            state = self._pairs.get(pair)
+            if state is None:
+                continue
+            try:
+                cost_min = entry.get("cost_min")
+                inst = Instrument(
+                    pair=pair,
+                    price_increment=price(entry["price_increment"], "price_increment"),
+                    qty_increment=size(entry["qty_increment"], "qty_increment"),
+                    qty_min=size(entry["qty_min"], "qty_min"),
+                    price_precision=int(entry["price_precision"]),
+                    qty_precision=int(entry["qty_precision"]),
+                    cost_min=None if cost_min is None else price(cost_min, "cost_min"),
+                    status=str(entry.get("status", "")),
+                )
+                precision = Precision(inst.price_precision, inst.qty_precision)
+            except Bad as e:
+                self._n["refused_values"] += 1
+                self._error(out, ts, text, e.field, f"{pair}: {e.reason}")
+                continue
+            self._n["instruments"] += 1
+            self.instruments[pair] = inst
+            self._precision[pair] = precision
+            if state.book is not None:
+                try:
+                    state.book.reprecision(precision)
+                except Bad as e:
+                    self._n["refused_values"] += 1
+                    self._resync(state, pair, Why.REFUSED, f"{e.field}: {e.reason}", ts, out)
+
+    # -- reporting ----------------------------------------------------------------------
+
+    def _error(self, out: list[Output], ts: int, text: str, where: str, reason: str) -> None:
+        self._n["malformed"] += 1
+        out.append(FrameError(ts, text[:_EXCERPT], where, reason))
+
+    def counts(self) -> KrakenCounts:
+        pairs = {
+            pair: PairCounts(s.snapshots, s.updates, s.checksum_matches, s.resyncs)
+            for pair, s in self._pairs.items()
+        }
+        return KrakenCounts(**self._n, pairs=pairs)
+
+    def book(self, pair: str) -> KrakenBook | None:
+        """The pair's verified book, None while it is down."""
+        return self._pairs[pair].book
+
+
+_COUNT_NAMES = tuple(a.name for a in KrakenCounts.__attrs_attrs__ if a.name != "pairs")
+
+
+def _far_ask(value: Any) -> int:
+    """The exact fixed point of an ask too far from any market for the contract's int64
+    price (XBT/CHF at 9999999997 in the real capture): kept so truncation and the checksum
+    stay exact, never delivered; the delivered book is the book up to the contract's
+    highest price, a cut like the depth's. Any other refusal of the value stands."""
+    try:
+        scaled = Decimal(str(value)).scaleb(PRICE_PLACES)
+    except ArithmeticError:
+        scaled = Decimal("NaN")
+    if scaled.is_finite() and scaled > INT64_MAX and scaled == scaled.to_integral_value():
+        return int(scaled)
+    return price(value)  # raises Bad with its own reason
+
+
+def _field_of(error: Exception) -> str:
+    """The field a KeyError names, else the kind of problem."""
+    if isinstance(error, KeyError) and error.args:
+        return str(error.args[0])
+    return "structure"

@@ -1,0 +1,360 @@
+"""The Kraken feed adapter (meshrt/venues/live/kraken.py) on real and documented frames.
+
+Fixtures in tests/data/venues/kraken (ATTRIBUTION.md): the real v1 capture, replayed whole,
+must verify every checksum and end on expected.json's books; Kraken's v2 documentation
+examples verify with precision formatting only where the doc re-serialized the numbers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import zlib
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meshrt.contract import Side
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.live.capture import cryptofeed_frames, epoch_ns
+from meshrt.venues.live.kraken import KrakenFeed
+from meshrt.venues.live.kraken_values import SYMBOLS, FrameError, Instrument, Resync, Why
+
+DATA = Path(__file__).parent / "data" / "venues" / "kraken"
+V1 = "kraken_v1_book1000_cryptofeed_KRAKEN.ws.50.0.log"
+GUIDE = "kraken_v2_book_docs_checksum_guide_btcusd_snapshot.json"
+MATIC = "kraken_v2_book_docs_reference_matic_examples.jsonl"
+EXPECTED = json.loads((DATA / "expected.json").read_text())["files"]
+
+
+@cache
+def v1_text() -> str:
+    return gzip.decompress((DATA / f"{V1}.gz").read_bytes()).decode()
+
+
+def v1_frames() -> list[tuple[int, str]]:
+    return list(cryptofeed_frames(v1_text().splitlines()))
+
+
+def fixed(level: dict[str, str]) -> tuple[int, int]:
+    return int(Decimal(level["price"]) * 10**9), int(Decimal(level["qty"]) * 10**8)
+
+
+def replay(feed: KrakenFeed, frames: list[tuple[int, str]]) -> list[Any]:
+    return [out for ts, text in frames for out in feed.on_frame(text, ts)]
+
+
+def v1_feed() -> KrakenFeed:
+    return KrakenFeed(list(EXPECTED[V1]["pairs"]), depth=1000)
+
+
+def instrument_frame(pair: str, price_dp: int, qty_dp: int) -> str:
+    entry = {
+        "symbol": pair,
+        "status": "online",
+        "price_precision": price_dp,
+        "qty_precision": qty_dp,
+        "price_increment": f"{Decimal(1).scaleb(-price_dp)}",
+        "qty_increment": f"{Decimal(1).scaleb(-qty_dp)}",
+        "qty_min": "0.0001",
+        "cost_min": "0.5",
+    }
+    return json.dumps({"channel": "instrument", "type": "snapshot", "data": {"pairs": [entry]}})
+
+
+def crc(asks: list[tuple[str, str]], bids: list[tuple[str, str]]) -> int:
+    """The published rule, written out separately from the adapter's."""
+    text = "".join(
+        (p.replace(".", "").lstrip("0") + q.replace(".", "").lstrip("0"))
+        for p, q in asks[:10] + bids[:10]
+    )
+    return zlib.crc32(text.encode())
+
+
+def v2_book(kind: str, pair: str, bids: list[Any], asks: list[Any], checksum: int) -> str:
+    """A v2 frame with number text as given (json.dumps would turn it into strings)."""
+    side = lambda levels: ",".join(f'{{"price":{p},"qty":{q}}}' for p, q in levels)  # noqa: E731
+    return (
+        f'{{"channel":"book","type":"{kind}","data":[{{"symbol":"{pair}",'
+        f'"bids":[{side(bids)}],"asks":[{side(asks)}],"checksum":{checksum}}}]}}'
+    )
+
+
+# -- the real v1 capture ---------------------------------------------------------------
+
+
+def test_v1_copy_is_the_shared_capture() -> None:
+    figures = EXPECTED[V1]
+    data = v1_text().encode()
+    assert len(data) == figures["bytes"]
+    assert hashlib.sha256(data).hexdigest() == figures["sha256"]
+
+
+def test_v1_capture_verifies_every_checksum_and_ends_on_the_expected_books() -> None:
+    figures = EXPECTED[V1]
+    feed = v1_feed()
+    outs = replay(feed, v1_frames())
+    assert [out for out in outs if not isinstance(out, tuple)] == []
+    counts = feed.counts()
+    assert counts.snapshots == figures["snapshots"] == 10
+    assert counts.updates == figures["updates"] == 4269
+    assert counts.checksum_matches == figures["checksum_matches_raw_wire_text"] == 4269
+    assert counts.checksum_mismatches == counts.resyncs == counts.malformed == 0
+    assert counts.level_changes == figures["level_changes_in_updates"]
+    assert counts.deletes == figures["qty_zero_deletes"]
+    assert counts.heartbeats == figures["heartbeats"]
+    assert counts.republished == figures["republish_entries"]
+    assert counts.crossed == 0
+    for pair, expected in figures["pairs"].items():
+        assert counts.pairs[pair].updates == expected["updates"]
+        assert counts.pairs[pair].checksum_matches == expected["checksum_matches"]
+        book = feed.book(pair)
+        assert book is not None
+        assert book.top() == (fixed(expected["final_best_bid"]), fixed(expected["final_best_ask"]))
+        assert book.level_counts() == (expected["final_bid_levels"], expected["final_ask_levels"])
+
+
+def test_v1_events_rebuild_the_adapters_book() -> None:
+    """What leaves the adapter (snapshot, deltas) rebuilds its book exactly, per symbol."""
+    feed = v1_feed()
+    books: dict[str, tuple[dict[int, int], dict[int, int]]] = {}
+    for symbol, event in replay(feed, v1_frames()):
+        if event[1] == FEED_SNAPSHOT:
+            books[symbol] = (dict(event[2]), dict(event[3]))
+        else:
+            assert event[1] == FEED_DELTA
+            _, _, side, price, size = event
+            levels = books[symbol][0 if side == Side.BUY else 1]
+            if size:
+                levels[price] = size
+            else:
+                del levels[price]
+    for pair in EXPECTED[V1]["pairs"]:
+        book = feed.book(pair)
+        assert book is not None
+        bids, asks = books[SYMBOLS[pair]]
+        _, _, want_bids, want_asks = book.snapshot(0)
+        assert sorted(bids.items(), reverse=True) == list(want_bids)
+        assert sorted(asks.items()) == list(want_asks)
+
+
+def test_an_ask_past_the_contracts_range_is_verified_but_not_delivered() -> None:
+    """XBT/CHF holds an ask at 9999999997 CHF: more than an int64 of 1e-9 units."""
+    feed = v1_feed()
+    snapshots = {
+        symbol: event for symbol, event in replay(feed, v1_frames()) if event[1] == FEED_SNAPSHOT
+    }
+    book = feed.book("XBT/CHF")
+    assert book is not None and book.asks.best_first()[-1][0] == 9_999_999_997 * 10**9
+    assert all(price < 2**63 for price, _ in snapshots["BTC-CHF"][3])
+    delivered = book.snapshot(0)[3]
+    assert len(delivered) == len(book.asks.levels) - 1
+    assert delivered[-1][0] < 2**63
+
+
+def test_a_changed_price_resyncs_that_pair_only_until_its_next_snapshot() -> None:
+    frames = v1_frames()
+    target = next(
+        i for i, (_, text) in enumerate(frames) if text.endswith('"XMR/USD"]') and '"c"' in text
+    )
+    ts, text = frames[target]
+    payload = json.loads(text)
+    level = (payload[1].get("a") or payload[1]["b"])[0]
+    corrupted = text.replace(f'"{level[0]}"', f'"{Decimal(level[0]) + Decimal("0.01"):f}"', 1)
+    assert corrupted != text
+    feed = v1_feed()
+    assert not any(isinstance(out, Resync) for out in replay(feed, frames[:target]))
+    outs = feed.on_frame(corrupted, ts)
+    assert len(outs) == 1 and isinstance(outs[0], Resync)
+    assert (outs[0].pair, outs[0].symbol, outs[0].why) == ("XMR/USD", "XMR-USD", Why.CHECKSUM)
+    assert feed.book("XMR/USD") is None
+    after = replay(feed, frames[target + 1 :])
+    assert not any(isinstance(out, tuple) and out[0] == "XMR-USD" for out in after)
+    counts = feed.counts()
+    assert counts.checksum_mismatches == counts.resyncs == 1
+    assert counts.pairs["XMR/USD"].updates == 1  # the corrupted one was the first
+    assert counts.dropped_while_down == EXPECTED[V1]["pairs"]["XMR/USD"]["updates"] - 1
+    assert counts.checksum_matches == 4269 - 1 - counts.dropped_while_down
+    for pair, expected in EXPECTED[V1]["pairs"].items():
+        if pair != "XMR/USD":
+            assert counts.pairs[pair].checksum_matches == expected["checksum_matches"]
+    snapshot = next(text for _, text in frames if text.endswith('"XMR/USD"]') and '"as"' in text)
+    (out,) = feed.on_frame(snapshot, ts)
+    assert isinstance(out, tuple) and out[0] == "XMR-USD" and out[1][1] == FEED_SNAPSHOT
+
+
+# -- Kraken's v2 documentation examples ------------------------------------------------
+
+
+def test_v2_checksum_guide_snapshot_verifies_from_the_wire_text_and_with_precision() -> None:
+    figures = EXPECTED[GUIDE]
+    text = (DATA / GUIDE).read_text().strip()
+    for frames in ([text], [instrument_frame("BTC/USD", 1, 8), text]):
+        feed = KrakenFeed(["BTC/USD"])
+        outs = [out for frame in frames for out in feed.on_frame(frame, 7)]
+        ((symbol, event),) = outs
+        assert symbol == "BTC-USD" and event[:2] == (7, FEED_SNAPSHOT)
+        best = figures["symbols"]["BTC/USD"]
+        assert (event[2][0], event[3][0]) == (
+            fixed(best["final_best_bid"]),
+            fixed(best["final_best_ask"]),
+        )
+        book = feed.book("BTC/USD")
+        assert book is not None
+        assert book.asks.top_digits() + book.bids.top_digits() == figures["checksum_input_string"]
+        assert book.checksum() == figures["checksum"] == 3310070434
+        assert feed.counts().checksum_matches == 1
+
+
+def test_v2_matic_pair_verifies_only_with_precision_formatting() -> None:
+    figures = EXPECTED[MATIC]
+    lines = (DATA / MATIC).read_text().splitlines()
+    feed = KrakenFeed(["MATIC/USD"])
+    outs = replay(feed, [(1, line) for line in lines])
+    assert [type(out) for out in outs] == [Resync]  # 0.566 is not the wire's 0.5660
+    assert outs[0].why is Why.CHECKSUM
+    assert feed.counts().dropped_while_down == 1
+
+    feed = KrakenFeed(["MATIC/USD"])
+    outs = replay(feed, [(1, instrument_frame("MATIC/USD", 4, 8))] + [(2, x) for x in lines])
+    assert feed.counts().checksum_matches == figures["checksums_present"] == 2
+    assert outs[-1] == ("MATIC-USD", (2, FEED_DELTA, Side.BUY, 565_700_000, 109_839_475_580))
+    book = feed.book("MATIC/USD")
+    assert book is not None
+    best = figures["symbols"]["MATIC/USD"]
+    assert book.top() == (fixed(best["final_best_bid"]), fixed(best["final_best_ask"]))
+    assert book.checksum() == best["final_top10_checksum"]
+    assert feed.instruments["MATIC/USD"] == Instrument(
+        "MATIC/USD", 100_000, 1, 10_000, 4, 8, 500_000_000, "online"
+    )
+
+
+def test_precision_learned_after_the_snapshot_reformats_the_book() -> None:
+    lines = (DATA / MATIC).read_text().splitlines()
+    asks = [("0.5668", "1.5")]
+    bids = [("0.5666", "2.25")]
+    feed = KrakenFeed(["MATIC/USD"])
+    assert feed.on_frame(v2_book("snapshot", "MATIC/USD", bids, asks, crc(asks, bids)), 1)
+    assert feed.on_frame(instrument_frame("MATIC/USD", 4, 8), 2) == []
+    assert feed.on_frame(lines[-1], 3) != []  # formatted digits now: 0.5657 -> 5657
+
+
+# -- the book rules on hand-made v2 frames ----------------------------------------------
+
+
+def test_updates_to_one_level_apply_in_order_and_the_book_is_cut_to_its_depth() -> None:
+    asks = [(f"{100 + i}.0", "1.0") for i in range(10)]
+    bids = [(f"{99 - i}.0", "1.0") for i in range(10)]
+    feed = KrakenFeed(["BTC/USD"])
+    feed.on_frame(v2_book("snapshot", "BTC/USD", bids, asks, crc(asks, bids)), 1)
+    # 99.5 set twice, then a new best ask at 99.9 pushes 109.0 out of depth 10
+    upd_bids = [("99.5", "3.0"), ("99.5", "4.0")]
+    upd_asks = [("99.9", "2.0")]
+    new_asks = [("99.9", "2.0"), *asks[:9]]
+    new_bids = [("99.5", "4.0"), *bids[:9]]
+    frame = v2_book("update", "BTC/USD", upd_bids, upd_asks, crc(new_asks, new_bids))
+    outs = feed.on_frame(frame, 2)
+    p = 10**9
+    assert outs == [
+        ("BTC-USD", (2, FEED_DELTA, Side.BUY, 99_500_000_000, 3 * 10**8)),
+        ("BTC-USD", (2, FEED_DELTA, Side.BUY, 99_500_000_000, 4 * 10**8)),
+        ("BTC-USD", (2, FEED_DELTA, Side.SELL, 99_900_000_000, 2 * 10**8)),
+        ("BTC-USD", (2, FEED_DELTA, Side.BUY, 90 * p, 0)),
+        ("BTC-USD", (2, FEED_DELTA, Side.SELL, 109 * p, 0)),
+    ]
+    assert feed.counts().truncated == 2 and feed.counts().checksum_matches == 2
+
+
+def test_a_crossed_book_resyncs_after_the_grace_period() -> None:
+    asks = [("100.0", "1.0")]
+    bids = [("100.0", "1.0")]
+    snapshot = v2_book("snapshot", "BTC/USD", bids, asks, crc(asks, bids))
+    feed = KrakenFeed(["BTC/USD"])
+    (out,) = feed.on_frame(snapshot, 1)
+    assert isinstance(out, Resync) and out.why is Why.CROSSED
+    feed = KrakenFeed(["BTC/USD"], crossed_grace_ns=1_000)
+    assert isinstance(feed.on_frame(snapshot, 1)[0], tuple)
+    update = v2_book("update", "BTC/USD", [], [], crc(asks, bids))
+    assert feed.on_frame(update, 999) == []
+    (out,) = feed.on_frame(update, 1_001)
+    assert isinstance(out, Resync) and out.why is Why.CROSSED and feed.counts().crossed == 3
+
+
+@pytest.mark.parametrize(
+    ("level", "reason"),
+    [
+        (("100.0", "0.000000001"), "more than 8 decimal places"),
+        (("100.0000000001", "1.0"), "more than 9 decimal places"),
+        (("99999999999.0", "1.0"), "does not fit 64-bit fixed point"),
+    ],
+)
+def test_a_value_the_contract_cannot_hold_is_refused_and_resyncs(
+    level: tuple[str, str], reason: str
+) -> None:
+    asks = [("101.0", "1.0")]
+    bids = [("99.0", "1.0")]
+    feed = KrakenFeed(["BTC/USD", "ETH/USD"])
+    feed.on_frame(v2_book("snapshot", "BTC/USD", bids, asks, crc(asks, bids)), 1)
+    feed.on_frame(v2_book("snapshot", "ETH/USD", bids, asks, crc(asks, bids)), 1)
+    (out,) = feed.on_frame(v2_book("update", "BTC/USD", [level], [], 0), 2)
+    assert isinstance(out, Resync) and out.why is Why.REFUSED and reason in out.detail
+    assert feed.counts().refused_values == 1 and feed.book("BTC/USD") is None
+    assert feed.book("ETH/USD") is not None  # a resync is per pair
+
+
+def test_malformed_frames_are_reported_in_one_line_and_counted_never_raised() -> None:
+    asks = [("101.0", "1.0")]
+    bids = [("99.0", "1.0")]
+    feed = KrakenFeed(["BTC/USD"])
+    feed.on_frame(v2_book("snapshot", "BTC/USD", bids, asks, crc(asks, bids)), 1)
+    (bad_json,) = feed.on_frame('{"channel":"book",', 2)
+    assert isinstance(bad_json, FrameError) and bad_json.field == "json"
+    assert "\n" not in str(bad_json) and "kraken frame at 2 ns" in str(bad_json)
+    no_checksum = (
+        '{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[]}]}'
+    )
+    error, resync = feed.on_frame(no_checksum, 3)
+    assert isinstance(error, FrameError) and error.field == "checksum"
+    assert isinstance(resync, Resync) and resync.why is Why.MALFORMED
+    (no_data,) = feed.on_frame('{"channel":"book","type":"update"}', 4)
+    assert isinstance(no_data, FrameError) and no_data.field == "data"
+    (resync,) = feed.on_frame(v2_book("snapshot", "BTC/USD", [("[1]", "1.0")], [], 0), 5)
+    assert isinstance(resync, Resync) and resync.why is Why.MALFORMED
+    assert feed.counts().malformed == 4
+
+
+def test_trades_new_prints_only_v2_and_v1() -> None:
+    feed = KrakenFeed(["MATIC/USD", "XBT/USD"])
+    trade = (
+        '{"channel":"trade","type":"%s","data":[{"symbol":"MATIC/USD","side":"sell",'
+        '"price":0.5147,"qty":6423.46326,"ord_type":"limit","trade_id":4665846,'
+        '"timestamp":"2023-09-25T07:48:36.925533Z"}]}'
+    )
+    assert feed.on_frame(trade % "snapshot", 1) == []
+    assert feed.on_frame(trade % "update", 2) == [
+        ("MATIC-USD", (2, FEED_TRADE, Side.SELL, 514_700_000, 642_346_326_000))
+    ]
+    v1 = '[0,[["5541.20000","0.15850568","1534614057.321597","b","l",""]],"trade","XBT/USD"]'
+    assert feed.on_frame(v1, 3) == [
+        ("BTC-USD", (3, FEED_TRADE, Side.BUY, 5_541_200_000_000, 15_850_568))
+    ]
+    assert feed.counts().trades == 2 and feed.counts().trade_snapshots_skipped == 1
+
+
+def test_configuration_is_checked_up_front() -> None:
+    with pytest.raises(ValueError, match="depth"):
+        KrakenFeed(["BTC/USD"], depth=20)
+    with pytest.raises(ValueError, match="DOGE/JPY"):
+        KrakenFeed(["DOGE/JPY"])
+    assert KrakenFeed(["DOGE/JPY"], symbols={"DOGE/JPY": "DOGE-JPY"}).depth == 10
+
+
+def test_capture_times_are_exact_nanoseconds() -> None:
+    assert epoch_ns("1618678132.8258188") == 1_618_678_132_825_818_800
+    assert epoch_ns("1618678134") == 1_618_678_134_000_000_000
+    first = v1_frames()[0]
+    assert first[0] == 1_618_678_132_825_818_800 and first[1].startswith('{"connectionID"')
