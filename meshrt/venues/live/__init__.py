@@ -1,0 +1,1 @@
+"""Live venue feed adapters, one module per exchange (docs/live.md)."""
