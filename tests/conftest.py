@@ -41,6 +41,7 @@ MODULE_KINDS = {
     "test_ingress_properties": "property",
     "test_interrupts": "e2e",
     "test_layers": "unit",
+    "test_live_binance": "unit",
     "test_live_kraken": "unit",
     "test_ledger": "unit",
     "test_live_coinbase": "unit",
