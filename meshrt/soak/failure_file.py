@@ -9,16 +9,27 @@ file roots them at the soaked scenario's folder first (``rooted``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import attrs
 
 from meshrt.scenario.definition import Scenario, Source
 from meshrt.sdk import Algo
+from meshrt.soak.schedules import Schedule
 from meshrt.venues.specs import RecordedSpec
 
-if TYPE_CHECKING:
-    from meshrt.soak.job import Job
+
+class ScheduledRun(Protocol):
+    """What a schedule file is written from (a soak ``Job`` is one)."""
+
+    @property
+    def scenario_path(self) -> str: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def schedule(self) -> Schedule: ...
 
 
 def rooted(scenario: Scenario) -> Scenario:
@@ -45,7 +56,9 @@ def rooted(scenario: Scenario) -> Scenario:
     )
 
 
-def write_schedule(path: Path, job: Job, duration_ns: int | None, shrunk: str = "") -> Path:
+def write_schedule(
+    path: Path, job: ScheduledRun, duration_ns: int | None, shrunk: str = ""
+) -> Path:
     """Write ``job``'s scenario, run for ``duration_ns``, as the scenario file ``path``;
     ``shrunk`` names the failure the schedule was shrunk to keep, if it was."""
     path.parent.mkdir(parents=True, exist_ok=True)

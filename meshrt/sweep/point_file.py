@@ -5,13 +5,21 @@ alone (``meshrt run FILE``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from meshrt.sweep.job import Job
+from meshrt.sweep.grid import Point
 
 
-def write_point(path: Path, job: Job, duration_ns: int | None) -> Path:
+class PointRun(Protocol):
+    """What a point file is written from (a sweep ``Job`` is one)."""
+
+    @property
+    def scenario_path(self) -> str: ...
+    @property
+    def point(self) -> Point: ...
+
+
+def write_point(path: Path, job: PointRun, duration_ns: int | None) -> Path:
     """Write ``job``'s scenario, run for ``duration_ns``, as the scenario file ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     settings = "".join(f"        {setting!r},\n" for setting in job.point.settings)
