@@ -39,10 +39,10 @@ def main() -> None:
             adapter.on_frame(text, ts)
         counters = adapter.counters()
         count += counters.frames
-        updates += counters.updates
+        updates += counters.level_changes
     cpu = time.process_time() - started
-    print(f"{args.capture.name}: {count:,} frames, {updates:,} level updates in {cpu:.2f} cpu-s: "
-          f"{count / cpu:,.0f} frames/s, {updates / cpu:,.0f} updates/s")  # fmt: skip
+    print(f"{args.capture.name}: {count:,} frames, {updates:,} level changes in {cpu:.2f} cpu-s: "
+          f"{count / cpu:,.0f} frames/s, {updates / cpu:,.0f} level changes/s")  # fmt: skip
 
 
 if __name__ == "__main__":

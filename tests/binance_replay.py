@@ -13,7 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
-from meshrt.venues.live.binance import SYMBOLS, BinanceSpot, Output
+from meshrt.venues.live.binance import SYMBOLS, BinanceSpot
+from meshrt.venues.live.verdicts import Output
 
 DATA = Path(__file__).resolve().parent / "data" / "venues" / "binance"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "venue_samples"
@@ -60,7 +61,7 @@ def replay(adapter: BinanceSpot, items: Iterator[tuple[int, str | None, str]]) -
     waiting: dict[str, tuple[int, str]] = {}
     for ts, symbol, text in items:
         if symbol is None:
-            got = adapter.frame(text, ts)
+            got = adapter.on_frame(text, ts)
         else:
             waiting[symbol] = (ts, text)
             got = []

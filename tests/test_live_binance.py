@@ -27,17 +27,8 @@ from binance_replay import (
 
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
-from meshrt.venues.live.binance import (
-    BinanceSpot,
-    Feed,
-    Malformed,
-    NeedSnapshot,
-    Output,
-    Phase,
-    Resync,
-    Why,
-    streams,
-)
+from meshrt.venues.live.binance import BinanceSpot, Phase, streams
+from meshrt.venues.live.verdicts import Feed, FrameError, NeedSnapshot, Output, Resync, Why
 
 EXPECTED = json.loads((DATA / "expected.json").read_text())["files"]
 # the copies in tests/data always; the originals beside the project when present
@@ -53,13 +44,13 @@ def _load(folder: Path, suffix: str, name: str) -> str:
 
 
 def _check_symbols(adapter: BinanceSpot, out: list[Output], figures: dict[str, Any]) -> None:
-    assert not [o for o in out if isinstance(o, (Resync, Malformed))]
+    assert not [o for o in out if isinstance(o, (Resync, FrameError))]
     assert adapter.counters.malformed == 0
     for exchange, want in figures.items():
         book = adapter.books[exchange]
         c = book.counters
         assert book.phase is Phase.LIVE
-        assert c.depth_events == want["depth_events"]
+        assert c.updates == want["depth_events"]
         assert c.discarded == want["events_discarded_u_le_lastUpdateId"]
         assert c.applied == want["events_applied"]
         assert list(book.bridge or ()) == want["first_applied_event_U_u"]
@@ -104,10 +95,10 @@ def test_cryptofeed_capture_bridges_four_symbols(folder: Path, suffix: str) -> N
     ws = _load(folder, suffix, CRYPTOFEED_WS)
     rest = _load(folder, suffix, CRYPTOFEED_REST)
     out = replay(adapter, cryptofeed(ws, rest))
-    assert sorted(o.symbol for o in out if isinstance(o, NeedSnapshot)) == sorted(figures)
+    assert sorted(o.exchange_symbol for o in out if isinstance(o, NeedSnapshot)) == sorted(figures)
     _check_symbols(adapter, out, figures)
     assert adapter.counters.frames == 265  # 177 depth, 84 bookTicker, 2 aggTrade, 2 kline
-    assert adapter.counters.other == 86
+    assert adapter.counters.ignored == 86
     assert sum(b.counters.trades for b in adapter.books.values()) == 2
 
 
@@ -119,7 +110,7 @@ def test_hftbacktest_capture_bridges_inside_the_event(folder: Path, suffix: str)
     _check_symbols(adapter, out, figures)
     book = adapter.books["BTCUSDT"]
     # 3072 trades, one of them before the book bridged
-    assert (book.counters.trades, book.counters.trades_down) == (3071, 1)
+    assert (book.counters.trades, book.counters.dropped) == (3071, 1)
 
 
 def test_a_dropped_frame_is_a_gap_for_that_symbol_only() -> None:
@@ -164,7 +155,7 @@ def _trade(price: str = "100.5", maker: bool = True) -> str:
 def _live(last_id: int = 100) -> BinanceSpot:
     """An adapter whose BTCUSDT book bridged at ``last_id`` (event [last_id, last_id+1])."""
     adapter = BinanceSpot(["BTC-USDT"])
-    assert adapter.frame(_depth(last_id - 1, last_id + 1, [("99.5", "2")]), 1) == [
+    assert adapter.on_frame(_depth(last_id - 1, last_id + 1, [("99.5", "2")]), 1) == [
         NeedSnapshot("BTCUSDT")
     ]
     (feed,) = adapter.snapshot("BTCUSDT", _snapshot(last_id), 2)
@@ -179,51 +170,52 @@ def _feeds(out: list[Output]) -> list[Feed]:
 
 def test_snapshot_goes_out_with_the_buffered_events_applied() -> None:
     adapter = BinanceSpot(["BTC-USDT"])
-    adapter.frame(_depth(90, 95, [("99.0", "3")]), 1)  # u <= lastUpdateId: discarded
-    adapter.frame(_depth(96, 101, [("100.0", "0")], [("100.5", "4")]), 2)
+    adapter.on_frame(_depth(90, 95, [("99.0", "3")]), 1)  # u <= lastUpdateId: discarded
+    adapter.on_frame(_depth(96, 101, [("100.0", "0")], [("100.5", "4")]), 2)
     (feed,) = adapter.snapshot("BTCUSDT", _snapshot(98), 3)
     assert isinstance(feed, Feed)
-    assert feed.events == [(3, FEED_SNAPSHOT, (), ((100_500_000_000, 400_000_000),
-                                                   (101_000_000_000, 100_000_000)))]  # fmt: skip
+    assert feed.events == ((3, FEED_SNAPSHOT, (), ((100_500_000_000, 400_000_000),
+                                                   (101_000_000_000, 100_000_000))),)  # fmt: skip
     counters = adapter.books["BTCUSDT"].counters
     assert (counters.discarded, counters.applied) == (1, 1)
-    (feed,) = adapter.frame(_depth(102, 102, [("100.25", "1.5")]), 4)
-    assert feed == Feed("BTC-USDT", [(4, FEED_DELTA, Side.BUY, 100_250_000_000, 150_000_000)])
+    (feed,) = adapter.on_frame(_depth(102, 102, [("100.25", "1.5")]), 4)
+    assert feed == Feed("BTC-USDT", ((4, FEED_DELTA, Side.BUY, 100_250_000_000, 150_000_000),))
 
 
 def test_a_gap_resyncs_and_nothing_goes_out_until_a_new_snapshot_bridges() -> None:
     adapter = _live(100)
-    assert _feeds(adapter.frame(_depth(102, 103, [("100.0", "2")]), 3))
-    out = adapter.frame(_depth(105, 106, [("100.0", "3")]), 4)  # 104 missing
-    assert out == [Resync("BTC-USDT", Why.GAP, "U 105 after 103"), NeedSnapshot("BTCUSDT")]
-    assert adapter.frame(_depth(107, 108, [("100.0", "4")]), 5) == []
-    assert adapter.frame(_trade(), 6) == []
-    assert adapter.books["BTCUSDT"].counters.trades_down == 1
+    assert _feeds(adapter.on_frame(_depth(102, 103, [("100.0", "2")]), 3))
+    out = adapter.on_frame(_depth(105, 106, [("100.0", "3")]), 4)  # 104 missing
+    gap = Resync("BTC-USDT", "BTCUSDT", Why.GAP, "U 105 after 103")
+    assert out == [gap, NeedSnapshot("BTCUSDT")]
+    assert adapter.on_frame(_depth(107, 108, [("100.0", "4")]), 5) == []
+    assert adapter.on_frame(_trade(), 6) == []
+    assert adapter.books["BTCUSDT"].counters.dropped == 1
     (feed,) = adapter.snapshot("BTCUSDT", _snapshot(106, bids=[("100.0", "3")]), 7)
     assert isinstance(feed, Feed)
     assert feed.events[0][2] == ((100_000_000_000, 400_000_000),)
     book = adapter.books["BTCUSDT"]
     assert (book.update_id, book.counters.discarded, book.counters.resyncs) == (108, 1, 1)
-    assert _feeds(adapter.frame(_trade(maker=False), 8)) == [
-        Feed("BTC-USDT", [(8, FEED_TRADE, Side.BUY, 100_500_000_000, 50_000_000)])
+    assert _feeds(adapter.on_frame(_trade(maker=False), 8)) == [
+        Feed("BTC-USDT", ((8, FEED_TRADE, Side.BUY, 100_500_000_000, 50_000_000),))
     ]
 
 
 def test_an_event_older_than_the_book_is_ignored() -> None:
     adapter = _live(100)
-    assert adapter.frame(_depth(99, 100, [("100.0", "9")]), 3) == []
+    assert adapter.on_frame(_depth(99, 100, [("100.0", "9")]), 3) == []
     book = adapter.books["BTCUSDT"]
-    assert (book.counters.ignored, book.bids[100_000_000_000]) == (1, 100_000_000)
-    assert _feeds(adapter.frame(_depth(102, 102), 4)) == []  # chained, nothing changed
+    assert (book.counters.stale, book.bids[100_000_000_000]) == (1, 100_000_000)
+    assert _feeds(adapter.on_frame(_depth(102, 102), 4)) == []  # chained, nothing changed
     assert book.update_id == 102
 
 
 def test_a_snapshot_older_than_the_first_buffered_event_is_asked_again() -> None:
     adapter = BinanceSpot(["BTC-USDT"])
-    assert adapter.frame(_depth(200, 205), 1) == [NeedSnapshot("BTCUSDT")]
+    assert adapter.on_frame(_depth(200, 205), 1) == [NeedSnapshot("BTCUSDT")]
     assert adapter.snapshot("BTCUSDT", _snapshot(150), 2) == [NeedSnapshot("BTCUSDT")]
     assert adapter.books["BTCUSDT"].counters.stale_snapshots == 1
-    assert adapter.frame(_depth(206, 210), 3) == []  # still buffering, asked once
+    assert adapter.on_frame(_depth(206, 210), 3) == []  # still buffering, asked once
     (feed,) = adapter.snapshot("BTCUSDT", _snapshot(207), 4)
     assert isinstance(feed, Feed) and adapter.books["BTCUSDT"].update_id == 210
 
@@ -236,45 +228,45 @@ def test_a_snapshot_not_asked_for_is_ignored() -> None:
 
 def test_a_snapshot_that_no_later_event_bridges_is_a_gap() -> None:
     adapter = BinanceSpot(["BTC-USDT"])
-    adapter.frame(_depth(90, 95), 1)
+    adapter.on_frame(_depth(90, 95), 1)
     assert adapter.snapshot("BTCUSDT", _snapshot(95), 2) == []  # all discarded: bridging
     assert adapter.books["BTCUSDT"].phase is Phase.BRIDGING
-    out = adapter.frame(_depth(98, 99), 3)
+    out = adapter.on_frame(_depth(98, 99), 3)
     assert [type(o) for o in out] == [Resync, NeedSnapshot]
 
 
 def test_a_crossed_book_resyncs() -> None:
     adapter = _live(100)
-    (resync,) = adapter.frame(_depth(102, 102, [("101.5", "1")]), 3)
+    (resync,) = adapter.on_frame(_depth(102, 102, [("101.5", "1")]), 3)
     assert isinstance(resync, Resync) and resync.why is Why.CROSSED
     # the next event is buffered and asks, as the procedure orders (buffer, then snapshot)
-    assert adapter.frame(_depth(103, 103), 4) == [NeedSnapshot("BTCUSDT")]
+    assert adapter.on_frame(_depth(103, 103), 4) == [NeedSnapshot("BTCUSDT")]
     assert adapter.books["BTCUSDT"].counters.crossed == 1
 
 
 def test_a_value_the_contract_cannot_hold_is_refused_and_resyncs() -> None:
     adapter = _live(100)
-    out = adapter.frame(_depth(102, 102, [("100.0000000001", "1")]), 3)
+    out = adapter.on_frame(_depth(102, 102, [("100.0000000001", "1")]), 3)
     assert [(type(o), getattr(o, "why", None)) for o in out] == [(Resync, Why.REFUSED)]
     assert "more than 9 decimal places" in out[0].detail  # type: ignore[union-attr]
     assert adapter.books["BTCUSDT"].counters.refused == 1
-    assert adapter.frame(_depth(103, 103), 4) == [NeedSnapshot("BTCUSDT")]
-    assert adapter.frame(_trade("1.0000000001"), 5) == []
+    assert adapter.on_frame(_depth(103, 103), 4) == [NeedSnapshot("BTCUSDT")]
+    assert adapter.on_frame(_trade("1.0000000001"), 5) == []
     assert adapter.books["BTCUSDT"].counters.refused == 2
 
 
 def test_a_malformed_frame_is_a_one_line_error_value() -> None:
     adapter = _live(100)
-    out = adapter.frame(_depth(102, 102).replace('"u": 102', '"u": "x"'), 3)
-    assert [type(o) for o in out] == [Malformed, Resync]
+    out = adapter.on_frame(_depth(102, 102).replace('"u": 102', '"u": "x"'), 3)
+    assert [type(o) for o in out] == [FrameError, Resync]
     assert str(out[0]) == "binance frame 2: u: expected an update id, got 'x'"
-    (bad,) = adapter.frame('{"stream": "btcusdt@depth@100ms", "data": ', 4)
-    assert isinstance(bad, Malformed) and bad.where == "frame 3" and bad.field == "json"
+    (bad,) = adapter.on_frame('{"stream": "btcusdt@depth@100ms", "data": ', 4)
+    assert isinstance(bad, FrameError) and bad.where == "frame 3" and bad.field == "json"
     assert "\n" not in str(bad)
-    (bad,) = adapter.frame(_depth(1, 2, symbol="ETHUSDT"), 5)
-    assert isinstance(bad, Malformed) and bad.field == "s"
-    bad, resync = adapter.frame(_depth(1, 2, [("abc", "1")]), 6)
-    assert isinstance(resync, Resync) and resync.why is Why.UNPARSABLE
+    (bad,) = adapter.on_frame(_depth(1, 2, symbol="ETHUSDT"), 5)
+    assert isinstance(bad, FrameError) and bad.field == "s"
+    bad, resync = adapter.on_frame(_depth(1, 2, [("abc", "1")]), 6)
+    assert isinstance(resync, Resync) and resync.why is Why.MALFORMED
     assert str(bad) == "binance frame 5: b: 'abc' is not a decimal number"
     assert adapter.counters.malformed == 4
 
@@ -282,13 +274,13 @@ def test_a_malformed_frame_is_a_one_line_error_value() -> None:
 def test_raw_streams_and_json_numbers_read_the_same() -> None:
     adapter = _live(100)
     raw = orjson.loads(_depth(102, 102, [("100.25", "1")]))["data"]
-    assert _feeds(adapter.frame(json.dumps(raw), 3))
+    assert _feeds(adapter.on_frame(json.dumps(raw), 3))
     data = {"e": "aggTrade", "s": "BTCUSDT", "p": 100.1, "q": 0.3, "m": True}
-    assert adapter.frame(json.dumps(data), 4) == [
-        Feed("BTC-USDT", [(4, FEED_TRADE, Side.SELL, 100_100_000_000, 30_000_000)])
+    assert adapter.on_frame(json.dumps(data), 4) == [
+        Feed("BTC-USDT", ((4, FEED_TRADE, Side.SELL, 100_100_000_000, 30_000_000),))
     ]
-    assert adapter.frame('{"result": null, "id": 1}', 5) == []
-    assert adapter.counters.other == 1
+    assert adapter.on_frame('{"result": null, "id": 1}', 5) == []
+    assert adapter.counters.ignored == 1
 
 
 def test_symbols_come_from_the_table() -> None:

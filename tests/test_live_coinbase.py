@@ -15,17 +15,8 @@ import pytest
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.live.capture import cryptofeed_frames
-from meshrt.venues.live.coinbase import (
-    BUY,
-    AdvancedTradeFeed,
-    ExchangeFeed,
-    Feed,
-    FrameError,
-    Output,
-    Resync,
-    Why,
-    subscribe_request,
-)
+from meshrt.venues.live.coinbase import BUY, AdvancedTradeFeed, ExchangeFeed, subscribe_request
+from meshrt.venues.live.verdicts import Feed, FrameError, Output, Resync, Why
 
 DATA = Path(__file__).parent / "data" / "venues" / "coinbase"
 NAME = "coinbase_exchange_level2_cryptofeed_COINBASE.ws.28.0.log"
@@ -106,7 +97,7 @@ def test_capture_final_tops_match_expected(path: Path) -> None:
     c = adapter.counters()
     assert c.frames == sum(counts.values())
     assert c.snapshots == counts["snapshot"] == len(products)
-    assert c.updates == sum(p["changes_applied"] for p in products.values())
+    assert c.level_changes == sum(p["changes_applied"] for p in products.values())
     assert c.trades == counts["match"] == len(books.trades)
     assert c.ignored == counts["subscriptions"] + counts["ticker"] + counts["last_match"]
     assert (c.crossed, c.gaps, c.refused, c.malformed, c.resyncs, c.dropped) == (0,) * 6
@@ -178,10 +169,10 @@ def test_a_value_the_contract_cannot_hold_is_refused_and_counted(
     outputs = feed_all(adapter, [json.dumps(book), json.dumps(other), json.dumps(update)])
     error, resync = outputs[2:]
     assert type(error) is FrameError and error.field == field and "decimal places" in error.reason
-    assert str(error).startswith("frame 3: ") and "\n" not in str(error)
+    assert str(error).startswith("coinbase frame 3: ") and "\n" not in str(error)
     assert resync == Resync("BTC-USD", "BTC-USD", Why.REFUSED, f"{field}: {error.reason}")
     c = adapter.counters()
-    assert (c.refused, c.resyncs, c.updates) == (1, 1, 0)  # nothing of the frame applied
+    assert (c.refused, c.resyncs, c.level_changes) == (1, 1, 0)  # nothing of the frame applied
     assert not adapter.up("BTC-USD") and adapter.up("ETH-USD")  # a resync is per symbol
 
 
@@ -197,10 +188,10 @@ def test_malformed_frames_are_one_line_errors_counted_not_raised() -> None:
     ]
     outputs = feed_all(adapter, texts)
     errors = [out for out in outputs if type(out) is FrameError]
-    assert [(e.frame, e.field) for e in errors] == [
-        (2, "changes[0]"),
-        (4, "product_id"),
-        (5, "json"),
+    assert [(e.where, e.field) for e in errors] == [
+        ("frame 2", "changes[0]"),
+        ("frame 4", "product_id"),
+        ("frame 5", "json"),
     ]
     assert all("\n" not in str(e) for e in errors)
     resyncs = [(out.symbol, out.why) for out in outputs if type(out) is Resync]
@@ -241,7 +232,7 @@ def test_advanced_trade_final_tops() -> None:
         bids, asks = books.sides[symbol]
         assert (len(bids), len(asks)) == (figures["bid_levels"], figures["ask_levels"])
     c = adapter.counters()
-    assert (c.frames, c.snapshots, c.updates, c.ignored) == (
+    assert (c.frames, c.snapshots, c.level_changes, c.ignored) == (
         7,
         2,
         ADVANCED["expected"]["updates_applied"],

@@ -22,7 +22,8 @@ from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.live.capture import cryptofeed_frames, epoch_ns
 from meshrt.venues.live.kraken import KrakenFeed
-from meshrt.venues.live.kraken_values import SYMBOLS, FrameError, Instrument, Resync, Why
+from meshrt.venues.live.kraken_values import SYMBOLS, Instrument
+from meshrt.venues.live.verdicts import Feed, FrameError, Resync, Why
 
 DATA = Path(__file__).parent / "data" / "venues" / "kraken"
 V1 = "kraken_v1_book1000_cryptofeed_KRAKEN.ws.50.0.log"
@@ -46,6 +47,11 @@ def fixed(level: dict[str, str]) -> tuple[int, int]:
 
 def replay(feed: KrakenFeed, frames: list[tuple[int, str]]) -> list[Any]:
     return [out for ts, text in frames for out in feed.on_frame(text, ts)]
+
+
+def events(outs: list[Any]) -> list[tuple[str, Any]]:
+    """The feed events of ``outs`` as (symbol, event), in order."""
+    return [(out.symbol, event) for out in outs if isinstance(out, Feed) for event in out.events]
 
 
 def v1_feed() -> KrakenFeed:
@@ -98,12 +104,12 @@ def test_v1_capture_verifies_every_checksum_and_ends_on_the_expected_books() -> 
     figures = EXPECTED[V1]
     feed = v1_feed()
     outs = replay(feed, v1_frames())
-    assert [out for out in outs if not isinstance(out, tuple)] == []
+    assert [out for out in outs if not isinstance(out, Feed)] == []
     counts = feed.counts()
     assert counts.snapshots == figures["snapshots"] == 10
     assert counts.updates == figures["updates"] == 4269
-    assert counts.checksum_matches == figures["checksum_matches_raw_wire_text"] == 4269
-    assert counts.checksum_mismatches == counts.resyncs == counts.malformed == 0
+    assert counts.checksum_ok == figures["checksum_matches_raw_wire_text"] == 4269
+    assert counts.checksum_bad == counts.resyncs == counts.malformed == 0
     assert counts.level_changes == figures["level_changes_in_updates"]
     assert counts.deletes == figures["qty_zero_deletes"]
     assert counts.heartbeats == figures["heartbeats"]
@@ -111,7 +117,7 @@ def test_v1_capture_verifies_every_checksum_and_ends_on_the_expected_books() -> 
     assert counts.crossed == 0
     for pair, expected in figures["pairs"].items():
         assert counts.pairs[pair].updates == expected["updates"]
-        assert counts.pairs[pair].checksum_matches == expected["checksum_matches"]
+        assert counts.pairs[pair].checksum_ok == expected["checksum_matches"]
         book = feed.book(pair)
         assert book is not None
         assert book.top() == (fixed(expected["final_best_bid"]), fixed(expected["final_best_ask"]))
@@ -122,7 +128,7 @@ def test_v1_events_rebuild_the_adapters_book() -> None:
     """What leaves the adapter (snapshot, deltas) rebuilds its book exactly, per symbol."""
     feed = v1_feed()
     books: dict[str, tuple[dict[int, int], dict[int, int]]] = {}
-    for symbol, event in replay(feed, v1_frames()):
+    for symbol, event in events(replay(feed, v1_frames())):
         if event[1] == FEED_SNAPSHOT:
             books[symbol] = (dict(event[2]), dict(event[3]))
         else:
@@ -146,7 +152,9 @@ def test_an_ask_past_the_contracts_range_is_verified_but_not_delivered() -> None
     """XBT/CHF holds an ask at 9999999997 CHF: more than an int64 of 1e-9 units."""
     feed = v1_feed()
     snapshots = {
-        symbol: event for symbol, event in replay(feed, v1_frames()) if event[1] == FEED_SNAPSHOT
+        symbol: event
+        for symbol, event in events(replay(feed, v1_frames()))
+        if event[1] == FEED_SNAPSHOT
     }
     book = feed.book("XBT/CHF")
     assert book is not None and book.asks.best_first()[-1][0] == 9_999_999_997 * 10**9
@@ -170,21 +178,25 @@ def test_a_changed_price_resyncs_that_pair_only_until_its_next_snapshot() -> Non
     assert not any(isinstance(out, Resync) for out in replay(feed, frames[:target]))
     outs = feed.on_frame(corrupted, ts)
     assert len(outs) == 1 and isinstance(outs[0], Resync)
-    assert (outs[0].pair, outs[0].symbol, outs[0].why) == ("XMR/USD", "XMR-USD", Why.CHECKSUM)
+    assert (outs[0].exchange_symbol, outs[0].symbol, outs[0].why) == (
+        "XMR/USD",
+        "XMR-USD",
+        Why.CHECKSUM,
+    )
     assert feed.book("XMR/USD") is None
     after = replay(feed, frames[target + 1 :])
-    assert not any(isinstance(out, tuple) and out[0] == "XMR-USD" for out in after)
+    assert not any(isinstance(out, Feed) and out.symbol == "XMR-USD" for out in after)
     counts = feed.counts()
-    assert counts.checksum_mismatches == counts.resyncs == 1
+    assert counts.checksum_bad == counts.resyncs == 1
     assert counts.pairs["XMR/USD"].updates == 1  # the corrupted one was the first
-    assert counts.dropped_while_down == EXPECTED[V1]["pairs"]["XMR/USD"]["updates"] - 1
-    assert counts.checksum_matches == 4269 - 1 - counts.dropped_while_down
+    assert counts.dropped == EXPECTED[V1]["pairs"]["XMR/USD"]["updates"] - 1
+    assert counts.checksum_ok == 4269 - 1 - counts.dropped
     for pair, expected in EXPECTED[V1]["pairs"].items():
         if pair != "XMR/USD":
-            assert counts.pairs[pair].checksum_matches == expected["checksum_matches"]
+            assert counts.pairs[pair].checksum_ok == expected["checksum_matches"]
     snapshot = next(text for _, text in frames if text.endswith('"XMR/USD"]') and '"as"' in text)
     (out,) = feed.on_frame(snapshot, ts)
-    assert isinstance(out, tuple) and out[0] == "XMR-USD" and out[1][1] == FEED_SNAPSHOT
+    assert isinstance(out, Feed) and out.symbol == "XMR-USD" and out.events[0][1] == FEED_SNAPSHOT
 
 
 # -- Kraken's v2 documentation examples ------------------------------------------------
@@ -196,7 +208,7 @@ def test_v2_checksum_guide_snapshot_verifies_from_the_wire_text_and_with_precisi
     for frames in ([text], [instrument_frame("BTC/USD", 1, 8), text]):
         feed = KrakenFeed(["BTC/USD"])
         outs = [out for frame in frames for out in feed.on_frame(frame, 7)]
-        ((symbol, event),) = outs
+        ((symbol, event),) = events(outs)
         assert symbol == "BTC-USD" and event[:2] == (7, FEED_SNAPSHOT)
         best = figures["symbols"]["BTC/USD"]
         assert (event[2][0], event[3][0]) == (
@@ -207,7 +219,7 @@ def test_v2_checksum_guide_snapshot_verifies_from_the_wire_text_and_with_precisi
         assert book is not None
         assert book.asks.top_digits() + book.bids.top_digits() == figures["checksum_input_string"]
         assert book.checksum() == figures["checksum"] == 3310070434
-        assert feed.counts().checksum_matches == 1
+        assert feed.counts().checksum_ok == 1
 
 
 def test_v2_matic_pair_verifies_only_with_precision_formatting() -> None:
@@ -217,12 +229,12 @@ def test_v2_matic_pair_verifies_only_with_precision_formatting() -> None:
     outs = replay(feed, [(1, line) for line in lines])
     assert [type(out) for out in outs] == [Resync]  # 0.566 is not the wire's 0.5660
     assert outs[0].why is Why.CHECKSUM
-    assert feed.counts().dropped_while_down == 1
+    assert feed.counts().dropped == 1
 
     feed = KrakenFeed(["MATIC/USD"])
     outs = replay(feed, [(1, instrument_frame("MATIC/USD", 4, 8))] + [(2, x) for x in lines])
-    assert feed.counts().checksum_matches == figures["checksums_present"] == 2
-    assert outs[-1] == ("MATIC-USD", (2, FEED_DELTA, Side.BUY, 565_700_000, 109_839_475_580))
+    assert feed.counts().checksum_ok == figures["checksums_present"] == 2
+    assert outs[-1] == Feed("MATIC-USD", ((2, FEED_DELTA, Side.BUY, 565_700_000, 109_839_475_580),))
     book = feed.book("MATIC/USD")
     assert book is not None
     best = figures["symbols"]["MATIC/USD"]
@@ -260,13 +272,18 @@ def test_updates_to_one_level_apply_in_order_and_the_book_is_cut_to_its_depth() 
     outs = feed.on_frame(frame, 2)
     p = 10**9
     assert outs == [
-        ("BTC-USD", (2, FEED_DELTA, Side.BUY, 99_500_000_000, 3 * 10**8)),
-        ("BTC-USD", (2, FEED_DELTA, Side.BUY, 99_500_000_000, 4 * 10**8)),
-        ("BTC-USD", (2, FEED_DELTA, Side.SELL, 99_900_000_000, 2 * 10**8)),
-        ("BTC-USD", (2, FEED_DELTA, Side.BUY, 90 * p, 0)),
-        ("BTC-USD", (2, FEED_DELTA, Side.SELL, 109 * p, 0)),
+        Feed(
+            "BTC-USD",
+            (
+                (2, FEED_DELTA, Side.BUY, 99_500_000_000, 3 * 10**8),
+                (2, FEED_DELTA, Side.BUY, 99_500_000_000, 4 * 10**8),
+                (2, FEED_DELTA, Side.SELL, 99_900_000_000, 2 * 10**8),
+                (2, FEED_DELTA, Side.BUY, 90 * p, 0),
+                (2, FEED_DELTA, Side.SELL, 109 * p, 0),
+            ),
+        )
     ]
-    assert feed.counts().truncated == 2 and feed.counts().checksum_matches == 2
+    assert feed.counts().truncated == 2 and feed.counts().checksum_ok == 2
 
 
 def test_a_crossed_book_resyncs_after_the_grace_period() -> None:
@@ -277,7 +294,7 @@ def test_a_crossed_book_resyncs_after_the_grace_period() -> None:
     (out,) = feed.on_frame(snapshot, 1)
     assert isinstance(out, Resync) and out.why is Why.CROSSED
     feed = KrakenFeed(["BTC/USD"], crossed_grace_ns=1_000)
-    assert isinstance(feed.on_frame(snapshot, 1)[0], tuple)
+    assert isinstance(feed.on_frame(snapshot, 1)[0], Feed)
     update = v2_book("update", "BTC/USD", [], [], crc(asks, bids))
     assert feed.on_frame(update, 999) == []
     (out,) = feed.on_frame(update, 1_001)
@@ -302,7 +319,7 @@ def test_a_value_the_contract_cannot_hold_is_refused_and_resyncs(
     feed.on_frame(v2_book("snapshot", "ETH/USD", bids, asks, crc(asks, bids)), 1)
     (out,) = feed.on_frame(v2_book("update", "BTC/USD", [level], [], 0), 2)
     assert isinstance(out, Resync) and out.why is Why.REFUSED and reason in out.detail
-    assert feed.counts().refused_values == 1 and feed.book("BTC/USD") is None
+    assert feed.counts().refused == 1 and feed.book("BTC/USD") is None
     assert feed.book("ETH/USD") is not None  # a resync is per pair
 
 
@@ -313,7 +330,7 @@ def test_malformed_frames_are_reported_in_one_line_and_counted_never_raised() ->
     feed.on_frame(v2_book("snapshot", "BTC/USD", bids, asks, crc(asks, bids)), 1)
     (bad_json,) = feed.on_frame('{"channel":"book",', 2)
     assert isinstance(bad_json, FrameError) and bad_json.field == "json"
-    assert "\n" not in str(bad_json) and "kraken frame at 2 ns" in str(bad_json)
+    assert "\n" not in str(bad_json) and str(bad_json).startswith("kraken frame 2: json: ")
     no_checksum = (
         '{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[]}]}'
     )
@@ -336,11 +353,11 @@ def test_trades_new_prints_only_v2_and_v1() -> None:
     )
     assert feed.on_frame(trade % "snapshot", 1) == []
     assert feed.on_frame(trade % "update", 2) == [
-        ("MATIC-USD", (2, FEED_TRADE, Side.SELL, 514_700_000, 642_346_326_000))
+        Feed("MATIC-USD", ((2, FEED_TRADE, Side.SELL, 514_700_000, 642_346_326_000),))
     ]
     v1 = '[0,[["5541.20000","0.15850568","1534614057.321597","b","l",""]],"trade","XBT/USD"]'
     assert feed.on_frame(v1, 3) == [
-        ("BTC-USD", (3, FEED_TRADE, Side.BUY, 5_541_200_000_000, 15_850_568))
+        Feed("BTC-USD", ((3, FEED_TRADE, Side.BUY, 5_541_200_000_000, 15_850_568),))
     ]
     assert feed.counts().trades == 2 and feed.counts().trade_snapshots_skipped == 1
 

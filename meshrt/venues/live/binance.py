@@ -1,8 +1,9 @@
 """Binance Spot feed side: diff-depth frames and REST snapshots in, feed events out.
 
-Pure code, no sockets: the session calls ``frame(text, ts)`` with each websocket frame
-and its receive time (ns), and ``snapshot(symbol, body, ts)`` with the body of each
-``GET /api/v3/depth`` a ``NeedSnapshot`` asked for. Each symbol is kept in sync by
+Pure code, no sockets: the session calls ``on_frame(text, ts_ns)`` with each websocket
+frame and its receive time, and ``snapshot(symbol, body, ts)`` with the body of each
+``GET /api/v3/depth`` a ``NeedSnapshot`` asked for; both return the shared outputs of
+meshrt/venues/live/verdicts.py. Each symbol is kept in sync by
 Binance's published procedure ("How to manage a local order book correctly",
 binance-spot-api-docs web-socket-streams.md; docs/live.md):
 
@@ -35,6 +36,7 @@ import orjson
 from meshrt.contract import Side
 from meshrt.venues import recorded_fields as fields
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
+from meshrt.venues.live.verdicts import Feed, FrameError, NeedSnapshot, Output, Resync, Why
 
 SYMBOLS: Final[Mapping[str, str]] = {
     # exchange symbol -> scenario symbol, BASE-QUOTE with the quote Binance trades in:
@@ -58,52 +60,12 @@ NO_ASK: Final = fields.INT64_MAX
 _AGGRESSOR = {True: SELL, False: BUY}  # trade "m" (the buyer was the maker) -> aggressor
 
 
-class Why(enum.Enum):
-    GAP = "sequence gap"
-    CROSSED = "crossed book"
-    REFUSED = "value the contract cannot hold"
-    UNPARSABLE = "unparsable depth event"
-
-
 class Phase(enum.Enum):
     WAIT = "buffering depth events, a snapshot asked"
     BRIDGING = "snapshot loaded, waiting for the event holding lastUpdateId + 1"
     LIVE = "in sync"
 
 
-class Feed(NamedTuple):
-    """Feed events of one frame for one scenario symbol, in order."""
-
-    symbol: str
-    events: list[FeedEvent]
-
-
-class NeedSnapshot(NamedTuple):
-    """Fetch ``GET /api/v3/depth?symbol=SYMBOL&limit=...`` and pass its body to ``snapshot``."""
-
-    symbol: str  # exchange symbol
-
-
-class Resync(NamedTuple):
-    """The symbol's book is dropped: its venue is down until the next FEED_SNAPSHOT."""
-
-    symbol: str  # scenario symbol
-    why: Why
-    detail: str
-
-
-class Malformed(NamedTuple):
-    """A frame or snapshot that could not be read; counted, never raised."""
-
-    where: str
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"binance {self.where}: {self.field}: {self.reason}"
-
-
-Output: TypeAlias = Feed | NeedSnapshot | Resync | Malformed
 _Levels: TypeAlias = list[tuple[int, int]]
 
 
@@ -122,21 +84,21 @@ class _Refused(Exception):
 class Counters:
     """What happened to one symbol since the adapter started."""
 
-    depth_events: int = 0
+    updates: int = 0  # depth events received
     applied: int = 0  # depth events applied to a book (the bridge replay included)
     level_changes: int = 0
     discarded: int = 0  # events with u <= lastUpdateId while bridging
-    ignored: int = 0  # live events with u below the book's id
+    stale: int = 0  # live events with u below the book's id
     buffer_dropped: int = 0  # oldest buffered events pushed out by BUFFER_LIMIT
     snapshots: int = 0
     stale_snapshots: int = 0  # lastUpdateId + 1 below the first buffered U: asked again
     gaps: int = 0
     crossed: int = 0
     refused: int = 0
-    unparsable: int = 0
+    malformed: int = 0  # unparsable depth events
     resyncs: int = 0
     trades: int = 0
-    trades_down: int = 0  # trades dropped while the book was not in sync
+    dropped: int = 0  # trades dropped while the book was not in sync
 
 
 @attrs.define(slots=True, eq=False)
@@ -178,7 +140,7 @@ class SymbolSync:
 class FrameCounters:
     frames: int = 0
     malformed: int = 0
-    other: int = 0  # well-formed frames this adapter does not use (bookTicker, kline, acks)
+    ignored: int = 0  # well-formed frames this adapter does not use (bookTicker, kline, acks)
 
 
 def streams(symbols: Iterable[str], trades: str = "trade") -> list[str]:
@@ -198,15 +160,15 @@ class BinanceSpot:
             self.books[by_scenario[symbol]] = SymbolSync(by_scenario[symbol], symbol)
         self.counters = FrameCounters()
 
-    def frame(self, text: str | bytes, ts: int) -> list[Output]:
-        """Read one websocket frame received at ``ts`` (ns)."""
+    def on_frame(self, text: str | bytes, ts_ns: int) -> list[Output]:
+        """Read one websocket frame received at ``ts_ns``."""
         self.counters.frames += 1
         try:
-            return self._frame(orjson.loads(text), ts)
+            return self._frame(orjson.loads(text), ts_ns)
         except orjson.JSONDecodeError as e:
             return [self._malformed("json", str(e))]
         except fields.Inexact:  # a JSON number with a fraction: read it exactly
-            return self._frame(json.loads(text, parse_float=Decimal), ts)
+            return self._frame(json.loads(text, parse_float=Decimal), ts_ns)
 
     def snapshot(self, exchange: str, body: str | bytes, ts: int) -> list[Output]:
         """Take the REST depth snapshot a NeedSnapshot asked for, received at ``ts``."""
@@ -227,7 +189,7 @@ class BinanceSpot:
         except (ValueError, fields.Bad, _Refused) as e:
             self.counters.malformed += 1
             field, reason = (e.field, e.reason) if isinstance(e, fields.Bad) else ("json", str(e))
-            return [Malformed(f"snapshot {exchange}", field, reason), self._ask(book)]
+            return [FrameError("binance", f"snapshot {exchange}", field, reason), self._ask(book)]
         if book.buffer and last_id + 1 < book.buffer[0].first:
             book.counters.stale_snapshots += 1
             return [self._ask(book)]
@@ -243,7 +205,7 @@ class BinanceSpot:
         for depth in buffered:
             self._depth(book, depth, ts, out, replay=True)
         if book.phase is Phase.LIVE:
-            out.append(Feed(book.symbol, [fields.book(ts, book.bids, book.asks, "book")]))
+            out.append(Feed(book.symbol, (fields.book(ts, book.bids, book.asks, "book"),)))
         return out
 
     def _frame(self, obj: Any, ts: int) -> list[Output]:
@@ -256,7 +218,7 @@ class BinanceSpot:
             return self._depth_frame(obj, ts)
         if kind == "trade" or kind == "aggTrade":
             return self._trade(obj, ts)
-        self.counters.other += 1
+        self.counters.ignored += 1
         return []
 
     def _depth_frame(self, obj: dict[str, Any], ts: int) -> list[Output]:
@@ -271,15 +233,15 @@ class BinanceSpot:
             depth = _Depth(first, last, _levels(obj.get("b"), "b"), _levels(obj.get("a"), "a"))
         except fields.Bad as e:
             # the event is lost, so the book (or the buffer) has a hole
-            book.counters.depth_events += 1
-            book.counters.unparsable += 1
+            book.counters.updates += 1
+            book.counters.malformed += 1
             detail = f"{e.field}: {e.reason}"
-            return [self._malformed(e.field, e.reason), self._resync(book, Why.UNPARSABLE, detail)]
+            return [self._malformed(e.field, e.reason), self._resync(book, Why.MALFORMED, detail)]
         except _Refused as e:
-            book.counters.depth_events += 1
+            book.counters.updates += 1
             book.counters.refused += 1
             return [self._resync(book, Why.REFUSED, str(e))]
-        book.counters.depth_events += 1  # here, not above: Inexact reads the frame again
+        book.counters.updates += 1  # here, not above: Inexact reads the frame again
         out: list[Output] = []
         self._depth(book, depth, ts, out, replay=False)
         return out
@@ -298,7 +260,7 @@ class BinanceSpot:
         elif phase is Phase.BRIDGING and depth.last <= book.update_id:
             book.counters.discarded += 1
         elif depth.last < book.update_id:
-            book.counters.ignored += 1
+            book.counters.stale += 1
         elif depth.first > book.update_id + 1:
             book.counters.gaps += 1
             out.append(self._resync(book, Why.GAP, f"U {depth.first} after {book.update_id}"))
@@ -306,13 +268,13 @@ class BinanceSpot:
         elif phase is Phase.LIVE:
             events = self._apply(book, depth, ts, out)
             if events and not replay:
-                out.append(Feed(book.symbol, events))
+                out.append(Feed(book.symbol, tuple(events)))
         else:
             book.bridge = (depth.first, depth.last)
             book.phase = Phase.LIVE
             self._apply(book, depth, ts, out)
             if not replay and book.phase is Phase.LIVE:
-                out.append(Feed(book.symbol, [fields.book(ts, book.bids, book.asks, "book")]))
+                out.append(Feed(book.symbol, (fields.book(ts, book.bids, book.asks, "book"),)))
 
     def _apply(
         self, book: SymbolSync, depth: _Depth, ts: int, out: list[Output]
@@ -368,10 +330,10 @@ class BinanceSpot:
             book.counters.refused += 1  # a skipped print leaves no book wrong
             return []
         if book.phase is not Phase.LIVE:
-            book.counters.trades_down += 1
+            book.counters.dropped += 1
             return []
         book.counters.trades += 1
-        return [Feed(book.symbol, [(ts, FEED_TRADE, _AGGRESSOR[maker], price, size)])]
+        return [Feed(book.symbol, ((ts, FEED_TRADE, _AGGRESSOR[maker], price, size),))]
 
     def _ask(self, book: SymbolSync) -> NeedSnapshot:
         book.asked = True
@@ -380,11 +342,11 @@ class BinanceSpot:
     def _resync(self, book: SymbolSync, why: Why, detail: str) -> Resync:
         book.counters.resyncs += 1
         book.drop()
-        return Resync(book.symbol, why, detail)
+        return Resync(book.symbol, book.exchange, why, detail)
 
-    def _malformed(self, field: str, reason: str) -> Malformed:
+    def _malformed(self, field: str, reason: str) -> FrameError:
         self.counters.malformed += 1
-        return Malformed(f"frame {self.counters.frames}", field, reason)
+        return FrameError("binance", f"frame {self.counters.frames}", field, reason)
 
 
 def _get(obj: object, key: str) -> object:

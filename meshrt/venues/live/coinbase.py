@@ -1,6 +1,6 @@
 """Coinbase feed adapters, pure: a frame's text and receive time in, feed events and
-integrity verdicts out (docs/live.md, "Coinbase"). No sockets: the live session calls
-``on_frame`` with each frame it receives.
+integrity verdicts out, the shared outputs of meshrt/venues/live/verdicts.py (docs/live.md,
+"Coinbase"). No sockets: the live session calls ``on_frame`` with each frame it receives.
 
 - ``ExchangeFeed``: the Coinbase Exchange feed, channel ``level2_batch`` (no credentials)
   or ``level2`` (authenticated, the same messages), plus ``matches``. An ``l2update``
@@ -17,17 +17,17 @@ symbol, since the lost update could have been any symbol's.
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, NamedTuple, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 import attrs
 import orjson
 
 from meshrt.venues import recorded_fields as fields
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
+from meshrt.venues.live.verdicts import Feed, FrameError, Output, Resync, Why
 
 BUY = fields.BUY
 SELL = fields.SELL
@@ -56,15 +56,6 @@ _ADVANCED_SIDES: Mapping[str, int] = {"bid": BUY, "offer": SELL}
 _NO_ASK = 2**63
 
 
-class Why(enum.Enum):
-    """Why a symbol went down."""
-
-    CROSSED = "crossed book"
-    GAP = "sequence gap"
-    REFUSED = "value the contract cannot hold"
-    MALFORMED = "malformed message"
-
-
 _COUNTED_AS = {
     Why.CROSSED: "crossed",
     Why.GAP: "gaps",
@@ -73,34 +64,6 @@ _COUNTED_AS = {
 }
 
 
-class Feed(NamedTuple):
-    """One symbol's feed events from one frame, in wire order."""
-
-    symbol: str
-    events: tuple[FeedEvent, ...]
-
-
-class Resync(NamedTuple):
-    """The symbol is down until its next snapshot (the session resubscribes it)."""
-
-    symbol: str
-    product: str
-    why: Why
-    detail: str
-
-
-class FrameError(NamedTuple):
-    """A frame, or a part of it, that could not be used; counted, never raised."""
-
-    frame: int
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"frame {self.frame}: {self.field}: {self.reason}"
-
-
-Output: TypeAlias = Feed | Resync | FrameError
 Level: TypeAlias = tuple[int, int, int]  # side (0 where the message's place says it), price, size
 
 
@@ -110,7 +73,7 @@ class Counters:
 
     frames: int
     snapshots: int
-    updates: int  # level changes applied
+    level_changes: int  # level changes applied
     trades: int
     ignored: int  # messages of no concern: subscriptions, ticker, heartbeats, last_match
     dropped: int  # messages of a symbol that is down (before its snapshot)
@@ -201,8 +164,8 @@ class _Adapter:
     def up(self, product: str) -> bool:
         return product in self._books
 
-    def on_frame(self, text: str | bytes, ts: int) -> list[Output]:
-        """Everything one frame (received at ``ts`` ns) means, in order."""
+    def on_frame(self, text: str | bytes, ts_ns: int) -> list[Output]:
+        """Everything one frame (received at ``ts_ns``) means, in order."""
         self._tally["frames"] += 1
         out: list[Output] = []
         try:
@@ -216,9 +179,9 @@ class _Adapter:
             self._fail(p, out)
             return out
         try:
-            self._message(message, ts, out)
+            self._message(message, ts_ns, out)
         except fields.Inexact:  # a float on the wire: parsing touches no state, so redo
-            self._message(_exact_json(text), ts, out)
+            self._message(_exact_json(text), ts_ns, out)
         return out
 
     def _message(self, message: dict[str, Any], ts: int, out: list[Output]) -> None:
@@ -237,7 +200,8 @@ class _Adapter:
         tally = self._tally
         tally[_COUNTED_AS[problem.why]] += 1
         if problem.why is not Why.CROSSED and problem.why is not Why.GAP:
-            out.append(FrameError(tally["frames"], problem.field, problem.reason))
+            where = f"frame {tally['frames']}"
+            out.append(FrameError("coinbase", where, problem.field, problem.reason))
         if problem.product is None:
             products = list(self._books)
         else:
@@ -267,7 +231,7 @@ class _Adapter:
         book = self._books[product]
         for side, price, size in rows:
             book.set(side, price, size)
-        self._tally["updates"] += len(rows)
+        self._tally["level_changes"] += len(rows)
         if book.best_bid >= book.best_ask:
             raise _Problem(
                 Why.CROSSED,

@@ -1,12 +1,11 @@
 """Kraken Spot feed adapter: WebSocket v2 ``book``/``trade``/``instrument``, and v1 ``book``.
 
-Pure: the session (a later step) calls ``KrakenFeed.on_frame(text, ts)`` with each frame's
-text and receive time (ns) and acts on what comes back, in order: ``(symbol, event)``
-pairs in the record format of meshrt/venues/events.py, ``Resync`` (the symbol is down
-until a fresh snapshot: resubscribe it) and ``FrameError`` (logged and counted, never
-raised). A book message is verified (CRC32 over the top 10, after truncation to the
-subscribed depth) before any of its events leave, so no unverified book reaches a venue.
-v1 is read by the same code: the shared real capture is v1 (docs/live.md, "Kraken").
+Pure: the session (a later step) calls ``KrakenFeed.on_frame(text, ts_ns)`` with each
+frame's text and receive time and acts on what comes back, in order: the outputs of
+meshrt/venues/live/verdicts.py (``Feed``, ``Resync``, ``FrameError``). A book message is
+verified (CRC32 over the top 10, after truncation to the subscribed depth) before any of
+its events leave, so no unverified book reaches a venue. v1 is read by the same code: the
+shared real capture is v1 (docs/live.md, "Kraken").
 """
 
 from __future__ import annotations
@@ -19,27 +18,18 @@ from typing import Any, TypeAlias
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
 from meshrt.venues.live.kraken_book import KrakenBook, Precision, raw_digits
-from meshrt.venues.live.kraken_values import (
-    SYMBOLS,
-    FrameError,
-    Instrument,
-    KrakenCounts,
-    PairCounts,
-    Resync,
-    Why,
-)
+from meshrt.venues.live.kraken_values import SYMBOLS, Instrument, KrakenCounts, PairCounts
+from meshrt.venues.live.verdicts import Feed, FrameError, Output, Resync, Why
 from meshrt.venues.recorded_fields import INT64_MAX, PRICE_PLACES, Bad, price, size
 
 BUY = Side.BUY
 SELL = Side.SELL
 _SIDES = {"buy": BUY, "sell": SELL, "b": BUY, "s": SELL}
-_EXCERPT = 60
 _MEMO = 1 << 16  # distinct price or qty texts remembered before the memo starts over
 # JSON numbers keep their text (never a float): the checksum and fixed point both need it
 _decode = json.JSONDecoder(parse_float=str, parse_int=str).decode
 
 
-Output: TypeAlias = tuple[str, FeedEvent] | Resync | FrameError
 Levels: TypeAlias = list[tuple[Any, Any]]
 
 
@@ -48,7 +38,7 @@ class _Pair:
 
     __slots__ = (
         "book",
-        "checksum_matches",
+        "checksum_ok",
         "crossed_since",
         "resyncs",
         "snapshots",
@@ -60,7 +50,7 @@ class _Pair:
         self.symbol = symbol
         self.book: KrakenBook | None = None
         self.crossed_since: int | None = None
-        self.snapshots = self.updates = self.checksum_matches = self.resyncs = 0
+        self.snapshots = self.updates = self.checksum_ok = self.resyncs = 0
 
 
 class KrakenFeed:
@@ -89,43 +79,44 @@ class KrakenFeed:
 
     # -- reading ------------------------------------------------------------------------
 
-    def on_frame(self, text: str, ts: int) -> list[Output]:
-        """Everything one frame means, in order; never raises for what the frame holds."""
+    def on_frame(self, text: str, ts_ns: int) -> list[Output]:
+        """Everything one frame received at ``ts_ns`` means, in order; never raises for what
+        the frame holds."""
         n = self._n
         n["frames"] += 1
         out: list[Output] = []
         try:
             msg = _decode(text)
         except ValueError as e:
-            self._error(out, ts, text, "json", str(e).split(":")[0])
+            self._error(out, "json", str(e).split(":")[0])
             return out
         try:
             if type(msg) is dict:
                 channel = msg.get("channel")
                 if channel == "book":
-                    self._v2_book(msg, ts, text, out)
+                    self._v2_book(msg, ts_ns, out)
                 elif channel == "trade":
-                    self._v2_trades(msg, ts, text, out)
+                    self._v2_trades(msg, ts_ns, out)
                 elif channel == "instrument":
-                    self._v2_instruments(msg, ts, text, out)
+                    self._v2_instruments(msg, ts_ns, out)
                 elif channel == "heartbeat" or msg.get("event") == "heartbeat":
                     n["heartbeats"] += 1
                 elif msg.get("success") is False or msg.get("status") == "error":
                     reason = msg.get("error") or msg.get("errorMessage") or "refused"
-                    self._error(out, ts, text, "subscription", str(reason))
+                    self._error(out, "subscription", str(reason))
             elif type(msg) is list and len(msg) >= 4 and type(msg[-2]) is str:
                 name = msg[-2]
                 if name.startswith("book-"):
-                    self._v1_book(msg, ts, text, out)
+                    self._v1_book(msg, ts_ns, out)
                 elif name == "trade":
-                    self._v1_trades(msg, ts, text, out)
+                    self._v1_trades(msg, ts_ns, out)
             else:
-                self._error(out, ts, text, "frame", f"unexpected {type(msg).__name__}")
+                self._error(out, "frame", f"unexpected {type(msg).__name__}")
         except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
-            self._error(out, ts, text, _field_of(e), f"{type(e).__name__}: {e}")
+            self._error(out, _field_of(e), f"{type(e).__name__}: {e}")
         return out
 
-    def _v2_book(self, msg: dict[str, Any], ts: int, text: str, out: list[Output]) -> None:
+    def _v2_book(self, msg: dict[str, Any], ts: int, out: list[Output]) -> None:
         snapshot = msg["type"] == "snapshot"
         for entry in msg["data"]:
             pair = entry["symbol"]
@@ -134,11 +125,11 @@ class KrakenFeed:
                 asks = [(level["price"], level["qty"]) for level in entry["asks"]]
                 checksum = int(entry["checksum"])
             except (KeyError, TypeError, ValueError) as e:
-                self._malformed_book(pair, ts, text, _field_of(e), out)
+                self._malformed_book(pair, _field_of(e), out)
                 continue
             self._book(pair, snapshot, bids, asks, checksum, ts, out)
 
-    def _v1_book(self, msg: list[Any], ts: int, text: str, out: list[Output]) -> None:
+    def _v1_book(self, msg: list[Any], ts: int, out: list[Output]) -> None:
         pair = msg[-1]
         payloads = msg[1:-2]
         first = payloads[0]
@@ -159,7 +150,7 @@ class KrakenFeed:
                 if "c" in payload:
                     checksum = int(payload["c"])
         except (IndexError, TypeError, ValueError, AttributeError) as e:
-            self._malformed_book(pair, ts, text, _field_of(e), out)
+            self._malformed_book(pair, _field_of(e), out)
             return
         self._book(pair, False, bids, asks, checksum, ts, out)
 
@@ -187,7 +178,7 @@ class KrakenFeed:
             state.snapshots += 1
             n["snapshots"] += 1
         elif state.book is None:
-            n["dropped_while_down"] += 1
+            n["dropped"] += 1
             return
         else:
             state.updates += 1
@@ -196,7 +187,7 @@ class KrakenFeed:
         symbol = state.symbol
         precision = book.precision
         prices, sizes = self._prices, self._sizes
-        events: list[Output] = []
+        events: list[FeedEvent] = []
         try:
             for side, levels, book_side in ((BUY, bids, book.bids), (SELL, asks, book.asks)):
                 for price_value, qty_value in levels:
@@ -214,33 +205,31 @@ class KrakenFeed:
                         n["level_changes"] += 1
                         n["deletes"] += not s
                         if p <= INT64_MAX:
-                            events.append((symbol, (ts, FEED_DELTA, side, p, s)))
+                            events.append((ts, FEED_DELTA, side, p, s))
                         else:
                             n["far_asks"] += 1
         except Bad as e:
-            n["refused_values"] += 1
-            self._resync(state, pair, Why.REFUSED, f"{e.field}: {e.reason}", ts, out)
+            n["refused"] += 1
+            self._resync(state, pair, Why.REFUSED, f"{e.field}: {e.reason}", out)
             return
         except TypeError as e:  # a level value that is not a number's text (a list, an object)
             n["malformed"] += 1
-            self._resync(state, pair, Why.MALFORMED, f"level: {e}", ts, out)
+            self._resync(state, pair, Why.MALFORMED, f"level: {e}", out)
             return
         gone_bids, gone_asks = book.truncate()
         if gone_bids or gone_asks:
             n["truncated"] += len(gone_bids) + len(gone_asks)
             if not snapshot:
-                events += [(symbol, (ts, FEED_DELTA, BUY, p, 0)) for p in gone_bids]
-                events += [
-                    (symbol, (ts, FEED_DELTA, SELL, p, 0)) for p in gone_asks if p <= INT64_MAX
-                ]
+                events += [(ts, FEED_DELTA, BUY, p, 0) for p in gone_bids]
+                events += [(ts, FEED_DELTA, SELL, p, 0) for p in gone_asks if p <= INT64_MAX]
         if checksum is not None:
             got = book.checksum()
             if got != checksum:
-                n["checksum_mismatches"] += 1
-                self._resync(state, pair, Why.CHECKSUM, f"{got} != {checksum}", ts, out)
+                n["checksum_bad"] += 1
+                self._resync(state, pair, Why.CHECKSUM, f"{got} != {checksum}", out)
                 return
-            n["checksum_matches"] += 1
-            state.checksum_matches += 1
+            n["checksum_ok"] += 1
+            state.checksum_ok += 1
         if book.crossed():
             n["crossed"] += 1
             if state.crossed_since is None:
@@ -248,14 +237,14 @@ class KrakenFeed:
             if ts - state.crossed_since >= self.crossed_grace_ns:
                 bid, ask = book.top()
                 detail = f"best bid {bid} >= best ask {ask} since {state.crossed_since} ns"
-                self._resync(state, pair, Why.CROSSED, detail, ts, out)
+                self._resync(state, pair, Why.CROSSED, detail, out)
                 return
         else:
             state.crossed_since = None
         if snapshot:
-            out.append((symbol, book.snapshot(ts)))
-        else:
-            out += events
+            out.append(Feed(symbol, (book.snapshot(ts),)))
+        elif events:
+            out.append(Feed(symbol, tuple(events)))
 
     def _price(self, value: Any) -> tuple[int, str]:
         """Fixed point and checksum digits of a price's text, remembered (a bounded memo of
@@ -277,58 +266,58 @@ class KrakenFeed:
         sizes[value] = entry = (size(value, "qty", zero_ok=True), raw_digits(str(value)))
         return entry
 
-    def _resync(
-        self, state: _Pair, pair: str, why: Why, detail: str, ts: int, out: list[Output]
-    ) -> None:
+    def _resync(self, state: _Pair, pair: str, why: Why, detail: str, out: list[Output]) -> None:
         state.book = None
         state.crossed_since = None
         state.resyncs += 1
         self._n["resyncs"] += 1
-        out.append(Resync(pair, state.symbol, why, detail, ts))
+        out.append(Resync(state.symbol, pair, why, detail))
 
-    def _malformed_book(self, pair: Any, ts: int, text: str, where: str, out: list[Output]) -> None:
+    def _malformed_book(self, pair: Any, where: str, out: list[Output]) -> None:
         """A book message for a known pair that cannot be read: its book can no longer be
         trusted, so the pair resyncs as well as the frame being reported."""
-        self._error(out, ts, text, where, "malformed book message")
+        self._error(out, where, "malformed book message")
         state = self._pairs.get(pair) if isinstance(pair, str) else None
         if state is not None and state.book is not None:
-            self._resync(state, pair, Why.MALFORMED, where, ts, out)
+            self._resync(state, pair, Why.MALFORMED, where, out)
 
     # -- trades and reference data ------------------------------------------------------
 
-    def _v2_trades(self, msg: dict[str, Any], ts: int, text: str, out: list[Output]) -> None:
+    def _v2_trades(self, msg: dict[str, Any], ts: int, out: list[Output]) -> None:
         if msg["type"] == "snapshot":  # recent history, not new prints
             self._n["trade_snapshots_skipped"] += len(msg["data"])
             return
         for trade in msg["data"]:
-            self._trade(trade["symbol"], trade["side"], trade["price"], trade["qty"], ts, text, out)
+            self._trade(trade["symbol"], trade["side"], trade["price"], trade["qty"], ts, out)
 
-    def _v1_trades(self, msg: list[Any], ts: int, text: str, out: list[Output]) -> None:
+    def _v1_trades(self, msg: list[Any], ts: int, out: list[Output]) -> None:
         pair = msg[-1]
         for trade in msg[1]:
-            self._trade(pair, trade[3], trade[0], trade[1], ts, text, out)
+            self._trade(pair, trade[3], trade[0], trade[1], ts, out)
 
-    def _trade(
-        self, pair: str, side: Any, p: Any, q: Any, ts: int, text: str, out: list[Output]
-    ) -> None:
+    def _trade(self, pair: str, side: Any, p: Any, q: Any, ts: int, out: list[Output]) -> None:
         state = self._pairs.get(pair)
         if state is None:
             self._n["unknown_pairs"] += 1
             return
         aggressor = _SIDES.get(side) if isinstance(side, str) else None
         if aggressor is None:
-            self._error(out, ts, text, "side", f"expected buy/sell, got {side!r}")
+            self._error(out, "side", f"expected buy/sell, got {side!r}")
             return
         try:
             event = (ts, FEED_TRADE, aggressor, price(p), size(q, "qty"))
         except Bad as e:
-            self._n["refused_values"] += 1
-            self._error(out, ts, text, e.field, e.reason)
+            self._n["refused"] += 1
+            self._error(out, e.field, e.reason)
             return
         self._n["trades"] += 1
-        out.append((state.symbol, event))
+        last = out[-1] if out else None
+        if type(last) is Feed and last.symbol == state.symbol:  # one Feed per symbol run
+            out[-1] = Feed(state.symbol, (*last.events, event))
+        else:
+            out.append(Feed(state.symbol, (event,)))
 
-    def _v2_instruments(self, msg: dict[str, Any], ts: int, text: str, out: list[Output]) -> None:
+    def _v2_instruments(self, msg: dict[str, Any], ts: int, out: list[Output]) -> None:
         for entry in msg["data"].get("pairs", ()):
             pair = entry["symbol"]
             state = self._pairs.get(pair)
@@ -348,8 +337,8 @@ class KrakenFeed:
                 )
                 precision = Precision(inst.price_precision, inst.qty_precision)
             except Bad as e:
-                self._n["refused_values"] += 1
-                self._error(out, ts, text, e.field, f"{pair}: {e.reason}")
+                self._n["refused"] += 1
+                self._error(out, e.field, f"{pair}: {e.reason}")
                 continue
             self._n["instruments"] += 1
             self.instruments[pair] = inst
@@ -358,18 +347,19 @@ class KrakenFeed:
                 try:
                     state.book.reprecision(precision)
                 except Bad as e:
-                    self._n["refused_values"] += 1
-                    self._resync(state, pair, Why.REFUSED, f"{e.field}: {e.reason}", ts, out)
+                    self._n["refused"] += 1
+                    self._resync(state, pair, Why.REFUSED, f"{e.field}: {e.reason}", out)
 
     # -- reporting ----------------------------------------------------------------------
 
-    def _error(self, out: list[Output], ts: int, text: str, where: str, reason: str) -> None:
-        self._n["malformed"] += 1
-        out.append(FrameError(ts, text[:_EXCERPT], where, reason))
+    def _error(self, out: list[Output], where: str, reason: str) -> None:
+        n = self._n
+        n["malformed"] += 1
+        out.append(FrameError("kraken", f"frame {n['frames']}", where, reason))
 
     def counts(self) -> KrakenCounts:
         pairs = {
-            pair: PairCounts(s.snapshots, s.updates, s.checksum_matches, s.resyncs)
+            pair: PairCounts(s.snapshots, s.updates, s.checksum_ok, s.resyncs)
             for pair, s in self._pairs.items()
         }
         return KrakenCounts(**self._n, pairs=pairs)

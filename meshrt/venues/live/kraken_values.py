@@ -1,9 +1,9 @@
-"""The Kraken adapter's values: its symbol table, verdicts, reference data and counts
-(meshrt/venues/live/kraken.py makes them; docs/live.md, "Kraken")."""
+"""The Kraken adapter's values: its symbol table, reference data and counts
+(meshrt/venues/live/kraken.py makes them; its verdicts are the shared ones of verdicts.py;
+docs/live.md, "Kraken")."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
@@ -44,37 +44,6 @@ SYMBOLS: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
-class Why(enum.Enum):
-    CHECKSUM = "checksum mismatch"
-    CROSSED = "crossed book"
-    REFUSED = "refused value"
-    MALFORMED = "malformed frame"
-
-
-@frozen
-class Resync:
-    """The pair's book is dropped; its symbol is down until the next snapshot."""
-
-    pair: str
-    symbol: str
-    why: Why
-    detail: str
-    ts: int
-
-
-@frozen
-class FrameError:
-    """A frame that could not be read; one line naming the frame and the field."""
-
-    ts: int
-    excerpt: str
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"kraken frame at {self.ts} ns ({self.excerpt!r}): {self.field}: {self.reason}"
-
-
 @frozen
 class Instrument:
     """A pair's reference data from the ``instrument`` channel, in contract units."""
@@ -93,7 +62,7 @@ class Instrument:
 class PairCounts:
     snapshots: int
     updates: int
-    checksum_matches: int
+    checksum_ok: int
     resyncs: int
 
 
@@ -103,8 +72,8 @@ class KrakenCounts:
     book_messages: int
     snapshots: int
     updates: int
-    checksum_matches: int
-    checksum_mismatches: int
+    checksum_ok: int
+    checksum_bad: int
     level_changes: int
     deletes: int
     truncated: int
@@ -112,11 +81,11 @@ class KrakenCounts:
     trades: int
     trade_snapshots_skipped: int
     instruments: int
-    refused_values: int
+    refused: int
     malformed: int
     crossed: int
     resyncs: int
-    dropped_while_down: int
+    dropped: int  # book messages of a pair that is down (before its snapshot)
     heartbeats: int
     unknown_pairs: int
     far_asks: int  # ask changes beyond the contract's price range: verified, not delivered

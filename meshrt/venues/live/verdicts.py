@@ -1,0 +1,70 @@
+"""What every live adapter returns for a frame, one shape for all exchanges (docs/live.md,
+"Outputs"): the websocket session consumes Kraken, Coinbase and Binance the same way.
+
+``on_frame(text, ts_ns)`` returns a list of these, in the order the session must act on
+them: ``Feed`` goes to the venue actor, ``Resync`` takes the symbol down until a fresh
+snapshot (resubscribe it), ``NeedSnapshot`` asks for a REST snapshot (Binance), and
+``FrameError`` is logged and counted, never raised.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TypeAlias
+
+from attrs import frozen
+
+from meshrt.venues.events import FeedEvent
+
+
+class Why(enum.Enum):
+    """Why a symbol's book can no longer be trusted."""
+
+    CHECKSUM = "checksum mismatch"
+    GAP = "sequence gap"
+    CROSSED = "crossed book"
+    REFUSED = "value the contract cannot hold"
+    MALFORMED = "malformed message"
+
+
+@frozen
+class Feed:
+    """One frame's feed events for one scenario symbol, in wire order (records of
+    meshrt/venues/events.py stamped with the frame's receive time)."""
+
+    symbol: str
+    events: tuple[FeedEvent, ...]
+
+
+@frozen
+class Resync:
+    """The symbol's book is dropped: nothing of it goes out until its next snapshot."""
+
+    symbol: str  # scenario symbol
+    exchange_symbol: str
+    why: Why
+    detail: str
+
+
+@frozen
+class NeedSnapshot:
+    """Fetch the exchange symbol's REST depth snapshot and hand its body to the adapter."""
+
+    exchange_symbol: str
+
+
+@frozen
+class FrameError:
+    """A frame, or a part of it, that could not be used; one line naming the venue, the
+    frame and the field."""
+
+    venue: str
+    where: str  # "frame 12" (the adapter's frame count), "snapshot BTCUSDT"
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.venue} {self.where}: {self.field}: {self.reason}"
+
+
+Output: TypeAlias = Feed | Resync | NeedSnapshot | FrameError
