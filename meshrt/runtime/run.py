@@ -29,6 +29,7 @@ from meshrt.runtime.preflight import preflight
 from meshrt.runtime.run_file import load_run_scenario, read_run_file, write_run_file
 from meshrt.runtime.summary import build_mesh, build_metrics, build_summary
 from meshrt.scenario.definition import Scenario
+from meshrt.scenario.overrides import Setting, apply
 from meshrt.sequencer.actor import Sequencer, sequencer_mailbox
 from meshrt.sequencer.reports import RunFailed
 
@@ -62,7 +63,9 @@ class RunOptions:
     and the log's fsync policy (``fsync_interval_s``: None flushes to the OS every window
     and fsyncs only at checkpoints; 0 fsyncs every window), the watchdog's limit on one
     window's batch of one algo, in wall-clock seconds (0: none; see meshrt/runtime/watchdog.py),
-    whether its folder must be a new one, and ``actors_as_tasks``: run venues, instances
+    whether its folder must be a new one, the overrides to run the scenario with (made by
+    meshrt/scenario/overrides.py ``parse``/``setting``, which check them; kept in run.json
+    for a resume and a replay), and ``actors_as_tasks``: run venues, instances
     and the coordinator as Trio tasks woken by their mailboxes instead of having the
     sequencer step them (live mode's way; slower, the same log byte for byte)."""
 
@@ -72,6 +75,7 @@ class RunOptions:
     fresh_folder: bool = False  # run_dir is a default name: never reuse it, take NAME-2...
     replace: bool = False  # run_dir may hold a finished run: overwrite it
     actors_as_tasks: bool = False
+    overrides: tuple[Setting, ...] = ()
 
 
 def run(
@@ -80,7 +84,8 @@ def run(
     progress: Callable[[int, int, int | None], None] | None = None,
     options: RunOptions = RunOptions(),
 ) -> RunResult:
-    """Run a scenario to completion in virtual time (no wall-clock sleeping)."""
+    """Run a scenario (with ``options.overrides``) to completion in virtual time (no
+    wall-clock sleeping)."""
     return trio.run(run_async, scenario, run_dir, progress, options)
 
 
@@ -100,6 +105,7 @@ async def run_async(
     progress: Callable[[int, int, int | None], None] | None = None,
     options: RunOptions = RunOptions(),
 ) -> RunResult:
+    scenario = apply(scenario, options.overrides)
     with interrupts.sigint_receiver() as signals:  # from the first line of algo code on
         return await _claim_and_start(scenario, run_dir, progress, options, signals)
 
@@ -122,7 +128,13 @@ async def _claim_and_start(
         run_dir = folder.path
     try:
         if run_dir is not None:
-            write_run_file(run_dir, scenario, options.checkpoint_every, options.fsync_interval_s)
+            write_run_file(
+                run_dir,
+                scenario,
+                options.overrides,
+                options.checkpoint_every,
+                options.fsync_interval_s,
+            )
         return await _start(scenario, venues, mailbox, run_dir, progress, options, signals)
     finally:
         if folder is not None:

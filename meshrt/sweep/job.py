@@ -19,8 +19,9 @@ from meshrt.analysis.tca import analyse
 from meshrt.jobs.scenarios import load, load_checked
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import load_scenario
+from meshrt.scenario.overrides import apply
 from meshrt.sweep.figures import Figures, figures
-from meshrt.sweep.grid import Point, apply
+from meshrt.sweep.grid import Point
 from meshrt.sweep.point_file import write_point
 
 

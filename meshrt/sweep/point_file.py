@@ -29,7 +29,7 @@ def write_point(path: Path, job: PointRun, duration_ns: int | None) -> Path:
         "import attrs\n\n"
         "from meshrt.scenario.definition import load_scenario\n"
         "from meshrt.soak.failure_file import rooted\n"
-        "from meshrt.sweep.grid import Setting, apply\n\n"
+        "from meshrt.scenario.overrides import Setting, apply\n\n"
         f"swept = rooted(load_scenario({job.scenario_path!r}))\n"
         "scenario = apply(\n"
         f"    attrs.evolve(swept, duration_ns={duration_ns}),\n"
