@@ -60,6 +60,7 @@ MODULE_KINDS = {
     "test_rng": "unit",
     "test_run_folders": "unit",
     "test_run_integrity": "e2e",
+    "test_run_overrides": "e2e",
     "test_runtime": "e2e",
     "test_scenario_errors": "e2e",
     "test_scenario_values": "unit",

@@ -47,8 +47,9 @@ def meshrt(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     )
 
 
-def killed_run(scenario: str | Path, out: Path, after_checkpoints: int) -> None:
-    """Start a run and SIGKILL it as soon as it has written that many checkpoints."""
+def killed_run(scenario: str | Path, out: Path, after_checkpoints: int, *options: str) -> None:
+    """Start a run (with ``options`` of ``meshrt run``) and SIGKILL it as soon as it has
+    written that many checkpoints."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -61,6 +62,7 @@ def killed_run(scenario: str | Path, out: Path, after_checkpoints: int) -> None:
             "--no-progress",
             "--checkpoint-every",
             EVERY,
+            *options,
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

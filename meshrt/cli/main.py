@@ -16,7 +16,8 @@ from meshrt.cli.read_commands import add_parsers as add_analysis_parsers, tca_ma
 from meshrt.cli.toolchain_commands import add_parsers as add_toolchain_parsers
 from meshrt.loaders.python import AlgoLoadError
 from meshrt.runtime.watchdog import DEFAULT_SECONDS as DEFAULT_WATCHDOG_S, EXIT_STUCK
-from meshrt.scenario.definition import ScenarioError, load_scenario
+from meshrt.scenario import overrides
+from meshrt.scenario.definition import Scenario, ScenarioError, load_scenario
 from meshrt.venues.recorded import SourceError
 
 if TYPE_CHECKING:
@@ -90,6 +91,21 @@ def _main(argv: list[str] | None) -> int:
         f"(default {DEFAULT_WATCHDOG_S:g}; 0: never)",
     )
     run.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="run with this seed instead of the scenario's (the same as --set seed=N)",
+    )
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        dest="settings",
+        metavar="LABEL.PARAM=VALUE",
+        help="run with a deployment's param (or seed) set to VALUE, read as JSON "
+        "(repeatable; kept in run.json, so --resume and 'meshrt replay' use it)",
+    )
+    run.add_argument(
         "--resume",
         type=argtypes.path,
         metavar="RUN_DIR",
@@ -99,6 +115,8 @@ def _main(argv: list[str] | None) -> int:
         "replay", help="re-execute a run from its log and check every record"
     )
     replay.add_argument("run_dir", type=argtypes.path, help="a run folder written by 'meshrt run'")
+    summary = commands.add_parser("summary", help="print a finished run's summary table again")
+    summary.add_argument("run_dir", type=argtypes.path, help="a run folder written by 'meshrt run'")
     mesh = commands.add_parser("mesh", help="print a run's topology and link statistics")
     mesh.add_argument("run_dir", type=argtypes.path, help="a run folder written by 'meshrt run'")
     add_analysis_parsers(commands)
@@ -117,6 +135,8 @@ def _main(argv: list[str] | None) -> int:
         return tca_main(args)
     if args.command == "mesh":
         return _mesh(args)
+    if args.command == "summary":
+        return _summary(args)
     if args.command == "replay":
         return _replay(args)
     return EXIT_BAD_INPUT  # pragma: no cover - argparse enforces a command
@@ -131,13 +151,18 @@ def _run(args: argparse.Namespace) -> int:
 
     if (args.scenario is None) == (args.resume is None):
         return argtypes.refuse("run", "needs a scenario file, or --resume RUN_DIR (not both)")
+    given = [("--seed", f"seed={args.seed}")] if args.seed is not None else []
+    given += [("--set", text) for text in args.settings]
+    if args.resume is not None and given:
+        return argtypes.refuse("run", "--resume uses the run's own --seed and --set (run.json)")
     progress = None if args.no_progress else ProgressBar()
     try:
         if args.resume is not None:
             result = resume(args.resume, progress=progress, watchdog_s=args.watchdog)
         else:
             scenario = load_scenario(args.scenario)
-            preflight(scenario, str(args.scenario))
+            settings = _overrides(given, scenario)
+            preflight(overrides.apply(scenario, settings), str(args.scenario))
             run_dir = args.out
             if run_dir is None:
                 stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -148,8 +173,11 @@ def _run(args: argparse.Namespace) -> int:
                 args.watchdog,
                 fresh_folder=args.out is None,
                 replace=args.replace,
+                overrides=settings,
             )
             result = run(scenario, run_dir, progress, options)
+    except overrides.OverrideError as exc:
+        return argtypes.refuse("run", str(exc))
     except ScenarioError as exc:
         return argtypes.refuse("run", f"bad scenario: {exc}")
     except CheckpointError as exc:
@@ -170,6 +198,21 @@ def _run(args: argparse.Namespace) -> int:
     print(format_table(result.summary, result.metrics))
     print(f"run folder: {result.run_dir}")
     return EXIT_OK if result.ok else EXIT_RUN_FAILED
+
+
+def _overrides(given: list[tuple[str, str]], scenario: Scenario) -> tuple[overrides.Setting, ...]:
+    """Each (option, ``NAME=VALUE``) checked against ``scenario``; OverrideError is the one
+    line naming the option and what is wrong (a name given twice among them)."""
+    settings: list[overrides.Setting] = []
+    for option, text in given:
+        try:
+            setting = overrides.parse(text, scenario)
+        except overrides.OverrideError as exc:
+            raise overrides.OverrideError(f"{option} {exc}") from None
+        if any(s.name == setting.name for s in settings):
+            raise overrides.OverrideError(f"{option} {setting.name}: given twice")
+        settings.append(setting)
+    return tuple(settings)
 
 
 def _interrupted(result: RunResult) -> str:
@@ -209,6 +252,27 @@ def _replay(args: argparse.Namespace) -> int:
         f"  replayed: {divergence.replayed}"
     )
     return EXIT_RUN_FAILED
+
+
+def _summary(args: argparse.Namespace) -> int:
+    import orjson
+
+    from meshrt.runtime.summary import format_table
+
+    read = {}
+    for name in ("summary.json", "metrics.json"):
+        path = args.run_dir / name
+        try:
+            read[name] = orjson.loads(path.read_bytes())
+        except FileNotFoundError:
+            return argtypes.refuse(
+                "summary",
+                f"{path}: no such file (is {args.run_dir} the folder of a run that ended?)",
+            )
+        except orjson.JSONDecodeError as exc:
+            return argtypes.refuse("summary", f"{path}: not valid JSON: {exc}")
+    print(format_table(read["summary.json"], read["metrics.json"]))
+    return EXIT_OK
 
 
 def _mesh(args: argparse.Namespace) -> int:
