@@ -96,7 +96,10 @@ def parse(text: str, scenario: Scenario) -> Setting:
 
 
 def apply(scenario: Scenario, settings: Sequence[Setting]) -> Scenario:
-    """``scenario`` with ``settings`` (ScenarioValueError for a bad seed)."""
+    """``scenario`` with ``settings`` (ScenarioValueError for a bad seed); with none, the
+    very value given (nothing is evolved, so nothing is checked again)."""
+    if not settings:
+        return scenario
     seed = next((s.value for s in settings if s.deployment is None), scenario.seed)
     deployments = [
         attrs.evolve(
