@@ -32,7 +32,14 @@ def default_workers() -> int:
 
 
 def add_execution_options(parser: argparse.ArgumentParser) -> None:
-    """--jobs and --cluster: where the jobs run (soak's and sweep's)."""
+    """--jobs and --cluster: where the jobs run; --duration: how long each runs (soak's
+    and sweep's)."""
+    parser.add_argument(
+        "--duration",
+        type=argtypes.seconds,
+        metavar="SECONDS",
+        help="run this much scenario time (default: the scenario's duration)",
+    )
     parser.add_argument(
         "--jobs",
         type=argtypes.count,
@@ -60,12 +67,6 @@ def add_parser(commands: Any) -> None:
         "--seed", type=argtypes.count, metavar="S", help="the soak's seed (default: a random one)"
     )
     add_execution_options(soak)
-    soak.add_argument(
-        "--duration",
-        type=argtypes.seconds,
-        metavar="SECONDS",
-        help="run this much scenario time (default: the scenario's duration)",
-    )
     soak.add_argument(
         "--verify-every",
         type=argtypes.count,

@@ -45,12 +45,6 @@ def add_parser(commands: Any) -> None:
     )
     add_execution_options(sweep)
     sweep.add_argument(
-        "--duration",
-        type=argtypes.seconds,
-        metavar="SECONDS",
-        help="run this much scenario time (default: the scenario's duration)",
-    )
-    sweep.add_argument(
         "--markouts",
         type=_horizons,
         default=tuple(h / 1e9 for h in HORIZONS_NS),

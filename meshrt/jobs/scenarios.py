@@ -9,6 +9,8 @@ then knows it by its digest alone.
 
 from __future__ import annotations
 
+import attrs
+
 from meshrt.jobs.shipped import Shipment, unpack
 from meshrt.runtime.digest import scenario_sha256
 from meshrt.runtime.preflight import preflight
@@ -39,6 +41,12 @@ def load_checked(path: str, digest: str) -> Scenario:
     if found != digest:
         raise RuntimeError(f"{path}: the scenario changed since the jobs were planned")
     return scenario
+
+
+def job_scenario(path: str, digest: str, duration_ns: int | None) -> Scenario:
+    """A job's scenario (``load_checked``), run for ``duration_ns`` (None: its own)."""
+    scenario = load_checked(path, digest)
+    return scenario if duration_ns is None else attrs.evolve(scenario, duration_ns=duration_ns)
 
 
 def receive(shipment: Shipment) -> Scenario:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import attrs
 
-from meshrt.jobs.scenarios import load_checked
+from meshrt.jobs.scenarios import job_scenario
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import load_scenario
 from meshrt.soak.checks import RUN_RAISED, Failure, check_determinism, check_run
@@ -47,9 +47,7 @@ class Outcome:
 
 def run_job(job: Job) -> Outcome:
     """Run one schedule (twice when ``job.verify``) and check it."""
-    base = load_checked(job.scenario_path, job.scenario_sha256)
-    if job.duration_ns is not None:
-        base = attrs.evolve(base, duration_ns=job.duration_ns)
+    base = job_scenario(job.scenario_path, job.scenario_sha256, job.duration_ns)
     scenario = apply(base, job.schedule)
     work = Path(tempfile.mkdtemp(prefix="meshrt-soak-"))
     try:

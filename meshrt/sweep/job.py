@@ -16,7 +16,7 @@ from pathlib import Path
 import attrs
 
 from meshrt.analysis.tca import analyse
-from meshrt.jobs.scenarios import load, load_checked
+from meshrt.jobs.scenarios import job_scenario, load
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import load_scenario
 from meshrt.scenario.overrides import apply
@@ -54,9 +54,7 @@ def warm(job: Job) -> None:
 
 def run_job(job: Job) -> Result:
     """Run the scenario at the job's point and read its figures."""
-    base = load_checked(job.scenario_path, job.scenario_sha256)
-    if job.duration_ns is not None:
-        base = attrs.evolve(base, duration_ns=job.duration_ns)
+    base = job_scenario(job.scenario_path, job.scenario_sha256, job.duration_ns)
     scenario = apply(base, job.point.settings)
     work = Path(tempfile.mkdtemp(prefix="meshrt-sweep-"))
     try:

@@ -17,6 +17,7 @@ symbol, since the lost update could have been any symbol's.
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -150,7 +151,7 @@ def _book(ts: int, bids: dict[int, int], asks: dict[int, int], product: str) -> 
         raise _Problem(Why.CROSSED, product, e.field, e.reason) from None
 
 
-class _Adapter:
+class _Adapter(abc.ABC):
     """Frames in, outputs out; the per-symbol books and the counters both protocols share."""
 
     def __init__(self, symbols: Mapping[str, str] = SYMBOLS) -> None:
@@ -184,8 +185,9 @@ class _Adapter:
             self._message(_exact_json(text), ts_ns, out)
         return out
 
+    @abc.abstractmethod
     def _message(self, message: dict[str, Any], ts: int, out: list[Output]) -> None:
-        raise NotImplementedError
+        """Apply one decoded message of this feed's protocol."""
 
     def _product(self, product: object, field: str = "product_id") -> str:
         """``product`` itself, once it is known to be one of the table's."""
