@@ -55,7 +55,11 @@ from meshrt.sdk import (
     Reject as Reject,
 )
 from meshrt.venues.fees import FeeSchedule as FeeSchedule
-from meshrt.venues.specs import RecordedSpec as RecordedSpec, SyntheticSpec as SyntheticSpec
+from meshrt.venues.specs import (
+    LiveSpec as LiveSpec,
+    RecordedSpec as RecordedSpec,
+    SyntheticSpec as SyntheticSpec,
+)
 
 try:
     __version__ = version("meshrt")  # one home for the number: pyproject.toml
@@ -87,6 +91,7 @@ __all__ = [
     "LatencySpike",
     "Link",
     "Liquidity",
+    "LiveSpec",
     "Mesh",
     "Message",
     "OpenOrder",

@@ -1,6 +1,7 @@
 """The data specs a scenario names in ``Venue(sources=[...])``: plain, checked values.
 
-``SyntheticSpec`` describes a seeded synthetic book, ``RecordedSpec`` a user's file; the
+``SyntheticSpec`` describes a seeded synthetic book, ``RecordedSpec`` a user's file,
+``LiveSpec`` an exchange's live feed (paper mode, docs/live.md); the
 file formats a spec may name are here too, by extension (docs/data.md). Turning a spec
 into a source is meshrt/venues/sources.py's ``open_source``.
 """
@@ -20,6 +21,8 @@ from meshrt.validators import (
     flag,
     int64,
     integer,
+    one_of,
+    optional,
     positive_ns,
     probability,
     shown,
@@ -130,3 +133,48 @@ class RecordedSpec:
         default=0, validator=integer("an integer of ns in [-2**62, 2**62]", -MAX_NS, MAX_NS)
     )
     start_at_zero: bool = attrs.field(default=False, validator=flag)
+
+
+# -- live --------------------------------------------------------------------------
+
+# the exchanges a live source can name (meshrt/venues/live/, one adapter module each);
+# "coinbase" is the Exchange feed (level2_batch + matches), "coinbase-advanced" Advanced
+# Trade's level2
+EXCHANGES = ("kraken", "binance", "coinbase", "coinbase-advanced")
+
+
+def _ws_url(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not (isinstance(value, str) and value.startswith(("ws://", "wss://"))):
+        raise ScenarioValueError(
+            f"LiveSpec.{attribute.name} must be a ws:// or wss:// URL, got {shown(value)}"
+        )
+
+
+def _http_url(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not (
+        isinstance(value, str) and value.startswith(("http://", "https://"))
+    ):
+        raise ScenarioValueError(
+            f"LiveSpec.{attribute.name} must be an http:// or https:// URL, got {shown(value)}"
+        )
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class LiveSpec:
+    """A live exchange feed for one scenario symbol (docs/live.md): the venue's sources
+    on one exchange and URL share one websocket connection, and each symbol goes down and
+    resyncs on its own. ``exchange_symbol`` defaults to the adapter's documented table;
+    ``url``/``rest_url`` default to the exchange's public endpoints (point them at
+    ``meshrt venue-sim`` on 127.0.0.1 to run offline)."""
+
+    symbol: str = attrs.field(validator=text)
+    exchange: str = attrs.field(validator=one_of(*EXCHANGES))
+    exchange_symbol: str | None = attrs.field(default=None, validator=optional(text))
+    url: str | None = attrs.field(default=None, validator=_ws_url)
+    rest_url: str | None = attrs.field(default=None, validator=_http_url)
+    depth: int = attrs.field(
+        default=10, validator=one_of(10, 25, 100, 500, 1000)
+    )  # Kraken's subscribed depth: the book is truncated to it after every message
+    stale_after_ns: int = attrs.field(default=10_000_000_000, validator=positive_ns)
+    reconnect_min_ns: int = attrs.field(default=500_000_000, validator=positive_ns)
+    reconnect_max_ns: int = attrs.field(default=30_000_000_000, validator=positive_ns)

@@ -68,3 +68,32 @@ class FrameError:
 
 
 Output: TypeAlias = Feed | Resync | NeedSnapshot | FrameError
+
+
+@frozen
+class Connected:
+    """A (re)connection is open and subscribed; its symbols come up with their next
+    snapshot, never before."""
+
+    venue: str
+    attempt: int  # 1 for the first connection, then one more per reconnect
+
+
+@frozen
+class Disconnected:
+    """The connection ended (closed by the peer, failed, or stale): every symbol on it is
+    down until its next snapshot after a reconnect."""
+
+    venue: str
+    why: str  # one line: "stale: no message in 10.0 s", "closed by peer: 1006 ..."
+    reconnect_in_ns: int  # the backoff delay drawn for the next attempt
+
+
+@frozen
+class Received:
+    """What a websocket session hands its venue, in arrival order: one frame's adapter
+    outputs (``NeedSnapshot`` is the session's own business and never handed on), or one
+    connection event, stamped with the receive time from the run's clock (ns)."""
+
+    ts_ns: int
+    outputs: tuple[Feed | Resync | FrameError | Connected | Disconnected, ...]
