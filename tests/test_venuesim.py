@@ -5,6 +5,9 @@ on the books of tests/data/venues/*/expected.json; each fault happens as specifi
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -317,3 +320,33 @@ def test_fault_specs_parse_and_refuse_nonsense() -> None:
     ]:
         with pytest.raises(ValueError, match=why):
             parse_fault(bad)
+
+
+@pytest.mark.e2e
+async def test_the_command_serves_its_captures_until_interrupted() -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "meshrt.cli.main",
+        "venue-sim",
+        str(KRAKEN),
+        "--port",
+        "0",
+        "--as-fast-as-possible",
+        "--fault",
+        "kraken/drop@2",
+    ]
+    process = await trio.lowlevel.open_process(command, stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    try:
+        with trio.fail_after(LIMIT_S):
+            printed = b""
+            while b"REST" not in printed:
+                printed += await process.stdout.receive_some()
+            url = printed.decode().split()[1]
+            _, code = await replay(url, [kraken_subscribe(["XBT/CHF"])], lambda t, n: [])
+        assert url.endswith("/kraken") and code == 1011
+    finally:
+        process.send_signal(signal.SIGINT)
+        with trio.fail_after(LIMIT_S):
+            assert await process.wait() == 0
