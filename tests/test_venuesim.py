@@ -228,13 +228,18 @@ async def test_coinbase_advanced_numbers_each_connection_and_a_gap_fault_skips_o
 
 
 async def kraken_with(
-    fault: str, pairs: tuple[str, ...] = ("XBT/CHF",)
+    fault: str, sent: list[str] | None = None
 ) -> tuple[KrakenFeed, list[Output], int | None]:
-    feed = KrakenFeed(list(pairs), depth=1000)
+    """XBT/CHF replayed with ``fault``; the frames received are appended to ``sent``."""
+    feed = KrakenFeed(["XBT/CHF"], depth=1000)
+
+    def on_frame(text: str, ts: int) -> list[Output]:
+        if sent is not None:
+            sent.append(text)
+        return feed.on_frame(text, ts)
+
     async with venue_sim([KRAKEN], close_at_end=True, faults=[parse_fault(fault)]) as sim:
-        outputs, code = await replay(
-            sim.url("kraken"), [kraken_subscribe(list(pairs))], feed.on_frame
-        )
+        outputs, code = await replay(sim.url("kraken"), [kraken_subscribe(["XBT/CHF"])], on_frame)
     return feed, outputs, code
 
 
@@ -244,12 +249,21 @@ async def test_drop_closes_the_connection_after_n_frames() -> None:
     assert feed.counts().frames == 1 + 5  # the ack, then five frames of the tape
 
 
-async def test_checksum_fault_is_a_checksum_resync() -> None:
-    feed, outputs, _ = await kraken_with("checksum@3")
-    assert [(o.symbol, o.why) for o in outputs if isinstance(o, Resync)] == [
-        ("BTC-CHF", Why.CHECKSUM)
-    ]
-    assert feed.counts().checksum_bad == 1
+async def test_checksum_fault_changes_a_price_and_is_a_checksum_resync() -> None:
+    clean: list[str] = []
+    await kraken_with("stall@1:0.001", clean)
+    for at in (3, 200):
+        sent: list[str] = []
+        feed, outputs, _ = await kraken_with(f"checksum@{at}", sent)
+        resyncs = [(o.symbol, o.why) for o in outputs if isinstance(o, Resync)]
+        assert resyncs == [("BTC-CHF", Why.CHECKSUM)]
+        assert feed.counts().checksum_bad == 1
+        (changed,) = [(a, b) for a, b in zip(sent, clean, strict=True) if a != b]
+        assert _checksum(changed[0]) == _checksum(changed[1])  # a price changed, not the CRC
+
+
+def _checksum(frame: str) -> str:
+    return json.loads(frame)[-3]["c"]
 
 
 async def test_malformed_and_oversized_frames() -> None:
@@ -258,6 +272,13 @@ async def test_malformed_and_oversized_frames() -> None:
     assert errors and errors[0].field == "json"
     _, _, code = await kraken_with("oversized@2")
     assert code == 1009  # trio-websocket refuses a message above its 1 MiB limit
+
+
+async def test_a_lost_kraken_update_fails_the_next_checksum() -> None:
+    feed, outputs, _ = await kraken_with("gap@3")
+    assert [o.why for o in outputs if isinstance(o, Resync)] == [Why.CHECKSUM]
+    # the snapshot and every update but the lost one
+    assert feed.counts().book_messages == 1 + KRAKEN_FIGURES["pairs"]["XBT/CHF"]["updates"] - 1
 
 
 async def test_stall_holds_the_stream() -> None:
@@ -274,6 +295,17 @@ async def test_refused_subscriptions_get_the_exchanges_error() -> None:
                 await ws.send_message(json.dumps(kraken_subscribe(["XBT/CHF"])))
                 (error,) = KrakenFeed(["XBT/CHF"], depth=1000).on_frame(await ws.get_message(), 1)
     assert isinstance(error, FrameError) and error.field == "subscription"
+    async with venue_sim([COINBASE], faults=[parse_fault("coinbase/refuse")]) as sim:
+        with trio.fail_after(LIMIT_S):
+            async with open_websocket_url(sim.url("coinbase")) as ws:
+                subscribe = {
+                    "type": "subscribe",
+                    "product_ids": ["SKL-USD"],
+                    "channels": ["level2"],
+                }
+                await ws.send_message(json.dumps(subscribe))
+                (error,) = ExchangeFeed().on_frame(await ws.get_message(), 1)
+    assert isinstance(error, FrameError) and "Failed to subscribe" in str(error)
     async with venue_sim(
         [BINANCE_WS, BINANCE_REST], faults=[Fault(Kind.REFUSE, venue="binance")]
     ) as sim:

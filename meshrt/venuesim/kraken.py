@@ -6,10 +6,10 @@ for ``BTC/...`` matches a v1 capture's ``XBT/...``."""
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from meshrt.venuesim.kraken_corrupt import corrupt
 from meshrt.venuesim.protocol import (
     Protocol,
     Reply,
@@ -17,10 +17,8 @@ from meshrt.venuesim.protocol import (
     Tag,
     increment,
     now_iso,
-    replace_last,
 )
 
-_CHECKSUM = re.compile(r'("c":\s*"|"checksum":\s*)(\d+)')
 DEPTHS = (10, 25, 100, 500, 1000)
 
 
@@ -77,8 +75,11 @@ class Kraken(Protocol):
                 for level in [*entry.get("bids", ()), *entry.get("asks", ())]:
                     yield entry["symbol"], level["price"], level["qty"]
 
-    def corrupt_checksum(self, text: str) -> str | None:
-        return replace_last(_CHECKSUM, text)
+    def corrupt_checksum(self, text: str, history: Callable[[], list[str]]) -> str | None:
+        tag = self.tag(text)
+        if tag is None or not tag.sequenced:
+            return None
+        return corrupt(text, history(), self.depth.get(tag.symbol, DEPTHS[-1]))
 
     def request(self, text: str, session: Session, *, refuse: bool) -> Reply:
         msg = json.loads(text)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -74,8 +74,9 @@ class Protocol(ABC):
         """The frame as sent on this connection (Advanced Trade renumbers it)."""
         return text
 
-    def corrupt_checksum(self, text: str) -> str | None:
-        """The frame with a checksum that no longer matches, or None if it has none."""
+    def corrupt_checksum(self, text: str, history: Callable[[], list[str]]) -> str | None:
+        """The frame made to fail its checksum, or None if it has none; ``history`` gives
+        the earlier tape frames of its symbol and channel."""
         return None
 
     def skip_sequence(self, session: Session) -> bool:

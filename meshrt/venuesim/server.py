@@ -8,7 +8,7 @@ frames of the (symbol, channel) pairs it subscribed, at recorded pace x ``speed`
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -196,7 +196,7 @@ class _Connection:
         protocol, session, speed = self.tape.protocol, self.session, self.sim.speed
         pending: dict[Kind, Fault] = {f.kind: f for f in self.faults if f.kind is not Kind.REFUSE}
         start, n = trio.current_time(), 0
-        for item in self.tape.items:
+        for index, item in enumerate(self.tape.items):
             if (item.tag.symbol, item.tag.channel) not in self.keys:
                 continue
             n += 1
@@ -215,7 +215,7 @@ class _Connection:
                 text = item.text if protocol.skip_sequence(session) else None
             if text is None:
                 continue
-            text = self._corrupt(text, n, pending)
+            text = self._corrupt(text, n, pending, partial(self._history, index))
             await self.send(protocol.outgoing(text, session))
             drop = pending.get(Kind.DROP)
             if drop is not None and n >= drop.at:
@@ -226,10 +226,18 @@ class _Connection:
             await self.close(CLOSE_END)
             cancel.cancel()
 
-    def _corrupt(self, text: str, n: int, pending: dict[Kind, Fault]) -> str:
+    def _history(self, index: int) -> list[str]:
+        """The tape frames before ``index`` of the same symbol and channel."""
+        tag = self.tape.items[index].tag
+        same = (tag.symbol, tag.channel)
+        return [i.text for i in self.tape.items[:index] if (i.tag.symbol, i.tag.channel) == same]
+
+    def _corrupt(
+        self, text: str, n: int, pending: dict[Kind, Fault], history: Callable[[], list[str]]
+    ) -> str:
         checksum = pending.get(Kind.CHECKSUM)
         if checksum is not None and n >= checksum.at:
-            corrupted = self.tape.protocol.corrupt_checksum(text)
+            corrupted = self.tape.protocol.corrupt_checksum(text, history)
             if corrupted is not None:
                 del pending[Kind.CHECKSUM]
                 text = corrupted
