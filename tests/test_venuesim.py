@@ -76,26 +76,57 @@ def kraken_subscribe(pairs: list[str]) -> dict[str, Any]:
     return {"event": "subscribe", "pair": pairs, "subscription": {"name": "book", "depth": 1000}}
 
 
-async def test_kraken_capture_replays_to_the_expected_books_every_checksum_verified() -> None:
+def v2_name(pair: str) -> str:
+    return pair.replace("XBT", "BTC")
+
+
+async def test_kraken_v2_client_gets_the_v1_capture_as_v2_every_checksum_verified() -> None:
     figures = KRAKEN_FIGURES
-    pairs = list(figures["pairs"])
-    feed = KrakenFeed(pairs, depth=1000)
+    names = [v2_name(pair) for pair in figures["pairs"]]
+    feed = KrakenFeed(names, depth=1000)
     instrument = {"method": "subscribe", "params": {"channel": "instrument"}}
+    book = {"method": "subscribe", "params": {"channel": "book", "symbol": names, "depth": 1000}}
     async with venue_sim([KRAKEN], close_at_end=True) as sim:
-        outputs, code = await replay(
-            sim.url("kraken"), [instrument, kraken_subscribe(pairs)], feed.on_frame
-        )
+        outputs, code = await replay(sim.url("kraken"), [instrument, book], feed.on_frame)
     assert code == 1000
     assert [o for o in outputs if not isinstance(o, Feed)] == []
     counts = feed.counts()
-    assert counts.updates == counts.checksum_ok == figures["updates"]
+    assert counts.snapshots == figures["snapshots"]
+    # v2 snapshots carry a checksum too (v1's do not): the sim computes it
+    assert counts.checksum_ok == figures["updates"] + figures["snapshots"]
     assert counts.checksum_bad == counts.resyncs == 0
-    assert set(feed.instruments) == set(pairs)  # the sim's instrument channel, in precision use
+    assert set(feed.instruments) == set(names)  # the sim's instrument channel, in precision use
     for pair, want in figures["pairs"].items():
-        book = feed.book(pair)
-        assert book is not None
-        assert book.top() == (fixed(want["final_best_bid"]), fixed(want["final_best_ask"]))
-        assert book.level_counts() == (want["final_bid_levels"], want["final_ask_levels"])
+        kept = feed.book(v2_name(pair))
+        assert kept is not None
+        assert kept.top() == (fixed(want["final_best_bid"]), fixed(want["final_best_ask"]))
+        assert kept.level_counts() == (want["final_bid_levels"], want["final_ask_levels"])
+
+
+async def test_kraken_v1_client_gets_the_capture_as_recorded() -> None:
+    pairs = ["XBT/CHF", "ADA/XBT"]
+    feed = KrakenFeed(pairs, depth=1000)
+    sent: list[str] = []
+
+    def on_frame(text: str, ts: int) -> list[Output]:
+        sent.append(text)
+        return feed.on_frame(text, ts)
+
+    async with venue_sim([KRAKEN], close_at_end=True) as sim:
+        outputs, _ = await replay(sim.url("kraken"), [kraken_subscribe(pairs)], on_frame)
+    assert [o for o in outputs if not isinstance(o, Feed)] == []
+    acks = [json.loads(text) for text in sent[:2]]
+    assert [(a["pair"], a["status"], a["channelName"]) for a in acks] == [
+        ("XBT/CHF", "subscribed", "book-1000"),
+        ("ADA/XBT", "subscribed", "book-1000"),
+    ]
+    assert all(text.startswith("[") for text in sent[2:])  # v1 frames, as captured
+    for pair in pairs:
+        want = KRAKEN_FIGURES["pairs"][pair]
+        assert feed.counts().pairs[pair].checksum_ok == want["checksum_matches"]
+        kept = feed.book(pair)
+        assert kept is not None
+        assert kept.top() == (fixed(want["final_best_bid"]), fixed(want["final_best_ask"]))
 
 
 async def test_kraken_v2_subscribe_is_acked_and_a_wrong_depth_refused(kraken: VenueSim) -> None:

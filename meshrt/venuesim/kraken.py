@@ -1,7 +1,8 @@
 """Kraken Spot: WebSocket v1 (``event: subscribe``) and v2 (``method: subscribe``), the
 ``book`` and ``trade`` channels from the tape, and the ``instrument`` channel built from
-the tape's pairs. Frames go out as captured (a v1 capture sends v1 frames); a v2 request
-for ``BTC/...`` matches a v1 capture's ``XBT/...``."""
+the tape's pairs. A v2 request for ``BTC/...`` matches a v1 capture's ``XBT/...`` and is
+sent its frames as v2 under the name it asked (kraken_v2.py); otherwise frames go out as
+captured."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from meshrt.venuesim.kraken_corrupt import corrupt
+from meshrt.venuesim.kraken_v2 import v1_to_v2
 from meshrt.venuesim.protocol import (
     Protocol,
     Reply,
@@ -81,6 +83,14 @@ class Kraken(Protocol):
             return None
         return corrupt(text, history(), self.depth.get(tag.symbol, DEPTHS[-1]))
 
+    def outgoing(self, text: str, session: Session) -> str:
+        """A v1 frame to a client that subscribed with v2 goes as v2 (kraken_v2.py)."""
+        if session.names and text.startswith("["):
+            pair = text[: text.rindex('"')].rpartition('"')[2]
+            if pair in session.names:
+                return v1_to_v2(text, session.names[pair])
+        return text
+
     def request(self, text: str, session: Session, *, refuse: bool) -> Reply:
         msg = json.loads(text)
         if msg.get("event") == "ping":
@@ -101,7 +111,7 @@ class Kraken(Protocol):
         if msg.get("event") == "subscribe":
             return self._v1(msg, session, refuse)
         if msg.get("method") == "subscribe":
-            return self._v2(msg, refuse)
+            return self._v2(msg, session, refuse)
         return Reply()
 
     def _v1(self, msg: Mapping[str, Any], session: Session, refuse: bool) -> Reply:
@@ -129,7 +139,7 @@ class Kraken(Protocol):
             frames.append(json.dumps(ack))
         return Reply(tuple(frames), frozenset(keys))
 
-    def _v2(self, msg: Mapping[str, Any], refuse: bool) -> Reply:
+    def _v2(self, msg: Mapping[str, Any], session: Session, refuse: bool) -> Reply:
         params = dict(msg.get("params", {}))
         channel = str(params.get("channel", ""))
         base = {"method": "subscribe", "time_in": now_iso(), "time_out": now_iso()}
@@ -154,6 +164,7 @@ class Kraken(Protocol):
                 result["depth"] = self.depth[pair]
             frames.append(json.dumps(base | {"success": True, "result": result}))
             keys.add((pair, channel))
+            session.names[pair] = asked
         return Reply(tuple(frames), frozenset(keys))
 
     def _refusal(self, pair: str | None, asked: str, channel: str, depth: Any, refuse: bool) -> str:
@@ -170,16 +181,16 @@ class Kraken(Protocol):
         return ""
 
     def instruments(self) -> str:
-        """The ``instrument`` snapshot of the tape's pairs (Kraken v2 schema): precisions
-        are the most decimals the capture's book text shows, increments 10^-precision,
-        minimums one increment (a capture shows no minimums)."""
+        """The ``instrument`` snapshot of the tape's pairs (Kraken v2 schema, v2 names):
+        precisions are the most decimals the capture's book text shows, increments
+        10^-precision, minimums one increment (a capture shows no minimums)."""
         pairs = []
-        for pair in sorted(set(self.pairs.values())):
+        for name, pair in sorted(self.pairs.items()):
             price_dp, qty_dp = self.precision.get(pair, (1, 8))
-            base, _, quote = pair.partition("/")
+            base, _, quote = name.partition("/")
             pairs.append(
                 {
-                    "symbol": pair,
+                    "symbol": name,
                     "base": base,
                     "quote": quote,
                     "status": "online",

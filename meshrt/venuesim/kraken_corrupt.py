@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from meshrt.venuesim.kraken_v2 import crc
 from meshrt.venuesim.protocol import replace_last
 
 CHECKSUM = re.compile(r'("c":\s*"|"checksum":\s*)(\d+)')
@@ -40,7 +40,7 @@ def corrupt(text: str, history: Iterable[str], depth: int) -> str | None:
         altered = [*levels[:index], (bid, changed, qty), *levels[index + 1 :]]
         trial: tuple[Side, Side] = (dict(book[0]), dict(book[1]))
         _apply(trial, altered, depth)
-        if _crc(trial) != checksum and index < len(prices):
+        if crc(trial[1].values(), trial[0].values()) != checksum and index < len(prices):
             span = prices[index].span(1)
             return text[: span[0]] + changed + text[span[1] :]
     return replace_last(CHECKSUM, text)
@@ -75,16 +75,6 @@ def _apply(book: tuple[Side, Side], levels: Iterable[Level], depth: int) -> None
     for side, best_first in ((book[0], True), (book[1], False)):
         for beyond in sorted(side, reverse=best_first)[depth:]:
             del side[beyond]
-
-
-def _crc(book: tuple[Side, Side]) -> int:
-    """Kraken's published rule on the number text: top 10 asks, then top 10 bids."""
-    asks = [book[1][p] for p in sorted(book[1])[:10]]
-    bids = [book[0][p] for p in sorted(book[0], reverse=True)[:10]]
-    digits = "".join(
-        p.replace(".", "").lstrip("0") + q.replace(".", "").lstrip("0") for p, q in asks + bids
-    )
-    return zlib.crc32(digits.encode())
 
 
 def _bump(price: str) -> str:

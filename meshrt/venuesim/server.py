@@ -215,8 +215,7 @@ class _Connection:
                 text = item.text if protocol.skip_sequence(session) else None
             if text is None:
                 continue
-            text = self._corrupt(text, n, pending, partial(self._history, index))
-            await self.send(protocol.outgoing(text, session))
+            await self.send(self._wire(text, n, pending, partial(self._history, index)))
             drop = pending.get(Kind.DROP)
             if drop is not None and n >= drop.at:
                 await self.close(CLOSE_DROP)
@@ -232,15 +231,17 @@ class _Connection:
         same = (tag.symbol, tag.channel)
         return [i.text for i in self.tape.items[:index] if (i.tag.symbol, i.tag.channel) == same]
 
-    def _corrupt(
+    def _wire(
         self, text: str, n: int, pending: dict[Kind, Fault], history: Callable[[], list[str]]
     ) -> str:
+        """Tape frame ``n`` as this connection is sent it, with the faults due."""
         checksum = pending.get(Kind.CHECKSUM)
         if checksum is not None and n >= checksum.at:
             corrupted = self.tape.protocol.corrupt_checksum(text, history)
             if corrupted is not None:
                 del pending[Kind.CHECKSUM]
                 text = corrupted
+        text = self.tape.protocol.outgoing(text, self.session)
         malformed = pending.get(Kind.MALFORMED)
         if malformed is not None and n >= malformed.at:
             del pending[Kind.MALFORMED]
