@@ -186,6 +186,29 @@ async def test_binance_replays_and_bridges_with_the_servers_rest_snapshot() -> N
     assert entry["filters"][0]["tickSize"] == "0.0001"
 
 
+async def test_a_quiet_kraken_connection_gets_heartbeats() -> None:
+    async with venue_sim([KRAKEN]) as sim, open_websocket_url(sim.url("kraken")) as ws:
+        with trio.fail_after(LIMIT_S):
+            await ws.send_message(json.dumps(kraken_subscribe(["XBT/CHF"])))
+            frames = [await ws.get_message() for _ in range(1 + 290)]  # the ack, the tape
+            assert json.loads(await ws.get_message()) == {"event": "heartbeat"}
+    assert all(str(frame).startswith("[") for frame in frames[1:])
+
+
+async def test_binance_requests_are_weighed_as_published() -> None:
+    async with (
+        venue_sim([HFT]) as sim,
+        httpx.AsyncClient(base_url=sim.rest_url) as http,
+    ):
+        used = []
+        for _ in range(24):  # 24 x 250 = the minute's 6000
+            reply = await http.get(DEPTH, params={"symbol": "BTCUSDT", "limit": 5000})
+            used.append(int(reply.headers["x-mbx-used-weight-1m"]))
+        refused = await http.get(DEPTH, params={"symbol": "BTCUSDT", "limit": 5})
+    assert used == [250 * (i + 1) for i in range(24)]
+    assert refused.status_code == 429 and refused.json()["code"] == -1003
+
+
 async def test_binance_raw_stream_subscribe_method_and_inline_hftbacktest_snapshot() -> None:
     async with (
         venue_sim([HFT], close_at_end=True) as sim,
@@ -277,7 +300,8 @@ async def kraken_with(
 async def test_drop_closes_the_connection_after_n_frames() -> None:
     feed, _, code = await kraken_with("kraken/drop@5")
     assert code == 1011
-    assert feed.counts().frames == 1 + 5  # the ack, then five frames of the tape
+    counts = feed.counts()
+    assert counts.frames - counts.heartbeats == 1 + 5  # the ack, then five frames of the tape
 
 
 async def test_checksum_fault_changes_a_price_and_is_a_checksum_resync() -> None:

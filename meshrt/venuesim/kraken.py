@@ -83,6 +83,9 @@ class Kraken(Protocol):
             return None
         return corrupt(text, history(), self.depth.get(tag.symbol, DEPTHS[-1]))
 
+    def heartbeat(self, session: Session) -> str | None:
+        return '{"channel":"heartbeat"}' if session.names else '{"event":"heartbeat"}'
+
     def outgoing(self, text: str, session: Session) -> str:
         """A v1 frame to a client that subscribed with v2 goes as v2 (kraken_v2.py)."""
         if session.names and text.startswith("["):

@@ -68,6 +68,10 @@ class Protocol(ABC):
         reference data states are the ones the capture shows."""
         return ()
 
+    def heartbeat(self, session: Session) -> str | None:
+        """The frame a quiet subscribed connection is sent each second, if the venue has one."""
+        return None
+
     def passed(self, text: str) -> None:  # noqa: B027 (most venues keep no state of it)
         """A connection passed this tape frame (sent it, or skipped it for a fault)."""
 

@@ -7,7 +7,6 @@ frames of the (symbol, channel) pairs it subscribed, at recorded pace x ``speed`
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
@@ -19,10 +18,10 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
-from meshrt.venuesim.binance import DEFAULT_LIMIT, MAX_LIMIT, Binance, stream_keys
-from meshrt.venuesim.coinbase import CoinbaseExchange
+from meshrt.venuesim.binance import stream_keys
 from meshrt.venuesim.faults import Fault, Kind
 from meshrt.venuesim.protocol import Key, Session
+from meshrt.venuesim.rest import Rest
 from meshrt.venuesim.tape import Tape, load_tapes
 
 PATHS = {
@@ -32,6 +31,7 @@ PATHS = {
     "coinbase-advanced": "/coinbase-advanced",
 }
 CLOSE_END, CLOSE_DROP = 1000, 1011  # the tape ended (close_at_end); a drop fault
+HEARTBEAT_S = 1.0  # Kraken's: a heartbeat after a second without a frame
 Send = Any  # the ASGI send callable
 Receive = Any
 
@@ -52,6 +52,7 @@ class VenueSim:
         self.close_at_end = close_at_end
         self.host, self.port = "127.0.0.1", 0
         self.connections = dict.fromkeys(tapes, 0)  # venue -> connections so far
+        self.rest = Rest(tapes, trio.current_time)
 
     def url(self, venue: str) -> str:
         """The websocket url of ``venue`` (Binance: the combined-stream path; add
@@ -104,41 +105,11 @@ class VenueSim:
         connection = _Connection(self, venue, Session(raw=raw), faults, refuse, keys, send)
         await connection.run(receive)
 
-    # -- REST ------------------------------------------------------------------------------
-
     async def _http(self, scope: dict[str, Any], send: Send) -> None:
-        path: str = scope["path"]
-        query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
-        status, body = 404, json.dumps({"code": -1, "msg": f"no endpoint {path}"})
-        binance = self.tapes.get("binance")
-        coinbase = self.tapes.get("coinbase")
-        if path == "/api/v3/depth" and binance is not None:
-            status, body = _depth(binance.protocol, query)
-        elif path == "/api/v3/exchangeInfo" and binance is not None:
-            assert isinstance(binance.protocol, Binance)
-            asked = (
-                [query["symbol"]] if "symbol" in query else json.loads(query.get("symbols", "[]"))
-            )
-            status, body = 200, binance.protocol.exchange_info(asked or binance.protocol.symbols)
-        elif path.startswith("/products/") and coinbase is not None:
-            assert isinstance(coinbase.protocol, CoinbaseExchange)
-            product = coinbase.protocol.product(path.removeprefix("/products/"))
-            status, body = (200, product) if product else (404, '{"message":"NotFound"}')
-        headers = [(b"content-type", b"application/json")]
+        status, headers, body = self.rest.answer(scope["path"], scope["query_string"].decode())
+        headers = [(b"content-type", b"application/json"), *headers]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body.encode()})
-
-
-def _depth(protocol: Any, query: dict[str, str]) -> tuple[int, str]:
-    limit = query.get("limit", str(DEFAULT_LIMIT))
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-        return 400, json.dumps(
-            {"code": -1100, "msg": f"Illegal characters found in 'limit': {limit}"}
-        )
-    body = protocol.depth(query.get("symbol", ""), int(limit))
-    if body is None:
-        return 400, json.dumps({"code": -1121, "msg": "Invalid symbol."})
-    return 200, body
 
 
 class _Connection:
@@ -158,6 +129,7 @@ class _Connection:
         self.tape = sim.tapes[venue]
         self.faults, self.refuse, self.keys = faults, refuse, keys
         self._send, self._lock = send, trio.Lock()
+        self.last_sent, self.stalled = trio.current_time(), False
         self.subscribed = trio.Event()
         if keys:
             self.subscribed.set()
@@ -165,6 +137,7 @@ class _Connection:
     async def send(self, text: str) -> None:
         async with self._lock:
             await self._send({"type": "websocket.send", "text": text})
+            self.last_sent = trio.current_time()
 
     async def close(self, code: int) -> None:
         async with self._lock:
@@ -173,6 +146,7 @@ class _Connection:
     async def run(self, receive: Receive) -> None:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._replay, nursery.cancel_scope)
+            nursery.start_soon(self._heartbeats)
             while True:
                 message = await receive()
                 if message["type"] == "websocket.disconnect":
@@ -205,7 +179,9 @@ class _Connection:
             stall = pending.get(Kind.STALL)
             if stall is not None and n >= stall.at:
                 del pending[Kind.STALL]
+                self.stalled = True
                 await trio.sleep(stall.arg)
+                self.stalled = False
                 start += stall.arg
             protocol.passed(item.text)
             text: str | None = item.text
@@ -224,6 +200,17 @@ class _Connection:
         if self.sim.close_at_end:
             await self.close(CLOSE_END)
             cancel.cancel()
+
+    async def _heartbeats(self) -> None:
+        """The venue's heartbeat after HEARTBEAT_S without a frame (none while stalled)."""
+        await self.subscribed.wait()
+        while (beat := self.tape.protocol.heartbeat(self.session)) is not None:
+            if self.stalled:
+                await trio.sleep(HEARTBEAT_S)
+            elif trio.current_time() >= self.last_sent + HEARTBEAT_S:
+                await self.send(beat)
+            else:
+                await trio.sleep_until(self.last_sent + HEARTBEAT_S)
 
     def _history(self, index: int) -> list[str]:
         """The tape frames before ``index`` of the same symbol and channel."""
