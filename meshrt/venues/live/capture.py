@@ -24,7 +24,7 @@ import enum
 import gzip
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -128,7 +128,7 @@ def rest_replies(source: Path | Iterable[str]) -> Iterator[RestReply]:
 
 # -- reading ------------------------------------------------------------------------------
 
-Parser = Any  # (numbered non-empty lines) -> iterator of items; ValueError names the reason
+Parser = Callable[[Iterator[str]], Iterator[Any]]  # non-empty lines -> items; ValueError says why
 
 
 def _open(path: Path) -> TextIO:
@@ -146,23 +146,22 @@ def _read(path: Path, parse: Parser) -> Iterator[Any]:
 
 
 def _numbered(lines: Iterable[str], where: str, parse: Parser) -> Iterator[Any]:
-    """Run ``parse`` over (number, line) of the non-empty lines; a ValueError becomes one
-    line naming the file (or "line") and the line number."""
-    numbered = (
-        (number, line.rstrip("\r\n")) for number, line in enumerate(lines, 1) if line.strip()
-    )
-    current = [0]
+    """Run ``parse`` over the non-empty lines; a ValueError becomes one line naming the
+    file (or "line") and the number of the line being read."""
+    at = 0
 
-    def tracked() -> Iterator[tuple[int, str]]:
-        for number, line in numbered:
-            current[0] = number
-            yield number, line
+    def content() -> Iterator[str]:
+        nonlocal at
+        for number, line in enumerate(lines, 1):
+            if line.strip():
+                at = number
+                yield line.rstrip("\r\n")
 
     try:
-        yield from parse(tracked())
+        yield from parse(content())
     except (ValueError, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as e:
         sep = " " if where == "line" else ":"
-        raise CaptureError(f"{where}{sep}{current[0]}: {e}") from None
+        raise CaptureError(f"{where}{sep}{at}: {e}") from None
 
 
 def sniff(path: Path) -> Capture:
@@ -210,8 +209,8 @@ def _meshrt_header(path: Path, line: str) -> dict[str, Any]:
 # -- the line formats ---------------------------------------------------------------------
 
 
-def _timestamped(lines: Iterator[tuple[int, str]]) -> Iterator[Frame]:
-    for _, line in lines:
+def _timestamped(lines: Iterator[str]) -> Iterator[Frame]:
+    for line in lines:
         if line.startswith("#"):
             continue  # the meshrt header and its comments
         stamp, sep, frame = line.partition(" ")
@@ -222,8 +221,8 @@ def _timestamped(lines: Iterator[tuple[int, str]]) -> Iterator[Frame]:
         yield int(stamp), frame
 
 
-def _cryptofeed(lines: Iterator[tuple[int, str]]) -> Iterator[Frame]:
-    for _, line in lines:
+def _cryptofeed(lines: Iterator[str]) -> Iterator[Frame]:
+    for line in lines:
         stamp, sep, frame = line.partition(": ")
         if not sep or " " in stamp:  # the connect line, or a sent frame
             if " <-> " in line or " <- " in line or " -> " in line:
@@ -232,8 +231,8 @@ def _cryptofeed(lines: Iterator[tuple[int, str]]) -> Iterator[Frame]:
         yield epoch_ns(stamp), frame
 
 
-def _rest(lines: Iterator[tuple[int, str]]) -> Iterator[RestReply]:
-    for _, line in lines:
+def _rest(lines: Iterator[str]) -> Iterator[RestReply]:
+    for line in lines:
         head, sep, body = line.partition(": ")
         url, arrow, stamp = head.partition(" -> ")
         if not (sep and arrow):
@@ -241,8 +240,8 @@ def _rest(lines: Iterator[tuple[int, str]]) -> Iterator[RestReply]:
         yield RestReply(epoch_ns(stamp), url, body)
 
 
-def _ndjson(lines: Iterator[tuple[int, str]], start_ns: int, step_ns: int) -> Iterator[Frame]:
-    for index, (_, line) in enumerate(lines):
+def _ndjson(lines: Iterator[str], start_ns: int, step_ns: int) -> Iterator[Frame]:
+    for index, line in enumerate(lines):
         if line.lstrip()[:1] not in ("{", "["):
             raise ValueError(f"not a JSON frame: {line[:40]!r}")
         yield start_ns + index * step_ns, line
