@@ -121,6 +121,8 @@ async def test_kraken_v1_client_gets_the_capture_as_recorded() -> None:
         ("ADA/XBT", "subscribed", "book-1000"),
     ]
     assert all(text.startswith("[") for text in sent[2:])  # v1 frames, as captured
+    channels = {(frame[0], frame[-1]) for frame in map(json.loads, sent[2:])}
+    assert channels == {(a["channelID"], a["pair"]) for a in acks}  # the acks name them
     for pair in pairs:
         want = KRAKEN_FIGURES["pairs"][pair]
         assert feed.counts().pairs[pair].checksum_ok == want["checksum_matches"]

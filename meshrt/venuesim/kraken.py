@@ -13,6 +13,7 @@ from typing import Any
 from meshrt.venuesim.kraken_corrupt import corrupt
 from meshrt.venuesim.kraken_v2 import v1_to_v2
 from meshrt.venuesim.protocol import (
+    Key,
     Protocol,
     Reply,
     Session,
@@ -37,12 +38,15 @@ class Kraken(Protocol):
         super().__init__()
         self.depth: dict[str, int] = {}  # pair -> the captured book depth
         self.pairs: dict[str, str] = {}  # normalized -> captured pair name
+        self.channel_ids: dict[Key, Any] = {}  # v1: (pair, channel) -> the captured channelID
 
     def tag(self, text: str) -> Tag | None:
         msg = json.loads(text, parse_float=str, parse_int=str)
         if isinstance(msg, list) and len(msg) >= 4 and isinstance(msg[-1], str):
             pair, name = msg[-1], str(msg[-2])
             self.pairs.setdefault(_norm(pair), pair)
+            channel = "book" if name.startswith("book-") else name
+            self.channel_ids.setdefault((pair, channel), int(msg[0]))
             if name.startswith("book-"):
                 self.depth.setdefault(pair, int(name.partition("-")[2]))
                 checksummed = any(isinstance(p, dict) and "c" in p for p in msg[1:-2])
@@ -112,12 +116,12 @@ class Kraken(Protocol):
                 )
             )
         if msg.get("event") == "subscribe":
-            return self._v1(msg, session, refuse)
+            return self._v1(msg, refuse)
         if msg.get("method") == "subscribe":
             return self._v2(msg, session, refuse)
         return Reply()
 
-    def _v1(self, msg: Mapping[str, Any], session: Session, refuse: bool) -> Reply:
+    def _v1(self, msg: Mapping[str, Any], refuse: bool) -> Reply:
         sub = dict(msg.get("subscription", {}))
         channel = str(sub.get("name", ""))
         frames, keys = [], set()
@@ -135,7 +139,7 @@ class Kraken(Protocol):
                 ack |= {"status": "error", "errorMessage": error}
             else:
                 key = (pair, channel)
-                number = session.channel_ids.setdefault(key, len(session.channel_ids) + 1)
+                number = self.channel_ids.get(key, 0)  # the frames carry the captured one
                 name = f"book-{self.depth[pair]}" if channel == "book" else channel
                 ack |= {"channelID": number, "channelName": name, "status": "subscribed"}
                 keys.add(key)

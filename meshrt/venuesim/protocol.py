@@ -42,7 +42,6 @@ class Session:
     sequence: int = 0  # Coinbase Advanced Trade numbers every message on a connection
     raw: bool = False  # Binance raw streams: the data without its {"stream", "data"} wrapper
     names: dict[str, str] = field(factory=dict)  # Kraken: captured v1 pair -> v2 name asked
-    channel_ids: dict[Key, int] = field(factory=dict)
 
 
 class Protocol(ABC):
