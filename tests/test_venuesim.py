@@ -362,7 +362,11 @@ async def test_refused_subscriptions_get_the_exchanges_error() -> None:
                 }
                 await ws.send_message(json.dumps(subscribe))
                 (error,) = ExchangeFeed().on_frame(await ws.get_message(), 1)
-    assert isinstance(error, FrameError) and "Failed to subscribe" in str(error)
+            assert isinstance(error, FrameError) and "Failed to subscribe" in str(error)
+            async with open_websocket_url(sim.url("coinbase")) as ws:  # connection 2: no fault
+                await ws.send_message(json.dumps(subscribe | {"product_ids": ["NOPE-USD"]}))
+                (error,) = ExchangeFeed().on_frame(await ws.get_message(), 1)
+            assert isinstance(error, FrameError) and "NOPE-USD is not a valid product" in str(error)
     async with venue_sim(
         [BINANCE_WS, BINANCE_REST], faults=[Fault(Kind.REFUSE, venue="binance")]
     ) as sim:

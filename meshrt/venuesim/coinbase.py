@@ -35,14 +35,24 @@ def _channels(msg: dict[str, Any]) -> list[tuple[str, list[str]]]:
     return out
 
 
+def _error(reason: str) -> Reply:
+    error = {"type": "error", "message": "Failed to subscribe", "reason": reason}
+    return Reply((json.dumps(error),))
+
+
 class CoinbaseExchange(Protocol):
     name = "coinbase"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.products: set[str] = set()
 
     def tag(self, text: str) -> Tag | None:
         msg = json.loads(text)
         channel = EXCHANGE_CHANNELS.get(msg.get("type"))
         if channel is None or "product_id" not in msg:
             return None
+        self.products.add(str(msg["product_id"]))
         return Tag(str(msg["product_id"]), channel)
 
     def levels(self, text: str) -> Iterable[tuple[str, Any, Any]]:
@@ -59,15 +69,13 @@ class CoinbaseExchange(Protocol):
         if msg.get("type") != "subscribe":
             return Reply()
         if refuse:
-            error = {
-                "type": "error",
-                "message": "Failed to subscribe",
-                "reason": "subscription refused (venue-sim fault)",
-            }
-            return Reply((json.dumps(error),))
+            return _error("subscription refused (venue-sim fault)")
         keys = set()
         listed = []
         for channel, products in _channels(msg):
+            unknown = sorted(set(products) - self.products)
+            if unknown:
+                return _error(f"{unknown[0]} is not a valid product")
             served = "level2" if channel in BOOK_CHANNELS else channel
             keys |= {(p, served) for p in products}
             listed.append({"name": channel, "product_ids": products})
