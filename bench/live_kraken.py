@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from meshrt.venues.live.capture import cryptofeed_frames  # noqa: E402
 from meshrt.venues.live.kraken import KrakenFeed  # noqa: E402
-from tests.kraken_v2 import v2_frames  # noqa: E402
+from tests.kraken_v2 import v2_frames, v2_name  # noqa: E402
 
 CAPTURE = ROOT / "tests/data/venues/kraken/kraken_v1_book1000_cryptofeed_KRAKEN.ws.50.0.log.gz"
 PAIRS = ["WAVES/EUR", "XMR/USD", "KSM/XBT", "GRT/ETH", "SC/EUR"]
@@ -38,7 +38,7 @@ def main() -> None:
     pairs = PAIRS
     if args.protocol == "v2":
         frames = list(v2_frames(frames))
-        pairs = [pair.replace("XBT", "BTC") for pair in PAIRS]
+        pairs = [v2_name(pair) for pair in PAIRS]
     feed = KrakenFeed(pairs, depth=1000)
     started = time.process_time()
     for _ in range(args.loops):

@@ -24,7 +24,7 @@ from meshrt.venues.live.capture import cryptofeed_frames, epoch_ns
 from meshrt.venues.live.kraken import KrakenFeed
 from meshrt.venues.live.kraken_values import SYMBOLS, Instrument
 from meshrt.venues.live.verdicts import Feed, FrameError, Resync, Why
-from tests.kraken_v2 import v2_frames
+from tests.kraken_v2 import v2_frames, v2_name
 
 DATA = Path(__file__).parent / "data" / "venues" / "kraken"
 V1 = "kraken_v1_book1000_cryptofeed_KRAKEN.ws.50.0.log"
@@ -125,12 +125,8 @@ def test_v1_capture_verifies_every_checksum_and_ends_on_the_expected_books() -> 
         assert book.level_counts() == (expected["final_bid_levels"], expected["final_ask_levels"])
 
 
-def v2_name(pair: str) -> str:
-    return "/".join("BTC" if part == "XBT" else part for part in pair.split("/"))
-
-
 def test_the_capture_as_v2_frames_verifies_and_delivers_the_same_events() -> None:
-    """tests/kraken_v2.py: the v1 capture as v2 frames (numbers as JSON numbers, same
+    """The v1 capture as v2 frames (tests/kraken_v2.py: numbers as JSON numbers, same
     text, same checksums; snapshots with their computed checksum) gives the same feed."""
     figures = EXPECTED[V1]
     v1 = replay(v1_feed(), v1_frames())

@@ -20,7 +20,7 @@ from meshrt.analysis.intel import BookEvent
 from meshrt.log.reader import ReplayReader
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FeedEvent
 from meshrt.venues.live import coinbase, kraken_values
-from meshrt.venues.live.capture import cryptofeed_frames
+from meshrt.venues.live.capture import Capture, read_capture
 from meshrt.venues.live.kraken import KrakenFeed
 from meshrt.venues.live.verdicts import Feed, Output, Resync
 
@@ -82,56 +82,70 @@ def capture_books(paths: Sequence[Path], symbol: str) -> Iterator[BookEvent]:
     streams = []
     seen: dict[str, int] = {}
     for path in paths:
-        exchange, adapter = _open(path, symbol)
+        try:
+            capture, frames = read_capture(path)
+        except OSError as e:
+            raise CaptureError(f"{path}: {e.strerror or e}") from None
+        except ValueError as e:
+            raise CaptureError(str(e)) from None
+        exchange, adapter = _adapter(capture, symbol)
         seen[exchange] = seen.get(exchange, 0) + 1
         venue = exchange if seen[exchange] == 1 else f"{exchange}#{seen[exchange]}"
-        streams.append(_verified(path, venue, symbol, adapter))
+        streams.append(_verified(frames, venue, symbol, adapter))
     return heapq.merge(*streams, key=lambda item: item[0])
 
 
-def _verified(path: Path, venue: str, symbol: str, adapter: Adapter) -> Iterator[BookEvent]:
+def _verified(
+    frames: Iterator[tuple[int, str]], venue: str, symbol: str, adapter: Adapter
+) -> Iterator[BookEvent]:
     try:
-        for ts, frame in cryptofeed_frames(path):
+        for ts, frame in frames:
             for out in adapter(frame, ts):
                 if type(out) is Feed and out.symbol == symbol:
                     for event in out.events:
                         yield ts, venue, event
                 elif type(out) is Resync and out.symbol == symbol:
                     yield ts, venue, None
-    except (OSError, ValueError) as e:
-        raise CaptureError(f"{path}: {e}") from None
+    except ValueError as e:  # CaptureError: FILE:LINE: reason
+        raise CaptureError(str(e)) from None
 
 
-def _open(path: Path, symbol: str) -> tuple[str, Adapter]:
-    """The exchange a cryptofeed capture was recorded from (its connect line's URL) and
-    an adapter for the symbol, subscribed as the capture was."""
-    try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as lines:
-            head = [next(lines, "") for _ in range(2)]
-    except OSError as e:
-        raise CaptureError(f"{path}: {e.strerror or e}") from None
-    url = head[0].partition(" <-> ")[0]
-    if "kraken" in url:
+def _adapter(capture: Capture, symbol: str) -> tuple[str, Adapter]:
+    """The capture's exchange (a meshrt recording's header, or the url a cryptofeed capture
+    connected to) and an adapter for the symbol, at the depth the capture subscribed."""
+    named = capture.header.get("exchange") or capture.header.get("venue")
+    url = capture.url or ""
+    where = capture.path
+    if named == "kraken" or "kraken" in url:
         pairs = [pair for pair, name in kraken_values.SYMBOLS.items() if name == symbol]
         if not pairs:
-            raise CaptureError(f"{path}: no Kraken pair maps to {symbol} (docs/live.md, Kraken)")
-        return "kraken", KrakenFeed(pairs, depth=_kraken_depth(head[1])).on_frame
-    if "coinbase" in url:
+            raise CaptureError(f"{where}: no Kraken pair maps to {symbol} (docs/live.md, Kraken)")
+        depth = capture.header.get("depth") or _kraken_depth(capture.path)
+        return "kraken", KrakenFeed(pairs, depth=depth).on_frame
+    if named == "coinbase" or "coinbase" in url:
         products = {p: name for p, name in coinbase.SYMBOLS.items() if name == symbol}
         if not products:
-            raise CaptureError(f"{path}: no Coinbase product maps to {symbol}")
+            raise CaptureError(f"{where}: no Coinbase product maps to {symbol}")
         return "coinbase", coinbase.ExchangeFeed(products).on_frame
     raise CaptureError(
-        f"{path}: not a Kraken or Coinbase cryptofeed capture (first line {head[0][:60]!r})"
+        f"{where}: not a Kraken or Coinbase capture (a {capture.format.value} file that names "
+        f"no exchange: {url or 'no url'})"
     )
 
 
-def _kraken_depth(sent: str) -> int:
-    """The book depth the capture subscribed to (its second line), else Kraken's 10."""
-    _, _, message = sent.partition(": ")
-    try:
-        depth = json.loads(message)["subscription"]["depth"]
-    except (ValueError, KeyError, TypeError):
-        return 10
-    return depth if type(depth) is int else 10
+def _kraken_depth(path: Path) -> int:
+    """The book depth a cryptofeed capture subscribed to (its sent subscribe frame), else
+    Kraken's default 10."""
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
+    with opener(path, "rt", encoding="utf-8") as lines:
+        for _, line in zip(range(10), lines, strict=False):
+            if " <- " in line.partition(": ")[0]:
+                try:
+                    depth = json.loads(line.partition(": ")[2])["subscription"]["depth"]
+                except (ValueError, KeyError, TypeError):
+                    continue
+                if type(depth) is int:
+                    return depth
+    return 10

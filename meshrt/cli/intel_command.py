@@ -35,7 +35,7 @@ def add_parser(commands: Any) -> None:
         nargs="+",
         type=path,
         metavar="RUN_DIR | CAPTURE",
-        help="one run folder, or capture files (cryptofeed format, plain or .gz)",
+        help="one run folder, or Kraken or Coinbase capture files (docs/intel.md)",
     )
     intel.add_argument(
         "--size",
