@@ -39,6 +39,7 @@ MODULE_KINDS = {
     "test_docs_examples": "e2e",
     "test_docs_links": "unit",
     "test_faults": "e2e",
+    "test_intel": "unit",
     "test_ingress_properties": "property",
     "test_interrupts": "e2e",
     "test_layers": "unit",
