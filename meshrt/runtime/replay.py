@@ -20,6 +20,7 @@ import attrs
 from meshrt.log.reader import LOG_NAME, read_log
 from meshrt.log.schema import FEED_BY_KIND
 from meshrt.runtime import run_folder
+from meshrt.runtime.assemble import is_live
 from meshrt.runtime.run import run
 from meshrt.runtime.run_file import load_run_scenario
 from meshrt.scenario.definition import Scenario
@@ -118,8 +119,12 @@ def verify(run_dir: Path) -> Verdict:
 def _verify(run_dir: Path, scenario: Scenario) -> Verdict:
     log = run_dir / LOG_NAME
     read_log(log)  # refuses an unknown version or a damaged header before anything runs
+    # a capture is read again through its adapter (its digest is checked like a data
+    # file's): its venue's notes and down/up states come from the same frames
     venues = [
-        attrs.evolve(
+        venue
+        if is_live(venue)
+        else attrs.evolve(
             venue,
             sources=[
                 LogSpec(symbol=source.symbol, path=str(log), venue=venue.name)
