@@ -159,6 +159,7 @@ async def run_live(sequencer: Sequencer, nursery: trio.Nursery, windows: Windows
         if clock.mark_due(window.start):
             sequencer.books.mark_all()
         clock.windows += 1
+        journal.counts["live_windows"] += 1
         end = window.until
     if sequencer.interrupted:  # Ctrl-C ends a live run like its duration, with a summary
         sequencer.interrupted = False
