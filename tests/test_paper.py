@@ -20,11 +20,13 @@ from meshrt.runtime.paper import Session
 from meshrt.runtime.replay import verify
 from meshrt.runtime.run import RunOptions, run
 from meshrt.scenario.definition import load_scenario
+from meshrt.scenario.overrides import DURATION, Setting
 from meshrt.venues.live.capture import cryptofeed_frames
 from meshrt.venues.live.playback import adapter_for
 from meshrt.venues.live.verdicts import Connected, NeedSnapshot, Received
 
-DATA = Path(__file__).parent / "data" / "venues"
+ROOT = Path(__file__).parent.parent
+DATA = ROOT / "tests" / "data" / "venues"
 CAPTURES = {
     "kraken": next((DATA / "kraken").glob("*.log.gz")),
     "coinbase": next((DATA / "coinbase").glob("*.log.gz")),
@@ -44,9 +46,11 @@ def fake_session(
     async def session(
         specs: Sequence[LiveSpec], send: trio.MemorySendChannel[Received], clock: Callable[[], int]
     ) -> None:
-        adapter = adapter_for(specs)
         async with send:
             await send.send(Received(clock(), (Connected(specs[0].exchange, 1),)))
+            if specs[0].exchange not in captures:
+                await trio.sleep_forever()  # connected, never a book: the venue stays down
+            adapter = adapter_for(specs)
             zero, first = clock(), None
             for ts, text in cryptofeed_frames(captures[specs[0].exchange]):
                 first = ts if first is None else first
@@ -103,6 +107,10 @@ def paper_scenario(folder: Path, duration: str = "seconds(1.5)") -> Scenario:
     return load_scenario(path)
 
 
+def duration(seconds: float) -> Setting:
+    return Setting(None, DURATION, round(seconds * 1e9))
+
+
 def types(run_dir: Path) -> list[str]:
     _, records = read_log(run_dir / "replay.jsonl")
     return [record.type for record in records]
@@ -135,4 +143,37 @@ def test_ctrl_c_ends_a_paper_run_cleanly_with_a_summary(tmp_path: Path) -> None:
     assert result.summary["live"]["ended"] == "interrupted"
     assert types(out)[-1] == schema.RUN_END.name
     assert (out / "summary.json").is_file()
+    assert verify(out).ok
+
+
+@pytest.mark.e2e
+def test_the_bundled_paper_mesh_runs_on_three_venues_and_replays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kraken and Coinbase from their captures (Binance connected, never synced: down all
+    along), all three quoting one scenario symbol by name."""
+    for name, value in {
+        "PAPER_SYMBOL": "TEST-USD",
+        "PAPER_SIZE": "0.01",
+        "KRAKEN_SYMBOL": "XMR/USD",
+        "KRAKEN_DEPTH": "1000",
+        "COINBASE_SYMBOL": "SKL-USD",
+        "KRAKEN_URL": "ws://127.0.0.1:9",
+    }.items():
+        monkeypatch.setenv(f"MESHRT_{name}", value)
+    scenario = load_scenario(ROOT / "scenarios" / "paper_mesh.py")
+    assert [spec.url for venue in scenario.venues for spec in venue.sources] == [
+        None,
+        "ws://127.0.0.1:9",
+        None,
+    ]
+    out = tmp_path / "run"
+    options = RunOptions(session=fake_session(), overrides=(duration(1.5),))
+    result = run(scenario, out, options=options)
+    assert result.ok, result.summary["failure"]
+    live = result.summary["live"]
+    assert [live[venue]["connected"] for venue in ("coinbase", "kraken", "binance")] == [1, 1, 1]
+    maker, hedger = result.summary["deployments"]
+    assert maker["book_callbacks"] > 0 and maker["orders"] > 0
+    assert hedger["report"]["nbbo_updates"] > 0  # Kraken's and Coinbase's books consolidated
     assert verify(out).ok

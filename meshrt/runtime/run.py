@@ -126,6 +126,7 @@ async def _claim_and_start(
     signals: AsyncIterator[int] | None,
 ) -> RunResult:
     preflight(scenario)
+    live = live_windows(scenario, options.session, options.paper_log)  # NoSession: now
     mailbox = sequencer_mailbox()
     venues = venue_actors(scenario, mailbox)
     folder = None
@@ -143,7 +144,7 @@ async def _claim_and_start(
                 options.checkpoint_every,
                 options.fsync_interval_s,
             )
-        return await _start(scenario, venues, mailbox, run_dir, progress, options, signals)
+        return await _start(scenario, venues, mailbox, run_dir, progress, options, signals, live)
     finally:
         if folder is not None:
             folder.release()
@@ -157,9 +158,10 @@ async def _start(
     progress: Callable[[int, int, int | None], None] | None,
     options: RunOptions,
     signals: AsyncIterator[int] | None,
+    live: Callable[[trio.Nursery], Windows] | None,
 ) -> RunResult:
     """Load the algos, write the log header and run: the part of a new run done while
-    its folder is claimed."""
+    its folder is claimed (``live``: a paper run's windows)."""
     base_dir = Path(scenario.base_dir)
     instances = []
     crashed_at_load: dict[int, str] = {}
@@ -208,7 +210,7 @@ async def _start(
         signals,
         options.watchdog_s,
         resumed=False,
-        live=live_windows(scenario, options.session, options.paper_log),
+        live=live,
     )
 
 
