@@ -124,3 +124,11 @@ def test_items_never_go_back_in_time_and_arrivals_interleave_feed_first() -> Non
     kinds = [type(o) for o in out]
     assert kinds == [BookUpdate, BookUpdate, OrderReport, LiveNote]
     assert type(out[2].report) is Accepted
+
+
+@pytest.mark.unit
+def test_an_order_arriving_behind_the_venue_is_handled_at_the_venue_time() -> None:
+    actor, inbox = venue()
+    step(actor, inbox, snapshot(10), delta(20))
+    out = step(actor, inbox, arrivals=[Submit(15, 7, 0, Side.BUY, 95, 1, TimeInForce.GTC)])
+    assert [type(o.report) for o in out] == [Accepted] and out[0].ts == 20

@@ -83,8 +83,12 @@ class LiveVenueActor(VenueActor):
         return out
 
     def _arrive(self, arrival: Arrival, out: list[VenueOutput]) -> None:
+        """An order operation reaching the venue: at its time, or at the venue's latest
+        if the live loop handed the venue later items before it (a slow window)."""
         if arrival[0] > self.last:
             self.last = arrival[0]
+        elif arrival[0] < self.last:
+            arrival = arrival._replace(ts=self.last)
         self._order(arrival, out)
 
     def _feed(self, ts: int, feed: Feed, out: list[VenueOutput]) -> None:
