@@ -23,7 +23,7 @@ from meshrt.scenario.definition import load_scenario
 from meshrt.scenario.overrides import DURATION, Setting
 from meshrt.venues.live.capture import cryptofeed_frames
 from meshrt.venues.live.playback import adapter_for
-from meshrt.venues.live.verdicts import Connected, NeedSnapshot, Received
+from meshrt.venues.live.verdicts import Connected, Disconnected, NeedSnapshot, Received
 
 ROOT = Path(__file__).parent.parent
 DATA = ROOT / "tests" / "data" / "venues"
@@ -38,10 +38,13 @@ def fake_session(
     captures: dict[str, Path] = CAPTURES,
     speed: float = SPEED,
     after: Callable[[], None] | None = None,
+    drop_after: int | None = None,
 ) -> Session:
     """A session with no network: each connection replays its exchange's capture through
     the adapter at ``speed`` times wall pace, stamping items with the run's clock, then
-    waits to be cancelled (``after``: called once the capture is done)."""
+    waits to be cancelled (``after``: called once the capture is done; ``drop_after``:
+    a ``Disconnected`` after that many items, the frames going on as if nothing
+    happened, as a session that failed to notice its reconnect's snapshot would)."""
 
     async def session(
         specs: Sequence[LiveSpec], send: trio.MemorySendChannel[Received], clock: Callable[[], int]
@@ -51,7 +54,7 @@ def fake_session(
             if specs[0].exchange not in captures:
                 await trio.sleep_forever()  # connected, never a book: the venue stays down
             adapter = adapter_for(specs)
-            zero, first = clock(), None
+            zero, first, sent = clock(), None, 0
             for ts, text in cryptofeed_frames(captures[specs[0].exchange]):
                 first = ts if first is None else first
                 delay = zero + (ts - first) / speed - clock()
@@ -63,6 +66,10 @@ def fake_session(
                 )
                 if outputs:
                     await send.send(Received(now, outputs))
+                    sent += 1
+                    if sent == drop_after:
+                        gone = Disconnected(specs[0].exchange, "test: dropped", 0)
+                        await send.send(Received(clock(), (gone,)))
             if after is not None:
                 after()
             await trio.sleep_forever()
@@ -176,4 +183,25 @@ def test_the_bundled_paper_mesh_runs_on_three_venues_and_replays(
     maker, hedger = result.summary["deployments"]
     assert maker["book_callbacks"] > 0 and maker["orders"] > 0
     assert hedger["report"]["nbbo_updates"] > 0  # Kraken's and Coinbase's books consolidated
+    assert verify(out).ok
+
+
+@pytest.mark.e2e
+def test_no_book_reaches_an_algo_after_a_disconnect_until_a_snapshot(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    session = fake_session(drop_after=50)
+    result = run(paper_scenario(tmp_path, "seconds(1)"), out, options=RunOptions(session=session))
+    assert result.ok
+    assert [result.summary["live"][v]["disconnected"] for v in ("kraken", "coinbase")] == [1, 1]
+    _, records = read_log(out / "replay.jsonl")
+    shown = dict.fromkeys(("kraken", "coinbase"), 0)
+    down = set()
+    for record in records:
+        if record.type == schema.DISCONNECTED.name:
+            down.add(record.venue)
+        elif record.type in ("snapshot", "delta") and record.venue not in down:
+            shown[record.venue] += 1
+    for deployment in result.summary["deployments"]:
+        venue = deployment["venue"]
+        assert 0 < deployment["book_callbacks"] <= shown[venue], venue
     assert verify(out).ok

@@ -114,12 +114,7 @@ class WallWindows:
                 return None
             if any(self.pending):
                 break
-            due = sequencer.clock.next_time(
-                sequencer.lanes,
-                sequencer.deployed,
-                sequencer.schedule,
-                sequencer.controls.heartbeats,
-            )
+            due = _next_due(sequencer)
             if due is not None and due <= now:
                 break
             wait_until = min(t for t in (due, end, now + int(POLL_S * 1e9)) if t is not None)
@@ -131,6 +126,20 @@ class WallWindows:
         window = Window(self.start, until, items)
         self.start = until
         return window
+
+
+def _next_due(sequencer: Sequencer) -> int | None:
+    """When work falls due, heartbeats included: on the wall clock a run without a
+    duration still beats while it waits for the feed (``Clock.next_time`` leaves them out
+    then, since in virtual time they alone would never end such a run)."""
+    heartbeats = sequencer.controls.heartbeats
+    due = sequencer.clock.next_time(
+        sequencer.lanes, sequencer.deployed, sequencer.schedule, heartbeats
+    )
+    beats = [dep.next_heartbeat for dep in heartbeats if dep.crashed is None]
+    if beats and (due is None or min(beats) < due):
+        return min(beats)
+    return due
 
 
 async def run_live(sequencer: Sequencer, nursery: trio.Nursery, windows: Windows) -> None:
