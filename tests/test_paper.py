@@ -144,7 +144,14 @@ def test_a_paper_run_ends_at_its_duration_and_replays(tmp_path: Path) -> None:
 @pytest.mark.e2e
 def test_ctrl_c_ends_a_paper_run_cleanly_with_a_summary(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    interrupt = fake_session(speed=200, after=lambda: os.kill(os.getpid(), signal.SIGINT))
+    fired: list[int] = []
+
+    def ctrl_c_once() -> None:  # the first capture done; a second Ctrl-C would cut it short
+        if not fired:
+            fired.append(signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    interrupt = fake_session(speed=200, after=ctrl_c_once)
     result = run(paper_scenario(tmp_path, "None"), out, options=RunOptions(session=interrupt))
     assert result.ok and not result.interrupted
     assert result.summary["live"]["ended"] == "interrupted"

@@ -20,6 +20,7 @@ from meshrt.actors.protocol import Arrival
 from meshrt.actors.venue import VenueActor
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.venues.events import FEED_SNAPSHOT, FeedEvent
+from meshrt.venues.live.playback import Inbox
 from meshrt.venues.live.verdicts import Disconnected, Feed, Received, Resync
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import LiveNote, OrderReport, VenueOutput
@@ -58,6 +59,13 @@ class LiveVenueActor(VenueActor):
 
     def next_time(self) -> int | None:
         return self.feed.peek_time()
+
+    def hand(self, items: list[Received]) -> None:
+        """Paper mode: what arrived for this venue, for the window the live loop is about
+        to send it (meshrt/sequencer/live.py)."""
+        feed = self.feed
+        assert isinstance(feed, Inbox)
+        feed.items.extend(items)
 
     def advance(self, until: int, arrivals: list[Arrival]) -> list[VenueOutput]:
         """The items before ``until`` in arrival order, each at its receive time (or the

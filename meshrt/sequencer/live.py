@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 import attrs
 import trio
 
+from meshrt.actors.live_venue import LiveVenueActor
 from meshrt.log import records, schema
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import VenueLane
@@ -158,7 +159,9 @@ async def run_live(sequencer: Sequencer, nursery: trio.Nursery, windows: Windows
             break
         for lane, items in zip(sequencer.lanes, window.items, strict=True):
             if items:
-                lane.actor.feed.items.extend(items)  # type: ignore[attr-defined]
+                actor = lane.actor
+                assert isinstance(actor, LiveVenueActor)
+                actor.hand(items)
                 lane.next_time = items[0].ts_ns
         clock.now = window.start
         journal.seq += 1
