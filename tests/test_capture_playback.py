@@ -9,12 +9,14 @@ import attrs
 import pytest
 
 from meshrt import (
+    CaptureSpec,
     Scenario,
     Venue,
 )
 from meshrt.runtime.replay import verify
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import ScenarioError, load_scenario, validate
+from meshrt.validators import ScenarioValueError
 
 from helpers import synthetic
 
@@ -78,3 +80,9 @@ def test_a_venue_mixing_live_and_simulated_sources_is_refused(tmp_path: Path) ->
     mixed = Venue(name="kraken", sources=[*sc.venues[0].sources, synthetic("XYZ")])
     with pytest.raises(ScenarioError, match="all LiveSpec, all CaptureSpec, or all simulated"):
         validate(attrs.evolve(sc, venues=[mixed, sc.venues[1]]))
+
+
+@pytest.mark.unit
+def test_a_binance_capture_is_refused_in_one_line() -> None:
+    with pytest.raises(ScenarioValueError, match=r"CaptureSpec\.exchange must be one of 'kraken'"):
+        CaptureSpec(symbol="BTC-USDT", exchange="binance", path="x.log")

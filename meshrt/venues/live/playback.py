@@ -54,7 +54,7 @@ def adapter_for(specs: Sequence[LiveSpec | CaptureSpec]) -> Adapter:
         return ExchangeFeed(table)
     if exchange == "coinbase-advanced":
         return AdvancedTradeFeed(table)
-    raise ValueError(f"{exchange}: capture playback needs its REST snapshots: not supported yet")
+    raise ValueError(f"{exchange}: no adapter for playback (its REST snapshots are not captured)")
 
 
 def connections(specs: Sequence[CaptureSpec]) -> list[list[CaptureSpec]]:
