@@ -68,7 +68,7 @@ def fake_session(
                     await send.send(Received(now, outputs))
                     sent += 1
                     if sent == drop_after:
-                        gone = Disconnected(specs[0].exchange, "test: dropped", 0)
+                        gone = Disconnected(specs[0].exchange, "test: dropped", 250_000_000)
                         await send.send(Received(clock(), (gone,)))
             if after is not None:
                 after()
@@ -199,7 +199,9 @@ def test_no_book_reaches_an_algo_after_a_disconnect_until_a_snapshot(tmp_path: P
     session = fake_session(drop_after=50)
     result = run(paper_scenario(tmp_path, "seconds(1)"), out, options=RunOptions(session=session))
     assert result.ok
-    assert [result.summary["live"][v]["disconnected"] for v in ("kraken", "coinbase")] == [1, 1]
+    live = result.summary["live"]
+    assert [live[venue]["disconnected"] for venue in ("kraken", "coinbase")] == [1, 1]
+    assert live["kraken"]["reconnect_delay_ns"] == 250_000_000
     _, records = read_log(out / "replay.jsonl")
     shown = dict.fromkeys(("kraken", "coinbase"), 0)
     down = set()

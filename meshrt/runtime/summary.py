@@ -104,9 +104,10 @@ def build_summary(
 
 
 def _live(sequencer: Sequencer) -> dict[str, Any]:
-    """Live venues' connection events, resyncs (by why) and frame errors, counted per
-    venue as the sequencer logged them (meshrt/sequencer/live.py ``commit_note``), and
-    how a paper run ended; nothing for a run without live venues."""
+    """Live venues' connection events, resyncs (by why), frame errors and the reconnect
+    delays drawn, counted per venue as the sequencer logged them (``commit_note`` in
+    meshrt/sequencer/live.py), and how a paper run ended; nothing for a run without
+    live venues."""
     counts = sequencer.journal.counts
     live: dict[str, Any] = {}
     for lane in sequencer.lanes:
@@ -119,7 +120,11 @@ def _live(sequencer: Sequencer) -> dict[str, Any]:
             for key, n in counts.items()
             if key.startswith(prefix + "resync:")
         }
-        live[lane.name] = {**tally, "resync_why": dict(sorted(whys.items()))}
+        live[lane.name] = {
+            **tally,
+            "resync_why": dict(sorted(whys.items())),
+            "reconnect_delay_ns": counts[prefix + "reconnect_delay_ns"],
+        }
     if not live:
         return {}
     if counts["live_windows"]:

@@ -33,7 +33,8 @@ POLL_S = 0.05  # how often a waiting live loop looks for a Ctrl-C
 
 def commit_note(journal: Journal, lane: VenueLane, out: LiveNote) -> None:
     """Log a live venue's note and count it per venue (``live:VENUE:KIND``, resyncs
-    also per reason: ``live:VENUE:resync:WHY``)."""
+    also per reason: ``live:VENUE:resync:WHY``, and the reconnect delays drawn:
+    ``live:VENUE:reconnect_delay_ns``)."""
     note = out.note
     journal.seq += 1
     symbol = note.symbol if type(note) is Resync else None
@@ -43,6 +44,8 @@ def commit_note(journal: Journal, lane: VenueLane, out: LiveNote) -> None:
     journal.counts[f"live:{lane.name}:{kind}"] += 1
     if type(note) is Resync:
         journal.counts[f"live:{lane.name}:{kind}:{note.why.name}"] += 1
+    elif type(note) is Disconnected:
+        journal.counts[f"live:{lane.name}:reconnect_delay_ns"] += note.reconnect_in_ns
 
 
 NOTE_KINDS: dict[type, str] = {
