@@ -152,7 +152,10 @@ def test_ctrl_c_ends_a_paper_run_cleanly_with_a_summary(tmp_path: Path) -> None:
             os.kill(os.getpid(), signal.SIGINT)
 
     interrupt = fake_session(speed=200, after=ctrl_c_once)
-    result = run(paper_scenario(tmp_path, "None"), out, options=RunOptions(session=interrupt))
+    # a duration only in case the signal went astray: the run must end by Ctrl-C
+    result = run(
+        paper_scenario(tmp_path, "seconds(30)"), out, options=RunOptions(session=interrupt)
+    )
     assert result.ok and not result.interrupted
     assert result.summary["live"]["ended"] == "interrupted"
     assert types(out)[-1] == schema.RUN_END.name
