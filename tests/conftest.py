@@ -24,6 +24,7 @@ KINDS = ("unit", "property", "e2e")
 MODULE_KINDS = {
     "test_bad_algos": "unit",
     "test_book": "unit",
+    "test_capture_playback": "e2e",
     "test_bundled_scenario": "e2e",
     "test_c_header": "unit",
     "test_capture": "unit",
@@ -43,6 +44,8 @@ MODULE_KINDS = {
     "test_ingress_properties": "property",
     "test_interrupts": "e2e",
     "test_layers": "unit",
+    "test_paper": "e2e",
+    "test_live_venue": "unit",
     "test_live_binance": "unit",
     "test_live_kraken": "unit",
     "test_ledger": "unit",
