@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import queue
 import random
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 import trio
 from live_servers import FakeExchange, KrakenBookScript, Peer, RestServer, json
 
+from meshrt.cli.main import main
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT
 from meshrt.venues.live.backoff import Backoff
 from meshrt.venues.live.recorder import CaptureWriter, header_line
@@ -366,3 +370,57 @@ async def test_binance_bridges_a_rest_snapshot_and_resnapshots_after_a_gap() -> 
         10**3,
         5 * 10**9,
     )
+
+
+# -- meshrt record ------------------------------------------------------------------------
+
+
+def serve_in_thread(script: Any) -> tuple[str, Callable[[], None]]:
+    """A FakeExchange on its own Trio loop in a thread, for a command that runs trio.run."""
+    ready: queue.Queue[tuple[str, trio.lowlevel.TrioToken, trio.CancelScope]] = queue.Queue()
+
+    async def serve() -> None:
+        async with trio.open_nursery() as nursery:
+            url = await FakeExchange(script).start(nursery)
+            ready.put((url, trio.lowlevel.current_trio_token(), nursery.cancel_scope))
+
+    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
+    thread.start()
+    url, token, scope = ready.get(timeout=5)
+
+    def stop() -> None:
+        trio.from_thread.run_sync(scope.cancel, trio_token=token)
+        thread.join(5)
+
+    return url, stop
+
+
+@pytest.mark.e2e
+def test_meshrt_record_writes_a_capture_for_its_duration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, _ = two_books()
+
+    async def script(peer: Peer) -> None:
+        await peer.got(3)
+        await peer.send(a.frame("snapshot", [("100.0", "1.0")], [("101.0", "2.0")]))
+        for i in range(5):
+            await peer.send(a.frame("update", [("100.0", f"{i + 2}.0")], []))
+        await trio.sleep_forever()
+
+    url, stop = serve_in_thread(script)
+    out = tmp_path / "btc.capture"
+    try:
+        argv = ["record", "kraken", "BTC/USD", "--out", str(out), "--url", url]
+        code = main([*argv, "--duration", "0.4"])
+    finally:
+        stop()
+    assert code == 0
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("#meshrt-capture 1 ")
+    assert orjson.loads(lines[0].split(" ", 2)[2])["symbols"] == {"BTC-USD": A}
+    assert len(lines) == 7
+    printed = capsys.readouterr().out
+    assert "recorded 6 frames in" in printed and "connections 1, disconnects 0" in printed
+    assert main(["record", "kraken", "BTC/USD", "--out", str(out), "--depth", "7"]) == 2
+    assert "meshrt record: " in capsys.readouterr().err
