@@ -128,6 +128,16 @@ def test_coinbase_advanced_subscribes_heartbeats_and_level2() -> None:
     assert [m["type"] for m in again] == ["unsubscribe", "subscribe"]
 
 
+def test_rest_defaults_to_the_public_api_or_the_local_websockets_host() -> None:
+    assert protocols.rest_url("binance", None, None) == "https://api.binance.com"
+    assert protocols.rest_url("binance", "ws://127.0.0.1:9001/stream", None) == (
+        "http://127.0.0.1:9001"
+    )
+    assert protocols.rest_url("coinbase", "wss://example.org/feed", None) == ("https://example.org")
+    assert protocols.rest_url("binance", "ws://h:1", "http://r:2") == "http://r:2"
+    assert protocols.rest_url("kraken", None, None) is None
+
+
 # -- the adapter factory ----------------------------------------------------------------
 
 

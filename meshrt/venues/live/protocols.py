@@ -29,6 +29,20 @@ REST_URLS: Final = {
 }
 
 
+def rest_url(exchange: str, url: str | None, rest: str | None) -> str | None:
+    """The REST base of a session: ``rest`` when given; the exchange's public one with its
+    public websocket; else the websocket's own host (a local exchange such as
+    ``meshrt venue-sim`` serves both), so a session pointed at 127.0.0.1 never reaches
+    the internet. None: the exchange needs no REST (Kraken)."""
+    if rest is not None or exchange not in REST_URLS:
+        return rest
+    if url is None:
+        return REST_URLS[exchange]
+    scheme, _, rest_of_url = url.partition("://")
+    host = rest_of_url.split("/", 1)[0]
+    return f"{'https' if scheme == 'wss' else 'http'}://{host}"
+
+
 @frozen(repr=False)
 class CoinbaseCredentials:
     """An Exchange API key: its ``level2`` channel needs a signed subscribe."""

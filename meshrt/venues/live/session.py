@@ -137,7 +137,7 @@ class _Session:
         self.exchange = first.exchange
         self.symbols = exchange_symbols(specs)  # scenario -> exchange symbol
         self.url = first.url or protocols.WS_URLS[self.exchange]
-        self.rest_url = first.rest_url or protocols.REST_URLS.get(self.exchange)
+        self.rest_url = protocols.rest_url(self.exchange, first.url, first.rest_url)
         self.depth = first.depth
         self.stale_s = first.stale_after_ns / 1e9
         self.retry_ns = first.reconnect_min_ns
