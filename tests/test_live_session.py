@@ -424,3 +424,65 @@ def test_meshrt_record_writes_a_capture_for_its_duration(
     assert "recorded 6 frames in" in printed and "connections 1, disconnects 0" in printed
     assert main(["record", "kraken", "BTC/USD", "--out", str(out), "--depth", "7"]) == 2
     assert "meshrt record: " in capsys.readouterr().err
+
+
+# -- Coinbase ---------------------------------------------------------------------------
+
+
+def product(name: str) -> bytes:
+    return orjson.dumps(
+        {
+            "id": name,
+            "quote_increment": "0.01",
+            "base_increment": "0.00000001",
+            "min_market_funds": "1",
+        }
+    )
+
+
+async def test_coinbase_resyncs_a_crossed_product_alone_and_reads_its_products() -> None:
+    def snapshot(name: str, bid: str, ask: str) -> dict[str, Any]:
+        return {"type": "snapshot", "product_id": name, "bids": [[bid, "1"]], "asks": [[ask, "1"]]}
+
+    def update(name: str, side: str, price: str) -> dict[str, Any]:
+        return {"type": "l2update", "product_id": name, "changes": [[side, price, "1"]]}
+
+    async def script(peer: Peer) -> None:
+        await peer.got(1)
+        await peer.send(snapshot("BTC-USD", "100", "101"))
+        await peer.send(snapshot("ETH-USD", "10", "11"))
+        await peer.send(update("BTC-USD", "buy", "102"))  # crosses: BTC-USD resyncs
+        await peer.send(update("ETH-USD", "buy", "10.5"))
+        await peer.got(3)
+        await peer.send(snapshot("BTC-USD", "99", "101"))
+        await trio.sleep_forever()
+
+    exchange = FakeExchange(script)
+    rest = RestServer(lambda target: (200, {}, product(target.rsplit("/", 1)[1])))
+    state = SessionState()
+    async with trio.open_nursery() as nursery:
+        url = await exchange.start(nursery)
+        rest_url = await rest.start(nursery)
+        specs = [spec("coinbase", name, url, rest_url=rest_url) for name in ("BTC-USD", "ETH-USD")]
+
+        def done(outs: list[Any]) -> bool:
+            return count(Feed, 4)(outs) and len(state.references()) == 2
+
+        outputs = await run(specs, done, state=state)
+        nursery.cancel_scope.cancel()
+    sent = exchange.peers[0].received
+    assert sent[0] == {
+        "type": "subscribe",
+        "product_ids": ["BTC-USD", "ETH-USD"],
+        "channels": ["level2_batch", "matches", "heartbeat"],
+    }
+    assert sent[1:] == [
+        {"type": "unsubscribe", "product_ids": ["BTC-USD"], "channels": ["level2_batch"]},
+        {"type": "subscribe", "product_ids": ["BTC-USD"], "channels": ["level2_batch"]},
+    ]
+    assert [(o.symbol, o.why) for _, o in outputs if type(o) is Resync] == [
+        ("BTC-USD", Why.CROSSED)
+    ]
+    assert [e[1] for e in feeds(outputs, "ETH-USD")] == [FEED_SNAPSHOT, FEED_DELTA]
+    assert sorted(rest.targets) == ["/products/BTC-USD", "/products/ETH-USD"]
+    assert state.references()["ETH-USD"].tick == 10**7
