@@ -224,6 +224,7 @@ class _Session:
         clock = self.clock
         tap = self.tap
         on_frame = conn.adapter.on_frame
+        send_nowait = self.send.send_nowait
         instruments = conn.adapter.instruments if isinstance(conn.adapter, KrakenFeed) else None
         known = 0
         try:
@@ -236,7 +237,16 @@ class _Session:
                 if tap is not None:
                     tap(ts, text)
                 outputs = on_frame(text, ts)
-                if outputs:
+                if not outputs:
+                    pass
+                elif len(outputs) == 1 and type(outputs[0]) is Feed:  # the common frame
+                    item = Received(ts, (outputs[0],))
+                    state.forwarded += 1
+                    try:
+                        send_nowait(item)
+                    except trio.WouldBlock:
+                        await self._blocked(item)
+                else:
                     await self._handle(conn, ts, outputs)
                 if instruments is not None and len(instruments) != known:
                     known = len(instruments)
@@ -298,13 +308,15 @@ class _Session:
 
     async def _emit(self, item: Received) -> None:
         """Hand one item on; a full channel blocks (never drops), measured."""
-        state = self.state
-        state.forwarded += 1
+        self.state.forwarded += 1
         try:
             self.send.send_nowait(item)
-            return
         except trio.WouldBlock:
-            pass
+            await self._blocked(item)
+
+    async def _blocked(self, item: Received) -> None:
+        """Wait for room on the channel, in order behind any other waiting item."""
+        state = self.state
         clock = self.clock
         start = clock()
         self.sending += 1
