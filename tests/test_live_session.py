@@ -23,6 +23,7 @@ from meshrt.cli.main import main
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT
 from meshrt.venues.live.backoff import Backoff
 from meshrt.venues.live.recorder import CaptureWriter, header_line
+from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.session import run_session
 from meshrt.venues.live.stats import SessionState
 from meshrt.venues.live.verdicts import Connected, Disconnected, Feed, Received, Resync, Why
@@ -141,6 +142,55 @@ async def test_kraken_subscribes_and_hands_frames_on_in_order_with_receive_times
     ]
     for ts, out in outputs[1:]:
         assert all(event[0] == ts for event in out.events)  # stamped at receipt
+
+
+async def test_kraken_instruments_become_reference_data_and_checksum_digits() -> None:
+    a, _ = two_books()
+    instrument = {
+        "symbol": A,
+        "status": "online",
+        "price_precision": 1,
+        "qty_precision": 8,
+        "price_increment": "0.1",
+        "qty_increment": "0.00000001",
+        "qty_min": "0.0001",
+        "cost_min": "0.5",
+    }
+
+    async def script(peer: Peer) -> None:
+        await peer.got(3)
+        pairs = {"pairs": [instrument]}
+        await peer.send({"channel": "instrument", "type": "snapshot", "data": pairs})
+        full = ("100.0", "1.00000000"), ("101.0", "2.00000000")  # full precision, as Kraken
+        await peer.send(a.frame("snapshot", [full[0]], [full[1]]))
+        await trio.sleep_forever()
+
+    exchange = FakeExchange(script)
+    state = SessionState()
+    async with trio.open_nursery() as nursery:
+        url = await exchange.start(nursery)
+        await run([spec("kraken", "BTC-USD", url)], count(Feed, 1), state=state)
+        nursery.cancel_scope.cancel()
+    assert state.references() == {
+        "BTC-USD": Reference("kraken", A, "BTC-USD", 10**8, 1, 10**4, 5 * 10**8)
+    }
+
+
+async def test_connect_failures_back_off_exponentially_within_bounds() -> None:
+    with trio.socket.socket() as probe:  # a port nothing listens on
+        await probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    state = SessionState()
+    specs = [spec("kraken", "BTC-USD", f"ws://127.0.0.1:{port}")]
+    outputs = await run(specs, count(Disconnected, 4), state=state)
+    gone = [out for _, out in outputs]
+    assert all(type(o) is Disconnected and o.why.startswith("connect failed: ") for o in gone)
+    backoff = Backoff(*BACKOFF, random.Random(SEED))
+    assert [o.reconnect_in_ns for o in gone] == [backoff.next_ns() for _ in range(4)]
+    for n, o in enumerate(gone, 1):
+        assert BACKOFF[0] <= o.reconnect_in_ns <= min(BACKOFF[1], BACKOFF[0] << n)
+    stats = state.statistics()
+    assert (stats.connect_failures, stats.connects, stats.disconnects) == (4, 0, 0)
 
 
 async def test_a_stale_connection_reconnects_after_a_jittered_backoff_and_resubscribes() -> None:
