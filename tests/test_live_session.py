@@ -22,7 +22,7 @@ from live_servers import FakeExchange, KrakenBookScript, Peer, RestServer, json
 from meshrt.cli.main import main
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT
 from meshrt.venues.live.backoff import Backoff
-from meshrt.venues.live.recorder import CaptureWriter, header_line
+from meshrt.venues.live.recorder import CaptureWriter, header_line, parse_snapshot
 from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.session import run_session
 from meshrt.venues.live.stats import SessionState
@@ -396,7 +396,8 @@ async def test_binance_bridges_a_rest_snapshot_and_resnapshots_after_a_gap() -> 
             resynced = any(type(o) is Resync for o in outs) and type(outs[-1]) is Feed
             return resynced and "BTC-USDT" in state.references()
 
-        outputs = await run(specs, bridged_twice, state=state)
+        tapped: list[tuple[int, str]] = []
+        outputs = await run(specs, bridged_twice, state=state, tap=lambda *x: tapped.append(x))
         nursery.cancel_scope.cancel()
     assert exchange.peers[0].received[0] == {
         "method": "SUBSCRIBE",
@@ -412,6 +413,11 @@ async def test_binance_bridges_a_rest_snapshot_and_resnapshots_after_a_gap() -> 
     assert last[1] == FEED_SNAPSHOT
     assert [p for p, _ in last[2]] == [103 * 10**9, 100 * 10**9]  # 110 bridged on 109
     assert state.statistics().snapshot_requests == 2
+    recorded = [parse_snapshot(text) for _, text in tapped if parse_snapshot(text)]
+    assert [(name, orjson.loads(body)["lastUpdateId"]) for name, body in recorded] == [
+        ("BTCUSDT", 100),
+        ("BTCUSDT", 109),
+    ]  # a recording holds the REST answers, in arrival order among the frames
     assert state.statistics().gaps == 1
     info = [t for t in rest.targets if t.startswith("/api/v3/exchangeInfo")]
     assert info == ["/api/v3/exchangeInfo?symbols=%5B%22BTCUSDT%22%5D"]
