@@ -274,8 +274,8 @@ class _Session:
                 await trio.sleep(self.stale_s / 2)
                 with trio.move_on_after(self.stale_s / 2):
                     await ws.ping()
-        except ConnectionClosed:
-            return
+        except (ConnectionClosed, trio.BrokenResourceError, OSError):
+            return  # the reader sees the end too, and says why
 
     # -- outputs ----------------------------------------------------------------------
 
