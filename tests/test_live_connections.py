@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import random
 from pathlib import Path
 
@@ -232,6 +233,23 @@ async def test_a_429_pauses_requests_for_its_retry_after(autojump_clock: trio.ab
     stats = state.statistics()
     assert (stats.rate_limited, stats.rest_errors, stats.snapshot_requests) == (2, 2, 1)
     assert limiter.used == 3 * depth_weight(1000)
+
+
+async def test_other_failures_are_retried_with_a_doubling_delay(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    seen: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(trio.current_time())
+        return httpx.Response(404 if len(seen) < 4 else 200, content=b"{}")
+
+    state = SessionState()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        rest = Rest(client, "http://127.0.0.1:1", WeightLimiter(), state, retry_ns=S)
+        await rest.get("/products/BTC-USD", {}, 1)
+    gaps = [round(b - a) for a, b in itertools.pairwise(seen)]
+    assert gaps == [1, 2, 4] and state.statistics().rest_errors == 3
 
 
 async def test_the_venues_used_weight_header_is_spent_here_too(

@@ -16,6 +16,7 @@ from meshrt.venues.live.ratelimit import WeightLimiter
 from meshrt.venues.live.refdata import Reference, binance_references, coinbase_reference
 from meshrt.venues.live.stats import SessionState
 
+MAX_RETRY_S = 60.0
 DEPTH_LIMIT = 1000  # levels per side in a Binance snapshot (weight 50)
 # Coinbase public REST: 10 requests a second per IP
 COINBASE_PACE = (10, 1_000_000_000)
@@ -53,16 +54,19 @@ class Rest:
 
     async def get(self, path: str, params: Mapping[str, str | int], weight: int) -> bytes:
         """The body of ``GET base+path?params``; a 429/418 pauses every request of the
-        limiter for its ``Retry-After``, any other failure is retried after ``retry_ns``."""
+        limiter for its ``Retry-After``, any other failure is retried after ``retry_ns``,
+        doubling up to ``MAX_RETRY_S`` (an endpoint a local exchange lacks stays quiet)."""
         state = self.state
         limiter = self.limiter
+        retry_s = self.retry_s
         while True:
             await limiter.acquire(weight)
             try:
                 response = await self.client.get(self.base + path, params=params)
             except httpx.HTTPError:
                 state.rest_errors += 1
-                await trio.sleep(self.retry_s)
+                await trio.sleep(retry_s)
+                retry_s = min(retry_s * 2, MAX_RETRY_S)
                 continue
             used = response.headers.get("x-mbx-used-weight-1m", "")
             now = int(trio.current_time() * 1e9)
@@ -76,7 +80,8 @@ class Rest:
                 header = response.headers.get("retry-after")
                 limiter.pause(now + ratelimit.retry_after_ns(header, int(self.retry_s * 1e9)))
             else:
-                await trio.sleep(self.retry_s)
+                await trio.sleep(retry_s)
+                retry_s = min(retry_s * 2, MAX_RETRY_S)
 
     async def binance_depth(self, exchange_symbol: str) -> bytes:
         state = self.state
