@@ -48,6 +48,8 @@ MODULE_KINDS = {
     "test_live_venue": "unit",
     "test_live_binance": "unit",
     "test_live_kraken": "unit",
+    "test_live_connections": "unit",
+    "test_live_session": "unit",
     "test_ledger": "unit",
     "test_live_coinbase": "unit",
     "test_log_order": "e2e",

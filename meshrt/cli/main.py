@@ -15,6 +15,7 @@ from meshrt.cli import (
     argtypes,
     convert,
     intel_command,
+    live_commands,
     soak_command,
     sweep_command,
     venuesim_command,
@@ -136,6 +137,7 @@ def _main(argv: list[str] | None) -> int:
     add_analysis_parsers(commands)
     add_toolchain_parsers(commands)  # build, init: each sets args.handler
     convert.add_parser(commands)  # sets args.handler
+    live_commands.add_parser(commands)  # record: sets args.handler
     soak_command.add_parser(commands)  # sets args.handler
     sweep_command.add_parser(commands)  # sets args.handler
     venuesim_command.add_parser(commands)  # sets args.handler
