@@ -69,6 +69,7 @@ MODULE_KINDS = {
     "test_sweep": "e2e",
     "test_sources": "unit",
     "test_synthetic_mirror": "property",
+    "test_testing_plugin": "e2e",
     "test_toolchain": "e2e",
     "test_trace_tca": "e2e",
 }

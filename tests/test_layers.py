@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("jobs",),  # many independent runs: the process pool, the scenario each worker loads
     ("analysis", "soak", "toolchain"),  # read-side tools; many checked runs; building C algos
     ("sweep",),  # many runs over a grid of params, each read with the TCA
-    ("cli",),  # the meshrt command
+    ("cli", "testing"),  # the meshrt command; the pytest plugin and harness for algo authors
 )
 # (file, imported module) pairs allowed against the order
 ALLOWED: set[tuple[str, str]] = set()  # (file, module): an upward import and why

@@ -21,8 +21,8 @@ from meshrt import (
     seconds,
     size_to_int,
 )
-from meshrt.analysis.book import FeedBook, MidSeries
 from meshrt.analysis import fmt
+from meshrt.analysis.book import FeedBook, MidSeries
 from meshrt.analysis.tca import TcaError, analyse, default_horizons
 from meshrt.analysis.trace import OrderRef, TraceError, trace_order
 from meshrt.cli.main import main
