@@ -7,6 +7,7 @@ it). Strings are printed as given (no rich markup: a label or a path may hold ``
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rich import box
@@ -84,6 +85,13 @@ class Bar:
             self._progress.stop()
 
 
-def show(*renderables: Any) -> None:
-    """Print to stdout through a console as stdout is now."""
-    console().print(*renderables)
+def show(renderable: Any) -> None:
+    """Print to stdout through a console as stdout is now; piped, without the padding
+    table cells end lines with."""
+    out = console()
+    if out.is_terminal:
+        out.print(renderable)
+        return
+    with out.capture() as captured:
+        out.print(renderable)
+    sys.stdout.write("\n".join(line.rstrip() for line in captured.get().split("\n")))
