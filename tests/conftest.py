@@ -29,6 +29,7 @@ MODULE_KINDS = {
     "test_cli_errors": "e2e",
     "test_cluster": "e2e",
     "test_compat": "e2e",
+    "test_console": "unit",
     "test_compiled_checkpoints": "unit",
     "test_compiled_loaders": "unit",
     "test_compiled_rules": "property",
