@@ -51,7 +51,7 @@ def table(*columns: str, left: int = 1) -> Table:
 
 
 class Bar:
-    """A progress bar with its rate and ETA on stderr, drawn only on a terminal and only
+    """A progress bar with its ETA on stderr, drawn only on a terminal and only
     from its first update (a task shorter than one update never shows it)."""
 
     def __init__(self, description: str) -> None:
@@ -66,6 +66,7 @@ class Bar:
             TextColumn("{task.fields[detail]}"),
             console=self._console,
             auto_refresh=False,  # redrawn at each update: no thread of its own
+            transient=True,  # gone once done: the table that follows says how it ended
         )
         self._task: TaskID | None = None
         self._description = description
