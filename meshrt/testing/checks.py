@@ -1,5 +1,6 @@
 """Assertions about a finished run, for algo authors' tests: each takes a ``RunResult``
-or a run folder and raises AssertionError saying what is wrong."""
+or a run folder and raises AssertionError saying what is wrong (raised, not ``assert``ed:
+they hold under ``python -O`` too)."""
 
 from __future__ import annotations
 
@@ -31,9 +32,13 @@ def assert_no_invariant_violation(run: RunResult | Path) -> None:
     """The run did not fail closed on an order invariant, and reconciliation found every
     order and ledger as the venues and fills have them."""
     summary = _summary(run)
-    assert summary["status"] != "failed", f"the run failed closed: {summary['failure']}"
+    if summary["status"] == "failed":
+        raise AssertionError(f"the run failed closed: {summary['failure']}")
     mismatches = summary["reconciliation"].get("mismatches") or []
-    assert not mismatches, f"reconciliation: {len(mismatches)} mismatches, first: {mismatches[0]}"
+    if mismatches:
+        raise AssertionError(
+            f"reconciliation: {len(mismatches)} mismatches, first: {mismatches[0]}"
+        )
 
 
 def assert_positions_within(
@@ -58,9 +63,11 @@ def assert_positions_within(
         if bound is None:
             continue
         for symbol, position in deployment["position"].items():
-            assert abs(position) <= bound, (
-                f"{deployment['label']}: position {position} in {symbol} is past the limit {bound}"
-            )
+            if abs(position) > bound:
+                raise AssertionError(
+                    f"{deployment['label']}: position {position} in {symbol} is past the "
+                    f"limit {bound}"
+                )
 
 
 def assert_deterministic_replay(run: RunResult | Path) -> None:
@@ -70,7 +77,8 @@ def assert_deterministic_replay(run: RunResult | Path) -> None:
 
     verdict = verify(_folder(run))
     divergence = verdict.divergence
-    assert divergence is None, (
-        f"replay diverges at seq {divergence.seq}:\n  logged:   {divergence.logged}\n"
-        f"  replayed: {divergence.replayed}"
-    )
+    if divergence is not None:
+        raise AssertionError(
+            f"replay diverges at seq {divergence.seq}:\n  logged:   {divergence.logged}\n"
+            f"  replayed: {divergence.replayed}"
+        )
