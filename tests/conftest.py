@@ -26,6 +26,7 @@ MODULE_KINDS = {
     "test_book": "unit",
     "test_bundled_scenario": "e2e",
     "test_c_header": "unit",
+    "test_capture": "unit",
     "test_cli_errors": "e2e",
     "test_cluster": "e2e",
     "test_compat": "e2e",
@@ -73,6 +74,7 @@ MODULE_KINDS = {
     "test_testing_plugin": "e2e",
     "test_toolchain": "e2e",
     "test_trace_tca": "e2e",
+    "test_venuesim": "unit",
 }
 
 
