@@ -14,6 +14,10 @@ Conventions (docs/replay.md, "TCA"):
 * markout at h = (mid at fill time + h - fill price) for a buy, the opposite for a sell:
   positive is a gain for the algo; bps against the fill price; n/a when the run ended
   before fill time + h (or no two-sided book then);
+* default horizons (``default_horizons``): three steps of the ladder 1 ms, 10 ms, 100 ms,
+  1 s, 10 s, 1 min, 10 min, 1 h, the longest being the longest step within a quarter of
+  the run's length (at least 100 ms), so a fill in the run's first three quarters has
+  every markout;
 * averages are weighted by fill size; fill ratio = filled size / ordered size, an
   order's size being its last (a replace can change it); fees are summed (negative is a
   rebate).
@@ -28,13 +32,24 @@ from typing import Any
 import attrs
 import orjson
 
-from meshrt.analysis import fmt
 from meshrt.analysis.book import FeedBook, MidSeries
-from meshrt.contract import PRICE_SCALE, Side
+from meshrt.contract import Side
 from meshrt.log.errors import LogTorn
 from meshrt.log.reader import ReplayReader, unknown_types_note
 
-HORIZONS_NS: tuple[int, ...] = (1_000_000_000, 10_000_000_000, 60_000_000_000)
+MS = 1_000_000
+S = 1000 * MS
+LADDER_NS: tuple[int, ...] = (MS, 10 * MS, 100 * MS, S, 10 * S, 60 * S, 600 * S, 3600 * S)
+DEFAULT_COUNT = 3
+
+
+def default_horizons(run_ns: int) -> tuple[int, ...]:
+    """The markout horizons for a run of ``run_ns``: three steps of the ladder, the
+    longest the longest step within a quarter of the run (the first three steps for a
+    run under 400 ms)."""
+    fits = [h for h in LADDER_NS if h <= run_ns // 4]
+    last = max(len(fits), DEFAULT_COUNT)
+    return LADDER_NS[last - DEFAULT_COUNT : last]
 
 
 class TcaError(ValueError):
@@ -92,6 +107,7 @@ class TcaReport:
     scenario: str
     symbol: str | None
     end_ns: int
+    horizons_ns: tuple[int, ...]
     rows: tuple[TcaRow, ...]
     notes: tuple[str, ...] = ()
 
@@ -129,9 +145,10 @@ class _Group:
 
 
 def analyse(
-    run: Path | str, symbol: str | None = None, horizons_ns: Sequence[int] = HORIZONS_NS
+    run: Path | str, symbol: str | None = None, horizons_ns: Sequence[int] | None = None
 ) -> TcaReport:
-    """One pass over the log, then a per-fill calculation against the mid series."""
+    """One pass over the log, then a per-fill calculation against the mid series, with
+    markouts at ``horizons_ns`` (None: ``default_horizons`` of the run's end)."""
     reader = ReplayReader(run, allow_unknown_types=True)
     if symbol is not None:
         known = sorted(
@@ -208,6 +225,7 @@ def analyse(
         notes.append(f"{exc} (ignored: analysed up to the last whole record)")
     notes.extend(unknown_types_note(reader))
     end_ns = _run_end(reader, last_ts)
+    horizons = default_horizons(end_ns) if horizons_ns is None else tuple(horizons_ns)
     groups: dict[tuple[str, str | None], _Group] = {}
 
     def group_of(order: _Order) -> tuple[_Group, _Group]:
@@ -215,7 +233,7 @@ def analyse(
         for key in ((order.venue, order.label), (order.venue, None)):
             group = groups.get(key)
             if group is None:
-                group = groups[key] = _Group(markouts=[[0, 0.0, 0.0, 0, 0] for _ in horizons_ns])
+                group = groups[key] = _Group(markouts=[[0, 0.0, 0.0, 0, 0] for _ in horizons])
             pair.append(group)
         return pair[0], pair[1]
 
@@ -233,7 +251,7 @@ def analyse(
             slip = sign * (price - order.decision_mid2 / 2)
             slip_bps = slip / (order.decision_mid2 / 2) * 1e4
         after: list[float | None] = []
-        for horizon in horizons_ns:
+        for horizon in horizons:
             if ts + horizon > end_ns or series is None:
                 after.append(None)
                 continue
@@ -260,8 +278,8 @@ def analyse(
     for (venue, label), group in sorted(
         groups.items(), key=lambda item: (item[0][0], item[0][1] is None, item[0][1] or "")
     ):
-        rows.append(_row(venue, label, group, horizons_ns))
-    return TcaReport(reader.header.scenario, symbol, end_ns, tuple(rows), tuple(notes))
+        rows.append(_row(venue, label, group, horizons))
+    return TcaReport(reader.header.scenario, symbol, end_ns, horizons, tuple(rows), tuple(notes))
 
 
 def _row(venue: str, label: str | None, group: _Group, horizons_ns: Sequence[int]) -> TcaRow:
@@ -313,101 +331,3 @@ def _run_end(reader: ReplayReader, last_ts: int) -> int:
         scenario_end: int = summary["scenario_time_ns"]
         return max(last_ts, scenario_end)
     return last_ts
-
-
-def _horizon_name(ns: int) -> str:
-    return f"{ns // 1_000_000_000}s" if ns % 1_000_000_000 == 0 else f"{ns / 1e9:g}s"
-
-
-def _quote(value: float | None) -> str:
-    """A price-unit average shown in quote units, signed, to six decimals."""
-    return "n/a" if value is None else f"{value / PRICE_SCALE:+.6f}"
-
-
-def _bps(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:+.2f}"
-
-
-def format_report(report: TcaReport) -> str:
-    """A table: one row per deployment, then a total per venue."""
-    head = (
-        f"TCA of {report.scenario!r} (symbol {report.symbol or 'all'}), run end "
-        f"{fmt.ns(report.end_ns)} s"
-    )
-    horizons = [m.horizon_ns for m in report.rows[0].markouts] if report.rows else []
-    columns = [
-        "venue",
-        "deployment",
-        "orders",
-        "rejected",
-        "ordered",
-        "filled",
-        "fill%",
-        "fills",
-        "slip",
-        "slip bps",
-        "fees",
-    ]
-    for horizon in horizons:
-        columns += [f"mo {_horizon_name(horizon)}", f"mo {_horizon_name(horizon)} bps"]
-    rows = [columns]
-    for row in report.rows:
-        cells = [
-            row.venue,
-            row.deployment or "(venue)",
-            f"{row.orders:,}",
-            f"{row.rejected:,}",
-            fmt.size(row.ordered),
-            fmt.size(row.filled),
-            "n/a" if row.fill_ratio is None else f"{row.fill_ratio:.1%}",
-            f"{row.fills:,}",
-            _quote(row.slippage),
-            _bps(row.slippage_bps),
-            fmt.price(row.fees),
-        ]
-        for markout in row.markouts:
-            cells += [_quote(markout.price), _bps(markout.bps)]
-        rows.append(cells)
-    widths = [max(len(r[k]) for r in rows) for k in range(len(columns))]
-    lines = [head, ""]
-    for k, cells in enumerate(rows):
-        lines.append(
-            "  ".join(
-                c.ljust(w) if i < 2 else c.rjust(w)
-                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-            ).rstrip()
-        )
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    if not report.rows:
-        lines.append("(no orders)")
-    lines += [
-        "",
-        (
-            "slip: fill price vs the mid at the order's decision, + = worse for the algo "
-            "(quote units per unit, and bps of that mid)"
-        ),
-        (
-            "mo: mid at fill time + h vs fill price, + = gain for the algo (bps of the fill "
-            "price); n/a: the run ended before fill time + h"
-        ),
-        "averages are weighted by fill size; fees: negative = rebate",
-    ]
-    excluded = (
-        {
-            _horizon_name(m.horizon_ns): sum(
-                r.markouts[i].excluded for r in report.rows if r.deployment is not None
-            )
-            for i, m in enumerate(report.rows[0].markouts)
-        }
-        if report.rows
-        else {}
-    )
-    partial = {name: n for name, n in excluded.items() if n}
-    if partial:
-        lines.append(
-            "fills left out of markouts (horizon past the run's end): "
-            + ", ".join(f"{name} {n:,}" for name, n in partial.items())
-        )
-    lines.extend(f"note: {note}" for note in report.notes)
-    return "\n".join(lines)

@@ -161,12 +161,13 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from meshrt.console import show
     from meshrt.log.checkpoint import CheckpointError
     from meshrt.runtime.paper import NoSession
     from meshrt.runtime.preflight import preflight
     from meshrt.runtime.run import RunOptions, resume, run
     from meshrt.runtime.run_folder import RunFolderError
-    from meshrt.runtime.summary import format_table
+    from meshrt.runtime.summary import summary_table
 
     if (args.scenario is None) == (args.resume is None):
         return argtypes.refuse("run", "needs a scenario file, or --resume RUN_DIR (not both)")
@@ -218,7 +219,7 @@ def _run(args: argparse.Namespace) -> int:
     if result.interrupted:
         print(_interrupted(result), file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(format_table(result.summary, result.metrics))
+    show(summary_table(result.summary, result.metrics))
     print(f"run folder: {result.run_dir}")
     return EXIT_OK if result.ok else EXIT_RUN_FAILED
 
@@ -280,7 +281,8 @@ def _replay(args: argparse.Namespace) -> int:
 def _summary(args: argparse.Namespace) -> int:
     import orjson
 
-    from meshrt.runtime.summary import format_table
+    from meshrt.console import show
+    from meshrt.runtime.summary import summary_table
 
     read = {}
     for name in ("summary.json", "metrics.json"):
@@ -294,14 +296,15 @@ def _summary(args: argparse.Namespace) -> int:
             )
         except orjson.JSONDecodeError as exc:
             return argtypes.refuse("summary", f"{path}: not valid JSON: {exc}")
-    print(format_table(read["summary.json"], read["metrics.json"]))
+    show(summary_table(read["summary.json"], read["metrics.json"]))
     return EXIT_OK
 
 
 def _mesh(args: argparse.Namespace) -> int:
     import orjson
 
-    from meshrt.runtime.summary import format_mesh
+    from meshrt.console import show
+    from meshrt.runtime.summary import mesh_table
 
     path = args.run_dir / "mesh.json"
     try:
@@ -310,35 +313,23 @@ def _mesh(args: argparse.Namespace) -> int:
         return argtypes.refuse("mesh", f"{path}: no such file (is {args.run_dir} a run folder?)")
     except orjson.JSONDecodeError as exc:
         return argtypes.refuse("mesh", f"{path}: not valid JSON: {exc}")
-    print(format_mesh(mesh))
+    show(mesh_table(mesh))
     return EXIT_OK
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr, shown only once a run lasts long enough to need it."""
-
-    WIDTH = 30
+    """The run's progress in scenario time, with its ETA, on stderr (a terminal only)."""
 
     def __init__(self) -> None:
-        self.shown = False
+        from meshrt.console import Bar
+
+        self.bar = Bar("run")
 
     def __call__(self, now_ns: int, events: int, end_ns: int | None) -> None:
-        if not sys.stderr.isatty():
-            return
-        self.shown = True
-        if end_ns:
-            fraction = min(1.0, now_ns / end_ns)
-            filled = int(fraction * self.WIDTH)
-            bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {fraction:4.0%}"
-        else:
-            bar = "[running]"
-        sys.stderr.write(f"\r{bar}  t={now_ns / 1e9:.3f}s  events={events:,}")
-        sys.stderr.flush()
+        self.bar.update(now_ns, end_ns or None, f"t={now_ns / 1e9:.3f}s  events={events:,}")
 
     def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        self.bar.close()
 
 
 if __name__ == "__main__":
