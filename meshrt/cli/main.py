@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meshrt import __version__
-from meshrt.cli import argtypes, convert, soak_command, sweep_command
+from meshrt.cli import argtypes, convert, report_command, soak_command, sweep_command
 from meshrt.cli.read_commands import add_parsers as add_analysis_parsers, tca_main, trace_main
 from meshrt.cli.toolchain_commands import add_parsers as add_toolchain_parsers
 from meshrt.loaders.python import AlgoLoadError
@@ -124,6 +124,7 @@ def _main(argv: list[str] | None) -> int:
     convert.add_parser(commands)  # sets args.handler
     soak_command.add_parser(commands)  # sets args.handler
     sweep_command.add_parser(commands)  # sets args.handler
+    report_command.add_parser(commands)  # sets args.handler
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is not None:
         return int(args.handler(args))
