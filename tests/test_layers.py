@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("runtime",),  # a Scenario turned into actors and run, resumed or verified
     ("jobs",),  # many independent runs: the process pool, the scenario each worker loads
     ("analysis", "soak", "toolchain"),  # read-side tools; many checked runs; building C algos
-    ("sweep",),  # many runs over a grid of params, each read with the TCA
+    ("sweep", "report"),  # many runs over a grid of params; a run drawn (both read with the TCA)
     ("cli",),  # the meshrt command
 )
 # (file, imported module) pairs allowed against the order

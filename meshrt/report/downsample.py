@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-# about a point per pixel column and a half of a wide figure
-BUCKETS = 2000
+# about a bucket per pixel column of a wide figure
+BUCKETS = 1000
 
 
 def minmax(
     times: Sequence[int], values: Sequence[float], buckets: int = BUCKETS
 ) -> tuple[list[int], list[float]]:
-    """At most ``2 * buckets + 2`` points of (times, values), in time order: per equal
-    time bucket its first, lowest, highest and last points (those that differ), so the
-    drawn line keeps every extreme. Series shorter than that come back whole."""
+    """At most ``4 * buckets`` points of (times, values), in time order: per equal time
+    bucket its first, lowest, highest and last points (those that differ), so the drawn
+    line keeps every extreme. Series shorter than that come back whole."""
     n = len(times)
-    if n <= 2 * buckets + 2:
+    if n <= 4 * buckets:
         return list(times), list(values)
     start, end = times[0], times[-1]
     width = max(1, (end - start) // buckets + 1)

@@ -44,23 +44,32 @@ def tca(data: RunData) -> Any:
     if not rows:
         return "no orders"
     fig = make_subplots(
-        rows=1, cols=2, column_widths=[0.35, 0.65],
+        rows=1,
+        cols=2,
+        column_widths=[0.35, 0.65],
         subplot_titles=("fill ratio (filled / ordered size)", "markout (bps of the fill price)"),
-    )  # fmt: skip
+    )
     fig.add_bar(
         x=[f"{row.deployment} ({row.venue})" for row in rows],
         y=[row.fill_ratio or 0.0 for row in rows],
         text=[f"{row.fills:,} fills" for row in rows],
-        name="fill ratio", showlegend=False, row=1, col=1,
-    )  # fmt: skip
+        name="fill ratio",
+        showlegend=False,
+        row=1,
+        col=1,
+    )
     fig.update_yaxes(tickformat=".0%", row=1, col=1)
     for row in rows:
         points = [m for m in row.markouts if m.bps is not None]
         fig.add_scatter(
-            x=[m.horizon_ns / 1e9 for m in points], y=[m.bps for m in points],
+            x=[m.horizon_ns / 1e9 for m in points],
+            y=[m.bps for m in points],
             text=[f"{m.fills:,} fills" for m in points],
-            mode="lines+markers", name=f"{row.deployment} markout", row=1, col=2,
-        )  # fmt: skip
+            mode="lines+markers",
+            name=f"{row.deployment} markout",
+            row=1,
+            col=2,
+        )
     fig.add_hline(y=0, line={"color": "#999", "width": 1}, row=1, col=2)
     fig.update_xaxes(type="log", title_text="horizon (s)", row=1, col=2)
     return layout(fig, 400)
@@ -69,8 +78,8 @@ def tca(data: RunData) -> Any:
 @figure(
     "rejects",
     "Rejects by reason",
-    "orders the venues rejected and intents the sequencer refused, per reason and "
-    "deployment",
+    "per reason and deployment: orders the venues rejected, cancels and replaces they "
+    "refused, and intents the sequencer refused (what each algo's on_reject heard)",
 )
 def rejects(data: RunData) -> Any:
     if not data.rejects:
@@ -79,9 +88,12 @@ def rejects(data: RunData) -> Any:
     reasons = sorted({reason for _, reason in data.rejects})
     for label in sorted({label for label, _ in data.rejects}):
         fig.add_bar(
-            x=reasons, y=[data.rejects.get((label, reason), 0) for reason in reasons],
-            name=label, row=1, col=1,
-        )  # fmt: skip
+            x=reasons,
+            y=[data.rejects.get((label, reason), 0) for reason in reasons],
+            name=label,
+            row=1,
+            col=1,
+        )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title_text="count")
     return layout(fig, 360)

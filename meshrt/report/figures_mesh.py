@@ -44,15 +44,25 @@ def callbacks(data: RunData) -> Any:
         label = inst["label"]
         x, y = _per_decade(lat.get("histogram") or [])
         fig.add_scatter(
-            x=x, y=y, mode="lines+markers", fill="tozeroy",
-            name=f"{label} ({lat['count']:,} calls)", row=1, col=1,
-        )  # fmt: skip
+            x=x,
+            y=y,
+            mode="lines+markers",
+            fill="tozeroy",
+            name=f"{label} ({lat['count']:,} calls)",
+            row=1,
+            col=1,
+        )
         top = max(y, default=1)
         for name, dash in (("p50", "dash"), ("p99", "dot")):
             fig.add_scatter(
-                x=[lat[name] / 1e3] * 2, y=[0.5, top], mode="lines", line={"dash": dash},
-                name=f"{label} {name} {lat[name] / 1e3:.2f} us", row=1, col=1,
-            )  # fmt: skip
+                x=[lat[name] / 1e3] * 2,
+                y=[0.5, top],
+                mode="lines",
+                line={"dash": dash},
+                name=f"{label} {name} {lat[name] / 1e3:.2f} us",
+                row=1,
+                col=1,
+            )
     fig.update_xaxes(type="log", title_text="on_book duration (us)")
     fig.update_yaxes(title_text="calls", type="log")
     return layout(fig, 380)
@@ -69,16 +79,17 @@ def mesh(data: RunData) -> Any:
     if not links:
         return "no mesh messages were sent"
     names = [f"{link['from']} -> {link['to']}" for link in links]
-    fig = make_subplots(
-        rows=1, cols=2, subplot_titles=("messages", "delivery latency (ms)")
-    )
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("messages", "delivery latency (ms)"))
     fig.add_bar(x=names, y=[link["delivered"] for link in links], name="delivered", row=1, col=1)
     reasons = sorted({reason for link in links for reason in link["dropped"]})
     for reason in reasons:
         fig.add_bar(
-            x=names, y=[link["dropped"].get(reason, 0) for link in links],
-            name=f"dropped: {reason}", row=1, col=1,
-        )  # fmt: skip
+            x=names,
+            y=[link["dropped"].get(reason, 0) for link in links],
+            name=f"dropped: {reason}",
+            row=1,
+            col=1,
+        )
     for key, name in (("latency_p50_ns", "p50"), ("latency_p99_ns", "p99")):
         fig.add_bar(x=names, y=[link[key] / 1e6 for link in links], name=name, row=1, col=2)
     fig.update_layout(barmode="group")
@@ -101,9 +112,13 @@ def messages(data: RunData) -> Any:
         for ts in times:
             counts[min(ts // width, len(counts) - 1)] += 1
         fig.add_bar(
-            x=[(k + 0.5) * width / 1e9 for k in range(len(counts))], y=counts,
-            width=width / 1e9, name=label, row=1, col=1,
-        )  # fmt: skip
+            x=[(k + 0.5) * width / 1e9 for k in range(len(counts))],
+            y=counts,
+            width=width / 1e9,
+            name=label,
+            row=1,
+            col=1,
+        )
     fig.update_layout(barmode="stack")
     return layout(fig, 340)
 
@@ -124,17 +139,27 @@ def faults(data: RunData) -> Any:
         colour = FAULT_COLOURS.get(kind, "#7f7f7f")
         fig.add_trace(
             go.Scatter(
-                x=[f.ts / 1e9 for f in these], y=[kind] * len(these), text=[f.what for f in these],
-                mode="markers", marker={"size": 10, "color": colour, "symbol": "x"},
-                name=kind, hovertemplate="%{x:.6f} s: %{text}<extra></extra>",
+                x=[f.ts / 1e9 for f in these],
+                y=[kind] * len(these),
+                text=[f.what for f in these],
+                mode="markers",
+                marker={"size": 10, "color": colour, "symbol": "x"},
+                name=kind,
+                hovertemplate="%{x:.6f} s: %{text}<extra></extra>",
             ),
-            row=1, col=1,
-        )  # fmt: skip
+            row=1,
+            col=1,
+        )
         for f in these:
             if f.end_ns is not None:
                 fig.add_scatter(
-                    x=[f.ts / 1e9, f.end_ns / 1e9], y=[kind, kind], mode="lines",
-                    line={"color": colour, "width": 6}, showlegend=False, hoverinfo="skip",
-                    row=1, col=1,
-                )  # fmt: skip
+                    x=[f.ts / 1e9, f.end_ns / 1e9],
+                    y=[kind, kind],
+                    mode="lines",
+                    line={"color": colour, "width": 6},
+                    showlegend=False,
+                    hoverinfo="skip",
+                    row=1,
+                    col=1,
+                )
     return layout(fig, 200 + 30 * len(kinds))

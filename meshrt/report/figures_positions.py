@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import plotly.graph_objects as go
-
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
 from meshrt.report import derive
 from meshrt.report.axes import BUY, SELL, layout, seconds, time_figure
 from meshrt.report.downsample import minmax, steps, thin_points
 from meshrt.report.registry import figure
-from meshrt.report.series import RunData
+from meshrt.report.series import FillPoint, RunData
 
 MAX_PRICE_ROWS = 6
 
@@ -58,8 +56,8 @@ def inventory(data: RunData) -> Any:
     if not data.fills:
         return "no fills: no deployment ever held a position"
     fig = time_figure(data, 1, ("position (units)",), (1.0,))
-    by_holding: dict[tuple[str, str], list[derive.FillPoint]] = defaultdict(list)
-    by_symbol: dict[str, list[derive.FillPoint]] = defaultdict(list)
+    by_holding: dict[tuple[str, str], list[FillPoint]] = defaultdict(list)
+    by_symbol: dict[str, list[FillPoint]] = defaultdict(list)
     for fill in data.fills:
         by_holding[fill.label, fill.symbol].append(fill)
         by_symbol[fill.symbol].append(fill)
@@ -100,9 +98,14 @@ def price(data: RunData) -> Any:
             t, v = minmax(times, mids)
             t, v = steps(t, v, data.end_ns)
             fig.add_scatter(
-                x=seconds(t), y=v, name=f"{venue} {symbol} mid", line_shape="hv",
-                line={"color": "#555", "width": 1}, row=row, col=1,
-            )  # fmt: skip
+                x=seconds(t),
+                y=v,
+                name=f"{venue} {symbol} mid",
+                line_shape="hv",
+                line={"color": "#555", "width": 1},
+                row=row,
+                col=1,
+            )
         for dep in data.deployments:
             if dep["venue"] != venue:
                 continue
@@ -131,25 +134,35 @@ def _quotes(fig: Any, data: RunData, label: str, row: int) -> None:
         prices = [quotes.prices[k] / PRICE_SCALE for k in picked]
         keep = thin_points(times, prices)
         fig.add_scatter(
-            x=[times[k] / 1e9 for k in keep], y=[prices[k] for k in keep],
-            name=f"{label} {name} sent", mode="markers",
-            marker={"size": 3, "color": colour, "opacity": 0.35}, row=row, col=1,
-        )  # fmt: skip
+            x=[times[k] / 1e9 for k in keep],
+            y=[prices[k] for k in keep],
+            name=f"{label} {name} sent",
+            mode="markers",
+            marker={"size": 3, "color": colour, "opacity": 0.35},
+            row=row,
+            col=1,
+        )
 
 
 def _fills(fig: Any, data: RunData, venue: str, symbol: str, row: int) -> None:
-    for sign, name, colour, shape in ((1, "buys", BUY, "triangle-up"), (-1, "sells", SELL, "triangle-down")):  # fmt: skip
-        fills = [f for f in data.fills if f.venue == venue and f.symbol == symbol and f.sign == sign]
+    sides = ((1, "buys", BUY, "triangle-up"), (-1, "sells", SELL, "triangle-down"))
+    for sign, name, colour, shape in sides:
+        fills = [
+            f for f in data.fills if f.venue == venue and f.symbol == symbol and f.sign == sign
+        ]
         times = [f.ts for f in fills]
         prices = [f.price / PRICE_SCALE for f in fills]
         keep = thin_points(times, prices)
         fig.add_scatter(
-            x=[times[k] / 1e9 for k in keep], y=[prices[k] for k in keep],
-            name=f"{venue} fills: {name}", mode="markers",
+            x=[times[k] / 1e9 for k in keep],
+            y=[prices[k] for k in keep],
+            name=f"{venue} fills: {name}",
+            mode="markers",
             text=[f"{fills[k].label} {fills[k].size / SIZE_SCALE:g}" for k in keep],
             marker={"size": 8, "color": colour, "symbol": shape, "line": {"width": 0.5}},
-            row=row, col=1,
-        )  # fmt: skip
+            row=row,
+            col=1,
+        )
 
 
 @figure(

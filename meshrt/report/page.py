@@ -68,10 +68,13 @@ def _head(data: RunData) -> str:
     summary = data.summary or {}
     lines = [
         f"<h1>meshrt report: {html.escape(data.scenario)}</h1>",
-        f"<p>{html.escape(str(data.run_dir))}: seed {summary.get('seed', '?')}, status "
-        f"{html.escape(str(summary.get('status', 'unknown (no summary.json)')))}, scenario time "
-        f"{data.end_ns / 1e9:.3f} s, {summary.get('events', 0):,} events, "
-        f"{summary.get('orders', 0):,} orders, {summary.get('fills', 0):,} fills</p>",
+        (
+            f"<p>{html.escape(str(data.run_dir))}: seed {summary.get('seed', '?')}, status "
+            f"{html.escape(str(summary.get('status', 'unknown (no summary.json)')))}, "
+            "scenario time "
+            f"{data.end_ns / 1e9:.3f} s, {summary.get('events', 0):,} events, "
+            f"{summary.get('orders', 0):,} orders, {summary.get('fills', 0):,} fills</p>"
+        ),
     ]
     rows: list[Any] = summary.get("deployments") or []
     if rows:

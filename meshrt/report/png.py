@@ -9,21 +9,27 @@ its browser, and this one is already here for the report's tests.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from meshrt.report.browser import open_page, wait_for_figures
 
 
 def write_pngs(report: Path, names: list[str], out_dir: Path, width: int = 1280) -> list[Path]:
     """``out_dir/NAME.png`` for each drawn figure of the report file."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
     with open_page(width=width) as page:
         page.goto(report.resolve().as_uri())
-        wait_for_figures(page, names)
-        for name in names:
-            path = out_dir / f"{name}.png"
-            page.locator(f"section#{name}").screenshot(path=str(path))
-            written.append(path)
+        return shoot(page, names, out_dir)
+
+
+def shoot(page: Any, names: list[str], out_dir: Path) -> list[Path]:
+    """Each named figure of the report open in ``page``, once drawn, as an image."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wait_for_figures(page, names)
+    written = []
+    for name in names:
+        path = out_dir / f"{name}.png"
+        page.locator(f"section#{name}").screenshot(path=str(path))
+        written.append(path)
     return written
 
 

@@ -156,7 +156,7 @@ def gather(run_dir: Path) -> RunData:
                             p[3],
                         )
                     )
-            elif kind == "rejected":
+            elif kind == "rejected" or kind == "cancel_rejected":
                 order = orders.get(rec.payload[0])
                 label = order.label if order is not None else "?"
                 rejects[label, _reason(rec.payload[1])] += 1
@@ -241,4 +241,3 @@ def _json(path: Path) -> dict[str, Any] | None:
     except (OSError, orjson.JSONDecodeError):
         return None
     return value if isinstance(value, dict) else None
-
