@@ -163,7 +163,7 @@ class TcaPass:
     fills are kept; ``report`` computes the figures at the end.
     """
 
-    __slots__ = ("symbol", "books", "mids", "orders", "fills", "previous", "notes")
+    __slots__ = ("symbol", "books", "mids", "orders", "fills", "intent", "notes", "_lanes")
 
     def __init__(self, symbol: str | None = None) -> None:
         self.symbol = symbol
@@ -171,36 +171,39 @@ class TcaPass:
         self.mids: dict[tuple[str, str], MidSeries] = {}
         self.orders: dict[int, _Order] = {}
         self.fills: list[tuple[int, int, int, int, int]] = []  # order id, ts, price, size, fee
-        self.previous: Any = None
+        self.intent: Any = None  # the last intent record
         self.notes: list[str] = []
+        self._lanes: dict[tuple[str, str], tuple[FeedBook, MidSeries]] = {}
 
     def observe(self, rec: Record) -> None:
-        """Take one record, in log order."""
-        before, self.previous = self.previous, rec
+        """Take one record, in log order (feed records first: they are most of a log)."""
         kind = rec.type
         symbol = self.symbol
         if kind == "delta" or kind == "snapshot":
             if symbol is not None and rec.instrument != symbol:
                 return
-            where = (rec.venue, rec.instrument)
-            book = self.books.get(where)  # type: ignore[arg-type]
-            if book is None:
-                book = self.books[where] = FeedBook()  # type: ignore[index]
-                self.mids[where] = MidSeries()  # type: ignore[index]
+            where: tuple[str, str] = (rec.venue, rec.instrument)  # type: ignore[assignment]
+            lane = self._lanes.get(where)
+            if lane is None:
+                book, series = self.books[where], self.mids[where] = FeedBook(), MidSeries()
+                lane = self._lanes[where] = (book, series)
+            book, series = lane
+            payload = rec.payload
             if kind == "delta":
-                payload = rec.payload
                 book.delta(payload[0], payload[1], payload[2])
             else:
-                book.snapshot(rec.payload[0], rec.payload[1])
-            self.mids[where].record(rec.event_ts, book.mid2())  # type: ignore[index]
+                book.snapshot(payload[0], payload[1])
+            series.record(rec.event_ts, book.mid2())
+        elif kind == "intent":
+            self.intent = rec
         elif kind == "order_created":
             if symbol is not None and rec.instrument != symbol:
                 return
             order_id, label, client_id = rec.payload[0], rec.payload[1], rec.payload[2]
-            intent = before  # the sequencer logs the intent, then the order it created
+            intent = self.intent  # the sequencer logs the intent, then the order it created
             if (
                 intent is None
-                or intent.type != "intent"
+                or intent.seq != rec.seq - 1
                 or intent.source != f"algo:{label}"
                 or intent.payload[3] != client_id
             ):
@@ -209,14 +212,14 @@ class TcaPass:
                 )
                 return
             instrument = str(rec.instrument)
-            book = self.books.get((rec.venue, instrument))
+            decided = self.books.get((rec.venue, instrument))
             self.orders[order_id] = _Order(
                 label,
                 rec.venue,
                 instrument,
                 1 if intent.payload[1] == Side.BUY else -1,
                 intent.payload[6],
-                book.mid2() if book is not None else None,
+                decided.mid2() if decided is not None else None,
             )
         elif kind == "fill":
             payload = rec.payload
