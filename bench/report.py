@@ -41,8 +41,12 @@ def main() -> int:
             env = {**os.environ, "MESHRT_BENCH_UPDATES": str(args.updates)}
             started = time.perf_counter()
             subprocess.run(
-                [str(MESHRT), "run", str(ROOT / "bench" / "report_scenario.py")]
-                + ["--out", str(run_dir), "--no-progress", "--checkpoint-every", "0"],
+                [
+                    str(MESHRT),
+                    "run",
+                    str(ROOT / "bench" / "report_scenario.py"),
+                    *("--out", str(run_dir), "--no-progress", "--checkpoint-every", "0"),
+                ],
                 env=env,
                 check=True,
                 stdout=subprocess.DEVNULL,
