@@ -48,7 +48,7 @@ def test_steps_holds_the_last_level_to_the_end() -> None:
 
 def test_a_figure_name_is_registered_once() -> None:
     with pytest.raises(ValueError, match="registered already"):
-        registry.figure("pnl", "again", "")(lambda data: "")
+        registry.figure("pnl", 1, "again", "")(lambda data: "")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from meshrt.report import figures_execution, figures_mesh, figures_positions
 from meshrt.report.registry import FIGURES, FigureSpec
 from meshrt.report.series import RunData
 
-# in page order: what the algos earned and held, how their orders fared, the runtime
 MODULES = (figures_positions, figures_execution, figures_mesh)
 
 

@@ -34,6 +34,7 @@ def curve_horizons(end_ns: int) -> tuple[int, ...]:
 
 @figure(
     "tca",
+    50,
     "Fill ratio and markouts",
     "meshrt tca's figures: filled / ordered size per deployment; the size-weighted "
     "markout (mid at fill time + h vs the fill price, + = gain) against the horizon h",
@@ -77,6 +78,7 @@ def tca(data: RunData) -> Any:
 
 @figure(
     "rejects",
+    60,
     "Rejects by reason",
     "per reason and deployment: orders the venues rejected, cancels and replaces they "
     "refused, and intents the sequencer refused (what each algo's on_reject heard)",

@@ -29,6 +29,7 @@ def _per_decade(buckets: list[list[int]]) -> tuple[list[float], list[int]]:
 
 @figure(
     "callbacks",
+    70,
     "Callback latency",
     "wall-clock duration of each on_book call per deployment (metrics.json: a "
     "log-linear histogram, within 1/256), with its p50 and p99",
@@ -70,6 +71,7 @@ def callbacks(data: RunData) -> Any:
 
 @figure(
     "mesh",
+    80,
     "Mesh links",
     "per directed link (mesh.json): messages delivered and dropped (by why), and the "
     "p50 and p99 of delivery latency",
@@ -98,6 +100,7 @@ def mesh(data: RunData) -> Any:
 
 @figure(
     "messages",
+    90,
     "Mesh messages sent",
     "messages each deployment sent over the mesh, counted per time bucket (the log's "
     "message records)",
@@ -125,6 +128,7 @@ def messages(data: RunData) -> Any:
 
 @figure(
     "faults",
+    100,
     "Faults timeline",
     "injected faults, crashes and restarts (the log's control records); those that "
     "last are bars from start to end. Every time axis above marks them too",

@@ -17,6 +17,7 @@ MAX_PRICE_ROWS = 6
 
 @figure(
     "pnl",
+    10,
     "Equity and PnL, with drawdown",
     "PnL (equity less starting cash, net of fees) of each deployment, marked at its "
     "venue's mid; below, the fall from its running peak",
@@ -48,6 +49,7 @@ def pnl(data: RunData) -> Any:
 
 @figure(
     "inventory",
+    20,
     "Inventory",
     "position of each deployment per symbol after every fill; dashed, the net position "
     "per symbol across every venue",
@@ -79,6 +81,7 @@ def _position_line(fig: Any, data: RunData, curve: derive.Curve, name: str, line
 
 @figure(
     "price",
+    30,
     "Price, fills and quotes",
     "each traded venue symbol's mid (the feed book's), the algos' limit prices sent "
     "(dots) and their fills (triangles: up a buy, down a sell)",
@@ -167,6 +170,7 @@ def _fills(fig: Any, data: RunData, venue: str, symbol: str, row: int) -> None:
 
 @figure(
     "spread",
+    40,
     "Spread captured",
     "per deployment, the running sum over its fills of (mid just before the fill - fill "
     "price) x size, sign flipped for sells: + is bought below or sold above the mid",
