@@ -4,6 +4,7 @@ run's log equal to what the run itself counted (summary.json, mesh.json)."""
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from meshrt.cli.main import main
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
 from meshrt.report import derive, downsample, figures_positions, registry
+from meshrt.report.browser import BrowserMissing, chromium_path
 from meshrt.report.figures import build_all
 from meshrt.report.series import RunData, gather
 
@@ -49,6 +51,16 @@ def test_steps_holds_the_last_level_to_the_end() -> None:
 def test_a_figure_name_is_registered_once() -> None:
     with pytest.raises(ValueError, match="registered already"):
         registry.figure("pnl", 1, "again", "")(lambda data: "")
+
+
+def test_a_missing_chromium_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MESHRT_CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(BrowserMissing, match="apt-get install -y chromium"):
+        chromium_path()
+    monkeypatch.delenv("MESHRT_CHROMIUM")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(BrowserMissing, match="no chromium on PATH: install Debian's chromium"):
+        chromium_path()
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +151,15 @@ def test_the_command_writes_the_page_and_refuses_a_folder_without_a_log(
     assert all(f'id="plot-{spec.name}"' in page for spec in registry.FIGURES)
     assert main(["report", str(tmp_path)]) == 2
     assert "meshrt report: no replay log at" in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_without_the_extra_the_command_says_how_to_install_it(
+    data: RunData, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delitem(sys.modules, "meshrt.report.page")
+    monkeypatch.setitem(sys.modules, "plotly", None)  # as if not installed
+    assert main(["report", str(data.run_dir), "--out", "/nonexistent/r.html"]) == 2
+    assert capsys.readouterr().err == (
+        'meshrt report: needs the report extra (plotly): pip install "meshrt[report]"\n'
+    )

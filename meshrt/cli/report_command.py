@@ -54,5 +54,9 @@ def main(args: argparse.Namespace) -> int:
             pngs = write_pngs(out, drawn, args.png)
         except BrowserMissing as exc:
             return argtypes.refuse("report", f"--png needs Chromium: {exc}")
+        except ImportError as exc:
+            return argtypes.refuse(
+                "report", f"--png needs the report extra ({exc.name}): {INSTALL}"
+            )
         print(f"wrote {len(pngs)} images to {args.png}")
     return 0
