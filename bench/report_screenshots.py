@@ -28,7 +28,8 @@ def main() -> int:
         for name in BUNDLED:
             run_dir = Path(scratch) / name
             run(load_scenario(ROOT / "scenarios" / f"{name}.py"), run_dir)
-            report, _, _ = write_report(run_dir, run_dir / "report.html")
+            report = run_dir / "report.html"
+            write_report(run_dir, report)
             shot = write_page_png(report, images / f"report_{name}.png")
             print(f"wrote {shot.relative_to(ROOT)} ({shot.stat().st_size / 1e3:,.0f} kB)")
     return 0

@@ -40,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or args.run_dir / "report.html"
     started = time.perf_counter()
     try:
-        _, _, drawn = write_report(args.run_dir, out)
+        drawn = write_report(args.run_dir, out)
     except LogError as exc:
         return argtypes.refuse("report", f"bad replay log: {exc}")
     except OSError as exc:

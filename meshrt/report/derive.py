@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import attrs
 
-from meshrt.contract import PRICE_SCALE, SIZE_SCALE
+from meshrt.contract import PRICE_SCALE, SIZE_SCALE, Side
 from meshrt.ledger import Ledger
 from meshrt.report.series import FillPoint, RunData
 
@@ -51,7 +51,8 @@ def equity(data: RunData, label: str, venue: str) -> Equity:
     for ts, _, symbol, fill, mid in heapq.merge(*streams, _fills(fills)):
         if fill is not None:
             held.add(symbol)
-            ledger.apply_fill(symbol, 1 if fill.sign > 0 else 2, fill.price, fill.size, fill.fee)
+            side = Side.BUY if fill.sign > 0 else Side.SELL
+            ledger.apply_fill(symbol, side, fill.price, fill.size, fill.fee)
         elif symbol in held:
             ledger.mark(symbol, mid)
         else:

@@ -25,7 +25,7 @@ td:first-child, th:first-child { text-align: left; }
 """
 
 
-def write_report(run_dir: Path, out: Path) -> tuple[Path, RunData, list[str]]:
+def write_report(run_dir: Path, out: Path) -> list[str]:
     """Read the run and write its report to ``out``; the names of the figures drawn."""
     data = gather(run_dir)
     built = build_all(data)
@@ -60,7 +60,7 @@ def write_report(run_dir: Path, out: Path) -> tuple[Path, RunData, list[str]]:
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
-    return out, data, drawn
+    return drawn
 
 
 def _head(data: RunData) -> str:

@@ -116,10 +116,10 @@ def gather(run_dir: Path) -> RunData:
     try:
         for rec in reader:
             observe(rec)
+            last_ts = rec.event_ts
             kind = rec.type
             if kind in feed:
                 continue
-            last_ts = rec.event_ts
             if kind == "intent":
                 last_intent = rec
             elif kind == "order_created" or kind == "replace_sent":
@@ -172,7 +172,7 @@ def gather(run_dir: Path) -> RunData:
     except LogTorn as exc:
         notes.append(f"{exc} (ignored: read up to the last whole record)")
     notes.extend(unknown_types_note(reader))
-    end_ns = run_end(reader, max(last_ts, reader_last_ts(tca)))
+    end_ns = run_end(reader, last_ts)
     for index in open_faults.values():  # still on at the run's end
         faults[index] = attrs.evolve(faults[index], end_ns=end_ns)
     return RunData(
@@ -192,11 +192,6 @@ def gather(run_dir: Path) -> RunData:
         _json(run_dir / "metrics.json"),
         _json(run_dir / "mesh.json"),
     )
-
-
-def reader_last_ts(tca: TcaPass) -> int:
-    """The last feed record's time (the pass skips feed records' times for speed)."""
-    return max((series.times[-1] for series in tca.mids.values() if series.times), default=0)
 
 
 def _reason(code: int) -> str:
