@@ -10,6 +10,7 @@ import plotly.io
 import plotly.offline
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
+from meshrt.report.axes import MARKED_FAULTS
 from meshrt.report.figures import build_all
 from meshrt.report.series import RunData, gather
 
@@ -92,7 +93,13 @@ def _head(data: RunData) -> str:
             "<th>fills</th><th>position</th><th>PnL net of fees</th><th>fees</th>"
             f"<th>max drawdown</th></tr>{cells}</table>"
         )
-    lines += [f'<p class="note">note: {html.escape(note)}</p>' for note in data.notes]
+    notes = list(data.notes)
+    if len(data.faults) > MARKED_FAULTS:
+        notes.append(
+            f"{len(data.faults):,} faults: the time axes mark the first {MARKED_FAULTS}, "
+            "the faults timeline shows them all"
+        )
+    lines += [f'<p class="note">note: {html.escape(note)}</p>' for note in notes]
     return "".join(lines)
 
 
