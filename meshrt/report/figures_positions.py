@@ -51,7 +51,7 @@ def pnl(data: RunData) -> Any:
     "inventory",
     20,
     "Inventory",
-    "position of each deployment per symbol after every fill; dashed, the net position "
+    "position of each deployment per symbol after every fill; in black, the net position "
     "per symbol across every venue",
 )
 def inventory(data: RunData) -> Any:
@@ -68,7 +68,7 @@ def inventory(data: RunData) -> Any:
     if len(data.deployments) > 1:
         for symbol, fills in by_symbol.items():
             fills.sort(key=lambda f: f.ts)  # the log's order already; stable across labels
-            line = {"dash": "dash", "width": 3, "color": "#333"}
+            line = {"width": 1.5, "color": "#222"}
             _position_line(fig, data, derive.positions(fills), f"net {symbol}", line)
     return layout(fig, 380)
 
