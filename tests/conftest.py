@@ -24,8 +24,10 @@ KINDS = ("unit", "property", "e2e")
 MODULE_KINDS = {
     "test_bad_algos": "unit",
     "test_book": "unit",
+    "test_capture_playback": "e2e",
     "test_bundled_scenario": "e2e",
     "test_c_header": "unit",
+    "test_capture": "unit",
     "test_cli_errors": "e2e",
     "test_cluster": "e2e",
     "test_compat": "e2e",
@@ -38,9 +40,12 @@ MODULE_KINDS = {
     "test_docs_examples": "e2e",
     "test_docs_links": "unit",
     "test_faults": "e2e",
+    "test_intel": "unit",
     "test_ingress_properties": "property",
     "test_interrupts": "e2e",
     "test_layers": "unit",
+    "test_paper": "e2e",
+    "test_live_venue": "unit",
     "test_live_binance": "unit",
     "test_live_kraken": "unit",
     "test_ledger": "unit",
@@ -73,6 +78,7 @@ MODULE_KINDS = {
     "test_synthetic_mirror": "property",
     "test_toolchain": "e2e",
     "test_trace_tca": "e2e",
+    "test_venuesim": "unit",
 }
 
 

@@ -31,7 +31,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sequencer",),  # the sequencer's components and its actor shell
     ("runtime",),  # a Scenario turned into actors and run, resumed or verified
     ("jobs",),  # many independent runs: the process pool, the scenario each worker loads
-    ("analysis", "soak", "toolchain"),  # read-side tools; many checked runs; building C algos
+    ("analysis", "soak", "toolchain", "venuesim"),  # read-side tools; many checked runs;
+    # building C algos; the local exchange
     ("sweep", "report"),  # many runs over a grid of params; a run drawn (both read with the TCA)
     ("cli",),  # the meshrt command
 )

@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meshrt import __version__
-from meshrt.cli import argtypes, convert, report_command, soak_command, sweep_command
+from meshrt.cli import (
+    argtypes,
+    convert,
+    intel_command,
+    report_command,
+    soak_command,
+    sweep_command,
+    venuesim_command,
+)
 from meshrt.cli.read_commands import add_parsers as add_analysis_parsers, tca_main, trace_main
 from meshrt.cli.toolchain_commands import add_parsers as add_toolchain_parsers
 from meshrt.loaders.python import AlgoLoadError
@@ -97,6 +105,13 @@ def _main(argv: list[str] | None) -> int:
         help="run with this seed instead of the scenario's (the same as --set seed=N)",
     )
     run.add_argument(
+        "--duration",
+        type=argtypes.seconds,
+        metavar="SECONDS",
+        help="run this long instead of the scenario's duration_ns (the same as --set "
+        "duration_ns=NS; a paper run: wall-clock seconds)",
+    )
+    run.add_argument(
         "--set",
         action="append",
         default=[],
@@ -124,6 +139,8 @@ def _main(argv: list[str] | None) -> int:
     convert.add_parser(commands)  # sets args.handler
     soak_command.add_parser(commands)  # sets args.handler
     sweep_command.add_parser(commands)  # sets args.handler
+    venuesim_command.add_parser(commands)  # sets args.handler
+    intel_command.add_parser(commands)  # sets args.handler
     report_command.add_parser(commands)  # sets args.handler
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is not None:
@@ -145,6 +162,7 @@ def _main(argv: list[str] | None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from meshrt.log.checkpoint import CheckpointError
+    from meshrt.runtime.paper import NoSession
     from meshrt.runtime.preflight import preflight
     from meshrt.runtime.run import RunOptions, resume, run
     from meshrt.runtime.run_folder import RunFolderError
@@ -153,9 +171,13 @@ def _run(args: argparse.Namespace) -> int:
     if (args.scenario is None) == (args.resume is None):
         return argtypes.refuse("run", "needs a scenario file, or --resume RUN_DIR (not both)")
     given = [("--seed", f"seed={args.seed}")] if args.seed is not None else []
+    if args.duration is not None:
+        given.append(("--duration", f"duration_ns={round(args.duration * 1e9)}"))
     given += [("--set", text) for text in args.settings]
     if args.resume is not None and given:
-        return argtypes.refuse("run", "--resume uses the run's own --seed and --set (run.json)")
+        return argtypes.refuse(
+            "run", "--resume uses the run's own --seed, --duration and --set (run.json)"
+        )
     progress = None if args.no_progress else ProgressBar()
     try:
         if args.resume is not None:
@@ -185,7 +207,7 @@ def _run(args: argparse.Namespace) -> int:
         return argtypes.refuse("run", f"cannot resume: {exc}")
     except RunFolderError as exc:
         return argtypes.refuse("run", f"bad run folder: {exc}")
-    except (SourceError, AlgoLoadError) as exc:
+    except (SourceError, AlgoLoadError, NoSession) as exc:
         return argtypes.refuse("run", f"bad input: {exc}")
     except KeyboardInterrupt:  # Ctrl-C before the run started (or after it ended)
         print("meshrt run: interrupted", file=sys.stderr)

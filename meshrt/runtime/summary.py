@@ -11,8 +11,10 @@ from collections import Counter
 from typing import Any
 
 from meshrt.actors.instance import AlgoInstance
+from meshrt.actors.live_venue import LiveVenueActor
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
 from meshrt.sequencer.actor import Sequencer
+from meshrt.sequencer.live import NOTE_KINDS
 
 
 def percentile(counts: Counter[int], fraction: float) -> int:
@@ -97,7 +99,37 @@ def build_summary(
         },
         "reconciliation": sequencer.reconciliation,
         "deployments": deployments,
+        **_live(sequencer),
     }
+
+
+def _live(sequencer: Sequencer) -> dict[str, Any]:
+    """Live venues' connection events, resyncs (by why), frame errors and the reconnect
+    delays drawn, counted per venue as the sequencer logged them (``commit_note`` in
+    meshrt/sequencer/live.py), and how a paper run ended; nothing for a run without
+    live venues."""
+    counts = sequencer.journal.counts
+    live: dict[str, Any] = {}
+    for lane in sequencer.lanes:
+        if not isinstance(lane.actor, LiveVenueActor):
+            continue
+        prefix = f"live:{lane.name}:"
+        tally = {kind: counts[prefix + kind] for kind in NOTE_KINDS.values()}
+        whys = {
+            key[len(prefix) + len("resync:") :]: n
+            for key, n in counts.items()
+            if key.startswith(prefix + "resync:")
+        }
+        live[lane.name] = {
+            **tally,
+            "resync_why": dict(sorted(whys.items())),
+            "reconnect_delay_ns": counts[prefix + "reconnect_delay_ns"],
+        }
+    if not live:
+        return {}
+    if counts["live_windows"]:
+        live["ended"] = "interrupted" if counts["live_interrupted"] else "duration"
+    return {"live": live}
 
 
 def _net_positions(deployments: list[dict[str, Any]]) -> dict[str, int]:
