@@ -63,6 +63,8 @@ MODULE_KINDS = {
     "test_recording": "unit",
     "test_recovery": "e2e",
     "test_replay": "e2e",
+    "test_report": "unit",
+    "test_report_browser": "e2e",
     "test_replaylog": "e2e",
     "test_risk": "unit",
     "test_rng": "unit",

@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("jobs",),  # many independent runs: the process pool, the scenario each worker loads
     ("analysis", "soak", "toolchain", "venuesim"),  # read-side tools; many checked runs;
     # building C algos; the local exchange
-    ("sweep",),  # many runs over a grid of params, each read with the TCA
+    ("sweep", "report"),  # many runs over a grid of params; a run drawn (both read with the TCA)
     ("cli", "testing"),  # the meshrt command; the pytest plugin and harness for algo authors
 )
 # (file, imported module) pairs allowed against the order

@@ -16,6 +16,7 @@ from meshrt.cli import (
     convert,
     intel_command,
     live_commands,
+    report_command,
     soak_command,
     sweep_command,
     venuesim_command,
@@ -142,6 +143,7 @@ def _main(argv: list[str] | None) -> int:
     sweep_command.add_parser(commands)  # sets args.handler
     venuesim_command.add_parser(commands)  # sets args.handler
     intel_command.add_parser(commands)  # sets args.handler
+    report_command.add_parser(commands)  # sets args.handler
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is not None:
         return int(args.handler(args))

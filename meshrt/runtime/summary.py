@@ -202,6 +202,7 @@ def build_metrics(
                     "p50": latencies.percentile(0.50),
                     "p99": latencies.percentile(0.99),
                     "max": latencies.max,
+                    "histogram": [list(bucket) for bucket in latencies.buckets()],
                 },
                 "mailbox": _mailbox(inst.mailbox.metrics()),
                 "crash_traceback": inst.crash_traceback,
