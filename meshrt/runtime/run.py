@@ -126,7 +126,7 @@ async def _claim_and_start(
     signals: AsyncIterator[int] | None,
 ) -> RunResult:
     preflight(scenario)
-    live = live_windows(scenario, options.session, options.paper_log)  # NoSession: now
+    live = live_windows(scenario, options.session, options.paper_log)
     mailbox = sequencer_mailbox()
     venues = venue_actors(scenario, mailbox)
     folder = None
