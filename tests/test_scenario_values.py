@@ -68,12 +68,13 @@ VALID: dict[str, dict[str, str]] = {
         "reconnect_max_ns": "10**9",
     },
     "CaptureSpec": {
-        "symbol": "'BTC-USD'",
-        "exchange": "'coinbase'",
+        "symbol": "'BTC-USDT'",
+        "exchange": "'binance'",
         "path": "'capture.log.gz'",
-        "exchange_symbol": "'BTC-USD'",
+        "exchange_symbol": "'BTCUSDT'",
         "depth": "25",
         "time_offset_ns": "-5",
+        "rest_log": "'rest.log.gz'",
     },
     "Venue": {
         "name": "'v1'",
