@@ -317,7 +317,8 @@ def _capture_unplayable(exchange: str, files: dict[str, Path]) -> str | None:
             return f"rest_log {str(rest)!r} is not a cryptofeed REST log"
     except CaptureError as e:
         return str(e)
-    return snapshots_missing(exchange, capture, () if rest is None else (rest,))
+    why = snapshots_missing(exchange, capture, () if rest is None else (rest,))
+    return None if why is None else f"{why}: give it as rest_log"
 
 
 def _validate_references(scenario: Scenario, fail: Any) -> None:

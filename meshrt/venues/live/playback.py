@@ -68,7 +68,7 @@ def received(playback: Playback) -> Iterator[Received]:
     capture, items = capture_items(playback.path, playback.rest_logs, playback.time_offset_ns)
     why = snapshots_missing(playback.exchange, capture, playback.rest_logs)
     if why is not None:
-        raise CaptureError(f"{playback.path}:1: {why}")
+        raise CaptureError(f"{playback.path}:1: {why} (give it beside the capture)")
     adapter = adapter_for(playback.exchange, playback.symbols, depth=playback.depth)
     for ts, outputs in play(adapter, items):
         kept = tuple(out for out in outputs if type(out) is not NeedSnapshot)
@@ -179,7 +179,7 @@ def snapshots_missing(exchange: str, capture: Capture, rest_logs: Sequence[Path]
         return None  # snapshots inline
     return (
         f"a Binance {capture.format.value} capture holds no REST depth snapshots: "
-        "its cryptofeed REST log is needed too (CaptureSpec rest_log)"
+        "its cryptofeed REST log is needed too"
     )
 
 
@@ -245,8 +245,10 @@ def for_symbol(path: Path, symbol: str, rest_logs: Sequence[Path] = ()) -> Playb
         )
     try:
         name = named_in(exchange, symbol, head)
-    except ValueError as e:
-        raise CaptureError(f"{path}: {e}") from None
+    except ValueError:
+        raise CaptureError(
+            f"{path}: no {exchange} symbol maps to {symbol} (docs/live.md, its table)"
+        ) from None
     return Playback(
         path,
         exchange,
