@@ -11,12 +11,12 @@ would see it.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from meshrt.analysis.book import FeedBook
-from meshrt.analysis.intel import BookEvent
-from meshrt.log.reader import ReplayReader
+from meshrt.analysis.intel import BookEvent, Sampler, Structure
+from meshrt.log.reader import Record, ReplayReader
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FeedEvent
 from meshrt.venues.live import playback
 from meshrt.venues.live.capture import Format, sniff
@@ -58,6 +58,44 @@ def run_books(run: Path, symbol: str) -> Iterator[BookEvent]:
                 book = books[name]
                 snapshot = (ts, FEED_SNAPSHOT, _sorted(book.bids, True), _sorted(book.asks, False))
                 yield ts, name, snapshot
+
+
+KINDS = frozenset({"snapshot", "delta", "feed_down", "feed_up"})  # what RunSampler reads
+
+
+class RunSampler:
+    """``run_books``' rule for one symbol, sampled on books another pass keeps: the
+    report's one pass over a log, whose TCA pass rebuilds every venue symbol's book
+    (``books``, by (venue, symbol)). ``observe`` each record before that pass applies it;
+    ``structure()`` equals ``analyse(symbol, run_books(run, symbol))``."""
+
+    def __init__(self, symbol: str, books: Mapping[tuple[str, str], FeedBook]) -> None:
+        self.symbol = symbol
+        self.sampler = Sampler(lambda venue: books.get((venue, symbol)))
+        self._seen: set[str] = set()  # venues with a record of the symbol
+        self._snapshot: set[str] = set()  # venues whose book started from a snapshot
+        self._down: set[str] = set()
+
+    def observe(self, record: Record) -> None:
+        kind = record.type
+        if kind == "delta" or kind == "snapshot":
+            venue = record.venue
+            if record.instrument != self.symbol or venue in self._down:
+                return
+            self._seen.add(venue)
+            if kind == "snapshot":
+                self._snapshot.add(venue)
+            self.sampler.step(record.event_ts, venue, venue in self._snapshot)
+        elif kind == "feed_down" and record.payload[0] in self._seen:
+            self._down.add(record.payload[0])
+            self.sampler.step(record.event_ts, record.payload[0], False)
+        elif kind == "feed_up" and record.payload[0] in self._down:
+            self._down.discard(record.payload[0])
+            self._snapshot.add(record.payload[0])  # re-sent as a snapshot of its book
+            self.sampler.step(record.event_ts, record.payload[0], True)
+
+    def structure(self) -> Structure:
+        return self.sampler.structure(self.symbol)
 
 
 def _levels(levels: list[list[int]]) -> tuple[tuple[int, int], ...]:
