@@ -70,6 +70,7 @@ def _symbol_row(
         fig.add_scatter(
             x=sizes + sizes[::-1],
             y=p90 + p10[::-1],
+            mode="lines",
             fill="toself",
             fillcolor=c,
             opacity=0.2,
@@ -113,7 +114,7 @@ def _symbol_row(
         fig.add_bar(
             x=["best bid", "best ask"],
             y=[venue.best_bid_share, venue.best_ask_share],
-            text=[f"coverage {venue.coverage:.0%}"] * 2,
+            hovertext=[f"{venue.venue}, two-sided {venue.coverage:.0%} of the time"] * 2,
             marker_color=c,
             name=venue.venue,
             legendgroup=venue.venue,
