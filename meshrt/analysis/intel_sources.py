@@ -72,6 +72,7 @@ class RunSampler:
     def __init__(self, symbol: str, books: Mapping[tuple[str, str], FeedBook]) -> None:
         self.symbol = symbol
         self.sampler = Sampler(lambda venue: books.get((venue, symbol)))
+        self._step = self.sampler.step
         self._seen: set[str] = set()  # venues with a record of the symbol
         self._snapshot: set[str] = set()  # venues whose book started from a snapshot
         self._down: set[str] = set()
@@ -82,17 +83,19 @@ class RunSampler:
             venue = record.venue
             if record.instrument != self.symbol or venue in self._down:
                 return
-            self._seen.add(venue)
             if kind == "snapshot":
                 self._snapshot.add(venue)
-            self.sampler.step(record.event_ts, venue, venue in self._snapshot)
+                self._seen.add(venue)
+            elif venue not in self._seen:
+                self._seen.add(venue)
+            self._step(record.event_ts, venue, venue in self._snapshot)
         elif kind == "feed_down" and record.payload[0] in self._seen:
             self._down.add(record.payload[0])
-            self.sampler.step(record.event_ts, record.payload[0], False)
+            self._step(record.event_ts, record.payload[0], False)
         elif kind == "feed_up" and record.payload[0] in self._down:
             self._down.discard(record.payload[0])
             self._snapshot.add(record.payload[0])  # re-sent as a snapshot of its book
-            self.sampler.step(record.event_ts, record.payload[0], True)
+            self._step(record.event_ts, record.payload[0], True)
 
     def structure(self) -> Structure:
         return self.sampler.structure(self.symbol)

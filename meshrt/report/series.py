@@ -120,12 +120,13 @@ def gather(run_dir: Path) -> RunData:
     last_ts = 0
     traded = sorted({s for dep in reader.header.deployments for s in dep["symbols"]})
     intel = [RunSampler(symbol, tca.books) for symbol in traded]
+    samplers = [sampler.observe for sampler in intel]
     try:
         for rec in reader:
             kind = rec.type
             if kind in INTEL_KINDS:
-                for sampler in intel:
-                    sampler.observe(rec)  # before the TCA applies it to its book
+                for sample in samplers:
+                    sample(rec)  # before the TCA applies it to its book
             observe(rec)
             last_ts = rec.event_ts
             if kind in feed:
