@@ -73,9 +73,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--speed", type=float, default=2.0)
     args = parser.parse_args()
+    command = [sys.executable, "-m", "meshrt.cli.main", "venue-sim", *map(str, CAPTURES)]
     sim = subprocess.Popen(
-        [sys.executable, "-m", "meshrt.cli.main", "venue-sim", *map(str, CAPTURES)]
-        + ["--port", "0", "--speed", str(args.speed)],
+        [*command, "--port", "0", "--speed", str(args.speed)],
         stdout=subprocess.PIPE,
         text=True,
     )
