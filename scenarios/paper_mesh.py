@@ -11,8 +11,8 @@ Each venue's URL, and its symbol on the exchange, come from the environment when
 ``MESHRT_COINBASE_URL``, ``MESHRT_COINBASE_SYMBOL``, ``MESHRT_BINANCE_URL``,
 ``MESHRT_BINANCE_REST_URL``, ``MESHRT_BINANCE_SYMBOL``; ``MESHRT_PAPER_SYMBOL`` names the
 one scenario symbol all three quote), so a test or a demo points them at ``meshrt
-venue-sim`` on 127.0.0.1; unset, they are the exchanges' public endpoints. A replay
-reads the same environment (the scenario's digest covers the URLs). Binance quotes
+venue-sim`` on 127.0.0.1; unset, they are the exchanges' public endpoints. The run
+records them (run.json ``environment``), so its replay sees the same values. Binance quotes
 BTCUSDT: this scenario joins it to BTC-USD by name, taking USDT for USD in the NBBO.
 """
 
