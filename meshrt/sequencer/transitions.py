@@ -19,9 +19,10 @@ on anything no venue history can explain (docs/concepts.md, "Order reports"):
   out of order end with the newer; a newest report whose size differs from the order's
   while no replace is outstanding is an overfill;
 * terminal is terminal: the first terminal report (a fill leaving nothing, a cancel, a
-  reject) fixes the status, and nothing newer may follow it; older reports arriving
-  after it still count (their fills are booked, a replace's price applies) but never
-  reopen it. A cancel with nothing remaining raced the last fill and ends Filled;
+  reject) fixes the status, and nothing newer may follow it but the same outcome again;
+  older reports arriving after it still count (their fills are booked, a replace's
+  price applies) but never reopen it. A cancel with nothing remaining raced the last
+  fill and ends Filled;
 * a live order's status follows from its facts: CancelPending while a cancel is
   unanswered, else PartiallyFilled once something filled, else Accepted once the venue
   reported on it (a report for a Submitted order implies acceptance);
@@ -83,26 +84,6 @@ def apply(order: Order, report: VenueReport) -> bool:
             return False
     if seq < 1 or cum < 0 or leaves < 0:
         raise violation(order, name, f"exec_seq {seq}, cum {cum}, leaves {leaves} out of range")
-    newer = seq > order.exec_seq
-    if newer:
-        if status in TERMINAL:
-            raise violation(
-                order, name, f"exec_seq {seq} after the order ended at exec_seq {order.exec_seq}"
-            )
-        if cum < order.filled:
-            raise violation(
-                order,
-                name,
-                f"cum {cum} at exec_seq {seq} is below cum {order.filled} at exec_seq "
-                f"{order.exec_seq}",
-            )
-    elif cum > order.filled:
-        raise violation(
-            order,
-            name,
-            f"cum {cum} at exec_seq {seq} is above cum {order.filled} at the later exec_seq "
-            f"{order.exec_seq}",
-        )
     # the order's total size at the venue as this report saw it (None: it says nothing)
     size: int | None = cum + leaves
     end: OrderStatus | None = None
@@ -112,14 +93,6 @@ def apply(order: Order, report: VenueReport) -> bool:
             raise violation(order, name, f"fill size {qty} must be positive and within cum {cum}")
         if status == REJECTED:
             raise violation(order, name, "fill after reject", REJECTED)
-        booked = order.booked + qty
-        if booked > (cum if newer else order.filled):
-            raise violation(
-                order,
-                name,
-                f"overfill: fills of {booked} booked, but the venue's cum is "
-                f"{max(cum, order.filled)} (size {order.size})",
-            )
         if leaves == 0:
             if status == CANCELLED:
                 raise violation(order, name, "conflicting terminal reports", FILLED)
@@ -143,6 +116,33 @@ def apply(order: Order, report: VenueReport) -> bool:
     elif type(report) is Replaced and (report.size != size or leaves == 0):
         raise violation(
             order, name, f"new size {report.size} with cum {cum} and leaves {leaves}", status
+        )
+    newer = seq > order.exec_seq
+    if newer:
+        if status in TERMINAL and (end != status or cum != order.filled):
+            raise violation(
+                order, name, f"exec_seq {seq} after the order ended at exec_seq {order.exec_seq}"
+            )
+        if cum < order.filled:
+            raise violation(
+                order,
+                name,
+                f"cum {cum} at exec_seq {seq} is below cum {order.filled} at exec_seq "
+                f"{order.exec_seq}",
+            )
+    elif cum > order.filled:
+        raise violation(
+            order,
+            name,
+            f"cum {cum} at exec_seq {seq} is above cum {order.filled} at the later exec_seq "
+            f"{order.exec_seq}",
+        )
+    if type(report) is Filled and order.booked + report.size > max(cum, order.filled):
+        raise violation(
+            order,
+            name,
+            f"overfill: fills of {order.booked + report.size} booked, but the venue's cum is "
+            f"{max(cum, order.filled)} (size {order.size})",
         )
     if (
         newer
