@@ -3,11 +3,12 @@ streams of several orders: every invariant holds after every report, the outcome
 in-order delivery's, and replaying the recorded ingress gives byte-identical records.
 
 tests/test_orders.py checks one order's state machine alone; here several orders share
-deployments, symbols and ledgers, local cancel requests race the venue, and the ingress
-record is replayed. A model clock drives delivery: the venue emits each report at a time,
-it arrives after a random delay (so any order of one order's reports can arrive), and
-re-sent copies arrive later still. Orders that were replaced are delivered FIFO: the state
-machine cannot order replaces (see the known gaps at the end of this file).
+deployments, symbols and ledgers, local cancel and replace requests race the venue, and
+the ingress record is replayed. A model clock drives delivery: the venue emits each
+report at a time, it arrives after a random delay (so any order of one order's reports
+can arrive, replaced orders' too: the order report contract orders them), and re-sent
+copies arrive later still. The four reorderings the contract was made for, and any
+permutation of one order's reports, have tests of their own (the contract section).
 """
 
 from __future__ import annotations
@@ -535,6 +536,190 @@ def test_replay_refuses_a_tampered_record() -> None:
     record[13][5] = 6  # someone edits the fill's cum: the replay overfills
     with pytest.raises(InvariantViolation, match="overfill"):
         replay([ingress.records[0], orjson.dumps(record)])
+
+
+# -- the order report contract: reorderings that converge ----------------------------------
+
+OID = 1
+Arrival = list[tuple[str, Any]]  # ("report", (key, report)), ("replace", None), ("cancel", None)
+
+
+def _ingest(size: int, inputs: Arrival) -> IngressLedger:
+    """One order of ``size`` submitted, then ``inputs`` in the order given; every report
+    is applied (none is a duplicate, none refused: an overfill would raise)."""
+    ingress = IngressLedger()
+    ingress.submit(_order(OID, size), 1)
+    for t, (what, args) in enumerate(inputs, start=2):
+        if what == "replace":
+            ingress.replace(OID, t)
+        elif what == "cancel":
+            assert ingress.cancel(OID, t)
+        else:
+            key, report = args
+            assert ingress.report("v1", key, report, ingest_ts=t)
+    return ingress
+
+
+def _converges(size: int, in_order: Arrival, arrival: Arrival) -> dict[str, Any]:
+    """Both deliveries end in the same state, settled; that state."""
+    assert sorted(map(repr, in_order)) == sorted(map(repr, arrival))  # the same inputs
+    ends = [_ingest(size, inputs) for inputs in (in_order, arrival)]
+    assert final_state(ends[0]) == final_state(ends[1])
+    assert not ends[1].orders.orders[OID].outstanding_fills
+    return final_state(ends[1])
+
+
+def _keyed(*reports: VenueReport) -> list[tuple[str, Any]]:
+    """Reports with their idempotency keys (each report here has a ts of its own)."""
+    return [("report", (f"v1:{r.ts}", r)) for r in reports]
+
+
+@pytest.mark.unit
+def test_a_fill_an_upsizing_replace_allowed_arriving_before_the_replace_is_no_overfill() -> None:
+    """Order 10 replaced up to 20 (exec 2), then a fill of 15 (exec 3: cum 15, leaves 5).
+    The fill arrives first: read against the old size 10 it was an overfill and failed
+    the run; its cum and leaves say the venue's order is 20, with a replace outstanding.
+    Both end PartiallyFilled, cum 15, leaves 5, at the replace's price."""
+    up = Replaced(3, OID, PX + TICK, 20, 20, 0, 2)
+    fill = Filled(4, OID, PX + TICK, 15, Liquidity.TAKER, 7, 5, 15, 3)
+    accepted = _keyed(Accepted(2, OID, 0, 10, 1))
+    state = _converges(
+        10,
+        [*accepted, ("replace", None), *_keyed(up, fill)],
+        [*accepted, ("replace", None), *_keyed(fill, up)],
+    )
+    assert state["orders"][OID][:6] == (S.PARTIALLY_FILLED, 15, 5, 15, 20, PX + TICK)
+    assert state["books"]["mm-a"][4] == {"XYZ": 15}  # position: the fill, booked once
+
+
+@pytest.mark.unit
+def test_two_replaces_out_of_order_end_with_the_newer() -> None:
+    """Order 10 replaced to 6 at PX - 1 tick (exec 2), then to 14 at PX + 1 tick (exec 3),
+    then a fill of 4 (exec 4). Arriving newer replace first, the older one used to win
+    (size 6, the old price); the exec_seq tells them apart: size 14, PX + 1 tick, cum 4,
+    leaves 10."""
+    down = Replaced(3, OID, PX - TICK, 6, 6, 0, 2)
+    up = Replaced(4, OID, PX + TICK, 14, 14, 0, 3)
+    fill = Filled(5, OID, PX + TICK, 4, Liquidity.MAKER, -1, 10, 4, 4)
+    requests = [("replace", None), ("replace", None)]
+    accepted = _keyed(Accepted(2, OID, 0, 10, 1))
+    state = _converges(
+        10,
+        [*accepted, *requests, *_keyed(down, up, fill)],
+        [*accepted, *requests, *_keyed(up, fill, down)],
+    )
+    assert state["orders"][OID][:6] == (S.PARTIALLY_FILLED, 4, 10, 4, 14, PX + TICK)
+
+
+@pytest.mark.unit
+def test_cancelled_overtaking_a_replace_ends_cancelled_with_the_venues_cum() -> None:
+    """Order 10 replaced up to 20 (exec 2), filled 12 (exec 3), then cancelled with 8
+    remaining (exec 4: cum 12). The cancel arriving first was read against size 10 (cum
+    2) and the fill then looked like an overfill of that final cum; its own cum is 12.
+    Both end Cancelled, cum 12, leaves 0, size 20 at the replace's price, settled once
+    the fill and the replace are in."""
+    up = Replaced(3, OID, PX + TICK, 20, 20, 0, 2)
+    fill = Filled(4, OID, PX + TICK, 12, Liquidity.MAKER, -1, 8, 12, 3)
+    cancelled = Cancelled(5, OID, 8, 12, 0, 4)
+    accepted = _keyed(Accepted(2, OID, 0, 10, 1))
+    requests = [("replace", None), ("cancel", None)]
+    state = _converges(
+        10,
+        [*accepted, *requests, *_keyed(up, fill, cancelled)],
+        [*accepted, *requests, *_keyed(cancelled, fill, up)],
+    )
+    assert state["orders"][OID] == (S.CANCELLED, 12, 0, 12, 20, PX + TICK, -1, True)
+
+
+@pytest.mark.unit
+def test_a_stale_downsizing_replace_arriving_after_the_final_fill() -> None:
+    """Order 10 filled 4 (exec 2), replaced down to 6 (exec 3: cum 4, leaves 2), then
+    filled the last 2 (exec 4: cum 6, leaves 0). The replace arrives after that final
+    fill. The right final state is the in-order one: Filled, cum 6 = the replaced size 6,
+    leaves 0, at the replace's price. Before the contract the final fill left the order
+    PartiallyFilled with a phantom 4 open (counted as exposure, cancellable) until the
+    replace came; single, the stale replace then did end it Filled: the wrong Filled
+    came from a newer replace overtaken (the test above). Now the final fill ends it
+    at once (leaves 0), and the late replace only sets the price it was the newest
+    replace for."""
+    first = Filled(3, OID, PX, 4, Liquidity.MAKER, -1, 6, 4, 2)
+    down = Replaced(4, OID, PX - TICK, 6, 2, 4, 3)
+    last = Filled(5, OID, PX - TICK, 2, Liquidity.MAKER, -1, 0, 6, 4)
+    accepted = _keyed(Accepted(2, OID, 0, 10, 1))
+    arrival = [*accepted, ("replace", None), *_keyed(first, last)]
+    ingress = _ingest(10, arrival)
+    assert ingress.orders.orders[OID].status == S.FILLED  # at once, before the replace
+    state = _converges(
+        10,
+        [*accepted, ("replace", None), *_keyed(first, down, last)],
+        [*arrival, *_keyed(down)],
+    )
+    assert state["orders"][OID] == (S.FILLED, 6, 0, 6, 6, PX - TICK, -2, True)
+
+
+@st.composite
+def one_order(draw: st.DrawFn) -> tuple[int, list[VenueReport], int, bool]:
+    """One order's reports in venue order, as the venue fills the contract in: (size,
+    reports, replace requests, whether the algo cancelled it)."""
+    size = draw(st.integers(1, 40))
+    cur, cum, seq, replaces = size, 0, 1, 0
+    reports: list[VenueReport] = [Accepted(2, OID, 0, size, 1)]
+    for t, step in enumerate(
+        draw(st.lists(st.sampled_from(["fill", "replace", "refused"]), max_size=7)), start=3
+    ):
+        if step == "fill" and cur - cum > 1:
+            qty = draw(st.integers(1, cur - cum - 1))
+            cum, seq = cum + qty, seq + 1
+            fee = draw(st.integers(-3, 5))
+            reports.append(Filled(t, OID, PX, qty, Liquidity.MAKER, fee, cur - cum, cum, seq))
+        elif step == "replace":
+            cur, seq, replaces = draw(st.integers(cum + 1, 2 * cur)), seq + 1, replaces + 1
+            price = PX + draw(st.integers(-3, 3)) * TICK
+            reports.append(Replaced(t, OID, price, cur, cur - cum, cum, seq))
+        elif step == "refused":
+            replaces += 1
+            reason = RejectReason.POST_ONLY_WOULD_CROSS
+            reports.append(CancelRejected(t, OID, reason, REPLACE, cum, cur - cum, seq))
+    end = draw(st.sampled_from(["open", "filled", "cancelled", "cancel_too_late"]))
+    if end in ("filled", "cancel_too_late"):
+        reports.append(Filled(50, OID, PX, cur - cum, Liquidity.TAKER, 1, 0, cur, seq + 1))
+    if end == "cancelled":
+        reports.append(Cancelled(51, OID, cur - cum, cum, 0, seq + 1))
+    elif end == "cancel_too_late":
+        reports.append(CancelRejected(51, OID, RejectReason.UNKNOWN_ORDER, CANCEL, 0, 0, 0))
+    return size, reports, replaces, end.startswith("cancel")
+
+
+@pytest.mark.property
+@settings(max_examples=400, deadline=None)
+@given(one_order(), st.data())
+def test_any_permutation_of_an_orders_reports_converges_to_the_in_order_state(
+    drawn: tuple[int, list[VenueReport], int, bool], data: st.DataObject
+) -> None:
+    """The algo's requests leave once it has seen the order accepted (a cancel needs
+    that), in the order the venue answers them; the venue's reports then arrive in any
+    order, some twice: every invariant holds after each (``IngressLedger`` checks them),
+    and the end is the in-order state, settled when terminal, nothing left outstanding."""
+    size, reports, replaces, cancel = drawn
+    keyed = _keyed(*reports)
+    requests: Arrival = [("replace", None)] * replaces + ([("cancel", None)] if cancel else [])
+    in_order = [keyed[0], *requests, *keyed[1:]]
+    expected = _ingest(size, in_order)
+    shuffled = data.draw(st.permutations(keyed[1:]))
+    again = data.draw(st.lists(st.sampled_from(keyed), max_size=3))
+    live = IngressLedger()
+    live.submit(_order(OID, size), 1)
+    for t, (what, args) in enumerate([keyed[0], *requests, *shuffled, *again], start=2):
+        if what == "replace":
+            live.replace(OID, t)
+        elif what == "cancel":
+            assert live.cancel(OID, t)
+        else:
+            live.report("v1", args[0], args[1], ingest_ts=t)
+    assert final_state(live) == final_state(expected)
+    order = live.orders.orders[OID]
+    assert order.settled == order.is_terminal and not order.requests
+    assert replay(live.records) == live.records
 
 
 # -- end to end: a real run's log ------------------------------------------------------------
