@@ -63,9 +63,41 @@ _CANCEL = ActionKind.CANCEL
 _REPLACE = ActionKind.REPLACE
 
 
+# states in which the venue holds the order, so a fill may arrive and count toward size
+_WORKING: frozenset[OrderStatus] = frozenset(
+    {SUBMITTED, ACCEPTED, PARTIALLY_FILLED, CANCEL_PENDING}
+)
+
+
 def apply(order: Order, report: VenueReport) -> bool:
     """Move ``order`` by one new venue report; True when the report ended it (the caller
     drops it from its live orders). On ``InvariantViolation`` nothing changes."""
+    if type(report) is Filled:  # the commonest: the next fill of a working order, in order
+        _, _, _, qty, _, fee, leaves, cum, seq = report
+        booked = order.booked + qty
+        if (
+            seq > order.exec_seq
+            and order.status in _WORKING
+            and 0 < qty <= cum
+            and order.filled <= cum
+            and booked <= cum
+            and leaves >= 0
+            and cum + leaves == order.size
+        ):  # what ``_apply`` does with such a fill, without its other cases
+            order.exec_seq = seq
+            order.filled = cum
+            order.booked = booked
+            order.fees += fee
+            if leaves == 0:
+                order.status = FILLED
+                return True
+            order.status = CANCEL_PENDING if _CANCEL in order.requests else PARTIALLY_FILLED
+            return False
+    return _apply(order, report)
+
+
+def _apply(order: Order, report: VenueReport) -> bool:
+    """``apply`` for any report, in any arrival order."""
     kind = type(report)
     name = _NAME.get(kind)
     if name is None:
