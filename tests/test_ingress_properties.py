@@ -636,12 +636,13 @@ def test_a_stale_downsizing_replace_arriving_after_the_final_fill() -> None:
     """Order 10 filled 4 (exec 2), replaced down to 6 (exec 3: cum 4, leaves 2), then
     filled the last 2 (exec 4: cum 6, leaves 0). The replace arrives after that final
     fill. The right final state is the in-order one: Filled, cum 6 = the replaced size 6,
-    leaves 0, at the replace's price. Before the contract the final fill left the order
-    PartiallyFilled with a phantom 4 open (counted as exposure, cancellable) until the
-    replace came; single, the stale replace then did end it Filled: the wrong Filled
-    came from a newer replace overtaken (the test above). Now the final fill ends it
-    at once (leaves 0), and the late replace only sets the price it was the newest
-    replace for."""
+    leaves 0, at the replace's price. Checked against the code before the contract: a
+    single stale downsizing replace did end the order Filled, and rightly; what was
+    wrong was the time between: the final fill left it PartiallyFilled with a phantom 4
+    open (risk counted it, the algo could cancel it) until the replace came. A wrong
+    Filled came from fills overtaking an upsizing replace (they reached the old size),
+    the first test here. Now the final fill ends the order at once (leaves 0), and the
+    late replace only sets the price it was the newest replace for."""
     first = Filled(3, OID, PX, 4, Liquidity.MAKER, -1, 6, 4, 2)
     down = Replaced(4, OID, PX - TICK, 6, 2, 4, 3)
     last = Filled(5, OID, PX - TICK, 2, Liquidity.MAKER, -1, 0, 6, 4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from types import FrameType
@@ -526,7 +527,11 @@ def test_check_invariants_detects_corruption() -> None:
 
 
 def lines_run(action: Callable[[], object]) -> int:
-    """How many Python lines ``action`` executes: a cost that does not depend on the clock."""
+    """How many Python lines ``action`` executes: a cost that does not depend on the clock.
+
+    The collector is off meanwhile: a collection would run the finalizers of whatever
+    earlier tests in this process left behind (a generator's ``finally``), and count
+    their lines."""
     count = 0
 
     def trace(frame: FrameType, event: str, arg: object) -> Any:
@@ -534,11 +539,16 @@ def lines_run(action: Callable[[], object]) -> int:
         count += event == "line"
         return trace
 
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
     sys.settrace(trace)
     try:
         action()
     finally:
         sys.settrace(None)
+        if enabled:
+            gc.enable()
     return count
 
 
