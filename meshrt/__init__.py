@@ -56,6 +56,7 @@ from meshrt.sdk import (
 )
 from meshrt.venues.fees import FeeSchedule as FeeSchedule
 from meshrt.venues.specs import (
+    CaptureSpec as CaptureSpec,
     LiveSpec as LiveSpec,
     RecordedSpec as RecordedSpec,
     SyntheticSpec as SyntheticSpec,
@@ -79,6 +80,7 @@ __all__ = [
     "Algo",
     "AlgoState",
     "Book",
+    "CaptureSpec",
     "Deployment",
     "DropRate",
     "Features",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
 from meshrt.venues.live.binance import SYMBOLS, BinanceSpot
+from meshrt.venues.live.capture import cryptofeed_frames, hftbacktest_frames, rest_replies
 from meshrt.venues.live.verdicts import Output
 
 DATA = Path(__file__).resolve().parent / "data" / "venues" / "binance"
@@ -28,31 +29,22 @@ def read(path: Path) -> str:
     return (gzip.decompress(data) if path.suffix == ".gz" else data).decode()
 
 
-def _ns(epoch: str) -> int:
-    return int(Decimal(epoch) * 1_000_000_000)
-
-
 def cryptofeed(ws: str, rest: str) -> Iterator[tuple[int, str | None, str]]:
     """(ts, None, frame) and (ts, SYMBOL, snapshot body) merged by receive time."""
-    items: list[tuple[int, str | None, str]] = []
-    for line in ws.splitlines()[1:]:
-        if line and " <- " not in line.partition(": ")[0]:
-            epoch, _, frame = line.partition(": ")
-            items.append((_ns(epoch), None, frame))
-    for line in rest.splitlines():
-        if line:
-            head, _, body = line.partition(": ")
-            url, _, epoch = head.partition(" -> ")
-            symbol = url.partition("symbol=")[2].partition("&")[0]
-            items.append((_ns(epoch), symbol, body))
+    items: list[tuple[int, str | None, str]] = [
+        (ts, None, frame) for ts, frame in cryptofeed_frames(ws.splitlines())
+    ]
+    for reply in rest_replies(rest.splitlines()):
+        symbol = reply.url.partition("symbol=")[2].partition("&")[0]
+        items.append((reply.ts_ns, symbol, reply.body))
     items.sort(key=lambda item: item[0])
     return iter(items)
 
 
 def hftbacktest(text: str, symbol: str = "BTCUSDT") -> Iterator[tuple[int, str | None, str]]:
-    for line in text.splitlines():
-        ts, _, message = line.partition(" ")
-        yield int(ts), symbol if message.startswith('{"lastUpdateId"') else None, message
+    """Frames, and the inline REST snapshot lines as ``symbol``'s snapshots."""
+    for ts, message in hftbacktest_frames(text.splitlines()):
+        yield ts, symbol if message.startswith('{"lastUpdateId"') else None, message
 
 
 def replay(adapter: BinanceSpot, items: Iterator[tuple[int, str | None, str]]) -> list[Output]:

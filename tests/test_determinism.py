@@ -98,15 +98,17 @@ def test_a_different_seed_gives_a_different_log(tmp_path: Path) -> None:
 # recorded-data run (a file this test writes from integer arithmetic alone, so it does not
 # depend on the synthetic generator) and one venue quoting two symbols.
 # Regenerated when the synthetic source moved to xoshiro256** (issue 9): every shape but
-# the recorded one reads synthetic data; the recorded digest did not change.
+# the recorded one reads synthetic data; the recorded digest did not change. Regenerated
+# for replay log version 2 (live mode's records, issue 12): only the header's version
+# byte changed; every record line is the one version 1 wrote.
 GOLDEN = {
-    "market_maker": "eb6d7923448048e3",
-    "maker_hedger": "a41b3d3afcfef2f7",
-    "maker_hedger_faults": "82211226871882db",
-    "market_maker_wasm": "eb6d7923448048e3",  # the three loaders write the same log
-    "market_maker_native": "eb6d7923448048e3",
-    "recorded": "ca7e0ce6a577ea0e",
-    "two_symbols": "9c076747fecb9304",
+    "market_maker": "4555180b1b3f0421",
+    "maker_hedger": "86b4c15d0efeeeaf",
+    "maker_hedger_faults": "7cdbee844ebbab31",
+    "market_maker_wasm": "4555180b1b3f0421",  # the three loaders write the same log
+    "market_maker_native": "4555180b1b3f0421",
+    "recorded": "951e32b5a08305d7",
+    "two_symbols": "449d421e7630eda8",
 }
 
 

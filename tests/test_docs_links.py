@@ -102,7 +102,7 @@ def test_the_docs_link_each_other() -> None:
     [
         ("design.md", None),
         ("design.md#how-time-advances", None),
-        ("replay.md#meshrt-tca-run_dir---symbol-s---json", None),
+        ("replay.md#meshrt-tca-run_dir---symbol-s---horizons-h---json", None),
         ("nowhere.md", "no such file"),
         ("design.md#no-such-heading", "no heading #no-such-heading in docs/design.md"),
         ("../../outside/notes.md", "leaves the repository"),

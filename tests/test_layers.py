@@ -19,7 +19,7 @@ FACADE = "meshrt"  # meshrt/__init__.py: what ``from meshrt import *`` binds
 
 # bottom to top; the names in one layer are peers and import none of each other
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("contract",),  # the data an algo sees: fixed-point values, the book, the ABI
+    ("contract", "console"),  # the data an algo sees; how commands write to the terminal
     ("ledger", "validators"),  # an algo's position and cash; every scenario value's rules
     ("sdk",),  # the Python SDK an algo is written against
     ("venues",),  # the simulated venue and the values it is configured with
@@ -31,9 +31,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sequencer",),  # the sequencer's components and its actor shell
     ("runtime",),  # a Scenario turned into actors and run, resumed or verified
     ("jobs",),  # many independent runs: the process pool, the scenario each worker loads
-    ("analysis", "soak", "toolchain"),  # read-side tools; many checked runs; building C algos
-    ("sweep",),  # many runs over a grid of params, each read with the TCA
-    ("cli",),  # the meshrt command
+    ("analysis", "soak", "toolchain", "venuesim"),  # read-side tools; many checked runs;
+    # building C algos; the local exchange
+    ("sweep", "report"),  # many runs over a grid of params; a run drawn (both read with the TCA)
+    ("cli", "testing"),  # the meshrt command; the pytest plugin and harness for algo authors
 )
 # (file, imported module) pairs allowed against the order
 ALLOWED: set[tuple[str, str]] = set()  # (file, module): an upward import and why

@@ -24,6 +24,7 @@ from meshrt.venues.live.capture import cryptofeed_frames, epoch_ns
 from meshrt.venues.live.kraken import KrakenFeed
 from meshrt.venues.live.kraken_values import SYMBOLS, Instrument
 from meshrt.venues.live.verdicts import Feed, FrameError, Resync, Why
+from tests.kraken_v2 import v2_frames, v2_name
 
 DATA = Path(__file__).parent / "data" / "venues" / "kraken"
 V1 = "kraken_v1_book1000_cryptofeed_KRAKEN.ws.50.0.log"
@@ -122,6 +123,39 @@ def test_v1_capture_verifies_every_checksum_and_ends_on_the_expected_books() -> 
         assert book is not None
         assert book.top() == (fixed(expected["final_best_bid"]), fixed(expected["final_best_ask"]))
         assert book.level_counts() == (expected["final_bid_levels"], expected["final_ask_levels"])
+
+
+def test_the_capture_as_v2_frames_verifies_and_delivers_the_same_events() -> None:
+    """The v1 capture as v2 frames (tests/kraken_v2.py: numbers as JSON numbers, same
+    text, same checksums; snapshots with their computed checksum) gives the same feed."""
+    figures = EXPECTED[V1]
+    v1 = replay(v1_feed(), v1_frames())
+    feed = KrakenFeed([v2_name(pair) for pair in figures["pairs"]], depth=1000)
+    v2 = replay(feed, list(v2_frames(v1_frames())))
+    assert [out for out in v2 if not isinstance(out, Feed)] == []
+    assert events(v2) == events(v1)
+    counts = feed.counts()
+    assert counts.checksum_ok == figures["updates"] + figures["snapshots"]
+    assert counts.checksum_bad == counts.resyncs == 0
+    for pair, expected in figures["pairs"].items():
+        book = feed.book(v2_name(pair))
+        assert book is not None
+        assert book.top() == (fixed(expected["final_best_bid"]), fixed(expected["final_best_ask"]))
+
+
+def test_a_float_in_a_v1_frame_is_read_again_exactly() -> None:
+    """v1 levels are strings, read by orjson; a JSON number there would be a float: the
+    frame is read again with the numbers' text, never through a float."""
+    feed = KrakenFeed(["XBT/USD"], depth=10)
+    snapshot = '[1,{"as":[["101.5","1.0","1"]],"bs":[["100.1","2.0","1"]]},"book-10","XBT/USD"]'
+    (out,) = feed.on_frame(snapshot, 1)
+    assert isinstance(out, Feed)
+    checksum = zlib.crc32(("1015" + "10" + "1001" + "25").encode())  # asks, then bids
+    update = f'[1,{{"b":[[100.1,2.5,"2"]],"c":"{checksum}"}},"book-10","XBT/USD"]'
+    (out,) = feed.on_frame(update, 2)
+    assert isinstance(out, Feed), out
+    assert out.events == ((2, FEED_DELTA, Side.BUY, 100_100_000_000, 250_000_000),)
+    assert feed.counts().checksum_ok == 1
 
 
 def test_v1_events_rebuild_the_adapters_book() -> None:

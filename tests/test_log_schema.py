@@ -18,6 +18,7 @@ from meshrt.log.reader import Record
 from meshrt.log.validate import record_problem
 from meshrt.runtime.run import run
 from meshrt.sequencer.order import OrderStatus
+from meshrt.venues.live.verdicts import Connected, Disconnected, FrameError, Resync, Why
 from meshrt.venues.reports import VenueReport
 
 from helpers import deployment, scenario
@@ -67,6 +68,14 @@ BUILDERS: dict[str, Callable[[], list[bytes]]] = {
     ],
     "intent_rejected": lambda: [
         records.intent_rejected(1, 5, "v", "mm", object(), "RISK_MAX_SIZE", "size 9 > 8")
+    ],
+    "live_clock": lambda: [records.live_clock(1, 1_700_000_000_000_000_000)],
+    "live_window": lambda: [records.live_window(1, 5, 9)],
+    "live_note": lambda: [
+        records.live_note(1, 5, "v", "X", Resync("X", "XBT/USD", Why.CHECKSUM, "crc 1 != 2")),
+        records.live_note(1, 5, "v", None, Connected("kraken", 1)),
+        records.live_note(1, 5, "v", None, Disconnected("kraken", "stale", 500)),
+        records.live_note(1, 5, "v", None, FrameError("kraken", "frame 3", "json", "bad")),
     ],
 }
 # not replay-log builders: value helpers, and the ingress stand-in's own stream

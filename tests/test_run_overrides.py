@@ -55,6 +55,18 @@ def test_seed_and_set_run_the_scenario_as_if_edited_and_are_kept(
     assert code == 0 and printed == f"{table}run folder: {out}\n"
 
 
+def test_duration_runs_the_scenario_that_long_and_is_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write_scenario(tmp_path)
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "run", str(scenario), "--out", str(out), "--duration", "0.01")
+    assert code == 0, err
+    assert orjson.loads((out / "run.json").read_bytes())["overrides"] == {"duration_ns": 10_000_000}
+    assert orjson.loads((out / "summary.json").read_bytes())["scenario_time_ns"] == 10_000_000
+    assert run(capsys, "replay", str(out))[0] == 0
+
+
 def test_a_killed_run_with_overrides_resumes_to_the_log_of_an_uninterrupted_one(
     tmp_path: Path,
 ) -> None:
@@ -101,7 +113,7 @@ def test_resume_takes_its_overrides_from_the_run_file_only(
     code, _, err = run(capsys, "run", "--resume", str(tmp_path), "--seed", "1")
     assert (code, err) == (
         2,
-        "meshrt run: --resume uses the run's own --seed and --set (run.json)\n",
+        "meshrt run: --resume uses the run's own --seed, --duration and --set (run.json)\n",
     )
 
 

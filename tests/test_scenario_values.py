@@ -56,6 +56,25 @@ VALID: dict[str, dict[str, str]] = {
         "time_offset_ns": "-5",
         "start_at_zero": "True",
     },
+    "LiveSpec": {
+        "symbol": "'BTC-USD'",
+        "exchange": "'kraken'",
+        "exchange_symbol": "'BTC/USD'",
+        "url": "'ws://127.0.0.1:9'",
+        "rest_url": "'http://127.0.0.1:9'",
+        "depth": "10",
+        "stale_after_ns": "10**9",
+        "reconnect_min_ns": "10**8",
+        "reconnect_max_ns": "10**9",
+    },
+    "CaptureSpec": {
+        "symbol": "'BTC-USD'",
+        "exchange": "'coinbase'",
+        "path": "'capture.log.gz'",
+        "exchange_symbol": "'BTC-USD'",
+        "depth": "25",
+        "time_offset_ns": "-5",
+    },
     "Venue": {
         "name": "'v1'",
         "sources": "[SyntheticSpec_, RecordedSpec_]",
@@ -124,7 +143,8 @@ VALID: dict[str, dict[str, str]] = {
     },
     "Scenario": {
         "name": "'x'",
-        "venues": "[Venue_]",
+        "venues": "[Venue_, Venue(name='live', sources=[LiveSpec_]), "
+        "Venue(name='capture', sources=[CaptureSpec_])]",
         "deployments": "[Deployment_]",
         "duration_ns": "10**9",
         "seed": "-3",
@@ -226,7 +246,7 @@ def _cases(cls: type) -> list[tuple[str, str]]:
 
 def test_every_reachable_class_and_field_has_a_valid_example() -> None:
     assert {cls.__name__ for cls in CLASSES} == set(VALID)
-    assert len(CLASSES) == len(VALID) == 21
+    assert len(CLASSES) == len(VALID) == 23
     for cls in CLASSES:
         assert [f.name for f in attrs.fields(cls)] == list(VALID[cls.__name__]), cls
     _namespace()  # every example is valid

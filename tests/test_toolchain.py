@@ -90,7 +90,7 @@ def test_init_scaffolds_a_project_that_builds_runs_and_passes(tmp_path: Path, la
         timeout=300,
     )
     assert tested.returncode == 0, tested.stdout + tested.stderr
-    assert "1 passed" in tested.stdout
+    assert "2 passed" in tested.stdout  # the harness test and the scenario test
 
 
 def test_init_refuses_an_existing_folder_and_a_bad_name(tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_two_scaffolded_projects_are_tested_together(tmp_path: Path) -> None:
         timeout=300,
     )
     assert tested.returncode == 0, tested.stdout + tested.stderr
-    assert "2 passed" in tested.stdout
+    assert "4 passed" in tested.stdout
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,9 @@ from meshrt import (
     seconds,
     size_to_int,
 )
+from meshrt.analysis import fmt
 from meshrt.analysis.book import FeedBook, MidSeries
-from meshrt.analysis.tca import TcaError, analyse
+from meshrt.analysis.tca import TcaError, analyse, default_horizons
 from meshrt.analysis.trace import OrderRef, TraceError, trace_order
 from meshrt.cli.main import main
 from meshrt.runtime.run import run
@@ -112,8 +113,13 @@ def log_records(run_dir: Path) -> list[list[Any]]:
 # -- TCA, checked against a hand computation -----------------------------------------------
 
 
+MS = 1_000_000
+S = 1000 * MS
+HORIZONS = (S, 10 * S, 60 * S)
+
+
 def test_tca_of_one_market_buy_matches_the_hand_computation(tiny: Path) -> None:
-    report = analyse(tiny)
+    report = analyse(tiny, horizons_ns=HORIZONS)
     rows = {row.deployment: row for row in report.rows}
     taker = rows["taker"]
     assert (taker.venue, taker.orders, taker.rejected, taker.fills) == ("v1", 1, 0, 2)
@@ -138,7 +144,7 @@ def test_tca_of_one_market_buy_matches_the_hand_computation(tiny: Path) -> None:
 
 
 def test_tca_of_a_partly_filled_market_sell_and_the_venue_total(tiny: Path) -> None:
-    rows = {row.deployment: row for row in analyse(tiny).rows}
+    rows = {row.deployment: row for row in analyse(tiny, horizons_ns=HORIZONS).rows}
     big = rows["big"]
     assert big.ordered == size_to_int("10") and big.filled == size_to_int("6")
     assert big.fill_ratio == pytest.approx(0.6)
@@ -174,7 +180,7 @@ def test_tca_of_a_crashed_run_reads_up_to_the_torn_tail(tiny: Path, tmp_path: Pa
     data = data[: data.rindex(b"\n", 0, len(data) - 1) + 1]  # killed before run_end
     cut = data.rindex(b"\n", 0, len(data) - 1) + 8  # and 7 bytes into the last record
     (tmp_path / "replay.jsonl").write_bytes(data[:cut])
-    report = analyse(tmp_path)
+    report = analyse(tmp_path, horizons_ns=HORIZONS)
     assert any("torn final record" in note for note in report.notes)
     assert {row.deployment: row.fills for row in report.rows} == {"taker": 2, "big": 2, None: 4}
     taker = next(row for row in report.rows if row.deployment == "taker")
@@ -438,7 +444,65 @@ def test_cli_refuses_a_corrupt_log_naming_file_and_line(
 
 
 def test_cli_tca_json(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["tca", str(tiny), "--json"]) == 0
+    assert main(["tca", str(tiny), "--json", "--horizons", "1s,10s,1min"]) == 0
     data = orjson.loads(capsys.readouterr().out)
+    assert data["horizons_ns"] == list(HORIZONS)
     taker = next(row for row in data["rows"] if row["deployment"] == "taker")
     assert taker["fees"] == 80_020_000 and taker["markouts"][2]["price"] is None
+
+
+def test_cli_tca_table_names_its_horizons_given_or_chosen_from_the_run(
+    tiny: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["tca", str(tiny), "--horizons", "100ms,10"]) == 0
+    out = capsys.readouterr().out
+    assert "run end 20.000200000 s, markouts at 100ms, 10s" in out
+    header = next(line for line in out.splitlines() if line.startswith("venue"))
+    assert "mo 100ms bps" in header and header.rstrip().endswith("mo 10s bps")
+    taker = next(line for line in out.splitlines() if "taker" in line)
+    assert taker.split()[:4] == ["v1", "taker", "1", "0"] and "+0.025000" in taker  # mo 10s
+    assert main(["tca", str(tiny)]) == 0  # a 20 s run: the longest within 5 s is 1 s
+    assert "markouts at 10ms, 100ms, 1s" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("run_ns", "horizons"),
+    [
+        (50 * MS, (MS, 10 * MS, 100 * MS)),  # shorter than 400 ms: the ladder's first three
+        (4 * S, (10 * MS, 100 * MS, S)),  # exactly 4 x 1 s
+        (20 * S, (10 * MS, 100 * MS, S)),
+        (40 * S, (100 * MS, S, 10 * S)),
+        (7200 * S, (10 * S, 60 * S, 600 * S)),
+        (4 * 3600 * S, (60 * S, 600 * S, 3600 * S)),
+        (10**6 * S, (60 * S, 600 * S, 3600 * S)),  # the ladder ends at an hour
+    ],
+)
+def test_default_horizons_end_within_a_quarter_of_the_run(
+    run_ns: int, horizons: tuple[int, ...]
+) -> None:
+    assert default_horizons(run_ns) == horizons
+
+
+@pytest.mark.parametrize(
+    ("text", "ns"),
+    [
+        ("100ms", 100 * MS),
+        ("1.5s", 1500 * MS),
+        ("10", 10 * S),
+        ("2min", 120 * S),
+        ("250us", 250_000),
+    ],
+)
+def test_durations_read_and_write_back(text: str, ns: int) -> None:
+    assert fmt.parse_duration(text) == ns
+    assert fmt.parse_duration(fmt.duration(ns)) == ns
+
+
+@pytest.mark.parametrize("bad", ["1x", "-1s", "1e3", "0.5ns", "0", ""])
+def test_cli_tca_refuses_a_bad_horizon(
+    tiny: Path, bad: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["tca", str(tiny), "--horizons", bad])
+    assert exited.value.code == 2
+    assert "meshrt tca: error: argument --horizons:" in capsys.readouterr().err

@@ -16,7 +16,8 @@ assign the seq id, append the log line, record the last book, call the quote hoo
 consolidated symbols, draw the feed latency (the rule of LatencyStream.deliver_at, with
 the stream's own ``draw``; tests/test_runtime.py compares the two on random streams) and
 append one shared BookDelivery to every subscriber's inbound list. It stops at the
-first OrderReport: reports change order state and are committed by the sequencer.
+first OrderReport (or a live venue's LiveNote): reports change order state and are
+committed by the sequencer, which also logs the notes.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -37,7 +38,7 @@ import orjson
 # The types and constants have their one home in Python; the compiled loop reads them
 # once, here.
 from meshrt.log.schema import FEED_BY_KIND, TRADE
-from meshrt.venues.outputs import OrderReport, TradePrint
+from meshrt.venues.outputs import LiveNote, OrderReport, TradePrint
 
 cdef extern from *:
     # gcc/clang builtin: a signed add that reports int64 overflow
@@ -46,6 +47,7 @@ cdef extern from *:
 cdef int64_t INT64_MAX = 0x7FFFFFFFFFFFFFFF
 cdef type T_TRADE = TradePrint
 cdef type T_REPORT = OrderReport
+cdef type T_NOTE = LiveNote
 cdef object dumps = orjson.dumps
 
 
@@ -342,8 +344,8 @@ cdef class FeedCommit:
                list lines):
         """commit(events, start, stop, seq, lines) -> (index, seq)
 
-        Commit events[start:stop] up to the first OrderReport, whose index is returned
-        (stop when there is none) with the last seq id assigned; the stream's ``last``
+        Commit events[start:stop] up to the first OrderReport or LiveNote, whose index is
+        returned (stop when there is none) with the last seq id assigned; the stream's ``last``
         becomes the feed's last delivery time. lines: the replay log's line list, or
         None when nothing is logged."""
         k = self.run(events, start, stop, INT64_MAX, &seq, lines)
@@ -362,7 +364,7 @@ cdef class FeedCommit:
                 raise IndexError("event index out of range")
             event = <object>PyList_GET_ITEM(events, k)  # held while Python code runs
             kind = type(event)
-            if kind is T_REPORT or (bounded and time_of(event) >= limit):
+            if kind is T_REPORT or kind is T_NOTE or (bounded and time_of(event) >= limit):
                 break
             seq[0] += 1
             if kind is BookUpdate:

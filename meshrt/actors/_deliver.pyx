@@ -103,6 +103,16 @@ cdef class LatencyHistogram:
                 return min(value_of(bucket), self.max)
         return self.max
 
+    def buckets(self):
+        """The non-empty buckets as (duration ns, count), shortest first: each bucket's
+        middle (exact below 256 ns, never above the max), for drawing the histogram."""
+        cdef int bucket
+        return [
+            (min(value_of(bucket), self.max), self.counts[bucket])
+            for bucket in range(BUCKETS)
+            if self.counts[bucket]
+        ]
+
     def __reduce__(self):
         counts = (<char *>self.counts)[:sizeof(self.counts)]
         return (LatencyHistogram, (), (counts, self.count, self.max))

@@ -1,8 +1,11 @@
 """Exact text for fixed-point values and nanosecond times (no float rounding in output),
-and the names of logged enum values."""
+durations as people write them (``100ms``, read back by ``parse_duration``), and the
+names of logged enum values."""
 
 from __future__ import annotations
 
+import re
+from fractions import Fraction
 from typing import Any
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE, ActionKind, Side, TimeInForce
@@ -36,6 +39,38 @@ def ns(ts: int) -> str:
     sign = "-" if ts < 0 else ""
     whole, frac = divmod(abs(ts), 1_000_000_000)
     return f"{sign}{whole}.{frac:09d}"
+
+
+# a duration's units, longest first; a bare number is seconds
+DURATION_UNITS: dict[str, int] = {
+    "h": 3_600_000_000_000,
+    "min": 60_000_000_000,
+    "s": 1_000_000_000,
+    "ms": 1_000_000,
+    "us": 1_000,
+    "ns": 1,
+}
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(" + "|".join(DURATION_UNITS) + ")?")
+
+
+def duration(value: int) -> str:
+    """Nanoseconds in the longest unit that writes them whole: ``100ms``, ``10s``, ``1min``."""
+    unit, scale = next((u, n) for u, n in DURATION_UNITS.items() if value % n == 0)
+    return f"{value // scale}{unit}"
+
+
+def parse_duration(text: str) -> int:
+    """``100ms``, ``1.5s``, ``2min``, ``250us``, ``10`` (seconds) as whole nanoseconds;
+    ValueError names what is wrong."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        units = ", ".join(DURATION_UNITS)
+        raise ValueError(f"not a duration: {text!r} (a number and a unit: {units}; none: s)")
+    number, unit = match.groups()
+    ns = Fraction(number) * DURATION_UNITS[unit or "s"]
+    if ns.denominator != 1:
+        raise ValueError(f"not a whole number of nanoseconds: {text!r}")
+    return int(ns)
 
 
 def maybe_price(value: Any) -> str:

@@ -14,6 +14,10 @@ Conventions (docs/replay.md, "TCA"):
 * markout at h = (mid at fill time + h - fill price) for a buy, the opposite for a sell:
   positive is a gain for the algo; bps against the fill price; n/a when the run ended
   before fill time + h (or no two-sided book then);
+* default horizons (``default_horizons``): three steps of the ladder 1 ms, 10 ms, 100 ms,
+  1 s, 10 s, 1 min, 10 min, 1 h, the longest being the longest step within a quarter of
+  the run's length (at least 100 ms), so a fill in the run's first three quarters has
+  every markout;
 * averages are weighted by fill size; fill ratio = filled size / ordered size, an
   order's size being its last (a replace can change it); fees are summed (negative is a
   rebate).
@@ -28,13 +32,24 @@ from typing import Any
 import attrs
 import orjson
 
-from meshrt.analysis import fmt
 from meshrt.analysis.book import FeedBook, MidSeries
-from meshrt.contract import PRICE_SCALE, Side
+from meshrt.contract import Side
 from meshrt.log.errors import LogTorn
-from meshrt.log.reader import ReplayReader, unknown_types_note
+from meshrt.log.reader import Record, ReplayReader, unknown_types_note
 
-HORIZONS_NS: tuple[int, ...] = (1_000_000_000, 10_000_000_000, 60_000_000_000)
+MS = 1_000_000
+S = 1000 * MS
+LADDER_NS: tuple[int, ...] = (MS, 10 * MS, 100 * MS, S, 10 * S, 60 * S, 600 * S, 3600 * S)
+DEFAULT_COUNT = 3
+
+
+def default_horizons(run_ns: int) -> tuple[int, ...]:
+    """The markout horizons for a run of ``run_ns``: three steps of the ladder, the
+    longest the longest step within a quarter of the run (the first three steps for a
+    run under 400 ms)."""
+    fits = [h for h in LADDER_NS if h <= run_ns // 4]
+    last = max(len(fits), DEFAULT_COUNT)
+    return LADDER_NS[last - DEFAULT_COUNT : last]
 
 
 class TcaError(ValueError):
@@ -92,6 +107,7 @@ class TcaReport:
     scenario: str
     symbol: str | None
     end_ns: int
+    horizons_ns: tuple[int, ...]
     rows: tuple[TcaRow, ...]
     notes: tuple[str, ...] = ()
 
@@ -129,9 +145,10 @@ class _Group:
 
 
 def analyse(
-    run: Path | str, symbol: str | None = None, horizons_ns: Sequence[int] = HORIZONS_NS
+    run: Path | str, symbol: str | None = None, horizons_ns: Sequence[int] | None = None
 ) -> TcaReport:
-    """One pass over the log, then a per-fill calculation against the mid series."""
+    """One pass over the log, then a per-fill calculation against the mid series, with
+    markouts at ``horizons_ns`` (None: ``default_horizons`` of the run's end)."""
     reader = ReplayReader(run, allow_unknown_types=True)
     if symbol is not None:
         known = sorted(
@@ -140,128 +157,172 @@ def analyse(
         if symbol not in known:
             reader.close()
             raise TcaError(f"no symbol {symbol!r} in this run (symbols: {', '.join(known)})")
-    books: dict[tuple[str, str], FeedBook] = {}
-    mids: dict[tuple[str, str], MidSeries] = {}
-    orders: dict[int, _Order] = {}
-    fills: list[tuple[int, int, int, int, int]] = []  # order id, ts, price, size, fee
-    previous: Any = None
+    tca = TcaPass(symbol)
     notes: list[str] = []
     last_ts = 0
+    observe = tca.observe
     try:
         for rec in reader:
-            before, previous = previous, rec
-            kind = rec.type
             last_ts = rec.event_ts
-            if kind == "delta" or kind == "snapshot":
-                if symbol is not None and rec.instrument != symbol:
-                    continue
-                where = (rec.venue, rec.instrument)
-                book = books.get(where)  # type: ignore[arg-type]
-                if book is None:
-                    book = books[where] = FeedBook()  # type: ignore[index]
-                    mids[where] = MidSeries()  # type: ignore[index]
-                if kind == "delta":
-                    payload = rec.payload
-                    book.delta(payload[0], payload[1], payload[2])
-                else:
-                    book.snapshot(rec.payload[0], rec.payload[1])
-                mids[where].record(rec.event_ts, book.mid2())  # type: ignore[index]
-            elif kind == "order_created":
-                if symbol is not None and rec.instrument != symbol:
-                    continue
-                order_id, label, client_id = rec.payload[0], rec.payload[1], rec.payload[2]
-                intent = before  # the sequencer logs the intent, then the order it created
-                if (
-                    intent is None
-                    or intent.type != "intent"
-                    or intent.source != f"algo:{label}"
-                    or intent.payload[3] != client_id
-                ):
-                    notes.append(
-                        f"order {order_id}: no intent just before order_created seq "
-                        f"{rec.seq}; skipped"
-                    )
-                    continue
-                instrument = str(rec.instrument)
-                book = books.get((rec.venue, instrument))
-                orders[order_id] = _Order(
-                    label,
-                    rec.venue,
-                    instrument,
-                    1 if intent.payload[1] == Side.BUY else -1,
-                    intent.payload[6],
-                    book.mid2() if book is not None else None,
-                )
-            elif kind == "fill":
-                payload = rec.payload
-                if payload[0] in orders:
-                    fills.append((payload[0], rec.event_ts, payload[1], payload[2], payload[4]))
-            elif kind == "replaced":
-                order = orders.get(rec.payload[0])
-                if order is not None:
-                    order.size = rec.payload[2]
-            elif kind == "rejected":
-                order = orders.get(rec.payload[0])
-                if order is not None:
-                    order.rejected = True
+            observe(rec)
     except LogTorn as exc:
         notes.append(f"{exc} (ignored: analysed up to the last whole record)")
     notes.extend(unknown_types_note(reader))
-    end_ns = _run_end(reader, last_ts)
-    groups: dict[tuple[str, str | None], _Group] = {}
+    return tca.report(reader.header.scenario, run_end(reader, last_ts), horizons_ns, notes)
 
-    def group_of(order: _Order) -> tuple[_Group, _Group]:
-        pair = []
-        for key in ((order.venue, order.label), (order.venue, None)):
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = _Group(markouts=[[0, 0.0, 0.0, 0, 0] for _ in horizons_ns])
-            pair.append(group)
-        return pair[0], pair[1]
 
-    for order in orders.values():
-        for group in group_of(order):
-            group.orders += 1
-            group.ordered += order.size
-            group.rejected += order.rejected
-    for order_id, ts, price, size, fee in fills:
-        order = orders[order_id]
-        series = mids.get((order.venue, order.symbol))
-        sign = order.sign
-        slip = None
-        if order.decision_mid2 is not None:
-            slip = sign * (price - order.decision_mid2 / 2)
-            slip_bps = slip / (order.decision_mid2 / 2) * 1e4
-        after: list[float | None] = []
-        for horizon in horizons_ns:
-            if ts + horizon > end_ns or series is None:
-                after.append(None)
-                continue
-            mid2 = series.at(ts + horizon)
-            after.append(None if mid2 is None else sign * (mid2 / 2 - price))
-        for group in group_of(order):
-            group.fills += 1
-            group.filled += size
-            group.fees += fee
-            if slip is not None:
-                group.slip_weight += size
-                group.slip_fills += 1
-                group.slip_sum += slip * size
-                group.slip_bps_sum += slip_bps * size
-            for acc, markout in zip(group.markouts, after, strict=True):
-                if markout is None:
-                    acc[4] += 1
-                else:
-                    acc[0] += size
-                    acc[1] += markout * size
-                    acc[2] += markout / price * 1e4 * size
-                    acc[3] += 1
-    rows = []
-    for (venue, label), group in sorted(
-        groups.items(), key=lambda item: (item[0][0], item[0][1] is None, item[0][1] or "")
-    ):
-        rows.append(_row(venue, label, group, horizons_ns))
-    return TcaReport(reader.header.scenario, symbol, end_ns, tuple(rows), tuple(notes))
+class TcaPass:
+    """The TCA's work per record, for one pass over a log that a caller may share
+    (``meshrt report`` reads the log once for all its figures).
+
+    Feed records rebuild each venue symbol's book into ``mids`` (time -> twice the
+    mid at every change, public for other figures over the same prices); orders and
+    fills are kept; ``report`` computes the figures at the end.
+    """
+
+    __slots__ = ("symbol", "books", "mids", "orders", "fills", "intent", "notes", "_lanes")
+
+    def __init__(self, symbol: str | None = None) -> None:
+        self.symbol = symbol
+        self.books: dict[tuple[str, str], FeedBook] = {}
+        self.mids: dict[tuple[str, str], MidSeries] = {}
+        self.orders: dict[int, _Order] = {}
+        self.fills: list[tuple[int, int, int, int, int]] = []  # order id, ts, price, size, fee
+        self.intent: Any = None  # the last intent record
+        self.notes: list[str] = []
+        self._lanes: dict[tuple[str, str], tuple[FeedBook, MidSeries]] = {}
+
+    def observe(self, rec: Record) -> None:
+        """Take one record, in log order (feed records first: they are most of a log)."""
+        kind = rec.type
+        symbol = self.symbol
+        if kind == "delta" or kind == "snapshot":
+            if symbol is not None and rec.instrument != symbol:
+                return
+            where: tuple[str, str] = (rec.venue, rec.instrument)  # type: ignore[assignment]
+            lane = self._lanes.get(where)
+            if lane is None:
+                book, series = self.books[where], self.mids[where] = FeedBook(), MidSeries()
+                lane = self._lanes[where] = (book, series)
+            book, series = lane
+            payload = rec.payload
+            if kind == "delta":
+                book.delta(payload[0], payload[1], payload[2])
+            else:
+                book.snapshot(payload[0], payload[1])
+            series.record(rec.event_ts, book.mid2())
+        elif kind == "intent":
+            self.intent = rec
+        elif kind == "order_created":
+            if symbol is not None and rec.instrument != symbol:
+                return
+            order_id, label, client_id = rec.payload[0], rec.payload[1], rec.payload[2]
+            intent = self.intent  # the sequencer logs the intent, then the order it created
+            if (
+                intent is None
+                or intent.seq != rec.seq - 1
+                or intent.source != f"algo:{label}"
+                or intent.payload[3] != client_id
+            ):
+                self.notes.append(
+                    f"order {order_id}: no intent just before order_created seq {rec.seq}; skipped"
+                )
+                return
+            instrument = str(rec.instrument)
+            decided = self.books.get((rec.venue, instrument))
+            self.orders[order_id] = _Order(
+                label,
+                rec.venue,
+                instrument,
+                1 if intent.payload[1] == Side.BUY else -1,
+                intent.payload[6],
+                decided.mid2() if decided is not None else None,
+            )
+        elif kind == "fill":
+            payload = rec.payload
+            if payload[0] in self.orders:
+                self.fills.append((payload[0], rec.event_ts, payload[1], payload[2], payload[4]))
+        elif kind == "replaced":
+            order = self.orders.get(rec.payload[0])
+            if order is not None:
+                order.size = rec.payload[2]
+        elif kind == "rejected":
+            order = self.orders.get(rec.payload[0])
+            if order is not None:
+                order.rejected = True
+
+    def report(
+        self,
+        scenario: str,
+        end_ns: int,
+        horizons_ns: Sequence[int] | None = None,
+        notes: Sequence[str] = (),
+    ) -> TcaReport:
+        """The figures per deployment and per venue, markouts at ``horizons_ns`` (None:
+        ``default_horizons`` of the run's end)."""
+        if horizons_ns is None:
+            horizons_ns = default_horizons(end_ns)
+        horizons_ns = tuple(horizons_ns)
+        orders, mids = self.orders, self.mids
+        groups: dict[tuple[str, str | None], _Group] = {}
+
+        def group_of(order: _Order) -> tuple[_Group, _Group]:
+            pair = []
+            for key in ((order.venue, order.label), (order.venue, None)):
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = _Group(
+                        markouts=[[0, 0.0, 0.0, 0, 0] for _ in horizons_ns]
+                    )
+                pair.append(group)
+            return pair[0], pair[1]
+
+        for order in orders.values():
+            for group in group_of(order):
+                group.orders += 1
+                group.ordered += order.size
+                group.rejected += order.rejected
+        for order_id, ts, price, size, fee in self.fills:
+            order = orders[order_id]
+            series = mids.get((order.venue, order.symbol))
+            sign = order.sign
+            slip = None
+            if order.decision_mid2 is not None:
+                slip = sign * (price - order.decision_mid2 / 2)
+                slip_bps = slip / (order.decision_mid2 / 2) * 1e4
+            after: list[float | None] = []
+            for horizon in horizons_ns:
+                if ts + horizon > end_ns or series is None:
+                    after.append(None)
+                    continue
+                mid2 = series.at(ts + horizon)
+                after.append(None if mid2 is None else sign * (mid2 / 2 - price))
+            for group in group_of(order):
+                group.fills += 1
+                group.filled += size
+                group.fees += fee
+                if slip is not None:
+                    group.slip_weight += size
+                    group.slip_fills += 1
+                    group.slip_sum += slip * size
+                    group.slip_bps_sum += slip_bps * size
+                for acc, markout in zip(group.markouts, after, strict=True):
+                    if markout is None:
+                        acc[4] += 1
+                    else:
+                        acc[0] += size
+                        acc[1] += markout * size
+                        acc[2] += markout / price * 1e4 * size
+                        acc[3] += 1
+        rows = [
+            _row(venue, label, group, horizons_ns)
+            for (venue, label), group in sorted(
+                groups.items(), key=lambda item: (item[0][0], item[0][1] is None, item[0][1] or "")
+            )
+        ]
+        return TcaReport(
+            scenario, self.symbol, end_ns, horizons_ns, tuple(rows), (*self.notes, *notes)
+        )
 
 
 def _row(venue: str, label: str | None, group: _Group, horizons_ns: Sequence[int]) -> TcaRow:
@@ -294,7 +355,7 @@ def _row(venue: str, label: str | None, group: _Group, horizons_ns: Sequence[int
     )
 
 
-def _run_end(reader: ReplayReader, last_ts: int) -> int:
+def run_end(reader: ReplayReader, last_ts: int) -> int:
     """When the run ended: the summary's scenario time if it describes this very log.
 
     The log has no end record, so a run that stopped cleanly says when in summary.json
@@ -313,101 +374,3 @@ def _run_end(reader: ReplayReader, last_ts: int) -> int:
         scenario_end: int = summary["scenario_time_ns"]
         return max(last_ts, scenario_end)
     return last_ts
-
-
-def _horizon_name(ns: int) -> str:
-    return f"{ns // 1_000_000_000}s" if ns % 1_000_000_000 == 0 else f"{ns / 1e9:g}s"
-
-
-def _quote(value: float | None) -> str:
-    """A price-unit average shown in quote units, signed, to six decimals."""
-    return "n/a" if value is None else f"{value / PRICE_SCALE:+.6f}"
-
-
-def _bps(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:+.2f}"
-
-
-def format_report(report: TcaReport) -> str:
-    """A table: one row per deployment, then a total per venue."""
-    head = (
-        f"TCA of {report.scenario!r} (symbol {report.symbol or 'all'}), run end "
-        f"{fmt.ns(report.end_ns)} s"
-    )
-    horizons = [m.horizon_ns for m in report.rows[0].markouts] if report.rows else []
-    columns = [
-        "venue",
-        "deployment",
-        "orders",
-        "rejected",
-        "ordered",
-        "filled",
-        "fill%",
-        "fills",
-        "slip",
-        "slip bps",
-        "fees",
-    ]
-    for horizon in horizons:
-        columns += [f"mo {_horizon_name(horizon)}", f"mo {_horizon_name(horizon)} bps"]
-    rows = [columns]
-    for row in report.rows:
-        cells = [
-            row.venue,
-            row.deployment or "(venue)",
-            f"{row.orders:,}",
-            f"{row.rejected:,}",
-            fmt.size(row.ordered),
-            fmt.size(row.filled),
-            "n/a" if row.fill_ratio is None else f"{row.fill_ratio:.1%}",
-            f"{row.fills:,}",
-            _quote(row.slippage),
-            _bps(row.slippage_bps),
-            fmt.price(row.fees),
-        ]
-        for markout in row.markouts:
-            cells += [_quote(markout.price), _bps(markout.bps)]
-        rows.append(cells)
-    widths = [max(len(r[k]) for r in rows) for k in range(len(columns))]
-    lines = [head, ""]
-    for k, cells in enumerate(rows):
-        lines.append(
-            "  ".join(
-                c.ljust(w) if i < 2 else c.rjust(w)
-                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-            ).rstrip()
-        )
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    if not report.rows:
-        lines.append("(no orders)")
-    lines += [
-        "",
-        (
-            "slip: fill price vs the mid at the order's decision, + = worse for the algo "
-            "(quote units per unit, and bps of that mid)"
-        ),
-        (
-            "mo: mid at fill time + h vs fill price, + = gain for the algo (bps of the fill "
-            "price); n/a: the run ended before fill time + h"
-        ),
-        "averages are weighted by fill size; fees: negative = rebate",
-    ]
-    excluded = (
-        {
-            _horizon_name(m.horizon_ns): sum(
-                r.markouts[i].excluded for r in report.rows if r.deployment is not None
-            )
-            for i, m in enumerate(report.rows[0].markouts)
-        }
-        if report.rows
-        else {}
-    )
-    partial = {name: n for name, n in excluded.items() if n}
-    if partial:
-        lines.append(
-            "fills left out of markouts (horizon past the run's end): "
-            + ", ".join(f"{name} {n:,}" for name, n in partial.items())
-        )
-    lines.extend(f"note: {note}" for note in report.notes)
-    return "\n".join(lines)

@@ -1,13 +1,23 @@
-"""An order trace as text: the table ``meshrt trace`` prints."""
+"""An order trace for the terminal: the table ``meshrt trace`` prints."""
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
+from rich.text import Text
+
 from meshrt.analysis import fmt
 from meshrt.analysis.trace import OrderTrace
+from meshrt.console import table
+
+LOG_NOTE = (
+    "note: the book the algo saw when it decided is not logged; it is at least "
+    "the feed latency older than the intent"
+)
 
 
-def format_trace(trace: OrderTrace) -> str:
-    """The trace as a table: one line per step, times in seconds with all nine decimals."""
+def trace_table(trace: OrderTrace) -> RenderableType:
+    """The order, its final state, then one row per step, times in seconds with all nine
+    decimals."""
     head = (
         f"order {trace.order_id} ({trace.label}:{trace.client_id}) on {trace.venue} "
         f"{trace.symbol}: "
@@ -18,33 +28,13 @@ def format_trace(trace: OrderTrace) -> str:
     final = f"final {trace.status}"
     if trace.final_price != trace.price:
         final += f" at {fmt.price(trace.final_price)}"
-    lines = [
-        head,
-        (f"{final}, filled {fmt.size(trace.filled)} of {size_text}, fees {fmt.price(trace.fees)}"),
-        "",
-    ]
-    rows = [("seq", "time (s)", "step", "key", "what", "because of")]
+    final += f", filled {fmt.size(trace.filled)} of {size_text}, fees {fmt.price(trace.fees)}"
+    steps = table("seq", "time (s)", "step", "key", "what", "because of", left=0)
+    for column in steps.columns[2:]:
+        column.justify = "left"
     for step in trace.steps:
-        rows.append(
-            (str(step.seq), fmt.ns(step.ts), step.step, step.key or "", step.detail, step.trigger)
+        steps.add_row(
+            str(step.seq), fmt.ns(step.ts), step.step, step.key or "", step.detail, step.trigger
         )
-    widths = [max(len(row[k]) for row in rows) for k in range(4)]
-    for row in rows:
-        lines.append(
-            "  ".join(
-                [
-                    row[0].rjust(widths[0]),
-                    row[1].rjust(widths[1]),
-                    row[2].ljust(widths[2]),
-                    row[3].ljust(widths[3]),
-                    f"{row[4]}  <- {row[5]}",
-                ]
-            )
-        )
-    lines.append("")
-    lines.append(
-        "note: the book the algo saw when it decided is not logged; it is at least "
-        "the feed latency older than the intent"
-    )
-    lines.extend(f"note: {note}" for note in trace.notes)
-    return "\n".join(lines)
+    notes = [Text(f"note: {note}", style="yellow") for note in trace.notes]
+    return Group(Text(head), Text(final), Text(""), steps, Text(""), Text(LOG_NOTE), *notes)

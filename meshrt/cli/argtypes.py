@@ -47,3 +47,17 @@ def seconds(value: str) -> float:
     if not math.isfinite(number) or number < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {value!r}")
     return number
+
+
+def durations(value: str) -> tuple[int, ...]:
+    """argparse type: comma-separated durations (``100ms,1s,10s``; a bare number is
+    seconds), each > 0, as nanoseconds."""
+    from meshrt.analysis.fmt import parse_duration
+
+    try:
+        found = tuple(parse_duration(word) for word in value.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not all(found):
+        raise argparse.ArgumentTypeError(f"durations must be > 0, got {value!r}")
+    return found

@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meshrt import __version__
-from meshrt.cli import argtypes, convert, soak_command, sweep_command
+from meshrt.cli import (
+    argtypes,
+    convert,
+    intel_command,
+    live_commands,
+    report_command,
+    soak_command,
+    sweep_command,
+    venuesim_command,
+)
 from meshrt.cli.read_commands import add_parsers as add_analysis_parsers, tca_main, trace_main
 from meshrt.cli.toolchain_commands import add_parsers as add_toolchain_parsers
 from meshrt.loaders.python import AlgoLoadError
@@ -97,6 +106,13 @@ def _main(argv: list[str] | None) -> int:
         help="run with this seed instead of the scenario's (the same as --set seed=N)",
     )
     run.add_argument(
+        "--duration",
+        type=argtypes.seconds,
+        metavar="SECONDS",
+        help="run this long instead of the scenario's duration_ns (the same as --set "
+        "duration_ns=NS; a paper run: wall-clock seconds)",
+    )
+    run.add_argument(
         "--set",
         action="append",
         default=[],
@@ -122,8 +138,12 @@ def _main(argv: list[str] | None) -> int:
     add_analysis_parsers(commands)
     add_toolchain_parsers(commands)  # build, init: each sets args.handler
     convert.add_parser(commands)  # sets args.handler
+    live_commands.add_parser(commands)  # record: sets args.handler
     soak_command.add_parser(commands)  # sets args.handler
     sweep_command.add_parser(commands)  # sets args.handler
+    venuesim_command.add_parser(commands)  # sets args.handler
+    intel_command.add_parser(commands)  # sets args.handler
+    report_command.add_parser(commands)  # sets args.handler
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is not None:
         return int(args.handler(args))
@@ -143,18 +163,24 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from meshrt.console import show
     from meshrt.log.checkpoint import CheckpointError
+    from meshrt.runtime.paper import NoSession
     from meshrt.runtime.preflight import preflight
     from meshrt.runtime.run import RunOptions, resume, run
     from meshrt.runtime.run_folder import RunFolderError
-    from meshrt.runtime.summary import format_table
+    from meshrt.runtime.summary import summary_table
 
     if (args.scenario is None) == (args.resume is None):
         return argtypes.refuse("run", "needs a scenario file, or --resume RUN_DIR (not both)")
     given = [("--seed", f"seed={args.seed}")] if args.seed is not None else []
+    if args.duration is not None:
+        given.append(("--duration", f"duration_ns={round(args.duration * 1e9)}"))
     given += [("--set", text) for text in args.settings]
     if args.resume is not None and given:
-        return argtypes.refuse("run", "--resume uses the run's own --seed and --set (run.json)")
+        return argtypes.refuse(
+            "run", "--resume uses the run's own --seed, --duration and --set (run.json)"
+        )
     progress = None if args.no_progress else ProgressBar()
     try:
         if args.resume is not None:
@@ -184,7 +210,7 @@ def _run(args: argparse.Namespace) -> int:
         return argtypes.refuse("run", f"cannot resume: {exc}")
     except RunFolderError as exc:
         return argtypes.refuse("run", f"bad run folder: {exc}")
-    except (SourceError, AlgoLoadError) as exc:
+    except (SourceError, AlgoLoadError, NoSession) as exc:
         return argtypes.refuse("run", f"bad input: {exc}")
     except KeyboardInterrupt:  # Ctrl-C before the run started (or after it ended)
         print("meshrt run: interrupted", file=sys.stderr)
@@ -195,7 +221,7 @@ def _run(args: argparse.Namespace) -> int:
     if result.interrupted:
         print(_interrupted(result), file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(format_table(result.summary, result.metrics))
+    show(summary_table(result.summary, result.metrics))
     print(f"run folder: {result.run_dir}")
     return EXIT_OK if result.ok else EXIT_RUN_FAILED
 
@@ -257,7 +283,8 @@ def _replay(args: argparse.Namespace) -> int:
 def _summary(args: argparse.Namespace) -> int:
     import orjson
 
-    from meshrt.runtime.summary import format_table
+    from meshrt.console import show
+    from meshrt.runtime.summary import summary_table
 
     read = {}
     for name in ("summary.json", "metrics.json"):
@@ -271,14 +298,15 @@ def _summary(args: argparse.Namespace) -> int:
             )
         except orjson.JSONDecodeError as exc:
             return argtypes.refuse("summary", f"{path}: not valid JSON: {exc}")
-    print(format_table(read["summary.json"], read["metrics.json"]))
+    show(summary_table(read["summary.json"], read["metrics.json"]))
     return EXIT_OK
 
 
 def _mesh(args: argparse.Namespace) -> int:
     import orjson
 
-    from meshrt.runtime.summary import format_mesh
+    from meshrt.console import show
+    from meshrt.runtime.summary import mesh_table
 
     path = args.run_dir / "mesh.json"
     try:
@@ -287,35 +315,23 @@ def _mesh(args: argparse.Namespace) -> int:
         return argtypes.refuse("mesh", f"{path}: no such file (is {args.run_dir} a run folder?)")
     except orjson.JSONDecodeError as exc:
         return argtypes.refuse("mesh", f"{path}: not valid JSON: {exc}")
-    print(format_mesh(mesh))
+    show(mesh_table(mesh))
     return EXIT_OK
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr, shown only once a run lasts long enough to need it."""
-
-    WIDTH = 30
+    """The run's progress in scenario time, with its ETA, on stderr (a terminal only)."""
 
     def __init__(self) -> None:
-        self.shown = False
+        from meshrt.console import Bar
+
+        self.bar = Bar("run")
 
     def __call__(self, now_ns: int, events: int, end_ns: int | None) -> None:
-        if not sys.stderr.isatty():
-            return
-        self.shown = True
-        if end_ns:
-            fraction = min(1.0, now_ns / end_ns)
-            filled = int(fraction * self.WIDTH)
-            bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {fraction:4.0%}"
-        else:
-            bar = "[running]"
-        sys.stderr.write(f"\r{bar}  t={now_ns / 1e9:.3f}s  events={events:,}")
-        sys.stderr.flush()
+        self.bar.update(now_ns, end_ns or None, f"t={now_ns / 1e9:.3f}s  events={events:,}")
 
     def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        self.bar.close()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from meshrt.cli.argtypes import EXIT_BAD_INPUT, path, refuse
+from meshrt.cli.argtypes import EXIT_BAD_INPUT, durations, path, refuse
 from meshrt.log.errors import LogError
 from meshrt.log.reader import log_path
 
@@ -34,30 +34,42 @@ def add_parsers(commands: Any) -> None:
     )
     tca.add_argument("run_dir", type=path, help="a run folder written by 'meshrt run'")
     tca.add_argument("--symbol", help="only orders of this symbol")
+    tca.add_argument(
+        "--horizons",
+        type=durations,
+        metavar="H1,H2,...",
+        help="markout horizons, e.g. 100ms,1s,10s (default: three chosen from the run's "
+        "length, the longest within a quarter of it)",
+    )
     tca.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def trace_main(args: argparse.Namespace) -> int:
     from meshrt.analysis.trace import TraceError, trace_order
-    from meshrt.analysis.trace_text import format_trace
+    from meshrt.analysis.trace_text import trace_table
+    from meshrt.console import show
 
     trace = _read(args.run_dir, "trace", TraceError, lambda: trace_order(args.run_dir, args.order))
     if trace is None:
         return EXIT_BAD_INPUT
-    print(format_trace(trace))
+    show(trace_table(trace))
     return EXIT_OK
 
 
 def tca_main(args: argparse.Namespace) -> int:
-    from meshrt.analysis.tca import TcaError, analyse, format_report
+    from meshrt.analysis.tca import TcaError, analyse
+    from meshrt.analysis.tca_text import tca_table
+    from meshrt.console import show
 
-    report = _read(args.run_dir, "tca", TcaError, lambda: analyse(args.run_dir, args.symbol))
+    report = _read(
+        args.run_dir, "tca", TcaError, lambda: analyse(args.run_dir, args.symbol, args.horizons)
+    )
     if report is None:
         return EXIT_BAD_INPUT
     if args.json:
         sys.stdout.write(report.to_json().decode() + "\n")
     else:
-        print(format_report(report))
+        show(tca_table(report))
     return EXIT_OK
 
 

@@ -110,6 +110,7 @@ def add_parser(commands: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     import attrs
 
+    from meshrt.console import show
     from meshrt.jobs.cluster import ClusterError
     from meshrt.jobs.scenarios import load
     from meshrt.jobs.shipped import ShipmentError
@@ -147,7 +148,7 @@ def main(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     outcomes.sort(key=lambda o: o.job.index)
-    print(report.table(outcomes, time.perf_counter() - started, sum(j.verify for j in jobs)))
+    show(report.table(outcomes, time.perf_counter() - started, sum(j.verify for j in jobs)))
     failed = [o for o in outcomes if not o.ok]
     if args.as_is:
         for outcome in failed:

@@ -20,8 +20,6 @@ DEFAULT_TOP = 10
 
 
 def add_parser(commands: Any) -> None:
-    from meshrt.analysis.tca import HORIZONS_NS
-
     sweep = commands.add_parser(
         "sweep", help="run a scenario over a grid of deployment params and compare the points"
     )
@@ -46,11 +44,10 @@ def add_parser(commands: Any) -> None:
     add_execution_options(sweep)
     sweep.add_argument(
         "--markouts",
-        type=_horizons,
-        default=tuple(h / 1e9 for h in HORIZONS_NS),
-        metavar="S1,S2,...",
-        help="markout horizons in seconds (default: meshrt tca's, "
-        f"{','.join(f'{h / 1e9:g}' for h in HORIZONS_NS)})",
+        type=argtypes.durations,
+        metavar="H1,H2,...",
+        help="markout horizons, e.g. 100ms,1s (a bare number is seconds; default: meshrt "
+        "tca's rule, three chosen from the run's duration)",
     )
     sweep.add_argument(
         "--out",
@@ -79,15 +76,9 @@ def add_parser(commands: Any) -> None:
     sweep.set_defaults(handler=main)
 
 
-def _horizons(value: str) -> tuple[float, ...]:
-    """argparse type: comma-separated seconds, each > 0."""
-    horizons = tuple(argtypes.seconds(word) for word in value.split(","))
-    if not all(horizons):
-        raise argparse.ArgumentTypeError(f"horizons must be > 0, got {value!r}")
-    return horizons
-
-
 def main(args: argparse.Namespace) -> int:
+    from meshrt.analysis.tca import default_horizons
+    from meshrt.console import Bar, show
     from meshrt.jobs.cluster import ClusterError, run_jobs_on_cluster
     from meshrt.jobs.pool import run_jobs
     from meshrt.jobs.scenarios import load
@@ -111,11 +102,12 @@ def main(args: argparse.Namespace) -> int:
     if repeated:
         return argtypes.refuse("sweep", f"--param {repeated[0]} given twice")
     duration_ns = None if args.duration is None else seconds(args.duration)
-    if (duration_ns or scenario.duration_ns) is None:
+    run_ns = duration_ns or scenario.duration_ns
+    if run_ns is None:
         return argtypes.refuse("sweep", "the scenario has no duration_ns: give --duration")
     if args.cluster is not None and args.keep_runs:
         return argtypes.refuse("sweep", "--keep-runs keeps runs on this disk: not with --cluster")
-    horizons = tuple(seconds(h) for h in args.markouts)
+    horizons = args.markouts or default_horizons(run_ns)
     if args.rank not in results.figure_names(horizons):
         return argtypes.refuse(
             "sweep",
@@ -146,19 +138,26 @@ def main(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     started = time.perf_counter()
+    bar = Bar("sweep")
+    finished = []
     try:
         if args.cluster is None:
-            finished = run_jobs(jobs, args.jobs, run_job, warm)
+            running = run_jobs(jobs, args.jobs, run_job, warm)
         else:
-            finished = run_jobs_on_cluster(jobs, args.cluster, run_job)
-        done = sorted(finished, key=lambda r: r.point.index)
+            running = run_jobs_on_cluster(jobs, args.cluster, run_job)
+        for result in running:
+            finished.append(result)
+            bar.update(len(finished), len(jobs), f"{len(finished):,}/{len(jobs):,} points")
     except (ClusterError, ShipmentError) as exc:
         return argtypes.refuse("sweep", str(exc))
+    finally:
+        bar.close()
+    done = sorted(finished, key=lambda r: r.point.index)
     head = {
         "scenario": scenario.name,
         "scenario_file": str(args.scenario),
         "scenario_sha256": digest,
-        "duration_ns": duration_ns or scenario.duration_ns,
+        "duration_ns": run_ns,
         "params": {axis.name: list(axis.values) for axis in axes},
         "random": args.random,
         "seed": seed,
@@ -167,7 +166,7 @@ def main(args: argparse.Namespace) -> int:
     results.write(out, head, axes, done)
     top = results.ranked(done, args.rank)[: args.top]
     print(f"top {len(top)} of {len(done)} points by {args.rank}:")
-    print(results.table(top, axes, horizons))
+    show(results.table(top, axes, horizons))
     failed = [r for r in done if r.status != "ok"]
     for result in failed:
         print(f"point {result.point.index} {result.status}: {result.failure}")

@@ -18,6 +18,7 @@ import orjson
 from meshrt.contract import INT64_MAX, UINT64_MAX, is_int
 from meshrt.log import schema
 from meshrt.log.schema import RecordType
+from meshrt.venues.live.verdicts import Connected, Disconnected, FrameError, Resync
 from meshrt.venues.reports import VenueReport
 
 _dumps = orjson.dumps
@@ -60,6 +61,39 @@ def gave_up(seq: int, ts: int, venue: str, label: str, why: str) -> bytes:
 
 def run_end(seq: int, end: int) -> bytes:
     return _line(schema.RUN_END, seq, end, "control", None, None, [end])
+
+
+def live_clock(seq: int, wall_ns: int) -> bytes:
+    """A live run's time 0 on the wall clock (epoch ns), once, before its first window."""
+    return _line(schema.LIVE_CLOCK, seq, 0, "control", None, None, [wall_ns])
+
+
+def live_window(seq: int, start: int, until: int) -> bytes:
+    """A live window's bounds, before its commits: a replay commits what follows (up to
+    the next window) as one window again."""
+    return _line(schema.LIVE_WINDOW, seq, start, "control", None, None, [start, until])
+
+
+def live_note(
+    seq: int,
+    ts: int,
+    venue: str,
+    symbol: str | None,
+    note: Connected | Disconnected | Resync | FrameError,
+) -> bytes:
+    """What a live venue's session said besides feed events (``schema.LIVE_NOTES``)."""
+    source = f"venue:{venue}"
+    if type(note) is Resync:
+        payload: list[Any] = [note.exchange_symbol, note.why.name, note.detail]
+        return _line(schema.RESYNC, seq, ts, source, venue, symbol, payload)
+    if type(note) is Connected:
+        return _line(schema.CONNECTED, seq, ts, source, venue, None, [note.venue, note.attempt])
+    if type(note) is Disconnected:
+        payload = [note.venue, note.why, note.reconnect_in_ns]
+        return _line(schema.DISCONNECTED, seq, ts, source, venue, None, payload)
+    assert type(note) is FrameError
+    payload = [note.venue, note.where, note.field, note.reason]
+    return _line(schema.FRAME_ERROR, seq, ts, source, venue, None, payload)
 
 
 def report(

@@ -1,4 +1,4 @@
-"""The replay log's record types, format version 1: the one definition of every line.
+"""The replay log's record types, format version 2: the one definition of every line.
 
 A record is one JSON array, the ``ENVELOPE``; its ``type`` names a ``RecordType`` here,
 which says what its payload holds (field names and the JSON types each may take), what
@@ -169,6 +169,24 @@ UNSUBSCRIBE: Final = RecordType("unsubscribe", (("known", BOOL),))
 SET_PARAM: Final = RecordType("set_param", (("name", ANY), ("value", ANY)))
 LOG: Final = RecordType("log", (("message", ANY),))
 
+# live mode (docs/live.md, "Paper mode"): the run's clock anchor, each live window's
+# bounds, and what a live venue's sessions said besides feed events; the venue is the
+# scenario's, the instrument the scenario symbol a resync names (connection events and
+# frame errors name none)
+LIVE_CLOCK: Final = RecordType("live_clock", (("wall_ns", INT),))
+LIVE_WINDOW: Final = RecordType("live_window", (("start", INT), ("until", INT)))
+CONNECTED: Final = RecordType("connected", (("exchange", STR), ("attempt", INT)))
+DISCONNECTED: Final = RecordType(
+    "disconnected", (("exchange", STR), ("why", STR), ("reconnect_in_ns", INT))
+)
+RESYNC: Final = RecordType(
+    "resync", (("exchange_symbol", STR), ("why", STR), ("detail", STR)), located=True
+)
+FRAME_ERROR: Final = RecordType(
+    "frame_error", (("exchange", STR), ("where", STR), ("field", STR), ("reason", STR))
+)
+LIVE_NOTES: Final = (CONNECTED, DISCONNECTED, RESYNC, FRAME_ERROR)
+
 TYPES: Final[dict[str, RecordType]] = {
     record.name: record
     for record in (
@@ -189,6 +207,9 @@ TYPES: Final[dict[str, RecordType]] = {
         UNSUBSCRIBE,
         SET_PARAM,
         LOG,
+        LIVE_CLOCK,
+        LIVE_WINDOW,
+        *LIVE_NOTES,
     )
 }
 FEED_TYPES: Final = frozenset(record.name for record in FEED)

@@ -12,32 +12,53 @@ from typing import Any
 import attrs
 
 from meshrt.actors.instance import AlgoInstance
+from meshrt.actors.live_venue import LiveVenueActor, ReceivedInput
 from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.venue import VenueActor
 from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
-from meshrt.scenario.definition import Scenario
+from meshrt.scenario.definition import LIVE_SOURCES, Scenario, Venue
 from meshrt.sequencer.topology import DeploymentSite, LifecycleAt, Topology, VenueSite
+from meshrt.venues.live.playback import CaptureInput, Inbox
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.sources import open_source
-from meshrt.venues.specs import RecordedSpec
+from meshrt.venues.specs import CaptureSpec, LiveSpec, RecordedSpec
 
 
 def venue_actors(scenario: Scenario, mailbox: Mailbox[Any]) -> list[VenueActor]:
     """One actor per venue, each symbol's source opened (data paths against the
-    scenario's folder) and given its own matching engine."""
+    scenario's folder) and given its own matching engine; a live venue gets one input
+    of ``Received`` items for all its symbols (``live_input``)."""
     base_dir = Path(scenario.base_dir)
-    return [
-        VenueActor(
-            i,
-            venue.name,
-            venue.symbols,
-            [open_source(_resolved(source, base_dir)) for source in venue.sources],
-            [MatchingEngine(venue.fees) for _ in venue.sources],
-            mailbox,
-        )
-        for i, venue in enumerate(scenario.venues)
-    ]
+    actors: list[VenueActor] = []
+    for i, venue in enumerate(scenario.venues):
+        engines = [MatchingEngine(venue.fees) for _ in venue.sources]
+        if is_live(venue):
+            feed = live_input([_resolved(source, base_dir) for source in venue.sources])
+            actors.append(LiveVenueActor(i, venue.name, venue.symbols, feed, engines, mailbox))
+            continue
+        sources = [open_source(_resolved(source, base_dir)) for source in venue.sources]
+        actors.append(VenueActor(i, venue.name, venue.symbols, sources, engines, mailbox))
+    return actors
+
+
+def is_live(venue: Venue) -> bool:
+    """Is the venue fed by ``Received`` items (validate: all its sources are, or none)?"""
+    return isinstance(venue.sources[0], LIVE_SOURCES)
+
+
+def is_paper(scenario: Scenario) -> bool:
+    """Does the scenario run in wall-clock time: a venue on a live exchange feed?"""
+    return any(isinstance(venue.sources[0], LiveSpec) for venue in scenario.venues)
+
+
+def live_input(specs: list[Any]) -> ReceivedInput:
+    """A capture played back in virtual time, or the inbox the live loop fills."""
+    if all(isinstance(spec, CaptureSpec) for spec in specs):
+        return CaptureInput(specs)
+    if all(isinstance(spec, LiveSpec) for spec in specs):
+        return Inbox()
+    raise ValueError("a live venue's sources are all LiveSpec or all CaptureSpec")
 
 
 def topology_of(scenario: Scenario) -> Topology:
@@ -93,6 +114,6 @@ def slot_factory(scenario: Scenario, dep: Any, base_dir: Path) -> Callable[[Algo
 
 
 def _resolved(spec: Any, base_dir: Path) -> Any:
-    if isinstance(spec, RecordedSpec) and not Path(spec.path).is_absolute():
+    if isinstance(spec, (RecordedSpec, CaptureSpec)) and not Path(spec.path).is_absolute():
         return attrs.evolve(spec, path=str(base_dir / spec.path))
     return spec

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from meshrt.venues.specs import RecordedSpec
+from meshrt.venues.specs import CaptureSpec, RecordedSpec
 
 if TYPE_CHECKING:
     from meshrt.scenario.definition import Scenario
@@ -126,12 +126,13 @@ def scenario_sha256(
 
 
 def data_files(scenario: Scenario) -> list[tuple[str, str]]:
-    """Each recorded data file a scenario reads: (its symbol, its path as named)."""
+    """Each recorded data file (or capture) a scenario reads: (its symbol, its path as
+    named)."""
     return [
         (source.symbol, source.path)
         for venue in scenario.venues
         for source in venue.sources
-        if isinstance(source, RecordedSpec)
+        if isinstance(source, (RecordedSpec, CaptureSpec))
     ]
 
 

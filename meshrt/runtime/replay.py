@@ -20,7 +20,8 @@ import attrs
 from meshrt.log.reader import LOG_NAME, read_log
 from meshrt.log.schema import FEED_BY_KIND
 from meshrt.runtime import run_folder
-from meshrt.runtime.run import run
+from meshrt.runtime.assemble import is_live, is_paper
+from meshrt.runtime.run import RunOptions, run
 from meshrt.runtime.run_file import load_run_scenario
 from meshrt.scenario.definition import Scenario
 from meshrt.venues.events import FEED_SNAPSHOT
@@ -118,8 +119,13 @@ def verify(run_dir: Path) -> Verdict:
 def _verify(run_dir: Path, scenario: Scenario) -> Verdict:
     log = run_dir / LOG_NAME
     read_log(log)  # refuses an unknown version or a damaged header before anything runs
+    # a capture is read again through its adapter (its digest is checked like a data
+    # file's): its venue's notes and down/up states come from the same frames; a paper
+    # venue is fed from the log by the live loop (meshrt/runtime/replay_live.py)
     venues = [
-        attrs.evolve(
+        venue
+        if is_live(venue)
+        else attrs.evolve(
             venue,
             sources=[
                 LogSpec(symbol=source.symbol, path=str(log), venue=venue.name)
@@ -130,7 +136,9 @@ def _verify(run_dir: Path, scenario: Scenario) -> Verdict:
     ]
     with tempfile.TemporaryDirectory(prefix="meshrt-replay-") as work:
         out = Path(work) / "run"
-        run(attrs.evolve(scenario, venues=venues), out)
+        # a paper run's windows and feed come from its log, the clock's anchor too
+        options = RunOptions(paper_log=log if is_paper(scenario) else None)
+        run(attrs.evolve(scenario, venues=venues), out, options=options)
         return compare(log, out / LOG_NAME)
 
 

@@ -23,14 +23,16 @@ from meshrt.actors.venue import VenueActor
 from meshrt.log import checkpoint
 from meshrt.log.writer import ReplayLog
 from meshrt.runtime import interrupts, run_folder, watchdog
-from meshrt.runtime.assemble import slot_factory, topology_of, venue_actors
+from meshrt.runtime.assemble import is_live, is_paper, slot_factory, topology_of, venue_actors
 from meshrt.runtime.collector import run_collector
+from meshrt.runtime.paper import Session, live_windows
 from meshrt.runtime.preflight import preflight
 from meshrt.runtime.run_file import load_run_scenario, read_run_file, write_run_file
 from meshrt.runtime.summary import build_mesh, build_metrics, build_summary
 from meshrt.scenario.definition import Scenario
 from meshrt.scenario.overrides import Setting, apply
 from meshrt.sequencer.actor import Sequencer, sequencer_mailbox
+from meshrt.sequencer.live import Windows, run_live
 from meshrt.sequencer.reports import RunFailed
 
 
@@ -67,7 +69,11 @@ class RunOptions:
     meshrt/scenario/overrides.py ``parse``/``setting``, which check them; kept in run.json
     for a resume and a replay), and ``actors_as_tasks``: run venues, instances
     and the coordinator as Trio tasks woken by their mailboxes instead of having the
-    sequencer step them (live mode's way; slower, the same log byte for byte)."""
+    sequencer step them (live mode's way; slower, the same log byte for byte). Paper mode
+    (a venue on a live feed: docs/live.md) always runs them as tasks, in wall-clock time,
+    connecting through ``session`` (None: the live sessions' ``run_session``);
+    ``paper_log``: replay a paper run instead, its windows and feed read from that log
+    (meshrt/runtime/replay.py)."""
 
     checkpoint_every: int = 0
     fsync_interval_s: float | None = None
@@ -76,6 +82,8 @@ class RunOptions:
     replace: bool = False  # run_dir may hold a finished run: overwrite it
     actors_as_tasks: bool = False
     overrides: tuple[Setting, ...] = ()
+    session: Session | None = None
+    paper_log: Path | None = None
 
 
 def run(
@@ -118,6 +126,7 @@ async def _claim_and_start(
     signals: AsyncIterator[int] | None,
 ) -> RunResult:
     preflight(scenario)
+    live = live_windows(scenario, options.session, options.paper_log)  # NoSession: now
     mailbox = sequencer_mailbox()
     venues = venue_actors(scenario, mailbox)
     folder = None
@@ -135,7 +144,7 @@ async def _claim_and_start(
                 options.checkpoint_every,
                 options.fsync_interval_s,
             )
-        return await _start(scenario, venues, mailbox, run_dir, progress, options, signals)
+        return await _start(scenario, venues, mailbox, run_dir, progress, options, signals, live)
     finally:
         if folder is not None:
             folder.release()
@@ -149,9 +158,10 @@ async def _start(
     progress: Callable[[int, int, int | None], None] | None,
     options: RunOptions,
     signals: AsyncIterator[int] | None,
+    live: Callable[[trio.Nursery], Windows] | None,
 ) -> RunResult:
     """Load the algos, write the log header and run: the part of a new run done while
-    its folder is claimed."""
+    its folder is claimed (``live``: a paper run's windows)."""
     base_dir = Path(scenario.base_dir)
     instances = []
     crashed_at_load: dict[int, str] = {}
@@ -187,11 +197,21 @@ async def _start(
     for index, error in crashed_at_load.items():
         sequencer.fail_at_load(index, error)
     sequencer.checkpoint_every = options.checkpoint_every
-    sequencer.actors_as_tasks = options.actors_as_tasks
+    sequencer.actors_as_tasks = options.actors_as_tasks or is_paper(scenario)
     sequencer.next_checkpoint = options.checkpoint_every
-    if run_dir is not None and options.checkpoint_every:
+    if any(is_live(venue) for venue in scenario.venues):
+        sequencer.checkpoint_note = "a live venue's feed (LiveSpec, CaptureSpec) is not saved"
+    elif run_dir is not None and options.checkpoint_every:
         _probe_checkpoints(sequencer)
-    return await _drive(scenario, sequencer, run_dir, signals, options.watchdog_s, resumed=False)
+    return await _drive(
+        scenario,
+        sequencer,
+        run_dir,
+        signals,
+        options.watchdog_s,
+        resumed=False,
+        live=live,
+    )
 
 
 async def resume_async(
@@ -284,9 +304,11 @@ async def _drive(
     watchdog_s: float,
     resumed: bool,
     skipped: tuple[str, ...] = (),
+    live: Callable[[trio.Nursery], Windows] | None = None,
 ) -> RunResult:
     """Run the actors under one nursery until the sequencer is done (or a Ctrl-C stopped
-    it between two windows); write the results."""
+    it between two windows); write the results. ``live``: a paper run's windows (its
+    sessions, cancelled when it ends, run in the same nursery)."""
     venues = [lane.actor for lane in sequencer.lanes]
     instances = [dep.instance for dep in sequencer.deployed]
     log = sequencer.log
@@ -320,7 +342,11 @@ async def _drive(
                         interrupts.watch, signals, sequencer, nursery.cancel_scope, watcher
                     )
                 try:
-                    await sequencer.run(nursery, resumed=resumed)
+                    if live is None:
+                        await sequencer.run(nursery, resumed=resumed)
+                    else:
+                        await run_live(sequencer, nursery, live(nursery))
+                        nursery.cancel_scope.cancel()  # the sessions run until cancelled
                 except RunFailed as exc:
                     failed = str(exc)
                     nursery.cancel_scope.cancel()

@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from rich.console import Group, RenderableType
+from rich.text import Text
+
 from meshrt.actors.instance import AlgoInstance
+from meshrt.actors.live_venue import LiveVenueActor
+from meshrt.console import table
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
 from meshrt.sequencer.actor import Sequencer
+from meshrt.sequencer.live import NOTE_KINDS
 
 
 def percentile(counts: Counter[int], fraction: float) -> int:
@@ -97,7 +103,37 @@ def build_summary(
         },
         "reconciliation": sequencer.reconciliation,
         "deployments": deployments,
+        **_live(sequencer),
     }
+
+
+def _live(sequencer: Sequencer) -> dict[str, Any]:
+    """Live venues' connection events, resyncs (by why), frame errors and the reconnect
+    delays drawn, counted per venue as the sequencer logged them (``commit_note`` in
+    meshrt/sequencer/live.py), and how a paper run ended; nothing for a run without
+    live venues."""
+    counts = sequencer.journal.counts
+    live: dict[str, Any] = {}
+    for lane in sequencer.lanes:
+        if not isinstance(lane.actor, LiveVenueActor):
+            continue
+        prefix = f"live:{lane.name}:"
+        tally = {kind: counts[prefix + kind] for kind in NOTE_KINDS.values()}
+        whys = {
+            key[len(prefix) + len("resync:") :]: n
+            for key, n in counts.items()
+            if key.startswith(prefix + "resync:")
+        }
+        live[lane.name] = {
+            **tally,
+            "resync_why": dict(sorted(whys.items())),
+            "reconnect_delay_ns": counts[prefix + "reconnect_delay_ns"],
+        }
+    if not live:
+        return {}
+    if counts["live_windows"]:
+        live["ended"] = "interrupted" if counts["live_interrupted"] else "duration"
+    return {"live": live}
 
 
 def _net_positions(deployments: list[dict[str, Any]]) -> dict[str, int]:
@@ -166,6 +202,7 @@ def build_metrics(
                     "p50": latencies.percentile(0.50),
                     "p99": latencies.percentile(0.99),
                     "max": latencies.max,
+                    "histogram": [list(bucket) for bucket in latencies.buckets()],
                 },
                 "mailbox": _mailbox(inst.mailbox.metrics()),
                 "crash_traceback": inst.crash_traceback,
@@ -216,8 +253,9 @@ def _micros(ns: int) -> str:
     return f"{ns / 1000:.2f}"
 
 
-def format_table(summary: dict[str, Any], metrics: dict[str, Any]) -> str:
-    """The summary as a plain-text table for the terminal."""
+def summary_table(summary: dict[str, Any], metrics: dict[str, Any]) -> RenderableType:
+    """The summary for the terminal: two lines, any failure, one row per deployment, then
+    a line per deployment with anything to report."""
     lines = [
         f"scenario {summary['scenario']!r}  seed {summary['seed']}  status {summary['status']}",
         (
@@ -242,7 +280,7 @@ def format_table(summary: dict[str, Any], metrics: dict[str, Any]) -> str:
     mismatches = summary["reconciliation"].get("mismatches")
     if mismatches:
         lines.append(f"RECONCILIATION: {len(mismatches)} mismatches, first: {mismatches[0]}")
-    header = (
+    rows = table(
         "label",
         "venue",
         "state",
@@ -256,102 +294,85 @@ def format_table(summary: dict[str, Any], metrics: dict[str, Any]) -> str:
         "max DD",
         "cb p50 us",
         "cb p99 us",
+        left=3,
     )
-    rows = [header]
     latency = {item["label"]: item["callback_latency_ns"] for item in metrics["instances"]}
     for dep in summary["deployments"]:
         position = ", ".join(f"{sym} {_size(pos)}" for sym, pos in dep["position"].items()) or "0"
         lat = latency[dep["label"]]
-        rows.append(
-            (
-                dep["label"],
-                dep["venue"],
-                dep["state"],
-                f"{dep['book_callbacks']:,}",
-                f"{dep['orders']:,}",
-                f"{dep['fills']:,}",
-                position,
-                _money(dep["realized_pnl"]),
-                _money(dep["unrealized_pnl"]),
-                _money(dep["fees"]),
-                _money(dep["max_drawdown"]),
-                _micros(lat["p50"]),
-                _micros(lat["p99"]),
-            )
+        rows.add_row(
+            dep["label"],
+            dep["venue"],
+            dep["state"],
+            f"{dep['book_callbacks']:,}",
+            f"{dep['orders']:,}",
+            f"{dep['fills']:,}",
+            position,
+            _money(dep["realized_pnl"]),
+            _money(dep["unrealized_pnl"]),
+            _money(dep["fees"]),
+            _money(dep["max_drawdown"]),
+            _micros(lat["p50"]),
+            _micros(lat["p99"]),
         )
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
-    for n, row in enumerate(rows):
-        lines.append(
-            "  ".join(
-                str(cell).rjust(widths[i]) if i > 2 else str(cell).ljust(widths[i])
-                for i, cell in enumerate(row)
-            )
-        )
-        if n == 0:
-            lines.append("  ".join("-" * width for width in widths))
-    for dep in summary["deployments"]:
-        notes = []
-        if dep["rejects"]:
-            notes.append("rejects " + ", ".join(f"{k} {v}" for k, v in dep["rejects"].items()))
-        for key, name in (
-            ("refused_actions", "actions refused (over 16)"),
-            ("messages_sent", "messages sent"),
-            ("messages_received", "messages received"),
-            ("messages_refused", "messages refused"),
-            ("crashes", "crashes"),
-            ("restarts", "restarts"),
-            ("discarded_after_crash", "deliveries discarded after crash"),
-        ):
-            if dep[key]:
-                notes.append(f"{name} {dep[key]}")
-        if dep["crashed"]:
-            notes.append(f"CRASHED at {dep['crashed_at_ns'] / 1e9:.6f} s: {dep['crashed']}")
-        if dep["gave_up"]:
-            notes.append(f"GAVE UP: {dep['gave_up']}")
-        if notes:
-            lines.append(f"{dep['label']}: " + "; ".join(notes))
-    return "\n".join(lines)
+    notes = [
+        f"{dep['label']}: " + "; ".join(found)
+        for dep in summary["deployments"]
+        if (found := _notes(dep))
+    ]
+    return Group(*(_line(line) for line in lines), rows, *(_line(note) for note in notes))
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for n, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * width for width in widths))
-    return lines
+def _notes(dep: dict[str, Any]) -> list[str]:
+    """What a deployment has to report besides its row."""
+    notes = []
+    if dep["rejects"]:
+        notes.append("rejects " + ", ".join(f"{k} {v}" for k, v in dep["rejects"].items()))
+    for key, name in (
+        ("refused_actions", "actions refused (over 16)"),
+        ("messages_sent", "messages sent"),
+        ("messages_received", "messages received"),
+        ("messages_refused", "messages refused"),
+        ("crashes", "crashes"),
+        ("restarts", "restarts"),
+        ("discarded_after_crash", "deliveries discarded after crash"),
+    ):
+        if dep[key]:
+            notes.append(f"{name} {dep[key]}")
+    if dep["crashed"]:
+        notes.append(f"CRASHED at {dep['crashed_at_ns'] / 1e9:.6f} s: {dep['crashed']}")
+    if dep["gave_up"]:
+        notes.append(f"GAVE UP: {dep['gave_up']}")
+    return notes
 
 
-def format_mesh(mesh: dict[str, Any]) -> str:
+def _line(text: str) -> Text:
+    """A line of the summary, in red when it reports a failure."""
+    alarm = text.startswith(("FAILED", "RECONCILIATION")) or "CRASHED" in text or "GAVE UP" in text
+    return Text(text, style="bold red" if alarm else "")
+
+
+def mesh_table(mesh: dict[str, Any]) -> RenderableType:
     """``meshrt mesh``: the topology, then one row per directed link."""
     cc = mesh["coordinator"]
-    lines = [f"coordinator in {cc['region']} (started {cc['generations']} time(s))", ""]
-    lines += _table(
-        [("label", "venue", "region", "state")]
-        + [
-            (node["label"], node["venue"], node["region"], node["state"])
-            for node in mesh["topology"]
-        ]
-    )
-    lines.append("")
+    nodes = table("label", "venue", "region", "state", left=4)
+    for node in mesh["topology"]:
+        nodes.add_row(node["label"], node["venue"], node["region"], node["state"])
+    head = Text(f"coordinator in {cc['region']} (started {cc['generations']} time(s))")
     if not mesh["links"]:
-        lines.append("no mesh messages were sent")
-        return "\n".join(lines)
-    lines += _table(
-        [("from", "to", "sent", "delivered", "dropped", "in flight", "p50 ms", "p99 ms")]
-        + [
-            (
-                link["from"],
-                link["to"],
-                str(link["sent"]),
-                str(link["delivered"]),
-                ", ".join(f"{k} {v}" for k, v in link["dropped"].items()) or "0",
-                str(link.get("in_flight", 0)),  # 0 in a run folder from before it was counted
-                f"{link['latency_p50_ns'] / 1e6:.3f}",
-                f"{link['latency_p99_ns'] / 1e6:.3f}",
-            )
-            for link in mesh["links"]
-        ]
+        return Group(head, "", nodes, "", Text("no mesh messages were sent"))
+    links = table(
+        "from", "to", "sent", "delivered", "dropped", "in flight", "p50 ms", "p99 ms", left=2
     )
-    return "\n".join(lines)
+    for link in mesh["links"]:
+        links.add_row(
+            link["from"],
+            link["to"],
+            str(link["sent"]),
+            str(link["delivered"]),
+            ", ".join(f"{k} {v}" for k, v in link["dropped"].items()) or "0",
+            str(link.get("in_flight", 0)),  # 0 in a run folder from before it was counted
+            f"{link['latency_p50_ns'] / 1e6:.3f}",
+            f"{link['latency_p99_ns'] / 1e6:.3f}",
+        )
+    return Group(head, "", nodes, "", links)

@@ -43,7 +43,7 @@ from meshrt.validators import (
     tuple_of,
 )
 from meshrt.venues.fees import FeeSchedule
-from meshrt.venues.specs import RecordedSpec, SyntheticSpec
+from meshrt.venues.specs import CaptureSpec, LiveSpec, RecordedSpec, SyntheticSpec
 
 NS_PER_SECOND = 1_000_000_000
 LIFECYCLE_ACTIONS = ("start", "stop", "pause", "resume")
@@ -94,20 +94,32 @@ def resume(at_ns: int) -> LifecycleStep:
     return LifecycleStep(at_ns, "resume")
 
 
-Source = SyntheticSpec | RecordedSpec
+Source = SyntheticSpec | RecordedSpec | LiveSpec | CaptureSpec
+LIVE_SOURCES = (LiveSpec, CaptureSpec)  # a venue fed by Received items (docs/live.md)
+
+
+def _feed_kind(source: Source) -> type:
+    """What feeds a venue: a live session, a capture, or a simulated source."""
+    return type(source) if isinstance(source, LIVE_SOURCES) else SyntheticSpec
+
+
 _LATENCY = instance_of(Latency, "a meshrt Latency (see meshrt.micros/millis)")
 
 
 @attrs.frozen(slots=True)
 class Venue:
-    """A simulated venue edge: one data source per symbol, latencies and fees."""
+    """A venue edge: one data source per symbol (simulated, or all live: LiveSpec for
+    paper mode, CaptureSpec for a capture played back), latencies and fees."""
 
     name: str = attrs.field(validator=name_rule)
     sources: tuple[Source, ...] = attrs.field(
         converter=as_tuple,
         validator=tuple_of(
-            instance_of((SyntheticSpec, RecordedSpec), "a SyntheticSpec or RecordedSpec"),
-            "SyntheticSpec or RecordedSpec values",
+            instance_of(
+                (SyntheticSpec, RecordedSpec, LiveSpec, CaptureSpec),
+                "a SyntheticSpec, RecordedSpec, LiveSpec or CaptureSpec",
+            ),
+            "SyntheticSpec, RecordedSpec, LiveSpec or CaptureSpec values",
         ),
     )
     region: str = attrs.field(default="default", validator=text)
@@ -310,7 +322,12 @@ def _validate_references(scenario: Scenario, fail: Any) -> None:
             if source.symbol in symbols:
                 fail(f"{where}.sources[{j}].symbol", f"duplicate symbol {source.symbol!r}")
             symbols.add(source.symbol)
-            if isinstance(source, RecordedSpec):
+            if _feed_kind(source) != _feed_kind(venue.sources[0]):
+                fail(
+                    f"{where}.sources[{j}]",
+                    "a venue's sources are all LiveSpec, all CaptureSpec, or all simulated",
+                )
+            if isinstance(source, (RecordedSpec, CaptureSpec)):
                 data = Path(source.path)
                 if not data.is_absolute():
                     data = Path(scenario.base_dir) / data

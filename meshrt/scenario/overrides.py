@@ -2,9 +2,10 @@
 --param``), kept in one place so a run, its resume, its replay and a sweep read them alike.
 
 An override names a deployment's param as ``LABEL.PARAM`` (an existing one: a typo is
-refused, not silently added) or the scenario's ``seed``. A value is read as JSON (``5``,
-``0.5``, ``true``, ``"a,b"``, ``[1,2]``); one that is not JSON is taken as a string. A
-value must pass the rule for algo params (``check_param``), a seed the scenario's own.
+refused, not silently added), the scenario's ``seed`` or its ``duration_ns`` (``meshrt run
+--duration``). A value is read as JSON (``5``, ``0.5``, ``true``, ``"a,b"``, ``[1,2]``);
+one that is not JSON is taken as a string. A value must pass the rule for algo params
+(``check_param``), a seed or duration the scenario's own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from meshrt.scenario.definition import Scenario
 from meshrt.validators import ScenarioValueError, check_param
 
 SEED = "seed"
+DURATION = "duration_ns"  # meshrt run --duration
+SCENARIO_FIELDS = (SEED, DURATION)  # overridden on the scenario itself, not a deployment
 
 
 class OverrideError(ValueError):
@@ -33,7 +36,8 @@ def name_of(deployment: str | None, param: str) -> str:
 
 @attrs.frozen(slots=True)
 class Setting:
-    """One override: a deployment's param, or (``deployment`` None) the seed."""
+    """One override: a deployment's param, or (``deployment`` None) the seed or the
+    duration."""
 
     deployment: str | None
     param: str
@@ -54,14 +58,14 @@ def value_of(word: str) -> Any:
 
 def target(name: str, scenario: Scenario) -> tuple[str | None, str]:
     """The (deployment label or None, param) ``name`` overrides in ``scenario``."""
-    if name == SEED:
-        return None, SEED
+    if name in SCENARIO_FIELDS:
+        return None, name
     labels = [d.label for d in scenario.deployments]
     label = next((lb for lb in labels if name.startswith(f"{lb}.")), None)
     if label is None:
         raise OverrideError(
             f"{name}: no deployment {name.rpartition('.')[0] or name!r} in "
-            f"{scenario.name} (deployments: {', '.join(labels)}; or 'seed')"
+            f"{scenario.name} (deployments: {', '.join(labels)}; or 'seed', 'duration_ns')"
         )
     param = name[len(label) + 1 :]
     known = next(d for d in scenario.deployments if d.label == label).params
@@ -100,7 +104,7 @@ def apply(scenario: Scenario, settings: Sequence[Setting]) -> Scenario:
     very value given (nothing is evolved, so nothing is checked again)."""
     if not settings:
         return scenario
-    seed = next((s.value for s in settings if s.deployment is None), scenario.seed)
+    fields = {s.param: s.value for s in settings if s.deployment is None}
     deployments = [
         attrs.evolve(
             d,
@@ -111,4 +115,4 @@ def apply(scenario: Scenario, settings: Sequence[Setting]) -> Scenario:
         )
         for d in scenario.deployments
     ]
-    return attrs.evolve(scenario, seed=seed, deployments=deployments)
+    return attrs.evolve(scenario, **fields, deployments=deployments)

@@ -6,8 +6,7 @@ from typing import final
 from meshrt.actors._commit import FeedCommit
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import VenueLane
-from meshrt.venues.outputs import VenueOutput
-from meshrt.venues.reports import VenueReport
+from meshrt.venues.outputs import LiveNote, OrderReport, VenueOutput
 
 @final
 class VenueMerge:
@@ -18,7 +17,7 @@ class VenueMerge:
         self,
         commits: list[FeedCommit],
         lanes: list[VenueLane],
-        commit_report: Callable[[VenueLane, int, VenueReport], None],
+        commit_report: Callable[[VenueLane, OrderReport | LiveNote], None],
         journal: Journal,
     ) -> None: ...
     def load(self, streams: list[list[VenueOutput]], lines: list[bytes] | None) -> None:

@@ -22,7 +22,8 @@ cdef class VenueMerge:
     """VenueMerge(commits, lanes, commit_report, journal)
 
     One per sequencer: ``commits`` and ``lanes`` per venue index, ``commit_report(lane,
-    symbol, report)`` for order reports, and the ``journal`` whose ``seq`` it advances and
+    output)`` for order reports and live notes (an ``OrderReport`` or ``LiveNote``), and
+    the ``journal`` whose ``seq`` it advances and
     whose ``counts["venue_events"]`` it adds to. ``load`` takes a window's streams."""
 
     cdef list commits, lanes, streams, lines
@@ -124,11 +125,10 @@ cdef class VenueMerge:
             k = commit.run(events, self.positions[best], stop, run_limit, &seq, lines)
             committed += k - self.positions[best]
             if k < stop and time_of(<object>PyList_GET_ITEM(events, k)) < run_limit:
-                # run() stopped at an order report: report ingress commits it
+                # run() stopped at an order report (or a live note): Python commits it
                 report = <object>PyList_GET_ITEM(events, k)
                 journal.seq = seq
-                self.commit_report(<object>PyList_GET_ITEM(self.lanes, best), report.symbol,
-                                   report.report)
+                self.commit_report(<object>PyList_GET_ITEM(self.lanes, best), report)
                 seq = journal.seq
                 k += 1
                 committed += 1

@@ -55,18 +55,20 @@ from meshrt.sequencer.desk import IntentDesk
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import (
     Deployed,
+    VenueLane,
     deployments_of,
     due_arrivals,
     due_deliveries,
     lanes_of,
 )
+from meshrt.sequencer.live import commit_note
 from meshrt.sequencer.outputs import OutputIngress
 from meshrt.sequencer.reconcile import reconcile
 from meshrt.sequencer.reports import ReportIngress
 from meshrt.sequencer.schedule import Control, LifecycleChange, Schedule
 from meshrt.sequencer.supervisor import Supervisor
 from meshrt.sequencer.topology import Topology
-from meshrt.venues.outputs import VenueOutput
+from meshrt.venues.outputs import LiveNote, OrderReport, VenueOutput
 
 _ts = itemgetter(0)
 _delivery_ts = attrgetter("ts")  # BookDelivery is no tuple
@@ -179,18 +181,14 @@ class Sequencer:
         window costs no Trio task switches. With ``actors_as_tasks`` (live mode's way)
         venues, instances and the coordinator are Trio tasks woken by their mailboxes;
         the log is the same byte for byte (tests/test_determinism.py)."""
-        self._spawn = nursery.start_soon if self.actors_as_tasks else _stepped_by_sequencer
-        self._commit_control = partial(self.controls.commit, self._spawn)
-        self._venues = VenueMerge(
-            [lane.feed_commit for lane in self.lanes], self.lanes, self.reports.commit, self.journal
-        )
+        self.prepare(nursery)
         clock = self.clock
         if resumed:
             if self.bridge.cc is not None:
-                self._spawn(self.bridge.cc.run)
+                self.spawn(self.bridge.cc.run)
         else:
-            self.bridge.start_coordinator(self._spawn)
-            await self._probe_venues()
+            self.bridge.start_coordinator(self.spawn)
+            await self.probe_venues()
         last_report = time.monotonic()
         while True:
             start = clock.next_time(
@@ -202,7 +200,7 @@ class Sequencer:
             clock.now = start
             control = self.controls.take_due(until)
             if self.actors_as_tasks:
-                await self._round_as_tasks(until, control)
+                await self.round_as_tasks(until, control)
             else:
                 self._round_stepped(until, control)
             if start >= clock.next_mark and clock.mark_due(start):
@@ -222,9 +220,30 @@ class Sequencer:
                 self.checkpoint(self)
             if self.interrupted:
                 return  # no shutdown: a resume goes on from the checkpoint just written
-        await self._shutdown()
+        await self.shutdown()
 
-    async def _probe_venues(self) -> None:
+    def prepare(self, nursery: trio.Nursery) -> None:
+        """What a run (virtual or live) needs of this process before its first window."""
+        self._spawn = nursery.start_soon if self.actors_as_tasks else _stepped_by_sequencer
+        self._commit_control = partial(self.controls.commit, self._spawn)
+        self._venues = VenueMerge(
+            [lane.feed_commit for lane in self.lanes], self.lanes, self._venue_item, self.journal
+        )
+
+    def spawn(self, function: Callable[..., Any], *args: Any) -> None:
+        """Start an actor's task (virtual time: none, the sequencer steps it)."""
+        assert self._spawn is not None
+        self._spawn(function, *args)
+
+    def _venue_item(self, lane: VenueLane, out: OrderReport | LiveNote) -> None:
+        """What the venue merge hands back: an order report, or a live venue's note."""
+        if type(out) is OrderReport:
+            self.reports.commit(lane, out.symbol, out.report)
+        else:
+            assert type(out) is LiveNote
+            commit_note(self.journal, lane, out)
+
+    async def probe_venues(self) -> None:
         """Ask every venue when its feed starts."""
         for lane in self.lanes:
             lane.actor.mailbox.send_nowait(Advance(0, []))
@@ -274,7 +293,7 @@ class Sequencer:
             self.bridge.route_stepped()
         self.log.end_window()
 
-    async def _round_as_tasks(self, until: int, control: list[tuple[int, Control]]) -> None:
+    async def round_as_tasks(self, until: int, control: list[tuple[int, Control]]) -> None:
         """One window with actors as Trio tasks: send every actor its part, await every
         reply, commit, then route through the coordinator's task."""
         owed = 0
@@ -375,14 +394,15 @@ class Sequencer:
 
     # -- the end -----------------------------------------------------------------------
 
-    async def _shutdown(self) -> None:
+    async def shutdown(self, end: int | None = None) -> None:
         """Final marks, on_shutdown for every live instance, reconciliation with the
-        venues, then stop every actor."""
+        venues, then stop every actor; ``end``: when (a live run: its last window's end)."""
         clock = self.clock
         self.books.mark_all()
         self.bridge.in_flight_at_end()
         # every record is at or before the end: without a duration, the last event's time
-        end = clock.end_ns if clock.end_ns is not None else max(clock.now, clock.last_event_ts)
+        if end is None:
+            end = clock.end_ns if clock.end_ns is not None else max(clock.now, clock.last_event_ts)
         owed = 0
         for dep in self.deployed:
             if dep.crashed is None:

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from rich.table import Table
 
+from meshrt.console import table as house_table
 from meshrt.contract import PRICE_SCALE
 from meshrt.sweep.figures import Figures
 from meshrt.sweep.grid import Axis
@@ -105,17 +107,14 @@ def ranked(results: Sequence[Result], field: str) -> list[Result]:
     return sorted(results, key=key)
 
 
-def table(results: Sequence[Result], axes: Sequence[Axis], horizons_ns: Sequence[int]) -> str:
-    """The given points, one line each, as an aligned table."""
+def table(results: Sequence[Result], axes: Sequence[Axis], horizons_ns: Sequence[int]) -> Table:
+    """The given points, one row each."""
     names = columns(axes, horizons_ns)
-    lines = [list(names)]
+    made = house_table(*names, left=0)
     for result in results:
         values = row(result)
-        lines.append([_cell(name, values[name]) for name in names])
-    widths = [max(len(line[k]) for line in lines) for k in range(len(names))]
-    text = ["  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
-    text.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(text)
+        made.add_row(*(_cell(name, values[name]) for name in names))
+    return made
 
 
 def _cell(name: str, value: Any) -> str:

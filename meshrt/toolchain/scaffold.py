@@ -193,75 +193,117 @@ scenario = Scenario(
 )
 '''
 
-CHECKS = '''
+CHECK_RUN = '''
 
-def within_the_limit_on_both_sides(deployment: dict[str, Any], scenario: Scenario) -> None:
-    """What an algo people copy must do: trade, end within its position limit, and
-    fill on both sides (an algo that only buys never closes a position: its realized PnL
-    stays 0)."""
-    limit = scenario.deployments[0].params["max_position"]
+def check_the_run(result: Any) -> None:
+    """The scenario ran, traded both sides (an algo that only buys never realizes PnL),
+    kept every invariant and its position limit, and replays identically."""
+    assert result.ok
+    deployment = result.summary["deployments"][0]
     assert deployment["crashed"] is None
-    assert deployment["fills"] > 0
-    assert all(abs(position) <= limit for position in deployment["position"].values())
-    assert deployment["realized_pnl"] != 0, "both sides filled"
+    assert deployment["fills"] > 0 and deployment["realized_pnl"] != 0, "both sides filled"
+    assert_no_invariant_violation(result)
+    scenario = load_scenario(HERE / "scenario.py")
+    assert_positions_within(result, scenario.deployments[0].params["max_position"])
+    assert_deterministic_replay(result)
 '''
 
 PY_TEST = (
-    '''"""The scaffolded algo runs its scenario and quotes both sides within its position
-limit. Run: python -m pytest {name}"""
+    '''"""The scaffolded algo: its decisions on hand-made books (meshrt.testing's harness), and
+its scenario run end to end. Run: python -m pytest {name}"""
 
 from pathlib import Path
 from typing import Any
 
-from meshrt import Scenario
-from meshrt.runtime.run import run
+from meshrt import Side, TimeInForce, price_to_int, size_to_int
 from meshrt.scenario.definition import load_scenario
+from meshrt.testing import (
+    Limit,
+    assert_deterministic_replay,
+    assert_no_invariant_violation,
+    assert_positions_within,
+)
 
 HERE = Path(__file__).resolve().parent
+SIZE = size_to_int("1")
+BOOK = {{"bids": [("99.99", "4")], "asks": [("100.01", "2")]}}
 '''
-    + CHECKS
+    + CHECK_RUN
     + """
 
-def test_the_algo_trades_both_sides_within_its_limit() -> None:
-    scenario = load_scenario(HERE / "scenario.py")
-    result = run(scenario)
-    assert result.ok
-    deployment = result.summary["deployments"][0]
-    within_the_limit_on_both_sides(deployment, scenario)
-    assert result.reports["algo"] == {{"fills": deployment["fills"]}}  # the algo's report()
+def test_it_quotes_the_touch_and_stops_the_side_past_its_limit(algo_harness: Any) -> None:
+    algo = algo_harness("algo.py:{cls}", {{"size": SIZE, "max_position": SIZE}})
+    bid, ask = algo.book(**BOOK).actions
+    assert bid == Limit(1, Side.BUY, price_to_int("99.99"), SIZE, TimeInForce.POST_ONLY, "XYZ")
+    assert ask == Limit(2, Side.SELL, price_to_int("100.01"), SIZE, TimeInForce.POST_ONLY, "XYZ")
+    algo.accept(bid.order_id)
+    algo.accept(ask.order_id)
+    algo.fill(bid.order_id)  # all of it: long SIZE, the limit
+    assert algo.state.position() == SIZE
+    assert algo.book(**BOOK).actions == ()  # no new bid past the limit; the ask stands
+
+
+def test_the_scenario_trades_both_sides_within_the_limit(meshrt_run: Any) -> None:
+    result = meshrt_run("scenario.py")
+    check_the_run(result)
+    assert result.reports["algo"] == {{"fills": result.summary["deployments"][0]["fills"]}}
 """
 )
 
 C_TEST = (
-    '''"""Both builds of the scaffolded algo run its scenario, trade identically, and quote
-both sides within the position limit. Run: python -m pytest {name}"""
+    '''"""Both builds of the scaffolded algo decide alike on hand-made books (meshrt.testing's
+harness), and its scenario runs end to end. Run: python -m pytest {name}"""
 
 from pathlib import Path
 from typing import Any
 
-import attrs
+import pytest
 
-from meshrt import Scenario
-from meshrt.runtime.run import run
+from meshrt import size_to_int
 from meshrt.scenario.definition import load_scenario
+from meshrt.testing import (
+    Limit,
+    assert_deterministic_replay,
+    assert_no_invariant_violation,
+    assert_positions_within,
+)
 from meshrt.toolchain import build
 
 HERE = Path(__file__).resolve().parent
+SIZE = size_to_int("1")
+BOOK = {{"bids": [("99.99", "4")], "asks": [("100.01", "2")]}}
 '''
-    + CHECKS
+    + CHECK_RUN
     + """
 
-def test_wasm_and_native_builds_trade_identically() -> None:
-    artifacts = {{artifact.target: artifact.path for artifact in build(HERE)}}
-    scenario = load_scenario(HERE / "scenario.py")
-    results = {{}}
-    for target, path in artifacts.items():
-        deployment = attrs.evolve(scenario.deployments[0], algo=str(path))
-        result = run(attrs.evolve(scenario, deployments=[deployment]))
-        assert result.ok
-        results[target] = result.summary["deployments"][0]
-    within_the_limit_on_both_sides(results["wasm"], scenario)
-    assert results["wasm"] == results["native"]
+@pytest.fixture(scope="module")
+def builds() -> dict[str, Path]:
+    \"\"\"build/algo.wasm and build/algo.so, made from algo.c once for this module.\"\"\"
+    return {{artifact.target: artifact.path for artifact in build(HERE)}}
+
+
+def decisions(algo: Any) -> list[Any]:
+    \"\"\"Quotes at the touch; filled on the bid up to the limit, no new bid.\"\"\"
+    first = algo.book(**BOOK)
+    bid, ask = first.actions
+    assert isinstance(bid, Limit) and isinstance(ask, Limit)
+    algo.accept(bid.order_id)
+    algo.accept(ask.order_id)
+    filled = algo.fill(bid.order_id)
+    return [first, filled, algo.book(**BOOK), algo.state.position()]
+
+
+def test_both_builds_decide_alike(algo_harness: Any, builds: dict[str, Path]) -> None:
+    params = {{"size": SIZE, "max_position": SIZE}}
+    wasm, native = (decisions(algo_harness(builds[t], params)) for t in ("wasm", "native"))
+    assert wasm == native
+    assert wasm[2].actions == () and wasm[3] == SIZE  # no new bid past the limit
+
+
+def test_the_scenario_trades_both_sides_within_the_limit(
+    meshrt_run: Any, builds: dict[str, Path]
+) -> None:
+    check_the_run(meshrt_run("scenario.py"))  # the WASM build; its native twin decides alike
 """
 )
 
@@ -296,7 +338,7 @@ def init_project(name: str, lang: str, parent: Path = Path(".")) -> Path:
         note = '  # or "build/algo.so": the native build of the same source'
         test = C_TEST
     (folder / "scenario.py").write_text(SCENARIO.format(name=name, algo=algo, algo_note=note))
-    (folder / test_file(name)).write_text(test.format(name=name))
+    (folder / test_file(name)).write_text(test.format(name=name, cls=cls))
     return folder
 
 

@@ -1,7 +1,8 @@
 """The data specs a scenario names in ``Venue(sources=[...])``: plain, checked values.
 
 ``SyntheticSpec`` describes a seeded synthetic book, ``RecordedSpec`` a user's file,
-``LiveSpec`` an exchange's live feed (paper mode, docs/live.md); the
+``LiveSpec`` an exchange's live feed (paper mode, docs/live.md), ``CaptureSpec`` a
+capture of one played back through the same adapter in virtual time; the
 file formats a spec may name are here too, by extension (docs/data.md). Turning a spec
 into a source is meshrt/venues/sources.py's ``open_source``.
 """
@@ -178,3 +179,27 @@ class LiveSpec:
     stale_after_ns: int = attrs.field(default=10_000_000_000, validator=positive_ns)
     reconnect_min_ns: int = attrs.field(default=500_000_000, validator=positive_ns)
     reconnect_max_ns: int = attrs.field(default=30_000_000_000, validator=positive_ns)
+
+
+# Binance's diff stream needs REST snapshots a capture of the websocket does not hold
+CAPTURE_EXCHANGES = tuple(exchange for exchange in EXCHANGES if exchange != "binance")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class CaptureSpec:
+    """A capture of an exchange's websocket frames (docs/live.md, "Capture playback"),
+    read through the same adapter a live session uses, in virtual time: a live session
+    becomes a backtest. The venue's captures on one exchange and file are one connection.
+    ``time_offset_ns`` is added to every receive time; None (the default) shifts the
+    capture's first frame to time 0. ``depth`` is the depth the capture subscribed to
+    (Kraken: the book is truncated to it after every message)."""
+
+    symbol: str = attrs.field(validator=text)
+    exchange: str = attrs.field(validator=one_of(*CAPTURE_EXCHANGES))
+    path: str = attrs.field(converter=_path_text, validator=text)
+    exchange_symbol: str | None = attrs.field(default=None, validator=optional(text))
+    depth: int = attrs.field(default=10, validator=one_of(10, 25, 100, 500, 1000))
+    time_offset_ns: int | None = attrs.field(
+        default=None,
+        validator=optional(integer("an integer of ns in [-2**62, 2**62]", -MAX_NS, MAX_NS)),
+    )

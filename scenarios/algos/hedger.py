@@ -14,7 +14,7 @@ from typing import Any
 
 from market_maker import MarketMaker
 
-from meshrt import Actions, Algo, AlgoState, Book, Features, Fill, Message, Reject, Side
+from meshrt import NBBO, Actions, Algo, AlgoState, Book, Features, Fill, Message, Reject, Side
 
 FILL_REPORT = struct.Struct("<Bq")  # side, size (1e-8)
 
@@ -57,3 +57,26 @@ class Hedger(Algo):
 
     def on_reject(self, reject: Reject, state: AlgoState, actions: Actions) -> None:
         pass
+
+
+class NbboHedger(Hedger):
+    """The hedger, also watching the NBBO of its symbol across every venue quoting it
+    (scenarios/paper_mesh.py): its report says how often the NBBO moved and where it
+    ended."""
+
+    def __init__(self, host: Any, params: dict[str, Any]) -> None:
+        super().__init__(host, params)
+        self.nbbo_updates = 0
+        self.last_nbbo: NBBO | None = None
+
+    def on_nbbo(self, nbbo: NBBO, state: AlgoState, actions: Actions) -> None:
+        self.nbbo_updates += 1
+        self.last_nbbo = nbbo
+
+    def report(self) -> dict[str, Any]:
+        nbbo = self.last_nbbo
+        last = None
+        if nbbo is not None:
+            last = {"bid": nbbo.bid_price, "bid_venue": nbbo.bid_venue}
+            last.update(ask=nbbo.ask_price, ask_venue=nbbo.ask_venue)
+        return {"nbbo_updates": self.nbbo_updates, "last_nbbo": last}

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, TypeAlias
 
+import orjson
+
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
 from meshrt.venues.live.kraken_book import KrakenBook, Precision, raw_digits
@@ -27,7 +29,14 @@ SELL = Side.SELL
 _SIDES = {"buy": BUY, "sell": SELL, "b": BUY, "s": SELL}
 _MEMO = 1 << 16  # distinct price or qty texts remembered before the memo starts over
 # JSON numbers keep their text (never a float): the checksum and fixed point both need it
-_decode = json.JSONDecoder(parse_float=str, parse_int=str).decode
+_decode = json.JSONDecoder(parse_float=str).decode  # an int keeps its digits as an int
+# v1 frames carry every price and volume as a string: orjson reads them, several times
+# faster; a v1 level holding a JSON number instead is read again exactly (_Float)
+_decode_v1 = orjson.loads
+
+
+class _Float(Exception):
+    """A v1 level value that orjson read as a number: read the frame again exactly."""
 
 
 Levels: TypeAlias = list[tuple[Any, Any]]
@@ -86,10 +95,27 @@ class KrakenFeed:
         n["frames"] += 1
         out: list[Output] = []
         try:
+            msg = _decode_v1(text) if text[:1] == "[" else _decode(text)
+        except ValueError:  # orjson also refuses what json reads (an int past 64 bits)
+            msg = None
+        if msg is None:
+            return self._exact(text, ts_ns, out)
+        try:
+            return self._message(msg, ts_ns, out)
+        except _Float:
+            return self._exact(text, ts_ns, out)
+
+    def _exact(self, text: str, ts_ns: int, out: list[Output]) -> list[Output]:
+        """Read the frame with every number kept as its text."""
+        try:
             msg = _decode(text)
         except ValueError as e:
             self._error(out, "json", str(e).split(":")[0])
             return out
+        return self._message(msg, ts_ns, out)
+
+    def _message(self, msg: Any, ts_ns: int, out: list[Output]) -> list[Output]:
+        n = self._n
         try:
             if type(msg) is dict:
                 channel = msg.get("channel")
@@ -137,21 +163,25 @@ class KrakenFeed:
             if "as" in first or "bs" in first:
                 bids = [(level[0], level[1]) for level in first.get("bs", ())]
                 asks = [(level[0], level[1]) for level in first.get("as", ())]
+                _texts(bids, asks)
                 self._book(pair, True, bids, asks, None, ts, out)
                 return
             bids, asks, checksum = [], [], None
+            republished = 0
             for payload in payloads:
                 for level in payload.get("b", ()):
                     bids.append((level[0], level[1]))
-                    self._n["republished"] += len(level) > 3 and level[3] == "r"
+                    republished += len(level) > 3 and level[3] == "r"
                 for level in payload.get("a", ()):
                     asks.append((level[0], level[1]))
-                    self._n["republished"] += len(level) > 3 and level[3] == "r"
+                    republished += len(level) > 3 and level[3] == "r"
                 if "c" in payload:
                     checksum = int(payload["c"])
+            _texts(bids, asks)
         except (IndexError, TypeError, ValueError, AttributeError) as e:
             self._malformed_book(pair, _field_of(e), out)
             return
+        self._n["republished"] += republished
         self._book(pair, False, bids, asks, checksum, ts, out)
 
     # -- the book rule, one home for v1 and v2 ------------------------------------------
@@ -184,30 +214,10 @@ class KrakenFeed:
             state.updates += 1
             n["updates"] += 1
         book = state.book
-        symbol = state.symbol
-        precision = book.precision
-        prices, sizes = self._prices, self._sizes
         events: list[FeedEvent] = []
         try:
-            for side, levels, book_side in ((BUY, bids, book.bids), (SELL, asks, book.asks)):
-                for price_value, qty_value in levels:
-                    p, p_digits = prices.get(price_value) or self._price(price_value)
-                    s, q_digits = sizes.get(qty_value) or self._size(qty_value)
-                    if p > INT64_MAX and side is BUY:
-                        raise Bad("price", f"bid {price_value} does not fit 64-bit fixed point")
-                    if not s:
-                        digits = ""
-                    elif precision is None:
-                        digits = p_digits + q_digits
-                    else:
-                        digits = precision.digits(p, s)
-                    if book_side.set(p, s, digits) and not snapshot:
-                        n["level_changes"] += 1
-                        n["deletes"] += not s
-                        if p <= INT64_MAX:
-                            events.append((ts, FEED_DELTA, side, p, s))
-                        else:
-                            n["far_asks"] += 1
+            self._apply(BUY, bids, book, book.bids, snapshot, ts, events)
+            self._apply(SELL, asks, book, book.asks, snapshot, ts, events)
         except Bad as e:
             n["refused"] += 1
             self._resync(state, pair, Why.REFUSED, f"{e.field}: {e.reason}", out)
@@ -216,8 +226,9 @@ class KrakenFeed:
             n["malformed"] += 1
             self._resync(state, pair, Why.MALFORMED, f"level: {e}", out)
             return
-        gone_bids, gone_asks = book.truncate()
-        if gone_bids or gone_asks:
+        gone = book.truncate()
+        if gone is not None:
+            gone_bids, gone_asks = gone
             n["truncated"] += len(gone_bids) + len(gone_asks)
             if not snapshot:
                 events += [(ts, FEED_DELTA, BUY, p, 0) for p in gone_bids]
@@ -242,9 +253,55 @@ class KrakenFeed:
         else:
             state.crossed_since = None
         if snapshot:
-            out.append(Feed(symbol, (book.snapshot(ts),)))
+            out.append(Feed(state.symbol, (book.snapshot(ts),)))
         elif events:
-            out.append(Feed(symbol, tuple(events)))
+            out.append(Feed(state.symbol, tuple(events)))
+
+    def _apply(
+        self,
+        side: Side,
+        levels: Levels,
+        book: KrakenBook,
+        book_side: Any,
+        snapshot: bool,
+        ts: int,
+        events: list[FeedEvent],
+    ) -> None:
+        """Set one side's levels in wire order; unless a snapshot, each level that changed
+        is counted and becomes an event (but an ask past the contract's range: counted)."""
+        precision = book.precision
+        prices, sizes = self._prices, self._sizes
+        if not levels and not snapshot:
+            return
+        changes = deletes = far = 0
+        loaded: list[tuple[int, int, str]] = []
+        for price_value, qty_value in levels:
+            p, p_digits = prices.get(price_value) or self._price(price_value)
+            s, q_digits = sizes.get(qty_value) or self._size(qty_value)
+            if p > INT64_MAX and side is BUY:
+                raise Bad("price", f"bid {price_value} does not fit 64-bit fixed point")
+            if not s:
+                digits = ""
+            elif precision is None:
+                digits = p_digits + q_digits
+            else:
+                digits = precision.digits(p, s)
+            if snapshot:
+                loaded.append((p, s, digits))
+            elif book_side.set(p, s, digits):
+                changes += 1
+                deletes += not s
+                if p <= INT64_MAX:
+                    events.append((ts, FEED_DELTA, side, p, s))
+                else:
+                    far += 1
+        if snapshot:
+            book_side.load(loaded)
+        elif changes:
+            n = self._n
+            n["level_changes"] += changes
+            n["deletes"] += deletes
+            n["far_asks"] += far
 
     def _price(self, value: Any) -> tuple[int, str]:
         """Fixed point and checksum digits of a price's text, remembered (a bounded memo of
@@ -292,7 +349,9 @@ class KrakenFeed:
 
     def _v1_trades(self, msg: list[Any], ts: int, out: list[Output]) -> None:
         pair = msg[-1]
-        for trade in msg[1]:
+        trades = msg[1]
+        _texts([(trade[0], trade[1]) for trade in trades], [])
+        for trade in trades:
             self._trade(pair, trade[3], trade[0], trade[1], ts, out)
 
     def _trade(self, pair: str, side: Any, p: Any, q: Any, ts: int, out: list[Output]) -> None:
@@ -370,6 +429,14 @@ class KrakenFeed:
 
 
 _COUNT_NAMES = tuple(a.name for a in KrakenCounts.__attrs_attrs__ if a.name != "pairs")
+
+
+def _texts(bids: Levels, asks: Levels) -> None:
+    """Raise _Float, before anything is applied or counted, if a value is not text."""
+    for levels in (bids, asks):
+        for p, q in levels:
+            if type(p) is not str or type(q) is not str:
+                raise _Float
 
 
 def _far_ask(value: Any) -> int:

@@ -13,7 +13,7 @@ is full precision and also holds when the text was re-serialized through a float
 from __future__ import annotations
 
 import zlib
-from bisect import bisect_left, insort
+from bisect import bisect_left
 
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
 from meshrt.venues.events import FEED_SNAPSHOT, FeedEvent
@@ -53,31 +53,51 @@ class Precision:
 
 
 class _Side:
-    """One side: level by price, and the prices best first (bids kept as negated keys)."""
+    """One side: level by price, and the prices best first (bids kept as negated keys).
 
-    __slots__ = ("keys", "levels", "sign")
+    ``top`` caches the checksum text of the first ten levels; a change below them (most
+    of a deep book's updates) leaves it, so the checksum after such a message is free."""
+
+    __slots__ = ("keys", "levels", "sign", "top")
 
     def __init__(self, sign: int) -> None:
         self.sign = sign  # 1 for asks (low first), -1 for bids (high first)
         self.levels: dict[int, tuple[int, str]] = {}
         self.keys: list[int] = []
+        self.top: str | None = None  # None: one of the first ten levels changed
 
     def set(self, price: int, size: int, digits: str) -> bool:
         """Set or (size 0) remove a level; False when removing a level that is not there."""
-        levels = self.levels
+        levels, keys = self.levels, self.keys
         if size:
-            if price not in levels:
-                insort(self.keys, price * self.sign)
+            key = price * self.sign
+            if price in levels:
+                if levels[price][1] != digits and bisect_left(keys, key) < CHECKSUM_LEVELS:
+                    self.top = None
+            else:
+                at = bisect_left(keys, key)
+                keys.insert(at, key)
+                if at < CHECKSUM_LEVELS:
+                    self.top = None
             levels[price] = (size, digits)
             return True
         if levels.pop(price, None) is None:
             return False
-        keys = self.keys
-        del keys[bisect_left(keys, price * self.sign)]
+        at = bisect_left(keys, price * self.sign)
+        del keys[at]
+        if at < CHECKSUM_LEVELS:
+            self.top = None
         return True
 
+    def load(self, levels: list[tuple[int, int, str]]) -> None:
+        """Set an empty side from a snapshot's (price, size, digits), sorted once."""
+        self.levels = {price: (size, digits) for price, size, digits in levels if size}
+        self.keys = sorted([price * self.sign for price in self.levels])
+        self.top = None
+
     def truncate(self, depth: int) -> list[int]:
-        """Drop the levels past ``depth``; Kraken sends no delete for them."""
+        """Drop the levels past ``depth`` (at least ten: the checksum's levels stay); Kraken
+        sends no delete for them."""
         keys = self.keys
         if len(keys) <= depth:
             return []
@@ -88,8 +108,11 @@ class _Side:
         return gone
 
     def top_digits(self) -> str:
-        levels, sign = self.levels, self.sign
-        return "".join([levels[key * sign][1] for key in self.keys[:CHECKSUM_LEVELS]])
+        top = self.top
+        if top is None:
+            levels, sign = self.levels, self.sign
+            top = self.top = "".join([levels[key * sign][1] for key in self.keys[:CHECKSUM_LEVELS]])
+        return top
 
     def best_first(self) -> tuple[tuple[int, int], ...]:
         levels, sign = self.levels, self.sign
@@ -102,7 +125,7 @@ class _Side:
 class KrakenBook:
     """One pair's book at the subscribed depth."""
 
-    __slots__ = ("asks", "bids", "depth", "precision")
+    __slots__ = ("_crc", "asks", "bids", "depth", "precision")
 
     def __init__(self, depth: int, precision: Precision | None) -> None:
         if depth not in DEPTHS:
@@ -111,24 +134,33 @@ class KrakenBook:
         self.precision = precision
         self.bids = _Side(-1)
         self.asks = _Side(1)
+        self._crc: int | None = None  # of the tops as cached in the sides
 
     def reprecision(self, precision: Precision) -> None:
         """Remake every level's digits for a precision learned after the book was built."""
         self.precision = precision
         for side in (self.bids, self.asks):
             side.levels = {p: (s, precision.digits(p, s)) for p, (s, _) in side.levels.items()}
+            side.top = None
 
-    def truncate(self) -> tuple[list[int], list[int]]:
-        """Cut both sides to the depth; the removed bid and ask prices."""
-        return self.bids.truncate(self.depth), self.asks.truncate(self.depth)
+    def truncate(self) -> tuple[list[int], list[int]] | None:
+        """Cut both sides to the depth; the removed bid and ask prices, None if none."""
+        depth = self.depth
+        if len(self.bids.keys) <= depth and len(self.asks.keys) <= depth:
+            return None
+        return self.bids.truncate(depth), self.asks.truncate(depth)
 
     def checksum(self) -> int:
-        text = self.asks.top_digits() + self.bids.top_digits()
-        return zlib.crc32(text.encode("ascii"))
+        """CRC32 of the top ten asks' then bids' digits, recomputed only when they changed."""
+        asks, bids = self.asks, self.bids
+        if asks.top is None or bids.top is None or self._crc is None:
+            text = asks.top_digits() + bids.top_digits()
+            self._crc = zlib.crc32(text.encode("ascii"))
+        return self._crc
 
     def crossed(self) -> bool:
-        bid, ask = self.bids.best(), self.asks.best()
-        return bid is not None and ask is not None and bid >= ask
+        bids, asks = self.bids.keys, self.asks.keys
+        return bool(bids) and bool(asks) and -bids[0] >= asks[0]
 
     def snapshot(self, ts: int) -> FeedEvent:
         """The book as delivered: asks past the contract's price range are left out."""

@@ -1,0 +1,91 @@
+"""Paper mode's connections: one task per live connection running a session, each
+venue's sessions sending into one channel in arrival order.
+
+A session is ``run_session(specs, send, clock)`` (meshrt/venues/live/session.py, the
+sessions' entry point): it connects, hands over ``Received`` items stamped with
+``clock()`` until cancelled, and never drops one (a full channel blocks its reader).
+``RunOptions.session`` replaces it (tests pass a session that replays a capture through
+the adapter at wall pace, with no network).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+import trio
+
+from meshrt.runtime.replay_live import LoggedWindows
+from meshrt.scenario.definition import Scenario
+from meshrt.sequencer.live import WallClock, WallWindows, Windows
+from meshrt.venues.live.verdicts import Received
+from meshrt.venues.specs import LiveSpec
+
+Session = Callable[
+    [Sequence[LiveSpec], trio.MemorySendChannel[Received], Callable[[], int]], Awaitable[None]
+]
+CHANNEL_CAPACITY = 4096  # items a venue's sessions may be ahead of the live loop
+
+
+class NoSession(RuntimeError):
+    """Paper mode without a session to connect with."""
+
+
+def default_session() -> Session:
+    """The sessions' ``run_session``."""
+    try:
+        module = importlib.import_module("meshrt.venues.live.session")
+    except ImportError as exc:
+        raise NoSession(f"paper mode needs the live sessions: {exc}") from None
+    session: Session = module.run_session
+    return session
+
+
+def connections(specs: Sequence[LiveSpec]) -> list[list[LiveSpec]]:
+    """A venue's live specs as connections: one per (exchange, url), in order."""
+    groups: dict[tuple[str, str | None], list[LiveSpec]] = {}
+    for spec in specs:
+        groups.setdefault((spec.exchange, spec.url), []).append(spec)
+    return list(groups.values())
+
+
+def start_sessions(
+    nursery: trio.Nursery, scenario: Scenario, session: Session, clock: WallClock
+) -> list[trio.MemoryReceiveChannel[Received] | None]:
+    """One task per connection of each live venue; each venue's receive channel (None
+    for a venue that is not live)."""
+    receivers: list[trio.MemoryReceiveChannel[Received] | None] = []
+    for venue in scenario.venues:
+        specs = [spec for spec in venue.sources if isinstance(spec, LiveSpec)]
+        if not specs:
+            receivers.append(None)
+            continue
+        send, receive = trio.open_memory_channel[Received](CHANNEL_CAPACITY)
+        with send:
+            for group in connections(specs):
+                nursery.start_soon(session, group, send.clone(), clock)
+        receivers.append(receive)
+    return receivers
+
+
+def live_windows(
+    scenario: Scenario, session: Session | None, paper_log: Path | None
+) -> Callable[[trio.Nursery], Windows] | None:
+    """How a paper run's windows come: from the wall clock and ``session`` (None: the
+    live sessions'), or from the log a replay reads (``paper_log``); None for a run in
+    virtual time."""
+    if not any(isinstance(venue.sources[0], LiveSpec) for venue in scenario.venues):
+        return None
+    if paper_log is not None:
+        names = [venue.name for venue in scenario.venues]
+        return lambda nursery: LoggedWindows(paper_log, names)
+    connect = session or default_session()
+
+    def wall(nursery: trio.Nursery) -> Windows:
+        clock = WallClock()
+        windows = WallWindows(clock, start_sessions(nursery, scenario, connect, clock))
+        windows.start_forwarding(nursery)
+        return windows
+
+    return wall

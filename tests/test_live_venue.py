@@ -1,0 +1,134 @@
+"""A venue fed by ``Received`` items (meshrt/actors/live_venue.py): a symbol is down
+until its snapshot and from a resync (or a disconnect, every symbol) until its next one,
+as a killed feed: its events are applied and committed, no book goes to an algo, and its
+paper book is empty meanwhile; notes go out in order with the feed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from meshrt.actors.live_venue import LiveVenueActor
+from meshrt.actors.mailbox import Mailbox
+from meshrt.actors.protocol import Submit
+from meshrt.contract import Side, TimeInForce
+from meshrt.scenario.limits import MailboxConfig
+from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT
+from meshrt.venues.live.playback import Inbox
+from meshrt.venues.live.verdicts import (
+    Connected,
+    Disconnected,
+    Feed,
+    FrameError,
+    Received,
+    Resync,
+    Why,
+)
+from meshrt.venues.matching import MatchingEngine
+from meshrt.venues.outputs import BookUpdate, LiveNote, OrderReport
+from meshrt.venues.reports import Accepted, Rejected
+
+BIDS = ((99, 5), (98, 5))
+ASKS = ((101, 5), (102, 5))
+
+
+def venue() -> tuple[LiveVenueActor, Inbox]:
+    inbox = Inbox()
+    actor = LiveVenueActor(
+        0,
+        "v",
+        ["A", "B"],
+        inbox,
+        [MatchingEngine(), MatchingEngine()],
+        Mailbox("seq", MailboxConfig(capacity=100)),
+    )
+    return actor, inbox
+
+
+def snapshot(ts: int, symbol: str = "A") -> Received:
+    return Received(ts, (Feed(symbol, ((ts, FEED_SNAPSHOT, BIDS, ASKS),)),))
+
+
+def delta(ts: int, symbol: str = "A") -> Received:
+    return Received(ts, (Feed(symbol, ((ts, FEED_DELTA, 1, 99, 7),)),))
+
+
+def step(actor: LiveVenueActor, inbox: Inbox, *items: Received, arrivals: Any = ()) -> list[Any]:
+    inbox.items.extend(items)
+    return actor.advance(10**12, list(arrivals))
+
+
+def books(out: list[Any]) -> list[bool]:
+    """Per BookUpdate: was a book delivered?"""
+    return [update.book is not None for update in out if type(update) is BookUpdate]
+
+
+@pytest.mark.unit
+def test_a_symbol_is_down_until_its_first_snapshot() -> None:
+    actor, inbox = venue()
+    out = step(actor, inbox, Received(1, (Connected("x", 1),)), delta(2), snapshot(3), delta(4))
+    assert type(out[0]) is LiveNote and out[0].symbol == -1
+    assert books(out) == [False, True, True]
+    assert actor.up == [True, False]
+
+
+@pytest.mark.unit
+def test_a_resync_downs_only_its_symbol_until_its_next_snapshot() -> None:
+    actor, inbox = venue()
+    step(actor, inbox, snapshot(1, "A"), snapshot(1, "B"))
+    resync = Resync("A", "a", Why.CHECKSUM, "crc")
+    assert step(actor, inbox, Received(2, (resync,))) == [LiveNote(2, 0, resync)]
+    assert actor.engines[0].best_bid() is None  # the paper book is empty while down
+    out = step(actor, inbox, delta(3, "A"), delta(3, "B"))
+    assert books(out) == [False, True]  # no stale book of A; B carries on
+    assert books(step(actor, inbox, snapshot(4, "A"), delta(5, "A"))) == [True, True]
+
+
+@pytest.mark.unit
+def test_a_disconnect_downs_every_symbol() -> None:
+    actor, inbox = venue()
+    step(actor, inbox, snapshot(1, "A"), snapshot(1, "B"))
+    gone = Disconnected("x", "stale: no message in 10.0 s", 500)
+    out = step(actor, inbox, Received(2, (gone,)), delta(3, "A"), delta(3, "B"))
+    assert out[0] == LiveNote(2, -1, gone)
+    assert books(out) == [False, False]
+    assert actor.up == [False, False]
+
+
+@pytest.mark.unit
+def test_a_marketable_order_finds_no_liquidity_while_its_symbol_is_down() -> None:
+    actor, inbox = venue()
+    step(actor, inbox, snapshot(1))
+    step(actor, inbox, Received(2, (Resync("A", "a", Why.GAP, "gap"),)))
+    order = Submit(3, 7, 0, Side.BUY, None, 1, TimeInForce.IOC)
+    out = step(actor, inbox, arrivals=[order])
+    assert [type(o.report) for o in out if type(o) is OrderReport] == [Rejected]
+
+
+@pytest.mark.unit
+def test_items_never_go_back_in_time_and_arrivals_interleave_feed_first() -> None:
+    actor, inbox = venue()
+    step(actor, inbox, snapshot(10))
+    order = Submit(12, 7, 0, Side.BUY, 95, 1, TimeInForce.GTC)
+    out = step(
+        actor,
+        inbox,
+        delta(12),
+        delta(11),
+        Received(13, (FrameError("x", "f", "g", "h"),)),
+        arrivals=[order],
+    )
+    times = [o.ts for o in out]
+    assert times == sorted(times) and times[0] == 12  # the late item is stamped 12, not 11
+    kinds = [type(o) for o in out]
+    assert kinds == [BookUpdate, BookUpdate, OrderReport, LiveNote]
+    assert type(out[2].report) is Accepted
+
+
+@pytest.mark.unit
+def test_an_order_arriving_behind_the_venue_is_handled_at_the_venue_time() -> None:
+    actor, inbox = venue()
+    step(actor, inbox, snapshot(10), delta(20))
+    out = step(actor, inbox, arrivals=[Submit(15, 7, 0, Side.BUY, 95, 1, TimeInForce.GTC)])
+    assert [type(o.report) for o in out] == [Accepted] and out[0].ts == 20
