@@ -165,7 +165,6 @@ def _main(argv: list[str] | None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from meshrt.console import show
     from meshrt.log.checkpoint import CheckpointError
-    from meshrt.runtime.paper import NoSession
     from meshrt.runtime.preflight import preflight
     from meshrt.runtime.run import RunOptions, resume, run
     from meshrt.runtime.run_folder import RunFolderError
@@ -210,7 +209,7 @@ def _run(args: argparse.Namespace) -> int:
         return argtypes.refuse("run", f"cannot resume: {exc}")
     except RunFolderError as exc:
         return argtypes.refuse("run", f"bad run folder: {exc}")
-    except (SourceError, AlgoLoadError, NoSession) as exc:
+    except (SourceError, AlgoLoadError) as exc:
         return argtypes.refuse("run", f"bad input: {exc}")
     except KeyboardInterrupt:  # Ctrl-C before the run started (or after it ended)
         print("meshrt run: interrupted", file=sys.stderr)

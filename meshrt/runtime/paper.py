@@ -10,7 +10,7 @@ the adapter at wall pace, with no network).
 
 from __future__ import annotations
 
-import importlib
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import trio
 from meshrt.runtime.replay_live import LoggedWindows
 from meshrt.scenario.definition import Scenario
 from meshrt.sequencer.live import WallClock, WallWindows, Windows
+from meshrt.venues.live.session import run_session
 from meshrt.venues.live.verdicts import Received
 from meshrt.venues.specs import LiveSpec
 
@@ -28,17 +29,16 @@ Session = Callable[
 CHANNEL_CAPACITY = 4096  # items a venue's sessions may be ahead of the live loop
 
 
-class NoSession(RuntimeError):
-    """Paper mode without a session to connect with."""
+def default_session(seed: int) -> Session:
+    """The live sessions' ``run_session``, each connection's reconnect jitter drawn from
+    its own stream of the run's seed (the jitter is not logged and need not replay)."""
+    streams = random.Random(seed)
 
+    async def session(
+        specs: Sequence[LiveSpec], send: trio.MemorySendChannel[Received], clock: Callable[[], int]
+    ) -> None:
+        await run_session(specs, send, clock, rng=random.Random(streams.getrandbits(64)))
 
-def default_session() -> Session:
-    """The sessions' ``run_session``."""
-    try:
-        module = importlib.import_module("meshrt.venues.live.session")
-    except ImportError as exc:
-        raise NoSession(f"paper mode needs the live sessions: {exc}") from None
-    session: Session = module.run_session
     return session
 
 
@@ -80,7 +80,7 @@ def live_windows(
     if paper_log is not None:
         names = [venue.name for venue in scenario.venues]
         return lambda nursery: LoggedWindows(paper_log, names)
-    connect = session or default_session()
+    connect = session or default_session(scenario.seed)
 
     def wall(nursery: trio.Nursery) -> Windows:
         clock = WallClock()
