@@ -131,9 +131,13 @@ def types(run_dir: Path) -> list[str]:
 
 
 @pytest.mark.e2e
-def test_a_paper_run_ends_at_its_duration_and_replays(tmp_path: Path) -> None:
+@pytest.mark.parametrize("as_tasks", [False, True], ids=["stepped", "as-tasks"])
+def test_a_paper_run_ends_at_its_duration_and_replays(tmp_path: Path, as_tasks: bool) -> None:
+    """Stepped (paper mode's way) or with the actors as Trio tasks, the replay (stepped)
+    reproduces every record."""
     out = tmp_path / "run"
-    result = run(paper_scenario(tmp_path), out, options=RunOptions(session=fake_session()))
+    options = RunOptions(session=fake_session(), actors_as_tasks=as_tasks)
+    result = run(paper_scenario(tmp_path), out, options=options)
     assert result.ok, result.summary["failure"]
     written = types(out)
     assert written.count(schema.LIVE_CLOCK.name) == 1

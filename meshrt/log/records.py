@@ -118,15 +118,17 @@ def report(
     reference: str,
 ) -> bytes:
     """A venue's order report as the record ``schema.REPORT_BY_TYPE`` names for its type:
-    its fields after ``ts`` (order id first), then the order's status before and after."""
+    the fields the record names after ``ts`` (order id first), then the order's status
+    before and after."""
+    record = schema.REPORT_BY_TYPE[type(report)]
     return _line(
-        schema.REPORT_BY_TYPE[type(report)],
+        record,
         seq,
         report.ts,
         source,
         venue,
         symbol,
-        [*report[1:], before, after],
+        [*report[1 : len(record.fields) - 1], before, after],
         reference,
     )
 

@@ -91,17 +91,20 @@ FEED: Final = (SNAPSHOT, DELTA, TRADE)
 FEED_BY_KIND: Final = {FEED_SNAPSHOT: SNAPSHOT, FEED_DELTA: DELTA, FEED_TRADE: TRADE}
 
 # a venue's report type (meshrt/venues/reports.py) -> the record it is logged as; the
-# payload is the report's fields after ``ts``, then the order's status before and after
+# payload is the report's fields after ``ts`` up to those the record names (the order
+# report contract's ``cum``, ``leaves``, ``exec_seq`` and a cancel reject's ``request``
+# are left out where the record does not name them: a simulated venue reports in order,
+# so a replay re-derives them), then the order's status before and after
 REPORT_BY_TYPE: Final[dict[type[VenueReport], RecordType]] = {
     Accepted: _report("accepted", ()),
     Rejected: _report("rejected", (("reason", INT),)),
     Filled: _report(
         "fill",
-        (("price", INT), ("size", INT), ("liquidity", INT), ("fee", INT), ("remaining", INT)),
+        (("price", INT), ("size", INT), ("liquidity", INT), ("fee", INT), ("leaves", INT)),
     ),
     Cancelled: _report("cancelled", (("remaining", INT),)),
     CancelRejected: _report("cancel_rejected", (("reason", INT),)),
-    Replaced: _report("replaced", (("price", INT), ("size", INT), ("remaining", INT))),
+    Replaced: _report("replaced", (("price", INT), ("size", INT), ("leaves", INT))),
 }
 REPORTS: Final = tuple(REPORT_BY_TYPE.values())
 

@@ -172,7 +172,10 @@ async def run_live(sequencer: Sequencer, nursery: trio.Nursery, windows: Windows
         journal.seq += 1
         journal.log.lines.append(records.live_window(journal.seq, window.start, window.until))
         control = sequencer.controls.take_due(window.until)
-        await sequencer.round_as_tasks(window.until, control)
+        if sequencer.actors_as_tasks:
+            await sequencer.round_as_tasks(window.until, control)
+        else:  # stepped, as in virtual time: no task switch between a frame and its algo
+            sequencer.round_stepped(window.until, control)
         if clock.mark_due(window.start):
             sequencer.books.mark_all()
         clock.windows += 1
