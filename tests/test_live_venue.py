@@ -14,7 +14,7 @@ import pytest
 from meshrt.actors.live_venue import LiveVenueActor
 from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import Replace, Submit
-from meshrt.contract import RejectReason, Side, TimeInForce
+from meshrt.contract import ActionKind, RejectReason, Side, TimeInForce
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT
 from meshrt.venues.live.playback import Inbox
@@ -165,16 +165,23 @@ def test_the_reference_refuses_what_the_venue_would_before_the_matching_engine()
     other_symbol = Submit(3, 10, 1, Side.BUY, 95, 1, TimeInForce.GTC)  # B has no reference
     out = step(actor, inbox, arrivals=[off_tick, too_small, on_rules, other_symbol])
     assert reports(out) == [
-        Rejected(3, 7, RejectReason.INVALID_PRICE),
-        Rejected(3, 8, RejectReason.INVALID_SIZE),
-        Accepted(3, 9),
-        Accepted(3, 10),
+        Rejected(3, 7, RejectReason.INVALID_PRICE, 0, 0, 1),
+        Rejected(3, 8, RejectReason.INVALID_SIZE, 0, 0, 1),
+        Accepted(3, 9, 0, 10, 1),
+        Accepted(3, 10, 0, 1, 1),
     ]
     assert [order.order_id for order in actor.engines[0].resting()] == [9]
     off_lot = Replace(4, 9, 0, 90, 12)
     out = step(actor, inbox, arrivals=[off_lot])
-    assert reports(out) == [CancelRejected(4, 9, RejectReason.INVALID_SIZE)]
+    # the order's state as it stands: nothing filled, 10 open, its one report so far
+    assert reports(out) == [
+        CancelRejected(4, 9, RejectReason.INVALID_SIZE, ActionKind.REPLACE, 0, 10, 1)
+    ]
     assert [order.remaining for order in actor.engines[0].resting()] == [10]  # unchanged
+    gone = Replace(5, 99, 0, 95, 10)  # off the tick, and unknown: the lookup comes first
+    assert reports(step(actor, inbox, arrivals=[gone])) == [
+        CancelRejected(5, 99, RejectReason.UNKNOWN_ORDER, ActionKind.REPLACE, 0, 0, 0)
+    ]
 
 
 @pytest.mark.unit
@@ -191,4 +198,4 @@ def test_a_reference_is_logged_when_new_or_changed_and_the_latest_applies() -> N
     out = step(
         actor, inbox, snapshot(5), arrivals=[Submit(6, 7, 0, Side.BUY, 90, 10, TimeInForce.GTC)]
     )
-    assert reports(out) == [Rejected(6, 7, RejectReason.INVALID_PRICE)]
+    assert reports(out) == [Rejected(6, 7, RejectReason.INVALID_PRICE, 0, 0, 1)]

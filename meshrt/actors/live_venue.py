@@ -31,7 +31,6 @@ from meshrt.venues.live.refdata import Reference, check_order
 from meshrt.venues.live.verdicts import Disconnected, Feed, Received, Resync
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import LiveNote, OrderReport, VenueOutput
-from meshrt.venues.reports import CancelRejected, Rejected, VenueReport
 
 
 class ReceivedInput(Protocol):
@@ -109,19 +108,19 @@ class LiveVenueActor(VenueActor):
         self._order(arrival, out)
 
     def _order(self, op: Arrival, out: list[VenueOutput]) -> None:
-        """A Submit or Replace its symbol's reference refuses never reaches the matching
-        engine: the venue answers it (REJECTED, or CANCEL_REJECTED for a replace)."""
+        """A Submit or Replace its symbol's reference refuses never matches: the venue
+        answers it (REJECTED, or CANCEL_REJECTED for a replace, the order unchanged)."""
         if isinstance(op, (Submit, Replace)):
             ref = self.references[op.symbol]
             refusal = None if ref is None else check_order(ref, op.price, op.size)
             if refusal is not None:
-                reason = int(refusal.reason)
-                report: VenueReport = (
-                    Rejected(op.ts, op.order_id, reason)
-                    if isinstance(op, Submit)
-                    else CancelRejected(op.ts, op.order_id, reason)
-                )
-                out.append(OrderReport(op.ts, op.symbol, report))
+                engine = self.engines[op.symbol]
+                if isinstance(op, Submit):
+                    engine.reject(op.ts, op.order_id, int(refusal.reason))
+                else:
+                    engine.reject_replace(op.ts, op.order_id, int(refusal.reason))
+                out.extend(OrderReport(report.ts, op.symbol, report) for report in engine.reports)
+                engine.reports.clear()
                 return
         super()._order(op, out)
 
