@@ -25,7 +25,13 @@ from meshrt.scenario.overrides import DURATION, Setting
 from meshrt.venues.live.capture import cryptofeed_frames
 from meshrt.venues.live.playback import adapter_for
 from meshrt.venues.live.refdata import Reference
-from meshrt.venues.live.verdicts import Connected, Disconnected, NeedSnapshot, Received
+from meshrt.venues.live.verdicts import (
+    Connected,
+    Disconnected,
+    NeedSnapshot,
+    Received,
+    ReceivedSink,
+)
 
 ROOT = Path(__file__).parent.parent
 DATA = ROOT / "tests" / "data" / "venues"
@@ -52,34 +58,33 @@ def fake_session(
     session's REST answer would be)."""
 
     async def session(
-        specs: Sequence[LiveSpec], send: trio.MemorySendChannel[Received], clock: Callable[[], int]
+        specs: Sequence[LiveSpec], send: ReceivedSink, clock: Callable[[], int]
     ) -> None:
-        async with send:
-            await send.send(Received(clock(), (Connected(specs[0].exchange, 1),)))
-            if references and specs[0].exchange in references:
-                await send.send(Received(clock(), (references[specs[0].exchange],)))
-            if specs[0].exchange not in captures:
-                await trio.sleep_forever()  # connected, never a book: the venue stays down
-            adapter = adapter_for(specs)
-            zero, first, sent = clock(), None, 0
-            for ts, text in cryptofeed_frames(captures[specs[0].exchange]):
-                first = ts if first is None else first
-                delay = zero + (ts - first) / speed - clock()
-                if delay > 0:
-                    await trio.sleep(delay / 1e9)
-                now = clock()
-                outputs = tuple(
-                    out for out in adapter.on_frame(text, now) if type(out) is not NeedSnapshot
-                )
-                if outputs:
-                    await send.send(Received(now, outputs))
-                    sent += 1
-                    if sent == drop_after:
-                        gone = Disconnected(specs[0].exchange, "test: dropped", 250_000_000)
-                        await send.send(Received(clock(), (gone,)))
-            if after is not None:
-                after()
-            await trio.sleep_forever()
+        await send.send(Received(clock(), (Connected(specs[0].exchange, 1),)))
+        if references and specs[0].exchange in references:
+            await send.send(Received(clock(), (references[specs[0].exchange],)))
+        if specs[0].exchange not in captures:
+            await trio.sleep_forever()  # connected, never a book: the venue stays down
+        adapter = adapter_for(specs)
+        zero, first, sent = clock(), None, 0
+        for ts, text in cryptofeed_frames(captures[specs[0].exchange]):
+            first = ts if first is None else first
+            delay = zero + (ts - first) / speed - clock()
+            if delay > 0:
+                await trio.sleep(delay / 1e9)
+            now = clock()
+            outputs = tuple(
+                out for out in adapter.on_frame(text, now) if type(out) is not NeedSnapshot
+            )
+            if outputs:
+                await send.send(Received(now, outputs))
+                sent += 1
+                if sent == drop_after:
+                    gone = Disconnected(specs[0].exchange, "test: dropped", 250_000_000)
+                    await send.send(Received(clock(), (gone,)))
+        if after is not None:
+            after()
+        await trio.sleep_forever()
 
     return session
 

@@ -44,6 +44,7 @@ from meshrt.venues.live.verdicts import (
     NeedSnapshot,
     Output,
     Received,
+    ReceivedSink,
     Resync,
 )
 from meshrt.venues.specs import LiveSpec
@@ -66,7 +67,7 @@ _CONNECTION_FIELDS = (
 
 async def run_session(
     specs: Sequence[LiveSpec],
-    send: trio.MemorySendChannel[Received],
+    send: ReceivedSink,
     clock: Callable[[], int],
     *,
     rng: random.Random,
@@ -127,7 +128,7 @@ class _Session:
     def __init__(
         self,
         specs: Sequence[LiveSpec],
-        send: trio.MemorySendChannel[Received],
+        send: ReceivedSink,
         clock: Callable[[], int],
         rng: random.Random,
         state: SessionState,

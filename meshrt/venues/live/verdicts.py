@@ -12,7 +12,7 @@ never raised.
 from __future__ import annotations
 
 import enum
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 from attrs import frozen
 
@@ -101,3 +101,14 @@ class Received:
 
     ts_ns: int
     outputs: tuple[Feed | Resync | FrameError | Reference | Connected | Disconnected, ...]
+
+
+class ReceivedSink(Protocol):
+    """Where a session hands its ``Received`` items, in arrival order: a trio memory
+    send channel, or a paper run's live venue (meshrt/sequencer/live.py ``VenueSink``).
+    ``send_nowait`` raises ``trio.WouldBlock`` when the receiver is too far behind;
+    ``send`` then waits, so nothing is ever dropped."""
+
+    def send_nowait(self, item: Received) -> None: ...
+
+    async def send(self, item: Received) -> None: ...
