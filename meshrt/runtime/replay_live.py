@@ -16,6 +16,7 @@ from meshrt.log import schema
 from meshrt.log.reader import Record, read_log
 from meshrt.sequencer.live import LiveLoop, Window
 from meshrt.venues.events import FEED_SNAPSHOT
+from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.verdicts import (
     Connected,
     Disconnected,
@@ -89,4 +90,8 @@ def _item(record: Record) -> Received | None:
         return Received(ts, (Disconnected(*payload),))
     if kind == schema.FRAME_ERROR.name:
         return Received(ts, (FrameError(*payload),))
+    if kind == schema.REFERENCE.name:
+        assert record.instrument is not None
+        exchange, exchange_symbol, *rules = payload
+        return Received(ts, (Reference(exchange, exchange_symbol, record.instrument, *rules),))
     return None

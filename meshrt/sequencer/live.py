@@ -22,6 +22,7 @@ from meshrt.actors.live_venue import LiveVenueActor
 from meshrt.log import records, schema
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import VenueLane
+from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.verdicts import Connected, Disconnected, FrameError, Received, Resync
 from meshrt.venues.outputs import LiveNote
 
@@ -37,7 +38,7 @@ def commit_note(journal: Journal, lane: VenueLane, out: LiveNote) -> None:
     ``live:VENUE:reconnect_delay_ns``)."""
     note = out.note
     journal.seq += 1
-    symbol = note.symbol if type(note) is Resync else None
+    symbol = note.symbol if type(note) is Resync or type(note) is Reference else None
     line = records.live_note(journal.seq, out.ts, lane.name, symbol, note)
     journal.log.lines.append(line)
     kind = NOTE_KINDS[type(note)]
@@ -53,6 +54,7 @@ NOTE_KINDS: dict[type, str] = {
     Disconnected: schema.DISCONNECTED.name,
     Resync: schema.RESYNC.name,
     FrameError: schema.FRAME_ERROR.name,
+    Reference: schema.REFERENCE.name,
 }
 
 
