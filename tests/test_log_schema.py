@@ -18,6 +18,7 @@ from meshrt.log.reader import Record
 from meshrt.log.validate import record_problem
 from meshrt.runtime.run import run
 from meshrt.sequencer.order import OrderStatus
+from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.verdicts import Connected, Disconnected, FrameError, Resync, Why
 from meshrt.venues.reports import VenueReport
 
@@ -76,6 +77,8 @@ BUILDERS: dict[str, Callable[[], list[bytes]]] = {
         records.live_note(1, 5, "v", None, Connected("kraken", 1)),
         records.live_note(1, 5, "v", None, Disconnected("kraken", "stale", 500)),
         records.live_note(1, 5, "v", None, FrameError("kraken", "frame 3", "json", "bad")),
+        records.live_note(1, 5, "v", "X", Reference("kraken", "XBT/USD", "X", 10**8, 1, 10, None)),
+        records.live_note(1, 5, "v", "X", Reference("binance", "XBTUSDT", "X", 1, 1, 1, 5)),
     ],
 }
 # not replay-log builders: value helpers, and the ingress stand-in's own stream

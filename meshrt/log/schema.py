@@ -42,6 +42,7 @@ ENVELOPE: Final = (
 INT: Final[frozenset[type]] = frozenset({int})
 STR: Final[frozenset[type]] = frozenset({str})
 OPT_STR: Final[frozenset[type]] = frozenset({str, type(None)})
+OPT_INT: Final[frozenset[type]] = frozenset({int, type(None)})
 BOOL: Final[frozenset[type]] = frozenset({bool})
 LIST: Final[frozenset[type]] = frozenset({list})
 NUM: Final[frozenset[type]] = frozenset({int, float})
@@ -171,8 +172,8 @@ LOG: Final = RecordType("log", (("message", ANY),))
 
 # live mode (docs/live.md, "Paper mode"): the run's clock anchor, each live window's
 # bounds, and what a live venue's sessions said besides feed events; the venue is the
-# scenario's, the instrument the scenario symbol a resync names (connection events and
-# frame errors name none)
+# scenario's, the instrument the scenario symbol a resync or reference names (connection
+# events and frame errors name none)
 LIVE_CLOCK: Final = RecordType("live_clock", (("wall_ns", INT),))
 LIVE_WINDOW: Final = RecordType("live_window", (("start", INT), ("until", INT)))
 CONNECTED: Final = RecordType("connected", (("exchange", STR), ("attempt", INT)))
@@ -185,7 +186,22 @@ RESYNC: Final = RecordType(
 FRAME_ERROR: Final = RecordType(
     "frame_error", (("exchange", STR), ("where", STR), ("field", STR), ("reason", STR))
 )
-LIVE_NOTES: Final = (CONNECTED, DISCONNECTED, RESYNC, FRAME_ERROR)
+# an instrument's order rules in contract units (meshrt/venues/live/refdata.py), logged
+# when the venue's reference for the symbol is new or changed: paper orders are checked
+# against it, so a replay refuses the same ones
+REFERENCE: Final = RecordType(
+    "reference",
+    (
+        ("exchange", STR),
+        ("exchange_symbol", STR),
+        ("tick", INT),
+        ("lot", INT),
+        ("min_size", INT),
+        ("min_notional", OPT_INT),
+    ),
+    located=True,
+)
+LIVE_NOTES: Final = (CONNECTED, DISCONNECTED, RESYNC, FRAME_ERROR, REFERENCE)
 
 TYPES: Final[dict[str, RecordType]] = {
     record.name: record

@@ -145,7 +145,7 @@ class MatchingEngine:
         """Accept or reject a new order, match what crosses, then rest or cancel the rest."""
         reject = self._submit_error(order_id, side, price, size, tif)
         if reject is not None:
-            self.reports.append(Rejected(ts, order_id, reject, 0, 0, 1))
+            self.reject(ts, order_id, reject)
             return
         self.reports.append(Accepted(ts, order_id, 0, size, 1))
         remaining, exec_seq = self._take(ts, order_id, side, price, size, size, 1)
@@ -177,16 +177,12 @@ class MatchingEngine:
         did not grow; otherwise it goes to the back and may match like a new GTC limit.
         """
         order = self._orders.get(order_id)
-        if order is None:
-            self.reports.append(CancelRejected(ts, order_id, _UNKNOWN_ORDER, _REPLACE, 0, 0, 0))
-            return
-        cum = order.size - order.remaining
-        reason = self._replace_error(order, price, size)
+        reason = _UNKNOWN_ORDER if order is None else self._replace_error(order, price, size)
         if reason is not None:
-            self.reports.append(
-                CancelRejected(ts, order_id, reason, _REPLACE, cum, order.remaining, order.exec_seq)
-            )
+            self.reject_replace(ts, order_id, reason)
             return
+        assert order is not None
+        cum = order.size - order.remaining
         remaining = size - cum
         order.exec_seq += 1
         self.reports.append(Replaced(ts, order_id, price, size, remaining, cum, order.exec_seq))
@@ -204,6 +200,24 @@ class MatchingEngine:
             self._rest(order)
         else:
             del self._orders[order_id]
+
+    def reject(self, ts: int, order_id: int, reason: int) -> None:
+        """A new order refused (here, or by a live venue's reference data before it
+        came here: meshrt/actors/live_venue.py): it never lived."""
+        self.reports.append(Rejected(ts, order_id, reason, 0, 0, 1))
+
+    def reject_replace(self, ts: int, order_id: int, reason: int) -> None:
+        """A replace refused, here or by a live venue's reference data: CANCEL_REJECTED
+        with the order's state as it stands (all 0 and ``UNKNOWN_ORDER`` for an order the
+        engine does not know, whatever else was wrong with the request)."""
+        order = self._orders.get(order_id)
+        if order is None:
+            self.reports.append(CancelRejected(ts, order_id, _UNKNOWN_ORDER, _REPLACE, 0, 0, 0))
+            return
+        cum = order.size - order.remaining
+        self.reports.append(
+            CancelRejected(ts, order_id, reason, _REPLACE, cum, order.remaining, order.exec_seq)
+        )
 
     # -- views ------------------------------------------------------------------------
 
