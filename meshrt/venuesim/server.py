@@ -130,6 +130,7 @@ class _Connection:
         self.faults, self.refuse, self.keys = faults, refuse, keys
         self._send, self._lock = send, trio.Lock()
         self.last_sent, self.stalled = trio.current_time(), False
+        self.closed = False
         self.position = 0  # the tape items the replay is past (sent, skipped, or not asked)
         self.subscribed = trio.Event()
         if keys:
@@ -140,29 +141,33 @@ class _Connection:
             await self._send_now(text)
 
     async def _send_now(self, text: str) -> None:
+        if self.closed:
+            return  # a request answered after the sim closed: the client is gone
         await self._send({"type": "websocket.send", "text": text})
         self.last_sent = trio.current_time()
 
-    async def _send_item(self, index: int, key: Key, text: str) -> None:
-        """Tape item ``index``, unless its key was unsubscribed while it waited; a
-        snapshot built before it excludes it, one built after includes it."""
+    async def _send_item(self, index: int, key: Key, wire: Callable[[], str]) -> None:
+        """Tape item ``index``, written by ``wire`` under the lock (a connection's
+        sequence numbers go out in order), unless its key was unsubscribed while it
+        waited; a snapshot built before it excludes it, one built after includes it."""
         async with self._lock:
             self.position = index + 1
             if key in self.keys:
-                await self._send_now(text)
+                await self._send_now(wire())
 
     async def _subscribe(self, key: Key) -> None:
-        """A subscription to ``key``: once the replay is past frames of it, the book they
-        build is sent first (a resubscribe's fresh snapshot), then its live frames."""
-        async with self._lock:
-            frames = [i.text for i in self.tape.items[: self.position] if _key(i) == key]
-            snapshot = self.tape.protocol.snapshot(key, frames) if frames else None
-            if snapshot is not None and key not in self.keys:
-                await self._send_now(self.tape.protocol.outgoing(snapshot, self.session))
-            self.keys.add(key)
+        """A subscription to ``key`` (the lock held): once the replay is past frames of
+        it, the book they build is sent first (a resubscribe's fresh snapshot), then its
+        live frames."""
+        frames = [i.text for i in self.tape.items[: self.position] if _key(i) == key]
+        snapshot = self.tape.protocol.snapshot(key, frames) if frames else None
+        self.keys.add(key)  # before the send yields: the replay's next frame follows it
+        if snapshot is not None:
+            await self._send_now(self.tape.protocol.outgoing(snapshot, self.session))
 
     async def close(self, code: int) -> None:
         async with self._lock:
+            self.closed = True
             await self._send({"type": "websocket.close", "code": code})
 
     async def run(self, receive: Receive) -> None:
@@ -177,15 +182,18 @@ class _Connection:
                 await self._request(message.get("text") or (message.get("bytes") or b"").decode())
 
     async def _request(self, text: str) -> None:
-        try:
-            reply = self.tape.protocol.request(text, self.session, refuse=self.refuse)
-        except (ValueError, TypeError, AttributeError):
-            return  # not a message of this protocol: the exchange ignores it
-        for frame in reply.frames:
-            await self.send(frame)
-        self.keys -= reply.dropped
-        for key in sorted(reply.keys):
-            await self._subscribe(key)
+        """Answered under the lock: its replies, snapshots and the replay's frames go out
+        in the order they were numbered and built."""
+        async with self._lock:
+            try:
+                reply = self.tape.protocol.request(text, self.session, refuse=self.refuse)
+            except (ValueError, TypeError, AttributeError):
+                return  # not a message of this protocol: the exchange ignores it
+            for frame in reply.frames:
+                await self._send_now(frame)
+            self.keys -= reply.dropped
+            for key in sorted(reply.keys):
+                await self._subscribe(key)
         if reply.keys:
             self.subscribed.set()
 
@@ -218,9 +226,8 @@ class _Connection:
             if text is None:
                 self.position = index + 1
                 continue
-            await self._send_item(
-                index, key, self._wire(text, n, pending, partial(self._history, index))
-            )
+            history = partial(self._history, index)
+            await self._send_item(index, key, partial(self._wire, text, n, pending, history))
             drop = pending.get(Kind.DROP)
             if drop is not None and n >= drop.at:
                 await self.close(CLOSE_DROP)
