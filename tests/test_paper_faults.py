@@ -1,9 +1,11 @@
 """The bundled paper_mesh scenario against three local exchanges with injected faults, in
-one short run: a corrupted Kraken checksum, a Binance gap, malformed JSON on both, a
-Coinbase drop and then an oversized frame on its next connection. Each fault is counted
-(summary.json ``live``) and logged, its venue recovers (a snapshot after the fault, a new
-connection where one was closed), no book reaches an algo while its symbol is down, and
-the replay verifies.
+one short run: a corrupted Kraken checksum and a malformed Kraken frame, a Coinbase drop,
+an oversized Binance frame and then a gap on Binance's next connection. Each fault is
+counted (summary.json ``live``) and logged, its venue recovers (a snapshot after the
+fault, a second connection where one was closed), no book reaches an algo while its
+symbol is down, and the replay verifies. Every venue is back within about 1.5 s of the
+6 s run when the machine is idle: the rest is margin for a loaded one (closing on an
+oversized frame alone can take 2 s there).
 
 A stall past ``stale_after_ns`` is driven through the session itself: paper_mesh's specs
 keep the 10 s default (no environment variable sets it), longer than a short run.
@@ -43,15 +45,14 @@ CAPTURES = [
     DATA / "coinbase" / "coinbase_exchange_level2_cryptofeed_COINBASE.ws.28.0.log.gz",
     DATA / "binance" / "binance_spot_hftbacktest_btcusdt_20240808_first17150lines.log.gz",
 ]
-SECONDS, SPEED = 4, 3.0
-OVERSIZED = 17_000_000  # past the sessions' 16 MiB frame limit (MAX_FRAME_BYTES)
+SECONDS, SPEED = 6, 3.0
+OVERSIZED = 16_800_000  # just past the sessions' 16 MiB frame limit (MAX_FRAME_BYTES)
 FAULTS = (
-    "kraken/checksum@30",
-    "kraken/malformed@90",
-    "coinbase/drop@100",
-    f"coinbase/oversized@50:{OVERSIZED}#2",  # on the connection after the drop
-    "binance/gap@40",
-    "binance/malformed@100",
+    "kraken/checksum@20",
+    "kraken/malformed@62",  # a frame whose loss changes the top 10: the next checksum fails
+    "coinbase/drop@60",
+    f"binance/oversized@3:{OVERSIZED}",
+    "binance/gap@20#2",  # on the connection after the oversized frame closed the first
 )
 ALGOS = ("algos/hedger.py:ReportingMaker", "algos/hedger.py:NbboHedger")
 
@@ -124,45 +125,48 @@ def _of(records: list[Record], venue: str, kind: str) -> list[Record]:
     return [r for r in records if r.venue == venue and r.type == kind]
 
 
+def _timeline(records: list[Record]) -> list[tuple[int, str | None, str]]:
+    """(ms, venue, type) of the connection, resync, frame error and snapshot records: what
+    a failing assertion shows."""
+    kinds = ("connected", "disconnected", "resync", "frame_error", "snapshot")
+    return [(r.event_ts // 1_000_000, r.venue, r.type) for r in records if r.type in kinds]
+
+
 @pytest.mark.e2e
 def test_each_fault_is_counted(paper: PaperRun) -> None:
     live = paper.summary["live"]
     assert live["ended"] == "duration"
     kraken, coinbase, binance = live["kraken"], live["coinbase"], live["binance"]
-    # a malformed frame is lost: the next update's checksum (Kraken) or first update id
-    # (Binance) shows it, and that symbol resyncs too
-    assert kraken["resync_why"] == {"CHECKSUM": 2} and kraken["frame_error"] == 1, kraken
-    assert kraken["connected"] == 1 and kraken["disconnected"] == 0, kraken
-    assert coinbase["disconnected"] == 2 and coinbase["connected"] == 3, coinbase
-    assert coinbase["resync"] == 0 and coinbase["frame_error"] == 0, coinbase
-    assert binance["resync_why"] == {"GAP": 2} and binance["frame_error"] == 1, binance
-    assert binance["connected"] == 1 and binance["disconnected"] == 0, binance
+    why = _timeline(paper.records)
+    # the malformed frame is lost: the next update's checksum shows it, and XMR/USD resyncs
+    assert kraken["resync_why"] == {"CHECKSUM": 2} and kraken["frame_error"] == 1, why
+    assert kraken["connected"] == 1 and kraken["disconnected"] == 0, why
+    assert coinbase["disconnected"] == 1 and coinbase["connected"] == 2, why
+    assert coinbase["resync"] == 0 and coinbase["frame_error"] == 0, why
+    assert binance["disconnected"] == 1 and binance["connected"] == 2, why
+    assert binance["resync_why"] == {"GAP": 1} and binance["frame_error"] == 0, why
 
 
 @pytest.mark.e2e
 def test_each_fault_is_logged_and_its_venue_recovers(paper: PaperRun) -> None:
     records = paper.records
+    why = _timeline(records)
     checksum, lost_update = _of(records, "kraken", "resync")
-    gap, lost_event = _of(records, "binance", "resync")
-    kraken_malformed, binance_malformed = (
-        *_of(records, "kraken", "frame_error"),
-        *_of(records, "binance", "frame_error"),
-    )
-    drop, oversized = _of(records, "coinbase", "disconnected")
-    assert checksum.payload[1] == lost_update.payload[1] == "CHECKSUM"
-    assert gap.payload[1] == lost_event.payload[1] == "GAP"
-    assert kraken_malformed.payload[2] == binance_malformed.payload[2] == "json"
-    assert checksum.seq < kraken_malformed.seq < lost_update.seq
-    assert gap.seq < binance_malformed.seq < lost_event.seq
-    assert "1011" in drop.payload[1] and "1009" in oversized.payload[1]
-    for fault in (checksum, lost_update, gap, lost_event, drop, oversized):
+    (malformed,) = _of(records, "kraken", "frame_error")
+    (drop,) = _of(records, "coinbase", "disconnected")
+    (oversized,) = _of(records, "binance", "disconnected")
+    (gap,) = _of(records, "binance", "resync")
+    assert checksum.payload[1] == lost_update.payload[1] == "CHECKSUM", why
+    assert checksum.seq < malformed.seq < lost_update.seq and malformed.payload[2] == "json", why
+    assert "1011" in drop.payload[1] and "1009" in oversized.payload[1], why
+    assert oversized.seq < gap.seq and gap.payload[1] == "GAP", why
+    for fault in (checksum, lost_update, drop, oversized, gap):
         assert fault.venue is not None
         recovered = _after(records, fault, fault.venue, "snapshot")
-        assert recovered is not None, f"{fault.venue} never came back after {fault}"
+        assert recovered is not None, f"{fault.venue} never came back after {fault}: {why}"
         if fault.type == "disconnected":
             again = _after(records, fault, fault.venue, "connected")
-            assert again is not None and again.seq < recovered.seq, fault
-    assert [r.payload[1] for r in _of(records, "coinbase", "connected")] == [1, 2, 3]
+            assert again is not None and again.payload[1] == 2 and again.seq < recovered.seq
 
 
 @pytest.mark.e2e
@@ -200,7 +204,7 @@ def test_a_stall_past_stale_after_reconnects_and_resnapshots() -> None:
         exchange="kraken",
         exchange_symbol="XMR/USD",
         depth=1000,
-        stale_after_ns=500_000_000,
+        stale_after_ns=800_000_000,  # the first XMR/USD frame comes 0.43 s in
         reconnect_min_ns=50_000_000,
         reconnect_max_ns=100_000_000,
     )
@@ -234,7 +238,7 @@ def test_a_stall_past_stale_after_reconnects_and_resnapshots() -> None:
     assert stats.stale == 1 and stats.disconnects == 1 and stats.reconnects == 1, stats
     outputs = [o for item in seen for o in item.outputs]
     (gone,) = [o for o in outputs if type(o) is Disconnected]
-    assert gone.why.startswith("stale: no message in 0.5 s"), gone
+    assert gone.why.startswith("stale: no message in 0.8 s"), gone
     after = outputs[outputs.index(gone) + 1 :]
     assert type(after[0]) is Connected and after[0].attempt == 2
     first_feed = next(o for o in after if type(o) is Feed)
