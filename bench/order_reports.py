@@ -45,7 +45,7 @@ def per_report_us(n: int) -> float:
             )
         )
         sm.submit(oid, 0)
-    reports = [Filled(5, oid, PRICE, 1, Liquidity.MAKER, 0, 9) for oid in range(n)]
+    reports = [Filled(5, oid, PRICE, 1, Liquidity.MAKER, 0, 9, 1, 2) for oid in range(n)]
     apply = sm.apply_report
     started = time.process_time()
     for key, report in enumerate(reports):

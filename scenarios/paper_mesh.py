@@ -11,9 +11,11 @@ Each venue's URL, and its symbol on the exchange, come from the environment when
 ``MESHRT_COINBASE_URL``, ``MESHRT_COINBASE_SYMBOL``, ``MESHRT_BINANCE_URL``,
 ``MESHRT_BINANCE_REST_URL``, ``MESHRT_BINANCE_SYMBOL``; ``MESHRT_PAPER_SYMBOL`` names the
 one scenario symbol all three quote), so a test or a demo points them at ``meshrt
-venue-sim`` on 127.0.0.1; unset, they are the exchanges' public endpoints. A replay
-reads the same environment (the scenario's digest covers the URLs). Binance quotes
-BTCUSDT: this scenario joins it to BTC-USD by name, taking USDT for USD in the NBBO.
+venue-sim`` on 127.0.0.1 (``MESHRT_VENUE_SIM=127.0.0.1:8765`` points all three at one
+serving tests/data/venues' captures, as the README shows); unset, they are the
+exchanges' public endpoints. The run records them (run.json ``environment``), so its
+replay sees the same values. Binance quotes BTCUSDT: this scenario joins it to BTC-USD
+by name, taking USDT for USD in the NBBO.
 """
 
 import os
@@ -30,13 +32,30 @@ from meshrt import (
     size_to_int,
 )
 
-SYMBOL = os.environ.get("MESHRT_PAPER_SYMBOL", "BTC-USD")
-SIZE = size_to_int(os.environ.get("MESHRT_PAPER_SIZE", "0.0001"))
-TICK = price_to_int("0.01")
+# MESHRT_VENUE_SIM=HOST:PORT: every venue on ``meshrt venue-sim`` serving the captures in
+# tests/data/venues, each on an instrument its capture holds (joined as one by name)
+SIM = os.environ.get("MESHRT_VENUE_SIM")
+LOCAL = {
+    "PAPER_SYMBOL": "TEST-USD",
+    "PAPER_SIZE": "0.01",
+    "KRAKEN_URL": f"ws://{SIM}/kraken",
+    "KRAKEN_SYMBOL": "XMR/USD",
+    "KRAKEN_DEPTH": "1000",
+    "COINBASE_URL": f"ws://{SIM}/coinbase",
+    "COINBASE_SYMBOL": "SKL-USD",
+    "BINANCE_URL": f"ws://{SIM}/binance/stream",
+    "BINANCE_REST_URL": f"http://{SIM}",
+    "BINANCE_SYMBOL": "BTCUSDT",
+}
 
 
 def env(name: str) -> str | None:
-    return os.environ.get(f"MESHRT_{name}") or None
+    return os.environ.get(f"MESHRT_{name}") or (LOCAL.get(name) if SIM else None)
+
+
+SYMBOL = env("PAPER_SYMBOL") or "BTC-USD"
+SIZE = size_to_int(env("PAPER_SIZE") or "0.0001")
+TICK = price_to_int("0.01")
 
 
 scenario = Scenario(

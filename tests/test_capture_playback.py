@@ -3,6 +3,7 @@ virtual-time data source, deterministic, and verified by ``meshrt replay``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import attrs
@@ -13,6 +14,9 @@ from meshrt import (
     Scenario,
     Venue,
 )
+from meshrt.contract import RejectReason
+from meshrt.log import schema
+from meshrt.log.reader import read_log
 from meshrt.runtime.replay import verify
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import ScenarioError, load_scenario, validate
@@ -86,3 +90,64 @@ def test_a_venue_mixing_live_and_simulated_sources_is_refused(tmp_path: Path) ->
 def test_a_binance_capture_is_refused_in_one_line() -> None:
     with pytest.raises(ScenarioValueError, match=r"CaptureSpec\.exchange must be one of 'kraken'"):
         CaptureSpec(symbol="BTC-USDT", exchange="binance", path="x.log")
+
+
+KRAKEN_V2 = """
+from meshrt import CaptureSpec, Deployment, Scenario, Venue, price_to_int, seconds, size_to_int
+from meshrt import start
+from scenarios.algos.market_maker import MarketMaker
+
+kraken = CaptureSpec(symbol="BTC-USD", exchange="kraken", path={path!r}, depth=10)
+scenario = Scenario(
+    name="capture-refdata",
+    seed=3,
+    duration_ns=seconds(0.5),
+    venues=[Venue(name="kraken", sources=[kraken])],
+    deployments=[
+        Deployment(
+            label="mm", venue="kraken", symbols=["BTC-USD"], algo=MarketMaker,
+            params={{"size": size_to_int("0.01"), "tick": price_to_int("0.1"),
+                     "max_inventory": size_to_int("0.03")}},
+            schedule=[start(0)],
+        )
+    ],
+)
+"""
+
+
+@pytest.mark.e2e
+def test_a_kraken_captures_instrument_references_refuse_orders_as_the_venue_would(
+    tmp_path: Path,
+) -> None:
+    """A v2 capture's ``instrument`` frame becomes the venue's reference, as in a paper
+    run: the maker's 0.01 quotes are below its qty_min of 0.5, so each is rejected."""
+    instrument = {
+        "symbol": "BTC/USD",
+        "status": "online",
+        "price_precision": 1,
+        "qty_precision": 8,
+        "price_increment": "0.1",
+        "qty_increment": "0.00000001",
+        "qty_min": "0.5",
+        "cost_min": "0.5",
+    }
+    snapshot = DATA / "kraken" / "kraken_v2_book_docs_checksum_guide_btcusd_snapshot.json"
+    frames = [
+        json.dumps({"channel": "instrument", "type": "snapshot", "data": {"pairs": [instrument]}}),
+        snapshot.read_text().strip(),
+    ]
+    capture = tmp_path / "kraken_v2.log"
+    lines = [f"1700000000.{k}: {frame}\n" for k, frame in enumerate(frames)]
+    capture.write_text("wss://ws.kraken.com/v2 <-> 1700000000.0\n" + "".join(lines))
+    scenario_file = tmp_path / "capture_refdata.py"
+    scenario_file.write_text(KRAKEN_V2.format(path=str(capture)))
+    out = tmp_path / "run"
+    result = run(load_scenario(scenario_file), out)
+    assert result.ok, result.summary["failure"]
+    records = list(read_log(out / "replay.jsonl")[1])
+    (reference,) = [r for r in records if r.type == schema.REFERENCE.name]
+    assert reference.payload == ["kraken", "BTC/USD", 10**8, 1, 5 * 10**7, 5 * 10**8]
+    answers = {(r.type, r.payload[1]) for r in records if r.type in schema.REPORT_TYPES}
+    assert answers == {("rejected", RejectReason.INVALID_SIZE)}
+    verdict = verify(out)
+    assert verdict.ok, verdict.divergence

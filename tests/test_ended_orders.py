@@ -10,7 +10,7 @@ from pathlib import Path
 import attrs
 import pytest
 from hypothesis import given, strategies as st
-from test_orders import acc, cxl, cxlrej, fill, make_order, rej, submitted
+from test_orders import Venue, make_order, submitted
 
 from meshrt.contract import UINT64_MAX
 from meshrt.log import checkpoint
@@ -25,11 +25,18 @@ BUNDLED = Path(__file__).resolve().parent.parent / "scenarios" / "market_maker.p
 
 
 def filled_and_retired(horizon: int) -> OrderStateMachine:
-    sm = submitted(size=4)
-    sm.apply_report(acc(), "a")
-    sm.apply_report(fill(4), "f")
+    sm, v = submitted(size=4), Venue(4)
+    sm.apply_report(v.acc(), "a")
+    sm.apply_report(v.fill(4), "f")
     sm.retire(1, horizon)
     return sm
+
+
+def resends() -> Venue:
+    """The venue of ``filled_and_retired``'s order, to make its reports again."""
+    v = Venue(4)
+    v.acc()
+    return v
 
 
 # -- the state machine ------------------------------------------------------------------
@@ -56,45 +63,49 @@ def test_a_settled_order_leaves_a_tombstone_until_its_horizon_then_only_its_ids(
 def test_a_late_report_for_an_expired_order_is_counted_and_ignored() -> None:
     sm = filled_and_retired(horizon=10)
     sm.expire(11)
-    assert sm.report_after_end(fill(4, ts=12), "sim") is None
-    assert sm.report_after_end(cxl(0, ts=13), "sim") is None
+    v = resends()
+    assert sm.report_after_end(v.fill(4, ts=12), "sim") is None
+    assert sm.report_after_end(v.cxl(ts=13), "sim") is None
     assert sm.late_reports == 2 and 1 not in sm.orders and len(sm.ended) == 0
     # an id never issued is still no such order, not a late report
     with pytest.raises(InvariantViolation, match="no such order"):
-        sm.apply_report(fill(1, oid=7), "x")
+        sm.apply_report(Venue(oid=7).fill(1), "x")
 
 
 def test_a_resend_within_the_horizon_is_checked_against_the_tombstone() -> None:
     sm = filled_and_retired(horizon=10)
-    assert sm.report_after_end(fill(4), "sim") is S.FILLED  # a resend: changes nothing
-    assert sm.report_after_end(cxl(0), "sim") is S.FILLED
+    v = resends()
+    last = v.fill(4)
+    assert sm.report_after_end(last, "sim") is S.FILLED  # a resend: changes nothing
+    assert sm.report_after_end(v.cxl(), "sim") is S.FILLED
     assert sm.late_reports == 0
     with pytest.raises(InvariantViolation, match="rejected after it ended FILLED"):
-        sm.report_after_end(rej(), "sim")
+        sm.report_after_end(Venue(4).rej(), "sim")
     with pytest.raises(InvariantViolation, match="report from venue 'other'"):
-        sm.report_after_end(fill(4), "other")
+        sm.report_after_end(last, "other")
 
 
 def test_only_a_settled_order_retires() -> None:
-    sm = submitted(size=4)
-    sm.apply_report(acc(), "a")
+    sm, v = submitted(size=4), Venue(4)
+    sm.apply_report(v.acc(), "a")
     assert sm.request_cancel(1, 3) is None
-    sm.apply_report(fill(4), "f")  # FILLED, but the cancel is still unanswered
+    sm.apply_report(v.fill(4), "f")  # FILLED, but the cancel is still unanswered
     assert sm.orders[1].status == S.FILLED and not sm.orders[1].settled
     with pytest.raises(InvariantViolation, match="only a settled order"):
         sm.retire(1, 10)
-    sm.apply_report(cxlrej(), "c")  # the venue answers the cancel: nothing can follow
+    sm.apply_report(v.unknown(), "c")  # the venue answers the cancel: nothing can follow
     assert sm.orders[1].settled
     sm.retire(1, 10)
     assert sm.ended_state("mm-a", 1) == "FILLED" and sm.open_orders("mm-a") == 0
 
 
 def test_a_terminal_report_overtaking_fills_settles_when_they_are_in() -> None:
-    sm = submitted(size=4)
-    sm.apply_report(acc(), "a")
-    sm.apply_report(cxl(1), "c")  # CANCELLED with final cum 3, none of it delivered yet
+    sm, v = submitted(size=4), Venue(4)
+    sm.apply_report(v.acc(), "a")
+    fill = v.fill(3)
+    sm.apply_report(v.cxl(), "c")  # CANCELLED with final cum 3, none of it delivered yet
     assert not sm.orders[1].settled
-    sm.apply_report(fill(3), "f")
+    sm.apply_report(fill, "f")
     assert sm.orders[1].settled
 
 

@@ -16,6 +16,7 @@ import orjson
 import pytest
 import trio
 
+from meshrt.contract import RejectReason
 from meshrt.venues.live import protocols
 from meshrt.venues.live.adapters import adapter_for, exchange_symbol, exchange_symbols
 from meshrt.venues.live.backoff import Backoff
@@ -32,6 +33,7 @@ from meshrt.venues.live.recorder import (
 )
 from meshrt.venues.live.refdata import (
     Reference,
+    Refusal,
     binance_references,
     check_order,
     coinbase_reference,
@@ -43,6 +45,8 @@ from meshrt.venues.recorded_fields import Bad
 from meshrt.venues.specs import LiveSpec
 
 S = 1_000_000_000
+
+INVALID_PRICE, INVALID_SIZE = RejectReason.INVALID_PRICE, RejectReason.INVALID_SIZE
 
 
 def messages(texts: list[str]) -> list[dict[str, object]]:
@@ -284,21 +288,34 @@ def ref(**kw: int | None) -> Reference:
 def test_check_order_gives_the_venues_reason_or_none() -> None:
     r = ref()
     assert check_order(r, 100 * 10**9, 10**8) is None
-    assert check_order(r, 100_005_000_000, 10**8) == (
-        "binance BTCUSDT: price 100.005 is not a multiple of the tick 0.01"
+    assert check_order(r, 100_005_000_000, 10**8) == Refusal(
+        INVALID_PRICE, "binance BTCUSDT: price 100.005 is not a multiple of the tick 0.01"
     )
-    assert check_order(r, 100 * 10**9, 10**8 + 1) == (
-        "binance BTCUSDT: size 1.00000001 is not a multiple of the lot 0.00001"
+    assert check_order(r, 100 * 10**9, 10**8 + 1) == Refusal(
+        INVALID_SIZE, "binance BTCUSDT: size 1.00000001 is not a multiple of the lot 0.00001"
     )
-    assert check_order(r, 100 * 10**9, 10**3) == (
-        "binance BTCUSDT: size 0.00001 is below the minimum 0.0001"
+    assert check_order(r, 100 * 10**9, 10**3) == Refusal(
+        INVALID_SIZE, "binance BTCUSDT: size 0.00001 is below the minimum 0.0001"
     )
-    assert check_order(r, 100 * 10**9, 4 * 10**6) == (
-        "binance BTCUSDT: notional 4 is below the minimum 5"
+    assert check_order(r, 100 * 10**9, 4 * 10**6) == Refusal(
+        INVALID_SIZE, "binance BTCUSDT: notional 4 is below the minimum 5"
     )
     assert check_order(r, 125 * 10**9, 4 * 10**6) is None  # exactly 5
     assert check_order(ref(min_notional=None), 10**7, 10**4) is None
-    assert check_order(r, 0, 10**8) == "binance BTCUSDT: price and size must be positive"
+    assert check_order(r, 0, 10**8) == Refusal(
+        INVALID_PRICE, "binance BTCUSDT: price must be positive"
+    )
+    assert check_order(r, 10**11, 0) == Refusal(
+        INVALID_SIZE, "binance BTCUSDT: size must be positive"
+    )
+
+
+def test_a_market_order_is_checked_for_its_size_alone() -> None:
+    r = ref()
+    assert check_order(r, None, 4 * 10**6) is None  # its notional is the venue's call
+    assert check_order(r, None, 10**3) == Refusal(
+        INVALID_SIZE, "binance BTCUSDT: size 0.00001 is below the minimum 0.0001"
+    )
 
 
 def test_binance_exchange_info_filters_become_references_exactly() -> None:

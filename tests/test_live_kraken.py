@@ -23,6 +23,7 @@ from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.live.capture import cryptofeed_frames, epoch_ns
 from meshrt.venues.live.kraken import KrakenFeed
 from meshrt.venues.live.kraken_values import SYMBOLS, Instrument
+from meshrt.venues.live.refdata import kraken_reference
 from meshrt.venues.live.verdicts import Feed, FrameError, Resync, Why
 from tests.kraken_v2 import v2_frames, v2_name
 
@@ -285,7 +286,8 @@ def test_precision_learned_after_the_snapshot_reformats_the_book() -> None:
     bids = [("0.5666", "2.25")]
     feed = KrakenFeed(["MATIC/USD"])
     assert feed.on_frame(v2_book("snapshot", "MATIC/USD", bids, asks, crc(asks, bids)), 1)
-    assert feed.on_frame(instrument_frame("MATIC/USD", 4, 8), 2) == []
+    (reference,) = feed.on_frame(instrument_frame("MATIC/USD", 4, 8), 2)
+    assert reference == kraken_reference(feed.instruments["MATIC/USD"], "MATIC-USD")
     assert feed.on_frame(lines[-1], 3) != []  # formatted digits now: 0.5657 -> 5657
 
 

@@ -169,11 +169,11 @@ async def test_kraken_instruments_become_reference_data_and_checksum_digits() ->
     state = SessionState()
     async with trio.open_nursery() as nursery:
         url = await exchange.start(nursery)
-        await run([spec("kraken", "BTC-USD", url)], count(Feed, 1), state=state)
+        outputs = await run([spec("kraken", "BTC-USD", url)], count(Feed, 1), state=state)
         nursery.cancel_scope.cancel()
-    assert state.references() == {
-        "BTC-USD": Reference("kraken", A, "BTC-USD", 10**8, 1, 10**4, 5 * 10**8)
-    }
+    reference = Reference("kraken", A, "BTC-USD", 10**8, 1, 10**4, 5 * 10**8)
+    assert state.references() == {"BTC-USD": reference}
+    assert [out for _, out in outputs if type(out) is Reference] == [reference]  # handed on
 
 
 async def test_connect_failures_back_off_exponentially_within_bounds() -> None:
@@ -394,7 +394,7 @@ async def test_binance_bridges_a_rest_snapshot_and_resnapshots_after_a_gap() -> 
 
         def bridged_twice(outs: list[Any]) -> bool:
             resynced = any(type(o) is Resync for o in outs) and type(outs[-1]) is Feed
-            return resynced and "BTC-USDT" in state.references()
+            return resynced and any(type(o) is Reference for o in outs)
 
         tapped: list[tuple[int, str]] = []
         outputs = await run(specs, bridged_twice, state=state, tap=lambda *x: tapped.append(x))
@@ -422,6 +422,7 @@ async def test_binance_bridges_a_rest_snapshot_and_resnapshots_after_a_gap() -> 
     info = [t for t in rest.targets if t.startswith("/api/v3/exchangeInfo")]
     assert info == ["/api/v3/exchangeInfo?symbols=%5B%22BTCUSDT%22%5D"]
     ref = state.references()["BTC-USDT"]
+    assert [o for _, o in outputs if type(o) is Reference] == [ref]  # handed on once
     assert (ref.tick, ref.lot, ref.min_size, ref.min_notional) == (
         10**7,
         10**3,
@@ -524,7 +525,7 @@ async def test_coinbase_resyncs_a_crossed_product_alone_and_reads_its_products()
         specs = [spec("coinbase", name, url, rest_url=rest_url) for name in ("BTC-USD", "ETH-USD")]
 
         def done(outs: list[Any]) -> bool:
-            return count(Feed, 4)(outs) and len(state.references()) == 2
+            return count(Feed, 4)(outs) and count(Reference, 2)(outs)
 
         outputs = await run(specs, done, state=state)
         nursery.cancel_scope.cancel()
@@ -544,3 +545,6 @@ async def test_coinbase_resyncs_a_crossed_product_alone_and_reads_its_products()
     assert [e[1] for e in feeds(outputs, "ETH-USD")] == [FEED_SNAPSHOT, FEED_DELTA]
     assert sorted(rest.targets) == ["/products/BTC-USD", "/products/ETH-USD"]
     assert state.references()["ETH-USD"].tick == 10**7
+    handed = [(ts, o) for ts, o in outputs if type(o) is Reference]
+    assert [o.symbol for _, o in handed] == ["BTC-USD", "ETH-USD"]
+    assert handed[0][0] == handed[1][0]  # one item, when the REST answers are in

@@ -1,21 +1,24 @@
 """A venue fed by ``Received`` items (meshrt/actors/live_venue.py): a symbol is down
 until its snapshot and from a resync (or a disconnect, every symbol) until its next one,
 as a killed feed: its events are applied and committed, no book goes to an algo, and its
-paper book is empty meanwhile; notes go out in order with the feed."""
+paper book is empty meanwhile; notes go out in order with the feed; a symbol's reference
+data refuses the orders the venue would."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 
 from meshrt.actors.live_venue import LiveVenueActor
 from meshrt.actors.mailbox import Mailbox
-from meshrt.actors.protocol import Submit
-from meshrt.contract import Side, TimeInForce
+from meshrt.actors.protocol import Replace, Submit
+from meshrt.contract import ActionKind, RejectReason, Side, TimeInForce
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT
 from meshrt.venues.live.playback import Inbox
+from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.verdicts import (
     Connected,
     Disconnected,
@@ -27,7 +30,7 @@ from meshrt.venues.live.verdicts import (
 )
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import BookUpdate, LiveNote, OrderReport
-from meshrt.venues.reports import Accepted, Rejected
+from meshrt.venues.reports import Accepted, CancelRejected, Rejected
 
 BIDS = ((99, 5), (98, 5))
 ASKS = ((101, 5), (102, 5))
@@ -132,3 +135,67 @@ def test_an_order_arriving_behind_the_venue_is_handled_at_the_venue_time() -> No
     step(actor, inbox, snapshot(10), delta(20))
     out = step(actor, inbox, arrivals=[Submit(15, 7, 0, Side.BUY, 95, 1, TimeInForce.GTC)])
     assert [type(o.report) for o in out] == [Accepted] and out[0].ts == 20
+
+
+# -- reference data ----------------------------------------------------------------------
+
+RULES = Reference("kraken", "A/USD", "A", tick=10, lot=5, min_size=10, min_notional=None)
+
+
+def reports(out: list[Any]) -> list[Any]:
+    return [o.report for o in out if type(o) is OrderReport]
+
+
+@pytest.mark.unit
+def test_an_order_before_any_reference_is_not_checked() -> None:
+    actor, inbox = venue()
+    step(actor, inbox, snapshot(1))
+    out = step(actor, inbox, arrivals=[Submit(2, 7, 0, Side.BUY, 95, 1, TimeInForce.GTC)])
+    assert [type(r) for r in reports(out)] == [Accepted]
+
+
+@pytest.mark.unit
+def test_the_reference_refuses_what_the_venue_would_before_the_matching_engine() -> None:
+    actor, inbox = venue()
+    out = step(actor, inbox, snapshot(1), Received(2, (RULES,)))
+    assert out[-1] == LiveNote(2, 0, RULES)  # logged, in order with the feed
+    off_tick = Submit(3, 7, 0, Side.BUY, 95, 10, TimeInForce.GTC)
+    too_small = Submit(3, 8, 0, Side.BUY, 90, 5, TimeInForce.GTC)
+    on_rules = Submit(3, 9, 0, Side.BUY, 90, 10, TimeInForce.GTC)
+    other_symbol = Submit(3, 10, 1, Side.BUY, 95, 1, TimeInForce.GTC)  # B has no reference
+    out = step(actor, inbox, arrivals=[off_tick, too_small, on_rules, other_symbol])
+    assert reports(out) == [
+        Rejected(3, 7, RejectReason.INVALID_PRICE, 0, 0, 1),
+        Rejected(3, 8, RejectReason.INVALID_SIZE, 0, 0, 1),
+        Accepted(3, 9, 0, 10, 1),
+        Accepted(3, 10, 0, 1, 1),
+    ]
+    assert [order.order_id for order in actor.engines[0].resting()] == [9]
+    off_lot = Replace(4, 9, 0, 90, 12)
+    out = step(actor, inbox, arrivals=[off_lot])
+    # the order's state as it stands: nothing filled, 10 open, its one report so far
+    assert reports(out) == [
+        CancelRejected(4, 9, RejectReason.INVALID_SIZE, ActionKind.REPLACE, 0, 10, 1)
+    ]
+    assert [order.remaining for order in actor.engines[0].resting()] == [10]  # unchanged
+    gone = Replace(5, 99, 0, 95, 10)  # off the tick, and unknown: the lookup comes first
+    assert reports(step(actor, inbox, arrivals=[gone])) == [
+        CancelRejected(5, 99, RejectReason.UNKNOWN_ORDER, ActionKind.REPLACE, 0, 0, 0)
+    ]
+
+
+@pytest.mark.unit
+def test_a_reference_is_logged_when_new_or_changed_and_the_latest_applies() -> None:
+    actor, inbox = venue()
+    coarser = attrs.evolve(RULES, tick=100)
+    unlisted = attrs.evolve(RULES, symbol="Z")
+    out = step(
+        actor,
+        inbox,
+        *(Received(t, (ref,)) for t, ref in enumerate([RULES, RULES, coarser, unlisted])),
+    )
+    assert out == [LiveNote(0, 0, RULES), LiveNote(2, 0, coarser)]
+    out = step(
+        actor, inbox, snapshot(5), arrivals=[Submit(6, 7, 0, Side.BUY, 90, 10, TimeInForce.GTC)]
+    )
+    assert reports(out) == [Rejected(6, 7, RejectReason.INVALID_PRICE, 0, 0, 1)]

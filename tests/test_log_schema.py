@@ -18,6 +18,7 @@ from meshrt.log.reader import Record
 from meshrt.log.validate import record_problem
 from meshrt.runtime.run import run
 from meshrt.sequencer.order import OrderStatus
+from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.verdicts import Connected, Disconnected, FrameError, Resync, Why
 from meshrt.venues.reports import VenueReport
 
@@ -76,6 +77,8 @@ BUILDERS: dict[str, Callable[[], list[bytes]]] = {
         records.live_note(1, 5, "v", None, Connected("kraken", 1)),
         records.live_note(1, 5, "v", None, Disconnected("kraken", "stale", 500)),
         records.live_note(1, 5, "v", None, FrameError("kraken", "frame 3", "json", "bad")),
+        records.live_note(1, 5, "v", "X", Reference("kraken", "XBT/USD", "X", 10**8, 1, 10, None)),
+        records.live_note(1, 5, "v", "X", Reference("binance", "XBTUSDT", "X", 1, 1, 1, 5)),
     ],
 }
 # not replay-log builders: value helpers, and the ingress stand-in's own stream
@@ -120,7 +123,10 @@ def test_the_definitions_agree_with_the_code_they_describe() -> None:
     assert set(schema.REPORT_BY_TYPE) == set(get_args(VenueReport))
     for cls, record in schema.REPORT_BY_TYPE.items():  # the payload: the fields after ts
         assert cls._fields[0] == "ts"
-        assert [*cls._fields[1:], "before", "after"] == record.field_names
+        logged = len(record.fields) - 2  # the fields after ts the record names
+        assert [*cls._fields[1 : logged + 1], "before", "after"] == record.field_names
+        # what it leaves out is the order report contract, which a replay re-derives
+        assert set(cls._fields[logged + 1 :]) <= {"cum", "leaves", "exec_seq", "request"}
     assert {record.name for record in schema.FEED_BY_KIND.values()} == schema.FEED_TYPES
     assert {status.name for status in OrderStatus} == schema.ORDER_STATUSES
     line = records.ingress_transition(

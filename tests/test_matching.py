@@ -7,7 +7,14 @@ from collections.abc import Sequence
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from meshrt.contract import BOOK_DEPTH, PRICE_SCALE, SIZE_SCALE, RejectReason, notional
+from meshrt.contract import (
+    BOOK_DEPTH,
+    PRICE_SCALE,
+    SIZE_SCALE,
+    ActionKind,
+    RejectReason,
+    notional,
+)
 from meshrt.venues.fees import FeeSchedule
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.reports import (
@@ -39,8 +46,8 @@ def engine(
 
 
 class Reports(list[VenueReport]):
-    """Reports equal by type as well as by value (Rejected and CancelRejected, both
-    NamedTuples of three ints, would compare equal as tuples)."""
+    """Reports equal by type as well as by value (Rejected and Cancelled, both
+    NamedTuples of six ints, would compare equal as tuples)."""
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, list) and [(type(r), r) for r in self] == [
@@ -56,8 +63,41 @@ def drain(e: MatchingEngine) -> Reports:
     return out
 
 
-def fill(oid: int, price: int, size: int, liq: int, remaining: int, fee: int = 0) -> Filled:
-    return Filled(T, oid, price, size, liq, fee, remaining)
+# the reports as the order report contract has them: cum, leaves, the order's exec_seq
+
+
+def fill(
+    oid: int, price: int, size: int, liq: int, leaves: int, cum: int, seq: int, fee: int = 0
+) -> Filled:
+    return Filled(T, oid, price, size, liq, fee, leaves, cum, seq)
+
+
+def accepted(oid: int, size: int) -> Accepted:
+    return Accepted(T, oid, 0, size, 1)
+
+
+def rejected(oid: int, reason: int) -> Rejected:
+    return Rejected(T, oid, reason, 0, 0, 1)
+
+
+def cancelled(oid: int, remaining: int, cum: int, seq: int) -> Cancelled:
+    return Cancelled(T, oid, remaining, cum, 0, seq)
+
+
+def refused(
+    oid: int, reason: int, request: int, cum: int = 0, leaves: int = 0, seq: int = 0
+) -> CancelRejected:
+    """A refused cancel or replace: the order's state as of its last report (0, 0, 0 for
+    an order the engine no longer holds)."""
+    return CancelRejected(T, oid, reason, request, cum, leaves, seq)
+
+
+def replaced(oid: int, price: int, size: int, leaves: int, cum: int, seq: int) -> Replaced:
+    return Replaced(T, oid, price, size, leaves, cum, seq)
+
+
+CANCEL, REPLACE = int(ActionKind.CANCEL), int(ActionKind.REPLACE)
+UNKNOWN = RejectReason.UNKNOWN_ORDER
 
 
 # -- taker matching ---------------------------------------------------------------------
@@ -67,9 +107,9 @@ def test_crossing_limit_takes_several_levels_then_rests() -> None:
     e = engine()
     e.submit(T, 1, BUY, 102, 12, GTC)
     assert drain(e) == [
-        Accepted(T, 1),
-        fill(1, 101, 5, TAKER, 7),
-        fill(1, 102, 5, TAKER, 2),
+        accepted(1, 12),
+        fill(1, 101, 5, TAKER, 7, 5, 2),
+        fill(1, 102, 5, TAKER, 2, 10, 3),
     ]
     assert e.best_ask() == (103, 5)  # consumed levels are gone from the engine's copy
     assert e.resting() == [RestingOrder(1, BUY, 102, 2, 0)]  # no displayed bid at 102
@@ -80,11 +120,11 @@ def test_market_order_walks_levels_and_cancels_remainder() -> None:
     e = engine()
     e.submit(T, 1, BUY, None, 18, GTC)
     assert drain(e) == [
-        Accepted(T, 1),
-        fill(1, 101, 5, TAKER, 13),
-        fill(1, 102, 5, TAKER, 8),
-        fill(1, 103, 5, TAKER, 3),
-        Cancelled(T, 1, 3),
+        accepted(1, 18),
+        fill(1, 101, 5, TAKER, 13, 5, 2),
+        fill(1, 102, 5, TAKER, 8, 10, 3),
+        fill(1, 103, 5, TAKER, 3, 15, 4),
+        cancelled(1, 3, 15, 5),
     ]
     assert e.best_ask() is None
     assert e.resting() == []
@@ -93,33 +133,33 @@ def test_market_order_walks_levels_and_cancels_remainder() -> None:
 def test_market_order_on_empty_side_is_rejected_without_accept() -> None:
     e = engine(asks=[])
     e.submit(T, 1, BUY, None, 5, GTC)
-    assert drain(e) == [Rejected(T, 1, RejectReason.NO_LIQUIDITY)]
+    assert drain(e) == [rejected(1, RejectReason.NO_LIQUIDITY)]
     e.submit(T, 2, SELL, None, 5, IOC)  # bids exist: fills
-    assert drain(e) == [Accepted(T, 2), fill(2, 100, 5, TAKER, 0)]
+    assert drain(e) == [accepted(2, 5), fill(2, 100, 5, TAKER, 0, 5, 2)]
 
 
 def test_ioc_partial_fill_cancels_remainder() -> None:
     e = engine()
     e.submit(T, 1, BUY, 101, 8, IOC)
     assert drain(e) == [
-        Accepted(T, 1),
-        fill(1, 101, 5, TAKER, 3),
-        Cancelled(T, 1, 3),
+        accepted(1, 8),
+        fill(1, 101, 5, TAKER, 3, 5, 2),
+        cancelled(1, 3, 5, 3),
     ]
     e.submit(T, 2, BUY, 100, 8, IOC)  # crosses nothing
-    assert drain(e) == [Accepted(T, 2), Cancelled(T, 2, 8)]
+    assert drain(e) == [accepted(2, 8), cancelled(2, 8, 0, 2)]
     assert e.resting() == []
 
 
 def test_post_only_that_would_cross_is_rejected() -> None:
     e = engine()
     e.submit(T, 1, BUY, 101, 5, POST_ONLY)
-    assert drain(e) == [Rejected(T, 1, RejectReason.POST_ONLY_WOULD_CROSS)]
+    assert drain(e) == [rejected(1, RejectReason.POST_ONLY_WOULD_CROSS)]
     assert e.best_ask() == (101, 5)  # nothing consumed
     e.submit(T, 2, SELL, 100, 5, POST_ONLY)
-    assert drain(e) == [Rejected(T, 2, RejectReason.POST_ONLY_WOULD_CROSS)]
+    assert drain(e) == [rejected(2, RejectReason.POST_ONLY_WOULD_CROSS)]
     e.submit(T, 3, BUY, 100, 5, POST_ONLY)
-    assert drain(e) == [Accepted(T, 3)]
+    assert drain(e) == [accepted(3, 5)]
     assert e.resting() == [RestingOrder(3, BUY, 100, 5, 10)]
 
 
@@ -137,7 +177,7 @@ def test_post_only_that_would_cross_is_rejected() -> None:
 def test_invalid_orders_are_rejected(price: int | None, size: int, tif: int, reason: int) -> None:
     e = engine()
     e.submit(T, 1, BUY, price, size, tif)
-    assert drain(e) == [Rejected(T, 1, reason)]
+    assert drain(e) == [rejected(1, reason)]
     assert e.resting() == []
 
 
@@ -145,11 +185,11 @@ def test_duplicate_live_order_id_is_rejected_but_a_finished_id_may_be_reused() -
     e = engine()
     e.submit(T, 1, BUY, 98, 5, GTC)
     e.submit(T, 1, SELL, 110, 5, GTC)
-    assert Reports(drain(e)[-1:]) == [Rejected(T, 1, RejectReason.DUPLICATE_ORDER_ID)]
+    assert Reports(drain(e)[-1:]) == [rejected(1, RejectReason.DUPLICATE_ORDER_ID)]
     assert [o.side for o in e.resting()] == [BUY]
     e.cancel(T, 1)
     e.submit(T, 1, SELL, 110, 5, GTC)
-    assert drain(e) == [Cancelled(T, 1, 5), Accepted(T, 1)]
+    assert drain(e) == [cancelled(1, 5, 0, 2), accepted(1, 5)]
 
 
 # -- resting orders: priority and queue -------------------------------------------------
@@ -162,9 +202,9 @@ def test_time_priority_between_algo_orders_at_one_price() -> None:
     e.submit(T, 3, BUY, 98, 10, GTC)
     drain(e)
     e.apply_trade(T, SELL, 100, 15)
-    assert drain(e) == [fill(1, 100, 10, MAKER, 0), fill(2, 100, 5, MAKER, 5)]
+    assert drain(e) == [fill(1, 100, 10, MAKER, 0, 10, 2), fill(2, 100, 5, MAKER, 5, 5, 2)]
     e.apply_trade(T, SELL, 100, 15)  # 10 left over after #2 must not reach the 98 bid
-    assert drain(e) == [fill(2, 100, 5, MAKER, 0)]
+    assert drain(e) == [fill(2, 100, 5, MAKER, 0, 10, 3)]
     assert e.resting() == [RestingOrder(3, BUY, 98, 10, 0)]
 
 
@@ -176,7 +216,7 @@ def test_better_price_fills_first_and_trade_through_ignores_queue() -> None:
     e.submit(T, 4, BUY, 101, 3, GTC)  # later but better price
     drain(e)
     e.apply_trade(T, SELL, 99, 8)  # trades through 101 and 100: no queue applies
-    assert drain(e) == [fill(4, 101, 3, MAKER, 0), fill(1, 100, 5, MAKER, 5)]
+    assert drain(e) == [fill(4, 101, 3, MAKER, 0, 3, 2), fill(1, 100, 5, MAKER, 5, 5, 2)]
     assert [(o.order_id, o.remaining) for o in e.resting()] == [(1, 5), (2, 10), (3, 4)]
 
 
@@ -192,7 +232,7 @@ def test_print_smaller_than_queue_ahead_does_not_fill_a_later_one_does() -> None
     e.apply_trade(T, SELL, 101, 50)  # print above our bid: not through it
     assert drain(e) == []
     e.apply_trade(T, SELL, 100, 6)
-    assert drain(e) == [fill(1, 100, 2, MAKER, 3)]
+    assert drain(e) == [fill(1, 100, 2, MAKER, 3, 2, 2)]
     assert e.resting()[0].queue_ahead == 0
 
 
@@ -203,7 +243,7 @@ def test_one_print_consumes_the_shared_queue_once() -> None:
     drain(e)
     assert [o.queue_ahead for o in e.resting()] == [10, 10]
     e.apply_trade(T, SELL, 100, 14)  # 10 to the displayed queue, 3 to #1, 1 to #2
-    assert drain(e) == [fill(1, 100, 3, MAKER, 0), fill(2, 100, 1, MAKER, 2)]
+    assert drain(e) == [fill(1, 100, 3, MAKER, 0, 3, 2), fill(2, 100, 1, MAKER, 2, 1, 2)]
     assert e.resting() == [RestingOrder(2, BUY, 100, 2, 0)]
 
 
@@ -239,10 +279,10 @@ def test_book_moving_through_resting_order_fills_it_as_maker() -> None:
     e.submit(T, 1, BUY, 100, 10, GTC)
     drain(e)
     e.apply_delta(T, SELL, 100, 4)  # ask drops onto our bid
-    assert drain(e) == [fill(1, 100, 4, MAKER, 6)]
+    assert drain(e) == [fill(1, 100, 4, MAKER, 6, 4, 2)]
     assert e.best_ask() == (101, 5)  # the 4 we took is consumed
     e.apply_delta(T, SELL, 99, 20)  # ask through our price: fill at our own price
-    assert drain(e) == [fill(1, 100, 6, MAKER, 0)]
+    assert drain(e) == [fill(1, 100, 6, MAKER, 0, 10, 3)]
     assert e.best_ask() == (99, 14)
     assert e.resting() == []
 
@@ -254,7 +294,7 @@ def test_bid_moving_up_through_resting_sell_fills_it_as_maker() -> None:
     e.apply_delta(T, BUY, 101, 3)  # below our ask: nothing
     assert drain(e) == []
     e.apply_delta(T, BUY, 103, 4)
-    assert drain(e) == [fill(1, 102, 4, MAKER, 6)]
+    assert drain(e) == [fill(1, 102, 4, MAKER, 6, 4, 2)]
     assert e.best_bid() == (101, 3)
 
 
@@ -266,9 +306,9 @@ def test_book_moving_through_fills_in_price_time_priority() -> None:
     drain(e)
     e.apply_snapshot(T, [(105, 7), (103, 5)], [(106, 5)])
     assert drain(e) == [
-        fill(2, 103, 3, MAKER, 0),  # best price first, each at its own price
-        fill(3, 103, 3, MAKER, 0),
-        fill(1, 104, 1, MAKER, 2),  # only 1 left displayed at or above 104
+        fill(2, 103, 3, MAKER, 0, 3, 2),  # best price first, each at its own price
+        fill(3, 103, 3, MAKER, 0, 3, 2),
+        fill(1, 104, 1, MAKER, 2, 1, 2),  # only 1 left displayed at or above 104
     ]
     assert e.top()[:2] == ((103,), (5,))  # 105 consumed; 103 left since #1 cannot reach it
     assert e.resting() == [RestingOrder(1, SELL, 104, 2, 0)]
@@ -282,13 +322,13 @@ def test_partial_fills_then_done_order_cannot_be_cancelled() -> None:
     e.apply_trade(T, BUY, 106, 4)
     e.apply_trade(T, BUY, 105, 4)
     assert drain(e) == [
-        fill(1, 104, 4, MAKER, 6),
-        fill(1, 104, 4, MAKER, 2),
-        fill(1, 104, 2, MAKER, 0),
+        fill(1, 104, 4, MAKER, 6, 4, 2),
+        fill(1, 104, 4, MAKER, 2, 8, 3),
+        fill(1, 104, 2, MAKER, 0, 10, 4),
     ]
     e.apply_trade(T, BUY, 105, 4)
     e.cancel(T, 1)
-    assert drain(e) == [CancelRejected(T, 1, RejectReason.UNKNOWN_ORDER)]
+    assert drain(e) == [refused(1, UNKNOWN, CANCEL)]
 
 
 # -- cancel and replace -----------------------------------------------------------------
@@ -302,9 +342,9 @@ def test_cancel_live_and_unknown() -> None:
     e.cancel(T, 1)
     e.cancel(T, 42)
     assert drain(e) == [
-        Cancelled(T, 1, 5),
-        CancelRejected(T, 1, RejectReason.UNKNOWN_ORDER),
-        CancelRejected(T, 42, RejectReason.UNKNOWN_ORDER),
+        cancelled(1, 5, 0, 2),
+        refused(1, UNKNOWN, CANCEL),
+        refused(42, UNKNOWN, CANCEL),
     ]
     e.apply_trade(T, SELL, 90, 100)
     assert drain(e) == []
@@ -317,7 +357,7 @@ def test_replace_same_price_smaller_size_keeps_queue() -> None:
     e.apply_trade(T, SELL, 100, 7)  # queue 10 -> 3 for both
     drain(e)
     e.replace(T, 1, 100, 4)
-    assert drain(e) == [Replaced(T, 1, 100, 4, 4)]
+    assert drain(e) == [replaced(1, 100, 4, 4, 0, 2)]
     assert [(o.order_id, o.remaining, o.queue_ahead) for o in e.resting()] == [(1, 4, 3), (2, 5, 3)]
 
 
@@ -328,10 +368,10 @@ def test_replace_size_up_or_new_price_goes_to_back() -> None:
     e.apply_trade(T, SELL, 100, 7)
     drain(e)
     e.replace(T, 1, 100, 6)  # size up: back of the queue, queue ahead = displayed 10
-    assert drain(e) == [Replaced(T, 1, 100, 6, 6)]
+    assert drain(e) == [replaced(1, 100, 6, 6, 0, 2)]
     assert [(o.order_id, o.queue_ahead) for o in e.resting()] == [(2, 3), (1, 10)]
     e.replace(T, 2, 99, 5)  # new price: queue ahead = displayed at 99
-    assert drain(e) == [Replaced(T, 2, 99, 5, 5)]
+    assert drain(e) == [replaced(2, 99, 5, 5, 0, 2)]
     assert [(o.order_id, o.price, o.queue_ahead) for o in e.resting()] == [
         (1, 100, 10),
         (2, 99, 10),
@@ -346,10 +386,10 @@ def test_replace_counts_filled_size_and_validates() -> None:
     e.replace(T, 1, 100, 4)
     e.replace(T, 1, 0, 8)
     e.replace(T, 1, 100, 8)
-    assert drain(e) == [
-        CancelRejected(T, 1, RejectReason.INVALID_SIZE),
-        CancelRejected(T, 1, RejectReason.INVALID_PRICE),
-        Replaced(T, 1, 100, 8, 4),
+    assert drain(e) == [  # a refusal carries the order's state as of its last report
+        refused(1, RejectReason.INVALID_SIZE, REPLACE, 4, 6, 2),
+        refused(1, RejectReason.INVALID_PRICE, REPLACE, 4, 6, 2),
+        replaced(1, 100, 8, 4, 4, 3),
     ]
     assert e.resting()[0].remaining == 4
 
@@ -360,10 +400,7 @@ def test_replace_of_done_or_unknown_order_is_rejected() -> None:
     drain(e)
     e.replace(T, 1, 100, 10)
     e.replace(T, 99, 100, 10)
-    assert drain(e) == [
-        CancelRejected(T, 1, RejectReason.UNKNOWN_ORDER),
-        CancelRejected(T, 99, RejectReason.UNKNOWN_ORDER),
-    ]
+    assert drain(e) == [refused(1, UNKNOWN, REPLACE), refused(99, UNKNOWN, REPLACE)]
 
 
 def test_replace_to_crossing_price_matches_then_rests() -> None:
@@ -372,9 +409,9 @@ def test_replace_to_crossing_price_matches_then_rests() -> None:
     drain(e)
     e.replace(T, 1, 102, 12)
     assert drain(e) == [
-        Replaced(T, 1, 102, 12, 12),
-        fill(1, 101, 5, TAKER, 7),
-        fill(1, 102, 5, TAKER, 2),
+        replaced(1, 102, 12, 12, 0, 2),
+        fill(1, 101, 5, TAKER, 7, 5, 3),
+        fill(1, 102, 5, TAKER, 2, 10, 4),
     ]
     assert e.resting() == [RestingOrder(1, BUY, 102, 2, 0)]
 
@@ -385,7 +422,7 @@ def test_replace_post_only_that_would_cross_is_refused_unchanged() -> None:
     drain(e)
     before = e.resting()
     e.replace(T, 1, 101, 5)
-    assert drain(e) == [CancelRejected(T, 1, RejectReason.POST_ONLY_WOULD_CROSS)]
+    assert drain(e) == [refused(1, RejectReason.POST_ONLY_WOULD_CROSS, REPLACE, 0, 5, 1)]
     assert e.resting() == before
     assert e.best_ask() == (101, 5)
 
@@ -400,10 +437,10 @@ def test_fees_taker_charge_and_maker_rebate() -> None:
     e.submit(T, 1, BUY, px, sz, IOC)
     taker_fee = 500 * notional(px, sz) // 1_000_000
     assert taker_fee == 100_000_000  # 0.05% of 200 quote = 0.1 quote
-    assert drain(e) == [Accepted(T, 1), fill(1, px, sz, TAKER, 0, fee=taker_fee)]
+    assert drain(e) == [accepted(1, sz), fill(1, px, sz, TAKER, 0, sz, 2, fee=taker_fee)]
     e.submit(T, 2, SELL, px, sz, GTC)
     e.apply_trade(T, BUY, px + 1, sz)
-    assert Reports(drain(e)[-1:]) == [fill(2, px, sz, MAKER, 0, fee=-20_000_000)]
+    assert Reports(drain(e)[-1:]) == [fill(2, px, sz, MAKER, 0, sz, 2, fee=-20_000_000)]
 
 
 def test_fee_rounding_is_floor() -> None:
@@ -525,35 +562,50 @@ def run(op_list: list[tuple]) -> tuple[MatchingEngine, list[list[tuple]]]:
 @given(st.lists(ops, min_size=5, max_size=80))
 def test_random_sequences_keep_order_invariants(op_list: list[tuple]) -> None:
     e, per_op = run(op_list)
-    live: dict[int, list[int]] = {}  # order id -> [total size, filled]
+    live: dict[int, list[int]] = {}  # order id -> [total size, filled, exec_seq]
     for ts, ((kind, *args), reports) in enumerate(zip(op_list, per_op, strict=True)):
         for report in reports:
             assert report.ts == ts
             oid = report.order_id
-            if type(report) is Rejected or type(report) is CancelRejected:
+            if type(report) is Rejected:
                 assert oid == args[0] and len(reports) == 1
+                assert report[3:] == (0, 0, 1)
+                continue
+            if type(report) is CancelRejected:  # the order's state as of its last report
+                assert oid == args[0] and len(reports) == 1
+                assert report.request == (CANCEL if kind == "cancel" else REPLACE)
+                if oid in live:
+                    size, filled, seq = live[oid]
+                    assert report[4:] == (filled, size - filled, seq)
+                else:
+                    assert report[4:] == (0, 0, 0)
                 continue
             if type(report) is Accepted:
                 assert kind == "submit" and oid == args[0] and oid not in live
-                live[oid] = [args[3], 0]
+                assert report[2:] == (0, args[3], 1)
+                live[oid] = [args[3], 0, 1]
                 continue
             assert oid in live, f"report for an order that is not live: {report}"
-            size, filled = live[oid]
+            size, filled, seq = live[oid]
+            assert report.exec_seq == seq + 1  # one more per report that changes the order
+            live[oid][2] += 1
             if type(report) is Filled:
                 assert 0 < report.size <= size - filled
-                assert report.remaining == size - filled - report.size
+                assert report.leaves == size - filled - report.size
+                assert report.cum == filled + report.size
                 assert report.fee == FeeSchedule(-10, 30).fee(
                     report.liquidity, report.price, report.size
                 )
                 live[oid][1] += report.size
-                if report.remaining == 0:
+                if report.leaves == 0:
                     del live[oid]
             elif type(report) is Cancelled:
                 assert report.remaining == size - filled > 0
+                assert (report.cum, report.leaves) == (filled, 0)
                 del live[oid]
             elif type(report) is Replaced:
                 assert kind == "replace" and report.size > filled
-                assert report.remaining == report.size - filled
+                assert (report.leaves, report.cum) == (report.size - filled, filled)
                 live[oid][0] = report.size
     resting = e.resting()
     assert sorted(o.order_id for o in resting) == sorted(live)

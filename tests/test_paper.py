@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
 import trio
 
-from meshrt import LiveSpec, Scenario
+from meshrt import LiveSpec, Scenario, size_to_int
+from meshrt.contract import RejectReason
 from meshrt.log import schema
 from meshrt.log.reader import read_log
 from meshrt.runtime.paper import Session
@@ -23,7 +24,14 @@ from meshrt.scenario.definition import load_scenario
 from meshrt.scenario.overrides import DURATION, Setting
 from meshrt.venues.live.capture import cryptofeed_frames
 from meshrt.venues.live.playback import adapter_for
-from meshrt.venues.live.verdicts import Connected, Disconnected, NeedSnapshot, Received
+from meshrt.venues.live.refdata import Reference
+from meshrt.venues.live.verdicts import (
+    Connected,
+    Disconnected,
+    NeedSnapshot,
+    Received,
+    ReceivedSink,
+)
 
 ROOT = Path(__file__).parent.parent
 DATA = ROOT / "tests" / "data" / "venues"
@@ -39,40 +47,44 @@ def fake_session(
     speed: float = SPEED,
     after: Callable[[], None] | None = None,
     drop_after: int | None = None,
+    references: Mapping[str, Reference] | None = None,
 ) -> Session:
     """A session with no network: each connection replays its exchange's capture through
     the adapter at ``speed`` times wall pace, stamping items with the run's clock, then
     waits to be cancelled (``after``: called once the capture is done; ``drop_after``:
     a ``Disconnected`` after that many items, the frames going on as if nothing
-    happened, as a session that failed to notice its reconnect's snapshot would)."""
+    happened, as a session that failed to notice its reconnect's snapshot would;
+    ``references``: exchange -> a reference handed over right after connecting, as a
+    session's REST answer would be)."""
 
     async def session(
-        specs: Sequence[LiveSpec], send: trio.MemorySendChannel[Received], clock: Callable[[], int]
+        specs: Sequence[LiveSpec], send: ReceivedSink, clock: Callable[[], int]
     ) -> None:
-        async with send:
-            await send.send(Received(clock(), (Connected(specs[0].exchange, 1),)))
-            if specs[0].exchange not in captures:
-                await trio.sleep_forever()  # connected, never a book: the venue stays down
-            adapter = adapter_for(specs)
-            zero, first, sent = clock(), None, 0
-            for ts, text in cryptofeed_frames(captures[specs[0].exchange]):
-                first = ts if first is None else first
-                delay = zero + (ts - first) / speed - clock()
-                if delay > 0:
-                    await trio.sleep(delay / 1e9)
-                now = clock()
-                outputs = tuple(
-                    out for out in adapter.on_frame(text, now) if type(out) is not NeedSnapshot
-                )
-                if outputs:
-                    await send.send(Received(now, outputs))
-                    sent += 1
-                    if sent == drop_after:
-                        gone = Disconnected(specs[0].exchange, "test: dropped", 250_000_000)
-                        await send.send(Received(clock(), (gone,)))
-            if after is not None:
-                after()
-            await trio.sleep_forever()
+        await send.send(Received(clock(), (Connected(specs[0].exchange, 1),)))
+        if references and specs[0].exchange in references:
+            await send.send(Received(clock(), (references[specs[0].exchange],)))
+        if specs[0].exchange not in captures:
+            await trio.sleep_forever()  # connected, never a book: the venue stays down
+        adapter = adapter_for(specs)
+        zero, first, sent = clock(), None, 0
+        for ts, text in cryptofeed_frames(captures[specs[0].exchange]):
+            first = ts if first is None else first
+            delay = zero + (ts - first) / speed - clock()
+            if delay > 0:
+                await trio.sleep(delay / 1e9)
+            now = clock()
+            outputs = tuple(
+                out for out in adapter.on_frame(text, now) if type(out) is not NeedSnapshot
+            )
+            if outputs:
+                await send.send(Received(now, outputs))
+                sent += 1
+                if sent == drop_after:
+                    gone = Disconnected(specs[0].exchange, "test: dropped", 250_000_000)
+                    await send.send(Received(clock(), (gone,)))
+        if after is not None:
+            after()
+        await trio.sleep_forever()
 
     return session
 
@@ -124,9 +136,13 @@ def types(run_dir: Path) -> list[str]:
 
 
 @pytest.mark.e2e
-def test_a_paper_run_ends_at_its_duration_and_replays(tmp_path: Path) -> None:
+@pytest.mark.parametrize("as_tasks", [False, True], ids=["stepped", "as-tasks"])
+def test_a_paper_run_ends_at_its_duration_and_replays(tmp_path: Path, as_tasks: bool) -> None:
+    """Stepped (paper mode's way) or with the actors as Trio tasks, the replay (stepped)
+    reproduces every record."""
     out = tmp_path / "run"
-    result = run(paper_scenario(tmp_path), out, options=RunOptions(session=fake_session()))
+    options = RunOptions(session=fake_session(), actors_as_tasks=as_tasks)
+    result = run(paper_scenario(tmp_path), out, options=options)
     assert result.ok, result.summary["failure"]
     written = types(out)
     assert written.count(schema.LIVE_CLOCK.name) == 1
@@ -217,3 +233,30 @@ def test_no_book_reaches_an_algo_after_a_disconnect_until_a_snapshot(tmp_path: P
         venue = deployment["venue"]
         assert 0 < deployment["book_callbacks"] <= shown[venue], venue
     assert verify(out).ok
+
+
+@pytest.mark.e2e
+def test_orders_the_venues_reference_data_refuses_are_rejected_and_replay(tmp_path: Path) -> None:
+    """The maker's 0.01 quotes on Kraken are below the (injected) minimum of 0.1: each is
+    refused by the venue with INVALID_SIZE, never matched; Coinbase, with no reference
+    yet, is not checked. The replay re-applies the logged reference and refuses the same."""
+    minimum = size_to_int("0.1")
+    rules = Reference("kraken", "XMR/USD", "XMR-USD", 10**7, 10**3, minimum, None)
+    session = fake_session(references={"kraken": rules})
+    out = tmp_path / "run"
+    result = run(paper_scenario(tmp_path), out, options=RunOptions(session=session))
+    assert result.ok, result.summary["failure"]
+    records = list(read_log(out / "replay.jsonl")[1])
+    (logged,) = [r for r in records if r.type == schema.REFERENCE.name]
+    assert (logged.venue, logged.instrument) == ("kraken", "XMR-USD")
+    assert logged.payload == ["kraken", "XMR/USD", 10**7, 10**3, minimum, None]
+    reports = schema.REPORT_TYPES
+    answers = {
+        venue: [(r.type, r.payload[1]) for r in records if r.venue == venue and r.type in reports]
+        for venue in ("kraken", "coinbase")
+    }
+    assert answers["kraken"] and set(answers["kraken"]) == {("rejected", RejectReason.INVALID_SIZE)}
+    assert "accepted" in {kind for kind, _ in answers["coinbase"]}
+    assert result.summary["live"]["kraken"]["reference"] == 1
+    verdict = verify(out)
+    assert verdict.ok, verdict.divergence

@@ -64,18 +64,30 @@ def test_a_prefix_edit_that_still_parses_is_refused_too(tmp_path: Path) -> None:
         resume(out)
 
 
-def test_a_scenario_value_from_the_environment_is_part_of_the_digest(
+def test_the_meshrt_environment_is_recorded_and_any_other_is_part_of_the_digest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """run.json records the MESHRT_* variables: a resume or replay loads the file with
+    the recorded ones, whatever is set now. A value the file takes from any other variable
+    is still caught by the digest when it changed."""
     monkeypatch.setenv("MESHRT_TEST_SEED", "7")
     out = checkpointed(tmp_path)
-    monkeypatch.setenv("MESHRT_TEST_SEED", "8")  # the same file evaluates to another seed
-    with pytest.raises(CheckpointError, match="scenario_sha256: the scenario changed"):
-        resume(out)
-    with pytest.raises(CheckpointError, match="scenario_sha256: the scenario changed"):
-        verify(out)
-    monkeypatch.setenv("MESHRT_TEST_SEED", "7")
+    monkeypatch.setenv("MESHRT_TEST_SEED", "8")  # would evaluate the file to another seed
+    assert verify(out).ok  # loaded with the recorded 7
+    monkeypatch.delenv("MESHRT_TEST_SEED")
     assert verify(out).ok
+    scenario = tmp_path / "scenario.py"
+    scenario.write_text(scenario.read_text().replace("MESHRT_TEST_SEED", "OTHER_TEST_SEED"))
+    other = tmp_path / "other"
+    monkeypatch.setenv("OTHER_TEST_SEED", "7")
+    assert run(load_scenario(scenario), other, options=RunOptions(checkpoint_every=300)).ok
+    monkeypatch.setenv("OTHER_TEST_SEED", "8")
+    with pytest.raises(CheckpointError, match="scenario_sha256: the scenario changed"):
+        resume(other)
+    with pytest.raises(CheckpointError, match="scenario_sha256: the scenario changed"):
+        verify(other)
+    monkeypatch.setenv("OTHER_TEST_SEED", "7")
+    assert verify(other).ok
 
 
 def test_an_edited_data_file_is_refused(tmp_path: Path) -> None:

@@ -536,7 +536,7 @@ def test_the_compiled_feed_commit_delivers_in_fifo_order_and_stops_at_each_repor
             events.append(TradePrint(ts, 0, (ts, FEED_TRADE, 2, 100, 1)))
             events.append(BookUpdate(ts, 0, feed, None, None))  # the feed is down
         if ts % 500 == 0:
-            events.append(OrderReport(ts, 1, Accepted(ts, 7)))
+            events.append(OrderReport(ts, 1, Accepted(ts, 7, 0, 5, 1)))
     commit = FeedCommit(
         feed_fragments("venue:v", "v", ["X", "Y"]),
         last_book,

@@ -21,6 +21,7 @@ from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_
 from meshrt.venues.live.binance import BinanceSpot, Phase
 from meshrt.venues.live.coinbase import AdvancedTradeFeed, ExchangeFeed
 from meshrt.venues.live.kraken import KrakenFeed
+from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.verdicts import Feed, FrameError, NeedSnapshot, Output, Resync, Why
 from meshrt.venuesim.faults import Fault, Kind, parse_fault
 from meshrt.venuesim.server import VenueSim, venue_sim
@@ -89,7 +90,8 @@ async def test_kraken_v2_client_gets_the_v1_capture_as_v2_every_checksum_verifie
     async with venue_sim([KRAKEN], close_at_end=True) as sim:
         outputs, code = await replay(sim.url("kraken"), [instrument, book], feed.on_frame)
     assert code == 1000
-    assert [o for o in outputs if not isinstance(o, Feed)] == []
+    assert [o for o in outputs if not isinstance(o, (Feed, Reference))] == []
+    assert {o.exchange_symbol for o in outputs if isinstance(o, Reference)} == set(names)
     counts = feed.counts()
     assert counts.snapshots == figures["snapshots"]
     # v2 snapshots carry a checksum too (v1's do not): the sim computes it

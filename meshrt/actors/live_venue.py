@@ -8,6 +8,12 @@ every symbol) until its next one, exactly as a killed feed: its events are appli
 logged, no book reaches an algo. While a symbol is down its paper book is empty too, so
 no paper order matches a book nobody can vouch for. Connection events, resyncs and frame
 errors go to the sequencer as ``LiveNote`` values, in order with the feed, to be logged.
+
+Each symbol's latest ``Reference`` (the venue's tick, lot, minimum size and notional) is
+kept, and logged as a note when it is new or changed: a paper Submit or Replace the
+venue would refuse (``check_order``) is refused here, with the contract's closest reason,
+before it reaches the matching engine. Until a symbol's first reference, its orders are
+not checked. A replay re-applies the logged references, so it refuses the same orders.
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from meshrt.actors.mailbox import Mailbox
-from meshrt.actors.protocol import Arrival
+from meshrt.actors.protocol import Arrival, Replace, Submit
 from meshrt.actors.venue import VenueActor
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.venues.events import FEED_SNAPSHOT, FeedEvent
 from meshrt.venues.live.playback import Inbox
+from meshrt.venues.live.refdata import Reference, check_order
 from meshrt.venues.live.verdicts import Disconnected, Feed, Received, Resync
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import LiveNote, OrderReport, VenueOutput
@@ -55,6 +62,7 @@ class LiveVenueActor(VenueActor):
         self.feed = feed
         self.index_of = {symbol: i for i, symbol in enumerate(self.symbols)}
         self.up = [False for _ in self.symbols]  # up from a snapshot to a resync
+        self.references: list[Reference | None] = [None for _ in self.symbols]
         self.last = 0  # the latest time handled: the venue's stream never goes back
 
     def next_time(self) -> int | None:
@@ -99,6 +107,23 @@ class LiveVenueActor(VenueActor):
             arrival = arrival._replace(ts=self.last)
         self._order(arrival, out)
 
+    def _order(self, op: Arrival, out: list[VenueOutput]) -> None:
+        """A Submit or Replace its symbol's reference refuses never matches: the venue
+        answers it (REJECTED, or CANCEL_REJECTED for a replace, the order unchanged)."""
+        if isinstance(op, (Submit, Replace)):
+            ref = self.references[op.symbol]
+            refusal = None if ref is None else check_order(ref, op.price, op.size)
+            if refusal is not None:
+                engine = self.engines[op.symbol]
+                if isinstance(op, Submit):
+                    engine.reject(op.ts, op.order_id, int(refusal.reason))
+                else:
+                    engine.reject_replace(op.ts, op.order_id, int(refusal.reason))
+                out.extend(OrderReport(report.ts, op.symbol, report) for report in engine.reports)
+                engine.reports.clear()
+                return
+        super()._order(op, out)
+
     def _feed(self, ts: int, feed: Feed, out: list[VenueOutput]) -> None:
         symbol = self.index_of.get(feed.symbol)
         if symbol is None:
@@ -118,6 +143,12 @@ class LiveVenueActor(VenueActor):
         self._play(events, start, len(events), symbol, out)
 
     def _note(self, ts: int, note: Any, out: list[VenueOutput]) -> None:
+        if type(note) is Reference:
+            symbol = self.index_of.get(note.symbol)
+            if symbol is not None and note != self.references[symbol]:
+                self.references[symbol] = note
+                out.append(LiveNote(ts, symbol, note))
+            return
         if type(note) is Resync:
             symbol = self.index_of.get(note.symbol, -1)
             if symbol >= 0:

@@ -39,8 +39,10 @@ FORMAT = "meshrt-checkpoint"
 # 13: Order and OrderStatus moved to meshrt/sequencer/order.py; 14: the sequencer's
 # Controls list the deployments that take heartbeats; OutputIngress is a component;
 # 15: a venue's order reports are typed (meshrt/venues/reports.py); 16: the data specs
-# moved to meshrt/venues/specs.py; 17: scheduled controls carry their rank at one instant
-VERSION = 17
+# moved to meshrt/venues/specs.py; 17: scheduled controls carry their rank at one instant;
+# 18: orders and the matching engine's live orders keep the order report contract's state
+# (Order: booked, exec_seq, replace_seq instead of terminal_cum; LiveOrder: exec_seq)
+VERSION = 18
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 

@@ -18,6 +18,7 @@ import orjson
 from meshrt.contract import INT64_MAX, UINT64_MAX, is_int
 from meshrt.log import schema
 from meshrt.log.schema import RecordType
+from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.verdicts import Connected, Disconnected, FrameError, Resync
 from meshrt.venues.reports import VenueReport
 
@@ -79,13 +80,23 @@ def live_note(
     ts: int,
     venue: str,
     symbol: str | None,
-    note: Connected | Disconnected | Resync | FrameError,
+    note: Connected | Disconnected | Resync | FrameError | Reference,
 ) -> bytes:
     """What a live venue's session said besides feed events (``schema.LIVE_NOTES``)."""
     source = f"venue:{venue}"
     if type(note) is Resync:
         payload: list[Any] = [note.exchange_symbol, note.why.name, note.detail]
         return _line(schema.RESYNC, seq, ts, source, venue, symbol, payload)
+    if type(note) is Reference:
+        payload = [
+            note.exchange,
+            note.exchange_symbol,
+            note.tick,
+            note.lot,
+            note.min_size,
+            note.min_notional,
+        ]
+        return _line(schema.REFERENCE, seq, ts, source, venue, symbol, payload)
     if type(note) is Connected:
         return _line(schema.CONNECTED, seq, ts, source, venue, None, [note.venue, note.attempt])
     if type(note) is Disconnected:
@@ -107,15 +118,17 @@ def report(
     reference: str,
 ) -> bytes:
     """A venue's order report as the record ``schema.REPORT_BY_TYPE`` names for its type:
-    its fields after ``ts`` (order id first), then the order's status before and after."""
+    the fields the record names after ``ts`` (order id first), then the order's status
+    before and after."""
+    record = schema.REPORT_BY_TYPE[type(report)]
     return _line(
-        schema.REPORT_BY_TYPE[type(report)],
+        record,
         seq,
         report.ts,
         source,
         venue,
         symbol,
-        [*report[1:], before, after],
+        [*report[1 : len(record.fields) - 1], before, after],
         reference,
     )
 

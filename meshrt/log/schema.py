@@ -42,6 +42,7 @@ ENVELOPE: Final = (
 INT: Final[frozenset[type]] = frozenset({int})
 STR: Final[frozenset[type]] = frozenset({str})
 OPT_STR: Final[frozenset[type]] = frozenset({str, type(None)})
+OPT_INT: Final[frozenset[type]] = frozenset({int, type(None)})
 BOOL: Final[frozenset[type]] = frozenset({bool})
 LIST: Final[frozenset[type]] = frozenset({list})
 NUM: Final[frozenset[type]] = frozenset({int, float})
@@ -90,17 +91,20 @@ FEED: Final = (SNAPSHOT, DELTA, TRADE)
 FEED_BY_KIND: Final = {FEED_SNAPSHOT: SNAPSHOT, FEED_DELTA: DELTA, FEED_TRADE: TRADE}
 
 # a venue's report type (meshrt/venues/reports.py) -> the record it is logged as; the
-# payload is the report's fields after ``ts``, then the order's status before and after
+# payload is the report's fields after ``ts`` up to those the record names (the order
+# report contract's ``cum``, ``leaves``, ``exec_seq`` and a cancel reject's ``request``
+# are left out where the record does not name them: a simulated venue reports in order,
+# so a replay re-derives them), then the order's status before and after
 REPORT_BY_TYPE: Final[dict[type[VenueReport], RecordType]] = {
     Accepted: _report("accepted", ()),
     Rejected: _report("rejected", (("reason", INT),)),
     Filled: _report(
         "fill",
-        (("price", INT), ("size", INT), ("liquidity", INT), ("fee", INT), ("remaining", INT)),
+        (("price", INT), ("size", INT), ("liquidity", INT), ("fee", INT), ("leaves", INT)),
     ),
     Cancelled: _report("cancelled", (("remaining", INT),)),
     CancelRejected: _report("cancel_rejected", (("reason", INT),)),
-    Replaced: _report("replaced", (("price", INT), ("size", INT), ("remaining", INT))),
+    Replaced: _report("replaced", (("price", INT), ("size", INT), ("leaves", INT))),
 }
 REPORTS: Final = tuple(REPORT_BY_TYPE.values())
 
@@ -168,8 +172,8 @@ LOG: Final = RecordType("log", (("message", ANY),))
 
 # live mode (docs/live.md, "Paper mode"): the run's clock anchor, each live window's
 # bounds, and what a live venue's sessions said besides feed events; the venue is the
-# scenario's, the instrument the scenario symbol a resync names (connection events and
-# frame errors name none)
+# scenario's, the instrument the scenario symbol a resync or reference names (connection
+# events and frame errors name none)
 LIVE_CLOCK: Final = RecordType("live_clock", (("wall_ns", INT),))
 LIVE_WINDOW: Final = RecordType("live_window", (("start", INT), ("until", INT)))
 CONNECTED: Final = RecordType("connected", (("exchange", STR), ("attempt", INT)))
@@ -182,7 +186,22 @@ RESYNC: Final = RecordType(
 FRAME_ERROR: Final = RecordType(
     "frame_error", (("exchange", STR), ("where", STR), ("field", STR), ("reason", STR))
 )
-LIVE_NOTES: Final = (CONNECTED, DISCONNECTED, RESYNC, FRAME_ERROR)
+# an instrument's order rules in contract units (meshrt/venues/live/refdata.py), logged
+# when the venue's reference for the symbol is new or changed: paper orders are checked
+# against it, so a replay refuses the same ones
+REFERENCE: Final = RecordType(
+    "reference",
+    (
+        ("exchange", STR),
+        ("exchange_symbol", STR),
+        ("tick", INT),
+        ("lot", INT),
+        ("min_size", INT),
+        ("min_notional", OPT_INT),
+    ),
+    located=True,
+)
+LIVE_NOTES: Final = (CONNECTED, DISCONNECTED, RESYNC, FRAME_ERROR, REFERENCE)
 
 TYPES: Final[dict[str, RecordType]] = {
     record.name: record

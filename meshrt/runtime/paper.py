@@ -1,5 +1,5 @@
 """Paper mode's connections: one task per live connection running a session, each
-venue's sessions sending into one channel in arrival order.
+venue's sessions sending into its sink (meshrt/sequencer/live.py) in arrival order.
 
 A session is ``run_session(specs, send, clock)`` (meshrt/venues/live/session.py, the
 sessions' entry point): it connects, hands over ``Received`` items stamped with
@@ -20,13 +20,10 @@ from meshrt.runtime.replay_live import LoggedWindows
 from meshrt.scenario.definition import Scenario
 from meshrt.sequencer.live import WallClock, WallWindows, Windows
 from meshrt.venues.live.session import run_session
-from meshrt.venues.live.verdicts import Received
+from meshrt.venues.live.verdicts import ReceivedSink
 from meshrt.venues.specs import LiveSpec
 
-Session = Callable[
-    [Sequence[LiveSpec], trio.MemorySendChannel[Received], Callable[[], int]], Awaitable[None]
-]
-CHANNEL_CAPACITY = 4096  # items a venue's sessions may be ahead of the live loop
+Session = Callable[[Sequence[LiveSpec], ReceivedSink, Callable[[], int]], Awaitable[None]]
 
 
 def default_session(seed: int) -> Session:
@@ -35,7 +32,7 @@ def default_session(seed: int) -> Session:
     streams = random.Random(seed)
 
     async def session(
-        specs: Sequence[LiveSpec], send: trio.MemorySendChannel[Received], clock: Callable[[], int]
+        specs: Sequence[LiveSpec], send: ReceivedSink, clock: Callable[[], int]
     ) -> None:
         await run_session(specs, send, clock, rng=random.Random(streams.getrandbits(64)))
 
@@ -51,22 +48,13 @@ def connections(specs: Sequence[LiveSpec]) -> list[list[LiveSpec]]:
 
 
 def start_sessions(
-    nursery: trio.Nursery, scenario: Scenario, session: Session, clock: WallClock
-) -> list[trio.MemoryReceiveChannel[Received] | None]:
-    """One task per connection of each live venue; each venue's receive channel (None
-    for a venue that is not live)."""
-    receivers: list[trio.MemoryReceiveChannel[Received] | None] = []
-    for venue in scenario.venues:
+    nursery: trio.Nursery, scenario: Scenario, session: Session, windows: WallWindows
+) -> None:
+    """One task per connection of each live venue, sending into the venue's sink."""
+    for index, venue in enumerate(scenario.venues):
         specs = [spec for spec in venue.sources if isinstance(spec, LiveSpec)]
-        if not specs:
-            receivers.append(None)
-            continue
-        send, receive = trio.open_memory_channel[Received](CHANNEL_CAPACITY)
-        with send:
-            for group in connections(specs):
-                nursery.start_soon(session, group, send.clone(), clock)
-        receivers.append(receive)
-    return receivers
+        for group in connections(specs):
+            nursery.start_soon(session, group, windows.sink(index), windows.clock)
 
 
 def live_windows(
@@ -83,9 +71,8 @@ def live_windows(
     connect = session or default_session(scenario.seed)
 
     def wall(nursery: trio.Nursery) -> Windows:
-        clock = WallClock()
-        windows = WallWindows(clock, start_sessions(nursery, scenario, connect, clock))
-        windows.start_forwarding(nursery)
+        windows = WallWindows(WallClock(), len(scenario.venues))
+        start_sessions(nursery, scenario, connect, windows)
         return windows
 
     return wall

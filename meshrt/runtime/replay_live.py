@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from meshrt.log import schema
 from meshrt.log.reader import Record, read_log
-from meshrt.sequencer.live import Window
+from meshrt.sequencer.live import LiveLoop, Window
 from meshrt.venues.events import FEED_SNAPSHOT
+from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.verdicts import (
     Connected,
     Disconnected,
@@ -47,7 +48,7 @@ class LoggedWindows:
     def _next_window(self) -> Record | None:
         return next((r for r in self._records if r.type == schema.LIVE_WINDOW.name), None)
 
-    async def next(self, sequencer: Sequencer) -> Window | None:
+    async def next(self, sequencer: Sequencer, loop: LiveLoop) -> Window | None:
         opening = self._opening
         if opening is None:
             return None
@@ -89,4 +90,8 @@ def _item(record: Record) -> Received | None:
         return Received(ts, (Disconnected(*payload),))
     if kind == schema.FRAME_ERROR.name:
         return Received(ts, (FrameError(*payload),))
+    if kind == schema.REFERENCE.name:
+        assert record.instrument is not None
+        exchange, exchange_symbol, *rules = payload
+        return Received(ts, (Reference(exchange, exchange_symbol, record.instrument, *rules),))
     return None

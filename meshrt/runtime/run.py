@@ -23,7 +23,7 @@ from meshrt.actors.venue import VenueActor
 from meshrt.log import checkpoint
 from meshrt.log.writer import ReplayLog
 from meshrt.runtime import interrupts, run_folder, watchdog
-from meshrt.runtime.assemble import is_live, is_paper, slot_factory, topology_of, venue_actors
+from meshrt.runtime.assemble import is_live, slot_factory, topology_of, venue_actors
 from meshrt.runtime.collector import run_collector
 from meshrt.runtime.paper import Session, live_windows
 from meshrt.runtime.preflight import preflight
@@ -69,9 +69,9 @@ class RunOptions:
     meshrt/scenario/overrides.py ``parse``/``setting``, which check them; kept in run.json
     for a resume and a replay), and ``actors_as_tasks``: run venues, instances
     and the coordinator as Trio tasks woken by their mailboxes instead of having the
-    sequencer step them (live mode's way; slower, the same log byte for byte). Paper mode
-    (a venue on a live feed: docs/live.md) always runs them as tasks, in wall-clock time,
-    connecting through ``session`` (None: the live sessions' ``run_session``);
+    sequencer step them (slower, the same log byte for byte). Paper mode (a venue on a
+    live feed: docs/live.md) runs in wall-clock time, connecting through ``session``
+    (None: the live sessions' ``run_session``);
     ``paper_log``: replay a paper run instead, its windows and feed read from that log
     (meshrt/runtime/replay.py)."""
 
@@ -197,7 +197,7 @@ async def _start(
     for index, error in crashed_at_load.items():
         sequencer.fail_at_load(index, error)
     sequencer.checkpoint_every = options.checkpoint_every
-    sequencer.actors_as_tasks = options.actors_as_tasks or is_paper(scenario)
+    sequencer.actors_as_tasks = options.actors_as_tasks
     sequencer.next_checkpoint = options.checkpoint_every
     if any(is_live(venue) for venue in scenario.venues):
         sequencer.checkpoint_note = "a live venue's feed (LiveSpec, CaptureSpec) is not saved"

@@ -1,15 +1,19 @@
 """The run file (RUN_DIR/run.json): what a run folder was made from, so a resume or a
 replay finds the same scenario and refuses one that changed since (meshrt.runtime.digest).
 
-It records the scenario file and the overrides the run was started with (``meshrt run
---set``, as ``{"LABEL.PARAM": VALUE, "seed": N}``); a resume or a replay loads the file,
-applies them again by the same rule (meshrt/scenario/overrides.py), then checks the digest
-of the result.
+It records the scenario file, the overrides the run was started with (``meshrt run
+--set``, as ``{"LABEL.PARAM": VALUE, "seed": N}``) and the ``MESHRT_*`` environment
+variables set then (a scenario file may read them: scenarios/paper_mesh.py takes its
+venues' URLs and symbols from them); a resume or a replay loads the file with exactly
+those variables set, applies the overrides again by the same rule
+(meshrt/scenario/overrides.py), then checks the digest of the result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +26,35 @@ from meshrt.scenario.definition import Scenario, load_scenario
 from meshrt.scenario.overrides import OverrideError, Setting, apply, setting
 
 RUN_FILE = "run.json"
-RUN_FILE_VERSION = 3  # 2: the digest covers the scenario's data files; 3: its overrides
+RUN_FILE_VERSION = 4  # 2: the digest covers the scenario's data files; 3: its overrides;
+# 4: the MESHRT_* environment
+ENVIRONMENT_PREFIX = "MESHRT_"
+# the meshrt command's own settings, not a scenario's: never recorded, never changed
+TOOL_VARIABLES = frozenset({"MESHRT_CACHE_DIR", "MESHRT_CHROMIUM"})
+
+
+def scenario_environment() -> dict[str, str]:
+    """The ``MESHRT_*`` variables a scenario file may read, as set now."""
+    return {
+        name: value
+        for name, value in sorted(os.environ.items())
+        if name.startswith(ENVIRONMENT_PREFIX) and name not in TOOL_VARIABLES
+    }
+
+
+@contextmanager
+def _environment(recorded: Mapping[str, str]) -> Iterator[None]:
+    """Exactly ``recorded`` of the scenario variables set while the block runs."""
+    saved = scenario_environment()
+    for name in saved:
+        del os.environ[name]
+    os.environ.update(recorded)
+    try:
+        yield
+    finally:
+        for name in scenario_environment():
+            del os.environ[name]
+        os.environ.update(saved)
 
 
 def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenario:
@@ -36,7 +68,16 @@ def load_run_scenario(run_dir: Path, scenario: Scenario | None = None) -> Scenar
                 f"{run_dir / RUN_FILE}: scenario_path: the run was not started from a "
                 "scenario file; pass its Scenario value instead"
             )
-        scenario = _overridden(run_dir, info, load_scenario(path))
+        environment = info["environment"]
+        if not (
+            isinstance(environment, dict) and all(isinstance(v, str) for v in environment.values())
+        ):
+            raise checkpoint.CheckpointError(
+                f"{run_dir / RUN_FILE}: environment: expected an object of strings"
+            )
+        with _environment(environment):
+            loaded = load_scenario(path)
+        scenario = _overridden(run_dir, info, loaded)
         preflight(scenario, str(path))
     else:
         scenario = _overridden(run_dir, info, scenario)
@@ -78,6 +119,7 @@ def write_run_file(
                 "version": RUN_FILE_VERSION,
                 "scenario_path": getattr(scenario, "source_path", None),
                 "overrides": {s.name: s.value for s in overrides},
+                "environment": scenario_environment(),
                 "scenario_sha256": digest,
                 "data_files": data_files,
                 "checkpoint_every": checkpoint_every,

@@ -202,7 +202,7 @@ class Sequencer:
             if self.actors_as_tasks:
                 await self.round_as_tasks(until, control)
             else:
-                self._round_stepped(until, control)
+                self.round_stepped(until, control)
             if start >= clock.next_mark and clock.mark_due(start):
                 self.books.mark_all()
             clock.windows += 1
@@ -250,7 +250,7 @@ class Sequencer:
             self._step(lane.actor)
         await self._replies(len(self.lanes))
 
-    def _round_stepped(self, until: int, control: list[tuple[int, Control]]) -> None:
+    def round_stepped(self, until: int, control: list[tuple[int, Control]]) -> None:
         """One window in virtual time: the sequencer runs each actor's part itself, in
         topology order (venues' ``advance``, instances' ``step`` on what their mailboxes
         hold, under the mailbox's overflow policy), then commits the window in the

@@ -1,7 +1,7 @@
 """Orders that have ended: a small tombstone each until its horizon, then counters only.
 
 An order is *settled* once it is terminal, every fill up to the venue's final cumulative
-fill has been applied and every cancel or replace it sent has been answered: no report
+fill has been booked and every cancel or replace it sent has been answered: no report
 can then change it, so the state machine lets it go (``OrderStateMachine.retire``). It
 leaves a ``Tombstone`` (id, final state, final cumulative fill) that stands until its
 horizon: a report for it meanwhile is a resend (a no-op, checked against the final state
@@ -55,14 +55,13 @@ class EndedOrders:
     def add(self, order: Order, horizon: int) -> None:
         """A settled order leaves; its tombstone stands while the timeline is at or
         before ``horizon``."""
-        assert order.terminal_cum is not None
         tomb = Tombstone(
             order.order_id,
             order.deployment,
             order.client_id,
             order.venue,
             order.status,
-            order.terminal_cum,
+            order.filled,
         )
         self._by_id[tomb.order_id] = tomb
         self._by_client[(tomb.deployment, tomb.client_id)] = tomb

@@ -20,7 +20,7 @@ by ``meshrt.log.records.ingress_transition``)::
   ``event_ts`` the venue's own time for a report (both equal for local inputs);
 * ``type``: ``submitted`` (an order left for the venue: CREATED -> SUBMITTED),
   ``cancel_request`` (the algo asked to cancel), ``replace_request`` (a replace left for
-  the venue: the state machine must know which request a ``cancel_rejected`` answers),
+  the venue: only a replace outstanding lets the venue report another size),
   or a venue report type (``accepted``,
   ``rejected``, ``fill``, ``cancelled``, ``cancel_rejected``, ``replaced``);
 * ``before``/``after``: the order's status names around the commit; ``filled`` its
@@ -31,7 +31,9 @@ by ``meshrt.log.records.ingress_transition``)::
   request ``sent`` or ``refused:REASON``;
 * ``venue`` and ``key``: where the input came from and, for a report, the venue's
   idempotency key (``null`` otherwise); ``payload``: a report's fields after the order
-  id (as its type in meshrt/venues/reports.py declares them), ``[deployment, client_id,
+  id (as its type in meshrt/venues/reports.py declares them, the order report contract's
+  ``cum``, ``leaves`` and ``exec_seq`` included: out of order, they cannot be
+  re-derived), ``[deployment, client_id,
   symbol, side, kind, tif, price, size]`` for ``submitted``, ``[]`` for
   ``cancel_request`` and ``replace_request``.
 

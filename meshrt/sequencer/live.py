@@ -22,6 +22,7 @@ from meshrt.actors.live_venue import LiveVenueActor
 from meshrt.log import records, schema
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import VenueLane
+from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.verdicts import Connected, Disconnected, FrameError, Received, Resync
 from meshrt.venues.outputs import LiveNote
 
@@ -37,7 +38,7 @@ def commit_note(journal: Journal, lane: VenueLane, out: LiveNote) -> None:
     ``live:VENUE:reconnect_delay_ns``)."""
     note = out.note
     journal.seq += 1
-    symbol = note.symbol if type(note) is Resync else None
+    symbol = note.symbol if type(note) is Resync or type(note) is Reference else None
     line = records.live_note(journal.seq, out.ts, lane.name, symbol, note)
     journal.log.lines.append(line)
     kind = NOTE_KINDS[type(note)]
@@ -53,6 +54,7 @@ NOTE_KINDS: dict[type, str] = {
     Disconnected: schema.DISCONNECTED.name,
     Resync: schema.RESYNC.name,
     FrameError: schema.FRAME_ERROR.name,
+    Reference: schema.REFERENCE.name,
 }
 
 
@@ -70,8 +72,9 @@ class Windows(Protocol):
 
     wall_ns: int  # time 0 on the wall clock (epoch ns)
 
-    async def next(self, sequencer: Sequencer) -> Window | None:
-        """The next window, None when the run is over."""
+    async def next(self, sequencer: Sequencer, loop: LiveLoop) -> Window | None:
+        """The next window, None when the run is over (``loop``: where a window that is
+        due while it waits may run at once)."""
         ...
 
 
@@ -86,50 +89,103 @@ class WallClock:
         return time.monotonic_ns() - self._zero
 
 
-class WallWindows:
-    """Windows in wall-clock time over each venue's receive channel (None: no session)."""
+SINK_CAPACITY = 4096  # items a venue's sessions may be ahead of the live loop
 
-    def __init__(
-        self, clock: WallClock, receivers: list[trio.MemoryReceiveChannel[Received] | None]
-    ) -> None:
+
+class VenueSink:
+    """What one live venue's sessions send into (``ReceivedSink``): each item goes
+    straight into the live loop's pending items for the venue. While the loop waits
+    between stepped windows, the windows due then run at once, in the sender's task: a
+    frame reaches its algo with no task switch on the way. A stepped window never
+    awaits, so the sequencer's work stays serialized whichever task runs it. A venue
+    more than ``SINK_CAPACITY`` items ahead blocks its sessions (never drops)."""
+
+    def __init__(self, windows: WallWindows, index: int) -> None:
+        self.windows = windows
+        self.index = index
+
+    def send_nowait(self, item: Received) -> None:
+        windows = self.windows
+        pending = windows.pending[self.index]
+        if len(pending) >= SINK_CAPACITY:
+            raise trio.WouldBlock
+        pending.append(item)
+        windows.arrived()
+
+    async def send(self, item: Received) -> None:
+        while True:
+            try:
+                return self.send_nowait(item)
+            except trio.WouldBlock:
+                await self.windows.drained.wait()
+
+
+class WallWindows:
+    """Windows in wall-clock time over what the live venues' sinks received."""
+
+    def __init__(self, clock: WallClock, venues: int) -> None:
         self.clock = clock
         self.wall_ns = clock.wall_ns
-        self.receivers = receivers
-        self.pending: list[list[Received]] = [[] for _ in receivers]
+        self.pending: list[list[Received]] = [[] for _ in range(venues)]
         self.wake = trio.Event()
+        self.drained = trio.Event()
         self.start = 0
+        self.loop: LiveLoop | None = None  # set while the loop waits between stepped windows
 
-    def start_forwarding(self, nursery: trio.Nursery) -> None:
-        for index, receiver in enumerate(self.receivers):
-            if receiver is not None:
-                nursery.start_soon(self._forward, index, receiver)
+    def sink(self, index: int) -> VenueSink:
+        return VenueSink(self, index)
 
-    async def _forward(self, index: int, receiver: trio.MemoryReceiveChannel[Received]) -> None:
-        async for item in receiver:
-            self.pending[index].append(item)
+    def arrived(self) -> None:
+        loop = self.loop
+        if loop is None:
             self.wake.set()
+            return
+        self.loop = None  # the windows below must not start another inline run
+        try:
+            while (window := self._cut(loop.sequencer)) is not None:
+                loop.window(window)
+        finally:
+            self.loop = loop
+        self.wake.set()  # the loop re-reads the clock: its wait may be shorter now
 
-    async def next(self, sequencer: Sequencer) -> Window | None:
-        clock = self.clock
+    def _cut(self, sequencer: Sequencer) -> Window | None:
+        """The window to run now, if anything has arrived or fallen due (None at the end
+        of the run: the loop's ``next`` ends it)."""
+        now = self.clock()
         end = sequencer.clock.end_ns
-        while True:
-            now = clock()
-            if sequencer.interrupted or (end is not None and now >= end):
-                return None
-            if any(self.pending):
-                break
+        if sequencer.interrupted or (end is not None and now >= end):
+            return None
+        if not any(self.pending):
             due = _next_due(sequencer)
-            if due is not None and due <= now:
-                break
-            wait_until = min(t for t in (due, end, now + int(POLL_S * 1e9)) if t is not None)
-            with trio.move_on_after((wait_until - now) / 1e9):
-                await self.wake.wait()
-            self.wake = trio.Event()
-        items, self.pending = self.pending, [[] for _ in self.receivers]
-        until = max(clock(), self.start) + 1  # after every item's receive time
+            if due is None or due > now:
+                return None
+        items, self.pending = self.pending, [[] for _ in self.pending]
+        self.drained.set()
+        self.drained = trio.Event()
+        until = max(now, self.start) + 1  # after every item's receive time
         window = Window(self.start, until, items)
         self.start = until
         return window
+
+    async def next(self, sequencer: Sequencer, loop: LiveLoop) -> Window | None:
+        clock = self.clock
+        end = sequencer.clock.end_ns
+        while True:
+            window = self._cut(sequencer)
+            if window is not None:
+                return window
+            now = clock()
+            if sequencer.interrupted or (end is not None and now >= end):
+                return None
+            due = _next_due(sequencer)
+            wait_until = min(t for t in (due, end, now + int(POLL_S * 1e9)) if t is not None)
+            self.loop = None if sequencer.actors_as_tasks else loop
+            try:
+                with trio.move_on_after(max(0, wait_until - now) / 1e9):
+                    await self.wake.wait()
+            finally:
+                self.loop = None
+            self.wake = trio.Event()
 
 
 def _next_due(sequencer: Sequencer) -> int | None:
@@ -146,37 +202,68 @@ def _next_due(sequencer: Sequencer) -> int | None:
     return due
 
 
-async def run_live(sequencer: Sequencer, nursery: trio.Nursery, windows: Windows) -> None:
-    """Drive live windows until ``windows`` ends them (the duration, Ctrl-C, or the end
-    of a replayed log), then shut down as a virtual run does, at the last window's end."""
-    sequencer.prepare(nursery)
-    sequencer.bridge.start_coordinator(sequencer.spawn)
-    await sequencer.probe_venues()
-    journal, clock = sequencer.journal, sequencer.clock
-    journal.seq += 1
-    journal.log.lines.append(records.live_clock(journal.seq, windows.wall_ns))
-    end = 0
-    while True:
-        window = await windows.next(sequencer)
-        if window is None:
-            break
+class LiveLoop:
+    """The sequencer's live loop: each window committed as a virtual one (its bounds
+    logged first), until ``windows`` ends the run."""
+
+    def __init__(self, sequencer: Sequencer) -> None:
+        self.sequencer = sequencer
+        self.end = 0
+
+    def hand(self, window: Window) -> None:
+        """Give each live venue its items and log the window's bounds."""
+        sequencer = self.sequencer
         for lane, items in zip(sequencer.lanes, window.items, strict=True):
             if items:
                 actor = lane.actor
                 assert isinstance(actor, LiveVenueActor)
                 actor.hand(items)
                 lane.next_time = items[0].ts_ns
-        clock.now = window.start
+        sequencer.clock.now = window.start
+        journal = sequencer.journal
         journal.seq += 1
         journal.log.lines.append(records.live_window(journal.seq, window.start, window.until))
-        control = sequencer.controls.take_due(window.until)
-        await sequencer.round_as_tasks(window.until, control)
+
+    def window(self, window: Window) -> None:
+        """One stepped window (no await: a session's task may run it, see VenueSink)."""
+        self.hand(window)
+        sequencer = self.sequencer
+        sequencer.round_stepped(window.until, sequencer.controls.take_due(window.until))
+        self.close(window)
+
+    def close(self, window: Window) -> None:
+        sequencer = self.sequencer
+        clock = sequencer.clock
         if clock.mark_due(window.start):
             sequencer.books.mark_all()
         clock.windows += 1
-        journal.counts["live_windows"] += 1
-        end = window.until
+        sequencer.journal.counts["live_windows"] += 1
+        self.end = window.until
+
+    async def run(self, windows: Windows) -> None:
+        sequencer = self.sequencer
+        while (window := await windows.next(sequencer, self)) is not None:
+            if not sequencer.actors_as_tasks:
+                self.window(window)
+                continue
+            self.hand(window)
+            control = sequencer.controls.take_due(window.until)
+            await sequencer.round_as_tasks(window.until, control)
+            self.close(window)
+
+
+async def run_live(sequencer: Sequencer, nursery: trio.Nursery, windows: Windows) -> None:
+    """Drive live windows until ``windows`` ends them (the duration, Ctrl-C, or the end
+    of a replayed log), then shut down as a virtual run does, at the last window's end."""
+    sequencer.prepare(nursery)
+    sequencer.bridge.start_coordinator(sequencer.spawn)
+    await sequencer.probe_venues()
+    journal = sequencer.journal
+    journal.seq += 1
+    journal.log.lines.append(records.live_clock(journal.seq, windows.wall_ns))
+    loop = LiveLoop(sequencer)
+    await loop.run(windows)
     if sequencer.interrupted:  # Ctrl-C ends a live run like its duration, with a summary
         sequencer.interrupted = False
         journal.counts["live_interrupted"] = 1
-    await sequencer.shutdown(end)
+    await sequencer.shutdown(loop.end)

@@ -43,11 +43,13 @@ TERMINAL: frozenset[OrderStatus] = frozenset({FILLED, CANCELLED, REJECTED})
 class Order:
     """One order. Mutable on purpose: it changes on every report, and it is hot.
 
-    ``price`` is None for market orders. ``size`` is the current total (a replace
-    changes it), ``filled`` the cumulative fill seen so far, ``fees`` their sum.
-    ``terminal_cum`` is the venue's final cumulative fill once the order is terminal
-    (None before): fills delivered after the terminal report may still raise ``filled``
-    up to it, never beyond.
+    ``price`` is None for market orders. The venue's reports are authoritative
+    (meshrt/sequencer/transitions.py): ``size`` is the order's total size at the venue
+    and ``filled`` its cumulative fill (the newest report's ``cum``), as of the newest
+    report applied, whose execution sequence is ``exec_seq``; ``price`` comes from the
+    newest replace applied (its ``exec_seq`` is ``replace_seq``, 0 for none). ``booked``
+    is the fill size booked to the ledger (the sum of the fill reports applied, ``fees``
+    their fees): below ``filled`` while fills are still on their way.
     """
 
     order_id: int
@@ -61,18 +63,20 @@ class Order:
     price: int | None
     size: int
     filled: int = 0
+    booked: int = 0
     status: OrderStatus = CREATED
     created_ts: int
     last_ts: int = attrs.field(default=attrs.Factory(lambda self: self.created_ts, takes_self=True))
     fees: int = 0
-    terminal_cum: int | None = None
+    exec_seq: int = 0
+    replace_seq: int = 0
     seen_keys: set[Hashable] = attrs.field(factory=set, repr=False)
     # cancel and replace requests sent to the venue and not yet answered, oldest first
     requests: list[ActionKind] = attrs.field(factory=list, repr=False)
 
     @property
     def remaining(self) -> int:
-        """Size still working at the venue (0 once terminal)."""
+        """Size still working at the venue (the leaves; 0 once terminal)."""
         return 0 if self.status in TERMINAL else self.size - self.filled
 
     @property
@@ -81,14 +85,14 @@ class Order:
 
     @property
     def settled(self) -> bool:
-        """Terminal with every fill applied and every request answered: no report can
+        """Terminal with every fill booked and every request answered: no report can
         change it any more."""
-        return self.status in TERMINAL and self.filled == self.terminal_cum and not self.requests
+        return self.status in TERMINAL and self.booked == self.filled and not self.requests
 
     @property
     def outstanding_fills(self) -> int:
-        """Fill size the venue reported as done (``terminal_cum``) but not yet delivered."""
-        return 0 if self.terminal_cum is None else self.terminal_cum - self.filled
+        """Fill size the venue reported (``filled``) but not yet delivered and booked."""
+        return self.filled - self.booked
 
     def label(self) -> str:
         return f"order {self.order_id} (deployment {self.deployment!r}, client id {self.client_id})"

@@ -93,7 +93,7 @@ class OrderStateMachine:
             raise violation(order, "create", "order id already in use", CREATED)
         if self.client_id_used(order.deployment, order.client_id):
             raise violation(order, "create", "client id already used by this deployment", CREATED)
-        if order.status != CREATED or order.filled != 0 or order.terminal_cum is not None:
+        if order.status != CREATED or order.filled != 0 or order.booked != 0 or order.exec_seq:
             raise violation(
                 order, "create", "a new order must be CREATED with nothing filled", CREATED
             )
@@ -284,23 +284,21 @@ class OrderStateMachine:
     def check_invariants(self, order_id: int) -> None:
         """Assert the order is self-consistent; raises ``InvariantViolation`` if not."""
         order = self._get(order_id, "check")
-        status, filled, size, cum = order.status, order.filled, order.size, order.terminal_cum
+        status, filled, size, booked = order.status, order.filled, order.size, order.booked
 
         def fail(why: str) -> InvariantViolation:
             return violation(order, "check", why, status)
 
         if not 0 <= filled <= size:
             raise fail(f"filled {filled} outside 0..size {size}")
+        if not 0 <= booked <= filled:
+            raise fail(f"booked {booked} outside 0..filled {filled}")
         if status in TERMINAL:
-            if cum is None or not filled <= cum <= size:
-                raise fail(f"terminal cum {cum} must lie between filled {filled} and size {size}")
-            if status == FILLED and cum != size:
-                raise fail(f"FILLED with terminal cum {cum} != size {size}")
-            if status == REJECTED and cum != 0:
+            if status == FILLED and filled != size:
+                raise fail(f"FILLED with filled {filled} != size {size}")
+            if status == REJECTED and filled != 0:
                 raise fail("REJECTED with fills")
         else:
-            if cum is not None:
-                raise fail("a live order has a terminal cum")
             if filled == size:
                 raise fail("fully filled but not FILLED")
             if status in (CREATED, SUBMITTED, ACCEPTED) and filled != 0:

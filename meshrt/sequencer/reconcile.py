@@ -82,9 +82,9 @@ def reconcile(
             f"{orders.created} orders created, but {len(orders.orders)} held and {retired} retired"
         )
     filled = orders.ended.net_filled.copy()
-    for order in orders.orders.values():
+    for order in orders.orders.values():  # what the ledger holds: the fills booked
         filled[(order.deployment, order.symbol)] += (
-            order.filled if order.side == Side.BUY else -order.filled
+            order.booked if order.side == Side.BUY else -order.booked
         )
     for dep in deployed:
         for symbol in dep.ledger.symbols:

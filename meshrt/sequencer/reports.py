@@ -56,11 +56,6 @@ class ReportIngress:
         orders.expire(ts)
         if order_id not in orders.orders and orders.issued(order_id):
             return self._after_end(lane, symbol, report)
-        answers = ActionKind.CANCEL
-        if type(report) is CancelRejected:  # it answers the oldest unanswered request
-            known = orders.orders.get(order_id)
-            if known is not None and known.requests:
-                answers = known.requests[0]
         try:
             order, before, applied = commit_report(
                 orders, self.books.ledger_of, lane.name, lane.reports, report
@@ -86,7 +81,7 @@ class ReportIngress:
                     report.price,
                     report.size,
                     report.fee,
-                    report.remaining,
+                    report.leaves,
                 ),
             )
         elif type(report) is Rejected:
@@ -102,7 +97,7 @@ class ReportIngress:
             dep.rejects[reason.name] += 1
             item = RejectDelivery(
                 ts,
-                Reject(ts, order.client_id, reason, answers, "venue"),
+                Reject(ts, order.client_id, reason, ActionKind(report.request), "venue"),
                 bool(order.requests),
             )
         elif type(report) is Accepted and order_id in self.desk.cancel_on_accept:

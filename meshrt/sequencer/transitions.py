@@ -1,29 +1,40 @@
 """How one venue report moves one order: the order state machine's report transitions.
 
-Venue reports (meshrt/venues/reports.py) may arrive duplicated and out of order, as
-live feeds deliver them. The transitions accept every physically possible delivery order
-and converge on the state in-order delivery would give; they fail closed, raising
-``InvariantViolation``, on anything no venue history can explain (a fill after a
-reject, an overfill, a reject after fills, conflicting terminal reports). Rules:
+Venue reports (meshrt/venues/reports.py) may arrive duplicated and out of order, as live
+venues deliver them. Each carries the order report contract: the order's cumulative fill
+``cum`` and open size ``leaves`` after it, and its execution sequence ``exec_seq`` at the
+venue. The transitions use them so that every arrival order of one order's reports ends
+in the state in-order delivery gives, and fail closed, raising ``InvariantViolation``,
+on anything no venue history can explain (docs/concepts.md, "Order reports"):
 
 * a report whose idempotency key this order already applied is a no-op (the state
   machine, meshrt/sequencer/orders.py, keeps the keys);
-* a fill, cancel or replace for a SUBMITTED order implies acceptance; a late ACCEPTED
-  is a no-op;
-* fills count by increments; ``filled`` never decreases and never exceeds ``size``;
-* a terminal report may overtake fills that happened before it: the status goes
-  terminal, ``terminal_cum`` records the venue's final cumulative fill, and later fills
-  are accepted while ``filled <= terminal_cum``;
-* terminal is terminal: no report moves a terminal order to a non-terminal status;
-* a CANCEL_REJECTED answers the oldest cancel or replace request still unanswered
-  (``Order.requests``): an order session is one FIFO stream, so the venue answers an
-  order's requests in the order they were sent. Only the answer to a cancel takes an
-  order out of CANCEL_PENDING; a refused replace leaves a pending cancel pending.
+* cumulative values are authoritative: the newest report (the highest ``exec_seq`` so
+  far) sets ``filled`` (its ``cum``) and ``size`` (its ``cum + leaves``; a cancel's
+  ``cum + remaining``); an older one sets neither, and ``cum`` never decreases as
+  ``exec_seq`` grows;
+* each fill books its own size and fee once, whenever it arrives: ``booked`` never
+  exceeds ``filled`` (more is an overfill), and the order is settled once they are equal;
+* a replace sets the price if it is newer than the replace that set it, so two replaces
+  out of order end with the newer; a newest report whose size differs from the order's
+  while no replace is outstanding is an overfill;
+* terminal is terminal: the first terminal report (a fill leaving nothing, a cancel, a
+  reject) fixes the status, and nothing newer may follow it but the same outcome again;
+  older reports arriving after it still count (their fills are booked, a replace's
+  price applies) but never reopen it. A cancel with nothing remaining raced the last
+  fill and ends Filled;
+* a live order's status follows from its facts: CancelPending while a cancel is
+  unanswered, else PartiallyFilled once something filled, else Accepted once the venue
+  reported on it (a report for a Submitted order implies acceptance);
+* a CANCEL_REJECTED answers the oldest unanswered request of the kind it names; it
+  carries the order's state as of the execution it names (none: the venue no longer
+  knew the order).
 """
 
 from __future__ import annotations
 
 from meshrt.contract import ActionKind
+from meshrt.log.schema import REPORT_BY_TYPE
 from meshrt.sequencer.order import (
     ACCEPTED,
     CANCEL_PENDING,
@@ -39,7 +50,6 @@ from meshrt.sequencer.order import (
     violation,
 )
 from meshrt.venues.reports import (
-    Accepted,
     Cancelled,
     CancelRejected,
     Filled,
@@ -47,6 +57,11 @@ from meshrt.venues.reports import (
     Replaced,
     VenueReport,
 )
+
+_NAME = {cls: record.name for cls, record in REPORT_BY_TYPE.items()}
+_CANCEL = ActionKind.CANCEL
+_REPLACE = ActionKind.REPLACE
+
 
 # states in which the venue holds the order, so a fill may arrive and count toward size
 _WORKING: frozenset[OrderStatus] = frozenset(
@@ -57,161 +72,163 @@ _WORKING: frozenset[OrderStatus] = frozenset(
 def apply(order: Order, report: VenueReport) -> bool:
     """Move ``order`` by one new venue report; True when the report ended it (the caller
     drops it from its live orders). On ``InvariantViolation`` nothing changes."""
-    if type(report) is Filled:  # the commonest first
-        return _on_fill(order, report)
-    if type(report) is Accepted:
-        _on_accepted(order)
-        return False
-    if type(report) is Cancelled:
-        return _on_cancelled(order, report.remaining)
-    if type(report) is CancelRejected:
-        _on_cancel_rejected(order)
-        return False
-    if type(report) is Replaced:
-        return _on_replaced(order, report.price, report.size)
-    if type(report) is Rejected:
-        return _on_rejected(order)
-    raise violation(order, f"report {type(report).__name__}", "not a venue report")
+    if type(report) is Filled:  # the commonest: the next fill of a working order, in order
+        _, _, _, qty, _, fee, leaves, cum, seq = report
+        booked = order.booked + qty
+        if (
+            seq > order.exec_seq
+            and order.status in _WORKING
+            and 0 < qty <= cum
+            and order.filled <= cum
+            and booked <= cum
+            and leaves >= 0
+            and cum + leaves == order.size
+        ):  # what ``_apply`` does with such a fill, without its other cases
+            order.exec_seq = seq
+            order.filled = cum
+            order.booked = booked
+            order.fees += fee
+            if leaves == 0:
+                order.status = FILLED
+                return True
+            order.status = CANCEL_PENDING if _CANCEL in order.requests else PARTIALLY_FILLED
+            return False
+    return _apply(order, report)
 
 
-def _on_fill(order: Order, report: Filled) -> bool:
-    qty = report.size
+def _apply(order: Order, report: VenueReport) -> bool:
+    """``apply`` for any report, in any arrival order."""
+    kind = type(report)
+    name = _NAME.get(kind)
+    if name is None:
+        raise violation(order, f"report {kind.__name__}", "not a venue report")
     status = order.status
-    if qty <= 0:
-        raise violation(order, "fill", f"fill size {qty} must be positive")
-    new = order.filled + qty
-    if status in _WORKING:
-        if new > order.size:
-            raise violation(order, "fill", f"overfill: cum {new} would exceed size {order.size}")
-        order.filled = new
-        order.fees += report.fee
-        if new == order.size:
-            return _terminate(order, FILLED, new)
-        if status != CANCEL_PENDING:  # a fill racing a cancel leaves it pending
-            order.status = PARTIALLY_FILLED
-        return False
-    elif status in (CANCELLED, FILLED):
-        # a fill that happened before the terminal report but was delivered after it
-        assert order.terminal_cum is not None
-        if new > order.terminal_cum:
+    if status == CREATED:
+        raise violation(order, name, f"{name} before submission")
+    seq, cum, leaves = report.exec_seq, report.cum, report.leaves
+    if type(report) is CancelRejected:
+        if report.request != _CANCEL and report.request != _REPLACE:
+            raise violation(order, name, f"answers request kind {report.request}: no such request")
+        if seq == 0:  # the venue no longer knew the order
+            _answer(order, report.request)
+            if status not in TERMINAL:
+                order.status = _live_status(order)
+            return False
+    if seq < 1 or cum < 0 or leaves < 0:
+        raise violation(order, name, f"exec_seq {seq}, cum {cum}, leaves {leaves} out of range")
+    # the order's total size at the venue as this report saw it (None: it says nothing)
+    size: int | None = cum + leaves
+    end: OrderStatus | None = None
+    if type(report) is Filled:
+        qty = report.size
+        if qty <= 0 or qty > cum:
+            raise violation(order, name, f"fill size {qty} must be positive and within cum {cum}")
+        if status == REJECTED:
+            raise violation(order, name, "fill after reject", REJECTED)
+        if leaves == 0:
+            if status == CANCELLED:
+                raise violation(order, name, "conflicting terminal reports", FILLED)
+            end = FILLED
+    elif type(report) is Cancelled:
+        size = cum + report.remaining
+        if leaves != 0:
+            raise violation(order, name, f"cancelled with leaves {leaves}", CANCELLED)
+        if status == REJECTED or (status == FILLED and report.remaining):
+            raise violation(order, name, "conflicting terminal reports", CANCELLED)
+        # Nothing remaining means the order completed (the cancel raced the last fill):
+        # call it FILLED so the outcome does not depend on which report arrived first.
+        end = FILLED if report.remaining == 0 else CANCELLED
+    elif type(report) is Rejected:
+        size = None
+        if cum or order.filled or order.booked:
+            raise violation(order, name, f"rejected after fills (filled {order.filled})", REJECTED)
+        if status in (CANCELLED, FILLED):
+            raise violation(order, name, "conflicting terminal reports", REJECTED)
+        end = REJECTED
+    elif type(report) is Replaced and (report.size != size or leaves == 0):
+        raise violation(
+            order, name, f"new size {report.size} with cum {cum} and leaves {leaves}", status
+        )
+    newer = seq > order.exec_seq
+    if newer:
+        if status in TERMINAL and (end != status or cum != order.filled):
+            raise violation(
+                order, name, f"exec_seq {seq} after the order ended at exec_seq {order.exec_seq}"
+            )
+        if cum < order.filled:
             raise violation(
                 order,
-                "fill",
-                f"cum {new} would exceed the terminal cum {order.terminal_cum} (size {order.size})",
-                status,
+                name,
+                f"cum {cum} at exec_seq {seq} is below cum {order.filled} at exec_seq "
+                f"{order.exec_seq}",
             )
-        order.filled = new
+    elif cum > order.filled:
+        raise violation(
+            order,
+            name,
+            f"cum {cum} at exec_seq {seq} is above cum {order.filled} at the later exec_seq "
+            f"{order.exec_seq}",
+        )
+    if type(report) is Filled and order.booked + report.size > max(cum, order.filled):
+        raise violation(
+            order,
+            name,
+            f"overfill: fills of {order.booked + report.size} booked, but the venue's cum is "
+            f"{max(cum, order.filled)} (size {order.size})",
+        )
+    if (
+        newer
+        and size is not None
+        and size != order.size
+        and kind is not Replaced
+        and _REPLACE not in order.requests
+    ):
+        raise violation(
+            order,
+            name,
+            f"overfill: size {size} at exec_seq {seq} (cum {cum}), but the order's size is "
+            f"{order.size} and no replace is outstanding",
+        )
+    # checked: now move the order
+    if newer:
+        order.exec_seq = seq
+        order.filled = cum
+        if size is not None:
+            order.size = size
+    if type(report) is Filled:
+        order.booked += report.size
         order.fees += report.fee
-        return False
-    if status == REJECTED:
-        raise violation(order, "fill", "fill after reject", REJECTED)
-    raise violation(order, "fill", "fill before submission")
-
-
-def _on_accepted(order: Order) -> None:
-    if order.status == SUBMITTED:
-        order.status = ACCEPTED
-    elif order.status == CREATED:
-        raise violation(order, "accepted", "accepted before submission", ACCEPTED)
-    # anything later already implies acceptance: a late ACCEPTED is a no-op
-
-
-def _on_rejected(order: Order) -> bool:
-    status = order.status
-    if status == REJECTED:
-        return False  # the same verdict again under another key
-    if status == CREATED:
-        raise violation(order, "rejected", "rejected before submission", REJECTED)
-    if order.filled > 0 or status in (PARTIALLY_FILLED, FILLED):
-        raise violation(
-            order, "rejected", f"rejected after fills (filled {order.filled})", REJECTED
-        )
-    if status == CANCELLED:
-        raise violation(order, "rejected", "conflicting terminal reports", REJECTED)
-    # SUBMITTED, ACCEPTED, or CANCEL_PENDING with nothing filled: the order is dead
-    return _terminate(order, REJECTED, 0)
-
-
-def _on_cancelled(order: Order, remaining: int) -> bool:
-    status = order.status
-    cum = order.size - remaining
-    if status == CREATED:
-        raise violation(order, "cancelled", "cancelled before submission", CANCELLED)
-    if remaining < 0 or cum < 0:
-        raise violation(
-            order,
-            "cancelled",
-            f"remaining {remaining} out of range for size {order.size}",
-            CANCELLED,
-        )
-    if status == REJECTED:
-        raise violation(order, "cancelled", "conflicting terminal reports", CANCELLED)
-    if order.filled > cum:
-        raise violation(
-            order,
-            "cancelled",
-            f"already filled {order.filled} but venue reports final cum {cum}",
-            CANCELLED,
-        )
-    done = status in (CANCELLED, FILLED)
-    if done and cum != order.terminal_cum:
-        raise violation(
-            order,
-            "cancelled",
-            f"final cum {cum} contradicts the earlier terminal cum {order.terminal_cum}",
-            status,
-        )
-    _answer(order, ActionKind.CANCEL)
-    if done:
-        return False  # the same outcome again
-    # Nothing left means the order completed (cancel raced the last fill): call it
-    # FILLED so the outcome does not depend on which report arrived first.
-    return _terminate(order, FILLED if remaining == 0 else CANCELLED, cum)
-
-
-def _on_cancel_rejected(order: Order) -> None:
-    status = order.status
-    if status == CREATED:
-        raise violation(order, "cancel_rejected", "report before submission")
-    answered = order.requests.pop(0) if order.requests else ActionKind.CANCEL
-    if status == CANCEL_PENDING and answered == ActionKind.CANCEL:
-        order.status = PARTIALLY_FILLED if order.filled > 0 else ACCEPTED
-    # otherwise a refused replace (a pending cancel stays pending) or stale (the order
-    # is terminal, or the pending cancel already resolved)
-
-
-def _on_replaced(order: Order, price: int, size: int) -> bool:
-    status = order.status
-    if status == CREATED:
-        raise violation(order, "replaced", "replaced before submission")
+    elif type(report) is Replaced:
+        _answer(order, _REPLACE)
+        if seq > order.replace_seq:
+            order.price = report.price
+            order.replace_seq = seq
+    elif type(report) is Cancelled:
+        _answer(order, _CANCEL)
+    elif type(report) is CancelRejected:
+        _answer(order, report.request)
     if status in TERMINAL:
-        _answer(order, ActionKind.REPLACE)
-        return False  # a replace overtaken by the order's end changes nothing
-    if size <= 0:
-        raise violation(order, "replaced", f"new size {size} must be positive", status)
-    if size < order.filled:
-        raise violation(
-            order, "replaced", f"new size {size} is below filled {order.filled}", status
-        )
-    _answer(order, ActionKind.REPLACE)
-    order.price = price
-    order.size = size
-    if size == order.filled:
-        # fills made after the replace arrived before it: the order is complete
-        return _terminate(order, FILLED, size)
-    if status == SUBMITTED:
-        order.status = ACCEPTED  # only a live order can be replaced
+        return False  # an older report delivered after the end: counted, never reopens it
+    if end is not None:
+        order.status = end
+        return True
+    order.status = _live_status(order)
     return False
 
 
-def _terminate(order: Order, status: OrderStatus, cum: int) -> bool:
-    """The order ends in ``status`` with the venue's final cumulative fill ``cum``."""
-    order.status = status
-    order.terminal_cum = cum
-    return True
+def _live_status(order: Order) -> OrderStatus:
+    """A live order's status from its facts: a cancel outstanding, something filled,
+    the venue heard of it."""
+    if _CANCEL in order.requests:
+        return CANCEL_PENDING
+    if order.filled:
+        return PARTIALLY_FILLED
+    if order.exec_seq or order.status != SUBMITTED:
+        return ACCEPTED
+    return SUBMITTED
 
 
-def _answer(order: Order, request: ActionKind) -> None:
+def _answer(order: Order, request: int) -> None:
     """The venue answered the oldest unanswered ``request`` of this kind (if any)."""
     if request in order.requests:
-        order.requests.remove(request)
+        order.requests.remove(ActionKind(request))

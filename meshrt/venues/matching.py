@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from meshrt.contract import BOOK_DEPTH, Liquidity, RejectReason, Side, TimeInForce
+from meshrt.contract import BOOK_DEPTH, ActionKind, Liquidity, RejectReason, Side, TimeInForce
 from meshrt.venues._book import NO_BUY, NO_SELL, L2Book
 from meshrt.venues.fees import FeeSchedule
 from meshrt.venues.reports import (
@@ -44,6 +44,9 @@ _IOC: Final = int(TimeInForce.IOC)
 _POST_ONLY: Final = int(TimeInForce.POST_ONLY)
 _MAKER: Final = int(Liquidity.MAKER)
 _TAKER: Final = int(Liquidity.TAKER)
+_CANCEL: Final = int(ActionKind.CANCEL)
+_REPLACE: Final = int(ActionKind.REPLACE)
+_UNKNOWN_ORDER: Final = int(RejectReason.UNKNOWN_ORDER)
 
 # Best resting prices when a side has no resting order (kept in the L2Book, which tests
 # them on every level change): no valid price (> 0) is <= _NO_BUY; a level at _NO_SELL
@@ -66,7 +69,9 @@ class MatchingEngine:
 
     Output goes to ``reports`` (typed values of meshrt/venues/reports.py), appended in
     event order; the caller drains it by reading and then calling ``reports.clear()``
-    (never rebind it).
+    (never rebind it). Each report carries the order report contract (cum, leaves and the
+    order's execution sequence: 1 for the accept or reject, then one more per report that
+    changes the order); an order the engine no longer holds is refused with all three 0.
     """
 
     __slots__ = ("reports", "book", "_fees", "_orders", "_buys", "_sells")
@@ -140,16 +145,18 @@ class MatchingEngine:
         """Accept or reject a new order, match what crosses, then rest or cancel the rest."""
         reject = self._submit_error(order_id, side, price, size, tif)
         if reject is not None:
-            self.reports.append(Rejected(ts, order_id, reject))
+            self.reject(ts, order_id, reject)
             return
-        self.reports.append(Accepted(ts, order_id))
-        remaining = self._take(ts, order_id, side, price, size)
+        self.reports.append(Accepted(ts, order_id, 0, size, 1))
+        remaining, exec_seq = self._take(ts, order_id, side, price, size, size, 1)
         if not remaining:
             return
         if price is None or tif == _IOC:
-            self.reports.append(Cancelled(ts, order_id, remaining))
+            self.reports.append(
+                Cancelled(ts, order_id, remaining, size - remaining, 0, exec_seq + 1)
+            )
             return
-        order = LiveOrder(order_id, side, price, size, remaining, tif == _POST_ONLY)
+        order = LiveOrder(order_id, side, price, size, remaining, tif == _POST_ONLY, exec_seq)
         self._orders[order_id] = order
         self._rest(order)
 
@@ -157,10 +164,11 @@ class MatchingEngine:
         """Cancel a live order; an unknown or finished one gets CANCEL_REJECTED."""
         order = self._orders.pop(order_id, None)
         if order is None:
-            self.reports.append(CancelRejected(ts, order_id, int(RejectReason.UNKNOWN_ORDER)))
+            self.reports.append(CancelRejected(ts, order_id, _UNKNOWN_ORDER, _CANCEL, 0, 0, 0))
             return
         self._unrest(order)
-        self.reports.append(Cancelled(ts, order_id, order.remaining))
+        left = order.remaining
+        self.reports.append(Cancelled(ts, order_id, left, order.size - left, 0, order.exec_seq + 1))
 
     def replace(self, ts: int, order_id: int, price: int, size: int) -> None:
         """Change price and total size (filled part included) of a live resting order.
@@ -169,15 +177,15 @@ class MatchingEngine:
         did not grow; otherwise it goes to the back and may match like a new GTC limit.
         """
         order = self._orders.get(order_id)
-        if order is None:
-            self.reports.append(CancelRejected(ts, order_id, int(RejectReason.UNKNOWN_ORDER)))
-            return
-        reason = self._replace_error(order, price, size)
+        reason = _UNKNOWN_ORDER if order is None else self._replace_error(order, price, size)
         if reason is not None:
-            self.reports.append(CancelRejected(ts, order_id, reason))
+            self.reject_replace(ts, order_id, reason)
             return
-        remaining = size - (order.size - order.remaining)
-        self.reports.append(Replaced(ts, order_id, price, size, remaining))
+        assert order is not None
+        cum = order.size - order.remaining
+        remaining = size - cum
+        order.exec_seq += 1
+        self.reports.append(Replaced(ts, order_id, price, size, remaining, cum, order.exec_seq))
         keeps_queue = price == order.price and size <= order.size
         order.size = size
         order.remaining = remaining
@@ -185,11 +193,31 @@ class MatchingEngine:
             return
         self._unrest(order)
         order.price = price
-        order.remaining = self._take(ts, order_id, order.side, price, remaining)
+        order.remaining, order.exec_seq = self._take(
+            ts, order_id, order.side, price, size, remaining, order.exec_seq
+        )
         if order.remaining:
             self._rest(order)
         else:
             del self._orders[order_id]
+
+    def reject(self, ts: int, order_id: int, reason: int) -> None:
+        """A new order refused (here, or by a live venue's reference data before it
+        came here: meshrt/actors/live_venue.py): it never lived."""
+        self.reports.append(Rejected(ts, order_id, reason, 0, 0, 1))
+
+    def reject_replace(self, ts: int, order_id: int, reason: int) -> None:
+        """A replace refused, here or by a live venue's reference data: CANCEL_REJECTED
+        with the order's state as it stands (all 0 and ``UNKNOWN_ORDER`` for an order the
+        engine does not know, whatever else was wrong with the request)."""
+        order = self._orders.get(order_id)
+        if order is None:
+            self.reports.append(CancelRejected(ts, order_id, _UNKNOWN_ORDER, _REPLACE, 0, 0, 0))
+            return
+        cum = order.size - order.remaining
+        self.reports.append(
+            CancelRejected(ts, order_id, reason, _REPLACE, cum, order.remaining, order.exec_seq)
+        )
 
     # -- views ------------------------------------------------------------------------
 
@@ -269,10 +297,19 @@ class MatchingEngine:
             if displayed < o.queue_ahead:
                 o.queue_ahead = displayed
 
-    def _take(self, ts: int, order_id: int, side: int, limit: int | None, size: int) -> int:
-        """Match as taker against displayed opposite levels up to ``limit``; return the rest."""
+    def _take(
+        self,
+        ts: int,
+        order_id: int,
+        side: int,
+        limit: int | None,
+        size: int,
+        remaining: int,
+        exec_seq: int,
+    ) -> tuple[int, int]:
+        """Match the ``remaining`` of an order of ``size`` in all as taker against the
+        displayed opposite levels up to ``limit``: (what is left, the last exec_seq)."""
         opp_side = opposite_side(side)
-        remaining = size
         while remaining:
             best = self.book.best(opp_side)
             if best is None or (limit is not None and not crosses(side, limit, best[0])):
@@ -281,16 +318,30 @@ class MatchingEngine:
             qty = min(remaining, best[1])
             self._consume_best(opp_side, price, qty)
             remaining -= qty
+            exec_seq += 1
             fee = self._fees.fee(_TAKER, price, qty)
-            self.reports.append(Filled(ts, order_id, price, qty, _TAKER, fee, remaining))
-        return remaining
+            self.reports.append(
+                Filled(ts, order_id, price, qty, _TAKER, fee, remaining, size - remaining, exec_seq)
+            )
+        return remaining, exec_seq
 
     def _maker_fill(self, ts: int, order: LiveOrder, qty: int) -> None:
         """Fill a resting order at its own price; a finished order leaves the book."""
         order.remaining -= qty
+        order.exec_seq += 1
         fee = self._fees.fee(_MAKER, order.price, qty)
         self.reports.append(
-            Filled(ts, order.order_id, order.price, qty, _MAKER, fee, order.remaining)
+            Filled(
+                ts,
+                order.order_id,
+                order.price,
+                qty,
+                _MAKER,
+                fee,
+                order.remaining,
+                order.size - order.remaining,
+                order.exec_seq,
+            )
         )
         if not order.remaining:
             del self._orders[order.order_id]

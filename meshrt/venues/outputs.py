@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from meshrt.venues._outputs import BookUpdate as BookUpdate
 from meshrt.venues.events import FeedEvent
+from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.verdicts import Connected, Disconnected, FrameError, Resync
 from meshrt.venues.reports import VenueReport
 
@@ -34,11 +35,12 @@ class OrderReport(NamedTuple):
 
 class LiveNote(NamedTuple):
     """What a live venue's session said besides feed events, where the venue met it: a
-    connection event, a symbol's resync, a frame error (meshrt/venues/live/verdicts.py)."""
+    connection event, a symbol's resync or new reference, a frame error
+    (meshrt/venues/live/verdicts.py)."""
 
     ts: int
-    symbol: int  # the resync's symbol index; -1 for the connection and frame errors
-    note: Connected | Disconnected | Resync | FrameError
+    symbol: int  # the resync's or reference's symbol index; -1 for the others
+    note: Connected | Disconnected | Resync | FrameError | Reference
 
 
 VenueOutput = BookUpdate | TradePrint | OrderReport | LiveNote

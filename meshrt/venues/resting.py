@@ -28,10 +28,26 @@ class RestingOrder:
 class LiveOrder:
     """Mutable state of one live resting algo order; owned by the engine only."""
 
-    __slots__ = ("order_id", "side", "price", "size", "remaining", "queue_ahead", "post_only")
+    __slots__ = (
+        "order_id",
+        "side",
+        "price",
+        "size",
+        "remaining",
+        "queue_ahead",
+        "post_only",
+        "exec_seq",
+    )
 
     def __init__(
-        self, order_id: int, side: int, price: int, size: int, remaining: int, post_only: bool
+        self,
+        order_id: int,
+        side: int,
+        price: int,
+        size: int,
+        remaining: int,
+        post_only: bool,
+        exec_seq: int,
     ) -> None:
         self.order_id = order_id
         self.side = side
@@ -40,6 +56,7 @@ class LiveOrder:
         self.remaining = remaining
         self.queue_ahead = 0  # displayed size ahead of us at our price (risk-averse)
         self.post_only = post_only
+        self.exec_seq = exec_seq  # the order's last report's execution sequence
 
 
 def crosses(side: int, limit: int, level_price: int) -> bool:

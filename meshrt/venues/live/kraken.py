@@ -2,7 +2,8 @@
 
 Pure: the session (a later step) calls ``KrakenFeed.on_frame(text, ts_ns)`` with each
 frame's text and receive time and acts on what comes back, in order: the outputs of
-meshrt/venues/live/verdicts.py (``Feed``, ``Resync``, ``FrameError``). A book message is
+meshrt/venues/live/verdicts.py (``Feed``, ``Resync``, ``FrameError``, and a ``Reference``
+per subscribed pair an ``instrument`` message describes). A book message is
 verified (CRC32 over the top 10, after truncation to the subscribed depth) before any of
 its events leave, so no unverified book reaches a venue. v1 is read by the same code: the
 shared real capture is v1 (docs/live.md, "Kraken").
@@ -21,6 +22,7 @@ from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
 from meshrt.venues.live.kraken_book import KrakenBook, Precision, raw_digits
 from meshrt.venues.live.kraken_values import SYMBOLS, Instrument, KrakenCounts, PairCounts
+from meshrt.venues.live.refdata import kraken_reference
 from meshrt.venues.live.verdicts import Feed, FrameError, Output, Resync, Why
 from meshrt.venues.recorded_fields import INT64_MAX, PRICE_PLACES, Bad, price, size
 
@@ -402,6 +404,7 @@ class KrakenFeed:
             self._n["instruments"] += 1
             self.instruments[pair] = inst
             self._precision[pair] = precision
+            out.append(kraken_reference(inst, state.symbol))
             if state.book is not None:
                 try:
                     state.book.reprecision(precision)

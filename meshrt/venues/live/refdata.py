@@ -2,7 +2,8 @@
 (docs/live.md, "Reference data"), from Kraken's ``instrument`` channel, Binance's
 ``GET /api/v3/exchangeInfo`` and Coinbase's products, in the contract's fixed point
 (through meshrt/venues/recorded_fields.py, never a float). ``check_order`` is the rule
-paper execution applies, so an order the venue would refuse is refused with its reason.
+a paper venue applies (meshrt/actors/live_venue.py), so an order the venue would refuse
+is refused with its reason.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from attrs import frozen
 
-from meshrt.contract import PRICE_SCALE, SIZE_SCALE
+from meshrt.contract import PRICE_SCALE, SIZE_SCALE, RejectReason
 from meshrt.venues import recorded_fields as fields
 from meshrt.venues.live.kraken_values import Instrument
 
@@ -43,32 +44,53 @@ def _shown(value: int, scale: int) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def check_order(ref: Reference, price: int, size: int) -> str | None:
-    """Why the venue would refuse a limit order at ``price`` for ``size`` (fixed point),
-    or None when it would accept it."""
+@frozen
+class Refusal:
+    """Why the venue would refuse an order: the contract's closest ``reason`` (what the
+    algo's ``on_reject`` gets) and the venue's rule in words (``detail``)."""
+
+    reason: RejectReason
+    detail: str
+
+
+def check_order(ref: Reference, price: int | None, size: int) -> Refusal | None:
+    """Why the venue would refuse an order at ``price`` (None: a market order, whose
+    price and notional the venue judges at execution) for ``size`` (fixed point), or
+    None when it would accept it. Off the tick: ``INVALID_PRICE``; off the lot, below
+    the minimum size or below the minimum notional: ``INVALID_SIZE``."""
     venue = f"{ref.exchange} {ref.exchange_symbol}"
-    if price <= 0 or size <= 0:
-        return f"{venue}: price and size must be positive"
-    if price % ref.tick:
-        return (
+    if price is not None and price <= 0:
+        return Refusal(RejectReason.INVALID_PRICE, f"{venue}: price must be positive")
+    if size <= 0:
+        return Refusal(RejectReason.INVALID_SIZE, f"{venue}: size must be positive")
+    if price is not None and price % ref.tick:
+        return Refusal(
+            RejectReason.INVALID_PRICE,
             f"{venue}: price {_shown(price, PRICE_SCALE)} is not a multiple of the tick "
-            f"{_shown(ref.tick, PRICE_SCALE)}"
+            f"{_shown(ref.tick, PRICE_SCALE)}",
         )
     if size % ref.lot:
-        return (
+        return Refusal(
+            RejectReason.INVALID_SIZE,
             f"{venue}: size {_shown(size, SIZE_SCALE)} is not a multiple of the lot "
-            f"{_shown(ref.lot, SIZE_SCALE)}"
+            f"{_shown(ref.lot, SIZE_SCALE)}",
         )
     if size < ref.min_size:
-        return (
+        return Refusal(
+            RejectReason.INVALID_SIZE,
             f"{venue}: size {_shown(size, SIZE_SCALE)} is below the minimum "
-            f"{_shown(ref.min_size, SIZE_SCALE)}"
+            f"{_shown(ref.min_size, SIZE_SCALE)}",
         )
-    if ref.min_notional is not None and price * size < ref.min_notional * SIZE_SCALE:
+    if (
+        price is not None
+        and ref.min_notional is not None
+        and price * size < ref.min_notional * SIZE_SCALE
+    ):
         notional = _shown(price * size // SIZE_SCALE, PRICE_SCALE)
-        return (
+        return Refusal(
+            RejectReason.INVALID_SIZE,
             f"{venue}: notional {notional} is below the minimum "
-            f"{_shown(ref.min_notional, PRICE_SCALE)}"
+            f"{_shown(ref.min_notional, PRICE_SCALE)}",
         )
     return None
 

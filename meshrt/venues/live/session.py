@@ -4,7 +4,10 @@ kept alive, its frames read by the exchange's adapter and handed on in arrival o
 
 ``run_session`` connects, subscribes, stamps each frame with ``clock()`` the moment the
 receive returns and sends ``Received(ts, outputs)``; ``Connected``/``Disconnected`` frame
-each connection. A connection silent for ``stale_after_ns`` is closed; every end is
+each connection; each instrument's ``Reference``, from the adapter (Kraken's
+``instrument`` channel) or the session's REST call (Binance, Coinbase), goes out the same
+way, so the venue checks paper orders against it. A connection silent for
+``stale_after_ns`` is closed; every end is
 followed by a reconnect after a jittered exponential backoff, with a fresh adapter (every
 symbol comes up with its next snapshot). A ``Resync`` re-snapshots only its symbol. A
 full ``send`` channel blocks the reader: nothing is dropped or conflated, and the time
@@ -27,12 +30,10 @@ from meshrt.venues.live import protocols
 from meshrt.venues.live.adapters import Adapter, adapter_for, exchange_symbols
 from meshrt.venues.live.backoff import Backoff
 from meshrt.venues.live.binance import BinanceSpot
-from meshrt.venues.live.kraken import KrakenFeed
-from meshrt.venues.live.kraken_values import Instrument
 from meshrt.venues.live.protocols import CoinbaseCredentials
 from meshrt.venues.live.ratelimit import WeightLimiter
 from meshrt.venues.live.recorder import snapshot_frame
-from meshrt.venues.live.refdata import kraken_reference
+from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.rest import Rest, limiter_for
 from meshrt.venues.live.stats import SessionState
 from meshrt.venues.live.verdicts import (
@@ -43,6 +44,7 @@ from meshrt.venues.live.verdicts import (
     NeedSnapshot,
     Output,
     Received,
+    ReceivedSink,
     Resync,
 )
 from meshrt.venues.specs import LiveSpec
@@ -65,7 +67,7 @@ _CONNECTION_FIELDS = (
 
 async def run_session(
     specs: Sequence[LiveSpec],
-    send: trio.MemorySendChannel[Received],
+    send: ReceivedSink,
     clock: Callable[[], int],
     *,
     rng: random.Random,
@@ -126,7 +128,7 @@ class _Session:
     def __init__(
         self,
         specs: Sequence[LiveSpec],
-        send: trio.MemorySendChannel[Received],
+        send: ReceivedSink,
         clock: Callable[[], int],
         rng: random.Random,
         state: SessionState,
@@ -225,8 +227,6 @@ class _Session:
         tap = self.tap
         on_frame = conn.adapter.on_frame
         send_nowait = self.send.send_nowait
-        instruments = conn.adapter.instruments if isinstance(conn.adapter, KrakenFeed) else None
-        known = 0
         try:
             while True:
                 message = await ws.get_message()
@@ -248,9 +248,6 @@ class _Session:
                         await self._blocked(item)
                 else:
                     await self._handle(conn, ts, outputs)
-                if instruments is not None and len(instruments) != known:
-                    known = len(instruments)
-                    self._kraken_references(instruments)
         except ConnectionClosed as e:
             conn.end(f"closed by peer: {_reason(e)}")
 
@@ -281,7 +278,7 @@ class _Session:
 
     async def _handle(self, conn: _Connection, ts: int, outputs: list[Output]) -> None:
         """Send a frame's (or a snapshot's) outputs; act on snapshot requests and
-        resyncs."""
+        resyncs, and keep references for ``state.references()``."""
         state = self.state
         resynced: list[str] = []
         items: list[Output] = []
@@ -295,6 +292,9 @@ class _Session:
                 why = output.why  # type: ignore[union-attr]
                 state.resyncs[why] = state.resyncs.get(why, 0) + 1
                 resynced.append(output.exchange_symbol)  # type: ignore[union-attr]
+                items.append(output)
+            elif isinstance(output, Reference):
+                state.reference[output.symbol] = output
                 items.append(output)
             else:
                 state.frame_errors += kind is FrameError
@@ -351,16 +351,14 @@ class _Session:
             await self._handle(conn, ts, outputs)
 
     async def _references(self, rest: Rest) -> None:
+        """The REST reference data, handed on as one item when it arrives."""
         refs = await rest.references(self.exchange, self.symbols, self._reference_error)
-        self.state.reference.update(refs)
+        if refs:
+            self.state.reference.update(refs)
+            await self._emit(Received(self.clock(), tuple(refs.values())))
 
     def _reference_error(self, reason: str) -> None:
         self.state.frame_errors += 1
-
-    def _kraken_references(self, instruments: dict[str, Instrument]) -> None:
-        by_pair = {pair: symbol for symbol, pair in self.symbols.items()}
-        for pair, instrument in instruments.items():
-            self.state.reference[by_pair[pair]] = kraken_reference(instrument, by_pair[pair])
 
 
 def _reason(error: ConnectionClosed) -> str:

@@ -3,18 +3,21 @@
 
 ``on_frame(text, ts_ns)`` returns a list of these, in the order the session must act on
 them: ``Feed`` goes to the venue actor, ``Resync`` takes the symbol down until a fresh
-snapshot (resubscribe it), ``NeedSnapshot`` asks for a REST snapshot (Binance), and
-``FrameError`` is logged and counted, never raised.
+snapshot (resubscribe it), ``NeedSnapshot`` asks for a REST snapshot (Binance),
+``Reference`` is an instrument's order rules as learned (Kraken's ``instrument``
+channel; the session adds the REST ones), and ``FrameError`` is logged and counted,
+never raised.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 from attrs import frozen
 
 from meshrt.venues.events import FeedEvent
+from meshrt.venues.live.refdata import Reference
 
 
 class Why(enum.Enum):
@@ -67,7 +70,7 @@ class FrameError:
         return f"{self.venue} {self.where}: {self.field}: {self.reason}"
 
 
-Output: TypeAlias = Feed | Resync | NeedSnapshot | FrameError
+Output: TypeAlias = Feed | Resync | NeedSnapshot | FrameError | Reference
 
 
 @frozen
@@ -92,8 +95,20 @@ class Disconnected:
 @frozen
 class Received:
     """What a websocket session hands its venue, in arrival order: one frame's adapter
-    outputs (``NeedSnapshot`` is the session's own business and never handed on), or one
-    connection event, stamped with the receive time from the run's clock (ns)."""
+    outputs (``NeedSnapshot`` is the session's own business and never handed on), one
+    connection event, or the references a REST answer gave, stamped with the receive time
+    from the run's clock (ns)."""
 
     ts_ns: int
-    outputs: tuple[Feed | Resync | FrameError | Connected | Disconnected, ...]
+    outputs: tuple[Feed | Resync | FrameError | Reference | Connected | Disconnected, ...]
+
+
+class ReceivedSink(Protocol):
+    """Where a session hands its ``Received`` items, in arrival order: a trio memory
+    send channel, or a paper run's live venue (meshrt/sequencer/live.py ``VenueSink``).
+    ``send_nowait`` raises ``trio.WouldBlock`` when the receiver is too far behind;
+    ``send`` then waits, so nothing is ever dropped."""
+
+    def send_nowait(self, item: Received) -> None: ...
+
+    async def send(self, item: Received) -> None: ...
