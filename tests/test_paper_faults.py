@@ -77,19 +77,8 @@ def paper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperRun]:
         async def main() -> dict[str, Any]:
             faults = [parse_fault(f) for f in FAULTS]
             async with venue_sim(CAPTURES, port=0, speed=SPEED, faults=faults) as sim:
-                for name, value in {
-                    "PAPER_SYMBOL": "TEST-USD",
-                    "PAPER_SIZE": "0.01",
-                    "KRAKEN_URL": sim.url("kraken"),
-                    "KRAKEN_SYMBOL": "XMR/USD",
-                    "KRAKEN_DEPTH": "1000",
-                    "COINBASE_URL": sim.url("coinbase"),
-                    "COINBASE_SYMBOL": "SKL-USD",
-                    "BINANCE_URL": sim.url("binance"),
-                    "BINANCE_REST_URL": sim.rest_url,
-                    "BINANCE_SYMBOL": "BTCUSDT",
-                }.items():
-                    patch.setenv(f"MESHRT_{name}", value)
+                # every venue on the local exchange, on its captures' symbols (the README's)
+                patch.setenv("MESHRT_VENUE_SIM", f"127.0.0.1:{sim.port}")
                 scenario = load_scenario(ROOT / "scenarios" / "paper_mesh.py")
                 duration = Setting(None, DURATION, SECONDS * 1_000_000_000)
                 with trio.fail_after(SECONDS + 20):
