@@ -45,6 +45,7 @@ MODULE_KINDS = {
     "test_ingress_properties": "property",
     "test_interrupts": "e2e",
     "test_layers": "unit",
+    "test_paper_faults": "e2e",
     "test_paper_venuesim": "e2e",
     "test_paper": "e2e",
     "test_live_venue": "unit",

@@ -235,13 +235,62 @@ def test_a_snapshot_that_no_later_event_bridges_is_a_gap() -> None:
     assert [type(o) for o in out] == [Resync, NeedSnapshot]
 
 
-def test_a_crossed_book_resyncs() -> None:
-    adapter = _live(100)
-    (resync,) = adapter.on_frame(_depth(102, 102, [("101.5", "1")]), 3)
+def _two_live(grace: int) -> BinanceSpot:
+    """BTCUSDT and ETHUSDT both bridged at 100: bids 100.0 x1 and 99.5 x2, ask 101.0 x1."""
+    adapter = BinanceSpot(["BTC-USDT", "ETH-USDT"], crossed_grace_ns=grace)
+    for symbol in ("BTCUSDT", "ETHUSDT"):
+        first = adapter.on_frame(_depth(99, 101, [("99.5", "2")], symbol=symbol), 1)
+        assert first == [NeedSnapshot(symbol)]
+        (feed,) = adapter.snapshot(symbol, _snapshot(100), 2)
+        assert isinstance(feed, Feed) and feed.events[0][1] == FEED_SNAPSHOT
+    return adapter
+
+
+CROSS = _depth(102, 102, [("101.5", "1")])  # a bid above the 101.0 ask
+ETH = _depth(102, 102, [("100.25", "1")], symbol="ETHUSDT")
+
+
+def test_a_book_crossed_briefly_is_held_then_delivered_whole_without_a_resync() -> None:
+    adapter = _two_live(1_000)
+    assert adapter.on_frame(CROSS, 10) == []  # applied, held back
+    (eth,) = adapter.on_frame(ETH, 20)  # the other symbol goes on
+    assert isinstance(eth, Feed) and eth.symbol == "ETH-USDT"
+    (trade,) = adapter.on_frame(_trade(), 30)  # prints still go out
+    assert isinstance(trade, Feed) and trade.events[0][1] == FEED_TRADE
+    uncross = _depth(103, 103, asks=[("101.0", "0"), ("102.0", "3")])
+    (out,) = adapter.on_frame(uncross, 1_010)  # within the grace: the whole book
+    p, q = 10**9, 10**8
+    bids = ((101_500_000_000, q), (100 * p, q), (99_500_000_000, 2 * q))
+    assert out == Feed("BTC-USDT", ((1_010, FEED_SNAPSHOT, bids, ((102 * p, 3 * q),)),))
+    c = adapter.books["BTCUSDT"].counters
+    assert (c.crossed, c.resyncs, c.applied) == (1, 0, 3)
+
+
+def test_a_book_crossed_past_the_grace_resyncs_that_symbol_alone() -> None:
+    adapter = _two_live(1_000)
+    assert adapter.on_frame(CROSS, 10) == []
+    assert adapter.on_frame(_depth(103, 103, [("101.5", "2")]), 1_010) == []  # still held
+    resync, eth = adapter.on_frame(ETH, 1_011)  # any frame past the grace resyncs it
+    assert isinstance(resync, Resync) and (resync.symbol, resync.why) == ("BTC-USDT", Why.CROSSED)
+    assert isinstance(eth, Feed) and eth.symbol == "ETH-USDT"
+    # down: the procedure restarts (buffer, snapshot), nothing of BTCUSDT goes out
+    assert adapter.on_frame(_depth(104, 104, [("99.0", "1")]), 1_012) == [NeedSnapshot("BTCUSDT")]
+    assert adapter.on_frame(_trade(), 1_013) == []
+    (feed,) = adapter.snapshot("BTCUSDT", _snapshot(103), 1_014)
+    assert isinstance(feed, Feed) and feed.events[0][1] == FEED_SNAPSHOT
+    btc, other = adapter.books["BTCUSDT"].counters, adapter.books["ETHUSDT"].counters
+    assert (btc.crossed, btc.resyncs, btc.dropped) == (1, 1, 1)
+    assert (other.crossed, other.resyncs) == (0, 0)
+
+
+def test_a_bridge_that_crosses_is_held_and_a_zero_grace_resyncs_at_the_next_frame() -> None:
+    adapter = BinanceSpot(["BTC-USDT"], crossed_grace_ns=0)
+    assert adapter.on_frame(CROSS, 1) == [NeedSnapshot("BTCUSDT")]
+    assert adapter.snapshot("BTCUSDT", _snapshot(101), 2) == []  # bridged, crossed: no book
+    assert adapter.books["BTCUSDT"].phase is Phase.LIVE
+    resync, ask = adapter.on_frame(_depth(103, 103), 3)  # the frame itself starts over
     assert isinstance(resync, Resync) and resync.why is Why.CROSSED
-    # the next event is buffered and asks, as the procedure orders (buffer, then snapshot)
-    assert adapter.on_frame(_depth(103, 103), 4) == [NeedSnapshot("BTCUSDT")]
-    assert adapter.books["BTCUSDT"].counters.crossed == 1
+    assert ask == NeedSnapshot("BTCUSDT")
 
 
 def test_a_value_the_contract_cannot_hold_is_refused_and_resyncs() -> None:

@@ -111,20 +111,24 @@ def test_match_is_a_trade_with_the_taker_as_aggressor() -> None:
     assert outputs[1] == Feed("BTC-USD", ((TS + 1, FEED_TRADE, BUY, 100_500_000_000, 25_000_000),))
 
 
-def crossing_frame(text: str) -> str:
-    """A real l2update of SKL-USD with its price changed to cross the book."""
+CROSSING_BID = ["buy", "0.9999", "1"]  # above every SKL-USD ask
+
+
+def crossing_frame(text: str, changes: list[list[str]] | None = None) -> str:
+    """A real l2update of SKL-USD with its changes replaced by ``changes`` (default: one
+    bid that crosses the book)."""
     message = json.loads(text)
-    message["changes"] = [["buy", "0.9999", "1"]]  # above every SKL-USD ask
+    message["changes"] = [CROSSING_BID] if changes is None else changes
     return json.dumps(message)
 
 
-def test_crossed_book_resyncs_and_emits_nothing_until_the_snapshot() -> None:
+def test_crossed_past_the_grace_resyncs_and_emits_nothing_until_the_snapshot() -> None:
     captured = [text for _, text in frames()]
     first = next(i for i, t in enumerate(captured) if '"l2update","product_id":"SKL-USD"' in t)
     snapshot = next(t for t in captured if '"snapshot","product_id":"SKL-USD"' in t)
     rest = captured[first + 1 :]
     texts = [*captured[:first], crossing_frame(captured[first]), *rest, snapshot]
-    adapter = ExchangeFeed()
+    adapter = ExchangeFeed(crossed_grace_ns=0)  # the next frame is past the grace
     outputs = feed_all(adapter, texts)
     resyncs = [out for out in outputs if type(out) is Resync]
     assert [(r.symbol, r.why) for r in resyncs] == [("SKL-USD", Why.CROSSED)]
@@ -140,16 +144,69 @@ def test_crossed_book_resyncs_and_emits_nothing_until_the_snapshot() -> None:
     assert adapter.up("SKL-USD")
 
 
-def test_crossed_snapshot_is_refused() -> None:
-    adapter = ExchangeFeed()
+def test_a_book_crossed_briefly_is_held_then_delivered_whole_without_a_resync() -> None:
+    captured = [text for _, text in frames()]
+    skl = [i for i, t in enumerate(captured) if '"l2update","product_id":"SKL-USD"' in t]
+    first, uncross = skl[0], skl[2]  # crossed over two real SKL-USD updates, then uncrossed
+    texts = list(captured)
+    texts[first] = crossing_frame(
+        captured[first], [*json.loads(captured[first])["changes"], CROSSING_BID]
+    )
+    texts[uncross] = crossing_frame(
+        captured[uncross], [*json.loads(captured[uncross])["changes"], ["buy", "0.9999", "0"]]
+    )
+    adapter, books = ExchangeFeed(), Books()
+    outputs = feed_all(adapter, texts)
+    books.apply(outputs)
+    mine = [out for out in outputs if type(out) is Feed and out.symbol == "SKL-USD"]
+    held = [out for out in mine if out.events[0][0] in (TS + skl[0], TS + skl[1])]
+    assert held == []  # the crossed book's deltas are held back ...
+    (whole,) = [out for out in mine if out.events[0][0] == TS + uncross]
+    assert [e[1] for e in whole.events] == [FEED_SNAPSHOT]  # ... and it goes out whole
+    c = adapter.counters()
+    assert (c.crossed, c.resyncs, c.dropped) == (1, 0, 0)
+    for product, figures in EXPECTED["products"].items():  # nothing of it was lost
+        bid, ask = books.top(product)
+        assert (bid, ask) == (level(figures["final_best_bid"]), level(figures["final_best_ask"]))
+        bids, asks = books.sides[product]
+        assert (len(bids), len(asks)) == (figures["final_bid_levels"], figures["final_ask_levels"])
+
+
+def test_a_crossed_snapshot_is_held_until_the_grace_ends() -> None:
+    adapter = ExchangeFeed(crossed_grace_ns=0)
     crossed = {
         "type": "snapshot",
         "product_id": "ETH-USD",
         "bids": [["10", "1"]],
         "asks": [["9", "1"]],
     }
-    (out,) = adapter.on_frame(json.dumps(crossed), TS)
+    assert adapter.on_frame(json.dumps(crossed), TS) == []  # nothing delivered
+    (out,) = adapter.on_frame(json.dumps({"type": "heartbeat"}), TS + 1)
     assert type(out) is Resync and out.why is Why.CROSSED and not adapter.up("ETH-USD")
+
+
+def test_advanced_trade_holds_a_crossed_product_and_resyncs_it_alone() -> None:
+    def message(seq: int, *events: tuple[str, str, str, str]) -> str:
+        rows = [
+            {
+                "type": kind,
+                "product_id": product,
+                "updates": [{"side": side, "price_level": price, "new_quantity": "1"}],
+            }
+            for kind, product, side, price in events
+        ]
+        return json.dumps({"channel": "l2_data", "sequence_num": seq, "events": rows})
+
+    adapter = AdvancedTradeFeed(crossed_grace_ns=10)
+    up = message(0, ("snapshot", "BTC-USD", "offer", "101"), ("snapshot", "ETH-USD", "bid", "9"))
+    assert len(adapter.on_frame(up, 0)) == 2
+    crossed = message(1, ("update", "BTC-USD", "bid", "102"), ("update", "ETH-USD", "bid", "8"))
+    (eth,) = adapter.on_frame(crossed, 5)
+    assert type(eth) is Feed and eth.symbol == "ETH-USD"
+    resync, eth = adapter.on_frame(message(2, ("update", "ETH-USD", "offer", "10")), 16)
+    assert type(resync) is Resync and (resync.symbol, resync.why) == ("BTC-USD", Why.CROSSED)
+    assert type(eth) is Feed and adapter.up("ETH-USD") and not adapter.up("BTC-USD")
+    assert adapter.counters().crossed == adapter.counters().resyncs == 1
 
 
 @pytest.mark.parametrize(

@@ -17,11 +17,13 @@ import pytest
 import trio
 
 from meshrt.contract import RejectReason
+from meshrt.validators import ScenarioValueError
 from meshrt.venues.live import protocols
 from meshrt.venues.live.adapters import adapter_for, exchange_symbol, exchange_symbols
 from meshrt.venues.live.backoff import Backoff
 from meshrt.venues.live.binance import BinanceSpot
 from meshrt.venues.live.coinbase import AdvancedTradeFeed, ExchangeFeed
+from meshrt.venues.live.crossing import CROSSED_GRACE_NS
 from meshrt.venues.live.kraken import KrakenFeed
 from meshrt.venues.live.kraken_values import Instrument
 from meshrt.venues.live.ratelimit import WeightLimiter, depth_weight, retry_after_ns
@@ -42,7 +44,7 @@ from meshrt.venues.live.refdata import (
 from meshrt.venues.live.rest import Rest
 from meshrt.venues.live.stats import SessionState
 from meshrt.venues.recorded_fields import Bad
-from meshrt.venues.specs import LiveSpec
+from meshrt.venues.specs import EXCHANGES, LiveSpec
 
 S = 1_000_000_000
 
@@ -158,6 +160,18 @@ def test_adapter_for_builds_each_exchanges_adapter_from_one_symbol_mapping() -> 
     assert isinstance(mapped, BinanceSpot) and mapped.books["BTCUSDT"].symbol == "BTC-USD"
     with pytest.raises(ValueError, match="two scenario symbols"):
         adapter_for("kraken", {"BTC-USD": "BTC/USD", "XBT-USD": "BTC/USD"})
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+def test_adapter_for_passes_the_crossed_grace_and_live_spec_checks_it(exchange: str) -> None:
+    symbols = {"BTC-USD": "BTCUSDT" if exchange == "binance" else "BTC-USD"}
+    default = adapter_for(exchange, symbols)
+    assert default._crossed.grace_ns == CROSSED_GRACE_NS  # type: ignore[attr-defined]
+    adapter = adapter_for(exchange, symbols, crossed_grace_ns=0)
+    assert adapter._crossed.grace_ns == 0  # type: ignore[attr-defined]
+    assert LiveSpec(symbol="BTC-USD", exchange=exchange).crossed_grace_ns == CROSSED_GRACE_NS
+    with pytest.raises(ScenarioValueError, match="crossed_grace_ns"):
+        LiveSpec(symbol="BTC-USD", exchange=exchange, crossed_grace_ns=-1)
 
 
 def test_exchange_symbols_come_from_the_table_unless_the_spec_names_one() -> None:

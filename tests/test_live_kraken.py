@@ -322,19 +322,78 @@ def test_updates_to_one_level_apply_in_order_and_the_book_is_cut_to_its_depth() 
     assert feed.counts().truncated == 2 and feed.counts().checksum_ok == 2
 
 
-def test_a_crossed_book_resyncs_after_the_grace_period() -> None:
-    asks = [("100.0", "1.0")]
-    bids = [("100.0", "1.0")]
+def _two_pairs(grace: int) -> tuple[KrakenFeed, dict[str, Any]]:
+    """BTC/USD (bid 99, ask 100) and ETH/USD up, and the frames that cross and uncross
+    BTC/USD (a bid at 100.5, then the ask at 100 gone)."""
+    feed = KrakenFeed(["BTC/USD", "ETH/USD"], crossed_grace_ns=grace)
+    bids, asks = [("99.0", "1.0")], [("100.0", "1.0"), ("101.0", "1.0")]
+    eth_bids, eth_asks = [("9.0", "1.0")], [("10.0", "1.0")]
+    crossed_bids = [("100.5", "1.0"), *bids]
+    again_bids = [("100.5", "2.0"), *bids]
+    for pair, b, a in (("BTC/USD", bids, asks), ("ETH/USD", eth_bids, eth_asks)):
+        assert isinstance(feed.on_frame(v2_book("snapshot", pair, b, a, crc(a, b)), 0)[0], Feed)
+    frames = {
+        "cross": v2_book("update", "BTC/USD", [("100.5", "1.0")], [], crc(asks, crossed_bids)),
+        "again": v2_book("update", "BTC/USD", [("100.5", "2.0")], [], crc(asks, again_bids)),
+        "uncross": v2_book("update", "BTC/USD", [], [("100.0", "0.0")], crc(asks[1:], again_bids)),
+        "eth": v2_book(
+            "update", "ETH/USD", [("9.5", "1.0")], [], crc(eth_asks, [("9.5", "1.0"), *eth_bids])
+        ),
+        "snapshot": v2_book("snapshot", "BTC/USD", bids, asks, crc(asks, bids)),
+        "trade": json.dumps(
+            {
+                "channel": "trade",
+                "type": "update",
+                "data": [{"symbol": "BTC/USD", "side": "buy", "price": "100.0", "qty": "0.5"}],
+            }
+        ),
+    }
+    return feed, frames
+
+
+def test_a_book_crossed_briefly_is_held_then_delivered_whole_without_a_resync() -> None:
+    feed, frames = _two_pairs(1_000)
+    assert feed.on_frame(frames["cross"], 10) == []  # applied and verified, held back
+    assert feed.on_frame(frames["again"], 500) == []
+    (trade,) = feed.on_frame(frames["trade"], 600)  # prints still go out
+    assert isinstance(trade, Feed) and trade.events[0][1] == FEED_TRADE
+    (eth,) = feed.on_frame(frames["eth"], 700)  # the other pair goes on
+    assert isinstance(eth, Feed) and eth.symbol == "ETH-USD"
+    (out,) = feed.on_frame(frames["uncross"], 1_010)  # within the grace: the whole book
+    p, q = 10**9, 10**8
+    assert out == Feed(
+        "BTC-USD",
+        ((1_010, FEED_SNAPSHOT, ((100_500_000_000, 2 * q), (99 * p, q)), ((101 * p, q),)),),
+    )
+    counts = feed.counts()
+    assert (counts.crossed, counts.resyncs, counts.checksum_ok) == (1, 0, 6)  # all verified
+
+
+def test_a_book_crossed_past_the_grace_resyncs_that_pair_alone() -> None:
+    feed, frames = _two_pairs(1_000)
+    assert feed.on_frame(frames["cross"], 10) == []
+    assert feed.on_frame(frames["again"], 1_010) == []  # exactly the grace: still held
+    resync, eth = feed.on_frame(frames["eth"], 1_011)  # any frame past it resyncs the pair
+    assert isinstance(resync, Resync) and (resync.symbol, resync.why) == ("BTC-USD", Why.CROSSED)
+    assert "past the 1000 ns grace" in resync.detail
+    assert isinstance(eth, Feed) and eth.symbol == "ETH-USD"
+    assert feed.on_frame(frames["uncross"], 1_012) == []  # down: dropped until a snapshot
+    (out,) = feed.on_frame(frames["snapshot"], 1_013)
+    assert isinstance(out, Feed) and out.events[0][1] == FEED_SNAPSHOT
+    counts = feed.counts()
+    assert (counts.crossed, counts.resyncs, counts.dropped) == (1, 1, 1)
+    assert counts.pairs["ETH/USD"].resyncs == 0
+
+
+def test_a_crossed_snapshot_is_held_and_a_zero_grace_resyncs_at_the_next_frame() -> None:
+    asks = bids = [("100.0", "1.0")]
     snapshot = v2_book("snapshot", "BTC/USD", bids, asks, crc(asks, bids))
-    feed = KrakenFeed(["BTC/USD"])
-    (out,) = feed.on_frame(snapshot, 1)
-    assert isinstance(out, Resync) and out.why is Why.CROSSED
-    feed = KrakenFeed(["BTC/USD"], crossed_grace_ns=1_000)
-    assert isinstance(feed.on_frame(snapshot, 1)[0], Feed)
+    feed = KrakenFeed(["BTC/USD"], crossed_grace_ns=0)
+    assert feed.on_frame(snapshot, 1) == []  # locked is crossed: nothing delivered
     update = v2_book("update", "BTC/USD", [], [], crc(asks, bids))
-    assert feed.on_frame(update, 999) == []
-    (out,) = feed.on_frame(update, 1_001)
-    assert isinstance(out, Resync) and out.why is Why.CROSSED and feed.counts().crossed == 3
+    assert feed.on_frame(update, 1) == []  # the same receive instant: still tolerated
+    (out,) = feed.on_frame(update, 2)
+    assert isinstance(out, Resync) and out.why is Why.CROSSED and feed.counts().crossed == 1
 
 
 @pytest.mark.parametrize(

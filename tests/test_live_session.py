@@ -510,8 +510,8 @@ async def test_coinbase_resyncs_a_crossed_product_alone_and_reads_its_products()
         await peer.got(1)
         await peer.send(snapshot("BTC-USD", "100", "101"))
         await peer.send(snapshot("ETH-USD", "10", "11"))
-        await peer.send(update("BTC-USD", "buy", "102"))  # crosses: BTC-USD resyncs
-        await peer.send(update("ETH-USD", "buy", "10.5"))
+        await peer.send(update("BTC-USD", "buy", "102"))  # crosses: BTC-USD held back
+        await peer.send(update("ETH-USD", "buy", "10.5"))  # past a 0 grace: BTC-USD resyncs
         await peer.got(3)
         await peer.send(snapshot("BTC-USD", "99", "101"))
         await trio.sleep_forever()
@@ -522,7 +522,10 @@ async def test_coinbase_resyncs_a_crossed_product_alone_and_reads_its_products()
     async with trio.open_nursery() as nursery:
         url = await exchange.start(nursery)
         rest_url = await rest.start(nursery)
-        specs = [spec("coinbase", name, url, rest_url=rest_url) for name in ("BTC-USD", "ETH-USD")]
+        specs = [
+            spec("coinbase", name, url, rest_url=rest_url, crossed_grace_ns=0)
+            for name in ("BTC-USD", "ETH-USD")
+        ]
 
         def done(outs: list[Any]) -> bool:
             return count(Feed, 4)(outs) and count(Reference, 2)(outs)

@@ -43,6 +43,9 @@ def test_paper_mesh_for_ten_seconds_against_three_local_exchanges(
             with trio.fail_after(SECONDS + 20):
                 result = await run_async(scenario, out, options=RunOptions(overrides=(duration,)))
             assert result.ok, result.summary["failure"]
+            sessions = result.metrics["sessions"]  # what each connection counted
+            assert len(sessions) == 3 and all(c["frames"] > 0 for c in sessions), sessions
+            assert all(c["blocked_sends"] == 0 and c["max_lag_ns"] >= 0 for c in sessions)
             return result.summary
 
     summary = trio.run(main)

@@ -66,6 +66,7 @@ VALID: dict[str, dict[str, str]] = {
         "stale_after_ns": "10**9",
         "reconnect_min_ns": "10**8",
         "reconnect_max_ns": "10**9",
+        "crossed_grace_ns": "0",
     },
     "CaptureSpec": {
         "symbol": "'BTC-USDT'",

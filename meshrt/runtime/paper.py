@@ -13,28 +13,35 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+import attrs
 import trio
 
 from meshrt.runtime.replay_live import LoggedWindows
 from meshrt.scenario.definition import Scenario
 from meshrt.sequencer.live import WallClock, WallWindows, Windows
 from meshrt.venues.live.session import run_session
+from meshrt.venues.live.stats import SessionState
 from meshrt.venues.live.verdicts import ReceivedSink
 from meshrt.venues.specs import LiveSpec
 
 Session = Callable[[Sequence[LiveSpec], ReceivedSink, Callable[[], int]], Awaitable[None]]
 
 
-def default_session(seed: int) -> Session:
+def default_session(seed: int, states: list[tuple[str, SessionState]]) -> Session:
     """The live sessions' ``run_session``, each connection's reconnect jitter drawn from
-    its own stream of the run's seed (the jitter is not logged and need not replay)."""
+    its own stream of the run's seed (the jitter is not logged and need not replay), its
+    statistics appended to ``states`` as (venue name, state)."""
     streams = random.Random(seed)
 
     async def session(
         specs: Sequence[LiveSpec], send: ReceivedSink, clock: Callable[[], int]
     ) -> None:
-        await run_session(specs, send, clock, rng=random.Random(streams.getrandbits(64)))
+        state = SessionState()
+        states.append((f"{specs[0].exchange} {specs[0].url or 'public'}", state))
+        rng = random.Random(streams.getrandbits(64))
+        await run_session(specs, send, clock, rng=rng, state=state)
 
     return session
 
@@ -57,9 +64,28 @@ def start_sessions(
             nursery.start_soon(session, group, windows.sink(index), windows.clock)
 
 
+@attrs.frozen
+class LiveRun:
+    """How a paper run gets its windows (``open``, in the run's nursery), and what its
+    connections counted, for metrics.json (``sessions``: empty for a replay, and for a
+    session given in ``RunOptions.session``)."""
+
+    open: Callable[[trio.Nursery], Windows]
+    sessions: list[tuple[str, SessionState]] = attrs.field(factory=list)
+
+    def statistics(self) -> list[dict[str, Any]]:
+        """Each connection's ``SessionStatistics``, resyncs by why's name."""
+        out = []
+        for name, state in self.sessions:
+            figures = attrs.asdict(state.statistics())
+            figures["resyncs"] = {why.name: n for why, n in figures["resyncs"].items()}
+            out.append({"connection": name, **figures})
+        return out
+
+
 def live_windows(
     scenario: Scenario, session: Session | None, paper_log: Path | None
-) -> Callable[[trio.Nursery], Windows] | None:
+) -> LiveRun | None:
     """How a paper run's windows come: from the wall clock and ``session`` (None: the
     live sessions'), or from the log a replay reads (``paper_log``); None for a run in
     virtual time."""
@@ -67,12 +93,13 @@ def live_windows(
         return None
     if paper_log is not None:
         names = [venue.name for venue in scenario.venues]
-        return lambda nursery: LoggedWindows(paper_log, names)
-    connect = session or default_session(scenario.seed)
+        return LiveRun(lambda nursery: LoggedWindows(paper_log, names))
+    states: list[tuple[str, SessionState]] = []
+    connect = session or default_session(scenario.seed, states)
 
     def wall(nursery: trio.Nursery) -> Windows:
         windows = WallWindows(WallClock(), len(scenario.venues))
         start_sessions(nursery, scenario, connect, windows)
         return windows
 
-    return wall
+    return LiveRun(wall, states)

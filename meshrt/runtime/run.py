@@ -25,14 +25,14 @@ from meshrt.log.writer import ReplayLog
 from meshrt.runtime import interrupts, run_folder, watchdog
 from meshrt.runtime.assemble import is_live, slot_factory, topology_of, venue_actors
 from meshrt.runtime.collector import run_collector
-from meshrt.runtime.paper import Session, live_windows
+from meshrt.runtime.paper import LiveRun, Session, live_windows
 from meshrt.runtime.preflight import preflight
 from meshrt.runtime.run_file import load_run_scenario, read_run_file, write_run_file
 from meshrt.runtime.summary import build_mesh, build_metrics, build_summary
 from meshrt.scenario.definition import Scenario
 from meshrt.scenario.overrides import Setting, apply
 from meshrt.sequencer.actor import Sequencer, sequencer_mailbox
-from meshrt.sequencer.live import Windows, run_live
+from meshrt.sequencer.live import run_live
 from meshrt.sequencer.reports import RunFailed
 
 
@@ -158,7 +158,7 @@ async def _start(
     progress: Callable[[int, int, int | None], None] | None,
     options: RunOptions,
     signals: AsyncIterator[int] | None,
-    live: Callable[[trio.Nursery], Windows] | None,
+    live: LiveRun | None,
 ) -> RunResult:
     """Load the algos, write the log header and run: the part of a new run done while
     its folder is claimed (``live``: a paper run's windows)."""
@@ -304,7 +304,7 @@ async def _drive(
     watchdog_s: float,
     resumed: bool,
     skipped: tuple[str, ...] = (),
-    live: Callable[[trio.Nursery], Windows] | None = None,
+    live: LiveRun | None = None,
 ) -> RunResult:
     """Run the actors under one nursery until the sequencer is done (or a Ctrl-C stopped
     it between two windows); write the results. ``live``: a paper run's windows (its
@@ -345,7 +345,7 @@ async def _drive(
                     if live is None:
                         await sequencer.run(nursery, resumed=resumed)
                     else:
-                        await run_live(sequencer, nursery, live(nursery))
+                        await run_live(sequencer, nursery, live.open(nursery))
                         nursery.cancel_scope.cancel()  # the sessions run until cancelled
                 except RunFailed as exc:
                     failed = str(exc)
@@ -369,6 +369,8 @@ async def _drive(
     metrics = build_metrics(
         sequencer, wall, summary["status"], before if resumed else (0, 0), skipped
     )
+    if live is not None:
+        metrics["sessions"] = live.statistics()
     if run_dir is not None:
         (run_dir / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
         (run_dir / "metrics.json").write_bytes(orjson.dumps(metrics, option=orjson.OPT_INDENT_2))

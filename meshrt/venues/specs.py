@@ -22,6 +22,7 @@ from meshrt.validators import (
     flag,
     int64,
     integer,
+    non_negative_ns,
     one_of,
     optional,
     positive_ns,
@@ -29,6 +30,7 @@ from meshrt.validators import (
     shown,
     text,
 )
+from meshrt.venues.live.crossing import CROSSED_GRACE_NS
 
 # text formats by extension (meshrt/venues/recorded.py reads them), and the binary one
 # (meshrt/venues/recording.py, read by meshrt/venues/_recording.pyx)
@@ -166,7 +168,11 @@ class LiveSpec:
     on one exchange and URL share one websocket connection, and each symbol goes down and
     resyncs on its own. ``exchange_symbol`` defaults to the adapter's documented table;
     ``url``/``rest_url`` default to the exchange's public endpoints (point them at
-    ``meshrt venue-sim`` on 127.0.0.1 to run offline)."""
+    ``meshrt venue-sim`` on 127.0.0.1 to run offline). ``crossed_grace_ns`` is how long
+    (receive time) a crossed book is held back, the venue keeping its last uncrossed book,
+    before the symbol resyncs; 0 tolerates a crossing only within one receive instant
+    (docs/live.md, "Crossed books"). The connection fields (all but ``symbol`` and
+    ``exchange_symbol``) must be equal for the sources sharing a connection."""
 
     symbol: str = attrs.field(validator=text)
     exchange: str = attrs.field(validator=one_of(*EXCHANGES))
@@ -179,6 +185,7 @@ class LiveSpec:
     stale_after_ns: int = attrs.field(default=10_000_000_000, validator=positive_ns)
     reconnect_min_ns: int = attrs.field(default=500_000_000, validator=positive_ns)
     reconnect_max_ns: int = attrs.field(default=30_000_000_000, validator=positive_ns)
+    crossed_grace_ns: int = attrs.field(default=CROSSED_GRACE_NS, validator=non_negative_ns)
 
 
 def _rest_log_for_binance(spec: Any, _: attrs.Attribute[Any], value: str | None) -> None:

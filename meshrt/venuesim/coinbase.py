@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
-from meshrt.venuesim.protocol import Protocol, Reply, Session, Tag, increment, now_iso
+from attrs import define, field
+
+from meshrt.venuesim.protocol import Key, Protocol, Reply, Session, Tag, increment, now_iso
 
 _SEQUENCE = re.compile(r'"sequence_num":\s*\d+')
 BOOK_CHANNELS = ("level2", "level2_batch")  # the same messages; level2 asks for credentials
@@ -33,6 +36,33 @@ def _channels(msg: dict[str, Any]) -> list[tuple[str, list[str]]]:
         else:
             out.append((str(channel), products))
     return out
+
+
+@define
+class TextBook:
+    """A product's book as the tape's frames build it (both Coinbase feeds send absolute
+    sizes, "0" removing a level), with each level's wire text kept."""
+
+    bids: dict[Decimal, tuple[str, str]] = field(factory=dict)
+    asks: dict[Decimal, tuple[str, str]] = field(factory=dict)
+
+    def clear(self) -> None:
+        self.bids.clear()
+        self.asks.clear()
+
+    def set(self, bid: bool, price: str, size: str) -> None:
+        side = self.bids if bid else self.asks
+        if Decimal(size):
+            side[Decimal(price)] = (price, size)
+        else:
+            side.pop(Decimal(price), None)
+
+    def sides(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(bids best first, asks best first)."""
+        return (
+            [self.bids[p] for p in sorted(self.bids, reverse=True)],
+            [self.asks[p] for p in sorted(self.asks)],
+        )
 
 
 def _error(reason: str) -> Reply:
@@ -64,8 +94,38 @@ class CoinbaseExchange(Protocol):
             for _, price, size in msg["changes"]:
                 yield msg["product_id"], price, size
 
+    def snapshot(self, key: Key, frames: list[str]) -> str | None:
+        product, channel = key
+        if channel != "level2" or not frames:
+            return None
+        book = TextBook()
+        for text in frames:
+            msg = json.loads(text)
+            if msg.get("type") == "snapshot":
+                book.clear()
+                for bid, rows in ((True, msg["bids"]), (False, msg["asks"])):
+                    for price, size in rows:
+                        book.set(bid, price, size)
+            elif msg.get("type") == "l2update":
+                for side, price, size in msg["changes"]:
+                    book.set(side == "buy", price, size)
+        bids, asks = book.sides()
+        return json.dumps(
+            {"type": "snapshot", "product_id": product, "bids": bids, "asks": asks},
+            separators=(",", ":"),
+        )
+
     def request(self, text: str, session: Session, *, refuse: bool) -> Reply:
         msg = json.loads(text)
+        if msg.get("type") == "unsubscribe":
+            dropped = {
+                (p, "level2" if channel in BOOK_CHANNELS else channel)
+                for channel, products in _channels(msg)
+                for p in products
+            }
+            return Reply(
+                (json.dumps({"type": "subscriptions", "channels": []}),), dropped=frozenset(dropped)
+            )
         if msg.get("type") != "subscribe":
             return Reply()
         if refuse:
@@ -140,22 +200,58 @@ class CoinbaseAdvanced(Protocol):
         session.sequence += 1
         return True
 
+    def snapshot(self, key: Key, frames: list[str]) -> str | None:
+        product, channel = key
+        if channel != "level2" or not frames:
+            return None
+        book = TextBook()
+        for text in frames:
+            for event in json.loads(text)["events"]:
+                if event.get("product_id") != product:
+                    continue
+                if event.get("type") == "snapshot":
+                    book.clear()
+                for update in event.get("updates", ()):
+                    book.set(update["side"] == "bid", update["price_level"], update["new_quantity"])
+        bids, asks = book.sides()
+        stamp = now_iso()
+        updates = [
+            {"side": side, "event_time": stamp, "price_level": price, "new_quantity": size}
+            for side, levels in (("bid", bids), ("offer", asks))
+            for price, size in levels
+        ]
+        event = {"type": "snapshot", "product_id": product, "updates": updates}
+        message = {
+            "channel": "l2_data",
+            "client_id": "",
+            "timestamp": stamp,
+            "sequence_num": 0,  # numbered when sent (outgoing)
+            "events": [event],
+        }
+        return json.dumps(message, separators=(",", ":"))
+
     def request(self, text: str, session: Session, *, refuse: bool) -> Reply:
         msg = json.loads(text)
+        channel = str(msg.get("channel", ""))
+        if msg.get("type") == "unsubscribe":
+            products = [str(p) for p in msg.get("product_ids", ())]
+            reply = self._subscriptions({}, session)
+            return Reply((reply,), dropped=frozenset((p, channel) for p in products))
         if msg.get("type") != "subscribe":
             return Reply()
-        channel = str(msg.get("channel", ""))
         if refuse:
             error = {"type": "error", "message": "subscription refused (venue-sim fault)"}
             return Reply((json.dumps(error),))
         products = [str(p) for p in msg.get("product_ids", ())]
-        events = [{"subscriptions": {channel: products}}]
+        text = self._subscriptions({channel: products}, session)
+        return Reply((text,), frozenset((p, channel) for p in products))
+
+    def _subscriptions(self, listed: dict[str, list[str]], session: Session) -> str:
         reply = {
             "channel": "subscriptions",
             "client_id": "",
             "timestamp": now_iso(),
             "sequence_num": 0,
-            "events": events,
+            "events": [{"subscriptions": listed}],
         }
-        text = self.outgoing(json.dumps(reply), session)
-        return Reply((text,), frozenset((p, channel) for p in products))
+        return self.outgoing(json.dumps(reply), session)

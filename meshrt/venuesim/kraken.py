@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from meshrt.venuesim.kraken_book import KrakenBook, snapshot_frame
 from meshrt.venuesim.kraken_corrupt import corrupt
 from meshrt.venuesim.kraken_v2 import v1_to_v2
 from meshrt.venuesim.protocol import (
@@ -87,6 +88,13 @@ class Kraken(Protocol):
             return None
         return corrupt(text, history(), self.depth.get(tag.symbol, DEPTHS[-1]))
 
+    def snapshot(self, key: Key, frames: list[str]) -> str | None:
+        pair, channel = key
+        if channel != "book" or not frames:
+            return None
+        book = KrakenBook.of(frames, self.depth.get(pair, DEPTHS[-1]))
+        return snapshot_frame(book, frames[-1])
+
     def heartbeat(self, session: Session) -> str | None:
         return '{"channel":"heartbeat"}' if session.names else '{"event":"heartbeat"}'
 
@@ -119,7 +127,44 @@ class Kraken(Protocol):
             return self._v1(msg, refuse)
         if msg.get("method") == "subscribe":
             return self._v2(msg, session, refuse)
+        if msg.get("event") == "unsubscribe":
+            return self._v1_unsubscribe(msg)
+        if msg.get("method") == "unsubscribe":
+            return self._v2_unsubscribe(msg)
         return Reply()
+
+    def _v1_unsubscribe(self, msg: Mapping[str, Any]) -> Reply:
+        sub = dict(msg.get("subscription", {}))
+        channel = str(sub.get("name", ""))
+        frames, keys = [], set()
+        for asked in msg.get("pair", ()):
+            pair = self.pairs.get(_norm(asked))
+            ack: dict[str, Any] = {"event": "subscriptionStatus", "pair": asked}
+            if pair is None:
+                ack |= {"status": "error", "errorMessage": f"Currency pair not supported {asked}"}
+            else:
+                ack |= {"status": "unsubscribed", "subscription": sub}
+                keys.add((pair, channel))
+            frames.append(json.dumps(ack | ({"reqid": msg["reqid"]} if "reqid" in msg else {})))
+        return Reply(tuple(frames), dropped=frozenset(keys))
+
+    def _v2_unsubscribe(self, msg: Mapping[str, Any]) -> Reply:
+        params = dict(msg.get("params", {}))
+        channel = str(params.get("channel", ""))
+        base = {"method": "unsubscribe", "time_in": now_iso(), "time_out": now_iso()}
+        if "req_id" in msg:
+            base["req_id"] = msg["req_id"]
+        frames, keys = [], set()
+        for asked in params.get("symbol", ()):
+            pair = self.pairs.get(_norm(asked))
+            if pair is None:
+                error = f"Currency pair not supported {asked}"
+                frames.append(json.dumps(base | {"success": False, "error": error}))
+                continue
+            result = {"channel": channel, "symbol": asked}
+            frames.append(json.dumps(base | {"success": True, "result": result}))
+            keys.add((pair, channel))
+        return Reply(tuple(frames), dropped=frozenset(keys))
 
     def _v1(self, msg: Mapping[str, Any], refuse: bool) -> Reply:
         sub = dict(msg.get("subscription", {}))

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from meshrt.venues.live.kraken_book import raw_digits
+
 V1Level = Sequence[str]  # [price, volume, timestamp, ("r")] as v1 strings
 
 
@@ -39,13 +41,10 @@ def v1_to_v2(text: str, symbol: str) -> str:
 
 def crc(asks: Iterable[V1Level], bids: Iterable[V1Level]) -> int:
     """Kraken's published CRC32 over the top 10 asks (low to high), then bids (high to
-    low), from the number text: ``.`` removed, leading zeros stripped."""
+    low), from the number text (the adapter's digits rule, ``raw_digits``)."""
     top_asks: list[V1Level] = sorted(asks, key=lambda lv: Decimal(lv[0]))[:10]
     top_bids = sorted(bids, key=lambda lv: Decimal(lv[0]), reverse=True)[:10]
-    digits = "".join(
-        lv[0].replace(".", "").lstrip("0") + lv[1].replace(".", "").lstrip("0")
-        for lv in top_asks + top_bids
-    )
+    digits = "".join(raw_digits(lv[0]) + raw_digits(lv[1]) for lv in top_asks + top_bids)
     return zlib.crc32(digits.encode())
 
 

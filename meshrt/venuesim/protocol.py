@@ -28,11 +28,12 @@ class Tag:
 
 @frozen
 class Reply:
-    """The answer to one client message: frames to send now, and the (symbol, channel)
-    keys it subscribed (none when refused or not a subscribe)."""
+    """The answer to one client message: frames to send now, the (symbol, channel) keys it
+    subscribed (none when refused or not a subscribe) and those it unsubscribed."""
 
     frames: tuple[str, ...] = ()
     keys: frozenset[Key] = frozenset()
+    dropped: frozenset[Key] = frozenset()
 
 
 @define
@@ -81,6 +82,13 @@ class Protocol(ABC):
     def corrupt_checksum(self, text: str, history: Callable[[], list[str]]) -> str | None:
         """The frame made to fail its checksum, or None if it has none; ``history`` gives
         the earlier tape frames of its symbol and channel."""
+        return None
+
+    def snapshot(self, key: Key, frames: list[str]) -> str | None:
+        """The snapshot a subscribe to ``key`` is sent once the replay is past ``frames``
+        (the tape's frames of ``key`` so far, in order): the book they build, in the
+        tape's own form (``outgoing`` then writes it for the connection); None for a
+        channel with no book, or a venue whose client re-snapshots over REST (Binance)."""
         return None
 
     def skip_sequence(self, session: Session) -> bool:

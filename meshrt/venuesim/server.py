@@ -22,7 +22,7 @@ from meshrt.venuesim.binance import stream_keys
 from meshrt.venuesim.faults import Fault, Kind
 from meshrt.venuesim.protocol import Key, Session
 from meshrt.venuesim.rest import Rest
-from meshrt.venuesim.tape import Tape, load_tapes
+from meshrt.venuesim.tape import Item, Tape, load_tapes
 
 PATHS = {
     "kraken": "/kraken",
@@ -130,17 +130,44 @@ class _Connection:
         self.faults, self.refuse, self.keys = faults, refuse, keys
         self._send, self._lock = send, trio.Lock()
         self.last_sent, self.stalled = trio.current_time(), False
+        self.closed = False
+        self.position = 0  # the tape items the replay is past (sent, skipped, or not asked)
         self.subscribed = trio.Event()
         if keys:
             self.subscribed.set()
 
     async def send(self, text: str) -> None:
         async with self._lock:
-            await self._send({"type": "websocket.send", "text": text})
-            self.last_sent = trio.current_time()
+            await self._send_now(text)
+
+    async def _send_now(self, text: str) -> None:
+        if self.closed:
+            return  # a request answered after the sim closed: the client is gone
+        await self._send({"type": "websocket.send", "text": text})
+        self.last_sent = trio.current_time()
+
+    async def _send_item(self, index: int, key: Key, wire: Callable[[], str]) -> None:
+        """Tape item ``index``, written by ``wire`` under the lock (a connection's
+        sequence numbers go out in order), unless its key was unsubscribed while it
+        waited; a snapshot built before it excludes it, one built after includes it."""
+        async with self._lock:
+            self.position = index + 1
+            if key in self.keys:
+                await self._send_now(wire())
+
+    async def _subscribe(self, key: Key) -> None:
+        """A subscription to ``key`` (the lock held): once the replay is past frames of
+        it, the book they build is sent first (a resubscribe's fresh snapshot), then its
+        live frames."""
+        frames = [i.text for i in self.tape.items[: self.position] if _key(i) == key]
+        snapshot = self.tape.protocol.snapshot(key, frames) if frames else None
+        self.keys.add(key)  # before the send yields: the replay's next frame follows it
+        if snapshot is not None:
+            await self._send_now(self.tape.protocol.outgoing(snapshot, self.session))
 
     async def close(self, code: int) -> None:
         async with self._lock:
+            self.closed = True
             await self._send({"type": "websocket.close", "code": code})
 
     async def run(self, receive: Receive) -> None:
@@ -155,14 +182,19 @@ class _Connection:
                 await self._request(message.get("text") or (message.get("bytes") or b"").decode())
 
     async def _request(self, text: str) -> None:
-        try:
-            reply = self.tape.protocol.request(text, self.session, refuse=self.refuse)
-        except (ValueError, TypeError, AttributeError):
-            return  # not a message of this protocol: the exchange ignores it
-        for frame in reply.frames:
-            await self.send(frame)
+        """Answered under the lock: its replies, snapshots and the replay's frames go out
+        in the order they were numbered and built."""
+        async with self._lock:
+            try:
+                reply = self.tape.protocol.request(text, self.session, refuse=self.refuse)
+            except (ValueError, TypeError, AttributeError):
+                return  # not a message of this protocol: the exchange ignores it
+            for frame in reply.frames:
+                await self._send_now(frame)
+            self.keys -= reply.dropped
+            for key in sorted(reply.keys):
+                await self._subscribe(key)
         if reply.keys:
-            self.keys |= reply.keys
             self.subscribed.set()
 
     async def _replay(self, cancel: trio.CancelScope) -> None:
@@ -171,11 +203,13 @@ class _Connection:
         pending: dict[Kind, Fault] = {f.kind: f for f in self.faults if f.kind is not Kind.REFUSE}
         start, n = trio.current_time(), 0
         for index, item in enumerate(self.tape.items):
-            if (item.tag.symbol, item.tag.channel) not in self.keys:
+            key = _key(item)
+            if speed is not None:  # paced even when not asked: a resubscribe finds its time
+                await trio.sleep_until(start + item.at_ns / 1e9 / speed)
+            if key not in self.keys:
+                self.position = index + 1
                 continue
             n += 1
-            if speed is not None:
-                await trio.sleep_until(start + item.at_ns / 1e9 / speed)
             stall = pending.get(Kind.STALL)
             if stall is not None and n >= stall.at:
                 del pending[Kind.STALL]
@@ -190,8 +224,10 @@ class _Connection:
                 del pending[Kind.GAP]
                 text = item.text if protocol.skip_sequence(session) else None
             if text is None:
+                self.position = index + 1
                 continue
-            await self.send(self._wire(text, n, pending, partial(self._history, index)))
+            history = partial(self._history, index)
+            await self._send_item(index, key, partial(self._wire, text, n, pending, history))
             drop = pending.get(Kind.DROP)
             if drop is not None and n >= drop.at:
                 await self.close(CLOSE_DROP)
@@ -214,9 +250,8 @@ class _Connection:
 
     def _history(self, index: int) -> list[str]:
         """The tape frames before ``index`` of the same symbol and channel."""
-        tag = self.tape.items[index].tag
-        same = (tag.symbol, tag.channel)
-        return [i.text for i in self.tape.items[:index] if (i.tag.symbol, i.tag.channel) == same]
+        same = _key(self.tape.items[index])
+        return [i.text for i in self.tape.items[:index] if _key(i) == same]
 
     def _wire(
         self, text: str, n: int, pending: dict[Kind, Fault], history: Callable[[], list[str]]
@@ -238,6 +273,10 @@ class _Connection:
             del pending[Kind.OVERSIZED]
             text += " " * max(0, int(oversized.arg) - len(text.encode()))
         return text
+
+
+def _key(item: Item) -> Key:
+    return item.tag.symbol, item.tag.channel
 
 
 @asynccontextmanager

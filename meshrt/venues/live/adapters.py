@@ -14,6 +14,7 @@ from typing import Protocol
 from meshrt.venues.live import binance, coinbase, kraken_values
 from meshrt.venues.live.binance import BinanceSpot
 from meshrt.venues.live.coinbase import AdvancedTradeFeed, ExchangeFeed
+from meshrt.venues.live.crossing import CROSSED_GRACE_NS
 from meshrt.venues.live.kraken import KrakenFeed
 from meshrt.venues.live.verdicts import Output
 from meshrt.venues.specs import LiveSpec
@@ -52,18 +53,26 @@ def exchange_symbols(specs: Sequence[LiveSpec]) -> dict[str, str]:
     return {s.symbol: exchange_symbol(s.exchange, s.symbol, s.exchange_symbol) for s in specs}
 
 
-def adapter_for(exchange: str, symbols: Mapping[str, str], *, depth: int = 10) -> Adapter:
+def adapter_for(
+    exchange: str,
+    symbols: Mapping[str, str],
+    *,
+    depth: int = 10,
+    crossed_grace_ns: int = CROSSED_GRACE_NS,
+) -> Adapter:
     """A fresh adapter for ``exchange`` reading ``symbols`` (scenario -> exchange symbol);
-    ``depth`` is Kraken's subscribed book depth."""
+    ``depth`` is Kraken's subscribed book depth, ``crossed_grace_ns`` how long a crossed
+    book is held back before it resyncs (meshrt/venues/live/crossing.py)."""
     table = {ex: scenario for scenario, ex in symbols.items()}
     if len(table) != len(symbols):
         raise ValueError(f"{exchange}: two scenario symbols name one exchange symbol: {symbols}")
+    grace = crossed_grace_ns
     if exchange == "kraken":
-        return KrakenFeed(list(table), depth=depth, symbols=table)
+        return KrakenFeed(list(table), depth=depth, symbols=table, crossed_grace_ns=grace)
     if exchange == "binance":
-        return BinanceSpot(list(symbols), table)
+        return BinanceSpot(list(symbols), table, crossed_grace_ns=grace)
     if exchange == "coinbase":
-        return ExchangeFeed(table)
+        return ExchangeFeed(table, crossed_grace_ns=grace)
     if exchange == "coinbase-advanced":
-        return AdvancedTradeFeed(table)
+        return AdvancedTradeFeed(table, crossed_grace_ns=grace)
     raise ValueError(f"unknown exchange {exchange!r}")

@@ -16,9 +16,11 @@ binance-spot-api-docs web-socket-streams.md; docs/live.md):
   one FEED_SNAPSHOT and the symbol is LIVE.
 * LIVE: ``u`` below the book's id is ignored, ``U`` above id + 1 is a gap; otherwise each
   level is a FEED_DELTA (absolute size, 0 removes) and the id becomes ``u``.
-* A gap, a crossed book, a value the contract cannot hold or an unparsable depth event
-  is a ``Resync``: the book is dropped and nothing more goes out for that symbol (trades
-  included) until a new snapshot bridges. Other symbols are not touched.
+* A gap, a value the contract cannot hold or an unparsable depth event is a ``Resync``:
+  the book is dropped and nothing more goes out for that symbol (trades included) until a
+  new snapshot bridges. Other symbols are not touched.
+* A crossed book follows the crossed-book rule of meshrt/venues/live/crossing.py: held
+  back while crossed, a ``Resync`` once crossed past the grace.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import orjson
 from meshrt.contract import Side
 from meshrt.venues import recorded_fields as fields
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
+from meshrt.venues.live.crossing import CROSSED_GRACE_NS, CrossedClock, Crossing
 from meshrt.venues.live.verdicts import Feed, FrameError, NeedSnapshot, Output, Resync, Why
 
 SYMBOLS: Final[Mapping[str, str]] = {
@@ -93,7 +96,7 @@ class Counters:
     snapshots: int = 0
     stale_snapshots: int = 0  # lastUpdateId + 1 below the first buffered U: asked again
     gaps: int = 0
-    crossed: int = 0
+    crossed: int = 0  # crossings begun (docs/live.md, "Crossed books")
     refused: int = 0
     malformed: int = 0  # unparsable depth events
     resyncs: int = 0
@@ -151,7 +154,13 @@ def streams(symbols: Iterable[str], trades: str = "trade") -> list[str]:
 class BinanceSpot:
     """The feed side of one Binance Spot connection (combined or raw streams)."""
 
-    def __init__(self, symbols: Iterable[str], table: Mapping[str, str] = SYMBOLS) -> None:
+    def __init__(
+        self,
+        symbols: Iterable[str],
+        table: Mapping[str, str] = SYMBOLS,
+        *,
+        crossed_grace_ns: int = CROSSED_GRACE_NS,
+    ) -> None:
         by_scenario = {v: k for k, v in table.items()}
         self.books: dict[str, SymbolSync] = {}
         for symbol in symbols:
@@ -159,19 +168,26 @@ class BinanceSpot:
                 raise ValueError(f"{symbol!r} is not in the Binance symbol table")
             self.books[by_scenario[symbol]] = SymbolSync(by_scenario[symbol], symbol)
         self.counters = FrameCounters()
+        self._crossed = CrossedClock(crossed_grace_ns)
 
     def on_frame(self, text: str | bytes, ts_ns: int) -> list[Output]:
         """Read one websocket frame received at ``ts_ns``."""
         self.counters.frames += 1
+        expired = self._expired(ts_ns) if self._crossed.since else []
         try:
-            return self._frame(orjson.loads(text), ts_ns)
+            out = self._frame(orjson.loads(text), ts_ns)
         except orjson.JSONDecodeError as e:
-            return [self._malformed("json", str(e))]
+            out = [self._malformed("json", str(e))]
         except fields.Inexact:  # a JSON number with a fraction: read it exactly
-            return self._frame(json.loads(text, parse_float=Decimal), ts_ns)
+            out = self._frame(json.loads(text, parse_float=Decimal), ts_ns)
+        return expired + out if expired else out
 
     def snapshot(self, exchange: str, body: str | bytes, ts: int) -> list[Output]:
         """Take the REST depth snapshot a NeedSnapshot asked for, received at ``ts``."""
+        expired = self._expired(ts) if self._crossed.since else []
+        return expired + self._snapshot(exchange, body, ts)
+
+    def _snapshot(self, exchange: str, body: str | bytes, ts: int) -> list[Output]:
         book = self.books[exchange]
         if book.phase is not Phase.WAIT or not book.asked:
             return []  # not asked for: a late answer to a request a resync made void
@@ -204,7 +220,7 @@ class BinanceSpot:
         book.buffer.clear()
         for depth in buffered:
             self._depth(book, depth, ts, out, replay=True)
-        if book.phase is Phase.LIVE:
+        if book.phase is Phase.LIVE and not self._crossed.held(exchange):
             out.append(Feed(book.symbol, (fields.book(ts, book.bids, book.asks, "book"),)))
         return out
 
@@ -266,20 +282,19 @@ class BinanceSpot:
             out.append(self._resync(book, Why.GAP, f"U {depth.first} after {book.update_id}"))
             self._depth(book, depth, ts, out, replay=replay)  # buffered: asks a snapshot
         elif phase is Phase.LIVE:
-            events = self._apply(book, depth, ts, out)
+            events = self._apply(book, depth, ts)
             if events and not replay:
                 out.append(Feed(book.symbol, tuple(events)))
         else:
             book.bridge = (depth.first, depth.last)
             book.phase = Phase.LIVE
-            self._apply(book, depth, ts, out)
-            if not replay and book.phase is Phase.LIVE:
+            self._apply(book, depth, ts)
+            if not replay and not self._crossed.held(book.exchange):
                 out.append(Feed(book.symbol, (fields.book(ts, book.bids, book.asks, "book"),)))
 
-    def _apply(
-        self, book: SymbolSync, depth: _Depth, ts: int, out: list[Output]
-    ) -> list[FeedEvent]:
-        """Apply a chained event: its deltas, or none when it crossed the book."""
+    def _apply(self, book: SymbolSync, depth: _Depth, ts: int) -> list[FeedEvent]:
+        """Apply a chained event: the events to deliver by the crossed-book rule (its
+        deltas, the whole book once it uncrossed, none while crossed)."""
         events: list[FeedEvent] = []
         bids = book.bids
         best = book.best_bid
@@ -307,12 +322,13 @@ class BinanceSpot:
         counters = book.counters
         counters.applied += 1
         counters.level_changes += len(events)
-        if book.best_bid >= best:
-            counters.crossed += 1
-            detail = f"best bid {book.best_bid} >= best ask {best} at u {depth.last}"
-            out.append(self._resync(book, Why.CROSSED, detail))
-            return []
-        return events
+        crossing = self._crossed.check(book.exchange, book.best_bid >= best, ts)
+        if crossing is Crossing.CLEAR:
+            return events
+        if crossing is Crossing.UNCROSSED:
+            return [fields.book(ts, book.bids, book.asks, "book")]
+        counters.crossed += crossing is Crossing.CROSSED
+        return []
 
     def _trade(self, obj: dict[str, Any], ts: int) -> list[Output]:
         book = self.books.get(obj.get("s"))  # type: ignore[arg-type]
@@ -342,7 +358,16 @@ class BinanceSpot:
     def _resync(self, book: SymbolSync, why: Why, detail: str) -> Resync:
         book.counters.resyncs += 1
         book.drop()
+        self._crossed.forget(book.exchange)
         return Resync(book.symbol, book.exchange, why, detail)
+
+    def _expired(self, ts: int) -> list[Output]:
+        """Books crossed past the grace at ``ts``: each resyncs (the procedure restarts
+        with its next depth event, which asks a snapshot)."""
+        return [
+            self._resync(self.books[exchange], Why.CROSSED, detail)
+            for exchange, detail in self._crossed.expired(ts)
+        ]
 
     def _malformed(self, field: str, reason: str) -> FrameError:
         self.counters.malformed += 1

@@ -5,14 +5,15 @@ integrity verdicts out, the shared outputs of meshrt/venues/live/verdicts.py (do
 - ``ExchangeFeed``: the Coinbase Exchange feed, channel ``level2_batch`` (no credentials)
   or ``level2`` (authenticated, the same messages), plus ``matches``. An ``l2update``
   carries no sequence number and no checksum, so the one check the venue allows is that
-  a book never crosses.
+  a book does not stay crossed.
 - ``AdvancedTradeFeed``: Advanced Trade, channel ``level2`` (messages on ``l2_data``).
   ``sequence_num`` numbers every message on the connection, so a gap means a lost message.
 
-A symbol whose book cannot be trusted (crossed, a sequence gap, a refused value, a
-malformed book message) gets a ``Resync`` and is down: nothing of it is emitted until its
-next snapshot. A frame that names no product (unparsable, or a gap) takes down every
-symbol, since the lost update could have been any symbol's.
+A symbol whose book cannot be trusted (a sequence gap, a refused value, a malformed book
+message, or crossed past the grace of meshrt/venues/live/crossing.py) gets a ``Resync``
+and is down: nothing of it is emitted until its next snapshot. A frame that names no
+product (unparsable, or a gap) takes down every symbol, since the lost update could have
+been any symbol's.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import attrs
 import orjson
 
 from meshrt.venues import recorded_fields as fields
-from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
+from meshrt.venues.events import FEED_DELTA, FEED_TRADE
+from meshrt.venues.live.crossing import CROSSED_GRACE_NS, CrossedClock, Crossing
 from meshrt.venues.live.verdicts import Feed, FrameError, Output, Resync, Why
 
 BUY = fields.BUY
@@ -58,7 +60,6 @@ _NO_ASK = 2**63
 
 
 _COUNTED_AS = {
-    Why.CROSSED: "crossed",
     Why.GAP: "gaps",
     Why.REFUSED: "refused",
     Why.MALFORMED: "malformed",
@@ -78,7 +79,7 @@ class Counters:
     trades: int
     ignored: int  # messages of no concern: subscriptions, ticker, heartbeats, last_match
     dropped: int  # messages of a symbol that is down (before its snapshot)
-    crossed: int
+    crossed: int  # crossings begun (docs/live.md, "Crossed books")
     gaps: int
     refused: int
     malformed: int
@@ -144,20 +145,16 @@ def _level(
         raise _Problem(Why.REFUSED, product, f"{where}.{e.field}", e.reason) from None
 
 
-def _book(ts: int, bids: dict[int, int], asks: dict[int, int], product: str) -> FeedEvent:
-    try:
-        return fields.book(ts, bids, asks, "snapshot")
-    except fields.Bad as e:
-        raise _Problem(Why.CROSSED, product, e.field, e.reason) from None
-
-
 class _Adapter(abc.ABC):
     """Frames in, outputs out; the per-symbol books and the counters both protocols share."""
 
-    def __init__(self, symbols: Mapping[str, str] = SYMBOLS) -> None:
+    def __init__(
+        self, symbols: Mapping[str, str] = SYMBOLS, *, crossed_grace_ns: int = CROSSED_GRACE_NS
+    ) -> None:
         self._symbols = dict(symbols)
         self._books: dict[str, _Book] = {}  # product → book, only while the product is up
         self._tally = dict.fromkeys(attrs.fields_dict(Counters), 0)
+        self._crossed = CrossedClock(crossed_grace_ns)
 
     def counters(self) -> Counters:
         return Counters(**self._tally)
@@ -169,6 +166,9 @@ class _Adapter(abc.ABC):
         """Everything one frame (received at ``ts_ns``) means, in order."""
         self._tally["frames"] += 1
         out: list[Output] = []
+        if self._crossed.since:
+            for product, detail in self._crossed.expired(ts_ns):
+                self._down(product, Why.CROSSED, detail, out)
         try:
             message = orjson.loads(text)
             if type(message) is not dict:
@@ -201,7 +201,7 @@ class _Adapter(abc.ABC):
         """Count and report a problem; the product it names (or every product) goes down."""
         tally = self._tally
         tally[_COUNTED_AS[problem.why]] += 1
-        if problem.why is not Why.CROSSED and problem.why is not Why.GAP:
+        if problem.why is not Why.GAP:
             where = f"frame {tally['frames']}"
             out.append(FrameError("coinbase", where, problem.field, problem.reason))
         if problem.product is None:
@@ -210,11 +210,30 @@ class _Adapter(abc.ABC):
             products = [problem.product] if problem.product else []
         detail = f"{problem.field}: {problem.reason}"
         for product in products:
-            self._books.pop(product, None)
-            tally["resyncs"] += 1
-            out.append(Resync(self._symbols[product], product, problem.why, detail))
+            self._down(product, problem.why, detail, out)
 
-    def _snapshot(self, product: str, rows: list[Level], ts: int) -> Feed:
+    def _down(self, product: str, why: Why, detail: str, out: list[Output]) -> None:
+        """The product's book is dropped until its next snapshot."""
+        self._books.pop(product, None)
+        self._crossed.forget(product)
+        self._tally["resyncs"] += 1
+        out.append(Resync(self._symbols[product], product, why, detail))
+
+    def _deliver(self, product: str, ts: int, deltas: list[Level] | None) -> Feed | None:
+        """The crossed-book rule on ``product``'s book after a message: its ``deltas``
+        (None: it was a snapshot), the whole book once it uncrossed, nothing while crossed."""
+        book = self._books[product]
+        crossing = self._crossed.check(product, book.best_bid >= book.best_ask, ts)
+        if crossing is Crossing.CLEAR and deltas is not None:
+            events = tuple([(ts, FEED_DELTA, side, price, size) for side, price, size in deltas])
+            return Feed(self._symbols[product], events)
+        if crossing is Crossing.CLEAR or crossing is Crossing.UNCROSSED:
+            event = fields.book(ts, book.bids, book.asks, "snapshot")
+            return Feed(self._symbols[product], (event,))
+        self._tally["crossed"] += crossing is Crossing.CROSSED
+        return None
+
+    def _snapshot(self, product: str, rows: list[Level], ts: int) -> Feed | None:
         """A fresh book from ``(side, price, size)`` rows; the product is up again."""
         bids: dict[int, int] = {}
         asks: dict[int, int] = {}
@@ -223,28 +242,17 @@ class _Adapter(abc.ABC):
                 fields.add_level(bids if side == BUY else asks, price, size, "snapshot")
         except fields.Bad as e:
             raise _Problem(Why.MALFORMED, product, e.field, e.reason) from None
-        event = _book(ts, bids, asks, product)
         self._books[product] = _Book(bids, asks)
         self._tally["snapshots"] += 1
-        return Feed(self._symbols[product], (event,))
+        return self._deliver(product, ts, None)
 
-    def _update(self, product: str, rows: list[Level], ts: int) -> Feed:
-        """Apply level changes in order; a book they cross is refused whole."""
+    def _update(self, product: str, rows: list[Level], ts: int) -> Feed | None:
+        """Apply level changes in order."""
         book = self._books[product]
         for side, price, size in rows:
             book.set(side, price, size)
         self._tally["level_changes"] += len(rows)
-        if book.best_bid >= book.best_ask:
-            raise _Problem(
-                Why.CROSSED,
-                product,
-                "changes",
-                f"best bid {book.best_bid} >= best ask {book.best_ask} (fixed point)",
-            )
-        return Feed(
-            self._symbols[product],
-            tuple([(ts, FEED_DELTA, side, price, size) for side, price, size in rows]),
-        )
+        return self._deliver(product, ts, rows)
 
 
 def subscribe_request(products: list[str], *, authenticated: bool) -> dict[str, Any]:
@@ -276,7 +284,7 @@ class ExchangeFeed(_Adapter):
             raise _Problem(Why.MALFORMED, product, key, "expected a list")
         return rows
 
-    def _on_snapshot(self, message: dict[str, Any], ts: int) -> Feed:
+    def _on_snapshot(self, message: dict[str, Any], ts: int) -> Feed | None:
         product = self._product(message.get("product_id"))
         levels: list[Level] = [
             (side, *_level(row, product, f"{key}[{i}]", None, False)[1:])
@@ -328,8 +336,10 @@ class ExchangeFeed(_Adapter):
 class AdvancedTradeFeed(_Adapter):
     """Coinbase Advanced Trade: ``l2_data`` messages, every message numbered in order."""
 
-    def __init__(self, symbols: Mapping[str, str] = SYMBOLS) -> None:
-        super().__init__(symbols)
+    def __init__(
+        self, symbols: Mapping[str, str] = SYMBOLS, *, crossed_grace_ns: int = CROSSED_GRACE_NS
+    ) -> None:
+        super().__init__(symbols, crossed_grace_ns=crossed_grace_ns)
         self._last: int | None = None
 
     def _message(self, message: dict[str, Any], ts: int, out: list[Output]) -> None:
@@ -358,11 +368,14 @@ class AdvancedTradeFeed(_Adapter):
                     raise event
                 snapshot, product, rows = event  # type: ignore[misc]
                 if snapshot:
-                    out.append(self._snapshot(product, rows, ts))
+                    feed = self._snapshot(product, rows, ts)
                 elif product in self._books:
-                    out.append(self._update(product, rows, ts))
+                    feed = self._update(product, rows, ts)
                 else:
                     self._tally["dropped"] += 1
+                    continue
+                if feed is not None:
+                    out.append(feed)
             except _Problem as p:
                 self._fail(p, out)
 

@@ -20,6 +20,7 @@ import orjson
 
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
+from meshrt.venues.live.crossing import CROSSED_GRACE_NS, CrossedClock, Crossing
 from meshrt.venues.live.kraken_book import KrakenBook, Precision, raw_digits
 from meshrt.venues.live.kraken_values import SYMBOLS, Instrument, KrakenCounts, PairCounts
 from meshrt.venues.live.refdata import kraken_reference
@@ -50,7 +51,6 @@ class _Pair:
     __slots__ = (
         "book",
         "checksum_ok",
-        "crossed_since",
         "resyncs",
         "snapshots",
         "symbol",
@@ -60,7 +60,6 @@ class _Pair:
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.book: KrakenBook | None = None
-        self.crossed_since: int | None = None
         self.snapshots = self.updates = self.checksum_ok = self.resyncs = 0
 
 
@@ -73,14 +72,14 @@ class KrakenFeed:
         *,
         depth: int = 10,
         symbols: Mapping[str, str] = SYMBOLS,
-        crossed_grace_ns: int = 0,
+        crossed_grace_ns: int = CROSSED_GRACE_NS,
     ) -> None:
         KrakenBook(depth, None)  # refuses a depth Kraken does not offer, now
         unmapped = [pair for pair in pairs if pair not in symbols]
         if unmapped:
             raise ValueError(f"no scenario symbol for Kraken pairs {unmapped}: pass symbols=")
         self.depth = depth
-        self.crossed_grace_ns = crossed_grace_ns
+        self._crossed = CrossedClock(crossed_grace_ns)
         self.instruments: dict[str, Instrument] = {}
         self._precision: dict[str, Precision] = {}
         self._pairs = {pair: _Pair(symbols[pair]) for pair in pairs}
@@ -96,6 +95,9 @@ class KrakenFeed:
         n = self._n
         n["frames"] += 1
         out: list[Output] = []
+        if self._crossed.since:
+            for pair, detail in self._crossed.expired(ts_ns):
+                self._resync(self._pairs[pair], pair, Why.CROSSED, detail, out)
         try:
             msg = _decode_v1(text) if text[:1] == "[" else _decode(text)
         except ValueError:  # orjson also refuses what json reads (an int past 64 bits)
@@ -206,7 +208,6 @@ class KrakenFeed:
             return
         if snapshot:
             state.book = KrakenBook(self.depth, self._precision.get(pair))
-            state.crossed_since = None
             state.snapshots += 1
             n["snapshots"] += 1
         elif state.book is None:
@@ -243,21 +244,16 @@ class KrakenFeed:
                 return
             n["checksum_ok"] += 1
             state.checksum_ok += 1
-        if book.crossed():
-            n["crossed"] += 1
-            if state.crossed_since is None:
-                state.crossed_since = ts
-            if ts - state.crossed_since >= self.crossed_grace_ns:
-                bid, ask = book.top()
-                detail = f"best bid {bid} >= best ask {ask} since {state.crossed_since} ns"
-                self._resync(state, pair, Why.CROSSED, detail, out)
-                return
-        else:
-            state.crossed_since = None
-        if snapshot:
+        crossing = self._crossed.check(pair, book.crossed(), ts)
+        if crossing is Crossing.CLEAR:
+            if snapshot:
+                out.append(Feed(state.symbol, (book.snapshot(ts),)))
+            elif events:
+                out.append(Feed(state.symbol, tuple(events)))
+        elif crossing is Crossing.UNCROSSED:
             out.append(Feed(state.symbol, (book.snapshot(ts),)))
-        elif events:
-            out.append(Feed(state.symbol, tuple(events)))
+        elif crossing is Crossing.CROSSED:
+            n["crossed"] += 1
 
     def _apply(
         self,
@@ -327,7 +323,7 @@ class KrakenFeed:
 
     def _resync(self, state: _Pair, pair: str, why: Why, detail: str, out: list[Output]) -> None:
         state.book = None
-        state.crossed_since = None
+        self._crossed.forget(pair)
         state.resyncs += 1
         self._n["resyncs"] += 1
         out.append(Resync(state.symbol, pair, why, detail))

@@ -83,7 +83,7 @@ class KrakenCounts:
     instruments: int
     refused: int
     malformed: int
-    crossed: int
+    crossed: int  # crossings begun (docs/live.md, "Crossed books")
     resyncs: int
     dropped: int  # book messages of a pair that is down (before its snapshot)
     heartbeats: int

@@ -62,6 +62,7 @@ _CONNECTION_FIELDS = (
     "stale_after_ns",
     "reconnect_min_ns",
     "reconnect_max_ns",
+    "crossed_grace_ns",
 )
 
 
@@ -141,6 +142,7 @@ class _Session:
         self.url = first.url or protocols.WS_URLS[self.exchange]
         self.rest_url = protocols.rest_url(self.exchange, first.url, first.rest_url)
         self.depth = first.depth
+        self.crossed_grace_ns = first.crossed_grace_ns
         self.stale_s = first.stale_after_ns / 1e9
         self.retry_ns = first.reconnect_min_ns
         self.backoff = Backoff(first.reconnect_min_ns, first.reconnect_max_ns, rng)
@@ -175,7 +177,9 @@ class _Session:
         """Open, subscribe and read one connection; why it ended."""
         state = self.state
         frames = state.frames
-        adapter = adapter_for(self.exchange, self.symbols, depth=self.depth)
+        adapter = adapter_for(
+            self.exchange, self.symbols, depth=self.depth, crossed_grace_ns=self.crossed_grace_ns
+        )
         with trio.CancelScope() as scope:
             conn = _Connection(adapter, scope)
             try:
