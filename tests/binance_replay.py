@@ -1,13 +1,15 @@
 """Replay Binance captures (cryptofeed and hftbacktest formats) through the adapter.
 
-Frames are delivered in receive order; a REST snapshot is handed over at its own receive
-time and only once the adapter asked for it, as the live session will do. Shared by
-tests/test_live_binance.py and bench/live_binance.py.
+The items and the snapshot hand-over are meshrt/venues/live/playback.py's (the one home
+of capture playback): frames in receive order, a REST snapshot handed over at its own
+receive time and only once the adapter asked for it, as the live session does. Shared
+by tests/test_live_binance.py and bench/live_binance.py.
 """
 
 from __future__ import annotations
 
 import gzip
+import heapq
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
 from meshrt.venues.live.binance import SYMBOLS, BinanceSpot
 from meshrt.venues.live.capture import cryptofeed_frames, hftbacktest_frames, rest_replies
+from meshrt.venues.live.playback import Item, inline_snapshots, play, rest_snapshots
 from meshrt.venues.live.verdicts import Output
 
 DATA = Path(__file__).resolve().parent / "data" / "venues" / "binance"
@@ -29,39 +32,21 @@ def read(path: Path) -> str:
     return (gzip.decompress(data) if path.suffix == ".gz" else data).decode()
 
 
-def cryptofeed(ws: str, rest: str) -> Iterator[tuple[int, str | None, str]]:
-    """(ts, None, frame) and (ts, SYMBOL, snapshot body) merged by receive time."""
-    items: list[tuple[int, str | None, str]] = [
-        (ts, None, frame) for ts, frame in cryptofeed_frames(ws.splitlines())
-    ]
-    for reply in rest_replies(rest.splitlines()):
-        symbol = reply.url.partition("symbol=")[2].partition("&")[0]
-        items.append((reply.ts_ns, symbol, reply.body))
-    items.sort(key=lambda item: item[0])
-    return iter(items)
+def cryptofeed(ws: str, rest: str) -> Iterator[Item]:
+    """Frames and the REST log's snapshots, merged by receive time."""
+    frames = ((ts, None, frame) for ts, frame in cryptofeed_frames(ws.splitlines()))
+    snapshots = rest_snapshots(rest_replies(rest.splitlines()))
+    return heapq.merge(frames, snapshots, key=lambda item: item[0])
 
 
-def hftbacktest(text: str, symbol: str = "BTCUSDT") -> Iterator[tuple[int, str | None, str]]:
-    """Frames, and the inline REST snapshot lines as ``symbol``'s snapshots."""
-    for ts, message in hftbacktest_frames(text.splitlines()):
-        yield ts, symbol if message.startswith('{"lastUpdateId"') else None, message
+def hftbacktest(text: str) -> Iterator[Item]:
+    """Frames, and the inline REST snapshot lines as snapshots."""
+    return inline_snapshots(hftbacktest_frames(text.splitlines()))
 
 
-def replay(adapter: BinanceSpot, items: Iterator[tuple[int, str | None, str]]) -> list[Output]:
-    """Feed every item; a snapshot not (yet) asked for waits until it is."""
-    out: list[Output] = []
-    waiting: dict[str, tuple[int, str]] = {}
-    for ts, symbol, text in items:
-        if symbol is None:
-            got = adapter.on_frame(text, ts)
-        else:
-            waiting[symbol] = (ts, text)
-            got = []
-        out.extend(got)
-        for symbol in [s for s in waiting if adapter.books[s].asked]:
-            snap_ts, body = waiting.pop(symbol)
-            out.extend(adapter.snapshot(symbol, body, max(ts, snap_ts)))
-    return out
+def replay(adapter: BinanceSpot, items: Iterator[Item]) -> list[Output]:
+    """Every output, in order, snapshot requests included."""
+    return [out for _, outputs in play(adapter, items) for out in outputs]
 
 
 def capture_adapter(symbols: list[str]) -> BinanceSpot:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
+from binance_replay import CRYPTOFEED_REST, CRYPTOFEED_WS, HFTBACKTEST
 
 from meshrt import (
     CaptureSpec,
@@ -17,10 +19,15 @@ from meshrt import (
 from meshrt.contract import RejectReason
 from meshrt.log import schema
 from meshrt.log.reader import read_log
+from meshrt.runtime.digest import data_files
 from meshrt.runtime.replay import verify
 from meshrt.runtime.run import run
 from meshrt.scenario.definition import ScenarioError, load_scenario, validate
 from meshrt.validators import ScenarioValueError
+from meshrt.venues.events import FEED_SNAPSHOT
+from meshrt.venues.live.playback import Playback, capture_items, received
+from meshrt.venues.live.recorder import CaptureWriter, header_line, snapshot_frame
+from meshrt.venues.live.verdicts import Feed, Resync
 
 from helpers import synthetic
 
@@ -86,10 +93,112 @@ def test_a_venue_mixing_live_and_simulated_sources_is_refused(tmp_path: Path) ->
         validate(attrs.evolve(sc, venues=[mixed, sc.venues[1]]))
 
 
+BINANCE = DATA / "binance"
+BINANCE_WS = BINANCE / (CRYPTOFEED_WS + ".gz")
+BINANCE_REST = BINANCE / (CRYPTOFEED_REST + ".gz")
+BINANCE_HFT = BINANCE / (HFTBACKTEST + ".gz")
+FOUR = {"NKN-USDT": "NKNUSDT", "BLZ-ETH": "BLZETH", "LRC-BTC": "LRCBTC", "RUNE-EUR": "RUNEEUR"}
+
+
+QUIET = """
+from meshrt import Algo
+
+
+class Quiet(Algo):
+    def on_book(self, book, state, features, actions):
+        pass
+
+    def on_fill(self, fill, state, actions):
+        pass
+
+    def on_reject(self, reject, state, actions):
+        pass
+"""
+BINANCE_SCENARIO = """
+from meshrt import CaptureSpec, Deployment, Scenario, Venue, start
+
+FOUR = {four!r}
+scenario = Scenario(
+    name="binance-capture",
+    seed=1,
+    venues=[
+        Venue(
+            name="binance",
+            sources=[CaptureSpec(symbol=s, exchange="binance", **{capture!r}) for s in FOUR],
+        )
+    ],
+    deployments=[
+        Deployment(
+            label="quiet", venue="binance", symbols=list(FOUR), algo="quiet.py:Quiet",
+            schedule=[start(0)],
+        )
+    ],
+)
+"""
+
+
+def _binance_scenario(folder: Path, **capture: Any) -> Scenario:
+    """A quiet algo on the four symbols of a Binance capture, as a scenario file."""
+    (folder / "quiet.py").write_text(QUIET)
+    path = folder / "binance.py"
+    path.write_text(BINANCE_SCENARIO.format(four=list(FOUR), capture=capture))
+    return load_scenario(path)
+
+
+@pytest.mark.e2e
+def test_a_binance_capture_plays_back_with_its_rest_log_and_replays(tmp_path: Path) -> None:
+    scenario = _binance_scenario(tmp_path, path=str(BINANCE_WS), rest_log=str(BINANCE_REST))
+    done = run(scenario, tmp_path / "a")
+    assert done.ok and done.summary["venue_events"] > 100
+    again = run(scenario, tmp_path / "b")
+    logged = (tmp_path / "a" / "replay.jsonl").read_bytes()
+    assert logged == (tmp_path / "b" / "replay.jsonl").read_bytes()
+    assert again.summary == done.summary
+    verdict = verify(tmp_path / "a")
+    assert verdict.ok, verdict.divergence
+    names = [name for _, name in data_files(scenario)]
+    assert str(BINANCE_REST) in names  # the REST log is in the run's digest
+
+
 @pytest.mark.unit
-def test_a_binance_capture_is_refused_in_one_line() -> None:
-    with pytest.raises(ScenarioValueError, match=r"CaptureSpec\.exchange must be one of 'kraken'"):
-        CaptureSpec(symbol="BTC-USDT", exchange="binance", path="x.log")
+def test_every_binance_capture_form_gives_the_sessions_items(tmp_path: Path) -> None:
+    """A cryptofeed capture with its REST log, the same frames as a meshrt recording
+    (snapshot frames where the session's tap writes them) and hftbacktest's inline
+    snapshots: every symbol bridges, nothing resyncs."""
+    cryptofeed = list(received(Playback(BINANCE_WS, "binance", FOUR, rest_logs=(BINANCE_REST,))))
+    recording = tmp_path / "binance.capture.gz"
+    with CaptureWriter(recording, header_line("binance", "wss://x", FOUR, 10, 0)) as writer:
+        for ts, symbol, text in capture_items(BINANCE_WS, (BINANCE_REST,))[1]:
+            writer.write(ts, text if symbol is None else snapshot_frame(symbol, text))
+    recorded = list(received(Playback(recording, "binance", FOUR)))
+    assert recorded == cryptofeed
+    snapshots = [
+        out.symbol
+        for item in cryptofeed
+        for out in item.outputs
+        if isinstance(out, Feed) and out.events[0][1] == FEED_SNAPSHOT
+    ]
+    assert sorted(snapshots) == sorted(FOUR)
+    assert not [o for item in cryptofeed for o in item.outputs if isinstance(o, Resync)]
+    hft = list(received(Playback(BINANCE_HFT, "binance", {"BTC-USDT": "BTCUSDT"})))
+    events = [e for item in hft for o in item.outputs if isinstance(o, Feed) for e in o.events]
+    assert events[0][1] == FEED_SNAPSHOT and len(events) > 10_000
+
+
+@pytest.mark.unit
+def test_a_binance_capture_without_its_snapshots_is_refused_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="holds no REST depth snapshots") as refused:
+        _binance_scenario(tmp_path, path=str(BINANCE_WS))
+    assert len(str(refused.value).strip().splitlines()) == 1
+    with pytest.raises(ScenarioError, match="is not a cryptofeed REST log"):
+        _binance_scenario(tmp_path, path=str(BINANCE_WS), rest_log=str(BINANCE_WS))
+    _binance_scenario(tmp_path, path=str(BINANCE_HFT))  # snapshots inline
+
+
+@pytest.mark.unit
+def test_a_rest_log_is_for_binance_only() -> None:
+    with pytest.raises(ScenarioValueError, match=r"CaptureSpec\.rest_log is for exchange="):
+        CaptureSpec(symbol="BTC-USD", exchange="kraken", path="x.log", rest_log="r.log")
 
 
 KRAKEN_V2 = """

@@ -11,7 +11,7 @@ import pytest
 
 from meshrt import FeeSchedule, Scenario, Venue, micros
 from meshrt.analysis.intel import FIRST_GRID_NS, MAX_SAMPLES, BookEvent, IntelError, analyse
-from meshrt.analysis.intel_sources import run_books
+from meshrt.analysis.intel_sources import CaptureError, capture_books, run_books
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE, Side
 from meshrt.runtime.run import run
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT
@@ -19,6 +19,10 @@ from tests.helpers import Quiet, deployment, synthetic
 
 KRAKEN = Path(__file__).parent / "data" / "venues" / "kraken"
 CAPTURE = KRAKEN / "kraken_v1_book1000_cryptofeed_KRAKEN.ws.50.0.log.gz"
+BINANCE = Path(__file__).parent / "data" / "venues" / "binance"
+BINANCE_WS = BINANCE / "binance_spot_depth_cryptofeed_BINANCE.ws.1.0.log.gz"
+BINANCE_REST = BINANCE / "binance_spot_rest_depth_cryptofeed_BINANCE.http.0.0.log.gz"
+BINANCE_HFT = BINANCE / "binance_spot_hftbacktest_btcusdt_20240808_first17150lines.log.gz"
 P = PRICE_SCALE
 SELL = int(Side.SELL)
 BUY = int(Side.BUY)
@@ -134,6 +138,39 @@ def test_intel_on_a_real_kraken_capture() -> None:
     assert 0 < kraken["spread_bps"]["p50"] < 50
     table = meshrt("intel", "BTC-CHF", str(CAPTURE))
     assert table.returncode == 0 and "routing preference" in table.stdout
+
+
+@pytest.mark.e2e
+def test_intel_on_binance_captures_with_their_snapshots() -> None:
+    """A cryptofeed capture with its REST log beside it, and hftbacktest's inline
+    snapshots: every book bridged by the adapter's published procedure first."""
+    done = meshrt("intel", "NKN-USDT", str(BINANCE_WS), str(BINANCE_REST), "--json")
+    assert done.returncode == 0, done.stderr
+    (binance,) = json.loads(done.stdout)["venues"]
+    assert binance["venue"] == "binance" and binance["updates"] > 100
+    assert binance["coverage"] > 0.9 and 0 < binance["spread_bps"]["p50"] < 50
+    done = meshrt("intel", "BTC-USDT", str(BINANCE_HFT), "--json")
+    assert done.returncode == 0, done.stderr
+    (binance,) = json.loads(done.stdout)["venues"]
+    assert binance["venue"] == "binance" and binance["updates"] > 10_000
+    assert binance["coverage"] > 0.99
+
+
+@pytest.mark.unit
+def test_a_rest_log_is_no_venue_and_a_capture_without_the_symbol_is_refused() -> None:
+    books = list(capture_books([BINANCE_REST, BINANCE_WS], "NKN-USDT"))
+    assert {venue for _, venue, _ in books} == {"binance"}
+    assert [ts for ts, _, _ in books] == sorted(ts for ts, _, _ in books)
+    with pytest.raises(CaptureError, match="no kraken symbol maps to NKN-USDT"):
+        list(capture_books([BINANCE_WS, BINANCE_REST, CAPTURE], "NKN-USDT"))
+
+
+@pytest.mark.e2e
+def test_a_binance_capture_without_its_rest_log_is_refused() -> None:
+    done = meshrt("intel", "NKN-USDT", str(BINANCE_WS))
+    assert done.returncode == 2
+    assert "holds no REST depth snapshots" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.e2e

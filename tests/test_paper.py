@@ -22,8 +22,8 @@ from meshrt.runtime.replay import verify
 from meshrt.runtime.run import RunOptions, run
 from meshrt.scenario.definition import load_scenario
 from meshrt.scenario.overrides import DURATION, Setting
+from meshrt.venues.live.adapters import adapter_for, exchange_symbols
 from meshrt.venues.live.capture import cryptofeed_frames
-from meshrt.venues.live.playback import adapter_for
 from meshrt.venues.live.refdata import Reference
 from meshrt.venues.live.verdicts import (
     Connected,
@@ -65,7 +65,7 @@ def fake_session(
             await send.send(Received(clock(), (references[specs[0].exchange],)))
         if specs[0].exchange not in captures:
             await trio.sleep_forever()  # connected, never a book: the venue stays down
-        adapter = adapter_for(specs)
+        adapter = adapter_for(specs[0].exchange, exchange_symbols(specs), depth=specs[0].depth)
         zero, first, sent = clock(), None, 0
         for ts, text in cryptofeed_frames(captures[specs[0].exchange]):
             first = ts if first is None else first

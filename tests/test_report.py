@@ -11,9 +11,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from meshrt.analysis.intel import analyse
+from meshrt.analysis.intel_sources import run_books
 from meshrt.cli.main import main
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
-from meshrt.report import derive, downsample, figures_positions, registry
+from meshrt.report import derive, downsample, figures_market, figures_positions, registry
 from meshrt.report.browser import BrowserMissing, chromium_path
 from meshrt.report.figures import build_all
 from meshrt.report.series import RunData, gather
@@ -128,6 +130,18 @@ def test_quotes_inventory_and_faults_are_gathered(data: RunData) -> None:
     net = derive.positions(sorted(data.fills, key=lambda f: f.ts))
     summary = _json(data, "summary.json")
     assert net.values[-1] == summary["net_position"]["BTC-USD"] / SIZE_SCALE
+
+
+@pytest.mark.e2e
+def test_the_market_structure_is_meshrt_intels_in_the_same_pass(data: RunData) -> None:
+    """Sampled during the report's one pass, it equals ``meshrt intel``'s own pass, the
+    feed outage included; the figure draws every venue of the traded symbol."""
+    assert list(data.intel) == ["BTC-USD"]
+    assert data.intel["BTC-USD"] == analyse("BTC-USD", run_books(data.run_dir, "BTC-USD"))
+    fig = figures_market.intel(data)
+    names = {trace.name for trace in fig.data if trace.showlegend is not False}
+    assert names == {venue["name"] for venue in data.venues}
+    assert fig.layout.xaxis.type == "log"
 
 
 @pytest.mark.e2e

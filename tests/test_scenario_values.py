@@ -69,12 +69,13 @@ VALID: dict[str, dict[str, str]] = {
         "crossed_grace_ns": "0",
     },
     "CaptureSpec": {
-        "symbol": "'BTC-USD'",
-        "exchange": "'coinbase'",
+        "symbol": "'BTC-USDT'",
+        "exchange": "'binance'",
         "path": "'capture.log.gz'",
-        "exchange_symbol": "'BTC-USD'",
+        "exchange_symbol": "'BTCUSDT'",
         "depth": "25",
         "time_offset_ns": "-5",
+        "rest_log": "'rest.log.gz'",
     },
     "Venue": {
         "name": "'v1'",

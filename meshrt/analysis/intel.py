@@ -118,58 +118,91 @@ class IntelError(Exception):
 
 def analyse(symbol: str, events: Iterable[BookEvent], sizes: Sequence[float] = SIZES) -> Structure:
     """One pass over the stream; see the module docstring for what is measured."""
-    books: dict[str, FeedBook | None] = {}
-    updates: dict[str, int] = {}
-    samples: list[dict[str, _Look]] = []
-    grid = FIRST_GRID_NS
-    start = end = next_at = None
-    cache: dict[str, _Look | None] = {}  # venue -> its look since its last change
-    scaled = tuple(round(s * SIZE_SCALE) for s in sizes)
+    books: dict[str, FeedBook] = {}
+    sampler = Sampler(books.get, sizes)
+    step = sampler.step
     for ts, venue, event in events:
-        if start is None:
-            start = next_at = ts
-        assert next_at is not None
-        while ts > next_at:  # a sample sees everything up to and at its time
-            samples.append(_sample(books, cache, scaled))
-            next_at += grid
-            if len(samples) > MAX_SAMPLES:  # keep every other point: the grid doubles
-                samples = samples[::2]
-                grid *= 2
-                next_at = start + len(samples) * grid
-        end = ts
-        cache.pop(venue, None)
-        updates[venue] = updates.get(venue, 0) + 1
+        step(ts, venue, event is not None and (event[1] == FEED_SNAPSHOT or venue in books))
         if event is None:
-            books[venue] = None
-            continue
-        book = books.get(venue)
-        kind = event[1]
-        if kind == FEED_SNAPSHOT:
+            books.pop(venue, None)
+        elif event[1] == FEED_SNAPSHOT:
             book = books[venue] = FeedBook()
             book.snapshot(event[2], event[3])
-        elif kind == FEED_DELTA and book is not None:
-            book.delta(event[2], event[3], event[4])
-        else:
-            books.setdefault(venue, None)
-    if start is None or end is None or next_at is None:
-        raise IntelError(f"no book of {symbol} in the input")
-    while next_at <= end:
-        samples.append(_sample(books, cache, scaled))
-        next_at += grid
-    return _summarise(symbol, start, end, grid, samples, sorted(books), updates, sizes)
+        elif event[1] == FEED_DELTA and venue in books:
+            books[venue].delta(event[2], event[3], event[4])
+    return sampler.structure(symbol)
 
 
-def _sample(
-    books: dict[str, FeedBook | None], cache: dict[str, _Look | None], sizes: tuple[int, ...]
-) -> dict[str, _Look]:
-    looks = {}
-    for venue, book in books.items():
-        if venue not in cache:
-            cache[venue] = None if book is None else _look(book, sizes)
-        look = cache[venue]
-        if look is not None:
-            looks[venue] = look
-    return looks
+class Sampler:
+    """The samples on the grid of the venues' books, which the caller keeps: ``book``
+    gives a venue's book as it stands. Call ``step`` for each event *before* applying it
+    (a sample sees everything up to and at its time), saying whether the venue's book
+    is trusted once it is applied. The report's one pass samples the TCA pass's books
+    this way (meshrt/analysis/intel_sources.py, ``RunSampler``)."""
+
+    def __init__(
+        self, book: Callable[[str], FeedBook | None], sizes: Sequence[float] = SIZES
+    ) -> None:
+        self.sizes = tuple(sizes)
+        self._book = book
+        self._scaled = tuple(round(s * SIZE_SCALE) for s in sizes)
+        self._trusted: dict[str, bool] = {}
+        self._updates: dict[str, int] = {}
+        self._samples: list[dict[str, _Look]] = []
+        self._cache: dict[str, _Look | None] = {}  # venue -> its look since its last change
+        self._grid = FIRST_GRID_NS
+        self._start: int | None = None
+        self._end: int | None = None
+        self._next_at = -(2**63)  # the first event starts the grid
+
+    def step(self, ts: int, venue: str, trusted: bool) -> None:
+        """An event of ``venue`` at ``ts`` is about to be applied to its book."""
+        if ts > self._next_at:
+            self._advance(ts)
+        self._end = ts
+        self._cache.pop(venue, None)
+        updates = self._updates
+        updates[venue] = updates.get(venue, 0) + 1
+        self._trusted[venue] = trusted
+
+    def _advance(self, ts: int) -> None:
+        """Take the samples due before ``ts``."""
+        if self._start is None:
+            self._start = self._next_at = ts
+        while ts > self._next_at:
+            self._samples.append(self._sample())
+            self._next_at += self._grid
+            if len(self._samples) > MAX_SAMPLES:  # keep every other point: the grid doubles
+                self._samples = self._samples[::2]
+                self._grid *= 2
+                self._next_at = self._start + len(self._samples) * self._grid
+
+    def _sample(self) -> dict[str, _Look]:
+        looks = {}
+        cache = self._cache
+        for venue, trusted in self._trusted.items():
+            if venue not in cache:
+                book = self._book(venue) if trusted else None
+                cache[venue] = None if book is None else _look(book, self._scaled)
+            look = cache[venue]
+            if look is not None:
+                looks[venue] = look
+        return looks
+
+    def structure(self, symbol: str) -> Structure:
+        """What the events so far say (IntelError when there were none)."""
+        start, end = self._start, self._end
+        if start is None or end is None:
+            raise IntelError(f"no book of {symbol} in the input")
+        samples = list(self._samples)
+        next_at = self._next_at
+        while next_at <= end:
+            samples.append(self._sample())
+            next_at += self._grid
+        venues = sorted(self._trusted)
+        return _summarise(
+            symbol, start, end, self._grid, samples, venues, self._updates, self.sizes
+        )
 
 
 def _look(book: FeedBook, sizes: tuple[int, ...]) -> _Look | None:
@@ -187,10 +220,10 @@ def _look(book: FeedBook, sizes: tuple[int, ...]) -> _Look | None:
         / SIZE_SCALE
         for band in DEPTH_BANDS_BPS
     )
-    costs: list[float | None] = []
-    for size in sizes:
-        buy, sell = _vwap(asks, size), _vwap(bids, size)
-        costs.append(None if buy is None or sell is None else (buy - sell) / 2 / mid * 10_000)
+    costs = [
+        None if buy is None or sell is None else (buy - sell) / 2 / mid * 10_000
+        for buy, sell in zip(_vwaps(asks, sizes), _vwaps(bids, sizes), strict=True)
+    ]
     return _Look(bid, ask, (ask - bid) / mid * 10_000, depth, tuple(costs))
 
 
@@ -204,17 +237,24 @@ def _size_within(levels: list[tuple[int, int]], limit: float, *, bids: bool) -> 
     return total
 
 
-def _vwap(levels: list[tuple[int, int]], size: int) -> float | None:
-    """The average price of taking ``size`` through ``levels`` (best first), or None if
-    the book holds less."""
-    left, notional = size, 0
+def _vwaps(levels: list[tuple[int, int]], sizes: tuple[int, ...]) -> list[float | None]:
+    """The average price of taking each size through ``levels`` (best first), or None
+    where the book holds less: one walk down the book for every size."""
+    out: list[float | None] = [None] * len(sizes)
+    order = sorted(range(len(sizes)), key=sizes.__getitem__)
+    k, n = 0, len(order)
+    filled = notional = 0
     for price, available in levels:
-        take = min(left, available)
-        notional += take * price
-        left -= take
-        if left == 0:
-            return notional / size
-    return None
+        top = filled + available
+        while k < n and sizes[order[k]] <= top:
+            size = sizes[order[k]]
+            out[order[k]] = (notional + (size - filled) * price) / size
+            k += 1
+        if k == n:
+            break
+        filled = top
+        notional += available * price
+    return out
 
 
 def _summarise(

@@ -1,28 +1,26 @@
 """The books ``meshrt intel`` reads: a run's log, or recorded exchange captures.
 
 Both become one time-ordered stream of ``(ts, venue, feed event or None)``
-(meshrt/analysis/intel.py's ``BookEvent``). A capture goes through the same live adapter
-a paper run uses (meshrt/venues/live/), so its books are the verified ones: a symbol the
+(meshrt/analysis/intel.py's ``BookEvent``). A capture goes through capture playback
+(meshrt/venues/live/playback.py), the same adapters and snapshot hand-over a live
+session uses, so its books are the verified ones: a symbol the
 adapter resyncs is down (None) until its next snapshot, exactly as a venue's instances
 would see it.
 """
 
 from __future__ import annotations
 
-import gzip
 import heapq
-import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from meshrt.analysis.book import FeedBook
-from meshrt.analysis.intel import BookEvent
-from meshrt.log.reader import ReplayReader
+from meshrt.analysis.intel import BookEvent, Sampler, Structure
+from meshrt.log.reader import Record, ReplayReader
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FeedEvent
-from meshrt.venues.live import coinbase, kraken_values
-from meshrt.venues.live.capture import Capture, read_capture
-from meshrt.venues.live.kraken import KrakenFeed
-from meshrt.venues.live.verdicts import Feed, Output, Resync
+from meshrt.venues.live import playback
+from meshrt.venues.live.capture import Format, sniff
+from meshrt.venues.live.verdicts import Feed, Resync
 
 
 class CaptureError(Exception):
@@ -62,6 +60,47 @@ def run_books(run: Path, symbol: str) -> Iterator[BookEvent]:
                 yield ts, name, snapshot
 
 
+KINDS = frozenset({"snapshot", "delta", "feed_down", "feed_up"})  # what RunSampler reads
+
+
+class RunSampler:
+    """``run_books``' rule for one symbol, sampled on books another pass keeps: the
+    report's one pass over a log, whose TCA pass rebuilds every venue symbol's book
+    (``books``, by (venue, symbol)). ``observe`` each record before that pass applies it;
+    ``structure()`` equals ``analyse(symbol, run_books(run, symbol))``."""
+
+    def __init__(self, symbol: str, books: Mapping[tuple[str, str], FeedBook]) -> None:
+        self.symbol = symbol
+        self.sampler = Sampler(lambda venue: books.get((venue, symbol)))
+        self._step = self.sampler.step
+        self._seen: set[str] = set()  # venues with a record of the symbol
+        self._snapshot: set[str] = set()  # venues whose book started from a snapshot
+        self._down: set[str] = set()
+
+    def observe(self, record: Record) -> None:
+        kind = record.type
+        if kind == "delta" or kind == "snapshot":
+            venue = record.venue
+            if record.instrument != self.symbol or venue in self._down:
+                return
+            if kind == "snapshot":
+                self._snapshot.add(venue)
+                self._seen.add(venue)
+            elif venue not in self._seen:
+                self._seen.add(venue)
+            self._step(record.event_ts, venue, venue in self._snapshot)
+        elif kind == "feed_down" and record.payload[0] in self._seen:
+            self._down.add(record.payload[0])
+            self._step(record.event_ts, record.payload[0], False)
+        elif kind == "feed_up" and record.payload[0] in self._down:
+            self._down.discard(record.payload[0])
+            self._snapshot.add(record.payload[0])  # re-sent as a snapshot of its book
+            self._step(record.event_ts, record.payload[0], True)
+
+    def structure(self) -> Structure:
+        return self.sampler.structure(self.symbol)
+
+
 def _levels(levels: list[list[int]]) -> tuple[tuple[int, int], ...]:
     return tuple((price, size) for price, size in levels)
 
@@ -72,35 +111,40 @@ def _sorted(levels: dict[int, int], bids: bool) -> tuple[tuple[int, int], ...]:
 
 # -- recorded captures -----------------------------------------------------------------
 
-Adapter = Callable[[str, int], list[Output]]
-
 
 def capture_books(paths: Sequence[Path], symbol: str) -> Iterator[BookEvent]:
     """The symbol's verified books from each capture, merged by receive time; a venue is
-    named by its exchange (``kraken``, ``coinbase``; ``coinbase#2`` for a second file
-    of the same exchange)."""
+    named by its exchange (``kraken``, ``binance``; ``coinbase#2`` for a second file of
+    the same exchange). A cryptofeed REST log among ``paths`` gives the Binance captures
+    their depth snapshots."""
+    try:
+        rest_logs = [path for path in paths if sniff(path).format is Format.CRYPTOFEED_REST]
+        plays = [
+            playback.for_symbol(path, symbol, rest_logs) for path in paths if path not in rest_logs
+        ]
+    except OSError as e:
+        raise CaptureError(f"{e.filename}: {e.strerror or e}") from None
+    except ValueError as e:  # the capture reader's CaptureError: FILE:LINE: reason
+        raise CaptureError(str(e)) from None
+    if not plays:
+        raise CaptureError("no capture of frames given (only REST logs)")
     streams = []
     seen: dict[str, int] = {}
-    for path in paths:
-        try:
-            capture, frames = read_capture(path)
-        except OSError as e:
-            raise CaptureError(f"{path}: {e.strerror or e}") from None
-        except ValueError as e:
-            raise CaptureError(str(e)) from None
-        exchange, adapter = _adapter(capture, symbol)
-        seen[exchange] = seen.get(exchange, 0) + 1
-        venue = exchange if seen[exchange] == 1 else f"{exchange}#{seen[exchange]}"
-        streams.append(_verified(frames, venue, symbol, adapter))
+    for play in plays:
+        seen[play.exchange] = seen.get(play.exchange, 0) + 1
+        count = seen[play.exchange]
+        venue = play.exchange if count == 1 else f"{play.exchange}#{count}"
+        streams.append(_verified(play, venue, symbol))
     return heapq.merge(*streams, key=lambda item: item[0])
 
 
-def _verified(
-    frames: Iterator[tuple[int, str]], venue: str, symbol: str, adapter: Adapter
-) -> Iterator[BookEvent]:
+def _verified(play: playback.Playback, venue: str, symbol: str) -> Iterator[BookEvent]:
+    """What a live session on the capture would hand its venue, as the symbol's books: a
+    resync takes the venue's book down until its next snapshot."""
     try:
-        for ts, frame in frames:
-            for out in adapter(frame, ts):
+        for item in playback.received(play):
+            ts = item.ts_ns
+            for out in item.outputs:
                 if type(out) is Feed and out.symbol == symbol:
                     for event in out.events:
                         yield ts, venue, event
@@ -108,44 +152,3 @@ def _verified(
                     yield ts, venue, None
     except ValueError as e:  # CaptureError: FILE:LINE: reason
         raise CaptureError(str(e)) from None
-
-
-def _adapter(capture: Capture, symbol: str) -> tuple[str, Adapter]:
-    """The capture's exchange (a meshrt recording's header, or the url a cryptofeed capture
-    connected to) and an adapter for the symbol, at the depth the capture subscribed."""
-    named = capture.header.get("exchange") or capture.header.get("venue")
-    url = capture.url or ""
-    where = capture.path
-    if named == "kraken" or "kraken" in url:
-        pairs = [pair for pair, name in kraken_values.SYMBOLS.items() if name == symbol]
-        if not pairs:
-            raise CaptureError(f"{where}: no Kraken pair maps to {symbol} (docs/live.md, Kraken)")
-        depth = capture.header.get("depth") or _kraken_depth(capture.path)
-        return "kraken", KrakenFeed(pairs, depth=depth).on_frame
-    if named == "coinbase" or "coinbase" in url:
-        products = {p: name for p, name in coinbase.SYMBOLS.items() if name == symbol}
-        if not products:
-            raise CaptureError(f"{where}: no Coinbase product maps to {symbol}")
-        return "coinbase", coinbase.ExchangeFeed(products).on_frame
-    raise CaptureError(
-        f"{where}: not a Kraken or Coinbase capture (a {capture.format.value} file that names "
-        f"no exchange: {url or 'no url'})"
-    )
-
-
-def _kraken_depth(path: Path) -> int:
-    """The book depth a cryptofeed capture subscribed to (its sent subscribe frame), else
-    Kraken's default 10."""
-    with open(path, "rb") as raw:
-        gzipped = raw.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gzipped else open
-    with opener(path, "rt", encoding="utf-8") as lines:
-        for _, line in zip(range(10), lines, strict=False):
-            if " <- " in line.partition(": ")[0]:
-                try:
-                    depth = json.loads(line.partition(": ")[2])["subscription"]["depth"]
-                except (ValueError, KeyError, TypeError):
-                    continue
-                if type(depth) is int:
-                    return depth
-    return 10

@@ -35,7 +35,8 @@ def add_parser(commands: Any) -> None:
         nargs="+",
         type=path,
         metavar="RUN_DIR | CAPTURE",
-        help="one run folder, or Kraken or Coinbase capture files (docs/intel.md)",
+        help="one run folder, or capture files of Kraken, Coinbase or Binance (with a Binance "
+        "cryptofeed capture, its REST log) (docs/intel.md)",
     )
     intel.add_argument(
         "--size",
@@ -49,11 +50,10 @@ def add_parser(commands: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from meshrt.analysis.intel import SIZES, IntelError, analyse
     from meshrt.analysis.intel_sources import CaptureError, capture_books, run_books
     from meshrt.analysis.intel_text import tables, to_json
+    from meshrt.console import show
 
     if args.size not in SIZES:
         return refuse("intel", f"--size {args.size:g} is not one of the sizes measured {SIZES}")
@@ -72,7 +72,5 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(to_json(structure, args.size) + "\n")
         return EXIT_OK
-    console = Console()
-    for table in tables(structure, args.size):
-        console.print(table)
+    show(tables(structure, args.size))
     return EXIT_OK

@@ -4,7 +4,7 @@ A builder takes the gathered run (``RunData``) and returns a plotly figure, or a
 sentence saying why the run has nothing to draw for it (no mesh messages, no faults).
 Adding a figure is one decorated function in a module that ``figures.py`` imports; its
 ``rank`` places it on the page (what the algos earned and held 10-49, how their orders
-fared 50-69, the runtime under them 70-99, the faults last).
+fared and the market they met 50-69, the runtime under them 70-99, the faults last).
 """
 
 from __future__ import annotations

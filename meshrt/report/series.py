@@ -2,7 +2,9 @@
 
 Per record only what a figure needs is kept, compactly: the TCA's pass (meshrt/analysis/
 tca.py, the one home of fill ratio and markouts) rebuilds each venue's book into a mid
-series and keeps orders and fills; beside it this pass keeps the algos' fills, quotes
+series and keeps orders and fills; ``meshrt intel``'s sampler (meshrt/analysis/intel.py)
+measures each traded symbol's market structure on those books; beside them this pass
+keeps the algos' fills, quotes
 (limit prices sent: new orders and replaces), rejects by reason, mesh messages sent and
 the faults. Feed records, the bulk of a log, cost one TCA step and one set lookup.
 The run folder's other files add what the log does not hold: callback durations
@@ -19,6 +21,8 @@ from typing import Any
 import attrs
 import orjson
 
+from meshrt.analysis.intel import IntelError, Structure
+from meshrt.analysis.intel_sources import KINDS as INTEL_KINDS, RunSampler
 from meshrt.analysis.tca import TcaPass, run_end
 from meshrt.contract import ActionKind, RejectReason
 from meshrt.log.errors import LogTorn
@@ -91,6 +95,7 @@ class RunData:
     rejects: Counter[tuple[str, str]]  # (label, reason name) -> count
     messages: dict[str, array[int]]  # sender label -> send times
     faults: list[Fault]
+    intel: dict[str, Structure | str]  # traded symbol -> its market structure, or why none
     notes: list[str]
     summary: dict[str, Any] | None
     metrics: dict[str, Any] | None
@@ -113,11 +118,17 @@ def gather(run_dir: Path) -> RunData:
     feed = FEED_TYPES
     last_intent: Any = None
     last_ts = 0
+    traded = sorted({s for dep in reader.header.deployments for s in dep["symbols"]})
+    intel = [RunSampler(symbol, tca.books) for symbol in traded]
+    samplers = [sampler.observe for sampler in intel]
     try:
         for rec in reader:
+            kind = rec.type
+            if kind in INTEL_KINDS:
+                for sample in samplers:
+                    sample(rec)  # before the TCA applies it to its book
             observe(rec)
             last_ts = rec.event_ts
-            kind = rec.type
             if kind in feed:
                 continue
             if kind == "intent":
@@ -187,11 +198,19 @@ def gather(run_dir: Path) -> RunData:
         rejects,
         messages,
         faults,
+        {sampler.symbol: _structure(sampler) for sampler in intel},
         notes,
         _json(run_dir / "summary.json"),
         _json(run_dir / "metrics.json"),
         _json(run_dir / "mesh.json"),
     )
+
+
+def _structure(sampler: RunSampler) -> Structure | str:
+    try:
+        return sampler.structure()
+    except IntelError as exc:
+        return str(exc)
 
 
 def _reason(code: int) -> str:

@@ -114,6 +114,10 @@ def slot_factory(scenario: Scenario, dep: Any, base_dir: Path) -> Callable[[Algo
 
 
 def _resolved(spec: Any, base_dir: Path) -> Any:
+    """The spec with its files' relative paths taken from ``base_dir``."""
     if isinstance(spec, (RecordedSpec, CaptureSpec)) and not Path(spec.path).is_absolute():
-        return attrs.evolve(spec, path=str(base_dir / spec.path))
+        spec = attrs.evolve(spec, path=str(base_dir / spec.path))
+    rest_log = getattr(spec, "rest_log", None)
+    if rest_log is not None and not Path(rest_log).is_absolute():
+        spec = attrs.evolve(spec, rest_log=str(base_dir / rest_log))
     return spec

@@ -126,13 +126,15 @@ def scenario_sha256(
 
 
 def data_files(scenario: Scenario) -> list[tuple[str, str]]:
-    """Each recorded data file (or capture) a scenario reads: (its symbol, its path as
-    named)."""
+    """Each recorded data file (or capture, and a capture's REST log) a scenario reads:
+    (its symbol, its path as named)."""
     return [
-        (source.symbol, source.path)
+        (source.symbol, path)
         for venue in scenario.venues
         for source in venue.sources
         if isinstance(source, (RecordedSpec, CaptureSpec))
+        for path in (source.path, getattr(source, "rest_log", None))
+        if path is not None
     ]
 
 

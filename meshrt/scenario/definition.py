@@ -43,6 +43,8 @@ from meshrt.validators import (
     tuple_of,
 )
 from meshrt.venues.fees import FeeSchedule
+from meshrt.venues.live.capture import CaptureError, Format, sniff
+from meshrt.venues.live.playback import snapshots_missing
 from meshrt.venues.specs import CaptureSpec, LiveSpec, RecordedSpec, SyntheticSpec
 
 NS_PER_SECOND = 1_000_000_000
@@ -306,6 +308,19 @@ def _validate_values(value: Any, where: str, fail: Any) -> None:
                     _validate_values(member, f"{field}[{i}]", fail)
 
 
+def _capture_unplayable(exchange: str, files: dict[str, Path]) -> str | None:
+    """Why a capture (and its REST log) cannot be played back, or None."""
+    try:
+        capture = sniff(files["path"])
+        rest = files.get("rest_log")
+        if rest is not None and sniff(rest).format is not Format.CRYPTOFEED_REST:
+            return f"rest_log {str(rest)!r} is not a cryptofeed REST log"
+    except CaptureError as e:
+        return str(e)
+    why = snapshots_missing(exchange, capture, () if rest is None else (rest,))
+    return None if why is None else f"{why}: give it as rest_log"
+
+
 def _validate_references(scenario: Scenario, fail: Any) -> None:
     if not scenario.venues:
         fail("venues", "at least one venue is needed")
@@ -328,11 +343,22 @@ def _validate_references(scenario: Scenario, fail: Any) -> None:
                     "a venue's sources are all LiveSpec, all CaptureSpec, or all simulated",
                 )
             if isinstance(source, (RecordedSpec, CaptureSpec)):
-                data = Path(source.path)
-                if not data.is_absolute():
-                    data = Path(scenario.base_dir) / data
-                if not data.is_file():
-                    fail(f"{where}.sources[{j}].path", f"no such data file {str(data)!r}")
+                files = {"path": source.path}
+                if isinstance(source, CaptureSpec) and source.rest_log is not None:
+                    files["rest_log"] = source.rest_log
+                found = {}
+                for name, named in files.items():
+                    data = Path(named)
+                    if not data.is_absolute():
+                        data = Path(scenario.base_dir) / data
+                    if data.is_file():
+                        found[name] = data
+                    else:
+                        fail(f"{where}.sources[{j}].{name}", f"no such data file {str(data)!r}")
+                if isinstance(source, CaptureSpec) and len(found) == len(files):
+                    why = _capture_unplayable(source.exchange, found)
+                    if why is not None:
+                        fail(f"{where}.sources[{j}]", why)
     if not scenario.deployments:
         fail("deployments", "at least one deployment is needed")
     labels: set[str] = set()

@@ -188,25 +188,36 @@ class LiveSpec:
     crossed_grace_ns: int = attrs.field(default=CROSSED_GRACE_NS, validator=non_negative_ns)
 
 
-# Binance's diff stream needs REST snapshots a capture of the websocket does not hold
-CAPTURE_EXCHANGES = tuple(exchange for exchange in EXCHANGES if exchange != "binance")
+def _rest_log_for_binance(spec: Any, _: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and spec.exchange != "binance":
+        raise ScenarioValueError(
+            f"CaptureSpec.rest_log is for exchange='binance' (its REST depth snapshots), "
+            f"not {spec.exchange!r}"
+        )
 
 
 @attrs.frozen(slots=True, kw_only=True)
 class CaptureSpec:
     """A capture of an exchange's websocket frames (docs/live.md, "Capture playback"),
     read through the same adapter a live session uses, in virtual time: a live session
-    becomes a backtest. The venue's captures on one exchange and file are one connection.
-    ``time_offset_ns`` is added to every receive time; None (the default) shifts the
-    capture's first frame to time 0. ``depth`` is the depth the capture subscribed to
-    (Kraken: the book is truncated to it after every message)."""
+    becomes a backtest. The venue's captures on one exchange, file and REST log are one
+    connection. ``time_offset_ns`` is added to every receive time; None (the default)
+    shifts the capture's first frame to time 0. ``depth`` is the depth the capture
+    subscribed to (Kraken: the book is truncated to it after every message).
+    ``rest_log`` (Binance) is the cryptofeed REST log holding the depth snapshots its
+    adapter asks for; a meshrt recording or an hftbacktest capture holds them inline."""
 
     symbol: str = attrs.field(validator=text)
-    exchange: str = attrs.field(validator=one_of(*CAPTURE_EXCHANGES))
+    exchange: str = attrs.field(validator=one_of(*EXCHANGES))
     path: str = attrs.field(converter=_path_text, validator=text)
     exchange_symbol: str | None = attrs.field(default=None, validator=optional(text))
     depth: int = attrs.field(default=10, validator=one_of(10, 25, 100, 500, 1000))
     time_offset_ns: int | None = attrs.field(
         default=None,
         validator=optional(integer("an integer of ns in [-2**62, 2**62]", -MAX_NS, MAX_NS)),
+    )
+    rest_log: str | None = attrs.field(
+        default=None,
+        converter=_path_text,
+        validator=attrs.validators.and_(optional(text), _rest_log_for_binance),
     )

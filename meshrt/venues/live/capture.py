@@ -117,6 +117,12 @@ def hftbacktest_frames(source: Path | Iterable[str]) -> Iterator[Frame]:
     return _numbered(source, "line", _timestamped)
 
 
+def sent_frames(path: Path) -> Iterator[Frame]:
+    """The frames a cryptofeed capture recorded as sent (``<url> <- <epoch>: <frame>``:
+    its subscribe messages), with their send times."""
+    return _read(path, _sent)
+
+
 def rest_replies(source: Path | Iterable[str]) -> Iterator[RestReply]:
     """The replies of a cryptofeed REST log (``<url> -> <epoch>: <body>``)."""
     if isinstance(source, Path):
@@ -229,6 +235,14 @@ def _cryptofeed(lines: Iterator[str]) -> Iterator[Frame]:
                 continue
             raise ValueError(f"expected '<epoch>: <frame>', got {line[:40]!r}")
         yield epoch_ns(stamp), frame
+
+
+def _sent(lines: Iterator[str]) -> Iterator[Frame]:
+    for line in lines:
+        head, sep, frame = line.partition(": ")
+        _, arrow, stamp = head.partition(" <- ")
+        if sep and arrow:
+            yield epoch_ns(stamp), frame
 
 
 def _rest(lines: Iterator[str]) -> Iterator[RestReply]:
