@@ -18,7 +18,7 @@ from meshrt.actors.live_venue import LiveVenueActor
 from meshrt.console import table
 from meshrt.contract import PRICE_SCALE, SIZE_SCALE
 from meshrt.sequencer.actor import Sequencer
-from meshrt.sequencer.live import NOTE_KINDS
+from meshrt.sequencer.notes import NOTE_KINDS
 
 
 def percentile(counts: Counter[int], fraction: float) -> int:

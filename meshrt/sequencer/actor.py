@@ -61,7 +61,7 @@ from meshrt.sequencer.lanes import (
     due_deliveries,
     lanes_of,
 )
-from meshrt.sequencer.live import commit_note
+from meshrt.sequencer.notes import commit_note
 from meshrt.sequencer.outputs import OutputIngress
 from meshrt.sequencer.reconcile import reconcile
 from meshrt.sequencer.reports import ReportIngress

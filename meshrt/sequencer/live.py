@@ -19,43 +19,13 @@ import attrs
 import trio
 
 from meshrt.actors.live_venue import LiveVenueActor
-from meshrt.log import records, schema
-from meshrt.sequencer.journal import Journal
-from meshrt.sequencer.lanes import VenueLane
-from meshrt.venues.live.refdata import Reference
-from meshrt.venues.live.verdicts import Connected, Disconnected, FrameError, Received, Resync
-from meshrt.venues.outputs import LiveNote
+from meshrt.log import records
+from meshrt.venues.live.verdicts import Received
 
 if TYPE_CHECKING:
     from meshrt.sequencer.actor import Sequencer
 
 POLL_S = 0.05  # how often a waiting live loop looks for a Ctrl-C
-
-
-def commit_note(journal: Journal, lane: VenueLane, out: LiveNote) -> None:
-    """Log a live venue's note and count it per venue (``live:VENUE:KIND``, resyncs
-    also per reason: ``live:VENUE:resync:WHY``, and the reconnect delays drawn:
-    ``live:VENUE:reconnect_delay_ns``)."""
-    note = out.note
-    journal.seq += 1
-    symbol = note.symbol if type(note) is Resync or type(note) is Reference else None
-    line = records.live_note(journal.seq, out.ts, lane.name, symbol, note)
-    journal.log.lines.append(line)
-    kind = NOTE_KINDS[type(note)]
-    journal.counts[f"live:{lane.name}:{kind}"] += 1
-    if type(note) is Resync:
-        journal.counts[f"live:{lane.name}:{kind}:{note.why.name}"] += 1
-    elif type(note) is Disconnected:
-        journal.counts[f"live:{lane.name}:reconnect_delay_ns"] += note.reconnect_in_ns
-
-
-NOTE_KINDS: dict[type, str] = {
-    Connected: schema.CONNECTED.name,
-    Disconnected: schema.DISCONNECTED.name,
-    Resync: schema.RESYNC.name,
-    FrameError: schema.FRAME_ERROR.name,
-    Reference: schema.REFERENCE.name,
-}
 
 
 @attrs.frozen(slots=True)
