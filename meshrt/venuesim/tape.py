@@ -18,6 +18,7 @@ from meshrt.venues.live.capture import (
     rest_replies,
     sniff,
 )
+from meshrt.venues.live.playback import exchange_of
 from meshrt.venuesim.binance import Binance
 from meshrt.venuesim.coinbase import CoinbaseAdvanced, CoinbaseExchange
 from meshrt.venuesim.kraken import Kraken
@@ -47,17 +48,12 @@ class Tape:
 
 
 def venue_of(capture: Capture, frames: list[tuple[int, str]]) -> str:
-    """The venue a capture is from: its header's ``venue``/``exchange``, its url's host,
-    else the first protocol that recognises one of its first frames."""
-    named = capture.header.get("venue") or capture.header.get("exchange")
-    if isinstance(named, str) and named in PROTOCOLS:
-        return named
-    host = urlparse(capture.url or "").hostname or ""
-    if "advanced-trade" in host:
-        return "coinbase-advanced"
-    for name in ("kraken", "binance", "coinbase"):
-        if name in host:
-            return name
+    """The venue a capture is from: what capture playback reads off it (its header, its
+    url's host, Binance's own frames), else the first protocol that recognises one of its
+    first frames."""
+    known = exchange_of(capture, frames[:_SNIFF_FRAMES])
+    if known is not None and known in PROTOCOLS:
+        return known
     for name, protocol in PROTOCOLS.items():
         for _, text in frames[:_SNIFF_FRAMES]:
             try:
