@@ -11,38 +11,22 @@ shared real capture is v1 (docs/live.md, "Kraken").
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from decimal import Decimal
-from typing import Any, TypeAlias
-
-import orjson
+from typing import Any
 
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
+from meshrt.venues.live import kraken_wire as wire
 from meshrt.venues.live.crossing import CROSSED_GRACE_NS, CrossedClock, Crossing
-from meshrt.venues.live.kraken_book import KrakenBook, Precision, raw_digits
+from meshrt.venues.live.kraken_book import KrakenBook, Precision
 from meshrt.venues.live.kraken_values import SYMBOLS, Instrument, KrakenCounts, PairCounts
 from meshrt.venues.live.refdata import kraken_reference
 from meshrt.venues.live.verdicts import Feed, FrameError, Output, Resync, Why
-from meshrt.venues.recorded_fields import INT64_MAX, PRICE_PLACES, Bad, price, size
+from meshrt.venues.recorded_fields import INT64_MAX, Bad, price, size
 
 BUY = Side.BUY
 SELL = Side.SELL
 _SIDES = {"buy": BUY, "sell": SELL, "b": BUY, "s": SELL}
-_MEMO = 1 << 16  # distinct price or qty texts remembered before the memo starts over
-# JSON numbers keep their text (never a float): the checksum and fixed point both need it
-_decode = json.JSONDecoder(parse_float=str).decode  # an int keeps its digits as an int
-# v1 frames carry every price and volume as a string: orjson reads them, several times
-# faster; a v1 level holding a JSON number instead is read again exactly (_Float)
-_decode_v1 = orjson.loads
-
-
-class _Float(Exception):
-    """A v1 level value that orjson read as a number: read the frame again exactly."""
-
-
-Levels: TypeAlias = list[tuple[Any, Any]]
 
 
 class _Pair:
@@ -84,8 +68,7 @@ class KrakenFeed:
         self._precision: dict[str, Precision] = {}
         self._pairs = {pair: _Pair(symbols[pair]) for pair in pairs}
         self._n = dict.fromkeys(_COUNT_NAMES, 0)
-        self._prices: dict[Any, tuple[int, str]] = {}
-        self._sizes: dict[Any, tuple[int, str]] = {}
+        self._values = wire.Values()
 
     # -- reading ------------------------------------------------------------------------
 
@@ -99,20 +82,20 @@ class KrakenFeed:
             for pair, detail in self._crossed.expired(ts_ns):
                 self._resync(self._pairs[pair], pair, Why.CROSSED, detail, out)
         try:
-            msg = _decode_v1(text) if text[:1] == "[" else _decode(text)
+            msg = wire.decode_v1(text) if text[:1] == "[" else wire.decode(text)
         except ValueError:  # orjson also refuses what json reads (an int past 64 bits)
             msg = None
         if msg is None:
             return self._exact(text, ts_ns, out)
         try:
             return self._message(msg, ts_ns, out)
-        except _Float:
+        except wire.Float:
             return self._exact(text, ts_ns, out)
 
     def _exact(self, text: str, ts_ns: int, out: list[Output]) -> list[Output]:
         """Read the frame with every number kept as its text."""
         try:
-            msg = _decode(text)
+            msg = wire.decode(text)
         except ValueError as e:
             self._error(out, "json", str(e).split(":")[0])
             return out
@@ -143,7 +126,7 @@ class KrakenFeed:
             else:
                 self._error(out, "frame", f"unexpected {type(msg).__name__}")
         except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
-            self._error(out, _field_of(e), f"{type(e).__name__}: {e}")
+            self._error(out, wire.field_of(e), f"{type(e).__name__}: {e}")
         return out
 
     def _v2_book(self, msg: dict[str, Any], ts: int, out: list[Output]) -> None:
@@ -155,7 +138,7 @@ class KrakenFeed:
                 asks = [(level["price"], level["qty"]) for level in entry["asks"]]
                 checksum = int(entry["checksum"])
             except (KeyError, TypeError, ValueError) as e:
-                self._malformed_book(pair, _field_of(e), out)
+                self._malformed_book(pair, wire.field_of(e), out)
                 continue
             self._book(pair, snapshot, bids, asks, checksum, ts, out)
 
@@ -167,7 +150,7 @@ class KrakenFeed:
             if "as" in first or "bs" in first:
                 bids = [(level[0], level[1]) for level in first.get("bs", ())]
                 asks = [(level[0], level[1]) for level in first.get("as", ())]
-                _texts(bids, asks)
+                wire.texts(bids, asks)
                 self._book(pair, True, bids, asks, None, ts, out)
                 return
             bids, asks, checksum = [], [], None
@@ -181,9 +164,9 @@ class KrakenFeed:
                     republished += len(level) > 3 and level[3] == "r"
                 if "c" in payload:
                     checksum = int(payload["c"])
-            _texts(bids, asks)
+            wire.texts(bids, asks)
         except (IndexError, TypeError, ValueError, AttributeError) as e:
-            self._malformed_book(pair, _field_of(e), out)
+            self._malformed_book(pair, wire.field_of(e), out)
             return
         self._n["republished"] += republished
         self._book(pair, False, bids, asks, checksum, ts, out)
@@ -194,8 +177,8 @@ class KrakenFeed:
         self,
         pair: str,
         snapshot: bool,
-        bids: Levels,
-        asks: Levels,
+        bids: wire.Levels,
+        asks: wire.Levels,
         checksum: int | None,
         ts: int,
         out: list[Output],
@@ -258,7 +241,7 @@ class KrakenFeed:
     def _apply(
         self,
         side: Side,
-        levels: Levels,
+        levels: wire.Levels,
         book: KrakenBook,
         book_side: Any,
         snapshot: bool,
@@ -268,14 +251,15 @@ class KrakenFeed:
         """Set one side's levels in wire order; unless a snapshot, each level that changed
         is counted and becomes an event (but an ask past the contract's range: counted)."""
         precision = book.precision
-        prices, sizes = self._prices, self._sizes
+        values = self._values
+        prices, sizes = values.prices, values.sizes
         if not levels and not snapshot:
             return
         changes = deletes = far = 0
         loaded: list[tuple[int, int, str]] = []
         for price_value, qty_value in levels:
-            p, p_digits = prices.get(price_value) or self._price(price_value)
-            s, q_digits = sizes.get(qty_value) or self._size(qty_value)
+            p, p_digits = prices.get(price_value) or values.price(price_value)
+            s, q_digits = sizes.get(qty_value) or values.size(qty_value)
             if p > INT64_MAX and side is BUY:
                 raise Bad("price", f"bid {price_value} does not fit 64-bit fixed point")
             if not s:
@@ -300,26 +284,6 @@ class KrakenFeed:
             n["level_changes"] += changes
             n["deletes"] += deletes
             n["far_asks"] += far
-
-    def _price(self, value: Any) -> tuple[int, str]:
-        """Fixed point and checksum digits of a price's text, remembered (a bounded memo of
-        recorded_fields.price, the rule's one home: book prices repeat)."""
-        prices = self._prices
-        if len(prices) >= _MEMO:
-            prices.clear()
-        try:
-            fixed = price(value)
-        except Bad:
-            fixed = _far_ask(value)  # the caller refuses it on the bid side
-        prices[value] = entry = (fixed, raw_digits(str(value)))
-        return entry
-
-    def _size(self, value: Any) -> tuple[int, str]:
-        sizes = self._sizes
-        if len(sizes) >= _MEMO:
-            sizes.clear()
-        sizes[value] = entry = (size(value, "qty", zero_ok=True), raw_digits(str(value)))
-        return entry
 
     def _resync(self, state: _Pair, pair: str, why: Why, detail: str, out: list[Output]) -> None:
         state.book = None
@@ -348,7 +312,7 @@ class KrakenFeed:
     def _v1_trades(self, msg: list[Any], ts: int, out: list[Output]) -> None:
         pair = msg[-1]
         trades = msg[1]
-        _texts([(trade[0], trade[1]) for trade in trades], [])
+        wire.texts([(trade[0], trade[1]) for trade in trades], [])
         for trade in trades:
             self._trade(pair, trade[3], trade[0], trade[1], ts, out)
 
@@ -428,32 +392,3 @@ class KrakenFeed:
 
 
 _COUNT_NAMES = tuple(a.name for a in KrakenCounts.__attrs_attrs__ if a.name != "pairs")
-
-
-def _texts(bids: Levels, asks: Levels) -> None:
-    """Raise _Float, before anything is applied or counted, if a value is not text."""
-    for levels in (bids, asks):
-        for p, q in levels:
-            if type(p) is not str or type(q) is not str:
-                raise _Float
-
-
-def _far_ask(value: Any) -> int:
-    """The exact fixed point of an ask too far from any market for the contract's int64
-    price (XBT/CHF at 9999999997 in the real capture): kept so truncation and the checksum
-    stay exact, never delivered; the delivered book is the book up to the contract's
-    highest price, a cut like the depth's. Any other refusal of the value stands."""
-    try:
-        scaled = Decimal(str(value)).scaleb(PRICE_PLACES)
-    except ArithmeticError:
-        scaled = Decimal("NaN")
-    if scaled.is_finite() and scaled > INT64_MAX and scaled == scaled.to_integral_value():
-        return int(scaled)
-    return price(value)  # raises Bad with its own reason
-
-
-def _field_of(error: Exception) -> str:
-    """The field a KeyError names, else the kind of problem."""
-    if isinstance(error, KeyError) and error.args:
-        return str(error.args[0])
-    return "structure"
