@@ -17,12 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, strategies as st
 
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.live.capture import cryptofeed_frames, epoch_ns
 from meshrt.venues.live.kraken import KrakenFeed
+from meshrt.venues.live.kraken_book import raw_digits
 from meshrt.venues.live.kraken_values import SYMBOLS, Instrument
+from meshrt.venues.live.kraken_wire import book_message
 from meshrt.venues.live.refdata import kraken_reference
 from meshrt.venues.live.verdicts import Feed, FrameError, Resync, Why
 from tests.kraken_v2 import v2_frames, v2_name
@@ -470,3 +473,79 @@ def test_capture_times_are_exact_nanoseconds() -> None:
     assert epoch_ns("1618678134") == 1_618_678_134_000_000_000
     first = v1_frames()[0]
     assert first[0] == 1_618_678_132_825_818_800 and first[1].startswith('{"connectionID"')
+
+
+_PRICE = st.builds(
+    lambda whole, frac: f"{whole}.{frac}" if frac else str(whole),
+    st.integers(1, 10**6),
+    st.text("0123456789", max_size=9),
+)
+_QTY = st.one_of(
+    st.just("0"),
+    st.just("0.00000000"),
+    st.builds(
+        lambda whole, frac: f"{whole}.{frac}" if frac else str(whole),
+        st.integers(0, 10**5),
+        st.text("0123456789", max_size=8),
+    ),
+)
+_LEVELS = st.lists(st.tuples(_PRICE, _QTY), max_size=6)
+
+
+def _v2_frame(kind: str, pair: str, bids: Any, asks: Any, checksum: int, sep: str) -> str:
+    def levels(side: Any) -> str:
+        return ",".join(f'{{"price":{p},"qty":{q}}}' for p, q in side)
+
+    return (
+        f'{{"channel":"book","type":"{kind}","data":[{{"symbol":"{pair}","bids":[{levels(bids)}],'
+        f'"asks":[{levels(asks)}],"checksum":{sep}{checksum},"timestamp":"2023-10-06T17:35:55Z"}}]}}'
+    )
+
+
+@pytest.mark.property
+@given(
+    snapshot=st.tuples(_LEVELS, _LEVELS),
+    updates=st.lists(st.tuples(_LEVELS, _LEVELS, st.integers(0, 2**32 - 1)), max_size=8),
+)
+def test_the_v2_book_scanner_reads_what_the_json_decoder_reads(snapshot: Any, updates: Any) -> None:
+    """Kraken's compact v2 book frames are read by a scanner (kraken_wire.book_message);
+    the same frames with one space added are read as JSON: every output is the same,
+    whatever the number text (ints, trailing zeros, zero sizes) and checksum."""
+    scanned = KrakenFeed(["BTC/USD"], depth=10)
+    decoded = KrakenFeed(["BTC/USD"], depth=10)
+    frames = [("snapshot", *snapshot, 0)] + [("update", *update) for update in updates]
+    text_book: dict[str, dict[Decimal, tuple[str, str]]] = {"b": {}, "a": {}}
+    for ts, (kind, bids, asks, drawn) in enumerate(frames, 1):
+        # the published CRC of the book as its text says (or a drawn one, every other)
+        if kind == "snapshot":
+            text_book = {"b": {}, "a": {}}
+        for side, levels in (("b", bids), ("a", asks)):
+            for p, q in levels:
+                if Decimal(q):
+                    text_book[side][Decimal(p)] = (p, q)
+                else:
+                    text_book[side].pop(Decimal(p), None)
+        top_asks = [text_book["a"][k] for k in sorted(text_book["a"])[:10]]
+        top_bids = [text_book["b"][k] for k in sorted(text_book["b"], reverse=True)[:10]]
+        digits = "".join(raw_digits(p) + raw_digits(q) for p, q in top_asks + top_bids)
+        checksum = drawn if ts % 2 else zlib.crc32(digits.encode())
+        compact = _v2_frame(kind, "BTC/USD", bids, asks, checksum, "")
+        assert book_message(compact) is not None
+        spaced = _v2_frame(kind, "BTC/USD", bids, asks, checksum, " ")
+        assert book_message(spaced) is None
+        assert scanned.on_frame(compact, ts) == decoded.on_frame(spaced, ts)
+    assert scanned.counts() == decoded.counts()
+
+
+def test_the_v2_book_scanner_takes_only_kraken_s_exact_shape() -> None:
+    level = '{"price":1.5,"qty":2}'
+    frame = _v2_frame("update", "X/Y", [("1.5", "2")], [], 7, "")
+    assert book_message(frame) == ("X/Y", False, [("1.5", "2")], [], 7)
+    for other in (
+        frame.replace(level, '{"price":1.5,"qty":2,"extra":1}'),  # a level of another shape
+        frame.replace(level, '{"qty":2,"price":1.5}'),  # keys in another order
+        frame.replace(level, '{"price":01.5,"qty":2}'),  # not a JSON number
+        frame.replace('"X/Y"', '"X\\/Y"'),  # an escape in the symbol
+        frame.replace("}]}", '},{"symbol":"A/B","bids":[],"asks":[],"checksum":1}]}'),
+    ):
+        assert book_message(other) is None, other

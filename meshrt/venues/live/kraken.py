@@ -26,6 +26,9 @@ from meshrt.venues.recorded_fields import INT64_MAX, Bad, price, size
 
 BUY = Side.BUY
 SELL = Side.SELL
+# what a message that is not as documented raises while it is read: a FrameError, never
+# raised on to the session
+MESSAGE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
 _SIDES = {"buy": BUY, "sell": SELL, "b": BUY, "s": SELL}
 
 
@@ -81,6 +84,14 @@ class KrakenFeed:
         if self._crossed.since:
             for pair, detail in self._crossed.expired(ts_ns):
                 self._resync(self._pairs[pair], pair, Why.CROSSED, detail, out)
+        if text[:1] == "{":
+            book = wire.book_message(text)
+            if book is not None:  # the common frame, read without a JSON decoder
+                try:
+                    self._book(*book, ts_ns, out)
+                except MESSAGE_ERRORS as e:
+                    self._error(out, wire.field_of(e), f"{type(e).__name__}: {e}")
+                return out
         try:
             msg = wire.decode_v1(text) if text[:1] == "[" else wire.decode(text)
         except ValueError:  # orjson also refuses what json reads (an int past 64 bits)
@@ -125,7 +136,7 @@ class KrakenFeed:
                     self._v1_trades(msg, ts_ns, out)
             else:
                 self._error(out, "frame", f"unexpected {type(msg).__name__}")
-        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
+        except MESSAGE_ERRORS as e:
             self._error(out, wire.field_of(e), f"{type(e).__name__}: {e}")
         return out
 
