@@ -6,7 +6,8 @@ from typing import final
 from meshrt.actors._commit import FeedCommit
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import VenueLane
-from meshrt.venues.outputs import LiveNote, OrderReport, VenueOutput
+from meshrt.venues.outputs import LiveNote, VenueOutput
+from meshrt.venues.reports import VenueReport
 
 @final
 class VenueMerge:
@@ -17,7 +18,8 @@ class VenueMerge:
         self,
         commits: list[FeedCommit],
         lanes: list[VenueLane],
-        commit_report: Callable[[VenueLane, OrderReport | LiveNote], None],
+        commit_report: Callable[[VenueLane, int, VenueReport], None],
+        commit_note: Callable[[VenueLane, LiveNote], None],
         journal: Journal,
     ) -> None: ...
     def load(self, streams: list[list[VenueOutput]], lines: list[bytes] | None) -> None:

@@ -15,25 +15,31 @@ from libc.stdint cimport int64_t
 
 from meshrt.actors._commit cimport FeedCommit, time_of
 
+from meshrt.venues.outputs import OrderReport
+
+cdef type T_REPORT = OrderReport
+
 cdef int64_t NONE = 0x7FFFFFFFFFFFFFFF  # an exhausted venue's head
 
 
 cdef class VenueMerge:
-    """VenueMerge(commits, lanes, commit_report, journal)
+    """VenueMerge(commits, lanes, commit_report, commit_note, journal)
 
     One per sequencer: ``commits`` and ``lanes`` per venue index, ``commit_report(lane,
-    output)`` for order reports and live notes (an ``OrderReport`` or ``LiveNote``), and
-    the ``journal`` whose ``seq`` it advances and
-    whose ``counts["venue_events"]`` it adds to. ``load`` takes a window's streams."""
+    symbol, report)`` for an order report, ``commit_note(lane, note)`` for a live venue's
+    ``LiveNote``, and the ``journal`` whose ``seq`` it advances and whose
+    ``counts["venue_events"]`` it adds to. ``load`` takes a window's streams."""
 
     cdef list commits, lanes, streams, lines
-    cdef object commit_report, journal
+    cdef object commit_report, commit_note, journal
     cdef readonly object last  # the latest event time loaded, None when none
     cdef Py_ssize_t n
     cdef Py_ssize_t *positions
     cdef int64_t *heads
 
-    def __cinit__(self, list commits not None, list lanes not None, commit_report, journal):
+    def __cinit__(
+        self, list commits not None, list lanes not None, commit_report, commit_note, journal
+    ):
         self.n = len(commits)
         if len(lanes) != self.n:
             raise ValueError("VenueMerge: one lane per FeedCommit")
@@ -46,13 +52,16 @@ cdef class VenueMerge:
             self.positions[i] = 0
         self.streams = [[] for _ in range(self.n)]
 
-    def __init__(self, list commits not None, list lanes not None, commit_report, journal):
+    def __init__(
+        self, list commits not None, list lanes not None, commit_report, commit_note, journal
+    ):
         for commit in commits:
             if not isinstance(commit, FeedCommit):
                 raise TypeError("VenueMerge: commits must be FeedCommit")
         self.commits = list(commits)
         self.lanes = list(lanes)
         self.commit_report = commit_report
+        self.commit_note = commit_note
         self.journal = journal
 
     def __dealloc__(self):
@@ -128,7 +137,11 @@ cdef class VenueMerge:
                 # run() stopped at an order report (or a live note): Python commits it
                 report = <object>PyList_GET_ITEM(events, k)
                 journal.seq = seq
-                self.commit_report(<object>PyList_GET_ITEM(self.lanes, best), report)
+                lane = <object>PyList_GET_ITEM(self.lanes, best)
+                if type(report) is T_REPORT:
+                    self.commit_report(lane, report.symbol, report.report)
+                else:
+                    self.commit_note(lane, report)
                 seq = journal.seq
                 k += 1
                 committed += 1

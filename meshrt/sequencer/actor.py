@@ -55,7 +55,6 @@ from meshrt.sequencer.desk import IntentDesk
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import (
     Deployed,
-    VenueLane,
     deployments_of,
     due_arrivals,
     due_deliveries,
@@ -68,7 +67,7 @@ from meshrt.sequencer.reports import ReportIngress
 from meshrt.sequencer.schedule import Control, LifecycleChange, Schedule
 from meshrt.sequencer.supervisor import Supervisor
 from meshrt.sequencer.topology import Topology
-from meshrt.venues.outputs import LiveNote, OrderReport, VenueOutput
+from meshrt.venues.outputs import VenueOutput
 
 _ts = itemgetter(0)
 _delivery_ts = attrgetter("ts")  # BookDelivery is no tuple
@@ -227,21 +226,17 @@ class Sequencer:
         self._spawn = nursery.start_soon if self.actors_as_tasks else _stepped_by_sequencer
         self._commit_control = partial(self.controls.commit, self._spawn)
         self._venues = VenueMerge(
-            [lane.feed_commit for lane in self.lanes], self.lanes, self._venue_item, self.journal
+            [lane.feed_commit for lane in self.lanes],
+            self.lanes,
+            self.reports.commit,
+            partial(commit_note, self.journal),
+            self.journal,
         )
 
     def spawn(self, function: Callable[..., Any], *args: Any) -> None:
         """Start an actor's task (virtual time: none, the sequencer steps it)."""
         assert self._spawn is not None
         self._spawn(function, *args)
-
-    def _venue_item(self, lane: VenueLane, out: OrderReport | LiveNote) -> None:
-        """What the venue merge hands back: an order report, or a live venue's note."""
-        if type(out) is OrderReport:
-            self.reports.commit(lane, out.symbol, out.report)
-        else:
-            assert type(out) is LiveNote
-            commit_note(self.journal, lane, out)
 
     async def probe_venues(self) -> None:
         """Ask every venue when its feed starts."""
