@@ -18,6 +18,9 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
 - meshrt.actors._commit (.pyx, with _commit.pxd): the sequencer's commit loop for venue
   feed events
 - meshrt.sequencer._merge (.pyx): a window's venue streams committed as one, in order
+- meshrt.sequencer.outputs, .desk, .risk (.pyx, with .pxd): an algo's actions committed
+  (checked, logged, sent on or refused), their records built by meshrt.log._intents
+  (with the line buffer of _jsonbuf.pxd)
 - meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
   the fatal-signal handler and watchdog thread
 """
@@ -26,8 +29,13 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 FLAGS = ["-O2", "-std=gnu11", "-Wall", "-Wno-unused-function"]
-CYTHON_DIRECTIVES = {"language_level": "3", "boundscheck": False, "wraparound": False,
-                     "cdivision": True, "embedsignature": True}
+CYTHON_DIRECTIVES = {
+    "language_level": "3",
+    "boundscheck": False,
+    "wraparound": False,
+    "cdivision": True,
+    "embedsignature": True,
+}
 
 
 def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> Extension:
@@ -37,12 +45,19 @@ def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> E
     return Extension(name, sources=[source, *c_sources], extra_compile_args=FLAGS, **kwargs)
 
 
-LOADER_PXDS = [f"meshrt/loaders/{name}.pxd"
-               for name in ("_wasmtime", "_host", "_pack", "_meshrt_h", "_borrowed")]
+LOADER_PXDS = [
+    f"meshrt/loaders/{name}.pxd"
+    for name in ("_wasmtime", "_host", "_pack", "_meshrt_h", "_borrowed")
+]
 EXTENSIONS = [
-    *(extension(f"meshrt.loaders.{name}", include_dirs=["meshrt/include"],
-                depends=["meshrt/include/meshrt.h", *LOADER_PXDS])
-      for name in ("_wasmtime", "_host", "_pack", "_dispatch")),
+    *(
+        extension(
+            f"meshrt.loaders.{name}",
+            include_dirs=["meshrt/include"],
+            depends=["meshrt/include/meshrt.h", *LOADER_PXDS],
+        )
+        for name in ("_wasmtime", "_host", "_pack", "_dispatch")
+    ),
     extension("meshrt.venues._outputs"),
     extension("meshrt.venues._book"),
     extension("meshrt.venues._feed"),
@@ -51,9 +66,19 @@ EXTENSIONS = [
     extension("meshrt.venues._recording"),
     extension("meshrt.actors._commit", depends=["meshrt/actors/_commit.pxd"]),
     extension("meshrt.sequencer._merge", depends=["meshrt/actors/_commit.pxd"]),
+    extension("meshrt.log._intents", depends=["meshrt/log/_jsonbuf.pxd"]),
+    extension("meshrt.sequencer.risk"),
+    extension(
+        "meshrt.sequencer.desk", depends=["meshrt/log/_intents.pxd", "meshrt/sequencer/risk.pxd"]
+    ),
+    extension("meshrt.sequencer.outputs", depends=["meshrt/sequencer/desk.pxd"]),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
-    extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),
-              include_dirs=["meshrt/actors"], depends=["meshrt/actors/_crashwatch.h"]),
+    extension(
+        "meshrt.actors._deliver",
+        c_sources=("meshrt/actors/_crashwatch.c",),
+        include_dirs=["meshrt/actors"],
+        depends=["meshrt/actors/_crashwatch.h"],
+    ),
 ]
 
 

@@ -18,79 +18,85 @@ Choices a user of a production runtime would expect, made explicit:
 * The rate limit counts orders actually sent (``record_order``), not intents the gate
   or a later check refused, in a rolling one-second window of scenario time: an order
   at ``t`` stays in the window until ``t + 1 s`` (exclusive).
-"""
 
-from __future__ import annotations
+Compiled (a cdef class, its checks ``cpdef``) so the intent desk (desk.pyx) calls them
+in C; the arithmetic stays on Python ints, exact whatever the sizes.
+"""
 
 from collections import deque
 
 from meshrt.contract import RejectReason, Side, notional
-from meshrt.scenario.limits import RiskLimits
 
 RATE_WINDOW_NS = 1_000_000_000
+cdef object BUY = Side.BUY
+cdef object MAX_ORDER_SIZE = RejectReason.RISK_MAX_ORDER_SIZE
+cdef object MAX_POSITION = RejectReason.RISK_MAX_POSITION
+cdef object MAX_NOTIONAL = RejectReason.RISK_MAX_NOTIONAL
+cdef object MAX_OPEN_ORDERS = RejectReason.RISK_MAX_OPEN_ORDERS
+cdef object ORDER_RATE = RejectReason.RISK_ORDER_RATE
 
 
-class RiskGate:
-    """Stateless checks plus the order-rate window of one deployment."""
+cdef class RiskGate:
+    """RiskGate(limits): stateless checks plus the order-rate window of one deployment."""
 
-    __slots__ = ("limits", "_sent")
-
-    def __init__(self, limits: RiskLimits) -> None:
+    def __init__(self, limits):
         self.limits = limits
-        self._sent: deque[int] = deque()  # send times inside the window, oldest first
+        self._sent = deque()  # send times inside the window, oldest first
 
-    def check_new(
+    cpdef object check_new(
         self,
-        ts: int,
-        side: int,
-        price: int | None,
-        size: int,
-        position: int,
-        open_buy: int,
-        open_sell: int,
-        open_orders: int,
-        reference_price: int | None,
-    ) -> RejectReason | None:
+        object ts,
+        object side,
+        object price,
+        object size,
+        object position,
+        object open_buy,
+        object open_sell,
+        object open_orders,
+        object reference_price,
+    ):
         """First limit a new order would breach, or None.
 
         ``price`` None means a market order. ``open_buy``/``open_sell`` are the sizes
         still working on the symbol, ``open_orders`` the deployment's live orders.
         """
         lim = self.limits
-        if lim.max_order_size is not None and size > lim.max_order_size:
-            return RejectReason.RISK_MAX_ORDER_SIZE
-        if lim.max_position is not None:
-            if side == Side.BUY:
+        limit = lim.max_order_size
+        if limit is not None and size > limit:
+            return MAX_ORDER_SIZE
+        limit = lim.max_position
+        if limit is not None:
+            if side == BUY:
                 before = position + open_buy
                 after = before + size
             else:
                 before = position - open_sell
                 after = before - size
-            if _position_breach(before, after, lim.max_position):
-                return RejectReason.RISK_MAX_POSITION
-        if lim.max_notional is not None and _notional_breach(
-            price, size, reference_price, lim.max_notional
-        ):
-            return RejectReason.RISK_MAX_NOTIONAL
-        if lim.max_open_orders is not None and open_orders + 1 > lim.max_open_orders:
-            return RejectReason.RISK_MAX_OPEN_ORDERS
-        if self._rate_breach(ts):
-            return RejectReason.RISK_ORDER_RATE
+            if position_breach(before, after, limit):
+                return MAX_POSITION
+        limit = lim.max_notional
+        if limit is not None and notional_breach(price, size, reference_price, limit):
+            return MAX_NOTIONAL
+        limit = lim.max_open_orders
+        if limit is not None and open_orders + 1 > limit:
+            return MAX_OPEN_ORDERS
+        if self.rate_breach(ts):
+            return ORDER_RATE
         return None
 
-    def check_replace(
+    cpdef object check_replace(
         self,
-        ts: int,
-        side: int,
-        price: int | None,
-        size: int,
-        old_size: int,
-        filled: int,
-        position: int,
-        open_buy: int,
-        open_sell: int,
-        reference_price: int | None,
-    ) -> RejectReason | None:
+        object ts,
+        object side,
+        object price,
+        object size,
+        object old_size,
+        object filled,
+        object position,
+        object open_buy,
+        object open_sell,
+        object reference_price,
+    ):
         """First limit replacing an order (``old_size`` total, ``filled`` done) with
         (``price``, ``size`` total) would breach, or None.
 
@@ -99,60 +105,64 @@ class RiskGate:
         so that limit is not checked; the replace does count toward the order rate.
         """
         lim = self.limits
-        if lim.max_order_size is not None and size > lim.max_order_size:
-            return RejectReason.RISK_MAX_ORDER_SIZE
-        if lim.max_position is not None:
+        limit = lim.max_order_size
+        if limit is not None and size > limit:
+            return MAX_ORDER_SIZE
+        limit = lim.max_position
+        if limit is not None:
             old_remaining = old_size - filled
             new_remaining = size - filled
-            if side == Side.BUY:
+            if side == BUY:
                 before = position + open_buy
                 after = before - old_remaining + new_remaining
             else:
                 before = position - open_sell
                 after = before + old_remaining - new_remaining
-            if _position_breach(before, after, lim.max_position):
-                return RejectReason.RISK_MAX_POSITION
-        if lim.max_notional is not None and _notional_breach(
-            price, size, reference_price, lim.max_notional
-        ):
-            return RejectReason.RISK_MAX_NOTIONAL
-        if self._rate_breach(ts):
-            return RejectReason.RISK_ORDER_RATE
+            if position_breach(before, after, limit):
+                return MAX_POSITION
+        limit = lim.max_notional
+        if limit is not None and notional_breach(price, size, reference_price, limit):
+            return MAX_NOTIONAL
+        if self.rate_breach(ts):
+            return ORDER_RATE
         return None
 
-    def record_order(self, ts: int) -> None:
+    cpdef record_order(self, object ts):
         """Count an order or replace actually sent at ``ts`` toward the rate window."""
         sent = self._sent
-        if sent and ts < sent[-1]:
-            ts = sent[-1]  # keep the window sorted if a live clock steps back
+        if sent:
+            newest = sent[len(sent) - 1]  # (compiled without negative indexing)
+            if ts < newest:
+                ts = newest  # keep the window sorted if a live clock steps back
         sent.append(ts)
-        self._expire(ts)
+        self.expire(ts)
 
-    def orders_in_window(self, ts: int) -> int:
+    def orders_in_window(self, ts):
         """Orders sent in (ts - 1 s, ts]."""
-        self._expire(ts)
+        self.expire(ts)
         return len(self._sent)
 
-    def _expire(self, ts: int) -> None:
+    cdef expire(self, object ts):
         sent = self._sent
         horizon = ts - RATE_WINDOW_NS
         while sent and sent[0] <= horizon:
             sent.popleft()
 
-    def _rate_breach(self, ts: int) -> bool:
+    cdef bint rate_breach(self, object ts) except -1:
         limit = self.limits.max_orders_per_second
         if limit is None:
             return False
-        self._expire(ts)
+        self.expire(ts)
         return len(self._sent) + 1 > limit
 
 
-def _position_breach(before: int, after: int, limit: int) -> bool:
+cdef bint position_breach(object before, object after, object limit) except -1:
     """Breach if the worst case ends above the limit and the order grew it."""
     return abs(after) > limit and abs(after) > abs(before)
 
 
-def _notional_breach(price: int | None, size: int, reference_price: int | None, limit: int) -> bool:
+cdef bint notional_breach(object price, object size, object reference_price,
+                          object limit) except -1:
     px = price if price is not None else reference_price
     if px is None:
         return True  # no price to value it at: cannot show it is within the limit

@@ -1,0 +1,404 @@
+"""The intent desk: what an algo asks for becomes an order operation, or a reject.
+
+It owns the order state machine and the range and risk checks on intents: a new order,
+a replace or a cancel is checked (contract ranges, lifecycle, risk limits), moved
+through the state machine, logged, and sent to its venue at ``time + order latency``;
+a refused intent is counted, logged and delivered back as ``on_reject``.
+
+One handler per action kind, each refusing at its first failed check, in a fixed order
+(so the same intent always gets the same reason): desk-wide controls belong at the top of
+``commit_action`` or of a handler, before the state machine is touched.
+
+Why compiled: every action an algo takes is committed here, on the sequencer's one
+thread; in Python one cost 10-15 us. Here the contract's range checks read the int in C
+(``int_kind``), action kinds are C ints, the risk gate is called in C, the records are
+written by meshrt/log/_intents.pyx, and the values sent on (Submit, Replace, Cancel,
+Reject, RejectDelivery) are built as the tuples their NamedTuple classes make. What the
+algo gave is held as the Python object it is: the intent is logged, and a refusal's
+detail shown, exactly as given.
+"""
+
+from cpython.bool cimport PyBool_Check
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
+from libc.stdint cimport int64_t
+
+from meshrt.log._intents cimport (
+    cancel_sent,
+    intent,
+    intent_rejected,
+    order_created,
+    replace_sent,
+)
+from meshrt.sequencer.risk cimport RiskGate
+
+from meshrt.actors.protocol import Cancel, RejectDelivery, Replace, Submit
+from meshrt.contract import INT64_MAX, UINT64_MAX, ActionKind, RejectReason, Side, TimeInForce
+from meshrt.log.records import shown
+from meshrt.sdk import Reject
+from meshrt.sequencer.books import mid
+from meshrt.sequencer.order import ACCEPTED, PARTIALLY_FILLED, Order, OrderStatus
+from meshrt.sequencer.orders import OrderStateMachine
+
+# Action kinds as C ints, read from their one home (meshrt/contract.py); 0 is none.
+cdef int LIMIT = ActionKind.LIMIT, MARKET = ActionKind.MARKET, CANCEL = ActionKind.CANCEL
+cdef int REPLACE = ActionKind.REPLACE, CANCEL_ALL = ActionKind.CANCEL_ALL
+cdef tuple KINDS = tuple(ActionKind)
+cdef object T_KIND = ActionKind
+# members by value: Order holds enum members, the algo may have given plain ints
+cdef dict KIND_OF = {int(k): k for k in ActionKind}
+cdef dict SIDE_OF = {int(s): s for s in Side}
+cdef dict TIF_OF = {int(t): t for t in TimeInForce}
+# names by member (an int of the same value finds it too): enum .name is a slow property
+cdef dict REASON_NAME = {r: r.name for r in RejectReason}
+cdef dict STATUS_NAME = {s: s.name for s in OrderStatus}
+cdef object OPEN_STATES = (ACCEPTED, PARTIALLY_FILLED)
+
+cdef object NOT_RUNNING = RejectReason.NOT_RUNNING
+cdef object INVALID_ACTION = RejectReason.INVALID_ACTION
+cdef object INVALID_SIZE = RejectReason.INVALID_SIZE
+cdef object INVALID_PRICE = RejectReason.INVALID_PRICE
+cdef object UNKNOWN_SYMBOL = RejectReason.UNKNOWN_SYMBOL
+cdef object UNKNOWN_ORDER = RejectReason.UNKNOWN_ORDER
+cdef object DUPLICATE_ORDER_ID = RejectReason.DUPLICATE_ORDER_ID
+cdef object ILLEGAL_TRANSITION = RejectReason.ILLEGAL_TRANSITION
+
+# A NamedTuple's __new__ is a Python function around tuple.__new__(cls, values): the
+# same object, without the Python frame.
+cdef object tuple_new = tuple.__new__
+
+
+# ---- the contract's ranges, in C ----------------------------------------------------
+
+cdef enum IntKind:
+    NOT_INT = 0  # not an int, or a bool (contract.is_int)
+    NEGATIVE = 1  # below 0
+    ZERO = 2
+    POSITIVE_I64 = 3  # 1 ..= INT64_MAX
+    ABOVE_I64 = 4  # beyond INT64_MAX
+
+
+cdef IntKind int_kind(object value, int64_t *out) noexcept:
+    """Where an algo's value falls for the contract's range checks; ``*out`` its value
+    when it fits an int64."""
+    cdef int overflow
+    cdef long long x
+    if not PyLong_Check(value) or PyBool_Check(value):
+        return NOT_INT
+    x = PyLong_AsLongLongAndOverflow(value, &overflow)
+    if overflow:
+        return ABOVE_I64 if overflow > 0 else NEGATIVE
+    out[0] = x
+    return POSITIVE_I64 if x > 0 else ZERO if x == 0 else NEGATIVE
+
+
+cdef bint is_int(object value) noexcept:
+    """contract.is_int: an int (an IntEnum member too), never a bool."""
+    return PyLong_Check(value) and not PyBool_Check(value)
+
+
+cdef bint is_quantity(object value) noexcept:
+    """A price or size as the contract holds it: a positive integer that fits an i64."""
+    cdef int64_t x
+    return int_kind(value, &x) == POSITIVE_I64
+
+
+cdef bint is_order_id(object value) except -1:
+    """contract.is_order_id: an integer that fits a u64."""
+    cdef int64_t x
+    cdef IntKind kind = int_kind(value, &x)
+    if kind == ABOVE_I64:
+        return value <= UINT64_MAX
+    return kind == ZERO or kind == POSITIVE_I64
+
+
+cdef int kind_code(object kind) except -1:
+    """The action kind's number, 0 for none: as ``kind == ActionKind.X`` says."""
+    cdef int64_t x
+    if type(kind) is int or type(kind) is T_KIND:
+        return <int>x if int_kind(kind, &x) == POSITIVE_I64 and x <= CANCEL_ALL else 0
+    for member in KINDS:  # whatever else an algo gave: Python's == decides
+        if kind == member:
+            return member
+    return 0
+
+
+cdef class IntentDesk:
+    """IntentDesk(journal, lanes, orders=None, cancel_on_accept=None)
+
+    The order state machine (``orders``) and the orders of crashed deployments that are
+    cancelled as soon as their venue accepts them (``cancel_on_accept``)."""
+
+    def __init__(self, journal, list lanes not None, orders=None, cancel_on_accept=None):
+        self.journal = journal
+        self.lanes = lanes
+        self.orders = OrderStateMachine() if orders is None else orders
+        self.cancel_on_accept = set() if cancel_on_accept is None else cancel_on_accept
+
+    cpdef commit_action(self, object ts, object dep, object action):
+        """Log one action an algo took at ``ts`` (the action tuple of meshrt.sdk.Actions),
+        then check and commit it, or refuse it."""
+        kind, side, tif, client_id, target, price, size, symbol = action
+        self.orders.expire(ts)
+        lane = self.lanes[dep.venue]
+        self.log(intent(self.next_seq(), ts, dep.source, lane.name, symbol, action))
+        cdef int code = kind_code(kind)
+        if dep.lifecycle != "running" and code != CANCEL and code != CANCEL_ALL:
+            # a stopped or paused deployment may still take its orders down, never add
+            self.reject(ts, dep, client_id, kind, NOT_RUNNING, f"deployment is {dep.lifecycle}")
+        elif code == LIMIT or code == MARKET:
+            self.new_order(ts, dep, lane, code, kind, side, tif, client_id, price, size, symbol)
+        elif code == CANCEL:
+            self.cancel(ts, dep, target)
+        elif code == REPLACE:
+            self.replace(ts, dep, lane, target, price, size)
+        elif code == CANCEL_ALL:
+            self.cancel_all(ts, dep, symbol)
+        else:
+            self.reject(
+                ts, dep, client_id, kind, INVALID_ACTION, f"unknown action kind {kind}"
+            )
+
+    # ---- one handler per action kind ---------------------------------------------------
+
+    cdef new_order(self, object ts, object dep, object lane, int code, object kind, object side,
+                   object tif, object client_id, object price, object size, object symbol):
+        """A limit or market order (``code``: LIMIT or MARKET, ``kind`` as the algo gave
+        it): contract ranges, a fresh client id, then risk."""
+        cdef int64_t side_value = 0, tif_value = 0
+        cdef bint is_limit = code == LIMIT
+        symbols = lane.symbols
+        reason = None
+        if symbol not in symbols:
+            reason = UNKNOWN_SYMBOL
+            detail = f"no symbol {shown(symbol)} on {lane.name!r}"
+        elif not (
+            int_kind(side, &side_value) == POSITIVE_I64 and side_value in SIDE_OF
+            and int_kind(tif, &tif_value) in (ZERO, POSITIVE_I64) and tif_value in TIF_OF
+        ):
+            reason, detail = INVALID_ACTION, f"side {shown(side)} / tif {shown(tif)}"
+        elif not is_order_id(client_id):
+            reason, detail = INVALID_ACTION, f"client id {shown(client_id)}"
+        elif not is_quantity(size):
+            reason, detail = INVALID_SIZE, f"size {shown(size)}"
+        elif is_limit and not is_quantity(price):
+            reason, detail = INVALID_PRICE, f"price {shown(price)}"
+        elif self.orders.client_id_used(dep.label, client_id):
+            reason, detail = DUPLICATE_ORDER_ID, f"client id {client_id}"
+        if reason is not None:
+            return self.reject(ts, dep, client_id, kind, reason, detail)
+        limit_price = price if is_limit else None
+        symbol_index = symbols.index(symbol)
+        open_buy, open_sell = self.orders.open_exposure(dep.label, symbol)
+        reason = (<RiskGate?>dep.risk).check_new(
+            ts,
+            side,
+            limit_price,
+            size,
+            dep.ledger.position(symbol),
+            open_buy,
+            open_sell,
+            self.orders.open_orders(dep.label),
+            mid(lane.last_book[symbol_index]),
+        )
+        if reason is not None:
+            return self.reject(ts, dep, client_id, kind, reason, "risk limit")
+        order_id = self.orders.created + 1
+        self.orders.create(
+            Order(
+                order_id=order_id,
+                deployment=dep.label,
+                client_id=client_id,
+                venue=lane.name,
+                symbol=symbol,
+                side=SIDE_OF[side_value],
+                kind=KIND_OF[code],
+                tif=TIF_OF[tif_value],
+                price=limit_price,
+                size=size,
+                created_ts=ts,
+            )
+        )
+        self.orders.submit(order_id, ts)
+        self.log(
+            order_created(self.next_seq(), ts, lane.name, symbol, order_id, dep.label, client_id)
+        )
+        (<RiskGate>dep.risk).record_order(ts)
+        dep.orders += 1
+        self.journal.counts["orders"] += 1
+        lane.arrivals.append(
+            tuple_new(
+                Submit,
+                (lane.orders.deliver_at(ts), order_id, symbol_index, side, limit_price, size, tif),
+            )
+        )
+
+    cdef cancel(self, object ts, object dep, object target):
+        """A cancel of one order: it must be open (ACCEPTED or PARTIALLY_FILLED)."""
+        order = self.named_order(ts, dep, target, CANCEL)
+        if order is None:
+            return
+        if type(order) is str:
+            return self.refuse_ended(ts, dep, target, CANCEL, order)
+        before = STATUS_NAME[order.status]
+        reason = self.orders.request_cancel(order.order_id, ts)
+        if reason is not None:
+            return self.reject(
+                ts, dep, target, KIND_OF[CANCEL], reason,
+                f"order {target} is {STATUS_NAME[order.status]}",
+            )
+        self.send_cancel(ts, dep, order, "intent", before)
+
+    cdef replace(self, object ts, object dep, object lane, object target, object price,
+                 object size):
+        """A replace of one open order to (price, size): ranges, the state machine's
+        rules, then risk."""
+        order = self.named_order(ts, dep, target, REPLACE)
+        if order is None:
+            return
+        if not is_int(size) or (price is not None and not is_int(price)):
+            return self.reject(
+                ts, dep, target, KIND_OF[REPLACE], INVALID_ACTION,
+                "price and size must be integers",
+            )
+        if type(order) is str:
+            return self.refuse_ended(ts, dep, target, REPLACE, order)
+        reason = self.orders.validate_replace(order.order_id, price, size)
+        if reason is None and size > INT64_MAX:
+            reason = INVALID_SIZE
+        elif reason is None and price is not None and price > INT64_MAX:
+            reason = INVALID_PRICE
+        if reason is None:
+            symbol = order.symbol
+            open_buy, open_sell = self.orders.open_exposure(dep.label, symbol)
+            symbol_index = lane.symbols.index(symbol)
+            reason = (<RiskGate?>dep.risk).check_replace(
+                ts,
+                order.side,
+                price,
+                size,
+                order.size,
+                order.filled,
+                dep.ledger.position(symbol),
+                open_buy,
+                open_sell,
+                mid(lane.last_book[symbol_index]),
+            )
+        if reason is not None:
+            return self.reject(
+                ts, dep, target, KIND_OF[REPLACE], reason,
+                f"order {target} is {STATUS_NAME[order.status]}",
+            )
+        (<RiskGate>dep.risk).record_order(ts)
+        order_id = order.order_id
+        symbol = order.symbol
+        self.log(
+            replace_sent(
+                self.next_seq(), ts, lane.name, symbol, order_id, dep.label, price, size
+            )
+        )
+        self.orders.replace_sent(order_id)
+        lane.arrivals.append(
+            tuple_new(
+                Replace,
+                (lane.orders.deliver_at(ts), order_id, lane.symbols.index(symbol), price, size),
+            )
+        )
+
+    cdef cancel_all(self, object ts, object dep, object symbol):
+        """A cancel of every open order of the deployment (on ``symbol`` if one is named)."""
+        for order in self.orders.live_orders(dep.label):
+            if symbol and order.symbol != symbol:
+                continue
+            if order.status in OPEN_STATES:
+                self.send_cancel(ts, dep, order, "cancel_all")
+
+    # ---- what the handlers share -------------------------------------------------------
+
+    cdef object named_order(self, object ts, object dep, object target, int kind):
+        """The deployment's order a cancel or replace names, the final state's name of a
+        retired one (see ``OrderStateMachine.ended_state``), or None after refusing it."""
+        if not is_order_id(target):
+            self.reject(
+                ts, dep, target, KIND_OF[kind], INVALID_ACTION, f"order id {shown(target)}"
+            )
+            return None
+        label = dep.label
+        order = self.orders.find(label, target)
+        if order is not None:
+            return order
+        ended = self.orders.ended_state(label, target)
+        if ended is None:
+            self.reject(ts, dep, target, KIND_OF[kind], UNKNOWN_ORDER, f"no order {target}")
+        return ended
+
+    cdef refuse_ended(self, object ts, object dep, object target, int kind, str state):
+        """Refuse a cancel or replace of a retired order, as a terminal one is refused."""
+        self.reject(
+            ts, dep, target, KIND_OF[kind], ILLEGAL_TRANSITION, f"order {target} is {state}"
+        )
+
+    cdef object next_seq(self):
+        """The journal's next seq id, taken."""
+        journal = self.journal
+        seq = journal.seq + 1
+        journal.seq = seq
+        return seq
+
+    cdef log(self, bytes line):
+        self.journal.log.lines.append(line)
+
+    cpdef send_cancel(self, object ts, object dep, object order, str cause,
+                      object already_pending=None):
+        """Send a cancel; ``already_pending`` is the status the order had when the caller
+        already moved it to CANCEL_PENDING."""
+        before = already_pending or STATUS_NAME[order.status]
+        if already_pending is None and self.orders.request_cancel(order.order_id, ts) is not None:
+            return
+        lane = self.lanes[dep.venue]
+        order_id = order.order_id
+        symbol = order.symbol
+        self.log(
+            cancel_sent(
+                self.next_seq(),
+                ts,
+                lane.name,
+                symbol,
+                order_id,
+                dep.label,
+                cause,
+                before,
+                STATUS_NAME[order.status],
+            )
+        )
+        lane.arrivals.append(
+            tuple_new(Cancel, (lane.orders.deliver_at(ts), order_id, lane.symbols.index(symbol)))
+        )
+
+    cpdef reject(self, object ts, object dep, object client_id, object kind, object reason,
+                 str detail):
+        """Refuse an intent: counted, logged, and delivered as on_reject after the order latency.
+
+        A refused cancel or replace tells the algo whether the order still has a request
+        outstanding (its ``OpenOrder.pending``): refusing one request answers no other."""
+        name = REASON_NAME[reason]
+        dep.rejects[name] += 1
+        lane = self.lanes[dep.venue]
+        label = dep.label
+        self.log(intent_rejected(self.next_seq(), ts, lane.name, label, client_id, name, detail))
+        if dep.crashed is not None:
+            return
+        order = (
+            self.orders.find(label, client_id)
+            if kind_code(kind) in (CANCEL, REPLACE) and is_order_id(client_id)
+            else None
+        )
+        dep.timer(
+            tuple_new(
+                RejectDelivery,
+                (
+                    ts + lane.order_base_ns,
+                    tuple_new(Reject, (ts, client_id, reason, int(kind), detail)),
+                    order is not None and bool(order.requests),
+                ),
+            )
+        )

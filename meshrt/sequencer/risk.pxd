@@ -1,0 +1,15 @@
+# RiskGate's C face: the intent desk (meshrt/sequencer/desk.pyx) calls its checks in C.
+
+cdef class RiskGate:
+    cdef readonly object limits
+    cdef object _sent  # a deque of send times inside the rate window, oldest first
+
+    cpdef object check_new(self, object ts, object side, object price, object size,
+                           object position, object open_buy, object open_sell,
+                           object open_orders, object reference_price)
+    cpdef object check_replace(self, object ts, object side, object price, object size,
+                               object old_size, object filled, object position,
+                               object open_buy, object open_sell, object reference_price)
+    cpdef record_order(self, object ts)
+    cdef expire(self, object ts)
+    cdef bint rate_breach(self, object ts) except -1
