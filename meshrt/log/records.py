@@ -4,7 +4,10 @@ Each builder writes the ``RecordType`` of the same name in meshrt/log/schema.py,
 definition of the envelope and every payload, which the reader checks lines against.
 ``_line`` is the only Python place a record's envelope is laid out. Feed records
 (snapshot, delta, trade) are built by the compiled feed commit (meshrt/actors/_commit.pyx),
-their text fields escaped once per symbol by orjson in its ``feed_fragments``;
+their text fields escaped once per symbol by orjson in its ``feed_fragments``. The intent
+desk writes its records (intent, order_created, replace_sent, cancel_sent,
+intent_rejected) with the compiled twins of these builders in meshrt/log/_intents.pyx,
+which hand any value they do not write themselves back to the builder here;
 tests/test_log_schema.py checks every builder's lines against the schema.
 """
 
