@@ -17,7 +17,7 @@ class RiskLimits:
 
     ``max_order_size``/``max_position``: size (1e-8); ``max_notional``: money (1e-9
     quote); ``max_open_orders``: live orders; ``max_orders_per_second``: new orders and
-    replaces per rolling second. How each is checked: meshrt/sequencer/risk.py.
+    replaces per rolling second. How each is checked: meshrt/sequencer/risk.pyx.
     """
 
     max_order_size: int | None = attrs.field(default=None, validator=count)
