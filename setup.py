@@ -29,13 +29,8 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 FLAGS = ["-O2", "-std=gnu11", "-Wall", "-Wno-unused-function"]
-CYTHON_DIRECTIVES = {
-    "language_level": "3",
-    "boundscheck": False,
-    "wraparound": False,
-    "cdivision": True,
-    "embedsignature": True,
-}
+CYTHON_DIRECTIVES = {"language_level": "3", "boundscheck": False, "wraparound": False,
+                     "cdivision": True, "embedsignature": True}
 
 
 def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> Extension:
@@ -45,19 +40,12 @@ def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> E
     return Extension(name, sources=[source, *c_sources], extra_compile_args=FLAGS, **kwargs)
 
 
-LOADER_PXDS = [
-    f"meshrt/loaders/{name}.pxd"
-    for name in ("_wasmtime", "_host", "_pack", "_meshrt_h", "_borrowed")
-]
+LOADER_PXDS = [f"meshrt/loaders/{name}.pxd"
+               for name in ("_wasmtime", "_host", "_pack", "_meshrt_h", "_borrowed")]
 EXTENSIONS = [
-    *(
-        extension(
-            f"meshrt.loaders.{name}",
-            include_dirs=["meshrt/include"],
-            depends=["meshrt/include/meshrt.h", *LOADER_PXDS],
-        )
-        for name in ("_wasmtime", "_host", "_pack", "_dispatch")
-    ),
+    *(extension(f"meshrt.loaders.{name}", include_dirs=["meshrt/include"],
+                depends=["meshrt/include/meshrt.h", *LOADER_PXDS])
+      for name in ("_wasmtime", "_host", "_pack", "_dispatch")),
     extension("meshrt.venues._outputs"),
     extension("meshrt.venues._book"),
     extension("meshrt.venues._feed"),
@@ -68,17 +56,12 @@ EXTENSIONS = [
     extension("meshrt.sequencer._merge", depends=["meshrt/actors/_commit.pxd"]),
     extension("meshrt.log._intents", depends=["meshrt/log/_jsonbuf.pxd"]),
     extension("meshrt.sequencer.risk"),
-    extension(
-        "meshrt.sequencer.desk", depends=["meshrt/log/_intents.pxd", "meshrt/sequencer/risk.pxd"]
-    ),
+    extension("meshrt.sequencer.desk", depends=["meshrt/log/_intents.pxd",
+                                                "meshrt/sequencer/risk.pxd"]),
     extension("meshrt.sequencer.outputs", depends=["meshrt/sequencer/desk.pxd"]),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
-    extension(
-        "meshrt.actors._deliver",
-        c_sources=("meshrt/actors/_crashwatch.c",),
-        include_dirs=["meshrt/actors"],
-        depends=["meshrt/actors/_crashwatch.h"],
-    ),
+    extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),
+              include_dirs=["meshrt/actors"], depends=["meshrt/actors/_crashwatch.h"]),
 ]
 
 
