@@ -18,6 +18,9 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
 - meshrt.actors._commit (.pyx, with _commit.pxd): the sequencer's commit loop for venue
   feed events
 - meshrt.sequencer._merge (.pyx): a window's venue streams committed as one, in order
+- meshrt.sequencer.order, ended, transitions, orders, reports (.pyx, with .pxd): an order,
+  ended orders' tombstones, its report transitions, the order state machine and report
+  ingress (a venue report committed)
 - meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
   the fatal-signal handler and watchdog thread
 """
@@ -39,6 +42,8 @@ def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> E
 
 LOADER_PXDS = [f"meshrt/loaders/{name}.pxd"
                for name in ("_wasmtime", "_host", "_pack", "_meshrt_h", "_borrowed")]
+ORDER_PXDS = [f"meshrt/sequencer/{name}.pxd"
+              for name in ("order", "ended", "transitions", "orders")]
 EXTENSIONS = [
     *(extension(f"meshrt.loaders.{name}", include_dirs=["meshrt/include"],
                 depends=["meshrt/include/meshrt.h", *LOADER_PXDS])
@@ -51,6 +56,11 @@ EXTENSIONS = [
     extension("meshrt.venues._recording"),
     extension("meshrt.actors._commit", depends=["meshrt/actors/_commit.pxd"]),
     extension("meshrt.sequencer._merge", depends=["meshrt/actors/_commit.pxd"]),
+    extension("meshrt.sequencer.order", depends=["meshrt/sequencer/order.pxd"]),
+    extension("meshrt.sequencer.ended", depends=ORDER_PXDS),
+    extension("meshrt.sequencer.transitions", depends=ORDER_PXDS),
+    extension("meshrt.sequencer.orders", depends=ORDER_PXDS),
+    extension("meshrt.sequencer.reports", depends=ORDER_PXDS),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
     extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),
               include_dirs=["meshrt/actors"], depends=["meshrt/actors/_crashwatch.h"]),
