@@ -18,6 +18,7 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
 - meshrt.actors._commit (.pyx, with _commit.pxd): the sequencer's commit loop for venue
   feed events
 - meshrt.sequencer._merge (.pyx): a window's venue streams committed as one, in order
+- meshrt.ledger (.pyx): a deployment's accounting, booked at every fill
 - meshrt.sequencer.order, ended, transitions, orders, reports (.pyx, with .pxd): an order,
   ended orders' tombstones, its report transitions, the order state machine and report
   ingress (a venue report committed)
@@ -56,6 +57,7 @@ EXTENSIONS = [
     extension("meshrt.venues._recording"),
     extension("meshrt.actors._commit", depends=["meshrt/actors/_commit.pxd"]),
     extension("meshrt.sequencer._merge", depends=["meshrt/actors/_commit.pxd"]),
+    extension("meshrt.ledger"),
     extension("meshrt.sequencer.order", depends=["meshrt/sequencer/order.pxd"]),
     extension("meshrt.sequencer.ended", depends=ORDER_PXDS),
     extension("meshrt.sequencer.transitions", depends=ORDER_PXDS),

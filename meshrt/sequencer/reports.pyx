@@ -212,26 +212,43 @@ cdef class ReportIngress:
                  int after) except -1:
         """The report's record: the order's state before and after, and the report's place
         in the venue's stream as its reference."""
-        journal = self.journal
         source, venue, name = lane.source, lane.name, lane.symbols[symbol]
         key = (source, venue, name)
         head = self.heads.get(key)
         if head is None:
-            head = self.heads[key] = (
-                orjson.dumps(source) + b"," + orjson.dumps(venue) + b"," + orjson.dumps(name)
-                + b",",
-                orjson.dumps(venue)[:-1] + b":",
-            )
-        line = report_line(journal.seq, report, <tuple>head, lane.reports, before, after)
+            head = self.heads[key] = record_head(source, venue, name)
+        line = report_line(self.journal.seq, report, <tuple>head, lane.reports, before, after)
         if line is None:
             line = self.fallback(
                 lane, symbol, report, STATUSES[before].name, STATUSES[after].name
             )
-        journal.log.lines.append(line)
+        self.journal.log.lines.append(line)
         return 0
 
 
 cdef tuple STATUSES = tuple(OrderStatus)
+
+
+cdef tuple record_head(object source, object venue, object symbol):
+    """What a report record of this venue and symbol holds around its payload, escaped by
+    orjson: (``"source","venue","symbol",``, the reference's ``"venue:``)."""
+    return (
+        orjson.dumps(source) + b"," + orjson.dumps(venue) + b"," + orjson.dumps(symbol) + b",",
+        orjson.dumps(venue)[:-1] + b":",
+    )
+
+
+def report_record(seq, source, venue, symbol, report, before, after, n):
+    """The record of ``report``, the ``n``-th of ``venue``, as report ingress writes it:
+    compiled when its values are int64s, else by ``records.report`` (tests compare the
+    two)."""
+    before, after = OrderStatus(before), OrderStatus(after)
+    line = report_line(seq, report, record_head(source, venue, symbol), n, before, after)
+    if line is None:
+        line = records.report(
+            seq, source, venue, symbol, report, before.name, after.name, f"{venue}:{n}"
+        )
+    return line
 
 
 cdef inline object field(object report, Py_ssize_t i):
