@@ -77,7 +77,7 @@ cdef class ReportIngress:
     ``orders`` are the state machine) and books."""
 
     cdef public object journal, desk, books
-    # (source, venue, symbol) -> (b'"source","venue","symbol",', b'"venue:'): escaped once
+    # (lane, symbol index) -> (b'"source","venue","symbol",', b'"venue:'): escaped once
     cdef dict heads
 
     def __init__(self, journal, desk, books):
@@ -88,7 +88,8 @@ cdef class ReportIngress:
 
     def commit(self, lane, symbol, report):
         """Commit one order report of ``lane`` for its ``symbol`` (index)."""
-        lane.reports += 1
+        n = lane.reports + 1  # the report's place in the venue's stream: its key
+        lane.reports = n
         kind = type(report)
         if kind not in RECORDS:
             raise TypeError(f"{kind.__name__} is not a venue report")
@@ -96,7 +97,8 @@ cdef class ReportIngress:
         ts = field(report, 0)
         order_id = field(report, 1)
         journal = self.journal
-        journal.seq += 1
+        seq = journal.seq + 1
+        journal.seq = seq
         desk = self.desk
         cdef OrderStateMachine orders = desk.orders
         orders.ended.expire(ts)
@@ -105,18 +107,19 @@ cdef class ReportIngress:
             return self.after_end(lane, symbol, report)
         cdef int before = -1 if order is None else order.status_c
         cdef bint applied
+        venue = lane.name
         try:
             if order is None:
-                orders.apply_report(report, (lane.name, lane.reports))  # raises: no such order
-            applied = orders.commit(order, lane.name, lane.reports, report)
+                orders.apply_report(report, (venue, n))  # raises: no such order
+            applied = orders.commit(order, venue, n, report)
             dep = self.books.by_label[order.deployment]
             if applied and kind is T_FILLED:
                 dep.ledger.apply_fill(
                     order.symbol, order.side, field(report, 2), field(report, 3), field(report, 5)
                 )
         except InvariantViolation as exc:
-            raise RunFailed(f"invariant violated at seq {journal.seq}: {exc}") from None
-        self.log(lane, symbol, report, before, order.status_c)
+            raise RunFailed(f"invariant violated at seq {seq}: {exc}") from None
+        self.log(lane, symbol, report, before, order.status_c, seq, n)
         if not applied:
             return  # a duplicate report: logged as received, booked and delivered once only
         # delivered at time + feed latency unless the deployment is down (then never; the
@@ -131,7 +134,7 @@ cdef class ReportIngress:
                     ts,
                     order.client_id,
                     order.symbol,
-                    lane.name,
+                    venue,
                     order.side,
                     field(report, 4),  # liquidity
                     field(report, 2),  # price
@@ -208,16 +211,15 @@ cdef class ReportIngress:
             f"{lane.name}:{lane.reports}",
         )
 
-    cdef int log(self, object lane, object symbol, object report, int before,
-                 int after) except -1:
+    cdef int log(self, object lane, object symbol, object report, int before, int after,
+                 object seq, object n) except -1:
         """The report's record: the order's state before and after, and the report's place
         in the venue's stream as its reference."""
-        source, venue, name = lane.source, lane.name, lane.symbols[symbol]
-        key = (source, venue, name)
+        key = (lane, symbol)
         head = self.heads.get(key)
         if head is None:
-            head = self.heads[key] = record_head(source, venue, name)
-        line = report_line(self.journal.seq, report, <tuple>head, lane.reports, before, after)
+            head = self.heads[key] = record_head(lane.source, lane.name, lane.symbols[symbol])
+        line = report_line(seq, report, <tuple>head, n, before, after)
         if line is None:
             line = self.fallback(
                 lane, symbol, report, STATUSES[before].name, STATUSES[after].name
