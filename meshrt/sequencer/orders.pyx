@@ -15,7 +15,7 @@ Cancels and replaces requested by an algo are validated here too, but an impossi
 request there is the algo's mistake, so it returns a ``RejectReason`` instead of raising.
 
 A settled order (terminal, all its fills and answers in) is retired to a tombstone that
-expires at a horizon the caller sets (meshrt/sequencer/ended.py); the ids ever used stay
+expires at a horizon the caller sets (meshrt/sequencer/ended.pyx); the ids ever used stay
 known exactly, as ranges, so a reused id is refused and a report for an expired order is
 told apart from one for an order that never existed.
 
