@@ -106,9 +106,10 @@ def upward_imports() -> list[str]:
 
 def test_every_package_has_a_layer() -> None:
     units = {FACADE} | {
-        path.stem if path.suffix == ".py" else path.name
+        path.stem if path.suffix in (".py", ".pyx") else path.name
         for path in PACKAGE.iterdir()
-        if (path.suffix == ".py" and path.name != "__init__.py") or (path / "__init__.py").exists()
+        if (path.suffix in (".py", ".pyx") and path.name != "__init__.py")
+        or (path / "__init__.py").exists()
     }
     assert units == set(RANK), f"place in LAYERS: {sorted(units - set(RANK))}"
 

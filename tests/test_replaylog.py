@@ -14,9 +14,10 @@ from hypothesis import given, settings, strategies as st
 
 from meshrt import Algo, Side, seconds
 from meshrt.actors._commit import FeedCommit, feed_fragments
+from meshrt.log import records
 from meshrt.log.errors import LogCorrupt, LogError, LogTorn, LogVersionError
 from meshrt.log.reader import Record, ReplayReader, log_path
-from meshrt.log.schema import FEED_BY_KIND, LIVE_NOTES, TYPES
+from meshrt.log.schema import FEED_BY_KIND, LIVE_NOTES, REPORT_BY_TYPE, TYPES
 from meshrt.log.writer import FORMAT, VERSION
 from meshrt.runtime.run import run
 from meshrt.scenario.faults import (
@@ -30,8 +31,11 @@ from meshrt.scenario.faults import (
 )
 from meshrt.scenario.latency import Latency, LatencyStream
 from meshrt.scenario.restart import on_failure
+from meshrt.sequencer.order import OrderStatus
+from meshrt.sequencer.reports import report_record
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.outputs import BookUpdate, TradePrint, VenueOutput
+from meshrt.venues.reports import VenueReport
 
 from helpers import UNIT, deployment, scenario
 from scenarios.algos.market_maker import MarketMaker
@@ -477,6 +481,41 @@ def test_a_feed_record_is_the_bytes_orjson_writes_of_its_record_list(
     assert feed_commit(fragments).commit([event], 0, 1, seq - 1, lines) == (1, seq)
     kind_name = FEED_BY_KIND[feed_kind].name if is_book else "trade"
     assert lines == [orjson.dumps([seq, ts, ts, *names, kind_name, payload, seq])]
+
+
+REPORT_INTS = st.one_of(
+    INT64,
+    st.integers(2**63, 2**64 - 1),  # orjson writes a uint64: records.report's line
+    st.sampled_from([0, -1, 2**63 - 1, -(2**63)]),
+)
+
+
+@pytest.mark.property
+@settings(max_examples=400, deadline=None)
+@given(
+    seq=st.integers(1, 2**63 - 1),
+    n=st.integers(1, 2**63 - 1),
+    names=st.tuples(NAMES, NAMES, NAMES),
+    kind=st.sampled_from(list(REPORT_BY_TYPE)),
+    values=st.lists(REPORT_INTS, min_size=9, max_size=9),
+    statuses=st.tuples(st.sampled_from(OrderStatus), st.sampled_from(OrderStatus)),
+)
+def test_a_report_record_formatted_compiled_is_the_bytes_records_report_writes(
+    seq: int,
+    n: int,
+    names: tuple[str, str, str],
+    kind: type[VenueReport],
+    values: list[int],
+    statuses: tuple[OrderStatus, OrderStatus],
+) -> None:
+    """Report ingress's compiled record builder against records.report (orjson.dumps of
+    the record list), on random reports, names and states."""
+    report = kind(*values[: len(kind._fields)])
+    source, venue, symbol = names
+    before, after = statuses
+    assert report_record(seq, source, venue, symbol, report, before, after, n) == records.report(
+        seq, source, venue, symbol, report, before.name, after.name, f"{venue}:{n}"
+    )
 
 
 @pytest.mark.unit

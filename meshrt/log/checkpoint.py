@@ -42,7 +42,9 @@ FORMAT = "meshrt-checkpoint"
 # moved to meshrt/venues/specs.py; 17: scheduled controls carry their rank at one instant;
 # 18: orders and the matching engine's live orders keep the order report contract's state
 # (Order: booked, exec_seq, replace_seq instead of terminal_cum; LiveOrder: exec_seq);
-# 19: the intent desk, its risk gates and the output ingress are compiled (cdef classes)
+# 19: the core's hot classes are compiled (cdef classes): the intent desk, its risk gates,
+# the output ingress, orders, tombstones, the order state machine, report ingress, the
+# ledger, the matching engine and its live orders, and a venue's per-symbol state
 VERSION = 19
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed

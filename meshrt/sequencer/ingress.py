@@ -48,7 +48,7 @@ good commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 import orjson
@@ -57,55 +57,12 @@ from meshrt.contract import ActionKind, Side, TimeInForce
 from meshrt.ledger import Ledger
 from meshrt.log import records
 from meshrt.log.schema import REPORT_BY_TYPE
-from meshrt.sequencer.order import TERMINAL, InvariantViolation, Order, OrderStatus
+from meshrt.sequencer.order import InvariantViolation, Order
 from meshrt.sequencer.orders import OrderStateMachine, report_name
-from meshrt.venues.reports import Filled, VenueReport
+from meshrt.venues.reports import VenueReport
 
 # a logged report type's name -> the report type, to rebuild reports in ``replay``
 _REPORT_TYPES = {record.name: cls for cls, record in REPORT_BY_TYPE.items()}
-
-
-def commit_report(
-    orders: OrderStateMachine,
-    ledger_of: Callable[[Order], Ledger],
-    venue: str,
-    venue_key: Hashable,
-    report: VenueReport,
-) -> tuple[Order, OrderStatus, bool]:
-    """Commit one venue report to the books: (order, status before, applied).
-
-    What the sequencer's report ingress (meshrt/sequencer/reports.py) does to state,
-    without its logging and delivery: the state machine applies the report under the
-    idempotency key ``(venue, venue_key)``, the order's invariants are checked, and a
-    fill that was applied is booked to the deployment's ledger. A duplicate (False)
-    books nothing.
-    Raises ``InvariantViolation`` on anything impossible: an unknown order, a report from
-    a venue other than the order's, or any transition the state machine refuses.
-    """
-    order = orders.orders.get(report.order_id)
-    if order is None:
-        orders.apply_report(report, (venue, venue_key))  # raises: no such order
-        raise AssertionError("unreachable")
-    before, before_filled = order.status, order.filled
-    if order.venue != venue:
-        raise InvariantViolation(
-            order.order_id,
-            order.label(),
-            f"{before.name} --{report_name(report)}--> ?",
-            f"report from venue {venue!r}, but the order is on {order.venue!r}",
-        )
-    applied = orders.apply_report(report, (venue, venue_key))
-    orders.check_invariants(order.order_id)
-    if order.filled < before_filled or (before in TERMINAL and order.status != before):
-        raise InvariantViolation(
-            order.order_id,
-            order.label(),
-            f"{before.name} --{report_name(report)}--> {order.status.name}",
-            f"filled {before_filled} -> {order.filled}: terminal left or fill decreased",
-        )
-    if applied and type(report) is Filled:
-        ledger_of(order).apply_fill(order.symbol, order.side, report.price, report.size, report.fee)
-    return order, before, applied
 
 
 class IngressLedger:
@@ -228,7 +185,7 @@ class IngressLedger:
         """One venue report as it arrives; False if it was a duplicate (a no-op)."""
         self._guard()
         try:
-            order, before, applied = commit_report(self.orders, self._ledger, venue, key, report)
+            order, before, applied = self.orders.commit_report(self._ledger, venue, key, report)
         except InvariantViolation as exc:
             self.failed = exc
             raise

@@ -19,81 +19,78 @@ Identities, exact in integers at every moment (``tests/test_ledger.py`` asserts 
 
 Fees are signed: positive is paid, negative a rebate. A symbol never marked is valued at
 its last fill price, so equity is defined from the first fill on.
+
+Compiled because report ingress books every fill here: the money stays Python ints
+(exact, unbounded), the method calls and attribute reads are C.
 """
-
-from __future__ import annotations
-
-from typing import Any
-
-import attrs
 
 from meshrt.contract import Side, notional
 
+cdef object BUY = Side.BUY
+cdef object SELL = Side.SELL
 
-@attrs.define(slots=True, eq=False)
-class _Holding:
+
+cdef class Holding:
     """Mutable per-symbol state (hot: touched on every fill and mark)."""
 
-    position: int = 0
-    cost: int = 0
-    realized: int = 0
-    mark: int = 0  # effective mark: the last explicit mark, else the last fill price
-    marked: bool = False
-    value: int = 0  # notional(position, mark), cached so equity is O(1)
+    cdef public object position, cost, realized
+    cdef public object mark  # effective mark: the last explicit mark, else the last fill price
+    cdef public bint marked
+    cdef public object value  # notional(position, mark), cached so equity is O(1)
+
+    def __init__(self):
+        self.position = 0
+        self.cost = 0
+        self.realized = 0
+        self.mark = 0
+        self.marked = False
+        self.value = 0
 
 
-class Ledger:
+cdef class Ledger:
     """The books of one deployment; see the module docstring for the method."""
 
-    __slots__ = (
-        "_holdings",
-        "_initial_cash",
-        "_cash",
-        "_fees",
-        "_realized",
-        "_cost",
-        "_value",
-        "_fills",
-        "_volume",
-        "_high_water",
-        "_max_drawdown",
-    )
+    cdef dict holdings
+    cdef object initial_cash_, cash_, fees_, realized_
+    cdef object cost_  # sum of per-symbol cost
+    cdef object value_  # sum of per-symbol notional(position, mark)
+    cdef object fills_, volume_, high_water, max_drawdown_
 
-    def __init__(self, initial_cash: int = 0) -> None:
-        self._holdings: dict[str, _Holding] = {}
-        self._initial_cash = initial_cash
-        self._cash = initial_cash
-        self._fees = 0
-        self._realized = 0
-        self._cost = 0  # sum of per-symbol cost
-        self._value = 0  # sum of per-symbol notional(position, mark)
-        self._fills = 0
-        self._volume = 0
-        self._high_water = initial_cash
-        self._max_drawdown = 0
+    def __init__(self, initial_cash=0):
+        self.holdings = {}
+        self.initial_cash_ = initial_cash
+        self.cash_ = initial_cash
+        self.fees_ = 0
+        self.realized_ = 0
+        self.cost_ = 0
+        self.value_ = 0
+        self.fills_ = 0
+        self.volume_ = 0
+        self.high_water = initial_cash
+        self.max_drawdown_ = 0
 
-    def _holding(self, symbol: str) -> _Holding:
-        holding = self._holdings.get(symbol)
-        if holding is None:
-            holding = self._holdings[symbol] = _Holding()
-        return holding
+    cdef Holding holding(self, object symbol):
+        cdef Holding h = self.holdings.get(symbol)
+        if h is None:
+            h = self.holdings[symbol] = Holding()
+        return h
 
-    def apply_fill(self, symbol: str, side: int, price: int, size: int, fee: int) -> None:
+    def apply_fill(self, symbol, side, price, size, fee):
         """Book one fill: cash, fees, position, cost basis, realized PnL, drawdown."""
         if size <= 0:
             raise ValueError(f"fill size {size} must be positive")
         if price <= 0:
             raise ValueError(f"fill price {price} must be positive")
         value = notional(price, size)
-        if side == Side.BUY:
+        if side == BUY:
             sign = 1
-            self._cash -= value + fee
-        elif side == Side.SELL:
+            self.cash_ -= value + fee
+        elif side == SELL:
             sign = -1
-            self._cash += value - fee
+            self.cash_ += value - fee
         else:
             raise ValueError(f"unknown side {side}")
-        h = self._holding(symbol)
+        cdef Holding h = self.holding(symbol)
         pos = h.position
         old_cost = h.cost
         old_realized = h.realized
@@ -113,119 +110,120 @@ class Ledger:
         if not h.marked:
             h.mark = price
         new_value = notional(h.position, h.mark)
-        self._value += new_value - h.value
+        self.value_ += new_value - h.value
         h.value = new_value
-        self._cost += h.cost - old_cost
-        self._realized += h.realized - old_realized
-        self._fees += fee
-        self._fills += 1
-        self._volume += value
-        self._update_drawdown()
+        self.cost_ += h.cost - old_cost
+        self.realized_ += h.realized - old_realized
+        self.fees_ += fee
+        self.fills_ += 1
+        self.volume_ += value
+        self.update_drawdown()
 
-    def mark(self, symbol: str, price: int) -> None:
+    def mark(self, symbol, price):
         """Set the mark price used for unrealized PnL and equity; updates drawdown."""
         if price <= 0:
             raise ValueError(f"mark price {price} must be positive")
-        h = self._holding(symbol)
+        cdef Holding h = self.holding(symbol)
         h.mark = price
         h.marked = True
         new_value = notional(h.position, price)
-        self._value += new_value - h.value
+        self.value_ += new_value - h.value
         h.value = new_value
-        self._update_drawdown()
+        self.update_drawdown()
 
-    def _update_drawdown(self) -> None:
-        equity = self._cash + self._value
-        if equity > self._high_water:
-            self._high_water = equity
-        elif self._high_water - equity > self._max_drawdown:
-            self._max_drawdown = self._high_water - equity
+    cdef update_drawdown(self):
+        equity = self.cash_ + self.value_
+        if equity > self.high_water:
+            self.high_water = equity
+        elif self.high_water - equity > self.max_drawdown_:
+            self.max_drawdown_ = self.high_water - equity
 
     # -- reads ----------------------------------------------------------------------------
 
-    def position(self, symbol: str) -> int:
-        h = self._holdings.get(symbol)
+    def position(self, symbol):
+        cdef Holding h = self.holdings.get(symbol)
         return 0 if h is None else h.position
 
-    def cost_basis(self, symbol: str) -> int:
+    def cost_basis(self, symbol):
         """Signed total cost of the open position (0 when flat)."""
-        h = self._holdings.get(symbol)
+        cdef Holding h = self.holdings.get(symbol)
         return 0 if h is None else h.cost
 
-    def mark_price(self, symbol: str) -> int | None:
+    def mark_price(self, symbol):
         """The price the symbol is valued at, or None if never filled nor marked."""
-        h = self._holdings.get(symbol)
+        cdef Holding h = self.holdings.get(symbol)
         return None if h is None or h.mark == 0 else h.mark  # real prices are > 0
 
     @property
-    def symbols(self) -> list[str]:
-        return sorted(self._holdings)
+    def symbols(self):
+        return sorted(self.holdings)
 
     @property
-    def initial_cash(self) -> int:
-        return self._initial_cash
+    def initial_cash(self):
+        return self.initial_cash_
 
     @property
-    def cash(self) -> int:
-        return self._cash
+    def cash(self):
+        return self.cash_
 
     @property
-    def fees(self) -> int:
-        return self._fees
+    def fees(self):
+        return self.fees_
 
     @property
-    def realized_pnl(self) -> int:
+    def realized_pnl(self):
         """Gross of fees."""
-        return self._realized
+        return self.realized_
 
     @property
-    def unrealized_pnl(self) -> int:
+    def unrealized_pnl(self):
         """Gross of fees, at the last marks."""
-        return self._value - self._cost
+        return self.value_ - self.cost_
 
     @property
-    def equity(self) -> int:
-        return self._cash + self._value
+    def equity(self):
+        return self.cash_ + self.value_
 
     @property
-    def high_water_mark(self) -> int:
-        return self._high_water
+    def high_water_mark(self):
+        return self.high_water
 
     @property
-    def max_drawdown(self) -> int:
+    def max_drawdown(self):
         """Largest fall of equity from its running peak, sampled at every fill and mark."""
-        return self._max_drawdown
+        return self.max_drawdown_
 
     @property
-    def fills(self) -> int:
-        return self._fills
+    def fills(self):
+        return self.fills_
 
     @property
-    def volume(self) -> int:
+    def volume(self):
         """Traded notional (money units), summed over all fills."""
-        return self._volume
+        return self.volume_
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self):
         """Plain ints and strs, fixed key order, symbols sorted: JSON-able and replay-stable."""
+        cdef Holding h
+        positions = {}
+        for symbol, h in sorted(self.holdings.items()):
+            positions[symbol] = {
+                "position": h.position,
+                "cost_basis": h.cost,
+                "mark": h.mark,
+                "realized_pnl": h.realized,
+                "unrealized_pnl": h.value - h.cost,
+            }
         return {
-            "initial_cash": self._initial_cash,
-            "cash": self._cash,
-            "fees": self._fees,
-            "realized_pnl": self._realized,
+            "initial_cash": self.initial_cash_,
+            "cash": self.cash_,
+            "fees": self.fees_,
+            "realized_pnl": self.realized_,
             "unrealized_pnl": self.unrealized_pnl,
             "equity": self.equity,
-            "high_water_mark": self._high_water,
-            "max_drawdown": self._max_drawdown,
-            "fills": self._fills,
-            "volume": self._volume,
-            "positions": {
-                symbol: {
-                    "position": h.position,
-                    "cost_basis": h.cost,
-                    "mark": h.mark,
-                    "realized_pnl": h.realized,
-                    "unrealized_pnl": h.value - h.cost,
-                }
-                for symbol, h in sorted(self._holdings.items())
-            },
+            "high_water_mark": self.high_water,
+            "max_drawdown": self.max_drawdown_,
+            "fills": self.fills_,
+            "volume": self.volume_,
+            "positions": positions,
         }
