@@ -18,19 +18,16 @@ from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import (
     Advance,
     Arrival,
-    Cancel,
     FeedSwitch,
     Snapshot,
     Stop,
-    Submit,
     VenueBatch,
     VenueState,
 )
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.sdk import Book, Features
-from meshrt.venues._feed import play
+from meshrt.venues._feed import VenueLane
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE
-from meshrt.venues.features import FeatureTracker
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import BookUpdate, OrderReport, TradePrint, VenueOutput
 from meshrt.venues.reports import VenueReport
@@ -57,7 +54,10 @@ class VenueActor:
         self.symbols = list(symbols)
         self.sources = list(sources)
         self.engines = list(engines)
-        self.trackers = [FeatureTracker() for _ in self.symbols]
+        self.lanes = [
+            VenueLane(engine, symbol, name_of, name, Book, Features)
+            for symbol, (engine, name_of) in enumerate(zip(self.engines, self.symbols, strict=True))
+        ]
         self.reply_to = reply_to
         self.mailbox: Mailbox[Advance | Snapshot | Stop] = Mailbox(f"venue:{name}", mailbox)
         self.feed_up = True
@@ -100,6 +100,13 @@ class VenueActor:
         if len(self.sources) == 1:
             events = self.sources[0].batch(until)
             position = 0
+            if self.feed_up:  # the common case, compiled (meshrt/venues/_feed.pyx)
+                handled = self.lanes[0].window(events, arrivals, out)
+                if handled == len(arrivals):
+                    return out
+                # a FeedSwitch: the events up to its time are played
+                arrivals = arrivals[handled:]
+                position = bisect_right(events, arrivals[0][0], key=_ts)
             for arrival in arrivals:
                 stop = bisect_right(events, arrival[0], lo=position, key=_ts)
                 self._play(events, position, stop, 0, out)
@@ -142,21 +149,7 @@ class VenueActor:
         if not self.feed_up:
             self._play_dark(events, start, stop, symbol, out)
             return
-        engine = self.engines[symbol]
-        play(
-            engine.book,
-            engine,
-            self.trackers[symbol],
-            events,
-            start,
-            stop,
-            symbol,
-            self.symbols[symbol],
-            self.name,
-            out,
-            Book,
-            Features,
-        )
+        self.lanes[symbol].play(events, start, stop, out)
 
     def _play_dark(
         self,
@@ -192,15 +185,7 @@ class VenueActor:
         if isinstance(op, FeedSwitch):
             self.feed_up = op.up
             return
-        engine = self.engines[op.symbol]
-        if isinstance(op, Submit):
-            engine.submit(op.ts, op.order_id, op.side, op.price, op.size, op.tif)
-        elif isinstance(op, Cancel):
-            engine.cancel(op.ts, op.order_id)
-        else:
-            engine.replace(op.ts, op.order_id, op.price, op.size)
-        if engine.reports:
-            _drain(engine.reports, op.symbol, out)
+        self.lanes[op.symbol].order(op, out)
 
 
 def _drain(reports: list[VenueReport], symbol: int, out: list[VenueOutput]) -> None:
