@@ -9,18 +9,19 @@ replies with everything that happened as one ``VenueBatch``.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
 from collections.abc import Sequence
-from operator import itemgetter
 from typing import Any
 
+from meshrt.actors._venue import VenueCore
 from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import (
     Advance,
     Arrival,
+    Cancel,
     FeedSwitch,
     Snapshot,
     Stop,
+    Submit,
     VenueBatch,
     VenueState,
 )
@@ -33,10 +34,8 @@ from meshrt.venues.outputs import BookUpdate, OrderReport, TradePrint, VenueOutp
 from meshrt.venues.reports import VenueReport
 from meshrt.venues.sources import Source
 
-_ts = itemgetter(0)
 
-
-class VenueActor:
+class VenueActor(VenueCore):
     """One venue edge: one data source and one matching engine per symbol."""
 
     def __init__(
@@ -86,34 +85,10 @@ class VenueActor:
             self.reply_to.send_nowait(VenueBatch(self.index, events, self.next_time()))
         return False
 
-    def next_time(self) -> int | None:
-        """Time of the next feed event on any symbol, None when every source is done."""
-        sources = self.sources
-        if len(sources) == 1:
-            return sources[0].peek_time()
-        times = [t for t in (source.peek_time() for source in sources) if t is not None]
-        return min(times) if times else None
-
-    def advance(self, until: int, arrivals: list[Arrival]) -> list[VenueOutput]:
-        """Everything that happens before ``until``, in time order (feed first on ties)."""
+    def _merged(self, until: int, arrivals: list[Arrival]) -> list[VenueOutput]:
+        """``advance`` for a venue of several sources (meshrt/actors/_venue.pyx runs one of
+        a single source): their events merged by time, the arrivals interleaved."""
         out: list[VenueOutput] = []
-        if len(self.sources) == 1:
-            events = self.sources[0].batch(until)
-            position = 0
-            if self.feed_up:  # the common case, compiled (meshrt/venues/_feed.pyx)
-                handled = self.lanes[0].window(events, arrivals, out)
-                if handled == len(arrivals):
-                    return out
-                # a FeedSwitch: the events up to its time are played
-                arrivals = arrivals[handled:]
-                position = bisect_right(events, arrivals[0][0], key=_ts)
-            for arrival in arrivals:
-                stop = bisect_right(events, arrival[0], lo=position, key=_ts)
-                self._play(events, position, stop, 0, out)
-                position = stop
-                self._order(arrival, out)
-            self._play(events, position, len(events), 0, out)
-            return out
         merged = heapq.merge(
             *(
                 [(event, symbol) for event in source.batch(until)]
@@ -185,7 +160,15 @@ class VenueActor:
         if isinstance(op, FeedSwitch):
             self.feed_up = op.up
             return
-        self.lanes[op.symbol].order(op, out)
+        engine = self.engines[op.symbol]
+        if isinstance(op, Submit):
+            engine.submit(op.ts, op.order_id, op.side, op.price, op.size, op.tif)
+        elif isinstance(op, Cancel):
+            engine.cancel(op.ts, op.order_id)
+        else:
+            engine.replace(op.ts, op.order_id, op.price, op.size)
+        if engine.reports:
+            _drain(engine.reports, op.symbol, out)
 
 
 def _drain(reports: list[VenueReport], symbol: int, out: list[VenueOutput]) -> None:

@@ -2,7 +2,6 @@
 
 from typing import Any, final
 
-from meshrt.actors.protocol import Arrival, OrderOp
 from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import VenueOutput
 
@@ -38,10 +37,3 @@ class VenueLane:
         self, events: list[tuple[Any, ...]], start: int, stop: int, out: list[VenueOutput]
     ) -> None:
         """Apply events[start:stop], appending the venue's outputs."""
-    def window(
-        self, events: list[tuple[Any, ...]], arrivals: list[Arrival], out: list[VenueOutput]
-    ) -> int:
-        """A single-source window with the feed up, up to the first arrival that is not an
-        order operation: that arrival's index (``len(arrivals)``: all handled)."""
-    def order(self, op: OrderOp, out: list[VenueOutput]) -> None:
-        """An order operation reaching this symbol's engine; its reports follow in out."""

@@ -1,7 +1,7 @@
-"""The venue's window step, per symbol: a ``VenueLane`` applies the symbol's feed events
-to its displayed book (_book.pyx) and matching engine (matching.pyx), hands it the
-order arrivals interleaved by time (meshrt/actors/venue.py's ``advance`` rules), and
-emits the venue's outputs (meshrt/venues/outputs.py).
+"""The venue's feed step: a ``VenueLane`` per symbol applies the symbol's feed events to
+its displayed book (_book.pyx) and matching engine (matching.pyx) and emits the
+venue's outputs (meshrt/venues/outputs.py). The window step around it, with the order
+arrivals, is meshrt/actors/_venue.pyx (through _feed.pxd).
 
 Compiled because it runs once per feed event and per window. It reads the book's levels
 and calls its ``put`` at C level (declared in _book.pxd), calls the engine at C level
@@ -10,8 +10,7 @@ features in int64 fields (the rules of meshrt.venues.features.FeatureTracker, ch
 against them by tests/test_book.py) and builds each output at one allocation.
 """
 
-cimport cython
-from cpython.long cimport PyLong_AsLong, PyLong_AsLongLong
+from cpython.long cimport PyLong_AsLong
 from libc.stdint cimport int64_t
 
 from meshrt.venues._book cimport L2Book, _Side, as_int64
@@ -20,7 +19,6 @@ from meshrt.venues.matching cimport MatchingEngine, new_tuple_of, put_item
 
 # The constants and types have their one home in Python; the compiled loop reads them
 # once, here.
-from meshrt.actors.protocol import Cancel, Replace, Submit
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.outputs import OrderReport, TradePrint
@@ -36,9 +34,6 @@ cdef long K_DELTA = FEED_DELTA
 cdef long K_TRADE = FEED_TRADE
 cdef type T_TRADE = TradePrint
 cdef type T_REPORT = OrderReport
-cdef type T_SUBMIT = Submit
-cdef type T_CANCEL = Cancel
-cdef type T_REPLACE = Replace
 
 
 cdef inline int64_t mid_of(int64_t bid, int64_t ask) noexcept nogil:
@@ -57,7 +52,7 @@ cdef inline object output3(type cls, object ts, object symbol, object value):
     return out
 
 
-cdef int drain(list reports, object symbol, list out) except -1:
+cdef int drain(list reports, object symbol, list out) except -1:  # (in _feed.pxd)
     """Move the engine's reports into ``out`` as OrderReports."""
     cdef Py_ssize_t i, n = len(reports)
     for i in range(n):
@@ -69,18 +64,11 @@ cdef int drain(list reports, object symbol, list out) except -1:
     return 0
 
 
-@cython.final
 cdef class VenueLane:
     """VenueLane(engine, symbol, symbol_name, venue_name, book_type, features_type): one
     symbol of a simulated venue (``symbol`` its index), with its matching engine and its
     online features; ``book_type`` and ``features_type`` are the tuple types an update
     shows (meshrt.sdk's Book and Features)."""
-
-    cdef readonly MatchingEngine engine
-    cdef readonly object symbol
-    cdef readonly str symbol_name, venue_name
-    cdef readonly type book_type, features_type
-    cdef public int64_t last_mid, volatility, trade_flow
 
     def __init__(self, MatchingEngine engine not None, symbol, str symbol_name not None,
                  str venue_name not None, type book_type not None,
@@ -101,54 +89,6 @@ cdef class VenueLane:
         if start < 0 or stop > len(events):
             raise IndexError("play: events range out of bounds")
         self.play_c(events, start, stop, out)
-
-    def window(self, list events not None, list arrivals not None, list out not None):
-        """A single-source venue's window with its feed up: ``events`` with the order
-        ``arrivals`` interleaved by time, an arrival after the events at or before its
-        time. Stops at the first arrival that is not an order operation (a
-        ``FeedSwitch``), after the events before it, and returns its index
-        (``len(arrivals)``: all handled) for the caller to go on from."""
-        cdef Py_ssize_t position = 0, stop, k, n = len(events), m = len(arrivals)
-        cdef int64_t at
-        cdef type cls
-        for k in range(m):
-            op = arrivals[k]
-            if not isinstance(op, tuple) or len(<tuple>op) < 2:
-                raise TypeError(f"arrival {op!r} is not an arrival tuple")
-            at = PyLong_AsLongLong((<tuple>op)[0])
-            stop = position
-            while stop < n and PyLong_AsLongLong(events[stop][0]) <= at:
-                stop += 1
-            self.play_c(events, position, stop, out)
-            position = stop
-            cls = type(op)
-            if cls is not T_SUBMIT and cls is not T_CANCEL and cls is not T_REPLACE:
-                return k
-            self.order_c(cls, <tuple>op, out)
-        self.play_c(events, position, n, out)
-        return m
-
-    def order(self, op, list out not None):
-        """An order operation (Submit, Cancel or Replace) reaching this symbol's engine;
-        its reports follow it in ``out``."""
-        cdef type cls = type(op)
-        if cls is not T_SUBMIT and cls is not T_CANCEL and cls is not T_REPLACE:
-            raise TypeError(f"{op!r} is not an order operation")
-        self.order_c(cls, <tuple>op, out)
-
-    cdef int order_c(self, type cls, tuple op, list out) except -1:
-        if op[2] != self.symbol:
-            raise IndexError(f"order arrival {op!r} is not for symbol {self.symbol!r}")
-        cdef MatchingEngine engine = self.engine
-        if cls is T_SUBMIT:
-            engine.submit_c(op[0], op[1], op[3], op[4], op[5], op[6])
-        elif cls is T_CANCEL:
-            engine.cancel_c(op[0], op[1])
-        else:
-            engine.replace_c(op[0], op[1], op[3], op[4])
-        if len(engine.reports):
-            drain(engine.reports, self.symbol, out)
-        return 0
 
     cdef int play_c(self, list events, Py_ssize_t start, Py_ssize_t stop,
                     list out) except -1:
@@ -223,3 +163,4 @@ cdef class VenueLane:
             if len(reports):
                 drain(reports, symbol, out)
         return 0
+
