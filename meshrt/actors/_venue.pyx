@@ -74,7 +74,7 @@ cdef class VenueCore:
         cdef type cls
         for k in range(m):
             op = arrivals[k]
-            if not isinstance(op, tuple) or len(<tuple>op) < 3:
+            if not isinstance(op, tuple) or len(<tuple>op) < 2:
                 raise TypeError(f"arrival {op!r} is not an arrival tuple")
             at = PyLong_AsLongLong((<tuple>op)[0])
             stop = position
