@@ -16,8 +16,8 @@ from meshrt.sdk import Book, Features
 from meshrt.venues import _book, events
 from meshrt.venues._book import L2Book
 from meshrt.venues._feed import VenueLane
+from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.features import FeatureTracker
-from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import BookUpdate, TradePrint
 
 BUY, SELL = int(Side.BUY), int(Side.SELL)

@@ -1,4 +1,4 @@
-"""Tests for the single-symbol matching engine (meshrt.venues.matching)."""
+"""Tests for the single-symbol matching engine (meshrt.venues._matching)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from meshrt.contract import (
     RejectReason,
     notional,
 )
+from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.fees import FeeSchedule
-from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.reports import (
     Accepted,
     Cancelled,

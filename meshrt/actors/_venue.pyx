@@ -4,7 +4,7 @@ the sequencer calls every window.
 
 A single-source venue's window runs here in C: the feed events through the symbol's
 lane (meshrt/venues/_feed.pyx) with the order arrivals interleaved by time, each order
-operation handed to the matching engine (meshrt/venues/matching.pyx) at C level and its
+operation handed to the matching engine (meshrt/venues/_matching.pyx) at C level and its
 reports following it. The subclass provides the rare rest as Python methods:
 ``_merged(until, arrivals)`` (several sources), ``_play_dark(events, start, stop,
 symbol, out)`` (the feed is down: fault injection) and ``_order(op, out)`` (an arrival
@@ -15,7 +15,7 @@ from cpython.long cimport PyLong_AsLongLong
 from libc.stdint cimport int64_t
 
 from meshrt.venues._feed cimport VenueLane, drain
-from meshrt.venues.matching cimport MatchingEngine
+from meshrt.venues._matching cimport MatchingEngine
 
 # The arrival types have their one home in Python; the compiled step reads them once.
 from meshrt.actors.protocol import Cancel, Replace, Submit

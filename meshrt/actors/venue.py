@@ -28,8 +28,8 @@ from meshrt.actors.protocol import (
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.sdk import Book, Features
 from meshrt.venues._feed import VenueLane
+from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE
-from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import BookUpdate, OrderReport, TradePrint, VenueOutput
 from meshrt.venues.reports import VenueReport
 from meshrt.venues.sources import Source

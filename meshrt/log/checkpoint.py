@@ -42,7 +42,7 @@ FORMAT = "meshrt-checkpoint"
 # moved to meshrt/venues/specs.py; 17: scheduled controls carry their rank at one instant;
 # 18: orders and the matching engine's live orders keep the order report contract's state
 # (Order: booked, exec_seq, replace_seq instead of terminal_cum; LiveOrder: exec_seq);
-# 19: the matching engine and its live orders are compiled (meshrt/venues/matching.pyx)
+# 19: the matching engine and its live orders are compiled (meshrt/venues/_matching.pyx)
 # and a venue keeps one VenueLane per symbol (_feed.pyx) instead of FeatureTrackers
 VERSION = 19
 FOLDER = "checkpoints"

@@ -4,7 +4,7 @@
 cimport cython
 from libc.stdint cimport int64_t
 
-from meshrt.venues.matching cimport MatchingEngine
+from meshrt.venues._matching cimport MatchingEngine
 
 
 cdef int drain(list reports, object symbol, list out) except -1

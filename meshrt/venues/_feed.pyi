@@ -2,7 +2,7 @@
 
 from typing import Any, final
 
-from meshrt.venues.matching import MatchingEngine
+from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.outputs import VenueOutput
 
 @final

@@ -1,11 +1,11 @@
 """The venue's feed step: a ``VenueLane`` per symbol applies the symbol's feed events to
-its displayed book (_book.pyx) and matching engine (matching.pyx) and emits the
+its displayed book (_book.pyx) and matching engine (_matching.pyx) and emits the
 venue's outputs (meshrt/venues/outputs.py). The window step around it, with the order
 arrivals, is meshrt/actors/_venue.pyx (through _feed.pxd).
 
 Compiled because it runs once per feed event and per window. It reads the book's levels
 and calls its ``put`` at C level (declared in _book.pxd), calls the engine at C level
-(matching.pxd) only where an event can reach a resting order, keeps the online
+(_matching.pxd) only where an event can reach a resting order, keeps the online
 features in int64 fields (the rules of meshrt.venues.features.FeatureTracker, checked
 against them by tests/test_book.py) and builds each output at one allocation.
 """
@@ -15,7 +15,7 @@ from libc.stdint cimport int64_t
 
 from meshrt.venues._book cimport L2Book, _Side, as_int64
 from meshrt.venues._outputs cimport BookUpdate
-from meshrt.venues.matching cimport MatchingEngine, new_tuple_of, put_item
+from meshrt.venues._matching cimport MatchingEngine, new_tuple_of, put_item
 
 # The constants and types have their one home in Python; the compiled loop reads them
 # once, here.

@@ -1,5 +1,5 @@
 """The read-only view of a resting algo order. The engine's own mutable state of a live
-order is ``LiveOrder`` in the compiled matching engine (meshrt/venues/matching.pyx)."""
+order is ``LiveOrder`` in the compiled matching engine (meshrt/venues/_matching.pyx)."""
 
 from __future__ import annotations
 

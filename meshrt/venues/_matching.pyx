@@ -12,7 +12,7 @@ the venue's window step runs it for every order arrival and for every feed event
 can reach a resting order: the engine reads the displayed book's levels (_book.pyx) at C
 level, keeps each live order's state in int64s, and builds its reports (the NamedTuples
 of meshrt/venues/reports.py) at one allocation each. The venue's feed loop (_feed.pyx)
-calls it through matching.pxd. Prices and sizes are int64 here, as in the book: an order
+calls it through _matching.pxd. Prices and sizes are int64 here, as in the book: an order
 price or size past int64 (which the sequencer's checks refuse before it gets here) is
 refused as INVALID_PRICE or INVALID_SIZE.
 """
@@ -100,7 +100,7 @@ def _load_levels(levels, bint descending):
 @cython.final
 cdef class LiveOrder:
     """Mutable state of one live resting algo order; owned by the engine only (fields in
-    matching.pxd). ``size`` is the total including what has filled, ``queue_ahead`` the
+    _matching.pxd). ``size`` is the total including what has filled, ``queue_ahead`` the
     displayed size ahead of it at its price (risk-averse), ``exec_seq`` its last report's
     execution sequence."""
 

@@ -1,4 +1,4 @@
-"""Types of the Cython module meshrt/venues/matching.pyx."""
+"""Types of the Cython module meshrt/venues/_matching.pyx."""
 
 from collections.abc import Sequence
 from typing import final
