@@ -9,7 +9,11 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
   meshrt/include/meshrt.h is declared in _meshrt_h.pxd, the borrowed-reference C API in
   _borrowed.pxd; each module's own declarations are in its .pxd
 - meshrt.venues._book (.pyx, with _book.pxd): the venue's displayed L2 book
-- meshrt.venues._feed (.pyx): the venue's feed hot loop over that book
+- meshrt.venues._matching (.pyx, with _matching.pxd): the matching engine of virtual algo
+  orders over that book
+- meshrt.venues._feed (.pyx, with _feed.pxd): the venue's feed hot loop over that book and
+  engine
+- meshrt.actors._venue (.pyx): the simulated venue's window step (feed and order arrivals)
 - meshrt.venues._outputs, meshrt.actors._deliveries (.pyx): the per-book-update values
   (BookUpdate, BookDelivery), from free lists
 - meshrt.venues._synthetic (.pyx): the seeded synthetic market-data generator
@@ -48,7 +52,9 @@ EXTENSIONS = [
       for name in ("_wasmtime", "_host", "_pack", "_dispatch")),
     extension("meshrt.venues._outputs"),
     extension("meshrt.venues._book"),
-    extension("meshrt.venues._feed"),
+    extension("meshrt.venues._matching", depends=["meshrt/venues/_book.pxd"]),
+    extension("meshrt.venues._feed", depends=["meshrt/venues/_matching.pxd"]),
+    extension("meshrt.actors._venue", depends=["meshrt/venues/_feed.pxd"]),
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._deliveries"),
     extension("meshrt.venues._recording"),

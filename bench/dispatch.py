@@ -44,7 +44,7 @@ from meshrt.scenario.definition import load_scenario, start  # noqa: E402
 from meshrt.scenario.latency import micros  # noqa: E402
 from meshrt.sdk import Actions, Book, Features  # noqa: E402
 from meshrt.toolchain import build  # noqa: E402
-from meshrt.venues.matching import MatchingEngine  # noqa: E402
+from meshrt.venues._matching import MatchingEngine  # noqa: E402
 from meshrt.venues.outputs import BookUpdate  # noqa: E402
 from meshrt.venues.sources import open_source  # noqa: E402
 

@@ -13,21 +13,27 @@ from hypothesis import given, settings, strategies as st
 
 from meshrt.contract import Side
 from meshrt.sdk import Book, Features
-from meshrt.venues import _book, events, matching
+from meshrt.venues import _book, events
 from meshrt.venues._book import L2Book
-from meshrt.venues._feed import play
+from meshrt.venues._feed import VenueLane
+from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.features import FeatureTracker
-from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import BookUpdate, TradePrint
 
 BUY, SELL = int(Side.BUY), int(Side.SELL)
 INT64_MAX = 2**63 - 1
 
 
-def test_no_resting_order_is_what_a_new_book_holds_and_the_engine_uses() -> None:
+def test_no_resting_order_is_what_a_new_book_holds_and_the_engine_keeps() -> None:
     book = L2Book({}, {}, 20)
     assert (book.buy_max, book.sell_min) == (_book.NO_BUY, _book.NO_SELL) == (0, INT64_MAX)
-    assert (matching._NO_BUY, matching._NO_SELL) == (_book.NO_BUY, _book.NO_SELL)
+    engine = MatchingEngine()
+    engine.apply_snapshot(0, [(99, 1)], [(101, 1)])
+    engine.submit(1, 1, BUY, 98, 1, 0)
+    engine.submit(1, 2, SELL, 102, 1, 0)
+    engine.cancel(2, 1)
+    engine.cancel(2, 2)
+    assert (engine.book.buy_max, engine.book.sell_min) == (_book.NO_BUY, _book.NO_SELL)
 
 
 class Model:
@@ -194,12 +200,10 @@ def test_the_feed_loop_applies_the_python_rules(
     raw: list[tuple[Any, ...]], depth: int, cuts: list[int]
 ) -> None:
     feed_events = [(ts, *ev) for ts, ev in enumerate(raw)]
-    engine, tracker, out = MatchingEngine(depth=depth), FeatureTracker(), []
+    lane, out = VenueLane(MatchingEngine(depth=depth), 0, "X", "v", Book, Features), []
     bounds = [0, *sorted(min(c, len(feed_events)) for c in cuts), len(feed_events)]
-    for start, stop in itertools.pairwise(bounds):  # windows: state is written back between
-        play(
-            engine.book, engine, tracker, feed_events, start, stop, 0, "X", "v", out, Book, Features
-        )
+    for start, stop in itertools.pairwise(bounds):  # windows: state is kept between
+        lane.play(feed_events, start, stop, out)
     want, want_tracker = reference(feed_events, depth)
     assert out == want
     assert [type(item) for item in out] == [type(item) for item in want]
@@ -207,7 +211,7 @@ def test_the_feed_loop_applies_the_python_rules(
     assert [(type(item.book), type(item.features)) for item in updates] == [(Book, Features)] * len(
         updates
     )
-    assert (tracker.last_mid, tracker.volatility, tracker.trade_flow) == (
+    assert (lane.last_mid, lane.volatility, lane.trade_flow) == (
         want_tracker.last_mid,
         want_tracker.volatility,
         want_tracker.trade_flow,
@@ -215,20 +219,7 @@ def test_the_feed_loop_applies_the_python_rules(
 
 
 def test_the_feed_loop_refuses_a_trade_flow_past_int64() -> None:
-    engine, tracker = MatchingEngine(), FeatureTracker()
-    tracker.trade_flow = INT64_MAX
+    lane = VenueLane(MatchingEngine(), 0, "X", "v", Book, Features)
+    lane.trade_flow = INT64_MAX
     with pytest.raises(OverflowError, match="v X: trade flow overflows int64"):
-        play(
-            engine.book,
-            engine,
-            tracker,
-            [(1, events.FEED_TRADE, BUY, 5, 1)],
-            0,
-            1,
-            0,
-            "X",
-            "v",
-            [],
-            Book,
-            Features,
-        )
+        lane.play([(1, events.FEED_TRADE, BUY, 5, 1)], 0, 1, [])

@@ -16,6 +16,7 @@ from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import Replace, Submit
 from meshrt.contract import ActionKind, RejectReason, Side, TimeInForce
 from meshrt.scenario.limits import MailboxConfig
+from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT
 from meshrt.venues.live.playback import Inbox
 from meshrt.venues.live.refdata import Reference
@@ -28,7 +29,6 @@ from meshrt.venues.live.verdicts import (
     Resync,
     Why,
 )
-from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import BookUpdate, LiveNote, OrderReport
 from meshrt.venues.reports import Accepted, CancelRejected, Rejected
 

@@ -1,7 +1,8 @@
-"""Tests for the single-symbol matching engine (meshrt.venues.matching)."""
+"""Tests for the single-symbol matching engine (meshrt.venues._matching)."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Sequence
 
 import pytest
@@ -15,8 +16,8 @@ from meshrt.contract import (
     RejectReason,
     notional,
 )
+from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.fees import FeeSchedule
-from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.reports import (
     Accepted,
     Cancelled,
@@ -612,3 +613,74 @@ def test_random_sequences_keep_order_invariants(op_list: list[tuple]) -> None:
     for o in resting:
         assert o.remaining == live[o.order_id][0] - live[o.order_id][1]
     assert run(op_list)[1] == per_op  # deterministic
+
+
+@pytest.mark.property
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 2**63 - 1),
+    st.integers(1, 2**63 - 1),
+    st.integers(-1_000_000, 1_000_000),
+    st.integers(-1_000_000, 1_000_000),
+)
+def test_the_compiled_fee_is_the_fee_rule(price: int, size: int, maker: int, taker: int) -> None:
+    """The engine charges the fee in 128-bit C (and past int64 by the Python rule): the
+    same as FeeSchedule.fee for any int64 price and size, as taker and as maker."""
+    fees = FeeSchedule(maker_ppm=maker, taker_ppm=taker)
+    e = engine(bids=(), asks=((price, size),), fees=fees)
+    e.submit(T, 1, BUY, None, size, GTC)
+    assert drain(e)[1] == Filled(T, 1, price, size, TAKER, fees.fee(TAKER, price, size), 0, size, 2)
+    e = engine(bids=(), asks=(), fees=fees)
+    e.submit(T, 2, SELL, price, size, GTC)
+    e.apply_trade(T, BUY, price, size)
+    assert drain(e)[1] == Filled(T, 2, price, size, MAKER, fees.fee(MAKER, price, size), 0, size, 2)
+
+
+def test_an_order_past_int64_is_refused_as_the_sequencer_would() -> None:
+    e = engine()
+    e.submit(T, 1, BUY, 100, 2**63, GTC)
+    e.submit(T, 2, BUY, 2**63, 1, GTC)
+    e.submit(T, 3, BUY, 99, 1, GTC)
+    e.replace(T, 3, 99, 2**63)
+    e.replace(T, 3, 2**63, 2)
+    size, price = int(RejectReason.INVALID_SIZE), int(RejectReason.INVALID_PRICE)
+    replace = int(ActionKind.REPLACE)
+    assert drain(e) == [
+        Rejected(T, 1, size, 0, 0, 1),
+        Rejected(T, 2, price, 0, 0, 1),
+        Accepted(T, 3, 0, 1, 1),
+        CancelRejected(T, 3, size, replace, 0, 1, 1),
+        CancelRejected(T, 3, price, replace, 0, 1, 1),
+    ]
+
+
+def test_a_pickled_engine_keeps_its_book_joined_to_its_resting_orders() -> None:
+    """Checkpoints pickle the engine: the copy's book still reads the copy's resting
+    orders (a level change at a resting price shrinks its queue) and reports the same."""
+    e = engine(fees=FeeSchedule(maker_ppm=-10, taker_ppm=30))
+    e.submit(T, 1, BUY, 100, 3, GTC)
+    e.submit(T, 2, SELL, 104, 2, POST_ONLY)
+    drain(e)
+    copy = pickle.loads(pickle.dumps(e, protocol=pickle.HIGHEST_PROTOCOL))
+    assert (
+        copy.resting()
+        == e.resting()
+        == [
+            RestingOrder(1, BUY, 100, 3, 10),
+            RestingOrder(2, SELL, 104, 2, 0),
+        ]
+    )
+    for x in (e, copy):
+        x.apply_delta(T, BUY, 100, 4)  # the queue ahead of order 1 shrinks to 4
+        x.apply_delta(T, BUY, 105, 1)  # through order 2: 1 of its 2 fills
+        x.apply_trade(T, SELL, 100, 5)  # 4 to the queue, 1 to order 1
+    reports = drain(e)
+    assert drain(copy) == reports and [type(r) for r in reports] == [Filled, Filled]
+    assert (
+        copy.resting()
+        == e.resting()
+        == [
+            RestingOrder(1, BUY, 100, 2, 0),
+            RestingOrder(2, SELL, 104, 1, 0),
+        ]
+    )

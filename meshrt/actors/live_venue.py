@@ -25,11 +25,11 @@ from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import Arrival, Replace, Submit
 from meshrt.actors.venue import VenueActor
 from meshrt.scenario.limits import MailboxConfig
+from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.events import FEED_SNAPSHOT, FeedEvent
 from meshrt.venues.live.playback import Inbox
 from meshrt.venues.live.refdata import Reference, check_order
 from meshrt.venues.live.verdicts import Disconnected, Feed, Received, Resync
-from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import LiveNote, OrderReport, VenueOutput
 
 

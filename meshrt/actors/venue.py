@@ -9,11 +9,10 @@ replies with everything that happened as one ``VenueBatch``.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
 from collections.abc import Sequence
-from operator import itemgetter
 from typing import Any
 
+from meshrt.actors._venue import VenueCore
 from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import (
     Advance,
@@ -28,18 +27,15 @@ from meshrt.actors.protocol import (
 )
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.sdk import Book, Features
-from meshrt.venues._feed import play
+from meshrt.venues._feed import VenueLane
+from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE
-from meshrt.venues.features import FeatureTracker
-from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.outputs import BookUpdate, OrderReport, TradePrint, VenueOutput
 from meshrt.venues.reports import VenueReport
 from meshrt.venues.sources import Source
 
-_ts = itemgetter(0)
 
-
-class VenueActor:
+class VenueActor(VenueCore):
     """One venue edge: one data source and one matching engine per symbol."""
 
     def __init__(
@@ -57,7 +53,10 @@ class VenueActor:
         self.symbols = list(symbols)
         self.sources = list(sources)
         self.engines = list(engines)
-        self.trackers = [FeatureTracker() for _ in self.symbols]
+        self.lanes = [
+            VenueLane(engine, symbol, name_of, name, Book, Features)
+            for symbol, (engine, name_of) in enumerate(zip(self.engines, self.symbols, strict=True))
+        ]
         self.reply_to = reply_to
         self.mailbox: Mailbox[Advance | Snapshot | Stop] = Mailbox(f"venue:{name}", mailbox)
         self.feed_up = True
@@ -86,27 +85,10 @@ class VenueActor:
             self.reply_to.send_nowait(VenueBatch(self.index, events, self.next_time()))
         return False
 
-    def next_time(self) -> int | None:
-        """Time of the next feed event on any symbol, None when every source is done."""
-        sources = self.sources
-        if len(sources) == 1:
-            return sources[0].peek_time()
-        times = [t for t in (source.peek_time() for source in sources) if t is not None]
-        return min(times) if times else None
-
-    def advance(self, until: int, arrivals: list[Arrival]) -> list[VenueOutput]:
-        """Everything that happens before ``until``, in time order (feed first on ties)."""
+    def _merged(self, until: int, arrivals: list[Arrival]) -> list[VenueOutput]:
+        """``advance`` for a venue of several sources (meshrt/actors/_venue.pyx runs one of
+        a single source): their events merged by time, the arrivals interleaved."""
         out: list[VenueOutput] = []
-        if len(self.sources) == 1:
-            events = self.sources[0].batch(until)
-            position = 0
-            for arrival in arrivals:
-                stop = bisect_right(events, arrival[0], lo=position, key=_ts)
-                self._play(events, position, stop, 0, out)
-                position = stop
-                self._order(arrival, out)
-            self._play(events, position, len(events), 0, out)
-            return out
         merged = heapq.merge(
             *(
                 [(event, symbol) for event in source.batch(until)]
@@ -142,21 +124,7 @@ class VenueActor:
         if not self.feed_up:
             self._play_dark(events, start, stop, symbol, out)
             return
-        engine = self.engines[symbol]
-        play(
-            engine.book,
-            engine,
-            self.trackers[symbol],
-            events,
-            start,
-            stop,
-            symbol,
-            self.symbols[symbol],
-            self.name,
-            out,
-            Book,
-            Features,
-        )
+        self.lanes[symbol].play(events, start, stop, out)
 
     def _play_dark(
         self,

@@ -19,8 +19,8 @@ from meshrt.loaders import algo_kind, load_slot, slot_context
 from meshrt.loaders.python import PythonSlot, resolve_algo_class
 from meshrt.scenario.definition import LIVE_SOURCES, Scenario, Venue
 from meshrt.sequencer.topology import DeploymentSite, LifecycleAt, Topology, VenueSite
+from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.live.playback import CaptureInput, Inbox
-from meshrt.venues.matching import MatchingEngine
 from meshrt.venues.sources import open_source
 from meshrt.venues.specs import CaptureSpec, LiveSpec, RecordedSpec
 

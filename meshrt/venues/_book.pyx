@@ -2,9 +2,9 @@
 
 Every book update of every run passes through here, so it is compiled: ``L2Book`` holds
 the feed's displayed levels (best first) and caches each side's top-``depth`` view as
-tuples until a level inside the view changes. The venue's feed loop (``play`` in
-_feed.pyx) drives it at C level through _book.pxd. What the book does not decide stays
-in Python, in meshrt/venues/matching.py: the matching engine owns the resting algo
+tuples until a level inside the view changes. The venue's feed loop (``VenueLane`` in
+_feed.pyx) drives it at C level through _book.pxd. What the book does not decide is
+the matching engine's (meshrt/venues/_matching.pyx): it owns the resting algo
 orders and is called only when an event can reach one (a trade print, a snapshot, or a
 level change at a resting price or through the best resting price on the other side).
 

@@ -3,10 +3,9 @@
 Integer exponential moving averages, so results are identical on every machine:
 volatility tracks |change of mid| with weight 1/16 per book update; trade flow adds
 each print's signed size (buyer-initiated positive) and decays by 1/32 per book
-update. The methods below are the rules' one Python home. The venue's feed loop
-(``play`` in meshrt/venues/_feed.pyx) applies the same rules in compiled form, on
-int64 locals it reads from this state at the start of a window's events and writes
-back at the end; tests/test_book.py checks the two agree on random feeds.
+update. The methods below are the rules' one Python home. The venue applies the same
+rules in compiled form (``VenueLane`` in meshrt/venues/_feed.pyx, whose int64 fields
+are this state); tests/test_book.py checks the two agree on random feeds.
 """
 
 from __future__ import annotations

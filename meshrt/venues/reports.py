@@ -1,6 +1,6 @@
 """A venue's reports about an algo order: one typed value per kind, told apart by type.
 
-A matching engine (meshrt/venues/matching.py) makes them; they travel in ``OrderReport``
+A matching engine (meshrt/venues/_matching.pyx) makes them; they travel in ``OrderReport``
 (meshrt/venues/outputs.py) to the sequencer, whose report ingress (meshrt/sequencer/
 reports.py, ingress.py, transitions.py) dispatches on ``type(report)``. NamedTuples: one
 is built per order event and ingress reads them at report rate, so they must stay as

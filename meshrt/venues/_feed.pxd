@@ -1,0 +1,22 @@
+# The feed step's C-level face: the venue's window step (meshrt/actors/_venue.pyx) plays a
+# symbol's feed events through its lane and moves engine reports into the output.
+
+cimport cython
+from libc.stdint cimport int64_t
+
+from meshrt.venues._matching cimport MatchingEngine
+
+
+cdef int drain(list reports, object symbol, list out) except -1
+
+
+@cython.final
+cdef class VenueLane:
+    cdef readonly MatchingEngine engine
+    cdef readonly object symbol
+    cdef readonly str symbol_name, venue_name
+    cdef readonly type book_type, features_type
+    cdef public int64_t last_mid, volatility, trade_flow
+
+    cdef int play_c(self, list events, Py_ssize_t start, Py_ssize_t stop,
+                    list out) except -1
