@@ -18,6 +18,7 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
 - meshrt.actors._commit (.pyx, with _commit.pxd): the sequencer's commit loop for venue
   feed events
 - meshrt.sequencer._merge (.pyx): a window's venue streams committed as one, in order
+- meshrt.sequencer._window (.pyx): the window driver (virtual time's windows back to back)
 - meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
   the fatal-signal handler and watchdog thread
 """
@@ -51,6 +52,7 @@ EXTENSIONS = [
     extension("meshrt.venues._recording"),
     extension("meshrt.actors._commit", depends=["meshrt/actors/_commit.pxd"]),
     extension("meshrt.sequencer._merge", depends=["meshrt/actors/_commit.pxd"]),
+    extension("meshrt.sequencer._window", depends=["meshrt/actors/_deliveries.pxd"]),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
     extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),
               include_dirs=["meshrt/actors"], depends=["meshrt/actors/_crashwatch.h"]),

@@ -46,3 +46,7 @@ def guard(
 
 def unguard() -> None:
     """Undo guard()."""
+
+def step(instance: Any, batch: list[Any]) -> bool:
+    """AlgoInstance.step: deliver ``batch`` in order, replying at each WindowEnd; True
+    once told to stop."""

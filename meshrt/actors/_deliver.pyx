@@ -194,6 +194,13 @@ def deliver_books(list items not None, Py_ssize_t start, object state, object ac
     """
     if start < 0:
         raise ValueError(f"deliver_books: start index {start} is negative")
+    return run_books(items, start, state, actions, instance, on_book, flush, latencies)
+
+
+cdef tuple run_books(list items, Py_ssize_t start, object state, object actions,
+                     object instance, object on_book, object flush,
+                     LatencyHistogram latencies):
+    """deliver_books at C level (the instance's step calls it once a window)."""
     cdef dict books = state.books
     cdef list buffer = actions._buffer
     if books is None or buffer is None:
@@ -232,3 +239,68 @@ def deliver_books(list items not None, Py_ssize_t start, object state, object ac
         if buffer or instance.messages_this_callback:
             flush(ts)
     return k, callbacks, error
+
+
+# -- the instance's step --------------------------------------------------------------
+
+cdef str RUNNING = "running"
+cdef type T_WINDOW_END, T_STOP, T_RESTART, T_MESSAGE, T_UNDELIVERED
+
+
+def step(instance, list batch not None):
+    """AlgoInstance.step (meshrt/actors/instance.py): deliver ``batch`` in order,
+    replying at each WindowEnd; True once told to stop. Runs of books to a running algo
+    go through the book loop at C level; every other delivery to the instance's
+    ``_deliver``, which owns the rules for it."""
+    global T_WINDOW_END, T_STOP, T_RESTART, T_MESSAGE, T_UNDELIVERED
+    if T_WINDOW_END is None:
+        from meshrt.actors.protocol import (
+            MessageDelivery, RestartDelivery, Stop, UndeliveredOut, WindowEnd,
+        )
+        T_WINDOW_END, T_STOP, T_RESTART = WindowEnd, Stop, RestartDelivery
+        T_MESSAGE, T_UNDELIVERED = MessageDelivery, UndeliveredOut
+    cdef str label = instance.label
+    cdef Py_ssize_t size
+    cdef const char *text = PyUnicode_AsUTF8AndSize(label, &size)
+    # once a window: named by a crash or the watchdog
+    crashwatch_batch(text, <size_t>size, 1 if instance.wasm else 0)
+    cdef Py_ssize_t k = 0, n = len(batch), callbacks
+    state, actions = instance.state, instance.actions
+    cdef LatencyHistogram latencies = instance.latencies_ns
+    flush = None
+    while k < n:
+        if instance.lifecycle == RUNNING and instance.crashed is None:
+            # the hot path: a run of books to a running algo
+            if type(batch[k]) is BookDelivery:
+                if flush is None:
+                    flush = instance._flush
+                k, callbacks, error = run_books(
+                    batch, k, state, actions, instance, instance.on_book, flush, latencies
+                )
+                instance.book_callbacks += callbacks
+                if error is not None:
+                    ts = (<BookDelivery>batch[k - 1]).ts
+                    instance._callback_failed(ts, error)
+                    instance._flush(ts)
+                    continue
+                if k == n:
+                    break
+        item = batch[k]
+        k += 1
+        kind = type(item)
+        if kind is T_WINDOW_END:
+            instance._reply()
+        elif kind is T_STOP:
+            crashwatch_idle()
+            return True
+        elif instance.crashed is not None:
+            if kind is T_RESTART:
+                instance._restart(item)
+            else:
+                instance.discarded += 1
+                if kind is T_MESSAGE:  # the link's statistics must hear of it
+                    instance.outputs.append(T_UNDELIVERED(item.ts, item.message.sender))
+        else:
+            instance._deliver(item)
+    crashwatch_idle()
+    return False

@@ -13,13 +13,7 @@ import traceback
 from collections.abc import Hashable
 from typing import Any
 
-from meshrt.actors._deliver import (
-    LatencyHistogram,
-    deliver_books,
-    watch_batch,
-    watch_callback,
-    watch_idle,
-)
+from meshrt.actors._deliver import LatencyHistogram, step as step_batch, watch_callback
 from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import (
     ActionOut,
@@ -41,11 +35,8 @@ from meshrt.actors.protocol import (
     RestartDelivery,
     SetParamOut,
     ShutdownDelivery,
-    Stop,
     SubscribedDelivery,
     SubscribeOut,
-    UndeliveredOut,
-    WindowEnd,
 )
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind, is_order_id
 from meshrt.scenario.limits import MailboxConfig
@@ -240,45 +231,11 @@ class AlgoInstance:
         while not self.step(await self.mailbox.receive_batch()):
             pass
 
-    def step(self, batch: list[Any]) -> bool:
-        """Deliver ``batch`` in order, replying at each WindowEnd; True once told to stop.
-        The sequencer calls this directly in virtual time (meshrt/sequencer/actor.py)."""
-        state, actions = self.state, self.actions
-        flush, latencies = self._flush, self.latencies_ns
-        watch_batch(self.label, self.wasm)  # once a window: named by a crash or the watchdog
-        k, n = 0, len(batch)
-        while k < n:
-            if self.lifecycle == RUNNING and self.crashed is None:
-                # the hot path, compiled: a run of books to a running algo
-                k, callbacks, error = deliver_books(
-                    batch, k, state, actions, self, self.on_book, flush, latencies
-                )
-                self.book_callbacks += callbacks
-                if error is not None:
-                    ts = batch[k - 1].ts
-                    self._callback_failed(ts, error)
-                    flush(ts)
-                    continue
-                if k == n:
-                    break
-            item = batch[k]
-            k += 1
-            if isinstance(item, WindowEnd):
-                self._reply()
-            elif isinstance(item, Stop):
-                watch_idle()
-                return True
-            elif self.crashed is not None:
-                if type(item) is RestartDelivery:
-                    self._restart(item)
-                else:
-                    self.discarded += 1
-                    if type(item) is MessageDelivery:  # the link's statistics must hear of it
-                        self.outputs.append(UndeliveredOut(item.ts, item.message.sender))
-            else:
-                self._deliver(item)
-        watch_idle()
-        return False
+    # Deliver a batch in order, replying at each WindowEnd; True once told to stop. The
+    # sequencer calls it directly in virtual time (meshrt/sequencer/_window.pyx); compiled
+    # (meshrt/actors/_deliver.pyx): runs of books go to on_book at C level, anything
+    # else to _deliver.
+    step = step_batch
 
     def _reply(self) -> None:
         self.reply_to.send_nowait(InstanceBatch(self.index, self.take_outputs()))
