@@ -13,10 +13,9 @@ import traceback
 from collections.abc import Hashable
 from typing import Any
 
-from meshrt.actors._deliver import LatencyHistogram, step as step_batch, watch_callback
+from meshrt.actors._deliver import LatencyHistogram, deliver, flush, step as step_batch
 from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import (
-    ActionOut,
     BookDelivery,
     CrashOut,
     Delivery,
@@ -24,13 +23,11 @@ from meshrt.actors.protocol import (
     HeartbeatDelivery,
     InstanceBatch,
     InstanceOutput,
-    KillDelivery,
     LifecycleDelivery,
     LogOut,
     MessageDelivery,
     MessageOut,
     NbboDelivery,
-    OrderDelivery,
     RejectDelivery,
     RestartDelivery,
     SetParamOut,
@@ -38,7 +35,7 @@ from meshrt.actors.protocol import (
     SubscribedDelivery,
     SubscribeOut,
 )
-from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind, is_order_id
+from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.sdk import ActionLimitExceeded, Actions, AlgoState, OpenOrder
 from meshrt.validators import ScenarioValueError, check_param, shown
@@ -231,11 +228,15 @@ class AlgoInstance:
         while not self.step(await self.mailbox.receive_batch()):
             pass
 
-    # Deliver a batch in order, replying at each WindowEnd; True once told to stop. The
-    # sequencer calls it directly in virtual time (meshrt/sequencer/_window.pyx); compiled
-    # (meshrt/actors/_deliver.pyx): runs of books go to on_book at C level, anything
-    # else to _deliver.
+    # Compiled (meshrt/actors/_deliver.pyx), the rules' one home. step: deliver a batch
+    # in order, replying at each WindowEnd, True once told to stop (the sequencer calls
+    # it directly in virtual time: meshrt/sequencer/_window.pyx); runs of books go to
+    # on_book at C level, anything else to _deliver: one delivery, the instance's view
+    # updated and its callback called; _flush(ts): a callback's actions moved into the
+    # window's outputs, in order.
     step = step_batch
+    _deliver = deliver
+    _flush = flush
 
     def _reply(self) -> None:
         self.reply_to.send_nowait(InstanceBatch(self.index, self.take_outputs()))
@@ -245,64 +246,6 @@ class AlgoInstance:
         outputs = self.outputs
         self.outputs = []
         return outputs
-
-    def _deliver(self, item: Delivery) -> None:
-        state = self.state
-        ts = item.ts
-        state.now = ts
-        kind = type(item)
-        watch_callback(CALLBACK_OF.get(kind))
-        try:
-            if kind is BookDelivery:
-                self.skipped += 1  # the running case never gets here: see step()
-                return
-            elif type(item) is FillDelivery:
-                self._on_fill(item.fill)
-            elif type(item) is RejectDelivery:
-                reject = item.reject
-                if not is_order_id(reject.order_id):
-                    pass  # a refused action named no order id an order can have
-                elif reject.action in (ActionKind.LIMIT, ActionKind.MARKET):
-                    state.open_orders.pop(reject.order_id, None)
-                else:  # the sequencer says whether another request is still outstanding
-                    order = state.open_orders.get(reject.order_id)
-                    if order is not None and order.pending != item.pending:
-                        state.open_orders[reject.order_id] = order._replace(pending=item.pending)
-                self.slot.on_reject(reject, state, self.actions)
-            elif type(item) is OrderDelivery:
-                if item.order is None:
-                    state.open_orders.pop(item.client_id, None)
-                else:
-                    state.open_orders[item.client_id] = item.order
-            elif type(item) is LifecycleDelivery:
-                self._lifecycle(item.transition)
-            elif kind in (NbboDelivery, MessageDelivery, HeartbeatDelivery):
-                if self.lifecycle != RUNNING:
-                    self.skipped += 1
-                    return
-                if type(item) is NbboDelivery:
-                    self.on_nbbo(item.nbbo, state, self.actions)
-                elif type(item) is MessageDelivery:
-                    self.messages_received += 1
-                    self.on_message(item.message, state, self.actions)
-                else:
-                    self.on_heartbeat(state, self.actions)
-            elif type(item) is KillDelivery:
-                raise InjectedFault(item.reason)
-            elif type(item) is SubscribedDelivery:
-                name = "on_subscribed" if item.on else "on_unsubscribed"
-                callback = self.slot.optional(name)
-                if callback is not None:
-                    callback(item.symbol, state, self.actions)
-            elif type(item) is ShutdownDelivery:
-                callback = self.slot.optional("on_shutdown")
-                if callback is not None:
-                    callback(state)
-        except BaseException as exc:  # noqa: BLE001 - algo code may raise anything, even
-            self._callback_failed(ts, exc)  # SystemExit: a real Ctrl-C is no exception here
-        finally:
-            watch_callback(None)
-        self._flush(ts)
 
     def _callback_failed(self, ts: int, exc: BaseException) -> None:
         """A refused action or message is counted and the instance goes on; anything else
@@ -337,13 +280,3 @@ class AlgoInstance:
         callback = self.slot.optional(LIFECYCLE_CALLBACKS[transition])
         if callback is not None:
             callback(self.state, self.actions)
-
-    def _flush(self, ts: int) -> None:
-        """Move this callback's actions into the window's outputs, in order."""
-        self.messages_this_callback = 0
-        buffer = self.actions._buffer
-        if buffer:
-            outputs = self.outputs
-            for action in buffer:
-                outputs.append(ActionOut(ts, action))
-            buffer.clear()
