@@ -51,8 +51,10 @@ EXTENSIONS = [
     extension("meshrt.actors._deliveries"),
     extension("meshrt.venues._recording"),
     extension("meshrt.actors._commit", depends=["meshrt/actors/_commit.pxd"]),
-    extension("meshrt.sequencer._merge", depends=["meshrt/actors/_commit.pxd"]),
-    extension("meshrt.sequencer._window", depends=["meshrt/actors/_deliveries.pxd"]),
+    extension("meshrt.sequencer._merge",
+              depends=["meshrt/actors/_commit.pxd", "meshrt/sequencer/_merge.pxd"]),
+    extension("meshrt.sequencer._window",
+              depends=["meshrt/actors/_deliveries.pxd", "meshrt/sequencer/_merge.pxd"]),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
     extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),
               include_dirs=["meshrt/actors"], depends=["meshrt/actors/_crashwatch.h"]),

@@ -26,6 +26,7 @@ from operator import itemgetter
 import trio
 
 from meshrt.actors._deliveries cimport BookDelivery
+from meshrt.sequencer._merge cimport VenueMerge
 
 from meshrt.actors._deliver import step as step_instance
 from meshrt.actors.mailbox import MailboxFull
@@ -152,7 +153,8 @@ cdef class WindowDriver:
     ``venues`` (its VenueMerge) and ``commit_control`` (the controls' commit, bound to
     the run's spawn)."""
 
-    cdef object clock, journal, schedule, controls, bridge, log, books, venues
+    cdef object clock, journal, schedule, controls, bridge, log, books
+    cdef VenueMerge venues
     cdef object commit_control, commit_outputs
     cdef list lanes, actors, arrivals, deployed, instances, inbound, timers, heartbeats
     cdef list schedule_controls, lines
@@ -388,7 +390,7 @@ cdef class WindowDriver:
         """Commit one window's sorted streams in the deterministic order: by event time,
         then producer (control, the venues in index order, the instances' outputs), then
         the producer's own order."""
-        venues = self.venues
+        cdef VenueMerge venues = self.venues
         venues.load(venue_events, self.lines if self.logging else None)
         last = venues.last
         clock = self.clock
