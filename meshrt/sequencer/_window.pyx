@@ -38,7 +38,6 @@ cdef int64_t NONE = 0x7FFFFFFFFFFFFFFF  # nothing to do: later than any time
 cdef object _ts = itemgetter(0)
 cdef object tuple_new = tuple.__new__
 cdef type T_OUTPUT = Output
-cdef type T_RESTART = Restart
 cdef double write_every_s = WRITE_EVERY_S
 cdef Py_ssize_t write_lines = WRITE_LINES
 
@@ -238,7 +237,7 @@ cdef class WindowDriver:
             at = entry[0]
             if at >= until:
                 break
-            if type(entry[3]) is T_RESTART and at > start:
+            if isinstance(entry[3], Restart) and at > start:
                 return at
         return until
 
