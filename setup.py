@@ -54,10 +54,12 @@ EXTENSIONS = [
     extension("meshrt.sequencer._merge",
               depends=["meshrt/actors/_commit.pxd", "meshrt/sequencer/_merge.pxd"]),
     extension("meshrt.sequencer._window",
-              depends=["meshrt/actors/_deliveries.pxd", "meshrt/sequencer/_merge.pxd"]),
+              depends=["meshrt/actors/_deliveries.pxd", "meshrt/actors/_deliver.pxd",
+                       "meshrt/sequencer/_merge.pxd"]),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
     extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),
-              include_dirs=["meshrt/actors"], depends=["meshrt/actors/_crashwatch.h"]),
+              include_dirs=["meshrt/actors"],
+              depends=["meshrt/actors/_crashwatch.h", "meshrt/actors/_deliver.pxd"]),
 ]
 
 

@@ -304,10 +304,13 @@ def flush(instance, ts):
     flush_actions(instance, instance.actions._buffer, ts)
 
 
-def step(instance, list batch not None):
+cpdef bint step(object instance, list batch) except -1:
     """AlgoInstance.step (meshrt/actors/instance.py): deliver ``batch`` in order,
     replying at each WindowEnd; True once told to stop. Runs of books to a running algo
-    go through the book loop, every other delivery through ``deliver``."""
+    go through the book loop, every other delivery through ``deliver``. (The window
+    driver calls it at C level: _deliver.pxd.)"""
+    if batch is None:
+        raise TypeError("step: batch must be a list")
     if not types_loaded:
         load_types()
     cdef str label = instance.label

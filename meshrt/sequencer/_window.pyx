@@ -25,10 +25,10 @@ from operator import itemgetter
 
 import trio
 
+from meshrt.actors._deliver cimport step as step_instance
 from meshrt.actors._deliveries cimport BookDelivery
 from meshrt.sequencer._merge cimport VenueMerge
 
-from meshrt.actors._deliver import step as step_instance
 from meshrt.actors.mailbox import MailboxFull
 from meshrt.actors.protocol import CrashOut, Output
 from meshrt.log.writer import WRITE_EVERY_S, WRITE_LINES
@@ -155,10 +155,11 @@ cdef class WindowDriver:
     cdef object clock, journal, schedule, controls, bridge, log, books
     cdef VenueMerge venues
     cdef object commit_control, commit_outputs
-    cdef list lanes, actors, arrivals, deployed, instances, inbound, timers, heartbeats
+    cdef list lanes, actors, arrivals, deployed, instances, mailboxes, inbound, timers
+    cdef list heartbeats
     cdef list schedule_controls, lines
     cdef Py_ssize_t n_lanes, n_deployed
-    cdef bint has_end, logging
+    cdef bint has_end, logging, fsync  # fsync: the log syncs (and so writes) every window
     cdef int64_t end_ns, lookahead
 
     def __init__(self, sequencer, venues, commit_control):
@@ -177,6 +178,7 @@ cdef class WindowDriver:
         self.arrivals = [lane.arrivals for lane in self.lanes]
         self.deployed = list(sequencer.deployed)
         self.instances = [dep.instance for dep in self.deployed]
+        self.mailboxes = [instance.mailbox for instance in self.instances]
         self.inbound = [dep.inbound for dep in self.deployed]
         self.timers = [dep.timers for dep in self.deployed]
         self.heartbeats = list(self.controls.heartbeats)
@@ -185,6 +187,7 @@ cdef class WindowDriver:
         self.n_deployed = len(self.deployed)
         self.lines = self.log.lines
         self.logging = self.log.path is not None
+        self.fsync = self.log.fsync_interval_s is not None
         end = self.clock.end_ns
         self.has_end = end is not None
         self.end_ns = end if end is not None else NONE
@@ -322,7 +325,7 @@ cdef class WindowDriver:
             if not n:
                 continue
             instance = <object>PyList_GET_ITEM(self.instances, i)
-            box = instance.mailbox
+            box = <object>PyList_GET_ITEM(self.mailboxes, i)
             if not len(box._items) and n <= <Py_ssize_t>box.capacity:
                 # passes straight through: received and processed without being queued
                 box.received += n
@@ -377,7 +380,7 @@ cdef class WindowDriver:
             return
         log = self.log
         if (
-            log.fsync_interval_s is not None
+            self.fsync
             or waiting >= write_lines
             or monotonic() - <double>log.last_write >= write_every_s
         ):
