@@ -11,9 +11,6 @@ which reads and advances this clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import attrs
 
 from meshrt.sequencer.lanes import Deployed
@@ -21,8 +18,6 @@ from meshrt.sequencer.topology import Topology
 
 MARK_INTERVAL_NS = 100_000_000  # equity is sampled for drawdown every 100 ms and at fills
 MESH_RECEIVERS = frozenset({"on_message", "on_nbbo"})  # the callbacks the mesh can reach
-
-Commit = Callable[[list[Any], int, int], None]  # events, start, stop
 
 
 def lookahead(topology: Topology, deployed: list[Deployed]) -> int:
