@@ -46,3 +46,13 @@ def guard(
 
 def unguard() -> None:
     """Undo guard()."""
+
+def step(instance: Any, batch: list[Any]) -> bool:
+    """AlgoInstance.step: deliver ``batch`` in order, replying at each WindowEnd; True
+    once told to stop."""
+
+def deliver(instance: Any, item: Any) -> None:
+    """AlgoInstance._deliver: one delivery other than a running algo's book."""
+
+def flush(instance: Any, ts: int) -> None:
+    """AlgoInstance._flush: a callback's actions moved into the window's outputs."""

@@ -150,12 +150,17 @@ def watch_idle():
 def watch_callback(str name):
     """The non-book callback being called (None: it returned); on_book is marked by
     deliver_books."""
+    set_running(name)
+
+
+cdef int set_running(str name) except -1:
     global running_callback_name
     if name is None:
         crashwatch_set_callback(NULL)
     else:
         crashwatch_set_callback(PyUnicode_AsUTF8(name))
     running_callback_name = name  # the old name is released only once nothing points at it
+    return 0
 
 
 def guard(int crash_fd, int log_fd, str resume_hint not None, double watchdog_seconds,
@@ -194,6 +199,13 @@ def deliver_books(list items not None, Py_ssize_t start, object state, object ac
     """
     if start < 0:
         raise ValueError(f"deliver_books: start index {start} is negative")
+    return run_books(items, start, state, actions, instance, on_book, flush, latencies)
+
+
+cdef tuple run_books(list items, Py_ssize_t start, object state, object actions,
+                     object instance, object on_book, object flush,
+                     LatencyHistogram latencies):
+    """deliver_books at C level (the instance's step calls it once a window)."""
     cdef dict books = state.books
     cdef list buffer = actions._buffer
     if books is None or buffer is None:
@@ -230,5 +242,188 @@ def deliver_books(list items not None, Py_ssize_t start, object state, object ac
         if error is not None:
             break
         if buffer or instance.messages_this_callback:
-            flush(ts)
+            if flush is None:
+                flush_actions(instance, buffer, ts)
+            else:
+                flush(ts)
     return k, callbacks, error
+
+
+# -- the instance's step, its other deliveries and the flush of a callback's actions -------
+
+# protocol, contract and instance types, imported on first use: instance.py imports
+# this module
+cdef bint types_loaded = False
+cdef str RUNNING = "running"
+cdef type T_WINDOW_END, T_STOP, T_RESTART, T_MESSAGE, T_UNDELIVERED, T_ACTION_OUT
+cdef type T_FILL, T_REJECT, T_ORDER, T_LIFECYCLE, T_NBBO, T_HEARTBEAT, T_KILL
+cdef type T_SUBSCRIBED, T_SHUTDOWN
+cdef object tuple_new = tuple.__new__
+cdef object is_order_id, NEW_ORDERS, INJECTED_FAULT
+cdef dict CALLBACK_OF
+
+
+cdef int load_types() except -1:
+    global types_loaded, T_WINDOW_END, T_STOP, T_RESTART, T_MESSAGE, T_UNDELIVERED
+    global T_ACTION_OUT, T_FILL, T_REJECT, T_ORDER, T_LIFECYCLE, T_NBBO, T_HEARTBEAT
+    global T_KILL, T_SUBSCRIBED, T_SHUTDOWN, is_order_id, NEW_ORDERS, INJECTED_FAULT
+    global CALLBACK_OF
+    from meshrt.actors import instance, protocol
+    from meshrt.contract import ActionKind
+    from meshrt.contract import is_order_id as order_id_rule
+
+    T_WINDOW_END, T_STOP, T_RESTART = protocol.WindowEnd, protocol.Stop, protocol.RestartDelivery
+    T_MESSAGE, T_UNDELIVERED = protocol.MessageDelivery, protocol.UndeliveredOut
+    T_ACTION_OUT, T_FILL, T_REJECT = protocol.ActionOut, protocol.FillDelivery, protocol.RejectDelivery
+    T_ORDER, T_LIFECYCLE, T_NBBO = protocol.OrderDelivery, protocol.LifecycleDelivery, protocol.NbboDelivery
+    T_HEARTBEAT, T_KILL = protocol.HeartbeatDelivery, protocol.KillDelivery
+    T_SUBSCRIBED, T_SHUTDOWN = protocol.SubscribedDelivery, protocol.ShutdownDelivery
+    is_order_id = order_id_rule
+    NEW_ORDERS = (ActionKind.LIMIT, ActionKind.MARKET)
+    INJECTED_FAULT = instance.InjectedFault
+    CALLBACK_OF = instance.CALLBACK_OF
+    types_loaded = True
+    return 0
+
+
+cdef int flush_actions(object instance, list buffer, object ts) except -1:
+    instance.messages_this_callback = 0
+    if buffer:
+        outputs = instance.outputs
+        for action in buffer:
+            outputs.append(tuple_new(T_ACTION_OUT, (ts, action)))
+        del buffer[:]
+    return 0
+
+
+def flush(instance, ts):
+    """AlgoInstance._flush: move this callback's actions into the window's outputs, in
+    order."""
+    if not types_loaded:
+        load_types()
+    flush_actions(instance, instance.actions._buffer, ts)
+
+
+cpdef bint step(object instance, list batch) except -1:
+    """AlgoInstance.step (meshrt/actors/instance.py): deliver ``batch`` in order,
+    replying at each WindowEnd; True once told to stop. Runs of books to a running algo
+    go through the book loop, every other delivery through ``deliver``. (The window
+    driver calls it at C level: _deliver.pxd.)"""
+    if batch is None:
+        raise TypeError("step: batch must be a list")
+    if not types_loaded:
+        load_types()
+    cdef str label = instance.label
+    cdef Py_ssize_t size
+    cdef const char *text = PyUnicode_AsUTF8AndSize(label, &size)
+    # once a window: named by a crash or the watchdog
+    crashwatch_batch(text, <size_t>size, 1 if instance.wasm else 0)
+    cdef Py_ssize_t k = 0, n = len(batch), callbacks
+    state, actions = instance.state, instance.actions
+    cdef LatencyHistogram latencies = instance.latencies_ns
+    while k < n:
+        if type(batch[k]) is BookDelivery and (
+            instance.lifecycle == RUNNING and instance.crashed is None
+        ):
+            # the hot path: a run of books to a running algo
+            k, callbacks, error = run_books(
+                batch, k, state, actions, instance, instance.on_book, None, latencies
+            )
+            instance.book_callbacks += callbacks
+            if error is not None:
+                ts = (<BookDelivery>batch[k - 1]).ts
+                instance._callback_failed(ts, error)
+                flush_actions(instance, actions._buffer, ts)
+                continue
+            if k == n:
+                break
+        item = batch[k]
+        k += 1
+        kind = type(item)
+        if kind is T_WINDOW_END:
+            instance._reply()
+        elif kind is T_STOP:
+            crashwatch_idle()
+            return True
+        elif instance.crashed is not None:
+            if kind is T_RESTART:
+                instance._restart(item)
+            else:
+                instance.discarded += 1
+                if kind is T_MESSAGE:  # the link's statistics must hear of it
+                    instance.outputs.append(T_UNDELIVERED(item.ts, item.message.sender))
+        else:
+            deliver_one(instance, item)
+    crashwatch_idle()
+    return False
+
+
+def deliver(instance, item):
+    """AlgoInstance._deliver: one delivery other than a book to a running algo, to a
+    live (not crashed) instance: its view updated, its callback called, what it raised
+    judged, its actions flushed."""
+    if not types_loaded:
+        load_types()
+    deliver_one(instance, item)
+
+
+cdef int deliver_one(object instance, object item) except -1:
+    state = instance.state
+    ts = item.ts
+    state.now = ts
+    kind = type(item)
+    set_running(CALLBACK_OF.get(kind))
+    try:
+        if kind is BookDelivery:
+            instance.skipped += 1  # the running case never gets here: see step()
+            return 0
+        elif kind is T_FILL:
+            instance._on_fill(item.fill)
+        elif kind is T_REJECT:
+            reject = item.reject
+            open_orders = state.open_orders
+            if not is_order_id(reject.order_id):
+                pass  # a refused action named no order id an order can have
+            elif reject.action in NEW_ORDERS:
+                open_orders.pop(reject.order_id, None)
+            else:  # the sequencer says whether another request is still outstanding
+                order = open_orders.get(reject.order_id)
+                if order is not None and order.pending != item.pending:
+                    open_orders[reject.order_id] = order._replace(pending=item.pending)
+            instance.slot.on_reject(reject, state, instance.actions)
+        elif kind is T_ORDER:
+            if item.order is None:
+                state.open_orders.pop(item.client_id, None)
+            else:
+                state.open_orders[item.client_id] = item.order
+        elif kind is T_LIFECYCLE:
+            instance._lifecycle(item.transition)
+        elif kind is T_NBBO or kind is T_MESSAGE or kind is T_HEARTBEAT:
+            if instance.lifecycle != RUNNING:
+                instance.skipped += 1
+                return 0
+            if kind is T_NBBO:
+                instance.on_nbbo(item.nbbo, state, instance.actions)
+            elif kind is T_MESSAGE:
+                instance.messages_received += 1
+                instance.on_message(item.message, state, instance.actions)
+            else:
+                instance.on_heartbeat(state, instance.actions)
+        elif kind is T_KILL:
+            raise INJECTED_FAULT(item.reason)
+        elif kind is T_SUBSCRIBED:
+            callback = instance.slot.optional("on_subscribed" if item.on else "on_unsubscribed")
+            if callback is not None:
+                callback(item.symbol, state, instance.actions)
+        elif kind is T_SHUTDOWN:
+            callback = instance.slot.optional("on_shutdown")
+            if callback is not None:
+                callback(state)
+    except BaseException as exc:
+        # algo code may raise anything, even SystemExit: a real Ctrl-C is no exception
+        # here (meshrt/runtime/interrupts.py)
+        instance._callback_failed(ts, exc)
+    finally:
+        set_running(None)
+    flush_actions(instance, instance.actions._buffer, ts)
+    return 0

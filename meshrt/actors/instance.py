@@ -13,16 +13,9 @@ import traceback
 from collections.abc import Hashable
 from typing import Any
 
-from meshrt.actors._deliver import (
-    LatencyHistogram,
-    deliver_books,
-    watch_batch,
-    watch_callback,
-    watch_idle,
-)
+from meshrt.actors._deliver import LatencyHistogram, deliver, flush, step as step_batch
 from meshrt.actors.mailbox import Mailbox
 from meshrt.actors.protocol import (
-    ActionOut,
     BookDelivery,
     CrashOut,
     Delivery,
@@ -30,24 +23,19 @@ from meshrt.actors.protocol import (
     HeartbeatDelivery,
     InstanceBatch,
     InstanceOutput,
-    KillDelivery,
     LifecycleDelivery,
     LogOut,
     MessageDelivery,
     MessageOut,
     NbboDelivery,
-    OrderDelivery,
     RejectDelivery,
     RestartDelivery,
     SetParamOut,
     ShutdownDelivery,
-    Stop,
     SubscribedDelivery,
     SubscribeOut,
-    UndeliveredOut,
-    WindowEnd,
 )
-from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD, ActionKind, is_order_id
+from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.sdk import ActionLimitExceeded, Actions, AlgoState, OpenOrder
 from meshrt.validators import ScenarioValueError, check_param, shown
@@ -240,45 +228,15 @@ class AlgoInstance:
         while not self.step(await self.mailbox.receive_batch()):
             pass
 
-    def step(self, batch: list[Any]) -> bool:
-        """Deliver ``batch`` in order, replying at each WindowEnd; True once told to stop.
-        The sequencer calls this directly in virtual time (meshrt/sequencer/actor.py)."""
-        state, actions = self.state, self.actions
-        flush, latencies = self._flush, self.latencies_ns
-        watch_batch(self.label, self.wasm)  # once a window: named by a crash or the watchdog
-        k, n = 0, len(batch)
-        while k < n:
-            if self.lifecycle == RUNNING and self.crashed is None:
-                # the hot path, compiled: a run of books to a running algo
-                k, callbacks, error = deliver_books(
-                    batch, k, state, actions, self, self.on_book, flush, latencies
-                )
-                self.book_callbacks += callbacks
-                if error is not None:
-                    ts = batch[k - 1].ts
-                    self._callback_failed(ts, error)
-                    flush(ts)
-                    continue
-                if k == n:
-                    break
-            item = batch[k]
-            k += 1
-            if isinstance(item, WindowEnd):
-                self._reply()
-            elif isinstance(item, Stop):
-                watch_idle()
-                return True
-            elif self.crashed is not None:
-                if type(item) is RestartDelivery:
-                    self._restart(item)
-                else:
-                    self.discarded += 1
-                    if type(item) is MessageDelivery:  # the link's statistics must hear of it
-                        self.outputs.append(UndeliveredOut(item.ts, item.message.sender))
-            else:
-                self._deliver(item)
-        watch_idle()
-        return False
+    # Compiled (meshrt/actors/_deliver.pyx), the rules' one home. step: deliver a batch
+    # in order, replying at each WindowEnd, True once told to stop (the sequencer calls
+    # it directly in virtual time: meshrt/sequencer/_window.pyx); runs of books go to
+    # on_book at C level, anything else to _deliver: one delivery, the instance's view
+    # updated and its callback called; _flush(ts): a callback's actions moved into the
+    # window's outputs, in order.
+    step = step_batch
+    _deliver = deliver
+    _flush = flush
 
     def _reply(self) -> None:
         self.reply_to.send_nowait(InstanceBatch(self.index, self.take_outputs()))
@@ -288,64 +246,6 @@ class AlgoInstance:
         outputs = self.outputs
         self.outputs = []
         return outputs
-
-    def _deliver(self, item: Delivery) -> None:
-        state = self.state
-        ts = item.ts
-        state.now = ts
-        kind = type(item)
-        watch_callback(CALLBACK_OF.get(kind))
-        try:
-            if kind is BookDelivery:
-                self.skipped += 1  # the running case never gets here: see step()
-                return
-            elif type(item) is FillDelivery:
-                self._on_fill(item.fill)
-            elif type(item) is RejectDelivery:
-                reject = item.reject
-                if not is_order_id(reject.order_id):
-                    pass  # a refused action named no order id an order can have
-                elif reject.action in (ActionKind.LIMIT, ActionKind.MARKET):
-                    state.open_orders.pop(reject.order_id, None)
-                else:  # the sequencer says whether another request is still outstanding
-                    order = state.open_orders.get(reject.order_id)
-                    if order is not None and order.pending != item.pending:
-                        state.open_orders[reject.order_id] = order._replace(pending=item.pending)
-                self.slot.on_reject(reject, state, self.actions)
-            elif type(item) is OrderDelivery:
-                if item.order is None:
-                    state.open_orders.pop(item.client_id, None)
-                else:
-                    state.open_orders[item.client_id] = item.order
-            elif type(item) is LifecycleDelivery:
-                self._lifecycle(item.transition)
-            elif kind in (NbboDelivery, MessageDelivery, HeartbeatDelivery):
-                if self.lifecycle != RUNNING:
-                    self.skipped += 1
-                    return
-                if type(item) is NbboDelivery:
-                    self.on_nbbo(item.nbbo, state, self.actions)
-                elif type(item) is MessageDelivery:
-                    self.messages_received += 1
-                    self.on_message(item.message, state, self.actions)
-                else:
-                    self.on_heartbeat(state, self.actions)
-            elif type(item) is KillDelivery:
-                raise InjectedFault(item.reason)
-            elif type(item) is SubscribedDelivery:
-                name = "on_subscribed" if item.on else "on_unsubscribed"
-                callback = self.slot.optional(name)
-                if callback is not None:
-                    callback(item.symbol, state, self.actions)
-            elif type(item) is ShutdownDelivery:
-                callback = self.slot.optional("on_shutdown")
-                if callback is not None:
-                    callback(state)
-        except BaseException as exc:  # noqa: BLE001 - algo code may raise anything, even
-            self._callback_failed(ts, exc)  # SystemExit: a real Ctrl-C is no exception here
-        finally:
-            watch_callback(None)
-        self._flush(ts)
 
     def _callback_failed(self, ts: int, exc: BaseException) -> None:
         """A refused action or message is counted and the instance goes on; anything else
@@ -380,13 +280,3 @@ class AlgoInstance:
         callback = self.slot.optional(LIFECYCLE_CALLBACKS[transition])
         if callback is not None:
             callback(self.state, self.actions)
-
-    def _flush(self, ts: int) -> None:
-        """Move this callback's actions into the window's outputs, in order."""
-        self.messages_this_callback = 0
-        buffer = self.actions._buffer
-        if buffer:
-            outputs = self.outputs
-            for action in buffer:
-                outputs.append(ActionOut(ts, action))
-            buffer.clear()

@@ -137,19 +137,6 @@ class Mailbox(Generic[T]):
             await wait_task_rescheduled(self._abort_receive)
         return self.take_all()
 
-    def pass_through(self, batch: list[T]) -> list[T] | None:
-        """A receiver stepped by its sender takes ``batch`` at once: when the queue is
-        empty and the batch fits, it is counted as received and processed without being
-        queued, and returned; otherwise None (send it, then ``take_all``)."""
-        n = len(batch)
-        if self._items or n > self.capacity:
-            return None
-        self.received += n
-        self.processed += n
-        if n > self.high_water:
-            self.high_water = n
-        return batch
-
     def take_all(self) -> list[T]:
         """Take everything queued now (maybe nothing): how a stepped actor receives."""
         items = self._items

@@ -5,7 +5,8 @@ event envelope ``[seq, event_ts, ingest_ts, source, venue, instrument, type, pay
 key]`` (docs/replay.md). Records hold only scenario time, never wall-clock time or
 paths, so the same scenario and seeds give the same bytes. Lines are buffered and
 written with one call at the end of a window, at most every ``WRITE_EVERY_S`` of wall
-time: a write per window cost more than a sparse window's own work. A checkpoint
+time (the window driver checks, meshrt/sequencer/_window.pyx): a write per window cost
+more than a sparse window's own work. A checkpoint
 records the sha256 of the log up to its offset, and resume checks the prefix against
 it; the bytes are hashed when a checkpoint asks (read back from the OS cache since the
 last one), so a run without checkpoints never pays for hashing.
@@ -44,7 +45,7 @@ class ReplayLog:
         "offset",
         "fsync_interval_s",
         "_last_sync",
-        "_last_write",
+        "last_write",  # when lines were last written (the window driver's write check)
         "_sha",
         "_hashed",
     )
@@ -55,7 +56,7 @@ class ReplayLog:
         self.records = 0
         self.offset = 0  # bytes written: a checkpoint records it, resume truncates to it
         self.fsync_interval_s = fsync_interval_s
-        self._last_sync = self._last_write = time.monotonic()
+        self._last_sync = self.last_write = time.monotonic()
         self._file: BinaryIO | None = None
         self._sha = hashlib.sha256()  # of the log's first _hashed bytes
         self._hashed = 0
@@ -76,7 +77,7 @@ class ReplayLog:
             setattr(self, name, value)
         self.lines = []
         self._file = None
-        self._last_sync = self._last_write = time.monotonic()
+        self._last_sync = self.last_write = time.monotonic()
         self._sha = hashlib.sha256()
         self._hashed = 0
 
@@ -136,22 +137,12 @@ class ReplayLog:
     def header(self, fields: dict[str, Any]) -> None:
         self.lines.append(orjson.dumps({"format": FORMAT, "version": VERSION, **fields}))
 
-    def end_window(self) -> None:
-        """A window is committed: write what waits if it has waited long enough."""
-        lines = self.lines
-        if lines and (
-            self.fsync_interval_s is not None
-            or len(lines) >= WRITE_LINES
-            or time.monotonic() - self._last_write >= WRITE_EVERY_S
-        ):
-            self.flush()
-
     def flush(self) -> None:
         """Write every waiting line now."""
         lines = self.lines
         if not lines:
             return
-        self._last_write = now = time.monotonic()
+        self.last_write = now = time.monotonic()
         self.records += len(lines)
         if self._file is not None:
             lines.append(b"")

@@ -28,14 +28,8 @@ cdef class VenueMerge:
     One per sequencer: ``commits`` and ``lanes`` per venue index, ``commit_report(lane,
     symbol, report)`` for an order report, ``commit_note(lane, note)`` for a live venue's
     ``LiveNote``, and the ``journal`` whose ``seq`` it advances and whose
-    ``counts["venue_events"]`` it adds to. ``load`` takes a window's streams."""
-
-    cdef list commits, lanes, streams, lines
-    cdef object commit_report, commit_note, journal
-    cdef readonly object last  # the latest event time loaded, None when none
-    cdef Py_ssize_t n
-    cdef Py_ssize_t *positions
-    cdef int64_t *heads
+    ``counts["venue_events"]`` it adds to. ``load`` takes a window's streams. (Its fields
+    are declared in _merge.pxd: the window driver calls it at C level.)"""
 
     def __cinit__(
         self, list commits not None, list lanes not None, commit_report, commit_note, journal
@@ -71,10 +65,10 @@ cdef class VenueMerge:
     def __reduce__(self):
         raise TypeError("a VenueMerge is rebuilt by the sequencer, never pickled")
 
-    def load(self, list streams not None, list lines):
+    cpdef load(self, list streams, list lines):
         """Take a window's venue streams (one sorted list per venue index) and the replay
         log's line list (None when nothing is logged)."""
-        if len(streams) != self.n:
+        if streams is None or len(streams) != self.n:
             raise ValueError(f"VenueMerge: {len(streams)} streams for {self.n} venues")
         cdef int64_t last = -1
         cdef Py_ssize_t i, size
@@ -93,7 +87,7 @@ cdef class VenueMerge:
         self.lines = lines
         self.last = None if last < 0 else last
 
-    def head(self):
+    cpdef head(self):
         """The time of the next event to commit, or None when none is left."""
         cdef int64_t best = NONE
         for i in range(self.n):
@@ -101,7 +95,7 @@ cdef class VenueMerge:
                 best = self.heads[i]
         return None if best == NONE else best
 
-    def commit_until(self, limit):
+    cpdef commit_until(self, limit):
         """Commit every loaded event before ``limit`` (None: all) in the merge order."""
         cdef int64_t until = NONE if limit is None else limit
         cdef int64_t seq, run_limit, h

@@ -19,10 +19,9 @@ This shell runs the rounds and composes the components that own the state: the c
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
 from collections.abc import Callable
 from functools import partial
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any, Protocol
 
 import trio
@@ -47,19 +46,19 @@ from meshrt.log import records
 from meshrt.log.writer import ReplayLog
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.sequencer._merge import VenueMerge
+from meshrt.sequencer._window import (
+    WindowDriver,
+    crash_overflowed,
+    due_arrivals,
+    due_deliveries,
+)
 from meshrt.sequencer.books import Books
 from meshrt.sequencer.bridge import MeshBridge
-from meshrt.sequencer.clock import Clock, Commit, lookahead
+from meshrt.sequencer.clock import Clock, lookahead
 from meshrt.sequencer.controls import Controls
 from meshrt.sequencer.desk import IntentDesk
 from meshrt.sequencer.journal import Journal
-from meshrt.sequencer.lanes import (
-    Deployed,
-    deployments_of,
-    due_arrivals,
-    due_deliveries,
-    lanes_of,
-)
+from meshrt.sequencer.lanes import Deployed, deployments_of, lanes_of
 from meshrt.sequencer.notes import commit_note
 from meshrt.sequencer.outputs import OutputIngress
 from meshrt.sequencer.reconcile import reconcile
@@ -70,7 +69,7 @@ from meshrt.sequencer.topology import Topology
 from meshrt.venues.outputs import VenueOutput
 
 _ts = itemgetter(0)
-_delivery_ts = attrgetter("ts")  # BookDelivery is no tuple
+_NEVER = (1 << 63) - 1  # no checkpoint: the window driver never stops for one
 
 
 class Sequencer:
@@ -137,8 +136,8 @@ class Sequencer:
         )
         self.reconciliation: dict[str, Any] = {}
         self._spawn: Callable[..., None] | None = None
-        self._commit_control: Commit | None = None  # made by run(): it holds _spawn
-        self._venues: VenueMerge | None = None  # made by run(): compiled, not pickled
+        self.driver: WindowDriver | None = None  # made by run(): compiled, not pickled
+        self._last_report = 0.0  # when progress was last reported (wall clock)
         self.checkpoint: Callable[[Sequencer], None] | None = None
         self.checkpoint_every = 0
         self.next_checkpoint = 0
@@ -152,8 +151,8 @@ class Sequencer:
         state.update(
             progress=None,
             _spawn=None,
-            _commit_control=None,
-            _venues=None,
+            driver=None,
+            _last_report=0.0,
             checkpoint=None,
             interrupted=False,
             actors_as_tasks=False,
@@ -175,63 +174,71 @@ class Sequencer:
         """Drive windows to the end. ``resumed``: continue a restored checkpoint, whose
         coordinator (if it was up) needs a task again; the venues were probed before.
 
-        In virtual time the sequencer steps every actor itself, right after sending it
-        its window (``step``: the same mailbox, the same code a task would run), so a
-        window costs no Trio task switches. With ``actors_as_tasks`` (live mode's way)
-        venues, instances and the coordinator are Trio tasks woken by their mailboxes;
-        the log is the same byte for byte (tests/test_determinism.py)."""
+        In virtual time the window driver (meshrt/sequencer/_window.pyx) runs windows back
+        to back and steps every actor itself, right after sending it its window
+        (``step``: the same mailbox, the same code a task would run), so a window costs no
+        Trio task switches; it comes back here every 64th window (Ctrl-C, progress), when
+        a checkpoint falls due, and at the end. With ``actors_as_tasks`` (live mode's
+        way) venues, instances and the coordinator are Trio tasks woken by their
+        mailboxes, one window at a time; the log is the same byte for byte
+        (tests/test_determinism.py)."""
         self.prepare(nursery)
-        clock = self.clock
+        driver = self.driver
+        assert driver is not None
         if resumed:
             if self.bridge.cc is not None:
                 self.spawn(self.bridge.cc.run)
         else:
             self.bridge.start_coordinator(self.spawn)
             await self.probe_venues()
-        last_report = time.monotonic()
+        self._last_report = time.monotonic()
         while True:
-            start = clock.next_time(
-                self.lanes, self.deployed, self.schedule, self.controls.heartbeats
-            )
-            if start is None or (clock.end_ns is not None and start >= clock.end_ns):
-                break
-            until = clock.window_end(start, self.schedule)
-            clock.now = start
-            control = self.controls.take_due(until)
             if self.actors_as_tasks:
+                window = driver.open_window()
+                if window is None:
+                    break
+                start, until, control = window
                 await self.round_as_tasks(until, control)
+                driver.close_window(start)
             else:
-                self.round_stepped(until, control)
-            if start >= clock.next_mark and clock.mark_due(start):
-                self.books.mark_all()
-            clock.windows += 1
-            if not clock.windows & 63:
-                if not self.actors_as_tasks:
-                    await trio.lowlevel.checkpoint()  # let a Ctrl-C reach its watcher
-                if self.progress is not None:
-                    wall = time.monotonic()
-                    if wall - last_report >= 0.25:
-                        last_report = wall
-                        self.progress(start, self.journal.seq, clock.end_ns)
-            if self.checkpoint is not None and self.journal.seq >= self.next_checkpoint:
-                # every actor is idle between windows: the whole state is plain values
-                self.next_checkpoint = self.journal.seq + self.checkpoint_every
-                self.checkpoint(self)
-            if self.interrupted:
+                stop = self.next_checkpoint if self.checkpoint is not None else _NEVER
+                window_start = driver.run_windows(stop)
+                if window_start is None:
+                    break
+                start = window_start
+            if await self._between_windows(start):
                 return  # no shutdown: a resume goes on from the checkpoint just written
         await self.shutdown()
+
+    async def _between_windows(self, start: int) -> bool:
+        """After a window: every 64th, Trio's turn and the progress report; a checkpoint
+        when due; True when Ctrl-C asked to stop."""
+        clock = self.clock
+        if not clock.windows & 63:
+            if not self.actors_as_tasks:
+                await trio.lowlevel.checkpoint()  # let a Ctrl-C reach its watcher
+            if self.progress is not None:
+                wall = time.monotonic()
+                if wall - self._last_report >= 0.25:
+                    self._last_report = wall
+                    self.progress(start, self.journal.seq, clock.end_ns)
+        if self.checkpoint is not None and self.journal.seq >= self.next_checkpoint:
+            # every actor is idle between windows: the whole state is plain values
+            self.next_checkpoint = self.journal.seq + self.checkpoint_every
+            self.checkpoint(self)
+        return self.interrupted
 
     def prepare(self, nursery: trio.Nursery) -> None:
         """What a run (virtual or live) needs of this process before its first window."""
         self._spawn = nursery.start_soon if self.actors_as_tasks else _stepped_by_sequencer
-        self._commit_control = partial(self.controls.commit, self._spawn)
-        self._venues = VenueMerge(
+        venues = VenueMerge(
             [lane.feed_commit for lane in self.lanes],
             self.lanes,
             self.reports.commit,
             partial(commit_note, self.journal),
             self.journal,
         )
+        self.driver = WindowDriver(self, venues, partial(self.controls.commit, self._spawn))
 
     def spawn(self, function: Callable[..., Any], *args: Any) -> None:
         """Start an actor's task (virtual time: none, the sequencer steps it)."""
@@ -245,52 +252,11 @@ class Sequencer:
             self._step(lane.actor)
         await self._replies(len(self.lanes))
 
-    def round_stepped(self, until: int, control: list[tuple[int, Control]]) -> None:
-        """One window in virtual time: the sequencer runs each actor's part itself, in
-        topology order (venues' ``advance``, instances' ``step`` on what their mailboxes
-        hold, under the mailbox's overflow policy), then commits the window in the
-        clock's order and routes what it sent over the mesh."""
-        venue_events: list[list[VenueOutput]] = [[] for _ in self.lanes]
-        for lane in self.lanes:
-            arrivals = due_arrivals(lane, until)
-            if arrivals is not None:
-                venue = lane.actor
-                venue_events[venue.index] = venue.advance(until, arrivals)
-                lane.next_time = venue.next_time()
-        outputs: list[Output] = []
-        overflowed: list[tuple[Deployed, str]] = []
-        producers = 0
-        for dep in self.deployed:
-            items = due_deliveries(dep, until)
-            if items:
-                instance = dep.instance
-                box = instance.mailbox
-                batch = box.pass_through(items)
-                if batch is None:
-                    try:
-                        self._hand_past_capacity(instance, items)
-                    except MailboxFull as exc:
-                        # the policy says fail: this instance could not keep up, it crashes
-                        overflowed.append((dep, str(exc)))
-                        instance.crashed = f"MailboxFull: {exc}"
-                    batch = box.take_all()
-                instance.step(batch)
-                if instance.outputs:
-                    index = instance.index
-                    outputs.extend(Output(out.ts, index, out) for out in instance.take_outputs())
-                    producers += 1
-        if producers > 1:
-            outputs.sort(key=_ts)  # stable: instance order, then callback order
-        if overflowed:
-            self._crash_overflowed(outputs, overflowed)
-        self._commit(control, venue_events, outputs)
-        if not self.bridge.idle():
-            self.bridge.route_stepped()
-        self.log.end_window()
-
     async def round_as_tasks(self, until: int, control: list[tuple[int, Control]]) -> None:
         """One window with actors as Trio tasks: send every actor its part, await every
         reply, commit, then route through the coordinator's task."""
+        driver = self.driver
+        assert driver is not None
         owed = 0
         for lane in self.lanes:
             arrivals = due_arrivals(lane, until)
@@ -311,31 +277,10 @@ class Sequencer:
                 owed += 1
         venue_events, outputs, _ = await self._replies(owed)
         if overflowed:
-            self._crash_overflowed(outputs, overflowed)
-        self._commit(control, venue_events, outputs)
+            crash_overflowed(outputs, overflowed, self.clock.now)
+        driver.commit(control, venue_events, outputs)
         await self.bridge.route(self._replies)
-        self.log.end_window()
-
-    def _commit(
-        self,
-        control: list[tuple[int, Control]],
-        venue_events: list[list[VenueOutput]],
-        outputs: list[Output],
-    ) -> None:
-        venues = self._venues
-        assert self._commit_control is not None and venues is not None
-        venues.load(venue_events, self.log.lines if self.log.path is not None else None)
-        self.clock.merge(control, self._commit_control, venues, outputs, self.outputs.commit)
-
-    def _crash_overflowed(
-        self, outputs: list[Output], overflowed: list[tuple[Deployed, str]]
-    ) -> None:
-        now = self.clock.now
-        for dep, error in overflowed:
-            outputs.insert(
-                bisect_left(outputs, now, key=_ts),
-                Output(now, dep.instance.index, CrashOut(now, f"MailboxFull: {error}")),
-            )
+        driver.end_window()
 
     async def _replies(self, owed: int) -> tuple[list[list[VenueOutput]], list[Output], list[Any]]:
         """Wait for every reply this round is owed; order them by producer index."""
@@ -371,21 +316,6 @@ class Sequencer:
         """Virtual time: the actor handles what it was just sent, now (see run())."""
         if not self.actors_as_tasks:
             actor.step(actor.mailbox.take_all())
-
-    def _hand_past_capacity(self, instance: AlgoInstance, items: list[Any]) -> None:
-        """Deliveries that do not pass straight through a stepped instance's mailbox: one
-        by one under its policy when they overflow it; behind a full BLOCK mailbox the
-        instance first takes what is queued, as its task would while the sender waits."""
-        box = instance.mailbox
-        if len(box) + len(items) <= box.capacity:
-            box.send_many_nowait(items)
-            return
-        for item in items:
-            try:
-                box.send_nowait(item)
-            except trio.WouldBlock:
-                instance.step(box.take_all())
-                box.send_nowait(item)
 
     # -- the end -----------------------------------------------------------------------
 

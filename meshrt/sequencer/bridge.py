@@ -205,14 +205,6 @@ class MeshBridge:
         else:
             self.segments[-1][1].append(SentMessage(ts, dep.label, receiver, payload))
 
-    def idle(self) -> bool:
-        """Nothing to route at this window's end: no message or quote was committed and
-        no coordinator died."""
-        segments = self.segments
-        if not segments:
-            return True
-        return len(segments) == 1 and not segments[0][1] and segments[0][0] is self.cc
-
     def route_stepped(self) -> None:
         """Virtual time: this window's messages and quotes go through the route of the
         coordinator that was up when they were committed (its step, called here); what

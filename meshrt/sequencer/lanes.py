@@ -1,13 +1,13 @@
 """The sequencer's side of each venue and each deployment: their streams, books,
-counters and what is scheduled for them (plain state that the components share), what
-each gets in a window, and how they are built from the topology."""
+counters and what is scheduled for them (plain state that the components share), and
+how they are built from the topology. Their lists (arrivals, inbound, timers) are
+mutated in place, never replaced: the window driver (meshrt/sequencer/_window.pyx)
+holds them for the run and takes what each is due in a window."""
 
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
 from collections import Counter
-from operator import attrgetter, itemgetter
 
 import attrs
 
@@ -24,8 +24,6 @@ from meshrt.sequencer.risk import RiskGate
 from meshrt.sequencer.topology import Topology
 
 HEARTBEAT_NS = 1_000_000_000
-_ts = itemgetter(0)  # an arrival's time
-_delivery_ts = attrgetter("ts")  # a delivery's time (BookDelivery is no tuple)
 
 
 @attrs.define(slots=True, eq=False)
@@ -94,38 +92,6 @@ class Deployed:
         """Deliver ``item`` at its time, before inbound items of the same time."""
         self.timer_count += 1
         heapq.heappush(self.timers, (item.ts, self.timer_count, item))
-
-
-# -- what each gets in a window --------------------------------------------------------
-
-
-def due_arrivals(lane: VenueLane, until: int) -> list[Arrival] | None:
-    """The order arrivals (and feed switches) a venue takes before ``until``, or None when
-    it has nothing to do in this window."""
-    queue = lane.arrivals
-    if queue and queue[0][0] < until:
-        due = bisect_left(queue, until, key=_ts)
-        arrivals = queue[:due]
-        del queue[:due]
-        return arrivals
-    next_time = lane.next_time
-    return [] if next_time is not None and next_time < until else None
-
-
-def due_deliveries(dep: Deployed, until: int) -> list[Delivery]:
-    """What ``dep`` gets this window: its inbound items and timers before ``until``."""
-    inbound = dep.inbound
-    due = bisect_left(inbound, until, key=_delivery_ts)
-    items = inbound[:due]
-    del inbound[:due]
-    timers = dep.timers
-    if timers and timers[0][0] < until:
-        fired = []
-        while timers and timers[0][0] < until:
-            fired.append(heapq.heappop(timers)[2])
-        # timers go before inbound items of the same time (lifecycle before data)
-        items = list(heapq.merge(fired, items, key=_delivery_ts))
-    return items
 
 
 # -- built from the topology -----------------------------------------------------------

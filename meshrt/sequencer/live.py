@@ -160,12 +160,11 @@ class WallWindows:
 
 def _next_due(sequencer: Sequencer) -> int | None:
     """When work falls due, heartbeats included: on the wall clock a run without a
-    duration still beats while it waits for the feed (``Clock.next_time`` leaves them out
-    then, since in virtual time they alone would never end such a run)."""
+    duration still beats while it waits for the feed (the window driver's ``next_time``
+    leaves them out then, since in virtual time they alone would never end such a run)."""
     heartbeats = sequencer.controls.heartbeats
-    due = sequencer.clock.next_time(
-        sequencer.lanes, sequencer.deployed, sequencer.schedule, heartbeats
-    )
+    assert sequencer.driver is not None
+    due = sequencer.driver.next_time()
     beats = [dep.next_heartbeat for dep in heartbeats if dep.crashed is None]
     if beats and (due is None or min(beats) < due):
         return min(beats)
@@ -198,7 +197,9 @@ class LiveLoop:
         """One stepped window (no await: a session's task may run it, see VenueSink)."""
         self.hand(window)
         sequencer = self.sequencer
-        sequencer.round_stepped(window.until, sequencer.controls.take_due(window.until))
+        driver = sequencer.driver
+        assert driver is not None
+        driver.round(window.until, driver.take_due(window.until))
         self.close(window)
 
     def close(self, window: Window) -> None:

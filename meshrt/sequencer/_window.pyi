@@ -1,0 +1,62 @@
+"""Types of the Cython module meshrt/sequencer/_window.pyx."""
+
+from collections.abc import Callable
+from typing import Any, final
+
+from meshrt.actors.instance import AlgoInstance
+from meshrt.actors.protocol import Arrival, Delivery, Output
+from meshrt.sequencer._merge import VenueMerge
+from meshrt.sequencer.lanes import Deployed, VenueLane
+from meshrt.sequencer.schedule import Control
+from meshrt.venues.outputs import VenueOutput
+
+def delivery_ts(item: Delivery) -> int:
+    """A delivery's time (BookDelivery is no tuple)."""
+
+def due_arrivals(lane: VenueLane, until: int) -> list[Arrival] | None:
+    """What ``lane``'s venue takes before ``until`` (None: it has nothing to do)."""
+
+def due_deliveries(dep: Deployed, until: int) -> list[Delivery]:
+    """What ``dep`` gets this window: its inbound items and timers before ``until``."""
+
+def hand_past_capacity(instance: AlgoInstance, items: list[Delivery]) -> None:
+    """Deliveries that do not pass straight through a stepped instance's mailbox."""
+
+def crash_overflowed(
+    outputs: list[Output], overflowed: list[tuple[Deployed, str]], now: int
+) -> None:
+    """A deployment whose FAIL mailbox overflowed crashes at ``now``, in merge order."""
+
+@final
+class WindowDriver:
+    """Virtual time's windows run back to back in C (one per run, never pickled)."""
+
+    def __init__(
+        self,
+        sequencer: Any,
+        venues: VenueMerge,
+        commit_control: Callable[[list[tuple[int, Control]], int, int], None],
+    ) -> None: ...
+    def next_time(self) -> int | None:
+        """When the next window starts (None: nothing left)."""
+    def window_end(self, start: int) -> int:
+        """The window's end: the lookahead on, cut at the run's end and at a restart."""
+    def take_due(self, until: int) -> list[tuple[int, Control]]:
+        """The controls (and heartbeats) due in the window."""
+    def open_window(self) -> tuple[int, int, list[tuple[int, Control]]] | None:
+        """The next window, opened: (start, until, its controls), or None at the end."""
+    def close_window(self, start: int) -> None:
+        """A window is done: equity marks when due, the window counted."""
+    def run_windows(self, stop_seq: int) -> int | None:
+        """Run stepped windows until the end (None), a 64th window or a checkpoint due."""
+    def round(self, until: int, control: list[tuple[int, Control]]) -> None:
+        """One stepped window: the actors' steps, the commit, the routing, the log."""
+    def end_window(self) -> None:
+        """A window is committed: the log writes what waits if it has waited long enough."""
+    def commit(
+        self,
+        control: list[tuple[int, Control]],
+        venue_events: list[list[VenueOutput]],
+        outputs: list[Output],
+    ) -> None:
+        """Commit one window's sorted streams in the deterministic order."""
