@@ -15,6 +15,7 @@ cdef class Precision:
     cdef readonly int64_t price_unit, qty_unit
 
     cdef bytes c_digits(self, object price, int64_t size)
+    cdef bytes digits64(self, int64_t price, int64_t size)
 
 
 @cython.final

@@ -81,20 +81,22 @@ cdef class Precision:
         return self.c_digits(price, size).decode("ascii")
 
     cdef bytes c_digits(self, object price, int64_t size):
-        cdef char buf[48]
-        cdef int64_t p
-        if price > INT64_MAX:  # a far ask: Python ints
-            p_whole, p_rest = divmod(price, self.price_unit)
-        else:
-            p = price
-            p_whole, p_rest = p // self.price_unit, p % self.price_unit
+        if price <= INT64_MAX:
+            return self.digits64(price, size)
+        p_whole, p_rest = divmod(price, self.price_unit)  # a far ask: Python ints
         if p_rest:
             raise Bad("price", f"{price} (fixed point) has more than {self.price_dp} decimals")
         if size % self.qty_unit:
             raise Bad("qty", f"{size} (fixed point) has more than {self.qty_dp} decimals")
-        if price > INT64_MAX:
-            return f"{p_whole}{size // self.qty_unit}".encode("ascii")
-        snprintf(buf, sizeof(buf), "%lld%lld", <long long>(p // self.price_unit),
+        return f"{p_whole}{size // self.qty_unit}".encode("ascii")
+
+    cdef bytes digits64(self, int64_t price, int64_t size):
+        cdef char buf[48]
+        if price % self.price_unit:
+            raise Bad("price", f"{price} (fixed point) has more than {self.price_dp} decimals")
+        if size % self.qty_unit:
+            raise Bad("qty", f"{size} (fixed point) has more than {self.qty_dp} decimals")
+        snprintf(buf, sizeof(buf), "%lld%lld", <long long>(price // self.price_unit),
                  <long long>(size // self.qty_unit))
         return buf
 
@@ -256,7 +258,7 @@ cdef class KrakenBook:
         self.precision = precision
         for side in (self.bids, self.asks):
             side.digits = [
-                precision.c_digits(side.keys[i] * side.sign, side.sizes[i]) for i in range(side.n)
+                precision.digits64(side.keys[i] * side.sign, side.sizes[i]) for i in range(side.n)
             ]
             side.far = [[p, s, precision.c_digits(p, s)] for p, s, _ in side.far]
             side.changed = True

@@ -483,7 +483,7 @@ cdef class Rule:
                     memcpy(joined + p.nd, q.digits, q.nd)
                     digits = PyBytes_FromStringAndSize(joined, p.nd + q.nd)
                 else:
-                    digits = precision.c_digits(p.fixed, q.fixed)
+                    digits = precision.digits64(p.fixed, q.fixed)
                 if snapshot:
                     if q.fixed:
                         book_side.set(p.fixed, q.fixed, digits)
