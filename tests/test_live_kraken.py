@@ -578,3 +578,59 @@ def test_the_compiled_reading_of_number_text_is_recorded_fields(text: str, is_pr
         assert read is None
         return
     assert read is None or read == (fixed, raw_digits(text))
+
+
+@pytest.mark.property
+@given(
+    snapshot=st.lists(st.tuples(st.integers(1, 400), st.integers(0, 3)), max_size=150),
+    updates=st.lists(
+        st.lists(st.tuples(st.booleans(), st.integers(1, 400), st.integers(0, 3)), max_size=5),
+        max_size=60,
+    ),
+)
+def test_a_deep_book_is_kept_as_the_wire_says(snapshot: Any, updates: Any) -> None:
+    """Levels set and removed anywhere in a book deeper than the checksum's ten (the
+    compiled side moves the shorter part of its array either way), cut to depth 25: every
+    message verifies against the CRC of a plain model, and the book ends as the model."""
+    feed = KrakenFeed(["BTC/USD"], depth=25)
+    model: dict[str, dict[int, int]] = {"b": {}, "a": {}}
+
+    def levels(side: list[tuple[int, int]]) -> str:
+        return ",".join(f'{{"price":{p},"qty":{q}}}' for p, q in side)
+
+    def frame(kind: str, bids: Any, asks: Any) -> str:
+        for side, rows in (("b", bids), ("a", asks)):
+            for p, q in rows:
+                if q:
+                    model[side][p] = q
+                elif kind == "update":
+                    model[side].pop(p, None)
+        model["b"] = dict(sorted(model["b"].items(), reverse=True)[:25])
+        model["a"] = dict(sorted(model["a"].items())[:25])
+        top = list(model["a"].items())[:10] + list(model["b"].items())[:10]
+        checksum = zlib.crc32("".join(f"{p}{q}" for p, q in top).encode())
+        return (
+            f'{{"channel":"book","type":"{kind}","data":[{{"symbol":"BTC/USD",'
+            f'"bids":[{levels(bids)}],"asks":[{levels(asks)}],"checksum":{checksum},'
+            f'"timestamp":"2023-10-06T17:35:55Z"}}]}}'
+        )
+
+    # bids below 200, asks from 200: never crossed
+    bids = [(p % 199 + 1, q) for p, q in snapshot[::2]]
+    asks = [(p % 199 + 200, q) for p, q in snapshot[1::2]]
+    feed.on_frame(frame("snapshot", bids, asks), 1)
+    for ts, update in enumerate(updates, 2):
+        bids = [(p % 199 + 1, q) for bid, p, q in update if bid]
+        asks = [(p % 199 + 200, q) for bid, p, q in update if not bid]
+        assert not [
+            o for o in feed.on_frame(frame("update", bids, asks), ts) if type(o) is not Feed
+        ]
+    book = feed.book("BTC/USD")
+    assert book is not None and feed.counts().checksum_ok == 1 + len(updates)
+    scale = 10**9, 10**8
+    assert book.bids.best_first() == tuple(
+        (p * scale[0], q * scale[1]) for p, q in model["b"].items()
+    )
+    assert book.asks.best_first() == tuple(
+        (p * scale[0], q * scale[1]) for p, q in model["a"].items()
+    )

@@ -2,8 +2,8 @@
 
 Shared by the v2 and v1 readers (meshrt/venues/live/kraken.py, through the compiled rule
 of _kraken_rule.pyx). Compiled: every book message of every pair is applied here. Each
-side keeps its prices (negated for bids, so best first is ascending) and sizes in C
-arrays, and each level's checksum digits (price then qty, ``.`` removed, leading zeros
+side keeps its prices (negated for bids, so best first is ascending) and sizes in a C
+array, with each level's checksum digits (price then qty, ``.`` removed, leading zeros
 stripped) as bytes made once when the level is set, so the checksum after a message is
 a CRC over the top 10 of each side, and only when one of them changed.
 The digits come from the wire's number text (Kraken: "pushed onto the wire containing
@@ -19,7 +19,9 @@ in a short Python list after the C arrays.
 
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
-from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.list cimport PyList_GET_SIZE
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from libc.stdint cimport INT64_MAX, int64_t, uint32_t
 from libc.stdio cimport snprintf
@@ -103,71 +105,97 @@ cdef class Precision:
 
 @cython.final
 cdef class BookSide:
-    """One side: prices best first with their sizes and checksum digits."""
+    """One side: prices best first with their sizes and checksum digits.
+
+    The levels are one C array with room at both ends: most changes are near the best
+    price (the real capture's median is the 4th level of 1000), so a level is inserted or
+    removed by moving the shorter part, the levels before it (into the room in front) or
+    after it; a book at full depth then touches a few cache lines per change, not the
+    whole side."""
 
     def __cinit__(self, int64_t sign) -> None:
         self.sign = sign
-        self.digits = []
         self.far = []
         self.changed = True
 
     def __dealloc__(self) -> None:
-        PyMem_Free(self.keys)
-        PyMem_Free(self.sizes)
+        cdef Py_ssize_t i
+        for i in range(self.lo, self.lo + self.n):
+            Py_XDECREF(self.lv[i].digits)
+        PyMem_Free(self.lv)
 
-    cdef int grow(self, Py_ssize_t need) except -1:
-        cdef Py_ssize_t cap = max(need, 2 * self.cap, 16)
-        cdef int64_t *keys = <int64_t *>PyMem_Realloc(self.keys, cap * sizeof(int64_t))
-        if keys is NULL:
-            raise MemoryError
-        self.keys = keys
-        cdef int64_t *sizes = <int64_t *>PyMem_Realloc(self.sizes, cap * sizeof(int64_t))
-        if sizes is NULL:
-            raise MemoryError
-        self.sizes = sizes
-        self.cap = cap
+    cdef int room(self) except -1:
+        """Centre the levels in an array with room for as many again on either side."""
+        cdef Py_ssize_t cap = self.cap, lo = self.lo
+        cdef Level *lv = self.lv
+        if cap < 2 * self.n + 32:
+            cap = 2 * self.n + 32
+            lv = <Level *>PyMem_Realloc(lv, cap * sizeof(Level))
+            if lv is NULL:
+                raise MemoryError
+            self.lv, self.cap = lv, cap
+        lo = (cap - self.n) // 2
+        memmove(lv + lo, lv + self.lo, self.n * sizeof(Level))
+        self.lo = lo
         return 0
 
     cdef bint set(self, int64_t price, int64_t size, bytes digits) except -1:
         """Set or (size 0) remove a level; False when removing a level that is not there."""
         cdef int64_t key = price * self.sign
-        cdef int64_t *keys = self.keys
-        cdef Py_ssize_t lo = 0, hi = self.n, mid
-        while lo < hi:  # the first key >= key
-            mid = (lo + hi) >> 1
-            if keys[mid] < key:
-                lo = mid + 1
+        cdef Level *lv = self.lv + self.lo
+        cdef Py_ssize_t at = 0, hi = self.n, mid, n = self.n
+        while at < hi:  # the first key >= key
+            mid = (at + hi) >> 1
+            if lv[mid].key < key:
+                at = mid + 1
             else:
                 hi = mid
-        cdef bint there = lo < self.n and keys[lo] == key
+        cdef bint there = at < n and lv[at].key == key
+        cdef PyObject *old
         if size:
             if there:
-                if lo < CHECKSUM_LEVELS and <bytes>PyList_GET_ITEM(self.digits, lo) != digits:
+                old = lv[at].digits
+                if at < CHECKSUM_LEVELS and <bytes>old != digits:
                     self.changed = True
-                self.sizes[lo] = size
-                self.digits[lo] = digits
+                Py_INCREF(digits)
+                lv[at].digits = <PyObject *>digits
+                lv[at].size = size
+                Py_XDECREF(old)
                 return True
-            if self.n == self.cap:
-                self.grow(self.n + 1)
-                keys = self.keys
-            memmove(keys + lo + 1, keys + lo, (self.n - lo) * sizeof(int64_t))
-            memmove(self.sizes + lo + 1, self.sizes + lo, (self.n - lo) * sizeof(int64_t))
-            keys[lo] = key
-            self.sizes[lo] = size
-            self.digits.insert(lo, digits)
-            self.n += 1
-            if lo < CHECKSUM_LEVELS:
+            if at < n - at:  # the levels before it move one to the front
+                if self.lo == 0:
+                    self.room()
+                self.lo -= 1
+                lv = self.lv + self.lo
+                memmove(lv, lv + 1, at * sizeof(Level))
+            else:  # the levels after it move one back
+                if self.lo + n == self.cap:
+                    self.room()
+                lv = self.lv + self.lo
+                memmove(lv + at + 1, lv + at, (n - at) * sizeof(Level))
+            Py_INCREF(digits)
+            lv[at].key = key
+            lv[at].size = size
+            lv[at].digits = <PyObject *>digits
+            self.n = n + 1
+            if at < CHECKSUM_LEVELS:
                 self.changed = True
             return True
         if not there:
             return False
-        memmove(keys + lo, keys + lo + 1, (self.n - lo - 1) * sizeof(int64_t))
-        memmove(self.sizes + lo, self.sizes + lo + 1, (self.n - lo - 1) * sizeof(int64_t))
-        del self.digits[lo]
-        self.n -= 1
-        if lo < CHECKSUM_LEVELS:
+        Py_XDECREF(lv[at].digits)
+        if at < n - 1 - at:
+            memmove(lv + 1, lv, at * sizeof(Level))
+            self.lo += 1
+        else:
+            memmove(lv + at, lv + at + 1, (n - 1 - at) * sizeof(Level))
+        self.n = n - 1
+        if at < CHECKSUM_LEVELS:
             self.changed = True
         return True
+
+    cdef bytes digits_at(self, Py_ssize_t i):
+        return <bytes>self.lv[self.lo + i].digits
 
     cdef bint set_far(self, object price, int64_t size, bytes digits) except -1:
         """``set`` for an ask past the int64 price: after every level in the C arrays."""
@@ -193,11 +221,12 @@ cdef class BookSide:
         """Drop the levels past ``depth`` (at least ten: the checksum's levels stay), worst
         last; Kraken sends no delete for them."""
         cdef Py_ssize_t i, n = self.n
+        cdef Level *lv = self.lv + self.lo
         cdef list gone = []
         if n > depth:
             for i in range(depth, n):
-                gone.append(self.keys[i] * self.sign)
-            del self.digits[depth:]
+                gone.append(lv[i].key * self.sign)
+                Py_XDECREF(lv[i].digits)
             self.n = depth
         if self.far:
             at = max(depth - n, 0)
@@ -209,7 +238,7 @@ cdef class BookSide:
         """The CRC continued over the first ten levels' digits."""
         cdef Py_ssize_t i, m = min(self.n, CHECKSUM_LEVELS)
         for i in range(m):
-            crc = crc_update(crc, <bytes>PyList_GET_ITEM(self.digits, i))
+            crc = crc_update(crc, <bytes>self.lv[self.lo + i].digits)
         if m < CHECKSUM_LEVELS and self.far:
             for level in self.far[: CHECKSUM_LEVELS - m]:
                 crc = crc_update(crc, <bytes>level[2])
@@ -223,19 +252,21 @@ cdef class BookSide:
 
     def top_digits(self) -> str:
         """The first ten levels' digits, joined (the side's part of the checksum's text)."""
-        cdef Py_ssize_t m = min(self.n, CHECKSUM_LEVELS)
-        top = self.digits[:m] + [level[2] for level in self.far[: CHECKSUM_LEVELS - m]]
+        cdef Py_ssize_t i, m = min(self.n, CHECKSUM_LEVELS)
+        top = [self.digits_at(i) for i in range(m)]
+        top += [level[2] for level in self.far[: CHECKSUM_LEVELS - m]]
         return b"".join(top).decode("ascii")
 
     def best_first(self) -> tuple:
         cdef Py_ssize_t i
-        cdef list levels = [(self.keys[i] * self.sign, self.sizes[i]) for i in range(self.n)]
+        cdef Level *lv = self.lv + self.lo
+        cdef list levels = [(lv[i].key * self.sign, lv[i].size) for i in range(self.n)]
         return tuple(levels + [(level[0], level[1]) for level in self.far])
 
     def best(self) -> object:
         """The best level as (price, size), None for an empty side."""
         if self.n:
-            return (self.keys[0] * self.sign, self.sizes[0])
+            return (self.lv[self.lo].key * self.sign, self.lv[self.lo].size)
         return (self.far[0][0], self.far[0][1]) if self.far else None
 
 
@@ -255,11 +286,16 @@ cdef class KrakenBook:
         """Remake every level's digits for a precision learned after the book was built."""
         cdef BookSide side
         cdef Py_ssize_t i
+        cdef Level *lv
         self.precision = precision
         for side in (self.bids, self.asks):
-            side.digits = [
-                precision.digits64(side.keys[i] * side.sign, side.sizes[i]) for i in range(side.n)
-            ]
+            lv = side.lv + side.lo
+            remade = [precision.digits64(lv[i].key * side.sign, lv[i].size) for i in range(side.n)]
+            for i in range(side.n):  # all made: a refusal above leaves the book as it was
+                digits = remade[i]
+                Py_INCREF(digits)
+                Py_XDECREF(lv[i].digits)
+                lv[i].digits = <PyObject *>digits
             side.far = [[p, s, precision.c_digits(p, s)] for p, s, _ in side.far]
             side.changed = True
 
@@ -279,7 +315,8 @@ cdef class KrakenBook:
 
     cdef bint c_crossed(self) noexcept:
         # an ask past the int64 price is above every bid
-        return self.bids.n and self.asks.n and -self.bids.keys[0] >= self.asks.keys[0]
+        cdef BookSide bids = self.bids, asks = self.asks
+        return bids.n and asks.n and -bids.lv[bids.lo].key >= asks.lv[asks.lo].key
 
     def crossed(self) -> bool:
         return self.c_crossed()
@@ -288,7 +325,8 @@ cdef class KrakenBook:
         """The book as delivered: asks past the contract's price range are left out."""
         cdef BookSide asks = self.asks
         cdef Py_ssize_t i
-        delivered = tuple([(asks.keys[i], asks.sizes[i]) for i in range(asks.n)])
+        cdef Level *lv = asks.lv + asks.lo
+        delivered = tuple([(lv[i].key, lv[i].size) for i in range(asks.n)])
         return (ts, FEED_SNAPSHOT, self.bids.best_first(), delivered)
 
     def top(self) -> tuple:
