@@ -22,7 +22,7 @@ from hypothesis import given, strategies as st
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
 from meshrt.venues.live._kraken_book import raw_digits
-from meshrt.venues.live._kraken_rule import book_message, plain_value
+from meshrt.venues.live._kraken_scan import book_message, plain_value
 from meshrt.venues.live.capture import cryptofeed_frames, epoch_ns
 from meshrt.venues.live.kraken import KrakenFeed
 from meshrt.venues.live.kraken_values import SYMBOLS, Instrument
@@ -569,7 +569,7 @@ _NUMBER_TEXT = st.one_of(
 @given(text=_NUMBER_TEXT, is_price=st.booleans())
 def test_the_compiled_reading_of_number_text_is_recorded_fields(text: str, is_price: bool) -> None:
     """Plain number text is read to fixed point and checksum digits in C
-    (_kraken_rule.plain); what it reads equals recorded_fields' rule and raw_digits, and
+    (_kraken_scan.plain); what it reads equals recorded_fields' rule and raw_digits, and
     what that rule refuses (or reads another way) is left to Python."""
     read = plain_value(text, is_price)
     try:

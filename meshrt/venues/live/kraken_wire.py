@@ -1,7 +1,7 @@
 """Kraken's wire values: frame text to JSON with every number's text kept, and a price
 or qty text to the contract's fixed point with its checksum digits (meshrt/venues/live/
 kraken.py reads frames with them; docs/live.md, "Kraken"). The common frame and plain
-number text are read by the compiled rule (_kraken_rule.pyx); any other value here.
+number text are read in C (_kraken_scan.pyx, for _kraken_rule.pyx); any other value here.
 """
 
 from __future__ import annotations
