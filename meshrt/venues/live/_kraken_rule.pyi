@@ -37,7 +37,6 @@ class Pair:
     resyncs: int
     def __init__(self, symbol: str) -> None: ...
 
-
 class Rule:
     depth: int
     pairs: dict[str, Pair]
