@@ -19,6 +19,9 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
 - meshrt.venues._synthetic (.pyx): the seeded synthetic market-data generator
   (xoshiro256**), the compiled mirror of meshrt/venues/synthetic.py
 - meshrt.venues._recording (.pyx): the reader of binary recordings (.mrec)
+- meshrt.venues.live._kraken_book, _kraken_scan (.pyx, each with its .pxd) and
+  _kraken_rule (.pyx): the live Kraken adapter's book (levels, truncation, CRC32), the
+  scanner of its common v2 frame and of plain number text, and its book rule
 - meshrt.actors._commit (.pyx, with _commit.pxd): the sequencer's commit loop for venue
   feed events
 - meshrt.sequencer._merge (.pyx): a window's venue streams committed as one, in order
@@ -46,6 +49,7 @@ def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> E
 
 LOADER_PXDS = [f"meshrt/loaders/{name}.pxd"
                for name in ("_wasmtime", "_host", "_pack", "_meshrt_h", "_borrowed")]
+KRAKEN_PXDS = [f"meshrt/venues/live/_kraken_{name}.pxd" for name in ("book", "scan")]
 EXTENSIONS = [
     *(extension(f"meshrt.loaders.{name}", include_dirs=["meshrt/include"],
                 depends=["meshrt/include/meshrt.h", *LOADER_PXDS])
@@ -58,6 +62,9 @@ EXTENSIONS = [
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._deliveries"),
     extension("meshrt.venues._recording"),
+    extension("meshrt.venues.live._kraken_book", depends=[KRAKEN_PXDS[0]]),
+    extension("meshrt.venues.live._kraken_scan", depends=[KRAKEN_PXDS[1]]),
+    extension("meshrt.venues.live._kraken_rule", depends=KRAKEN_PXDS),
     extension("meshrt.actors._commit", depends=["meshrt/actors/_commit.pxd"]),
     extension("meshrt.sequencer._merge", depends=["meshrt/actors/_commit.pxd"]),
     extension("meshrt.log._intents", depends=["meshrt/log/_jsonbuf.pxd"]),

@@ -21,13 +21,14 @@ from hypothesis import given, strategies as st
 
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA, FEED_SNAPSHOT, FEED_TRADE
+from meshrt.venues.live._kraken_book import raw_digits
+from meshrt.venues.live._kraken_scan import book_message, plain_value
 from meshrt.venues.live.capture import cryptofeed_frames, epoch_ns
 from meshrt.venues.live.kraken import KrakenFeed
-from meshrt.venues.live.kraken_book import raw_digits
 from meshrt.venues.live.kraken_values import SYMBOLS, Instrument
-from meshrt.venues.live.kraken_wire import book_message
 from meshrt.venues.live.refdata import kraken_reference
 from meshrt.venues.live.verdicts import Feed, FrameError, Resync, Why
+from meshrt.venues.recorded_fields import Bad, price, size
 from tests.kraken_v2 import v2_frames, v2_name
 
 DATA = Path(__file__).parent / "data" / "venues" / "kraken"
@@ -198,7 +199,7 @@ def test_an_ask_past_the_contracts_range_is_verified_but_not_delivered() -> None
     assert book is not None and book.asks.best_first()[-1][0] == 9_999_999_997 * 10**9
     assert all(price < 2**63 for price, _ in snapshots["BTC-CHF"][3])
     delivered = book.snapshot(0)[3]
-    assert len(delivered) == len(book.asks.levels) - 1
+    assert len(delivered) == len(book.asks) - 1
     assert delivered[-1][0] < 2**63
 
 
@@ -549,3 +550,87 @@ def test_the_v2_book_scanner_takes_only_kraken_s_exact_shape() -> None:
         frame.replace("}]}", '},{"symbol":"A/B","bids":[],"asks":[],"checksum":1}]}'),
     ):
         assert book_message(other) is None, other
+
+
+_NUMBER_TEXT = st.one_of(
+    st.text(alphabet="0123456789.", min_size=1, max_size=45),
+    st.builds(
+        lambda whole, frac, zeros: f"{whole}.{frac}{'0' * zeros}",
+        st.integers(0, 10**20),
+        st.text(alphabet="0123456789", min_size=1, max_size=12),
+        st.integers(0, 30),
+    ),
+    st.sampled_from(["9223372036.854775807", "9223372036.854775808", "9999999997", "0", "0.0"]),
+    st.text(max_size=12),
+)
+
+
+@pytest.mark.property
+@given(text=_NUMBER_TEXT, is_price=st.booleans())
+def test_the_compiled_reading_of_number_text_is_recorded_fields(text: str, is_price: bool) -> None:
+    """Plain number text is read to fixed point and checksum digits in C
+    (_kraken_scan.plain); what it reads equals recorded_fields' rule and raw_digits, and
+    what that rule refuses (or reads another way) is left to Python."""
+    read = plain_value(text, is_price)
+    try:
+        fixed = price(text) if is_price else size(text, "qty", zero_ok=True)
+    except Bad:
+        assert read is None
+        return
+    assert read is None or read == (fixed, raw_digits(text))
+
+
+@pytest.mark.property
+@given(
+    snapshot=st.lists(st.tuples(st.integers(1, 400), st.integers(0, 3)), max_size=150),
+    updates=st.lists(
+        st.lists(st.tuples(st.booleans(), st.integers(1, 400), st.integers(0, 3)), max_size=5),
+        max_size=60,
+    ),
+)
+def test_a_deep_book_is_kept_as_the_wire_says(snapshot: Any, updates: Any) -> None:
+    """Levels set and removed anywhere in a book deeper than the checksum's ten (the
+    compiled side moves the shorter part of its array either way), cut to depth 25: every
+    message verifies against the CRC of a plain model, and the book ends as the model."""
+    feed = KrakenFeed(["BTC/USD"], depth=25)
+    model: dict[str, dict[int, int]] = {"b": {}, "a": {}}
+
+    def levels(side: list[tuple[int, int]]) -> str:
+        return ",".join(f'{{"price":{p},"qty":{q}}}' for p, q in side)
+
+    def frame(kind: str, bids: Any, asks: Any) -> str:
+        for side, rows in (("b", bids), ("a", asks)):
+            for p, q in rows:
+                if q:
+                    model[side][p] = q
+                elif kind == "update":
+                    model[side].pop(p, None)
+        model["b"] = dict(sorted(model["b"].items(), reverse=True)[:25])
+        model["a"] = dict(sorted(model["a"].items())[:25])
+        top = list(model["a"].items())[:10] + list(model["b"].items())[:10]
+        checksum = zlib.crc32("".join(f"{p}{q}" for p, q in top).encode())
+        return (
+            f'{{"channel":"book","type":"{kind}","data":[{{"symbol":"BTC/USD",'
+            f'"bids":[{levels(bids)}],"asks":[{levels(asks)}],"checksum":{checksum},'
+            f'"timestamp":"2023-10-06T17:35:55Z"}}]}}'
+        )
+
+    # bids below 200, asks from 200: never crossed
+    bids = [(p % 199 + 1, q) for p, q in snapshot[::2]]
+    asks = [(p % 199 + 200, q) for p, q in snapshot[1::2]]
+    feed.on_frame(frame("snapshot", bids, asks), 1)
+    for ts, update in enumerate(updates, 2):
+        bids = [(p % 199 + 1, q) for bid, p, q in update if bid]
+        asks = [(p % 199 + 200, q) for bid, p, q in update if not bid]
+        assert not [
+            o for o in feed.on_frame(frame("update", bids, asks), ts) if type(o) is not Feed
+        ]
+    book = feed.book("BTC/USD")
+    assert book is not None and feed.counts().checksum_ok == 1 + len(updates)
+    scale = 10**9, 10**8
+    assert book.bids.best_first() == tuple(
+        (p * scale[0], q * scale[1]) for p, q in model["b"].items()
+    )
+    assert book.asks.best_first() == tuple(
+        (p * scale[0], q * scale[1]) for p, q in model["a"].items()
+    )

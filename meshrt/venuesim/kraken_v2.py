@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from meshrt.venues.live.kraken_book import raw_digits
+from meshrt.venues.live._kraken_book import raw_digits
 
 V1Level = Sequence[str]  # [price, volume, timestamp, ("r")] as v1 strings
 

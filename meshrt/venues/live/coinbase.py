@@ -139,10 +139,33 @@ def _level(
         side = sides.get(side_text, 0) if type(side_text) is str else 0
         if not side:
             raise _Problem(Why.MALFORMED, product, where, f"unknown side {side_text!r}")
+    fixed_price = _PRICES.get(price) if type(price) is str else None
+    fixed_size = _SIZES.get(size) if type(size) is str else None
+    if fixed_price is not None and fixed_size is not None and (fixed_size or zero_ok):
+        return side, fixed_price, fixed_size  # texts read before: a book's prices repeat
     try:
-        return side, fields.price(price), fields.size(size, zero_ok=zero_ok)
+        return (
+            side,
+            _remember(_PRICES, price, fields.price(price)),
+            _remember(_SIZES, size, fields.size(size, zero_ok=zero_ok)),
+        )
     except fields.Bad as e:
         raise _Problem(Why.REFUSED, product, f"{where}.{e.field}", e.reason) from None
+
+
+# price and size texts already read (recorded_fields' rule is the one home: these only
+# remember its results), bounded: each starts over at _MEMO entries
+_MEMO = 1 << 16
+_PRICES: dict[str, int] = {}
+_SIZES: dict[str, int] = {}
+
+
+def _remember(memo: dict[str, int], text: object, fixed: int) -> int:
+    if type(text) is str:
+        if len(memo) >= _MEMO:
+            memo.clear()
+        memo[text] = fixed
+    return fixed
 
 
 class _Adapter(abc.ABC):
@@ -223,7 +246,12 @@ class _Adapter(abc.ABC):
         """The crossed-book rule on ``product``'s book after a message: its ``deltas``
         (None: it was a snapshot), the whole book once it uncrossed, nothing while crossed."""
         book = self._books[product]
-        crossing = self._crossed.check(product, book.best_bid >= book.best_ask, ts)
+        crossed = book.best_bid >= book.best_ask
+        if not crossed and deltas is not None and product not in self._crossed.since:
+            # the common case, the clock's CLEAR without the call
+            events = tuple([(ts, FEED_DELTA, side, price, size) for side, price, size in deltas])
+            return Feed(self._symbols[product], events)
+        crossing = self._crossed.check(product, crossed, ts)
         if crossing is Crossing.CLEAR and deltas is not None:
             events = tuple([(ts, FEED_DELTA, side, price, size) for side, price, size in deltas])
             return Feed(self._symbols[product], events)

@@ -5,8 +5,10 @@ frame's text and receive time and acts on what comes back, in order: the outputs
 meshrt/venues/live/verdicts.py (``Feed``, ``Resync``, ``FrameError``, and a ``Reference``
 per subscribed pair an ``instrument`` message describes). A book message is
 verified (CRC32 over the top 10, after truncation to the subscribed depth) before any of
-its events leave, so no unverified book reaches a venue. v1 is read by the same code: the
-shared real capture is v1 (docs/live.md, "Kraken").
+its events leave, so no unverified book reaches a venue: the book rule, one home for v2
+and v1, is compiled (_kraken_rule.pyx, on the book of _kraken_book.pyx); this module
+reads frames and keeps trades and reference data. The shared real capture is v1
+(docs/live.md, "Kraken").
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from meshrt.contract import Side
-from meshrt.venues.events import FEED_DELTA, FEED_TRADE, FeedEvent
+from meshrt.venues.events import FEED_TRADE
 from meshrt.venues.live import kraken_wire as wire
-from meshrt.venues.live.crossing import CROSSED_GRACE_NS, CrossedClock, Crossing
-from meshrt.venues.live.kraken_book import KrakenBook, Precision
+from meshrt.venues.live._kraken_book import KrakenBook, Precision
+from meshrt.venues.live._kraken_rule import Pair, Rule
+from meshrt.venues.live.crossing import CROSSED_GRACE_NS, CrossedClock
 from meshrt.venues.live.kraken_values import SYMBOLS, Instrument, KrakenCounts, PairCounts
 from meshrt.venues.live.refdata import kraken_reference
-from meshrt.venues.live.verdicts import Feed, FrameError, Output, Resync, Why
-from meshrt.venues.recorded_fields import INT64_MAX, Bad, price, size
+from meshrt.venues.live.verdicts import Feed, FrameError, Output, Why
+from meshrt.venues.recorded_fields import Bad, price, size
 
 BUY = Side.BUY
 SELL = Side.SELL
@@ -30,24 +33,6 @@ SELL = Side.SELL
 # raised on to the session
 MESSAGE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
 _SIDES = {"buy": BUY, "sell": SELL, "b": BUY, "s": SELL}
-
-
-class _Pair:
-    """One subscribed pair: its book while it is up, and its counts."""
-
-    __slots__ = (
-        "book",
-        "checksum_ok",
-        "resyncs",
-        "snapshots",
-        "symbol",
-        "updates",
-    )
-
-    def __init__(self, symbol: str) -> None:
-        self.symbol = symbol
-        self.book: KrakenBook | None = None
-        self.snapshots = self.updates = self.checksum_ok = self.resyncs = 0
 
 
 class KrakenFeed:
@@ -68,29 +53,26 @@ class KrakenFeed:
         self.depth = depth
         self._crossed = CrossedClock(crossed_grace_ns)
         self.instruments: dict[str, Instrument] = {}
-        self._precision: dict[str, Precision] = {}
-        self._pairs = {pair: _Pair(symbols[pair]) for pair in pairs}
-        self._n = dict.fromkeys(_COUNT_NAMES, 0)
-        self._values = wire.Values()
+        self._pairs = {pair: Pair(symbols[pair]) for pair in pairs}
+        self._rule = Rule(depth, self._pairs, self._crossed, wire.Values())
+        self._n = self._rule.n
 
     # -- reading ------------------------------------------------------------------------
 
     def on_frame(self, text: str, ts_ns: int) -> list[Output]:
         """Everything one frame received at ``ts_ns`` means, in order; never raises for what
         the frame holds."""
-        n = self._n
-        n["frames"] += 1
+        self._n.frames += 1
         out: list[Output] = []
         if self._crossed.since:
             for pair, detail in self._crossed.expired(ts_ns):
-                self._resync(self._pairs[pair], pair, Why.CROSSED, detail, out)
+                self._rule.resync(self._pairs[pair], pair, Why.CROSSED, detail, out)
         if text[:1] == "{":
-            book = wire.book_message(text)
-            if book is not None:  # the common frame, read without a JSON decoder
-                try:
-                    self._book(*book, ts_ns, out)
-                except MESSAGE_ERRORS as e:
-                    self._error(out, wire.field_of(e), f"{type(e).__name__}: {e}")
+            try:
+                if self._rule.scan(text, ts_ns, out):  # the common frame, without a decoder
+                    return out
+            except MESSAGE_ERRORS as e:
+                self._error(out, wire.field_of(e), f"{type(e).__name__}: {e}")
                 return out
         try:
             msg = wire.decode_v1(text) if text[:1] == "[" else wire.decode(text)
@@ -113,7 +95,6 @@ class KrakenFeed:
         return self._message(msg, ts_ns, out)
 
     def _message(self, msg: Any, ts_ns: int, out: list[Output]) -> list[Output]:
-        n = self._n
         try:
             if type(msg) is dict:
                 channel = msg.get("channel")
@@ -124,7 +105,7 @@ class KrakenFeed:
                 elif channel == "instrument":
                     self._v2_instruments(msg, ts_ns, out)
                 elif channel == "heartbeat" or msg.get("event") == "heartbeat":
-                    n["heartbeats"] += 1
+                    self._n.heartbeats += 1
                 elif msg.get("success") is False or msg.get("status") == "error":
                     reason = msg.get("error") or msg.get("errorMessage") or "refused"
                     self._error(out, "subscription", str(reason))
@@ -151,7 +132,7 @@ class KrakenFeed:
             except (KeyError, TypeError, ValueError) as e:
                 self._malformed_book(pair, wire.field_of(e), out)
                 continue
-            self._book(pair, snapshot, bids, asks, checksum, ts, out)
+            self._rule.book(pair, snapshot, bids, asks, checksum, ts, out)
 
     def _v1_book(self, msg: list[Any], ts: int, out: list[Output]) -> None:
         pair = msg[-1]
@@ -162,7 +143,7 @@ class KrakenFeed:
                 bids = [(level[0], level[1]) for level in first.get("bs", ())]
                 asks = [(level[0], level[1]) for level in first.get("as", ())]
                 wire.texts(bids, asks)
-                self._book(pair, True, bids, asks, None, ts, out)
+                self._rule.book(pair, True, bids, asks, None, ts, out)
                 return
             bids, asks, checksum = [], [], None
             republished = 0
@@ -179,129 +160,8 @@ class KrakenFeed:
         except (IndexError, TypeError, ValueError, AttributeError) as e:
             self._malformed_book(pair, wire.field_of(e), out)
             return
-        self._n["republished"] += republished
-        self._book(pair, False, bids, asks, checksum, ts, out)
-
-    # -- the book rule, one home for v1 and v2 ------------------------------------------
-
-    def _book(
-        self,
-        pair: str,
-        snapshot: bool,
-        bids: wire.Levels,
-        asks: wire.Levels,
-        checksum: int | None,
-        ts: int,
-        out: list[Output],
-    ) -> None:
-        n = self._n
-        n["book_messages"] += 1
-        state = self._pairs.get(pair)
-        if state is None:
-            n["unknown_pairs"] += 1
-            return
-        if snapshot:
-            state.book = KrakenBook(self.depth, self._precision.get(pair))
-            state.snapshots += 1
-            n["snapshots"] += 1
-        elif state.book is None:
-            n["dropped"] += 1
-            return
-        else:
-            state.updates += 1
-            n["updates"] += 1
-        book = state.book
-        events: list[FeedEvent] = []
-        try:
-            self._apply(BUY, bids, book, book.bids, snapshot, ts, events)
-            self._apply(SELL, asks, book, book.asks, snapshot, ts, events)
-        except Bad as e:
-            n["refused"] += 1
-            self._resync(state, pair, Why.REFUSED, f"{e.field}: {e.reason}", out)
-            return
-        except TypeError as e:  # a level value that is not a number's text (a list, an object)
-            n["malformed"] += 1
-            self._resync(state, pair, Why.MALFORMED, f"level: {e}", out)
-            return
-        gone = book.truncate()
-        if gone is not None:
-            gone_bids, gone_asks = gone
-            n["truncated"] += len(gone_bids) + len(gone_asks)
-            if not snapshot:
-                events += [(ts, FEED_DELTA, BUY, p, 0) for p in gone_bids]
-                events += [(ts, FEED_DELTA, SELL, p, 0) for p in gone_asks if p <= INT64_MAX]
-        if checksum is not None:
-            got = book.checksum()
-            if got != checksum:
-                n["checksum_bad"] += 1
-                self._resync(state, pair, Why.CHECKSUM, f"{got} != {checksum}", out)
-                return
-            n["checksum_ok"] += 1
-            state.checksum_ok += 1
-        crossing = self._crossed.check(pair, book.crossed(), ts)
-        if crossing is Crossing.CLEAR:
-            if snapshot:
-                out.append(Feed(state.symbol, (book.snapshot(ts),)))
-            elif events:
-                out.append(Feed(state.symbol, tuple(events)))
-        elif crossing is Crossing.UNCROSSED:
-            out.append(Feed(state.symbol, (book.snapshot(ts),)))
-        elif crossing is Crossing.CROSSED:
-            n["crossed"] += 1
-
-    def _apply(
-        self,
-        side: Side,
-        levels: wire.Levels,
-        book: KrakenBook,
-        book_side: Any,
-        snapshot: bool,
-        ts: int,
-        events: list[FeedEvent],
-    ) -> None:
-        """Set one side's levels in wire order; unless a snapshot, each level that changed
-        is counted and becomes an event (but an ask past the contract's range: counted)."""
-        precision = book.precision
-        values = self._values
-        prices, sizes = values.prices, values.sizes
-        if not levels and not snapshot:
-            return
-        changes = deletes = far = 0
-        loaded: list[tuple[int, int, str]] = []
-        for price_value, qty_value in levels:
-            p, p_digits = prices.get(price_value) or values.price(price_value)
-            s, q_digits = sizes.get(qty_value) or values.size(qty_value)
-            if p > INT64_MAX and side is BUY:
-                raise Bad("price", f"bid {price_value} does not fit 64-bit fixed point")
-            if not s:
-                digits = ""
-            elif precision is None:
-                digits = p_digits + q_digits
-            else:
-                digits = precision.digits(p, s)
-            if snapshot:
-                loaded.append((p, s, digits))
-            elif book_side.set(p, s, digits):
-                changes += 1
-                deletes += not s
-                if p <= INT64_MAX:
-                    events.append((ts, FEED_DELTA, side, p, s))
-                else:
-                    far += 1
-        if snapshot:
-            book_side.load(loaded)
-        elif changes:
-            n = self._n
-            n["level_changes"] += changes
-            n["deletes"] += deletes
-            n["far_asks"] += far
-
-    def _resync(self, state: _Pair, pair: str, why: Why, detail: str, out: list[Output]) -> None:
-        state.book = None
-        self._crossed.forget(pair)
-        state.resyncs += 1
-        self._n["resyncs"] += 1
-        out.append(Resync(state.symbol, pair, why, detail))
+        self._n.republished += republished
+        self._rule.book(pair, False, bids, asks, checksum, ts, out)
 
     def _malformed_book(self, pair: Any, where: str, out: list[Output]) -> None:
         """A book message for a known pair that cannot be read: its book can no longer be
@@ -309,13 +169,13 @@ class KrakenFeed:
         self._error(out, where, "malformed book message")
         state = self._pairs.get(pair) if isinstance(pair, str) else None
         if state is not None and state.book is not None:
-            self._resync(state, pair, Why.MALFORMED, where, out)
+            self._rule.resync(state, pair, Why.MALFORMED, where, out)
 
     # -- trades and reference data ------------------------------------------------------
 
     def _v2_trades(self, msg: dict[str, Any], ts: int, out: list[Output]) -> None:
         if msg["type"] == "snapshot":  # recent history, not new prints
-            self._n["trade_snapshots_skipped"] += len(msg["data"])
+            self._n.trade_snapshots_skipped += len(msg["data"])
             return
         for trade in msg["data"]:
             self._trade(trade["symbol"], trade["side"], trade["price"], trade["qty"], ts, out)
@@ -330,7 +190,7 @@ class KrakenFeed:
     def _trade(self, pair: str, side: Any, p: Any, q: Any, ts: int, out: list[Output]) -> None:
         state = self._pairs.get(pair)
         if state is None:
-            self._n["unknown_pairs"] += 1
+            self._n.unknown_pairs += 1
             return
         aggressor = _SIDES.get(side) if isinstance(side, str) else None
         if aggressor is None:
@@ -339,10 +199,10 @@ class KrakenFeed:
         try:
             event = (ts, FEED_TRADE, aggressor, price(p), size(q, "qty"))
         except Bad as e:
-            self._n["refused"] += 1
+            self._n.refused += 1
             self._error(out, e.field, e.reason)
             return
-        self._n["trades"] += 1
+        self._n.trades += 1
         last = out[-1] if out else None
         if type(last) is Feed and last.symbol == state.symbol:  # one Feed per symbol run
             out[-1] = Feed(state.symbol, (*last.events, event))
@@ -369,33 +229,34 @@ class KrakenFeed:
                 )
                 precision = Precision(inst.price_precision, inst.qty_precision)
             except Bad as e:
-                self._n["refused"] += 1
+                self._n.refused += 1
                 self._error(out, e.field, f"{pair}: {e.reason}")
                 continue
-            self._n["instruments"] += 1
+            self._n.instruments += 1
             self.instruments[pair] = inst
-            self._precision[pair] = precision
+            self._rule.precision[pair] = precision
             out.append(kraken_reference(inst, state.symbol))
             if state.book is not None:
                 try:
                     state.book.reprecision(precision)
                 except Bad as e:
-                    self._n["refused"] += 1
-                    self._resync(state, pair, Why.REFUSED, f"{e.field}: {e.reason}", out)
+                    self._n.refused += 1
+                    self._rule.resync(state, pair, Why.REFUSED, f"{e.field}: {e.reason}", out)
 
     # -- reporting ----------------------------------------------------------------------
 
     def _error(self, out: list[Output], where: str, reason: str) -> None:
         n = self._n
-        n["malformed"] += 1
-        out.append(FrameError("kraken", f"frame {n['frames']}", where, reason))
+        n.malformed += 1
+        out.append(FrameError("kraken", f"frame {n.frames}", where, reason))
 
     def counts(self) -> KrakenCounts:
         pairs = {
             pair: PairCounts(s.snapshots, s.updates, s.checksum_ok, s.resyncs)
             for pair, s in self._pairs.items()
         }
-        return KrakenCounts(**self._n, pairs=pairs)
+        n = self._n
+        return KrakenCounts(**{name: getattr(n, name) for name in _COUNT_NAMES}, pairs=pairs)
 
     def book(self, pair: str) -> KrakenBook | None:
         """The pair's verified book, None while it is down."""

@@ -1,18 +1,18 @@
 """Kraken's wire values: frame text to JSON with every number's text kept, and a price
 or qty text to the contract's fixed point with its checksum digits (meshrt/venues/live/
-kraken.py reads frames with them; docs/live.md, "Kraken").
+kraken.py reads frames with them; docs/live.md, "Kraken"). The common frame and plain
+number text are read in C (_kraken_scan.pyx, for _kraken_rule.pyx); any other value here.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from typing import Any, TypeAlias
 
 import orjson
 
-from meshrt.venues.live.kraken_book import raw_digits
+from meshrt.venues.live._kraken_book import raw_digits
 from meshrt.venues.recorded_fields import INT64_MAX, PRICE_PLACES, Bad, price, size
 
 MEMO = 1 << 16  # distinct price or qty texts remembered before a memo starts over
@@ -23,41 +23,6 @@ decode = json.JSONDecoder(parse_float=str).decode  # an int keeps its digits as 
 decode_v1 = orjson.loads
 
 Levels: TypeAlias = list[tuple[Any, Any]]
-
-# A v2 book message of one symbol exactly as Kraken writes it (compact, keys in this
-# order), read by a scanner: the JSON decoder that keeps number text costs about a
-# quarter of a frame. Every level must have exactly this shape for the frame to match,
-# so nothing is skipped; any other text (spaces, more keys, several symbols, an escape)
-# is read as JSON instead.
-_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
-_LEVEL = r'\{"price":(' + _NUMBER + r'),"qty":(' + _NUMBER + r")\}"
-_ANY_LEVEL = r'\{"price":' + _NUMBER + r',"qty":' + _NUMBER + r"\}"
-_LEVELS = r"(?:" + _ANY_LEVEL + r"(?:," + _ANY_LEVEL + r")*)?"
-_BOOK = re.compile(
-    r'\{"channel":"book","type":"(update|snapshot)","data":\[\{"symbol":"([^"\\]*)",'
-    r'"bids":\[('
-    + _LEVELS
-    + r')\],"asks":\[('
-    + _LEVELS
-    + r')\],"checksum":([0-9]{1,10}),"timestamp":"[^"\\]*"\}\]\}'
-)
-_LEVEL_TEXT = re.compile(_LEVEL)
-
-
-def book_message(text: str) -> tuple[str, bool, Levels, Levels, int] | None:
-    """(symbol, snapshot, bids, asks, checksum) of a v2 book message in Kraken's compact
-    form, every price and qty as its text; None for any other frame."""
-    match = _BOOK.fullmatch(text)
-    if match is None:
-        return None
-    kind, symbol, bids, asks, checksum = match.groups()
-    return (
-        symbol,
-        kind == "snapshot",
-        _LEVEL_TEXT.findall(bids),
-        _LEVEL_TEXT.findall(asks),
-        int(checksum),
-    )
 
 
 class Float(Exception):
