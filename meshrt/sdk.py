@@ -175,6 +175,20 @@ class OpenOrder(NamedTuple):
     pending: bool = False
 
 
+_new_tuple = tuple.__new__
+
+
+def with_pending(order: OpenOrder, pending: bool) -> OpenOrder:
+    """``order._replace(pending=pending)`` without namedtuple's generic path, which cost
+    more than the rest of an algo's cancel or replace."""
+    return _new_tuple(OpenOrder, (*order[:7], pending))
+
+
+def with_filled(order: OpenOrder, filled: int) -> OpenOrder:
+    """``order._replace(filled=filled)``, as fast as ``with_pending``."""
+    return _new_tuple(OpenOrder, (*order[:5], filled, *order[6:]))
+
+
 class AlgoState:
     """The algo's own view of itself, kept by its instance from delivered reports.
 
@@ -301,14 +315,14 @@ class Actions:
         orders = self._state.open_orders
         for order_id, order in orders.items():
             if symbol is None or order.symbol == symbol:
-                orders[order_id] = order._replace(pending=True)
+                orders[order_id] = with_pending(order, True)
 
     def _mark_pending(self, order_id: int) -> None:
         if not is_order_id(order_id):
             return  # no order has it: the sequencer refuses the action (INVALID_ACTION)
         order = self._state.open_orders.get(order_id)
         if order is not None:
-            self._state.open_orders[order_id] = order._replace(pending=True)
+            self._state.open_orders[order_id] = with_pending(order, True)
 
     def __len__(self) -> int:
         return len(self._buffer)

@@ -259,18 +259,20 @@ cdef type T_WINDOW_END, T_STOP, T_RESTART, T_MESSAGE, T_UNDELIVERED, T_ACTION_OU
 cdef type T_FILL, T_REJECT, T_ORDER, T_LIFECYCLE, T_NBBO, T_HEARTBEAT, T_KILL
 cdef type T_SUBSCRIBED, T_SHUTDOWN
 cdef object tuple_new = tuple.__new__
-cdef object is_order_id, NEW_ORDERS, INJECTED_FAULT
+cdef object is_order_id, with_pending, NEW_ORDERS, INJECTED_FAULT
 cdef dict CALLBACK_OF
 
 
 cdef int load_types() except -1:
     global types_loaded, T_WINDOW_END, T_STOP, T_RESTART, T_MESSAGE, T_UNDELIVERED
     global T_ACTION_OUT, T_FILL, T_REJECT, T_ORDER, T_LIFECYCLE, T_NBBO, T_HEARTBEAT
-    global T_KILL, T_SUBSCRIBED, T_SHUTDOWN, is_order_id, NEW_ORDERS, INJECTED_FAULT
+    global T_KILL, T_SUBSCRIBED, T_SHUTDOWN, is_order_id, with_pending, NEW_ORDERS
+    global INJECTED_FAULT
     global CALLBACK_OF
     from meshrt.actors import instance, protocol
     from meshrt.contract import ActionKind
     from meshrt.contract import is_order_id as order_id_rule
+    from meshrt.sdk import with_pending as pending_rule
 
     T_WINDOW_END, T_STOP, T_RESTART = protocol.WindowEnd, protocol.Stop, protocol.RestartDelivery
     T_MESSAGE, T_UNDELIVERED = protocol.MessageDelivery, protocol.UndeliveredOut
@@ -279,6 +281,7 @@ cdef int load_types() except -1:
     T_HEARTBEAT, T_KILL = protocol.HeartbeatDelivery, protocol.KillDelivery
     T_SUBSCRIBED, T_SHUTDOWN = protocol.SubscribedDelivery, protocol.ShutdownDelivery
     is_order_id = order_id_rule
+    with_pending = pending_rule
     NEW_ORDERS = (ActionKind.LIMIT, ActionKind.MARKET)
     INJECTED_FAULT = instance.InjectedFault
     CALLBACK_OF = instance.CALLBACK_OF
@@ -389,7 +392,7 @@ cdef int deliver_one(object instance, object item) except -1:
             else:  # the sequencer says whether another request is still outstanding
                 order = open_orders.get(reject.order_id)
                 if order is not None and order.pending != item.pending:
-                    open_orders[reject.order_id] = order._replace(pending=item.pending)
+                    open_orders[reject.order_id] = with_pending(order, item.pending)
             instance.slot.on_reject(reject, state, instance.actions)
         elif kind is T_ORDER:
             if item.order is None:

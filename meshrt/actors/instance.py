@@ -37,7 +37,7 @@ from meshrt.actors.protocol import (
 )
 from meshrt.contract import MAX_MESSAGES, MAX_PAYLOAD
 from meshrt.scenario.limits import MailboxConfig
-from meshrt.sdk import ActionLimitExceeded, Actions, AlgoState, OpenOrder
+from meshrt.sdk import ActionLimitExceeded, Actions, AlgoState, OpenOrder, with_filled
 from meshrt.validators import ScenarioValueError, check_param, shown
 
 LIFECYCLE_CALLBACKS = {
@@ -265,9 +265,7 @@ class AlgoInstance:
             if fill.remaining == 0:
                 del state.open_orders[fill.order_id]
             else:
-                state.open_orders[fill.order_id] = order._replace(
-                    filled=order.size - fill.remaining
-                )
+                state.open_orders[fill.order_id] = with_filled(order, order.size - fill.remaining)
         self.slot.on_fill(fill, state, self.actions)
 
     def _lifecycle(self, transition: str) -> None:
