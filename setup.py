@@ -10,9 +10,9 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
   _borrowed.pxd; each module's own declarations are in its .pxd
 - meshrt.venues._book (.pyx, with _book.pxd): the venue's displayed L2 book
 - meshrt.venues._matching (.pyx, with _matching.pxd): the matching engine of virtual algo
-  orders over that book
+  orders against that book
 - meshrt.venues._feed (.pyx, with _feed.pxd): the venue's feed hot loop over that book and
-  engine
+  each symbol's venue-side state
 - meshrt.actors._venue (.pyx): the simulated venue's window step (feed and order arrivals)
 - meshrt.venues._outputs, meshrt.actors._deliveries (.pyx): the per-book-update values
   (BookUpdate, BookDelivery), from free lists
@@ -21,13 +21,19 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
 - meshrt.venues._recording (.pyx): the reader of binary recordings (.mrec)
 - meshrt.venues.live._kraken_book, _kraken_scan (.pyx, each with its .pxd) and
   _kraken_rule (.pyx): the live Kraken adapter's book (levels, truncation, CRC32), the
-  scanner of its common v2 frame and of plain number text, and its book rule
+  scanner of its common v2 frame, and the book rule applied to a frame
 - meshrt.actors._commit (.pyx, with _commit.pxd): the sequencer's commit loop for venue
   feed events
-- meshrt.sequencer._merge (.pyx): a window's venue streams committed as one, in order
+- meshrt.sequencer._merge (.pyx, with _merge.pxd): a window's venue streams committed as
+  one, in order
+- meshrt.sequencer._window (.pyx): the window driver (virtual time's windows back to back)
 - meshrt.sequencer.outputs, .desk, .risk (.pyx, with .pxd): an algo's actions committed
   (checked, logged, sent on or refused), their records built by meshrt.log._intents
   (with the line buffer of _jsonbuf.pxd)
+- meshrt.sequencer.order, ended, transitions, orders, reports (.pyx, with .pxd): an order,
+  ended orders' tombstones, its report transitions, the order state machine and report
+  ingress (a venue report committed)
+- meshrt.ledger (.pyx): a deployment's accounting, booked at every fill
 - meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
   the fatal-signal handler and watchdog thread
 """
@@ -49,6 +55,8 @@ def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> E
 
 LOADER_PXDS = [f"meshrt/loaders/{name}.pxd"
                for name in ("_wasmtime", "_host", "_pack", "_meshrt_h", "_borrowed")]
+ORDER_PXDS = [f"meshrt/sequencer/{name}.pxd"
+              for name in ("order", "ended", "transitions", "orders")]
 KRAKEN_PXDS = [f"meshrt/venues/live/_kraken_{name}.pxd" for name in ("book", "scan")]
 EXTENSIONS = [
     *(extension(f"meshrt.loaders.{name}", include_dirs=["meshrt/include"],
@@ -66,7 +74,17 @@ EXTENSIONS = [
     extension("meshrt.venues.live._kraken_scan", depends=[KRAKEN_PXDS[1]]),
     extension("meshrt.venues.live._kraken_rule", depends=KRAKEN_PXDS),
     extension("meshrt.actors._commit", depends=["meshrt/actors/_commit.pxd"]),
-    extension("meshrt.sequencer._merge", depends=["meshrt/actors/_commit.pxd"]),
+    extension("meshrt.sequencer._merge",
+              depends=["meshrt/actors/_commit.pxd", "meshrt/sequencer/_merge.pxd"]),
+    extension("meshrt.sequencer._window",
+              depends=["meshrt/actors/_deliveries.pxd", "meshrt/actors/_deliver.pxd",
+                       "meshrt/sequencer/_merge.pxd"]),
+    extension("meshrt.ledger"),
+    extension("meshrt.sequencer.order", depends=["meshrt/sequencer/order.pxd"]),
+    extension("meshrt.sequencer.ended", depends=ORDER_PXDS),
+    extension("meshrt.sequencer.transitions", depends=ORDER_PXDS),
+    extension("meshrt.sequencer.orders", depends=ORDER_PXDS),
+    extension("meshrt.sequencer.reports", depends=ORDER_PXDS),
     extension("meshrt.log._intents", depends=["meshrt/log/_jsonbuf.pxd"]),
     extension("meshrt.sequencer.risk"),
     extension("meshrt.sequencer.desk", depends=["meshrt/log/_intents.pxd",
@@ -74,7 +92,8 @@ EXTENSIONS = [
     extension("meshrt.sequencer.outputs", depends=["meshrt/sequencer/desk.pxd"]),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
     extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),
-              include_dirs=["meshrt/actors"], depends=["meshrt/actors/_crashwatch.h"]),
+              include_dirs=["meshrt/actors"],
+              depends=["meshrt/actors/_crashwatch.h", "meshrt/actors/_deliver.pxd"]),
 ]
 
 
