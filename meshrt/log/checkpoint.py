@@ -36,7 +36,7 @@ FORMAT = "meshrt-checkpoint"
 # deliveries and venue outputs (meshrt/actors/protocol.py, _deliveries.pyx, venues/outputs.py);
 # 11: recorded sources pickle the byte offset they resume at (and binary recordings exist);
 # 12: settled orders retire to tombstones; mesh link latencies are counted by value;
-# 13: Order and OrderStatus moved to meshrt/sequencer/order.py; 14: the sequencer's
+# 13: Order and OrderStatus moved to meshrt.sequencer.order; 14: the sequencer's
 # Controls list the deployments that take heartbeats; OutputIngress is a component;
 # 15: a venue's order reports are typed (meshrt/venues/reports.py); 16: the data specs
 # moved to meshrt/venues/specs.py; 17: scheduled controls carry their rank at one instant;

@@ -1,19 +1,20 @@
 """The sequencer: the one actor that owns the timeline and every state transition.
 
 Each window is one round: every venue replays its feed and order arrivals up to the
-window's end and every instance runs its deliveries up to it, concurrently; the
-sequencer counts the replies it is owed, then commits everything in the clock's
-deterministic order. Commits assign seq ids, move orders through the state machine,
-book fills, check risk and schedule what each commit causes (deliveries, order
-arrivals) at ``time + latency``. Mesh messages and quotes committed in a window go to
-the coordinator at its end.
+window's end and every instance runs its deliveries up to it (stepped by the window
+driver, or concurrently as tasks, the replies counted), then everything is committed in
+the driver's deterministic merge order. Commits assign seq ids, move orders through the
+state machine, book fills, check risk and schedule what each commit causes (deliveries,
+order arrivals) at ``time + latency``. Mesh messages and quotes committed in a window go
+to the coordinator at its end.
 
-This shell runs the rounds and composes the components that own the state: the clock
-(clock.py), the control schedule (schedule.py) and what each control does
-(controls.py), the intent desk (desk.py), report ingress (reports.py), the books
+This shell composes the components that own the state and drives the window driver
+(_window.pyx: window bounds, the stepped rounds, the merge): the clock (clock.py), the
+control schedule (schedule.py) and what each control does (controls.py), output ingress
+(outputs.pyx), the intent desk (desk.pyx), report ingress (reports.pyx), the books
 (books.py), supervision (supervisor.py), the mesh bridge (bridge.py) and reconciliation
-(reconcile.py), all writing records through meshrt/log/records.py and one journal
-(journal.py).
+(reconcile.py), all writing records through meshrt/log/records.py (or its compiled
+twins) and one journal (journal.py).
 """
 
 from __future__ import annotations

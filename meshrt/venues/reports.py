@@ -2,7 +2,7 @@
 
 A matching engine (meshrt/venues/_matching.pyx) makes them; they travel in ``OrderReport``
 (meshrt/venues/outputs.py) to the sequencer, whose report ingress (meshrt/sequencer/
-reports.py, ingress.py, transitions.py) dispatches on ``type(report)``. NamedTuples: one
+reports.pyx, orders.pyx, transitions.pyx) dispatches on ``type(report)``. NamedTuples: one
 is built per order event and ingress reads them at report rate, so they must stay as
 cheap as a tuple to build and read.
 
