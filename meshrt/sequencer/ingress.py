@@ -5,10 +5,10 @@ time advances"); a live run cannot: its ingress order is arrival order, reports 
 duplicated and out of order, and the log must record that order so a replay reproduces
 every transition. Live order entry is not built yet (paper mode fills its own orders).
 ``IngressLedger`` is the smallest honest stand-in: it takes orders, local cancel requests
-and venue reports in arrival order, commits each one through the same ``OrderStateMachine`` and ``Ledger`` the sequencer uses,
-checks the invariants after each, and writes one transition record per input. ``replay``
-feeds the records back, in logged order, to a fresh instance; the records it writes must
-be byte-identical.
+and venue reports in arrival order, commits each one through the same
+``OrderStateMachine`` and ``Ledger`` the sequencer uses, checks the invariants after each,
+and writes one transition record per input. ``replay`` feeds the records back, in logged
+order, to a fresh instance; the records it writes must be byte-identical.
 
 Record layout (one JSON array per input: ``meshrt.log.schema.INGRESS_FIELDS``, built
 by ``meshrt.log.records.ingress_transition``)::
