@@ -15,7 +15,7 @@ from meshrt.contract import Side
 from meshrt.sdk import Book, Features
 from meshrt.venues import _book, events
 from meshrt.venues._book import L2Book
-from meshrt.venues._feed import VenueLane
+from meshrt.venues._feed import VenueSymbol
 from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.features import FeatureTracker
 from meshrt.venues.outputs import BookUpdate, TradePrint
@@ -200,7 +200,7 @@ def test_the_feed_loop_applies_the_python_rules(
     raw: list[tuple[Any, ...]], depth: int, cuts: list[int]
 ) -> None:
     feed_events = [(ts, *ev) for ts, ev in enumerate(raw)]
-    lane, out = VenueLane(MatchingEngine(depth=depth), 0, "X", "v", Book, Features), []
+    lane, out = VenueSymbol(MatchingEngine(depth=depth), 0, "X", "v", Book, Features), []
     bounds = [0, *sorted(min(c, len(feed_events)) for c in cuts), len(feed_events)]
     for start, stop in itertools.pairwise(bounds):  # windows: state is kept between
         lane.play(feed_events, start, stop, out)
@@ -219,7 +219,7 @@ def test_the_feed_loop_applies_the_python_rules(
 
 
 def test_the_feed_loop_refuses_a_trade_flow_past_int64() -> None:
-    lane = VenueLane(MatchingEngine(), 0, "X", "v", Book, Features)
+    lane = VenueSymbol(MatchingEngine(), 0, "X", "v", Book, Features)
     lane.trade_flow = INT64_MAX
     with pytest.raises(OverflowError, match="v X: trade flow overflows int64"):
         lane.play([(1, events.FEED_TRADE, BUY, 5, 1)], 0, 1, [])

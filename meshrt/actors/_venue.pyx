@@ -14,7 +14,7 @@ that is not an order operation: a ``FeedSwitch``).
 from cpython.long cimport PyLong_AsLongLong
 from libc.stdint cimport int64_t
 
-from meshrt.venues._feed cimport VenueLane, drain
+from meshrt.venues._feed cimport VenueSymbol, drain
 from meshrt.venues._matching cimport MatchingEngine
 
 # The arrival types have their one home in Python; the compiled step reads them once.
@@ -25,7 +25,7 @@ cdef type T_CANCEL = Cancel
 cdef type T_REPLACE = Replace
 
 
-cdef int order(VenueLane lane, type cls, tuple op, list out) except -1:
+cdef int order(VenueSymbol lane, type cls, tuple op, list out) except -1:
     """An order operation (Submit, Cancel or Replace) reaching the lane's engine; its
     reports follow it in ``out``."""
     if op[2] != lane.symbol:
@@ -46,7 +46,7 @@ cdef class VenueCore:
     """The compiled part of a simulated venue actor (see the module docstring)."""
 
     cdef public list sources  # one data source per symbol
-    cdef public list lanes  # one VenueLane per symbol
+    cdef public list lanes  # one VenueSymbol per symbol
     cdef public bint feed_up  # False while a fault holds the feed back from algos
 
     def next_time(self):
@@ -68,7 +68,7 @@ cdef class VenueCore:
         if not isinstance(batch, list):
             raise TypeError("a source's batch must be a list")
         cdef list events = batch, out = []
-        cdef VenueLane lane = self.lanes[0]
+        cdef VenueSymbol lane = self.lanes[0]
         cdef Py_ssize_t position = 0, stop, k, n = len(events), m = len(arrivals)
         cdef int64_t at
         cdef type cls
@@ -90,7 +90,7 @@ cdef class VenueCore:
         self.segment(lane, events, position, n, out)
         return out
 
-    cdef int segment(self, VenueLane lane, list events, Py_ssize_t start, Py_ssize_t stop,
+    cdef int segment(self, VenueSymbol lane, list events, Py_ssize_t start, Py_ssize_t stop,
                      list out) except -1:
         """Feed events[start:stop] of the lane's symbol: to the algos, or dark."""
         if start >= stop:

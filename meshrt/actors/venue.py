@@ -27,7 +27,7 @@ from meshrt.actors.protocol import (
 )
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.sdk import Book, Features
-from meshrt.venues._feed import VenueLane
+from meshrt.venues._feed import VenueSymbol
 from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.events import FEED_DELTA, FEED_TRADE
 from meshrt.venues.outputs import BookUpdate, OrderReport, TradePrint, VenueOutput
@@ -54,7 +54,7 @@ class VenueActor(VenueCore):
         self.sources = list(sources)
         self.engines = list(engines)
         self.lanes = [
-            VenueLane(engine, symbol, name_of, name, Book, Features)
+            VenueSymbol(engine, symbol, name_of, name, Book, Features)
             for symbol, (engine, name_of) in enumerate(zip(self.engines, self.symbols, strict=True))
         ]
         self.reply_to = reply_to

@@ -2,7 +2,7 @@
 
 Every book update of every run passes through here, so it is compiled: ``L2Book`` holds
 the feed's displayed levels (best first) and caches each side's top-``depth`` view as
-tuples until a level inside the view changes. The venue's feed loop (``VenueLane`` in
+tuples until a level inside the view changes. The venue's feed loop (``VenueSymbol`` in
 _feed.pyx) drives it at C level through _book.pxd. What the book does not decide is
 the matching engine's (meshrt/venues/_matching.pyx): it owns the resting algo
 orders and is called only when an event can reach one (a trade print, a snapshot, or a

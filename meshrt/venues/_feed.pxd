@@ -11,7 +11,7 @@ cdef int drain(list reports, object symbol, list out) except -1
 
 
 @cython.final
-cdef class VenueLane:
+cdef class VenueSymbol:
     cdef readonly MatchingEngine engine
     cdef readonly object symbol
     cdef readonly str symbol_name, venue_name

@@ -6,7 +6,7 @@ from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.outputs import VenueOutput
 
 @final
-class VenueLane:
+class VenueSymbol:
     """One symbol of a simulated venue: its matching engine and online features."""
 
     last_mid: int

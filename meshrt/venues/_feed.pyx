@@ -1,4 +1,4 @@
-"""The venue's feed step: a ``VenueLane`` per symbol applies the symbol's feed events to
+"""The venue's feed step: a ``VenueSymbol`` per symbol applies the symbol's feed events to
 its displayed book (_book.pyx) and matching engine (_matching.pyx) and emits the
 venue's outputs (meshrt/venues/outputs.py). The window step around it, with the order
 arrivals, is meshrt/actors/_venue.pyx (through _feed.pxd).
@@ -64,8 +64,8 @@ cdef int drain(list reports, object symbol, list out) except -1:  # (in _feed.px
     return 0
 
 
-cdef class VenueLane:
-    """VenueLane(engine, symbol, symbol_name, venue_name, book_type, features_type): one
+cdef class VenueSymbol:
+    """VenueSymbol(engine, symbol, symbol_name, venue_name, book_type, features_type): one
     symbol of a simulated venue (``symbol`` its index), with its matching engine and its
     online features; ``book_type`` and ``features_type`` are the tuple types an update
     shows (meshrt.sdk's Book and Features)."""
@@ -74,7 +74,7 @@ cdef class VenueLane:
                  str venue_name not None, type book_type not None,
                  type features_type not None):
         if not (issubclass(book_type, tuple) and issubclass(features_type, tuple)):
-            raise TypeError("VenueLane: book_type and features_type must be tuple types")
+            raise TypeError("VenueSymbol: book_type and features_type must be tuple types")
         self.engine = engine
         self.symbol = symbol
         self.symbol_name = symbol_name

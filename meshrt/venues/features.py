@@ -4,7 +4,7 @@ Integer exponential moving averages, so results are identical on every machine:
 volatility tracks |change of mid| with weight 1/16 per book update; trade flow adds
 each print's signed size (buyer-initiated positive) and decays by 1/32 per book
 update. The methods below are the rules' one Python home. The venue applies the same
-rules in compiled form (``VenueLane`` in meshrt/venues/_feed.pyx, whose int64 fields
+rules in compiled form (``VenueSymbol`` in meshrt/venues/_feed.pyx, whose int64 fields
 are this state); tests/test_book.py checks the two agree on random feeds.
 """
 
