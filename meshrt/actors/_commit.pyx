@@ -24,13 +24,21 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
-from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t
 from libc.string cimport memcpy
 
 from meshrt.actors._deliveries cimport BookDelivery
+from meshrt.log._jsonbuf cimport (
+    Buf,
+    buf_char,
+    buf_free,
+    buf_init,
+    buf_put,
+    buf_reserve,
+    fmt_i64,
+)
 from meshrt.venues._outputs cimport BookUpdate
 
 import orjson
@@ -60,123 +68,6 @@ def feed_fragments(str source, str venue, symbols):
     kinds = [FEED_BY_KIND[kind].name for kind in range(len(FEED_BY_KIND))] + [TRADE.name]
     return [tuple([head + orjson.dumps(symbol) + b"," + orjson.dumps(kind) + b","
                    for kind in kinds]) for symbol in symbols]
-
-
-# ---- ints as orjson writes them ------------------------------------------------------
-
-cdef const char *DIGITS = (
-    b"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    b"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    b"8081828384858687888990919293949596979899")
-
-
-cdef inline void put2(char *p, uint32_t n) noexcept nogil:
-    """The two digits of n < 100 at p."""
-    memcpy(p, DIGITS + 2 * n, 2)
-
-
-cdef inline void put8(char *p, uint32_t v) noexcept nogil:
-    """Exactly eight digits, zero-padded: short dependency chains, unlike digit by digit."""
-    cdef uint32_t hi = v // 10000, lo = v % 10000
-    put2(p, hi // 100)
-    put2(p + 2, hi % 100)
-    put2(p + 4, lo // 100)
-    put2(p + 6, lo % 100)
-
-
-cdef inline int put_small(char *p, uint32_t v) noexcept nogil:
-    """v < 10**8 without leading zeros; returns the count."""
-    cdef int n
-    if v < 10000:
-        n = (1 if v < 10 else 2) if v < 100 else (3 if v < 1000 else 4)
-    else:
-        n = (5 if v < 100000 else 6) if v < 1000000 else (7 if v < 10000000 else 8)
-    cdef int i = n
-    while v >= 100:
-        i -= 2
-        put2(p + i, v % 100)
-        v //= 100
-    if v >= 10:
-        put2(p, v)
-    else:
-        p[0] = <char>(48 + v)  # '0' + v
-    return n
-
-
-cdef inline int fmt_u64(char *p, uint64_t v) noexcept nogil:
-    """The decimal digits of v at p (room for 20); returns the count."""
-    if v < 100000000:
-        return put_small(p, <uint32_t>v)
-    cdef uint64_t q = v // 100000000
-    cdef int n
-    if q < 100000000:
-        n = put_small(p, <uint32_t>q)
-    else:
-        n = put_small(p, <uint32_t>(q // 100000000))
-        put8(p + n, <uint32_t>(q % 100000000))
-        n += 8
-    put8(p + n, <uint32_t>(v % 100000000))
-    return n + 8
-
-
-cdef inline int fmt_i64(char *p, int64_t v) noexcept nogil:
-    if v >= 0:
-        return fmt_u64(p, <uint64_t>v)
-    p[0] = b'-'
-    return 1 + fmt_u64(p + 1, <uint64_t>0 - <uint64_t>v)  # -2**63 too
-
-
-# ---- a growable byte buffer: on the stack until a line outgrows it -------------------
-
-cdef struct Buf:
-    char *p
-    Py_ssize_t len, cap
-    char stack[512]
-
-
-cdef inline void buf_init(Buf *b) noexcept:
-    b.p = b.stack
-    b.len = 0
-    b.cap = sizeof(b.stack)
-
-
-cdef inline void buf_free(Buf *b) noexcept:
-    if b.p != b.stack:
-        PyMem_Free(b.p)
-
-
-cdef int buf_grow(Buf *b, Py_ssize_t need) except -1:
-    cdef Py_ssize_t cap = b.cap
-    while cap < b.len + need:
-        cap *= 2
-    cdef char *p = <char *>PyMem_Malloc(<size_t>cap)
-    if p == NULL:
-        raise MemoryError()
-    memcpy(p, b.p, <size_t>b.len)
-    buf_free(b)
-    b.p = p
-    b.cap = cap
-    return 0
-
-
-cdef inline int buf_reserve(Buf *b, Py_ssize_t need) except -1:
-    if b.len + need > b.cap:
-        buf_grow(b, need)
-    return 0
-
-
-cdef inline int buf_put(Buf *b, const char *s, Py_ssize_t n) except -1:
-    buf_reserve(b, n)
-    memcpy(b.p + b.len, s, <size_t>n)
-    b.len += n
-    return 0
-
-
-cdef inline int buf_char(Buf *b, char c) except -1:
-    buf_reserve(b, 1)
-    b.p[b.len] = c
-    b.len += 1
-    return 0
 
 
 # ---- the feed record -----------------------------------------------------------------

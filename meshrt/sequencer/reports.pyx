@@ -23,9 +23,10 @@ from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
 from cpython.type cimport PyType_GenericAlloc
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int64_t
 from libc.string cimport memcpy
 
+from meshrt.log._jsonbuf cimport fmt_i64
 from meshrt.sequencer.order cimport ST_ACCEPTED, ST_PARTIALLY_FILLED, Order, is_terminal
 from meshrt.sequencer.orders cimport OrderStateMachine
 
@@ -273,40 +274,16 @@ cdef object make(type cls, tuple items):
     return value
 
 
-cdef const char *DIGITS = (
-    b"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    b"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    b"8081828384858687888990919293949596979899")
-
-
 cdef inline bint put_int(char *buf, Py_ssize_t *n, object value):
     """value (an int of 64 bits, bool excluded) in decimal at buf + n[0], as orjson writes
     it; False when it is something else (records.report writes the line then)."""
     cdef int overflow = 0
-    cdef char digits[20]
-    cdef int k = 20
     if not isinstance(value, int) or isinstance(value, bool):
         return False
     cdef long long x = PyLong_AsLongLongAndOverflow(value, &overflow)
     if overflow:
         return False
-    cdef uint64_t v = <uint64_t>x
-    if x < 0:
-        buf[n[0]] = b'-'
-        n[0] += 1
-        v = <uint64_t>0 - v  # -2**63 too
-    while v >= 100:
-        k -= 2
-        memcpy(digits + k, DIGITS + 2 * (v % 100), 2)
-        v //= 100
-    if v >= 10:
-        k -= 2
-        memcpy(digits + k, DIGITS + 2 * v, 2)
-    else:
-        k -= 1
-        digits[k] = <char>(48 + v)  # '0' + v
-    memcpy(buf + n[0], digits + k, <size_t>(20 - k))
-    n[0] += 20 - k
+    n[0] += fmt_i64(buf + n[0], x)
     return True
 
 
