@@ -29,15 +29,6 @@ def deliver_books(
 ) -> tuple[int, int, BaseException | None]:
     """Run consecutive book deliveries from ``items[start]``; (next, callbacks, error)."""
 
-def watch_batch(label: str, wasm: bool) -> None:
-    """A deployment starts delivering a batch (arms the watchdog)."""
-
-def watch_idle() -> None:
-    """The batch is done (disarms the watchdog)."""
-
-def watch_callback(name: str | None) -> None:
-    """The non-book callback being called (None: it returned)."""
-
 def guard(
     crash_fd: int, log_fd: int, resume_hint: str, watchdog_seconds: float, exit_code: int
 ) -> None:

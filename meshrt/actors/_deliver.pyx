@@ -134,25 +134,6 @@ cdef class LatencyHistogram:
 cdef object running_callback_name = None
 
 
-def watch_batch(str label not None, object wasm):
-    """A deployment starts delivering a batch (arms the watchdog): once a window, not per
-    callback."""
-    cdef Py_ssize_t size
-    cdef const char *text = PyUnicode_AsUTF8AndSize(label, &size)
-    crashwatch_batch(text, <size_t>size, 1 if wasm else 0)
-
-
-def watch_idle():
-    """The batch is done (disarms the watchdog)."""
-    crashwatch_idle()
-
-
-def watch_callback(str name):
-    """The non-book callback being called (None: it returned); on_book is marked by
-    deliver_books."""
-    set_running(name)
-
-
 cdef int set_running(str name) except -1:
     global running_callback_name
     if name is None:

@@ -59,10 +59,6 @@ class CheckpointUnsupported(Exception):
     which. The run goes on without checkpoints."""
 
 
-def scenario_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _dumps(value: Any, what: str) -> bytes:
     try:
         return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
