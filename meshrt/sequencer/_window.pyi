@@ -51,8 +51,12 @@ class WindowDriver:
         """Run stepped windows until the end (None), a 64th window or a checkpoint due."""
     def round(self, until: int, control: list[tuple[int, Control]]) -> None:
         """One stepped window: the actors' steps, the commit, the routing, the log."""
+    writes_deferred: bool  # paper mode: the live loop calls ``write_check`` itself
     def end_window(self) -> None:
-        """A window is committed: the log writes what waits if it has waited long enough."""
+        """A window is committed: the log writes what waits if it has waited long enough
+        (unless ``writes_deferred``; every window under an fsync policy)."""
+    def write_check(self) -> None:
+        """The log writes what waits if it has waited long enough."""
     def commit(
         self,
         control: list[tuple[int, Control]],

@@ -160,6 +160,7 @@ cdef class WindowDriver:
     cdef list schedule_controls, lines
     cdef Py_ssize_t n_lanes, n_deployed
     cdef bint has_end, logging, fsync  # fsync: the log syncs (and so writes) every window
+    cdef public bint writes_deferred  # paper mode: the live loop calls write_check
     cdef int64_t end_ns, lookahead
 
     def __init__(self, sequencer, venues, commit_control):
@@ -372,18 +373,23 @@ cdef class WindowDriver:
         return not segment[1] and segment[0] is bridge.cc
 
     cpdef end_window(self):
-        """A window is committed: the log writes what waits once it has waited
-        ``WRITE_EVERY_S`` of wall time or ``WRITE_LINES`` wait (every window under an
-        fsync policy)."""
+        """A window is committed: the log writes what waits (``write_check``), every
+        window under an fsync policy; in paper mode the live loop checks once its
+        reaction to what arrived is committed, so a write never delays an intent."""
+        if self.fsync:
+            if PyList_GET_SIZE(self.lines):
+                self.log.flush()
+        elif not self.writes_deferred:
+            self.write_check()
+
+    cpdef write_check(self):
+        """The log writes what waits once it has waited ``WRITE_EVERY_S`` of wall time
+        or ``WRITE_LINES`` wait."""
         cdef Py_ssize_t waiting = PyList_GET_SIZE(self.lines)
         if not waiting:
             return
         log = self.log
-        if (
-            self.fsync
-            or waiting >= write_lines
-            or monotonic() - <double>log.last_write >= write_every_s
-        ):
+        if waiting >= write_lines or monotonic() - <double>log.last_write >= write_every_s:
             log.flush()
 
     # -- the merge -------------------------------------------------------------------------

@@ -114,6 +114,7 @@ class WallWindows:
         try:
             while (window := self._cut(loop.sequencer)) is not None:
                 loop.window(window)
+            loop.write_check()
         finally:
             self.loop = loop
         self.wake.set()  # the loop re-reads the clock: its wait may be shorter now
@@ -178,6 +179,9 @@ class LiveLoop:
     def __init__(self, sequencer: Sequencer) -> None:
         self.sequencer = sequencer
         self.end = 0
+        assert sequencer.driver is not None
+        self.driver = sequencer.driver
+        self.driver.writes_deferred = True  # written after a reaction, never inside it
 
     def hand(self, window: Window) -> None:
         """Give each live venue its items and log the window's bounds."""
@@ -196,11 +200,14 @@ class LiveLoop:
     def window(self, window: Window) -> None:
         """One stepped window (no await: a session's task may run it, see VenueSink)."""
         self.hand(window)
-        sequencer = self.sequencer
-        driver = sequencer.driver
-        assert driver is not None
+        driver = self.driver
         driver.round(window.until, driver.take_due(window.until))
         self.close(window)
+
+    def write_check(self) -> None:
+        """The windows run for what arrived are committed: the log writes what has
+        waited long enough (the window driver's rule), off the path to the venue."""
+        self.driver.write_check()
 
     def close(self, window: Window) -> None:
         sequencer = self.sequencer
@@ -216,11 +223,12 @@ class LiveLoop:
         while (window := await windows.next(sequencer, self)) is not None:
             if not sequencer.actors_as_tasks:
                 self.window(window)
-                continue
-            self.hand(window)
-            control = sequencer.controls.take_due(window.until)
-            await sequencer.round_as_tasks(window.until, control)
-            self.close(window)
+            else:
+                self.hand(window)
+                control = sequencer.controls.take_due(window.until)
+                await sequencer.round_as_tasks(window.until, control)
+                self.close(window)
+            self.write_check()
 
 
 async def run_live(sequencer: Sequencer, nursery: trio.Nursery, windows: Windows) -> None:
