@@ -100,15 +100,17 @@ def test_a_different_seed_gives_a_different_log(tmp_path: Path) -> None:
 # Regenerated when the synthetic source moved to xoshiro256** (issue 9): every shape but
 # the recorded one reads synthetic data; the recorded digest did not change. Regenerated
 # for replay log version 2 (live mode's records, issue 12): only the header's version
-# byte changed; every record line is the one version 1 wrote.
+# byte changed; every record line is the one version 1 wrote. Regenerated for version 3
+# (a live window's rounds repeat until nothing falls due before its end): again only the
+# header's version byte.
 GOLDEN = {
-    "market_maker": "4555180b1b3f0421",
-    "maker_hedger": "86b4c15d0efeeeaf",
-    "maker_hedger_faults": "7cdbee844ebbab31",
-    "market_maker_wasm": "4555180b1b3f0421",  # the three loaders write the same log
-    "market_maker_native": "4555180b1b3f0421",
-    "recorded": "951e32b5a08305d7",
-    "two_symbols": "449d421e7630eda8",
+    "market_maker": "6d28b918a9f0f741",
+    "maker_hedger": "e088bd8f62a5b18c",
+    "maker_hedger_faults": "31d7024adff590f2",
+    "market_maker_wasm": "6d28b918a9f0f741",  # the three loaders write the same log
+    "market_maker_native": "6d28b918a9f0f741",
+    "recorded": "3e299e39e0b389cb",
+    "two_symbols": "6a9b865b9db446cc",
 }
 
 

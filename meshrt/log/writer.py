@@ -25,7 +25,7 @@ import orjson
 from meshrt.log.checkpoint import CheckpointError
 
 FORMAT = "meshrt-replay"
-VERSION = 2
+VERSION = 3
 WRITE_EVERY_S = 0.01  # wall time a committed line may wait in memory (docs/replay.md)
 WRITE_LINES = 4096  # ... or until this many wait
 

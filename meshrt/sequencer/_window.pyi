@@ -39,6 +39,8 @@ class WindowDriver:
     ) -> None: ...
     def next_time(self) -> int | None:
         """When the next window starts (None: nothing left)."""
+    def due_before(self, until: int) -> bool:
+        """Something falls due before ``until`` (a live window's next round)."""
     def window_end(self, start: int) -> int:
         """The window's end: the lookahead on, cut at the run's end and at a restart."""
     def take_due(self, until: int) -> list[tuple[int, Control]]:

@@ -230,6 +230,12 @@ cdef class WindowDriver:
                 best = dep.next_heartbeat
         return None if best == NONE else best
 
+    cpdef bint due_before(self, int64_t until) except -1:
+        """Something falls due before ``until``: a live window's round made work for its
+        own window (a book committed at feed latency 0 is due at once)."""
+        at = self.next_time()
+        return at is not None and <int64_t>at < until
+
     cpdef int64_t window_end(self, int64_t start) except? -1:
         """The window's end: the lookahead on, cut at the run's end and at a supervised
         restart (it starts a window of its own, so the restarted instance starts from

@@ -83,11 +83,16 @@ class VenueSink:
         windows.arrived()
 
     async def send(self, item: Received) -> None:
+        windows = self.windows
         while True:
             try:
                 return self.send_nowait(item)
             except trio.WouldBlock:
-                await self.windows.drained.wait()
+                windows.blocked += 1
+                try:
+                    await windows.drained.wait()
+                finally:
+                    windows.blocked -= 1
 
 
 class WallWindows:
@@ -98,9 +103,11 @@ class WallWindows:
         self.wall_ns = clock.wall_ns
         self.pending: list[list[Received]] = [[] for _ in range(venues)]
         self.wake = trio.Event()
-        self.drained = trio.Event()
+        self.drained = trio.Event()  # set (and replaced) when a cut frees a blocked sender
+        self.blocked = 0  # senders waiting for room
         self.start = 0
         self.loop: LiveLoop | None = None  # set while the loop waits between stepped windows
+        self.wait_until = 0  # when the waiting loop wakes by itself
 
     def sink(self, index: int) -> VenueSink:
         return VenueSink(self, index)
@@ -111,13 +118,16 @@ class WallWindows:
             self.wake.set()
             return
         self.loop = None  # the windows below must not start another inline run
+        sequencer = loop.sequencer
         try:
-            while (window := self._cut(loop.sequencer)) is not None:
+            while (window := self._cut(sequencer)) is not None:
                 loop.window(window)
             loop.write_check()
         finally:
             self.loop = loop
-        self.wake.set()  # the loop re-reads the clock: its wait may be shorter now
+        due = _next_due(sequencer)
+        if due is not None and due < self.wait_until:
+            self.wake.set()  # work falls due before the loop would wake: it waits less
 
     def _cut(self, sequencer: Sequencer) -> Window | None:
         """The window to run now, if anything has arrived or fallen due (None at the end
@@ -131,8 +141,9 @@ class WallWindows:
             if due is None or due > now:
                 return None
         items, self.pending = self.pending, [[] for _ in self.pending]
-        self.drained.set()
-        self.drained = trio.Event()
+        if self.blocked:
+            self.drained.set()
+            self.drained = trio.Event()
         until = max(now, self.start) + 1  # after every item's receive time
         window = Window(self.start, until, items)
         self.start = until
@@ -150,6 +161,7 @@ class WallWindows:
                 return None
             due = _next_due(sequencer)
             wait_until = min(t for t in (due, end, now + int(POLL_S * 1e9)) if t is not None)
+            self.wait_until = wait_until
             self.loop = None if sequencer.actors_as_tasks else loop
             try:
                 with trio.move_on_after(max(0, wait_until - now) / 1e9):
@@ -182,14 +194,17 @@ class LiveLoop:
         assert sequencer.driver is not None
         self.driver = sequencer.driver
         self.driver.writes_deferred = True  # written after a reaction, never inside it
+        self.live: list[LiveVenueActor | None] = [  # by lane: items come only to live ones
+            lane.actor if isinstance(lane.actor, LiveVenueActor) else None
+            for lane in sequencer.lanes
+        ]
 
     def hand(self, window: Window) -> None:
         """Give each live venue its items and log the window's bounds."""
         sequencer = self.sequencer
-        for lane, items in zip(sequencer.lanes, window.items, strict=True):
+        for lane, actor, items in zip(sequencer.lanes, self.live, window.items, strict=True):
             if items:
-                actor = lane.actor
-                assert isinstance(actor, LiveVenueActor)
+                assert actor is not None
                 actor.hand(items)
                 lane.next_time = items[0].ts_ns
         sequencer.clock.now = window.start
@@ -198,10 +213,16 @@ class LiveLoop:
         journal.log.lines.append(records.live_window(journal.seq, window.start, window.until))
 
     def window(self, window: Window) -> None:
-        """One stepped window (no await: a session's task may run it, see VenueSink)."""
+        """One stepped window (no await: a session's task may run it, see VenueSink):
+        rounds until nothing more falls due before its end, so a book committed at feed
+        latency 0 reaches its algos, and their intents the desk, in the window that
+        brought the frame."""
         self.hand(window)
         driver = self.driver
-        driver.round(window.until, driver.take_due(window.until))
+        until = window.until
+        driver.round(until, driver.take_due(until))
+        while driver.due_before(until):
+            driver.round(until, driver.take_due(until))
         self.close(window)
 
     def write_check(self) -> None:
@@ -212,7 +233,7 @@ class LiveLoop:
     def close(self, window: Window) -> None:
         sequencer = self.sequencer
         clock = sequencer.clock
-        if clock.mark_due(window.start):
+        if window.start >= clock.next_mark and clock.mark_due(window.start):
             sequencer.books.mark_all()
         clock.windows += 1
         sequencer.journal.counts["live_windows"] += 1
@@ -225,8 +246,10 @@ class LiveLoop:
                 self.window(window)
             else:
                 self.hand(window)
-                control = sequencer.controls.take_due(window.until)
-                await sequencer.round_as_tasks(window.until, control)
+                until = window.until
+                await sequencer.round_as_tasks(until, sequencer.controls.take_due(until))
+                while self.driver.due_before(until):
+                    await sequencer.round_as_tasks(until, sequencer.controls.take_due(until))
                 self.close(window)
             self.write_check()
 

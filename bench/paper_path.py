@@ -1,0 +1,130 @@
+"""Paper mode's live path with warm caches: CPU time per frame, and frame-to-intent latency.
+
+bench/paper_latency.py measures the live path as a user sees it, against ``meshrt
+venue-sim`` at the captures' pace: the process sleeps between frames, so most of what it
+measures there is cold caches. This one runs the same scenario (the Python maker on
+Coinbase SKL-USD and Kraken XMR/USD, feed latency 0) with sessions that replay the same
+captures through the real adapters in this process, one frame after another with a
+checkpoint between (no network, no sleep): the CPU time per frame of the whole path
+(adapter, windows, venue, maker, desk, log) and, for every order action, the time from
+the frame's receive stamp to the desk's commit, warm. Prints both.
+
+    .venv/bin/python bench/paper_path.py [--loops 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import trio
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from meshrt.runtime import paper  # noqa: E402
+from meshrt.runtime.run import RunOptions, run  # noqa: E402
+from meshrt.scenario.definition import load_scenario  # noqa: E402
+from meshrt.scenario.overrides import DURATION, Setting  # noqa: E402
+from meshrt.sequencer import actor  # noqa: E402
+from meshrt.sequencer.desk import IntentDesk  # noqa: E402
+from meshrt.sequencer.live import WallClock  # noqa: E402
+from meshrt.venues.live.adapters import adapter_for, exchange_symbols  # noqa: E402
+from meshrt.venues.live.capture import cryptofeed_frames  # noqa: E402
+from meshrt.venues.live.verdicts import Connected, NeedSnapshot, Received, ReceivedSink  # noqa: E402
+from meshrt.venues.specs import LiveSpec  # noqa: E402
+
+from bench.paper_latency import CAPTURES, SCENARIO, percentile  # noqa: E402
+
+CAPTURE_OF = {"coinbase": CAPTURES[0], "kraken": CAPTURES[1]}
+
+
+class Tally:
+    """What one loop saw: frames handed over, CPU time from the first to the last, and
+    each order action's latency (ns)."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.first_cpu = 0
+        self.last_cpu = 0
+        self.done = 0
+        self.latencies: list[int] = []
+
+
+def session(tally: Tally) -> paper.Session:
+    """Each connection replays its capture through the adapter back to back."""
+
+    async def replay(
+        specs: Sequence[LiveSpec], send: ReceivedSink, clock: Callable[[], int]
+    ) -> None:
+        exchange = specs[0].exchange
+        await send.send(Received(clock(), (Connected(exchange, 1),)))
+        adapter = adapter_for(exchange, exchange_symbols(specs), depth=specs[0].depth)
+        frames = [text for _, text in cryptofeed_frames(CAPTURE_OF[exchange])]
+        await trio.lowlevel.checkpoint()  # both connections have read their capture
+        if not tally.first_cpu:
+            tally.first_cpu = time.process_time_ns()
+        for text in frames:
+            ts = clock()
+            outputs = [out for out in adapter.on_frame(text, ts) if type(out) is not NeedSnapshot]
+            if outputs:
+                await send.send(Received(ts, tuple(outputs)))
+            tally.frames += 1
+            await trio.lowlevel.checkpoint()
+        tally.last_cpu = time.process_time_ns()
+        tally.done += 1
+        await trio.sleep_forever()
+
+    return replay
+
+
+def measure(tally: Tally, seconds: float) -> None:
+    clocks: list[WallClock] = []
+
+    class TimedClock(WallClock):
+        def __init__(self) -> None:
+            super().__init__()
+            clocks.append(self)
+
+    class TimedDesk(IntentDesk):
+        def commit_action(self, ts: int, dep: Any, action: tuple[Any, ...]) -> None:
+            super().commit_action(ts, dep, action)
+            tally.latencies.append(clocks[-1]() - ts)
+
+    paper.WallClock = TimedClock  # type: ignore[misc]
+    actor.IntentDesk = TimedDesk  # type: ignore[misc]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "paper_path.py"
+        path.write_text(SCENARIO.format(coinbase="ws://127.0.0.1:1", kraken="ws://127.0.0.1:1"))
+        scenario = load_scenario(path)
+        duration = Setting(None, DURATION, int(seconds * 1e9))
+        options = RunOptions(overrides=(duration,), session=session(tally))
+        result = run(scenario, Path(folder) / "run", options=options)
+        assert result.ok, result.summary["failure"]
+    assert tally.done == 2, "the captures did not finish within the run: raise --seconds"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loops", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=4.0, help="each loop's run")
+    args = parser.parse_args()
+    for loop in range(args.loops):
+        tally = Tally()
+        measure(tally, args.seconds)
+        cpu_us = (tally.last_cpu - tally.first_cpu) / 1000 / tally.frames
+        lat = tally.latencies
+        print(
+            f"loop {loop + 1}: {tally.frames:,} frames, {cpu_us:.2f} us CPU per frame; "
+            f"{len(lat):,} order actions, frame to desk p50 {percentile(lat, 0.5):.1f} us, "
+            f"p90 {percentile(lat, 0.9):.1f} us"
+        )
+
+
+if __name__ == "__main__":
+    main()
