@@ -27,6 +27,7 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
 - meshrt.sequencer._merge (.pyx, with _merge.pxd): a window's venue streams committed as
   one, in order
 - meshrt.sequencer._window (.pyx): the window driver (virtual time's windows back to back)
+- meshrt.sequencer._live (.pyx): paper mode's clock and stepped live window
 - meshrt.sequencer.outputs, .desk, .risk (.pyx, with .pxd): an algo's actions committed
   (checked, logged, sent on or refused), their records built by meshrt.log._intents
   (with the line buffer of _jsonbuf.pxd)
@@ -80,6 +81,7 @@ EXTENSIONS = [
     extension("meshrt.sequencer._window",
               depends=["meshrt/actors/_deliveries.pxd", "meshrt/actors/_deliver.pxd",
                        "meshrt/sequencer/_merge.pxd"]),
+    extension("meshrt.sequencer._live", depends=["meshrt/log/_jsonbuf.pxd"]),
     extension("meshrt.ledger"),
     extension("meshrt.sequencer.order", depends=["meshrt/sequencer/order.pxd"]),
     extension("meshrt.sequencer.ended", depends=ORDER_PXDS),

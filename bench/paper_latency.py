@@ -29,8 +29,8 @@ from meshrt.runtime import paper  # noqa: E402
 from meshrt.runtime.run import RunOptions, run  # noqa: E402
 from meshrt.scenario.definition import load_scenario  # noqa: E402
 from meshrt.sequencer import actor  # noqa: E402
+from meshrt.sequencer._live import WallClock  # noqa: E402
 from meshrt.sequencer.desk import IntentDesk  # noqa: E402
-from meshrt.sequencer.live import WallClock  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "venues"
 CAPTURES = [

@@ -44,6 +44,7 @@ MODULE_KINDS = {
     "test_intel": "unit",
     "test_ingress_properties": "property",
     "test_intent_records": "unit",
+    "test_live_step": "unit",
     "test_interrupts": "e2e",
     "test_layers": "unit",
     "test_paper_faults": "e2e",

@@ -20,7 +20,8 @@ import trio
 
 from meshrt.runtime.replay_live import LoggedWindows
 from meshrt.scenario.definition import Scenario
-from meshrt.sequencer.live import WallClock, WallWindows, Windows
+from meshrt.sequencer._live import WallClock
+from meshrt.sequencer.live import WallWindows, Windows
 from meshrt.venues.live.session import run_session
 from meshrt.venues.live.stats import SessionState
 from meshrt.venues.live.verdicts import ReceivedSink

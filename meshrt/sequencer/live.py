@@ -12,7 +12,6 @@ windows from the log (meshrt/runtime/replay_live.py) and reproduces every transi
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Protocol
 
 import attrs
@@ -20,6 +19,7 @@ import trio
 
 from meshrt.actors.live_venue import LiveVenueActor
 from meshrt.log import records
+from meshrt.sequencer._live import LiveStepper, WallClock
 from meshrt.venues.live.verdicts import Received
 
 if TYPE_CHECKING:
@@ -46,17 +46,6 @@ class Windows(Protocol):
         """The next window, None when the run is over (``loop``: where a window that is
         due while it waits may run at once)."""
         ...
-
-
-class WallClock:
-    """ns since the run began, from the monotonic clock, anchored to wall time once."""
-
-    def __init__(self) -> None:
-        self.wall_ns = time.time_ns()
-        self._zero = time.monotonic_ns()
-
-    def __call__(self) -> int:
-        return time.monotonic_ns() - self._zero
 
 
 SINK_CAPACITY = 4096  # items a venue's sessions may be ahead of the live loop
@@ -186,71 +175,46 @@ def _next_due(sequencer: Sequencer) -> int | None:
 
 class LiveLoop:
     """The sequencer's live loop: each window committed as a virtual one (its bounds
-    logged first), until ``windows`` ends the run."""
+    logged first; meshrt/sequencer/_live.pyx), until ``windows`` ends the run."""
 
     def __init__(self, sequencer: Sequencer) -> None:
         self.sequencer = sequencer
-        self.end = 0
         assert sequencer.driver is not None
         self.driver = sequencer.driver
         self.driver.writes_deferred = True  # written after a reaction, never inside it
-        self.live: list[LiveVenueActor | None] = [  # by lane: items come only to live ones
+        live = [  # by lane: items come only to live venues
             lane.actor if isinstance(lane.actor, LiveVenueActor) else None
             for lane in sequencer.lanes
         ]
+        self.stepper = LiveStepper(sequencer, live)
 
-    def hand(self, window: Window) -> None:
-        """Give each live venue its items and log the window's bounds."""
-        sequencer = self.sequencer
-        for lane, actor, items in zip(sequencer.lanes, self.live, window.items, strict=True):
-            if items:
-                assert actor is not None
-                actor.hand(items)
-                lane.next_time = items[0].ts_ns
-        sequencer.clock.now = window.start
-        journal = sequencer.journal
-        journal.seq += 1
-        journal.log.lines.append(records.live_window(journal.seq, window.start, window.until))
+    @property
+    def end(self) -> int:
+        """The last window's end."""
+        return self.stepper.end
 
     def window(self, window: Window) -> None:
-        """One stepped window (no await: a session's task may run it, see VenueSink):
-        rounds until nothing more falls due before its end, so a book committed at feed
-        latency 0 reaches its algos, and their intents the desk, in the window that
-        brought the frame."""
-        self.hand(window)
-        driver = self.driver
-        until = window.until
-        driver.round(until, driver.take_due(until))
-        while driver.due_before(until):
-            driver.round(until, driver.take_due(until))
-        self.close(window)
+        """One stepped window (no await: a session's task may run it, see VenueSink)."""
+        self.stepper.window(window.start, window.until, window.items)
 
     def write_check(self) -> None:
         """The windows run for what arrived are committed: the log writes what has
         waited long enough (the window driver's rule), off the path to the venue."""
         self.driver.write_check()
 
-    def close(self, window: Window) -> None:
-        sequencer = self.sequencer
-        clock = sequencer.clock
-        if window.start >= clock.next_mark and clock.mark_due(window.start):
-            sequencer.books.mark_all()
-        clock.windows += 1
-        sequencer.journal.counts["live_windows"] += 1
-        self.end = window.until
-
     async def run(self, windows: Windows) -> None:
         sequencer = self.sequencer
+        stepper = self.stepper
         while (window := await windows.next(sequencer, self)) is not None:
             if not sequencer.actors_as_tasks:
-                self.window(window)
+                stepper.window(window.start, window.until, window.items)
             else:
-                self.hand(window)
                 until = window.until
+                stepper.hand(window.start, until, window.items)
                 await sequencer.round_as_tasks(until, sequencer.controls.take_due(until))
                 while self.driver.due_before(until):
                     await sequencer.round_as_tasks(until, sequencer.controls.take_due(until))
-                self.close(window)
+                stepper.close(window.start, until)
             self.write_check()
 
 
