@@ -21,6 +21,8 @@ cdef inline int64_t as_int64(object value, str what) except? -1:
 
 @cython.final
 cdef class _Side:
+    # levels worst first, the best at ``top()``: the levels that change most are near
+    # the best, so an insert or removal there moves only the few levels better than it
     cdef int64_t *px
     cdef int64_t *sz
     cdef list pxo, szo  # the same values as the feed's int objects
@@ -45,15 +47,19 @@ cdef class _Side:
         self.view_sz = None
 
     cdef inline Py_ssize_t find(self, int64_t price) noexcept:
-        """First index whose price is not better than ``price``."""
+        """Where ``price`` is, or goes: the first index whose price is not worse."""
         cdef Py_ssize_t lo = 0, hi = self.n, mid
         while lo < hi:
             mid = (lo + hi) >> 1
-            if (self.px[mid] > price) if self.bids else (self.px[mid] < price):
+            if (self.px[mid] < price) if self.bids else (self.px[mid] > price):
                 lo = mid + 1
             else:
                 hi = mid
         return lo
+
+    cdef inline Py_ssize_t top(self) noexcept:
+        """The best level's index (the side must have one)."""
+        return self.n - 1
 
 
 @cython.final

@@ -8,7 +8,10 @@ the matching engine's (meshrt/venues/_matching.pyx): it owns the resting algo
 orders and is called only when an event can reach one (a trade print, a snapshot, or a
 level change at a resting price or through the best resting price on the other side).
 
-Levels keep the feed's own int objects (in lists) beside an int64 copy (in C arrays):
+Each side is stored worst first, its best level last: most changes are at or near the
+best, and an insert or removal moves only the levels better than it (best first, a
+change at the top of a 1,000-level side moved all of them). Levels keep the feed's own
+int objects (in lists) beside an int64 copy (in C arrays):
 the binary search and the "does this reach a resting order" tests run on the int64s,
 and a view is built from the lists with reference increments only, so the book never
 allocates an int per level.
@@ -56,14 +59,14 @@ cdef inline bint parse_side(object side) except -1:
 
 
 cdef tuple view_of(list values, Py_ssize_t m):
-    """values[:m] as a tuple, at one allocation and one reference increment per item
-    (a list slice would allocate twice; an object-typed loop variable would add an
-    increment and a decrement per item)."""
+    """The last ``m`` of values, last first, as a tuple (the best levels, best first), at
+    one allocation and one reference increment per item (a slice would allocate twice;
+    an object-typed loop variable would add an increment and a decrement per item)."""
     cdef tuple view = PyTuple_New(m)
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, last = len(values) - 1
     cdef PyObject *v
     for i in range(m):
-        v = PyList_GET_ITEM(values, i)  # borrowed
+        v = PyList_GET_ITEM(values, last - i)  # borrowed
         Py_XINCREF(v)  # the tuple's own reference
         tuple_set_item(view, i, v)  # steals it
     return view
@@ -71,8 +74,8 @@ cdef tuple view_of(list values, Py_ssize_t m):
 
 @cython.final
 cdef class _Side:
-    """One side's levels, best first: bids descending, asks ascending (fields, and the
-    inline ``find`` and ``drop_view``, in _book.pxd)."""
+    """One side's levels, worst first: bids ascending, asks descending (fields, and the
+    inline ``find``, ``top`` and ``drop_view``, in _book.pxd)."""
 
     def __cinit__(self, bint bids):
         self.bids = bids
@@ -144,20 +147,21 @@ cdef class _Side:
         return 0
 
     cdef int fill(self, list prices, list sizes) except -1:
-        """Replace the levels with checked ones."""
+        """Replace the levels with checked ones (given best first)."""
         cdef Py_ssize_t i, n = len(prices)
         self.reserve(n)
+        self.pxo = prices[::-1]
+        self.szo = sizes[::-1]
         for i in range(n):
-            self.px[i] = as_int64(prices[i], "price")
-            self.sz[i] = as_int64(sizes[i], "size")
-        self.pxo = prices
-        self.szo = sizes
+            self.px[i] = as_int64(self.pxo[i], "price")
+            self.sz[i] = as_int64(self.szo[i], "size")
         self.n = n
         self.drop_view()
         return 0
 
     cdef tuple levels(self):
-        return (list(self.pxo), list(self.szo))
+        """(prices, sizes), best first."""
+        return (self.pxo[::-1], self.szo[::-1])
 
 
 @cython.final
@@ -192,19 +196,20 @@ cdef class L2Book:
         cdef _Side s = self.bids_ if bids else self.asks_
         cdef Py_ssize_t i = s.find(price)
         if i < s.n and s.px[i] == price:
+            # the levels better than this one are i + 1 .. n - 1
             if size > 0:
                 s.szo[i] = size_obj
                 s.sz[i] = size
-                if i < self.depth:
+                if s.n - 1 - i < self.depth:
                     s.view_sz = None
             else:
-                s.remove(i)
-                if i < self.depth:
+                if s.n - 1 - i < self.depth:
                     s.drop_view()
+                s.remove(i)
         elif size > 0:
-            s.insert(i, price, size, price_obj, size_obj)
-            if i < self.depth:
+            if s.n - i < self.depth:  # i .. n - 1 are better than the new level
                 s.drop_view()
+            s.insert(i, price, size, price_obj, size_obj)
         # a queue at this price shrinks, or the level now crosses the other side's orders
         if bids:
             if size > 0 and price >= self.sell_min:
@@ -245,7 +250,7 @@ cdef class L2Book:
         cdef _Side s = self.bids_ if parse_side(side) else self.asks_
         if not s.n:
             return None
-        return (s.pxo[0], s.szo[0])
+        return (s.pxo[s.top()], s.szo[s.top()])
 
     def size_at(self, side, price):
         """The displayed size at exactly ``price`` (0 if none)."""
@@ -263,14 +268,15 @@ cdef class L2Book:
         cdef int64_t q = as_int64(qty, "qty")
         if not s.n:
             raise ValueError("consume_best on an empty side")
-        cdef int64_t left = s.sz[0] - q
+        cdef Py_ssize_t best = s.top()
+        cdef int64_t left = s.sz[best] - q
         left_obj = left
         if left > 0:
-            s.szo[0] = left_obj
-            s.sz[0] = left
+            s.szo[best] = left_obj
+            s.sz[best] = left
             s.view_sz = None
         else:
-            s.remove(0)
+            s.remove(best)
             s.drop_view()
         return left_obj
 

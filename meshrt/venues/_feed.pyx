@@ -136,7 +136,7 @@ cdef class VenueSymbol:
             # the feature rules of meshrt.venues.features.FeatureTracker.on_book
             self.trade_flow -= self.trade_flow >> 5
             if bids.n and asks.n:
-                mid = mid_of(bids.px[0], asks.px[0])
+                mid = mid_of(bids.px[bids.top()], asks.px[asks.top()])
                 if self.last_mid:
                     self.volatility += ((mid - self.last_mid if mid >= self.last_mid
                                          else self.last_mid - mid) - self.volatility) >> 4

@@ -371,7 +371,7 @@ cdef class MatchingEngine:
         cdef _Side opposite = self.book.asks_ if side == BUY else self.book.bids_
         if market and not opposite.n:
             return NO_LIQUIDITY
-        if tif == POST_ONLY and opposite.n and crosses(side, price, opposite.px[0]):
+        if tif == POST_ONLY and opposite.n and crosses(side, price, opposite.px[opposite.top()]):
             return POST_ONLY_WOULD_CROSS
         return None
 
@@ -387,7 +387,10 @@ cdef class MatchingEngine:
         if price_over:
             return INVALID_PRICE
         cdef _Side opposite = self.book.asks_ if order.side == BUY else self.book.bids_
-        if order.post_only and opposite.n and crosses(order.side, price, opposite.px[0]):
+        if (
+            order.post_only and opposite.n
+            and crosses(order.side, price, opposite.px[opposite.top()])
+        ):
             return POST_ONLY_WOULD_CROSS
         return None
 
@@ -401,14 +404,15 @@ cdef class MatchingEngine:
         """Take ``qty`` from the best displayed level of ``side`` (removing it at 0); the
         queue of resting orders at that price shrinks with it."""
         cdef _Side s = self.book.bids_ if side == BUY else self.book.asks_
-        price_obj = s.pxo[0]
-        cdef int64_t left = s.sz[0] - qty
+        cdef Py_ssize_t best = s.top()
+        price_obj = s.pxo[best]
+        cdef int64_t left = s.sz[best] - qty
         if left > 0:
-            s.szo[0] = left
-            s.sz[0] = left
+            s.szo[best] = left
+            s.sz[best] = left
             s.view_sz = None
         else:
-            s.remove(0)
+            s.remove(best)
             s.drop_view()
         orders = (self.buys if side == BUY else self.sells).get(price_obj)
         if orders:
@@ -437,11 +441,11 @@ cdef class MatchingEngine:
         cdef _Side opp = self.book.asks_ if side == BUY else self.book.bids_
         cdef int64_t price, qty
         while remaining:
-            if not opp.n or (limited and not crosses(side, limit, opp.px[0])):
+            if not opp.n or (limited and not crosses(side, limit, opp.px[opp.top()])):
                 break
-            price = opp.px[0]
-            price_obj = opp.pxo[0]
-            qty = remaining if remaining < opp.sz[0] else opp.sz[0]
+            price = opp.px[opp.top()]
+            price_obj = opp.pxo[opp.top()]
+            qty = remaining if remaining < opp.sz[opp.top()] else opp.sz[opp.top()]
             self.consume_best(opp_side, qty)
             remaining -= qty
             exec_seq[0] += 1
@@ -519,13 +523,13 @@ cdef class MatchingEngine:
         cdef LiveOrder order
         cdef int64_t qty, take
         for order in self.in_priority(side):
-            if not opp.n or not crosses(side, order.price, opp.px[0]):
+            if not opp.n or not crosses(side, order.price, opp.px[opp.top()]):
                 break
             qty = 0
-            while qty < order.remaining and opp.n and crosses(side, order.price, opp.px[0]):
+            while qty < order.remaining and opp.n and crosses(side, order.price, opp.px[opp.top()]):
                 take = order.remaining - qty
-                if opp.sz[0] < take:
-                    take = opp.sz[0]
+                if opp.sz[opp.top()] < take:
+                    take = opp.sz[opp.top()]
                 self.consume_best(opp_side, take)
                 qty += take
             self.maker_fill(ts, order, qty)
