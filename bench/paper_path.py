@@ -4,10 +4,11 @@ bench/paper_latency.py measures the live path as a user sees it, against ``meshr
 venue-sim`` at the captures' pace: the process sleeps between frames, so most of what it
 measures there is cold caches. This one runs the same scenario (the Python maker on
 Coinbase SKL-USD and Kraken XMR/USD, feed latency 0) with sessions that replay the same
-captures through the real adapters in this process, one frame after another with a
-checkpoint between (no network, no sleep): the CPU time per frame of the whole path
-(adapter, windows, venue, maker, desk, log) and, for every order action, the time from
-the frame's receive stamp to the desk's commit, warm. Prints both.
+captures through the real adapters in this process (Kraken's v1 capture as the v2 frames
+venue-sim serves), one frame after another with a checkpoint between, no network and no
+sleep: the CPU time per frame of the whole path (adapter, windows, venue, maker, desk,
+log) and, for every order action, the time from the frame's receive stamp to the desk's
+commit, warm. Prints both.
 
     .venv/bin/python bench/paper_path.py [--loops 3]
 """
@@ -38,6 +39,7 @@ from meshrt.venues.live.adapters import adapter_for, exchange_symbols  # noqa: E
 from meshrt.venues.live.capture import cryptofeed_frames  # noqa: E402
 from meshrt.venues.live.verdicts import Connected, NeedSnapshot, Received, ReceivedSink  # noqa: E402
 from meshrt.venues.specs import LiveSpec  # noqa: E402
+from meshrt.venuesim.kraken_v2 import v1_to_v2  # noqa: E402
 
 from bench.paper_latency import CAPTURES, SCENARIO, percentile  # noqa: E402
 
@@ -73,6 +75,9 @@ def session(tally: Tally) -> paper.Session:
             for _, text in cryptofeed_frames(CAPTURE_OF[exchange])
             if any(name in text for name in names)
         ]
+        if exchange == "kraken":  # as venue-sim serves the v1 capture to a v2 session
+            (name,) = symbols.values()
+            frames = [v1_to_v2(text, name) for text in frames if text[:1] == "["]
         await trio.lowlevel.checkpoint()  # both connections have read their capture
         if not tally.first_cpu:
             tally.first_cpu = time.process_time_ns()

@@ -71,4 +71,5 @@ cdef class L2Book:
     cdef object buys, sells  # the engine's resting orders: price -> orders (dicts)
 
     cdef int put(self, long side, object price_obj, object size_obj) except -1
+    cdef object take_best(self, _Side s, int64_t qty, int64_t *left)
     cdef int load_levels(self, bp, bs, ap, asz) except -1

@@ -261,24 +261,30 @@ cdef class L2Book:
             return s.szo[i]
         return 0
 
-    def consume_best(self, side, qty):
-        """Take ``qty`` from the best level of ``side``; the level goes at 0. Returns what
-        is left there (<= 0 when the level went)."""
-        cdef _Side s = self.bids_ if parse_side(side) else self.asks_
-        cdef int64_t q = as_int64(qty, "qty")
-        if not s.n:
-            raise ValueError("consume_best on an empty side")
+    cdef object take_best(self, _Side s, int64_t qty, int64_t *left):
+        """Take ``qty`` from the best level of side ``s`` (it must have one); the level
+        goes at 0. Returns its price object, ``*left`` what is left (<= 0: it went)."""
         cdef Py_ssize_t best = s.top()
-        cdef int64_t left = s.sz[best] - q
-        left_obj = left
-        if left > 0:
-            s.szo[best] = left_obj
-            s.sz[best] = left
+        price_obj = s.pxo[best]
+        left[0] = s.sz[best] - qty
+        if left[0] > 0:
+            s.szo[best] = left[0]
+            s.sz[best] = left[0]
             s.view_sz = None
         else:
             s.remove(best)
             s.drop_view()
-        return left_obj
+        return price_obj
+
+    def consume_best(self, side, qty):
+        """Take ``qty`` from the best level of ``side``; the level goes at 0. Returns what
+        is left there (<= 0 when the level went)."""
+        cdef _Side s = self.bids_ if parse_side(side) else self.asks_
+        cdef int64_t q = as_int64(qty, "qty"), left
+        if not s.n:
+            raise ValueError("consume_best on an empty side")
+        self.take_best(s, q, &left)
+        return left
 
     def levels(self, side):
         """(prices, sizes) lists of ``side``, best first."""

@@ -403,17 +403,10 @@ cdef class MatchingEngine:
     cdef int consume_best(self, long side, int64_t qty) except -1:
         """Take ``qty`` from the best displayed level of ``side`` (removing it at 0); the
         queue of resting orders at that price shrinks with it."""
-        cdef _Side s = self.book.bids_ if side == BUY else self.book.asks_
-        cdef Py_ssize_t best = s.top()
-        price_obj = s.pxo[best]
-        cdef int64_t left = s.sz[best] - qty
-        if left > 0:
-            s.szo[best] = left
-            s.sz[best] = left
-            s.view_sz = None
-        else:
-            s.remove(best)
-            s.drop_view()
+        cdef int64_t left
+        price_obj = self.book.take_best(
+            self.book.bids_ if side == BUY else self.book.asks_, qty, &left
+        )
         orders = (self.buys if side == BUY else self.sells).get(price_obj)
         if orders:
             clamp_queue(orders, left)
