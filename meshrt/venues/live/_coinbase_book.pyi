@@ -1,0 +1,7 @@
+class BookSide:
+    def levels(self) -> tuple[tuple[int, int], ...]: ...
+
+class CoinbaseBook:
+    bids: BookSide
+    asks: BookSide
+    def __init__(self, bids: dict[int, int], asks: dict[int, int]) -> None: ...
