@@ -45,7 +45,7 @@ cdef class BookSide:
 
     cdef int set(self, int64_t price, int64_t size) except -1:
         """Set or (size 0) remove the level at ``price`` (a removal of a price the side
-        does not hold changes nothing)."""
+        does not hold changes nothing); 1 if the side held the price, else 0."""
         cdef int64_t key = price * self.sign
         cdef Level *lv = self.lv + self.lo
         cdef Py_ssize_t at = 0, hi = self.n, mid, n = self.n
@@ -59,7 +59,7 @@ cdef class BookSide:
         if size:
             if there:
                 lv[at].size = size
-                return 0
+                return 1
             if at < n - at:  # the levels before it move one to the front
                 if self.lo == 0:
                     self.room()
@@ -81,7 +81,7 @@ cdef class BookSide:
             else:
                 memmove(lv + at, lv + at + 1, (n - 1 - at) * sizeof(Level))
             self.n = n - 1
-        return 0
+        return there
 
     cdef tuple best_first(self):
         cdef Py_ssize_t i
@@ -97,14 +97,9 @@ cdef class BookSide:
 cdef class CoinbaseBook:
     """One product's book, both sides."""
 
-    def __init__(self, dict bids, dict asks) -> None:
-        """From a snapshot's price -> size per side (sizes positive)."""
+    def __init__(self) -> None:
         self.bids = BookSide(-1)
         self.asks = BookSide(1)
-        for price, size in bids.items():
-            self.bids.set(price, size)
-        for price, size in asks.items():
-            self.asks.set(price, size)
 
     cdef bint crossed(self) noexcept:
         """Best bid >= best ask (an empty side crosses nothing)."""

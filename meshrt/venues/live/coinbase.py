@@ -101,10 +101,9 @@ class _Adapter(abc.ABC):
     ) -> None:
         self._symbols = dict(symbols)
         self._crossed = CrossedClock(crossed_grace_ns)
-        self._rule = Rule(self._symbols, self._crossed)
+        self._rule = Rule(self._symbols, self._crossed, self._SCANS)
         self._n = self._rule.n
         self._books = self._rule.books  # product → book, only while the product is up
-        self._scan = self._rule.scan if self._SCANS else None
 
     def counters(self) -> Counters:
         n = self._n
@@ -115,13 +114,9 @@ class _Adapter(abc.ABC):
 
     def on_frame(self, text: str | bytes, ts_ns: int) -> list[Output]:
         """Everything one frame (received at ``ts_ns``) means, in order."""
-        self._n.frames += 1
         out: list[Output] = []
-        if self._crossed.since:
-            for product, detail in self._crossed.expired(ts_ns):
-                self._rule.down(product, Why.CROSSED, detail, out)
-        if self._scan is not None and type(text) is str and self._scan(text, ts_ns, out):
-            return out  # the common frame, read and applied in C
+        if self._rule.frame(text, ts_ns, out):
+            return out  # a common frame, read and applied in C
         try:
             message = orjson.loads(text)
             if type(message) is not dict:
