@@ -8,8 +8,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from meshrt.venues.live._coinbase_rule import Rule
 from meshrt.venues.live.coinbase import ExchangeFeed
