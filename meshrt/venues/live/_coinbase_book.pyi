@@ -1,5 +1,4 @@
-class BookSide:
-    def levels(self) -> tuple[tuple[int, int], ...]: ...
+class BookSide: ...
 
 class CoinbaseBook:
     bids: BookSide

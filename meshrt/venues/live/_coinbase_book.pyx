@@ -88,10 +88,6 @@ cdef class BookSide:
         cdef Level *lv = self.lv + self.lo
         return tuple([(lv[i].key * self.sign, lv[i].size) for i in range(self.n)])
 
-    def levels(self) -> tuple:
-        """(price, size) best first."""
-        return self.best_first()
-
 
 @cython.final
 cdef class CoinbaseBook:

@@ -21,7 +21,7 @@ from cpython.type cimport PyType_GenericAlloc
 from cpython.unicode cimport PyUnicode_Substring
 from libc.stdint cimport int64_t
 
-from meshrt.venues.live._coinbase_book cimport BookSide, CoinbaseBook
+from meshrt.venues.live._coinbase_book cimport CoinbaseBook
 from meshrt.venues.live._kraken_scan cimport Text, Value, plain, text_of
 
 from meshrt.contract import Side
@@ -33,10 +33,8 @@ from meshrt.venues.recorded_fields import PRICE_PLACES, SIZE_PLACES
 cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object text) noexcept
 
-BUY = Side.BUY
-SELL = Side.SELL
-cdef object C_BUY = BUY
-cdef object C_SELL = SELL
+cdef object C_BUY = Side.BUY
+cdef object C_SELL = Side.SELL
 cdef object C_FEED_DELTA = FEED_DELTA
 cdef object CLEAR = Crossing.CLEAR
 cdef object UNCROSSED = Crossing.UNCROSSED

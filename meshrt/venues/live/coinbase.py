@@ -46,7 +46,15 @@ from meshrt.venues.live.coinbase_wire import (
 from meshrt.venues.live.crossing import CROSSED_GRACE_NS, CrossedClock
 from meshrt.venues.live.verdicts import Feed, FrameError, Output, Why
 
-__all__ = ["BUY", "SELL", "SYMBOLS", "AdvancedTradeFeed", "Counters", "ExchangeFeed"]
+__all__ = [
+    "BUY",
+    "SELL",
+    "SYMBOLS",
+    "AdvancedTradeFeed",
+    "Counters",
+    "ExchangeFeed",
+    "subscribe_request",
+]
 
 # Coinbase product id → scenario symbol. Coinbase already names instruments BASE-QUOTE
 # with the quote explicit, so each maps to itself; only the same instrument consolidates
@@ -100,8 +108,7 @@ class _Adapter(abc.ABC):
         self, symbols: Mapping[str, str] = SYMBOLS, *, crossed_grace_ns: int = CROSSED_GRACE_NS
     ) -> None:
         self._symbols = dict(symbols)
-        self._crossed = CrossedClock(crossed_grace_ns)
-        self._rule = Rule(self._symbols, self._crossed, self._SCANS)
+        self._rule = Rule(self._symbols, CrossedClock(crossed_grace_ns), self._SCANS)
         self._n = self._rule.n
         self._books = self._rule.books  # product → book, only while the product is up
 
