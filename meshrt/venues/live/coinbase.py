@@ -108,7 +108,8 @@ class _Adapter(abc.ABC):
         self, symbols: Mapping[str, str] = SYMBOLS, *, crossed_grace_ns: int = CROSSED_GRACE_NS
     ) -> None:
         self._symbols = dict(symbols)
-        self._rule = Rule(self._symbols, CrossedClock(crossed_grace_ns), self._SCANS)
+        self._crossed = CrossedClock(crossed_grace_ns)
+        self._rule = Rule(self._symbols, self._crossed, self._SCANS)
         self._n = self._rule.n
         self._books = self._rule.books  # product → book, only while the product is up
 
