@@ -22,6 +22,9 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
 - meshrt.venues.live._kraken_book, _kraken_scan (.pyx, each with its .pxd) and
   _kraken_rule (.pyx): the live Kraken adapter's book (levels, truncation, CRC32), the
   scanner of its common v2 frame, and the book rule applied to a frame
+- meshrt.venues.live._coinbase_book (.pyx, with .pxd) and _coinbase_rule (.pyx): the live
+  Coinbase adapter's book and its book rule, with the scanner of the common ``l2update``
+  frame (number text read by _kraken_scan's reading)
 - meshrt.actors._commit (.pyx, with _commit.pxd): the sequencer's commit loop for venue
   feed events
 - meshrt.sequencer._merge (.pyx, with _merge.pxd): a window's venue streams committed as
@@ -59,6 +62,7 @@ LOADER_PXDS = [f"meshrt/loaders/{name}.pxd"
 ORDER_PXDS = [f"meshrt/sequencer/{name}.pxd"
               for name in ("order", "ended", "transitions", "orders")]
 KRAKEN_PXDS = [f"meshrt/venues/live/_kraken_{name}.pxd" for name in ("book", "scan")]
+COINBASE_PXD = "meshrt/venues/live/_coinbase_book.pxd"
 EXTENSIONS = [
     *(extension(f"meshrt.loaders.{name}", include_dirs=["meshrt/include"],
                 depends=["meshrt/include/meshrt.h", *LOADER_PXDS])
@@ -74,6 +78,8 @@ EXTENSIONS = [
     extension("meshrt.venues.live._kraken_book", depends=[KRAKEN_PXDS[0]]),
     extension("meshrt.venues.live._kraken_scan", depends=[KRAKEN_PXDS[1]]),
     extension("meshrt.venues.live._kraken_rule", depends=KRAKEN_PXDS),
+    extension("meshrt.venues.live._coinbase_book", depends=[COINBASE_PXD]),
+    extension("meshrt.venues.live._coinbase_rule", depends=[COINBASE_PXD, KRAKEN_PXDS[1]]),
     extension("meshrt.actors._commit",
               depends=["meshrt/actors/_commit.pxd", "meshrt/log/_jsonbuf.pxd"]),
     extension("meshrt.sequencer._merge",

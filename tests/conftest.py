@@ -57,6 +57,7 @@ MODULE_KINDS = {
     "test_live_session": "unit",
     "test_ledger": "unit",
     "test_live_coinbase": "unit",
+    "test_coinbase_scan": "unit",
     "test_log_order": "e2e",
     "test_log_schema": "unit",
     "test_mailbox": "unit",

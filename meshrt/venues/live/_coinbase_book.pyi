@@ -1,0 +1,6 @@
+class BookSide: ...
+
+class CoinbaseBook:
+    bids: BookSide
+    asks: BookSide
+    def __init__(self) -> None: ...
