@@ -125,9 +125,12 @@ cdef class LiveVenueCore(VenueCore):
         symbol = self.index_of.get(feed.symbol)
         if symbol is None:
             return 0
+        cdef Py_ssize_t k = symbol
+        if not (0 <= k < len(self.up) and k < len(self.lanes)):
+            raise IndexError(f"symbol index {k} of {feed.symbol!r} is out of range")
         cdef list events = stamped(feed.events, ts, ts_obj)
-        if self.up[symbol]:
-            self.segment(<VenueSymbol?>self.lanes[symbol], events, 0, len(events), out)
+        if self.up[k]:
+            self.segment(<VenueSymbol?>self.lanes[k], events, 0, len(events), out)
         else:
             self._rise(ts_obj, symbol, events, out)
         return 0
