@@ -145,15 +145,16 @@ cdef class LiveVenueCore(VenueCore):
         elif at < self.last:
             op = op._replace(ts=self.last)
         cdef type cls = type(op)
-        if cls is T_SUBMIT or cls is T_REPLACE:
-            ref = self.references[op[2]]
+        if cls is not T_SUBMIT and cls is not T_CANCEL and cls is not T_REPLACE:
+            self._order(op, out)
+            return 0
+        symbol = (<tuple>op)[2]  # an order operation's third field
+        if cls is not T_CANCEL:
+            ref = self.references[symbol]
             if ref is not None:
                 refusal = check_order(ref, op.price, op.size)
                 if refusal is not None:
                     self._refuse(op, refusal, out)
                     return 0
-        if cls is T_SUBMIT or cls is T_CANCEL or cls is T_REPLACE:
-            order(<VenueSymbol?>self.lanes[op[2]], cls, <tuple>op, out)
-        else:
-            self._order(op, out)
+        order(<VenueSymbol?>self.lanes[symbol], cls, <tuple>op, out)
         return 0
