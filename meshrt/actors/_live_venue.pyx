@@ -86,20 +86,20 @@ cdef class LiveVenueCore(VenueCore):
         cdef Py_ssize_t j = 0, m = len(arrivals)
         cdef int64_t ts
         for item in items:
-            received = item.ts_ns
-            ts = PyLong_AsLongLong(received)
+            ts_obj = item.ts_ns
+            ts = PyLong_AsLongLong(ts_obj)
             if ts <= self.last:
                 ts = self.last
-                received = ts
+                ts_obj = ts
             while j < m and time_of(arrivals[j]) < ts:
                 self.arrive(arrivals[j], out)
                 j += 1
             self.last = ts
             for output in item.outputs:
                 if type(output) is T_FEED:
-                    self.play_feed(output, ts, received, out)
+                    self.play_feed(output, ts, ts_obj, out)
                 else:
-                    self._note(received, output, out)
+                    self._note(ts_obj, output, out)
         while j < m:
             self.arrive(arrivals[j], out)
             j += 1
