@@ -13,7 +13,8 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
   orders against that book
 - meshrt.venues._feed (.pyx, with _feed.pxd): the venue's feed hot loop over that book and
   each symbol's venue-side state
-- meshrt.actors._venue (.pyx): the simulated venue's window step (feed and order arrivals)
+- meshrt.actors._venue (.pyx, with _venue.pxd): the simulated venue's window step (feed
+  and order arrivals); meshrt.actors._live_venue (.pyx) extends it for a live venue
 - meshrt.venues._outputs, meshrt.actors._deliveries (.pyx): the per-book-update values
   (BookUpdate, BookDelivery), from free lists
 - meshrt.venues._synthetic (.pyx): the seeded synthetic market-data generator
@@ -71,7 +72,10 @@ EXTENSIONS = [
     extension("meshrt.venues._book"),
     extension("meshrt.venues._matching", depends=["meshrt/venues/_book.pxd"]),
     extension("meshrt.venues._feed", depends=["meshrt/venues/_matching.pxd"]),
-    extension("meshrt.actors._venue", depends=["meshrt/venues/_feed.pxd"]),
+    extension("meshrt.actors._venue",
+              depends=["meshrt/venues/_feed.pxd", "meshrt/actors/_venue.pxd"]),
+    extension("meshrt.actors._live_venue",
+              depends=["meshrt/venues/_feed.pxd", "meshrt/actors/_venue.pxd"]),
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._deliveries"),
     extension("meshrt.venues._recording"),

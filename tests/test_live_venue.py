@@ -199,3 +199,42 @@ def test_a_reference_is_logged_when_new_or_changed_and_the_latest_applies() -> N
         actor, inbox, snapshot(5), arrivals=[Submit(6, 7, 0, Side.BUY, 90, 10, TimeInForce.GTC)]
     )
     assert reports(out) == [Rejected(6, 7, RejectReason.INVALID_PRICE, 0, 0, 1)]
+
+
+# -- the compiled window step ---------------------------------------------------------
+
+
+@pytest.mark.unit
+def test_events_stamped_at_another_time_than_their_receipt_are_restamped() -> None:
+    actor, inbox = venue()
+    item = Received(5, (Feed("A", ((3, FEED_SNAPSHOT, BIDS, ASKS), (5, FEED_DELTA, 1, 99, 7))),))
+    out = step(actor, inbox, item)
+    assert [update.ts for update in out] == [5, 5]
+    assert out[0].event == (5, FEED_SNAPSHOT, BIDS, ASKS)
+    assert out[1].event is item.outputs[0].events[1]  # stamped so already: as it is
+
+
+@pytest.mark.unit
+def test_one_frame_brings_its_symbol_up_at_its_snapshot() -> None:
+    actor, inbox = venue()
+    events = ((1, FEED_DELTA, 1, 99, 7), (1, FEED_SNAPSHOT, BIDS, ASKS), (1, FEED_DELTA, 1, 98, 1))
+    assert books(step(actor, inbox, Received(1, (Feed("A", events),)))) == [False, True, True]
+    assert actor.up == [True, False]
+
+
+@pytest.mark.unit
+def test_a_paper_venue_peeks_and_takes_what_it_was_handed() -> None:
+    actor, inbox = venue()
+    assert actor.next_time() is None
+    actor.hand([snapshot(7), delta(8)])
+    assert actor.next_time() == 7
+    assert books(actor.advance(10**12, [])) == [True, True]
+    assert actor.next_time() is None and inbox.items == []
+
+
+@pytest.mark.unit
+def test_only_a_paper_venue_is_handed_items() -> None:
+    actor, _ = venue()
+    actor.feed = object()
+    with pytest.raises(TypeError, match="paper venue"):
+        actor.hand([snapshot(1)])

@@ -25,7 +25,7 @@ cdef type T_CANCEL = Cancel
 cdef type T_REPLACE = Replace
 
 
-cdef int order(VenueSymbol lane, type cls, tuple op, list out) except -1:
+cdef int order(VenueSymbol lane, type cls, tuple op, list out) except -1:  # (in _venue.pxd)
     """An order operation (Submit, Cancel or Replace) reaching the lane's engine; its
     reports follow it in ``out``."""
     if op[2] != lane.symbol:
@@ -43,11 +43,8 @@ cdef int order(VenueSymbol lane, type cls, tuple op, list out) except -1:
 
 
 cdef class VenueCore:
-    """The compiled part of a simulated venue actor (see the module docstring)."""
-
-    cdef public list sources  # one data source per symbol
-    cdef public list lanes  # one VenueSymbol per symbol
-    cdef public bint feed_up  # False while a fault holds the feed back from algos
+    """The compiled part of a simulated venue actor (see the module docstring; its
+    fields are declared in _venue.pxd)."""
 
     def next_time(self):
         """Time of the next feed event on any symbol, None when every source is done."""

@@ -11,30 +11,35 @@ errors go to the sequencer as ``LiveNote`` values, in order with the feed, to be
 
 Each symbol's latest ``Reference`` (the venue's tick, lot, minimum size and notional) is
 kept, and logged as a note when it is new or changed: a paper Submit or Replace the
-venue would refuse (``check_order``) is refused here, with the contract's closest reason,
+venue would refuse (``check_order``) is refused, with the contract's closest reason,
 before it reaches the matching engine. Until a symbol's first reference, its orders are
 not checked. A replay re-applies the logged references, so it refuses the same orders.
+
+The window step runs every window and is compiled (meshrt/actors/_live_venue.pyx: a frame's
+feed for a symbol that is up, order arrivals); the rare paths are the Python methods here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
+from meshrt.actors._live_venue import LiveVenueCore
 from meshrt.actors.mailbox import Mailbox
-from meshrt.actors.protocol import Arrival, Replace, Submit
+from meshrt.actors.protocol import Replace, Submit
 from meshrt.actors.venue import VenueActor
 from meshrt.scenario.limits import MailboxConfig
 from meshrt.venues._matching import MatchingEngine
 from meshrt.venues.events import FEED_SNAPSHOT, FeedEvent
 from meshrt.venues.live.playback import Inbox
-from meshrt.venues.live.refdata import Reference, check_order
-from meshrt.venues.live.verdicts import Disconnected, Feed, Received, Resync
+from meshrt.venues.live.refdata import Reference, Refusal
+from meshrt.venues.live.verdicts import Disconnected, Received, Resync
 from meshrt.venues.outputs import LiveNote, OrderReport, VenueOutput
 
 
-class ReceivedInput(Protocol):
-    """Where a live venue's ``Received`` items come from, in arrival order."""
+class ReceivedSource(Protocol):
+    """Where a live venue's ``Received`` items come from in virtual time, in arrival order
+    (``CaptureInput``)."""
 
     def batch(self, until: int) -> list[Received]:
         """The items to handle before ``until`` (a later call continues)."""
@@ -45,8 +50,13 @@ class ReceivedInput(Protocol):
         ...
 
 
-class LiveVenueActor(VenueActor):
-    """A venue whose feed is ``Received`` items, all symbols on one input."""
+# A live venue's input: what the live loop hands it (paper mode), or a source.
+ReceivedInput: TypeAlias = Inbox | ReceivedSource
+
+
+class LiveVenueActor(LiveVenueCore, VenueActor):
+    """A venue whose feed is ``Received`` items, all symbols on one input. Its window step
+    is compiled (``LiveVenueCore``); the rare paths are here."""
 
     def __init__(
         self,
@@ -61,86 +71,31 @@ class LiveVenueActor(VenueActor):
         super().__init__(index, name, symbols, [], engines, reply_to, mailbox)
         self.feed = feed
         self.index_of = {symbol: i for i, symbol in enumerate(self.symbols)}
-        self.up = [False for _ in self.symbols]  # up from a snapshot to a resync
-        self.references: list[Reference | None] = [None for _ in self.symbols]
-        self.last = 0  # the latest time handled: the venue's stream never goes back
+        self.up = [False for _ in self.symbols]
+        self.references = [None for _ in self.symbols]
+        self.last = 0
 
-    def next_time(self) -> int | None:
-        return self.feed.peek_time()
+    def _rise(self, ts: int, symbol: int, events: list[FeedEvent], out: list[VenueOutput]) -> None:
+        """A feed of a symbol that is down: its events before its first snapshot are
+        played dark; from that snapshot on the symbol is up."""
+        first = next((k for k, e in enumerate(events) if e[1] == FEED_SNAPSHOT), None)
+        dark = len(events) if first is None else first
+        self._play_dark(events, 0, dark, symbol, out)
+        if first is None:
+            return
+        self.up[symbol] = True
+        self._play(events, first, len(events), symbol, out)
 
-    def hand(self, items: list[Received]) -> None:
-        """Paper mode: what arrived for this venue, for the window the live loop is about
-        to send it (meshrt/sequencer/live.py)."""
-        feed = self.feed
-        assert isinstance(feed, Inbox)
-        feed.items.extend(items)
-
-    def advance(self, until: int, arrivals: list[Arrival]) -> list[VenueOutput]:
-        """The items before ``until`` in arrival order, each at its receive time (or the
-        venue's latest time, if it arrived later than something handled after it was
-        stamped), with the order arrivals interleaved by time (feed first on ties)."""
-        out: list[VenueOutput] = []
-        pending = iter(arrivals)
-        arrival = next(pending, None)
-        for item in self.feed.batch(until):
-            ts = item.ts_ns if item.ts_ns > self.last else self.last
-            while arrival is not None and arrival[0] < ts:
-                self._arrive(arrival, out)
-                arrival = next(pending, None)
-            self.last = ts
-            for output in item.outputs:
-                if type(output) is Feed:
-                    self._feed(ts, output, out)
-                else:
-                    self._note(ts, output, out)
-        while arrival is not None:
-            self._arrive(arrival, out)
-            arrival = next(pending, None)
-        return out
-
-    def _arrive(self, arrival: Arrival, out: list[VenueOutput]) -> None:
-        """An order operation reaching the venue: at its time, or at the venue's latest
-        if the live loop handed the venue later items before it (a slow window)."""
-        if arrival[0] > self.last:
-            self.last = arrival[0]
-        elif arrival[0] < self.last:
-            arrival = arrival._replace(ts=self.last)
-        self._order(arrival, out)
-
-    def _order(self, op: Arrival, out: list[VenueOutput]) -> None:
+    def _refuse(self, op: Submit | Replace, refusal: Refusal, out: list[VenueOutput]) -> None:
         """A Submit or Replace its symbol's reference refuses never matches: the venue
         answers it (REJECTED, or CANCEL_REJECTED for a replace, the order unchanged)."""
-        if isinstance(op, (Submit, Replace)):
-            ref = self.references[op.symbol]
-            refusal = None if ref is None else check_order(ref, op.price, op.size)
-            if refusal is not None:
-                engine = self.engines[op.symbol]
-                if isinstance(op, Submit):
-                    engine.reject(op.ts, op.order_id, int(refusal.reason))
-                else:
-                    engine.reject_replace(op.ts, op.order_id, int(refusal.reason))
-                out.extend(OrderReport(report.ts, op.symbol, report) for report in engine.reports)
-                engine.reports.clear()
-                return
-        super()._order(op, out)
-
-    def _feed(self, ts: int, feed: Feed, out: list[VenueOutput]) -> None:
-        symbol = self.index_of.get(feed.symbol)
-        if symbol is None:
-            return  # the session's adapter serves a symbol this venue does not list
-        events: list[FeedEvent] = [
-            event if event[0] == ts else (ts, *event[1:]) for event in feed.events
-        ]
-        start = 0
-        if not self.up[symbol]:
-            first = next((k for k, e in enumerate(events) if e[1] == FEED_SNAPSHOT), None)
-            dark = len(events) if first is None else first
-            self._play_dark(events, 0, dark, symbol, out)
-            if first is None:
-                return
-            self.up[symbol] = True
-            start = first
-        self._play(events, start, len(events), symbol, out)
+        engine = self.engines[op.symbol]
+        if isinstance(op, Submit):
+            engine.reject(op.ts, op.order_id, int(refusal.reason))
+        else:
+            engine.reject_replace(op.ts, op.order_id, int(refusal.reason))
+        out.extend(OrderReport(report.ts, op.symbol, report) for report in engine.reports)
+        engine.reports.clear()
 
     def _note(self, ts: int, note: Any, out: list[VenueOutput]) -> None:
         if type(note) is Reference:

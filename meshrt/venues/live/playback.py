@@ -309,14 +309,9 @@ class CaptureInput:
 
 
 class Inbox:
-    """What the live loop handed a venue for its next window, in arrival order."""
+    """What the live loop handed a paper venue (``LiveVenueActor.hand``) for its next
+    window, in arrival order: the venue's window step takes them all and peeks at the
+    first (meshrt/actors/_live_venue.pyx), with no call here."""
 
     def __init__(self) -> None:
         self.items: list[Received] = []
-
-    def batch(self, until: int) -> list[Received]:
-        items, self.items = self.items, []
-        return items
-
-    def peek_time(self) -> int | None:
-        return self.items[0].ts_ns if self.items else None
