@@ -1,10 +1,12 @@
 # IntentDesk's C face: the output ingress (meshrt/sequencer/outputs.pyx) commits actions
 # through it in C.
 
+from meshrt.sequencer.orders cimport OrderStateMachine
+
 cdef class IntentDesk:
     cdef public object journal
     cdef public list lanes
-    cdef public object orders  # the OrderStateMachine
+    cdef public OrderStateMachine orders
     cdef public set cancel_on_accept
 
     cpdef commit_action(self, object ts, object dep, object action)

@@ -20,8 +20,10 @@ detail shown, exactly as given.
 
 from cpython.bool cimport PyBool_Check
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
+from cpython.sequence cimport PySequence_Index
 from libc.stdint cimport int64_t
 
+from meshrt.ledger cimport Ledger
 from meshrt.log._intents cimport (
     cancel_sent,
     intent,
@@ -29,15 +31,17 @@ from meshrt.log._intents cimport (
     order_created,
     replace_sent,
 )
-from meshrt.sequencer.risk cimport RiskGate
+from meshrt.scenario._latency cimport LatencyStream
+from meshrt.sequencer.order cimport Order
+from meshrt.sequencer.orders cimport OrderStateMachine
+from meshrt.sequencer.risk cimport RiskGate, mid
+from meshrt.venues._matching cimport new_tuple_of, put_item
 
 from meshrt.actors.protocol import Cancel, RejectDelivery, Replace, Submit
-from meshrt.contract import INT64_MAX, UINT64_MAX, ActionKind, RejectReason, Side, TimeInForce
+from meshrt.contract import UINT64_MAX, ActionKind, RejectReason, Side, TimeInForce
 from meshrt.log.records import shown
 from meshrt.sdk import Reject
-from meshrt.sequencer.books import mid
-from meshrt.sequencer.order import ACCEPTED, PARTIALLY_FILLED, Order, OrderStatus
-from meshrt.sequencer.orders import OrderStateMachine
+from meshrt.sequencer.order import ACCEPTED, PARTIALLY_FILLED, OrderStatus
 
 # Action kinds as C ints, read from their one home (meshrt/contract.py); 0 is none.
 cdef int LIMIT = ActionKind.LIMIT, MARKET = ActionKind.MARKET, CANCEL = ActionKind.CANCEL
@@ -63,8 +67,9 @@ cdef object DUPLICATE_ORDER_ID = RejectReason.DUPLICATE_ORDER_ID
 cdef object ILLEGAL_TRANSITION = RejectReason.ILLEGAL_TRANSITION
 
 # A NamedTuple's __new__ is a Python function around tuple.__new__(cls, values): the
-# same object, without the Python frame.
+# same object, without the Python frame (or, for what is sent on every order, built in C).
 cdef object tuple_new = tuple.__new__
+cdef type T_SUBMIT = Submit, T_REPLACE = Replace, T_CANCEL = Cancel
 
 
 # ---- the contract's ranges, in C ----------------------------------------------------
@@ -122,6 +127,32 @@ cdef int kind_code(object kind) except -1:
     return 0
 
 
+cdef inline object sent_on(type cls, Py_ssize_t n, object a, object b, object c, object d=None,
+                           object e=None, object f=None, object g=None):
+    """A Submit (7 fields), Replace (5) or Cancel (3) for the venue, at one allocation."""
+    out = new_tuple_of(cls, n)
+    put_item(out, 0, a)
+    put_item(out, 1, b)
+    put_item(out, 2, c)
+    if n > 3:
+        put_item(out, 3, d)
+        put_item(out, 4, e)
+    if n > 5:
+        put_item(out, 5, f)
+        put_item(out, 6, g)
+    return out
+
+
+cdef inline Py_ssize_t index_of(object lane, object symbol) except -1:
+    """The symbol's index on its lane (``lane.symbols.index``)."""
+    return PySequence_Index(lane.symbols, symbol)
+
+
+cdef inline object arrival_time(object lane, object ts):
+    """When an order operation sent at ``ts`` reaches the lane's venue."""
+    return (<LatencyStream?>lane.orders).deliver_at(ts, 0)
+
+
 cdef class IntentDesk:
     """IntentDesk(journal, lanes, orders=None, cancel_on_accept=None)
 
@@ -142,7 +173,7 @@ cdef class IntentDesk:
         lane = self.lanes[dep.venue]
         self.log(intent(self.next_seq(), ts, dep.source, lane.name, symbol, action))
         cdef int code = kind_code(kind)
-        if dep.lifecycle != "running" and code != CANCEL and code != CANCEL_ALL:
+        if code != CANCEL and code != CANCEL_ALL and dep.lifecycle != "running":
             # a stopped or paused deployment may still take its orders down, never add
             self.reject(ts, dep, client_id, kind, NOT_RUNNING, f"deployment is {dep.lifecycle}")
         elif code == LIMIT or code == MARKET:
@@ -166,9 +197,10 @@ cdef class IntentDesk:
         it): contract ranges, a fresh client id, then risk."""
         cdef int64_t side_value = 0, tif_value = 0
         cdef bint is_limit = code == LIMIT
-        symbols = lane.symbols
+        cdef OrderStateMachine orders = self.orders
+        label = dep.label
         reason = None
-        if symbol not in symbols:
+        if symbol not in lane.symbols:
             reason = UNKNOWN_SYMBOL
             detail = f"no symbol {shown(symbol)} on {lane.name!r}"
         elif not (
@@ -182,33 +214,35 @@ cdef class IntentDesk:
             reason, detail = INVALID_SIZE, f"size {shown(size)}"
         elif is_limit and not is_quantity(price):
             reason, detail = INVALID_PRICE, f"price {shown(price)}"
-        elif self.orders.client_id_used(dep.label, client_id):
+        elif orders.client_id_used(label, client_id):
             reason, detail = DUPLICATE_ORDER_ID, f"client id {client_id}"
         if reason is not None:
             return self.reject(ts, dep, client_id, kind, reason, detail)
         limit_price = price if is_limit else None
-        symbol_index = symbols.index(symbol)
-        open_buy, open_sell = self.orders.open_exposure(dep.label, symbol)
-        reason = (<RiskGate?>dep.risk).check_new(
+        cdef Py_ssize_t symbol_index = index_of(lane, symbol)
+        open_buy, open_sell = orders.open_exposure(label, symbol)
+        cdef RiskGate risk = <RiskGate?>dep.risk
+        reason = risk.check_new(
             ts,
             side,
             limit_price,
             size,
-            dep.ledger.position(symbol),
+            (<Ledger?>dep.ledger).position(symbol),
             open_buy,
             open_sell,
-            self.orders.open_orders(dep.label),
+            orders.open_orders(label),
             mid(lane.last_book[symbol_index]),
         )
         if reason is not None:
             return self.reject(ts, dep, client_id, kind, reason, "risk limit")
-        order_id = self.orders.created + 1
-        self.orders.create(
+        order_id = orders.created + 1
+        venue = lane.name
+        orders.create(
             Order(
                 order_id=order_id,
-                deployment=dep.label,
+                deployment=label,
                 client_id=client_id,
-                venue=lane.name,
+                venue=venue,
                 symbol=symbol,
                 side=SIDE_OF[side_value],
                 kind=KIND_OF[code],
@@ -218,27 +252,24 @@ cdef class IntentDesk:
                 created_ts=ts,
             )
         )
-        self.orders.submit(order_id, ts)
-        self.log(
-            order_created(self.next_seq(), ts, lane.name, symbol, order_id, dep.label, client_id)
-        )
-        (<RiskGate>dep.risk).record_order(ts)
+        orders.submit(order_id, ts)
+        self.log(order_created(self.next_seq(), ts, venue, symbol, order_id, label, client_id))
+        risk.record_order(ts)
         dep.orders += 1
         self.journal.counts["orders"] += 1
         lane.arrivals.append(
-            tuple_new(
-                Submit,
-                (lane.orders.deliver_at(ts), order_id, symbol_index, side, limit_price, size, tif),
-            )
+            sent_on(T_SUBMIT, 7, arrival_time(lane, ts), order_id, symbol_index, side,
+                    limit_price, size, tif)
         )
 
     cdef cancel(self, object ts, object dep, object target):
         """A cancel of one order: it must be open (ACCEPTED or PARTIALLY_FILLED)."""
-        order = self.named_order(ts, dep, target, CANCEL)
-        if order is None:
+        found = self.named_order(ts, dep, target, CANCEL)
+        if found is None:
             return
-        if type(order) is str:
-            return self.refuse_ended(ts, dep, target, CANCEL, order)
+        if type(found) is str:
+            return self.refuse_ended(ts, dep, target, CANCEL, found)
+        cdef Order order = <Order>found
         before = STATUS_NAME[order.status]
         reason = self.orders.request_cancel(order.order_id, ts)
         if reason is not None:
@@ -252,33 +283,40 @@ cdef class IntentDesk:
                  object size):
         """A replace of one open order to (price, size): ranges, the state machine's
         rules, then risk."""
-        order = self.named_order(ts, dep, target, REPLACE)
-        if order is None:
+        cdef int64_t value
+        cdef Py_ssize_t symbol_index = 0
+        cdef OrderStateMachine orders = self.orders
+        found = self.named_order(ts, dep, target, REPLACE)
+        if found is None:
             return
         if not is_int(size) or (price is not None and not is_int(price)):
             return self.reject(
                 ts, dep, target, KIND_OF[REPLACE], INVALID_ACTION,
                 "price and size must be integers",
             )
-        if type(order) is str:
-            return self.refuse_ended(ts, dep, target, REPLACE, order)
-        reason = self.orders.validate_replace(order.order_id, price, size)
-        if reason is None and size > INT64_MAX:
+        if type(found) is str:
+            return self.refuse_ended(ts, dep, target, REPLACE, found)
+        cdef Order order = <Order>found
+        order_id = order.order_id
+        symbol = order.symbol
+        label = dep.label
+        reason = orders.validate_replace(order_id, price, size)
+        if reason is None and int_kind(size, &value) == ABOVE_I64:
             reason = INVALID_SIZE
-        elif reason is None and price is not None and price > INT64_MAX:
+        elif reason is None and price is not None and int_kind(price, &value) == ABOVE_I64:
             reason = INVALID_PRICE
+        cdef RiskGate risk = <RiskGate?>dep.risk
         if reason is None:
-            symbol = order.symbol
-            open_buy, open_sell = self.orders.open_exposure(dep.label, symbol)
-            symbol_index = lane.symbols.index(symbol)
-            reason = (<RiskGate?>dep.risk).check_replace(
+            open_buy, open_sell = orders.open_exposure(label, symbol)
+            symbol_index = index_of(lane, symbol)
+            reason = risk.check_replace(
                 ts,
                 order.side,
                 price,
                 size,
                 order.size,
                 order.filled,
-                dep.ledger.position(symbol),
+                (<Ledger?>dep.ledger).position(symbol),
                 open_buy,
                 open_sell,
                 mid(lane.last_book[symbol_index]),
@@ -288,20 +326,13 @@ cdef class IntentDesk:
                 ts, dep, target, KIND_OF[REPLACE], reason,
                 f"order {target} is {STATUS_NAME[order.status]}",
             )
-        (<RiskGate>dep.risk).record_order(ts)
-        order_id = order.order_id
-        symbol = order.symbol
+        risk.record_order(ts)
         self.log(
-            replace_sent(
-                self.next_seq(), ts, lane.name, symbol, order_id, dep.label, price, size
-            )
+            replace_sent(self.next_seq(), ts, lane.name, symbol, order_id, label, price, size)
         )
-        self.orders.replace_sent(order_id)
+        orders.replace_sent(order_id)
         lane.arrivals.append(
-            tuple_new(
-                Replace,
-                (lane.orders.deliver_at(ts), order_id, lane.symbols.index(symbol), price, size),
-            )
+            sent_on(T_REPLACE, 5, arrival_time(lane, ts), order_id, symbol_index, price, size)
         )
 
     cdef cancel_all(self, object ts, object dep, object symbol):
@@ -371,7 +402,7 @@ cdef class IntentDesk:
             )
         )
         lane.arrivals.append(
-            tuple_new(Cancel, (lane.orders.deliver_at(ts), order_id, lane.symbols.index(symbol)))
+            sent_on(T_CANCEL, 3, arrival_time(lane, ts), order_id, index_of(lane, symbol))
         )
 
     cpdef reject(self, object ts, object dep, object client_id, object kind, object reason,

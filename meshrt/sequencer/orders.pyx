@@ -88,12 +88,14 @@ cdef class OrderStateMachine:
 
     # -- local transitions --------------------------------------------------------------
 
-    def create(self, Order order not None):
+    cpdef create(self, Order order):
         """Register an intent that passed its checks (status CREATED).
 
         Raises ``InvariantViolation`` on a reused order id or (deployment, client id): the
         sequencer must refuse those as DUPLICATE_ORDER_ID before calling (see ``find``).
         """
+        if order is None:
+            raise TypeError("create() needs an Order, not None")
         if order.order_id in self.order_ids:
             raise violation(order, "create", "order id already in use", CREATED)
         if self.client_id_used(order.deployment, order.client_id):
@@ -119,7 +121,7 @@ cdef class OrderStateMachine:
         client_ids.add(order.client_id)
         self.created += 1
 
-    def submit(self, order_id, ts):
+    cpdef submit(self, object order_id, object ts):
         """CREATED -> SUBMITTED, when the order leaves for the venue."""
         cdef Order order = self.get(order_id, "submit")
         if order.status_c != ST_CREATED:
@@ -127,7 +129,7 @@ cdef class OrderStateMachine:
         order.status_c = ST_SUBMITTED
         order.last_ts = ts
 
-    def request_cancel(self, order_id, ts):
+    cpdef object request_cancel(self, object order_id, object ts):
         """ACCEPTED/PARTIALLY_FILLED -> CANCEL_PENDING, or the reason the algo is refused."""
         cdef Order order = self.orders.get(order_id)
         if order is None:
@@ -139,7 +141,7 @@ cdef class OrderStateMachine:
         order.requests.append(CANCEL)
         return None
 
-    def validate_replace(self, order_id, price, size):
+    cpdef object validate_replace(self, object order_id, object price, object size):
         """Whether an algo may ask to replace this order; changes nothing.
 
         The order keeps its state until the venue's REPLACED report arrives. Only an
@@ -157,7 +159,7 @@ cdef class OrderStateMachine:
             return RejectReason.INVALID_PRICE
         return None
 
-    def replace_sent(self, order_id):
+    cpdef replace_sent(self, object order_id):
         """A replace that passed every check leaves for the venue: it awaits an answer."""
         self.get(order_id, "replace").requests.append(REPLACE)
 
@@ -249,7 +251,7 @@ cdef class OrderStateMachine:
         self.ended.add(order, horizon)
         return 0
 
-    def expire(self, now):
+    cpdef expire(self, object now):
         """The timeline is at ``now``: tombstones whose horizon has passed go."""
         self.ended.expire(now)
 
@@ -285,12 +287,12 @@ cdef class OrderStateMachine:
         """Whether an order was ever created with this id (retired ones included)."""
         return order_id in self.order_ids
 
-    def client_id_used(self, deployment, client_id):
+    cpdef bint client_id_used(self, object deployment, object client_id) except -1:
         """Whether the deployment ever had an order with this client id."""
         client_ids = self.client_ids.get(deployment)
         return client_ids is not None and client_id in client_ids
 
-    def ended_state(self, deployment, client_id):
+    cpdef object ended_state(self, object deployment, object client_id):
         """The final state's name of a deployment's retired order: ``EXPIRED`` once past its
         horizon; None if the id is held in ``orders`` or was never used."""
         if (deployment, client_id) in self.by_client:
@@ -308,12 +310,12 @@ cdef class OrderStateMachine:
             )
         return order
 
-    def find(self, deployment, client_id):
+    cpdef Order find(self, object deployment, object client_id):
         """The held order (live, or terminal and not yet retired) a deployment knows by its
         client order id, if any; see ``ended_state`` for retired ones."""
         return self.by_client.get((deployment, client_id))
 
-    def open_orders(self, deployment):
+    cpdef object open_orders(self, object deployment):
         """Live (non-terminal) orders of a deployment, including ones not yet acknowledged."""
         live = self.live.get(deployment)
         return 0 if live is None else len(live)
@@ -323,7 +325,7 @@ cdef class OrderStateMachine:
         live = self.live.get(deployment)
         return iter(()) if live is None else iter(list((<dict>live).values()))
 
-    def open_exposure(self, deployment, symbol):
+    cpdef tuple open_exposure(self, object deployment, object symbol):
         """(buy, sell) size still working on a symbol: the inputs risk needs."""
         buy = sell = 0
         cdef Order order

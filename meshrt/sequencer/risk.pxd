@@ -1,4 +1,5 @@
-# RiskGate's C face: the intent desk (meshrt/sequencer/desk.pyx) calls its checks in C.
+# RiskGate's C face, and the reference price of a book: the intent desk
+# (meshrt/sequencer/desk.pyx) calls them in C.
 
 cdef class RiskGate:
     cdef readonly object limits
@@ -13,3 +14,6 @@ cdef class RiskGate:
     cpdef record_order(self, object ts)
     cdef expire(self, object ts)
     cdef bint rate_breach(self, object ts) except -1
+
+
+cpdef object mid(object book)  # the reference price of a book (None: a side is empty)

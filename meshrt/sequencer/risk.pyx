@@ -20,12 +20,18 @@ Choices a user of a production runtime would expect, made explicit:
   at ``t`` stays in the window until ``t + 1 s`` (exclusive).
 
 Compiled (a cdef class, its checks ``cpdef``) so the intent desk (desk.pyx) calls them
-in C; the arithmetic stays on Python ints, exact whatever the sizes.
+in C; the arithmetic stays on Python ints, exact whatever the sizes. So is ``mid``, the
+reference price the desk takes from a venue's last book.
 """
+
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+from cpython.tuple cimport PyTuple_GET_ITEM
+from libc.stdint cimport int64_t
 
 from collections import deque
 
-from meshrt.contract import RejectReason, Side, notional
+from meshrt.contract import RejectReason, Side, mid_price, notional
+from meshrt.sdk import Book
 
 RATE_WINDOW_NS = 1_000_000_000
 cdef object BUY = Side.BUY
@@ -34,6 +40,36 @@ cdef object MAX_POSITION = RejectReason.RISK_MAX_POSITION
 cdef object MAX_NOTIONAL = RejectReason.RISK_MAX_NOTIONAL
 cdef object MAX_OPEN_ORDERS = RejectReason.RISK_MAX_OPEN_ORDERS
 cdef object ORDER_RATE = RejectReason.RISK_ORDER_RATE
+cdef type T_BOOK = Book
+cdef Py_ssize_t BIDS = Book._fields.index("bid_prices"), ASKS = Book._fields.index("ask_prices")
+
+
+cpdef object mid(object book):
+    """The reference price of a book: the mid of its top levels, if it has both sides.
+
+    contract.mid_price's rule; for two int64 prices in C, floor((bid + ask) / 2) without
+    the overflow of bid + ask (a + b == 2 * (a & b) + (a ^ b)), as ``mid_of`` in
+    meshrt/venues/_feed.pyx (tests/test_risk.py holds the two to mid_price)."""
+    cdef int overflow_bid = 0, overflow_ask = 0
+    cdef int64_t bid_c, ask_c
+    if book is None:
+        return None
+    if type(book) is T_BOOK:
+        bids = <object>PyTuple_GET_ITEM(book, BIDS)
+        asks = <object>PyTuple_GET_ITEM(book, ASKS)
+    else:
+        bids = book.bid_prices
+        asks = book.ask_prices
+    if not bids or not asks:
+        return None
+    bid = bids[0]
+    ask = asks[0]
+    if type(bid) is int and type(ask) is int:
+        bid_c = PyLong_AsLongLongAndOverflow(bid, &overflow_bid)
+        ask_c = PyLong_AsLongLongAndOverflow(ask, &overflow_ask)
+        if not overflow_bid and not overflow_ask:
+            return (bid_c & ask_c) + ((bid_c ^ ask_c) >> 1)
+    return mid_price(bid, ask)
 
 
 cdef class RiskGate:
