@@ -19,11 +19,10 @@ detail shown, exactly as given.
 """
 
 from cpython.bool cimport PyBool_Check
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
-from cpython.sequence cimport PySequence_Index
 from libc.stdint cimport int64_t
 
-from meshrt.ledger cimport Ledger
 from meshrt.log._intents cimport (
     cancel_sent,
     intent,
@@ -31,10 +30,9 @@ from meshrt.log._intents cimport (
     order_created,
     replace_sent,
 )
-from meshrt.scenario._latency cimport LatencyStream
 from meshrt.sequencer.order cimport Order
-from meshrt.sequencer.orders cimport OrderStateMachine
-from meshrt.sequencer.risk cimport RiskGate, mid
+from meshrt.sequencer.orders cimport replace_refusal, replace_requested
+from meshrt.sequencer.risk cimport mid
 from meshrt.venues._matching cimport new_tuple_of, put_item
 
 from meshrt.actors.protocol import Cancel, RejectDelivery, Replace, Submit
@@ -143,14 +141,42 @@ cdef inline object sent_on(type cls, Py_ssize_t n, object a, object b, object c,
     return out
 
 
-cdef inline Py_ssize_t index_of(object lane, object symbol) except -1:
-    """The symbol's index on its lane (``lane.symbols.index``)."""
-    return PySequence_Index(lane.symbols, symbol)
+cdef class Seat:
+    """What the desk reads of a deployment and its venue lane at every action, read once
+    (lanes.py: none of it is ever replaced; the lists are mutated in place): the
+    deployment's label, source, risk gate and ledger, and its lane's name, symbols, last
+    books, arrivals and order latency."""
 
+    def __init__(self, dep, lane):
+        self.label = dep.label
+        self.source = dep.source
+        self.risk = dep.risk
+        self.ledger = dep.ledger
+        self.venue = lane.name
+        self.symbols = lane.symbols
+        self.last_book = lane.last_book
+        self.arrivals = lane.arrivals
+        self.orders = lane.orders
+        self.order_base_ns = lane.order_base_ns
 
-cdef inline object arrival_time(object lane, object ts):
-    """When an order operation sent at ``ts`` reaches the lane's venue."""
-    return (<LatencyStream?>lane.orders).deliver_at(ts, 0)
+    cdef Py_ssize_t index_of(self, object symbol) except -1:
+        """The symbol's index on the lane (``lane.symbols.index``)."""
+        cdef list symbols = self.symbols
+        cdef Py_ssize_t i
+        for i in range(PyList_GET_SIZE(symbols)):
+            item = <object>PyList_GET_ITEM(symbols, i)
+            if item is symbol or item == symbol:
+                return i
+        return symbols.index(symbol)  # raises ValueError
+
+    cdef object reference_price(self, Py_ssize_t symbol_index):
+        """The mid of the symbol's last book shown (risk's reference price)."""
+        return mid(self.last_book[symbol_index])
+
+    cdef int send(self, object operation) except -1:
+        """An order operation leaves for the venue."""
+        self.arrivals.append(operation)
+        return 0
 
 
 cdef class IntentDesk:
@@ -164,26 +190,37 @@ cdef class IntentDesk:
         self.lanes = lanes
         self.orders = OrderStateMachine() if orders is None else orders
         self.cancel_on_accept = set() if cancel_on_accept is None else cancel_on_accept
+        self.seats = {}
+
+    cdef Seat seat(self, object dep):
+        """The deployment's seat, made at its first action."""
+        seat = self.seats.get(dep)
+        if seat is None:
+            seat = self.seats[dep] = Seat(dep, self.lanes[dep.venue])
+        return <Seat>seat
 
     cpdef commit_action(self, object ts, object dep, object action):
         """Log one action an algo took at ``ts`` (the action tuple of meshrt.sdk.Actions),
         then check and commit it, or refuse it."""
         kind, side, tif, client_id, target, price, size, symbol = action
         self.orders.expire(ts)
-        lane = self.lanes[dep.venue]
-        self.log(intent(self.next_seq(), ts, dep.source, lane.name, symbol, action))
+        cdef Seat seat = self.seat(dep)
+        cdef list lines = self.journal.log.lines  # the replay log's, for this action's records
+        lines.append(intent(self.next_seq(), ts, seat.source, seat.venue, symbol, action))
         cdef int code = kind_code(kind)
         if code != CANCEL and code != CANCEL_ALL and dep.lifecycle != "running":
             # a stopped or paused deployment may still take its orders down, never add
             self.reject(ts, dep, client_id, kind, NOT_RUNNING, f"deployment is {dep.lifecycle}")
         elif code == LIMIT or code == MARKET:
-            self.new_order(ts, dep, lane, code, kind, side, tif, client_id, price, size, symbol)
+            self.new_order(
+                ts, dep, seat, lines, code, kind, side, tif, client_id, price, size, symbol
+            )
         elif code == CANCEL:
-            self.cancel(ts, dep, target)
+            self.cancel(ts, dep, seat, target)
         elif code == REPLACE:
-            self.replace(ts, dep, lane, target, price, size)
+            self.replace(ts, dep, seat, lines, target, price, size)
         elif code == CANCEL_ALL:
-            self.cancel_all(ts, dep, symbol)
+            self.cancel_all(ts, dep, seat, symbol)
         else:
             self.reject(
                 ts, dep, client_id, kind, INVALID_ACTION, f"unknown action kind {kind}"
@@ -191,18 +228,19 @@ cdef class IntentDesk:
 
     # ---- one handler per action kind ---------------------------------------------------
 
-    cdef new_order(self, object ts, object dep, object lane, int code, object kind, object side,
-                   object tif, object client_id, object price, object size, object symbol):
+    cdef new_order(self, object ts, object dep, Seat seat, list lines, int code, object kind,
+                   object side, object tif, object client_id, object price, object size,
+                   object symbol):
         """A limit or market order (``code``: LIMIT or MARKET, ``kind`` as the algo gave
         it): contract ranges, a fresh client id, then risk."""
         cdef int64_t side_value = 0, tif_value = 0
         cdef bint is_limit = code == LIMIT
         cdef OrderStateMachine orders = self.orders
-        label = dep.label
+        label = seat.label
         reason = None
-        if symbol not in lane.symbols:
+        if symbol not in seat.symbols:
             reason = UNKNOWN_SYMBOL
-            detail = f"no symbol {shown(symbol)} on {lane.name!r}"
+            detail = f"no symbol {shown(symbol)} on {seat.venue!r}"
         elif not (
             int_kind(side, &side_value) == POSITIVE_I64 and side_value in SIDE_OF
             and int_kind(tif, &tif_value) in (ZERO, POSITIVE_I64) and tif_value in TIF_OF
@@ -219,24 +257,24 @@ cdef class IntentDesk:
         if reason is not None:
             return self.reject(ts, dep, client_id, kind, reason, detail)
         limit_price = price if is_limit else None
-        cdef Py_ssize_t symbol_index = index_of(lane, symbol)
+        cdef Py_ssize_t symbol_index = seat.index_of(symbol)
         open_buy, open_sell = orders.open_exposure(label, symbol)
-        cdef RiskGate risk = <RiskGate?>dep.risk
+        cdef RiskGate risk = seat.risk
         reason = risk.check_new(
             ts,
             side,
             limit_price,
             size,
-            (<Ledger?>dep.ledger).position(symbol),
+            seat.ledger.position(symbol),
             open_buy,
             open_sell,
             orders.open_orders(label),
-            mid(lane.last_book[symbol_index]),
+            seat.reference_price(symbol_index),
         )
         if reason is not None:
             return self.reject(ts, dep, client_id, kind, reason, "risk limit")
         order_id = orders.created + 1
-        venue = lane.name
+        venue = seat.venue
         orders.create(
             Order(
                 order_id=order_id,
@@ -253,18 +291,20 @@ cdef class IntentDesk:
             )
         )
         orders.submit(order_id, ts)
-        self.log(order_created(self.next_seq(), ts, venue, symbol, order_id, label, client_id))
+        lines.append(
+            order_created(self.next_seq(), ts, venue, symbol, order_id, label, client_id)
+        )
         risk.record_order(ts)
         dep.orders += 1
         self.journal.counts["orders"] += 1
-        lane.arrivals.append(
-            sent_on(T_SUBMIT, 7, arrival_time(lane, ts), order_id, symbol_index, side,
+        seat.send(
+            sent_on(T_SUBMIT, 7, seat.orders.deliver_at(ts, 0), order_id, symbol_index, side,
                     limit_price, size, tif)
         )
 
-    cdef cancel(self, object ts, object dep, object target):
+    cdef cancel(self, object ts, object dep, Seat seat, object target):
         """A cancel of one order: it must be open (ACCEPTED or PARTIALLY_FILLED)."""
-        found = self.named_order(ts, dep, target, CANCEL)
+        found = self.named_order(ts, dep, seat, target, CANCEL)
         if found is None:
             return
         if type(found) is str:
@@ -279,14 +319,14 @@ cdef class IntentDesk:
             )
         self.send_cancel(ts, dep, order, "intent", before)
 
-    cdef replace(self, object ts, object dep, object lane, object target, object price,
-                 object size):
+    cdef replace(self, object ts, object dep, Seat seat, list lines, object target,
+                 object price, object size):
         """A replace of one open order to (price, size): ranges, the state machine's
         rules, then risk."""
         cdef int64_t value
         cdef Py_ssize_t symbol_index = 0
         cdef OrderStateMachine orders = self.orders
-        found = self.named_order(ts, dep, target, REPLACE)
+        found = self.named_order(ts, dep, seat, target, REPLACE)
         if found is None:
             return
         if not is_int(size) or (price is not None and not is_int(price)):
@@ -299,16 +339,16 @@ cdef class IntentDesk:
         cdef Order order = <Order>found
         order_id = order.order_id
         symbol = order.symbol
-        label = dep.label
-        reason = orders.validate_replace(order_id, price, size)
+        label = seat.label
+        reason = replace_refusal(order, price, size)  # orders.validate_replace
         if reason is None and int_kind(size, &value) == ABOVE_I64:
             reason = INVALID_SIZE
         elif reason is None and price is not None and int_kind(price, &value) == ABOVE_I64:
             reason = INVALID_PRICE
-        cdef RiskGate risk = <RiskGate?>dep.risk
+        cdef RiskGate risk = seat.risk
         if reason is None:
             open_buy, open_sell = orders.open_exposure(label, symbol)
-            symbol_index = index_of(lane, symbol)
+            symbol_index = seat.index_of(symbol)
             reason = risk.check_replace(
                 ts,
                 order.side,
@@ -316,10 +356,10 @@ cdef class IntentDesk:
                 size,
                 order.size,
                 order.filled,
-                (<Ledger?>dep.ledger).position(symbol),
+                seat.ledger.position(symbol),
                 open_buy,
                 open_sell,
-                mid(lane.last_book[symbol_index]),
+                seat.reference_price(symbol_index),
             )
         if reason is not None:
             return self.reject(
@@ -327,17 +367,18 @@ cdef class IntentDesk:
                 f"order {target} is {STATUS_NAME[order.status]}",
             )
         risk.record_order(ts)
-        self.log(
-            replace_sent(self.next_seq(), ts, lane.name, symbol, order_id, label, price, size)
+        lines.append(
+            replace_sent(self.next_seq(), ts, seat.venue, symbol, order_id, label, price, size)
         )
-        orders.replace_sent(order_id)
-        lane.arrivals.append(
-            sent_on(T_REPLACE, 5, arrival_time(lane, ts), order_id, symbol_index, price, size)
+        replace_requested(order)  # orders.replace_sent
+        seat.send(
+            sent_on(T_REPLACE, 5, seat.orders.deliver_at(ts, 0), order_id, symbol_index, price,
+                    size)
         )
 
-    cdef cancel_all(self, object ts, object dep, object symbol):
+    cdef cancel_all(self, object ts, object dep, Seat seat, object symbol):
         """A cancel of every open order of the deployment (on ``symbol`` if one is named)."""
-        for order in self.orders.live_orders(dep.label):
+        for order in self.orders.live_orders(seat.label):
             if symbol and order.symbol != symbol:
                 continue
             if order.status in OPEN_STATES:
@@ -345,7 +386,7 @@ cdef class IntentDesk:
 
     # ---- what the handlers share -------------------------------------------------------
 
-    cdef object named_order(self, object ts, object dep, object target, int kind):
+    cdef object named_order(self, object ts, object dep, Seat seat, object target, int kind):
         """The deployment's order a cancel or replace names, the final state's name of a
         retired one (see ``OrderStateMachine.ended_state``), or None after refusing it."""
         if not is_order_id(target):
@@ -353,7 +394,7 @@ cdef class IntentDesk:
                 ts, dep, target, KIND_OF[kind], INVALID_ACTION, f"order id {shown(target)}"
             )
             return None
-        label = dep.label
+        label = seat.label
         order = self.orders.find(label, target)
         if order is not None:
             return order
@@ -385,24 +426,24 @@ cdef class IntentDesk:
         before = already_pending or STATUS_NAME[order.status]
         if already_pending is None and self.orders.request_cancel(order.order_id, ts) is not None:
             return
-        lane = self.lanes[dep.venue]
+        cdef Seat seat = self.seat(dep)
         order_id = order.order_id
         symbol = order.symbol
         self.log(
             cancel_sent(
                 self.next_seq(),
                 ts,
-                lane.name,
+                seat.venue,
                 symbol,
                 order_id,
-                dep.label,
+                seat.label,
                 cause,
                 before,
                 STATUS_NAME[order.status],
             )
         )
-        lane.arrivals.append(
-            sent_on(T_CANCEL, 3, arrival_time(lane, ts), order_id, index_of(lane, symbol))
+        seat.send(
+            sent_on(T_CANCEL, 3, seat.orders.deliver_at(ts, 0), order_id, seat.index_of(symbol))
         )
 
     cpdef reject(self, object ts, object dep, object client_id, object kind, object reason,
@@ -413,9 +454,9 @@ cdef class IntentDesk:
         outstanding (its ``OpenOrder.pending``): refusing one request answers no other."""
         name = REASON_NAME[reason]
         dep.rejects[name] += 1
-        lane = self.lanes[dep.venue]
-        label = dep.label
-        self.log(intent_rejected(self.next_seq(), ts, lane.name, label, client_id, name, detail))
+        cdef Seat seat = self.seat(dep)
+        label = seat.label
+        self.log(intent_rejected(self.next_seq(), ts, seat.venue, label, client_id, name, detail))
         if dep.crashed is not None:
             return
         order = (
@@ -427,7 +468,7 @@ cdef class IntentDesk:
             tuple_new(
                 RejectDelivery,
                 (
-                    ts + lane.order_base_ns,
+                    ts + seat.order_base_ns,
                     tuple_new(Reject, (ts, client_id, reason, int(kind), detail)),
                     order is not None and bool(order.requests),
                 ),

@@ -28,3 +28,7 @@ cdef class OrderStateMachine:
     cdef Order get(self, object order_id, str action)
     cdef int retire_settled(self, Order order, object horizon) except -1
     cdef int commit(self, Order order, object venue, object venue_key, object report) except -1
+
+
+cdef object replace_refusal(Order order, object price, object size)  # validate_replace's
+cdef int replace_requested(Order order) except -1  # replace_sent's

@@ -51,11 +51,19 @@ from meshrt.venues.reports import Cancelled, Filled, Rejected
 # how the log and rejects name a retired order past its horizon (its final state is gone)
 EXPIRED = "EXPIRED"
 
-cdef object LIMIT = ActionKind.LIMIT
+cdef object LIMIT = ActionKind.LIMIT, MARKET = ActionKind.MARKET
+cdef object ILLEGAL_TRANSITION = RejectReason.ILLEGAL_TRANSITION
+cdef object INVALID_SIZE = RejectReason.INVALID_SIZE
+cdef object INVALID_PRICE = RejectReason.INVALID_PRICE
 cdef object CANCEL = ActionKind.CANCEL
 cdef object REPLACE = ActionKind.REPLACE
-cdef object BUY = Side.BUY
+cdef object BUY = Side.BUY, SELL = Side.SELL
 cdef type T_FILLED = Filled
+
+
+cdef extern from *:
+    # gcc/clang builtin: a signed add that reports int64 overflow
+    bint add_overflow "__builtin_add_overflow"(int64_t a, int64_t b, int64_t *res) noexcept nogil
 
 
 cdef inline object item(object report, Py_ssize_t i):
@@ -63,6 +71,26 @@ cdef inline object item(object report, Py_ssize_t i):
     if not isinstance(report, tuple) or i >= PyTuple_GET_SIZE(report):
         raise TypeError(f"{type(report).__name__} is not a venue report")
     return <object>PyTuple_GET_ITEM(report, i)
+
+
+cdef object replace_refusal(Order order, object price, object size):
+    """``validate_replace`` of a held order: the reason it cannot be replaced, or None."""
+    if order.status_c != ST_ACCEPTED and order.status_c != ST_PARTIALLY_FILLED:
+        return ILLEGAL_TRANSITION
+    if size <= order.filled:
+        return INVALID_SIZE
+    kind = order.kind
+    if (kind is LIMIT or (kind is not MARKET and kind == LIMIT)) and (
+        price is None or price <= 0
+    ):
+        return INVALID_PRICE
+    return None
+
+
+cdef int replace_requested(Order order) except -1:
+    """``replace_sent`` of a held order."""
+    order.requests.append(REPLACE)
+    return 0
 
 
 cdef class OrderStateMachine:
@@ -135,7 +163,7 @@ cdef class OrderStateMachine:
         if order is None:
             return RejectReason.UNKNOWN_ORDER
         if order.status_c != ST_ACCEPTED and order.status_c != ST_PARTIALLY_FILLED:
-            return RejectReason.ILLEGAL_TRANSITION
+            return ILLEGAL_TRANSITION
         order.status_c = ST_CANCEL_PENDING
         order.last_ts = ts
         order.requests.append(CANCEL)
@@ -151,17 +179,11 @@ cdef class OrderStateMachine:
         cdef Order order = self.orders.get(order_id)
         if order is None:
             return RejectReason.UNKNOWN_ORDER
-        if order.status_c != ST_ACCEPTED and order.status_c != ST_PARTIALLY_FILLED:
-            return RejectReason.ILLEGAL_TRANSITION
-        if size <= order.filled:
-            return RejectReason.INVALID_SIZE
-        if order.kind == LIMIT and (price is None or price <= 0):
-            return RejectReason.INVALID_PRICE
-        return None
+        return replace_refusal(order, price, size)
 
     cpdef replace_sent(self, object order_id):
         """A replace that passed every check leaves for the venue: it awaits an answer."""
-        self.get(order_id, "replace").requests.append(REPLACE)
+        replace_requested(self.get(order_id, "replace"))
 
     # -- venue reports --------------------------------------------------------------------
 
@@ -327,16 +349,20 @@ cdef class OrderStateMachine:
 
     cpdef tuple open_exposure(self, object deployment, object symbol):
         """(buy, sell) size still working on a symbol: the inputs risk needs."""
-        buy = sell = 0
+        cdef int64_t buy = 0, sell = 0
+        cdef bint overflow = False
         cdef Order order
         live = self.live.get(deployment)
         if live is not None:
             for order in (<dict>live).values():
-                if order.symbol == symbol:
-                    if order.side == BUY:
-                        buy += order.size - order.filled
+                if order.symbol is symbol or order.symbol == symbol:
+                    side = order.side
+                    if side is BUY or (side is not SELL and side == BUY):
+                        overflow |= add_overflow(buy, order.size - order.filled, &buy)
                     else:
-                        sell += order.size - order.filled
+                        overflow |= add_overflow(sell, order.size - order.filled, &sell)
+        if overflow:  # sizes are int64s, their sums need not be: Python ints then
+            return exact_exposure(<dict>live, symbol)
         return buy, sell
 
     def check_invariants(self, order_id):
@@ -368,6 +394,19 @@ cdef class OrderStateMachine:
         if held == is_terminal(status):
             raise fail(order, "live index disagrees with status")
         return 0
+
+
+cdef tuple exact_exposure(dict live, object symbol):
+    """``open_exposure`` in Python ints, for sums beyond an int64."""
+    buy = sell = 0
+    cdef Order order
+    for order in live.values():
+        if order.symbol == symbol:
+            if order.side == BUY:
+                buy += order.size - order.filled
+            else:
+                sell += order.size - order.filled
+    return buy, sell
 
 
 cdef object fail(Order order, str why):

@@ -3,7 +3,11 @@
 
 cdef class RiskGate:
     cdef readonly object limits
-    cdef object _sent  # a deque of send times inside the rate window, oldest first
+    # the limits' values (None: unlimited), read once
+    cdef object max_order_size, max_position, max_notional, max_open_orders
+    cdef object max_orders_per_second
+    cdef list sent  # send times, oldest first; those inside the rate window from ``first``
+    cdef Py_ssize_t first
 
     cpdef object check_new(self, object ts, object side, object price, object size,
                            object position, object open_buy, object open_sell,
