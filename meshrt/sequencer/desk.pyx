@@ -11,11 +11,13 @@ One handler per action kind, each refusing at its first failed check, in a fixed
 
 Why compiled: every action an algo takes is committed here, on the sequencer's one
 thread; in Python one cost 10-15 us. Here the contract's range checks read the int in C
-(``int_kind``), action kinds are C ints, the risk gate is called in C, the records are
-written by meshrt/log/_intents.pyx, and the values sent on (Submit, Replace, Cancel,
-Reject, RejectDelivery) are built as the tuples their NamedTuple classes make. What the
-algo gave is held as the Python object it is: the intent is logged, and a refusal's
-detail shown, exactly as given.
+(``int_kind``), action kinds are C ints, the state machine, the risk gate, the ledger,
+the order latency and the reference price are called in C (through their .pxd files),
+what the desk reads of a deployment and its lane is read once (its ``Seat``), the
+records are written by meshrt/log/_intents.pyx, and the values sent on (Submit, Replace,
+Cancel, Reject, RejectDelivery) are built as the tuples their NamedTuple classes make.
+What the algo gave is held as the Python object it is: the intent is logged, and a
+refusal's detail shown, exactly as given.
 """
 
 from cpython.bool cimport PyBool_Check
