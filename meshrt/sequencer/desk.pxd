@@ -21,6 +21,7 @@ cdef class Seat:
 
 cdef class IntentDesk:
     cdef public object journal
+    cdef object replay_log  # journal.log
     cdef public list lanes
     cdef public OrderStateMachine orders
     cdef public set cancel_on_accept

@@ -189,6 +189,7 @@ cdef class IntentDesk:
 
     def __init__(self, journal, list lanes not None, orders=None, cancel_on_accept=None):
         self.journal = journal
+        self.replay_log = journal.log  # never replaced (the window driver holds it too)
         self.lanes = lanes
         self.orders = OrderStateMachine() if orders is None else orders
         self.cancel_on_accept = set() if cancel_on_accept is None else cancel_on_accept
@@ -207,7 +208,7 @@ cdef class IntentDesk:
         kind, side, tif, client_id, target, price, size, symbol = action
         self.orders.expire(ts)
         cdef Seat seat = self.seat(dep)
-        cdef list lines = self.journal.log.lines  # the replay log's, for this action's records
+        cdef list lines = self.replay_log.lines  # for this action's records
         lines.append(intent(self.next_seq(), ts, seat.source, seat.venue, symbol, action))
         cdef int code = kind_code(kind)
         if code != CANCEL and code != CANCEL_ALL and dep.lifecycle != "running":
@@ -419,7 +420,7 @@ cdef class IntentDesk:
         return seq
 
     cdef log(self, bytes line):
-        self.journal.log.lines.append(line)
+        self.replay_log.lines.append(line)
 
     cpdef send_cancel(self, object ts, object dep, object order, str cause,
                       object already_pending=None):
