@@ -26,6 +26,8 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
 - meshrt.venues.live._coinbase_book (.pyx, with .pxd) and _coinbase_rule (.pyx): the live
   Coinbase adapter's book and its book rule, with the scanner of the common ``l2update``
   frame (number text read by _kraken_scan's reading)
+- meshrt.scenario._latency (.pyx, with _latency.pxd): a latency stream's delivery times
+  (the rule in the .pxd, shared with the feed commit)
 - meshrt.actors._commit (.pyx, with _commit.pxd): the sequencer's commit loop for venue
   feed events
 - meshrt.sequencer._merge (.pyx, with _merge.pxd): a window's venue streams committed as
@@ -38,7 +40,7 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
 - meshrt.sequencer.order, ended, transitions, orders, reports (.pyx, with .pxd): an order,
   ended orders' tombstones, its report transitions, the order state machine and report
   ingress (a venue report committed)
-- meshrt.ledger (.pyx): a deployment's accounting, booked at every fill
+- meshrt.ledger (.pyx, with .pxd): a deployment's accounting, booked at every fill
 - meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
   the fatal-signal handler and watchdog thread
 """
@@ -84,24 +86,27 @@ EXTENSIONS = [
     extension("meshrt.venues.live._kraken_rule", depends=KRAKEN_PXDS),
     extension("meshrt.venues.live._coinbase_book", depends=[COINBASE_PXD]),
     extension("meshrt.venues.live._coinbase_rule", depends=[COINBASE_PXD, KRAKEN_PXDS[1]]),
+    extension("meshrt.scenario._latency", depends=["meshrt/scenario/_latency.pxd"]),
     extension("meshrt.actors._commit",
-              depends=["meshrt/actors/_commit.pxd", "meshrt/log/_jsonbuf.pxd"]),
+              depends=["meshrt/actors/_commit.pxd", "meshrt/log/_jsonbuf.pxd",
+                       "meshrt/scenario/_latency.pxd"]),
     extension("meshrt.sequencer._merge",
               depends=["meshrt/actors/_commit.pxd", "meshrt/sequencer/_merge.pxd"]),
     extension("meshrt.sequencer._window",
               depends=["meshrt/actors/_deliveries.pxd", "meshrt/actors/_deliver.pxd",
                        "meshrt/sequencer/_merge.pxd"]),
     extension("meshrt.sequencer._live", depends=["meshrt/log/_jsonbuf.pxd"]),
-    extension("meshrt.ledger"),
+    extension("meshrt.ledger", depends=["meshrt/ledger.pxd"]),
     extension("meshrt.sequencer.order", depends=["meshrt/sequencer/order.pxd"]),
     extension("meshrt.sequencer.ended", depends=ORDER_PXDS),
     extension("meshrt.sequencer.transitions", depends=ORDER_PXDS),
     extension("meshrt.sequencer.orders", depends=ORDER_PXDS),
     extension("meshrt.sequencer.reports", depends=[*ORDER_PXDS, "meshrt/log/_jsonbuf.pxd"]),
     extension("meshrt.log._intents", depends=["meshrt/log/_jsonbuf.pxd"]),
-    extension("meshrt.sequencer.risk"),
-    extension("meshrt.sequencer.desk", depends=["meshrt/log/_intents.pxd",
-                                                "meshrt/sequencer/risk.pxd"]),
+    extension("meshrt.sequencer.risk", depends=["meshrt/sequencer/risk.pxd"]),
+    extension("meshrt.sequencer.desk",
+              depends=[*ORDER_PXDS, "meshrt/log/_intents.pxd", "meshrt/sequencer/risk.pxd",
+                       "meshrt/ledger.pxd", "meshrt/scenario/_latency.pxd"]),
     extension("meshrt.sequencer.outputs", depends=["meshrt/sequencer/desk.pxd"]),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
     extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),

@@ -21,7 +21,8 @@ Fees are signed: positive is paid, negative a rebate. A symbol never marked is v
 its last fill price, so equity is defined from the first fill on.
 
 Compiled because report ingress books every fill here: the money stays Python ints
-(exact, unbounded), the method calls and attribute reads are C.
+(exact, unbounded), the method calls and attribute reads are C (the intent desk reads
+``position`` through ledger.pxd).
 """
 
 from meshrt.contract import Side, notional
@@ -32,11 +33,6 @@ cdef object SELL = Side.SELL
 
 cdef class Holding:
     """Mutable per-symbol state (hot: touched on every fill and mark)."""
-
-    cdef public object position, cost, realized
-    cdef public object mark  # effective mark: the last explicit mark, else the last fill price
-    cdef public bint marked
-    cdef public object value  # notional(position, mark), cached so equity is O(1)
 
     def __init__(self):
         self.position = 0
@@ -49,12 +45,6 @@ cdef class Holding:
 
 cdef class Ledger:
     """The books of one deployment; see the module docstring for the method."""
-
-    cdef dict holdings
-    cdef object initial_cash_, cash_, fees_, realized_
-    cdef object cost_  # sum of per-symbol cost
-    cdef object value_  # sum of per-symbol notional(position, mark)
-    cdef object fills_, volume_, high_water, max_drawdown_
 
     def __init__(self, initial_cash=0):
         self.holdings = {}
@@ -140,7 +130,7 @@ cdef class Ledger:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def position(self, symbol):
+    cpdef object position(self, object symbol):
         cdef Holding h = self.holdings.get(symbol)
         return 0 if h is None else h.position
 

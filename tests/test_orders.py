@@ -712,3 +712,14 @@ def test_impossible_report_raises_naming_order_and_transition(
         assert f"{final_status.name} --" in msg  # the state it was in
         assert ("--fill-->" in msg) or ("--rejected-->" in msg)  # the report attempted
         assert (o.status, o.filled, o.booked, o.size, frozenset(o.seen_keys)) == before
+
+
+def test_open_exposure_beyond_an_int64_is_exact() -> None:
+    """The sums are taken in C while they fit an int64, in Python ints beyond."""
+    sm = OrderStateMachine()
+    big = 2**63 - 1
+    for oid, side in ((1, Side.BUY), (2, Side.BUY), (3, Side.SELL)):
+        sm.create(make_order(oid, big, side))
+    assert sm.open_exposure("mm-a", "BTC-USD") == (2 * big, big)
+    assert sm.open_exposure("mm-a", "ETH-USD") == (0, 0)
+    assert sm.open_exposure("mm-b", "BTC-USD") == (0, 0)

@@ -1,4 +1,5 @@
-"""Pre-trade risk gate: each limit at, below and beyond its bound; the rate window."""
+"""Pre-trade risk gate: each limit at, below and beyond its bound; the rate window; the
+reference price (``mid``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from meshrt.contract import PRICE_SCALE, SIZE_SCALE, RejectReason, Side, notional
+from meshrt.contract import PRICE_SCALE, SIZE_SCALE, RejectReason, Side, mid_price, notional
 from meshrt.scenario.limits import RiskLimits
-from meshrt.sequencer.risk import RATE_WINDOW_NS, RiskGate
+from meshrt.sdk import Book
+from meshrt.sequencer.risk import RATE_WINDOW_NS, RiskGate, mid
 
 R = RejectReason
 B, S = Side.BUY, Side.SELL
@@ -209,3 +212,49 @@ def test_replace_counts_toward_rate_but_not_open_orders() -> None:
     gate.record_order(1)
     assert replace(gate, ts=2) == R.RISK_ORDER_RATE
     assert replace(gate, ts=SEC + 1) is None
+
+
+@pytest.mark.property
+@settings(max_examples=200, deadline=None)
+@given(
+    times=st.lists(st.integers(-(2**64), 2**64), max_size=80).map(sorted),
+    probes=st.lists(st.integers(-(2**64), 2**64), max_size=10),
+)
+def test_the_rate_window_is_the_last_second_of_sent_orders(
+    times: list[int], probes: list[int]
+) -> None:
+    """orders_in_window(t) counts the orders sent in (t - 1 s, t], whatever the times (in
+    C for int64s, Python ints beyond), however many have left the window."""
+    gate = RiskGate(RiskLimits())
+    for t in times:
+        gate.record_order(t)
+    for t in sorted(probes + times[-1:]):
+        expected = sum(1 for sent in times if t - SEC < sent <= t)
+        if not times or t >= times[-1]:
+            assert gate.orders_in_window(t) == expected
+
+
+def book(bids: tuple[int, ...], asks: tuple[int, ...]) -> Book:
+    return Book(0, "X", "v", bids, (1,) * len(bids), asks, (1,) * len(asks))
+
+
+@pytest.mark.property
+@settings(max_examples=300, deadline=None)
+@given(
+    bids=st.lists(st.integers(-(2**64), 2**64), max_size=2),
+    asks=st.lists(st.integers(-(2**64), 2**64), max_size=2),
+)
+def test_mid_is_the_contracts_mid_price(bids: list[int], asks: list[int]) -> None:
+    """The compiled reference price against contract.mid_price, int64 extremes and beyond
+    included; None without both sides."""
+    expected = mid_price(bids[0], asks[0]) if bids and asks else None
+    assert mid(book(tuple(bids), tuple(asks))) == expected
+    assert mid(book(tuple(bids), tuple(asks))._replace(bid_prices=list(bids))) == expected
+
+
+@pytest.mark.parametrize("value", [2**63 - 1, -(2**63), 2**63, 0])
+def test_mid_at_the_int64_edges(value: int) -> None:
+    assert mid(book((value,), (value,))) == value
+    assert mid(book((value,), (value - 1,))) == mid_price(value, value - 1)
+    assert mid(None) is None
+    assert mid(book((), (value,))) is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import random
 from pathlib import Path
 from typing import Any
 
@@ -610,6 +612,40 @@ def test_the_compiled_feed_latency_is_latency_streams_rule(
     delivered, last = delivery_times(ours, times)
     assert delivered == [theirs.deliver_at(ts) for ts in times]
     assert last == theirs.last
+
+
+@pytest.mark.property
+@settings(max_examples=200, deadline=None)
+@given(
+    base=st.integers(0, 10**12),
+    jitter=st.integers(0, 10**12),
+    seed=st.text(max_size=8),
+    sent=st.lists(st.tuples(st.integers(0, 2**62), st.integers(0, 10**12)), max_size=50),
+)
+def test_a_latency_stream_delivers_in_fifo_order_after_its_seeded_jitter(
+    base: int, jitter: int, seed: str, sent: list[tuple[int, int]]
+) -> None:
+    """The compiled LatencyStream against its rule in Python ints: ts + base + extra +
+    int(random() * (jitter + 1)) from random.Random(seed), never before the previous
+    delivery (sends not sorted: the FIFO clamp too)."""
+    stream = LatencyStream(Latency(base, jitter), seed)
+    draw, last = random.Random(seed).random, 0
+    for ts, extra in sent:
+        at = ts + base + extra + (int(draw() * (jitter + 1)) if jitter else 0)
+        last = max(at, last)
+        assert stream.deliver_at(ts, extra) == last
+    assert stream.last == last
+    assert (stream.base, stream.span) == (base, jitter + 1 if jitter else 0)
+
+
+def test_a_latency_stream_pickles_mid_stream() -> None:
+    """A checkpoint holds the stream as it is: its last delivery and its random source."""
+    stream = LatencyStream(Latency(1_000, 5_000), "7:v:orders")
+    for ts in range(0, 100_000, 7_000):
+        stream.deliver_at(ts)
+    copy = pickle.loads(pickle.dumps(stream))
+    assert copy.last == stream.last
+    assert [copy.deliver_at(ts) for ts in range(10)] == [stream.deliver_at(ts) for ts in range(10)]
 
 
 RECORDED_SCENARIO = """

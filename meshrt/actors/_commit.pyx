@@ -13,15 +13,14 @@ meshrt/log/schema.py.
 
 ``FeedCommit.commit`` does for each BookUpdate / TradePrint what the Python loop did:
 assign the seq id, append the log line, record the last book, call the quote hook for
-consolidated symbols, draw the feed latency (the rule of LatencyStream.deliver_at, with
-the stream's own ``draw``; tests/test_runtime.py compares the two on random streams) and
+consolidated symbols, draw the feed latency (LatencyStream's rule, ``deliver_at`` of
+meshrt/scenario/_latency.pxd, on the stream's state held in locals) and
 append one shared BookDelivery to every subscriber's inbound list. It stops at the
 first OrderReport (or a live venue's LiveNote): reports change order state and are
 committed by the sequencer, which also logs the notes.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.object cimport PyObject
@@ -39,6 +38,7 @@ from meshrt.log._jsonbuf cimport (
     buf_reserve,
     fmt_i64,
 )
+from meshrt.scenario._latency cimport deliver_at  # the stream's rule, on its state in locals
 from meshrt.venues._outputs cimport BookUpdate
 
 import orjson
@@ -47,10 +47,6 @@ import orjson
 # once, here.
 from meshrt.log.schema import FEED_BY_KIND, TRADE
 from meshrt.venues.outputs import LiveNote, OrderReport, TradePrint
-
-cdef extern from *:
-    # gcc/clang builtin: a signed add that reports int64 overflow
-    bint add_overflow "__builtin_add_overflow"(int64_t a, int64_t b, int64_t *res) noexcept nogil
 
 cdef int64_t INT64_MAX = 0x7FFFFFFFFFFFFFFF
 cdef type T_TRADE = TradePrint
@@ -165,31 +161,6 @@ cdef bytes feed_record(int64_t seq, int64_t ts, object fragment, object feed):
         return PyBytes_FromStringAndSize(b.p, p + 1 - b.p)
     finally:
         buf_free(&b)
-
-
-# ---- deliveries ----------------------------------------------------------------------
-
-cdef inline int64_t deliver_at(int64_t ts, int64_t base, int64_t span, object draw,
-                               int64_t last) except? -1:
-    """LatencyStream.deliver_at(ts), compiled: ts + base + int(draw() * span), never
-    before ``last`` (FIFO)."""
-    cdef int64_t at, jitter
-    cdef double x
-    if add_overflow(ts, base, &at):
-        raise OverflowError("feed delivery time beyond 64 bits")
-    if span:
-        r = draw()
-        if PyFloat_CheckExact(r):
-            # float * int is a double multiply; int() truncates toward zero
-            x = PyFloat_AS_DOUBLE(r) * <double>span
-            if not (-9223372036854775808.0 < x < 9223372036854775808.0):
-                raise OverflowError("feed delivery time beyond 64 bits")
-            jitter = <int64_t>x
-        else:  # whatever draw() returns, Python arithmetic decides
-            jitter = int(r * span)
-        if add_overflow(at, jitter, &at):
-            raise OverflowError("feed delivery time beyond 64 bits")
-    return at if at > last else last
 
 
 cdef inline object item_at(list items, Py_ssize_t i, str what):

@@ -12,6 +12,7 @@ values.
 """
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from libc.string cimport memcpy
 
 from meshrt.log._jsonbuf cimport (
     Buf,
@@ -20,6 +21,7 @@ from meshrt.log._jsonbuf cimport (
     buf_free,
     buf_init,
     buf_put,
+    buf_reserve,
     put_i64,
     put_plain_str,
 )
@@ -77,11 +79,22 @@ cdef inline int put_scalar(Buf *b, object value) except -1:
 
 
 cdef int put_head(Buf *b, object seq, object ts) except -1:
-    """``[seq,ts,ts,``, the times every record of the desk's is committed at."""
+    """``[seq,ts,ts,``, the times every record of the desk's is committed at (``ts``
+    formatted once, copied)."""
+    cdef Py_ssize_t start
     buf_char(b, b"[")
-    if put_int(b, seq) or buf_char(b, b",") or put_int(b, ts) or buf_char(b, b","):
+    if put_int(b, seq) or buf_char(b, b","):
         return 1
-    return put_int(b, ts) or buf_char(b, b",")
+    start = b.len
+    if put_int(b, ts):
+        return 1
+    cdef Py_ssize_t n = b.len - start
+    buf_reserve(b, n + 2)
+    b.p[b.len] = b","
+    memcpy(b.p + b.len + 1, b.p + start, <size_t>n)
+    b.p[b.len + n + 1] = b","
+    b.len += n + 2
+    return 0
 
 
 cdef int put_place(Buf *b, object venue, object symbol) except -1:

@@ -44,8 +44,10 @@ FORMAT = "meshrt-checkpoint"
 # (Order: booked, exec_seq, replace_seq instead of terminal_cum; LiveOrder: exec_seq);
 # 19: the core's hot classes are compiled (cdef classes): the intent desk, its risk gates,
 # the output ingress, orders, tombstones, the order state machine, report ingress, the
-# ledger, the matching engine and its live orders, and a venue's per-symbol state
-VERSION = 19
+# ledger, the matching engine and its live orders, and a venue's per-symbol state;
+# 20: LatencyStream is compiled (meshrt/scenario/_latency.pyx), the intent desk keeps a
+# Seat per deployment, a RiskGate its limits' values and its rate window as a list
+VERSION = 20
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 

@@ -1,22 +1,15 @@
 """The books per deployment, as the sequencer keeps them: which deployment and ledger
-an order belongs to, and equity marks at the mid of each venue's last book."""
+an order belongs to, and equity marks at the mid of each venue's last book (``mid``,
+compiled in meshrt/sequencer/risk.pyx: the intent desk takes its reference price there)."""
 
 from __future__ import annotations
 
 import attrs
 
-from meshrt.contract import mid_price
 from meshrt.ledger import Ledger
-from meshrt.sdk import Book
 from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.order import Order
-
-
-def mid(book: Book | None) -> int | None:
-    """The reference price of a book: the mid of its top levels, if it has both sides."""
-    if book is None or not book.bid_prices or not book.ask_prices:
-        return None
-    return mid_price(book.bid_prices[0], book.ask_prices[0])
+from meshrt.sequencer.risk import mid
 
 
 @attrs.define(slots=True, eq=False)

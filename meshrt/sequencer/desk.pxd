@@ -1,20 +1,42 @@
 # IntentDesk's C face: the output ingress (meshrt/sequencer/outputs.pyx) commits actions
 # through it in C.
 
+from meshrt.ledger cimport Ledger
+from meshrt.scenario._latency cimport LatencyStream
+from meshrt.sequencer.orders cimport OrderStateMachine
+from meshrt.sequencer.risk cimport RiskGate
+
+
+cdef class Seat:
+    cdef readonly object label, source, venue, order_base_ns
+    cdef readonly RiskGate risk
+    cdef readonly Ledger ledger
+    cdef readonly list symbols, last_book, arrivals
+    cdef readonly LatencyStream orders
+
+    cdef Py_ssize_t index_of(self, object symbol) except -1
+    cdef object reference_price(self, Py_ssize_t symbol_index)
+    cdef int send(self, object operation) except -1
+
+
 cdef class IntentDesk:
     cdef public object journal
+    cdef object replay_log  # journal.log
     cdef public list lanes
-    cdef public object orders  # the OrderStateMachine
+    cdef public OrderStateMachine orders
     cdef public set cancel_on_accept
+    cdef dict seats  # deployment -> its Seat
 
+    cdef Seat seat(self, object dep)
     cpdef commit_action(self, object ts, object dep, object action)
-    cdef new_order(self, object ts, object dep, object lane, int code, object kind, object side,
-                   object tif, object client_id, object price, object size, object symbol)
-    cdef cancel(self, object ts, object dep, object target)
-    cdef replace(self, object ts, object dep, object lane, object target, object price,
-                 object size)
-    cdef cancel_all(self, object ts, object dep, object symbol)
-    cdef object named_order(self, object ts, object dep, object target, int kind)
+    cdef new_order(self, object ts, object dep, Seat seat, list lines, int code, object kind,
+                   object side, object tif, object client_id, object price, object size,
+                   object symbol)
+    cdef cancel(self, object ts, object dep, Seat seat, object target)
+    cdef replace(self, object ts, object dep, Seat seat, list lines, object target,
+                 object price, object size)
+    cdef cancel_all(self, object ts, object dep, Seat seat, object symbol)
+    cdef object named_order(self, object ts, object dep, Seat seat, object target, int kind)
     cdef refuse_ended(self, object ts, object dep, object target, int kind, str state)
     cdef object next_seq(self)
     cdef log(self, bytes line)

@@ -11,14 +11,17 @@ One handler per action kind, each refusing at its first failed check, in a fixed
 
 Why compiled: every action an algo takes is committed here, on the sequencer's one
 thread; in Python one cost 10-15 us. Here the contract's range checks read the int in C
-(``int_kind``), action kinds are C ints, the risk gate is called in C, the records are
-written by meshrt/log/_intents.pyx, and the values sent on (Submit, Replace, Cancel,
-Reject, RejectDelivery) are built as the tuples their NamedTuple classes make. What the
-algo gave is held as the Python object it is: the intent is logged, and a refusal's
-detail shown, exactly as given.
+(``int_kind``), action kinds are C ints, the state machine, the risk gate, the ledger,
+the order latency and the reference price are called in C (through their .pxd files),
+what the desk reads of a deployment and its lane is read once (its ``Seat``), the
+records are written by meshrt/log/_intents.pyx, and the values sent on (Submit, Replace,
+Cancel, Reject, RejectDelivery) are built as the tuples their NamedTuple classes make.
+What the algo gave is held as the Python object it is: the intent is logged, and a
+refusal's detail shown, exactly as given.
 """
 
 from cpython.bool cimport PyBool_Check
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
 from libc.stdint cimport int64_t
 
@@ -29,15 +32,16 @@ from meshrt.log._intents cimport (
     order_created,
     replace_sent,
 )
-from meshrt.sequencer.risk cimport RiskGate
+from meshrt.sequencer.order cimport Order
+from meshrt.sequencer.orders cimport replace_refusal, replace_requested
+from meshrt.sequencer.risk cimport mid
+from meshrt.venues._matching cimport new_tuple_of, put_item
 
 from meshrt.actors.protocol import Cancel, RejectDelivery, Replace, Submit
-from meshrt.contract import INT64_MAX, UINT64_MAX, ActionKind, RejectReason, Side, TimeInForce
+from meshrt.contract import UINT64_MAX, ActionKind, RejectReason, Side, TimeInForce
 from meshrt.log.records import shown
 from meshrt.sdk import Reject
-from meshrt.sequencer.books import mid
-from meshrt.sequencer.order import ACCEPTED, PARTIALLY_FILLED, Order, OrderStatus
-from meshrt.sequencer.orders import OrderStateMachine
+from meshrt.sequencer.order import ACCEPTED, PARTIALLY_FILLED, OrderStatus
 
 # Action kinds as C ints, read from their one home (meshrt/contract.py); 0 is none.
 cdef int LIMIT = ActionKind.LIMIT, MARKET = ActionKind.MARKET, CANCEL = ActionKind.CANCEL
@@ -63,8 +67,9 @@ cdef object DUPLICATE_ORDER_ID = RejectReason.DUPLICATE_ORDER_ID
 cdef object ILLEGAL_TRANSITION = RejectReason.ILLEGAL_TRANSITION
 
 # A NamedTuple's __new__ is a Python function around tuple.__new__(cls, values): the
-# same object, without the Python frame.
+# same object, without the Python frame (or, for what is sent on every order, built in C).
 cdef object tuple_new = tuple.__new__
+cdef type T_SUBMIT = Submit, T_REPLACE = Replace, T_CANCEL = Cancel
 
 
 # ---- the contract's ranges, in C ----------------------------------------------------
@@ -122,6 +127,60 @@ cdef int kind_code(object kind) except -1:
     return 0
 
 
+cdef inline object sent_on(type cls, Py_ssize_t n, object a, object b, object c, object d=None,
+                           object e=None, object f=None, object g=None):
+    """A Submit (7 fields), Replace (5) or Cancel (3) for the venue, at one allocation."""
+    out = new_tuple_of(cls, n)
+    put_item(out, 0, a)
+    put_item(out, 1, b)
+    put_item(out, 2, c)
+    if n > 3:
+        put_item(out, 3, d)
+        put_item(out, 4, e)
+    if n > 5:
+        put_item(out, 5, f)
+        put_item(out, 6, g)
+    return out
+
+
+cdef class Seat:
+    """What the desk reads of a deployment and its venue lane at every action, read once
+    (lanes.py: none of it is ever replaced; the lists are mutated in place): the
+    deployment's label, source, risk gate and ledger, and its lane's name, symbols, last
+    books, arrivals and order latency."""
+
+    def __init__(self, dep, lane):
+        self.label = dep.label
+        self.source = dep.source
+        self.risk = dep.risk
+        self.ledger = dep.ledger
+        self.venue = lane.name
+        self.symbols = lane.symbols
+        self.last_book = lane.last_book
+        self.arrivals = lane.arrivals
+        self.orders = lane.orders
+        self.order_base_ns = lane.order_base_ns
+
+    cdef Py_ssize_t index_of(self, object symbol) except -1:
+        """The symbol's index on the lane (``lane.symbols.index``)."""
+        cdef list symbols = self.symbols
+        cdef Py_ssize_t i
+        for i in range(PyList_GET_SIZE(symbols)):
+            item = <object>PyList_GET_ITEM(symbols, i)
+            if item is symbol or item == symbol:
+                return i
+        return symbols.index(symbol)  # raises ValueError
+
+    cdef object reference_price(self, Py_ssize_t symbol_index):
+        """The mid of the symbol's last book shown (risk's reference price)."""
+        return mid(self.last_book[symbol_index])
+
+    cdef int send(self, object operation) except -1:
+        """An order operation leaves for the venue."""
+        self.arrivals.append(operation)
+        return 0
+
+
 cdef class IntentDesk:
     """IntentDesk(journal, lanes, orders=None, cancel_on_accept=None)
 
@@ -130,29 +189,41 @@ cdef class IntentDesk:
 
     def __init__(self, journal, list lanes not None, orders=None, cancel_on_accept=None):
         self.journal = journal
+        self.replay_log = journal.log  # never replaced (the window driver holds it too)
         self.lanes = lanes
         self.orders = OrderStateMachine() if orders is None else orders
         self.cancel_on_accept = set() if cancel_on_accept is None else cancel_on_accept
+        self.seats = {}
+
+    cdef Seat seat(self, object dep):
+        """The deployment's seat, made at its first action."""
+        seat = self.seats.get(dep)
+        if seat is None:
+            seat = self.seats[dep] = Seat(dep, self.lanes[dep.venue])
+        return <Seat>seat
 
     cpdef commit_action(self, object ts, object dep, object action):
         """Log one action an algo took at ``ts`` (the action tuple of meshrt.sdk.Actions),
         then check and commit it, or refuse it."""
         kind, side, tif, client_id, target, price, size, symbol = action
         self.orders.expire(ts)
-        lane = self.lanes[dep.venue]
-        self.log(intent(self.next_seq(), ts, dep.source, lane.name, symbol, action))
+        cdef Seat seat = self.seat(dep)
+        cdef list lines = self.replay_log.lines  # for this action's records
+        lines.append(intent(self.next_seq(), ts, seat.source, seat.venue, symbol, action))
         cdef int code = kind_code(kind)
-        if dep.lifecycle != "running" and code != CANCEL and code != CANCEL_ALL:
+        if code != CANCEL and code != CANCEL_ALL and dep.lifecycle != "running":
             # a stopped or paused deployment may still take its orders down, never add
             self.reject(ts, dep, client_id, kind, NOT_RUNNING, f"deployment is {dep.lifecycle}")
         elif code == LIMIT or code == MARKET:
-            self.new_order(ts, dep, lane, code, kind, side, tif, client_id, price, size, symbol)
+            self.new_order(
+                ts, dep, seat, lines, code, kind, side, tif, client_id, price, size, symbol
+            )
         elif code == CANCEL:
-            self.cancel(ts, dep, target)
+            self.cancel(ts, dep, seat, target)
         elif code == REPLACE:
-            self.replace(ts, dep, lane, target, price, size)
+            self.replace(ts, dep, seat, lines, target, price, size)
         elif code == CANCEL_ALL:
-            self.cancel_all(ts, dep, symbol)
+            self.cancel_all(ts, dep, seat, symbol)
         else:
             self.reject(
                 ts, dep, client_id, kind, INVALID_ACTION, f"unknown action kind {kind}"
@@ -160,17 +231,19 @@ cdef class IntentDesk:
 
     # ---- one handler per action kind ---------------------------------------------------
 
-    cdef new_order(self, object ts, object dep, object lane, int code, object kind, object side,
-                   object tif, object client_id, object price, object size, object symbol):
+    cdef new_order(self, object ts, object dep, Seat seat, list lines, int code, object kind,
+                   object side, object tif, object client_id, object price, object size,
+                   object symbol):
         """A limit or market order (``code``: LIMIT or MARKET, ``kind`` as the algo gave
         it): contract ranges, a fresh client id, then risk."""
         cdef int64_t side_value = 0, tif_value = 0
         cdef bint is_limit = code == LIMIT
-        symbols = lane.symbols
+        cdef OrderStateMachine orders = self.orders
+        label = seat.label
         reason = None
-        if symbol not in symbols:
+        if symbol not in seat.symbols:
             reason = UNKNOWN_SYMBOL
-            detail = f"no symbol {shown(symbol)} on {lane.name!r}"
+            detail = f"no symbol {shown(symbol)} on {seat.venue!r}"
         elif not (
             int_kind(side, &side_value) == POSITIVE_I64 and side_value in SIDE_OF
             and int_kind(tif, &tif_value) in (ZERO, POSITIVE_I64) and tif_value in TIF_OF
@@ -182,33 +255,35 @@ cdef class IntentDesk:
             reason, detail = INVALID_SIZE, f"size {shown(size)}"
         elif is_limit and not is_quantity(price):
             reason, detail = INVALID_PRICE, f"price {shown(price)}"
-        elif self.orders.client_id_used(dep.label, client_id):
+        elif orders.client_id_used(label, client_id):
             reason, detail = DUPLICATE_ORDER_ID, f"client id {client_id}"
         if reason is not None:
             return self.reject(ts, dep, client_id, kind, reason, detail)
         limit_price = price if is_limit else None
-        symbol_index = symbols.index(symbol)
-        open_buy, open_sell = self.orders.open_exposure(dep.label, symbol)
-        reason = (<RiskGate?>dep.risk).check_new(
+        cdef Py_ssize_t symbol_index = seat.index_of(symbol)
+        open_buy, open_sell = orders.open_exposure(label, symbol)
+        cdef RiskGate risk = seat.risk
+        reason = risk.check_new(
             ts,
             side,
             limit_price,
             size,
-            dep.ledger.position(symbol),
+            seat.ledger.position(symbol),
             open_buy,
             open_sell,
-            self.orders.open_orders(dep.label),
-            mid(lane.last_book[symbol_index]),
+            orders.open_orders(label),
+            seat.reference_price(symbol_index),
         )
         if reason is not None:
             return self.reject(ts, dep, client_id, kind, reason, "risk limit")
-        order_id = self.orders.created + 1
-        self.orders.create(
+        order_id = orders.created + 1
+        venue = seat.venue
+        orders.create(
             Order(
                 order_id=order_id,
-                deployment=dep.label,
+                deployment=label,
                 client_id=client_id,
-                venue=lane.name,
+                venue=venue,
                 symbol=symbol,
                 side=SIDE_OF[side_value],
                 kind=KIND_OF[code],
@@ -218,27 +293,26 @@ cdef class IntentDesk:
                 created_ts=ts,
             )
         )
-        self.orders.submit(order_id, ts)
-        self.log(
-            order_created(self.next_seq(), ts, lane.name, symbol, order_id, dep.label, client_id)
+        orders.submit(order_id, ts)
+        lines.append(
+            order_created(self.next_seq(), ts, venue, symbol, order_id, label, client_id)
         )
-        (<RiskGate>dep.risk).record_order(ts)
+        risk.record_order(ts)
         dep.orders += 1
         self.journal.counts["orders"] += 1
-        lane.arrivals.append(
-            tuple_new(
-                Submit,
-                (lane.orders.deliver_at(ts), order_id, symbol_index, side, limit_price, size, tif),
-            )
+        seat.send(
+            sent_on(T_SUBMIT, 7, seat.orders.deliver_at(ts, 0), order_id, symbol_index, side,
+                    limit_price, size, tif)
         )
 
-    cdef cancel(self, object ts, object dep, object target):
+    cdef cancel(self, object ts, object dep, Seat seat, object target):
         """A cancel of one order: it must be open (ACCEPTED or PARTIALLY_FILLED)."""
-        order = self.named_order(ts, dep, target, CANCEL)
-        if order is None:
+        found = self.named_order(ts, dep, seat, target, CANCEL)
+        if found is None:
             return
-        if type(order) is str:
-            return self.refuse_ended(ts, dep, target, CANCEL, order)
+        if type(found) is str:
+            return self.refuse_ended(ts, dep, target, CANCEL, found)
+        cdef Order order = <Order>found
         before = STATUS_NAME[order.status]
         reason = self.orders.request_cancel(order.order_id, ts)
         if reason is not None:
@@ -248,65 +322,66 @@ cdef class IntentDesk:
             )
         self.send_cancel(ts, dep, order, "intent", before)
 
-    cdef replace(self, object ts, object dep, object lane, object target, object price,
-                 object size):
+    cdef replace(self, object ts, object dep, Seat seat, list lines, object target,
+                 object price, object size):
         """A replace of one open order to (price, size): ranges, the state machine's
         rules, then risk."""
-        order = self.named_order(ts, dep, target, REPLACE)
-        if order is None:
+        cdef int64_t value
+        cdef Py_ssize_t symbol_index = 0
+        cdef OrderStateMachine orders = self.orders
+        found = self.named_order(ts, dep, seat, target, REPLACE)
+        if found is None:
             return
         if not is_int(size) or (price is not None and not is_int(price)):
             return self.reject(
                 ts, dep, target, KIND_OF[REPLACE], INVALID_ACTION,
                 "price and size must be integers",
             )
-        if type(order) is str:
-            return self.refuse_ended(ts, dep, target, REPLACE, order)
-        reason = self.orders.validate_replace(order.order_id, price, size)
-        if reason is None and size > INT64_MAX:
+        if type(found) is str:
+            return self.refuse_ended(ts, dep, target, REPLACE, found)
+        cdef Order order = <Order>found
+        order_id = order.order_id
+        symbol = order.symbol
+        label = seat.label
+        reason = replace_refusal(order, price, size)  # orders.validate_replace
+        if reason is None and int_kind(size, &value) == ABOVE_I64:
             reason = INVALID_SIZE
-        elif reason is None and price is not None and price > INT64_MAX:
+        elif reason is None and price is not None and int_kind(price, &value) == ABOVE_I64:
             reason = INVALID_PRICE
+        cdef RiskGate risk = seat.risk
         if reason is None:
-            symbol = order.symbol
-            open_buy, open_sell = self.orders.open_exposure(dep.label, symbol)
-            symbol_index = lane.symbols.index(symbol)
-            reason = (<RiskGate?>dep.risk).check_replace(
+            open_buy, open_sell = orders.open_exposure(label, symbol)
+            symbol_index = seat.index_of(symbol)
+            reason = risk.check_replace(
                 ts,
                 order.side,
                 price,
                 size,
                 order.size,
                 order.filled,
-                dep.ledger.position(symbol),
+                seat.ledger.position(symbol),
                 open_buy,
                 open_sell,
-                mid(lane.last_book[symbol_index]),
+                seat.reference_price(symbol_index),
             )
         if reason is not None:
             return self.reject(
                 ts, dep, target, KIND_OF[REPLACE], reason,
                 f"order {target} is {STATUS_NAME[order.status]}",
             )
-        (<RiskGate>dep.risk).record_order(ts)
-        order_id = order.order_id
-        symbol = order.symbol
-        self.log(
-            replace_sent(
-                self.next_seq(), ts, lane.name, symbol, order_id, dep.label, price, size
-            )
+        risk.record_order(ts)
+        lines.append(
+            replace_sent(self.next_seq(), ts, seat.venue, symbol, order_id, label, price, size)
         )
-        self.orders.replace_sent(order_id)
-        lane.arrivals.append(
-            tuple_new(
-                Replace,
-                (lane.orders.deliver_at(ts), order_id, lane.symbols.index(symbol), price, size),
-            )
+        replace_requested(order)  # orders.replace_sent
+        seat.send(
+            sent_on(T_REPLACE, 5, seat.orders.deliver_at(ts, 0), order_id, symbol_index, price,
+                    size)
         )
 
-    cdef cancel_all(self, object ts, object dep, object symbol):
+    cdef cancel_all(self, object ts, object dep, Seat seat, object symbol):
         """A cancel of every open order of the deployment (on ``symbol`` if one is named)."""
-        for order in self.orders.live_orders(dep.label):
+        for order in self.orders.live_orders(seat.label):
             if symbol and order.symbol != symbol:
                 continue
             if order.status in OPEN_STATES:
@@ -314,7 +389,7 @@ cdef class IntentDesk:
 
     # ---- what the handlers share -------------------------------------------------------
 
-    cdef object named_order(self, object ts, object dep, object target, int kind):
+    cdef object named_order(self, object ts, object dep, Seat seat, object target, int kind):
         """The deployment's order a cancel or replace names, the final state's name of a
         retired one (see ``OrderStateMachine.ended_state``), or None after refusing it."""
         if not is_order_id(target):
@@ -322,7 +397,7 @@ cdef class IntentDesk:
                 ts, dep, target, KIND_OF[kind], INVALID_ACTION, f"order id {shown(target)}"
             )
             return None
-        label = dep.label
+        label = seat.label
         order = self.orders.find(label, target)
         if order is not None:
             return order
@@ -345,7 +420,7 @@ cdef class IntentDesk:
         return seq
 
     cdef log(self, bytes line):
-        self.journal.log.lines.append(line)
+        self.replay_log.lines.append(line)
 
     cpdef send_cancel(self, object ts, object dep, object order, str cause,
                       object already_pending=None):
@@ -354,24 +429,24 @@ cdef class IntentDesk:
         before = already_pending or STATUS_NAME[order.status]
         if already_pending is None and self.orders.request_cancel(order.order_id, ts) is not None:
             return
-        lane = self.lanes[dep.venue]
+        cdef Seat seat = self.seat(dep)
         order_id = order.order_id
         symbol = order.symbol
         self.log(
             cancel_sent(
                 self.next_seq(),
                 ts,
-                lane.name,
+                seat.venue,
                 symbol,
                 order_id,
-                dep.label,
+                seat.label,
                 cause,
                 before,
                 STATUS_NAME[order.status],
             )
         )
-        lane.arrivals.append(
-            tuple_new(Cancel, (lane.orders.deliver_at(ts), order_id, lane.symbols.index(symbol)))
+        seat.send(
+            sent_on(T_CANCEL, 3, seat.orders.deliver_at(ts, 0), order_id, seat.index_of(symbol))
         )
 
     cpdef reject(self, object ts, object dep, object client_id, object kind, object reason,
@@ -382,9 +457,9 @@ cdef class IntentDesk:
         outstanding (its ``OpenOrder.pending``): refusing one request answers no other."""
         name = REASON_NAME[reason]
         dep.rejects[name] += 1
-        lane = self.lanes[dep.venue]
-        label = dep.label
-        self.log(intent_rejected(self.next_seq(), ts, lane.name, label, client_id, name, detail))
+        cdef Seat seat = self.seat(dep)
+        label = seat.label
+        self.log(intent_rejected(self.next_seq(), ts, seat.venue, label, client_id, name, detail))
         if dep.crashed is not None:
             return
         order = (
@@ -396,7 +471,7 @@ cdef class IntentDesk:
             tuple_new(
                 RejectDelivery,
                 (
-                    ts + lane.order_base_ns,
+                    ts + seat.order_base_ns,
                     tuple_new(Reject, (ts, client_id, reason, int(kind), detail)),
                     order is not None and bool(order.requests),
                 ),

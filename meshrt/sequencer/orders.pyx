@@ -51,11 +51,19 @@ from meshrt.venues.reports import Cancelled, Filled, Rejected
 # how the log and rejects name a retired order past its horizon (its final state is gone)
 EXPIRED = "EXPIRED"
 
-cdef object LIMIT = ActionKind.LIMIT
+cdef object LIMIT = ActionKind.LIMIT, MARKET = ActionKind.MARKET
+cdef object ILLEGAL_TRANSITION = RejectReason.ILLEGAL_TRANSITION
+cdef object INVALID_SIZE = RejectReason.INVALID_SIZE
+cdef object INVALID_PRICE = RejectReason.INVALID_PRICE
 cdef object CANCEL = ActionKind.CANCEL
 cdef object REPLACE = ActionKind.REPLACE
-cdef object BUY = Side.BUY
+cdef object BUY = Side.BUY, SELL = Side.SELL
 cdef type T_FILLED = Filled
+
+
+cdef extern from *:
+    # gcc/clang builtin: a signed add that reports int64 overflow
+    bint add_overflow "__builtin_add_overflow"(int64_t a, int64_t b, int64_t *res) noexcept nogil
 
 
 cdef inline object item(object report, Py_ssize_t i):
@@ -63,6 +71,26 @@ cdef inline object item(object report, Py_ssize_t i):
     if not isinstance(report, tuple) or i >= PyTuple_GET_SIZE(report):
         raise TypeError(f"{type(report).__name__} is not a venue report")
     return <object>PyTuple_GET_ITEM(report, i)
+
+
+cdef object replace_refusal(Order order, object price, object size):
+    """``validate_replace`` of a held order: the reason it cannot be replaced, or None."""
+    if order.status_c != ST_ACCEPTED and order.status_c != ST_PARTIALLY_FILLED:
+        return ILLEGAL_TRANSITION
+    if size <= order.filled:
+        return INVALID_SIZE
+    kind = order.kind
+    if (kind is LIMIT or (kind is not MARKET and kind == LIMIT)) and (
+        price is None or price <= 0
+    ):
+        return INVALID_PRICE
+    return None
+
+
+cdef int replace_requested(Order order) except -1:
+    """``replace_sent`` of a held order."""
+    order.requests.append(REPLACE)
+    return 0
 
 
 cdef class OrderStateMachine:
@@ -88,12 +116,14 @@ cdef class OrderStateMachine:
 
     # -- local transitions --------------------------------------------------------------
 
-    def create(self, Order order not None):
+    cpdef create(self, Order order):
         """Register an intent that passed its checks (status CREATED).
 
         Raises ``InvariantViolation`` on a reused order id or (deployment, client id): the
         sequencer must refuse those as DUPLICATE_ORDER_ID before calling (see ``find``).
         """
+        if order is None:
+            raise TypeError("create() needs an Order, not None")
         if order.order_id in self.order_ids:
             raise violation(order, "create", "order id already in use", CREATED)
         if self.client_id_used(order.deployment, order.client_id):
@@ -119,7 +149,7 @@ cdef class OrderStateMachine:
         client_ids.add(order.client_id)
         self.created += 1
 
-    def submit(self, order_id, ts):
+    cpdef submit(self, object order_id, object ts):
         """CREATED -> SUBMITTED, when the order leaves for the venue."""
         cdef Order order = self.get(order_id, "submit")
         if order.status_c != ST_CREATED:
@@ -127,19 +157,19 @@ cdef class OrderStateMachine:
         order.status_c = ST_SUBMITTED
         order.last_ts = ts
 
-    def request_cancel(self, order_id, ts):
+    cpdef object request_cancel(self, object order_id, object ts):
         """ACCEPTED/PARTIALLY_FILLED -> CANCEL_PENDING, or the reason the algo is refused."""
         cdef Order order = self.orders.get(order_id)
         if order is None:
             return RejectReason.UNKNOWN_ORDER
         if order.status_c != ST_ACCEPTED and order.status_c != ST_PARTIALLY_FILLED:
-            return RejectReason.ILLEGAL_TRANSITION
+            return ILLEGAL_TRANSITION
         order.status_c = ST_CANCEL_PENDING
         order.last_ts = ts
         order.requests.append(CANCEL)
         return None
 
-    def validate_replace(self, order_id, price, size):
+    cpdef object validate_replace(self, object order_id, object price, object size):
         """Whether an algo may ask to replace this order; changes nothing.
 
         The order keeps its state until the venue's REPLACED report arrives. Only an
@@ -149,17 +179,11 @@ cdef class OrderStateMachine:
         cdef Order order = self.orders.get(order_id)
         if order is None:
             return RejectReason.UNKNOWN_ORDER
-        if order.status_c != ST_ACCEPTED and order.status_c != ST_PARTIALLY_FILLED:
-            return RejectReason.ILLEGAL_TRANSITION
-        if size <= order.filled:
-            return RejectReason.INVALID_SIZE
-        if order.kind == LIMIT and (price is None or price <= 0):
-            return RejectReason.INVALID_PRICE
-        return None
+        return replace_refusal(order, price, size)
 
-    def replace_sent(self, order_id):
+    cpdef replace_sent(self, object order_id):
         """A replace that passed every check leaves for the venue: it awaits an answer."""
-        self.get(order_id, "replace").requests.append(REPLACE)
+        replace_requested(self.get(order_id, "replace"))
 
     # -- venue reports --------------------------------------------------------------------
 
@@ -249,7 +273,7 @@ cdef class OrderStateMachine:
         self.ended.add(order, horizon)
         return 0
 
-    def expire(self, now):
+    cpdef expire(self, object now):
         """The timeline is at ``now``: tombstones whose horizon has passed go."""
         self.ended.expire(now)
 
@@ -285,12 +309,12 @@ cdef class OrderStateMachine:
         """Whether an order was ever created with this id (retired ones included)."""
         return order_id in self.order_ids
 
-    def client_id_used(self, deployment, client_id):
+    cpdef bint client_id_used(self, object deployment, object client_id) except -1:
         """Whether the deployment ever had an order with this client id."""
         client_ids = self.client_ids.get(deployment)
         return client_ids is not None and client_id in client_ids
 
-    def ended_state(self, deployment, client_id):
+    cpdef object ended_state(self, object deployment, object client_id):
         """The final state's name of a deployment's retired order: ``EXPIRED`` once past its
         horizon; None if the id is held in ``orders`` or was never used."""
         if (deployment, client_id) in self.by_client:
@@ -308,12 +332,12 @@ cdef class OrderStateMachine:
             )
         return order
 
-    def find(self, deployment, client_id):
+    cpdef Order find(self, object deployment, object client_id):
         """The held order (live, or terminal and not yet retired) a deployment knows by its
         client order id, if any; see ``ended_state`` for retired ones."""
         return self.by_client.get((deployment, client_id))
 
-    def open_orders(self, deployment):
+    cpdef object open_orders(self, object deployment):
         """Live (non-terminal) orders of a deployment, including ones not yet acknowledged."""
         live = self.live.get(deployment)
         return 0 if live is None else len(live)
@@ -323,18 +347,22 @@ cdef class OrderStateMachine:
         live = self.live.get(deployment)
         return iter(()) if live is None else iter(list((<dict>live).values()))
 
-    def open_exposure(self, deployment, symbol):
+    cpdef tuple open_exposure(self, object deployment, object symbol):
         """(buy, sell) size still working on a symbol: the inputs risk needs."""
-        buy = sell = 0
+        cdef int64_t buy = 0, sell = 0
+        cdef bint overflow = False
         cdef Order order
         live = self.live.get(deployment)
         if live is not None:
             for order in (<dict>live).values():
-                if order.symbol == symbol:
-                    if order.side == BUY:
-                        buy += order.size - order.filled
+                if order.symbol is symbol or order.symbol == symbol:
+                    side = order.side
+                    if side is BUY or (side is not SELL and side == BUY):
+                        overflow |= add_overflow(buy, order.size - order.filled, &buy)
                     else:
-                        sell += order.size - order.filled
+                        overflow |= add_overflow(sell, order.size - order.filled, &sell)
+        if overflow:  # sizes are int64s, their sums need not be: Python ints then
+            return exact_exposure(<dict>live, symbol)
         return buy, sell
 
     def check_invariants(self, order_id):
@@ -366,6 +394,19 @@ cdef class OrderStateMachine:
         if held == is_terminal(status):
             raise fail(order, "live index disagrees with status")
         return 0
+
+
+cdef tuple exact_exposure(dict live, object symbol):
+    """``open_exposure`` in Python ints, for sums beyond an int64."""
+    buy = sell = 0
+    cdef Order order
+    for order in live.values():
+        if order.symbol == symbol:
+            if order.side == BUY:
+                buy += order.size - order.filled
+            else:
+                sell += order.size - order.filled
+    return buy, sell
 
 
 cdef object fail(Order order, str why):

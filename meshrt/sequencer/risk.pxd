@@ -1,8 +1,13 @@
-# RiskGate's C face: the intent desk (meshrt/sequencer/desk.pyx) calls its checks in C.
+# RiskGate's C face, and the reference price of a book: the intent desk
+# (meshrt/sequencer/desk.pyx) calls them in C.
 
 cdef class RiskGate:
     cdef readonly object limits
-    cdef object _sent  # a deque of send times inside the rate window, oldest first
+    # the limits' values (None: unlimited), read once
+    cdef object max_order_size, max_position, max_notional, max_open_orders
+    cdef object max_orders_per_second
+    cdef list sent  # send times, oldest first; those inside the rate window from ``first``
+    cdef Py_ssize_t first
 
     cpdef object check_new(self, object ts, object side, object price, object size,
                            object position, object open_buy, object open_sell,
@@ -13,3 +18,6 @@ cdef class RiskGate:
     cpdef record_order(self, object ts)
     cdef expire(self, object ts)
     cdef bint rate_breach(self, object ts) except -1
+
+
+cpdef object mid(object book)  # the reference price of a book (None: a side is empty)

@@ -4,8 +4,12 @@ from typing import Final, final
 
 from meshrt.contract import RejectReason
 from meshrt.scenario.limits import RiskLimits
+from meshrt.sdk import Book
 
 RATE_WINDOW_NS: Final[int]
+
+def mid(book: Book | None) -> int | None:
+    """The reference price of a book: the mid of its top levels, if it has both sides."""
 
 @final
 class RiskGate:

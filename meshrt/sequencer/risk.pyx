@@ -20,20 +20,67 @@ Choices a user of a production runtime would expect, made explicit:
   at ``t`` stays in the window until ``t + 1 s`` (exclusive).
 
 Compiled (a cdef class, its checks ``cpdef``) so the intent desk (desk.pyx) calls them
-in C; the arithmetic stays on Python ints, exact whatever the sizes.
+in C; the arithmetic stays on Python ints, exact whatever the sizes. So is ``mid``, the
+reference price the desk takes from a venue's last book.
 """
 
-from collections import deque
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from libc.stdint cimport int64_t
 
-from meshrt.contract import RejectReason, Side, notional
+from meshrt.contract import RejectReason, Side, mid_price, notional
+from meshrt.sdk import Book
 
 RATE_WINDOW_NS = 1_000_000_000
+cdef object RATE_WINDOW = RATE_WINDOW_NS
+cdef int64_t RATE_WINDOW_NS_C = RATE_WINDOW_NS
+
+cdef extern from *:
+    # gcc/clang builtin: a signed subtract that reports int64 overflow
+    bint sub_overflow "__builtin_sub_overflow"(int64_t a, int64_t b, int64_t *res) noexcept nogil
 cdef object BUY = Side.BUY
 cdef object MAX_ORDER_SIZE = RejectReason.RISK_MAX_ORDER_SIZE
 cdef object MAX_POSITION = RejectReason.RISK_MAX_POSITION
 cdef object MAX_NOTIONAL = RejectReason.RISK_MAX_NOTIONAL
 cdef object MAX_OPEN_ORDERS = RejectReason.RISK_MAX_OPEN_ORDERS
 cdef object ORDER_RATE = RejectReason.RISK_ORDER_RATE
+cdef type T_BOOK = Book
+cdef Py_ssize_t BIDS = Book._fields.index("bid_prices"), ASKS = Book._fields.index("ask_prices")
+
+
+cpdef object mid(object book):
+    """The reference price of a book: the mid of its top levels, if it has both sides.
+
+    contract.mid_price's rule; for two int64 prices in C, floor((bid + ask) / 2) without
+    the overflow of bid + ask (a + b == 2 * (a & b) + (a ^ b)), as ``mid_of`` in
+    meshrt/venues/_feed.pyx (tests/test_risk.py holds the two to mid_price)."""
+    cdef int overflow_bid = 0, overflow_ask = 0
+    cdef int64_t bid_c, ask_c
+    if book is None:
+        return None
+    if type(book) is T_BOOK:
+        bids = <object>PyTuple_GET_ITEM(book, BIDS)
+        asks = <object>PyTuple_GET_ITEM(book, ASKS)
+    else:
+        bids = book.bid_prices
+        asks = book.ask_prices
+    if type(bids) is tuple and type(asks) is tuple:
+        if not PyTuple_GET_SIZE(bids) or not PyTuple_GET_SIZE(asks):
+            return None
+        bid = <object>PyTuple_GET_ITEM(bids, 0)
+        ask = <object>PyTuple_GET_ITEM(asks, 0)
+    elif not bids or not asks:
+        return None
+    else:
+        bid = bids[0]
+        ask = asks[0]
+    if type(bid) is int and type(ask) is int:
+        bid_c = PyLong_AsLongLongAndOverflow(bid, &overflow_bid)
+        ask_c = PyLong_AsLongLongAndOverflow(ask, &overflow_ask)
+        if not overflow_bid and not overflow_ask:
+            return (bid_c & ask_c) + ((bid_c ^ ask_c) >> 1)
+    return mid_price(bid, ask)
 
 
 cdef class RiskGate:
@@ -41,7 +88,14 @@ cdef class RiskGate:
 
     def __init__(self, limits):
         self.limits = limits
-        self._sent = deque()  # send times inside the window, oldest first
+        # read once (RiskLimits is frozen): every check reads them
+        self.max_order_size = limits.max_order_size
+        self.max_position = limits.max_position
+        self.max_notional = limits.max_notional
+        self.max_open_orders = limits.max_open_orders
+        self.max_orders_per_second = limits.max_orders_per_second
+        self.sent = []
+        self.first = 0
 
     cpdef object check_new(
         self,
@@ -60,11 +114,10 @@ cdef class RiskGate:
         ``price`` None means a market order. ``open_buy``/``open_sell`` are the sizes
         still working on the symbol, ``open_orders`` the deployment's live orders.
         """
-        lim = self.limits
-        limit = lim.max_order_size
+        limit = self.max_order_size
         if limit is not None and size > limit:
             return MAX_ORDER_SIZE
-        limit = lim.max_position
+        limit = self.max_position
         if limit is not None:
             if side == BUY:
                 before = position + open_buy
@@ -74,10 +127,10 @@ cdef class RiskGate:
                 after = before - size
             if position_breach(before, after, limit):
                 return MAX_POSITION
-        limit = lim.max_notional
+        limit = self.max_notional
         if limit is not None and notional_breach(price, size, reference_price, limit):
             return MAX_NOTIONAL
-        limit = lim.max_open_orders
+        limit = self.max_open_orders
         if limit is not None and open_orders + 1 > limit:
             return MAX_OPEN_ORDERS
         if self.rate_breach(ts):
@@ -104,11 +157,10 @@ cdef class RiskGate:
         replacement swaps it for ``size - filled``. The open-order count does not change,
         so that limit is not checked; the replace does count toward the order rate.
         """
-        lim = self.limits
-        limit = lim.max_order_size
+        limit = self.max_order_size
         if limit is not None and size > limit:
             return MAX_ORDER_SIZE
-        limit = lim.max_position
+        limit = self.max_position
         if limit is not None:
             old_remaining = old_size - filled
             new_remaining = size - filled
@@ -120,7 +172,7 @@ cdef class RiskGate:
                 after = before + old_remaining - new_remaining
             if position_breach(before, after, limit):
                 return MAX_POSITION
-        limit = lim.max_notional
+        limit = self.max_notional
         if limit is not None and notional_breach(price, size, reference_price, limit):
             return MAX_NOTIONAL
         if self.rate_breach(ts):
@@ -129,9 +181,10 @@ cdef class RiskGate:
 
     cpdef record_order(self, object ts):
         """Count an order or replace actually sent at ``ts`` toward the rate window."""
-        sent = self._sent
-        if sent:
-            newest = sent[len(sent) - 1]  # (compiled without negative indexing)
+        cdef list sent = self.sent
+        cdef Py_ssize_t n = PyList_GET_SIZE(sent)
+        if n > self.first:
+            newest = <object>PyList_GET_ITEM(sent, n - 1)
             if ts < newest:
                 ts = newest  # keep the window sorted if a live clock steps back
         sent.append(ts)
@@ -140,20 +193,43 @@ cdef class RiskGate:
     def orders_in_window(self, ts):
         """Orders sent in (ts - 1 s, ts]."""
         self.expire(ts)
-        return len(self._sent)
+        return PyList_GET_SIZE(self.sent) - self.first
 
     cdef expire(self, object ts):
-        sent = self._sent
-        horizon = ts - RATE_WINDOW_NS
-        while sent and sent[0] <= horizon:
-            sent.popleft()
+        """Send times at or before ``ts - 1 s`` leave the window; the list drops them once
+        they are most of it. The times are compared in C when they are int64s."""
+        cdef list sent = self.sent
+        cdef Py_ssize_t first = self.first, n = PyList_GET_SIZE(sent)
+        cdef int overflow = 0
+        cdef int64_t at, horizon_c = 0
+        cdef bint in_c = type(ts) is int
+        if in_c:
+            at = PyLong_AsLongLongAndOverflow(ts, &overflow)
+            in_c = not overflow and not sub_overflow(at, RATE_WINDOW_NS_C, &horizon_c)
+        horizon = None
+        while first < n:
+            sent_at = <object>PyList_GET_ITEM(sent, first)
+            if in_c and type(sent_at) is int:
+                at = PyLong_AsLongLongAndOverflow(sent_at, &overflow)
+                if overflow > 0 or (not overflow and at > horizon_c):
+                    break
+            else:
+                if horizon is None:
+                    horizon = ts - RATE_WINDOW
+                if sent_at > horizon:
+                    break
+            first += 1
+        if first > 32 and 2 * first > n:
+            del sent[:first]
+            first = 0
+        self.first = first
 
     cdef bint rate_breach(self, object ts) except -1:
-        limit = self.limits.max_orders_per_second
+        limit = self.max_orders_per_second
         if limit is None:
             return False
         self.expire(ts)
-        return len(self._sent) + 1 > limit
+        return PyList_GET_SIZE(self.sent) - self.first + 1 > limit
 
 
 cdef bint position_breach(object before, object after, object limit) except -1:
