@@ -14,20 +14,19 @@ Python, which hands this rule the parsed changes (``update``) or snapshot (``sna
 
 cimport cython
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
-from cpython.object cimport PyObject_GenericSetAttr
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
-from cpython.type cimport PyType_GenericAlloc
 from cpython.unicode cimport PyUnicode_Substring
 from libc.stdint cimport int64_t
 
 from meshrt.venues.live._coinbase_book cimport CoinbaseBook
 from meshrt.venues.live._kraken_scan cimport Text, Value, plain, text_of
+from meshrt.venues.live._verdicts cimport feed
 
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA
 from meshrt.venues.live.crossing import Crossing
-from meshrt.venues.live.verdicts import Feed, Resync, Why
+from meshrt.venues.live.verdicts import Resync, Why
 from meshrt.venues.recorded_fields import PRICE_PLACES, SIZE_PLACES
 
 cdef extern from "Python.h":
@@ -53,21 +52,6 @@ cdef enum:  # where a level's side is written
     ASK = 0
     BID = 1
     NAMED = 2  # the level's first field, "buy" or "sell"
-
-
-cdef object FEED = Feed
-cdef object SYMBOL = "symbol"
-cdef object EVENTS = "events"
-
-
-cdef object feed(object symbol, tuple events):
-    """``Feed(symbol, events)``: its two slots set directly (the attrs class's generated
-    ``__init__`` does only that, but in Python, at more cost than the rest of a message's
-    rule); the same value, checked equal in tests/test_coinbase_scan.py."""
-    value = PyType_GenericAlloc(FEED, 0)
-    PyObject_GenericSetAttr(value, SYMBOL, symbol)
-    PyObject_GenericSetAttr(value, EVENTS, events)
-    return value
 
 
 # -- the scanner (ASCII text: one byte a character) ------------------------------------------

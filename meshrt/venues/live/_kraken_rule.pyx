@@ -20,11 +20,12 @@ from meshrt.venues.live._kraken_book cimport BookSide, KrakenBook, Precision
 from meshrt.venues.live._kraken_scan cimport (
     MAX_TEXT, Frame, Span, Spans, Text, Value, plain, text_of,
 )
+from meshrt.venues.live._verdicts cimport feed
 
 from meshrt.contract import Side
 from meshrt.venues.events import FEED_DELTA
 from meshrt.venues.live.crossing import Crossing
-from meshrt.venues.live.verdicts import Feed, Resync, Why
+from meshrt.venues.live.verdicts import Resync, Why
 from meshrt.venues.recorded_fields import PRICE_PLACES, SIZE_PLACES, Bad
 
 cdef extern from "Python.h":
@@ -174,11 +175,11 @@ cdef class Rule:
             crossing = self.crossed.check(pair, crossed, ts)
         if crossing is CLEAR:
             if snapshot:
-                out.append(Feed(state.symbol, (book.snapshot(ts),)))
+                out.append(feed(state.symbol, (book.snapshot(ts),)))
             elif events:
-                out.append(Feed(state.symbol, tuple(events)))
+                out.append(feed(state.symbol, tuple(events)))
         elif crossing is UNCROSSED:
-            out.append(Feed(state.symbol, (book.snapshot(ts),)))
+            out.append(feed(state.symbol, (book.snapshot(ts),)))
         elif crossing is CROSSED:
             n.crossed += 1
         return 0
