@@ -26,8 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from meshrt.runtime import paper  # noqa: E402
+from meshrt.runtime.paper import Session  # noqa: E402
 from meshrt.runtime.run import RunOptions, run  # noqa: E402
 from meshrt.scenario.definition import load_scenario  # noqa: E402
+from meshrt.scenario.overrides import DURATION, Setting  # noqa: E402
 from meshrt.sequencer import actor  # noqa: E402
 from meshrt.sequencer._live import WallClock  # noqa: E402
 from meshrt.sequencer.desk import IntentDesk  # noqa: E402
@@ -94,8 +96,9 @@ def main() -> None:
     )
 
 
-def measure(urls: dict[str, str], seconds: float) -> list[int]:
-    """Run the paper scenario for ``seconds``, timing each order action the desk commits."""
+def measure(urls: dict[str, str], seconds: float, session: Session | None = None) -> list[int]:
+    """Run the paper scenario for ``seconds`` against ``urls`` (or through ``session``),
+    timing each order action the desk commits: ns from its frame's receipt."""
     clocks: list[WallClock] = []
     latencies: list[int] = []
 
@@ -109,19 +112,17 @@ def measure(urls: dict[str, str], seconds: float) -> list[int]:
 
         def commit_action(self, ts: int, dep: Any, action: tuple[Any, ...]) -> None:
             super().commit_action(ts, dep, action)
-            latencies.append(clocks[0]() - ts)
+            latencies.append(clocks[-1]() - ts)
 
     paper.WallClock = TimedClock  # type: ignore[misc]
     actor.IntentDesk = TimedDesk  # type: ignore[misc]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "paper_latency.py"
         path.write_text(SCENARIO.format(**urls))
-        sys.path.insert(0, str(ROOT))
         scenario = load_scenario(path)
-        from meshrt.scenario.overrides import DURATION, Setting
-
         duration = Setting(None, DURATION, int(seconds * 1e9))
-        result = run(scenario, Path(folder) / "run", options=RunOptions(overrides=(duration,)))
+        options = RunOptions(overrides=(duration,), session=session)
+        result = run(scenario, Path(folder) / "run", options=options)
         assert result.ok, result.summary["failure"]
     return latencies
 

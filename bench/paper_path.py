@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import trio
 
@@ -29,19 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from meshrt.runtime import paper  # noqa: E402
-from meshrt.runtime.run import RunOptions, run  # noqa: E402
-from meshrt.scenario.definition import load_scenario  # noqa: E402
-from meshrt.scenario.overrides import DURATION, Setting  # noqa: E402
-from meshrt.sequencer import actor  # noqa: E402
-from meshrt.sequencer._live import WallClock  # noqa: E402
-from meshrt.sequencer.desk import IntentDesk  # noqa: E402
 from meshrt.venues.live.adapters import adapter_for, exchange_symbols  # noqa: E402
 from meshrt.venues.live.capture import cryptofeed_frames  # noqa: E402
 from meshrt.venues.live.verdicts import Connected, NeedSnapshot, Received, ReceivedSink  # noqa: E402
 from meshrt.venues.specs import LiveSpec  # noqa: E402
 from meshrt.venuesim.kraken_v2 import v1_to_v2  # noqa: E402
 
-from bench.paper_latency import CAPTURES, SCENARIO, percentile  # noqa: E402
+from bench import paper_latency  # noqa: E402
+from bench.paper_latency import CAPTURES, percentile  # noqa: E402
 
 CAPTURE_OF = {"coinbase": CAPTURES[0], "kraken": CAPTURES[1]}
 
@@ -98,28 +91,8 @@ def session(tally: Tally) -> paper.Session:
 
 
 def measure(tally: Tally, seconds: float) -> None:
-    clocks: list[WallClock] = []
-
-    class TimedClock(WallClock):
-        def __init__(self) -> None:
-            super().__init__()
-            clocks.append(self)
-
-    class TimedDesk(IntentDesk):
-        def commit_action(self, ts: int, dep: Any, action: tuple[Any, ...]) -> None:
-            super().commit_action(ts, dep, action)
-            tally.latencies.append(clocks[-1]() - ts)
-
-    paper.WallClock = TimedClock  # type: ignore[misc]
-    actor.IntentDesk = TimedDesk  # type: ignore[misc]
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "paper_path.py"
-        path.write_text(SCENARIO.format(coinbase="ws://127.0.0.1:1", kraken="ws://127.0.0.1:1"))
-        scenario = load_scenario(path)
-        duration = Setting(None, DURATION, int(seconds * 1e9))
-        options = RunOptions(overrides=(duration,), session=session(tally))
-        result = run(scenario, Path(folder) / "run", options=options)
-        assert result.ok, result.summary["failure"]
+    urls = {"coinbase": "ws://127.0.0.1:1", "kraken": "ws://127.0.0.1:1"}  # never dialled
+    tally.latencies = paper_latency.measure(urls, seconds, session(tally))
     assert tally.done == 2, "the captures did not finish within the run: raise --seconds"
 
 
