@@ -36,9 +36,10 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
   one, in order
 - meshrt.sequencer._window (.pyx): the window driver (virtual time's windows back to back)
 - meshrt.sequencer._live (.pyx): paper mode's clock and stepped live window
-- meshrt.sequencer.outputs, .desk, .risk (.pyx, with .pxd): an algo's actions committed
-  (checked, logged, sent on or refused), their records built by meshrt.log._intents
-  (with the line buffer of _jsonbuf.pxd)
+- meshrt.sequencer.outputs, .desk, .seat, .risk (.pyx, with .pxd): an algo's actions
+  committed (checked against the contract's ranges of _ranges.pxd, logged, sent on or
+  refused), their records built by meshrt.log._intents (with the line buffer of
+  _jsonbuf.pxd)
 - meshrt.sequencer.order, ended, transitions, orders, reports (.pyx, with .pxd): an order,
   ended orders' tombstones, its report transitions, the order state machine and report
   ingress (a venue report committed)
@@ -109,8 +110,12 @@ EXTENSIONS = [
     extension("meshrt.sequencer.reports", depends=[*ORDER_PXDS, "meshrt/log/_jsonbuf.pxd"]),
     extension("meshrt.log._intents", depends=["meshrt/log/_jsonbuf.pxd"]),
     extension("meshrt.sequencer.risk", depends=["meshrt/sequencer/risk.pxd"]),
+    extension("meshrt.sequencer.seat",
+              depends=["meshrt/sequencer/seat.pxd", "meshrt/sequencer/risk.pxd",
+                       "meshrt/ledger.pxd", "meshrt/scenario/_latency.pxd"]),
     extension("meshrt.sequencer.desk",
               depends=[*ORDER_PXDS, "meshrt/log/_intents.pxd", "meshrt/sequencer/risk.pxd",
+                       "meshrt/sequencer/seat.pxd", "meshrt/sequencer/_ranges.pxd",
                        "meshrt/ledger.pxd", "meshrt/scenario/_latency.pxd"]),
     extension("meshrt.sequencer.outputs", depends=["meshrt/sequencer/desk.pxd"]),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C

@@ -1,22 +1,8 @@
 # IntentDesk's C face: the output ingress (meshrt/sequencer/outputs.pyx) commits actions
 # through it in C.
 
-from meshrt.ledger cimport Ledger
-from meshrt.scenario._latency cimport LatencyStream
 from meshrt.sequencer.orders cimport OrderStateMachine
-from meshrt.sequencer.risk cimport RiskGate
-
-
-cdef class Seat:
-    cdef readonly object label, source, venue, order_base_ns
-    cdef readonly RiskGate risk
-    cdef readonly Ledger ledger
-    cdef readonly list symbols, last_book, arrivals
-    cdef readonly LatencyStream orders
-
-    cdef Py_ssize_t index_of(self, object symbol) except -1
-    cdef object reference_price(self, Py_ssize_t symbol_index)
-    cdef int send(self, object operation) except -1
+from meshrt.sequencer.seat cimport Seat
 
 
 cdef class IntentDesk:

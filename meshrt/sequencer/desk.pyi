@@ -1,43 +1,12 @@
 """Types of the Cython module meshrt/sequencer/desk.pyx."""
 
-from typing import Any, final
+from typing import Any
 
-from meshrt.actors.protocol import Arrival
 from meshrt.contract import RejectReason
-from meshrt.ledger import Ledger
-from meshrt.scenario.latency import LatencyStream
-from meshrt.sdk import Book
 from meshrt.sequencer.journal import Journal
 from meshrt.sequencer.lanes import Deployed, VenueLane
 from meshrt.sequencer.order import Order
 from meshrt.sequencer.orders import OrderStateMachine
-from meshrt.sequencer.risk import RiskGate
-
-@final
-class Seat:
-    """What the desk reads of a deployment and its venue lane at every action, read once."""
-
-    @property
-    def label(self) -> str: ...
-    @property
-    def source(self) -> str: ...
-    @property
-    def venue(self) -> str: ...
-    @property
-    def order_base_ns(self) -> int: ...
-    @property
-    def risk(self) -> RiskGate: ...
-    @property
-    def ledger(self) -> Ledger: ...
-    @property
-    def symbols(self) -> list[str]: ...
-    @property
-    def last_book(self) -> list[Book | None]: ...
-    @property
-    def arrivals(self) -> list[Arrival]: ...
-    @property
-    def orders(self) -> LatencyStream: ...
-    def __init__(self, dep: Deployed, lane: VenueLane) -> None: ...
 
 class IntentDesk:
     """The order state machine and the range and risk checks on intents."""

@@ -11,18 +11,16 @@ One handler per action kind, each refusing at its first failed check, in a fixed
 
 Why compiled: every action an algo takes is committed here, on the sequencer's one
 thread; in Python one cost 10-15 us. Here the contract's range checks read the int in C
-(``int_kind``), action kinds are C ints, the state machine, the risk gate, the ledger,
-the order latency and the reference price are called in C (through their .pxd files),
-what the desk reads of a deployment and its lane is read once (its ``Seat``), the
-records are written by meshrt/log/_intents.pyx, and the values sent on (Submit, Replace,
-Cancel, Reject, RejectDelivery) are built as the tuples their NamedTuple classes make.
+(inline, meshrt/sequencer/_ranges.pxd), action kinds are C ints, the state machine, the
+risk gate, the ledger, the order latency and the reference price are called in C
+(through their .pxd files), what the desk reads of a deployment and its lane is read
+once (its ``Seat``, meshrt/sequencer/seat.pyx), the records are written by
+meshrt/log/_intents.pyx, and the values sent on (Submit, Replace, Cancel, Reject,
+RejectDelivery) are built as the tuples their NamedTuple classes make.
 What the algo gave is held as the Python object it is: the intent is logged, and a
 refusal's detail shown, exactly as given.
 """
 
-from cpython.bool cimport PyBool_Check
-from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
-from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
 from libc.stdint cimport int64_t
 
 from meshrt.log._intents cimport (
@@ -32,13 +30,23 @@ from meshrt.log._intents cimport (
     order_created,
     replace_sent,
 )
+from meshrt.sequencer._ranges cimport (
+    ABOVE_I64,
+    POSITIVE_I64,
+    ZERO,
+    int_kind,
+    is_int,
+    is_order_id,
+    is_quantity,
+)
 from meshrt.sequencer.order cimport Order
 from meshrt.sequencer.orders cimport replace_refusal, replace_requested
-from meshrt.sequencer.risk cimport mid
+from meshrt.sequencer.risk cimport RiskGate
+from meshrt.sequencer.seat cimport Seat
 from meshrt.venues._matching cimport new_tuple_of, put_item
 
 from meshrt.actors.protocol import Cancel, RejectDelivery, Replace, Submit
-from meshrt.contract import UINT64_MAX, ActionKind, RejectReason, Side, TimeInForce
+from meshrt.contract import ActionKind, RejectReason, Side, TimeInForce
 from meshrt.log.records import shown
 from meshrt.sdk import Reject
 from meshrt.sequencer.order import ACCEPTED, PARTIALLY_FILLED, OrderStatus
@@ -72,50 +80,6 @@ cdef object tuple_new = tuple.__new__
 cdef type T_SUBMIT = Submit, T_REPLACE = Replace, T_CANCEL = Cancel
 
 
-# ---- the contract's ranges, in C ----------------------------------------------------
-
-cdef enum IntKind:
-    NOT_INT = 0  # not an int, or a bool (contract.is_int)
-    NEGATIVE = 1  # below 0
-    ZERO = 2
-    POSITIVE_I64 = 3  # 1 ..= INT64_MAX
-    ABOVE_I64 = 4  # beyond INT64_MAX
-
-
-cdef IntKind int_kind(object value, int64_t *out) noexcept:
-    """Where an algo's value falls for the contract's range checks; ``*out`` its value
-    when it fits an int64."""
-    cdef int overflow
-    cdef long long x
-    if not PyLong_Check(value) or PyBool_Check(value):
-        return NOT_INT
-    x = PyLong_AsLongLongAndOverflow(value, &overflow)
-    if overflow:
-        return ABOVE_I64 if overflow > 0 else NEGATIVE
-    out[0] = x
-    return POSITIVE_I64 if x > 0 else ZERO if x == 0 else NEGATIVE
-
-
-cdef bint is_int(object value) noexcept:
-    """contract.is_int: an int (an IntEnum member too), never a bool."""
-    return PyLong_Check(value) and not PyBool_Check(value)
-
-
-cdef bint is_quantity(object value) noexcept:
-    """A price or size as the contract holds it: a positive integer that fits an i64."""
-    cdef int64_t x
-    return int_kind(value, &x) == POSITIVE_I64
-
-
-cdef bint is_order_id(object value) except -1:
-    """contract.is_order_id: an integer that fits a u64."""
-    cdef int64_t x
-    cdef IntKind kind = int_kind(value, &x)
-    if kind == ABOVE_I64:
-        return value <= UINT64_MAX
-    return kind == ZERO or kind == POSITIVE_I64
-
-
 cdef int kind_code(object kind) except -1:
     """The action kind's number, 0 for none: as ``kind == ActionKind.X`` says."""
     cdef int64_t x
@@ -141,44 +105,6 @@ cdef inline object sent_on(type cls, Py_ssize_t n, object a, object b, object c,
         put_item(out, 5, f)
         put_item(out, 6, g)
     return out
-
-
-cdef class Seat:
-    """What the desk reads of a deployment and its venue lane at every action, read once
-    (lanes.py: none of it is ever replaced; the lists are mutated in place): the
-    deployment's label, source, risk gate and ledger, and its lane's name, symbols, last
-    books, arrivals and order latency."""
-
-    def __init__(self, dep, lane):
-        self.label = dep.label
-        self.source = dep.source
-        self.risk = dep.risk
-        self.ledger = dep.ledger
-        self.venue = lane.name
-        self.symbols = lane.symbols
-        self.last_book = lane.last_book
-        self.arrivals = lane.arrivals
-        self.orders = lane.orders
-        self.order_base_ns = lane.order_base_ns
-
-    cdef Py_ssize_t index_of(self, object symbol) except -1:
-        """The symbol's index on the lane (``lane.symbols.index``)."""
-        cdef list symbols = self.symbols
-        cdef Py_ssize_t i
-        for i in range(PyList_GET_SIZE(symbols)):
-            item = <object>PyList_GET_ITEM(symbols, i)
-            if item is symbol or item == symbol:
-                return i
-        return symbols.index(symbol)  # raises ValueError
-
-    cdef object reference_price(self, Py_ssize_t symbol_index):
-        """The mid of the symbol's last book shown (risk's reference price)."""
-        return mid(self.last_book[symbol_index])
-
-    cdef int send(self, object operation) except -1:
-        """An order operation leaves for the venue."""
-        self.arrivals.append(operation)
-        return 0
 
 
 cdef class IntentDesk:

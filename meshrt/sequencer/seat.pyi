@@ -1,0 +1,36 @@
+"""Types of the Cython module meshrt/sequencer/seat.pyx."""
+
+from typing import final
+
+from meshrt.actors.protocol import Arrival
+from meshrt.ledger import Ledger
+from meshrt.scenario.latency import LatencyStream
+from meshrt.sdk import Book
+from meshrt.sequencer.lanes import Deployed, VenueLane
+from meshrt.sequencer.risk import RiskGate
+
+@final
+class Seat:
+    """What the desk reads of a deployment and its venue lane at every action, read once."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def venue(self) -> str: ...
+    @property
+    def order_base_ns(self) -> int: ...
+    @property
+    def risk(self) -> RiskGate: ...
+    @property
+    def ledger(self) -> Ledger: ...
+    @property
+    def symbols(self) -> list[str]: ...
+    @property
+    def last_book(self) -> list[Book | None]: ...
+    @property
+    def arrivals(self) -> list[Arrival]: ...
+    @property
+    def orders(self) -> LatencyStream: ...
+    def __init__(self, dep: Deployed, lane: VenueLane) -> None: ...
