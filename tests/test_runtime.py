@@ -206,6 +206,8 @@ HUGE = 10**30
             RejectReason.INVALID_ACTION,
         ),
         (lambda b, s, a: a.cancel(HUGE), RejectReason.INVALID_ACTION),
+        # the largest id the contract holds is an id: refused only for naming no order
+        (lambda b, s, a: a.cancel(2**64 - 1), RejectReason.UNKNOWN_ORDER),
         (lambda b, s, a: a.cancel("1"), RejectReason.INVALID_ACTION),
         (lambda b, s, a: a.cancel([1]), RejectReason.INVALID_ACTION),  # unhashable
         (lambda b, s, a: a.replace({}, b.bid_prices[-1], UNIT), RejectReason.INVALID_ACTION),
