@@ -28,6 +28,8 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
   frame (number text read by _kraken_scan's reading)
 - meshrt.venues.live._verdicts (.pyx, with .pxd): ``Feed`` values built in C for both
   book rules
+- meshrt.venues.live._levels (.pyx, with .pxd): one side of a live book, its levels in one
+  C array with room at both ends (the base of both adapters' book sides)
 - meshrt.scenario._latency (.pyx, with _latency.pxd): a latency stream's delivery times
   (the rule in the .pxd, shared with the feed commit)
 - meshrt.actors._commit (.pyx, with _commit.pxd): the sequencer's commit loop for venue
@@ -68,6 +70,7 @@ LOADER_PXDS = [f"meshrt/loaders/{name}.pxd"
 ORDER_PXDS = [f"meshrt/sequencer/{name}.pxd"
               for name in ("order", "ended", "transitions", "orders")]
 VERDICTS_PXD = "meshrt/venues/live/_verdicts.pxd"
+LEVELS_PXD = "meshrt/venues/live/_levels.pxd"
 KRAKEN_PXDS = [f"meshrt/venues/live/_kraken_{name}.pxd" for name in ("book", "scan")]
 COINBASE_PXD = "meshrt/venues/live/_coinbase_book.pxd"
 EXTENSIONS = [
@@ -85,13 +88,15 @@ EXTENSIONS = [
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._deliveries"),
     extension("meshrt.venues._recording"),
-    extension("meshrt.venues.live._kraken_book", depends=[KRAKEN_PXDS[0]]),
+    extension("meshrt.venues.live._kraken_book", depends=[KRAKEN_PXDS[0], LEVELS_PXD]),
     extension("meshrt.venues.live._kraken_scan", depends=[KRAKEN_PXDS[1]]),
     extension("meshrt.venues.live._verdicts"),
-    extension("meshrt.venues.live._kraken_rule", depends=[*KRAKEN_PXDS, VERDICTS_PXD]),
-    extension("meshrt.venues.live._coinbase_book", depends=[COINBASE_PXD]),
+    extension("meshrt.venues.live._levels", depends=[LEVELS_PXD]),
+    extension("meshrt.venues.live._kraken_rule",
+              depends=[*KRAKEN_PXDS, LEVELS_PXD, VERDICTS_PXD]),
+    extension("meshrt.venues.live._coinbase_book", depends=[COINBASE_PXD, LEVELS_PXD]),
     extension("meshrt.venues.live._coinbase_rule",
-              depends=[COINBASE_PXD, KRAKEN_PXDS[1], VERDICTS_PXD]),
+              depends=[COINBASE_PXD, LEVELS_PXD, KRAKEN_PXDS[1], VERDICTS_PXD]),
     extension("meshrt.scenario._latency", depends=["meshrt/scenario/_latency.pxd"]),
     extension("meshrt.actors._commit",
               depends=["meshrt/actors/_commit.pxd", "meshrt/log/_jsonbuf.pxd",

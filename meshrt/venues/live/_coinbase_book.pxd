@@ -4,19 +4,11 @@
 cimport cython
 from libc.stdint cimport int64_t
 
-
-cdef struct Level:
-    int64_t key  # price * sign: ascending is best first
-    int64_t size
+from meshrt.venues.live._levels cimport Levels
 
 
 @cython.final
-cdef class BookSide:
-    cdef int64_t sign  # 1 for asks (low first), -1 for bids (high first)
-    cdef Level *lv  # the levels are lv[lo:lo + n], best first
-    cdef Py_ssize_t lo, n, cap
-
-    cdef int room(self) except -1
+cdef class BookSide(Levels):
     cdef int set(self, int64_t price, int64_t size) except -1
     cdef tuple best_first(self)
 

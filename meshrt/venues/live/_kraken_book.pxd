@@ -2,8 +2,9 @@
 # checksums without going through Python.
 
 cimport cython
-from cpython.object cimport PyObject
 from libc.stdint cimport int64_t, uint32_t
+
+from meshrt.venues.live._levels cimport Level, Levels
 
 
 cdef enum:
@@ -19,21 +20,12 @@ cdef class Precision:
     cdef bytes digits64(self, int64_t price, int64_t size)
 
 
-cdef struct Level:
-    int64_t key  # price * sign: ascending is best first
-    int64_t size
-    PyObject *digits  # the level's checksum digits (bytes), a reference owned here
-
-
 @cython.final
-cdef class BookSide:
-    cdef int64_t sign  # 1 for asks (low first), -1 for bids (high first)
-    cdef Level *lv  # the levels are lv[lo:lo + n], best first
-    cdef Py_ssize_t lo, n, cap
+cdef class BookSide(Levels):
+    # Levels: the int64 levels, each with its checksum digits (a reference owned here)
     cdef list far  # asks only: [price, size, digits] past the contract's int64 price
     cdef bint changed  # one of the first ten levels changed since the last checksum
 
-    cdef int room(self) except -1
     cdef bytes digits_at(self, Py_ssize_t i)
     cdef bint set(self, int64_t price, int64_t size, bytes digits) except -1
     cdef bint set_far(self, object price, int64_t size, bytes digits) except -1

@@ -22,7 +22,6 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.list cimport PyList_GET_SIZE
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
-from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from libc.stdint cimport INT64_MAX, int64_t, uint32_t
 from libc.stdio cimport snprintf
 from libc.string cimport memmove
@@ -104,17 +103,11 @@ cdef class Precision:
 
 
 @cython.final
-cdef class BookSide:
-    """One side: prices best first with their sizes and checksum digits.
-
-    The levels are one C array with room at both ends: most changes are near the best
-    price (the real capture's median is the 4th level of 1000), so a level is inserted or
-    removed by moving the shorter part, the levels before it (into the room in front) or
-    after it; a book at full depth then touches a few cache lines per change, not the
-    whole side."""
+cdef class BookSide(Levels):
+    """One side: prices best first with their sizes and checksum digits (the levels'
+    array: _levels.pyx)."""
 
     def __cinit__(self, int64_t sign) -> None:
-        self.sign = sign
         self.far = []
         self.changed = True
 
@@ -122,74 +115,36 @@ cdef class BookSide:
         cdef Py_ssize_t i
         for i in range(self.lo, self.lo + self.n):
             Py_XDECREF(self.lv[i].digits)
-        PyMem_Free(self.lv)
-
-    cdef int room(self) except -1:
-        """Centre the levels in an array with room for as many again on either side."""
-        cdef Py_ssize_t cap = self.cap, lo = self.lo
-        cdef Level *lv = self.lv
-        if cap < 2 * self.n + 32:
-            cap = 2 * self.n + 32
-            lv = <Level *>PyMem_Realloc(lv, cap * sizeof(Level))
-            if lv is NULL:
-                raise MemoryError
-            self.lv, self.cap = lv, cap
-        lo = (cap - self.n) // 2
-        memmove(lv + lo, lv + self.lo, self.n * sizeof(Level))
-        self.lo = lo
-        return 0
 
     cdef bint set(self, int64_t price, int64_t size, bytes digits) except -1:
         """Set or (size 0) remove a level; False when removing a level that is not there."""
         cdef int64_t key = price * self.sign
-        cdef Level *lv = self.lv + self.lo
-        cdef Py_ssize_t at = 0, hi = self.n, mid, n = self.n
-        while at < hi:  # the first key >= key
-            mid = (at + hi) >> 1
-            if lv[mid].key < key:
-                at = mid + 1
-            else:
-                hi = mid
-        cdef bint there = at < n and lv[at].key == key
+        cdef Py_ssize_t at = self.find(key)
+        cdef Level *lv = self.lv + self.lo + at
+        cdef bint there = at < self.n and lv.key == key
         cdef PyObject *old
         if size:
             if there:
-                old = lv[at].digits
+                old = lv.digits
                 if at < CHECKSUM_LEVELS and <bytes>old != digits:
                     self.changed = True
                 Py_INCREF(digits)
-                lv[at].digits = <PyObject *>digits
-                lv[at].size = size
+                lv.digits = <PyObject *>digits
+                lv.size = size
                 Py_XDECREF(old)
                 return True
-            if at < n - at:  # the levels before it move one to the front
-                if self.lo == 0:
-                    self.room()
-                self.lo -= 1
-                lv = self.lv + self.lo
-                memmove(lv, lv + 1, at * sizeof(Level))
-            else:  # the levels after it move one back
-                if self.lo + n == self.cap:
-                    self.room()
-                lv = self.lv + self.lo
-                memmove(lv + at + 1, lv + at, (n - at) * sizeof(Level))
+            lv = self.open_at(at)
             Py_INCREF(digits)
-            lv[at].key = key
-            lv[at].size = size
-            lv[at].digits = <PyObject *>digits
-            self.n = n + 1
+            lv.key = key
+            lv.size = size
+            lv.digits = <PyObject *>digits
             if at < CHECKSUM_LEVELS:
                 self.changed = True
             return True
         if not there:
             return False
-        Py_XDECREF(lv[at].digits)
-        if at < n - 1 - at:
-            memmove(lv + 1, lv, at * sizeof(Level))
-            self.lo += 1
-        else:
-            memmove(lv + at, lv + at + 1, (n - 1 - at) * sizeof(Level))
-        self.n = n - 1
+        Py_XDECREF(lv.digits)
+        self.close_at(at)
         if at < CHECKSUM_LEVELS:
             self.changed = True
         return True
