@@ -88,7 +88,7 @@ def scenario_for(args: argparse.Namespace) -> Scenario:
         path, colon, name = args.algo.partition(":")
         if Path(path).exists():  # a file named from here, not from the scenario's folder
             args.algo = str(Path(path).resolve()) + colon + name
-        deployment = attrs.evolve(deployment, algo=args.algo, params={})
+        deployment = attrs.evolve(deployment, algo=args.algo)  # the maker's params kept
     venues, deployments = [venue], [deployment]
     if args.venues > 1:
         venues = [
@@ -134,6 +134,9 @@ def main() -> None:
         if run_dir is not None:
             with open(run_dir / "replay.jsonl", "rb") as log:
                 log_sha256 = hashlib.file_digest(log, "sha256").hexdigest()
+    crashed = [d for d in result.summary["deployments"] if d["crashed"]]
+    if crashed:  # a figure of a run whose algo never ran measures nothing
+        sys.exit(f"bench/e2e.py: {crashed[0]['label']} crashed: {crashed[0]['crashed']}")
     delivered = result.metrics["book_events_delivered"]
     windows = result.summary["windows"]
     figures = {
