@@ -27,6 +27,7 @@ from libc.stdint cimport int64_t
 from libc.string cimport memcpy
 
 from meshrt.log._jsonbuf cimport fmt_i64
+from meshrt.scenario._latency cimport LatencyStream
 from meshrt.sequencer.order cimport ST_ACCEPTED, ST_PARTIALLY_FILLED, Order, is_terminal
 from meshrt.sequencer.orders cimport OrderStateMachine
 
@@ -145,24 +146,24 @@ cdef class ReportIngress:
                 ),
             )
             if deliver:
-                at = lane.feed.deliver_at(ts)
+                at = (<LatencyStream?>lane.feed).deliver_at(ts, 0)
                 dep.inbound.append(make(T_FILL_DELIVERY, (at, fill)))
         elif kind is T_REJECTED:
             reason = RejectReason(field(report, 2))
             dep.rejects[reason.name] += 1
             if deliver:
-                at = lane.feed.deliver_at(ts)
+                at = (<LatencyStream?>lane.feed).deliver_at(ts, 0)
                 reject = Reject(ts, order.client_id, reason, order.kind, "venue")
                 dep.inbound.append(RejectDelivery(at, reject, False))
         elif kind is T_CANCELLED:
             if deliver:
-                at = lane.feed.deliver_at(ts)
+                at = (<LatencyStream?>lane.feed).deliver_at(ts, 0)
                 dep.inbound.append(make(T_ORDER_DELIVERY, (at, order.client_id, None)))
         elif kind is T_CANCEL_REJECTED:
             reason = RejectReason(field(report, 2))
             dep.rejects[reason.name] += 1
             if deliver:
-                at = lane.feed.deliver_at(ts)
+                at = (<LatencyStream?>lane.feed).deliver_at(ts, 0)
                 reject = Reject(ts, order.client_id, reason, ActionKind(field(report, 3)), "venue")
                 dep.inbound.append(RejectDelivery(at, reject, bool(order.requests)))
         elif kind is T_ACCEPTED and order_id in desk.cancel_on_accept:
@@ -170,7 +171,7 @@ cdef class ReportIngress:
             if order.status_c == ST_ACCEPTED or order.status_c == ST_PARTIALLY_FILLED:
                 desk.send_cancel(ts, dep, order, "crash")
         elif deliver:  # accepted or replaced: the order as it now rests
-            at = lane.feed.deliver_at(ts)
+            at = (<LatencyStream?>lane.feed).deliver_at(ts, 0)
             view = make(
                 T_OPEN_ORDER,
                 (
