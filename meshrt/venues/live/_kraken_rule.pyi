@@ -45,7 +45,9 @@ class Rule:
     def __init__(
         self, depth: int, pairs: dict[str, Pair], crossed: CrossedClock, values: Values
     ) -> None: ...
-    def scan(self, text: str, ts: int, out: list[Output]) -> bool: ...
+    def frame(self, text: str | bytes, ts: int, out: list[Output]) -> bool:
+        """A frame counted, expired crossings resynced, the common frame read and applied
+        (False: the caller reads it)."""
     def book(
         self,
         pair: Any,

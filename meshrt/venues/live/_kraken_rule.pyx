@@ -37,6 +37,7 @@ cdef object C_FEED_DELTA = FEED_DELTA
 cdef object CLEAR = Crossing.CLEAR
 cdef object UNCROSSED = Crossing.UNCROSSED
 cdef object CROSSED = Crossing.CROSSED
+cdef object CROSSED_WHY = Why.CROSSED
 
 cdef enum:  # what a level set by slow_level did
     CHANGED = 1
@@ -95,12 +96,20 @@ cdef class Rule:
         self.sizes = values.sizes
         self.spans = Spans()
 
-    def scan(self, str text, int64_t ts, list out) -> bool:
-        """Read and apply ``text`` if it is the common frame (``book_message``'s shape);
-        False, having done nothing, for any other frame."""
+    def frame(self, object text, int64_t ts, list out) -> bool:
+        """A frame received at ``ts``: counted, the crossings past the grace resynced (into
+        ``out``), then, if it is the common frame (``book_message``'s shape, a JSON
+        object), read and applied; False when the caller must read it (having done
+        nothing more)."""
+        self.n.frames += 1
+        if self.since:
+            for pair, detail in self.crossed.expired(ts):
+                self.resync(self.pairs[pair], pair, CROSSED_WHY, detail, out)
+        if type(text) is not str or not text or (<str>text)[0] != "{":
+            return False
         cdef Text t
         cdef Frame f
-        text_of(text, &t)
+        text_of(<str>text, &t)
         if not self.spans.frame(&t, &f):
             return False
         pair = PyUnicode_Substring(text, f.symbol0, f.symbol1)

@@ -62,18 +62,13 @@ class KrakenFeed:
     def on_frame(self, text: str, ts_ns: int) -> list[Output]:
         """Everything one frame received at ``ts_ns`` means, in order; never raises for what
         the frame holds."""
-        self._n.frames += 1
         out: list[Output] = []
-        if self._crossed.since:
-            for pair, detail in self._crossed.expired(ts_ns):
-                self._rule.resync(self._pairs[pair], pair, Why.CROSSED, detail, out)
-        if text[:1] == "{":
-            try:
-                if self._rule.scan(text, ts_ns, out):  # the common frame, without a decoder
-                    return out
-            except MESSAGE_ERRORS as e:
-                self._error(out, wire.field_of(e), f"{type(e).__name__}: {e}")
+        try:
+            if self._rule.frame(text, ts_ns, out):  # the common frame, read in C
                 return out
+        except MESSAGE_ERRORS as e:
+            self._error(out, wire.field_of(e), f"{type(e).__name__}: {e}")
+            return out
         try:
             msg = wire.decode_v1(text) if text[:1] == "[" else wire.decode(text)
         except ValueError:  # orjson also refuses what json reads (an int past 64 bits)
