@@ -36,7 +36,8 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
   feed events
 - meshrt.sequencer._merge (.pyx, with _merge.pxd): a window's venue streams committed as
   one, in order
-- meshrt.sequencer._window (.pyx): the window driver (virtual time's windows back to back)
+- meshrt.sequencer._window (.pyx): the window driver (virtual time's windows back to back),
+  with what falls due in a window in meshrt.sequencer._due (.pyx, with .pxd)
 - meshrt.sequencer._live (.pyx): paper mode's clock and stepped live window
 - meshrt.sequencer.outputs, .desk, .seat, .risk (.pyx, with .pxd): an algo's actions
   committed (checked against the contract's ranges of _ranges.pxd, logged, sent on or
@@ -103,9 +104,11 @@ EXTENSIONS = [
                        "meshrt/scenario/_latency.pxd"]),
     extension("meshrt.sequencer._merge",
               depends=["meshrt/actors/_commit.pxd", "meshrt/sequencer/_merge.pxd"]),
+    extension("meshrt.sequencer._due",
+              depends=["meshrt/sequencer/_due.pxd", "meshrt/actors/_deliveries.pxd"]),
     extension("meshrt.sequencer._window",
               depends=["meshrt/actors/_deliveries.pxd", "meshrt/actors/_deliver.pxd",
-                       "meshrt/sequencer/_merge.pxd"]),
+                       "meshrt/sequencer/_merge.pxd", "meshrt/sequencer/_due.pxd"]),
     extension("meshrt.sequencer._live", depends=["meshrt/log/_jsonbuf.pxd"]),
     extension("meshrt.ledger", depends=["meshrt/ledger.pxd"]),
     extension("meshrt.sequencer.order", depends=["meshrt/sequencer/order.pxd"]),

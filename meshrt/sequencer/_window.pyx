@@ -9,32 +9,35 @@ at the end. Actors are stepped through their Python API (a venue's ``advance``, 
 instance's ``step``), with the same mailboxes and overflow policies as their tasks.
 
 The rules live here, once: when a window starts (``next_time``) and ends
-(``window_end``), what a venue or deployment takes in it (``due_arrivals``,
-``due_deliveries``), the merge order (``commit``), when the mesh has something to route
-and when the replay log writes. The lanes' and deployments' lists are read in place:
-they are mutated, never replaced, so the driver (rebuilt by every run) holds them.
+(``window_end``), the merge order (``commit``), when the mesh has something to route
+and when the replay log writes; what a venue or deployment takes in a window is
+meshrt/sequencer/_due.pyx's. The lanes' and deployments' lists are read in place: they
+are mutated, never replaced, so the driver (rebuilt by every run) holds them.
 """
 
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
-from cpython.tuple cimport PyTuple_Check, PyTuple_GET_ITEM, PyTuple_GET_SIZE
-from libc.stdint cimport int64_t
+from libc.stdint cimport INT64_MAX, int64_t
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
-import heapq
 from operator import itemgetter
 
-import trio
-
 from meshrt.actors._deliver cimport step as step_instance
-from meshrt.actors._deliveries cimport BookDelivery
+from meshrt.sequencer._due cimport (
+    arrivals_before,
+    deliveries_before,
+    delivery_time,
+    first,
+    head_time,
+)
 from meshrt.sequencer._merge cimport VenueMerge
 
 from meshrt.actors.mailbox import MailboxFull
-from meshrt.actors.protocol import CrashOut, Output
+from meshrt.actors.protocol import Output
+from meshrt.sequencer._due import crash_overflowed, hand_past_capacity
 from meshrt.log.writer import WRITE_EVERY_S, WRITE_LINES
 from meshrt.sequencer.schedule import Restart
 
-cdef int64_t NONE = 0x7FFFFFFFFFFFFFFF  # nothing to do: later than any time
+cdef int64_t NONE = INT64_MAX  # nothing to do: later than any time (as in _due.pxd)
 cdef object _ts = itemgetter(0)
 cdef object tuple_new = tuple.__new__
 cdef type T_OUTPUT = Output
@@ -46,103 +49,6 @@ cdef inline double monotonic() noexcept nogil:
     cdef timespec t
     clock_gettime(CLOCK_MONOTONIC, &t)  # what time.monotonic reads on Linux
     return <double>t.tv_sec + <double>t.tv_nsec * 1e-9
-
-
-cdef inline object first(object item):
-    """A (time, ...) tuple's (or NamedTuple's) time."""
-    if not PyTuple_Check(item) or PyTuple_GET_SIZE(item) < 1:
-        raise TypeError(f"{type(item).__name__} is not a timed tuple")
-    return <object>PyTuple_GET_ITEM(item, 0)
-
-
-cdef inline int64_t delivery_time(object item) except? -1:
-    """A delivery's time: a BookDelivery's field, a NamedTuple's first item."""
-    if type(item) is BookDelivery:
-        return (<BookDelivery>item).ts
-    return first(item)
-
-
-cdef inline int64_t head_time(list items) except? -1:
-    """The time of a sorted list of (time, ...) tuples' first item, NONE when empty."""
-    if not PyList_GET_SIZE(items):
-        return NONE
-    return first(<object>PyList_GET_ITEM(items, 0))
-
-
-cdef list arrivals_before(list queue, object next_time, int64_t until):
-    """The order arrivals (and feed switches) a venue takes before ``until``, or None
-    when it has nothing to do in this window."""
-    cdef Py_ssize_t due = 0, n = PyList_GET_SIZE(queue)
-    if n and head_time(queue) < until:
-        while due < n and first(<object>PyList_GET_ITEM(queue, due)) < until:
-            due += 1
-        arrivals = queue[:due]
-        del queue[:due]
-        return arrivals
-    if next_time is not None and <int64_t>next_time < until:
-        return []
-    return None
-
-
-cdef list deliveries_before(list inbound, list timers, int64_t until):
-    """A deployment's inbound items and timers before ``until``, timers first on ties."""
-    cdef Py_ssize_t due = 0, n = PyList_GET_SIZE(inbound)
-    while due < n and delivery_time(<object>PyList_GET_ITEM(inbound, due)) < until:
-        due += 1
-    cdef list items
-    if due == 0:
-        items = []
-    else:
-        items = inbound[:due]
-        del inbound[:due]
-    if PyList_GET_SIZE(timers) and head_time(timers) < until:
-        fired = []
-        while PyList_GET_SIZE(timers) and head_time(timers) < until:
-            fired.append(heapq.heappop(timers)[2])
-        # timers go before inbound items of the same time (lifecycle before data)
-        items = list(heapq.merge(fired, items, key=delivery_ts))
-    return items
-
-
-def delivery_ts(item):
-    """A delivery's time (BookDelivery is no tuple)."""
-    return delivery_time(item)
-
-
-def due_arrivals(lane, int64_t until):
-    """What ``lane``'s venue takes before ``until`` (None: it has nothing to do)."""
-    return arrivals_before(lane.arrivals, lane.next_time, until)
-
-
-def due_deliveries(dep, int64_t until):
-    """What ``dep`` gets this window: its inbound items and timers before ``until``."""
-    return deliveries_before(dep.inbound, dep.timers, until)
-
-
-def hand_past_capacity(instance, list items not None):
-    """Deliveries that do not pass straight through a stepped instance's mailbox: one by
-    one under its policy when they overflow it; behind a full BLOCK mailbox the instance
-    first takes what is queued, as its task would while the sender waits."""
-    box = instance.mailbox
-    if len(box) + len(items) <= box.capacity:
-        box.send_many_nowait(items)
-        return
-    for item in items:
-        try:
-            box.send_nowait(item)
-        except trio.WouldBlock:
-            instance.step(box.take_all())
-            box.send_nowait(item)
-
-
-def crash_overflowed(list outputs not None, list overflowed not None, int64_t now):
-    """A deployment whose FAIL mailbox overflowed crashes at ``now``, in merge order."""
-    cdef Py_ssize_t k
-    for dep, error in overflowed:
-        k = 0
-        while k < len(outputs) and outputs[k][0] < now:
-            k += 1
-        outputs.insert(k, Output(now, dep.instance.index, CrashOut(now, f"MailboxFull: {error}")))
 
 
 cdef class WindowDriver:

@@ -46,13 +46,9 @@ from meshrt.actors.venue import VenueActor
 from meshrt.log import records
 from meshrt.log.writer import ReplayLog
 from meshrt.scenario.limits import MailboxConfig
+from meshrt.sequencer._due import crash_overflowed, due_arrivals, due_deliveries
 from meshrt.sequencer._merge import VenueMerge
-from meshrt.sequencer._window import (
-    WindowDriver,
-    crash_overflowed,
-    due_arrivals,
-    due_deliveries,
-)
+from meshrt.sequencer._window import WindowDriver
 from meshrt.sequencer.books import Books
 from meshrt.sequencer.bridge import MeshBridge
 from meshrt.sequencer.clock import Clock, lookahead
