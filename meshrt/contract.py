@@ -105,8 +105,9 @@ def size_to_int(size: float | str) -> int:
 def mid_price(bid: int, ask: int) -> int:
     """The mid of a best bid and a best ask, floor((bid + ask) / 2) in price units: the one
     mid rule (features, risk references, equity marks). The compiled mirrors, which must
-    agree: ``mid_of`` in meshrt/venues/_feed.pyx and the features in
-    meshrt/loaders/_pack.pyx (tests/test_book.py, tests/test_compiled_rules.py)."""
+    agree: ``mid_of`` in meshrt/venues/_feed.pxd (the feed's features, the risk gate's
+    ``mid``) and the features in meshrt/loaders/_pack.pyx (tests/test_book.py,
+    tests/test_risk.py, tests/test_compiled_rules.py)."""
     return (bid + ask) // 2
 
 

@@ -29,6 +29,8 @@ from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdint cimport int64_t
 
+from meshrt.venues._feed cimport mid_of
+
 from meshrt.contract import RejectReason, Side, mid_price, notional
 from meshrt.sdk import Book
 
@@ -52,9 +54,8 @@ cdef Py_ssize_t BIDS = Book._fields.index("bid_prices"), ASKS = Book._fields.ind
 cpdef object mid(object book):
     """The reference price of a book: the mid of its top levels, if it has both sides.
 
-    contract.mid_price's rule; for two int64 prices in C, floor((bid + ask) / 2) without
-    the overflow of bid + ask (a + b == 2 * (a & b) + (a ^ b)), as ``mid_of`` in
-    meshrt/venues/_feed.pyx (tests/test_risk.py holds the two to mid_price)."""
+    contract.mid_price's rule: two int64 prices through its C form, ``mid_of``
+    (meshrt/venues/_feed.pxd), anything else through mid_price itself."""
     cdef int overflow_bid = 0, overflow_ask = 0
     cdef int64_t bid_c, ask_c
     if book is None:
@@ -79,7 +80,7 @@ cpdef object mid(object book):
         bid_c = PyLong_AsLongLongAndOverflow(bid, &overflow_bid)
         ask_c = PyLong_AsLongLongAndOverflow(ask, &overflow_ask)
         if not overflow_bid and not overflow_ask:
-            return (bid_c & ask_c) + ((bid_c ^ ask_c) >> 1)
+            return mid_of(bid_c, ask_c)
     return mid_price(bid, ask)
 
 

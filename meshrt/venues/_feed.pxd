@@ -10,6 +10,14 @@ from meshrt.venues._matching cimport MatchingEngine
 cdef int drain(list reports, object symbol, list out) except -1
 
 
+cdef inline int64_t mid_of(int64_t bid, int64_t ask) noexcept nogil:
+    """The mid rule, meshrt.contract.mid_price, for two int64 prices: floor((bid + ask) /
+    2) without the overflow of bid + ask (a + b == 2 * (a & b) + (a ^ b)); the feed's
+    online features and the risk gate's reference price (risk.pyx) both use it.
+    tests/test_book.py and tests/test_risk.py hold it to mid_price up to the int64 limit."""
+    return (bid & ask) + ((bid ^ ask) >> 1)
+
+
 @cython.final
 cdef class VenueSymbol:
     cdef readonly MatchingEngine engine

@@ -36,13 +36,6 @@ cdef type T_TRADE = TradePrint
 cdef type T_REPORT = OrderReport
 
 
-cdef inline int64_t mid_of(int64_t bid, int64_t ask) noexcept nogil:
-    """The mid rule, meshrt.contract.mid_price: floor((bid + ask) / 2), without the int64
-    overflow of bid + ask (a + b == 2 * (a & b) + (a ^ b)). tests/test_book.py checks the
-    two agree on random feeds with prices up to the int64 limit."""
-    return (bid & ask) + ((bid ^ ask) >> 1)
-
-
 cdef inline object output3(type cls, object ts, object symbol, object value):
     """A TradePrint or OrderReport (ts, symbol, event or report)."""
     out = new_tuple_of(cls, 3)
