@@ -96,11 +96,17 @@ def main() -> None:
     )
 
 
-def measure(urls: dict[str, str], seconds: float, session: Session | None = None) -> list[int]:
+def measure(
+    urls: dict[str, str],
+    seconds: float,
+    session: Session | None = None,
+    latencies: list[int] | None = None,
+) -> list[int]:
     """Run the paper scenario for ``seconds`` against ``urls`` (or through ``session``),
-    timing each order action the desk commits: ns from its frame's receipt."""
+    timing each order action the desk commits: ns from its frame's receipt, appended to
+    ``latencies`` as they happen (a new list if None)."""
     clocks: list[WallClock] = []
-    latencies: list[int] = []
+    timed: list[int] = [] if latencies is None else latencies
 
     class TimedClock(WallClock):
         def __init__(self) -> None:
@@ -112,7 +118,7 @@ def measure(urls: dict[str, str], seconds: float, session: Session | None = None
 
         def commit_action(self, ts: int, dep: Any, action: tuple[Any, ...]) -> None:
             super().commit_action(ts, dep, action)
-            latencies.append(clocks[-1]() - ts)
+            timed.append(clocks[-1]() - ts)
 
     paper.WallClock = TimedClock  # type: ignore[misc]
     actor.IntentDesk = TimedDesk  # type: ignore[misc]
@@ -124,7 +130,7 @@ def measure(urls: dict[str, str], seconds: float, session: Session | None = None
         options = RunOptions(overrides=(duration,), session=session)
         result = run(scenario, Path(folder) / "run", options=options)
         assert result.ok, result.summary["failure"]
-    return latencies
+    return timed
 
 
 if __name__ == "__main__":

@@ -1,16 +1,20 @@
-"""Paper mode's live path with warm caches: CPU time per frame, and frame-to-intent latency.
+"""Paper mode's live path in one process: CPU time per frame, and frame-to-intent latency.
 
 bench/paper_latency.py measures the live path as a user sees it, against ``meshrt
 venue-sim`` at the captures' pace: the process sleeps between frames, so most of what it
 measures there is cold caches. This one runs the same scenario (the Python maker on
 Coinbase SKL-USD and Kraken XMR/USD, feed latency 0) with sessions that replay the same
 captures through the real adapters in this process (Kraken's v1 capture as the v2 frames
-venue-sim serves), one frame after another with a checkpoint between, no network and no
-sleep: the CPU time per frame of the whole path (adapter, windows, venue, maker, desk,
-log) and, for every order action, the time from the frame's receive stamp to the desk's
-commit, warm. Prints both.
+venue-sim serves), no network: the CPU time per frame of the whole path (adapter,
+windows, venue, maker, desk, log) and, for every order action, the time from the frame's
+receive stamp to the desk's commit. Prints both.
 
-    .venv/bin/python bench/paper_path.py [--loops 3]
+By default the frames come back to back (a checkpoint between): the path warm.
+``--gap-us G`` sleeps G µs before each frame, as the process does between frames at the
+captures' pace: with G = 5000 it reproduces paper_latency.py's cold figure without a
+second process (docs/performance.md, "Why the paper path is cold").
+
+    .venv/bin/python bench/paper_path.py [--loops 3] [--gap-us 0]
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import trio
 
@@ -37,6 +42,14 @@ from bench import paper_latency  # noqa: E402
 from bench.paper_latency import CAPTURES, percentile  # noqa: E402
 
 CAPTURE_OF = {"coinbase": CAPTURES[0], "kraken": CAPTURES[1]}
+LONGEST = 2_702  # frames of the longer connection (Coinbase's): it bounds a run with gaps
+
+
+class FrameProbe(Protocol):
+    """Called around each frame, outside its timing (bench/cold_lines.py)."""
+
+    def before(self) -> None: ...
+    def after(self, reacted: bool) -> None: ...
 
 
 class Tally:
@@ -51,8 +64,8 @@ class Tally:
         self.latencies: list[int] = []
 
 
-def session(tally: Tally) -> paper.Session:
-    """Each connection replays its capture through the adapter back to back."""
+def session(tally: Tally, gap_s: float = 0.0, probe: FrameProbe | None = None) -> paper.Session:
+    """Each connection replays its capture through the adapter, ``gap_s`` apart."""
 
     async def replay(
         specs: Sequence[LiveSpec], send: ReceivedSink, clock: Callable[[], int]
@@ -75,12 +88,19 @@ def session(tally: Tally) -> paper.Session:
         if not tally.first_cpu:
             tally.first_cpu = time.process_time_ns()
         for text in frames:
+            if gap_s:
+                await trio.sleep(gap_s)
+            if probe is not None:
+                actions = len(tally.latencies)
+                probe.before()
             ts = clock()
             outputs = adapter.on_frame(text, ts)
             if outputs:  # as the live session hands them over (its common frame: one Feed)
                 await send.send(
                     Received(ts, tuple(o for o in outputs if type(o) is not NeedSnapshot))
                 )
+            if probe is not None:
+                probe.after(len(tally.latencies) > actions)
             tally.frames += 1
             await trio.lowlevel.checkpoint()
         tally.last_cpu = time.process_time_ns()
@@ -90,24 +110,30 @@ def session(tally: Tally) -> paper.Session:
     return replay
 
 
-def measure(tally: Tally, seconds: float) -> None:
+def measure(
+    tally: Tally, seconds: float, gap_s: float = 0.0, probe: FrameProbe | None = None
+) -> None:
     urls = {"coinbase": "ws://127.0.0.1:1", "kraken": "ws://127.0.0.1:1"}  # never dialled
-    tally.latencies = paper_latency.measure(urls, seconds, session(tally))
+    paper_latency.measure(urls, seconds, session(tally, gap_s, probe), tally.latencies)
     assert tally.done == 2, "the captures did not finish within the run: raise --seconds"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loops", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=4.0, help="each loop's run")
+    parser.add_argument("--seconds", type=float, help="each loop's run (default: enough)")
+    parser.add_argument("--gap-us", type=float, default=0.0, help="sleep before each frame")
     args = parser.parse_args()
+    gap_s = args.gap_us / 1e6
+    seconds = args.seconds or 4.0 + LONGEST * gap_s * 1.3
     for loop in range(args.loops):
         tally = Tally()
-        measure(tally, args.seconds)
+        measure(tally, seconds, gap_s)
         cpu_us = (tally.last_cpu - tally.first_cpu) / 1000 / tally.frames
         lat = tally.latencies
+        cpu = f"{cpu_us:.2f} us CPU per frame; " if not gap_s else ""  # else waits' work too
         print(
-            f"loop {loop + 1}: {tally.frames:,} frames, {cpu_us:.2f} us CPU per frame; "
+            f"loop {loop + 1}: {tally.frames:,} frames, {cpu}"
             f"{len(lat):,} order actions, frame to desk p50 {percentile(lat, 0.5):.1f} us, "
             f"p90 {percentile(lat, 0.9):.1f} us"
         )

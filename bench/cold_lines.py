@@ -1,0 +1,127 @@
+"""Cache lines a reacting frame touches with cold caches: the paper path's footprint.
+
+At the captures' pace the paper path runs with cold caches (docs/performance.md, "Why
+the paper path is cold"), so its latency follows how many distinct cache lines of code
+and data one reaction touches, each a trip to memory. This machine is too noisy to time
+that finely; this counts it. bench/paper_path.py's in-process run goes under callgrind's
+cache simulator (32 KiB L1s, a 4 MiB last level); before each frame a buffer twice the
+last level is read, which empties the simulated caches, and for each frame that led to
+an order action the lines missed in the last level from the frame's receive stamp until
+its reaction returns are recorded (valgrind client requests, zeroed before the stamp and
+dumped after). Prints the median per reacting frame: lines of code, data read, data
+written, and instructions. Deterministic for a given build (about 5 minutes); needs
+valgrind, its headers and a C compiler.
+
+    .venv/bin/python bench/cold_lines.py [--seconds 240]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PROBE_C = """
+#include <Python.h>
+#include <valgrind/callgrind.h>
+static PyObject *zero(PyObject *m, PyObject *a) { CALLGRIND_ZERO_STATS; Py_RETURN_NONE; }
+static PyObject *dump(PyObject *m, PyObject *a) { CALLGRIND_DUMP_STATS; Py_RETURN_NONE; }
+static PyMethodDef methods[] = {
+    {"zero", zero, METH_NOARGS, 0}, {"dump", dump, METH_NOARGS, 0}, {0}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "cgprobe", 0, -1, methods};
+PyMODINIT_FUNC PyInit_cgprobe(void) { return PyModule_Create(&module); }
+"""
+CACHES = ["--I1=32768,8,64", "--D1=32768,8,64", "--LL=4194304,16,64"]
+LAST_LEVEL = 4 << 20
+EVENTS = ("Ir", "ILmr", "DLmr", "DLmw")  # instructions; lines missed: code, read, written
+
+
+def build_probe(folder: Path) -> None:
+    """The client-request module, compiled with the interpreter's own compiler."""
+    if shutil.which("valgrind") is None:
+        sys.exit("cold_lines: valgrind is not installed (apt install valgrind)")
+    source = folder / "cgprobe.c"
+    source.write_text(PROBE_C)
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()
+    target = folder / f"cgprobe{sysconfig.get_config_var('EXT_SUFFIX')}"
+    include = sysconfig.get_paths()["include"]
+    command = [*compiler, "-O2", "-shared", "-fPIC", f"-I{include}", str(source), "-o"]
+    done = subprocess.run([*command, str(target)], capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"cold_lines: cannot build the probe: {done.stderr.strip().splitlines()[-1]}")
+
+
+def child(folder: Path, seconds: float) -> None:
+    """Under valgrind: the in-process paper run, each reacting frame's lines dumped."""
+    sys.path.insert(0, str(folder))
+    import cgprobe  # type: ignore[import-not-found]
+
+    from bench import paper_path
+
+    class Probe:
+        def __init__(self) -> None:
+            self.evict = bytearray(2 * LAST_LEVEL)
+
+        def before(self) -> None:
+            self.evict.find(b"\x01")  # reads every line: the simulated caches hold only it
+            cgprobe.zero()
+
+        def after(self, reacted: bool) -> None:
+            if reacted:
+                cgprobe.dump()
+
+    tally = paper_path.Tally()
+    paper_path.measure(tally, seconds, probe=Probe())
+
+
+def totals(path: Path) -> dict[str, int]:
+    """One dump's event totals."""
+    names: list[str] = []
+    for line in path.read_text().splitlines():
+        if line.startswith("events:"):
+            names = line.split()[1:]
+        elif line.startswith(("summary:", "totals:")):
+            return dict(zip(names, map(int, line.split()[1:]), strict=True))
+    raise ValueError(f"{path}: no totals")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=240.0, help="the run, under valgrind")
+    args = parser.parse_args()
+    if probe := os.environ.get("COLD_LINES_PROBE"):
+        return child(Path(probe), args.seconds)
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        build_probe(folder)
+        out = folder / "cg.out"
+        command = ["valgrind", "--tool=callgrind", "--cache-sim=yes", *CACHES]
+        command += [f"--callgrind-out-file={out}", sys.executable, __file__]
+        env = {**os.environ, "COLD_LINES_PROBE": name, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [*command, "--seconds", str(args.seconds)], env=env, capture_output=True, text=True
+        )
+        if done.returncode:
+            sys.exit(f"cold_lines: the run failed: {done.stderr.strip().splitlines()[-1]}")
+        dumps = sorted(folder.glob("cg.out.*"), key=lambda p: int(p.suffix[1:]))
+        frames = [totals(path) for path in dumps]
+        median = {event: statistics.median(f[event] for f in frames) for event in EVENTS}
+        lines = median["ILmr"] + median["DLmr"] + median["DLmw"]
+        print(
+            f"{len(frames)} reacting frames, median per frame: {lines:,.0f} cache lines "
+            f"({median['ILmr']:,.0f} code, {median['DLmr']:,.0f} data read, "
+            f"{median['DLmw']:,.0f} data written), {median['Ir']:,.0f} instructions"
+        )
+
+
+if __name__ == "__main__":
+    main()
