@@ -38,7 +38,8 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
   one, in order
 - meshrt.sequencer._window (.pyx): the window driver (virtual time's windows back to back),
   with what falls due in a window in meshrt.sequencer._due (.pyx, with .pxd)
-- meshrt.sequencer._live (.pyx): paper mode's clock and stepped live window
+- meshrt.sequencer._live (.pyx, with .pxd): paper mode's clock and stepped live window;
+  meshrt.sequencer._arrivals: what the live sessions hand over, cut into windows
 - meshrt.sequencer.outputs, .desk, .seat, .risk (.pyx, with .pxd): an algo's actions
   committed (checked against the contract's ranges of _ranges.pxd, logged, sent on or
   refused), their records built by meshrt.log._intents (with the line buffer of
@@ -110,6 +111,7 @@ EXTENSIONS = [
               depends=["meshrt/actors/_deliveries.pxd", "meshrt/actors/_deliver.pxd",
                        "meshrt/sequencer/_merge.pxd", "meshrt/sequencer/_due.pxd"]),
     extension("meshrt.sequencer._live", depends=["meshrt/log/_jsonbuf.pxd"]),
+    extension("meshrt.sequencer._arrivals", depends=["meshrt/sequencer/_live.pxd"]),
     extension("meshrt.ledger", depends=["meshrt/ledger.pxd"]),
     extension("meshrt.sequencer.order", depends=["meshrt/sequencer/order.pxd"]),
     extension("meshrt.sequencer.ended", depends=ORDER_PXDS),

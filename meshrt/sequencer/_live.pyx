@@ -50,16 +50,17 @@ cdef inline int64_t monotonic_ns() noexcept nogil:
 
 cdef class WallClock:
     """ns since the run began, from the monotonic clock, anchored to wall time once (a
-    clock step never makes it run backwards)."""
-
-    cdef readonly int64_t wall_ns  # time 0 on the wall clock (epoch ns)
-    cdef int64_t zero
+    clock step never makes it run backwards). ``wall_ns``: time 0 on the wall clock (epoch
+    ns)."""
 
     def __init__(self):
         self.wall_ns = time.time_ns()
         self.zero = monotonic_ns()
 
     def __call__(self):
+        return monotonic_ns() - self.zero
+
+    cdef int64_t now(self) noexcept:
         return monotonic_ns() - self.zero
 
 
@@ -98,12 +99,8 @@ cdef class LiveStepper:
     logged (``hand``), then rounds of the window driver until nothing more falls due
     before its end (a book committed at feed latency 0 reaches its algos, and their
     intents the desk, in the frame's own window), then the close: equity marks when due,
-    the window counted (``close``). No await: a session's task may run it."""
-
-    cdef object driver, clock, journal, books, counts, lines
-    cdef list lanes, live
-    cdef Py_ssize_t n
-    cdef public int64_t end  # the last window's end: where the run shuts down
+    the window counted (``close``). No await: a session's task may run it. ``end``: the
+    last window's end, where the run shuts down."""
 
     def __init__(self, sequencer, list live not None):
         self.driver = sequencer.driver

@@ -19,7 +19,8 @@ import trio
 
 from meshrt.actors.live_venue import LiveVenueActor
 from meshrt.log import records
-from meshrt.sequencer._live import LiveStepper, WallClock
+from meshrt.sequencer._arrivals import Arrivals
+from meshrt.sequencer._live import LiveStepper
 from meshrt.venues.live.verdicts import Received
 
 if TYPE_CHECKING:
@@ -40,7 +41,10 @@ class Window:
 class Windows(Protocol):
     """Where a live run's windows come from: the wall clock, or a log being replayed."""
 
-    wall_ns: int  # time 0 on the wall clock (epoch ns)
+    @property
+    def wall_ns(self) -> int:
+        """Time 0 on the wall clock (epoch ns)."""
+        ...
 
     async def next(self, sequencer: Sequencer, loop: LiveLoop) -> Window | None:
         """The next window, None when the run is over (``loop``: where a window that is
@@ -48,129 +52,31 @@ class Windows(Protocol):
         ...
 
 
-SINK_CAPACITY = 4096  # items a venue's sessions may be ahead of the live loop
-
-
-class VenueSink:
-    """What one live venue's sessions send into (``ReceivedSink``): each item goes
-    straight into the live loop's pending items for the venue. While the loop waits
-    between stepped windows, the windows due then run at once, in the sender's task: a
-    frame reaches its algo with no task switch on the way. A stepped window never
-    awaits, so the sequencer's work stays serialized whichever task runs it. A venue
-    more than ``SINK_CAPACITY`` items ahead blocks its sessions (never drops)."""
-
-    def __init__(self, windows: WallWindows, index: int) -> None:
-        self.windows = windows
-        self.index = index
-
-    def send_nowait(self, item: Received) -> None:
-        windows = self.windows
-        pending = windows.pending[self.index]
-        if len(pending) >= SINK_CAPACITY:
-            raise trio.WouldBlock
-        pending.append(item)
-        windows.arrived()
-
-    async def send(self, item: Received) -> None:
-        windows = self.windows
-        while True:
-            try:
-                return self.send_nowait(item)
-            except trio.WouldBlock:
-                windows.blocked += 1
-                try:
-                    await windows.drained.wait()
-                finally:
-                    windows.blocked -= 1
-
-
-class WallWindows:
-    """Windows in wall-clock time over what the live venues' sinks received."""
-
-    def __init__(self, clock: WallClock, venues: int) -> None:
-        self.clock = clock
-        self.wall_ns = clock.wall_ns
-        self.pending: list[list[Received]] = [[] for _ in range(venues)]
-        self.wake = trio.Event()
-        self.drained = trio.Event()  # set (and replaced) when a cut frees a blocked sender
-        self.blocked = 0  # senders waiting for room
-        self.start = 0
-        self.loop: LiveLoop | None = None  # set while the loop waits between stepped windows
-        self.wait_until = 0  # when the waiting loop wakes by itself
-
-    def sink(self, index: int) -> VenueSink:
-        return VenueSink(self, index)
-
-    def arrived(self) -> None:
-        loop = self.loop
-        if loop is None:
-            self.wake.set()
-            return
-        self.loop = None  # the windows below must not start another inline run
-        sequencer = loop.sequencer
-        try:
-            while (window := self._cut(sequencer)) is not None:
-                loop.window(window)
-            loop.write_check()
-        finally:
-            self.loop = loop
-        due = _next_due(sequencer)
-        if due is not None and due < self.wait_until:
-            self.wake.set()  # work falls due before the loop would wake: it waits less
-
-    def _cut(self, sequencer: Sequencer) -> Window | None:
-        """The window to run now, if anything has arrived or fallen due (None at the end
-        of the run: the loop's ``next`` ends it)."""
-        now = self.clock()
-        end = sequencer.clock.end_ns
-        if sequencer.interrupted or (end is not None and now >= end):
-            return None
-        if not any(self.pending):
-            due = _next_due(sequencer)
-            if due is None or due > now:
-                return None
-        items, self.pending = self.pending, [[] for _ in self.pending]
-        if self.blocked:
-            self.drained.set()
-            self.drained = trio.Event()
-        until = max(now, self.start) + 1  # after every item's receive time
-        window = Window(self.start, until, items)
-        self.start = until
-        return window
+class WallWindows(Arrivals):
+    """Windows in wall-clock time over what the live venues' sinks received (``sink``;
+    the cut, and the windows run in a sender's task, are compiled: _arrivals.pyx)."""
 
     async def next(self, sequencer: Sequencer, loop: LiveLoop) -> Window | None:
+        self.bind(sequencer, loop.driver)
         clock = self.clock
         end = sequencer.clock.end_ns
         while True:
-            window = self._cut(sequencer)
-            if window is not None:
-                return window
+            cut = self.cut()
+            if cut is not None:
+                return Window(*cut)
             now = clock()
             if sequencer.interrupted or (end is not None and now >= end):
                 return None
-            due = _next_due(sequencer)
+            due = self.next_due()
             wait_until = min(t for t in (due, end, now + int(POLL_S * 1e9)) if t is not None)
             self.wait_until = wait_until
-            self.loop = None if sequencer.actors_as_tasks else loop
+            self.lend(None if sequencer.actors_as_tasks else loop.stepper)
             try:
                 with trio.move_on_after(max(0, wait_until - now) / 1e9):
                     await self.wake.wait()
             finally:
-                self.loop = None
+                self.lend(None)
             self.wake = trio.Event()
-
-
-def _next_due(sequencer: Sequencer) -> int | None:
-    """When work falls due, heartbeats included: on the wall clock a run without a
-    duration still beats while it waits for the feed (the window driver's ``next_time``
-    leaves them out then, since in virtual time they alone would never end such a run)."""
-    heartbeats = sequencer.controls.heartbeats
-    assert sequencer.driver is not None
-    due = sequencer.driver.next_time()
-    beats = [dep.next_heartbeat for dep in heartbeats if dep.crashed is None]
-    if beats and (due is None or min(beats) < due):
-        return min(beats)
-    return due
 
 
 class LiveLoop:
@@ -192,10 +98,6 @@ class LiveLoop:
     def end(self) -> int:
         """The last window's end."""
         return self.stepper.end
-
-    def window(self, window: Window) -> None:
-        """One stepped window (no await: a session's task may run it, see VenueSink)."""
-        self.stepper.window(window.start, window.until, window.items)
 
     def write_check(self) -> None:
         """The windows run for what arrived are committed: the log writes what has
