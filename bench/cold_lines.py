@@ -5,12 +5,15 @@ the paper path is cold"), so its latency follows how many distinct cache lines o
 and data one reaction touches, each a trip to memory. This machine is too noisy to time
 that finely; this counts it. bench/paper_path.py's in-process run goes under callgrind's
 cache simulator (32 KiB L1s, a 4 MiB last level); before each frame a buffer twice the
-last level is read, which empties the simulated caches, and for each frame that led to
-an order action the lines missed in the last level from the frame's receive stamp until
-its reaction returns are recorded (valgrind client requests, zeroed before the stamp and
-dumped after). Prints the median per reacting frame: lines of code, data read, data
-written, and instructions. Deterministic for a given build (about 5 minutes); needs
-valgrind, its headers and a C compiler.
+last level is read, which empties the simulated caches, and for each order action the
+desk commits, the lines missed in the last level from its frame's receive stamp to the
+commit are recorded (valgrind client requests: zeroed before the stamp, dumped at each
+commit): the footprint behind bench/paper_latency.py's figure. Prints the median over
+the actions: lines of code, data read, data written, and instructions. Deterministic for
+a given build (about 5 minutes); needs valgrind, its headers and a C compiler. Under
+valgrind the wall clock runs some 50 times faster than the work, so a reaction's window
+also carries work (reports, order arrivals) that natively falls due in windows of its
+own: read the figures side by side, build against build.
 
     .venv/bin/python bench/cold_lines.py [--seconds 240]
 """
@@ -34,9 +37,14 @@ PROBE_C = """
 #include <Python.h>
 #include <valgrind/callgrind.h>
 static PyObject *zero(PyObject *m, PyObject *a) { CALLGRIND_ZERO_STATS; Py_RETURN_NONE; }
-static PyObject *dump(PyObject *m, PyObject *a) { CALLGRIND_DUMP_STATS; Py_RETURN_NONE; }
+static PyObject *dump(PyObject *m, PyObject *tag) {
+    const char *text = PyUnicode_AsUTF8(tag);
+    if (text == NULL) return NULL;
+    CALLGRIND_DUMP_STATS_AT(text);
+    Py_RETURN_NONE;
+}
 static PyMethodDef methods[] = {
-    {"zero", zero, METH_NOARGS, 0}, {"dump", dump, METH_NOARGS, 0}, {0}};
+    {"zero", zero, METH_NOARGS, 0}, {"dump", dump, METH_O, 0}, {0}};
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "cgprobe", 0, -1, methods};
 PyMODINIT_FUNC PyInit_cgprobe(void) { return PyModule_Create(&module); }
 """
@@ -61,7 +69,8 @@ def build_probe(folder: Path) -> None:
 
 
 def child(folder: Path, seconds: float) -> None:
-    """Under valgrind: the in-process paper run, each reacting frame's lines dumped."""
+    """Under valgrind: the in-process paper run, the lines since the frame's stamp dumped
+    at each order action the desk commits (tagged with the frame's number)."""
     sys.path.insert(0, str(folder))
     import cgprobe  # type: ignore[import-not-found]
 
@@ -70,28 +79,56 @@ def child(folder: Path, seconds: float) -> None:
     class Probe:
         def __init__(self) -> None:
             self.evict = bytearray(2 * LAST_LEVEL)
+            self.frame = 0
 
         def before(self) -> None:
             self.evict.find(b"\x01")  # reads every line: the simulated caches hold only it
+            self.frame += 1
             cgprobe.zero()
 
         def after(self, reacted: bool) -> None:
-            if reacted:
-                cgprobe.dump()
+            pass
+
+    probe = Probe()
+
+    class Latencies(list[int]):
+        """Where the desk's timing appends each action's latency: a dump there."""
+
+        def append(self, latency: int) -> None:
+            super().append(latency)
+            cgprobe.dump(str(probe.frame))
 
     tally = paper_path.Tally()
-    paper_path.measure(tally, seconds, probe=Probe())
+    tally.latencies = Latencies()
+    paper_path.measure(tally, seconds, probe=probe)
 
 
-def totals(path: Path) -> dict[str, int]:
-    """One dump's event totals."""
+def totals(path: Path) -> tuple[str, dict[str, int]]:
+    """One dump's frame tag and event totals."""
     names: list[str] = []
+    tag = ""
     for line in path.read_text().splitlines():
-        if line.startswith("events:"):
+        if line.startswith("desc: Trigger: Client Request:"):
+            tag = line.rsplit(":", 1)[1].strip()
+        elif line.startswith("events:"):
             names = line.split()[1:]
         elif line.startswith(("summary:", "totals:")):
-            return dict(zip(names, map(int, line.split()[1:]), strict=True))
+            return tag, dict(zip(names, map(int, line.split()[1:]), strict=True))
     raise ValueError(f"{path}: no totals")
+
+
+def per_action(dumps: list[Path]) -> list[dict[str, int]]:
+    """Each action's events since its frame's stamp: the dumps of one frame summed in
+    order (a dump holds what ran since the one before)."""
+    actions: list[dict[str, int]] = []
+    frame, since = "", dict.fromkeys(EVENTS, 0)
+    for path in dumps:
+        tag, events = totals(path)
+        if tag != frame:
+            frame, since = tag, dict.fromkeys(EVENTS, 0)
+        since = {event: since[event] + events[event] for event in EVENTS}
+        actions.append(since)
+    return actions
 
 
 def main() -> None:
@@ -113,13 +150,14 @@ def main() -> None:
         if done.returncode:
             sys.exit(f"cold_lines: the run failed: {done.stderr.strip().splitlines()[-1]}")
         dumps = sorted(folder.glob("cg.out.*"), key=lambda p: int(p.suffix[1:]))
-        frames = [totals(path) for path in dumps]
-        median = {event: statistics.median(f[event] for f in frames) for event in EVENTS}
+        actions = per_action(dumps)
+        median = {event: statistics.median(a[event] for a in actions) for event in EVENTS}
         lines = median["ILmr"] + median["DLmr"] + median["DLmw"]
         print(
-            f"{len(frames)} reacting frames, median per frame: {lines:,.0f} cache lines "
-            f"({median['ILmr']:,.0f} code, {median['DLmr']:,.0f} data read, "
-            f"{median['DLmw']:,.0f} data written), {median['Ir']:,.0f} instructions"
+            f"{len(actions)} order actions, median from the frame's stamp to the action's "
+            f"commit: {lines:,.0f} cache lines ({median['ILmr']:,.0f} code, "
+            f"{median['DLmr']:,.0f} data read, {median['DLmw']:,.0f} data written), "
+            f"{median['Ir']:,.0f} instructions"
         )
 
 

@@ -10,7 +10,10 @@ latency), the latency is the run's wall clock at that moment minus the action's 
 which is the receive time of the frame whose book the algo answered (stamped by the
 session when the websocket receive returned it). Prints p50, p90, p99 and the count.
 
-    .venv/bin/python bench/paper_latency.py [--seconds 20] [--speed 2]
+    .venv/bin/python bench/paper_latency.py [--seconds 20] [--speed 2] [--algo REF]
+
+``--algo`` runs another build of the maker (the same params) instead of the Python
+class: its native or WASM build (``meshrt build scenarios/algos/market_maker.c``).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def venue(name, spec):
                  fees=FeeSchedule())
 
 def maker(name, symbol, tick):
-    return Deployment(label="mm-" + name, venue=name, symbols=[symbol], algo=MarketMaker,
+    return Deployment(label="mm-" + name, venue=name, symbols=[symbol], algo={algo},
                       params={{"size": size_to_int("1"), "tick": price_to_int(tick),
                                "max_inventory": size_to_int("3")}})
 
@@ -75,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--speed", type=float, default=2.0)
+    parser.add_argument("--algo", help="algo reference instead of the Python maker")
     args = parser.parse_args()
     command = [sys.executable, "-m", "meshrt.cli.main", "venue-sim", *map(str, CAPTURES)]
     sim = subprocess.Popen(
@@ -85,7 +89,7 @@ def main() -> None:
     try:
         assert sim.stdout is not None
         urls = dict(sim.stdout.readline().split()[:2] for _ in CAPTURES)
-        latencies = measure(urls, args.seconds)
+        latencies = measure(urls, args.seconds, algo=algo_reference(args.algo))
     finally:
         sim.terminate()
         sim.wait(10)
@@ -96,11 +100,17 @@ def main() -> None:
     )
 
 
+def algo_reference(algo: str | None) -> str:
+    """The scenario's ``algo=`` for ``--algo`` (None: the Python maker)."""
+    return "MarketMaker" if algo is None else repr(str(Path(algo).resolve()))
+
+
 def measure(
     urls: dict[str, str],
     seconds: float,
     session: Session | None = None,
     latencies: list[int] | None = None,
+    algo: str = "MarketMaker",
 ) -> list[int]:
     """Run the paper scenario for ``seconds`` against ``urls`` (or through ``session``),
     timing each order action the desk commits: ns from its frame's receipt, appended to
@@ -124,7 +134,7 @@ def measure(
     actor.IntentDesk = TimedDesk  # type: ignore[misc]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "paper_latency.py"
-        path.write_text(SCENARIO.format(**urls))
+        path.write_text(SCENARIO.format(**urls, algo=algo))
         scenario = load_scenario(path)
         duration = Setting(None, DURATION, int(seconds * 1e9))
         options = RunOptions(overrides=(duration,), session=session)

@@ -14,7 +14,7 @@ By default the frames come back to back (a checkpoint between): the path warm.
 captures' pace: with G = 5000 it reproduces paper_latency.py's cold figure without a
 second process (docs/performance.md, "Why the paper path is cold").
 
-    .venv/bin/python bench/paper_path.py [--loops 3] [--gap-us 0]
+    .venv/bin/python bench/paper_path.py [--loops 3] [--gap-us 0] [--algo REF]
 """
 
 from __future__ import annotations
@@ -34,7 +34,13 @@ sys.path.insert(0, str(ROOT))
 from meshrt.runtime import paper  # noqa: E402
 from meshrt.venues.live.adapters import adapter_for, exchange_symbols  # noqa: E402
 from meshrt.venues.live.capture import cryptofeed_frames  # noqa: E402
-from meshrt.venues.live.verdicts import Connected, NeedSnapshot, Received, ReceivedSink  # noqa: E402
+from meshrt.venues.live.verdicts import (  # noqa: E402
+    Connected,
+    Feed,
+    NeedSnapshot,
+    Received,
+    ReceivedSink,
+)
 from meshrt.venues.specs import LiveSpec  # noqa: E402
 from meshrt.venuesim.kraken_v2 import v1_to_v2  # noqa: E402
 
@@ -95,7 +101,15 @@ def session(tally: Tally, gap_s: float = 0.0, probe: FrameProbe | None = None) -
                 probe.before()
             ts = clock()
             outputs = adapter.on_frame(text, ts)
-            if outputs:  # as the live session hands them over (its common frame: one Feed)
+            if not outputs:
+                pass
+            elif len(outputs) == 1 and type(outputs[0]) is Feed:  # as the session: one Feed
+                item = Received(ts, (outputs[0],))
+                try:
+                    send.send_nowait(item)
+                except trio.WouldBlock:
+                    await send.send(item)
+            else:  # the rest as the session hands it over (snapshot requests are its own)
                 await send.send(
                     Received(ts, tuple(o for o in outputs if type(o) is not NeedSnapshot))
                 )
@@ -111,10 +125,16 @@ def session(tally: Tally, gap_s: float = 0.0, probe: FrameProbe | None = None) -
 
 
 def measure(
-    tally: Tally, seconds: float, gap_s: float = 0.0, probe: FrameProbe | None = None
+    tally: Tally,
+    seconds: float,
+    gap_s: float = 0.0,
+    probe: FrameProbe | None = None,
+    algo: str | None = None,
 ) -> None:
     urls = {"coinbase": "ws://127.0.0.1:1", "kraken": "ws://127.0.0.1:1"}  # never dialled
-    paper_latency.measure(urls, seconds, session(tally, gap_s, probe), tally.latencies)
+    replay = session(tally, gap_s, probe)
+    reference = paper_latency.algo_reference(algo)
+    paper_latency.measure(urls, seconds, replay, tally.latencies, reference)
     assert tally.done == 2, "the captures did not finish within the run: raise --seconds"
 
 
@@ -123,12 +143,13 @@ def main() -> None:
     parser.add_argument("--loops", type=int, default=3)
     parser.add_argument("--seconds", type=float, help="each loop's run (default: enough)")
     parser.add_argument("--gap-us", type=float, default=0.0, help="sleep before each frame")
+    parser.add_argument("--algo", help="algo reference instead of the Python maker")
     args = parser.parse_args()
     gap_s = args.gap_us / 1e6
     seconds = args.seconds or 4.0 + LONGEST * gap_s * 1.3
     for loop in range(args.loops):
         tally = Tally()
-        measure(tally, seconds, gap_s)
+        measure(tally, seconds, gap_s, algo=args.algo)
         cpu_us = (tally.last_cpu - tally.first_cpu) / 1000 / tally.frames
         lat = tally.latencies
         cpu = f"{cpu_us:.2f} us CPU per frame; " if not gap_s else ""  # else waits' work too
