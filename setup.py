@@ -43,9 +43,9 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
   committed (checked against the contract's ranges of _ranges.pxd, logged, sent on or
   refused), their records built by meshrt.log._intents (with the line buffer of
   _jsonbuf.pxd)
-- meshrt.sequencer.order, ended, transitions, orders, reports (.pyx, with .pxd): an order,
-  ended orders' tombstones, its report transitions, the order state machine and report
-  ingress (a venue report committed)
+- meshrt.sequencer.id_ranges, order, ended, transitions, orders, reports (.pyx, with
+  .pxd): the ids ever used, an order, ended orders' tombstones, its report transitions,
+  the order state machine and report ingress (a venue report committed)
 - meshrt.ledger (.pyx, with .pxd): a deployment's accounting, booked at every fill
 - meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
   the fatal-signal handler and watchdog thread
@@ -69,7 +69,7 @@ def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> E
 LOADER_PXDS = [f"meshrt/loaders/{name}.pxd"
                for name in ("_wasmtime", "_host", "_pack", "_meshrt_h", "_borrowed")]
 ORDER_PXDS = [f"meshrt/sequencer/{name}.pxd"
-              for name in ("order", "ended", "transitions", "orders")]
+              for name in ("id_ranges", "order", "ended", "transitions", "orders")]
 VERDICTS_PXD = "meshrt/venues/live/_verdicts.pxd"
 LEVELS_PXD = "meshrt/venues/live/_levels.pxd"
 KRAKEN_PXDS = [f"meshrt/venues/live/_kraken_{name}.pxd" for name in ("book", "scan")]
@@ -111,6 +111,7 @@ EXTENSIONS = [
                        "meshrt/sequencer/_merge.pxd", "meshrt/sequencer/_due.pxd"]),
     extension("meshrt.sequencer._live", depends=["meshrt/log/_jsonbuf.pxd"]),
     extension("meshrt.ledger", depends=["meshrt/ledger.pxd"]),
+    extension("meshrt.sequencer.id_ranges", depends=["meshrt/sequencer/id_ranges.pxd"]),
     extension("meshrt.sequencer.order", depends=["meshrt/sequencer/order.pxd"]),
     extension("meshrt.sequencer.ended", depends=ORDER_PXDS),
     extension("meshrt.sequencer.transitions", depends=ORDER_PXDS),
