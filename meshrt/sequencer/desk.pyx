@@ -39,7 +39,7 @@ from meshrt.sequencer._ranges cimport (
     is_order_id,
     is_quantity,
 )
-from meshrt.sequencer.order cimport Order
+from meshrt.sequencer.order cimport Order, created_order
 from meshrt.sequencer.orders cimport replace_refusal, replace_requested
 from meshrt.sequencer.risk cimport RiskGate
 from meshrt.sequencer.seat cimport Seat
@@ -205,19 +205,8 @@ cdef class IntentDesk:
         order_id = orders.created + 1
         venue = seat.venue
         orders.create(
-            Order(
-                order_id=order_id,
-                deployment=label,
-                client_id=client_id,
-                venue=venue,
-                symbol=symbol,
-                side=SIDE_OF[side_value],
-                kind=KIND_OF[code],
-                tif=TIF_OF[tif_value],
-                price=limit_price,
-                size=size,
-                created_ts=ts,
-            )
+            created_order(order_id, label, client_id, venue, symbol, SIDE_OF[side_value],
+                          KIND_OF[code], TIF_OF[tif_value], limit_price, size, ts)
         )
         orders.submit(order_id, ts)
         lines.append(
