@@ -57,28 +57,31 @@ def check_order(ref: Reference, price: int | None, size: int) -> Refusal | None:
     """Why the venue would refuse an order at ``price`` (None: a market order, whose
     price and notional the venue judges at execution) for ``size`` (fixed point), or
     None when it would accept it. Off the tick: ``INVALID_PRICE``; off the lot, below
-    the minimum size or below the minimum notional: ``INVALID_SIZE``."""
-    venue = f"{ref.exchange} {ref.exchange_symbol}"
+    the minimum size or below the minimum notional: ``INVALID_SIZE``. Runs on every
+    order arrival at a paper venue: the words are written only for a refusal."""
     if price is not None and price <= 0:
-        return Refusal(RejectReason.INVALID_PRICE, f"{venue}: price must be positive")
+        return _refusal(ref, RejectReason.INVALID_PRICE, "price must be positive")
     if size <= 0:
-        return Refusal(RejectReason.INVALID_SIZE, f"{venue}: size must be positive")
+        return _refusal(ref, RejectReason.INVALID_SIZE, "size must be positive")
     if price is not None and price % ref.tick:
-        return Refusal(
+        return _refusal(
+            ref,
             RejectReason.INVALID_PRICE,
-            f"{venue}: price {_shown(price, PRICE_SCALE)} is not a multiple of the tick "
+            f"price {_shown(price, PRICE_SCALE)} is not a multiple of the tick "
             f"{_shown(ref.tick, PRICE_SCALE)}",
         )
     if size % ref.lot:
-        return Refusal(
+        return _refusal(
+            ref,
             RejectReason.INVALID_SIZE,
-            f"{venue}: size {_shown(size, SIZE_SCALE)} is not a multiple of the lot "
+            f"size {_shown(size, SIZE_SCALE)} is not a multiple of the lot "
             f"{_shown(ref.lot, SIZE_SCALE)}",
         )
     if size < ref.min_size:
-        return Refusal(
+        return _refusal(
+            ref,
             RejectReason.INVALID_SIZE,
-            f"{venue}: size {_shown(size, SIZE_SCALE)} is below the minimum "
+            f"size {_shown(size, SIZE_SCALE)} is below the minimum "
             f"{_shown(ref.min_size, SIZE_SCALE)}",
         )
     if (
@@ -87,12 +90,17 @@ def check_order(ref: Reference, price: int | None, size: int) -> Refusal | None:
         and price * size < ref.min_notional * SIZE_SCALE
     ):
         notional = _shown(price * size // SIZE_SCALE, PRICE_SCALE)
-        return Refusal(
+        return _refusal(
+            ref,
             RejectReason.INVALID_SIZE,
-            f"{venue}: notional {notional} is below the minimum "
-            f"{_shown(ref.min_notional, PRICE_SCALE)}",
+            f"notional {notional} is below the minimum {_shown(ref.min_notional, PRICE_SCALE)}",
         )
     return None
+
+
+def _refusal(ref: Reference, reason: RejectReason, rule: str) -> Refusal:
+    """The refusal, its words naming the venue's instrument."""
+    return Refusal(reason, f"{ref.exchange} {ref.exchange_symbol}: {rule}")
 
 
 def _grid(value: int) -> int:
