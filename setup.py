@@ -30,6 +30,8 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
   book rules
 - meshrt.venues.live._levels (.pyx, with .pxd): one side of a live book, its levels in one
   C array with room at both ends (the base of both adapters' book sides)
+- meshrt.venues.live._order_check (.pyx, with .pxd): a paper venue's check of an order's
+  price and size against its instrument's reference, in C integers
 - meshrt.scenario._latency (.pyx, with _latency.pxd): a latency stream's delivery times
   (the rule in the .pxd, shared with the feed commit)
 - meshrt.actors._commit (.pyx, with _commit.pxd): the sequencer's commit loop for venue
@@ -85,7 +87,8 @@ EXTENSIONS = [
     extension("meshrt.actors._venue",
               depends=["meshrt/venues/_feed.pxd", "meshrt/actors/_venue.pxd"]),
     extension("meshrt.actors._live_venue",
-              depends=["meshrt/venues/_feed.pxd", "meshrt/actors/_venue.pxd"]),
+              depends=["meshrt/venues/_feed.pxd", "meshrt/actors/_venue.pxd",
+                       "meshrt/venues/live/_order_check.pxd"]),
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._deliveries"),
     extension("meshrt.venues._recording"),
@@ -93,6 +96,8 @@ EXTENSIONS = [
     extension("meshrt.venues.live._kraken_scan", depends=[KRAKEN_PXDS[1]]),
     extension("meshrt.venues.live._verdicts"),
     extension("meshrt.venues.live._levels", depends=[LEVELS_PXD]),
+    extension("meshrt.venues.live._order_check",
+              depends=["meshrt/venues/live/_order_check.pxd"]),
     extension("meshrt.venues.live._kraken_rule",
               depends=[*KRAKEN_PXDS, LEVELS_PXD, VERDICTS_PXD]),
     extension("meshrt.venues.live._coinbase_book", depends=[COINBASE_PXD, LEVELS_PXD]),
