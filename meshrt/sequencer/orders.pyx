@@ -107,7 +107,7 @@ cdef class OrderStateMachine:
         self.orders = {}
         # deployment -> order id -> order, non-terminal only (insertion-ordered: deterministic)
         self.live = {}
-        self.by_client = {}  # (deployment, client id) -> order
+        self.by_client = {}  # deployment -> client id -> order
         self.ended = EndedOrders()
         self.order_ids = IdRanges()
         self.client_ids = {}  # deployment -> client ids ever used
@@ -138,7 +138,10 @@ cdef class OrderStateMachine:
         if order.kind == LIMIT and (order.price is None or order.price <= 0):
             raise violation(order, "create", f"limit price {order.price} must be positive", CREATED)
         self.orders[order.order_id] = order
-        self.by_client[(order.deployment, order.client_id)] = order
+        held = self.by_client.get(order.deployment)
+        if held is None:
+            held = self.by_client[order.deployment] = {}
+        (<dict>held)[order.client_id] = order
         live = self.live.get(order.deployment)
         if live is None:
             live = self.live[order.deployment] = {}
@@ -269,7 +272,7 @@ cdef class OrderStateMachine:
     cdef int retire_settled(self, Order order, object horizon) except -1:
         """``retire`` of an order the caller found settled."""
         del self.orders[order.order_id]
-        del self.by_client[(order.deployment, order.client_id)]
+        del self.by_client[order.deployment][order.client_id]
         self.ended.add(order, horizon)
         return 0
 
@@ -317,7 +320,8 @@ cdef class OrderStateMachine:
     cpdef object ended_state(self, object deployment, object client_id):
         """The final state's name of a deployment's retired order: ``EXPIRED`` once past its
         horizon; None if the id is held in ``orders`` or was never used."""
-        if (deployment, client_id) in self.by_client:
+        held = self.by_client.get(deployment)
+        if held is not None and client_id in <dict>held:
             return None
         tomb = self.ended.find(deployment, client_id)
         if tomb is not None:
@@ -335,7 +339,8 @@ cdef class OrderStateMachine:
     cpdef Order find(self, object deployment, object client_id):
         """The held order (live, or terminal and not yet retired) a deployment knows by its
         client order id, if any; see ``ended_state`` for retired ones."""
-        return self.by_client.get((deployment, client_id))
+        held = self.by_client.get(deployment)
+        return None if held is None else (<dict>held).get(client_id)
 
     cpdef object open_orders(self, object deployment):
         """Live (non-terminal) orders of a deployment, including ones not yet acknowledged."""
