@@ -127,7 +127,7 @@ EXTENSIONS = [
     extension("meshrt.sequencer.risk",
               depends=["meshrt/sequencer/risk.pxd", "meshrt/venues/_feed.pxd"]),
     extension("meshrt.sequencer.seat",
-              depends=["meshrt/sequencer/seat.pxd", "meshrt/sequencer/risk.pxd",
+              depends=[*ORDER_PXDS, "meshrt/sequencer/seat.pxd", "meshrt/sequencer/risk.pxd",
                        "meshrt/ledger.pxd", "meshrt/scenario/_latency.pxd"]),
     extension("meshrt.sequencer.desk",
               depends=[*ORDER_PXDS, "meshrt/log/_intents.pxd", "meshrt/sequencer/risk.pxd",
