@@ -198,7 +198,10 @@ cdef class RiskGate:
         return None
 
     cpdef record_order(self, object ts):
-        """Count an order or replace actually sent at ``ts`` toward the rate window."""
+        """Count an order or replace actually sent at ``ts`` toward the rate window (none
+        is kept without a rate limit: no check would read it)."""
+        if self.max_orders_per_second is None:
+            return
         cdef list sent = self.sent
         cdef Py_ssize_t n = PyList_GET_SIZE(sent)
         if n > self.first:
@@ -209,7 +212,7 @@ cdef class RiskGate:
         self.expire(ts)
 
     def orders_in_window(self, ts):
-        """Orders sent in (ts - 1 s, ts]."""
+        """Orders sent in (ts - 1 s, ts] (0 without a rate limit)."""
         self.expire(ts)
         return PyList_GET_SIZE(self.sent) - self.first
 
