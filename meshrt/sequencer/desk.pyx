@@ -201,7 +201,8 @@ cdef class IntentDesk:
         )
         seat.risk.record_order(ts)
         dep.orders += 1
-        self.journal.counts["orders"] += 1
+        counts = self.journal.counts  # a Counter, set as the dict it is: no Python-level call
+        (<dict>counts)["orders"] = (<dict>counts).get("orders", 0) + 1
         seat.send(
             sent_on(T_SUBMIT, 7, seat.orders.deliver_at(ts, 0), order_id, symbol_index, side,
                     limit_price, size, tif)
