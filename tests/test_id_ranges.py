@@ -101,7 +101,14 @@ def test_a_pickle_round_trip_keeps_the_ranges_and_takes_more(values: tuple[int, 
 
 
 @pytest.mark.parametrize(
-    "state", [([1, 5], [2]), ([1, 5], [3, 4]), ([1, 4], [3, 6]), ([5, 1], [5, 1])]
+    "state",
+    [
+        ([1, 5], [2]),  # more starts than ends
+        ([1, 5], [3, 4]),  # a range ending before it starts
+        ([1, 4], [3, 6]),  # adjacent: one range
+        ([5, 1], [5, 1]),  # descending
+        ([0, 7], [UINT64_MAX, UINT64_MAX]),  # overlapping at the top of the u64 range
+    ],
 )
 def test_a_state_whose_ranges_do_not_ascend_apart_is_refused(
     state: tuple[list[int], list[int]],

@@ -57,7 +57,7 @@ cdef class IdRanges:
         self.n = 0
         cdef uint64_t first, last
         for first, last in zip(starts, ends):
-            if first > last or (self.used and first <= self.last + 1):
+            if first > last or (self.used and (first <= self.last or first - self.last == 1)):
                 raise ValueError("id ranges state: ranges must ascend, apart")
             if self.used:
                 self.push(self.first, self.last)
