@@ -30,6 +30,8 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
   book rules
 - meshrt.venues.live._levels (.pyx, with .pxd): one side of a live book, its levels in one
   C array with room at both ends (the base of both adapters' book sides)
+- meshrt.venues.live._order_check (.pyx, with .pxd): a paper venue's check of an order's
+  price and size against its instrument's reference, in C integers
 - meshrt.scenario._latency (.pyx, with _latency.pxd): a latency stream's delivery times
   (the rule in the .pxd, shared with the feed commit)
 - meshrt.actors._commit (.pyx, with _commit.pxd): the sequencer's commit loop for venue
@@ -44,9 +46,9 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
   committed (checked against the contract's ranges of _ranges.pxd, logged, sent on or
   refused), their records built by meshrt.log._intents (with the line buffer of
   _jsonbuf.pxd)
-- meshrt.sequencer.order, ended, transitions, orders, reports (.pyx, with .pxd): an order,
-  ended orders' tombstones, its report transitions, the order state machine and report
-  ingress (a venue report committed)
+- meshrt.sequencer.id_ranges, order, ended, transitions, orders, reports (.pyx, with
+  .pxd): the ids ever used, an order, ended orders' tombstones, its report transitions,
+  the order state machine and report ingress (a venue report committed)
 - meshrt.ledger (.pyx, with .pxd): a deployment's accounting, booked at every fill
 - meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
   the fatal-signal handler and watchdog thread
@@ -70,7 +72,7 @@ def extension(name: str, c_sources: tuple[str, ...] = (), **kwargs: object) -> E
 LOADER_PXDS = [f"meshrt/loaders/{name}.pxd"
                for name in ("_wasmtime", "_host", "_pack", "_meshrt_h", "_borrowed")]
 ORDER_PXDS = [f"meshrt/sequencer/{name}.pxd"
-              for name in ("order", "ended", "transitions", "orders")]
+              for name in ("id_ranges", "order", "ended", "transitions", "orders")]
 VERDICTS_PXD = "meshrt/venues/live/_verdicts.pxd"
 LEVELS_PXD = "meshrt/venues/live/_levels.pxd"
 KRAKEN_PXDS = [f"meshrt/venues/live/_kraken_{name}.pxd" for name in ("book", "scan")]
@@ -86,7 +88,8 @@ EXTENSIONS = [
     extension("meshrt.actors._venue",
               depends=["meshrt/venues/_feed.pxd", "meshrt/actors/_venue.pxd"]),
     extension("meshrt.actors._live_venue",
-              depends=["meshrt/venues/_feed.pxd", "meshrt/actors/_venue.pxd"]),
+              depends=["meshrt/venues/_feed.pxd", "meshrt/actors/_venue.pxd",
+                       "meshrt/venues/live/_order_check.pxd"]),
     extension("meshrt.venues._synthetic"),
     extension("meshrt.actors._deliveries"),
     extension("meshrt.venues._recording"),
@@ -94,6 +97,8 @@ EXTENSIONS = [
     extension("meshrt.venues.live._kraken_scan", depends=[KRAKEN_PXDS[1]]),
     extension("meshrt.venues.live._verdicts"),
     extension("meshrt.venues.live._levels", depends=[LEVELS_PXD]),
+    extension("meshrt.venues.live._order_check",
+              depends=["meshrt/venues/live/_order_check.pxd"]),
     extension("meshrt.venues.live._kraken_rule",
               depends=[*KRAKEN_PXDS, LEVELS_PXD, VERDICTS_PXD]),
     extension("meshrt.venues.live._coinbase_book", depends=[COINBASE_PXD, LEVELS_PXD]),
@@ -113,6 +118,7 @@ EXTENSIONS = [
     extension("meshrt.sequencer._live", depends=["meshrt/log/_jsonbuf.pxd"]),
     extension("meshrt.sequencer._arrivals", depends=["meshrt/sequencer/_live.pxd"]),
     extension("meshrt.ledger", depends=["meshrt/ledger.pxd"]),
+    extension("meshrt.sequencer.id_ranges", depends=["meshrt/sequencer/id_ranges.pxd"]),
     extension("meshrt.sequencer.order", depends=["meshrt/sequencer/order.pxd"]),
     extension("meshrt.sequencer.ended", depends=ORDER_PXDS),
     extension("meshrt.sequencer.transitions", depends=ORDER_PXDS),
@@ -123,7 +129,7 @@ EXTENSIONS = [
     extension("meshrt.sequencer.risk",
               depends=["meshrt/sequencer/risk.pxd", "meshrt/venues/_feed.pxd"]),
     extension("meshrt.sequencer.seat",
-              depends=["meshrt/sequencer/seat.pxd", "meshrt/sequencer/risk.pxd",
+              depends=[*ORDER_PXDS, "meshrt/sequencer/seat.pxd", "meshrt/sequencer/risk.pxd",
                        "meshrt/ledger.pxd", "meshrt/scenario/_latency.pxd"]),
     extension("meshrt.sequencer.desk",
               depends=[*ORDER_PXDS, "meshrt/log/_intents.pxd", "meshrt/sequencer/risk.pxd",

@@ -41,6 +41,7 @@ MODULE_KINDS = {
     "test_docs_examples": "e2e",
     "test_docs_links": "unit",
     "test_faults": "e2e",
+    "test_id_ranges": "unit",
     "test_intel": "unit",
     "test_ingress_properties": "property",
     "test_intent_records": "unit",

@@ -1,22 +1,18 @@
 """Ended orders leave memory: settled orders retire to tombstones that expire at their
-horizon, late reports are counted and ignored, used ids stay known exactly and compactly,
-and a long run's checkpoints stay the size of its open state."""
+horizon, late reports are counted and ignored, and a long run's checkpoints stay the size
+of its open state (the used ids, as ranges: tests/test_id_ranges.py)."""
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import attrs
 import pytest
-from hypothesis import given, strategies as st
 from test_orders import Venue, make_order, submitted
 
-from meshrt.contract import UINT64_MAX
 from meshrt.log import checkpoint
 from meshrt.runtime.run import RunOptions, run
 from meshrt.scenario.definition import load_scenario
-from meshrt.sequencer.id_ranges import IdRanges
 from meshrt.sequencer.order import InvariantViolation, OrderStatus
 from meshrt.sequencer.orders import EXPIRED, OrderStateMachine
 
@@ -107,32 +103,6 @@ def test_a_terminal_report_overtaking_fills_settles_when_they_are_in() -> None:
     assert not sm.orders[1].settled
     sm.apply_report(fill, "f")
     assert sm.orders[1].settled
-
-
-# -- used ids as ranges -----------------------------------------------------------------
-
-
-def test_increasing_ids_are_one_range() -> None:
-    ids = IdRanges()
-    for value in range(1, 10_001):
-        ids.add(value)
-    ids.add(UINT64_MAX)
-    assert len(ids) == 2 and 1 in ids and 10_000 in ids and 10_001 not in ids
-    assert UINT64_MAX in ids and 0 not in ids
-    with pytest.raises(ValueError, match="already used"):
-        ids.add(5)
-
-
-@pytest.mark.property
-@given(st.lists(st.integers(0, 200), unique=True), st.integers(0, 200))
-def test_ranges_hold_exactly_the_ids_added(added: list[int], probe: int) -> None:
-    ids = IdRanges()
-    for value in added:
-        ids.add(value)
-    assert (probe in ids) == (probe in added)
-    ordered = sorted(added)
-    gaps = sum(1 for a, b in itertools.pairwise(ordered) if b != a + 1)
-    assert len(ids) == (gaps + 1 if added else 0)
 
 
 # -- a run ------------------------------------------------------------------------------

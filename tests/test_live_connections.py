@@ -19,6 +19,7 @@ import trio
 from meshrt.contract import RejectReason
 from meshrt.validators import ScenarioValueError
 from meshrt.venues.live import protocols
+from meshrt.venues.live._order_check import check_order
 from meshrt.venues.live.adapters import adapter_for, exchange_symbol, exchange_symbols
 from meshrt.venues.live.backoff import Backoff
 from meshrt.venues.live.binance import BinanceSpot
@@ -37,7 +38,6 @@ from meshrt.venues.live.refdata import (
     Reference,
     Refusal,
     binance_references,
-    check_order,
     coinbase_reference,
     kraken_reference,
 )
@@ -330,6 +330,18 @@ def test_a_market_order_is_checked_for_its_size_alone() -> None:
     assert check_order(r, None, 10**3) == Refusal(
         INVALID_SIZE, "binance BTCUSDT: size 0.00001 is below the minimum 0.0001"
     )
+
+
+def test_check_order_s_notional_is_exact_beyond_an_int64() -> None:
+    r = ref(tick=1, lot=1, min_size=1, min_notional=2**62)  # price x size near 2**124
+    assert check_order(r, 2**62, 10**8) is None  # exactly the minimum
+    assert check_order(r, 2**62, 10**8 - 1) == Refusal(
+        INVALID_SIZE,
+        "binance BTCUSDT: notional 4611685972.310527719 is below the minimum 4611686018.427387904",
+    )
+    assert check_order(r, 2**63 - 1, 2**63 - 1) is None
+    with pytest.raises(OverflowError):  # prices and sizes are the contract's int64s
+        check_order(r, 2**63, 1)
 
 
 def test_binance_exchange_info_filters_become_references_exactly() -> None:

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from meshrt.contract import ActionKind, Liquidity, RejectReason, Side, TimeInForce
-from meshrt.sequencer.order import TERMINAL, InvariantViolation, Order, OrderStatus
+from meshrt.sequencer.order import (
+    TERMINAL,
+    InvariantViolation,
+    Order,
+    OrderStatus,
+    created_order,
+)
 from meshrt.sequencer.orders import OrderStateMachine
 from meshrt.venues.reports import (
     Accepted,
@@ -107,6 +113,39 @@ def test_create_and_submit() -> None:
     sm.submit(1, 5)
     assert sm.orders[1].status == S.SUBMITTED and sm.orders[1].last_ts == 5
     sm.check_invariants(1)
+
+
+FIELDS = ["order_id", "deployment", "client_id", "venue", "symbol", "side", "kind", "tif"]
+FIELDS += ["price", "size", "filled", "booked", "status", "created_ts", "last_ts", "fees"]
+FIELDS += ["exec_seq", "replace_seq", "seen_keys", "requests"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "price", "tif"),
+    [(ActionKind.LIMIT, PX, TimeInForce.GTC), (ActionKind.MARKET, None, TimeInForce.IOC)],
+)
+def test_the_desk_s_factory_builds_the_order_the_keywords_build(
+    kind: ActionKind, price: int | None, tif: TimeInForce
+) -> None:
+    client_id, ts = 2**64 - 1, 2**62
+    built = created_order(7, "mm-a", client_id, "sim", "BTC", Side.SELL, kind, tif, price, 3, ts)
+    keywords = Order(
+        order_id=7,
+        deployment="mm-a",
+        client_id=client_id,
+        venue="sim",
+        symbol="BTC",
+        side=Side.SELL,
+        kind=kind,
+        tif=tif,
+        price=price,
+        size=3,
+        created_ts=ts,
+    )
+    assert [getattr(built, f) for f in FIELDS] == [getattr(keywords, f) for f in FIELDS]
+    assert built.__reduce__() == keywords.__reduce__()  # every field, as a checkpoint holds it
+    assert built.seen_keys is not keywords.seen_keys and built.requests is not keywords.requests
+    assert type(built.fees) is int and built.status is S.CREATED and built.last_ts == ts
 
 
 def test_create_refuses_duplicates_and_bad_orders() -> None:

@@ -153,6 +153,13 @@ def test_order_rate_window_slides() -> None:
     assert gate.orders_in_window(t0 + 3 * SEC) == 0
 
 
+def test_a_gate_without_a_rate_limit_keeps_no_window() -> None:
+    gate = RiskGate(RiskLimits(max_order_size=SIZE_SCALE))
+    for t in range(5):
+        gate.record_order(t)
+    assert gate.orders_in_window(4) == 0 and gate.__reduce__() == RiskGate(gate.limits).__reduce__()
+
+
 def test_checks_do_not_consume_the_rate_budget() -> None:
     gate = RiskGate(RiskLimits(max_orders_per_second=1))
     for _ in range(10):
@@ -225,7 +232,7 @@ def test_the_rate_window_is_the_last_second_of_sent_orders(
 ) -> None:
     """orders_in_window(t) counts the orders sent in (t - 1 s, t], whatever the times (in
     C for int64s, Python ints beyond), however many have left the window."""
-    gate = RiskGate(RiskLimits())
+    gate = RiskGate(RiskLimits(max_orders_per_second=10**6))
     for t in times:
         gate.record_order(t)
     for t in sorted(probes + times[-1:]):

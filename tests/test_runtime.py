@@ -122,6 +122,8 @@ def test_stop_does_not_cancel_resting_orders() -> None:
         (RiskLimits(max_open_orders=0), ("limit", UNIT), RejectReason.RISK_MAX_OPEN_ORDERS),
         (RiskLimits(max_orders_per_second=0), ("limit", UNIT), RejectReason.RISK_ORDER_RATE),
         (RiskLimits(max_order_size=UNIT), ("market", 2 * UNIT), RejectReason.RISK_MAX_ORDER_SIZE),
+        (RiskLimits(max_notional=10 * 10**9), ("market", UNIT), RejectReason.RISK_MAX_NOTIONAL),
+        (RiskLimits(max_position=UNIT), ("market", 2 * UNIT), RejectReason.RISK_MAX_POSITION),
     ],
 )
 def test_a_risk_breach_rejects_the_intent_with_its_reason(
@@ -141,6 +143,42 @@ def test_a_risk_breach_rejects_the_intent_with_its_reason(
     assert rejects[0].order_id == 1
     summary = result.summary["deployments"][0]
     assert summary["orders"] == 0 and summary["rejects"] == {reason.name: 1}
+
+
+class Replacer(Recorder):
+    """Rests a buy of one unit deep in the book, then, once it is accepted, asks to
+    replace it with ``params["to"]`` (size in units, price in ticks below the bid)."""
+
+    def on_book(self, book, state, features, actions):  # type: ignore[no-untyped-def]
+        super().on_book(book, state, features, actions)
+        units, ticks = self.params["to"]
+        if not self.params.get("sent"):
+            self.params["sent"] = True
+            actions.limit(Side.BUY, book.bid_prices[-1], UNIT)
+        elif not self.params.get("replaced") and any(
+            o.accepted for o in state.open_orders.values()
+        ):
+            self.params["replaced"] = True
+            actions.replace(1, book.bid_prices[0] - ticks * TICK, units * UNIT)
+            self.params["log"].append(("replace", state.now, None))
+
+
+@pytest.mark.parametrize(
+    ("limits", "to", "reason"),
+    [
+        (RiskLimits(max_position=2 * UNIT), (3, 5), RejectReason.RISK_MAX_POSITION),
+        (RiskLimits(max_notional=10**12), (10**4, 5), RejectReason.RISK_MAX_NOTIONAL),
+        (RiskLimits(max_order_size=UNIT), (2, 5), RejectReason.RISK_MAX_ORDER_SIZE),
+        (RiskLimits(max_position=2 * UNIT, max_open_orders=1), (2, 5), None),
+    ],
+)
+def test_a_risk_breach_refuses_a_replace_with_its_reason(
+    limits: RiskLimits, to: tuple[int, int], reason: RejectReason | None
+) -> None:
+    log: list[Any] = []
+    run(scenario(deployment(Replacer, params={"log": log, "to": list(to)}, risk=limits)))
+    rejects = [detail.reason for name, _, detail in log if name == "reject"]
+    assert "replace" in names(log) and rejects == ([] if reason is None else [reason])
 
 
 def test_the_seventeenth_action_is_refused_counted_and_the_instance_goes_on() -> None:

@@ -19,12 +19,11 @@ from libc.stdint cimport int64_t
 
 from meshrt.actors._venue cimport VenueCore, order
 from meshrt.venues._feed cimport VenueSymbol
+from meshrt.venues.live._order_check cimport check_order
 
-# The types and the reference rule have their one home in Python; the compiled step
-# reads them once.
+# The types have their one home in Python; the compiled step reads them once.
 from meshrt.actors.protocol import Cancel, Replace, Submit
 from meshrt.venues.live.playback import Inbox
-from meshrt.venues.live.refdata import check_order
 from meshrt.venues.live.verdicts import Feed
 
 cdef type T_SUBMIT = Submit
@@ -148,11 +147,14 @@ cdef class LiveVenueCore(VenueCore):
         if cls is not T_SUBMIT and cls is not T_CANCEL and cls is not T_REPLACE:
             self._order(op, out)
             return 0
-        symbol = (<tuple>op)[2]  # an order operation's third field
+        cdef Py_ssize_t symbol = (<tuple>op)[2], price  # an order operation's third field
+        if not (0 <= symbol < len(self.lanes) and symbol < len(self.references)):
+            raise IndexError(f"symbol index {symbol} of {op!r} is out of range")
         if cls is not T_CANCEL:
             ref = self.references[symbol]
             if ref is not None:
-                refusal = check_order(ref, op.price, op.size)
+                price = 4 if cls is T_SUBMIT else 3  # the price's field; the size's is next
+                refusal = check_order(ref, (<tuple>op)[price], (<tuple>op)[price + 1])
                 if refusal is not None:
                     self._refuse(op, refusal, out)
                     return 0

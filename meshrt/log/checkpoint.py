@@ -46,8 +46,10 @@ FORMAT = "meshrt-checkpoint"
 # the output ingress, orders, tombstones, the order state machine, report ingress, the
 # ledger, the matching engine and its live orders, and a venue's per-symbol state;
 # 20: LatencyStream is compiled (meshrt/scenario/_latency.pyx), the intent desk keeps a
-# Seat per deployment, a RiskGate its limits' values and its rate window as a list
-VERSION = 20
+# Seat per deployment, a RiskGate its limits' values and its rate window as a list;
+# 21: IdRanges is compiled (meshrt/sequencer/id_ranges.pyx), pickled as its two arrays;
+# OrderStateMachine.by_client is keyed by deployment, then client id
+VERSION = 21
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed
 

@@ -39,9 +39,8 @@ from meshrt.sequencer._ranges cimport (
     is_order_id,
     is_quantity,
 )
-from meshrt.sequencer.order cimport Order
+from meshrt.sequencer.order cimport Order, created_order
 from meshrt.sequencer.orders cimport replace_refusal, replace_requested
-from meshrt.sequencer.risk cimport RiskGate
 from meshrt.sequencer.seat cimport Seat
 from meshrt.venues._matching cimport new_tuple_of, put_item
 
@@ -187,45 +186,23 @@ cdef class IntentDesk:
             return self.reject(ts, dep, client_id, kind, reason, detail)
         limit_price = price if is_limit else None
         cdef Py_ssize_t symbol_index = seat.index_of(symbol)
-        open_buy, open_sell = orders.open_exposure(label, symbol)
-        cdef RiskGate risk = seat.risk
-        reason = risk.check_new(
-            ts,
-            side,
-            limit_price,
-            size,
-            seat.ledger.position(symbol),
-            open_buy,
-            open_sell,
-            orders.open_orders(label),
-            seat.reference_price(symbol_index),
-        )
+        reason = seat.check_new(orders, ts, side, limit_price, size, symbol, symbol_index)
         if reason is not None:
             return self.reject(ts, dep, client_id, kind, reason, "risk limit")
         order_id = orders.created + 1
         venue = seat.venue
         orders.create(
-            Order(
-                order_id=order_id,
-                deployment=label,
-                client_id=client_id,
-                venue=venue,
-                symbol=symbol,
-                side=SIDE_OF[side_value],
-                kind=KIND_OF[code],
-                tif=TIF_OF[tif_value],
-                price=limit_price,
-                size=size,
-                created_ts=ts,
-            )
+            created_order(order_id, label, client_id, venue, symbol, SIDE_OF[side_value],
+                          KIND_OF[code], TIF_OF[tif_value], limit_price, size, ts)
         )
         orders.submit(order_id, ts)
         lines.append(
             order_created(self.next_seq(), ts, venue, symbol, order_id, label, client_id)
         )
-        risk.record_order(ts)
+        seat.risk.record_order(ts)
         dep.orders += 1
-        self.journal.counts["orders"] += 1
+        counts = self.journal.counts  # a Counter, set as the dict it is: no Python-level call
+        (<dict>counts)["orders"] = (<dict>counts).get("orders", 0) + 1
         seat.send(
             sent_on(T_SUBMIT, 7, seat.orders.deliver_at(ts, 0), order_id, symbol_index, side,
                     limit_price, size, tif)
@@ -274,28 +251,15 @@ cdef class IntentDesk:
             reason = INVALID_SIZE
         elif reason is None and price is not None and int_kind(price, &value) == ABOVE_I64:
             reason = INVALID_PRICE
-        cdef RiskGate risk = seat.risk
         if reason is None:
-            open_buy, open_sell = orders.open_exposure(label, symbol)
             symbol_index = seat.index_of(symbol)
-            reason = risk.check_replace(
-                ts,
-                order.side,
-                price,
-                size,
-                order.size,
-                order.filled,
-                seat.ledger.position(symbol),
-                open_buy,
-                open_sell,
-                seat.reference_price(symbol_index),
-            )
+            reason = seat.check_replace(orders, ts, order, price, size, symbol_index)
         if reason is not None:
             return self.reject(
                 ts, dep, target, KIND_OF[REPLACE], reason,
                 f"order {target} is {STATUS_NAME[order.status]}",
             )
-        risk.record_order(ts)
+        seat.risk.record_order(ts)
         lines.append(
             replace_sent(self.next_seq(), ts, seat.venue, symbol, order_id, label, price, size)
         )

@@ -31,3 +31,6 @@ cdef class Order:
 
 
 cdef object status_of(int status)  # the OrderStatus member
+cpdef Order created_order(object order_id, object deployment, object client_id, object venue,
+                          object symbol, object side, object kind, object tif, object price,
+                          int64_t size, int64_t created_ts)

@@ -98,6 +98,22 @@ class Order:
         """Fill size the venue reported (``filled``) but not yet delivered and booked."""
     def label(self) -> str: ...
 
+def created_order(
+    order_id: int,
+    deployment: str,
+    client_id: int,
+    venue: str,
+    symbol: str,
+    side: Side,
+    kind: ActionKind,
+    tif: TimeInForce,
+    price: int | None,
+    size: int,
+    created_ts: int,
+) -> Order:
+    """A new order (CREATED, nothing filled, booked or requested), as ``Order(...)`` with
+    these fields makes it, built in C for the desk."""
+
 class InvariantViolation(Exception):
     """A transition no venue history can explain. Fail closed: stop trading this order."""
 

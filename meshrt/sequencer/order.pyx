@@ -149,6 +149,31 @@ cdef class Order:
         return False
 
 
+cpdef Order created_order(object order_id, object deployment, object client_id, object venue,
+                          object symbol, object side, object kind, object tif, object price,
+                          int64_t size, int64_t created_ts):
+    """A new order (CREATED, nothing filled, booked or requested): ``Order(order_id=...,
+    ..., size=size, created_ts=created_ts)`` built in C for the desk, without the keyword
+    parsing and the status setter's enum call."""
+    cdef Order order = Order.__new__(Order)  # its C fields start at 0 (ST_CREATED)
+    order.order_id = order_id
+    order.deployment = deployment
+    order.client_id = client_id
+    order.venue = venue
+    order.symbol = symbol
+    order.side = side
+    order.kind = kind
+    order.tif = tif
+    order.price = price
+    order.size = size
+    order.created_ts = created_ts
+    order.last_ts = created_ts
+    order.fees = 0
+    order.seen_keys = set()
+    order.requests = []
+    return order
+
+
 class InvariantViolation(Exception):
     """A transition no venue history can explain. Fail closed: stop trading this order.
 

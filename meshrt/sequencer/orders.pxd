@@ -2,6 +2,7 @@
 # call its transitions and queries in C; each ``cpdef`` is also its Python API.
 
 from meshrt.sequencer.ended cimport EndedOrders
+from meshrt.sequencer.id_ranges cimport IdRanges
 from meshrt.sequencer.order cimport Order
 
 
@@ -9,7 +10,7 @@ cdef class OrderStateMachine:
     cdef readonly dict orders
     cdef dict live, by_client, client_ids
     cdef readonly EndedOrders ended
-    cdef object order_ids
+    cdef IdRanges order_ids
     cdef public object created, late_reports
 
     cpdef create(self, Order order)

@@ -40,11 +40,11 @@ from meshrt.sequencer.order cimport (
     status_of,
 )
 from meshrt.sequencer.ended cimport EndedOrders
+from meshrt.sequencer.id_ranges cimport IdRanges
 from meshrt.sequencer.transitions cimport apply
 
 from meshrt.contract import ActionKind, RejectReason, Side
 from meshrt.log.schema import REPORT_BY_TYPE
-from meshrt.sequencer.id_ranges import IdRanges
 from meshrt.sequencer.order import CREATED, SUBMITTED, InvariantViolation, violation
 from meshrt.venues.reports import Cancelled, Filled, Rejected
 
@@ -107,7 +107,7 @@ cdef class OrderStateMachine:
         self.orders = {}
         # deployment -> order id -> order, non-terminal only (insertion-ordered: deterministic)
         self.live = {}
-        self.by_client = {}  # (deployment, client id) -> order
+        self.by_client = {}  # deployment -> client id -> order
         self.ended = EndedOrders()
         self.order_ids = IdRanges()
         self.client_ids = {}  # deployment -> client ids ever used
@@ -124,9 +124,10 @@ cdef class OrderStateMachine:
         """
         if order is None:
             raise TypeError("create() needs an Order, not None")
-        if order.order_id in self.order_ids:
+        cdef IdRanges client_ids = self.client_ids.get(order.deployment)
+        if self.order_ids.holds(order.order_id):
             raise violation(order, "create", "order id already in use", CREATED)
-        if self.client_id_used(order.deployment, order.client_id):
+        if client_ids is not None and client_ids.holds(order.client_id):
             raise violation(order, "create", "client id already used by this deployment", CREATED)
         if order.status_c != ST_CREATED or order.filled != 0 or order.booked != 0 or order.exec_seq:
             raise violation(
@@ -137,16 +138,18 @@ cdef class OrderStateMachine:
         if order.kind == LIMIT and (order.price is None or order.price <= 0):
             raise violation(order, "create", f"limit price {order.price} must be positive", CREATED)
         self.orders[order.order_id] = order
-        self.by_client[(order.deployment, order.client_id)] = order
+        held = self.by_client.get(order.deployment)
+        if held is None:
+            held = self.by_client[order.deployment] = {}
+        (<dict>held)[order.client_id] = order
         live = self.live.get(order.deployment)
         if live is None:
             live = self.live[order.deployment] = {}
         live[order.order_id] = order
-        self.order_ids.add(order.order_id)
-        client_ids = self.client_ids.get(order.deployment)
+        self.order_ids.put(order.order_id)
         if client_ids is None:
             client_ids = self.client_ids[order.deployment] = IdRanges()
-        client_ids.add(order.client_id)
+        client_ids.put(order.client_id)
         self.created += 1
 
     cpdef submit(self, object order_id, object ts):
@@ -269,7 +272,7 @@ cdef class OrderStateMachine:
     cdef int retire_settled(self, Order order, object horizon) except -1:
         """``retire`` of an order the caller found settled."""
         del self.orders[order.order_id]
-        del self.by_client[(order.deployment, order.client_id)]
+        del self.by_client[order.deployment][order.client_id]
         self.ended.add(order, horizon)
         return 0
 
@@ -307,17 +310,18 @@ cdef class OrderStateMachine:
 
     def issued(self, order_id):
         """Whether an order was ever created with this id (retired ones included)."""
-        return order_id in self.order_ids
+        return self.order_ids.holds(order_id)
 
     cpdef bint client_id_used(self, object deployment, object client_id) except -1:
         """Whether the deployment ever had an order with this client id."""
-        client_ids = self.client_ids.get(deployment)
-        return client_ids is not None and client_id in client_ids
+        cdef IdRanges client_ids = self.client_ids.get(deployment)
+        return client_ids is not None and client_ids.holds(client_id)
 
     cpdef object ended_state(self, object deployment, object client_id):
         """The final state's name of a deployment's retired order: ``EXPIRED`` once past its
         horizon; None if the id is held in ``orders`` or was never used."""
-        if (deployment, client_id) in self.by_client:
+        held = self.by_client.get(deployment)
+        if held is not None and client_id in <dict>held:
             return None
         tomb = self.ended.find(deployment, client_id)
         if tomb is not None:
@@ -335,7 +339,8 @@ cdef class OrderStateMachine:
     cpdef Order find(self, object deployment, object client_id):
         """The held order (live, or terminal and not yet retired) a deployment knows by its
         client order id, if any; see ``ended_state`` for retired ones."""
-        return self.by_client.get((deployment, client_id))
+        held = self.by_client.get(deployment)
+        return None if held is None else (<dict>held).get(client_id)
 
     cpdef object open_orders(self, object deployment):
         """Live (non-terminal) orders of a deployment, including ones not yet acknowledged."""

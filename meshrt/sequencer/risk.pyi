@@ -46,6 +46,7 @@ class RiskGate:
     ) -> RejectReason | None:
         """First limit replacing an order would breach, or None."""
     def record_order(self, ts: int) -> None:
-        """Count an order or replace actually sent at ``ts`` toward the rate window."""
+        """Count an order or replace actually sent at ``ts`` toward the rate window (none
+        is kept without a rate limit)."""
     def orders_in_window(self, ts: int) -> int:
-        """Orders sent in (ts - 1 s, ts]."""
+        """Orders sent in (ts - 1 s, ts] (0 without a rate limit)."""

@@ -98,6 +98,21 @@ cdef class RiskGate:
         self.sent = []
         self.first = 0
 
+    cdef int reads(self, bint priced) noexcept:
+        """What the checks of an order (``priced``: with a price) read: ``CHECKS`` if any
+        limit is set, with the inputs a set limit reads (risk.pxd); an input no set limit
+        reads may be given as None."""
+        cdef int reads = 0
+        if self.max_position is not None:
+            reads |= CHECKS | POSITION
+        if self.max_open_orders is not None:
+            reads |= CHECKS | OPEN_ORDERS
+        if self.max_notional is not None:
+            reads |= CHECKS if priced else CHECKS | REFERENCE
+        if self.max_order_size is not None or self.max_orders_per_second is not None:
+            reads |= CHECKS
+        return reads
+
     cpdef object check_new(
         self,
         object ts,
@@ -113,7 +128,8 @@ cdef class RiskGate:
         """First limit a new order would breach, or None.
 
         ``price`` None means a market order. ``open_buy``/``open_sell`` are the sizes
-        still working on the symbol, ``open_orders`` the deployment's live orders.
+        still working on the symbol, ``open_orders`` the deployment's live orders. An
+        input no set limit reads may be None (``reads``).
         """
         limit = self.max_order_size
         if limit is not None and size > limit:
@@ -156,7 +172,8 @@ cdef class RiskGate:
 
         The old order's remaining is already inside ``open_buy``/``open_sell``; the
         replacement swaps it for ``size - filled``. The open-order count does not change,
-        so that limit is not checked; the replace does count toward the order rate.
+        so that limit is not checked; the replace does count toward the order rate. An
+        input no set limit reads may be None (``reads``).
         """
         limit = self.max_order_size
         if limit is not None and size > limit:
@@ -181,7 +198,10 @@ cdef class RiskGate:
         return None
 
     cpdef record_order(self, object ts):
-        """Count an order or replace actually sent at ``ts`` toward the rate window."""
+        """Count an order or replace actually sent at ``ts`` toward the rate window (none
+        is kept without a rate limit: no check would read it)."""
+        if self.max_orders_per_second is None:
+            return
         cdef list sent = self.sent
         cdef Py_ssize_t n = PyList_GET_SIZE(sent)
         if n > self.first:
@@ -192,7 +212,7 @@ cdef class RiskGate:
         self.expire(ts)
 
     def orders_in_window(self, ts):
-        """Orders sent in (ts - 1 s, ts]."""
+        """Orders sent in (ts - 1 s, ts] (0 without a rate limit)."""
         self.expire(ts)
         return PyList_GET_SIZE(self.sent) - self.first
 

@@ -1,13 +1,18 @@
 """A deployment's seat at the intent desk: what the desk reads of a deployment and its
-venue lane at every action, read once (meshrt/sequencer/desk.pyx).
+venue lane at every action, read once (meshrt/sequencer/desk.pyx), and its risk gate
+asked with only the inputs the gate's set limits read (``RiskGate.reads``).
 
 Why: the desk is compiled, and reading the same attributes of the deployment and its
-lane through Python at every action cost more than the checks themselves.
+lane through Python at every action cost more than the checks themselves; a gate with no
+position limit needs no open exposure (every live order of the deployment read), no
+position and, for a priced order, no reference price.
 """
 
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 
-from meshrt.sequencer.risk cimport mid
+from meshrt.sequencer.order cimport Order
+from meshrt.sequencer.orders cimport OrderStateMachine
+from meshrt.sequencer.risk cimport OPEN_ORDERS, POSITION, REFERENCE, RiskGate, mid
 
 
 cdef class Seat:
@@ -46,3 +51,42 @@ cdef class Seat:
         """An order operation leaves for the venue."""
         self.arrivals.append(operation)
         return 0
+
+    cdef object check_new(self, OrderStateMachine orders, object ts, object side, object price,
+                          object size, object symbol, Py_ssize_t symbol_index):
+        """The risk gate's ``check_new`` of an order on ``symbol``, given only the inputs
+        its set limits read (``RiskGate.reads``): not called at all when none is set."""
+        cdef RiskGate risk = self.risk
+        cdef int reads = risk.reads(price is not None)
+        if not reads:
+            return None
+        position = open_buy = open_sell = open_orders = reference = None
+        if reads & POSITION:
+            open_buy, open_sell = orders.open_exposure(self.label, symbol)
+            position = self.ledger.position(symbol)
+        if reads & OPEN_ORDERS:
+            open_orders = orders.open_orders(self.label)
+        if reads & REFERENCE:
+            reference = self.reference_price(symbol_index)
+        return risk.check_new(
+            ts, side, price, size, position, open_buy, open_sell, open_orders, reference
+        )
+
+    cdef object check_replace(self, OrderStateMachine orders, object ts, Order order,
+                              object price, object size, Py_ssize_t symbol_index):
+        """The risk gate's ``check_replace`` of ``order`` to (``price``, ``size``), given
+        only the inputs its set limits read: not called at all when none is set."""
+        cdef RiskGate risk = self.risk
+        cdef int reads = risk.reads(price is not None)
+        if not reads:
+            return None
+        position = open_buy = open_sell = reference = None
+        if reads & POSITION:
+            open_buy, open_sell = orders.open_exposure(self.label, order.symbol)
+            position = self.ledger.position(order.symbol)
+        if reads & REFERENCE:
+            reference = self.reference_price(symbol_index)
+        return risk.check_replace(
+            ts, order.side, price, size, order.size, order.filled, position, open_buy,
+            open_sell, reference
+        )

@@ -1,9 +1,9 @@
 """Reference data per instrument: what a venue accepts as an order's price and size
 (docs/live.md, "Reference data"), from Kraken's ``instrument`` channel, Binance's
 ``GET /api/v3/exchangeInfo`` and Coinbase's products, in the contract's fixed point
-(through meshrt/venues/recorded_fields.py, never a float). ``check_order`` is the rule
-a paper venue applies (meshrt/actors/live_venue.py), so an order the venue would refuse
-is refused with its reason.
+(through meshrt/venues/recorded_fields.py, never a float). The rule a paper venue applies
+to each order by them (``check_order``, meshrt/venues/live/_order_check.pyx) refuses an
+order the venue would refuse, with its reason (a ``Refusal``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from attrs import frozen
 
-from meshrt.contract import PRICE_SCALE, SIZE_SCALE, RejectReason
+from meshrt.contract import RejectReason
 from meshrt.venues import recorded_fields as fields
 from meshrt.venues.live.kraken_values import Instrument
 
@@ -38,12 +38,6 @@ class Reference:
     min_notional: int | None
 
 
-def _shown(value: int, scale: int) -> str:
-    """Fixed point as plain decimal text (``100.5``), for reasons a user reads."""
-    text = format(Decimal(value) / scale, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 @frozen
 class Refusal:
     """Why the venue would refuse an order: the contract's closest ``reason`` (what the
@@ -51,48 +45,6 @@ class Refusal:
 
     reason: RejectReason
     detail: str
-
-
-def check_order(ref: Reference, price: int | None, size: int) -> Refusal | None:
-    """Why the venue would refuse an order at ``price`` (None: a market order, whose
-    price and notional the venue judges at execution) for ``size`` (fixed point), or
-    None when it would accept it. Off the tick: ``INVALID_PRICE``; off the lot, below
-    the minimum size or below the minimum notional: ``INVALID_SIZE``."""
-    venue = f"{ref.exchange} {ref.exchange_symbol}"
-    if price is not None and price <= 0:
-        return Refusal(RejectReason.INVALID_PRICE, f"{venue}: price must be positive")
-    if size <= 0:
-        return Refusal(RejectReason.INVALID_SIZE, f"{venue}: size must be positive")
-    if price is not None and price % ref.tick:
-        return Refusal(
-            RejectReason.INVALID_PRICE,
-            f"{venue}: price {_shown(price, PRICE_SCALE)} is not a multiple of the tick "
-            f"{_shown(ref.tick, PRICE_SCALE)}",
-        )
-    if size % ref.lot:
-        return Refusal(
-            RejectReason.INVALID_SIZE,
-            f"{venue}: size {_shown(size, SIZE_SCALE)} is not a multiple of the lot "
-            f"{_shown(ref.lot, SIZE_SCALE)}",
-        )
-    if size < ref.min_size:
-        return Refusal(
-            RejectReason.INVALID_SIZE,
-            f"{venue}: size {_shown(size, SIZE_SCALE)} is below the minimum "
-            f"{_shown(ref.min_size, SIZE_SCALE)}",
-        )
-    if (
-        price is not None
-        and ref.min_notional is not None
-        and price * size < ref.min_notional * SIZE_SCALE
-    ):
-        notional = _shown(price * size // SIZE_SCALE, PRICE_SCALE)
-        return Refusal(
-            RejectReason.INVALID_SIZE,
-            f"{venue}: notional {notional} is below the minimum "
-            f"{_shown(ref.min_notional, PRICE_SCALE)}",
-        )
-    return None
 
 
 def _grid(value: int) -> int:
