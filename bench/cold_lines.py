@@ -133,7 +133,7 @@ def per_action(dumps: list[Path]) -> list[dict[str, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=240.0, help="the run, under valgrind")
+    parser.add_argument("--seconds", type=float, default=1200.0, help="the longest run")
     args = parser.parse_args()
     if probe := os.environ.get("COLD_LINES_PROBE"):
         return child(Path(probe), args.seconds)
@@ -148,7 +148,8 @@ def main() -> None:
             [*command, "--seconds", str(args.seconds)], env=env, capture_output=True, text=True
         )
         if done.returncode:
-            sys.exit(f"cold_lines: the run failed: {done.stderr.strip().splitlines()[-1]}")
+            said = [line for line in done.stderr.splitlines() if line[:2] not in ("==", "--")]
+            sys.exit(f"cold_lines: the run failed: {(said or ['no reason given'])[-1]}")
         dumps = sorted(folder.glob("cg.out.*"), key=lambda p: int(p.suffix[1:]))
         actions = per_action(dumps)
         median = {event: statistics.median(a[event] for a in actions) for event in EVENTS}

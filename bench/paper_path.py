@@ -20,6 +20,8 @@ second process (docs/performance.md, "Why the paper path is cold").
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -119,6 +121,8 @@ def session(tally: Tally, gap_s: float = 0.0, probe: FrameProbe | None = None) -
             await trio.lowlevel.checkpoint()
         tally.last_cpu = time.process_time_ns()
         tally.done += 1
+        if tally.done == len(CAPTURE_OF):  # both captures played: end the run as Ctrl-C does
+            os.kill(os.getpid(), signal.SIGINT)
         await trio.sleep_forever()
 
     return replay
@@ -141,12 +145,12 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loops", type=int, default=3)
-    parser.add_argument("--seconds", type=float, help="each loop's run (default: enough)")
+    parser.add_argument("--seconds", type=float, help="each loop's longest run")
     parser.add_argument("--gap-us", type=float, default=0.0, help="sleep before each frame")
     parser.add_argument("--algo", help="algo reference instead of the Python maker")
     args = parser.parse_args()
     gap_s = args.gap_us / 1e6
-    seconds = args.seconds or 4.0 + LONGEST * gap_s * 1.3
+    seconds = args.seconds or 60.0 + LONGEST * gap_s * 1.3
     for loop in range(args.loops):
         tally = Tally()
         measure(tally, seconds, gap_s, algo=args.algo)
