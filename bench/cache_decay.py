@@ -67,6 +67,7 @@ def main() -> None:
     print(" | ".join(header))
     for n in SIZES:
         nxt = cycle(n)
+        median_us(nxt, lambda: None, args.rounds)  # warm-up: the interpreter's own first runs
         row = [f"{n:,}", f"{median_us(nxt, lambda: None, args.rounds):.0f} us"]
         for pause_s in PAUSES_S:
             for pause in (lambda p=pause_s: time.sleep(p), lambda p=pause_s: spin(p)):

@@ -15,7 +15,7 @@ valgrind the wall clock runs some 50 times faster than the work, so a reaction's
 also carries work (reports, order arrivals) that natively falls due in windows of its
 own: read the figures side by side, build against build.
 
-    .venv/bin/python bench/cold_lines.py [--seconds 240]
+    .venv/bin/python bench/cold_lines.py [--algo REF]
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def build_probe(folder: Path) -> None:
         sys.exit(f"cold_lines: cannot build the probe: {done.stderr.strip().splitlines()[-1]}")
 
 
-def child(folder: Path, seconds: float) -> None:
+def child(folder: Path, seconds: float, algo: str | None) -> None:
     """Under valgrind: the in-process paper run, the lines since the frame's stamp dumped
     at each order action the desk commits (tagged with the frame's number)."""
     sys.path.insert(0, str(folder))
@@ -100,7 +100,7 @@ def child(folder: Path, seconds: float) -> None:
 
     tally = paper_path.Tally()
     tally.latencies = Latencies()
-    paper_path.measure(tally, seconds, probe=probe)
+    paper_path.measure(tally, seconds, probe=probe, algo=algo)
 
 
 def totals(path: Path) -> tuple[str, dict[str, int]]:
@@ -134,9 +134,10 @@ def per_action(dumps: list[Path]) -> list[dict[str, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1200.0, help="the longest run")
+    parser.add_argument("--algo", help="algo reference instead of the Python maker")
     args = parser.parse_args()
     if probe := os.environ.get("COLD_LINES_PROBE"):
-        return child(Path(probe), args.seconds)
+        return child(Path(probe), args.seconds, args.algo)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         build_probe(folder)
@@ -145,7 +146,15 @@ def main() -> None:
         command += [f"--callgrind-out-file={out}", sys.executable, __file__]
         env = {**os.environ, "COLD_LINES_PROBE": name, "PYTHONPATH": str(ROOT)}
         done = subprocess.run(
-            [*command, "--seconds", str(args.seconds)], env=env, capture_output=True, text=True
+            [
+                *command,
+                "--seconds",
+                str(args.seconds),
+                *(["--algo", args.algo] if args.algo else []),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if done.returncode:
             said = [line for line in done.stderr.splitlines() if line[:2] not in ("==", "--")]
