@@ -50,8 +50,10 @@ plain C file, _crashwatch.c, holds what must run without the GIL and uses no Pyt
   .pxd): the ids ever used, an order, ended orders' tombstones, its report transitions,
   the order state machine and report ingress (a venue report committed)
 - meshrt.ledger (.pyx, with .pxd): a deployment's accounting, booked at every fill
-- meshrt.actors._deliver: the algo instance's book delivery loop, and (_crashwatch.c)
-  the fatal-signal handler and watchdog thread
+- meshrt.sdk._actions (.pyx, with .pxd): the SDK's action buffer (``Actions``, re-exported
+  by meshrt.sdk), the open-order view's bookkeeping and the 16-action limit
+- meshrt.actors._deliver: the algo instance's book delivery loop (the action buffer read
+  through _actions.pxd), and (_crashwatch.c) the fatal-signal handler and watchdog thread
 """
 
 from Cython.Build import cythonize
@@ -118,6 +120,8 @@ EXTENSIONS = [
     extension("meshrt.sequencer._live", depends=["meshrt/log/_jsonbuf.pxd"]),
     extension("meshrt.sequencer._arrivals", depends=["meshrt/sequencer/_live.pxd"]),
     extension("meshrt.ledger", depends=["meshrt/ledger.pxd"]),
+    extension("meshrt.sdk._actions",
+              depends=["meshrt/sdk/_actions.pxd", "meshrt/sequencer/_ranges.pxd"]),
     extension("meshrt.sequencer.id_ranges", depends=["meshrt/sequencer/id_ranges.pxd"]),
     extension("meshrt.sequencer.order", depends=["meshrt/sequencer/order.pxd"]),
     extension("meshrt.sequencer.ended", depends=ORDER_PXDS),
@@ -139,7 +143,8 @@ EXTENSIONS = [
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
     extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),
               include_dirs=["meshrt/actors"],
-              depends=["meshrt/actors/_crashwatch.h", "meshrt/actors/_deliver.pxd"]),
+              depends=["meshrt/actors/_crashwatch.h", "meshrt/actors/_deliver.pxd",
+                       "meshrt/sdk/_actions.pxd"]),
 ]
 
 

@@ -22,6 +22,7 @@ KINDS = ("unit", "property", "e2e")
 # unit: one module's logic, in process; property: hypothesis-driven; e2e: runs a
 # scenario, a subprocess or the CLI
 MODULE_KINDS = {
+    "test_actions": "unit",
     "test_bad_algos": "unit",
     "test_book": "unit",
     "test_capture_playback": "e2e",

@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from typing import Any
 
+from meshrt.sdk._actions import Actions
+
 class LatencyHistogram:
     """Callback durations in ns, log-linear: exact below 256 ns, else within 1/256."""
 
@@ -21,7 +23,7 @@ def deliver_books(
     items: list[Any],
     start: int,
     state: Any,
-    actions: Any,
+    actions: Actions,
     instance: Any,
     on_book: Callable[..., Any],
     flush: Callable[[int], None],

@@ -15,6 +15,7 @@ from libc.string cimport memcpy
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 from meshrt.actors._deliveries cimport BookDelivery
+from meshrt.sdk._actions cimport Actions, with_pending
 
 
 cdef extern from "_crashwatch.h" nogil:
@@ -165,8 +166,8 @@ def unguard():
 
 # -- the delivery loop ----------------------------------------------------------------
 
-def deliver_books(list items not None, Py_ssize_t start, object state, object actions,
-                  object instance, object on_book, object flush,
+def deliver_books(list items not None, Py_ssize_t start, object state,
+                  Actions actions not None, object instance, object on_book, object flush,
                   LatencyHistogram latencies not None):
     """Run consecutive book deliveries from ``items[start]``: (next index, callbacks made,
     the exception a callback raised or None).
@@ -183,14 +184,14 @@ def deliver_books(list items not None, Py_ssize_t start, object state, object ac
     return run_books(items, start, state, actions, instance, on_book, flush, latencies)
 
 
-cdef tuple run_books(list items, Py_ssize_t start, object state, object actions,
+cdef tuple run_books(list items, Py_ssize_t start, object state, Actions actions,
                      object instance, object on_book, object flush,
                      LatencyHistogram latencies):
     """deliver_books at C level (the instance's step calls it once a window)."""
     cdef dict books = state.books
+    if books is None or actions is None or actions._buffer is None:
+        raise TypeError("deliver_books: state.books must be a dict and actions an Actions")
     cdef list buffer = actions._buffer
-    if books is None or buffer is None:
-        raise TypeError("deliver_books: state.books must be a dict and actions._buffer a list")
     cdef Py_ssize_t k = start, callbacks = 0
     cdef int64_t began
     cdef BookDelivery item
@@ -240,20 +241,18 @@ cdef type T_WINDOW_END, T_STOP, T_RESTART, T_MESSAGE, T_UNDELIVERED, T_ACTION_OU
 cdef type T_FILL, T_REJECT, T_ORDER, T_LIFECYCLE, T_NBBO, T_HEARTBEAT, T_KILL
 cdef type T_SUBSCRIBED, T_SHUTDOWN
 cdef object tuple_new = tuple.__new__
-cdef object is_order_id, with_pending, NEW_ORDERS, INJECTED_FAULT
+cdef object is_order_id, NEW_ORDERS, INJECTED_FAULT
 cdef dict CALLBACK_OF
 
 
 cdef int load_types() except -1:
     global types_loaded, T_WINDOW_END, T_STOP, T_RESTART, T_MESSAGE, T_UNDELIVERED
     global T_ACTION_OUT, T_FILL, T_REJECT, T_ORDER, T_LIFECYCLE, T_NBBO, T_HEARTBEAT
-    global T_KILL, T_SUBSCRIBED, T_SHUTDOWN, is_order_id, with_pending, NEW_ORDERS
-    global INJECTED_FAULT
+    global T_KILL, T_SUBSCRIBED, T_SHUTDOWN, is_order_id, NEW_ORDERS, INJECTED_FAULT
     global CALLBACK_OF
     from meshrt.actors import instance, protocol
     from meshrt.contract import ActionKind
     from meshrt.contract import is_order_id as order_id_rule
-    from meshrt.sdk import with_pending as pending_rule
 
     T_WINDOW_END, T_STOP, T_RESTART = protocol.WindowEnd, protocol.Stop, protocol.RestartDelivery
     T_MESSAGE, T_UNDELIVERED = protocol.MessageDelivery, protocol.UndeliveredOut
@@ -262,7 +261,6 @@ cdef int load_types() except -1:
     T_HEARTBEAT, T_KILL = protocol.HeartbeatDelivery, protocol.KillDelivery
     T_SUBSCRIBED, T_SHUTDOWN = protocol.SubscribedDelivery, protocol.ShutdownDelivery
     is_order_id = order_id_rule
-    with_pending = pending_rule
     NEW_ORDERS = (ActionKind.LIMIT, ActionKind.MARKET)
     INJECTED_FAULT = instance.InjectedFault
     CALLBACK_OF = instance.CALLBACK_OF
@@ -303,7 +301,8 @@ cpdef bint step(object instance, list batch) except -1:
     # once a window: named by a crash or the watchdog
     crashwatch_batch(text, <size_t>size, 1 if instance.wasm else 0)
     cdef Py_ssize_t k = 0, n = len(batch), callbacks
-    state, actions = instance.state, instance.actions
+    state = instance.state
+    cdef Actions actions = instance.actions
     cdef LatencyHistogram latencies = instance.latencies_ns
     while k < n:
         if type(batch[k]) is BookDelivery and (

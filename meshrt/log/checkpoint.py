@@ -48,7 +48,8 @@ FORMAT = "meshrt-checkpoint"
 # 20: LatencyStream is compiled (meshrt/scenario/_latency.pyx), the intent desk keeps a
 # Seat per deployment, a RiskGate its limits' values and its rate window as a list;
 # 21: IdRanges is compiled (meshrt/sequencer/id_ranges.pyx), pickled as its two arrays;
-# OrderStateMachine.by_client is keyed by deployment, then client id
+# OrderStateMachine.by_client is keyed by deployment, then client id; an instance's
+# Actions is compiled (meshrt/sdk/_actions.pyx)
 VERSION = 21
 FOLDER = "checkpoints"
 KEEP = 2  # the newest checkpoints kept; older ones are removed

@@ -1,6 +1,6 @@
 """What an algo did, as typed values: the harness's view of the SDK's action tuples.
 
-``Actions`` (meshrt/sdk.py) buffers each action as a fixed-layout tuple ``(kind, side,
+``Actions`` (meshrt.sdk) buffers each action as a fixed-layout tuple ``(kind, side,
 tif, order id, target id, price, size, symbol)``, for WASM and native algos too (their
 actions are replayed through it); a test reads them as these values instead.
 """

@@ -11,17 +11,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, NamedTuple, Protocol
 
-from meshrt.contract import (
-    CALLBACK_NAMES,
-    MAX_ACTIONS,
-    ActionKind,
-    Side,
-    TimeInForce,
-    is_order_id,
-    mid_price,
-    notional,
-)
+from meshrt.contract import CALLBACK_NAMES, Side, mid_price, notional
 from meshrt.ledger import Ledger
+
+# compiled (_actions.pyx): a reacting algo calls them on every move of its orders
+from meshrt.sdk._actions import Actions as Actions, with_pending as with_pending
 
 # the contract's callback order: the three required callbacks, then the optional ones
 REQUIRED_CALLBACKS: tuple[str, ...] = CALLBACK_NAMES[:3]
@@ -178,14 +172,8 @@ class OpenOrder(NamedTuple):
 _new_tuple = tuple.__new__
 
 
-def with_pending(order: OpenOrder, pending: bool) -> OpenOrder:
-    """``order._replace(pending=pending)`` without namedtuple's generic path, which cost
-    more than the rest of an algo's cancel or replace."""
-    return _new_tuple(OpenOrder, (*order[:7], pending))
-
-
 def with_filled(order: OpenOrder, filled: int) -> OpenOrder:
-    """``order._replace(filled=filled)``, as fast as ``with_pending``."""
+    """``order._replace(filled=filled)`` without namedtuple's generic path."""
     return _new_tuple(OpenOrder, (*order[:5], filled, *order[6:]))
 
 
@@ -236,96 +224,6 @@ class AlgoState:
 
 class ActionLimitExceeded(RuntimeError):
     """More than MAX_ACTIONS actions in one callback; the extra one is refused and counted."""
-
-
-class Actions:
-    """The per-callback action buffer: at most 16 actions, each a fixed-layout tuple.
-
-    Each method returns the client order id the action concerns. Actions become
-    intents that the sequencer checks (schema, risk, legal transition) after the
-    callback returns; refusals come back through ``on_reject``.
-    """
-
-    __slots__ = ("_buffer", "_state", "_default_symbol", "refused")
-
-    def __init__(self, state: AlgoState, default_symbol: str) -> None:
-        self._buffer: list[tuple[int, int, int, int, int, int | None, int, str]] = []
-        self._state = state
-        self._default_symbol = default_symbol
-        self.refused = 0
-
-    def _reserve(self) -> None:
-        """Refuse (and count) an action past the limit before anything is allocated."""
-        if len(self._buffer) >= MAX_ACTIONS:
-            self.refused += 1
-            raise ActionLimitExceeded(
-                f"action {MAX_ACTIONS + 1} in one callback refused: at most {MAX_ACTIONS} "
-                "actions per callback"
-            )
-
-    def _new_id(self) -> int:
-        state = self._state
-        order_id = state.next_order_id
-        state.next_order_id = order_id + 1
-        return order_id
-
-    def limit(
-        self,
-        side: Side,
-        price: int,
-        size: int,
-        tif: TimeInForce = TimeInForce.GTC,
-        symbol: str | None = None,
-    ) -> int:
-        """Place a limit order (GTC, IOC or post-only); returns its client order id."""
-        self._reserve()
-        order_id = self._new_id()
-        symbol = symbol or self._default_symbol
-        self._buffer.append((ActionKind.LIMIT, side, tif, order_id, 0, price, size, symbol))
-        self._state.open_orders[order_id] = OpenOrder(order_id, symbol, side, price, size, 0)
-        return order_id
-
-    def market(self, side: Side, size: int, symbol: str | None = None) -> int:
-        """Place a market order (fills what the book has, cancels the rest)."""
-        self._reserve()
-        order_id = self._new_id()
-        symbol = symbol or self._default_symbol
-        self._buffer.append(
-            (ActionKind.MARKET, side, TimeInForce.IOC, order_id, 0, None, size, symbol)
-        )
-        self._state.open_orders[order_id] = OpenOrder(order_id, symbol, side, None, size, 0)
-        return order_id
-
-    def cancel(self, order_id: int) -> int:
-        self._reserve()
-        self._buffer.append((ActionKind.CANCEL, 0, 0, order_id, order_id, None, 0, ""))
-        self._mark_pending(order_id)
-        return order_id
-
-    def replace(self, order_id: int, price: int, size: int) -> int:
-        """Change an open order's price and total size (queue priority may be lost)."""
-        self._reserve()
-        self._buffer.append((ActionKind.REPLACE, 0, 0, order_id, order_id, price, size, ""))
-        self._mark_pending(order_id)
-        return order_id
-
-    def cancel_all(self, symbol: str | None = None) -> None:
-        self._reserve()
-        self._buffer.append((ActionKind.CANCEL_ALL, 0, 0, 0, 0, None, 0, symbol or ""))
-        orders = self._state.open_orders
-        for order_id, order in orders.items():
-            if symbol is None or order.symbol == symbol:
-                orders[order_id] = with_pending(order, True)
-
-    def _mark_pending(self, order_id: int) -> None:
-        if not is_order_id(order_id):
-            return  # no order has it: the sequencer refuses the action (INVALID_ACTION)
-        order = self._state.open_orders.get(order_id)
-        if order is not None:
-            self._state.open_orders[order_id] = with_pending(order, True)
-
-    def __len__(self) -> int:
-        return len(self._buffer)
 
 
 class Host(Protocol):
