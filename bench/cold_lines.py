@@ -9,11 +9,12 @@ last level is read, which empties the simulated caches, and for each order actio
 desk commits, the lines missed in the last level from its frame's receive stamp to the
 commit are recorded (valgrind client requests: zeroed before the stamp, dumped at each
 commit): the footprint behind bench/paper_latency.py's figure. Prints the median over
-the actions: lines of code, data read, data written, and instructions. Deterministic for
-a given build (about 5 minutes); needs valgrind, its headers and a C compiler. Under
-valgrind the wall clock runs some 50 times faster than the work, so a reaction's window
-also carries work (reports, order arrivals) that natively falls due in windows of its
-own: read the figures side by side, build against build.
+the actions: lines of code, data read, data written, and instructions (about 5 minutes;
+needs valgrind, its headers and a C compiler). Under valgrind the work runs some 50
+times slower against the wall clock, so a reaction's window also carries work (reports,
+order arrivals) that natively falls due in windows of its own, and how much depends on
+the machine's load: two runs of one build agree to about 2%. Compare builds side by
+side, run at the same time.
 
     .venv/bin/python bench/cold_lines.py [--algo REF]
 """
