@@ -20,7 +20,6 @@ from meshrt.validators import ScenarioValueError
 from meshrt.venues.live.adapters import TABLES, exchange_symbols
 from meshrt.venues.live.protocols import WS_URLS
 from meshrt.venues.live.recorder import CaptureWriter, header_line
-from meshrt.venues.live.session import run_session
 from meshrt.venues.live.stats import SessionState, SessionStatistics
 from meshrt.venues.live.verdicts import Received
 from meshrt.venues.specs import EXCHANGES, LiveSpec
@@ -89,6 +88,8 @@ async def record(
     specs: Sequence[LiveSpec], path: Path, duration_s: float | None
 ) -> tuple[CaptureWriter, SessionStatistics, Counter[str]]:
     """Record until ``duration_s`` passes or SIGINT; the writer's and session's counts."""
+    from meshrt.venues.live.session import run_session  # every other command starts without it
+
     first = specs[0]
     clock = anchored_clock()
     url = first.url or WS_URLS[first.exchange]

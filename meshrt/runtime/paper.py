@@ -22,7 +22,6 @@ from meshrt.runtime.replay_live import LoggedWindows
 from meshrt.scenario.definition import Scenario
 from meshrt.sequencer._live import WallClock
 from meshrt.sequencer.live import WallWindows, Windows
-from meshrt.venues.live.session import run_session
 from meshrt.venues.live.stats import SessionState
 from meshrt.venues.live.verdicts import ReceivedSink
 from meshrt.venues.specs import LiveSpec
@@ -34,6 +33,10 @@ def default_session(seed: int, states: list[tuple[str, SessionState]]) -> Sessio
     """The live sessions' ``run_session``, each connection's reconnect jitter drawn from
     its own stream of the run's seed (the jitter is not logged and need not replay), its
     statistics appended to ``states`` as (venue name, state)."""
+    # imported here, not at the top: the session's websocket and HTTP clients cost a
+    # simulated run's start 0.15 s it never uses
+    from meshrt.venues.live.session import run_session
+
     streams = random.Random(seed)
 
     async def session(
