@@ -139,18 +139,22 @@ def types(run_dir: Path) -> list[str]:
 @pytest.mark.parametrize("as_tasks", [False, True], ids=["stepped", "as-tasks"])
 def test_a_paper_run_ends_at_its_duration_and_replays(tmp_path: Path, as_tasks: bool) -> None:
     """Stepped (paper mode's way) or with the actors as Trio tasks, the replay (stepped)
-    reproduces every record."""
+    reproduces every record. Three wall seconds: a run starved of CPU (the suite's other
+    processes on an oversubscribed machine) still reaches its books and trades (at 1.5 s
+    a run beside four busy loops on its core often had not), the captures at half the
+    usual pace so they last past the end; a window takes all that arrived, so a starved
+    run has fewer, larger ones, and only more than one is asked."""
     out = tmp_path / "run"
-    options = RunOptions(session=fake_session(), actors_as_tasks=as_tasks)
-    result = run(paper_scenario(tmp_path), out, options=options)
+    options = RunOptions(session=fake_session(speed=SPEED / 2), actors_as_tasks=as_tasks)
+    result = run(paper_scenario(tmp_path, "seconds(3)"), out, options=options)
     assert result.ok, result.summary["failure"]
     written = types(out)
     assert written.count(schema.LIVE_CLOCK.name) == 1
     assert written.count(schema.CONNECTED.name) == 2
-    assert written.count(schema.LIVE_WINDOW.name) > 10
+    assert written.count(schema.LIVE_WINDOW.name) > 1
     assert {"snapshot", "delta", "order_created", "accepted"} <= set(written)
     assert result.summary["deployments"][0]["book_callbacks"] > 0
-    assert 1.4e9 <= result.summary["scenario_time_ns"] < 3e9  # the last window's end
+    assert 2e9 <= result.summary["scenario_time_ns"] < 6e9  # the last window's end
     assert result.summary["live"]["kraken"]["connected"] == 1
     assert result.summary["live"]["ended"] == "duration"
     verdict = verify(out)
