@@ -121,7 +121,7 @@ EXTENSIONS = [
     extension("meshrt.sequencer._arrivals", depends=["meshrt/sequencer/_live.pxd"]),
     extension("meshrt.ledger", depends=["meshrt/ledger.pxd"]),
     extension("meshrt.sdk._actions",
-              depends=["meshrt/sdk/_actions.pxd", "meshrt/sequencer/_ranges.pxd"]),
+              depends=["meshrt/sdk/_actions.pxd", "meshrt/contract/_ranges.pxd"]),
     extension("meshrt.sequencer.id_ranges", depends=["meshrt/sequencer/id_ranges.pxd"]),
     extension("meshrt.sequencer.order", depends=["meshrt/sequencer/order.pxd"]),
     extension("meshrt.sequencer.ended", depends=ORDER_PXDS),
@@ -137,14 +137,14 @@ EXTENSIONS = [
                        "meshrt/ledger.pxd", "meshrt/scenario/_latency.pxd"]),
     extension("meshrt.sequencer.desk",
               depends=[*ORDER_PXDS, "meshrt/log/_intents.pxd", "meshrt/sequencer/risk.pxd",
-                       "meshrt/sequencer/seat.pxd", "meshrt/sequencer/_ranges.pxd",
+                       "meshrt/sequencer/seat.pxd", "meshrt/contract/_ranges.pxd",
                        "meshrt/ledger.pxd", "meshrt/scenario/_latency.pxd"]),
     extension("meshrt.sequencer.outputs", depends=["meshrt/sequencer/desk.pxd"]),
     # the fatal-signal handler and watchdog thread run without the GIL: plain C
     extension("meshrt.actors._deliver", c_sources=("meshrt/actors/_crashwatch.c",),
               include_dirs=["meshrt/actors"],
               depends=["meshrt/actors/_crashwatch.h", "meshrt/actors/_deliver.pxd",
-                       "meshrt/sdk/_actions.pxd"]),
+                       "meshrt/sdk/_actions.pxd", "meshrt/contract/_ranges.pxd"]),
 ]
 
 

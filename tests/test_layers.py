@@ -39,11 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli", "testing"),  # the meshrt command; the pytest plugin and harness for algo authors
 )
 # (file, imported module) pairs allowed against the order
-ALLOWED: set[tuple[str, str]] = {
-    # the contract's range checks in C: inline functions of a .pxd, nothing imported at run
-    # time; their home is the intent desk's, which checks every action the same way
-    ("meshrt/sdk/_actions.pyx", "meshrt.sequencer._ranges"),
-}  # (file, module): an upward import and why
+ALLOWED: set[tuple[str, str]] = set()  # (file, module): an upward import, with why
 
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 _PYX_IMPORT = re.compile(

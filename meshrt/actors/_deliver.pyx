@@ -15,6 +15,7 @@ from libc.string cimport memcpy
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 from meshrt.actors._deliveries cimport BookDelivery
+from meshrt.contract._ranges cimport is_order_id
 from meshrt.sdk._actions cimport Actions, with_pending
 
 
@@ -241,18 +242,17 @@ cdef type T_WINDOW_END, T_STOP, T_RESTART, T_MESSAGE, T_UNDELIVERED, T_ACTION_OU
 cdef type T_FILL, T_REJECT, T_ORDER, T_LIFECYCLE, T_NBBO, T_HEARTBEAT, T_KILL
 cdef type T_SUBSCRIBED, T_SHUTDOWN
 cdef object tuple_new = tuple.__new__
-cdef object is_order_id, NEW_ORDERS, INJECTED_FAULT
+cdef object NEW_ORDERS, INJECTED_FAULT
 cdef dict CALLBACK_OF
 
 
 cdef int load_types() except -1:
     global types_loaded, T_WINDOW_END, T_STOP, T_RESTART, T_MESSAGE, T_UNDELIVERED
     global T_ACTION_OUT, T_FILL, T_REJECT, T_ORDER, T_LIFECYCLE, T_NBBO, T_HEARTBEAT
-    global T_KILL, T_SUBSCRIBED, T_SHUTDOWN, is_order_id, NEW_ORDERS, INJECTED_FAULT
+    global T_KILL, T_SUBSCRIBED, T_SHUTDOWN, NEW_ORDERS, INJECTED_FAULT
     global CALLBACK_OF
     from meshrt.actors import instance, protocol
     from meshrt.contract import ActionKind
-    from meshrt.contract import is_order_id as order_id_rule
 
     T_WINDOW_END, T_STOP, T_RESTART = protocol.WindowEnd, protocol.Stop, protocol.RestartDelivery
     T_MESSAGE, T_UNDELIVERED = protocol.MessageDelivery, protocol.UndeliveredOut
@@ -260,7 +260,6 @@ cdef int load_types() except -1:
     T_ORDER, T_LIFECYCLE, T_NBBO = protocol.OrderDelivery, protocol.LifecycleDelivery, protocol.NbboDelivery
     T_HEARTBEAT, T_KILL = protocol.HeartbeatDelivery, protocol.KillDelivery
     T_SUBSCRIBED, T_SHUTDOWN = protocol.SubscribedDelivery, protocol.ShutdownDelivery
-    is_order_id = order_id_rule
     NEW_ORDERS = (ActionKind.LIMIT, ActionKind.MARKET)
     INJECTED_FAULT = instance.InjectedFault
     CALLBACK_OF = instance.CALLBACK_OF

@@ -3,8 +3,8 @@
  *
  * One C source compiles to a sandboxed WebAssembly module (wasm32, freestanding) or to a
  * native shared library; MESHRT_ALGO at the end of the source produces the WASM exports
- * or the native vtable. Every struct below mirrors meshrt/contract.py byte for byte
- * (tests/test_c_header.py compiles this header and checks every size and offset).
+ * or the native vtable. Every struct below mirrors meshrt/contract/__init__.py byte for
+ * byte (tests/test_c_header.py compiles this header and checks every size and offset).
  *
  * Units: prices in 1e-9 quote units, sizes in 1e-8 base units, times in ns.
  * See docs/algos.md for a walk-through.

@@ -7,7 +7,7 @@ with cold caches, every frame's code and data are cache lines fetched from memor
 they are C. The package (meshrt/sdk/__init__.py) is their public home and re-exports
 them; its ``OpenOrder`` and ``ActionLimitExceeded`` are taken from there on first use (it
 imports this module). The client order id's range check is the contract's, inline from
-meshrt/sequencer/_ranges.pxd (C only: nothing is imported at run time). _actions.pxd
+meshrt/contract/_ranges.pxd (C only: nothing is imported at run time). _actions.pxd
 lets the instance's delivery loop (meshrt/actors/_deliver.pyx) read the buffer and mark
 an order pending in C.
 """
@@ -15,7 +15,7 @@ from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
 from cpython.type cimport PyType_GenericAlloc
 
-from meshrt.sequencer._ranges cimport is_order_id
+from meshrt.contract._ranges cimport is_order_id
 
 from meshrt.contract import MAX_ACTIONS, ActionKind, TimeInForce
 

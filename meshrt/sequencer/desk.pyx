@@ -11,7 +11,7 @@ One handler per action kind, each refusing at its first failed check, in a fixed
 
 Why compiled: every action an algo takes is committed here, on the sequencer's one
 thread; in Python one cost 10-15 us. Here the contract's range checks read the int in C
-(inline, meshrt/sequencer/_ranges.pxd), action kinds are C ints, the state machine, the
+(inline, meshrt/contract/_ranges.pxd), action kinds are C ints, the state machine, the
 risk gate, the ledger, the order latency and the reference price are called in C
 (through their .pxd files), what the desk reads of a deployment and its lane is read
 once (its ``Seat``, meshrt/sequencer/seat.pyx), the records are written by
@@ -30,7 +30,7 @@ from meshrt.log._intents cimport (
     order_created,
     replace_sent,
 )
-from meshrt.sequencer._ranges cimport (
+from meshrt.contract._ranges cimport (
     ABOVE_I64,
     POSITIVE_I64,
     ZERO,
@@ -50,7 +50,7 @@ from meshrt.log.records import shown
 from meshrt.sdk import Reject
 from meshrt.sequencer.order import ACCEPTED, PARTIALLY_FILLED, OrderStatus
 
-# Action kinds as C ints, read from their one home (meshrt/contract.py); 0 is none.
+# Action kinds as C ints, read from their one home (meshrt/contract/__init__.py); 0 is none.
 cdef int LIMIT = ActionKind.LIMIT, MARKET = ActionKind.MARKET, CANCEL = ActionKind.CANCEL
 cdef int REPLACE = ActionKind.REPLACE, CANCEL_ALL = ActionKind.CANCEL_ALL
 cdef tuple KINDS = tuple(ActionKind)

@@ -1,6 +1,7 @@
-# The contract's range checks on what an algo gives (their Python home: meshrt/contract.py
-# is_int, is_order_id and the quantities' range), in C for the intent desk: inline, so
-# each check reads the int in place.
+# The contract's range checks on what an algo gives, in C (their Python home, beside this
+# file: is_int, is_order_id and the quantities' range in __init__.py), for the intent desk
+# and the SDK's action buffer: inline, so each check reads the int in place and nothing
+# is imported at run time.
 
 from cpython.bool cimport PyBool_Check
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong, PyLong_Check
