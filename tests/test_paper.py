@@ -89,6 +89,21 @@ def fake_session(
     return session
 
 
+def played(sessions: int = 2) -> Callable[[], None]:
+    """A ``fake_session`` ``after`` that ends the run as Ctrl-C does once ``sessions``
+    captures have all played: what the run did then does not depend on how much CPU the
+    machine spared it (a run of fixed wall length starved by other processes may not
+    have reached its books); the scenario's duration is only a bound."""
+    done: list[None] = []
+
+    def after() -> None:
+        done.append(None)
+        if len(done) == sessions:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    return after
+
+
 SCENARIO = """
 from meshrt import Deployment, LiveSpec, Scenario, Venue, price_to_int, seconds, size_to_int
 from meshrt import start
@@ -205,7 +220,7 @@ def test_the_bundled_paper_mesh_runs_on_three_venues_and_replays(
         None,
     ]
     out = tmp_path / "run"
-    options = RunOptions(session=fake_session(), overrides=(duration(1.5),))
+    options = RunOptions(session=fake_session(after=played()), overrides=(duration(30),))
     result = run(scenario, out, options=options)
     assert result.ok, result.summary["failure"]
     live = result.summary["live"]
@@ -219,8 +234,8 @@ def test_the_bundled_paper_mesh_runs_on_three_venues_and_replays(
 @pytest.mark.e2e
 def test_no_book_reaches_an_algo_after_a_disconnect_until_a_snapshot(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    session = fake_session(drop_after=50)
-    result = run(paper_scenario(tmp_path, "seconds(1)"), out, options=RunOptions(session=session))
+    session = fake_session(drop_after=50, after=played())
+    result = run(paper_scenario(tmp_path, "seconds(30)"), out, options=RunOptions(session=session))
     assert result.ok
     live = result.summary["live"]
     assert [live[venue]["disconnected"] for venue in ("kraken", "coinbase")] == [1, 1]
@@ -246,9 +261,10 @@ def test_orders_the_venues_reference_data_refuses_are_rejected_and_replay(tmp_pa
     yet, is not checked. The replay re-applies the logged reference and refuses the same."""
     minimum = size_to_int("0.1")
     rules = Reference("kraken", "XMR/USD", "XMR-USD", 10**7, 10**3, minimum, None)
-    session = fake_session(references={"kraken": rules})
+    session = fake_session(references={"kraken": rules}, after=played())
     out = tmp_path / "run"
-    result = run(paper_scenario(tmp_path), out, options=RunOptions(session=session))
+    scenario = paper_scenario(tmp_path, "seconds(30)")
+    result = run(scenario, out, options=RunOptions(session=session))
     assert result.ok, result.summary["failure"]
     records = list(read_log(out / "replay.jsonl")[1])
     (logged,) = [r for r in records if r.type == schema.REFERENCE.name]
