@@ -8,6 +8,8 @@ cdef class Actions:
 
     cdef int reserve(self) except -1
     cdef object new_id(self)
+    cdef object place(self, object kind, object side, object tif, object price, object size,
+                      object symbol)
     cdef int mark_pending(self, object order_id) except -1
 
 

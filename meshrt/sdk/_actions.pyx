@@ -118,25 +118,24 @@ cdef class Actions:
             orders[order_id] = with_pending(order, True)
         return 0
 
-    def limit(self, side, price, size, tif=TimeInForce.GTC, symbol=None):
-        """Place a limit order (GTC, IOC or post-only); returns its client order id."""
+    cdef object place(self, object kind, object side, object tif, object price, object size,
+                      object symbol):
+        """A new order's intent and its open-order view (a limit's or a market's)."""
         self.reserve()
         order_id = self.new_id()
         symbol = symbol or self._default_symbol
-        self._buffer.append((LIMIT, side, tif, order_id, 0, price, size, symbol))
+        self._buffer.append((kind, side, tif, order_id, 0, price, size, symbol))
         cdef dict orders = self._state.open_orders
         orders[order_id] = new_order(order_id, symbol, side, price, size)
         return order_id
 
+    def limit(self, side, price, size, tif=TimeInForce.GTC, symbol=None):
+        """Place a limit order (GTC, IOC or post-only); returns its client order id."""
+        return self.place(LIMIT, side, tif, price, size, symbol)
+
     def market(self, side, size, symbol=None):
         """Place a market order (fills what the book has, cancels the rest)."""
-        self.reserve()
-        order_id = self.new_id()
-        symbol = symbol or self._default_symbol
-        self._buffer.append((MARKET, side, IOC, order_id, 0, None, size, symbol))
-        cdef dict orders = self._state.open_orders
-        orders[order_id] = new_order(order_id, symbol, side, None, size)
-        return order_id
+        return self.place(MARKET, side, IOC, None, size, symbol)
 
     def cancel(self, order_id):
         self.reserve()

@@ -29,6 +29,8 @@ class Arrivals:
         """The loop waits (``stepper``) or cuts again itself (None)."""
     def sink(self, index: int) -> VenueSink:
         """What venue ``index``'s sessions send into."""
+    def over(self, now: int) -> bool:
+        """Whether the run is over at ``now``: Ctrl-C, or its end reached."""
     def cut(self) -> tuple[int, int, list[list[Received]]] | None:
         """The window to run now as (start, until, items), if any."""
     def next_due(self) -> int | None:

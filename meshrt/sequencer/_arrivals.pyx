@@ -98,7 +98,7 @@ cdef class Arrivals:
         cdef int64_t now = self.clock.now()
         cdef Py_ssize_t i
         cdef bint any_pending = False
-        if self.sequencer.interrupted or now >= self.end:
+        if self.over(now):
             return None
         for i in range(self.n):
             if PyList_GET_SIZE(<list>PyList_GET_ITEM(self.pending, i)):
@@ -116,6 +116,10 @@ cdef class Arrivals:
         self.start_of_cut = self.start
         self.start = (now if now > self.start else self.start) + 1  # after every receipt
         return items
+
+    cpdef bint over(self, int64_t now) except -1:
+        """Whether the run is over at ``now``: Ctrl-C, or its end reached."""
+        return self.sequencer.interrupted or now >= self.end
 
     def cut(self):
         """The window to run now as (start, until, items), if anything has arrived or

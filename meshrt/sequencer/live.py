@@ -65,7 +65,7 @@ class WallWindows(Arrivals):
             if cut is not None:
                 return Window(*cut)
             now = clock()
-            if sequencer.interrupted or (end is not None and now >= end):
+            if self.over(now):
                 return None
             due = self.next_due()
             wait_until = min(t for t in (due, end, now + int(POLL_S * 1e9)) if t is not None)
